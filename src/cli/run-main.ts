@@ -1,0 +1,23 @@
+import { isUserError, errorMessage } from '../errors.js';
+
+/**
+ * Runs a command's main function with the project's exit-code contract:
+ * user mistakes print one line and exit 2, anything else is a bug and keeps its stack (exit 1).
+ */
+export function runMain(command: string, main: () => Promise<number | void>): void {
+  main().then(
+    (code) => {
+      if (typeof code === 'number') process.exitCode = code;
+    },
+    (e: unknown) => {
+      if (isUserError(e)) {
+        process.stderr.write(`${command}: ${e.message}\n`);
+        process.exitCode = 2;
+      } else {
+        process.stderr.write(`${command}: internal error: ${errorMessage(e)}\n`);
+        if (e instanceof Error && e.stack) process.stderr.write(`${e.stack}\n`);
+        process.exitCode = 1;
+      }
+    },
+  );
+}
