@@ -1,0 +1,15 @@
+import { Option } from 'commander';
+import { UserError } from '../errors.js';
+
+/** `--input-shape 64,64,3`: zoo models that allow it can be built smaller (quick looks, tests). */
+export function inputShapeOption(): Option {
+  return new Option('--input-shape <HxWxC>', 'zoo models only: build at another input size, e.g. 64x64x3 (ResNets, DenseNet, MobileNets...)').argParser(parseShape);
+}
+
+export function parseShape(value: string): number[] {
+  const parts = value.split(/[x,]/).map((s) => s.trim());
+  if (parts.length < 1 || parts.some((p) => !/^\d+$/.test(p) || Number(p) < 1)) {
+    throw new UserError(`--input-shape must be positive integers like 64x64x3, got '${value}'`);
+  }
+  return parts.map(Number);
+}

@@ -1,0 +1,107 @@
+import * as tf from '@tensorflow/tfjs';
+import path from 'node:path';
+import { ZOO, zooEntry } from '../../models/index.js';
+import { UserError } from '../errors.js';
+import { buildGraph, GraphShapeError, type LayerGraph } from './graph.js';
+import { findCutPoints, type CutPoint } from './partition.js';
+import { loadModelFile } from './topology-file.js';
+import { assignSeededWeights, fingerprint, hashWeights } from './weights.js';
+
+/** A network ready to benchmark: the model, its graph, its partition points and its identity. */
+export interface Network {
+  /** zoo name, or the file's base name for bring-your-own models */
+  id: string;
+  source: 'zoo' | 'tfjs-layers' | 'keras-json';
+  /** the model file, for bring-your-own models */
+  file?: string;
+  model: tf.LayersModel;
+  graph: LayerGraph;
+  cuts: CutPoint[];
+  params: number;
+  /** input shape without batch */
+  inputShape: number[];
+  seed: number;
+  weights: 'seeded' | 'file';
+  /** topology + weights identity; both ends of a benchmark must agree on it */
+  fingerprint: string;
+  buildMs: number;
+  /** something the user should know (e.g. missing weight shards) */
+  note?: string;
+}
+
+export interface LoadOptions {
+  seed: number;
+  /** zoo models only: build at another input size (e.g. for quick tests) */
+  inputShape?: number[];
+}
+
+export function looksLikePath(spec: string): boolean {
+  return spec.includes('/') || spec.includes(path.sep) || spec.endsWith('.json');
+}
+
+/** Resolves `<network>` as users type it: a zoo name or a path to a model file. */
+export async function loadNetwork(spec: string, opts: LoadOptions): Promise<Network> {
+  const t0 = performance.now();
+  const entry = zooEntry(spec);
+  let model: tf.LayersModel;
+  let source: Network['source'];
+  let weightsFromFile = false;
+  let note: string | undefined;
+  let id: string;
+  let file: string | undefined;
+  if (entry) {
+    if (opts.inputShape && entry.smallInputShape === undefined && opts.inputShape.join() !== entry.inputShape.join()) {
+      throw new UserError(`${entry.name} only accepts its default input ${entry.inputShape.join('x')} (its Flatten/Dense layers fix the size)`);
+    }
+    model = entry.build(opts.inputShape);
+    source = 'zoo';
+    id = entry.name;
+  } else if (looksLikePath(spec)) {
+    const loaded = await loadModelFile(spec);
+    model = normalise(loaded.model);
+    source = loaded.format;
+    weightsFromFile = loaded.weightsFromFile;
+    note = loaded.note;
+    file = path.resolve(spec);
+    id = path.basename(spec).replace(/\.json$/i, '') === 'model' ? path.basename(path.dirname(path.resolve(spec))) : path.basename(spec).replace(/\.json$/i, '');
+  } else {
+    throw new UserError(`unknown network '${spec}'; use one of ${ZOO.map((e) => e.name).join(', ')}, or a path to a TF.js model.json or a Keras model.to_json() file`);
+  }
+
+  let graph: LayerGraph;
+  try {
+    graph = buildGraph(model);
+  } catch (e) {
+    if (e instanceof GraphShapeError) throw new UserError(`cannot partition '${spec}': ${e.message}`);
+    throw e;
+  }
+  const digest = weightsFromFile ? `file:${hashWeights(model)}` : `seed:${assignSeededWeights(model, opts.seed)}`;
+  const inputShape = (model.inputs[0]!.shape.slice(1) as (number | null)[]);
+  if (inputShape.some((d) => d === null)) {
+    throw new UserError(`'${spec}' has an input of unknown size (${JSON.stringify(model.inputs[0]!.shape)}); give the model a fixed input shape`);
+  }
+  return {
+    id,
+    source,
+    file,
+    model,
+    graph,
+    cuts: findCutPoints(model, graph),
+    params: model.countParams(),
+    inputShape: inputShape as number[],
+    seed: opts.seed,
+    weights: weightsFromFile ? 'file' : 'seeded',
+    fingerprint: fingerprint(model, digest),
+    buildMs: performance.now() - t0,
+    note,
+  };
+}
+
+/**
+ * A Sequential model's layer list leaves out its InputLayer; rebuilding it as a functional model
+ * over the same layers makes index 0 the input, as for every other model.
+ */
+function normalise(model: tf.LayersModel): tf.LayersModel {
+  if (model instanceof tf.Sequential) return tf.model({ inputs: model.inputs, outputs: model.outputs, name: model.name });
+  return model;
+}

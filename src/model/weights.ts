@@ -1,0 +1,107 @@
+import * as tf from '@tensorflow/tfjs';
+import { createHash, type Hash } from 'node:crypto';
+
+/**
+ * Untrained weights generated deterministically from a seed, so that two processes on two machines
+ * build bit-identical networks without shipping hundreds of MB of weights.
+ *
+ * Each weight gets its own generator stream keyed by (seed, layer name, weight position), so the
+ * values do not depend on build order or on tfjs's process-global weight name suffixes. Values
+ * follow Keras's default initialisers by role: kernels glorot-uniform, biases/betas/means zero,
+ * gammas/variances one. Only IEEE single operations on integers and Math.fround are used, which
+ * are exact and identical on every platform.
+ */
+export const WEIGHT_SCHEME = 'seeded-glorot-v1';
+
+type Role = 'glorot' | 'zeros' | 'ones';
+
+function roleOf(weightName: string, rank: number): Role {
+  const base = weightName.replace(/_\d+$/, '').split('/').pop() ?? '';
+  if (base === 'gamma' || base === 'moving_variance') return 'ones';
+  if (base === 'bias' || base === 'beta' || base === 'moving_mean') return 'zeros';
+  if (base.endsWith('kernel') || base === 'embeddings') return 'glorot';
+  return rank >= 2 ? 'glorot' : 'zeros';
+}
+
+/** Keras's fan computation (keras.initializers._compute_fans). */
+function fans(shape: number[]): [number, number] {
+  if (shape.length === 2) return [shape[0]!, shape[1]!];
+  if (shape.length >= 3) {
+    const receptive = shape.slice(0, -2).reduce((a, b) => a * b, 1);
+    return [shape[shape.length - 2]! * receptive, shape[shape.length - 1]! * receptive];
+  }
+  const n = shape.reduce((a, b) => a * b, 1);
+  return [n, n];
+}
+
+/** xoshiro128** seeded from SHA-256 of the key: fast, 2^128 period, reproducible everywhere. */
+function generator(key: string): () => number {
+  const d = createHash('sha256').update(key).digest();
+  let a = d.readUInt32LE(0) | 0, b = d.readUInt32LE(4) | 0, c = d.readUInt32LE(8) | 0, e = d.readUInt32LE(12) | 0;
+  if ((a | b | c | e) === 0) a = 1;
+  return () => {
+    const r = Math.imul(rotl(Math.imul(b, 5), 7), 9);
+    const t = b << 9;
+    c ^= a; e ^= b; b ^= c; a ^= e; c ^= t; e = rotl(e, 11);
+    return r >>> 0;
+  };
+}
+function rotl(x: number, k: number): number {
+  return (x << k) | (x >>> (32 - k));
+}
+
+export function seededValues(seed: number, layerName: string, position: number, weightName: string, shape: number[]): Float32Array {
+  const size = shape.reduce((a, b) => a * b, 1);
+  const out = new Float32Array(size);
+  const role = roleOf(weightName, shape.length);
+  if (role === 'ones') out.fill(1);
+  if (role !== 'glorot') return out;
+  const [fanIn, fanOut] = fans(shape);
+  const limit = Math.sqrt(6 / Math.max(1, fanIn + fanOut));
+  const next = generator(`${WEIGHT_SCHEME}:${seed}:${layerName}:${position}`);
+  const scale = (2 * limit) / 16777216; // 24 random bits -> [-limit, limit)
+  for (let i = 0; i < size; i++) out[i] = (next() >>> 8) * scale - limit;
+  return out;
+}
+
+/**
+ * Assigns seeded weights to every weight of the model and returns the SHA-256 of the bytes
+ * assigned (in layer order), which identifies the weights exactly.
+ */
+export function assignSeededWeights(model: tf.LayersModel, seed: number): string {
+  const hash = createHash('sha256');
+  for (const layer of model.layers) {
+    layer.weights.forEach((w, position) => {
+      const values = seededValues(seed, layer.name, position, w.originalName ?? w.name, w.shape as number[]);
+      hashArray(hash, values);
+      const t = tf.tensor(values, w.shape as number[], 'float32');
+      w.write(t);
+      t.dispose();
+    });
+  }
+  return hash.digest('hex');
+}
+
+/** SHA-256 of the weights as they are in memory (for weights loaded from files). */
+export function hashWeights(model: tf.LayersModel): string {
+  const hash = createHash('sha256');
+  for (const layer of model.layers) {
+    for (const w of layer.weights) hashArray(hash, w.read().dataSync() as Float32Array);
+  }
+  return hash.digest('hex');
+}
+
+function hashArray(hash: Hash, a: ArrayBufferView): void {
+  hash.update(new Uint8Array(a.buffer, a.byteOffset, a.byteLength));
+}
+
+/**
+ * The model fingerprint both ends of a benchmark compare: topology (the layer configuration,
+ * independent of tfjs version and backend) plus the identity of the weights.
+ */
+export function fingerprint(model: tf.LayersModel, weightsDigest: string): string {
+  // The model's own name is left out: it is not part of the network (tfjs numbers unnamed models).
+  const { name: _name, ...config } = model.getConfig() as Record<string, unknown>;
+  const topology = JSON.stringify(config);
+  return createHash('sha256').update(topology).update('\0').update(weightsDigest).digest('hex').slice(0, 32);
+}
