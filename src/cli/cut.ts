@@ -2,7 +2,7 @@ import { makeProgram, backendOption, seedOption } from './common.js';
 import { inputShapeOption } from './network-options.js';
 import { runMain } from './run-main.js';
 import { selectBackend, describeBackend, type BackendChoice } from '../engine/backend.js';
-import { loadNetwork } from '../model/network.js';
+import { assertNetworkSpec, loadNetwork } from '../model/network.js';
 import { ZOO_NAMES } from '../../models/index.js';
 import { cutReport, formatCutTable } from '../model/cut-report.js';
 
@@ -17,6 +17,7 @@ runMain('dnn-cut', async () => {
   const spec = program.args[0]!;
   const opts = program.opts<{ json?: boolean; backend: BackendChoice; seed: number; inputShape?: number[] }>();
 
+  assertNetworkSpec(spec);
   const backend = await selectBackend(opts.backend);
   process.stderr.write(`${describeBackend(backend)}\n`);
   const network = await loadNetwork(spec, { seed: opts.seed, inputShape: opts.inputShape });

@@ -39,6 +39,13 @@ export function looksLikePath(spec: string): boolean {
   return spec.includes('/') || spec.includes(path.sep) || spec.endsWith('.json');
 }
 
+/** Fails fast (before any backend or model is loaded) when `<network>` is neither a zoo name nor a path. */
+export function assertNetworkSpec(spec: string): void {
+  if (!zooEntry(spec) && !looksLikePath(spec)) {
+    throw new UserError(`unknown network '${spec}'; use one of ${ZOO.map((e) => e.name).join(', ')}, or a path to a TF.js model.json or a Keras model.to_json() file`);
+  }
+}
+
 /** Resolves `<network>` as users type it: a zoo name or a path to a model file. */
 export async function loadNetwork(spec: string, opts: LoadOptions): Promise<Network> {
   const t0 = performance.now();
@@ -65,7 +72,8 @@ export async function loadNetwork(spec: string, opts: LoadOptions): Promise<Netw
     file = path.resolve(spec);
     id = path.basename(spec).replace(/\.json$/i, '') === 'model' ? path.basename(path.dirname(path.resolve(spec))) : path.basename(spec).replace(/\.json$/i, '');
   } else {
-    throw new UserError(`unknown network '${spec}'; use one of ${ZOO.map((e) => e.name).join(', ')}, or a path to a TF.js model.json or a Keras model.to_json() file`);
+    assertNetworkSpec(spec);
+    throw new Error('unreachable');
   }
 
   let graph: LayerGraph;
