@@ -1,0 +1,29 @@
+import type * as tf from '@tensorflow/tfjs';
+import type { CutPoint } from '../model/partition.js';
+import type { SplitRunner } from '../engine/split-runner.js';
+import type { CloudLink } from './cloud-link.js';
+import type { Sample } from './samples.js';
+
+/**
+ * One inference split at `cut`: edge half, hand-off, cloud half. Times:
+ * edge = edge compute including reading the crossing tensor back; cloud = as the cloud reports it;
+ * transfer = round trip at the edge minus the cloud's compute; total = measured end to end.
+ * The edge-only point has no transfer and no cloud work: nothing is sent.
+ */
+export async function measureOnce(runner: SplitRunner, link: CloudLink, cut: CutPoint, input: tf.Tensor): Promise<Sample> {
+  const t0 = performance.now();
+  const edge = runner.edge(cut, input);
+  if (cut.kind === 'output') {
+    const total = performance.now() - t0;
+    return { edge: edge.ms * 1000, transfer: 0, cloud: 0, total: total * 1000 };
+  }
+  const t1 = performance.now();
+  const reply = await link.infer(cut, edge.value);
+  const t2 = performance.now();
+  return {
+    edge: edge.ms * 1000,
+    cloud: reply.cloudMs * 1000,
+    transfer: (t2 - t1 - reply.cloudMs) * 1000,
+    total: (t2 - t0) * 1000,
+  };
+}

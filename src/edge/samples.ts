@@ -1,0 +1,43 @@
+import * as hdr from 'hdr-histogram-js';
+import type { Metric } from '../results/tags.js';
+
+/** One measured inference of one partition point, in microseconds. */
+export interface Sample {
+  edge: number;
+  transfer: number;
+  cloud: number;
+  /** end to end at the edge, measured (not the sum of the others) */
+  total: number;
+}
+
+/** Latency histograms: microseconds, 3 significant digits, up to one hour. */
+export function latencyHistogram(): hdr.Histogram {
+  return hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 3_600_000_000, numberOfSignificantValueDigits: 3, autoResize: true });
+}
+
+/** The four histograms of one (condition, point) cell. */
+export class CellRecorder {
+  readonly histograms: Record<Metric, hdr.Histogram> = {
+    edge: latencyHistogram(),
+    transfer: latencyHistogram(),
+    cloud: latencyHistogram(),
+    total: latencyHistogram(),
+  };
+  readonly startMs = Date.now();
+  count = 0;
+  /** transfers below zero (clock granularity on tiny tensors) recorded as 0 */
+  clamped = 0;
+
+  record(s: Sample): void {
+    for (const m of ['edge', 'transfer', 'cloud', 'total'] as const) {
+      const v = Math.round(s[m]);
+      if (v < 0) this.clamped++;
+      this.histograms[m].recordValue(Math.max(0, v));
+    }
+    this.count++;
+  }
+
+  destroy(): void {
+    for (const h of Object.values(this.histograms)) h.destroy();
+  }
+}
