@@ -1,13 +1,4 @@
-import { buildVgg } from './vgg.js';
-import type { ZooEntry } from './zoo-entry.js';
-
-const INPUT_SHAPE = [224, 224, 3];
+import { vggEntry } from './vgg.js';
 
 /** keras.applications.VGG16: 23 layers (InputLayer included), 138,357,544 parameters. */
-export const vgg16: ZooEntry = {
-  name: 'vgg16',
-  keras: 'keras.applications.VGG16',
-  inputShape: INPUT_SHAPE,
-  params: 138_357_544,
-  build: (inputShape = INPUT_SHAPE) => buildVgg('vgg16', [2, 2, 3, 3, 3], inputShape),
-};
+export const vgg16 = vggEntry('vgg16', 'keras.applications.VGG16', 138_357_544, [2, 2, 3, 3, 3]);

@@ -26,13 +26,13 @@ const LAYER_CHECKS: Record<string, (t: Tap, model: tf.LayersModel) => void> = {
       'input_1', 'block1_conv1', 'block1_conv2', 'block1_pool', 'block2_conv1', 'block2_conv2', 'block2_pool',
       'block3_conv1', 'block3_conv2', 'block3_conv3', 'block3_pool', 'block4_conv1', 'block4_conv2', 'block4_conv3',
       'block4_pool', 'block5_conv1', 'block5_conv2', 'block5_conv3', 'block5_pool', 'flatten', 'fc1', 'fc2', 'predictions',
-    ]);
+    ], 'Keras layer names in order');
   },
   vgg19: (t, m) => {
     t.same(names(m).slice(15, 26), [
       'block4_conv4', 'block4_pool', 'block5_conv1', 'block5_conv2', 'block5_conv3', 'block5_conv4', 'block5_pool',
       'flatten', 'fc1', 'fc2', 'predictions',
-    ]);
+    ], 'block 4 and 5 have four convs, then the top');
   },
   alexnet: (t, m) => {
     t.same(names(m), [
@@ -40,48 +40,48 @@ const LAYER_CHECKS: Record<string, (t: Tap, model: tf.LayersModel) => void> = {
       'conv2d_3', 'activation_3', 'conv2d_4', 'activation_4', 'conv2d_5', 'activation_5', 'max_pooling2d_3', 'flatten_1',
       'dense_1', 'activation_6', 'dropout_1', 'dense_2', 'activation_7', 'dropout_2', 'dense_3', 'activation_8',
       'dropout_3', 'dense_4', 'activation_9',
-    ]);
-    t.equal(m.getLayer('conv2d_1').outputShape.toString(), [null, 54, 54, 96].toString());
+    ], 'Keras automatic names of a fresh session, in order');
+    t.equal(m.getLayer('conv2d_1').outputShape.toString(), [null, 54, 54, 96].toString(), 'conv 11x11 stride 4 valid: 224 -> 54');
   },
   lenet: (t, m) => {
     t.same(names(m), [
       'conv2d_1_input', 'conv2d_1', 'activation_1', 'max_pooling2d_1', 'conv2d_2', 'activation_2', 'max_pooling2d_2',
       'flatten_1', 'dense_1', 'activation_3', 'dense_2', 'activation_4',
-    ]);
+    ], 'Keras automatic names of a fresh session, in order');
   },
   resnet50: (t, m) => {
     const n = names(m);
-    t.same(n.slice(0, 7), ['input_1', 'conv1_pad', 'conv1', 'bn_conv1', 'activation_1', 'pool1_pad', 'max_pooling2d_1']);
+    t.same(n.slice(0, 7), ['input_1', 'conv1_pad', 'conv1', 'bn_conv1', 'activation_1', 'pool1_pad', 'max_pooling2d_1'], 'stem');
     // conv_block: Keras 2.2.5 lists the shortcut conv right after the main branch's 2c conv
     t.same(n.slice(7, 19), [
       'res2a_branch2a', 'bn2a_branch2a', 'activation_2', 'res2a_branch2b', 'bn2a_branch2b', 'activation_3',
       'res2a_branch2c', 'res2a_branch1', 'bn2a_branch2c', 'bn2a_branch1', 'add_1', 'activation_4',
-    ]);
+    ], 'conv block order');
     t.same(n.slice(19, 29), [
       'res2b_branch2a', 'bn2b_branch2a', 'activation_5', 'res2b_branch2b', 'bn2b_branch2b', 'activation_6',
       'res2b_branch2c', 'bn2b_branch2c', 'add_2', 'activation_7',
-    ]);
-    t.same(n.slice(-5), ['bn5c_branch2c', 'add_16', 'activation_49', 'avg_pool', 'fc1000']);
+    ], 'identity block order');
+    t.same(n.slice(-5), ['bn5c_branch2c', 'add_16', 'activation_49', 'avg_pool', 'fc1000'], 'last block and top');
     t.equal(inputOf(m, 'res2a_branch2a'), 'max_pooling2d_1', 'first block reads the stem max pool');
     t.equal(inputOf(m, 'res2a_branch1'), 'max_pooling2d_1', 'first shortcut reads the stem max pool');
-    t.equal(batchNormEpsilon(m, 'bn2a_branch2a'), 1e-3);
+    t.equal(batchNormEpsilon(m, 'bn2a_branch2a'), 1e-3, 'Keras default BatchNormalization epsilon');
   },
   resnet50v2: (t, m) => {
     const n = names(m);
-    t.same(n.slice(0, 5), ['input_1', 'conv1_pad', 'conv1_conv', 'pool1_pad', 'pool1_pool']);
+    t.same(n.slice(0, 5), ['input_1', 'conv1_pad', 'conv1_conv', 'pool1_pad', 'pool1_pool'], 'stem (pre-activation: no BN/ReLU)');
     t.same(n.slice(5, 17), [
       'conv2_block1_preact_bn', 'conv2_block1_preact_relu', 'conv2_block1_1_conv', 'conv2_block1_1_bn',
       'conv2_block1_1_relu', 'conv2_block1_2_pad', 'conv2_block1_2_conv', 'conv2_block1_2_bn', 'conv2_block1_2_relu',
       'conv2_block1_0_conv', 'conv2_block1_3_conv', 'conv2_block1_out',
-    ]);
+    ], 'conv-shortcut block order');
     t.same(n.slice(n.indexOf('conv2_block3_2_relu'), n.indexOf('conv2_block3_out') + 1), [
       'conv2_block3_2_relu', 'max_pooling2d_1', 'conv2_block3_3_conv', 'conv2_block3_out',
-    ]);
+    ], 'pooled shortcut listed beside the last conv');
     t.equal(inputOf(m, 'max_pooling2d_1'), 'conv2_block2_out', 'stride-2 shortcut pools the block input');
-    t.equal(inputOf(m, 'max_pooling2d_3'), 'conv4_block5_out');
+    t.equal(inputOf(m, 'max_pooling2d_3'), 'conv4_block5_out', 'third pooled shortcut ends conv4');
     t.notOk(n.includes('max_pooling2d_4'), 'conv5 keeps stride 1: no pooled shortcut');
-    t.same(n.slice(-4), ['post_bn', 'post_relu', 'avg_pool', 'probs']);
-    t.equal(batchNormEpsilon(m, 'conv2_block1_1_bn'), 1.001e-5);
+    t.same(n.slice(-4), ['post_bn', 'post_relu', 'avg_pool', 'probs'], 'top');
+    t.equal(batchNormEpsilon(m, 'conv2_block1_1_bn'), 1.001e-5, 'resnet_common epsilon');
   },
 };
 
@@ -159,7 +159,7 @@ for (const [entry, params, layerCount] of REFERENCE) {
 t.test('a second build reuses the same Keras names (counters are per build, not per process)', async (t) => {
   const first = lenet.build();
   const second = lenet.build();
-  t.same(names(second), names(first));
+  t.same(names(second), names(first), 'same names');
   first.dispose();
   second.dispose();
 });
