@@ -1,7 +1,13 @@
 import type { ZooEntry } from './zoo-entry.js';
+import { vgg16 } from './vgg16.js';
+import { vgg19 } from './vgg19.js';
+import { resnet50 } from './resnet50.js';
+import { resnet50v2 } from './resnet50v2.js';
+import { alexnet } from './alexnet.js';
+import { lenet } from './lenet.js';
 
-/** The model zoo, in the order `dnn-cut --help` lists it. */
-export const ZOO: readonly ZooEntry[] = [];
+/** The model zoo, in the order the help text lists it. */
+export const ZOO: readonly ZooEntry[] = [vgg16, vgg19, resnet50, resnet50v2, alexnet, lenet];
 
 export function zooEntry(name: string): ZooEntry | undefined {
   return ZOO.find((e) => e.name === name.toLowerCase());

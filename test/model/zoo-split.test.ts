@@ -1,0 +1,75 @@
+import t from 'tap';
+import * as tf from '@tensorflow/tfjs';
+import { selectBackend } from '../../src/engine/backend.js';
+import { loadNetwork } from '../../src/model/network.js';
+import { SplitRunner, benchmarkInput } from '../../src/engine/split-runner.js';
+import { ZOO, zooEntry } from '../../models/index.js';
+import type { CutPoint } from '../../src/model/partition.js';
+
+await selectBackend('auto');
+
+/** Every point for these, an even sample (always with both ends) for the rest. */
+const EVERY_POINT = new Set(['lenet', 'alexnet', 'mobilenet', 'resnet50']);
+const SAMPLE = 4;
+
+function sample(cuts: CutPoint[], n: number): CutPoint[] {
+  if (cuts.length <= n) return cuts;
+  const picked = new Set<number>();
+  for (let i = 0; i < n; i++) picked.add(Math.round((i * (cuts.length - 1)) / (n - 1)));
+  return [...picked].map((i) => cuts[i]!);
+}
+
+function relErr(a: Float32Array, b: Float32Array): number {
+  let diff = 0;
+  let scale = 0;
+  for (let i = 0; i < b.length; i++) {
+    diff = Math.max(diff, Math.abs(a[i]! - b[i]!));
+    scale = Math.max(scale, Math.abs(b[i]!));
+  }
+  return diff / Math.max(scale, 1e-30);
+}
+
+for (const entry of ZOO) {
+  t.test(`${entry.name}: cloud(edge(x)) equals model(x) at every tested point`, async (t) => {
+    const network = await loadNetwork(entry.name, { seed: 1, inputShape: entry.smallInputShape });
+    const runner = new SplitRunner(network);
+    const x = benchmarkInput(network.inputShape, 3);
+    const full = runner.full(x).value.data;
+    t.ok(full.every(Number.isFinite), 'full output is finite');
+    const cuts = EVERY_POINT.has(entry.name) ? network.cuts : sample(network.cuts, SAMPLE);
+    for (const cut of cuts) {
+      const mid = runner.edge(cut, x).value;
+      t.same(mid.shape.slice(1), cut.shape, `${cut.layer}: crossing tensor has the point's shape`);
+      const out = runner.cloud(cut, mid).value;
+      const err = relErr(out.data, full);
+      t.ok(err <= 1e-4, `${cut.layer}: relative error ${err.toExponential(2)} <= 1e-4`);
+    }
+    t.equal(cuts[0]!.kind, 'input');
+    t.equal(network.cuts.at(-1)!.kind, 'output');
+    x.dispose();
+  });
+}
+
+t.test('sequential zoo models: every layer boundary is a point', async (t) => {
+  for (const name of ['lenet', 'alexnet', 'vgg16']) {
+    const n = await loadNetwork(name, { seed: 1 });
+    t.same(n.cuts.map((c) => c.index), n.model.layers.map((_, i) => i), name);
+  }
+});
+
+t.test('resnet50: the input of each residual block is a point, nothing inside a block is', async (t) => {
+  const n = await loadNetwork('resnet50', { seed: 1, inputShape: zooEntry('resnet50')!.smallInputShape });
+  const names = new Set(n.cuts.map((c) => c.layer));
+  const layers = n.model.layers;
+  // a block starts at every layer named res<stage><block>_branch2a; its input is what feeds it
+  const blockStarts = layers.filter((l) => /^res\d[a-f]_branch2a$/.test(l.name));
+  t.equal(blockStarts.length, 16, '16 residual blocks');
+  for (const l of blockStarts) {
+    const feeder = l.inboundNodes[0]!.inboundLayers[0]!.name;
+    t.ok(names.has(feeder), `input of ${l.name.slice(0, 5)} (${feeder}) is a point`);
+  }
+  const inside = n.cuts.filter((c) => /branch|^bn\d/.test(c.layer));
+  t.same(inside.map((c) => c.layer), [], 'no point inside a block (no branch conv/bn)');
+  t.ok(n.cuts.length > 24, `more points (${n.cuts.length}) than the published rule's 24: multi-consumer block inputs count`);
+  tf.disposeVariables();
+});
