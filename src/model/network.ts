@@ -113,3 +113,11 @@ function normalise(model: tf.LayersModel): tf.LayersModel {
   if (model instanceof tf.Sequential) return tf.model({ inputs: model.inputs, outputs: model.outputs, name: model.name });
   return model;
 }
+
+/**
+ * Frees the network's weights. The wasm backend's heap is bounded (a few GB), so processes that
+ * build several large networks in turn (tests, benches) must release each before the next.
+ */
+export function disposeNetwork(n: Network): void {
+  for (const layer of n.model.layers) for (const w of layer.weights) w.dispose();
+}

@@ -6,32 +6,33 @@ import { createHash, type Hash } from 'node:crypto';
  * build bit-identical networks without shipping hundreds of MB of weights.
  *
  * Each weight gets its own generator stream keyed by (seed, layer name, weight position), so the
- * values do not depend on build order or on tfjs's process-global weight name suffixes. Values
- * follow Keras's default initialisers by role: kernels glorot-uniform, biases/betas/means zero,
- * gammas/variances one. Only IEEE single operations on integers and Math.fround are used, which
- * are exact and identical on every platform.
+ * values do not depend on build order or on tfjs's process-global weight name suffixes. Biases,
+ * betas and moving means are zero, gammas and moving variances one (Keras's defaults). Kernels are
+ * He-uniform over the true fan-in (for a depthwise kernel that is kh*kw, not kh*kw*channels):
+ * Keras's default glorot-uniform shrinks activations by orders of magnitude per depthwise layer,
+ * so an untrained MobileNet computes on denormals (slow paths on x86 wasm, skewing timings) and
+ * outputs a constant. Only integer operations and single IEEE multiplications give the values,
+ * so they are identical on every platform.
  */
-export const WEIGHT_SCHEME = 'seeded-glorot-v1';
+export const WEIGHT_SCHEME = 'seeded-he-v1';
 
-type Role = 'glorot' | 'zeros' | 'ones';
+type Role = 'kernel' | 'depthwise' | 'zeros' | 'ones';
 
 function roleOf(weightName: string, rank: number): Role {
   const base = weightName.replace(/_\d+$/, '').split('/').pop() ?? '';
   if (base === 'gamma' || base === 'moving_variance') return 'ones';
   if (base === 'bias' || base === 'beta' || base === 'moving_mean') return 'zeros';
-  if (base.endsWith('kernel') || base === 'embeddings') return 'glorot';
-  return rank >= 2 ? 'glorot' : 'zeros';
+  if (base === 'depthwise_kernel') return 'depthwise';
+  if (base.endsWith('kernel') || base === 'embeddings') return 'kernel';
+  return rank >= 2 ? 'kernel' : 'zeros';
 }
 
-/** Keras's fan computation (keras.initializers._compute_fans). */
-function fans(shape: number[]): [number, number] {
-  if (shape.length === 2) return [shape[0]!, shape[1]!];
-  if (shape.length >= 3) {
-    const receptive = shape.slice(0, -2).reduce((a, b) => a * b, 1);
-    return [shape[shape.length - 2]! * receptive, shape[shape.length - 1]! * receptive];
-  }
-  const n = shape.reduce((a, b) => a * b, 1);
-  return [n, n];
+/** Number of inputs summed into one output value. */
+function fanIn(shape: number[], role: Role): number {
+  const receptive = shape.slice(0, -2).reduce((a, b) => a * b, 1);
+  if (role === 'depthwise') return receptive; // [kh, kw, channels, multiplier]: one channel each
+  if (shape.length >= 2) return receptive * shape[shape.length - 2]!;
+  return shape[0] ?? 1;
 }
 
 /** xoshiro128** seeded from SHA-256 of the key: fast, 2^128 period, reproducible everywhere. */
@@ -55,9 +56,8 @@ export function seededValues(seed: number, layerName: string, position: number, 
   const out = new Float32Array(size);
   const role = roleOf(weightName, shape.length);
   if (role === 'ones') out.fill(1);
-  if (role !== 'glorot') return out;
-  const [fanIn, fanOut] = fans(shape);
-  const limit = Math.sqrt(6 / Math.max(1, fanIn + fanOut));
+  if (role === 'zeros' || role === 'ones') return out;
+  const limit = Math.sqrt(6 / Math.max(1, fanIn(shape, role)));
   const next = generator(`${WEIGHT_SCHEME}:${seed}:${layerName}:${position}`);
   const scale = (2 * limit) / 16777216; // 24 random bits -> [-limit, limit)
   for (let i = 0; i < size; i++) out[i] = (next() >>> 8) * scale - limit;

@@ -1,7 +1,6 @@
 import t from 'tap';
-import * as tf from '@tensorflow/tfjs';
 import { selectBackend } from '../../src/engine/backend.js';
-import { loadNetwork } from '../../src/model/network.js';
+import { loadNetwork, disposeNetwork } from '../../src/model/network.js';
 import { SplitRunner, benchmarkInput } from '../../src/engine/split-runner.js';
 import { ZOO, zooEntry } from '../../models/index.js';
 import type { CutPoint } from '../../src/model/partition.js';
@@ -36,6 +35,9 @@ for (const entry of ZOO) {
     const x = benchmarkInput(network.inputShape, 3);
     const full = runner.full(x).value.data;
     t.ok(full.every(Number.isFinite), 'full output is finite');
+    // a constant output would make the comparison below vacuous
+    const spread = Math.max(...full) - Math.min(...full);
+    t.ok(spread > 1e-3 * Math.max(...full), `output varies across classes (spread ${spread.toExponential(2)})`);
     const cuts = EVERY_POINT.has(entry.name) ? network.cuts : sample(network.cuts, SAMPLE);
     for (const cut of cuts) {
       const mid = runner.edge(cut, x).value;
@@ -47,6 +49,7 @@ for (const entry of ZOO) {
     t.equal(cuts[0]!.kind, 'input');
     t.equal(network.cuts.at(-1)!.kind, 'output');
     x.dispose();
+    disposeNetwork(network);
   });
 }
 
@@ -54,6 +57,7 @@ t.test('sequential zoo models: every layer boundary is a point', async (t) => {
   for (const name of ['lenet', 'alexnet', 'vgg16']) {
     const n = await loadNetwork(name, { seed: 1 });
     t.same(n.cuts.map((c) => c.index), n.model.layers.map((_, i) => i), name);
+    disposeNetwork(n);
   }
 });
 
@@ -71,5 +75,5 @@ t.test('resnet50: the input of each residual block is a point, nothing inside a 
   const inside = n.cuts.filter((c) => /branch|^bn\d/.test(c.layer));
   t.same(inside.map((c) => c.layer), [], 'no point inside a block (no branch conv/bn)');
   t.ok(n.cuts.length > 24, `more points (${n.cuts.length}) than the published rule's 24: multi-consumer block inputs count`);
-  tf.disposeVariables();
+  disposeNetwork(n);
 });
