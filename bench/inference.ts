@@ -1,0 +1,68 @@
+/**
+ * npm run bench:inference [-- --backends wasm,cpu --models vgg16,lenet --reps 5]
+ * Per zoo model and backend: build time, full predict median, and the overhead of split execution
+ * (edge(k) + cloud(k), including reading the crossing tensor back and uploading it again) against
+ * the full model, for a few evenly spread inner points. Prints one JSON line per (model, backend).
+ */
+import { parseArgs } from 'node:util';
+import { selectBackend, type BackendName } from '../src/engine/backend.js';
+import { loadNetwork, disposeNetwork } from '../src/model/network.js';
+import { SplitRunner, benchmarkInput } from '../src/engine/split-runner.js';
+import { ZOO } from '../models/index.js';
+import { median } from './stats.js';
+
+const { values } = parseArgs({
+  options: {
+    backends: { type: 'string', default: 'tensorflow,wasm,cpu' },
+    models: { type: 'string', default: ZOO.map((e) => e.name).join(',') },
+    reps: { type: 'string', default: '5' },
+    points: { type: 'string', default: '3' },
+    // the plain JS backend needs minutes for VGG: skip a model once one predict takes longer
+    'max-predict-s': { type: 'string', default: '20' },
+  },
+});
+const reps = Number(values.reps);
+const nPoints = Number(values.points);
+const maxPredictMs = Number(values['max-predict-s']) * 1000;
+
+for (const backend of values.backends!.split(',') as BackendName[]) {
+  try {
+    await selectBackend(backend);
+  } catch (e) {
+    console.log(JSON.stringify({ backend, skipped: (e as Error).message }));
+    continue;
+  }
+  for (const name of values.models!.split(',')) {
+    const network = await loadNetwork(name, { seed: 1 });
+    const runner = new SplitRunner(network);
+    const x = benchmarkInput(network.inputShape, 1);
+    const first = runner.full(x).ms; // warm-up (kernel setup, wasm memory growth)
+    if (first > maxPredictMs) {
+      console.log(JSON.stringify({ model: name, backend, build_ms: Math.round(network.buildMs), skipped: `one predict took ${(first / 1000).toFixed(1)} s` }));
+      disposeNetwork(network);
+      continue;
+    }
+    const full = median(Array.from({ length: reps }, () => runner.full(x).ms));
+    const inner = network.cuts.filter((c) => c.kind === 'inner');
+    const picked = Array.from({ length: Math.min(nPoints, inner.length) }, (_, i) => inner[Math.floor(((i + 0.5) * inner.length) / nPoints)]!);
+    const splits = picked.map((cut) => {
+      const run = () => {
+        const e = runner.edge(cut, x);
+        return e.ms + runner.cloud(cut, e.value).ms;
+      };
+      run(); // warm-up of this point's halves
+      const ms = median(Array.from({ length: reps }, run));
+      return { cut: cut.layer, bytes: cut.bytes, split_ms: round(ms), overhead: round(ms / full - 1, 3) };
+    });
+    console.log(
+      JSON.stringify({ model: name, backend, build_ms: Math.round(network.buildMs), full_ms: round(full), points: network.cuts.length, splits }),
+    );
+    x.dispose();
+    disposeNetwork(network);
+  }
+}
+
+function round(v: number, digits = 1): number {
+  const f = 10 ** digits;
+  return Math.round(v * f) / f;
+}

@@ -1,0 +1,114 @@
+import type * as tf from '@tensorflow/tfjs';
+import type * as hdr from 'hdr-histogram-js';
+import { conditionKey, type Condition } from '../conditions/condition.js';
+import type { CutPoint } from '../model/partition.js';
+import type { SplitRunner } from '../engine/split-runner.js';
+import { cellKey, type Metric } from '../results/tags.js';
+import { LinkFailure, type CloudLink } from './cloud-link.js';
+import { measureOnce } from './measure.js';
+import type { ProgressSink } from './progress.js';
+import { CellRecorder } from './samples.js';
+
+/** Puts conditions in effect around the measurements (shaping, edge stress, cloud stress). */
+export interface ConditionController {
+  /** resolves once the condition is actually in effect */
+  apply(c: Condition): Promise<void>;
+  /** ends the stress of the current condition (shaping may stay until the next apply) */
+  release(): Promise<void>;
+}
+
+/** Where finished cells go: the results file (one fsynced write per cell). */
+export interface CellSink {
+  appendCell(condition: Condition, cut: string, histograms: Record<Metric, hdr.Histogram>, startMs: number, endMs: number): Promise<void>;
+}
+
+export interface SweepPlan {
+  conditions: Condition[];
+  cuts: CutPoint[];
+  reps: number;
+  warmup: number;
+  /** cells already in the results file (--resume): skipped */
+  done: ReadonlySet<string>;
+}
+
+export interface SweepDeps {
+  runner: SplitRunner;
+  link: CloudLink;
+  input: tf.Tensor;
+  sink: CellSink;
+  controller: ConditionController;
+  progress: ProgressSink;
+}
+
+export interface SweepStats {
+  cells: number;
+  samples: number;
+  /** samples thrown away and redone after a failure of the link */
+  retries: number;
+  /** transfer times below zero recorded as zero */
+  clamped: number;
+}
+
+/**
+ * The benchmark loop: for every condition, put it in effect, then measure every point not yet
+ * measured under it; each finished cell goes to the sink at once, so a killed run keeps it.
+ */
+export async function runSweep(plan: SweepPlan, deps: SweepDeps): Promise<SweepStats> {
+  const stats: SweepStats = { cells: 0, samples: 0, retries: 0, clamped: 0 };
+  const total = plan.conditions.length * plan.cuts.length;
+  const todo = (c: Condition) => plan.cuts.filter((cut) => !plan.done.has(cellKey(c, cut.layer)));
+  deps.progress.start(total, total - plan.conditions.reduce((n, c) => n + todo(c).length, 0));
+
+  for (const condition of plan.conditions) {
+    const cuts = todo(condition);
+    if (cuts.length === 0) continue;
+    const label = conditionKey(condition);
+    await deps.controller.apply(condition);
+    try {
+      for (const cut of cuts) {
+        deps.progress.cellStarted(label, cut.layer);
+        const rec = await measureCell(cut, plan, deps, stats);
+        try {
+          await deps.sink.appendCell(condition, cut.layer, rec.histograms, rec.startMs, Date.now());
+          stats.cells++;
+          stats.samples += rec.count;
+          stats.clamped += rec.clamped;
+          deps.progress.cellDone(label, cut.layer, summarise(rec));
+        } finally {
+          rec.destroy();
+        }
+      }
+    } finally {
+      await deps.controller.release();
+    }
+  }
+  deps.progress.finish();
+  return stats;
+}
+
+/** Warm-up runs, then `reps` recorded samples; a sample the link failed is redone after a reconnect. */
+async function measureCell(cut: CutPoint, plan: SweepPlan, deps: SweepDeps, stats: SweepStats): Promise<CellRecorder> {
+  const rec = new CellRecorder();
+  let i = -plan.warmup;
+  while (i < plan.reps) {
+    try {
+      const sample = await measureOnce(deps.runner, deps.link, cut, deps.input);
+      if (i >= 0) rec.record(sample);
+      i++;
+    } catch (e) {
+      if (!(e instanceof LinkFailure)) {
+        rec.destroy();
+        throw e;
+      }
+      stats.retries++;
+      deps.progress.note(`${cut.layer}: sample failed (${e.message}); reconnecting to redo it`);
+      await deps.link.reconnect(); // throws GiveUp once the cloud stays away past --give-up
+    }
+  }
+  return rec;
+}
+
+function summarise(rec: CellRecorder): string {
+  const ms = (m: Metric) => (rec.histograms[m].getValueAtPercentile(50) / 1000).toFixed(1);
+  return `total ${ms('total')} ms (edge ${ms('edge')}, transfer ${ms('transfer')}, cloud ${ms('cloud')}) p50 of ${rec.count}`;
+}
