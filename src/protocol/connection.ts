@@ -126,10 +126,16 @@ export class Connection implements AsyncIterable<Message> {
     }
   }
 
-  /** Ends our side and waits for the socket to close. */
-  close(): Promise<void> {
+  /**
+   * Ends our side and waits for the socket to close; a peer that does not close its side within
+   * `timeoutMs` is cut off. Messages not yet read stay readable with next().
+   */
+  close(timeoutMs = LINGER_MS): Promise<void> {
     this.socket.end();
-    return this.closed;
+    // Keep reading so the peer's end of stream is seen even when we had paused for a slow consumer.
+    this.socket.resume();
+    const timer = setTimeout(() => this.socket.destroy(), timeoutMs).unref();
+    return this.closed.then(() => clearTimeout(timer));
   }
 
   destroy(): void {

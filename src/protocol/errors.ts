@@ -11,8 +11,9 @@ export type ProtocolErrorCode =
 
 export class ProtocolError extends Error {
   readonly code: ProtocolErrorCode;
-  constructor(code: ProtocolErrorCode, message: string) {
-    super(`${code}: ${message}`);
+  /** `cause`: an unexpected exception met while decoding (a bug, if it ever happens). */
+  constructor(code: ProtocolErrorCode, message: string, cause?: unknown) {
+    super(`${code}: ${message}`, cause === undefined ? undefined : { cause });
     this.name = 'ProtocolError';
     this.code = code;
   }

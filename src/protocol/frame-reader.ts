@@ -177,11 +177,10 @@ export class FrameReader<T = RawFrame> {
     try {
       message = this.parse(this.decodeFrame(frame));
     } catch (e) {
-      if (e instanceof ProtocolError) {
-        this.fail(e);
-        return;
-      }
-      throw e;
+      // Safety net: whatever a hostile frame provokes in decoding stays an error of this stream,
+      // never an exception out of the socket handler. `cause` marks it as unforeseen.
+      this.fail(e instanceof ProtocolError ? e : new ProtocolError('BAD_HEADER', `frame could not be decoded (${String(e)})`, e));
+      return;
     }
     this.frames++;
     // Outside the try: an exception in the consumer's handler is the consumer's, not a protocol error.

@@ -77,6 +77,7 @@ export function readTensor(desc: unknown, frame: Buffer, payloadStart: number, o
   if (off < payloadStart || off + len > frame.length) {
     throw bad(`payload [${off}, ${off + len}) lies outside the frame's payload area [${payloadStart}, ${frame.length})`);
   }
+  if (n === 0) return { shape, data: new Float32Array(0) };
   const at = frame.byteOffset + off;
   if (HOST_IS_LE && at % 4 === 0) return { shape, data: new Float32Array(frame.buffer, at, n) };
   onCopy();

@@ -160,3 +160,24 @@ t.test('socket close is told apart from protocol errors', async (t) => {
 
   await t.rejects(connect(1, '127.0.0.1'), { code: 'ECONNREFUSED' });
 });
+
+t.test('a slow reader pauses the socket, loses nothing, and can still close', async (t) => {
+  const srv = await serve(async (c) => {
+    for (let i = 0; i < 10; i++) c.send({ type: 'PING', nonce: i, time: 0 });
+    for await (const _ of c); // until the client closes
+  });
+  const sock = netConnect({ port: srv.port, host: '127.0.0.1' });
+  await new Promise((r) => sock.once('connect', r));
+  const c = new Connection(sock, { highWaterMark: 2 });
+  for (let i = 0; i < 200 && !sock.isPaused(); i++) await new Promise((r) => setTimeout(r, 5));
+  t.ok(sock.isPaused(), 'paused with messages unread');
+  const nonces: number[] = [];
+  for (let i = 0; i < 10; i++) {
+    const m = await c.next();
+    if (m.type === 'PING') nonces.push(m.nonce);
+  }
+  t.same(nonces, [0, 1, 2, 3, 4, 5, 6, 7, 8, 9], 'all, in order');
+  await c.close();
+  t.equal(await srv.outcomes[0], 'done');
+  await srv.close();
+});

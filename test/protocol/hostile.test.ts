@@ -32,7 +32,7 @@ t.test('random bytes: one typed error, never an exception', (t) => {
     const { messages, errors } = feedMessages(randomChunks(r, bytes, 50));
     t.equal(messages.length, 0);
     t.equal(errors.length, 1, 'exactly one error, then nothing');
-    t.ok(errors[0] instanceof ProtocolError && CODES.has(errors[0].code));
+    t.ok(errors[0] instanceof ProtocolError && CODES.has(errors[0].code) && errors[0].cause === undefined);
     seen.add(errors[0]!.code);
   }
   t.ok(seen.has('BAD_MAGIC'));
@@ -50,6 +50,7 @@ t.test('mutated valid frames: decode or fail with a ProtocolError, never throw',
     for (let k = randInt(r, 1, 3); k > 0; k--) bytes[randInt(r, 0, Math.min(bytes.length - 1, 120))] = randInt(r, 0, 255);
     const { messages, errors } = feedMessages([bytes]);
     t.equal(messages.length + errors.length, 1, 'one outcome');
+    if (errors[0]?.cause !== undefined) t.fail(`decoding hit an unforeseen exception: ${String(errors[0].cause)}`);
     if (errors[0]) seen.add(errors[0].code);
   }
   t.ok(seen.size >= 4, `several error kinds reached: ${[...seen].join(', ')}`);
