@@ -1,0 +1,185 @@
+import { type Socket, connect as netConnect } from 'node:net';
+import type { MessageType } from './constants.js';
+import { ConnectionClosedError, ProtocolError, RemoteError } from './errors.js';
+import { FrameReader } from './frame-reader.js';
+import { writeFrame } from './frame-writer.js';
+import { type Message, type MessageOf, encodeMessage, parseMessage } from './messages.js';
+
+export interface ConnectionOptions {
+  /** Largest frame accepted from the peer (default 256 MiB); also refused on send. */
+  maxFrame?: number;
+  /** Stop reading from the socket while this many messages wait unread (default 4). */
+  highWaterMark?: number;
+}
+
+interface Waiter {
+  resolve(message: Message): void;
+  reject(error: Error): void;
+}
+
+/** After a protocol error we half-close; a peer that never closes its side is cut off after this. */
+const LINGER_MS = 2000;
+
+/**
+ * Typed messages over one net.Socket. Read with `next()` or `for await (const m of conn)`; the first
+ * failure rejects every pending and later read, as a ProtocolError (the peer broke the protocol: it
+ * is told with an ERROR message and the socket is closed) or a ConnectionClosedError (the socket
+ * closed; `cause` is set when it closed on a socket error). The async iterator simply ends on a clean close.
+ */
+export class Connection implements AsyncIterable<Message> {
+  readonly socket: Socket;
+  readonly reader: FrameReader<Message>;
+  /** Resolves when the socket has closed. */
+  readonly closed: Promise<void>;
+  private readonly maxFrame: number | undefined;
+  private readonly highWaterMark: number;
+  private readonly queue: Message[] = [];
+  private readonly waiters: Waiter[] = [];
+  private failure: Error | null = null;
+  private socketError: Error | undefined;
+
+  constructor(socket: Socket, options: ConnectionOptions = {}) {
+    this.socket = socket;
+    this.maxFrame = options.maxFrame;
+    this.highWaterMark = options.highWaterMark ?? 4;
+    this.reader = new FrameReader<Message>({
+      parse: parseMessage,
+      onMessage: (m) => this.onMessage(m),
+      onError: (e) => this.onProtocolError(e),
+      maxFrame: options.maxFrame,
+    });
+    // Request/response traffic: never let Nagle hold back a small reply.
+    socket.setNoDelay(true);
+    socket.on('data', (chunk: Buffer) => this.reader.push(chunk));
+    socket.on('end', () => this.reader.end());
+    socket.on('error', (e) => {
+      this.socketError = e;
+    });
+    this.closed = new Promise((resolve) => {
+      socket.once('close', () => {
+        this.fail(new ConnectionClosedError(this.socketError));
+        resolve();
+      });
+    });
+  }
+
+  /**
+   * Sends a message; tensor data is written from its own memory, so do not change it until the
+   * socket has drained. Returns false when the socket buffer is full (see drain()).
+   */
+  send(message: Message): boolean {
+    if (this.failure) throw this.failure;
+    if (this.socket.destroyed) throw new ConnectionClosedError(this.socketError);
+    return writeFrame(this.socket, encodeMessage(message, this.maxFrame));
+  }
+
+  /** Resolves once the socket's write buffer has emptied (at once if it already has). */
+  drain(): Promise<void> {
+    if (!this.socket.writableNeedDrain || this.socket.destroyed) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = (): void => {
+        this.socket.off('drain', done).off('close', done);
+        resolve();
+      };
+      this.socket.on('drain', done).on('close', done);
+    });
+  }
+
+  /** The next message from the peer. */
+  next(): Promise<Message> {
+    const m = this.queue.shift();
+    if (m !== undefined) {
+      if (this.socket.isPaused() && this.queue.length < this.highWaterMark && !this.failure) this.socket.resume();
+      return Promise.resolve(m);
+    }
+    if (this.failure) return Promise.reject(this.failure);
+    return new Promise((resolve, reject) => this.waiters.push({ resolve, reject }));
+  }
+
+  /**
+   * Sends `message` and waits for its reply, which must be of type `expect` (and carry the same id,
+   * when both have one). An ERROR reply rejects with RemoteError. One request at a time per connection.
+   */
+  async request<K extends MessageType>(message: Message, expect: K): Promise<MessageOf<K>> {
+    this.send(message);
+    const reply = await this.next();
+    if (reply.type === 'ERROR' && expect !== 'ERROR') throw new RemoteError(reply.code, reply.message);
+    if (reply.type !== expect) {
+      throw new ProtocolError('UNEXPECTED_MESSAGE', `expected ${expect} in reply to ${message.type}, got ${reply.type}`);
+    }
+    if ('id' in message && 'id' in reply && message.id !== reply.id) {
+      throw new ProtocolError('UNEXPECTED_MESSAGE', `${reply.type} answers request ${reply.id}, expected ${message.id}`);
+    }
+    return reply as MessageOf<K>;
+  }
+
+  async *[Symbol.asyncIterator](): AsyncIterator<Message> {
+    for (;;) {
+      let m: Message;
+      try {
+        m = await this.next();
+      } catch (e) {
+        if (e instanceof ConnectionClosedError && e.cause === undefined) return;
+        throw e;
+      }
+      yield m;
+    }
+  }
+
+  /**
+   * Ends our side and waits for the socket to close; a peer that does not close its side within
+   * `timeoutMs` is cut off. Messages not yet read stay readable with next().
+   */
+  close(timeoutMs = LINGER_MS): Promise<void> {
+    this.socket.end();
+    // Keep reading so the peer's end of stream is seen even when we had paused for a slow consumer.
+    this.socket.resume();
+    const timer = setTimeout(() => this.socket.destroy(), timeoutMs).unref();
+    return this.closed.then(() => clearTimeout(timer));
+  }
+
+  destroy(): void {
+    this.socket.destroy();
+  }
+
+  private onMessage(m: Message): void {
+    const w = this.waiters.shift();
+    if (w) {
+      w.resolve(m);
+      return;
+    }
+    this.queue.push(m);
+    if (this.queue.length >= this.highWaterMark) this.socket.pause();
+  }
+
+  private onProtocolError(e: ProtocolError): void {
+    if (this.failure) return;
+    this.fail(e);
+    // Tell the peer why, then hang up; data still arriving is ignored by the failed reader.
+    const s = this.socket;
+    if (!s.destroyed && s.writable) {
+      writeFrame(s, encodeMessage({ type: 'ERROR', code: e.code, message: e.message }));
+      s.end();
+    }
+    s.resume();
+    setTimeout(() => s.destroy(), LINGER_MS).unref();
+  }
+
+  private fail(e: Error): void {
+    if (this.failure) return;
+    this.failure = e;
+    for (const w of this.waiters.splice(0)) w.reject(e);
+  }
+}
+
+/** Opens a TCP connection and wraps it; rejects with the socket error if it cannot connect. */
+export function connect(port: number, host: string, options?: ConnectionOptions): Promise<Connection> {
+  return new Promise((resolve, reject) => {
+    const socket = netConnect({ port, host });
+    socket.once('error', reject);
+    socket.once('connect', () => {
+      socket.off('error', reject);
+      resolve(new Connection(socket, options));
+    });
+  });
+}
