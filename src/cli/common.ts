@@ -40,3 +40,28 @@ export function parseIntArg(value: string, flag: string, min = Number.MIN_SAFE_I
   if (n < min || n > max) throw new UserError(`${flag} must be between ${min} and ${max}, got ${n}`);
   return n;
 }
+
+/** Byte sizes as users type them: 268435456, 256MiB, 256M, 64k. */
+export function parseBytesArg(value: string, flag: string): number {
+  const m = /^(\d+(?:\.\d+)?)\s*([kmg]i?b?|b)?$/i.exec(value.trim());
+  if (!m) throw new UserError(`${flag} must be a size like 268435456, 256MiB or 64k, got '${value}'`);
+  const unit = (m[2] ?? '').toLowerCase().replace(/i?b$/, '').replace(/^b$/, '');
+  const mult = unit === 'k' ? 1024 : unit === 'm' ? 1024 ** 2 : unit === 'g' ? 1024 ** 3 : 1;
+  const n = Math.floor(Number(m[1]) * mult);
+  if (n < 1024 || n > 0xffffffff) throw new UserError(`${flag} must be between 1KiB and 4GiB, got '${value}'`);
+  return n;
+}
+
+export function maxFrameOption(): Option {
+  return new Option('--max-frame <bytes>', 'largest frame accepted from the peer (refused before allocating)')
+    .default(256 * 1024 * 1024, '256MiB')
+    .argParser((v: string) => parseBytesArg(v, '--max-frame'));
+}
+
+export function portOption(): Option {
+  return new Option('--port <n>', 'TCP port of dnn-cloud').default(5000).argParser((v: string) => parseIntArg(v, '--port', 1, 65535));
+}
+
+export function tokenOption(): Option {
+  return new Option('--token <secret>', 'shared secret both ends must present (or set DNN_TOKEN)').env('DNN_TOKEN');
+}

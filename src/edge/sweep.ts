@@ -86,18 +86,24 @@ export async function runSweep(plan: SweepPlan, deps: SweepDeps): Promise<SweepS
   return stats;
 }
 
+/** A sample failing this many times in a row is not a passing fault: the run stops. */
+const MAX_CONSECUTIVE_FAILURES = 10;
+
 /** Warm-up runs, then `reps` recorded samples; a sample the link failed is redone after a reconnect. */
 async function measureCell(cut: CutPoint, plan: SweepPlan, deps: SweepDeps, stats: SweepStats): Promise<CellRecorder> {
   const rec = new CellRecorder();
   let i = -plan.warmup;
+  let failures = 0;
   while (i < plan.reps) {
     try {
       const sample = await measureOnce(deps.runner, deps.link, cut, deps.input);
       if (i >= 0) rec.record(sample);
       i++;
+      failures = 0;
     } catch (e) {
-      if (!(e instanceof LinkFailure)) {
+      if (!(e instanceof LinkFailure) || ++failures > MAX_CONSECUTIVE_FAILURES) {
         rec.destroy();
+        if (e instanceof LinkFailure) throw new LinkFailure(`point ${cut.layer} failed ${MAX_CONSECUTIVE_FAILURES} times in a row, last: ${e.message}`, e.reason);
         throw e;
       }
       stats.retries++;

@@ -1,0 +1,74 @@
+import { makeProgram, backendOption, seedOption, maxFrameOption, portOption, tokenOption } from './common.js';
+import { inputShapeOption } from './network-options.js';
+import { runMain } from './run-main.js';
+import { selectBackend, describeBackend, type BackendChoice } from '../engine/backend.js';
+import { assertNetworkSpec, loadNetwork } from '../model/network.js';
+import { InferenceService } from '../cloud/inference-service.js';
+import { CloudServer } from '../cloud/server.js';
+import { hostInfo } from '../host-info.js';
+import { ZOO_NAMES } from '../../models/index.js';
+import { UserError } from '../errors.js';
+
+interface CloudOpts {
+  port: number;
+  host: string;
+  backend: BackendChoice;
+  seed: number;
+  maxFrame: number;
+  token?: string;
+  inputShape?: number[];
+}
+
+runMain('dnn-cloud', async () => {
+  const program = makeProgram('dnn-cloud', 'Serve the cloud halves of a network to dnn-edge clients (and apply cloud-side stress on their request).')
+    .argument('<network>', `zoo name (${ZOO_NAMES.join(', ')}) or path to a model file`)
+    .addOption(portOption())
+    .option('--host <addr>', 'address to listen on', '0.0.0.0')
+    .addOption(backendOption())
+    .addOption(seedOption())
+    .addOption(maxFrameOption())
+    .addOption(tokenOption())
+    .addOption(inputShapeOption());
+  await program.parseAsync();
+  const spec = program.args[0]!;
+  const opts = program.opts<CloudOpts>();
+  const log = (line: string) => process.stderr.write(`${new Date().toISOString()} ${line}\n`);
+
+  assertNetworkSpec(spec);
+  const backend = await selectBackend(opts.backend);
+  log(describeBackend(backend));
+  const network = await loadNetwork(spec, { seed: opts.seed, inputShape: opts.inputShape });
+  if (network.note) log(`note: ${network.note}`);
+  log(`built ${network.id} in ${(network.buildMs / 1000).toFixed(1)} s: ${network.params.toLocaleString('en-US')} parameters, ${network.cuts.length} partition points`);
+  const service = new InferenceService(network);
+  const t0 = performance.now();
+  service.warmUp();
+  log(`warmed up every cloud half in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+
+  const server = new CloudServer(
+    service,
+    { ...hostInfo(), backend: backend.name, versions: { ...backend.versions, node: process.versions.node }, cuts: network.cuts.map((c) => c.layer) },
+    { port: opts.port, host: opts.host, maxFrame: opts.maxFrame, token: opts.token, log },
+  );
+  let address;
+  try {
+    address = await server.listen();
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'EADDRINUSE') throw new UserError(`port ${opts.port} on ${opts.host} is already in use; stop what holds it or pick another --port`);
+    if (code === 'EADDRNOTAVAIL') throw new UserError(`cannot listen on ${opts.host}: no such address on this machine; use --host 0.0.0.0`);
+    if (code === 'EACCES') throw new UserError(`not allowed to listen on port ${opts.port}; use a port above 1023 or run as root`);
+    throw e;
+  }
+  log(`listening on ${address.address}:${address.port} (${network.id}, fingerprint ${network.fingerprint.slice(0, 12)}, seed ${network.seed}${opts.token ? ', token required' : ''})`);
+
+  await new Promise<void>((resolve) => {
+    const stop = (signal: string) => {
+      log(`${signal}: closing`);
+      server.close().then(resolve, resolve);
+    };
+    process.once('SIGINT', () => stop('SIGINT'));
+    process.once('SIGTERM', () => stop('SIGTERM'));
+  });
+  log('closed');
+});

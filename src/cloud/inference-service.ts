@@ -1,0 +1,60 @@
+import type * as tf from '@tensorflow/tfjs';
+import type { Network } from '../model/network.js';
+import type { CutPoint } from '../model/partition.js';
+import { SplitRunner, benchmarkInput, type HostTensor, type Timed } from '../engine/split-runner.js';
+
+/** A request the cloud cannot serve; answered with an ERROR naming the reason. */
+export class BadRequest extends Error {
+  constructor(message: string, readonly code: 'UNKNOWN_CUT' | 'BAD_SHAPE') {
+    super(message);
+  }
+}
+
+/**
+ * The cloud's inference side: every cloud half built once and warmed up at start, then
+ * `infer(cut, tensor)` on whatever arrives. Knows nothing of sockets.
+ */
+export class InferenceService {
+  private readonly runner: SplitRunner;
+  private readonly byName = new Map<string, CutPoint>();
+  private readonly byIndex = new Map<number, CutPoint>();
+
+  constructor(readonly network: Network) {
+    this.runner = new SplitRunner(network);
+    for (const c of network.cuts) {
+      this.byName.set(c.layer, c);
+      if (!this.byIndex.has(c.index)) this.byIndex.set(c.index, c);
+    }
+  }
+
+  /** Builds every cloud half and runs each once, so the first measured request pays no set-up. */
+  warmUp(onPoint?: (cut: CutPoint, ms: number) => void): void {
+    const x = benchmarkInput(this.network.inputShape, 1);
+    for (const cut of this.network.cuts) {
+      if (cut.kind === 'output') continue;
+      const mid = this.runner.edge(cut, x).value;
+      const r = this.runner.cloud(cut, mid);
+      onPoint?.(cut, r.ms);
+    }
+    (x as tf.Tensor).dispose();
+  }
+
+  resolve(cut: string | number): CutPoint {
+    const c = typeof cut === 'number' ? this.byIndex.get(cut) : this.byName.get(cut);
+    if (!c) throw new BadRequest(`'${cut}' is not a partition point of ${this.network.id} (see dnn-cut ${this.network.id})`, 'UNKNOWN_CUT');
+    return c;
+  }
+
+  /** Runs the cloud half of `cut`; the tensor must have the point's shape with batch 1. */
+  infer(cut: string | number, x: HostTensor): Timed<HostTensor> {
+    const point = this.resolve(cut);
+    const want = [1, ...point.shape];
+    if (x.shape.length !== want.length || x.shape.some((d, i) => d !== want[i])) {
+      throw new BadRequest(`tensor of shape [${x.shape}] does not fit point '${point.layer}', which takes [${want}]`, 'BAD_SHAPE');
+    }
+    if (point.kind === 'output') {
+      throw new BadRequest(`'${point.layer}' is the edge-only point: there is no cloud work to do`, 'UNKNOWN_CUT');
+    }
+    return this.runner.cloud(point, x);
+  }
+}

@@ -1,0 +1,137 @@
+import { connect, type Connection } from '../protocol/connection.js';
+import { ConnectionClosedError, ProtocolError, RemoteError } from '../protocol/errors.js';
+import type { HelloMessage, ServerInfo } from '../protocol/messages.js';
+import type { CutPoint } from '../model/partition.js';
+import type { HostTensor } from '../engine/split-runner.js';
+import { UserError, errorMessage } from '../errors.js';
+import { GiveUp, LinkFailure, type CloudLink, type CloudStressAck, type InferReply } from './cloud-link.js';
+
+export interface LinkOptions {
+  host: string;
+  port: number;
+  hello: HelloMessage;
+  maxFrame: number;
+  /** one request (INFER, CONDITION) taking longer than this counts as failed */
+  requestTimeoutMs: number;
+  /** a cloud away longer than this ends the run */
+  giveUpMs: number;
+  log: (line: string) => void;
+}
+
+/** Handshake refusals no retry can fix: the run stops with exit 2. */
+const FATAL_CODES = new Set(['UNAUTHORIZED', 'VERSION_MISMATCH', 'FINGERPRINT_MISMATCH']);
+
+/**
+ * The edge's connection to a dnn-cloud over the binary protocol. Any failure of a request becomes
+ * a LinkFailure; reconnect() retries with exponential backoff until --give-up and re-applies the
+ * cloud stress in force, so a restarted cloud continues under the same condition.
+ */
+export class ProtocolLink implements CloudLink {
+  private conn: Connection | null = null;
+  private nextId = 1;
+  private stress: { cpu: number; mem: number } = { cpu: 0, mem: 0 };
+  server: ServerInfo | null = null;
+
+  private constructor(private readonly opts: LinkOptions) {}
+
+  /** Connects (waiting for a cloud that is still starting, up to --give-up) and proves the fingerprint. */
+  static async open(opts: LinkOptions): Promise<ProtocolLink> {
+    const link = new ProtocolLink(opts);
+    await link.connectWithBackoff();
+    return link;
+  }
+
+  async infer(cut: CutPoint, tensor: HostTensor): Promise<InferReply> {
+    const r = await this.request({ type: 'INFER', id: this.nextId++, cut: cut.layer, tensor: { data: tensor.data, shape: tensor.shape } }, 'RESULT');
+    return { output: { data: r.tensor.data, shape: r.tensor.shape }, cloudMs: r.cloudUs / 1000 };
+  }
+
+  async setCloudStress(cpu: number, mem: number): Promise<CloudStressAck | null> {
+    this.stress = { cpu, mem };
+    return this.sendStress();
+  }
+
+  async reconnect(): Promise<void> {
+    this.conn?.destroy();
+    this.conn = null;
+    await this.connectWithBackoff();
+    if (this.stress.cpu > 0 || this.stress.mem > 0) await this.sendStress();
+  }
+
+  async close(): Promise<void> {
+    const c = this.conn;
+    this.conn = null;
+    await c?.close(1000);
+  }
+
+  private async sendStress(): Promise<CloudStressAck | null> {
+    const { cpu, mem } = this.stress;
+    const ack = await this.request({ type: 'CONDITION', id: this.nextId++, cpu, mem }, 'CONDITION_ACK');
+    const s = ack.stressor;
+    return { cpu, mem, stressor: String(s.kind ?? s.stressor ?? 'unknown'), pids: Array.isArray(s.pids) ? (s.pids as number[]) : [] };
+  }
+
+  private async request<K extends 'RESULT' | 'CONDITION_ACK'>(msg: Parameters<Connection['request']>[0], expect: K) {
+    const conn = this.conn;
+    if (!conn) throw new LinkFailure('not connected', 'reset');
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new LinkFailure(`no ${expect} within ${this.opts.requestTimeoutMs / 1000} s`, 'timeout')), this.opts.requestTimeoutMs);
+    });
+    try {
+      return await Promise.race([conn.request(msg, expect), timeout]);
+    } catch (e) {
+      // after a timeout the connection's state is unknown (a late reply would be misread): drop it
+      conn.destroy();
+      if (this.conn === conn) this.conn = null;
+      throw toLinkFailure(e);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private async connectWithBackoff(): Promise<void> {
+    const { host, port, giveUpMs, log } = this.opts;
+    const deadline = Date.now() + giveUpMs;
+    let delay = 250;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        this.conn = await this.handshake();
+        if (attempt > 1) log(`connected to ${host}:${port} after ${attempt} attempts`);
+        return;
+      } catch (e) {
+        if (e instanceof UserError) throw e;
+        if (Date.now() + delay > deadline) {
+          throw new GiveUp(`the cloud at ${host}:${port} stayed unreachable for ${Math.round(giveUpMs / 1000)} s (${errorMessage(e)}); start dnn-cloud there or raise --give-up`);
+        }
+        if (attempt === 1 || attempt % 5 === 0) log(`waiting for the cloud at ${host}:${port} (${errorMessage(e)})`);
+        await new Promise((r) => setTimeout(r, delay));
+        delay = Math.min(delay * 2, 5000);
+      }
+    }
+  }
+
+  private async handshake(): Promise<Connection> {
+    const conn = await connect(this.opts.port, this.opts.host, { maxFrame: this.opts.maxFrame });
+    try {
+      const welcome = await conn.request(this.opts.hello, 'WELCOME');
+      this.server = welcome.server;
+      return conn;
+    } catch (e) {
+      conn.destroy();
+      if (e instanceof RemoteError && FATAL_CODES.has(e.code)) {
+        throw new UserError(`the cloud refused this edge: ${e.message.replace(/^peer reported \w+: /, '')}`);
+      }
+      throw e;
+    }
+  }
+}
+
+function toLinkFailure(e: unknown): LinkFailure {
+  if (e instanceof LinkFailure) return e;
+  if (e instanceof RemoteError) return new LinkFailure(e.message, 'error-reply');
+  if (e instanceof ConnectionClosedError) return new LinkFailure(e.message, 'reset');
+  if (e instanceof ProtocolError) return new LinkFailure(e.message, 'error-reply');
+  if (e instanceof Error && 'code' in e) return new LinkFailure(e.message, 'reset');
+  throw e;
+}
