@@ -34,6 +34,8 @@ t.test('usage mistakes: one line, exit 2', async (t) => {
     [['--legacy', LENET, '--metric', 'p99'], /--metric.*p99.*(p50|choices)/],
     [['--legacy', LENET, '--min-gain', '-1'], /^dnn-report: --min-gain must be a non-negative fraction/],
     [['--legacy', LENET, '--deployed', '42'], /^dnn-report: --deployed 42 is not a partition point of lenet \(1, 2, 3/],
+    [['--legacy', LENET, '--condition', 'foo'], /^dnn-report: --condition: 'foo' is not key=value/],
+    [['--legacy', LENET, '--format', 'html', '--condition', 'net=11'], /^dnn-report: --condition: no condition matches net=11\n$/],
     [['--legacy', '/nonexistent-dir'], /^dnn-report: --legacy \/nonexistent-dir: no such directory\n$/],
   ];
   for (const [args, message] of cases) {
@@ -89,6 +91,9 @@ t.test('formats: json shape, csv rows, table, --out', async (t) => {
   t.equal(rows.length, 1 + 4 * 3);
   t.match(rows[0], /^network,condition,net_mbit,delay_ms,.*,cut,index,edge_ms,transfer_ms,cloud_ms,total_ms,total_p95_ms,samples,best,deployed,gain,repartition$/);
   t.match(rows[1], /^synth,net=none;.*,none,0,0,0,0,0,0,0,a,1,/);
+
+  const html = await run(['--legacy', LENET, '--format', 'html', '--condition', 'net=10 ccpu=100 ecpu=0 emem=0 cmem=0']);
+  t.match(html.stdout, /chosen condition \(gain [^)]*\): net=10 ecpu=0 emem=0 ccpu=100 cmem=0/, '--condition picks the second bar chart');
 
   const out = join(dir, 'out', 'report.txt');
   const table = await run([file, '--out', out]);

@@ -9,11 +9,17 @@ import { formatJson } from '../report/format-json.js';
 import { formatTable } from '../report/format-table.js';
 import { readLegacyDir } from '../report/legacy.js';
 import { loadResultFiles } from '../report/load.js';
+import { parseConditionSelector, selectCondition } from '../report/labels.js';
 import { STATISTICS, type NetworkData, type Report, type Statistic } from '../report/model.js';
 import { makeProgram } from './common.js';
 import { runMain } from './run-main.js';
 
-const FORMATS = { table: formatTable, csv: formatCsv, json: formatJson, html: formatHtml } satisfies Record<string, (r: Report) => string>;
+const FORMATS = {
+  table: (r: Report) => formatTable(r),
+  csv: (r: Report) => formatCsv(r),
+  json: (r: Report) => formatJson(r),
+  html: (r: Report, o: Options) => formatHtml(r, { condition: o.condition }),
+} satisfies Record<string, (r: Report, o: Options) => string>;
 type Format = keyof typeof FORMATS;
 
 interface Options {
@@ -23,6 +29,7 @@ interface Options {
   deployed?: string;
   minGain: number;
   legacy: string[];
+  condition?: Map<string, string>;
 }
 
 function parseMinGain(v: string): number {
@@ -39,6 +46,7 @@ async function main(argv: string[]): Promise<number> {
     .addOption(new Option('--metric <statistic>', 'latency statistic that ranks the points').choices([...STATISTICS]).default('p50'))
     .option('--deployed <cut>', 'the deployed partition point (default: the best point under the baseline condition)')
     .option('--min-gain <fraction>', 'smallest gain that justifies repartitioning (0.05 = 5 %)', parseMinGain, 0.05)
+    .option('--condition <selector>', 'html: the condition of the second bar chart, e.g. "net=10;ecpu=50" (default: the largest gain)', parseConditionSelector)
     .option('--legacy <dir>', "read the published tool's outputs (outputs_<model>/weights_ABCDE.txt); repeatable", (v: string, acc: string[]) => [...acc, v], [] as string[]);
   program.parse(argv);
   const opts = program.opts<Options>();
@@ -63,7 +71,10 @@ async function main(argv: string[]): Promise<number> {
   if (networks.length === 0) throw new UserError(`no usable data in the input (${problems.length} problem(s) above)`);
 
   const report = buildReport(networks, { metric: opts.metric, deployed: opts.deployed, minGain: opts.minGain }, problems);
-  const text = FORMATS[opts.format](report);
+  if (opts.condition && !report.networks.some((n) => selectCondition(n, opts.condition!))) {
+    throw new UserError(`--condition: no condition matches ${[...opts.condition].map(([k, v]) => `${k}=${v}`).join(';')}`);
+  }
+  const text = FORMATS[opts.format](report, opts);
   if (opts.out) {
     await mkdir(dirname(opts.out), { recursive: true });
     await writeFile(opts.out, text);

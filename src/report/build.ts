@@ -17,8 +17,9 @@ export function buildReport(networks: NetworkData[], opts: ReportOptions, warnin
   const out: NetworkReport[] = [];
   const all = [...warnings];
   if (opts.deployed !== undefined && !networks.some((n) => n.cuts.some((c) => c.cut === opts.deployed))) {
-    const points = networks.map((n) => `${n.network}: ${listCuts(n.cuts)}`).join('; ');
-    throw new UserError(`--deployed ${opts.deployed} is not a partition point of ${networks.length > 1 ? 'any network' : networks[0]!.network} (${points})`);
+    const only = networks.length === 1 ? networks[0]! : undefined;
+    const points = only ? listCuts(only.cuts) : networks.map((n) => `${n.network}: ${listCuts(n.cuts)}`).join('; ');
+    throw new UserError(`--deployed ${opts.deployed} is not a partition point of ${only ? only.network : 'any network'} (${points})`);
   }
   for (const n of networks) {
     const has = opts.deployed === undefined || n.cuts.some((c) => c.cut === opts.deployed);

@@ -1,10 +1,15 @@
-import { FACTOR_LABEL, baselineLine, baselineOf, conditionLabel, deployedLine, levelLabel, maxGainCondition, ms, pct, summaryLine, times, varyingFactors } from './labels.js';
+import { FACTOR_LABEL, baselineLine, baselineOf, conditionLabel, deployedLine, levelLabel, maxGainCondition, ms, selectCondition, pct, summaryLine, times, varyingFactors } from './labels.js';
 import type { ConditionReport, FactorName, NetworkReport, Report } from './model.js';
 import { esc, heatMap, lineChart, stackedBars } from './svg.js';
 
+export interface HtmlOptions {
+  /** --condition: the condition of the second bar chart (default: where the gain is largest) */
+  condition?: Map<string, string>;
+}
+
 /** One self-contained HTML page (inline CSS and SVG, no script, nothing fetched). */
-export function formatHtml(report: Report): string {
-  const body = report.networks.map((n) => network(n, report)).join('\n');
+export function formatHtml(report: Report, opts: HtmlOptions = {}): string {
+  const body = report.networks.map((n) => network(n, report, opts)).join('\n');
   const warnings = report.warnings.length
     ? `<details><summary>${report.warnings.length} input warning(s)</summary><ul>${report.warnings.map((w) => `<li>${esc(w)}</li>`).join('')}</ul></details>`
     : '';
@@ -43,10 +48,12 @@ const SERIES = [
   { name: 'cloud', color: '#59a14f' },
 ];
 
-function network(n: NetworkReport, report: Report): string {
+function network(n: NetworkReport, report: Report, opts: HtmlOptions): string {
   const varying = varyingFactors(n);
   const base = baselineOf(n);
-  const chosen = maxGainCondition(n);
+  const selected = opts.condition && selectCondition(n, opts.condition);
+  const chosen = selected ?? maxGainCondition(n);
+  const what = selected ? `chosen condition (gain ${pct(chosen.gain)})` : `largest gain (${pct(chosen.gain)})`;
   const id = n.network.replace(/[^A-Za-z0-9_-]/g, '_');
   const parts: string[] = [];
   parts.push(`<section data-network="${esc(n.network)}">`);
@@ -54,7 +61,7 @@ function network(n: NetworkReport, report: Report): string {
   parts.push(`<p>${esc(baselineLine(n, varying))}<br>${esc(deployedLine(n))}<br>${esc(summaryLine(n, report.min_gain, varying))}<br>sources: ${esc(n.sources.join(', '))}</p>`);
   parts.push(`<div class="charts">`);
   parts.push(bars(`${id}-stacked-baseline`, `baseline: ${conditionLabel(base.factors, varying)}`, base, n, report));
-  if (chosen !== base) parts.push(bars(`${id}-stacked-condition`, `largest gain (${pct(chosen.gain)}): ${conditionLabel(chosen.factors, varying)}`, chosen, n, report));
+  if (chosen !== base || selected) parts.push(bars(`${id}-stacked-condition`, `${what}: ${conditionLabel(chosen.factors, varying)}`, chosen, n, report));
   parts.push(`</div>`);
   parts.push(
     `<p>At the baseline the best point (${esc(base.best.cut)}) is ${esc(times(base.speedup_vs_cloud_only))} faster than cloud-only (first point) and ${esc(times(base.speedup_vs_edge_only))} faster than edge-only (last point).</p>`,

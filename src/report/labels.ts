@@ -1,3 +1,4 @@
+import { UserError } from '../errors.js';
 import type { ConditionReport, FactorName, Factors, NetworkReport } from './model.js';
 
 /** Short human labels shared by the table and the HTML page. */
@@ -59,6 +60,29 @@ export function times(v: number | null): string {
 
 export function baselineOf(n: NetworkReport): ConditionReport {
   return n.conditions.find((c) => c.key === n.baseline.key)!;
+}
+
+/**
+ * Parses a --condition selector: `key=value` pairs (tag keys: net, delay, jitter, loss, ecpu, emem,
+ * ccpu, cmem) separated by `;`, `,` or spaces, e.g. "net=10;ecpu=50". Unnamed factors match anything.
+ */
+export function parseConditionSelector(spec: string): Map<string, string> {
+  const pairs = new Map<string, string>();
+  for (const part of spec.split(/[;,\s]+/).filter(Boolean)) {
+    const m = /^(net|delay|jitter|loss|ecpu|emem|ccpu|cmem)=([^=]+)$/.exec(part);
+    if (!m) throw new UserError(`--condition: '${part}' is not key=value with a key among net, delay, jitter, loss, ecpu, emem, ccpu, cmem (e.g. --condition "net=10;ecpu=50")`);
+    pairs.set(m[1]!, m[2]!);
+  }
+  if (pairs.size === 0) throw new UserError('--condition needs at least one key=value pair, e.g. --condition "net=10;ecpu=50"');
+  return pairs;
+}
+
+/** The first condition (in report order) whose key has every selected value. */
+export function selectCondition(n: NetworkReport, selector: Map<string, string>): ConditionReport | undefined {
+  return n.conditions.find((c) => {
+    const fields = new Map(c.key.split(';').map((kv) => kv.split('=') as [string, string]));
+    return [...selector].every(([k, v]) => fields.get(k) === v || Number(fields.get(k)) === Number(v));
+  });
 }
 
 /** The condition where repartitioning gains the most (the baseline when no gain exists). */

@@ -55,6 +55,9 @@ export function cellText(
   endMs: number,
 ): string {
   if (!/^[^\s,;=]+$/.test(cut)) throw new Error(`cut name '${cut}' cannot be used in a result tag (no spaces , ; =)`);
+  // HdrHistogram's readers skip intervals that start before BaseTime: never write one.
+  const start = Math.max(startMs, baseMs);
+  const end = Math.max(endMs, start);
   return render((w) => {
     for (const metric of METRICS) {
       const h = histograms[metric];
@@ -62,7 +65,7 @@ export function cellText(
       const oldTag = h.tag;
       h.tag = formatTag({ condition, cut, metric });
       try {
-        w.outputIntervalHistogram(h, (startMs - baseMs) / 1000, (endMs - baseMs) / 1000, MAX_VALUE_UNIT_RATIO);
+        w.outputIntervalHistogram(h, (start - baseMs) / 1000, (end - baseMs) / 1000, MAX_VALUE_UNIT_RATIO);
       } finally {
         h.tag = oldTag;
       }

@@ -7,6 +7,8 @@ import { META_PREFIX, type RunMetadata } from './metadata.js';
 import { METRICS, type Metric, cellKey, parseTag } from './tags.js';
 import { cellText, decodeHistogram, headerText, isLegend, splitIntervalLine, timeComment } from './log-lines.js';
 
+export { newLatencyHistogram } from './log-lines.js';
+
 /** The file operations the writer needs: small so a test can watch them on a real file. */
 export interface LogFile {
   append(text: string): Promise<void>;
