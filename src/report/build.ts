@@ -1,0 +1,90 @@
+import { type Condition, conditionKey } from '../conditions/condition.js';
+import { UserError } from '../errors.js';
+import { bestPoint, compareConditions, extremePoints, factorsOf, findBaseline, pointRows, speedup } from './analysis.js';
+import { chooseDeployed, gainOver, listCuts, needsRepartition } from './adaptivity.js';
+import type { ConditionReport, NetworkData, NetworkReport, NetworkSummary, Report, Statistic } from './model.js';
+import { sensitivity } from './sensitivity.js';
+
+export interface ReportOptions {
+  metric: Statistic;
+  /** --deployed: a point label; networks that do not have it fall back to their baseline best (with a warning) */
+  deployed?: string;
+  minGain: number;
+}
+
+/** The whole report: every network analysed the same way. */
+export function buildReport(networks: NetworkData[], opts: ReportOptions, warnings: string[] = []): Report {
+  const out: NetworkReport[] = [];
+  const all = [...warnings];
+  if (opts.deployed !== undefined && !networks.some((n) => n.cuts.some((c) => c.cut === opts.deployed))) {
+    const only = networks.length === 1 ? networks[0]! : undefined;
+    const points = only ? listCuts(only.cuts) : networks.map((n) => `${n.network}: ${listCuts(n.cuts)}`).join('; ');
+    throw new UserError(`--deployed ${opts.deployed} is not a partition point of ${only ? only.network : 'any network'} (${points})`);
+  }
+  for (const n of networks) {
+    const has = opts.deployed === undefined || n.cuts.some((c) => c.cut === opts.deployed);
+    if (!has) all.push(`${n.network}: no point '${opts.deployed}', so its deployed point is its best at the baseline condition`);
+    const report = analyseNetwork(n, has ? opts : { ...opts, deployed: undefined });
+    if (report) out.push(report);
+    else all.push(`${n.network}: no condition has a measured total; left out`);
+  }
+  if (out.length === 0) throw new UserError('no usable data: no network has a measured total latency');
+  return { tool: 'dnn-report', metric: opts.metric, min_gain: opts.minGain, networks: out, warnings: all };
+}
+
+/** Analysis of one network: per condition the best point, the deployed point's gain, and the summary. */
+export function analyseNetwork(data: NetworkData, opts: ReportOptions): NetworkReport | undefined {
+  const measured = data.conditions
+    .map((c) => ({ data: c, rows: pointRows(c, data.cuts, opts.metric) }))
+    .filter((c) => c.rows.length > 0)
+    .sort((a, b) => compareConditions(a.data.condition, b.data.condition));
+  if (measured.length === 0) return undefined;
+  const base = findBaseline(measured.map((c) => c.data.condition));
+  const baseline = measured[base.index]!;
+  const deployed = chooseDeployed(opts.deployed, data.network, data.cuts, bestPoint(baseline.rows)!);
+
+  const conditions: ConditionReport[] = measured.map(({ data: c, rows }) => {
+    const best = bestPoint(rows)!;
+    const dep = rows.find((r) => r.cut === deployed.cut);
+    const gain = dep ? gainOver(dep.total_ms, best.total_ms) : null;
+    const { cloudOnly, edgeOnly } = extremePoints(rows, data.cuts);
+    const bestRef = { cut: best.cut, total_ms: best.total_ms };
+    return {
+      key: conditionKey(c.condition),
+      factors: factorsOf(c.condition),
+      best: bestRef,
+      deployed_ms: dep ? dep.total_ms : null,
+      gain,
+      repartition: needsRepartition(best.cut, deployed.cut, gain, opts.minGain),
+      cloud_only: cloudOnly,
+      edge_only: edgeOnly,
+      speedup_vs_cloud_only: speedup(bestRef, cloudOnly),
+      speedup_vs_edge_only: speedup(bestRef, edgeOnly),
+      cuts: rows,
+    };
+  });
+  const baselineKey = conditions[base.index]!.key;
+  return {
+    network: data.network,
+    sources: data.sources,
+    baseline: { key: baselineKey, exact: base.exact },
+    deployed: { ...deployed, condition: baselineKey },
+    conditions,
+    summary: summarize(conditions, measured.map((m) => m.data.condition)),
+  };
+}
+
+function summarize(conditions: ConditionReport[], raw: Condition[]): NetworkSummary {
+  let max: ConditionReport | undefined;
+  for (const c of conditions) if (c.gain !== null && (!max || c.gain > max.gain!)) max = c;
+  return {
+    conditions: conditions.length,
+    repartition: conditions.filter((c) => c.repartition).length,
+    max_gain: max ? max.gain : null,
+    max_gain_condition: max ? max.key : null,
+    max_gain_best_cut: max ? max.best.cut : null,
+    sensitivity: sensitivity(
+      conditions.map((c, i) => ({ condition: raw[i]!, bestCut: c.best.cut, bestMs: c.best.total_ms, deployedMs: c.deployed_ms })),
+    ),
+  };
+}

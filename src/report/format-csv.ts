@@ -1,0 +1,48 @@
+import { CONDITION_KEYS } from '../conditions/condition.js';
+import { FACTOR_OF } from './analysis.js';
+import { round } from './format-json.js';
+import type { Report } from './model.js';
+
+const FACTORS = CONDITION_KEYS.map((k) => FACTOR_OF[k]);
+const HEADER = ['network', 'condition', ...FACTORS, 'cut', 'index', 'edge_ms', 'transfer_ms', 'cloud_ms', 'total_ms', 'total_p95_ms', 'samples', 'best', 'deployed', 'gain', 'repartition'];
+
+/** One row per (network, condition, point): everything needed to redo the analysis in a spreadsheet. */
+export function formatCsv(report: Report): string {
+  const rows: string[] = [HEADER.join(',')];
+  for (const n of report.networks) {
+    for (const c of n.conditions) {
+      for (const p of c.cuts) {
+        rows.push(
+          [
+            n.network,
+            c.key,
+            ...FACTORS.map((f) => c.factors[f] ?? 'none'),
+            p.cut,
+            p.index,
+            num(p.edge_ms),
+            num(p.transfer_ms),
+            num(p.cloud_ms),
+            num(p.total_ms),
+            num(p.total_p95_ms),
+            p.samples,
+            p.cut === c.best.cut,
+            p.cut === n.deployed.cut,
+            num(c.gain),
+            c.repartition,
+          ]
+            .map((v) => csvField(String(v)))
+            .join(','),
+        );
+      }
+    }
+  }
+  return `${rows.join('\n')}\n`;
+}
+
+function num(v: number | null): string {
+  return v === null ? '' : String(round(v));
+}
+
+function csvField(s: string): string {
+  return /[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}

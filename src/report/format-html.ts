@@ -1,0 +1,156 @@
+import { FACTOR_LABEL, baselineLine, baselineOf, conditionLabel, deployedLine, levelLabel, maxGainCondition, ms, selectCondition, pct, summaryLine, times, varyingFactors } from './labels.js';
+import type { ConditionReport, FactorName, NetworkReport, Report } from './model.js';
+import { esc, heatMap, lineChart, stackedBars } from './svg.js';
+
+export interface HtmlOptions {
+  /** --condition: the condition of the second bar chart (default: where the gain is largest) */
+  condition?: Map<string, string>;
+}
+
+/** One self-contained HTML page (inline CSS and SVG, no script, nothing fetched). */
+export function formatHtml(report: Report, opts: HtmlOptions = {}): string {
+  const body = report.networks.map((n) => network(n, report, opts)).join('\n');
+  const warnings = report.warnings.length
+    ? `<details><summary>${report.warnings.length} input warning(s)</summary><ul>${report.warnings.map((w) => `<li>${esc(w)}</li>`).join('')}</ul></details>`
+    : '';
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>dnn-report: ${esc(report.networks.map((n) => n.network).join(', '))}</title>
+<style>
+body { font: 14px/1.4 system-ui, sans-serif; margin: 1.5em; color: #222; }
+h1 { font-size: 1.4em; } h2 { font-size: 1.2em; border-bottom: 1px solid #ccc; margin-top: 2em; }
+svg { display: block; margin: 1em 0; max-width: 100%; height: auto; }
+svg text { font: 11px system-ui, sans-serif; fill: #333; } svg .title { font-weight: 600; font-size: 12px; }
+svg .grid { stroke: #e4e4e4; } svg .total { stroke: #000; stroke-width: 2; }
+svg .mark { font-weight: 600; fill: #b00; } svg .best { fill: #fff; stroke: #000; stroke-width: 0.6; }
+svg .deployed { fill: none; stroke: #e00; stroke-width: 1.5; } svg .line { fill: none; stroke-width: 2; }
+.charts { display: flex; flex-wrap: wrap; gap: 1em; }
+table { border-collapse: collapse; margin: 0.5em 0; } td, th { padding: 2px 8px; text-align: right; border-bottom: 1px solid #eee; }
+td:first-child, th:first-child { text-align: left; } tr.repartition td { background: #fff3e0; }
+</style>
+</head>
+<body>
+<h1>Where to split: edge/cloud partition report</h1>
+<p>Latencies in milliseconds at <b>${esc(report.metric)}</b>; repartitioning counts when the best point differs from the deployed one and gains at least ${esc(pct(report.min_gain))}.</p>
+${warnings}
+${body}
+</body>
+</html>
+`;
+}
+
+const SERIES = [
+  { name: 'edge', color: '#4e79a7' },
+  { name: 'transfer', color: '#f28e2b' },
+  { name: 'cloud', color: '#59a14f' },
+];
+
+function network(n: NetworkReport, report: Report, opts: HtmlOptions): string {
+  const varying = varyingFactors(n);
+  const base = baselineOf(n);
+  const selected = opts.condition && selectCondition(n, opts.condition);
+  const chosen = selected ?? maxGainCondition(n);
+  const what = selected ? `chosen condition (gain ${pct(chosen.gain)})` : `largest gain (${pct(chosen.gain)})`;
+  const id = n.network.replace(/[^A-Za-z0-9_-]/g, '_');
+  const parts: string[] = [];
+  parts.push(`<section data-network="${esc(n.network)}">`);
+  parts.push(`<h2>${esc(n.network)}</h2>`);
+  parts.push(`<p>${esc(baselineLine(n, varying))}<br>${esc(deployedLine(n))}<br>${esc(summaryLine(n, report.min_gain, varying))}<br>sources: ${esc(n.sources.join(', '))}</p>`);
+  parts.push(`<div class="charts">`);
+  parts.push(bars(`${id}-stacked-baseline`, `baseline: ${conditionLabel(base.factors, varying)}`, base, n, report));
+  if (chosen !== base || selected) parts.push(bars(`${id}-stacked-condition`, `${what}: ${conditionLabel(chosen.factors, varying)}`, chosen, n, report));
+  parts.push(`</div>`);
+  parts.push(
+    `<p>At the baseline the best point (${esc(base.best.cut)}) is ${esc(times(base.speedup_vs_cloud_only))} faster than cloud-only (first point) and ${esc(times(base.speedup_vs_edge_only))} faster than edge-only (last point).</p>`,
+  );
+  parts.push(heat(`${id}-heatmap`, n, varying, report));
+  parts.push(`<div class="charts">`);
+  for (const s of n.summary.sensitivity) {
+    parts.push(
+      lineChart({
+        id: `${id}-factor-${s.factor}`,
+        title: `${n.network}: latency vs ${FACTOR_LABEL[s.factor]}`,
+        xLabel: FACTOR_LABEL[s.factor],
+        unit: 'ms',
+        x: s.levels.map((l) => levelLabel(l.value)),
+        series: [
+          { name: `deployed (${n.deployed.cut})`, color: '#e15759', values: s.levels.map((l) => l.deployed_ms) },
+          { name: 'best point', color: '#4e79a7', values: s.levels.map((l) => l.best_ms) },
+        ],
+      }),
+    );
+  }
+  parts.push(`</div>`);
+  parts.push(sensitivityTable(n));
+  parts.push(conditionsTable(n, varying));
+  parts.push(`</section>`);
+  return parts.join('\n');
+}
+
+function bars(id: string, title: string, c: ConditionReport, n: NetworkReport, report: Report): string {
+  return stackedBars({
+    id,
+    title,
+    unit: `ms (${report.metric})`,
+    series: SERIES,
+    bars: c.cuts.map((p) => ({
+      label: p.cut,
+      values: [p.edge_ms, p.transfer_ms, p.cloud_ms],
+      total: p.total_ms,
+      mark: [p.cut === c.best.cut ? 'best' : '', p.cut === n.deployed.cut ? 'deployed' : ''].filter(Boolean).join('+') || undefined,
+      title: `point ${p.cut}`,
+    })),
+  });
+}
+
+function heat(id: string, n: NetworkReport, varying: FactorName[], report: Report): string {
+  const columns = n.conditions[0] ? unionCuts(n) : [];
+  return heatMap({
+    id,
+    title: `total latency (${report.metric}), conditions x points; dot = best point, red outline = deployed point`,
+    columns,
+    highlight: columns.indexOf(n.deployed.cut) >= 0 ? columns.indexOf(n.deployed.cut) : undefined,
+    legend: (v) => `${ms(v)} ms`,
+    rows: n.conditions.map((c) => {
+      const label = conditionLabel(c.factors, varying);
+      const byCut = new Map(c.cuts.map((p) => [p.cut, p.total_ms]));
+      return {
+        label,
+        best: columns.indexOf(c.best.cut),
+        cells: columns.map((cut) => {
+          const v = byCut.get(cut) ?? null;
+          return { value: v, title: `${label} | point ${cut}: ${ms(v)} ms` };
+        }),
+      };
+    }),
+  });
+}
+
+/** Every point measured in any condition, in model order. */
+function unionCuts(n: NetworkReport): string[] {
+  const index = new Map<string, number>();
+  for (const c of n.conditions) for (const p of c.cuts) index.set(p.cut, p.index);
+  return [...index.entries()].sort((a, b) => a[1] - b[1]).map(([cut]) => cut);
+}
+
+function sensitivityTable(n: NetworkReport): string {
+  if (!n.summary.sensitivity.length) return '';
+  const rows = n.summary.sensitivity.map(
+    (s) =>
+      `<tr><td>${esc(FACTOR_LABEL[s.factor])}</td><td>${esc(s.levels.map((l) => levelLabel(l.value)).join(' / '))}</td><td>${esc(s.levels.map((l) => ms(l.deployed_ms)).join(' / '))}</td><td>${esc(pct(s.deployed_change_mean))}</td><td>${esc(pct(s.deployed_change_max))}</td><td>${s.best_moved}/${s.pairs}</td></tr>`,
+  );
+  return `<h3>Sensitivity</h3><p>Pairs of conditions that differ in one factor only, the favourable level against each other level.</p>
+<table><tr><th>factor</th><th>levels</th><th>deployed ms by level</th><th>deployed change (mean)</th><th>(max)</th><th>best point moved</th></tr>${rows.join('')}</table>`;
+}
+
+function conditionsTable(n: NetworkReport, varying: FactorName[]): string {
+  const rows = n.conditions.map(
+    (c) =>
+      `<tr${c.repartition ? ' class="repartition"' : ''}><td>${esc(conditionLabel(c.factors, varying))}</td><td>${esc(c.best.cut)}</td><td>${ms(c.best.total_ms)}</td><td>${ms(c.deployed_ms)}</td><td>${esc(pct(c.gain))}</td><td>${c.repartition ? 'yes' : ''}</td></tr>`,
+  );
+  return `<details><summary>All ${n.conditions.length} conditions (${n.summary.repartition} need repartitioning)</summary>
+<table><tr><th>condition</th><th>best</th><th>best ms</th><th>deployed ms</th><th>gain</th><th>repartition</th></tr>${rows.join('')}</table></details>`;
+}

@@ -1,0 +1,110 @@
+import { UserError } from '../errors.js';
+import type { ConditionReport, FactorName, Factors, NetworkReport } from './model.js';
+
+/** Short human labels shared by the table and the HTML page. */
+
+export const FACTOR_LABEL: Record<FactorName, string> = {
+  net_mbit: 'network Mbit/s',
+  delay_ms: 'delay ms',
+  jitter_ms: 'jitter ms',
+  loss_pct: 'loss %',
+  edge_cpu: 'edge CPU %',
+  edge_mem: 'edge memory %',
+  cloud_cpu: 'cloud CPU %',
+  cloud_mem: 'cloud memory %',
+};
+
+const SHORT: Record<FactorName, string> = {
+  net_mbit: 'net',
+  delay_ms: 'delay',
+  jitter_ms: 'jitter',
+  loss_pct: 'loss',
+  edge_cpu: 'ecpu',
+  edge_mem: 'emem',
+  cloud_cpu: 'ccpu',
+  cloud_mem: 'cmem',
+};
+
+export function shortFactor(f: FactorName): string {
+  return SHORT[f];
+}
+
+export function levelLabel(v: number | null): string {
+  return v === null ? 'none' : String(v);
+}
+
+/** Factors that take more than one value in this network's conditions, in tag order. */
+export function varyingFactors(n: NetworkReport): FactorName[] {
+  const names = Object.keys(n.conditions[0]?.factors ?? {}) as FactorName[];
+  return names.filter((f) => new Set(n.conditions.map((c) => c.factors[f])).size > 1);
+}
+
+/** e.g. "net=10 ecpu=50", only the factors that vary; "all factors equal" when none does. */
+export function conditionLabel(f: Factors, varying: FactorName[]): string {
+  return varying.map((k) => `${SHORT[k]}=${levelLabel(f[k])}`).join(' ') || 'all factors equal';
+}
+
+export function ms(v: number | null): string {
+  if (v === null) return '-';
+  const a = Math.abs(v);
+  return v.toFixed(a >= 100 ? 1 : a >= 10 ? 2 : 3);
+}
+
+export function pct(v: number | null): string {
+  return v === null ? '-' : `${v >= 0 ? '+' : ''}${(v * 100).toFixed(1)}%`;
+}
+
+export function times(v: number | null): string {
+  return v === null ? '-' : `${v.toFixed(2)}x`;
+}
+
+export function baselineOf(n: NetworkReport): ConditionReport {
+  return n.conditions.find((c) => c.key === n.baseline.key)!;
+}
+
+/**
+ * Parses a --condition selector: `key=value` pairs (tag keys: net, delay, jitter, loss, ecpu, emem,
+ * ccpu, cmem) separated by `;`, `,` or spaces, e.g. "net=10;ecpu=50". Unnamed factors match anything.
+ */
+export function parseConditionSelector(spec: string): Map<string, string> {
+  const pairs = new Map<string, string>();
+  for (const part of spec.split(/[;,\s]+/).filter(Boolean)) {
+    const m = /^(net|delay|jitter|loss|ecpu|emem|ccpu|cmem)=([^=]+)$/.exec(part);
+    if (!m) throw new UserError(`--condition: '${part}' is not key=value with a key among net, delay, jitter, loss, ecpu, emem, ccpu, cmem (e.g. --condition "net=10;ecpu=50")`);
+    pairs.set(m[1]!, m[2]!);
+  }
+  if (pairs.size === 0) throw new UserError('--condition needs at least one key=value pair, e.g. --condition "net=10;ecpu=50"');
+  return pairs;
+}
+
+/** The first condition (in report order) whose key has every selected value. */
+export function selectCondition(n: NetworkReport, selector: Map<string, string>): ConditionReport | undefined {
+  return n.conditions.find((c) => {
+    const fields = new Map(c.key.split(';').map((kv) => kv.split('=') as [string, string]));
+    return [...selector].every(([k, v]) => fields.get(k) === v || Number(fields.get(k)) === Number(v));
+  });
+}
+
+/** The condition where repartitioning gains the most (the baseline when no gain exists). */
+export function maxGainCondition(n: NetworkReport): ConditionReport {
+  return n.conditions.find((c) => c.key === n.summary.max_gain_condition) ?? baselineOf(n);
+}
+
+export function deployedLine(n: NetworkReport): string {
+  const why = n.deployed.reason === 'flag' ? 'given with --deployed' : 'the best point at the baseline condition';
+  return `deployed point: ${n.deployed.cut} (${why})`;
+}
+
+export function baselineLine(n: NetworkReport, varying: FactorName[]): string {
+  const b = baselineOf(n);
+  const note = n.baseline.exact ? '' : ' - no condition has the fastest network with no delay, loss or stress, so the mildest one is used';
+  return `baseline condition: ${conditionLabel(b.factors, varying)} [${b.key}]${note}`;
+}
+
+export function summaryLine(n: NetworkReport, minGain: number, varying: FactorName[]): string {
+  const s = n.summary;
+  const at = n.conditions.find((c) => c.key === s.max_gain_condition);
+  const share = s.conditions ? ` (${((100 * s.repartition) / s.conditions).toFixed(1)}%)` : '';
+  const max = s.max_gain === null ? '' : `; largest gain ${pct(s.max_gain)} at ${at ? conditionLabel(at.factors, varying) : s.max_gain_condition} (best point ${s.max_gain_best_cut})`;
+  return `${s.conditions} conditions; repartitioning needed in ${s.repartition}${share} (best point differs and gain >= ${pct(minGain)})${max}`;
+}

@@ -1,0 +1,192 @@
+/**
+ * Minimal SVG chart primitives for the HTML report: plain strings, no dependencies, nothing fetched.
+ */
+
+export function esc(s: string): string {
+  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+}
+
+const f = (v: number) => (Math.round(v * 10) / 10).toString();
+
+/** Round axis ticks from 0 to at least max. */
+export function niceTicks(max: number, count = 5): number[] {
+  if (!(max > 0)) return [0, 1];
+  const raw = max / count;
+  const mag = 10 ** Math.floor(Math.log10(raw));
+  const step = [1, 2, 2.5, 5, 10].map((m) => m * mag).find((s) => s >= raw) ?? 10 * mag;
+  const ticks: number[] = [];
+  for (let v = 0; v < max + step * 0.999; v += step) ticks.push(Number(v.toPrecision(12)));
+  return ticks;
+}
+
+/** Viridis, sampled: t in [0,1] -> CSS colour. */
+const VIRIDIS = ['#440154', '#482878', '#3e4989', '#31688e', '#26828e', '#1f9e89', '#35b779', '#6ece58', '#b5de2b', '#fde725'];
+export function viridis(t: number): string {
+  const x = Math.min(1, Math.max(0, t)) * (VIRIDIS.length - 1);
+  const i = Math.min(VIRIDIS.length - 2, Math.floor(x));
+  const mix = (a: string, b: string, w: number) => {
+    const c = (s: string, k: number) => parseInt(s.slice(1 + 2 * k, 3 + 2 * k), 16);
+    return `rgb(${[0, 1, 2].map((k) => Math.round(c(a, k) * (1 - w) + c(b, k) * w)).join(',')})`;
+  };
+  return mix(VIRIDIS[i]!, VIRIDIS[i + 1]!, x - i);
+}
+
+export interface StackSeries {
+  name: string;
+  color: string;
+}
+
+export interface StackedBar {
+  label: string;
+  /** one value per series (null/negative drawn as 0) */
+  values: (number | null)[];
+  /** drawn as a tick over the bar */
+  total: number;
+  /** text under the label, e.g. "best" */
+  mark?: string;
+  title: string;
+}
+
+export function stackedBars(opts: { id: string; title: string; unit: string; series: StackSeries[]; bars: StackedBar[] }): string {
+  const { bars, series } = opts;
+  const barW = Math.max(6, Math.min(28, 760 / Math.max(1, bars.length)));
+  const left = 56;
+  const top = 28;
+  const plotH = 200;
+  const bottom = 80;
+  const width = Math.max(560, left + bars.length * barW * 1.25 + 20);
+  const height = top + plotH + bottom;
+  const max = Math.max(...bars.map((b) => Math.max(b.total, sum(b.values))), 0);
+  const ticks = niceTicks(max);
+  const yMax = ticks[ticks.length - 1]!;
+  const y = (v: number) => top + plotH - (v / yMax) * plotH;
+  const labelEvery = Math.ceil(bars.length / 40);
+  const parts: string[] = [];
+  parts.push(`<text x="${left}" y="16" class="title">${esc(opts.title)}</text>`);
+  for (const t of ticks) {
+    parts.push(`<line x1="${left}" x2="${f(width - 10)}" y1="${f(y(t))}" y2="${f(y(t))}" class="grid"/>`);
+    parts.push(`<text x="${left - 6}" y="${f(y(t) + 4)}" class="tick" text-anchor="end">${t}</text>`);
+  }
+  parts.push(`<text x="12" y="${top + plotH / 2}" class="axis" transform="rotate(-90 12 ${top + plotH / 2})" text-anchor="middle">${esc(opts.unit)}</text>`);
+  bars.forEach((b, i) => {
+    const x = left + 8 + i * barW * 1.25;
+    let acc = 0;
+    b.values.forEach((v, s) => {
+      const h = Math.max(0, v ?? 0);
+      if (h === 0) return;
+      parts.push(`<rect class="bar" x="${f(x)}" y="${f(y(acc + h))}" width="${f(barW)}" height="${f(y(acc) - y(acc + h))}" fill="${series[s]!.color}"><title>${esc(`${b.title}: ${series[s]!.name} ${h.toFixed(3)} ${opts.unit}`)}</title></rect>`);
+      acc += h;
+    });
+    parts.push(`<line x1="${f(x - 2)}" x2="${f(x + barW + 2)}" y1="${f(y(b.total))}" y2="${f(y(b.total))}" class="total"><title>${esc(`${b.title}: total ${b.total.toFixed(3)} ${opts.unit}`)}</title></line>`);
+    if (i % labelEvery === 0 || b.mark) {
+      const lx = x + barW / 2;
+      const ly = top + plotH + 12;
+      parts.push(`<text x="${f(lx)}" y="${ly}" class="tick" text-anchor="end" transform="rotate(-45 ${f(lx)} ${ly})">${esc(b.label)}</text>`);
+    }
+    if (b.mark) parts.push(`<text x="${f(x + barW / 2)}" y="${f(y(b.total) - 5)}" class="mark" text-anchor="middle">${esc(b.mark)}</text>`);
+  });
+  const ly = height - 12;
+  const legend = series.map((s, i) => `<rect x="${left + i * 90}" y="${ly - 9}" width="10" height="10" fill="${s.color}"/><text x="${left + 14 + i * 90}" y="${ly}" class="tick">${esc(s.name)}</text>`);
+  legend.push(`<line x1="${left + series.length * 90}" x2="${left + series.length * 90 + 14}" y1="${ly - 4}" y2="${ly - 4}" class="total"/><text x="${left + series.length * 90 + 18}" y="${ly}" class="tick">total</text>`);
+  return svg(opts.id, width, height, [...parts, ...legend]);
+}
+
+export interface HeatCell {
+  value: number | null;
+  title: string;
+}
+
+export function heatMap(opts: {
+  id: string;
+  title: string;
+  columns: string[];
+  rows: { label: string; cells: HeatCell[]; best: number }[];
+  /** column drawn with an outline (the deployed point) */
+  highlight?: number;
+  legend: (v: number) => string;
+}): string {
+  const { columns, rows } = opts;
+  const cw = Math.max(8, Math.min(36, 860 / Math.max(1, columns.length)));
+  const ch = rows.length > 60 ? 4 : 14;
+  const left = ch >= 12 ? 200 : 40;
+  const top = 40;
+  const plotW = cw * columns.length;
+  const width = Math.max(640, left + plotW + 140);
+  const height = top + ch * rows.length + 60;
+  // Log colour scale between the 2nd and 98th percentiles, so a few outliers do not flatten the rest.
+  const logs = rows.flatMap((r) => r.cells.flatMap((c) => (c.value !== null && c.value > 0 ? [Math.log(c.value)] : []))).sort((a, b) => a - b);
+  const lo = logs[Math.floor(0.02 * (logs.length - 1))] ?? 0;
+  const hi = logs[Math.ceil(0.98 * (logs.length - 1))] ?? 0;
+  const t = (v: number) => (hi > lo ? (Math.log(v) - lo) / (hi - lo) : 0.5);
+  const parts: string[] = [`<text x="${left}" y="16" class="title">${esc(opts.title)}</text>`];
+  const labelEvery = Math.ceil(columns.length / 40);
+  columns.forEach((c, j) => {
+    if (j % labelEvery) return;
+    const x = left + j * cw + cw / 2;
+    parts.push(`<text x="${f(x)}" y="${top - 4}" class="tick" text-anchor="start" transform="rotate(-60 ${f(x)} ${top - 4})">${esc(c)}</text>`);
+  });
+  rows.forEach((r, i) => {
+    const y = top + i * ch;
+    if (ch >= 12) parts.push(`<text x="${left - 6}" y="${f(y + ch - 3)}" class="tick" text-anchor="end">${esc(r.label)}</text>`);
+    r.cells.forEach((c, j) => {
+      if (c.value === null) return;
+      parts.push(`<rect class="cell" x="${f(left + j * cw)}" y="${f(y)}" width="${f(cw)}" height="${ch}" fill="${viridis(t(c.value))}"><title>${esc(c.title)}</title></rect>`);
+    });
+    const bx = left + r.best * cw + cw / 2;
+    parts.push(`<circle class="best" cx="${f(bx)}" cy="${f(y + ch / 2)}" r="${f(Math.max(2, Math.min(cw, ch) / 2.5))}"><title>${esc(`${r.label}: best point ${columns[r.best]}`)}</title></circle>`);
+  });
+  if (opts.highlight !== undefined) {
+    parts.push(`<rect class="deployed" x="${f(left + opts.highlight * cw)}" y="${top}" width="${f(cw)}" height="${ch * rows.length}"/>`);
+  }
+  // colour legend
+  const lx = left + plotW + 20;
+  for (let k = 0; k < 20; k++) parts.push(`<rect x="${lx}" y="${f(top + k * 8)}" width="14" height="8" fill="${viridis(1 - k / 19)}"/>`);
+  parts.push(`<text x="${lx + 18}" y="${top + 8}" class="tick">&#8805; ${esc(opts.legend(Math.exp(hi)))}</text>`);
+  parts.push(`<text x="${lx + 18}" y="${top + 160}" class="tick">&#8804; ${esc(opts.legend(Math.exp(lo)))}</text>`);
+  return svg(opts.id, width, height, parts);
+}
+
+export interface LineSeries {
+  name: string;
+  color: string;
+  values: (number | null)[];
+}
+
+/** A small line chart over categorical x values. */
+export function lineChart(opts: { id: string; title: string; xLabel: string; unit: string; x: string[]; series: LineSeries[] }): string {
+  const left = 52;
+  const top = 26;
+  const plotW = 220;
+  const plotH = 130;
+  const width = left + plotW + 16;
+  const height = top + plotH + 58;
+  const max = Math.max(0, ...opts.series.flatMap((s) => s.values.flatMap((v) => (v === null ? [] : [v]))));
+  const ticks = niceTicks(max, 4);
+  const yMax = ticks[ticks.length - 1]!;
+  const y = (v: number) => top + plotH - (v / yMax) * plotH;
+  const x = (i: number) => left + (opts.x.length > 1 ? (i / (opts.x.length - 1)) * plotW : plotW / 2);
+  const parts: string[] = [`<text x="${left}" y="14" class="title">${esc(opts.title)}</text>`];
+  for (const t of ticks) {
+    parts.push(`<line x1="${left}" x2="${left + plotW}" y1="${f(y(t))}" y2="${f(y(t))}" class="grid"/>`);
+    parts.push(`<text x="${left - 5}" y="${f(y(t) + 4)}" class="tick" text-anchor="end">${t}</text>`);
+  }
+  opts.x.forEach((label, i) => parts.push(`<text x="${f(x(i))}" y="${top + plotH + 14}" class="tick" text-anchor="middle">${esc(label)}</text>`));
+  parts.push(`<text x="${left + plotW / 2}" y="${top + plotH + 30}" class="axis" text-anchor="middle">${esc(opts.xLabel)}</text>`);
+  opts.series.forEach((s, k) => {
+    const pts = s.values.flatMap((v, i) => (v === null ? [] : [`${f(x(i))},${f(y(v))}`]));
+    parts.push(`<polyline class="line" points="${pts.join(' ')}" stroke="${s.color}"/>`);
+    s.values.forEach((v, i) => {
+      if (v !== null) parts.push(`<circle cx="${f(x(i))}" cy="${f(y(v))}" r="3" fill="${s.color}"><title>${esc(`${s.name} at ${opts.x[i]}: ${v.toFixed(3)} ${opts.unit}`)}</title></circle>`);
+    });
+    parts.push(`<line x1="${left + k * 110}" x2="${left + k * 110 + 14}" y1="${height - 8}" y2="${height - 8}" stroke="${s.color}" stroke-width="2"/><text x="${left + k * 110 + 18}" y="${height - 4}" class="tick">${esc(s.name)}</text>`);
+  });
+  return svg(opts.id, width, height, parts);
+}
+
+function svg(id: string, width: number, height: number, parts: string[]): string {
+  return `<svg xmlns="http://www.w3.org/2000/svg" data-chart="${esc(id)}" width="${f(width)}" height="${f(height)}" viewBox="0 0 ${f(width)} ${f(height)}" role="img">\n${parts.join('\n')}\n</svg>`;
+}
+
+function sum(xs: (number | null)[]): number {
+  return xs.reduce<number>((s, v) => s + Math.max(0, v ?? 0), 0);
+}

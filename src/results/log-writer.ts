@@ -1,0 +1,244 @@
+import { mkdir, open, readFile, truncate, type FileHandle } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import type { Histogram } from 'hdr-histogram-js';
+import type { Condition } from '../conditions/condition.js';
+import { UserError, errorMessage } from '../errors.js';
+import { META_PREFIX, type RunMetadata } from './metadata.js';
+import { METRICS, type Metric, cellKey, parseTag } from './tags.js';
+import { cellText, decodeHistogram, headerText, isLegend, splitIntervalLine, timeComment } from './log-lines.js';
+
+export { newLatencyHistogram } from './log-lines.js';
+
+/** The file operations the writer needs: small so a test can watch them on a real file. */
+export interface LogFile {
+  append(text: string): Promise<void>;
+  sync(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export type OpenLogFile = (path: string, flags: 'wx' | 'a') => Promise<LogFile>;
+
+export const openLogFile: OpenLogFile = async (path, flags) => {
+  const fh: FileHandle = await open(path, flags);
+  return {
+    append: async (text) => {
+      await fh.appendFile(text);
+    },
+    sync: () => fh.sync(),
+    close: () => fh.close(),
+  };
+};
+
+export interface ResumeResult {
+  writer: ResultsWriter;
+  /** cellKey() of every complete cell already in the file */
+  done: Set<string>;
+  meta: RunMetadata;
+  /** what was cut off the end (a torn last cell), for the caller to report */
+  dropped: { lines: number; bytes: number };
+}
+
+/**
+ * Appends measured cells to a results file (see log-lines.ts for the format). Each cell's 4 lines
+ * go out in one write followed by fsync, so a run that is killed keeps every cell it completed.
+ */
+export class ResultsWriter {
+  private queue: Promise<void> = Promise.resolve();
+
+  private constructor(
+    readonly path: string,
+    private readonly file: LogFile,
+    private readonly baseMs: number,
+  ) {}
+
+  /** Creates a new results file (and its directory); refuses to overwrite one that exists. */
+  static async create(path: string, meta: RunMetadata, openFile: OpenLogFile = openLogFile): Promise<ResultsWriter> {
+    await mkdir(dirname(path), { recursive: true });
+    let file: LogFile;
+    try {
+      file = await openFile(path, 'wx');
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'EEXIST') {
+        throw new UserError(`${path} already exists; results are never overwritten: resume it with --resume ${path}, or write to another file`);
+      }
+      throw new UserError(`cannot create ${path}: ${errorMessage(e)}`);
+    }
+    const baseMs = Date.now();
+    await file.append(headerText(meta, baseMs));
+    await file.sync();
+    await syncDir(dirname(path));
+    return new ResultsWriter(path, file, baseMs);
+  }
+
+  /**
+   * Opens an interrupted results file to continue it: keeps every complete cell, cuts off a torn
+   * last cell (partial line or fewer than 4 lines), and appends after it. Damage anywhere but the
+   * end cannot come from an interrupted write, so it is refused rather than guessed at.
+   */
+  static async resume(path: string, openFile: OpenLogFile = openLogFile): Promise<ResumeResult> {
+    let buf: Buffer;
+    try {
+      buf = await readFile(path);
+    } catch (e) {
+      throw new UserError(`cannot resume ${path}: ${errorMessage(e)}`);
+    }
+    const scan = scanForResume(path, buf);
+    let keep = scan.keepBytes;
+    let header = '';
+    if (scan.baseMs === undefined) {
+      // Killed while the header was being written: nothing measured yet, so write it again.
+      keep = scan.metaLineBytes;
+      header = headerText(scan.meta, Date.now()).slice(scan.metaLineBytes);
+    }
+    await truncate(path, keep);
+    const file = await openFile(path, 'a');
+    if (header) await file.append(header);
+    await file.sync();
+    const baseMs = scan.baseMs ?? Date.now();
+    return {
+      writer: new ResultsWriter(path, file, baseMs),
+      done: scan.done,
+      meta: scan.meta,
+      dropped: { lines: scan.droppedLines, bytes: buf.length - keep },
+    };
+  }
+
+  /** Writes one (condition, cut) cell: the 4 metric histograms, in one write, then fsync. */
+  appendCell(condition: Condition, cut: string, histograms: Record<Metric, Histogram>, startMs: number, endMs: number): Promise<void> {
+    const text = cellText(this.baseMs, condition, cut, histograms, startMs, endMs);
+    // Calls are serialised so two cells never interleave, even if a caller forgets to await.
+    const next = this.queue.then(async () => {
+      await this.file.append(text);
+      await this.file.sync();
+    });
+    this.queue = next.catch(() => undefined);
+    return next;
+  }
+
+  async close(): Promise<void> {
+    await this.queue;
+    await this.file.close();
+  }
+}
+
+async function syncDir(dir: string): Promise<void> {
+  // Makes the new file's directory entry durable too; not every file system allows it, hence best effort.
+  try {
+    const fh = await open(dir, 'r');
+    try {
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+  } catch {
+    /* best effort */
+  }
+}
+
+interface ResumeScan {
+  meta: RunMetadata;
+  metaLineBytes: number;
+  baseMs?: number;
+  done: Set<string>;
+  keepBytes: number;
+  droppedLines: number;
+}
+
+/** Finds the complete cells of a results file and where its intact part ends. */
+function scanForResume(path: string, buf: Buffer): ResumeScan {
+  if (buf.length === 0) throw new UserError(`cannot resume ${path}: the file is empty; start a new run without --resume`);
+  const notOurs = `cannot resume ${path}: its first line is not a '${META_PREFIX.trim()}' line, so it was not written by dnn-edge`;
+  const lines = splitWithOffsets(buf);
+  const first = lines[0]!;
+  if (!first.complete || !first.text.startsWith(META_PREFIX)) throw new UserError(notOurs);
+  let meta: RunMetadata;
+  try {
+    meta = JSON.parse(first.text.slice(META_PREFIX.length)) as RunMetadata;
+  } catch {
+    throw new UserError(notOurs);
+  }
+
+  let baseSec: number | undefined;
+  let startSec: number | undefined;
+  let legend = false;
+  const done = new Set<string>();
+  let keepBytes = first.end;
+  let group: { key: string; metrics: Set<Metric>; lines: number } | undefined;
+  let damage: number | undefined; // first line (1-based) after the last complete cell that is not part of one
+  let droppedLines = 0;
+
+  for (let i = 1; i < lines.length; i++) {
+    const line = lines[i]!;
+    const lineNo = i + 1;
+    const text = line.text;
+    if (line.complete && (text === '' || isLegend(text) || text.startsWith('#'))) {
+      const t = timeComment(text);
+      if (t?.kind === 'base') baseSec = t.sec;
+      if (t?.kind === 'start') startSec = t.sec;
+      if (isLegend(text)) legend = true;
+      if (!group && damage === undefined) keepBytes = line.end;
+      continue;
+    }
+    const cell = line.complete ? parseCellLine(text) : undefined;
+    if (cell && group && group.key === cell.key && !group.metrics.has(cell.metric)) {
+      group.metrics.add(cell.metric);
+      group.lines++;
+    } else if (cell) {
+      if (group) damage ??= lineNo - group.lines;
+      group = { key: cell.key, metrics: new Set([cell.metric]), lines: 1 };
+    } else {
+      damage ??= group ? lineNo - group.lines : lineNo;
+      group = undefined;
+      continue;
+    }
+    if (group.metrics.size === METRICS.length) {
+      if (damage !== undefined) {
+        throw new UserError(
+          `cannot resume ${path}: line ${damage} is damaged but complete cells follow it, which an interrupted run cannot cause; ` +
+            'start a new results file (dnn-report still reads this one and skips the damaged lines)',
+        );
+      }
+      done.add(group.key);
+      keepBytes = line.end;
+      group = undefined;
+    }
+  }
+  for (const line of lines) if (line.start >= keepBytes && (line.text !== '' || line.complete)) droppedLines++;
+  if (!legend && done.size === 0) return { meta, metaLineBytes: first.end, done, keepBytes: first.end, droppedLines };
+  const base = baseSec ?? startSec;
+  if (base === undefined) throw new UserError(`cannot resume ${path}: no #[BaseTime] or #[StartTime] line; start a new results file`);
+  return { meta, metaLineBytes: first.end, baseMs: base * 1000, done, keepBytes, droppedLines };
+}
+
+function parseCellLine(text: string): { key: string; metric: Metric } | undefined {
+  const iv = splitIntervalLine(text);
+  if (!iv?.tag) return undefined;
+  try {
+    const tag = parseTag(iv.tag);
+    decodeHistogram(iv.base64);
+    return { key: cellKey(tag.condition, tag.cut), metric: tag.metric };
+  } catch {
+    return undefined; // TagError, or a histogram that does not decode
+  }
+}
+
+interface Line {
+  text: string;
+  start: number;
+  /** byte offset just after the line's '\n' */
+  end: number;
+  /** false for a last line without '\n' (a torn write) */
+  complete: boolean;
+}
+
+function splitWithOffsets(buf: Buffer): Line[] {
+  const lines: Line[] = [];
+  let start = 0;
+  while (start < buf.length) {
+    const nl = buf.indexOf(0x0a, start);
+    const end = nl < 0 ? buf.length : nl + 1;
+    lines.push({ text: buf.toString('utf8', start, nl < 0 ? buf.length : nl).replace(/\r$/, ''), start, end, complete: nl >= 0 });
+    start = end;
+  }
+  return lines;
+}

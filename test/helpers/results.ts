@@ -1,0 +1,39 @@
+import type { Histogram } from 'hdr-histogram-js';
+import type { RunMetadata } from '../../src/results/metadata.js';
+import { METRICS, type Metric } from '../../src/results/tags.js';
+import { newLatencyHistogram } from '../../src/results/log-lines.js';
+
+/** Run metadata as dnn-edge writes it, for a network with the given partition points. */
+export function sampleMeta(network: string, cuts: string[]): RunMetadata {
+  return {
+    tool: 'dnn-partition-bench',
+    tool_version: '0.1.0',
+    protocol_version: 1,
+    network,
+    fingerprint: 'test',
+    seed: 1,
+    params: 1000,
+    input_shape: [28, 28, 1],
+    cuts: cuts.map((layer, i) => ({ index: i + 1, layer, shape: [10], bytes: 40 })),
+    edge: { host: 'edge', backend: 'cpu', versions: {}, cpu: 'test', cores: 2, mem_bytes: 1, node: process.version },
+    cloud: { host: 'cloud', backend: 'cpu', versions: {} },
+    command_line: ['dnn-edge'],
+    started: '2026-01-01T00:00:00.000Z',
+    reps: 10,
+    warmup: 1,
+  };
+}
+
+/** Histograms of one cell: `samples` values (µs) per metric, spread ±10 % around the given means (ms). */
+export function cellHistograms(ms: Record<Metric, number>, samples = 20): Record<Metric, Histogram> {
+  const out = {} as Record<Metric, Histogram>;
+  for (const m of METRICS) {
+    const h = newLatencyHistogram();
+    for (let i = 0; i < samples; i++) {
+      const spread = samples > 1 ? 0.9 + (0.2 * i) / (samples - 1) : 1;
+      h.recordValue(Math.max(1, Math.round(ms[m] * 1000 * spread)));
+    }
+    out[m] = h;
+  }
+  return out;
+}
