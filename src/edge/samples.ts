@@ -1,4 +1,5 @@
-import * as hdr from 'hdr-histogram-js';
+import type * as hdr from 'hdr-histogram-js';
+import { newLatencyHistogram } from '../results/log-lines.js';
 import type { Metric } from '../results/tags.js';
 
 /** One measured inference of one partition point, in microseconds. */
@@ -10,18 +11,13 @@ export interface Sample {
   total: number;
 }
 
-/** Latency histograms: microseconds, 3 significant digits, up to one hour. */
-export function latencyHistogram(): hdr.Histogram {
-  return hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 3_600_000_000, numberOfSignificantValueDigits: 3, autoResize: true });
-}
-
 /** The four histograms of one (condition, point) cell. */
 export class CellRecorder {
   readonly histograms: Record<Metric, hdr.Histogram> = {
-    edge: latencyHistogram(),
-    transfer: latencyHistogram(),
-    cloud: latencyHistogram(),
-    total: latencyHistogram(),
+    edge: newLatencyHistogram(),
+    transfer: newLatencyHistogram(),
+    cloud: newLatencyHistogram(),
+    total: newLatencyHistogram(),
   };
   readonly startMs = Date.now();
   count = 0;

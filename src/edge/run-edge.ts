@@ -1,0 +1,144 @@
+import os from 'node:os';
+import path from 'node:path';
+import { createRequire } from 'node:module';
+import type { Condition } from '../conditions/condition.js';
+import { selectBackend, describeBackend, type BackendChoice } from '../engine/backend.js';
+import { SplitRunner, benchmarkInput } from '../engine/split-runner.js';
+import { assertNetworkSpec, loadNetwork, type Network } from '../model/network.js';
+import { selectCuts, type CutPoint } from '../model/partition.js';
+import { PROTOCOL_VERSION } from '../protocol/constants.js';
+import { ResultsWriter } from '../results/log-writer.js';
+import type { RunMetadata } from '../results/metadata.js';
+import { hostInfo } from '../host-info.js';
+import { UserError } from '../errors.js';
+import { ProtocolLink } from './protocol-link.js';
+import type { CloudLink } from './cloud-link.js';
+import { ProgressTracker } from './progress.js';
+import { runSweep, type ConditionController, type SweepStats } from './sweep.js';
+
+export interface EdgeRunOptions {
+  host: string;
+  port: number;
+  network: string;
+  backend: BackendChoice;
+  seed: number;
+  inputShape?: number[];
+  cuts: string;
+  reps: number;
+  warmup: number;
+  out: string;
+  resume?: string;
+  giveUpMs: number;
+  timeoutMs: number;
+  maxFrame: number;
+  token?: string;
+  conditions: Condition[];
+  /** puts conditions in effect; gets the link so cloud stress can be asked for */
+  controller: (link: CloudLink) => ConditionController;
+  /** how conditions are applied (shaper, stressor, interface...), for the metadata */
+  conditionsMeta: Record<string, unknown>;
+  commandLine: string[];
+  log: (line: string) => void;
+}
+
+export interface EdgeRunResult {
+  file: string;
+  network: Network;
+  cuts: CutPoint[];
+  stats: SweepStats;
+}
+
+const require = createRequire(import.meta.url);
+const TOOL_VERSION = (require('../../../package.json') as { version: string }).version;
+
+/** Connects, proves the fingerprint, sweeps every (condition, point) cell into a results file. */
+export async function runEdge(o: EdgeRunOptions): Promise<EdgeRunResult> {
+  assertNetworkSpec(o.network);
+  const backend = await selectBackend(o.backend);
+  o.log(describeBackend(backend));
+  const network = await loadNetwork(o.network, { seed: o.seed, inputShape: o.inputShape });
+  if (network.note) o.log(`note: ${network.note}`);
+  const { selected, unknown } = selectCuts(network.cuts, o.cuts);
+  if (unknown.length > 0) {
+    throw new UserError(`--cuts: ${unknown.join(', ')} ${unknown.length > 1 ? 'are not partition points' : 'is not a partition point'} of ${network.id}; \`dnn-cut ${o.network}\` lists them (names or indices)`);
+  }
+  if (selected.length === 0) throw new UserError(`--cuts selects no partition point; use 'all' or names/indices from \`dnn-cut ${o.network}\``);
+
+  const link = await ProtocolLink.open({
+    host: o.host,
+    port: o.port,
+    maxFrame: o.maxFrame,
+    requestTimeoutMs: o.timeoutMs,
+    giveUpMs: o.giveUpMs,
+    log: o.log,
+    hello: {
+      type: 'HELLO',
+      version: PROTOCOL_VERSION,
+      network: network.id,
+      fingerprint: network.fingerprint,
+      seed: network.seed,
+      backend: backend.name,
+      client: hostInfo(),
+      ...(o.token ? { token: o.token } : {}),
+    },
+  });
+  const server = link.server!;
+  o.log(`connected to ${o.host}:${o.port}: cloud ${server.host} (${server.backend}, ${server.cores} cores) serves ${network.id}, fingerprint ${network.fingerprint.slice(0, 12)} matches`);
+
+  let writer: ResultsWriter;
+  let done = new Set<string>();
+  let file: string;
+  if (o.resume) {
+    const r = await ResultsWriter.resume(o.resume);
+    if (r.meta.fingerprint !== network.fingerprint) {
+      await r.writer.close();
+      throw new UserError(`${o.resume} holds results of ${r.meta.network} (fingerprint ${r.meta.fingerprint.slice(0, 12)}), not of this ${network.id} (${network.fingerprint.slice(0, 12)}); resume with the same network and --seed`);
+    }
+    writer = r.writer;
+    done = r.done;
+    file = o.resume;
+    if (r.dropped.bytes > 0) o.log(`resume: dropped a torn last cell (${r.dropped.lines} lines, ${r.dropped.bytes} bytes); it will be measured again`);
+  } else {
+    file = path.join(o.out, `${network.id}-${new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}.hdr`);
+    writer = await ResultsWriter.create(file, metadata(o, network, backend, server, link));
+  }
+  o.log(`results: ${file}`);
+
+  const input = benchmarkInput(network.inputShape, network.seed);
+  const controller = o.controller(link);
+  try {
+    const stats = await runSweep(
+      { conditions: o.conditions, cuts: selected, reps: o.reps, warmup: o.warmup, done },
+      { runner: new SplitRunner(network), link, input, sink: writer, controller, progress: new ProgressTracker() },
+    );
+    return { file, network, cuts: selected, stats };
+  } finally {
+    input.dispose();
+    await writer.close();
+    await link.close().catch(() => undefined);
+  }
+
+  function metadata(o: EdgeRunOptions, n: Network, b: typeof backend, s: typeof server, _l: ProtocolLink): RunMetadata {
+    const me = hostInfo();
+    return {
+      tool: 'dnn-partition-bench',
+      tool_version: TOOL_VERSION,
+      protocol_version: PROTOCOL_VERSION,
+      network: n.id,
+      fingerprint: n.fingerprint,
+      seed: n.seed,
+      params: n.params,
+      input_shape: n.inputShape,
+      cuts: n.cuts.map((c) => ({ index: c.index, layer: c.layer, shape: c.shape, bytes: c.bytes })),
+      edge: { host: me.host, backend: b.name, versions: b.versions, cpu: me.cpu, cores: me.cores, mem_bytes: me.mem, node: process.versions.node },
+      cloud: { host: `${s.host} (${o.host}:${o.port})`, backend: s.backend, versions: s.versions, cpu: s.cpu, cores: s.cores, mem_bytes: s.mem, node: s.versions.node },
+      command_line: o.commandLine,
+      started: new Date().toISOString(),
+      reps: o.reps,
+      warmup: o.warmup,
+      conditions: o.conditionsMeta,
+    };
+  }
+}
+
+export const EDGE_DEFAULTS = { os: os.platform() };
