@@ -38,8 +38,9 @@ t.test('usage mistakes: one line, exit 2', async (t) => {
     [['--legacy', LENET, '--format', 'html', '--condition', 'net=11'], /^dnn-report: --condition: no condition matches net=11\n$/],
     [['--legacy', '/nonexistent-dir'], /^dnn-report: --legacy \/nonexistent-dir: no such directory\n$/],
   ];
-  for (const [args, message] of cases) {
-    const r = await run(args);
+  const results = await Promise.all(cases.map(([args]) => run(args)));
+  for (const [i, [args, message]] of cases.entries()) {
+    const r = results[i]!;
     t.equal(r.code, 2, args.join(' '));
     t.match(r.stderr, message);
     t.notMatch(r.stderr, /\n\s+at /, 'no stack trace');

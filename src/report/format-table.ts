@@ -1,4 +1,4 @@
-import { FACTOR_LABEL, baselineLine, baselineOf, conditionLabel, deployedLine, levelLabel, ms, pct, shortFactor, summaryLine, times, varyingFactors } from './labels.js';
+import { FACTOR_LABEL, baselineLine, baselineOf, deployedLine, levelLabel, ms, pct, shortFactor, summaryLine, times, varyingFactors } from './labels.js';
 import type { NetworkReport, Report } from './model.js';
 
 /** The report for a terminal: the same essentials as the JSON, as aligned text tables. */
@@ -58,7 +58,6 @@ function network(n: NetworkReport, report: Report): string {
       ]),
     ),
   );
-  if (varying.length === 0) out.push(`(one condition: ${conditionLabel(base.factors, varying)})`);
   return `${out.join('\n')}\n`;
 }
 

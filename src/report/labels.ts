@@ -39,9 +39,10 @@ export function varyingFactors(n: NetworkReport): FactorName[] {
   return names.filter((f) => new Set(n.conditions.map((c) => c.factors[f])).size > 1);
 }
 
-/** e.g. "net=10 ecpu=50", only the factors that vary; "all factors equal" when none does. */
+/** e.g. "net=10 ecpu=50": the factors that vary (all of them when none does). */
 export function conditionLabel(f: Factors, varying: FactorName[]): string {
-  return varying.map((k) => `${SHORT[k]}=${levelLabel(f[k])}`).join(' ') || 'all factors equal';
+  const shown = varying.length ? varying : (Object.keys(SHORT) as FactorName[]);
+  return shown.map((k) => `${SHORT[k]}=${levelLabel(f[k])}`).join(' ');
 }
 
 export function ms(v: number | null): string {
@@ -106,5 +107,5 @@ export function summaryLine(n: NetworkReport, minGain: number, varying: FactorNa
   const at = n.conditions.find((c) => c.key === s.max_gain_condition);
   const share = s.conditions ? ` (${((100 * s.repartition) / s.conditions).toFixed(1)}%)` : '';
   const max = s.max_gain === null ? '' : `; largest gain ${pct(s.max_gain)} at ${at ? conditionLabel(at.factors, varying) : s.max_gain_condition} (best point ${s.max_gain_best_cut})`;
-  return `${s.conditions} conditions; repartitioning needed in ${s.repartition}${share} (best point differs and gain >= ${pct(minGain)})${max}`;
+  return `${s.conditions} condition${s.conditions === 1 ? '' : 's'}; repartitioning needed in ${s.repartition}${share} (best point differs and gain >= ${pct(minGain)})${max}`;
 }
