@@ -7,6 +7,8 @@ import { type Tensor, type TensorDescriptor, checkOutgoing, payloadBytes } from 
 const INLINE_PAYLOAD_BELOW = 4096;
 const ZEROS = Buffer.alloc(Math.max(PAYLOAD_ALIGN, FRAME_ALIGN));
 const encoder = new Encoder({ ignoreUndefined: true });
+/** By message type code: where the payload area began in the last frame of that type. */
+const lastPayloadStart: number[] = [];
 
 /** Where writeFrame sends its chunks: a net.Socket, or anything with the same cork/write/uncork. */
 export interface FrameSink {
@@ -34,12 +36,13 @@ export function encodeFrame(
     descs.push({ dtype: 'float32', shape: t.shape, byteLength: t.data.byteLength, offset: 0 });
   }
   const header = descs.length > 0 ? { ...fields, tensors: descs } : fields;
-  let headerBytes = encoder.encodeSharedRef(header);
-  let payloadStart = alignUp(PREFIX_BYTES + headerBytes.length, PAYLOAD_ALIGN);
-  let frameLength = payloadStart;
-  // Offsets live in the header, so the header's size depends on them: re-encode until the
-  // payload area starts after the header (offsets only grow, so this settles in a step or two).
-  while (descs.length > 0) {
+  // Offsets live in the header, so the header's length depends on them. Start from where this
+  // message type's payload began last time (usually right: one encode), and re-encode until the
+  // payload area starts exactly at the aligned end of the header. Moves are monotonic, so it settles.
+  let payloadStart = lastPayloadStart[type] ?? PREFIX_BYTES;
+  let headerBytes: Uint8Array;
+  let frameLength: number;
+  for (let tries = 0; ; tries++) {
     let at = payloadStart;
     for (const d of descs) {
       d.offset = at;
@@ -48,9 +51,14 @@ export function encodeFrame(
     frameLength = alignUp(at, FRAME_ALIGN);
     headerBytes = encoder.encodeSharedRef(header);
     const needed = alignUp(PREFIX_BYTES + headerBytes.length, PAYLOAD_ALIGN);
-    if (needed <= payloadStart) break;
+    if (descs.length === 0) {
+      payloadStart = frameLength = needed;
+      break;
+    }
+    if (needed === payloadStart || (needed < payloadStart && tries >= 4)) break;
     payloadStart = needed;
   }
+  lastPayloadStart[type] = payloadStart;
   if (headerBytes.length > MAX_HEADER_BYTES) {
     throw new ProtocolError('BAD_HEADER', `header of ${headerBytes.length} bytes exceeds ${MAX_HEADER_BYTES}`);
   }
