@@ -59,7 +59,7 @@ export function maxFrameOption(): Option {
 }
 
 export function portOption(): Option {
-  return new Option('--port <n>', 'TCP port of dnn-cloud').default(5000).argParser((v: string) => parseIntArg(v, '--port', 1, 65535));
+  return new Option('--port <n>', 'TCP port of dnn-cloud (0 on the cloud = any free port, printed at start)').default(5000).argParser((v: string) => parseIntArg(v, '--port', 0, 65535));
 }
 
 export function tokenOption(): Option {

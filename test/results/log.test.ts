@@ -4,14 +4,14 @@ import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { HistogramLogReader, HistogramLogWriter } from 'hdr-histogram-js';
-import { NO_CONDITION, type Condition } from '../src/conditions/condition.js';
-import { UserError } from '../src/errors.js';
-import { cellText, newLatencyHistogram } from '../src/results/log-lines.js';
-import { ResultsFileError, readResultsFile } from '../src/results/log-reader.js';
-import { type LogFile, ResultsWriter, openLogFile } from '../src/results/log-writer.js';
-import { META_PREFIX } from '../src/results/metadata.js';
-import { METRICS, cellKey, formatTag } from '../src/results/tags.js';
-import { cellHistograms, sampleMeta } from './helpers/results.js';
+import { NO_CONDITION, type Condition } from '../../src/conditions/condition.js';
+import { UserError } from '../../src/errors.js';
+import { cellText, newLatencyHistogram } from '../../src/results/log-lines.js';
+import { ResultsFileError, readResultsFile } from '../../src/results/log-reader.js';
+import { type LogFile, ResultsWriter, openLogFile } from '../../src/results/log-writer.js';
+import { META_PREFIX } from '../../src/results/metadata.js';
+import { METRICS, cellKey, formatTag } from '../../src/results/tags.js';
+import { cellHistograms, sampleMeta } from '../helpers/results.js';
 
 const meta = sampleMeta('lenet', ['conv1', 'pool1', 'dense1']);
 const slow: Condition = { ...NO_CONDITION, net: 10, ecpu: 50 };
@@ -151,7 +151,7 @@ t.test('resume a file killed while writing its header', async (t) => {
 
 t.test('a killed writer keeps every complete cell', async (t) => {
   const path = join(t.testdir(), 'run.hdr');
-  const child = fileURLToPath(new URL('./helpers/write-forever.js', import.meta.url));
+  const child = fileURLToPath(new URL('../helpers/write-forever.js', import.meta.url));
   const proc = spawn(process.execPath, [child, path], { stdio: ['ignore', 'pipe', 'inherit'] });
   let written = 0;
   await new Promise<void>((resolve) => {

@@ -3,14 +3,14 @@ import { execFile } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ResultsWriter } from '../src/results/log-writer.js';
-import { cellHistograms, sampleMeta } from './helpers/results.js';
-import { SYNTHETIC, SYNTHETIC_CUTS, split } from './helpers/synthetic.js';
+import { ResultsWriter } from '../../src/results/log-writer.js';
+import { cellHistograms, sampleMeta } from '../helpers/results.js';
+import { SYNTHETIC, SYNTHETIC_CUTS, split } from '../helpers/synthetic.js';
 
 // bin/dnn-report only imports this file. It is not spawned itself: under tap, the runner's injected
 // require hook makes Node load an extensionless ESM launcher through require() and fail.
-const CLI = fileURLToPath(new URL('../src/cli/report.js', import.meta.url));
-const LENET = fileURLToPath(new URL('../../test/fixtures/legacy/outputs_lenet', import.meta.url));
+const CLI = fileURLToPath(new URL('../../src/cli/report.js', import.meta.url));
+const LENET = fileURLToPath(new URL('../../../test/fixtures/legacy/outputs_lenet', import.meta.url));
 
 function run(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {

@@ -1,13 +1,13 @@
 import t from 'tap';
 import { join } from 'node:path';
-import { NO_CONDITION, conditionKey } from '../src/conditions/condition.js';
-import { UserError } from '../src/errors.js';
-import { findBaseline } from '../src/report/analysis.js';
-import { analyseNetwork, buildReport } from '../src/report/build.js';
-import { loadResultFiles } from '../src/report/load.js';
-import { ResultsWriter } from '../src/results/log-writer.js';
-import { cellHistograms, sampleMeta } from './helpers/results.js';
-import { SYNTHETIC, SYNTHETIC_CUTS, split, syntheticNetwork } from './helpers/synthetic.js';
+import { NO_CONDITION, conditionKey } from '../../src/conditions/condition.js';
+import { UserError } from '../../src/errors.js';
+import { findBaseline } from '../../src/report/analysis.js';
+import { analyseNetwork, buildReport } from '../../src/report/build.js';
+import { loadResultFiles } from '../../src/report/load.js';
+import { ResultsWriter } from '../../src/results/log-writer.js';
+import { cellHistograms, sampleMeta } from '../helpers/results.js';
+import { SYNTHETIC, SYNTHETIC_CUTS, split, syntheticNetwork } from '../helpers/synthetic.js';
 
 const opts = { metric: 'p50' as const, minGain: 0.05 };
 const key = (i: number) => conditionKey(SYNTHETIC[i]!.condition);

@@ -3,13 +3,13 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { buildReport } from '../src/report/build.js';
-import { formatHtml } from '../src/report/format-html.js';
-import { readLegacyDir } from '../src/report/legacy.js';
-import { syntheticNetwork } from './helpers/synthetic.js';
+import { buildReport } from '../../src/report/build.js';
+import { formatHtml } from '../../src/report/format-html.js';
+import { readLegacyDir } from '../../src/report/legacy.js';
+import { syntheticNetwork } from '../helpers/synthetic.js';
 
 const CHROMIUM = '/usr/bin/chromium';
-const LENET = fileURLToPath(new URL('../../test/fixtures/legacy/outputs_lenet', import.meta.url));
+const LENET = fileURLToPath(new URL('../../../test/fixtures/legacy/outputs_lenet', import.meta.url));
 
 t.test('the HTML report loads in headless Chromium with its charts and no errors', { skip: existsSync(CHROMIUM) ? false : `${CHROMIUM} is not installed (Debian package chromium)` }, async (t) => {
   const { chromium } = await import('playwright-core');

@@ -2,11 +2,11 @@ import t from 'tap';
 import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { NO_CONDITION } from '../src/conditions/condition.js';
-import { buildReport } from '../src/report/build.js';
-import { legacyCondition, parseLegacyLine, readLegacyDir } from '../src/report/legacy.js';
+import { NO_CONDITION } from '../../src/conditions/condition.js';
+import { buildReport } from '../../src/report/build.js';
+import { legacyCondition, parseLegacyLine, readLegacyDir } from '../../src/report/legacy.js';
 
-const FIXTURES = fileURLToPath(new URL('../../test/fixtures/legacy', import.meta.url));
+const FIXTURES = fileURLToPath(new URL('../../../test/fixtures/legacy', import.meta.url));
 
 t.test('file names map to the published factor levels', async (t) => {
   // A network 50/25/10, B cloud CPU, C edge memory, D cloud memory, E edge CPU (0/50/100)
