@@ -1,0 +1,161 @@
+import t from 'tap';
+import net from 'node:net';
+import { selectBackend } from '../../src/engine/backend.js';
+import { loadNetwork } from '../../src/model/network.js';
+import { InferenceService } from '../../src/cloud/inference-service.js';
+import { CloudServer } from '../../src/cloud/server.js';
+import { connect, type Connection } from '../../src/protocol/connection.js';
+import { MESSAGE_CODES, PROTOCOL_VERSION } from '../../src/protocol/constants.js';
+import { encodeMessage, type HelloMessage, type Message } from '../../src/protocol/messages.js';
+import { FrameReader } from '../../src/protocol/frame-reader.js';
+import { parseMessage } from '../../src/protocol/messages.js';
+import { RemoteError } from '../../src/protocol/errors.js';
+import { hostInfo } from '../../src/host-info.js';
+import { handFrame, rng } from '../protocol/helpers.js';
+
+await selectBackend('auto');
+const network = await loadNetwork('lenet', { seed: 1 });
+const service = new InferenceService(network);
+service.warmUp();
+const logs: string[] = [];
+const TOKEN = 's3cret';
+
+async function startServer(token?: string) {
+  const server = new CloudServer(service, { ...hostInfo(), backend: 'test', versions: {}, cuts: network.cuts.map((c) => c.layer) }, {
+    port: 0,
+    host: '127.0.0.1',
+    maxFrame: 1 << 20,
+    token,
+    helloTimeoutMs: 2000,
+    log: (l) => logs.push(l),
+  });
+  const addr = await server.listen();
+  return { server, port: addr.port };
+}
+
+const hello = (over: Partial<HelloMessage> = {}): HelloMessage => ({
+  type: 'HELLO',
+  version: PROTOCOL_VERSION,
+  network: network.id,
+  fingerprint: network.fingerprint,
+  seed: 1,
+  backend: 'test',
+  client: hostInfo(),
+  ...over,
+});
+
+const cut = network.cuts.find((c) => c.layer === 'max_pooling2d_1')!;
+const tensorFor = (shape = [1, ...cut.shape]) => ({ shape, data: new Float32Array(shape.reduce((a, b) => a * b, 1)).fill(0.5) });
+
+async function goodClient(port: number, token?: string): Promise<Connection> {
+  const c = await connect(port, '127.0.0.1');
+  await c.request(hello(token ? { token } : {}), 'WELCOME');
+  return c;
+}
+
+/** Writes raw bytes, then collects what the server says until it closes the socket. */
+function rawExchange(port: number, bytes: Buffer[], halfClose = false): Promise<{ messages: Message[]; closed: boolean }> {
+  return new Promise((resolve) => {
+    const messages: Message[] = [];
+    const reader = new FrameReader<Message>({ parse: parseMessage, onMessage: (m) => messages.push(m), onError: () => {} });
+    const s = net.connect(port, '127.0.0.1', () => {
+      for (const b of bytes) s.write(b);
+      if (halfClose) s.end();
+    });
+    s.on('data', (d) => reader.push(d));
+    s.on('error', () => {});
+    const timer = setTimeout(() => {
+      s.destroy();
+      resolve({ messages, closed: false });
+    }, 8000);
+    s.on('close', () => {
+      clearTimeout(timer);
+      resolve({ messages, closed: true });
+    });
+  });
+}
+
+const helloBytes = () => Buffer.concat(encodeMessage(hello()));
+
+t.test('hostile input gets an ERROR and a closed socket; a good client keeps being served', async (t) => {
+  const { server, port } = await startServer();
+  const good = await goodClient(port);
+  const r = rng(9);
+  const random = Buffer.alloc(4096);
+  for (let i = 0; i < random.length; i++) random[i] = Math.floor(r() * 256);
+  const oversize = handFrame({ type: MESSAGE_CODES.PING, header: { nonce: 1, time: 0 }, frameLength: 2 ** 31 });
+  const full = Buffer.concat(encodeMessage({ type: 'INFER', id: 1, cut: cut.layer, tensor: tensorFor() }));
+  const cases: [string, Buffer[], boolean, RegExp][] = [
+    ['random bytes', [random], false, /BAD_MAGIC|BAD_LENGTH|FRAME_TOO_LARGE/],
+    ['oversize length', [oversize], false, /FRAME_TOO_LARGE/],
+    ['truncated frame', [helloBytes(), full.subarray(0, full.length - 100)], true, /TRUNCATED/],
+    ['unknown type', [handFrame({ type: 250, header: {} })], false, /UNKNOWN_TYPE/],
+    ['absurd shape', [helloBytes(), Buffer.concat(encodeMessage({ type: 'INFER', id: 1, cut: cut.layer, tensor: tensorFor([1, 3, 3]) }))], false, /BAD_SHAPE/],
+    ['unknown point', [helloBytes(), Buffer.concat(encodeMessage({ type: 'INFER', id: 1, cut: 'nope', tensor: tensorFor() }))], false, /UNKNOWN_CUT/],
+    ['INFER before HELLO', [full], false, /UNEXPECTED_MESSAGE/],
+  ];
+  // all hostile clients at once, while the good client works
+  const hostile = Promise.all(cases.map(([, bytes, half]) => rawExchange(port, bytes, half)));
+  for (let i = 0; i < 20; i++) {
+    const res = await good.request({ type: 'INFER', id: 100 + i, cut: cut.layer, tensor: tensorFor() }, 'RESULT');
+    t.equal(res.tensor.data.length, 1000);
+  }
+  const results = await hostile;
+  cases.forEach(([name, , , code], i) => {
+    const res = results[i]!;
+    const err = res.messages.find((m) => m.type === 'ERROR');
+    t.ok(res.closed, `${name}: connection closed`);
+    t.match(err && err.type === 'ERROR' ? `${err.code}: ${err.message}` : 'no ERROR', code, `${name}: ERROR names the problem`);
+  });
+  const res = await good.request({ type: 'INFER', id: 999, cut: cut.layer, tensor: tensorFor() }, 'RESULT');
+  t.ok(res.cloudUs > 0, 'the good client is still served afterwards');
+  t.ok(logs.some((l) => /protocol error, closed: FRAME_TOO_LARGE/.test(l)), 'one log line per event');
+  await good.close();
+  await server.close();
+});
+
+t.test('a silent client is dropped after the HELLO timeout', async (t) => {
+  const { server, port } = await startServer();
+  const res = await rawExchange(port, []);
+  t.ok(res.closed);
+  t.match(res.messages[0], { type: 'ERROR', code: 'TIMEOUT' });
+  await server.close();
+});
+
+t.test('fingerprint, version and token are checked at HELLO', async (t) => {
+  const { server, port } = await startServer(TOKEN);
+  const attempt = async (h: HelloMessage) => {
+    const c = await connect(port, '127.0.0.1');
+    try {
+      await c.request(h, 'WELCOME');
+      return 'WELCOME';
+    } catch (e) {
+      return e instanceof RemoteError ? `${e.code} ${e.message}` : String(e);
+    } finally {
+      c.destroy();
+    }
+  };
+  t.match(await attempt(hello()), /^UNAUTHORIZED .*requires a token/);
+  t.match(await attempt(hello({ token: 'guess' })), /^UNAUTHORIZED .*wrong token/);
+  // the token is checked first: a stranger learns nothing about the model
+  t.match(await attempt(hello({ token: 'guess', fingerprint: 'x' })), /^UNAUTHORIZED/);
+  t.match(await attempt(hello({ token: TOKEN, fingerprint: 'deadbeef' })), /^FINGERPRINT_MISMATCH .*edge runs lenet \(fingerprint deadbeef.*same network, --seed/);
+  t.match(await attempt(hello({ token: TOKEN, version: 99 })), /^VERSION_MISMATCH/);
+  t.equal(await attempt(hello({ token: TOKEN })), 'WELCOME');
+  await server.close();
+});
+
+t.test('two edges at once are both served, with results matching the full model', async (t) => {
+  const { server, port } = await startServer();
+  const [a, b] = await Promise.all([goodClient(port), goodClient(port)]);
+  const run = async (c: Connection, base: number) => {
+    const outs: Float32Array[] = [];
+    for (let i = 0; i < 15; i++) outs.push((await c.request({ type: 'INFER', id: base + i, cut: cut.layer, tensor: tensorFor() }, 'RESULT')).tensor.data);
+    return outs;
+  };
+  const [ra, rb] = await Promise.all([run(a, 0), run(b, 1000)]);
+  t.equal(ra.length + rb.length, 30);
+  t.same(Array.from(ra[0]!.slice(0, 10)), Array.from(rb[14]!.slice(0, 10)), 'same input, same output on both connections');
+  await Promise.all([a.close(), b.close()]);
+  await server.close();
+});
