@@ -1,0 +1,96 @@
+import t from 'tap';
+import { mkdtemp, readFile, readdir } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { execa } from 'execa';
+import { HistogramLogReader } from 'hdr-histogram-js';
+import { ROOT, runBin } from '../helpers/cli.js';
+import { startCloud, stopCloud, freePort } from '../helpers/cloud-process.js';
+import { readResultsFile } from '../../src/results/log-reader.js';
+import { METRICS } from '../../src/results/tags.js';
+
+const REPS = 4;
+
+t.test('edge against a real cloud: every point measured, file readable by HdrHistogram tools', async (t) => {
+  const cloud = await startCloud('lenet');
+  const out = await mkdtemp(path.join(tmpdir(), 'dnn-edge-'));
+  const r = await runBin('dnn-edge', ['127.0.0.1', 'lenet', '--port', String(cloud.port), '--out', out, '--reps', String(REPS)]);
+  await stopCloud(cloud);
+  t.equal(r.exitCode, 0, String(r.stderr));
+  const [file] = await readdir(out);
+  t.match(file, /^lenet-\d{8}T\d{6}Z\.hdr$/);
+  const text = await readFile(path.join(out, file!), 'utf8');
+
+  // hdr-histogram-js's own log reader reads every histogram
+  const reader = new HistogramLogReader(text);
+  let n = 0;
+  for (let h = reader.nextIntervalHistogram(); h; h = reader.nextIntervalHistogram()) {
+    t.equal(h.totalCount, REPS, `${h.tag}: ${REPS} samples`);
+    n++;
+  }
+  const parsed = readResultsFile(path.join(out, file!));
+  const cuts = parsed.meta!.cuts;
+  t.equal(n, cuts.length * METRICS.length, 'one histogram per point and metric');
+  t.equal(parsed.meta!.network, 'lenet');
+  t.equal(parsed.meta!.edge.backend, parsed.meta!.cloud.backend);
+  const edgeOnly = parsed.cells.filter((c) => c.tag.cut === cuts.at(-1)!.layer);
+  t.same(edgeOnly.filter((c) => c.tag.metric !== 'edge' && c.tag.metric !== 'total').map((c) => c.histogram.maxValue), [0, 0], 'edge-only: no transfer, no cloud');
+  const cloudOnly = parsed.cells.find((c) => c.tag.cut === cuts[0]!.layer && c.tag.metric === 'cloud')!;
+  t.ok(cloudOnly.histogram.getValueAtPercentile(50) > 0, 'cloud-only: the cloud computes');
+  t.match(String(r.stderr), /12 cells, 48 samples, 0 samples redone/);
+});
+
+t.test('a cloud killed and restarted mid-run: the run completes with every sample and counts retries', async (t) => {
+  const port = await freePort();
+  let cloud = await startCloud('lenet', [], port);
+  const out = await mkdtemp(path.join(tmpdir(), 'dnn-edge-restart-'));
+  const reps = 150;
+  const edge = execa(path.join(ROOT, 'bin/dnn-edge'), ['127.0.0.1', 'lenet', '--port', String(port), '--out', out, '--reps', String(reps), '--give-up', '60s'], {
+    reject: false,
+    env: { NODE_OPTIONS: '' },
+    stdin: 'ignore',
+  });
+  // wait for a few finished cells, then kill the cloud hard and bring it back
+  for (let i = 0; i < 600; i++) {
+    const files = await readdir(out);
+    if (files.length && (await readFile(path.join(out, files[0]!), 'utf8')).split('\nTag=').length > 8) break;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  await stopCloud(cloud, 'SIGKILL');
+  await new Promise((r) => setTimeout(r, 700));
+  cloud = await startCloud('lenet', [], port);
+  const r = await edge;
+  await stopCloud(cloud);
+  t.equal(r.exitCode, 0, String(r.stderr));
+  const m = /(\d+) cells, (\d+) samples, (\d+) samples redone/.exec(String(r.stderr));
+  t.ok(m, 'summary printed');
+  t.equal(Number(m![1]), 12);
+  t.equal(Number(m![2]), 12 * reps, 'every sample recorded');
+  t.ok(Number(m![3]) >= 1, `retries counted (${m![3]})`);
+  const parsed = readResultsFile(path.join(out, (await readdir(out))[0]!));
+  t.ok(parsed.cells.every((c) => c.histogram.totalCount === reps), 'no cell lost or short of samples');
+});
+
+t.test('the edge refuses a cloud running another network, with exit 2', async (t) => {
+  const cloud = await startCloud('lenet', ['--token', 'abc']);
+  const out = await mkdtemp(path.join(tmpdir(), 'dnn-edge-fp-'));
+  const wrongSeed = await runBin('dnn-edge', ['127.0.0.1', 'lenet', '--port', String(cloud.port), '--out', out, '--seed', '2', '--token', 'abc']);
+  t.equal(wrongSeed.exitCode, 2);
+  t.match(String(wrongSeed.stderr), /dnn-edge: the cloud refused this edge: edge runs lenet .* but this cloud serves lenet .*same network, --seed/);
+  const noToken = await runBin('dnn-edge', ['127.0.0.1', 'lenet', '--port', String(cloud.port), '--out', out]);
+  t.equal(noToken.exitCode, 2);
+  t.match(String(noToken.stderr), /requires a token/);
+  const badCut = await runBin('dnn-edge', ['127.0.0.1', 'lenet', '--port', String(cloud.port), '--out', out, '--token', 'abc', '--cuts', 'dense_1,bogus']);
+  t.equal(badCut.exitCode, 2);
+  t.match(String(badCut.stderr), /--cuts: bogus is not a partition point of lenet; `dnn-cut lenet` lists them/);
+  await stopCloud(cloud);
+  t.same(await readdir(out), [], 'no results file for a refused run');
+});
+
+t.test('a cloud that never comes: clear message after --give-up', async (t) => {
+  const port = await freePort();
+  const out = await mkdtemp(path.join(tmpdir(), 'dnn-edge-away-'));
+  const r = await runBin('dnn-edge', ['127.0.0.1', 'lenet', '--port', String(port), '--out', out, '--give-up', '2s']);
+  t.equal(r.exitCode, 1);
+  t.match(String(r.stderr), /stayed unreachable for 2 s .*start dnn-cloud there or raise --give-up/);
+});
