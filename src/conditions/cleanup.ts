@@ -142,9 +142,9 @@ const EXIT_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 function onSignal(signal: NodeJS.Signals): void {
   undoAll();
   for (const s of EXIT_SIGNALS) process.removeListener(s, onSignal);
-  // Die of the same signal so that the parent sees the usual status (130 for SIGINT, 143 for SIGTERM),
-  // unless somebody else also listens for it and has its own plans.
-  if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
+  // Die of the same signal so that the parent sees the usual status (130 for SIGINT, 143 for SIGTERM).
+  // Other listeners (signal-exit, say) see it once more; with ours gone, Node's default ends the process.
+  process.kill(process.pid, signal);
 }
 
 function installExitHandlers(): void {
@@ -292,9 +292,8 @@ export function cleanupLeftovers(): string[] {
   }
   for (const iface of interfacesWithOurQdisc()) {
     const c: Change = { kind: 'qdisc', iface };
+    // Runs record a qdisc before they install it, so an unclaimed one is a leftover whoever owns the link.
     if (claimed.has(claimKey(c))) continue;
-    const owner = ownerOfName(iface);
-    if (owner !== null && isAlive(owner)) continue;
     if (undoChange(c)) removed.push(describeChange(c));
   }
   for (const name of listNetns()) {
