@@ -1,7 +1,10 @@
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import t from 'tap';
-import { rootQdisc } from '../../src/conditions/cleanup.js';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { rootQdisc, stateDir } from '../../src/conditions/cleanup.js';
+import { readProcStat } from '../../src/conditions/proc.js';
 import { createLabNetwork } from '../../src/conditions/netns.js';
 import { applyShaping, interfaceFor, restoreShaping, shapingCommands } from '../../src/conditions/tc.js';
 import { UserError } from '../../src/errors.js';
@@ -58,6 +61,18 @@ t.test('shaping respects what it finds on the interface', { skip: NEEDS_ROOT }, 
   t.match(await tcShow(iface), /qdisc tbf d1e: root .*rate 25Mbit/);
   await restoreShaping(iface);
   t.notMatch(await tcShow(iface), /d1e:/);
+
+  // ... but not when a living run has recorded it as its own.
+  const other = execa('sleep', ['30'], { reject: false });
+  t.teardown(() => other.kill('SIGKILL'));
+  const claim = join(stateDir(), `state-${other.pid}.json`);
+  mkdirSync(stateDir(), { recursive: true });
+  writeFileSync(claim, JSON.stringify({ pid: other.pid, startTime: readProcStat(other.pid!)!.startTime, changes: [{ kind: 'qdisc', iface }] }));
+  t.teardown(() => rmSync(claim, { force: true }));
+  await execa('tc', ['qdisc', 'add', 'dev', iface, 'root', 'handle', 'd1e:', 'tbf', 'rate', '1mbit', 'burst', '10kb', 'latency', '50ms']);
+  await t.rejects(applyShaping(iface, RATE), new UserError(`another dnn-partition-bench run (pid ${other.pid}) is shaping ${iface}: wait for it to finish, or shape another interface`));
+  t.match(await tcShow(iface), /qdisc tbf d1e: root .*rate 1Mbit/, "the other run's shaping is untouched");
+  await execa('tc', ['qdisc', 'del', 'dev', iface, 'root']);
 
   await t.rejects(applyShaping('dnn-nosuchif', RATE), { name: 'UserError', message: /network interface 'dnn-nosuchif' does not exist/ });
 });
