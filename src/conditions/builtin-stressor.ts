@@ -29,7 +29,8 @@ function dutyCycle(percent: number): never {
 
 function holdMemory(bytes: number): void {
   const held: Buffer[] = [];
-  for (let left = bytes; left > 0; left -= CHUNK) {
+  // Node itself is resident already: count it, so the process holds `bytes` in all, as stress-ng's worker does.
+  for (let left = bytes - process.memoryUsage().rss; left > 0; left -= CHUNK) {
     // fill() touches every page, so the memory is resident, not just reserved.
     held.push(Buffer.allocUnsafeSlow(Math.min(CHUNK, left)).fill(0x5a));
   }

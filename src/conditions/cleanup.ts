@@ -160,7 +160,8 @@ function run(cmd: string, args: string[]): { ok: boolean; stdout: string; stderr
   return { ok: r.exitCode === 0, stdout: String(r.stdout ?? ''), stderr: String(r.stderr ?? '') };
 }
 
-function nsArgs(netns?: string): string[] {
+/** The `-n NAME` that makes ip and tc act inside a namespace. */
+export function nsArgs(netns?: string): string[] {
   return netns ? ['-n', netns] : [];
 }
 

@@ -3,7 +3,7 @@ import { isIP } from 'node:net';
 import { execa } from 'execa';
 import { UserError } from '../errors.js';
 import type { Condition } from './condition.js';
-import { OUR_CHILD_HANDLE, OUR_HANDLE, readStateClaims, registerChange, rootQdisc, undoChange, type Registration } from './cleanup.js';
+import { OUR_CHILD_HANDLE, OUR_HANDLE, nsArgs, readStateClaims, registerChange, rootQdisc, undoChange, type Registration } from './cleanup.js';
 import { isRoot } from './proc.js';
 
 /**
@@ -80,10 +80,6 @@ export function shapingCommands(iface: string, s: Shaping, mtu: number): string[
   const tbf = ['qdisc', 'add', 'dev', iface, 'root', 'handle', `${OUR_HANDLE}:`, 'tbf', 'rate', `${s.rateMbit}mbit`, 'burst', String(burst), 'limit', String(limit)];
   if (s.delayMs === 0 && s.jitterMs === 0 && s.lossPct === 0) return [tbf];
   return [tbf, netem(['parent', `${OUR_HANDLE}:1`], OUR_CHILD_HANDLE, rateBytes)];
-}
-
-function nsArgs(netns?: string): string[] {
-  return netns ? ['-n', netns] : [];
 }
 
 /** The interface the kernel would send packets for host through. */

@@ -1,8 +1,8 @@
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import t from 'tap';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { rootQdisc, stateDir } from '../../src/conditions/cleanup.js';
 import { readProcStat } from '../../src/conditions/proc.js';
 import { createLabNetwork } from '../../src/conditions/netns.js';
