@@ -32,7 +32,7 @@ interface StateFile {
 }
 
 export function stateDir(): string {
-  return process.env.DNN_BENCH_STATE_DIR ?? (isRoot() ? '/run/dnn-partition-bench' : join(tmpdir(), `dnn-partition-bench-${process.getuid?.() ?? 0}`));
+  return isRoot() ? '/run/dnn-partition-bench' : join(tmpdir(), `dnn-partition-bench-${process.getuid?.() ?? 0}`);
 }
 
 function stateFilePath(pid = process.pid): string {
