@@ -1,0 +1,171 @@
+import { readFileSync } from 'node:fs';
+import { UserError } from '../errors.js';
+import { CONDITION_KEYS, NO_CONDITION, conditionKey, type Condition, type ConditionKey } from './condition.js';
+
+/**
+ * The conditions a run measures: factor levels from flags, combined as a full factorial (the
+ * published tool's design), one factor at a time, or listed in a file. Pure functions.
+ */
+export type Levels = { [K in ConditionKey]: Condition[K][] };
+
+/** The published tool's grid: 3 rates × 3^4 stress levels = 243 conditions, no delay, jitter or loss. */
+export const DEFAULT_LEVELS: Levels = {
+  net: [50, 25, 10],
+  delay: [0],
+  jitter: [0],
+  loss: [0],
+  ecpu: [0, 50, 100],
+  emem: [0, 50, 100],
+  ccpu: [0, 50, 100],
+  cmem: [0, 50, 100],
+};
+
+export const LEVEL_FLAGS: Record<ConditionKey, string> = {
+  net: '--net',
+  delay: '--delay',
+  jitter: '--jitter',
+  loss: '--loss',
+  ecpu: '--edge-cpu',
+  emem: '--edge-mem',
+  ccpu: '--cloud-cpu',
+  cmem: '--cloud-mem',
+};
+
+export type Design = 'factorial' | 'one-at-a-time';
+export const DESIGNS: readonly Design[] = ['factorial', 'one-at-a-time'];
+
+interface Rule {
+  unit: string;
+  min: number;
+  max: number;
+  integer: boolean;
+  /** 0 is not a level of this factor (a rate of 0 would never deliver). */
+  minExclusive?: boolean;
+  allowNone?: boolean;
+}
+
+const PERCENT: Rule = { unit: '%', min: 0, max: 100, integer: true };
+const RULES: Record<ConditionKey, Rule> = {
+  net: { unit: 'Mbit/s', min: 0, max: 100_000, integer: false, minExclusive: true, allowNone: true },
+  delay: { unit: 'ms', min: 0, max: 60_000, integer: false },
+  jitter: { unit: 'ms', min: 0, max: 60_000, integer: false },
+  loss: { unit: '%', min: 0, max: 99, integer: false },
+  ecpu: PERCENT,
+  emem: PERCENT,
+  ccpu: PERCENT,
+  cmem: PERCENT,
+};
+
+/** One level of a factor; `where` names the flag or file:line in the error message. */
+export function parseLevel(key: ConditionKey, text: string, where = LEVEL_FLAGS[key]): number | null {
+  const rule = RULES[key];
+  const t = text.trim();
+  if (rule.allowNone && t === 'none') return null;
+  const kind = rule.integer ? 'a whole number' : 'a number';
+  const hint = `${kind} of ${rule.unit} from ${rule.min}${rule.minExclusive ? ' (exclusive)' : ''} to ${rule.max}${rule.allowNone ? ", or 'none' for an unshaped link" : ''}`;
+  if (!(rule.integer ? /^\d+$/ : /^\d+(\.\d+)?$/).test(t)) throw new UserError(`${where}: '${text}' is not ${hint}`);
+  const v = Number(t);
+  if (v < rule.min || v > rule.max || (rule.minExclusive && v === rule.min)) throw new UserError(`${where}: ${v} is out of range, give ${hint}`);
+  return v;
+}
+
+/** A comma-separated level list, e.g. `--net 50,25,10`. */
+export function parseLevels<K extends ConditionKey>(key: K, text: string): Condition[K][] {
+  const flag = LEVEL_FLAGS[key];
+  const parts = text.split(',');
+  if (parts.some((p) => p.trim() === '')) throw new UserError(`${flag}: '${text}' has an empty level; give levels separated by commas, e.g. ${flag} ${DEFAULT_LEVELS[key].join(',')}`);
+  const levels = parts.map((p) => parseLevel(key, p)) as Condition[K][];
+  const seen = new Set<Condition[K]>();
+  for (const v of levels) {
+    if (seen.has(v)) throw new UserError(`${flag}: level ${v ?? 'none'} is listed twice`);
+    seen.add(v);
+  }
+  return levels;
+}
+
+/** Levels from flag values; factors without a flag keep their defaults. */
+export function levelsFrom(flags: Partial<Record<ConditionKey, string>>, defaults: Levels = DEFAULT_LEVELS): Levels {
+  const levels = { ...defaults };
+  for (const key of CONDITION_KEYS) {
+    const text = flags[key];
+    if (text !== undefined) (levels as Record<ConditionKey, unknown>)[key] = parseLevels(key, text);
+  }
+  return levels;
+}
+
+/** The first level of every factor. */
+export function baselineOf(levels: Levels): Condition {
+  const c = { ...NO_CONDITION };
+  for (const key of CONDITION_KEYS) (c as Record<ConditionKey, number | null>)[key] = levels[key][0]!;
+  return c;
+}
+
+/**
+ * Every combination of levels. The first factor (the network rate) is the outermost loop, so the
+ * qdisc changes as rarely as possible; the stress factors vary fastest.
+ */
+export function fullFactorial(levels: Levels): Condition[] {
+  let out: Condition[] = [baselineOf(levels)];
+  for (const key of CONDITION_KEYS) {
+    out = out.flatMap((c) => levels[key].map((v) => ({ ...c, [key]: v })));
+  }
+  return out;
+}
+
+/** The baseline once, then each factor's other levels with every other factor at its baseline. */
+export function oneAtATime(levels: Levels): Condition[] {
+  const baseline = baselineOf(levels);
+  const out = [baseline];
+  for (const key of CONDITION_KEYS) {
+    for (const v of levels[key].slice(1)) out.push({ ...baseline, [key]: v });
+  }
+  return out;
+}
+
+export function conditionsFor(levels: Levels, design: Design): Condition[] {
+  return design === 'factorial' ? fullFactorial(levels) : oneAtATime(levels);
+}
+
+/**
+ * One condition per line in the result-tag syntax, e.g. `net=10;ecpu=50`; keys left out take the
+ * value of `baseline` (by default: unshaped network, no delay, jitter, loss or stress).
+ * `#` starts a comment; blank lines are ignored. Errors name file:line.
+ */
+export function parseConditionsFile(text: string, file: string, baseline: Condition = NO_CONDITION): Condition[] {
+  const out: Condition[] = [];
+  const firstLine = new Map<string, number>();
+  text.split(/\r?\n/).forEach((raw, i) => {
+    const where = `${file}:${i + 1}`;
+    const line = raw.replace(/#.*/, '').trim();
+    if (line === '') return;
+    const c: Condition = { ...baseline };
+    const given = new Set<string>();
+    for (const part of line.split(';')) {
+      if (part.trim() === '') continue;
+      const m = /^\s*([a-z]+)\s*=(.*)$/.exec(part);
+      if (!m) throw new UserError(`${where}: '${part.trim()}' is not key=value; write e.g. net=10;ecpu=50`);
+      const key = m[1]! as ConditionKey;
+      if (!(CONDITION_KEYS as readonly string[]).includes(key)) throw new UserError(`${where}: unknown key '${m[1]}'; keys are ${CONDITION_KEYS.join(', ')}`);
+      if (given.has(key)) throw new UserError(`${where}: key '${key}' is given twice`);
+      given.add(key);
+      (c as Record<ConditionKey, number | null>)[key] = parseLevel(key, m[2]!, `${where}: ${key}`);
+    }
+    const k = conditionKey(c);
+    const first = firstLine.get(k);
+    if (first !== undefined) throw new UserError(`${where}: repeats the condition of line ${first}`);
+    firstLine.set(k, i + 1);
+    out.push(c);
+  });
+  if (out.length === 0) throw new UserError(`${file}: lists no conditions; write one per line, e.g. net=10;ecpu=50`);
+  return out;
+}
+
+export function readConditionsFile(path: string, baseline: Condition = NO_CONDITION): Condition[] {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new UserError(`--conditions: cannot read '${path}' (${(e as NodeJS.ErrnoException).code ?? String(e)}); check the path`);
+  }
+  return parseConditionsFile(text, path, baseline);
+}

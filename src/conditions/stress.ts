@@ -1,0 +1,208 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+import { execa, type ResultPromise } from 'execa';
+import { UserError } from '../errors.js';
+import { registerChange, type Registration } from './cleanup.js';
+import { CLOCK_TICKS_PER_SECOND, PAGE_SIZE, isRoot, processGroup, readProcStat } from './proc.js';
+
+/**
+ * CPU and memory stress, as the published tool applied it:
+ * CPU P % = one worker per core busy P % of the time (stress-ng -c 0 -l P);
+ * memory P % = allocate and hold P % of MemAvailable as it is when the condition starts
+ * (stress-ng --vm 1 --vm-bytes N --vm-hang 0 --vm-keep).
+ * Each stressor runs in its own process group, is recorded for cleanup, and is ended by killing
+ * that group: never by name. Stressors volunteer to be the OOM killer's first victims.
+ */
+export type StressorKind = 'stress-ng' | 'builtin';
+export type StressorChoice = 'auto' | StressorKind;
+export const STRESSOR_CHOICES: readonly StressorChoice[] = ['auto', 'stress-ng', 'builtin'];
+
+export interface StressLevels {
+  cpuPct: number;
+  memPct: number;
+}
+
+export interface RunningStress {
+  /** Which stressor runs; 'none' when both levels are 0. */
+  kind: StressorKind | 'none';
+  /** Process-group leaders (one per stressed resource). */
+  pids: number[];
+  /** Bytes the memory stressor holds (its target), 0 without memory stress. */
+  memBytes: number;
+  /** CPU seconds used so far by every process of the stressors' groups. */
+  cpuSeconds(): number;
+  /** Resident bytes of the largest process of the memory stressor's group. */
+  rssBytes(): number;
+  /** Kills the stressors' process groups and waits until they are gone. Idempotent. */
+  stop(): Promise<void>;
+}
+
+const OOM_VICTIM = '1000';
+const OOM_PROTECTED = -900;
+
+/** Lowers this process's OOM score so that a stressor, not the benchmark, is killed under memory stress. */
+export function protectFromOom(): boolean {
+  if (!isRoot()) return false;
+  try {
+    writeFileSync('/proc/self/oom_score_adj', String(OOM_PROTECTED));
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export function memAvailableBytes(): number {
+  const m = /^MemAvailable:\s+(\d+) kB/m.exec(readFileSync('/proc/meminfo', 'utf8'));
+  if (!m) throw new Error('/proc/meminfo has no MemAvailable line');
+  return Number(m[1]) * 1024;
+}
+
+let stressNgInstalled: boolean | undefined;
+
+async function hasStressNg(): Promise<boolean> {
+  if (stressNgInstalled === undefined) {
+    const r = await execa('stress-ng', ['--version'], { reject: false });
+    stressNgInstalled = r.exitCode === 0;
+  }
+  return stressNgInstalled;
+}
+
+export async function resolveStressor(choice: StressorChoice): Promise<StressorKind> {
+  if (choice === 'builtin') return 'builtin';
+  if (await hasStressNg()) return 'stress-ng';
+  if (choice === 'stress-ng') throw new UserError('--stressor stress-ng: stress-ng is not installed; install it (apt-get install stress-ng) or use --stressor builtin');
+  return 'builtin';
+}
+
+const BUILTIN = fileURLToPath(new URL('./builtin-stressor.js', import.meta.url));
+
+function commandFor(kind: StressorKind, what: 'cpu' | 'mem', pct: number, bytes: number): [string, string[]] {
+  if (kind === 'builtin') {
+    return [process.execPath, what === 'cpu' ? [BUILTIN, 'cpu', String(pct), String(availableParallelism())] : [BUILTIN, 'mem', String(bytes)]];
+  }
+  const args = what === 'cpu' ? ['--cpu', '0', '--cpu-load', String(pct)] : ['--vm', '1', '--vm-bytes', `${bytes}b`, '--vm-hang', '0', '--vm-keep'];
+  // Volunteer for the OOM killer before exec, so every process stress-ng forks inherits it.
+  return ['sh', ['-c', `echo ${OOM_VICTIM} > /proc/self/oom_score_adj; exec stress-ng "$@"`, 'sh', ...args, '--quiet']];
+}
+
+interface Group {
+  pid: number;
+  reg: Registration;
+  child: ResultPromise;
+}
+
+async function spawnGroup(kind: StressorKind, what: 'cpu' | 'mem', pct: number, bytes: number): Promise<Group> {
+  const [file, args] = commandFor(kind, what, pct, bytes);
+  // Own process group (detached), so the group can be killed as a whole; unref'd, so a forgotten
+  // stop() cannot keep the benchmark alive (the exit handler still kills the group).
+  const child = execa(file, args, { detached: true, stdio: 'ignore', cleanup: false, reject: false });
+  const pid = child.pid;
+  if (pid === undefined) throw new Error(`could not start ${file}: ${String((await child).message)}`);
+  child.unref();
+  const startTime = readProcStat(pid)?.startTime ?? 0;
+  const reg = registerChange({ kind: 'process-group', pid, startTime, what: `${kind} ${what} stressor` });
+  return { pid, reg, child };
+}
+
+/** Sets oom_score_adj of every process of the group (children forked later inherit it). */
+function volunteerForOom(pid: number): void {
+  for (const p of processGroup(pid)) {
+    try {
+      if (readFileSync(`/proc/${p.pid}/oom_score_adj`, 'utf8').trim() !== OOM_VICTIM) writeFileSync(`/proc/${p.pid}/oom_score_adj`, OOM_VICTIM);
+    } catch {
+      // The process ended meanwhile.
+    }
+  }
+}
+
+function groupTicks(pid: number): number {
+  return processGroup(pid).reduce((sum, p) => sum + p.cpuTicks, 0);
+}
+
+function groupMaxRss(pid: number): number {
+  return Math.max(0, ...processGroup(pid).map((p) => p.rssPages)) * PAGE_SIZE;
+}
+
+async function stopGroups(groups: Group[]): Promise<void> {
+  for (const g of groups) {
+    g.reg.undo();
+    g.child.ref(); // keep the event loop alive while we wait for it
+  }
+  await Promise.all(groups.map((g) => g.child));
+  // Grandchildren (stress-ng's workers) are not our children: wait until the kernel has them gone.
+  for (let i = 0; i < 100 && groups.some((g) => processGroup(g.pid).length > 0); i++) await sleep(20);
+}
+
+/**
+ * Starts the stress of one condition and resolves once it is in effect: the CPU stressor burns
+ * at least a quarter of its share of CPU over a 300 ms window, the memory stressor holds 90 % of its target.
+ */
+export async function startStress(levels: StressLevels, opts: { kind?: StressorChoice; readyTimeoutMs?: number } = {}): Promise<RunningStress> {
+  for (const [flag, v] of [['cpu', levels.cpuPct], ['memory', levels.memPct]] as const) {
+    if (!(v >= 0 && v <= 100)) throw new UserError(`${flag} stress must be between 0 and 100 %, got ${v}`);
+  }
+  if (levels.cpuPct === 0 && levels.memPct === 0) {
+    return { kind: 'none', pids: [], memBytes: 0, cpuSeconds: () => 0, rssBytes: () => 0, stop: async () => {} };
+  }
+  const kind = await resolveStressor(opts.kind ?? 'auto');
+  const memBytes = Math.floor((memAvailableBytes() * levels.memPct) / 100);
+  const groups: Group[] = [];
+  let cpu: Group | undefined;
+  let mem: Group | undefined;
+  try {
+    if (levels.cpuPct > 0) groups.push((cpu = await spawnGroup(kind, 'cpu', levels.cpuPct, 0)));
+    if (memBytes > 0) groups.push((mem = await spawnGroup(kind, 'mem', levels.memPct, memBytes)));
+    const timeoutMs = opts.readyTimeoutMs ?? 10_000 + memBytes / 1e6; // allocation runs at ≥ 1 GB/s
+    await waitUntilInEffect(cpu, mem, levels.cpuPct, memBytes, timeoutMs);
+  } catch (e) {
+    await stopGroups(groups);
+    throw e;
+  }
+  let stopped: Promise<void> | undefined;
+  return {
+    kind,
+    pids: groups.map((g) => g.pid),
+    memBytes,
+    cpuSeconds: () => groups.reduce((s, g) => s + groupTicks(g.pid), 0) / CLOCK_TICKS_PER_SECOND,
+    rssBytes: () => (mem ? groupMaxRss(mem.pid) : 0),
+    stop: () => (stopped ??= stopGroups(groups)),
+  };
+}
+
+async function waitUntilInEffect(cpu: Group | undefined, mem: Group | undefined, cpuPct: number, memBytes: number, timeoutMs: number): Promise<void> {
+  const WINDOW_MS = 300;
+  // A quarter of its share, not all of it: on a busy machine the stressor gets less than it asks for,
+  // and the point here is only that it has started burning.
+  const wantTicksPerMs = ((availableParallelism() * cpuPct) / 100 / 1000) * CLOCK_TICKS_PER_SECOND * 0.25;
+  const samples: { t: number; ticks: number }[] = [];
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    for (const g of [cpu, mem]) if (g) volunteerForOom(g.pid);
+    let cpuReady = cpu === undefined;
+    if (cpu) {
+      const now = { t: Date.now(), ticks: groupTicks(cpu.pid) };
+      samples.push(now);
+      const old = samples.find((s) => now.t - s.t >= WINDOW_MS);
+      if (old) {
+        const burnt = now.ticks - old.ticks;
+        cpuReady = burnt >= 2 && burnt >= wantTicksPerMs * (now.t - old.t);
+        samples.splice(0, samples.indexOf(old));
+      }
+    }
+    const memReady = mem === undefined || groupMaxRss(mem.pid) >= 0.9 * memBytes;
+    if (cpuReady && memReady) return;
+    for (const g of [cpu, mem]) {
+      if (g && processGroup(g.pid).length === 0) throw new Error(`the ${g === cpu ? 'CPU' : 'memory'} stressor (pid ${g.pid}) ended before its stress was in effect`);
+    }
+    if (Date.now() > deadline) {
+      throw new Error(
+        cpuReady
+          ? `the memory stressor did not reach ${memBytes} resident bytes within ${timeoutMs} ms (has ${mem ? groupMaxRss(mem.pid) : 0})`
+          : `the CPU stressor (${cpuPct} %) did not start burning CPU within ${timeoutMs} ms`,
+      );
+    }
+    await sleep(50);
+  }
+}

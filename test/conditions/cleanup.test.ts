@@ -1,0 +1,95 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { execa } from 'execa';
+import t, { type Test } from 'tap';
+import { cleanupLeftovers, listLinks, listNetns, stateDir } from '../../src/conditions/cleanup.js';
+import { createLabNetwork } from '../../src/conditions/netns.js';
+import { processGroup } from '../../src/conditions/proc.js';
+import { NEEDS_ROOT, firstLine, tcShow } from './helpers.js';
+
+const FIXTURE = fileURLToPath(new URL('./fixtures/hold-conditions.js', import.meta.url));
+
+interface Held {
+  netns: string;
+  link: string;
+  stressorPids: number[];
+  kind: string;
+}
+
+/** Starts the fixture, which shapes `iface`, makes its own lab and starts a stressor. */
+async function holdConditions(iface: string, kind: string, then = '') {
+  const child = execa(process.execPath, [FIXTURE, iface, kind, then], { reject: false, buffer: { stdout: false } });
+  const held = JSON.parse(await firstLine(child)) as Held;
+  return { child, held };
+}
+
+function assertAllPresent(t: Test, iface: string, held: Held, qdiscs: string): void {
+  t.ok(listNetns().includes(held.netns), `namespace ${held.netns} exists`);
+  t.ok(listLinks().includes(held.link), `link ${held.link} exists`);
+  t.match(qdiscs, /qdisc tbf d1e: root/, `our qdisc is on ${iface}`);
+  t.ok(held.stressorPids.every((p) => processGroup(p).length > 0), 'the stressor runs');
+}
+
+async function assertAllGone(t: Test, iface: string, held: Held, ownerPid: number): Promise<void> {
+  t.notOk(listNetns().includes(held.netns), `namespace ${held.netns} is gone`);
+  t.notOk(listLinks().includes(held.link), `link ${held.link} is gone`);
+  t.notMatch(await tcShow(iface), /d1[ef]:/, `no qdisc of ours on ${iface}`);
+  t.ok(held.stressorPids.every((p) => processGroup(p).length === 0), 'the stressor group is gone');
+  t.notOk(existsSync(join(stateDir(), `state-${ownerPid}.json`)), 'its state file is gone');
+}
+
+t.test('cleanupLeftovers removes what a SIGKILLed run left behind', { skip: NEEDS_ROOT }, async (t) => {
+  // The shaped interface belongs to this (living) test, so it survives the child and its leftovers.
+  const lab = await createLabNetwork();
+  t.teardown(lab.teardown);
+  const { child, held } = await holdConditions(lab.edgeIface, 'stress-ng');
+  child.kill('SIGKILL');
+  t.equal((await child).signal, 'SIGKILL');
+  assertAllPresent(t, lab.edgeIface, held, await tcShow(lab.edgeIface));
+
+  const removed = cleanupLeftovers();
+  t.comment(`removed: ${removed.join('; ')}`);
+  t.equal(removed.length, 4, 'namespace, link, qdisc and stressor');
+  await assertAllGone(t, lab.edgeIface, held, child.pid!);
+  t.ok(listLinks().includes(lab.edgeIface), "a living run's lab is left alone");
+  t.same(cleanupLeftovers(), [], 'nothing left for a second pass');
+});
+
+t.test('leftover namespaces and links named after a dead owner go even without a state file', { skip: NEEDS_ROOT }, async (t) => {
+  const lab = await createLabNetwork();
+  t.teardown(lab.teardown);
+  const { child, held } = await holdConditions(lab.edgeIface, 'builtin');
+  child.kill('SIGKILL');
+  await child;
+  await execa('rm', ['-f', join(stateDir(), `state-${child.pid}.json`)]);
+  for (const pid of held.stressorPids) process.kill(-pid, 'SIGKILL'); // unnamed, so unfindable without the state file
+  const removed = cleanupLeftovers();
+  t.comment(`removed: ${removed.join('; ')}`);
+  t.notOk(listNetns().includes(held.netns), 'namespace gone');
+  t.notOk(listLinks().includes(held.link), 'link gone');
+  t.notMatch(await tcShow(lab.edgeIface), /d1e:/, 'no qdisc of ours');
+});
+
+for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+  t.test(`on ${signal} a run puts everything back itself`, { skip: NEEDS_ROOT }, async (t) => {
+    const lab = await createLabNetwork();
+    t.teardown(lab.teardown);
+    const { child, held } = await holdConditions(lab.edgeIface, 'builtin');
+    assertAllPresent(t, lab.edgeIface, held, await tcShow(lab.edgeIface));
+    child.kill(signal);
+    const r = await child;
+    t.equal(r.signal, signal, `it still dies of ${signal}, so its parent sees the usual status`);
+    await assertAllGone(t, lab.edgeIface, held, child.pid!);
+  });
+}
+
+t.test('an uncaught exception puts everything back and exits 1', { skip: NEEDS_ROOT }, async (t) => {
+  const lab = await createLabNetwork();
+  t.teardown(lab.teardown);
+  const { child, held } = await holdConditions(lab.edgeIface, 'stress-ng', 'throw');
+  const r = await child;
+  t.equal(r.exitCode, 1);
+  t.match(String(r.stderr), /deliberate crash/);
+  await assertAllGone(t, lab.edgeIface, held, child.pid!);
+});

@@ -1,0 +1,106 @@
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { execa } from 'execa';
+import t from 'tap';
+import { rootQdisc, stateDir } from '../../src/conditions/cleanup.js';
+import { readProcStat } from '../../src/conditions/proc.js';
+import { createLabNetwork } from '../../src/conditions/netns.js';
+import { applyShaping, interfaceFor, restoreShaping, shapingCommands } from '../../src/conditions/tc.js';
+import { UserError } from '../../src/errors.js';
+import { NEEDS_ROOT, tcShow } from './helpers.js';
+import { timedTransfer } from './transfer.js';
+
+const RATE = { rateMbit: 10, delayMs: 0, jitterMs: 0, lossPct: 0 };
+
+t.test('qdisc choice: tbf with a two-packet burst, netem child only for delay/jitter/loss', async (t) => {
+  t.same(shapingCommands('v', RATE, 1500), [['qdisc', 'add', 'dev', 'v', 'root', 'handle', 'd1e:', 'tbf', 'rate', '10mbit', 'burst', '3028', 'limit', '65528']]);
+  const withDelay = shapingCommands('v', { ...RATE, delayMs: 20, jitterMs: 5, lossPct: 1 }, 1500);
+  t.equal(withDelay.length, 2);
+  t.match(withDelay[1]!.join(' '), /^qdisc add dev v parent d1e:1 handle d1f: netem limit \d+ delay 20ms 5ms loss 1% rate 10mbit$/);
+  t.match(shapingCommands('v', { rateMbit: null, delayMs: 20, jitterMs: 0, lossPct: 0 }, 1500), [['qdisc', 'add', 'dev', 'v', 'root', 'handle', 'd1e:', 'netem']]);
+  t.same(shapingCommands('v', { rateMbit: null, delayMs: 0, jitterMs: 0, lossPct: 0 }, 1500), [], 'nothing to install without shaping');
+  t.match(shapingCommands('v', { ...RATE, rateMbit: 50 }, 1500)[0], ['qdisc', 'add', 'dev', 'v', 'root', 'handle', 'd1e:', 'tbf', 'rate', '50mbit', 'burst', '6250'], '1 ms of the rate when that exceeds two packets');
+});
+
+t.test('a shaped transfer takes bytes*8/rate (±10 %), and restore leaves no qdisc of ours', { skip: NEEDS_ROOT }, async (t) => {
+  const lab = await createLabNetwork();
+  t.teardown(lab.teardown);
+  t.equal(await interfaceFor(lab.cloudAddress), lab.edgeIface, 'interfaceFor follows the route');
+  t.equal(await interfaceFor('127.0.0.1'), 'lo');
+  const applied = await applyShaping(lab.edgeIface, RATE);
+  t.comment(applied.commands.join('\n'));
+  for (const bytes of [602112, 3_000_000]) {
+    const seconds = await timedTransfer(lab, bytes);
+    const ideal = (bytes * 8) / 10e6;
+    t.comment(`${bytes} bytes at 10 Mbit/s: ${seconds.toFixed(4)} s, bytes*8/rate = ${ideal.toFixed(4)} s, ratio ${(seconds / ideal).toFixed(3)}`);
+    t.ok(Math.abs(seconds / ideal - 1) <= 0.1, `${bytes} bytes within ±10 % of ${ideal} s (took ${seconds.toFixed(4)} s)`);
+  }
+  await applied.restore();
+  const after = await tcShow(lab.edgeIface);
+  t.notMatch(after, /d1[ef]:/, 'no qdisc of ours left');
+  t.equal(rootQdisc(lab.edgeIface)?.kind, 'noqueue', 'the default root qdisc is back');
+  await applied.restore(); // idempotent
+});
+
+t.test('shaping respects what it finds on the interface', { skip: NEEDS_ROOT }, async (t) => {
+  const lab = await createLabNetwork();
+  t.teardown(lab.teardown);
+  const iface = lab.edgeIface;
+  await execa('tc', ['qdisc', 'add', 'dev', iface, 'root', 'handle', '1:', 'tbf', 'rate', '100mbit', 'burst', '10kb', 'latency', '50ms']);
+  await t.rejects(applyShaping(iface, RATE), new UserError(`${iface} already has a 'tbf' root qdisc (handle 1:) that this tool did not install; remove it (tc qdisc del dev ${iface} root), shape another interface, or pass --no-shape`));
+  t.match(await tcShow(iface), /qdisc tbf 1: root/, "somebody else's qdisc is untouched");
+  await execa('tc', ['qdisc', 'del', 'dev', iface, 'root']);
+
+  // A qdisc with our handle and no living owner (a killed run's) is replaced.
+  await execa('tc', ['qdisc', 'add', 'dev', iface, 'root', 'handle', 'd1e:', 'tbf', 'rate', '1mbit', 'burst', '10kb', 'latency', '50ms']);
+  await applyShaping(iface, RATE);
+  t.match(await tcShow(iface), /qdisc tbf d1e: root .*rate 10Mbit/);
+  // Changing the condition replaces our own shaping in place.
+  await applyShaping(iface, { ...RATE, rateMbit: 25 });
+  t.match(await tcShow(iface), /qdisc tbf d1e: root .*rate 25Mbit/);
+  await restoreShaping(iface);
+  t.notMatch(await tcShow(iface), /d1e:/);
+
+  // ... but not when a living run has recorded it as its own.
+  const other = execa('sleep', ['30'], { reject: false });
+  t.teardown(() => other.kill('SIGKILL'));
+  const claim = join(stateDir(), `state-${other.pid}.json`);
+  mkdirSync(stateDir(), { recursive: true });
+  writeFileSync(claim, JSON.stringify({ pid: other.pid, startTime: readProcStat(other.pid!)!.startTime, changes: [{ kind: 'qdisc', iface }] }));
+  t.teardown(() => rmSync(claim, { force: true }));
+  await execa('tc', ['qdisc', 'add', 'dev', iface, 'root', 'handle', 'd1e:', 'tbf', 'rate', '1mbit', 'burst', '10kb', 'latency', '50ms']);
+  await t.rejects(applyShaping(iface, RATE), new UserError(`another dnn-partition-bench run (pid ${other.pid}) is shaping ${iface}: wait for it to finish, or shape another interface`));
+  t.match(await tcShow(iface), /qdisc tbf d1e: root .*rate 1Mbit/, "the other run's shaping is untouched");
+  await execa('tc', ['qdisc', 'del', 'dev', iface, 'root']);
+
+  await t.rejects(applyShaping('dnn-nosuchif', RATE), { name: 'UserError', message: /network interface 'dnn-nosuchif' does not exist/ });
+});
+
+t.test('delay, jitter and loss use netem, or say clearly that the kernel lacks it', { skip: NEEDS_ROOT }, async (t) => {
+  const lab = await createLabNetwork();
+  t.teardown(lab.teardown);
+  const shaping = { rateMbit: 10, delayMs: 100, jitterMs: 0, lossPct: 0 };
+  let applied;
+  try {
+    applied = await applyShaping(lab.edgeIface, shaping);
+  } catch (e) {
+    t.match(e, { name: 'UserError', message: /this kernel has no 'netem' qdisc \(CONFIG_NET_SCH_NETEM\).*--delay, --jitter, --loss/ });
+    t.notMatch(await tcShow(lab.edgeIface), /d1e:/, 'the half-built shaping was removed');
+    t.comment(`no netem in this kernel: ${(e as Error).message}`);
+    return;
+  }
+  const bytes = 602112;
+  const seconds = await timedTransfer(lab, bytes);
+  const ideal = (bytes * 8) / 10e6 + 0.1;
+  t.comment(`${bytes} bytes at 10 Mbit/s + 100 ms: ${seconds.toFixed(4)} s (ideal ${ideal.toFixed(4)} s)`);
+  t.ok(seconds >= ideal * 0.9, 'the delay is added');
+  await applied.restore();
+});
+
+t.test('without root: one clear line', { skip: NEEDS_ROOT }, async (t) => {
+  const tcModule = fileURLToPath(new URL('../../src/conditions/tc.js', import.meta.url));
+  const script = `import(${JSON.stringify(tcModule)}).then((m) => m.applyShaping('lo', { rateMbit: 10, delayMs: 0, jitterMs: 0, lossPct: 0 })).catch((e) => { console.log(e.name + ': ' + e.message); });`;
+  const r = await execa(process.execPath, ['-e', script], { uid: 65534, gid: 65534, reject: false });
+  t.equal(String(r.stdout), 'UserError: shaping the network (tc) needs root: run with sudo, or pass --no-shape to measure the network as it is', String(r.stderr));
+});
