@@ -8,6 +8,11 @@ import { CloudServer } from '../cloud/server.js';
 import { hostInfo } from '../host-info.js';
 import { ZOO_NAMES } from '../../models/index.js';
 import { UserError } from '../errors.js';
+import { LocalCloudStress } from '../cloud/cloud-stress.js';
+import { STRESSOR_CHOICES, protectFromOom, type StressorChoice } from '../conditions/stress.js';
+import { cleanupLeftovers } from '../conditions/cleanup.js';
+import { isSameProcess } from '../conditions/proc.js';
+import { Option } from 'commander';
 
 interface CloudOpts {
   port: number;
@@ -17,6 +22,8 @@ interface CloudOpts {
   maxFrame: number;
   token?: string;
   inputShape?: number[];
+  stressor: StressorChoice;
+  parentPid?: string;
 }
 
 runMain('dnn-cloud', async () => {
@@ -28,13 +35,18 @@ runMain('dnn-cloud', async () => {
     .addOption(seedOption())
     .addOption(maxFrameOption())
     .addOption(tokenOption())
-    .addOption(inputShapeOption());
+    .addOption(inputShapeOption())
+    .addOption(new Option('--stressor <kind>', 'what applies CPU/memory stress an edge asks for').choices([...STRESSOR_CHOICES]).default('auto'))
+    // the lab's edge passes itself: the cloud ends itself (and its stressors) when that process is gone
+    .addOption(new Option('--parent-pid <pid:starttime>').hideHelp());
   await program.parseAsync();
   const spec = program.args[0]!;
   const opts = program.opts<CloudOpts>();
   const log = (line: string) => process.stderr.write(`${new Date().toISOString()} ${line}\n`);
 
   assertNetworkSpec(spec);
+  for (const line of cleanupLeftovers()) log(`removed what a killed run left: ${line}`);
+  if (!protectFromOom()) log('note: cannot lower this process\'s OOM score here; memory stressors still volunteer to be killed first');
   const backend = await selectBackend(opts.backend);
   log(describeBackend(backend));
   const network = await loadNetwork(spec, { seed: opts.seed, inputShape: opts.inputShape });
@@ -48,7 +60,7 @@ runMain('dnn-cloud', async () => {
   const server = new CloudServer(
     service,
     { ...hostInfo(), backend: backend.name, versions: { ...backend.versions, node: process.versions.node }, cuts: network.cuts.map((c) => c.layer) },
-    { port: opts.port, host: opts.host, maxFrame: opts.maxFrame, token: opts.token, log },
+    { port: opts.port, host: opts.host, maxFrame: opts.maxFrame, token: opts.token, log, stress: new LocalCloudStress(opts.stressor) },
   );
   let address;
   try {
@@ -69,6 +81,19 @@ runMain('dnn-cloud', async () => {
     };
     process.once('SIGINT', () => stop('SIGINT'));
     process.once('SIGTERM', () => stop('SIGTERM'));
+    if (opts.parentPid) watchParent(opts.parentPid, () => stop('edge gone'));
   });
   log('closed');
 });
+
+/** Polls the lab's edge process; a kill -9 of the edge must not leave this cloud and its stress running. */
+function watchParent(spec: string, onGone: () => void): void {
+  const [pid, start] = spec.split(':').map(Number);
+  const timer = setInterval(() => {
+    if (!isSameProcess(pid!, start!)) {
+      clearInterval(timer);
+      onGone();
+    }
+  }, 500);
+  timer.unref();
+}

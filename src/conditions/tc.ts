@@ -34,6 +34,8 @@ const DEFAULT_ROOT_QDISCS = new Set(['noqueue', 'pfifo_fast', 'fq_codel', 'mq', 
 
 /** Queue the study's tbf allowed (latency 50ms); kept so queueing delay stays comparable. */
 const QUEUE_MS = 50;
+/** tbf queue floor: TCP small queues keep a flow's share of a queue near 1 MiB or less anyway. */
+const QUEUE_FLOOR_BYTES = 16 * 1024 * 1024;
 const ETHERNET_HEADER = 14;
 
 export function shapingOf(c: Condition): Shaping {
@@ -76,7 +78,10 @@ export function shapingCommands(iface: string, s: Shaping, mtu: number): string[
   if (s.rateMbit === null) return [netem(['root'], OUR_HANDLE, null)];
   const rateBytes = (s.rateMbit * 1e6) / 8;
   const burst = Math.max(2 * packet, Math.ceil(rateBytes / 1000));
-  const limit = Math.ceil((rateBytes * QUEUE_MS) / 1000) + burst;
+  // A queue deep enough for a whole burst of a warmed-up TCP window: with the study's 50 ms queue,
+  // a long-lived connection bursts past it and the tail drop stalls the transfer for a 200 ms+
+  // retransmission timeout (a 62 KB tensor at 10 Mbit/s took 340 ms instead of 50 ms).
+  const limit = Math.max(Math.ceil((rateBytes * QUEUE_MS) / 1000) + burst, QUEUE_FLOOR_BYTES);
   const tbf = ['qdisc', 'add', 'dev', iface, 'root', 'handle', `${OUR_HANDLE}:`, 'tbf', 'rate', `${s.rateMbit}mbit`, 'burst', String(burst), 'limit', String(limit)];
   if (s.delayMs === 0 && s.jitterMs === 0 && s.lossPct === 0) return [tbf];
   return [tbf, netem(['parent', `${OUR_HANDLE}:1`], OUR_CHILD_HANDLE, rateBytes)];

@@ -1,4 +1,3 @@
-import os from 'node:os';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import type { Condition } from '../conditions/condition.js';
@@ -12,9 +11,11 @@ import type { RunMetadata } from '../results/metadata.js';
 import { hostInfo } from '../host-info.js';
 import { UserError } from '../errors.js';
 import { ProtocolLink } from './protocol-link.js';
-import type { CloudLink } from './cloud-link.js';
 import { ProgressTracker } from './progress.js';
-import { runSweep, type ConditionController, type SweepStats } from './sweep.js';
+import { runSweep, type SweepStats } from './sweep.js';
+import { EdgeConditionController } from './condition-controller.js';
+import { spreadPoints, describeGrid } from './plan.js';
+import { resolveStressor, type StressorChoice } from '../conditions/stress.js';
 
 export interface EdgeRunOptions {
   host: string;
@@ -33,10 +34,13 @@ export interface EdgeRunOptions {
   maxFrame: number;
   token?: string;
   conditions: Condition[];
-  /** puts conditions in effect; gets the link so cloud stress can be asked for */
-  controller: (link: CloudLink) => ConditionController;
-  /** how conditions are applied (shaper, stressor, interface...), for the metadata */
-  conditionsMeta: Record<string, unknown>;
+  /** interface to shape (egress towards the cloud); null = the network as it is */
+  iface: string | null;
+  stressor: StressorChoice;
+  /** measure at most this many points, evenly spread (--quick) */
+  maxPoints?: number;
+  /** extra facts about how the run was set up, for the metadata */
+  setup: Record<string, unknown>;
   commandLine: string[];
   log: (line: string) => void;
 }
@@ -58,7 +62,8 @@ export async function runEdge(o: EdgeRunOptions): Promise<EdgeRunResult> {
   o.log(describeBackend(backend));
   const network = await loadNetwork(o.network, { seed: o.seed, inputShape: o.inputShape });
   if (network.note) o.log(`note: ${network.note}`);
-  const { selected, unknown } = selectCuts(network.cuts, o.cuts);
+  const { selected: chosen, unknown } = selectCuts(network.cuts, o.cuts);
+  const selected = o.maxPoints ? spreadPoints(chosen, o.maxPoints) : chosen;
   if (unknown.length > 0) {
     throw new UserError(`--cuts: ${unknown.join(', ')} ${unknown.length > 1 ? 'are not partition points' : 'is not a partition point'} of ${network.id}; \`dnn-cut ${o.network}\` lists them (names or indices)`);
   }
@@ -85,6 +90,10 @@ export async function runEdge(o: EdgeRunOptions): Promise<EdgeRunResult> {
   const server = link.server!;
   o.log(`connected to ${o.host}:${o.port}: cloud ${server.host} (${server.backend}, ${server.cores} cores) serves ${network.id}, fingerprint ${network.fingerprint.slice(0, 12)} matches`);
 
+  const needsStress = o.conditions.some((c) => c.ecpu > 0 || c.emem > 0 || c.ccpu > 0 || c.cmem > 0);
+  const stressor = needsStress ? await resolveStressor(o.stressor) : 'none';
+  o.log(`measuring ${selected.length} of ${network.cuts.length} points under ${describeGrid(o.conditions)}, ${o.reps} samples each after ${o.warmup} warm-up`);
+
   let writer: ResultsWriter;
   let done = new Set<string>();
   let file: string;
@@ -100,12 +109,12 @@ export async function runEdge(o: EdgeRunOptions): Promise<EdgeRunResult> {
     if (r.dropped.bytes > 0) o.log(`resume: dropped a torn last cell (${r.dropped.lines} lines, ${r.dropped.bytes} bytes); it will be measured again`);
   } else {
     file = path.join(o.out, `${network.id}-${new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}.hdr`);
-    writer = await ResultsWriter.create(file, metadata(o, network, backend, server, link));
+    writer = await ResultsWriter.create(file, metadata(o, network, backend, server, { ...o.setup, iface: o.iface, edge_stressor: stressor }));
   }
   o.log(`results: ${file}`);
 
   const input = benchmarkInput(network.inputShape, network.seed);
-  const controller = o.controller(link);
+  const controller = new EdgeConditionController({ iface: o.iface, stressor: o.stressor, link, log: o.log });
   try {
     const stats = await runSweep(
       { conditions: o.conditions, cuts: selected, reps: o.reps, warmup: o.warmup, done },
@@ -114,11 +123,12 @@ export async function runEdge(o: EdgeRunOptions): Promise<EdgeRunResult> {
     return { file, network, cuts: selected, stats };
   } finally {
     input.dispose();
+    await controller.close().catch((e: Error) => o.log(`restoring conditions: ${e.message}`));
     await writer.close();
     await link.close().catch(() => undefined);
   }
 
-  function metadata(o: EdgeRunOptions, n: Network, b: typeof backend, s: typeof server, _l: ProtocolLink): RunMetadata {
+  function metadata(o: EdgeRunOptions, n: Network, b: typeof backend, s: typeof server, setup: Record<string, unknown>): RunMetadata {
     const me = hostInfo();
     return {
       tool: 'dnn-partition-bench',
@@ -136,9 +146,7 @@ export async function runEdge(o: EdgeRunOptions): Promise<EdgeRunResult> {
       started: new Date().toISOString(),
       reps: o.reps,
       warmup: o.warmup,
-      conditions: o.conditionsMeta,
+      conditions: setup,
     };
   }
 }
-
-export const EDGE_DEFAULTS = { os: os.platform() };

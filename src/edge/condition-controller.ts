@@ -1,0 +1,66 @@
+import { type Condition } from '../conditions/condition.js';
+import { applyShaping, describeShaping, isNoShaping, restoreShaping, shapingOf, type Shaping } from '../conditions/tc.js';
+import { startStress, type RunningStress, type StressorChoice } from '../conditions/stress.js';
+import type { CloudLink } from './cloud-link.js';
+import type { ConditionController } from './sweep.js';
+
+export interface ControllerOptions {
+  /** interface to shape (egress towards the cloud); null = --no-shape */
+  iface: string | null;
+  stressor: StressorChoice;
+  link: CloudLink;
+  log: (line: string) => void;
+}
+
+/**
+ * Puts a condition in effect at both ends: shapes the edge's egress (only when the shaping
+ * changes, so a sweep with the rate outermost touches tc once per rate), asks the cloud for its
+ * stress and waits for the acknowledgement, then starts the edge's own stressors. Each step
+ * resolves only once the stress is measurably running.
+ */
+export class EdgeConditionController implements ConditionController {
+  private shaping: Shaping | null = null;
+  private edgeStress: RunningStress | null = null;
+  private cloudStressed = false;
+  /** what was applied, for the results' metadata */
+  readonly applied = { stressor: 'none' as string, cloudStressor: 'none' as string, tc: [] as string[] };
+
+  constructor(private readonly o: ControllerOptions) {}
+
+  async apply(c: Condition): Promise<void> {
+    const shaping = shapingOf(c);
+    if (this.o.iface !== null && (this.shaping === null || describeShaping(shaping) !== describeShaping(this.shaping))) {
+      if (isNoShaping(shaping)) await restoreShaping(this.o.iface);
+      else {
+        const a = await applyShaping(this.o.iface, shaping);
+        for (const cmd of a.commands) if (!this.applied.tc.includes(cmd)) this.applied.tc.push(cmd);
+      }
+      this.shaping = shaping;
+    }
+    if (c.ccpu > 0 || c.cmem > 0 || this.cloudStressed) {
+      const ack = await this.o.link.setCloudStress(c.ccpu, c.cmem);
+      this.cloudStressed = c.ccpu > 0 || c.cmem > 0;
+      if (ack && this.cloudStressed) this.applied.cloudStressor = ack.stressor;
+    }
+    if (c.ecpu > 0 || c.emem > 0) {
+      this.edgeStress = await startStress({ cpuPct: c.ecpu, memPct: c.emem }, { kind: this.o.stressor });
+      this.applied.stressor = this.edgeStress.kind;
+    }
+  }
+
+  async release(): Promise<void> {
+    const s = this.edgeStress;
+    this.edgeStress = null;
+    await s?.stop();
+  }
+
+  /** End of the run: no stress anywhere, the interface's own qdisc back. */
+  async close(): Promise<void> {
+    await this.release();
+    if (this.cloudStressed) {
+      this.cloudStressed = false;
+      await this.o.link.setCloudStress(0, 0).catch(() => null);
+    }
+    if (this.o.iface !== null && this.shaping !== null) await restoreShaping(this.o.iface);
+  }
+}
