@@ -9,7 +9,7 @@ import { startLab, type Lab } from '../edge/lab.js';
 import { printBestPoints } from '../edge/quick-summary.js';
 import { CONDITION_KEYS, type ConditionKey } from '../conditions/condition.js';
 import { DESIGNS, LEVEL_FLAGS, type Design } from '../conditions/grid.js';
-import { STRESSOR_CHOICES, protectFromOom, type StressorChoice } from '../conditions/stress.js';
+import { STRESSOR_CHOICES, StressError, protectFromOom, type StressorChoice } from '../conditions/stress.js';
 import { interfaceFor } from '../conditions/tc.js';
 import { cleanupLeftovers } from '../conditions/cleanup.js';
 import { isRoot } from '../conditions/proc.js';
@@ -168,7 +168,7 @@ runMain('dnn-edge', async () => {
       log,
     });
   } catch (e) {
-    if (e instanceof GiveUp || e instanceof LinkFailure) {
+    if (e instanceof GiveUp || e instanceof LinkFailure || e instanceof StressError) {
       log(`dnn-edge: ${e.message}; every cell measured so far is saved (continue with --resume)`);
       if (lab) log(lab.cloudLog().trim().split('\n').slice(-5).map((l) => `cloud: ${l}`).join('\n'));
       return 1;

@@ -153,9 +153,14 @@ export class CloudServer {
           log(`takes over the stress set by another client`);
         }
         this.stressOwner = m.cpu === 0 && m.mem === 0 ? null : conn;
-        const stressor = await this.opts.stress.set(m.cpu, m.mem);
-        log(`stress cpu ${m.cpu} % mem ${m.mem} % in effect`);
-        conn.send({ type: 'CONDITION_ACK', id: m.id, stressor });
+        try {
+          const stressor = await this.opts.stress.set(m.cpu, m.mem);
+          log(`stress cpu ${m.cpu} % mem ${m.mem} % in effect`);
+          conn.send({ type: 'CONDITION_ACK', id: m.id, stressor });
+        } catch (e) {
+          log(`stress cpu ${m.cpu} % mem ${m.mem} % failed: ${errorMessage(e)}`);
+          this.sendError(conn, 'STRESS_FAILED', `the cloud could not apply cpu ${m.cpu} % mem ${m.mem} %: ${errorMessage(e)}`);
+        }
         return true;
       }
       default:

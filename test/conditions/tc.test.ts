@@ -14,7 +14,7 @@ import { timedTransfer } from './transfer.js';
 const RATE = { rateMbit: 10, delayMs: 0, jitterMs: 0, lossPct: 0 };
 
 t.test('qdisc choice: tbf with a two-packet burst, netem child only for delay/jitter/loss', async (t) => {
-  t.same(shapingCommands('v', RATE, 1500), [['qdisc', 'add', 'dev', 'v', 'root', 'handle', 'd1e:', 'tbf', 'rate', '10mbit', 'burst', '3028', 'limit', '65528']]);
+  t.same(shapingCommands('v', RATE, 1500), [['qdisc', 'add', 'dev', 'v', 'root', 'handle', 'd1e:', 'tbf', 'rate', '10mbit', 'burst', '3028', 'limit', '16777216']]);
   const withDelay = shapingCommands('v', { ...RATE, delayMs: 20, jitterMs: 5, lossPct: 1 }, 1500);
   t.equal(withDelay.length, 2);
   t.match(withDelay[1]!.join(' '), /^qdisc add dev v parent d1e:1 handle d1f: netem limit \d+ delay 20ms 5ms loss 1% rate 10mbit$/);

@@ -1,0 +1,140 @@
+import t from 'tap';
+import { mkdtemp, readdir, readFile } from 'node:fs/promises';
+import { existsSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { execa } from 'execa';
+import { ROOT, runBin } from '../helpers/cli.js';
+import { NEEDS_ROOT } from '../conditions/helpers.js';
+import { readResultsFile } from '../../src/results/log-reader.js';
+import { cellKey } from '../../src/results/tags.js';
+import { listLinks, listNetns, ownerOfName, stateDir, interfacesWithOurQdisc } from '../../src/conditions/cleanup.js';
+import { readProcStat } from '../../src/conditions/proc.js';
+
+const NO_STRESS = ['--edge-mem', '0', '--cloud-cpu', '0', '--cloud-mem', '0'];
+
+async function resultsOf(dir: string) {
+  const files = (await readdir(dir)).filter((f) => f.endsWith('.hdr'));
+  return { file: path.join(dir, files[0]!), parsed: readResultsFile(path.join(dir, files[0]!)) };
+}
+
+/** Waits until the run's results file holds at least `cells` complete cells. */
+async function waitForCells(dir: string, cells: number, timeoutMs = 120_000): Promise<string> {
+  const t0 = Date.now();
+  while (Date.now() - t0 < timeoutMs) {
+    const files = existsSync(dir) ? (await readdir(dir)).filter((f) => f.endsWith('.hdr')) : [];
+    if (files.length && (await readFile(path.join(dir, files[0]!), 'utf8')).split('\nTag=').length - 1 >= cells * 4) return path.join(dir, files[0]!);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`no ${cells} cells in ${dir} after ${timeoutMs} ms`);
+}
+
+/** What a run with this pid could have left: namespaces and links named after it, its state file. */
+function leftoversOf(pid: number): string[] {
+  const left = [...listNetns(), ...listLinks()].filter((n) => ownerOfName(n) === pid);
+  if (existsSync(path.join(stateDir(), `state-${pid}.json`))) left.push(`state file of ${pid}`);
+  return left;
+}
+
+/** Process groups a run (and its lab cloud) recorded in their state files. */
+function recordedGroups(pid: number): number[] {
+  const read = (p: number): { changes: { kind: string; pid?: number }[] } | null => {
+    try {
+      return JSON.parse(readFileSync(path.join(stateDir(), `state-${p}.json`), 'utf8'));
+    } catch {
+      return null;
+    }
+  };
+  const groups = (read(pid)?.changes ?? []).filter((c) => c.kind === 'process-group').map((c) => c.pid!);
+  return [...groups, ...groups.flatMap((g) => (read(g)?.changes ?? []).filter((c) => c.kind === 'process-group').map((c) => c.pid!))];
+}
+
+t.test('lab sweep of lenet over 2 rates x 2 edge-CPU levels: every cell, every sample, nothing left behind', { skip: NEEDS_ROOT }, async (t) => {
+  const out = await mkdtemp(path.join(tmpdir(), 'dnn-lab-'));
+  const r = await runBin('dnn-edge', ['lab', 'lenet', '--net', '50,10', '--edge-cpu', '0,100', ...NO_STRESS, '--reps', '3', '--out', out], { timeout: 300_000 });
+  t.equal(r.exitCode, 0, String(r.stderr));
+  const { parsed } = await resultsOf(out);
+  const cuts = parsed.meta!.cuts.map((c) => c.layer);
+  const cells = new Map<string, number>();
+  for (const c of parsed.cells) cells.set(cellKey(c.tag.condition, c.tag.cut), (cells.get(cellKey(c.tag.condition, c.tag.cut)) ?? 0) + 1);
+  t.equal(cells.size, 4 * cuts.length, 'every (condition, point) cell');
+  t.ok([...cells.values()].every((n) => n === 4), 'four metrics per cell, no duplicate');
+  t.ok(parsed.cells.every((c) => c.histogram.totalCount === 3), 'the asked samples in every histogram');
+  const nets = new Set(parsed.cells.map((c) => c.tag.condition.net));
+  t.same([...nets].sort(), [10, 50]);
+  t.equal(parsed.meta!.conditions!.lab, true);
+  const edgePid = Number(/dnn-(\w+)-/.exec(String(r.stderr))?.[1] ? parseInt(/namespace dnn-(\w+)-/.exec(String(r.stderr))![1]!, 36) : NaN);
+  t.ok(Number.isFinite(edgePid), 'lab namespace named after the run');
+  t.same(leftoversOf(edgePid), [], 'no namespace, veth or state of the run remains');
+  t.same(interfacesWithOurQdisc().filter((i) => ownerOfName(i) === edgePid), [], 'no qdisc of ours remains');
+});
+
+t.test('a shaped transfer of 602112 bytes at 10 Mbit/s takes bytes*8/rate within 10 %', { skip: NEEDS_ROOT }, async (t) => {
+  const out = await mkdtemp(path.join(tmpdir(), 'dnn-lab-rate-'));
+  // alexnet's cloud-only point sends the 224x224x3 input: 602112 bytes
+  const r = await runBin('dnn-edge', ['lab', 'alexnet', '--cuts', '0', '--net', '10', '--edge-cpu', '0', ...NO_STRESS, '--reps', '5', '--out', out], { timeout: 300_000 });
+  t.equal(r.exitCode, 0, String(r.stderr));
+  const { parsed } = await resultsOf(out);
+  const transfer = parsed.cells.find((c) => c.tag.metric === 'transfer')!.histogram.getValueAtPercentile(50) / 1e6;
+  const ideal = (602112 * 8) / 10e6;
+  t.comment(`transfer p50 ${(transfer * 1000).toFixed(1)} ms, ideal ${(ideal * 1000).toFixed(1)} ms, ratio ${(transfer / ideal).toFixed(3)}`);
+  t.ok(Math.abs(transfer / ideal - 1) <= 0.1, `ratio ${(transfer / ideal).toFixed(3)} within 1 +- 0.1`);
+});
+
+t.test('after a SIGKILL, the next run removes the namespace, veth, qdisc and stressors left behind', { skip: NEEDS_ROOT }, async (t) => {
+  const out = await mkdtemp(path.join(tmpdir(), 'dnn-lab-kill-'));
+  const victim = execa(path.join(ROOT, 'bin/dnn-edge'), ['lab', 'lenet', '--net', '10', '--edge-cpu', '50', '--edge-mem', '0', '--cloud-cpu', '50', '--cloud-mem', '0', '--reps', '50', '--out', out], {
+    reject: false,
+    env: { NODE_OPTIONS: '' },
+    stdin: 'ignore',
+  });
+  await waitForCells(out, 2);
+  const pid = victim.pid!;
+  const groups = recordedGroups(pid);
+  t.ok(groups.length >= 2, `the run recorded its lab cloud and stressors (${groups.join(', ')})`);
+  t.ok(leftoversOf(pid).length > 0, 'the run has a namespace and veth while it runs');
+  victim.kill('SIGKILL');
+  await victim;
+  t.ok(leftoversOf(pid).some((n) => n.startsWith('dnn-')), 'a SIGKILL leaves the namespace behind');
+
+  const next = await runBin('dnn-edge', ['lab', 'lenet', '--cuts', '0', '--net', '50', '--edge-cpu', '0', ...NO_STRESS, '--reps', '1', '--out', out], { timeout: 300_000 });
+  t.equal(next.exitCode, 0, String(next.stderr));
+  t.match(String(next.stderr), /removed what a killed run left: /);
+  t.same(leftoversOf(pid), [], 'namespace, veth and state file of the killed run are gone');
+  t.same(interfacesWithOurQdisc().filter((i) => ownerOfName(i) === pid), [], 'its qdisc is gone');
+  const alive = groups.filter((g) => {
+    const s = readProcStat(g);
+    return s !== null && s.state !== 'Z';
+  });
+  t.same(alive, [], 'its lab cloud and every stressor it started are gone');
+});
+
+t.test('resume after a kill completes the grid with no duplicate or missing sample', { skip: NEEDS_ROOT }, async (t) => {
+  const out = await mkdtemp(path.join(tmpdir(), 'dnn-lab-resume-'));
+  const args = ['lab', 'lenet', '--net', '50,10', '--edge-cpu', '0', ...NO_STRESS, '--reps', '20', '--out', out];
+  const first = execa(path.join(ROOT, 'bin/dnn-edge'), args, { reject: false, env: { NODE_OPTIONS: '' }, stdin: 'ignore' });
+  const file = await waitForCells(out, 5);
+  first.kill('SIGKILL');
+  await first;
+  const before = readResultsFile(file).cells.length / 4;
+  t.ok(before >= 5 && before < 24, `killed part-way (${before} of 24 cells)`);
+  const second = await runBin('dnn-edge', [...args, '--resume', file], { timeout: 300_000 });
+  t.equal(second.exitCode, 0, String(second.stderr));
+  const parsed = readResultsFile(file);
+  const keys = parsed.cells.map((c) => `${cellKey(c.tag.condition, c.tag.cut)};${c.tag.metric}`);
+  t.equal(new Set(keys).size, keys.length, 'no duplicate histogram');
+  t.equal(keys.length, 24 * 4, 'every cell of the grid');
+  t.ok(parsed.cells.every((c) => c.histogram.totalCount === 20), 'every histogram holds exactly the asked samples');
+  t.match(String(second.stderr), new RegExp(`resuming: ${before} of 24 cells already measured`));
+});
+
+t.test('100 % edge memory stress leaves the benchmark alive', { skip: NEEDS_ROOT }, async (t) => {
+  const out = await mkdtemp(path.join(tmpdir(), 'dnn-lab-mem-'));
+  const r = await runBin('dnn-edge', ['lab', 'lenet', '--cuts', '0,activation_4', '--net', 'none', '--edge-cpu', '0', '--edge-mem', '100', '--cloud-cpu', '0', '--cloud-mem', '0', '--reps', '3', '--out', out], {
+    timeout: 300_000,
+  });
+  t.equal(r.exitCode, 0, String(r.stderr));
+  const { parsed } = await resultsOf(out);
+  t.equal(parsed.cells.length, 2 * 4);
+  t.ok(parsed.cells.every((c) => c.tag.condition.emem === 100 && c.histogram.totalCount === 3));
+});
