@@ -142,6 +142,9 @@ runMain('dnn-edge', async () => {
       port = lab.port;
     }
     const iface = !shaping ? null : lab ? lab.iface : (opts.iface ?? (await interfaceFor(host)));
+    if (iface === 'lo' && !opts.iface) {
+      throw new UserError(`${host} is reached over the loopback interface: shaping it would slow both directions and every local connection; use 'dnn-edge lab ${network}' on one machine, or --no-shape`);
+    }
     if (iface) log(`shaping egress of ${iface} towards ${host}`);
     result = await runEdge({
       host,

@@ -44,6 +44,8 @@ export class StressError extends Error {}
 
 /** Below this share of total memory available, memory counts as exhausted. */
 const EXHAUSTED = 0.03;
+/** A memory stressor whose size has not grown for this long holds what it can. */
+const PLATEAU_MS = 2000;
 
 const OOM_VICTIM = '1000';
 const OOM_PROTECTED = -900;
@@ -183,6 +185,9 @@ async function waitUntilInEffect(cpu: Group | undefined, mem: Group | undefined,
   // and the point here is only that it has started burning.
   const wantTicksPerMs = ((availableParallelism() * cpuPct) / 100 / 1000) * CLOCK_TICKS_PER_SECOND * 0.25;
   const samples: { t: number; ticks: number }[] = [];
+  // Near 100 % the kernel (reclaim, the OOM killer restarting a worker) may cap what the stressor
+  // holds below its target: once it stops growing, that is as much as the machine lets it hold.
+  let plateau = { rss: 0, since: Date.now() };
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     for (const g of [cpu, mem]) if (g) volunteerForOom(g.pid);
@@ -197,10 +202,10 @@ async function waitUntilInEffect(cpu: Group | undefined, mem: Group | undefined,
         samples.splice(0, samples.indexOf(old));
       }
     }
-    // Near 100 % the kernel may never let the stressor hold 90 % of what was available a moment
-    // ago; memory all but exhausted with the stressor holding most of it is the stress in effect.
     const rss = mem ? groupMaxRss(mem.pid) : 0;
-    const memReady = mem === undefined || rss >= 0.9 * memBytes || (rss >= 0.5 * memBytes && memAvailableBytes() < EXHAUSTED * totalmem());
+    if (rss > plateau.rss * 1.01) plateau = { rss, since: Date.now() };
+    const plateaued = rss >= 0.5 * memBytes && Date.now() - plateau.since >= PLATEAU_MS;
+    const memReady = mem === undefined || rss >= 0.9 * memBytes || plateaued || (rss >= 0.5 * memBytes && memAvailableBytes() < EXHAUSTED * totalmem());
     if (cpuReady && memReady) return;
     for (const g of [cpu, mem]) {
       if (g && processGroup(g.pid).length === 0) throw new StressError(`the ${g === cpu ? 'CPU' : 'memory'} stressor (pid ${g.pid}) ended before its stress was in effect`);

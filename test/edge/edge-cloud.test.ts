@@ -10,11 +10,13 @@ import { readResultsFile } from '../../src/results/log-reader.js';
 import { METRICS } from '../../src/results/tags.js';
 
 const REPS = 4;
+/** one unshaped, unstressed condition: these tests are about the protocol loop, not conditions */
+const PLAIN = ['--no-shape', '--edge-cpu', '0', '--edge-mem', '0', '--cloud-cpu', '0', '--cloud-mem', '0'];
 
 t.test('edge against a real cloud: every point measured, file readable by HdrHistogram tools', async (t) => {
   const cloud = await startCloud('lenet');
   const out = await mkdtemp(path.join(tmpdir(), 'dnn-edge-'));
-  const r = await runBin('dnn-edge', ['127.0.0.1', 'lenet', '--port', String(cloud.port), '--out', out, '--reps', String(REPS)]);
+  const r = await runBin('dnn-edge', ['127.0.0.1', 'lenet', '--port', String(cloud.port), '--out', out, '--reps', String(REPS), ...PLAIN]);
   await stopCloud(cloud);
   t.equal(r.exitCode, 0, String(r.stderr));
   const [file] = await readdir(out);
@@ -45,7 +47,7 @@ t.test('a cloud killed and restarted mid-run: the run completes with every sampl
   let cloud = await startCloud('lenet', [], port);
   const out = await mkdtemp(path.join(tmpdir(), 'dnn-edge-restart-'));
   const reps = 150;
-  const edge = execa(path.join(ROOT, 'bin/dnn-edge'), ['127.0.0.1', 'lenet', '--port', String(port), '--out', out, '--reps', String(reps), '--give-up', '60s'], {
+  const edge = execa(path.join(ROOT, 'bin/dnn-edge'), ['127.0.0.1', 'lenet', '--port', String(port), '--out', out, '--reps', String(reps), '--give-up', '60s', ...PLAIN], {
     reject: false,
     env: { NODE_OPTIONS: '' },
     stdin: 'ignore',
@@ -74,13 +76,13 @@ t.test('a cloud killed and restarted mid-run: the run completes with every sampl
 t.test('the edge refuses a cloud running another network, with exit 2', async (t) => {
   const cloud = await startCloud('lenet', ['--token', 'abc']);
   const out = await mkdtemp(path.join(tmpdir(), 'dnn-edge-fp-'));
-  const wrongSeed = await runBin('dnn-edge', ['127.0.0.1', 'lenet', '--port', String(cloud.port), '--out', out, '--seed', '2', '--token', 'abc']);
+  const wrongSeed = await runBin('dnn-edge', ['127.0.0.1', 'lenet', '--port', String(cloud.port), '--out', out, '--seed', '2', '--token', 'abc', ...PLAIN]);
   t.equal(wrongSeed.exitCode, 2);
   t.match(String(wrongSeed.stderr), /dnn-edge: the cloud refused this edge: edge runs lenet .* but this cloud serves lenet .*same network, --seed/);
-  const noToken = await runBin('dnn-edge', ['127.0.0.1', 'lenet', '--port', String(cloud.port), '--out', out]);
+  const noToken = await runBin('dnn-edge', ['127.0.0.1', 'lenet', '--port', String(cloud.port), '--out', out, ...PLAIN]);
   t.equal(noToken.exitCode, 2);
   t.match(String(noToken.stderr), /requires a token/);
-  const badCut = await runBin('dnn-edge', ['127.0.0.1', 'lenet', '--port', String(cloud.port), '--out', out, '--token', 'abc', '--cuts', 'dense_1,bogus']);
+  const badCut = await runBin('dnn-edge', ['127.0.0.1', 'lenet', '--port', String(cloud.port), '--out', out, '--token', 'abc', '--cuts', 'dense_1,bogus', ...PLAIN]);
   t.equal(badCut.exitCode, 2);
   t.match(String(badCut.stderr), /--cuts: bogus is not a partition point of lenet; `dnn-cut lenet` lists them/);
   await stopCloud(cloud);
@@ -90,7 +92,7 @@ t.test('the edge refuses a cloud running another network, with exit 2', async (t
 t.test('a cloud that never comes: clear message after --give-up', async (t) => {
   const port = await freePort();
   const out = await mkdtemp(path.join(tmpdir(), 'dnn-edge-away-'));
-  const r = await runBin('dnn-edge', ['127.0.0.1', 'lenet', '--port', String(port), '--out', out, '--give-up', '2s']);
+  const r = await runBin('dnn-edge', ['127.0.0.1', 'lenet', '--port', String(port), '--out', out, '--give-up', '2s', ...PLAIN]);
   t.equal(r.exitCode, 1);
   t.match(String(r.stderr), /stayed unreachable for 2 s .*start dnn-cloud there or raise --give-up/);
 });
