@@ -1,21 +1,40 @@
 /**
  * npm run bench:memory [-- vgg16]
  * Starts a real dnn-cloud (every cloud half built and warmed up) and prints its resident memory next
- * to the byte size of the network's weights: one copy of the weights however many points.
+ * to the byte size of the network's weights and to the RSS of a process that holds only the full
+ * model after one inference: the halves share the model's weights, so they should add next to nothing.
  */
 import { execa } from 'execa';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import * as tf from '@tensorflow/tfjs';
 import { ZOO } from '../models/index.js';
+import { selectBackend } from '../src/engine/backend.js';
+import { loadNetwork } from '../src/model/network.js';
+import { SplitRunner, benchmarkInput } from '../src/engine/split-runner.js';
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const HERE = fileURLToPath(import.meta.url);
+const ROOT = path.resolve(path.dirname(HERE), '../..');
+const rssOf = (pid: number | 'self', key = 'VmRSS') => Number(new RegExp(`${key}:\\s+(\\d+) kB`).exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? NaN) * 1024;
+
+if (process.argv[2] === '--full-model-only') {
+  // the reference: one process, the full model, one inference (the backend's own caches included)
+  await selectBackend('auto');
+  const n = await loadNetwork(process.argv[3]!, { seed: 1 });
+  new SplitRunner(n).full(benchmarkInput(n.inputShape, 1));
+  console.log(JSON.stringify({ rss: rssOf('self'), tensor_bytes: tf.memory().numBytes }));
+  process.exit(0);
+}
+
 const network = process.argv[2] ?? 'vgg16';
 const entry = ZOO.find((e) => e.name === network);
 if (!entry) {
   console.error(`bench:memory: unknown zoo network '${network}'`);
   process.exit(2);
 }
+
+const single = JSON.parse(String((await execa(process.execPath, [HERE, '--full-model-only', network])).stdout)) as { rss: number; tensor_bytes: number };
 
 const cloud = execa(path.join(ROOT, 'bin/dnn-cloud'), [network, '--host', '127.0.0.1', '--port', '0'], { reject: false, stdin: 'ignore' });
 let log = '';
@@ -26,18 +45,17 @@ await new Promise<void>((resolve, reject) => {
   });
   void cloud.then(() => reject(new Error(`dnn-cloud exited:\n${log}`)));
 });
-const status = readFileSync(`/proc/${cloud.pid}/status`, 'utf8');
-const kb = (key: string) => Number(new RegExp(`${key}:\\s+(\\d+) kB`).exec(status)?.[1] ?? NaN) * 1024;
-const points = Number(/(\d+) partition points/.exec(log)?.[1]);
 const weights = entry.params * 4;
+const rss = rssOf(cloud.pid!);
 console.log(
   JSON.stringify({
     network,
-    points,
+    points: Number(/(\d+) partition points/.exec(log)?.[1]),
     weights_bytes: weights,
-    rss_bytes: kb('VmRSS'),
-    rss_over_weights: Math.round((kb('VmRSS') / weights) * 100) / 100,
-    peak_rss_bytes: kb('VmHWM'),
+    tensor_bytes_full_model: single.tensor_bytes,
+    rss_full_model_one_inference: single.rss,
+    rss_cloud_all_halves: rss,
+    halves_over_full_model: Math.round((rss / single.rss) * 1000) / 1000,
   }),
 );
 cloud.kill('SIGTERM');
