@@ -3,20 +3,13 @@ import { selectBackend } from '../../src/engine/backend.js';
 import { loadNetwork, disposeNetwork } from '../../src/model/network.js';
 import { SplitRunner, benchmarkInput } from '../../src/engine/split-runner.js';
 import { ZOO, zooEntry } from '../../models/index.js';
-import type { CutPoint } from '../../src/model/partition.js';
+import { spreadPoints } from '../../src/edge/plan.js';
 
 await selectBackend('auto');
 
 /** Every point for these, an even sample (always with both ends) for the rest. */
 const EVERY_POINT = new Set(['lenet', 'alexnet', 'mobilenet', 'resnet50']);
 const SAMPLE = 4;
-
-function sample(cuts: CutPoint[], n: number): CutPoint[] {
-  if (cuts.length <= n) return cuts;
-  const picked = new Set<number>();
-  for (let i = 0; i < n; i++) picked.add(Math.round((i * (cuts.length - 1)) / (n - 1)));
-  return [...picked].map((i) => cuts[i]!);
-}
 
 function relErr(a: Float32Array, b: Float32Array): number {
   let diff = 0;
@@ -38,7 +31,7 @@ for (const entry of ZOO) {
     // a constant output would make the comparison below vacuous
     const spread = Math.max(...full) - Math.min(...full);
     t.ok(spread > 1e-3 * Math.max(...full), `output varies across classes (spread ${spread.toExponential(2)})`);
-    const cuts = EVERY_POINT.has(entry.name) ? network.cuts : sample(network.cuts, SAMPLE);
+    const cuts = EVERY_POINT.has(entry.name) ? network.cuts : spreadPoints(network.cuts, SAMPLE);
     for (const cut of cuts) {
       const mid = runner.edge(cut, x).value;
       t.same(mid.shape.slice(1), cut.shape, `${cut.layer}: crossing tensor has the point's shape`);
