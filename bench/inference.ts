@@ -42,18 +42,25 @@ for (const backend of values.backends!.split(',') as BackendName[]) {
       disposeNetwork(network);
       continue;
     }
-    const full = median(Array.from({ length: reps }, () => runner.full(x).ms));
     const inner = network.cuts.filter((c) => c.kind === 'inner');
     const picked = Array.from({ length: Math.min(nPoints, inner.length) }, (_, i) => inner[Math.floor(((i + 0.5) * inner.length) / nPoints)]!);
+    // full and split runs alternate, so drifts of a shared machine hit both alike
+    const fullTimes: number[] = [];
     const splits = picked.map((cut) => {
-      const run = () => {
+      const split = () => {
         const e = runner.edge(cut, x);
         return e.ms + runner.cloud(cut, e.value).ms;
       };
-      run(); // warm-up of this point's halves
-      const ms = median(Array.from({ length: reps }, run));
-      return { cut: cut.layer, bytes: cut.bytes, split_ms: round(ms), overhead: round(ms / full - 1, 3) };
+      split(); // warm-up of this point's halves
+      const pairs = Array.from({ length: reps }, () => {
+        const f = runner.full(x).ms;
+        fullTimes.push(f);
+        return { f, s: split() };
+      });
+      const ratio = median(pairs.map((p) => p.s / p.f));
+      return { cut: cut.layer, bytes: cut.bytes, split_ms: round(median(pairs.map((p) => p.s))), overhead: round(ratio - 1, 3) };
     });
+    const full = median(fullTimes);
     console.log(
       JSON.stringify({ model: name, backend, build_ms: Math.round(network.buildMs), full_ms: round(full), points: network.cuts.length, splits }),
     );

@@ -50,6 +50,8 @@ async function load(name: BackendName): Promise<void> {
  * else wasm, else the plain JS cpu backend. An explicit choice that cannot load is a UserError.
  */
 export async function selectBackend(choice: BackendChoice = 'auto'): Promise<BackendInfo> {
+  // production mode: no debug checks, and no banner from the cpu backend (we print our own line)
+  tf.env().set('PROD', true);
   const order: BackendName[] = choice === 'auto' ? ['tensorflow', 'wasm', 'cpu'] : [choice];
   const skipped: string[] = [];
   for (const name of order) {
