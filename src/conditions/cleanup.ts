@@ -17,7 +17,8 @@ export type Change =
   | { kind: 'qdisc'; iface: string; netns?: string }
   | { kind: 'netns'; name: string }
   | { kind: 'link'; name: string }
-  | { kind: 'process-group'; pid: number; startTime: number; what: string };
+  /** graceful: a process of ours that cleans up after itself (the lab's cloud): SIGTERM first */
+  | { kind: 'process-group'; pid: number; startTime: number; what: string; graceful?: boolean };
 
 /** Root qdisc handle (major, hex) of every qdisc this tool installs; its child uses OUR_CHILD_HANDLE. */
 export const OUR_HANDLE = 'd1e';
@@ -205,14 +206,52 @@ export function undoChange(c: Change): boolean {
       // A dead leader with living members: the pgid cannot have been reused while they live.
       const leader = readProcStat(c.pid);
       if (leader && leader.startTime !== c.startTime) return false;
-      try {
-        process.kill(-c.pid, 'SIGKILL');
-        return true;
-      } catch {
-        return false;
+      if (c.graceful && leader) {
+        // let it undo its own changes (its stressors) on SIGTERM, briefly
+        signalGroup(c.pid, 'SIGTERM');
+        waitSync(() => !isSameProcess(c.pid, c.startTime), GRACE_MS);
       }
+      const killed = signalGroup(c.pid, 'SIGKILL');
+      // whatever it recorded and could not undo (killed before it could) is undone here
+      if (c.graceful) {
+        waitSync(() => !isSameProcess(c.pid, c.startTime), GRACE_MS);
+        undoStateOf(c.pid, c.startTime);
+      }
+      return killed;
     }
   }
+}
+
+const GRACE_MS = 3000;
+
+function signalGroup(pid: number, signal: NodeJS.Signals): boolean {
+  try {
+    process.kill(-pid, signal);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Blocks for up to `ms` until `done()`: undo actions must be synchronous (they run in 'exit'). */
+function waitSync(done: () => boolean, ms: number): void {
+  const cell = new Int32Array(new SharedArrayBuffer(4));
+  const deadline = Date.now() + ms;
+  while (!done() && Date.now() < deadline) Atomics.wait(cell, 0, 0, 20);
+}
+
+/** Undoes the changes a dead process recorded in its state file, then removes the file. */
+function undoStateOf(pid: number, startTime: number): void {
+  const path = stateFilePath(pid);
+  let state: StateFile;
+  try {
+    state = JSON.parse(readFileSync(path, 'utf8')) as StateFile;
+  } catch {
+    return;
+  }
+  if (state.startTime !== startTime || isSameProcess(pid, startTime)) return;
+  for (const change of [...state.changes].reverse()) undoChange(change);
+  rmSync(path, { force: true });
 }
 
 export function listNetns(): string[] {

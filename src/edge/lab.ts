@@ -37,7 +37,7 @@ export async function startLab(cloudArgs: string[], log: (line: string) => void)
       { detached: true, reject: false, stdin: 'ignore', env: { NODE_OPTIONS: '' } },
     );
     const pid = cloud.pid!;
-    reg = registerChange({ kind: 'process-group', pid, startTime: readProcStat(pid)?.startTime ?? 0, what: 'lab dnn-cloud' });
+    reg = registerChange({ kind: 'process-group', pid, startTime: readProcStat(pid)?.startTime ?? 0, what: 'lab dnn-cloud', graceful: true });
     cloud.stderr!.on('data', (d: Buffer) => (text += d.toString()));
     await new Promise<void>((resolve, reject) => {
       const onData = () => {
