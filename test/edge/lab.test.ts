@@ -109,6 +109,31 @@ t.test('after a SIGKILL, the next run removes the namespace, veth, qdisc and str
   t.same(alive, [], 'its lab cloud and every stressor it started are gone');
 });
 
+t.test('Ctrl-C and SIGTERM: the run ends at once and puts everything back, cloud stressors included', { skip: NEEDS_ROOT }, async (t) => {
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    const out = await mkdtemp(path.join(tmpdir(), 'dnn-lab-signal-'));
+    const run = execa(path.join(ROOT, 'bin/dnn-edge'), ['lab', 'lenet', '--net', '10', '--edge-cpu', '50', '--edge-mem', '0', '--cloud-cpu', '50', '--cloud-mem', '0', '--reps', '50', '--out', out], {
+      reject: false,
+      env: { NODE_OPTIONS: '' },
+      stdin: 'ignore',
+    });
+    const file = await waitForCells(out, 2);
+    const pid = run.pid!;
+    const groups = recordedGroups(pid);
+    run.kill(signal);
+    const r = await run;
+    t.ok(r.signal === signal || r.exitCode === (signal === 'SIGINT' ? 130 : 143), `${signal}: ends by the signal (${r.signal ?? r.exitCode})`);
+    t.match(String(r.stderr), new RegExp(`${signal}: stopping; every completed cell is saved`));
+    t.same(leftoversOf(pid), [], `${signal}: namespace, veth and state file removed`);
+    const alive = groups.filter((g) => {
+      const st = readProcStat(g);
+      return st !== null && st.state !== 'Z';
+    });
+    t.same(alive, [], `${signal}: lab cloud and every stressor (edge and cloud) ended`);
+    t.ok(readResultsFile(file).cells.length >= 8, `${signal}: the cells measured before are kept`);
+  }
+});
+
 t.test('resume after a kill completes the grid with no duplicate or missing sample', { skip: NEEDS_ROOT }, async (t) => {
   const out = await mkdtemp(path.join(tmpdir(), 'dnn-lab-resume-'));
   const args = ['lab', 'lenet', '--net', '50,10', '--edge-cpu', '0', ...NO_STRESS, '--reps', '20', '--out', out];
