@@ -41,7 +41,7 @@ export async function loadModelFile(file: string): Promise<LoadedFile> {
       const missing: string[] = [];
       for (const p of shards) if (!(await exists(path.join(dir, p)))) missing.push(p);
       if (missing.length === 0) {
-        const model = await deserialize(file, () => tf.loadLayersModel(fileHandler(file, json as Json, dir)));
+        const model = await deserialize(file, () => tf.loadLayersModel(fileHandler(json as Json, dir)));
         return { model, format: 'tfjs-layers', weightsFromFile: true };
       }
       const model = await fromTopology(file, topology);
@@ -95,7 +95,7 @@ function zeroInitializers(node: unknown): unknown {
 }
 
 /** tfjs has no file:// loader without tfjs-node: read model.json and its shards ourselves. */
-function fileHandler(file: string, json: Json, dir: string): tf.io.IOHandler {
+function fileHandler(json: Json, dir: string): tf.io.IOHandler {
   return {
     load: async () => {
       const manifest = json.weightsManifest as tf.io.WeightsManifestConfig;
