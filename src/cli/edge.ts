@@ -16,6 +16,7 @@ import { isRoot } from '../conditions/proc.js';
 import type { BackendChoice } from '../engine/backend.js';
 import { ZOO_NAMES } from '../../models/index.js';
 import { UserError } from '../errors.js';
+import { assertNetworkSpec } from '../model/network.js';
 
 interface EdgeOpts {
   port: number;
@@ -105,6 +106,7 @@ runMain('dnn-edge', async () => {
   const opts = program.opts<EdgeOpts>();
   const log = (line: string) => process.stderr.write(`${line}\n`);
 
+  assertNetworkSpec(network);
   const levels: Partial<Record<ConditionKey, string>> = {};
   for (const k of CONDITION_KEYS) {
     const v = opts[LEVEL_OPTS[k]];
