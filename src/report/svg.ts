@@ -53,7 +53,8 @@ export function stackedBars(opts: { id: string; title: string; unit: string; ser
   const left = 56;
   const top = 28;
   const plotH = 200;
-  const bottom = 80;
+  // rotated point labels (45 degrees) need about 0.7 x their length, then a row for the legend
+  const bottom = 44 + Math.min(160, Math.max(...bars.map((b) => b.label.length), 4) * 6.5 * 0.71);
   const width = Math.max(560, left + bars.length * barW * 1.25 + 20);
   const height = top + plotH + bottom;
   const max = Math.max(...bars.map((b) => Math.max(b.total, sum(b.values))), 0);
@@ -109,16 +110,17 @@ export function heatMap(opts: {
   const cw = Math.max(8, Math.min(36, 860 / Math.max(1, columns.length)));
   const ch = rows.length > 60 ? 4 : 14;
   const left = ch >= 12 ? 200 : 40;
-  const top = 40;
+  // column labels rotated 60 degrees rise about 0.87 x their length above the cells
+  const top = 30 + Math.min(150, Math.max(...columns.map((c) => c.length), 4) * 6.5 * 0.87);
   const plotW = cw * columns.length;
-  const width = Math.max(640, left + plotW + 140);
-  const height = top + ch * rows.length + 60;
+  const width = Math.max(640, left + plotW + 140, 20 + opts.title.length * 7);
+  const height = Math.max(top + ch * rows.length + 60, top + 172); // the colour legend is 160 high
   // Log colour scale between the 2nd and 98th percentiles, so a few outliers do not flatten the rest.
   const logs = rows.flatMap((r) => r.cells.flatMap((c) => (c.value !== null && c.value > 0 ? [Math.log(c.value)] : []))).sort((a, b) => a - b);
   const lo = logs[Math.floor(0.02 * (logs.length - 1))] ?? 0;
   const hi = logs[Math.ceil(0.98 * (logs.length - 1))] ?? 0;
   const t = (v: number) => (hi > lo ? (Math.log(v) - lo) / (hi - lo) : 0.5);
-  const parts: string[] = [`<text x="${left}" y="16" class="title">${esc(opts.title)}</text>`];
+  const parts: string[] = [`<text x="20" y="16" class="title">${esc(opts.title)}</text>`];
   const labelEvery = Math.ceil(columns.length / 40);
   columns.forEach((c, j) => {
     if (j % labelEvery) return;
@@ -158,14 +160,14 @@ export function lineChart(opts: { id: string; title: string; xLabel: string; uni
   const top = 26;
   const plotW = 220;
   const plotH = 130;
-  const width = left + plotW + 16;
-  const height = top + plotH + 58;
+  const width = Math.max(left + plotW + 16, 12 + opts.title.length * 7, left + 24 + Math.max(...opts.series.map((s) => s.name.length)) * 6.5);
+  const height = top + plotH + 44 + 16 * opts.series.length;
   const max = Math.max(0, ...opts.series.flatMap((s) => s.values.flatMap((v) => (v === null ? [] : [v]))));
   const ticks = niceTicks(max, 4);
   const yMax = ticks[ticks.length - 1]!;
   const y = (v: number) => top + plotH - (v / yMax) * plotH;
   const x = (i: number) => left + (opts.x.length > 1 ? (i / (opts.x.length - 1)) * plotW : plotW / 2);
-  const parts: string[] = [`<text x="${left}" y="14" class="title">${esc(opts.title)}</text>`];
+  const parts: string[] = [`<text x="12" y="14" class="title">${esc(opts.title)}</text>`];
   for (const t of ticks) {
     parts.push(`<line x1="${left}" x2="${left + plotW}" y1="${f(y(t))}" y2="${f(y(t))}" class="grid"/>`);
     parts.push(`<text x="${left - 5}" y="${f(y(t) + 4)}" class="tick" text-anchor="end">${t}</text>`);
@@ -178,7 +180,8 @@ export function lineChart(opts: { id: string; title: string; xLabel: string; uni
     s.values.forEach((v, i) => {
       if (v !== null) parts.push(`<circle cx="${f(x(i))}" cy="${f(y(v))}" r="3" fill="${s.color}"><title>${esc(`${s.name} at ${opts.x[i]}: ${v.toFixed(3)} ${opts.unit}`)}</title></circle>`);
     });
-    parts.push(`<line x1="${left + k * 110}" x2="${left + k * 110 + 14}" y1="${height - 8}" y2="${height - 8}" stroke="${s.color}" stroke-width="2"/><text x="${left + k * 110 + 18}" y="${height - 4}" class="tick">${esc(s.name)}</text>`);
+    const ly = top + plotH + 48 + 16 * k;
+    parts.push(`<line x1="${left}" x2="${left + 14}" y1="${ly - 4}" y2="${ly - 4}" stroke="${s.color}" stroke-width="2"/><text x="${left + 18}" y="${ly}" class="tick">${esc(s.name)}</text>`);
   });
   return svg(opts.id, width, height, parts);
 }
