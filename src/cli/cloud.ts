@@ -9,7 +9,7 @@ import { hostInfo } from '../host-info.js';
 import { ZOO_NAMES } from '../../models/index.js';
 import { UserError } from '../errors.js';
 import { LocalCloudStress } from '../cloud/cloud-stress.js';
-import { STRESSOR_CHOICES, protectFromOom, type StressorChoice } from '../conditions/stress.js';
+import { STRESSOR_CHOICES, protectFromOom, resolveStressor, type StressorChoice } from '../conditions/stress.js';
 import { cleanupLeftovers } from '../conditions/cleanup.js';
 import { isSameProcess } from '../conditions/proc.js';
 import { Option } from 'commander';
@@ -59,7 +59,8 @@ runMain('dnn-cloud', async () => {
 
   const server = new CloudServer(
     service,
-    { ...hostInfo(), backend: backend.name, versions: { ...backend.versions, node: process.versions.node }, cuts: network.cuts.map((c) => c.layer) },
+    // the stressor kind travels in WELCOME so the edge records which one loaded the cloud
+    { ...hostInfo(), backend: backend.name, versions: { ...backend.versions, node: process.versions.node, stressor: await resolveStressor(opts.stressor) }, cuts: network.cuts.map((c) => c.layer) },
     { port: opts.port, host: opts.host, maxFrame: opts.maxFrame, token: opts.token, log, stress: new LocalCloudStress(opts.stressor) },
   );
   let address;

@@ -35,6 +35,7 @@ t.test('edge against a real cloud: every point measured, file readable by HdrHis
   t.equal(n, cuts.length * METRICS.length, 'one histogram per point and metric');
   t.equal(parsed.meta!.network, 'lenet');
   t.equal(parsed.meta!.edge.backend, parsed.meta!.cloud.backend);
+  t.match(parsed.meta!.cloud.versions, { stressor: /^(stress-ng|builtin)$/ }, 'the cloud\'s stressor is recorded');
   const edgeOnly = parsed.cells.filter((c) => c.tag.cut === cuts.at(-1)!.layer);
   t.same(edgeOnly.filter((c) => c.tag.metric !== 'edge' && c.tag.metric !== 'total').map((c) => c.histogram.maxValue), [0, 0], 'edge-only: no transfer, no cloud');
   const cloudOnly = parsed.cells.find((c) => c.tag.cut === cuts[0]!.layer && c.tag.metric === 'cloud')!;
