@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import type { Condition } from '../conditions/condition.js';
@@ -108,7 +109,7 @@ export async function runEdge(o: EdgeRunOptions): Promise<EdgeRunResult> {
     file = o.resume;
     if (r.dropped.bytes > 0) o.log(`resume: dropped a torn last cell (${r.dropped.lines} lines, ${r.dropped.bytes} bytes); it will be measured again`);
   } else {
-    file = path.join(o.out, `${network.id}-${new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}.hdr`);
+    file = freshResultsPath(o.out, network.id, new Date());
     writer = await ResultsWriter.create(file, metadata(o, network, backend, server, { ...o.setup, iface: o.iface, edge_stressor: stressor }));
   }
   o.log(`results: ${file}`);
@@ -149,4 +150,12 @@ export async function runEdge(o: EdgeRunOptions): Promise<EdgeRunResult> {
       conditions: setup,
     };
   }
+}
+
+/** results/<network>-<UTC time>.hdr, with -2, -3... when runs start within the same second. */
+export function freshResultsPath(dir: string, network: string, when: Date): string {
+  const stem = path.join(dir, `${network}-${when.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}`);
+  let file = `${stem}.hdr`;
+  for (let n = 2; existsSync(file); n++) file = `${stem}-${n}.hdr`;
+  return file;
 }

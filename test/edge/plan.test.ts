@@ -47,3 +47,16 @@ t.test('progress: plain lines off a TTY, ETA from the pace of this run', async (
   t.equal(formatDuration(125), '2m05s');
   t.equal(formatDuration(7260), '2h01m');
 });
+
+t.test('results file names never collide', async (t) => {
+  const { freshResultsPath } = await import('../../src/edge/run-edge.js');
+  const { mkdtemp, writeFile } = await import('node:fs/promises');
+  const { tmpdir } = await import('node:os');
+  const path = await import('node:path');
+  const dir = await mkdtemp(path.join(tmpdir(), 'dnn-names-'));
+  const when = new Date('2026-11-26T12:34:56.789Z');
+  const first = freshResultsPath(dir, 'vgg16', when);
+  t.equal(path.basename(first), 'vgg16-20261126T123456Z.hdr');
+  await writeFile(first, '');
+  t.equal(path.basename(freshResultsPath(dir, 'vgg16', when)), 'vgg16-20261126T123456Z-2.hdr');
+});
