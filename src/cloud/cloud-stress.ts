@@ -26,11 +26,6 @@ export class LocalCloudStress implements CloudStress {
     return next;
   }
 
-  /** CPU seconds the stressors used so far (the test that cloud stress really loads the cloud reads it). */
-  cpuSeconds(): number {
-    return this.running?.cpuSeconds() ?? 0;
-  }
-
   private async stopNow(): Promise<void> {
     const r = this.running;
     this.running = null;

@@ -30,7 +30,3 @@ export function conditionKey(c: Condition): string {
 export function formatValue(v: number | null): string {
   return v === null ? 'none' : String(v);
 }
-
-export function sameCondition(a: Condition, b: Condition): boolean {
-  return CONDITION_KEYS.every((k) => a[k] === b[k]);
-}

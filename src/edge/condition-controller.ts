@@ -9,7 +9,6 @@ export interface ControllerOptions {
   iface: string | null;
   stressor: StressorChoice;
   link: CloudLink;
-  log: (line: string) => void;
 }
 
 /**
@@ -22,8 +21,6 @@ export class EdgeConditionController implements ConditionController {
   private shaping: Shaping | null = null;
   private edgeStress: RunningStress | null = null;
   private cloudStressed = false;
-  /** what was applied, for the results' metadata */
-  readonly applied = { stressor: 'none' as string, cloudStressor: 'none' as string, tc: [] as string[] };
 
   constructor(private readonly o: ControllerOptions) {}
 
@@ -31,20 +28,15 @@ export class EdgeConditionController implements ConditionController {
     const shaping = shapingOf(c);
     if (this.o.iface !== null && (this.shaping === null || describeShaping(shaping) !== describeShaping(this.shaping))) {
       if (isNoShaping(shaping)) await restoreShaping(this.o.iface);
-      else {
-        const a = await applyShaping(this.o.iface, shaping);
-        for (const cmd of a.commands) if (!this.applied.tc.includes(cmd)) this.applied.tc.push(cmd);
-      }
+      else await applyShaping(this.o.iface, shaping);
       this.shaping = shaping;
     }
     if (c.ccpu > 0 || c.cmem > 0 || this.cloudStressed) {
-      const ack = await this.o.link.setCloudStress(c.ccpu, c.cmem);
+      await this.o.link.setCloudStress(c.ccpu, c.cmem);
       this.cloudStressed = c.ccpu > 0 || c.cmem > 0;
-      if (ack && this.cloudStressed) this.applied.cloudStressor = ack.stressor;
     }
     if (c.ecpu > 0 || c.emem > 0) {
       this.edgeStress = await startStress({ cpuPct: c.ecpu, memPct: c.emem }, { kind: this.o.stressor });
-      this.applied.stressor = this.edgeStress.kind;
     }
   }
 

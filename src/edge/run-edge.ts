@@ -115,7 +115,7 @@ export async function runEdge(o: EdgeRunOptions): Promise<EdgeRunResult> {
   o.log(`results: ${file}`);
 
   const input = benchmarkInput(network.inputShape, network.seed);
-  const controller = new EdgeConditionController({ iface: o.iface, stressor: o.stressor, link, log: o.log });
+  const controller = new EdgeConditionController({ iface: o.iface, stressor: o.stressor, link });
   try {
     const stats = await runSweep(
       { conditions: o.conditions, cuts: selected, reps: o.reps, warmup: o.warmup, done },

@@ -25,7 +25,7 @@ export class SplitRunner {
 
   constructor(readonly network: Network) {}
 
-  halvesOf(cut: CutPoint): Halves {
+  private halvesOf(cut: CutPoint): Halves {
     let h = this.halves.get(cut.layer);
     if (!h) {
       h = buildHalves(this.network.model, this.network.graph, cut);

@@ -22,10 +22,6 @@ export interface LayerGraph {
   producer: Map<number, GraphNode>;
 }
 
-export function tensorOf(node: GraphNode, i = 0): SymbolicTensor {
-  return node.outputTensors[i]!;
-}
-
 /** The node that produced a symbolic tensor. */
 export function producerNode(t: SymbolicTensor): GraphNode {
   const node = t.sourceLayer.inboundNodes[t.nodeIndex];
