@@ -8,6 +8,7 @@ import { resnet50v2 } from '../../models/resnet50v2.js';
 import { vgg16 } from '../../models/vgg16.js';
 import { vgg19 } from '../../models/vgg19.js';
 import type { ZooEntry } from '../../models/zoo-entry.js';
+import { largestWeight, names } from './helpers.js';
 
 // Figures copied from shared/reference/keras-applications.md (Keras 2.2.5), not from the entries.
 const REFERENCE: Array<[entry: ZooEntry, params: number, layers: number]> = [
@@ -87,10 +88,6 @@ const LAYER_CHECKS: Record<string, (t: Tap, model: tf.LayersModel) => void> = {
 
 type Tap = Test;
 
-function names(model: tf.LayersModel): string[] {
-  return model.layers.map((l) => l.name);
-}
-
 function inputOf(model: tf.LayersModel, layer: string): string {
   const input = model.getLayer(layer).input;
   if (Array.isArray(input)) throw new Error(`${layer} has ${input.length} inputs`);
@@ -99,11 +96,6 @@ function inputOf(model: tf.LayersModel, layer: string): string {
 
 function batchNormEpsilon(model: tf.LayersModel, layer: string): unknown {
   return model.getLayer(layer).getConfig()['epsilon'];
-}
-
-/** largest |w| over every weight, trainable or not (BatchNormalization moving stats included) */
-function largestWeight(model: tf.LayersModel): number {
-  return Math.max(...model.weights.map((w) => tf.tidy(() => w.read().abs().max().dataSync()[0] ?? NaN)));
 }
 
 function predictZeros(model: tf.LayersModel, shape: number[]): { shape: number[]; values: Float32Array } {

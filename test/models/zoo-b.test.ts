@@ -6,6 +6,7 @@ import { mobilenet } from '../../models/mobilenet.js';
 import { mobilenetv2 } from '../../models/mobilenetv2.js';
 import { xception } from '../../models/xception.js';
 import type { ZooEntry } from '../../models/zoo-entry.js';
+import { largestWeight, names } from './helpers.js';
 
 /*
  * Parameter counts are copied from shared/reference/keras-applications.md (Keras 2.2.5), not from
@@ -89,10 +90,6 @@ const LAYER_CHECKS: Record<string, (t: Test, model: tf.LayersModel) => void> = {
   },
 };
 
-function names(model: tf.LayersModel): string[] {
-  return model.layers.map((l) => l.name);
-}
-
 function inputsOf(model: tf.LayersModel, layer: string): string[] {
   const input = model.getLayer(layer).input;
   return (Array.isArray(input) ? input : [input]).map((x) => x.sourceLayer.name);
@@ -100,11 +97,6 @@ function inputsOf(model: tf.LayersModel, layer: string): string[] {
 
 function config(model: tf.LayersModel, layer: string, key: string): unknown {
   return model.getLayer(layer).getConfig()[key];
-}
-
-/** largest |w| over every weight, trainable or not (BatchNormalization moving stats included) */
-function largestWeight(model: tf.LayersModel): number {
-  return Math.max(...model.weights.map((w) => tf.tidy(() => w.read().abs().max().dataSync()[0] ?? NaN)));
 }
 
 for (const [entry, params, layerCount] of REFERENCE) {
