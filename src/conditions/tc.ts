@@ -3,7 +3,7 @@ import { isIP } from 'node:net';
 import { execa } from 'execa';
 import { UserError } from '../errors.js';
 import { NO_CONDITION, type Condition } from './condition.js';
-import { OUR_CHILD_HANDLE, OUR_HANDLE, nsArgs, readStateClaims, registerChange, rootQdisc, undoChange, type Registration } from './cleanup.js';
+import { OUR_CHILD_HANDLE, OUR_HANDLE, claimKey, nsArgs, readStateClaims, registerChange, rootQdisc, undoChange, type Registration } from './cleanup.js';
 import { isRoot } from './proc.js';
 
 /**
@@ -134,14 +134,14 @@ const mine = new Map<string, Registration>();
  * Refuses, with a UserError, without root and when somebody else's root qdisc is in place.
  */
 export async function applyShaping(iface: string, shaping: Shaping, opts: { netns?: string } = {}): Promise<AppliedShaping> {
-  const key = `${opts.netns ?? ''}:${iface}`;
+  const key = claimKey({ kind: 'qdisc', iface, netns: opts.netns });
   if (!isRoot()) throw new UserError('shaping the network (tc) needs root: run with sudo, or pass --no-shape to measure the network as it is');
   const mtu = await mtuOf(iface, opts.netns);
   const current = rootQdisc(iface, opts.netns);
   if (current === null) throw new UserError(`network interface '${iface}' does not exist: check --iface (ip link lists the interfaces)`);
   if (current.handle === OUR_HANDLE) {
     if (!mine.has(key)) {
-      const owner = readStateClaims().find((c) => c.change.kind === 'qdisc' && c.change.iface === iface && c.change.netns === opts.netns);
+      const owner = readStateClaims().find((c) => claimKey(c.change) === key);
       if (owner) throw new UserError(`another dnn-partition-bench run (pid ${owner.pid}) is shaping ${iface}: wait for it to finish, or shape another interface`);
     }
     // Ours, from this run's previous condition or left by a killed run.
@@ -185,7 +185,7 @@ export async function applyShaping(iface: string, shaping: Shaping, opts: { netn
 
 /** Removes our qdisc from iface if it is there (the kernel's default comes back). */
 export async function restoreShaping(iface: string, opts: { netns?: string } = {}): Promise<void> {
-  const key = `${opts.netns ?? ''}:${iface}`;
+  const key = claimKey({ kind: 'qdisc', iface, netns: opts.netns });
   const reg = mine.get(key);
   mine.delete(key);
   if (reg) reg.undo();
