@@ -2,7 +2,7 @@ import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import { execa } from 'execa';
 import { UserError } from '../errors.js';
-import type { Condition } from './condition.js';
+import { NO_CONDITION, type Condition } from './condition.js';
 import { OUR_CHILD_HANDLE, OUR_HANDLE, claimKey, nsArgs, readStateClaims, registerChange, rootQdisc, undoChange, type Registration } from './cleanup.js';
 import { isRoot } from './proc.js';
 
@@ -27,7 +27,6 @@ export interface Shaping {
   lossPct: number;
 }
 
-export const NO_SHAPING: Shaping = { rateMbit: null, delayMs: 0, jitterMs: 0, lossPct: 0 };
 
 /** Root qdiscs the kernel installs by itself; replacing them loses nothing, deleting ours brings them back. */
 const DEFAULT_ROOT_QDISCS = new Set(['noqueue', 'pfifo_fast', 'fq_codel', 'mq', 'noop', 'none']);
@@ -42,8 +41,15 @@ export function shapingOf(c: Condition): Shaping {
   return { rateMbit: c.net, delayMs: c.delay, jitterMs: c.jitter, lossPct: c.loss };
 }
 
+/** The link as it is: the shaping of the unshaped condition. */
+export const NO_SHAPING: Shaping = shapingOf(NO_CONDITION);
+
+export function sameShaping(a: Shaping, b: Shaping): boolean {
+  return (Object.keys(NO_SHAPING) as (keyof Shaping)[]).every((k) => a[k] === b[k]);
+}
+
 export function isNoShaping(s: Shaping): boolean {
-  return s.rateMbit === null && s.delayMs === 0 && s.jitterMs === 0 && s.lossPct === 0;
+  return sameShaping(s, NO_SHAPING);
 }
 
 export function describeShaping(s: Shaping): string {
