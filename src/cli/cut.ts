@@ -1,4 +1,4 @@
-import { makeProgram, backendOption, seedOption } from './common.js';
+import { makeProgram, backendOption, seedOption, threadsOption } from './common.js';
 import { inputShapeOption } from './network-options.js';
 import { runMain } from './run-main.js';
 import { selectBackend, describeBackend, type BackendChoice } from '../engine/backend.js';
@@ -11,14 +11,15 @@ runMain('dnn-cut', async () => {
     .argument('<network>', `zoo name (${ZOO_NAMES.join(', ')}) or path to a TF.js model.json / Keras model.to_json() file`)
     .option('--json', 'print one JSON object instead of the table')
     .addOption(backendOption())
+    .addOption(threadsOption())
     .addOption(seedOption())
     .addOption(inputShapeOption());
   await program.parseAsync();
   const spec = program.args[0]!;
-  const opts = program.opts<{ json?: boolean; backend: BackendChoice; seed: number; inputShape?: number[] }>();
+  const opts = program.opts<{ json?: boolean; backend: BackendChoice; threads?: number; seed: number; inputShape?: number[] }>();
 
   assertNetworkSpec(spec);
-  const backend = await selectBackend(opts.backend);
+  const backend = await selectBackend(opts.backend, { threads: opts.threads });
   process.stderr.write(`${describeBackend(backend)}\n`);
   const network = await loadNetwork(spec, { seed: opts.seed, inputShape: opts.inputShape });
   if (network.note) process.stderr.write(`note: ${network.note}\n`);
