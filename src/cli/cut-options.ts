@@ -1,4 +1,4 @@
-import { makeProgram, parseArgv, backendOption, seedOption } from './common.js';
+import { makeProgram, parseArgv, backendOption, threadsOption, seedOption } from './common.js';
 import { inputShapeOption } from './network-options.js';
 import type { BackendChoice } from '../engine/backend.js';
 import { assertNetworkSpec } from '../model/network.js';
@@ -9,6 +9,7 @@ export interface CutOptions {
   network: string;
   json: boolean;
   backend: BackendChoice;
+  threads?: number;
   seed: number;
   inputShape?: number[];
 }
@@ -19,11 +20,12 @@ export function parseCutOptions(argv: readonly string[]): CutOptions {
     .argument('<network>', `zoo name (${ZOO_NAMES.join(', ')}) or path to a TF.js model.json / Keras model.to_json() file`)
     .option('--json', 'print one JSON object instead of the table')
     .addOption(backendOption())
+    .addOption(threadsOption())
     .addOption(seedOption())
     .addOption(inputShapeOption());
   parseArgv(program, argv);
   const network = program.args[0]!;
   assertNetworkSpec(network);
-  const o = program.opts<{ json?: boolean; backend: BackendChoice; seed: number; inputShape?: number[] }>();
-  return { network, json: Boolean(o.json), backend: o.backend, seed: o.seed, inputShape: o.inputShape };
+  const o = program.opts<{ json?: boolean; backend: BackendChoice; threads?: number; seed: number; inputShape?: number[] }>();
+  return { network, json: Boolean(o.json), backend: o.backend, threads: o.threads, seed: o.seed, inputShape: o.inputShape };
 }

@@ -6,7 +6,7 @@ import { cutReport, formatCutTable } from '../model/cut-report.js';
 
 runMain('dnn-cut', async () => {
   const o = parseCutOptions(process.argv.slice(2));
-  const backend = await selectBackend(o.backend);
+  const backend = await selectBackend(o.backend, { threads: o.threads });
   process.stderr.write(`${describeBackend(backend)}\n`);
   const network = await loadNetwork(o.network, { seed: o.seed, inputShape: o.inputShape });
   if (network.note) process.stderr.write(`note: ${network.note}\n`);

@@ -119,5 +119,8 @@ function normalise(model: tf.LayersModel): tf.LayersModel {
  * build several large networks in turn (tests, benches) must release each before the next.
  */
 export function disposeNetwork(n: Network): void {
-  for (const layer of n.model.layers) for (const w of layer.weights) w.dispose();
+  for (const layer of n.model.layers) {
+    // the onnx backend releases them as soon as they are converted
+    for (const w of layer.weights) if (!(w as unknown as { val: tf.Variable }).val.isDisposed) w.dispose();
+  }
 }
