@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import type { Network } from '../model/network.js';
+import type { LayersNetwork, Network } from '../model/network.js';
 import type { CutPoint } from '../model/partition.js';
 import { buildHalves, runHalf, type Halves } from './halves.js';
 
@@ -23,12 +23,17 @@ export interface Timed<T> {
 export class SplitRunner {
   private readonly halves = new Map<string, Halves>();
 
-  constructor(readonly network: Network) {}
+  private readonly layers: LayersNetwork;
+
+  constructor(readonly network: Network) {
+    if (network.source === 'onnx') throw new Error('ONNX models run on the onnx backend');
+    this.layers = network;
+  }
 
   private halvesOf(cut: CutPoint): Halves {
     let h = this.halves.get(cut.layer);
     if (!h) {
-      h = buildHalves(this.network.model, this.network.graph, cut);
+      h = buildHalves(this.layers.model, this.layers.graph, cut);
       this.halves.set(cut.layer, h);
     }
     return h;
@@ -62,7 +67,7 @@ export class SplitRunner {
   /** The full model, for reference timings. */
   full(input: tf.Tensor): Timed<HostTensor> {
     const t0 = performance.now();
-    const out = runHalf(this.network.model, input);
+    const out = runHalf(this.layers.model, input);
     const data = out.dataSync() as Float32Array;
     const ms = performance.now() - t0;
     const shape = out.shape;

@@ -20,7 +20,7 @@ export function cutReport(n: Network, backend: string): CutReport {
     network: n.id,
     source: n.source,
     params: n.params,
-    layers: n.model.layers.length,
+    layers: n.layers,
     input_shape: n.inputShape,
     backend,
     seed: n.seed,
