@@ -4,7 +4,8 @@ import type * as Ort from 'onnxruntime-node';
 import { UserError, errorMessage } from '../../errors.js';
 import type { LoadOptions, OnnxFileNetwork } from '../network.js';
 import type { CutPoint } from '../partition.js';
-import { fullModelBytes, loadOnnxModel, paramsOf, type OnnxModel } from './onnx-model.js';
+import { extractModel, floatValue, fullModelBytes, loadOnnxModel, modelInput, modelOutput, paramsOf, type OnnxModel } from './onnx-model.js';
+import type { ModelProto } from './proto.js';
 import { nodesFor } from './onnx-graph.js';
 
 /**
@@ -98,4 +99,20 @@ async function loadOrt(): Promise<typeof Ort> {
 function firstLine(s: string): string {
   const line = s.split('\n')[0] ?? s;
   return line.length > 200 ? `${line.slice(0, 197)}...` : line;
+}
+
+/**
+ * The two sub-models of one point of an ONNX file, as in halves.ts: `null` = nothing to run on
+ * that side (the edge of the cloud-only point, the cloud of the edge-only point).
+ */
+export function onnxHalves(network: OnnxFileNetwork, cut: CutPoint): { edge: ModelProto | null; cloud: ModelProto | null } {
+  const m = network.onnx;
+  const full = m.proto;
+  if (cut.kind === 'input') return { edge: null, cloud: full };
+  if (cut.kind === 'output') return { edge: full, cloud: null };
+  const crossing = floatValue(cut.layer, [1, ...cut.shape]);
+  return {
+    edge: extractModel(m, modelInput(m), crossing, `${network.id}_edge`),
+    cloud: extractModel(m, crossing, modelOutput(m), `${network.id}_cloud`),
+  };
 }
