@@ -1,4 +1,4 @@
-import { makeProgram, backendOption, seedOption, maxFrameOption, portOption, tokenOption } from './common.js';
+import { makeProgram, backendOption, threadsOption, seedOption, maxFrameOption, portOption, tokenOption } from './common.js';
 import { inputShapeOption } from './network-options.js';
 import { runMain } from './run-main.js';
 import { selectBackend, describeBackend, type BackendChoice } from '../engine/backend.js';
@@ -18,6 +18,7 @@ interface CloudOpts {
   port: number;
   host: string;
   backend: BackendChoice;
+  threads?: number;
   seed: number;
   maxFrame: number;
   token?: string;
@@ -32,6 +33,7 @@ runMain('dnn-cloud', async () => {
     .addOption(portOption())
     .option('--host <addr>', 'address to listen on', '0.0.0.0')
     .addOption(backendOption())
+    .addOption(threadsOption())
     .addOption(seedOption())
     .addOption(maxFrameOption())
     .addOption(tokenOption())
@@ -44,23 +46,23 @@ runMain('dnn-cloud', async () => {
   const opts = program.opts<CloudOpts>();
   const log = (line: string) => process.stderr.write(`${new Date().toISOString()} ${line}\n`);
 
-  assertNetworkSpec(spec);
+  assertNetworkSpec(spec, opts.backend);
   for (const line of cleanupLeftovers()) log(`removed what a killed run left: ${line}`);
   if (!protectFromOom()) log('note: cannot lower this process\'s OOM score here; memory stressors still volunteer to be killed first');
-  const backend = await selectBackend(opts.backend);
+  const backend = await selectBackend(opts.backend, { threads: opts.threads });
   log(describeBackend(backend));
   const network = await loadNetwork(spec, { seed: opts.seed, inputShape: opts.inputShape });
   if (network.note) log(`note: ${network.note}`);
   log(`built ${network.id} in ${(network.buildMs / 1000).toFixed(1)} s: ${network.params.toLocaleString('en-US')} parameters, ${network.cuts.length} partition points`);
   const service = new InferenceService(network);
   const t0 = performance.now();
-  service.warmUp();
+  await service.warmUp();
   log(`warmed up every cloud half in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
 
   const server = new CloudServer(
     service,
     // the stressor kind travels in WELCOME so the edge records which one loaded the cloud
-    { ...hostInfo(), backend: backend.name, versions: { ...backend.versions, node: process.versions.node, stressor: await resolveStressor(opts.stressor) }, cuts: network.cuts.map((c) => c.layer) },
+    { ...hostInfo(), backend: backend.name, versions: { ...backend.versions, ...(backend.threads !== undefined ? { threads: String(backend.threads) } : {}), node: process.versions.node, stressor: await resolveStressor(opts.stressor) }, cuts: network.cuts.map((c) => c.layer) },
     { port: opts.port, host: opts.host, maxFrame: opts.maxFrame, token: opts.token, log, stress: new LocalCloudStress(opts.stressor) },
   );
   let address;

@@ -1,5 +1,5 @@
 import { Option } from 'commander';
-import { makeProgram, backendOption, seedOption, maxFrameOption, portOption, tokenOption, parseIntArg } from './common.js';
+import { makeProgram, backendOption, threadsOption, seedOption, maxFrameOption, portOption, tokenOption, parseIntArg } from './common.js';
 import { inputShapeOption } from './network-options.js';
 import { runMain } from './run-main.js';
 import { runEdge, type EdgeRunResult } from '../edge/run-edge.js';
@@ -21,6 +21,7 @@ import { assertNetworkSpec } from '../model/network.js';
 interface EdgeOpts {
   port: number;
   backend: BackendChoice;
+  threads?: number;
   seed: number;
   inputShape?: number[];
   cuts?: string;
@@ -75,6 +76,7 @@ runMain('dnn-edge', async () => {
     .addOption(new Option('--stressor <kind>', 'what applies CPU/memory stress').choices([...STRESSOR_CHOICES]).default('auto'))
     .option('--quick', `a first look in minutes: --net 50,10 --edge-cpu 0,100, no other stress, ${QUICK_REPS} reps, at most ${QUICK_POINTS} points; prints the best point per condition`)
     .addOption(backendOption())
+    .addOption(threadsOption())
     .addOption(seedOption())
     .addOption(maxFrameOption())
     .addOption(tokenOption())
@@ -84,7 +86,7 @@ runMain('dnn-edge', async () => {
   const opts = program.opts<EdgeOpts>();
   const log = (line: string) => process.stderr.write(`${line}\n`);
 
-  assertNetworkSpec(network);
+  assertNetworkSpec(network, opts.backend);
   const levels: Partial<Record<ConditionKey, string>> = {};
   for (const { key, option } of LEVEL_OPTIONS) {
     const v: unknown = program.getOptionValue(option.attributeName());
@@ -116,7 +118,7 @@ runMain('dnn-edge', async () => {
     let host = hostArg;
     let port = opts.port;
     if (isLab) {
-      const cloudArgs = [network, '--backend', opts.backend, '--seed', String(opts.seed), '--stressor', opts.stressor, ...(opts.inputShape ? ['--input-shape', opts.inputShape.join('x')] : [])];
+      const cloudArgs = [network, '--backend', opts.backend, ...(opts.threads ? ['--threads', String(opts.threads)] : []), '--seed', String(opts.seed), '--stressor', opts.stressor, ...(opts.inputShape ? ['--input-shape', opts.inputShape.join('x')] : [])];
       lab = await startLab(cloudArgs, log);
       host = lab.host;
       port = lab.port;
@@ -131,6 +133,7 @@ runMain('dnn-edge', async () => {
       port,
       network,
       backend: opts.backend,
+      threads: opts.threads,
       seed: opts.seed,
       inputShape: opts.inputShape,
       cuts: opts.cuts ?? 'all',

@@ -60,10 +60,16 @@ export function isOnnxPath(spec: string): boolean {
   return /\.onnx$/i.test(spec);
 }
 
-/** Fails fast (before any backend or model is loaded) when `<network>` is neither a zoo name nor a path. */
-export function assertNetworkSpec(spec: string): void {
+/**
+ * Fails fast (before any backend or model is loaded) when `<network>` is neither a zoo name nor a
+ * path, or when an ONNX model is asked to run on a TF.js backend (which cannot run ONNX graphs).
+ */
+export function assertNetworkSpec(spec: string, backend?: string): void {
   if (!zooEntry(spec) && !looksLikePath(spec)) {
     throw new UserError(`unknown network '${spec}'; use one of ${ZOO.map((e) => e.name).join(', ')}, or a path to a TF.js model.json, a Keras model.to_json() file or an .onnx model`);
+  }
+  if (isOnnxPath(spec) && backend !== undefined && backend !== 'auto' && backend !== 'onnx') {
+    throw new UserError(`'${spec}' is an ONNX model: it runs on the onnx backend only; use --backend onnx (or auto), not ${backend}`);
   }
 }
 
@@ -150,5 +156,8 @@ function normalise(model: tf.LayersModel): tf.LayersModel {
  */
 export function disposeNetwork(n: Network): void {
   if (n.source === 'onnx') return; // its weights are plain bytes, freed with the network
-  for (const layer of n.model.layers) for (const w of layer.weights) w.dispose();
+  for (const layer of n.model.layers) {
+    // the onnx backend releases them as soon as they are converted
+    for (const w of layer.weights) if (!(w as unknown as { val: tf.Variable }).val.isDisposed) w.dispose();
+  }
 }
