@@ -69,6 +69,9 @@ t.test('what cannot be partitioned gets one clear line', async (t) => {
   ints.graph!.input[0]!.type!.tensorType!.elemType = DataType.INT64;
   await t.rejects(load(writeModel(ints)), { message: /only float32 inputs/ });
   await t.rejects(load(writeModel(toyModel([4, 2, 4, 4]))), { message: /fixed batch of 4/ });
+  const unknownOp = toyModel();
+  unknownOp.graph!.node[3]!.opType = 'NoSuchOp';
+  await t.rejects(load(writeModel(unknownOp)), { name: 'UserError', message: /^ONNX Runtime cannot load 'toy.onnx': .*NoSuchOp/ });
   const missing = writeModel(toyModel(), { external: 'w1' });
   rmSync(path.join(path.dirname(missing), 'weights.bin'));
   await t.rejects(load(missing), { message: /cannot read the external data of tensor 'w1' from .*weights.bin \(ENOENT\); keep the data file next to the model/ });

@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import path from 'node:path';
 import type * as Ort from 'onnxruntime-node';
-import { UserError, errorMessage } from '../../errors.js';
+import { UserError, errorMessage, firstLine } from '../../errors.js';
+import { loadOnnxRuntime } from '../../engine/onnx-runtime.js';
 import type { LoadOptions, OnnxFileNetwork } from '../network.js';
 import type { CutPoint } from '../partition.js';
 import { extractModel, floatValue, fullModelBytes, loadOnnxModel, modelInput, modelOutput, paramsOf, type OnnxModel } from './onnx-model.js';
@@ -59,13 +60,18 @@ interface Probed {
 
 /** Runs the model once with every point as an output and reads their types and shapes. */
 async function probeShapes(model: OnnxModel): Promise<Map<string, Probed>> {
-  const ort = await loadOrt();
+  let ort: typeof Ort;
+  try {
+    ort = await loadOnnxRuntime();
+  } catch (e) {
+    throw new UserError(`ONNX models need onnxruntime-node, which does not load here (${firstLine(errorMessage(e))}); reinstall dependencies with \`npm ci\``);
+  }
   const where = `'${path.basename(model.file)}'`;
   let session: Ort.InferenceSession;
   try {
     session = await ort.InferenceSession.create(fullModelBytes(model, model.points), { graphOptimizationLevel: 'basic', logSeverityLevel: 3 });
   } catch (e) {
-    throw new UserError(`ONNX Runtime cannot load ${where}: ${firstLine(errorMessage(e))}`);
+    throw new UserError(`ONNX Runtime cannot load ${where}: ${firstLine(errorMessage(e), 200)}`);
   }
   try {
     const n = model.inputDims.reduce((a, b) => a * b, 1);
@@ -74,7 +80,7 @@ async function probeShapes(model: OnnxModel): Promise<Map<string, Probed>> {
     try {
       out = await session.run({ [model.input]: new ort.Tensor('float32', x, model.inputDims) });
     } catch (e) {
-      throw new UserError(`ONNX Runtime cannot run ${where} on input ${model.inputDims.join('x')}: ${firstLine(errorMessage(e))}`);
+      throw new UserError(`ONNX Runtime cannot run ${where} on input ${model.inputDims.join('x')}: ${firstLine(errorMessage(e), 200)}`);
     }
     const shapes = new Map<string, Probed>([[model.input, { type: 'float32', dims: model.inputDims }]]);
     for (const [name, t] of Object.entries(out)) {
@@ -87,19 +93,7 @@ async function probeShapes(model: OnnxModel): Promise<Map<string, Probed>> {
   }
 }
 
-async function loadOrt(): Promise<typeof Ort> {
-  try {
-    const m = (await import('onnxruntime-node')) as typeof Ort & { default?: typeof Ort };
-    return m.default ?? m;
-  } catch (e) {
-    throw new UserError(`ONNX models need onnxruntime-node, which does not load here (${firstLine(errorMessage(e))}); reinstall dependencies with \`npm ci\``);
-  }
-}
 
-function firstLine(s: string): string {
-  const line = s.split('\n')[0] ?? s;
-  return line.length > 200 ? `${line.slice(0, 197)}...` : line;
-}
 
 /**
  * The two sub-models of one point of an ONNX file, as in halves.ts: `null` = nothing to run on
