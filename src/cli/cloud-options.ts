@@ -51,7 +51,7 @@ export function parseCloudOptions(argv: readonly string[]): CloudOptions {
     .addOption(new Option('--parent-pid <pid:starttime>').hideHelp().argParser(parseParent));
   parseArgv(program, argv);
   const network = program.args[0]!;
-  assertNetworkSpec(network);
   const { parentPid, ...o } = program.opts<Omit<CloudOptions, 'network' | 'parent'> & { parentPid?: CloudOptions['parent'] }>();
+  assertNetworkSpec(network, o.backend);
   return { network, ...o, parent: parentPid };
 }

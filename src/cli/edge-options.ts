@@ -105,7 +105,7 @@ export function parseEdgeOptions(argv: readonly string[]): EdgeOptions {
   const [host, network] = program.args as [string, string];
   const f = program.opts<EdgeFlags>();
 
-  assertNetworkSpec(network);
+  assertNetworkSpec(network, f.backend);
   const levels: Partial<Record<ConditionKey, string>> = {};
   for (const { key, option } of levelFlags) {
     const v: unknown = program.getOptionValue(option.attributeName());

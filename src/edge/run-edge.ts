@@ -60,7 +60,7 @@ const TOOL_VERSION = (require('../../../package.json') as { version: string }).v
 
 /** Connects, proves the fingerprint, sweeps every (condition, point) cell into a results file. */
 export async function runEdge(o: EdgeRunOptions): Promise<EdgeRunResult> {
-  assertNetworkSpec(o.network);
+  assertNetworkSpec(o.network, o.backend);
   const backend = await selectBackend(o.backend, { threads: o.threads });
   o.log(describeBackend(backend));
   const network = await loadNetwork(o.network, { seed: o.seed, inputShape: o.inputShape });

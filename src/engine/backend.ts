@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { createRequire } from 'node:module';
-import { UserError, errorMessage } from '../errors.js';
+import { UserError, errorMessage, firstLine } from '../errors.js';
 import { defaultThreads, loadOnnxRuntime } from './onnx-runtime.js';
 
 export const BACKEND_CHOICES = ['auto', 'onnx', 'tensorflow', 'wasm', 'cpu'] as const;
@@ -113,10 +113,6 @@ function backendVersions(name: BackendName): Record<string, string> {
   return versions;
 }
 
-function firstLine(s: string): string {
-  const line = s.split('\n')[0] ?? s;
-  return line.length > 160 ? `${line.slice(0, 157)}...` : line;
-}
 
 /** One line for the start of every command, e.g. "backend: wasm (tfjs-core 4.22.0, tfjs-backend-wasm 4.22.0)". */
 export function describeBackend(info: BackendInfo): string {
