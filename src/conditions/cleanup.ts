@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execaSync } from 'execa';
 import { isRoot, isSameProcess, ownStartTime, readProcStat } from './proc.js';
+import { detectCgroups, findOurCgroups, removeCgroup } from './cgroup.js';
 
 /**
  * Everything this package changes on the machine, undone on every exit path:
@@ -17,6 +18,8 @@ export type Change =
   | { kind: 'qdisc'; iface: string; netns?: string }
   | { kind: 'netns'; name: string }
   | { kind: 'link'; name: string }
+  /** a device of the lab: one directory per controller (v1) or one (v2) */
+  | { kind: 'cgroup'; dirs: string[] }
   /** graceful: a process of ours that cleans up after itself (the lab's cloud): SIGTERM first */
   | { kind: 'process-group'; pid: number; startTime: number; what: string; graceful?: boolean };
 
@@ -182,6 +185,8 @@ export function describeChange(c: Change): string {
       return `network namespace ${c.name}`;
     case 'link':
       return `link ${c.name}`;
+    case 'cgroup':
+      return `cgroup ${c.dirs[0]!.split('/').pop()}`;
     case 'process-group':
       return `${c.what} (process group ${c.pid})`;
   }
@@ -201,6 +206,8 @@ export function undoChange(c: Change): boolean {
     case 'link':
       if (!listLinks().includes(c.name)) return false;
       return run('ip', ['link', 'del', c.name]).ok;
+    case 'cgroup':
+      return removeCgroup(c.dirs);
     case 'process-group': {
       // A living leader with another start time means the pid was reused: not ours, leave it.
       // A dead leader with living members: the pgid cannot have been reused while they live.
@@ -317,12 +324,14 @@ function isAlive(pid: number): boolean {
 export function cleanupLeftovers(): string[] {
   const removed: string[] = [];
   const claimed = new Set<string>();
-  const claimKey = (c: Change) => (c.kind === 'qdisc' ? `qdisc:${c.netns ?? ''}:${c.iface}` : c.kind === 'process-group' ? `pg:${c.pid}` : `${c.kind}:${c.name}`);
-  for (const e of entries) claimed.add(claimKey(e.change));
+  const claimKeys = (c: Change): string[] =>
+    c.kind === 'qdisc' ? [`qdisc:${c.netns ?? ''}:${c.iface}`] : c.kind === 'process-group' ? [`pg:${c.pid}`] : c.kind === 'cgroup' ? c.dirs.map((d) => `cgroup:${d}`) : [`${c.kind}:${c.name}`];
+  const claim = (c: Change) => claimKeys(c).forEach((k) => claimed.add(k));
+  for (const e of entries) claim(e.change);
   for (const { path, state } of readStates()) {
     if (state.pid === process.pid) continue;
     if (isSameProcess(state.pid, state.startTime)) {
-      for (const c of state.changes) claimed.add(claimKey(c));
+      for (const c of state.changes) claim(c);
       continue;
     }
     for (const c of [...state.changes].reverse()) {
@@ -333,7 +342,7 @@ export function cleanupLeftovers(): string[] {
   for (const iface of interfacesWithOurQdisc()) {
     const c: Change = { kind: 'qdisc', iface };
     // Runs record a qdisc before they install it, so an unclaimed one is a leftover whoever owns the link.
-    if (claimed.has(claimKey(c))) continue;
+    if (claimed.has(claimKeys(c)[0]!)) continue;
     if (undoChange(c)) removed.push(describeChange(c));
   }
   for (const name of listNetns()) {
@@ -345,6 +354,24 @@ export function cleanupLeftovers(): string[] {
     const owner = ownerOfName(name);
     if (owner === null || isAlive(owner) || claimed.has(`link:${name}`)) continue;
     if (undoChange({ kind: 'link', name })) removed.push(describeChange({ kind: 'link', name }));
+  }
+  const cgroups = detectCgroups();
+  if (isRoot() && 'layout' in cgroups) {
+    // one cgroup is a directory per controller on v1: grouped by name
+    const byName = new Map<string, string[]>();
+    for (const dir of findOurCgroups(cgroups.layout)) {
+      const name = dir.split('/').pop()!;
+      const owner = ownerOfName(name);
+      if (owner === null || isAlive(owner) || claimed.has(`cgroup:${dir}`)) continue;
+      byName.set(name, [...(byName.get(name) ?? []), dir]);
+    }
+    for (const dirs of byName.values()) {
+      try {
+        if (undoChange({ kind: 'cgroup', dirs })) removed.push(describeChange({ kind: 'cgroup', dirs }));
+      } catch (e) {
+        process.stderr.write(`${(e as Error).message}\n`);
+      }
+    }
   }
   return removed;
 }
