@@ -9,7 +9,7 @@ import { selectBackend, type BackendName } from '../src/engine/backend.js';
 import { loadNetwork, disposeNetwork } from '../src/model/network.js';
 import { SplitRunner, benchmarkInput } from '../src/engine/split-runner.js';
 import { ZOO } from '../models/index.js';
-import { median } from './stats.js';
+import { median } from '../src/stats.js';
 
 const { values } = parseArgs({
   options: {

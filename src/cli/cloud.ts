@@ -13,6 +13,11 @@ import { STRESSOR_CHOICES, protectFromOom, resolveStressor, type StressorChoice 
 import { cleanupLeftovers } from '../conditions/cleanup.js';
 import { isSameProcess } from '../conditions/proc.js';
 import { Option } from 'commander';
+import net from 'node:net';
+import { deviceLimitsFrom, deviceOptions } from './device-options.js';
+import { checkLimits, describeLimits, requireCgroups } from '../conditions/cgroup.js';
+import { confineSelf, hasLimits } from '../conditions/device.js';
+import { isRoot } from '../conditions/proc.js';
 
 interface CloudOpts {
   port: number;
@@ -39,13 +44,27 @@ runMain('dnn-cloud', async () => {
     .addOption(new Option('--stressor <kind>', 'what applies CPU/memory stress an edge asks for').choices([...STRESSOR_CHOICES]).default('auto'))
     // the lab's edge passes itself: the cloud ends itself (and its stressors) when that process is gone
     .addOption(new Option('--parent-pid <pid:starttime>').hideHelp());
+  for (const o of deviceOptions('cloud')) program.addOption(o);
   await program.parseAsync();
   const spec = program.args[0]!;
   const opts = program.opts<CloudOpts>();
   const log = (line: string) => process.stderr.write(`${new Date().toISOString()} ${line}\n`);
 
   assertNetworkSpec(spec);
+  const limits = deviceLimitsFrom(opts, 'cloud');
+  // every check that can fail, before anything is made
+  if (hasLimits(limits)) {
+    if (!isRoot()) throw new UserError('--cloud-cpuset/--cloud-cpus/--cloud-memory make a cgroup and need root: run with sudo');
+    checkLimits('--cloud', limits);
+    requireCgroups('--cloud-cpuset/--cloud-cpus/--cloud-memory');
+  }
+  if (opts.port !== 0) await checkPortFree(opts.host, opts.port);
   for (const line of cleanupLeftovers()) log(`removed what a killed run left: ${line}`);
+  if (hasLimits(limits)) {
+    // this process and everything it starts (its stressors) from here on
+    const device = confineSelf('cloud', limits);
+    log(`cloud device: ${describeLimits(limits)} (cgroup ${device.name})`);
+  }
   if (!protectFromOom()) log('note: cannot lower this process\'s OOM score here; memory stressors still volunteer to be killed first');
   const backend = await selectBackend(opts.backend);
   log(describeBackend(backend));
@@ -67,11 +86,7 @@ runMain('dnn-cloud', async () => {
   try {
     address = await server.listen();
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'EADDRINUSE') throw new UserError(`port ${opts.port} on ${opts.host} is already in use; stop what holds it or pick another --port`);
-    if (code === 'EADDRNOTAVAIL') throw new UserError(`cannot listen on ${opts.host}: no such address on this machine; use --host 0.0.0.0`);
-    if (code === 'EACCES') throw new UserError(`not allowed to listen on port ${opts.port}; use a port above 1023 or run as root`);
-    throw e;
+    throw listenError(e, opts.host, opts.port);
   }
   log(`listening on ${address.address}:${address.port} (${network.id}, fingerprint ${network.fingerprint.slice(0, 12)}, seed ${network.seed}${opts.token ? ', token required' : ''})`);
 
@@ -86,6 +101,24 @@ runMain('dnn-cloud', async () => {
   });
   log('closed');
 });
+
+/** What a failed listen means for the user (a UserError), or the error itself. */
+function listenError(e: unknown, host: string, port: number): unknown {
+  const code = (e as NodeJS.ErrnoException).code;
+  if (code === 'EADDRINUSE') return new UserError(`port ${port} on ${host} is already in use; stop what holds it or pick another --port`);
+  if (code === 'EADDRNOTAVAIL') return new UserError(`cannot listen on ${host}: no such address on this machine; use --host 0.0.0.0`);
+  if (code === 'EACCES') return new UserError(`not allowed to listen on port ${port}; use a port above 1023 or run as root`);
+  return e;
+}
+
+/** Binds and releases the port before the cloud builds its model, makes its cgroup or loads anything. */
+async function checkPortFree(host: string, port: number): Promise<void> {
+  const probe = net.createServer();
+  await new Promise<void>((resolve, reject) => {
+    probe.once('error', (e) => reject(listenError(e, host, port)));
+    probe.listen({ port, host, exclusive: true }, () => probe.close(() => resolve()));
+  });
+}
 
 /** Polls the lab's edge process; a kill -9 of the edge must not leave this cloud and its stress running. */
 function watchParent(spec: string, onGone: () => void): void {

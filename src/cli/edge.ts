@@ -5,7 +5,11 @@ import { runMain } from './run-main.js';
 import { runEdge, type EdgeRunResult } from '../edge/run-edge.js';
 import { GiveUp, LinkFailure } from '../edge/cloud-link.js';
 import { planConditions, needsShaping, QUICK_POINTS, QUICK_REPS } from '../edge/plan.js';
-import { startLab, type Lab } from '../edge/lab.js';
+import { labDevices, startLab, type Lab } from '../edge/lab.js';
+import { deviceArgs, deviceLimitsFrom, deviceOptions } from './device-options.js';
+import { allowedCpus, checkLimits, describeLimits, requireCgroups, type DeviceLimits } from '../conditions/cgroup.js';
+import { confineSelf, hasLimits, type Confinement } from '../conditions/device.js';
+import { checkNetem, checkResume } from '../edge/preflight.js';
 import { printBestPoints } from '../edge/quick-summary.js';
 import { FACTOR, FACTORS, flagHelp, type ConditionKey } from '../conditions/factors.js';
 import { DESIGNS, type Design } from '../conditions/grid.js';
@@ -38,10 +42,26 @@ interface EdgeOpts {
   iface?: string;
   stressor: StressorChoice;
   quick?: boolean;
+  edgeSlowdown?: number;
+}
+
+/** --quick in the lab: an edge an order of magnitude slower than its cloud, as a small ARM board is next to a server core. */
+export const QUICK_SLOWDOWN = 10;
+
+function parseSlowdown(v: string): number {
+  const n = Number(v);
+  if (v.trim() === '' || !Number.isFinite(n) || n < 1 || n > 1000) throw new UserError(`--edge-slowdown must be a factor from 1 (off) to 1000, like 5 or 10, got '${v}'`);
+  return n;
 }
 
 /** One level-list flag per condition factor, e.g. --edge-cpu <pct>. */
 const LEVEL_OPTIONS = FACTORS.map((f) => ({ key: f.key, option: new Option(`${f.flag} <${f.arg}>`, flagHelp(f)) }));
+
+/** Each end's limits as the results metadata records them (null: not limited by this run). */
+function devicesMeta(d: { edge?: DeviceLimits; cloud?: DeviceLimits }): Record<string, unknown> {
+  const one = (l?: DeviceLimits) => (l ? { cpuset: l.cpuset ?? null, cpus: l.cpus ?? null, memory_bytes: l.memoryBytes ?? null } : null);
+  return { edge: one(d.edge), cloud: one(d.cloud) };
+}
 
 /** Durations as users type them: 300, 300s, 5m, 1h. */
 function parseDuration(value: string, flag: string): number {
@@ -79,6 +99,10 @@ runMain('dnn-edge', async () => {
     .addOption(maxFrameOption())
     .addOption(tokenOption())
     .addOption(inputShapeOption());
+  for (const o of [...deviceOptions('edge'), ...deviceOptions('cloud')]) program.addOption(o);
+  program.addOption(
+    new Option('--edge-slowdown <x>', `emulate a weaker edge: calibrate its CPU time so that the full model takes X times as long on the edge as on the cloud (--quick in the lab: ${QUICK_SLOWDOWN}; 1 = off)`).argParser(parseSlowdown),
+  );
   await program.parseAsync();
   const [hostArg, network] = program.args as [string, string];
   const opts = program.opts<EdgeOpts>();
@@ -96,6 +120,21 @@ runMain('dnn-edge', async () => {
   if (isLab && !isRoot()) throw new UserError("the lab (host 'lab') creates a network namespace and needs root: run with sudo");
   if (shaping && !isRoot()) throw new UserError(`shaping the network (tc) needs root: run with sudo, or pass --no-shape to measure the network as it is (${FACTOR.net.flag} levels are then ignored)`);
 
+  // the two devices (cgroups) and the emulated device class
+  const given = { edge: deviceLimitsFrom(opts, 'edge'), cloud: deviceLimitsFrom(opts, 'cloud') };
+  if (!isLab && hasLimits(given.cloud)) throw new UserError("--cloud-cpuset/--cloud-cpus/--cloud-memory limit the lab's cloud; a cloud on another machine takes them itself: pass them to its dnn-cloud");
+  const slowdown = opts.edgeSlowdown ?? (isLab && opts.quick ? QUICK_SLOWDOWN : undefined);
+  const calibrate = slowdown !== undefined && slowdown !== 1 ? slowdown : undefined;
+  if (calibrate !== undefined && given.edge.cpus !== undefined) throw new UserError('--edge-slowdown sets the edge\'s CPU time itself: drop --edge-cpus (or --edge-slowdown)');
+  const devices: { edge?: DeviceLimits; cloud?: DeviceLimits } = isLab ? labDevices(allowedCpus(), given.edge, given.cloud) : hasLimits(given.edge) || calibrate ? { edge: given.edge } : {};
+  if (devices.edge && !isRoot()) throw new UserError('--edge-cpuset/--edge-cpus/--edge-memory and --edge-slowdown make a cgroup and need root: run with sudo');
+  // every check that can fail, before anything is made
+  if (devices.edge) checkLimits('--edge', devices.edge);
+  if (devices.cloud) checkLimits('--cloud', devices.cloud);
+  if (devices.edge || devices.cloud) requireCgroups('the lab\'s devices (--edge-*/--cloud-* limits)');
+  if (shaping) await checkNetem(conditions);
+  await checkResume(opts.resume);
+
   // what a run killed with -9 left behind goes first (our qdiscs, namespaces, stressors)
   // (a killed lab cloud's own stressors are listed in its state file: a second pass finds them)
   for (let pass = 0; pass < 3; pass++) {
@@ -105,6 +144,16 @@ runMain('dnn-edge', async () => {
     await new Promise((r) => setTimeout(r, 300));
   }
   if (!protectFromOom()) log("note: cannot lower this process's OOM score here; memory stressors still volunteer to be killed first");
+
+  let edgeDevice: Confinement | null = null;
+  if (devices.edge) {
+    edgeDevice = confineSelf('edge', devices.edge);
+    log(`edge device: ${describeLimits(devices.edge)} (cgroup ${edgeDevice.name})`);
+  }
+  if (isLab && devices.cloud) log(`cloud device: ${describeLimits(devices.cloud)}`);
+  if (isLab && opts.quick) {
+    log(calibrate === undefined ? 'quick look: edge and cloud of the same class (--edge-slowdown 1)' : `quick look: emulating an edge ${calibrate}x slower than its cloud (a small board next to a server core); --edge-slowdown 1 turns this off`);
+  }
 
   let lab: Lab | null = null;
   const interrupted = (signal: string) => log(`dnn-edge: ${signal}: stopping; every completed cell is saved${lab ? ', the lab is removed' : ''} (continue with --resume)`);
@@ -116,7 +165,17 @@ runMain('dnn-edge', async () => {
     let host = hostArg;
     let port = opts.port;
     if (isLab) {
-      const cloudArgs = [network, '--backend', opts.backend, '--seed', String(opts.seed), '--stressor', opts.stressor, ...(opts.inputShape ? ['--input-shape', opts.inputShape.join('x')] : [])];
+      const cloudArgs = [
+        network,
+        '--backend',
+        opts.backend,
+        '--seed',
+        String(opts.seed),
+        '--stressor',
+        opts.stressor,
+        ...(opts.inputShape ? ['--input-shape', opts.inputShape.join('x')] : []),
+        ...deviceArgs('cloud', devices.cloud ?? {}),
+      ];
       lab = await startLab(cloudArgs, log);
       host = lab.host;
       port = lab.port;
@@ -146,7 +205,8 @@ runMain('dnn-edge', async () => {
       iface,
       stressor: opts.stressor,
       maxPoints: opts.quick ? QUICK_POINTS : undefined,
-      setup: { lab: isLab, shaped: Boolean(iface), design: opts.conditions ? `file ${opts.conditions}` : opts.design, quick: Boolean(opts.quick) },
+      slowdown: calibrate !== undefined && edgeDevice ? { target: calibrate, edge: edgeDevice } : undefined,
+      setup: { lab: isLab, devices: devicesMeta(devices), shaped: Boolean(iface), design: opts.conditions ? `file ${opts.conditions}` : opts.design, quick: Boolean(opts.quick) },
       commandLine: ['dnn-edge', ...process.argv.slice(2)],
       log,
     });
@@ -159,6 +219,7 @@ runMain('dnn-edge', async () => {
     throw e;
   } finally {
     await lab?.close();
+    edgeDevice?.release();
   }
   const { stats, file } = result;
   log(`${stats.cells} cells, ${stats.samples} samples, ${stats.retries} samples redone after failures -> ${file}`);

@@ -193,7 +193,6 @@ function read(dir: string, file: string): string {
  * controllers for the parent's children. The CPU set must already be validated (see checkLimits).
  */
 export function createCgroup(layout: CgroupLayout, name: string, limits: DeviceLimits): string[] {
-  const quota = limits.cpus === undefined ? null : cpuQuota(limits.cpus);
   if (layout.version === 2) {
     const enabled = read(layout.parent, 'cgroup.subtree_control').split(/\s+/);
     const missing = CONTROLLERS.filter((c) => !enabled.includes(c));
@@ -201,20 +200,33 @@ export function createCgroup(layout: CgroupLayout, name: string, limits: DeviceL
     const dir = join(layout.parent, name);
     mkdirSync(dir);
     if (limits.cpuset !== undefined) write(dir, 'cpuset.cpus', limits.cpuset);
-    write(dir, 'cpu.max', quota ? `${quota.quotaUs} ${quota.periodUs}` : `max ${PERIOD_US}`);
+    setCpuLimit(layout, [dir], limits.cpus);
     write(dir, 'memory.max', limits.memoryBytes === undefined ? 'max' : String(limits.memoryBytes));
     return [dir];
   }
   const dirs = cgroupDirs(layout, name);
-  const [cpu, cpuset, memory] = dirs as [string, string, string];
+  const [, cpuset, memory] = dirs as [string, string, string];
   for (const d of dirs) mkdirSync(d);
   // a v1 cpuset starts empty, and takes no process until it has CPUs and memory nodes
   write(cpuset, 'cpuset.cpus', limits.cpuset ?? read(layout.parents.cpuset, 'cpuset.effective_cpus'));
   write(cpuset, 'cpuset.mems', read(layout.parents.cpuset, 'cpuset.effective_mems'));
-  write(cpu, 'cpu.cfs_period_us', String(quota?.periodUs ?? PERIOD_US));
-  write(cpu, 'cpu.cfs_quota_us', String(quota?.quotaUs ?? -1));
+  setCpuLimit(layout, dirs, limits.cpus);
   if (limits.memoryBytes !== undefined) write(memory, 'memory.limit_in_bytes', String(limits.memoryBytes));
   return dirs;
+}
+
+/** Changes the CPU time limit of a cgroup made by createCgroup (undefined: no limit). */
+export function setCpuLimit(layout: CgroupLayout, dirs: string[], cpus: number | undefined): void {
+  const quota = cpus === undefined ? null : cpuQuota(cpus);
+  if (layout.version === 2) {
+    write(dirs[0]!, 'cpu.max', quota ? `${quota.quotaUs} ${quota.periodUs}` : `max ${PERIOD_US}`);
+    return;
+  }
+  const cpu = dirs[CONTROLLERS.indexOf('cpu')]!;
+  // v1 checks quota against period on each write: lift the quota first, then set period and quota
+  write(cpu, 'cpu.cfs_quota_us', '-1');
+  write(cpu, 'cpu.cfs_period_us', String(quota?.periodUs ?? PERIOD_US));
+  if (quota) write(cpu, 'cpu.cfs_quota_us', String(quota.quotaUs));
 }
 
 /** Moves a process (all its threads) into the cgroup; its later children are born there. */

@@ -1,5 +1,5 @@
 import { ownedName, registerChange } from './cleanup.js';
-import { createCgroup, attachToCgroup, cgroupDirs, checkLimits, requireCgroups, type DeviceLimits } from './cgroup.js';
+import { createCgroup, attachToCgroup, cgroupDirs, checkLimits, requireCgroups, setCpuLimit, type DeviceLimits } from './cgroup.js';
 
 /** Which end a process plays; flags are --edge-* or --cloud-*. */
 export type Side = 'edge' | 'cloud';
@@ -8,7 +8,10 @@ export interface Confinement {
   side: Side;
   /** the cgroup's name (dnn-<pid36>-<n><e|c>) */
   name: string;
-  limits: DeviceLimits;
+  /** the limits in effect (cpus changes with setCpus) */
+  readonly limits: DeviceLimits;
+  /** Changes its CPU time limit, in cores (calibration); undefined lifts it. */
+  setCpus(cores: number | undefined): void;
   /** Moves this process out, ends what is left inside, removes the cgroup. Idempotent. */
   release(): void;
 }
@@ -34,5 +37,16 @@ export function confineSelf(side: Side, limits: DeviceLimits): Confinement {
     reg.undo();
     throw e;
   }
-  return { side, name, limits, release: () => reg.undo() };
+  const current = { ...limits };
+  return {
+    side,
+    name,
+    limits: current,
+    setCpus(cores) {
+      setCpuLimit(layout, dirs, cores);
+      if (cores === undefined) delete current.cpus;
+      else current.cpus = cores;
+    },
+    release: () => reg.undo(),
+  };
 }

@@ -3,9 +3,23 @@ import type { ResultPromise } from 'execa';
 import { createLabNetwork, type LabNetwork } from '../conditions/netns.js';
 import { registerChange, type Registration } from '../conditions/cleanup.js';
 import { ownStartTime, readProcStat } from '../conditions/proc.js';
+import { formatCpuList, parseCpuList, type DeviceLimits } from '../conditions/cgroup.js';
 
 const CLOUD_JS = fileURLToPath(new URL('../cli/cloud.js', import.meta.url));
 const LAB_PORT = 5000;
+
+/**
+ * The lab's two devices: what the user gave, and disjoint CPU sets where not given (the edge on
+ * one CPU, the cloud on the rest; on one CPU both share it).
+ */
+export function labDevices(allowed: number[], edge: DeviceLimits, cloud: DeviceLimits): { edge: DeviceLimits; cloud: DeviceLimits } {
+  const taken = (l: DeviceLimits) => (l.cpuset === undefined ? [] : parseCpuList(l.cpuset));
+  const free = (l: DeviceLimits) => allowed.filter((c) => !taken(l).includes(c));
+  const edgeSet = edge.cpuset ?? String((free(cloud)[0] ?? allowed[0])!);
+  const cloudFree = allowed.filter((c) => !parseCpuList(edgeSet).includes(c));
+  const cloudSet = cloud.cpuset ?? formatCpuList(cloudFree.length > 0 ? cloudFree : allowed);
+  return { edge: { ...edge, cpuset: edgeSet }, cloud: { ...cloud, cpuset: cloudSet } };
+}
 
 export interface Lab {
   network: LabNetwork;
