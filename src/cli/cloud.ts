@@ -29,6 +29,7 @@ interface CloudOpts {
   inputShape?: number[];
   stressor: StressorChoice;
   parentPid?: string;
+  inDevice?: boolean;
 }
 
 runMain('dnn-cloud', async () => {
@@ -45,6 +46,8 @@ runMain('dnn-cloud', async () => {
     // the lab's edge passes itself: the cloud ends itself (and its stressors) when that process is gone
     .addOption(new Option('--parent-pid <pid:starttime>').hideHelp());
   for (const o of deviceOptions('cloud')) program.addOption(o);
+  // the lab's edge made the cloud's cgroup and put this process in it (a cgroup is not visible from inside the lab's namespace)
+  program.addOption(new Option('--in-device').hideHelp());
   await program.parseAsync();
   const spec = program.args[0]!;
   const opts = program.opts<CloudOpts>();
@@ -53,14 +56,15 @@ runMain('dnn-cloud', async () => {
   assertNetworkSpec(spec);
   const limits = deviceLimitsFrom(opts, 'cloud');
   // every check that can fail, before anything is made
-  if (hasLimits(limits)) {
+  const confine = hasLimits(limits) && !opts.inDevice;
+  if (confine) {
     if (!isRoot()) throw new UserError('--cloud-cpuset/--cloud-cpus/--cloud-memory make a cgroup and need root: run with sudo');
     checkLimits('--cloud', limits);
     requireCgroups('--cloud-cpuset/--cloud-cpus/--cloud-memory');
   }
   if (opts.port !== 0) await checkPortFree(opts.host, opts.port);
   for (const line of cleanupLeftovers()) log(`removed what a killed run left: ${line}`);
-  if (hasLimits(limits)) {
+  if (confine) {
     // this process and everything it starts (its stressors) from here on
     const device = confineSelf('cloud', limits);
     log(`cloud device: ${describeLimits(limits)} (cgroup ${device.name})`);
@@ -80,7 +84,7 @@ runMain('dnn-cloud', async () => {
     service,
     // the stressor kind travels in WELCOME so the edge records which one loaded the cloud
     { ...hostInfo(), backend: backend.name, versions: { ...backend.versions, node: process.versions.node, stressor: await resolveStressor(opts.stressor) }, cuts: network.cuts.map((c) => c.layer) },
-    { port: opts.port, host: opts.host, maxFrame: opts.maxFrame, token: opts.token, log, stress: new LocalCloudStress(opts.stressor) },
+    { port: opts.port, host: opts.host, maxFrame: opts.maxFrame, token: opts.token, log, stress: new LocalCloudStress(opts.stressor, limits) },
   );
   let address;
   try {

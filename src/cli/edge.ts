@@ -6,9 +6,9 @@ import { runEdge, type EdgeRunResult } from '../edge/run-edge.js';
 import { GiveUp, LinkFailure } from '../edge/cloud-link.js';
 import { planConditions, needsShaping, QUICK_POINTS, QUICK_REPS } from '../edge/plan.js';
 import { labDevices, startLab, type Lab } from '../edge/lab.js';
-import { deviceArgs, deviceLimitsFrom, deviceOptions } from './device-options.js';
+import { deviceLimitsFrom, deviceOptions } from './device-options.js';
 import { allowedCpus, checkLimits, describeLimits, requireCgroups, type DeviceLimits } from '../conditions/cgroup.js';
-import { confineSelf, hasLimits, type Confinement } from '../conditions/device.js';
+import { confineSelf, hasLimits, type Device } from '../conditions/device.js';
 import { checkNetem, checkResume } from '../edge/preflight.js';
 import { printBestPoints } from '../edge/quick-summary.js';
 import { FACTOR, FACTORS, flagHelp, type ConditionKey } from '../conditions/factors.js';
@@ -145,7 +145,7 @@ runMain('dnn-edge', async () => {
   }
   if (!protectFromOom()) log("note: cannot lower this process's OOM score here; memory stressors still volunteer to be killed first");
 
-  let edgeDevice: Confinement | null = null;
+  let edgeDevice: Device | null = null;
   if (devices.edge) {
     edgeDevice = confineSelf('edge', devices.edge);
     log(`edge device: ${describeLimits(devices.edge)} (cgroup ${edgeDevice.name})`);
@@ -174,9 +174,8 @@ runMain('dnn-edge', async () => {
         '--stressor',
         opts.stressor,
         ...(opts.inputShape ? ['--input-shape', opts.inputShape.join('x')] : []),
-        ...deviceArgs('cloud', devices.cloud ?? {}),
       ];
-      lab = await startLab(cloudArgs, log);
+      lab = await startLab(cloudArgs, log, devices.cloud);
       host = lab.host;
       port = lab.port;
     }
@@ -205,7 +204,8 @@ runMain('dnn-edge', async () => {
       iface,
       stressor: opts.stressor,
       maxPoints: opts.quick ? QUICK_POINTS : undefined,
-      slowdown: calibrate !== undefined && edgeDevice ? { target: calibrate, edge: edgeDevice } : undefined,
+      edge: edgeDevice ?? undefined,
+      slowdown: calibrate,
       setup: { lab: isLab, devices: devicesMeta(devices), shaped: Boolean(iface), design: opts.conditions ? `file ${opts.conditions}` : opts.design, quick: Boolean(opts.quick) },
       commandLine: ['dnn-edge', ...process.argv.slice(2)],
       log,

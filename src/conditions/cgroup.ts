@@ -69,9 +69,23 @@ export function formatCpuList(cpus: number[]): string {
 }
 
 /** CPUs this process may run on (its affinity, which its cpuset bounds). */
-export function allowedCpus(status = readFileSync('/proc/self/status', 'utf8')): number[] {
+export function ownCpus(status = readFileSync('/proc/self/status', 'utf8')): number[] {
   const m = /^Cpus_allowed_list:\s*(\S+)/m.exec(status);
   return m ? parseCpuList(m[1]!) : [...Array(availableParallelism()).keys()];
+}
+
+/**
+ * CPUs our cgroups may be given: those of the cgroup they are made in (not this process's own
+ * set: a lab cloud starts inside its confined edge's cgroup), else this process's.
+ */
+export function allowedCpus(layout: CgroupLayout | null = cgroupLayoutOrNull()): number[] {
+  try {
+    if (layout?.version === 1) return parseCpuList(read(layout.parents.cpuset, 'cpuset.effective_cpus'));
+    if (layout?.version === 2) return parseCpuList(read(layout.parent, 'cpuset.cpus.effective'));
+  } catch {
+    // unreadable: fall back to the affinity
+  }
+  return ownCpus();
 }
 
 interface Mount {
@@ -309,7 +323,7 @@ export function findOurCgroups(layout: CgroupLayout, maxDepth = 4): string[] {
  * (the quota, or the CPU count without one), memory (null: no limit below the machine's).
  */
 export function ownLimits(layout: CgroupLayout | null = cgroupLayoutOrNull(), procCgroup?: string): { cpus: number[]; cores: number; memoryBytes: number | null } {
-  const cpus = allowedCpus();
+  const cpus = ownCpus();
   let cores = cpus.length;
   let memoryBytes: number | null = null;
   if (layout) {

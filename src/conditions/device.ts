@@ -4,15 +4,18 @@ import { createCgroup, attachToCgroup, cgroupDirs, checkLimits, requireCgroups, 
 /** Which end a process plays; flags are --edge-* or --cloud-*. */
 export type Side = 'edge' | 'cloud';
 
-export interface Confinement {
+/** One end of the lab as a device: a cgroup with limits, recorded for clean-up before it was made. */
+export interface Device {
   side: Side;
   /** the cgroup's name (dnn-<pid36>-<n><e|c>) */
   name: string;
   /** the limits in effect (cpus changes with setCpus) */
   readonly limits: DeviceLimits;
+  /** Moves a process (all its threads) in; what it starts later is born inside. */
+  attach(pid: number): void;
   /** Changes its CPU time limit, in cores (calibration); undefined lifts it. */
   setCpus(cores: number | undefined): void;
-  /** Moves this process out, ends what is left inside, removes the cgroup. Idempotent. */
+  /** Moves this process out if inside, ends what is left inside, removes the cgroup. Idempotent. */
   release(): void;
 }
 
@@ -20,11 +23,8 @@ export function hasLimits(l: DeviceLimits): boolean {
   return l.cpuset !== undefined || l.cpus !== undefined || l.memoryBytes !== undefined;
 }
 
-/**
- * Makes this process (and so everything it starts from now on) a device with these limits:
- * a cgroup of its own, recorded for clean-up before it is made, removed on every exit path.
- */
-export function confineSelf(side: Side, limits: DeviceLimits): Confinement {
+/** A cgroup with these limits, removed on every exit path of this process (and by the next run after a kill -9). */
+export function makeDevice(side: Side, limits: DeviceLimits): Device {
   checkLimits(`--${side}`, limits);
   const layout = requireCgroups(`--${side}-cpuset/--${side}-cpus/--${side}-memory`);
   const name = `${ownedName()}${side[0]}`;
@@ -32,7 +32,6 @@ export function confineSelf(side: Side, limits: DeviceLimits): Confinement {
   const reg = registerChange({ kind: 'cgroup', dirs });
   try {
     createCgroup(layout, name, limits);
-    attachToCgroup(dirs, process.pid);
   } catch (e) {
     reg.undo();
     throw e;
@@ -42,6 +41,7 @@ export function confineSelf(side: Side, limits: DeviceLimits): Confinement {
     side,
     name,
     limits: current,
+    attach: (pid) => attachToCgroup(dirs, pid),
     setCpus(cores) {
       setCpuLimit(layout, dirs, cores);
       if (cores === undefined) delete current.cpus;
@@ -49,4 +49,16 @@ export function confineSelf(side: Side, limits: DeviceLimits): Confinement {
     },
     release: () => reg.undo(),
   };
+}
+
+/** Makes this process (and so everything it starts from now on) a device with these limits. */
+export function confineSelf(side: Side, limits: DeviceLimits): Device {
+  const device = makeDevice(side, limits);
+  try {
+    device.attach(process.pid);
+  } catch (e) {
+    device.release();
+    throw e;
+  }
+  return device;
 }

@@ -6,7 +6,7 @@ import { execa, type ResultPromise } from 'execa';
 import { UserError } from '../errors.js';
 import { registerChange, type Registration } from './cleanup.js';
 import { CLOCK_TICKS_PER_SECOND, PAGE_SIZE, isRoot, processGroup, readProcStat } from './proc.js';
-import { ownLimits } from './cgroup.js';
+import { ownLimits, parseCpuList, type DeviceLimits } from './cgroup.js';
 
 /**
  * CPU and memory stress, as the published tool applied it, on what this end may use:
@@ -109,14 +109,20 @@ export interface StressBudget {
   memBytes: number;
 }
 
-/** The budget of the process's own device (its cgroup limits), read when a condition starts. */
-export function ownBudget(): StressBudget {
+/**
+ * The budget of this end: the limits of its device when known (a lab cloud cannot read its cgroup
+ * from inside its network namespace), else what its own cgroups and CPU affinity say.
+ */
+export function stressBudget(limits: DeviceLimits = {}): StressBudget {
   const own = ownLimits();
+  const cpus = limits.cpuset !== undefined ? parseCpuList(limits.cpuset).length : own.cpus.length;
+  const cores = Math.min(cpus, limits.cpus ?? own.cores);
+  const memLimit = limits.memoryBytes ?? own.memoryBytes;
   const available = memAvailableBytes();
   return {
-    workers: Math.max(1, Math.min(own.cpus.length, Math.ceil(own.cores - 1e-9))),
-    cores: own.cores,
-    memBytes: own.memoryBytes === null ? available : Math.min(own.memoryBytes, available),
+    workers: Math.max(1, Math.min(cpus, Math.ceil(cores - 1e-9))),
+    cores,
+    memBytes: memLimit === null ? available : Math.min(memLimit, available),
   };
 }
 
@@ -188,7 +194,7 @@ async function stopGroups(groups: Group[]): Promise<void> {
  * Starts the stress of one condition and resolves once it is in effect: the CPU stressor burns
  * at least a quarter of its share of CPU over a 300 ms window, the memory stressor holds 90 % of its target.
  */
-export async function startStress(levels: StressLevels, opts: { kind?: StressorChoice; readyTimeoutMs?: number; budget?: StressBudget } = {}): Promise<RunningStress> {
+export async function startStress(levels: StressLevels, opts: { kind?: StressorChoice; readyTimeoutMs?: number; limits?: DeviceLimits } = {}): Promise<RunningStress> {
   for (const [flag, v] of [['cpu', levels.cpuPct], ['memory', levels.memPct]] as const) {
     if (!(v >= 0 && v <= 100)) throw new UserError(`${flag} stress must be between 0 and 100 %, got ${v}`);
   }
@@ -196,7 +202,7 @@ export async function startStress(levels: StressLevels, opts: { kind?: StressorC
     return { kind: 'none', pids: [], memBytes: 0, cpuSeconds: () => 0, rssBytes: () => 0, stop: async () => {} };
   }
   const kind = await resolveStressor(opts.kind ?? 'auto');
-  const budget = opts.budget ?? ownBudget();
+  const budget = stressBudget(opts.limits);
   const memBytes = Math.floor((budget.memBytes * levels.memPct) / 100);
   const groups: Group[] = [];
   let cpu: Group | undefined;

@@ -17,7 +17,7 @@ import { runSweep, type SweepStats } from './sweep.js';
 import { EdgeConditionController } from './condition-controller.js';
 import { spreadPoints, describeGrid } from './plan.js';
 import { resolveStressor, type StressorChoice } from '../conditions/stress.js';
-import type { Confinement } from '../conditions/device.js';
+import type { Device } from '../conditions/device.js';
 import { allowedCpus, parseCpuList } from '../conditions/cgroup.js';
 import { calibrateSlowdown, type SlowdownProbe, type SlowdownResult } from './calibrate.js';
 import { measureOnce } from './measure.js';
@@ -46,8 +46,10 @@ export interface EdgeRunOptions {
   stressor: StressorChoice;
   /** measure at most this many points, evenly spread (--quick) */
   maxPoints?: number;
-  /** --edge-slowdown: calibrate the edge device's CPU time to this ratio before measuring */
-  slowdown?: { target: number; edge: Confinement };
+  /** the edge's device (cgroup), when this run made one */
+  edge?: Device;
+  /** --edge-slowdown: calibrate the edge device's CPU time to this ratio before measuring (needs `edge`) */
+  slowdown?: number;
   /** extra facts about how the run was set up, for the metadata */
   setup: Record<string, unknown>;
   commandLine: string[];
@@ -100,8 +102,9 @@ export async function runEdge(o: EdgeRunOptions): Promise<EdgeRunResult> {
   o.log(`connected to ${o.host}:${o.port}: cloud ${server.host} (${server.backend}, ${server.cores} cores) serves ${network.id}, fingerprint ${network.fingerprint.slice(0, 12)} matches`);
 
   let slowdown: SlowdownResult | undefined;
-  if (o.slowdown) {
-    const { target, edge } = o.slowdown;
+  if (o.slowdown !== undefined && o.edge) {
+    const target = o.slowdown;
+    const edge = o.edge;
     const maxCores = edge.limits.cpuset !== undefined ? parseCpuList(edge.limits.cpuset).length : allowedCpus().length;
     slowdown = await calibrateSlowdown(target, maxCores, slowdownProbe(new SplitRunner(network), link, network, edge), o.log);
     o.log(
@@ -139,7 +142,7 @@ export async function runEdge(o: EdgeRunOptions): Promise<EdgeRunResult> {
   o.log(`results: ${file}`);
 
   const input = benchmarkInput(network.inputShape, network.seed);
-  const controller = new EdgeConditionController({ iface: o.iface, stressor: o.stressor, link });
+  const controller = new EdgeConditionController({ iface: o.iface, stressor: o.stressor, link, limits: o.edge?.limits });
   try {
     const stats = await runSweep(
       { conditions: o.conditions, cuts: selected, reps: o.reps, warmup: o.warmup, done },
@@ -187,7 +190,7 @@ const CALIBRATION_WARMUP = 2;
 const CALIBRATION_REPS = 7;
 
 /** Full model on each end, as the sweep measures it: cloud compute at the cloud-only point, edge compute at the edge-only point. */
-function slowdownProbe(runner: SplitRunner, link: CloudLink, network: Network, edge: Confinement): SlowdownProbe {
+function slowdownProbe(runner: SplitRunner, link: CloudLink, network: Network, edge: Device): SlowdownProbe {
   const first = network.cuts[0]!;
   const last = network.cuts[network.cuts.length - 1]!;
   const input = benchmarkInput(network.inputShape, network.seed);
