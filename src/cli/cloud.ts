@@ -1,78 +1,41 @@
-import { makeProgram, backendOption, seedOption, maxFrameOption, portOption, tokenOption } from './common.js';
-import { inputShapeOption } from './network-options.js';
 import { runMain } from './run-main.js';
-import { selectBackend, describeBackend, type BackendChoice } from '../engine/backend.js';
-import { assertNetworkSpec, loadNetwork } from '../model/network.js';
+import { parseCloudOptions } from './cloud-options.js';
+import { selectBackend, describeBackend } from '../engine/backend.js';
+import { loadNetwork } from '../model/network.js';
 import { InferenceService } from '../cloud/inference-service.js';
 import { CloudServer } from '../cloud/server.js';
 import { hostInfo } from '../host-info.js';
-import { ZOO_NAMES } from '../../models/index.js';
 import { UserError } from '../errors.js';
 import { LocalCloudStress } from '../cloud/cloud-stress.js';
-import { STRESSOR_CHOICES, protectFromOom, resolveStressor, type StressorChoice } from '../conditions/stress.js';
+import { protectFromOom, resolveStressor } from '../conditions/stress.js';
 import { cleanupLeftovers } from '../conditions/cleanup.js';
-import { isSameProcess } from '../conditions/proc.js';
-import { Option } from 'commander';
+import { isRoot, isSameProcess } from '../conditions/proc.js';
 import net from 'node:net';
-import { deviceLimitsFrom, deviceOptions } from './device-options.js';
 import { checkLimits, describeLimits, requireCgroups } from '../conditions/cgroup.js';
 import { confineSelf, hasLimits } from '../conditions/device.js';
-import { isRoot } from '../conditions/proc.js';
-
-interface CloudOpts {
-  port: number;
-  host: string;
-  backend: BackendChoice;
-  seed: number;
-  maxFrame: number;
-  token?: string;
-  inputShape?: number[];
-  stressor: StressorChoice;
-  parentPid?: string;
-  inDevice?: boolean;
-}
 
 runMain('dnn-cloud', async () => {
-  const program = makeProgram('dnn-cloud', 'Serve the cloud halves of a network to dnn-edge clients (and apply cloud-side stress on their request).')
-    .argument('<network>', `zoo name (${ZOO_NAMES.join(', ')}) or path to a model file`)
-    .addOption(portOption())
-    .option('--host <addr>', 'address to listen on', '0.0.0.0')
-    .addOption(backendOption())
-    .addOption(seedOption())
-    .addOption(maxFrameOption())
-    .addOption(tokenOption())
-    .addOption(inputShapeOption())
-    .addOption(new Option('--stressor <kind>', 'what applies CPU/memory stress an edge asks for').choices([...STRESSOR_CHOICES]).default('auto'))
-    // the lab's edge passes itself: the cloud ends itself (and its stressors) when that process is gone
-    .addOption(new Option('--parent-pid <pid:starttime>').hideHelp());
-  for (const o of deviceOptions('cloud')) program.addOption(o);
-  // the lab's edge made the cloud's cgroup and put this process in it (a cgroup is not visible from inside the lab's namespace)
-  program.addOption(new Option('--in-device').hideHelp());
-  await program.parseAsync();
-  const spec = program.args[0]!;
-  const opts = program.opts<CloudOpts>();
+  const opts = parseCloudOptions(process.argv.slice(2));
   const log = (line: string) => process.stderr.write(`${new Date().toISOString()} ${line}\n`);
 
-  assertNetworkSpec(spec);
-  const limits = deviceLimitsFrom(opts, 'cloud');
   // every check that can fail, before anything is made
-  const confine = hasLimits(limits) && !opts.inDevice;
+  const confine = hasLimits(opts.limits) && !opts.inDevice;
   if (confine) {
     if (!isRoot()) throw new UserError('--cloud-cpuset/--cloud-cpus/--cloud-memory make a cgroup and need root: run with sudo');
-    checkLimits('--cloud', limits);
+    checkLimits('--cloud', opts.limits);
     requireCgroups('--cloud-cpuset/--cloud-cpus/--cloud-memory');
   }
   if (opts.port !== 0) await checkPortFree(opts.host, opts.port);
   for (const line of cleanupLeftovers()) log(`removed what a killed run left: ${line}`);
   if (confine) {
     // this process and everything it starts (its stressors) from here on
-    const device = confineSelf('cloud', limits);
-    log(`cloud device: ${describeLimits(limits)} (cgroup ${device.name})`);
+    const device = confineSelf('cloud', opts.limits);
+    log(`cloud device: ${describeLimits(opts.limits)} (cgroup ${device.name})`);
   }
   if (!protectFromOom()) log('note: cannot lower this process\'s OOM score here; memory stressors still volunteer to be killed first');
   const backend = await selectBackend(opts.backend);
   log(describeBackend(backend));
-  const network = await loadNetwork(spec, { seed: opts.seed, inputShape: opts.inputShape });
+  const network = await loadNetwork(opts.network, { seed: opts.seed, inputShape: opts.inputShape });
   if (network.note) log(`note: ${network.note}`);
   log(`built ${network.id} in ${(network.buildMs / 1000).toFixed(1)} s: ${network.params.toLocaleString('en-US')} parameters, ${network.cuts.length} partition points`);
   const service = new InferenceService(network);
@@ -84,7 +47,7 @@ runMain('dnn-cloud', async () => {
     service,
     // the stressor kind travels in WELCOME so the edge records which one loaded the cloud
     { ...hostInfo(), backend: backend.name, versions: { ...backend.versions, node: process.versions.node, stressor: await resolveStressor(opts.stressor) }, cuts: network.cuts.map((c) => c.layer) },
-    { port: opts.port, host: opts.host, maxFrame: opts.maxFrame, token: opts.token, log, stress: new LocalCloudStress(opts.stressor, limits) },
+    { port: opts.port, host: opts.host, maxFrame: opts.maxFrame, token: opts.token, log, stress: new LocalCloudStress(opts.stressor, opts.limits) },
   );
   let address;
   try {
@@ -101,7 +64,7 @@ runMain('dnn-cloud', async () => {
     };
     process.once('SIGINT', () => stop('SIGINT'));
     process.once('SIGTERM', () => stop('SIGTERM'));
-    if (opts.parentPid) watchParent(opts.parentPid, () => stop('edge gone'));
+    if (opts.parent) watchParent(opts.parent, () => stop('edge gone'));
   });
   log('closed');
 });
@@ -115,7 +78,7 @@ function listenError(e: unknown, host: string, port: number): unknown {
   return e;
 }
 
-/** Binds and releases the port before the cloud builds its model, makes its cgroup or loads anything. */
+/** Binds and releases the port before the cloud makes its cgroup or builds its model. */
 async function checkPortFree(host: string, port: number): Promise<void> {
   const probe = net.createServer();
   await new Promise<void>((resolve, reject) => {
@@ -125,10 +88,9 @@ async function checkPortFree(host: string, port: number): Promise<void> {
 }
 
 /** Polls the lab's edge process; a kill -9 of the edge must not leave this cloud and its stress running. */
-function watchParent(spec: string, onGone: () => void): void {
-  const [pid, start] = spec.split(':').map(Number);
+function watchParent({ pid, start }: { pid: number; start: number }, onGone: () => void): void {
   const timer = setInterval(() => {
-    if (!isSameProcess(pid!, start!)) {
+    if (!isSameProcess(pid, start)) {
       clearInterval(timer);
       onGone();
     }

@@ -192,7 +192,7 @@ async function stopGroups(groups: Group[]): Promise<void> {
 
 /**
  * Starts the stress of one condition and resolves once it is in effect: the CPU stressor burns
- * at least a quarter of its share of CPU over a 300 ms window, the memory stressor holds 90 % of its target.
+ * at least a tenth of its share of CPU over a 300 ms window, the memory stressor holds 90 % of its target.
  */
 export async function startStress(levels: StressLevels, opts: { kind?: StressorChoice; readyTimeoutMs?: number; limits?: DeviceLimits } = {}): Promise<RunningStress> {
   for (const [flag, v] of [['cpu', levels.cpuPct], ['memory', levels.memPct]] as const) {
@@ -231,9 +231,9 @@ export async function startStress(levels: StressLevels, opts: { kind?: StressorC
 /** cpuCores: the CPU time (in cores) the CPU stressor should burn. */
 async function waitUntilInEffect(cpu: Group | undefined, mem: Group | undefined, cpuCores: number, memBytes: number, timeoutMs: number): Promise<void> {
   const WINDOW_MS = 300;
-  // A quarter of its share, not all of it: on a busy machine the stressor gets less than it asks for,
-  // and the point here is only that it has started burning.
-  const wantTicksPerMs = (cpuCores / 1000) * CLOCK_TICKS_PER_SECOND * 0.25;
+  // A tenth of its share, not all of it: on a busy machine the stressor gets less than it asks for
+  // (more so pinned to one end's CPUs), and the point here is only that it has started burning.
+  const wantTicksPerMs = (cpuCores / 1000) * CLOCK_TICKS_PER_SECOND * 0.1;
   const samples: { t: number; ticks: number }[] = [];
   // Near 100 % the kernel (reclaim, the OOM killer restarting a worker) may cap what the stressor
   // holds below its target: once it stops growing, that is as much as the machine lets it hold.

@@ -1,5 +1,5 @@
-import { MESSAGE_CODES, MESSAGE_TYPES, type MessageType } from './constants.js';
-import { ProtocolError } from './errors.js';
+import { MESSAGE_CODES, MESSAGE_TYPES, PROTOCOL_VERSION, type MessageType } from './constants.js';
+import { ProtocolError, isRemoteErrorCode, type RemoteErrorCode } from './errors.js';
 import type { RawFrame } from './frame-reader.js';
 import { encodeFrame } from './frame-writer.js';
 import type { Tensor } from './tensor.js';
@@ -39,7 +39,8 @@ export interface WelcomeMessage {
 }
 export interface ErrorMessage {
   type: 'ERROR';
-  code: string;
+  code: RemoteErrorCode;
+  /** the sender's explanation, for a human */
   message: string;
 }
 /** Run the model from partition point `cut` (layer name or index) on `tensor`. */
@@ -141,8 +142,12 @@ export function parseMessage(frame: RawFrame): Message {
         },
       };
     }
-    case 'ERROR':
-      return { type, code: f.string('code'), message: f.string('message') };
+    case 'ERROR': {
+      const code = f.string('code');
+      const message = f.string('message');
+      if (!isRemoteErrorCode(code)) throw f.error('code', `an error code of protocol version ${PROTOCOL_VERSION} (the peer said: ${message.slice(0, 200)})`);
+      return { type, code, message };
+    }
     case 'INFER':
       return { type, id: f.uint('id'), cut: f.cut('cut'), tensor: frame.tensors[0]! };
     case 'RESULT':
