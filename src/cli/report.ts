@@ -28,6 +28,7 @@ interface Options {
   metric: Statistic;
   deployed?: string;
   minGain: number;
+  confidence: number;
   legacy: string[];
   condition?: Map<string, string>;
 }
@@ -35,6 +36,12 @@ interface Options {
 function parseMinGain(v: string): number {
   const n = Number(v);
   if (v.trim() === '' || !Number.isFinite(n) || n < 0) throw new UserError(`--min-gain must be a non-negative fraction (0.05 = 5 %), got '${v}'`);
+  return n;
+}
+
+function parseConfidence(v: string): number {
+  const n = Number(v);
+  if (v.trim() === '' || !Number.isFinite(n) || n <= 0.5 || n >= 1) throw new UserError(`--confidence must be a fraction between 0.5 and 1 (0.95 = 95 %), got '${v}'`);
   return n;
 }
 
@@ -46,6 +53,7 @@ async function main(argv: string[]): Promise<number> {
     .addOption(new Option('--metric <statistic>', 'latency statistic that ranks the points').choices([...STATISTICS]).default('p50'))
     .option('--deployed <cut>', 'the deployed partition point (default: the best point under the baseline condition)')
     .option('--min-gain <fraction>', 'smallest gain that justifies repartitioning (0.05 = 5 %)', parseMinGain, 0.05)
+    .option('--confidence <fraction>', 'a move counts only when the best point is faster than the deployed one at this confidence (0.95 = 95 %)', parseConfidence, 0.95)
     .option('--condition <selector>', 'html: the condition of the second bar chart, e.g. "net=10;ecpu=50" (default: the largest gain)', parseConditionSelector)
     .option('--legacy <dir>', "read the published tool's outputs (outputs_<model>/weights_ABCDE.txt); repeatable", (v: string, acc: string[]) => [...acc, v], [] as string[]);
   program.parse(argv);
@@ -70,7 +78,7 @@ async function main(argv: string[]): Promise<number> {
   for (const p of problems) process.stderr.write(`dnn-report: ${p}\n`);
   if (networks.length === 0) throw new UserError(`no usable data in the input (${problems.length} problem(s) above)`);
 
-  const report = buildReport(networks, { metric: opts.metric, deployed: opts.deployed, minGain: opts.minGain }, problems);
+  const report = buildReport(networks, { metric: opts.metric, deployed: opts.deployed, minGain: opts.minGain, confidence: opts.confidence }, problems);
   if (opts.condition && !report.networks.some((n) => selectCondition(n, opts.condition!))) {
     throw new UserError(`--condition: no condition matches ${[...opts.condition].map(([k, v]) => `${k}=${v}`).join(';')}`);
   }

@@ -69,8 +69,8 @@ export interface PowerStatement {
   samples: number;
   points: number;
   confidence: number;
-  /** relative spread of one point's latency (robust SD of log-latency) */
-  spread: number;
+  /** relative spread of one point's latency (robust SD of log-latency); null when no point has 2 samples */
+  spread: number | null;
   /** smallest gain that can be significant; null = none can (too few samples) */
   resolvable_gain: number | null;
   min_gain: number;
@@ -80,8 +80,11 @@ export interface PowerStatement {
   resolves_min_gain: boolean;
 }
 
-export function powerStatement(samples: number, points: number, spread: number, confidence: number, minGain: number): PowerStatement {
+export function powerStatement(samples: number, points: number, spread: number | null, confidence: number, minGain: number): PowerStatement {
   const comparisons = Math.max(1, points - 1);
+  if (spread === null) {
+    return { samples, points, confidence, spread, resolvable_gain: null, min_gain: minGain, samples_for_min_gain: null, resolves_min_gain: false };
+  }
   const g = resolvableGain(samples, spread, confidence, comparisons);
   // a gain of 0 cannot be "resolved"; the smallest meaningful target is a hair above it
   const target = Math.max(minGain, 1e-4);
@@ -105,7 +108,8 @@ export function powerSentence(p: PowerStatement): string {
   const can =
     p.resolvable_gain === null
       ? `with ${p.samples} sample${p.samples === 1 ? '' : 's'} per point no gain can be significant (${conf})`
-      : `with ${p.samples} sample${p.samples === 1 ? '' : 's'} per point no gain under ${pc(p.resolvable_gain)} can be significant (${conf}; a point's latency spreads ${pc(p.spread)})`;
+      : `with ${p.samples} sample${p.samples === 1 ? '' : 's'} per point no gain under ${pc(p.resolvable_gain)} can be significant (${conf}; a point's latency spreads ${pc(p.spread ?? 0)})`;
+  if (p.spread === null) return `${can}; record at least 2 samples per point (--reps) so the spread can be measured`;
   if (p.resolves_min_gain) return `${can}: enough to resolve --min-gain ${pc(p.min_gain)}`;
   const need = p.samples_for_min_gain === null ? `no practical --reps resolves ${pc(p.min_gain)}` : `about ${p.samples_for_min_gain} are needed for ${pc(p.min_gain)} (--reps ${p.samples_for_min_gain})`;
   return `${can}; ${need}`;
