@@ -8,7 +8,9 @@ import { assertNetworkSpec, loadNetwork, type Network } from '../model/network.j
 import { selectCuts, type CutPoint } from '../model/partition.js';
 import { PROTOCOL_VERSION } from '../protocol/constants.js';
 import { ResultsWriter } from '../results/log-writer.js';
-import type { RunMetadata } from '../results/metadata.js';
+import type { RunMetadata, ScheduleMeta } from '../results/metadata.js';
+import { readResultsFile } from '../results/log-reader.js';
+import { newScheduleSeed, orderConditions, type Order } from './schedule.js';
 import { hostInfo } from '../host-info.js';
 import { UserError } from '../errors.js';
 import { ProtocolLink } from './protocol-link.js';
@@ -40,6 +42,12 @@ export interface EdgeRunOptions {
   stressor: StressorChoice;
   /** measure at most this many points, evenly spread (--quick) */
   maxPoints?: number;
+  /** --order: conditions within a block of one network shaping shuffled, or as listed */
+  order: Order;
+  /** --reference-every: re-measure the reference cell every K conditions (0 = never) */
+  referenceEvery: number;
+  /** --order-seed: seed of the shuffles (default: a fresh one; a resumed run keeps its file's) */
+  orderSeed?: number;
   /** extra facts about how the run was set up, for the metadata */
   setup: Record<string, unknown>;
   commandLine: string[];
@@ -98,6 +106,8 @@ export async function runEdge(o: EdgeRunOptions): Promise<EdgeRunResult> {
   let writer: ResultsWriter;
   let done = new Set<string>();
   let file: string;
+  let schedule: ScheduleMeta = { seed: o.orderSeed ?? newScheduleSeed(), order: o.order, reference_every: o.referenceEvery, interleaved: true };
+  let referenceCut: string | undefined;
   if (o.resume) {
     const r = await ResultsWriter.resume(o.resume);
     if (r.meta.fingerprint !== network.fingerprint) {
@@ -107,18 +117,23 @@ export async function runEdge(o: EdgeRunOptions): Promise<EdgeRunResult> {
     writer = r.writer;
     done = r.done;
     file = o.resume;
+    // the same order as the interrupted run: its seed and settings, from its metadata
+    if (r.meta.schedule) schedule = r.meta.schedule;
+    referenceCut = referenceInFile(o.resume);
     if (r.dropped.bytes > 0) o.log(`resume: dropped a torn last cell (${r.dropped.lines} lines, ${r.dropped.bytes} bytes); it will be measured again`);
   } else {
     file = freshResultsPath(o.out, network.id, new Date());
-    writer = await ResultsWriter.create(file, metadata(o, network, backend, server, { ...o.setup, iface: o.iface, edge_stressor: stressor }));
+    writer = await ResultsWriter.create(file, metadata(o, network, backend, server, { ...o.setup, iface: o.iface, edge_stressor: stressor }, schedule));
   }
   o.log(`results: ${file}`);
+  const ordered = orderConditions(o.conditions, schedule.order, schedule.seed);
+  o.log(`order: points interleaved rep by rep, conditions ${schedule.order} within each network rate (seed ${schedule.seed}); reference cell every ${schedule.reference_every || 'never'} conditions`);
 
   const input = benchmarkInput(network.inputShape, network.seed);
   const controller = new EdgeConditionController({ iface: o.iface, stressor: o.stressor, link });
   try {
     const stats = await runSweep(
-      { conditions: o.conditions, cuts: selected, reps: o.reps, warmup: o.warmup, done },
+      { conditions: ordered, cuts: selected, reps: o.reps, warmup: o.warmup, done, seed: schedule.seed, referenceEvery: schedule.reference_every, referenceCut },
       { runner: new SplitRunner(network), link, input, sink: writer, controller, progress: new ProgressTracker() },
     );
     return { file, network, cuts: selected, stats };
@@ -129,7 +144,7 @@ export async function runEdge(o: EdgeRunOptions): Promise<EdgeRunResult> {
     await link.close().catch(() => undefined);
   }
 
-  function metadata(o: EdgeRunOptions, n: Network, b: typeof backend, s: typeof server, setup: Record<string, unknown>): RunMetadata {
+  function metadata(o: EdgeRunOptions, n: Network, b: typeof backend, s: typeof server, setup: Record<string, unknown>, schedule: ScheduleMeta): RunMetadata {
     const me = hostInfo();
     return {
       tool: 'dnn-partition-bench',
@@ -148,8 +163,14 @@ export async function runEdge(o: EdgeRunOptions): Promise<EdgeRunResult> {
       reps: o.reps,
       warmup: o.warmup,
       conditions: setup,
+      schedule,
     };
   }
+}
+
+/** The reference point of an interrupted run: the one its references measured (none yet: chosen when the baseline is measured). */
+function referenceInFile(path: string): string | undefined {
+  return readResultsFile(path).cells.find((c) => c.tag.ref !== undefined)?.tag.cut;
 }
 
 /** results/<network>-<UTC time>.hdr, with -2, -3... when runs start within the same second. */

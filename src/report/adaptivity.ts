@@ -34,8 +34,13 @@ export function pointsAgainstBest(data: ConditionData, rows: PointRow[], best: s
     if (!d || d.n === 0) return null;
     dists.set(r.cut, d);
   }
+  // the gain is the ratio of the report's statistic (as in every other column); the interval is the rank interval of the typical ratio
+  const bestMs = rows.find((r) => r.cut === best)!.total_ms;
   const out = new Map<string, PointVsBest>();
-  for (const [cut, v] of againstBest(dists, best, confidence)) out.set(cut, { gain: v.estimate, low: bounded(v.low), high: bounded(v.high), tie: v.tie });
+  for (const [cut, v] of againstBest(dists, best, confidence)) {
+    const gain = gainOver(rows.find((r) => r.cut === cut)!.total_ms, bestMs);
+    out.set(cut, { gain, low: bounded(v.low), high: bounded(v.high), tie: v.tie });
+  }
   return out;
 }
 

@@ -5,6 +5,8 @@ import { chooseDeployed, gainOver, listCuts, movesBy, needsRepartition, pointsAg
 import type { ConditionReport, NetworkData, NetworkReport, NetworkSummary, PointVsBest, Report, Statistic } from './model.js';
 import { logSpread, powerSentence, powerStatement, type PowerStatement } from './power.js';
 import { crossTestbed } from './cross-testbed.js';
+import { analyseDrift } from './drift.js';
+import { conditionLabel, varyingFactors } from './labels.js';
 import { sensitivity } from './sensitivity.js';
 import type { Distribution } from './significance.js';
 
@@ -32,7 +34,10 @@ export function buildReport(networks: NetworkData[], opts: ReportOptions, warnin
     const has = opts.deployed === undefined || n.cuts.some((c) => c.cut === opts.deployed);
     if (!has) all.push(`${n.network}: no point '${opts.deployed}', so its deployed point is its best at the baseline condition`);
     const report = analyseNetwork(n, has ? opts : { ...opts, deployed: undefined });
-    if (report) out.push(report);
+    if (report) {
+      out.push(report);
+      all.push(...report.drift_warnings.map((w) => `${n.network}: ${w}`));
+    }
     else all.push(`${n.network}: no condition has a measured total; left out`);
   }
   if (out.length === 0) throw new UserError('no usable data: no network has a measured total latency');
@@ -90,6 +95,15 @@ export function analyseNetwork(data: NetworkData, opts: ReportOptions): NetworkR
     };
   });
   const baselineKey = conditions[base.index]!.key;
+  const drifted = analyseDrift(data.references ?? [], measured.map((m) => m.data), conditions, {
+    metric: opts.metric,
+    minGain: opts.minGain,
+    confidence,
+    label: (key) => {
+      const c = conditions.find((x) => x.key === key);
+      return c ? conditionLabel(c.factors, varyingFactors({ conditions })) : key;
+    },
+  });
   const power = powerOf(measured.map((m) => m.data), data.cuts.length, confidence, opts.minGain);
   return {
     network: data.network,
@@ -100,6 +114,8 @@ export function analyseNetwork(data: NetworkData, opts: ReportOptions): NetworkR
     deployed: { ...deployed, condition: baselineKey },
     conditions,
     summary: summarize(conditions, measured.map((m) => m.data.condition), verdicts),
+    drift: drifted.drift,
+    drift_warnings: drifted.warnings,
     power,
     significance_note: power
       ? `a move counts when the best point beats the deployed one at ${(100 * confidence).toFixed(0)} % confidence (rank interval, corrected for picking the best of ${data.cuts.length} points) and by >= ${(100 * opts.minGain).toFixed(1)} %; ${powerSentence(power)}`

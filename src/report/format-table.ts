@@ -84,6 +84,7 @@ function network(n: NetworkReport, report: Report): string {
     }
     out.push('');
   }
+  if (n.drift) out.push(...driftLines(n), '');
   const known = n.conditions.some((c) => c.significance !== 'unknown');
   out.push(`conditions (* = repartition${known ? ', ? = best point differs by >= min-gain but not significantly; tie set = points not significantly slower than the best' : ''}):`);
   out.push(
@@ -101,6 +102,15 @@ function network(n: NetworkReport, report: Report): string {
     ),
   );
   return `${out.join('\n')}\n`;
+}
+
+/** The reference cell through the run, and a warning per stretch where it moved more than the gain claimed there. */
+function driftLines(n: NetworkReport): string[] {
+  const d = n.drift!;
+  const out = [`drift: the reference cell (${d.reference.cut} at the baseline) measured ${d.points.length} times; largest change ${pct(d.max_change)} against the first`];
+  out.push(`  ${d.points.map((p) => `ref ${p.ref} ${p.at.slice(11, 19)} ${ms(p.total_ms)} ms (${pct(p.change)})`).join('; ')}`);
+  for (const w of n.drift_warnings) out.push(`  WARNING ${w}`);
+  return out;
 }
 
 function mark(cut: string, best: string, deployed: string, tie?: boolean): string {

@@ -18,7 +18,7 @@ export function levelLabel(v: number | null): string {
 }
 
 /** Factors that take more than one value in this network's conditions, in tag order. */
-export function varyingFactors(n: NetworkReport): FactorName[] {
+export function varyingFactors(n: Pick<NetworkReport, 'conditions'>): FactorName[] {
   const names = Object.keys(n.conditions[0]?.factors ?? {}) as FactorName[];
   return names.filter((f) => new Set(n.conditions.map((c) => c.factors[f])).size > 1);
 }

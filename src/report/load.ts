@@ -4,7 +4,7 @@ import { conditionKey, type Condition } from '../conditions/condition.js';
 import { isUserError } from '../errors.js';
 import { readResultsFile, type ResultsFile } from '../results/log-reader.js';
 import type { Metric } from '../results/tags.js';
-import type { CellStats, ConditionData, CutRef, MetricStats, NetworkData } from './model.js';
+import type { CellStats, ConditionData, CutRef, MetricStats, NetworkData, ReferenceData } from './model.js';
 import type { Distribution } from './significance.js';
 import { testbedDifferences, testbedId, testbedOf, type Testbed } from './testbed.js';
 
@@ -24,7 +24,8 @@ interface NetworkAcc {
   /** cut label -> index, from meta.cuts, then in order of appearance */
   cutIndex: Map<string, number>;
   metaCuts: boolean;
-  conditions: Map<string, { condition: Condition; cells: Map<string, Partial<Record<Metric, Histogram>>> }>;
+  conditions: Map<string, { condition: Condition; cells: Map<string, Partial<Record<Metric, Histogram>>>; startMs: number; endMs: number }>;
+  references: ReferenceData[];
   sources: string[];
 }
 
@@ -63,7 +64,7 @@ export function loadResultFiles(paths: string[]): Loaded {
     const key = `${network}\0${id ?? 'unknown'}`;
     let acc = groups.get(key);
     if (!acc) {
-      acc = { network, testbed: id ? known!.get(id)! : null, testbedId: id, cutIndex: new Map(), metaCuts: false, conditions: new Map(), sources: [] };
+      acc = { network, testbed: id ? known!.get(id)! : null, testbedId: id, cutIndex: new Map(), metaCuts: false, conditions: new Map(), references: [], sources: [] };
       groups.set(key, acc);
     }
     addFile(acc, path, file);
@@ -88,12 +89,21 @@ function addFile(acc: NetworkAcc, path: string, file: ResultsFile): void {
     for (const cut of before) addCut(acc, cut);
   }
   for (const cell of file.cells) {
+    if (cell.tag.ref !== undefined) {
+      // a reference re-measurement: drift data, never merged into the cell it repeats
+      if (cell.tag.metric === 'total') {
+        acc.references.push({ ref: cell.tag.ref, condition: cell.tag.condition, cut: cell.tag.cut, startMs: cell.startMs, endMs: cell.endMs, total: statsOf(cell.histogram), source: path });
+      }
+      continue;
+    }
     const key = conditionKey(cell.tag.condition);
     let cond = acc.conditions.get(key);
     if (!cond) {
-      cond = { condition: cell.tag.condition, cells: new Map() };
+      cond = { condition: cell.tag.condition, cells: new Map(), startMs: cell.startMs, endMs: cell.endMs };
       acc.conditions.set(key, cond);
     }
+    cond.startMs = Math.min(cond.startMs, cell.startMs);
+    cond.endMs = Math.max(cond.endMs, cell.endMs);
     addCut(acc, cell.tag.cut);
     let hists = cond.cells.get(cell.tag.cut);
     if (!hists) {
@@ -126,9 +136,9 @@ function toNetworkData(acc: NetworkAcc): NetworkData {
       for (const [metric, h] of Object.entries(hists) as [Metric, Histogram][]) stats[metric] = statsOf(h);
       cells.set(cut, stats);
     }
-    return { condition: c.condition, cells };
+    return { condition: c.condition, cells, startMs: c.startMs, endMs: c.endMs };
   });
-  return { network: acc.network, cuts, conditions, sources: acc.sources, testbed: acc.testbed, testbedId: acc.testbedId };
+  return { network: acc.network, cuts, conditions, sources: acc.sources, testbed: acc.testbed, testbedId: acc.testbedId, references: acc.references.sort((a, b) => a.startMs - b.startMs) };
 }
 
 /** Statistics of a histogram of microseconds, in milliseconds. */

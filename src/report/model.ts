@@ -35,6 +35,21 @@ export interface ConditionData {
   condition: Condition;
   /** cut label -> its stats */
   cells: Map<string, CellStats>;
+  /** when its cells were measured (ms since the epoch); absent when not recorded (--legacy) */
+  startMs?: number;
+  endMs?: number;
+}
+
+/** A re-measurement of the reference cell (drift control): the baseline condition's reference point alone. */
+export interface ReferenceData {
+  ref: number;
+  condition: Condition;
+  cut: string;
+  startMs: number;
+  endMs: number;
+  total: MetricStats;
+  /** the file it came from (refs are numbered per run) */
+  source: string;
 }
 
 export interface NetworkData {
@@ -47,6 +62,8 @@ export interface NetworkData {
   /** where it was measured (run metadata); null when unknown (--legacy, files without metadata) */
   testbed?: Testbed | null;
   testbedId?: string | null;
+  /** reference re-measurements, in time order */
+  references?: ReferenceData[];
 }
 
 /** Condition factors under their JSON names (src/conditions/factors.ts); net_mbit null = not shaped (the fastest). */
@@ -169,6 +186,10 @@ export interface NetworkReport {
   deployed: { cut: string; condition: string; reason: 'flag' | 'best-at-baseline' };
   conditions: ConditionReport[];
   summary: NetworkSummary;
+  /** the reference cell measured again through the run; null when the run did not record it */
+  drift: DriftReport | null;
+  /** one line per stretch where the drift exceeds the gain claimed there (also in the report's warnings) */
+  drift_warnings: string[];
   /** could the samples resolve min_gain? null when no spread was recorded */
   power: PowerStatement | null;
   /** one line on what the significance rests on */
@@ -193,4 +214,42 @@ export interface CrossTestbedRow {
   best: Record<string, PointRef | null>;
   /** the same point is best (or tied with the best, where significance is known) on every testbed that measured it */
   same_best: boolean;
+}
+
+export interface DriftPoint {
+  ref: number;
+  source: string;
+  /** ISO time of the measurement */
+  at: string;
+  total_ms: number;
+  samples: number;
+  /** against the first reference of its run */
+  change: number;
+}
+
+/** Between two consecutive references of one run: how much the reference moved, and what was measured meanwhile. */
+export interface DriftStretch {
+  source: string;
+  from_ref: number;
+  to_ref: number;
+  from: string;
+  to: string;
+  /** metric change of the reference cell over the stretch, with its interval (typical ratio) */
+  change: number;
+  low: number | null;
+  high: number | null;
+  /** conditions measured in the stretch */
+  conditions: string[];
+  /** the smallest gain claimed (repartition) among them; null when none */
+  claimed_gain: number | null;
+  /** |change| exceeds the claimed gain (or --min-gain when nothing is claimed) */
+  exceeds: boolean;
+}
+
+export interface DriftReport {
+  reference: { condition: string; cut: string };
+  points: DriftPoint[];
+  /** largest |change| against the first reference */
+  max_change: number;
+  stretches: DriftStretch[];
 }

@@ -32,6 +32,19 @@ export interface RunMetadata {
   started: string; // ISO 8601 UTC
   reps: number;
   warmup: number;
+  /** the order of the run (absent in files written before it was recorded) */
+  schedule?: ScheduleMeta;
   /** how conditions were applied (shaper, stressor, interface...); free-form, documented in README */
   conditions?: Record<string, unknown>;
+}
+
+/** How a run was ordered: replaying it needs the seed. */
+export interface ScheduleMeta {
+  /** seed of the shuffles (points per cycle, conditions per block) */
+  seed: number;
+  order: 'randomized' | 'sequential';
+  /** the reference cell is measured again every this many conditions (0 = never) */
+  reference_every: number;
+  /** points cycled rep by rep within a condition */
+  interleaved: boolean;
 }

@@ -79,7 +79,7 @@ t.test('formats: json shape, csv rows, table, --out', async (t) => {
   const r = JSON.parse(json.stdout);
   t.equal(r.metric, 'mean');
   const n = r.networks[0];
-  t.same(Object.keys(n).sort(), ['baseline', 'conditions', 'deployed', 'network', 'power', 'significance_note', 'sources', 'summary', 'testbed', 'testbed_id']);
+  t.same(Object.keys(n).sort(), ['baseline', 'conditions', 'deployed', 'drift', 'drift_warnings', 'network', 'power', 'significance_note', 'sources', 'summary', 'testbed', 'testbed_id']);
   t.same(n.deployed, { cut: 'b', reason: 'best-at-baseline', condition: 'net=none;delay=0;jitter=0;loss=0;ecpu=0;emem=0;ccpu=0;cmem=0' });
   t.same(Object.keys(n.conditions[0].factors), ['net_mbit', 'delay_ms', 'jitter_ms', 'loss_pct', 'edge_cpu', 'edge_mem', 'cloud_cpu', 'cloud_mem']);
   t.equal(n.conditions[0].factors.net_mbit, null);
