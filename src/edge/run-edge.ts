@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import { isStressed, type Condition } from '../conditions/condition.js';
-import { selectBackend, describeBackend, type BackendChoice } from '../engine/backend.js';
+import { selectBackend, describeBackend, inferenceThreads, type BackendChoice } from '../engine/backend.js';
 import { SplitRunner, benchmarkInput } from '../engine/split-runner.js';
 import { assertNetworkSpec, loadNetwork, type Network } from '../model/network.js';
 import { selectCuts, type CutPoint } from '../model/partition.js';
@@ -103,6 +103,7 @@ export async function runEdge(o: EdgeRunOptions): Promise<EdgeRunResult> {
   const stressor = needsStress ? await resolveStressor(o.stressor) : 'none';
   o.log(`measuring ${selected.length} of ${network.cuts.length} points under ${describeGrid(o.conditions)}, ${o.reps} samples each after ${o.warmup} warm-up`);
 
+  const threads = await inferenceThreads(backend.name);
   let writer: ResultsWriter;
   let done = new Set<string>();
   let file: string;
@@ -156,7 +157,7 @@ export async function runEdge(o: EdgeRunOptions): Promise<EdgeRunResult> {
       params: n.params,
       input_shape: n.inputShape,
       cuts: n.cuts.map((c) => ({ index: c.index, layer: c.layer, shape: c.shape, bytes: c.bytes })),
-      edge: { host: me.host, backend: b.name, versions: b.versions, cpu: me.cpu, cores: me.cores, mem_bytes: me.mem, node: process.versions.node },
+      edge: { host: me.host, backend: b.name, versions: b.versions, cpu: me.cpu, cores: me.cores, mem_bytes: me.mem, node: process.versions.node, threads },
       cloud: { host: `${s.host} (${o.host}:${o.port})`, backend: s.backend, versions: s.versions, cpu: s.cpu, cores: s.cores, mem_bytes: s.mem, node: s.versions.node },
       command_line: o.commandLine,
       started: new Date().toISOString(),

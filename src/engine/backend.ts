@@ -94,3 +94,15 @@ export function parseBackendChoice(value: string): BackendChoice {
   if ((BACKEND_CHOICES as readonly string[]).includes(value)) return value as BackendChoice;
   throw new UserError(`unknown backend '${value}'; use one of ${BACKEND_CHOICES.join(', ')}`);
 }
+
+/**
+ * How many threads the loaded backend infers with, when it can say: wasm reports its pool, the
+ * plain JS cpu backend is single-threaded, native TensorFlow follows TF_NUM_INTRAOP_THREADS (else
+ * its own choice: unknown). Part of the testbed: runs with different thread counts are not merged.
+ */
+export async function inferenceThreads(name: BackendName): Promise<number | null> {
+  if (name === 'cpu') return 1;
+  if (name === 'wasm') return (await import('@tensorflow/tfjs-backend-wasm')).getThreadsCount();
+  const n = Number(process.env.TF_NUM_INTRAOP_THREADS);
+  return Number.isInteger(n) && n > 0 ? n : null;
+}

@@ -27,15 +27,14 @@ export interface Testbed {
 type End = RunMetadata['edge'] | RunMetadata['cloud'];
 
 function endOf(e: End): EndIdentity {
-  const extra = e as End & { threads?: number; limits?: unknown };
   return {
     // the cloud is recorded as "name (address:port)"; the address of a lab or a port is not the machine
     host: e.host.replace(/ \(.*\)$/, ''),
     cpu: e.cpu ?? null,
     cores: e.cores ?? null,
     backend: e.backend ?? null,
-    threads: extra.threads ?? null,
-    limits: extra.limits ?? null,
+    threads: e.threads ?? null,
+    limits: e.limits ?? null,
   };
 }
 
