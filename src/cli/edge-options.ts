@@ -8,6 +8,7 @@ import { DESIGNS, type Design } from '../conditions/grid.js';
 import { STRESSOR_CHOICES } from '../conditions/stress.js';
 import { ZOO_NAMES } from '../../models/index.js';
 import { UserError } from '../errors.js';
+import { DEFAULT_REFERENCE_EVERY, ORDERS, type Order } from '../edge/schedule.js';
 import { assertNetworkSpec } from '../model/network.js';
 import type { DeviceLimits } from '../conditions/cgroup.js';
 import { hasLimits } from '../conditions/device.js';
@@ -62,7 +63,7 @@ function edgeProgram(levels: { option: Option }[]): Command {
     .argument('<network>', `zoo name (${ZOO_NAMES.join(', ')}) or path to a model file; must match the cloud's`)
     .addOption(portOption())
     .option('--cuts <list>', "partition points to measure: 'all', or layer names / indices as dnn-cut prints them, comma separated (default: all)")
-    .addOption(new Option('--reps <n>', 'recorded samples per point and condition (default: 5, 3 with --quick)').argParser((v: string) => parseIntArg(v, '--reps', 1, 100000)))
+    .addOption(new Option('--reps <n>', `recorded samples per point and condition (default: 5, ${QUICK_REPS} with --quick)`).argParser((v: string) => parseIntArg(v, '--reps', 1, 100000)))
     .addOption(new Option('--warmup <n>', 'unrecorded runs before each point').default(1).argParser((v: string) => parseIntArg(v, '--warmup', 0, 1000)))
     .option('--out <dir>', 'directory for the results file', 'results')
     .option('--resume <file>', 'continue an interrupted run in this results file (complete cells are kept, the rest measured)')
@@ -75,6 +76,13 @@ function edgeProgram(levels: { option: Option }[]): Command {
     .option('--no-shape', 'do not shape the network: measure the link as it is (no root needed)')
     .option('--iface <name>', 'interface to shape (default: the one routing to <host>)')
     .addOption(new Option('--stressor <kind>', 'what applies CPU/memory stress').choices([...STRESSOR_CHOICES]).default('auto'))
+    .addOption(new Option('--order <order>', 'conditions within one network rate: shuffled (seeded, recorded) or as listed; points are always interleaved rep by rep').choices([...ORDERS]).default('randomized'))
+    .addOption(new Option('--order-seed <n>', 'seed of the shuffles (default: a fresh one, recorded in the results metadata)').argParser((v: string) => parseIntArg(v, '--order-seed', 0, 0x7fffffff)))
+    .addOption(
+      new Option('--reference-every <k>', 'measure the reference cell (the baseline\'s best point) again every K conditions, to show drift; 0 = never')
+        .default(DEFAULT_REFERENCE_EVERY)
+        .argParser((v: string) => parseIntArg(v, '--reference-every', 0, 100000)),
+    )
     .option('--quick', `a first look in minutes: --net 50,10 --edge-cpu 0,100, no other stress, ${QUICK_REPS} reps, at most ${QUICK_POINTS} points; prints the best point per condition`)
     .addOption(backendOption())
     .addOption(threadsOption())
@@ -112,6 +120,9 @@ interface EdgeFlags {
   stressor: EdgeRunOptions['stressor'];
   quick?: boolean;
   edgeSlowdown?: number;
+  order: Order;
+  orderSeed?: number;
+  referenceEvery: number;
 }
 
 /**
@@ -162,6 +173,9 @@ export function parseEdgeOptions(argv: readonly string[]): EdgeOptions {
     iface: f.iface,
     stressor: f.stressor,
     maxPoints: quick ? QUICK_POINTS : undefined,
+    order: f.order,
+    orderSeed: f.orderSeed,
+    referenceEvery: f.referenceEvery,
     quick,
     design: f.conditions ? `file ${f.conditions}` : f.design,
     limits,

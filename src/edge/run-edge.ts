@@ -2,13 +2,15 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import { isStressed, type Condition } from '../conditions/condition.js';
-import { selectBackend, describeBackend, type BackendChoice } from '../engine/backend.js';
+import { selectBackend, describeBackend, inferenceThreads, type BackendChoice } from '../engine/backend.js';
 import { createSplitRunner, benchmarkInput, type SplitRunner } from '../engine/split-runner.js';
 import { assertNetworkSpec, loadNetwork, type Network } from '../model/network.js';
 import { selectCuts, type CutPoint } from '../model/partition.js';
 import { PROTOCOL_VERSION } from '../protocol/constants.js';
 import { ResultsWriter } from '../results/log-writer.js';
-import type { RunMetadata } from '../results/metadata.js';
+import type { RunMetadata, ScheduleMeta } from '../results/metadata.js';
+import { readResultsFile } from '../results/log-reader.js';
+import { newScheduleSeed, orderConditions, type Order } from './schedule.js';
 import { hostInfo } from '../host-info.js';
 import { UserError } from '../errors.js';
 import { ProtocolLink } from './protocol-link.js';
@@ -52,6 +54,12 @@ export interface EdgeRunOptions {
   edge?: Device;
   /** --edge-slowdown: calibrate the edge device's CPU time to this ratio before measuring (needs `edge`) */
   slowdown?: number;
+  /** --order: conditions within a block of one network shaping shuffled, or as listed */
+  order: Order;
+  /** --reference-every: re-measure the reference cell every K conditions (0 = never) */
+  referenceEvery: number;
+  /** --order-seed: seed of the shuffles (default: a fresh one; a resumed run keeps its file's) */
+  orderSeed?: number;
   /** extra facts about how the run was set up, for the metadata */
   setup: Record<string, unknown>;
   commandLine: string[];
@@ -125,9 +133,12 @@ export async function runEdge(o: EdgeRunOptions): Promise<EdgeRunResult> {
   const stressor = needsStress ? await resolveStressor(o.stressor) : 'none';
   o.log(`measuring ${selected.length} of ${network.cuts.length} points under ${describeGrid(o.conditions)}, ${o.reps} samples each after ${o.warmup} warm-up`);
 
+  const threads = await inferenceThreads(backend.name);
   let writer: ResultsWriter;
   let done = new Set<string>();
   let file: string;
+  let schedule: ScheduleMeta = { seed: o.orderSeed ?? newScheduleSeed(), order: o.order, reference_every: o.referenceEvery, interleaved: true };
+  let referenceCut: string | undefined;
   if (o.resume) {
     const r = await ResultsWriter.resume(o.resume);
     if (r.meta.fingerprint !== network.fingerprint) {
@@ -137,6 +148,9 @@ export async function runEdge(o: EdgeRunOptions): Promise<EdgeRunResult> {
     writer = r.writer;
     done = r.done;
     file = o.resume;
+    // the same order as the interrupted run: its seed and settings, from its metadata
+    if (r.meta.schedule) schedule = r.meta.schedule;
+    referenceCut = referenceInFile(o.resume);
     if (r.dropped.bytes > 0) o.log(`resume: dropped a torn last cell (${r.dropped.lines} lines, ${r.dropped.bytes} bytes); it will be measured again`);
   } else {
     file = freshResultsPath(o.out, network.id, new Date());
@@ -144,16 +158,18 @@ export async function runEdge(o: EdgeRunOptions): Promise<EdgeRunResult> {
       slowdown: { target: slowdown.target, reached: +slowdown.reached.toFixed(3), edge_ms: +slowdown.edgeMs.toFixed(2), cloud_ms: +slowdown.cloudMs.toFixed(2) },
       edge_cpus: +slowdown.cores.toFixed(4),
     };
-    writer = await ResultsWriter.create(file, metadata(o, network, backend, server, { ...o.setup, ...withCalibration(o.setup, calibrated), iface: o.iface, edge_stressor: stressor }));
+    writer = await ResultsWriter.create(file, metadata(o, network, backend, server, { ...o.setup, ...withCalibration(o.setup, calibrated), iface: o.iface, edge_stressor: stressor }, schedule));
   }
   o.log(`results: ${file}`);
+  const ordered = orderConditions(o.conditions, schedule.order, schedule.seed);
+  o.log(`order: points interleaved rep by rep, conditions ${schedule.order} within each network rate (seed ${schedule.seed}); reference cell every ${schedule.reference_every || 'never'} conditions`);
 
   const input = benchmarkInput(network.inputShape, network.seed);
   const controller = new EdgeConditionController({ iface: o.iface, stressor: o.stressor, link, limits: o.edge?.limits });
   const runner = createSplitRunner(network);
   try {
     const stats = await runSweep(
-      { conditions: o.conditions, cuts: selected, reps: o.reps, warmup: o.warmup, done },
+      { conditions: ordered, cuts: selected, reps: o.reps, warmup: o.warmup, done, seed: schedule.seed, referenceEvery: schedule.reference_every, referenceCut },
       { runner, link, input, sink: writer, controller, progress: new ProgressTracker() },
     );
     return { file, network, cuts: selected, stats };
@@ -164,7 +180,7 @@ export async function runEdge(o: EdgeRunOptions): Promise<EdgeRunResult> {
     await link.close().catch(() => undefined);
   }
 
-  function metadata(o: EdgeRunOptions, n: Network, b: typeof backend, s: typeof server, setup: Record<string, unknown>): RunMetadata {
+  function metadata(o: EdgeRunOptions, n: Network, b: typeof backend, s: typeof server, setup: Record<string, unknown>, schedule: ScheduleMeta): RunMetadata {
     const me = hostInfo();
     return {
       tool: 'dnn-partition-bench',
@@ -176,13 +192,14 @@ export async function runEdge(o: EdgeRunOptions): Promise<EdgeRunResult> {
       params: n.params,
       input_shape: n.inputShape,
       cuts: n.cuts.map((c) => ({ index: c.index, layer: c.layer, shape: c.shape, bytes: c.bytes })),
-      edge: { host: me.host, backend: b.name, versions: b.versions, ...(b.threads !== undefined ? { threads: b.threads } : {}), cpu: me.cpu, cores: me.cores, mem_bytes: me.mem, node: process.versions.node },
+      edge: { host: me.host, backend: b.name, versions: b.versions, cpu: me.cpu, cores: me.cores, mem_bytes: me.mem, node: process.versions.node, threads: b.threads ?? threads },
       cloud: { host: `${s.host} (${o.host}:${o.port})`, backend: s.backend, versions: s.versions, ...(s.versions.threads ? { threads: Number(s.versions.threads) } : {}), cpu: s.cpu, cores: s.cores, mem_bytes: s.mem, node: s.versions.node },
       command_line: o.commandLine,
       started: new Date().toISOString(),
       reps: o.reps,
       warmup: o.warmup,
       conditions: setup,
+      schedule,
     };
   }
 }
@@ -215,6 +232,11 @@ function slowdownProbe(runner: SplitRunner, link: CloudLink, network: Network, e
     edgeMs: () => medianOf(last, 'edge'),
     setCores: (cores) => edge.setCpus(cores),
   };
+}
+
+/** The reference point of an interrupted run: the one its references measured (none yet: chosen when the baseline is measured). */
+function referenceInFile(path: string): string | undefined {
+  return readResultsFile(path).cells.find((c) => c.tag.ref !== undefined)?.tag.cut;
 }
 
 /** results/<network>-<UTC time>.hdr, with -2, -3... when runs start within the same second. */

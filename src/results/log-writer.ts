@@ -31,7 +31,7 @@ export const openLogFile: OpenLogFile = async (path, flags) => {
 
 export interface ResumeResult {
   writer: ResultsWriter;
-  /** cellKey() of every complete cell already in the file */
+  /** cellKey() of every complete cell already in the file (references with their ref number) */
   done: Set<string>;
   meta: RunMetadata;
   /** what was cut off the end (a torn last cell), for the caller to report */
@@ -99,8 +99,8 @@ export class ResultsWriter {
   }
 
   /** Writes one (condition, cut) cell: the 4 metric histograms, in one write, then fsync. */
-  appendCell(condition: Condition, cut: string, histograms: Record<Metric, Histogram>, startMs: number, endMs: number): Promise<void> {
-    const text = cellText(this.baseMs, condition, cut, histograms, startMs, endMs);
+  appendCell(condition: Condition, cut: string, histograms: Record<Metric, Histogram>, startMs: number, endMs: number, ref?: number): Promise<void> {
+    const text = cellText(this.baseMs, condition, cut, histograms, startMs, endMs, ref);
     // Calls are serialised so two cells never interleave, even if a caller forgets to await.
     const next = this.queue.then(async () => {
       await this.file.append(text);
@@ -224,7 +224,7 @@ function parseCellLine(text: string): { key: string; metric: Metric } | undefine
   try {
     const tag = parseTag(iv.tag);
     decodeHistogram(iv.base64);
-    return { key: cellKey(tag.condition, tag.cut), metric: tag.metric };
+    return { key: cellKey(tag.condition, tag.cut, tag.ref), metric: tag.metric };
   } catch {
     return undefined; // TagError, or a histogram that does not decode
   }
