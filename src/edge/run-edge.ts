@@ -3,7 +3,7 @@ import path from 'node:path';
 import { createRequire } from 'node:module';
 import { isStressed, type Condition } from '../conditions/condition.js';
 import { selectBackend, describeBackend, type BackendChoice } from '../engine/backend.js';
-import { SplitRunner, benchmarkInput } from '../engine/split-runner.js';
+import { createSplitRunner, benchmarkInput } from '../engine/split-runner.js';
 import { assertNetworkSpec, loadNetwork, type Network } from '../model/network.js';
 import { selectCuts, type CutPoint } from '../model/partition.js';
 import { PROTOCOL_VERSION } from '../protocol/constants.js';
@@ -23,6 +23,8 @@ export interface EdgeRunOptions {
   port: number;
   network: string;
   backend: BackendChoice;
+  /** onnx: intra-op threads (default: the CPUs this process may use) */
+  threads?: number;
   seed: number;
   inputShape?: number[];
   cuts: string;
@@ -58,8 +60,8 @@ const TOOL_VERSION = (require('../../../package.json') as { version: string }).v
 
 /** Connects, proves the fingerprint, sweeps every (condition, point) cell into a results file. */
 export async function runEdge(o: EdgeRunOptions): Promise<EdgeRunResult> {
-  assertNetworkSpec(o.network);
-  const backend = await selectBackend(o.backend);
+  assertNetworkSpec(o.network, o.backend);
+  const backend = await selectBackend(o.backend, { threads: o.threads });
   o.log(describeBackend(backend));
   const network = await loadNetwork(o.network, { seed: o.seed, inputShape: o.inputShape });
   if (network.note) o.log(`note: ${network.note}`);
@@ -116,14 +118,15 @@ export async function runEdge(o: EdgeRunOptions): Promise<EdgeRunResult> {
 
   const input = benchmarkInput(network.inputShape, network.seed);
   const controller = new EdgeConditionController({ iface: o.iface, stressor: o.stressor, link });
+  const runner = createSplitRunner(network);
   try {
     const stats = await runSweep(
       { conditions: o.conditions, cuts: selected, reps: o.reps, warmup: o.warmup, done },
-      { runner: new SplitRunner(network), link, input, sink: writer, controller, progress: new ProgressTracker() },
+      { runner, link, input, sink: writer, controller, progress: new ProgressTracker() },
     );
     return { file, network, cuts: selected, stats };
   } finally {
-    input.dispose();
+    await runner.dispose();
     await controller.close().catch((e: Error) => o.log(`restoring conditions: ${e.message}`));
     await writer.close();
     await link.close().catch(() => undefined);
@@ -141,8 +144,8 @@ export async function runEdge(o: EdgeRunOptions): Promise<EdgeRunResult> {
       params: n.params,
       input_shape: n.inputShape,
       cuts: n.cuts.map((c) => ({ index: c.index, layer: c.layer, shape: c.shape, bytes: c.bytes })),
-      edge: { host: me.host, backend: b.name, versions: b.versions, cpu: me.cpu, cores: me.cores, mem_bytes: me.mem, node: process.versions.node },
-      cloud: { host: `${s.host} (${o.host}:${o.port})`, backend: s.backend, versions: s.versions, cpu: s.cpu, cores: s.cores, mem_bytes: s.mem, node: s.versions.node },
+      edge: { host: me.host, backend: b.name, versions: b.versions, ...(b.threads !== undefined ? { threads: b.threads } : {}), cpu: me.cpu, cores: me.cores, mem_bytes: me.mem, node: process.versions.node },
+      cloud: { host: `${s.host} (${o.host}:${o.port})`, backend: s.backend, versions: s.versions, ...(s.versions.threads ? { threads: Number(s.versions.threads) } : {}), cpu: s.cpu, cores: s.cores, mem_bytes: s.mem, node: s.versions.node },
       command_line: o.commandLine,
       started: new Date().toISOString(),
       reps: o.reps,

@@ -26,8 +26,8 @@ export interface RunMetadata {
   input_shape: number[];
   /** every partition point of the model, in model order (not only the measured ones) */
   cuts: CutInfo[];
-  edge: { host: string; backend: string; versions: Record<string, string>; cpu: string; cores: number; mem_bytes: number; node: string };
-  cloud: { host: string; backend: string; versions: Record<string, string>; cpu?: string; cores?: number; mem_bytes?: number; node?: string };
+  edge: { host: string; backend: string; versions: Record<string, string>; threads?: number; cpu: string; cores: number; mem_bytes: number; node: string };
+  cloud: { host: string; backend: string; versions: Record<string, string>; threads?: number; cpu?: string; cores?: number; mem_bytes?: number; node?: string };
   command_line: string[];
   started: string; // ISO 8601 UTC
   reps: number;
