@@ -11,6 +11,7 @@ import { readLegacyDir } from '../report/legacy.js';
 import { loadResultFiles } from '../report/load.js';
 import { parseConditionSelector, selectCondition } from '../report/labels.js';
 import { STATISTICS, type NetworkData, type Report, type Statistic } from '../report/model.js';
+import { parsePredictSpec, type PredictLevels } from '../report/predict.js';
 import { makeProgram } from './common.js';
 import { runMain } from './run-main.js';
 
@@ -30,6 +31,7 @@ interface Options {
   minGain: number;
   legacy: string[];
   condition?: Map<string, string>;
+  predict?: PredictLevels;
 }
 
 function parseMinGain(v: string): number {
@@ -47,6 +49,7 @@ async function main(argv: string[]): Promise<number> {
     .option('--deployed <cut>', 'the deployed partition point (default: the best point under the baseline condition)')
     .option('--min-gain <fraction>', 'smallest gain that justifies repartitioning (0.05 = 5 %)', parseMinGain, 0.05)
     .option('--condition <selector>', 'html: the condition of the second bar chart, e.g. "net=10;ecpu=50" (default: the largest gain)', parseConditionSelector)
+    .option('--predict <grid>', 'predict conditions that were not measured from a cost model fitted on the results, e.g. "net=5,2,1;delay=0,20" (lists expand to every combination)', parsePredictSpec)
     .option('--legacy <dir>', "read the published tool's outputs (outputs_<model>/weights_ABCDE.txt); repeatable", (v: string, acc: string[]) => [...acc, v], [] as string[]);
   program.parse(argv);
   const opts = program.opts<Options>();
@@ -70,7 +73,7 @@ async function main(argv: string[]): Promise<number> {
   for (const p of problems) process.stderr.write(`dnn-report: ${p}\n`);
   if (networks.length === 0) throw new UserError(`no usable data in the input (${problems.length} problem(s) above)`);
 
-  const report = buildReport(networks, { metric: opts.metric, deployed: opts.deployed, minGain: opts.minGain }, problems);
+  const report = buildReport(networks, { metric: opts.metric, deployed: opts.deployed, minGain: opts.minGain, predict: opts.predict }, problems);
   if (opts.condition && !report.networks.some((n) => selectCondition(n, opts.condition!))) {
     throw new UserError(`--condition: no condition matches ${[...opts.condition].map(([k, v]) => `${k}=${v}`).join(';')}`);
   }

@@ -4,12 +4,15 @@ import { bestPoint, compareConditions, extremePoints, factorsOf, findBaseline, p
 import { chooseDeployed, gainOver, listCuts, needsRepartition } from './adaptivity.js';
 import type { ConditionReport, NetworkData, NetworkReport, NetworkSummary, Report, Statistic } from './model.js';
 import { sensitivity } from './sensitivity.js';
+import { allRateThresholds, fitCostModel, predictConditions, predictedData, type PredictLevels } from './predict.js';
 
 export interface ReportOptions {
   metric: Statistic;
   /** --deployed: a point label; networks that do not have it fall back to their baseline best (with a warning) */
   deployed?: string;
   minGain: number;
+  /** --predict: predict these factor levels from the measured data instead of reporting the measurements */
+  predict?: PredictLevels;
 }
 
 /** The whole report: every network analysed the same way. */
@@ -25,8 +28,31 @@ export function buildReport(networks: NetworkData[], opts: ReportOptions, warnin
     const has = opts.deployed === undefined || n.cuts.some((c) => c.cut === opts.deployed);
     if (!has) all.push(`${n.network}: no point '${opts.deployed}', so its deployed point is its best at the baseline condition`);
     const report = analyseNetwork(n, has ? opts : { ...opts, deployed: undefined });
-    if (report) out.push(report);
-    else all.push(`${n.network}: no condition has a measured total; left out`);
+    if (!report) {
+      all.push(`${n.network}: no condition has a measured total; left out`);
+      continue;
+    }
+    const model = fitCostModel(n, opts.metric);
+    if ('reason' in model) {
+      if (opts.predict) throw new UserError(`--predict: no cost model for ${n.network}: ${model.reason}`);
+      out.push(report);
+      continue;
+    }
+    const costModel = { beta: model.beta, gamma: model.gamma, beta_fitted: model.fitted.beta, gamma_fitted: model.fitted.gamma };
+    if (!opts.predict) {
+      out.push({ ...report, rate_thresholds: allRateThresholds(model), cost_model: costModel });
+      continue;
+    }
+    // Predicted conditions go through the same analysis; the deployed point stays the measured one.
+    const predicted = predictedData(model, predictConditions(model, opts.predict));
+    const p = analyseNetwork({ ...n, conditions: predicted }, { ...opts, deployed: report.deployed.cut })!;
+    out.push({
+      ...p,
+      deployed: { ...report.deployed, condition: report.baseline.key },
+      conditions: p.conditions.map((c) => ({ key: c.key, predicted: true as const, ...withoutKey(c) })),
+      cost_model: costModel,
+      predicted_from: n.conditions.length,
+    });
   }
   if (out.length === 0) throw new UserError('no usable data: no network has a measured total latency');
   return { tool: 'dnn-report', metric: opts.metric, min_gain: opts.minGain, networks: out, warnings: all };
@@ -87,4 +113,9 @@ function summarize(conditions: ConditionReport[], raw: Condition[]): NetworkSumm
       conditions.map((c, i) => ({ condition: raw[i]!, bestCut: c.best.cut, bestMs: c.best.total_ms, deployedMs: c.deployed_ms })),
     ),
   };
+}
+
+function withoutKey(c: ConditionReport): Omit<ConditionReport, 'key'> {
+  const { key: _key, ...rest } = c;
+  return rest;
 }

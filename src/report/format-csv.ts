@@ -4,7 +4,7 @@ import { round } from './format-json.js';
 import type { Report } from './model.js';
 
 const FACTORS = CONDITION_KEYS.map((k) => FACTOR_OF[k]);
-const HEADER = ['network', 'condition', ...FACTORS, 'cut', 'index', 'edge_ms', 'transfer_ms', 'cloud_ms', 'total_ms', 'total_p95_ms', 'samples', 'best', 'deployed', 'gain', 'repartition'];
+const HEADER = ['network', 'condition', ...FACTORS, 'cut', 'index', 'edge_ms', 'transfer_ms', 'cloud_ms', 'total_ms', 'total_p95_ms', 'samples', 'best', 'deployed', 'gain', 'repartition', 'predicted'];
 
 /** One row per (network, condition, point): everything needed to redo the analysis in a spreadsheet. */
 export function formatCsv(report: Report): string {
@@ -29,6 +29,7 @@ export function formatCsv(report: Report): string {
             p.cut === n.deployed.cut,
             num(c.gain),
             c.repartition,
+            c.predicted === true,
           ]
             .map((v) => csvField(String(v)))
             .join(','),

@@ -1,4 +1,4 @@
-import { FACTOR_LABEL, baselineLine, baselineOf, conditionLabel, deployedLine, levelLabel, maxGainCondition, ms, selectCondition, pct, summaryLine, times, varyingFactors } from './labels.js';
+import { FACTOR_LABEL, baselineLine, predictedLine, thresholdLine, baselineOf, conditionLabel, deployedLine, levelLabel, maxGainCondition, ms, selectCondition, pct, summaryLine, times, varyingFactors } from './labels.js';
 import type { ConditionReport, FactorName, NetworkReport, Report } from './model.js';
 import { esc, heatMap, lineChart, stackedBars } from './svg.js';
 
@@ -57,7 +57,12 @@ function network(n: NetworkReport, report: Report, opts: HtmlOptions): string {
   const id = n.network.replace(/[^A-Za-z0-9_-]/g, '_');
   const parts: string[] = [];
   parts.push(`<section data-network="${esc(n.network)}">`);
-  parts.push(`<h2>${esc(n.network)}</h2>`);
+  parts.push(`<h2>${esc(n.network)}${n.predicted_from !== undefined ? ' (predicted)' : ''}</h2>`);
+  const predicted = predictedLine(n);
+  if (predicted) parts.push(`<p class="predicted"><b>${esc(predicted)}</b></p>`);
+  if (n.rate_thresholds?.length) {
+    parts.push(`<p>Rate thresholds (cost model, no added delay): the best point per rate range in Mbit/s.</p><ul>${n.rate_thresholds.map((t) => `<li>${esc(t.stress)}: ${esc(thresholdLine(t.ranges))}</li>`).join('')}</ul>`);
+  }
   parts.push(`<p>${esc(baselineLine(n, varying))}<br>${esc(deployedLine(n))}<br>${esc(summaryLine(n, report.min_gain, varying))}<br>sources: ${esc(n.sources.join(', '))}</p>`);
   parts.push(`<div class="charts">`);
   parts.push(bars(`${id}-stacked-baseline`, `baseline: ${conditionLabel(base.factors, varying)}`, base, n, report));

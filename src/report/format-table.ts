@@ -1,4 +1,4 @@
-import { FACTOR_LABEL, baselineLine, baselineOf, deployedLine, levelLabel, ms, pct, shortFactor, summaryLine, times, varyingFactors } from './labels.js';
+import { FACTOR_LABEL, baselineLine, predictedLine, thresholdLine, baselineOf, deployedLine, levelLabel, ms, pct, shortFactor, summaryLine, times, varyingFactors } from './labels.js';
 import type { NetworkReport, Report } from './model.js';
 
 /** The report for a terminal: the same essentials as the JSON, as aligned text tables. */
@@ -11,6 +11,8 @@ function network(n: NetworkReport, report: Report): string {
   const base = baselineOf(n);
   const out: string[] = [];
   out.push(`== ${n.network} (${n.sources.join(', ')}; latencies in ms at ${report.metric})`);
+  const predicted = predictedLine(n);
+  if (predicted) out.push(predicted);
   out.push(baselineLine(n, varying));
   out.push(deployedLine(n));
   out.push(summaryLine(n, report.min_gain, varying));
@@ -44,7 +46,12 @@ function network(n: NetworkReport, report: Report): string {
     );
     out.push('');
   }
-  out.push('conditions (* = repartition):');
+  if (n.rate_thresholds?.length) {
+    out.push('rate thresholds (cost model, no added delay): the best point per rate range in Mbit/s, per stress level:');
+    for (const t of n.rate_thresholds) out.push(`  ${t.stress}: ${thresholdLine(t.ranges)}`);
+    out.push('');
+  }
+  out.push(`conditions${predicted ? ' (predicted)' : ''} (* = repartition):`);
   out.push(
     table(
       [...varying.map(shortFactor), 'best', 'best total', 'deployed total', 'gain', ''],

@@ -109,3 +109,22 @@ export function summaryLine(n: NetworkReport, minGain: number, varying: FactorNa
   const max = s.max_gain === null ? '' : `; largest gain ${pct(s.max_gain)} at ${at ? conditionLabel(at.factors, varying) : s.max_gain_condition} (best point ${s.max_gain_best_cut})`;
   return `${s.conditions} condition${s.conditions === 1 ? '' : 's'}; repartitioning needed in ${s.repartition}${share} (best point differs and gain >= ${pct(minGain)})${max}`;
 }
+
+/** The line that marks a report of predicted conditions, or '' for measured ones. */
+export function predictedLine(n: NetworkReport): string {
+  if (n.predicted_from === undefined || !n.cost_model) return '';
+  const m = n.cost_model;
+  return (
+    `PREDICTED by the cost model fitted on ${n.predicted_from} measured condition(s), not measured ` +
+    `(link: rate factor ${m.beta.toFixed(3)}${m.beta_fitted ? ' fitted' : ' physical'}, delay factor ${m.gamma.toFixed(3)}${m.gamma_fitted ? ' fitted' : ' physical'})`
+  );
+}
+
+/** "conv2 up to 3.1 | pool1 3.1-18.6 | input above 18.6" (Mbit/s), slowest link first. */
+export function thresholdLine(ranges: { cut: string; min_mbit: number; max_mbit: number | null }[]): string {
+  const r = (v: number) => (v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toFixed(2));
+  return [...ranges]
+    .reverse()
+    .map((x) => `${x.cut} ${x.min_mbit === 0 ? (x.max_mbit === null ? 'at any rate' : `below ${r(x.max_mbit)}`) : x.max_mbit === null ? `above ${r(x.min_mbit)}` : `${r(x.min_mbit)}-${r(x.max_mbit)}`}`)
+    .join(' | ');
+}

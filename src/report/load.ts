@@ -19,6 +19,7 @@ interface NetworkAcc {
   fingerprint?: string;
   /** cut label -> index, from meta.cuts, then in order of appearance */
   cutIndex: Map<string, number>;
+  cutBytes: Map<string, number>;
   metaCuts: boolean;
   conditions: Map<string, { condition: Condition; cells: Map<string, Partial<Record<Metric, Histogram>>> }>;
   sources: string[];
@@ -41,7 +42,7 @@ export function loadResultFiles(paths: string[]): Loaded {
     if (!file.meta) problems.push(`${path}: no #dnn-meta line; network named '${network}' after the file, points ordered as they appear`);
     let acc = nets.get(network);
     if (!acc) {
-      acc = { network, cutIndex: new Map(), metaCuts: false, conditions: new Map(), sources: [] };
+      acc = { network, cutIndex: new Map(), cutBytes: new Map(), metaCuts: false, conditions: new Map(), sources: [] };
       nets.set(network, acc);
     }
     acc.sources.push(path);
@@ -54,7 +55,10 @@ export function loadResultFiles(paths: string[]): Loaded {
         // Points appended by earlier files without meta keep their place after the model's own.
         const before = [...acc.cutIndex.keys()];
         acc.cutIndex.clear();
-        for (const c of file.meta.cuts ?? []) acc.cutIndex.set(c.layer, c.index);
+        for (const c of file.meta.cuts ?? []) {
+          acc.cutIndex.set(c.layer, c.index);
+          acc.cutBytes.set(c.layer, c.bytes);
+        }
         acc.metaCuts = acc.cutIndex.size > 0;
         for (const cut of before) addCut(acc, cut);
       }
@@ -91,7 +95,7 @@ function toNetworkData(acc: NetworkAcc): NetworkData {
   const measured = new Set([...acc.conditions.values()].flatMap((c) => [...c.cells.keys()]));
   const cuts: CutRef[] = [...acc.cutIndex.entries()]
     .filter(([cut]) => measured.has(cut))
-    .map(([cut, index]) => ({ cut, index }))
+    .map(([cut, index]) => ({ cut, index, ...(acc.cutBytes.has(cut) ? { bytes: acc.cutBytes.get(cut)! } : {}) }))
     .sort((a, b) => a.index - b.index);
   const conditions: ConditionData[] = [...acc.conditions.values()].map((c) => {
     const cells = new Map<string, CellStats>();
@@ -102,7 +106,10 @@ function toNetworkData(acc: NetworkAcc): NetworkData {
     }
     return { condition: c.condition, cells };
   });
-  return { network: acc.network, cuts, conditions, sources: acc.sources };
+  // The model's last point is its output: what the cloud sends back.
+  const last = [...acc.cutIndex.entries()].sort((a, b) => a[1] - b[1]).at(-1);
+  const outputBytes = last ? acc.cutBytes.get(last[0]) : undefined;
+  return { network: acc.network, cuts, conditions, sources: acc.sources, ...(outputBytes !== undefined ? { outputBytes } : {}) };
 }
 
 /** Statistics of a histogram of microseconds, in milliseconds. */

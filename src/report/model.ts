@@ -1,5 +1,6 @@
 import type { Condition } from '../conditions/condition.js';
 import type { Metric } from '../results/tags.js';
+import type { RateThresholds } from './predict.js';
 
 /**
  * The data the report works on, whatever its source (results files or the published tool's outputs),
@@ -24,6 +25,8 @@ export interface CutRef {
   cut: string;
   /** position in the model (meta.cuts index, or the ordinal) */
   index: number;
+  /** float32 bytes of the crossing tensor (from the results' metadata; unknown for the published tool's data) */
+  bytes?: number;
 }
 
 export interface ConditionData {
@@ -39,6 +42,8 @@ export interface NetworkData {
   conditions: ConditionData[];
   /** files or folders the data came from */
   sources: string[];
+  /** bytes of the model's output tensor (what the cloud sends back), when the metadata says */
+  outputBytes?: number;
 }
 
 /** Condition factors under their JSON names; net_mbit null = not shaped (the fastest). */
@@ -73,6 +78,8 @@ export interface PointRef {
 
 export interface ConditionReport {
   key: string;
+  /** set on conditions the cost model predicted (dnn-report --predict), never measured */
+  predicted?: true;
   factors: Factors;
   best: PointRef;
   /** total of the deployed point here; null when it was not measured in this condition */
@@ -126,6 +133,12 @@ export interface NetworkReport {
   deployed: { cut: string; condition: string; reason: 'flag' | 'best-at-baseline' };
   conditions: ConditionReport[];
   summary: NetworkSummary;
+  /** per measured stress level: the rate ranges in which each point is best (cost model; absent when it cannot be fitted) */
+  rate_thresholds?: RateThresholds[];
+  /** the fitted cost model's link parameters (see src/report/predict.ts) */
+  cost_model?: { beta: number; gamma: number; beta_fitted: boolean; gamma_fitted: boolean };
+  /** --predict: the conditions are predictions from this many measured conditions */
+  predicted_from?: number;
 }
 
 export interface Report {
