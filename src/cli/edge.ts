@@ -7,8 +7,8 @@ import { GiveUp, LinkFailure } from '../edge/cloud-link.js';
 import { planConditions, needsShaping, QUICK_POINTS, QUICK_REPS } from '../edge/plan.js';
 import { startLab, type Lab } from '../edge/lab.js';
 import { printBestPoints } from '../edge/quick-summary.js';
-import { CONDITION_KEYS, type ConditionKey } from '../conditions/condition.js';
-import { DESIGNS, LEVEL_FLAGS, type Design } from '../conditions/grid.js';
+import { FACTOR, FACTORS, flagHelp, type ConditionKey } from '../conditions/factors.js';
+import { DESIGNS, type Design } from '../conditions/grid.js';
 import { STRESSOR_CHOICES, StressError, protectFromOom, type StressorChoice } from '../conditions/stress.js';
 import { interfaceFor } from '../conditions/tc.js';
 import { cleanupLeftovers } from '../conditions/cleanup.js';
@@ -38,26 +38,10 @@ interface EdgeOpts {
   iface?: string;
   stressor: StressorChoice;
   quick?: boolean;
-  net?: string;
-  delay?: string;
-  jitter?: string;
-  loss?: string;
-  edgeCpu?: string;
-  edgeMem?: string;
-  cloudCpu?: string;
-  cloudMem?: string;
 }
 
-const LEVEL_OPTS: Record<ConditionKey, keyof EdgeOpts> = {
-  net: 'net',
-  delay: 'delay',
-  jitter: 'jitter',
-  loss: 'loss',
-  ecpu: 'edgeCpu',
-  emem: 'edgeMem',
-  ccpu: 'cloudCpu',
-  cmem: 'cloudMem',
-};
+/** One level-list flag per condition factor, e.g. --edge-cpu <pct>. */
+const LEVEL_OPTIONS = FACTORS.map((f) => ({ key: f.key, option: new Option(`${f.flag} <${f.arg}>`, flagHelp(f)) }));
 
 /** Durations as users type them: 300, 300s, 5m, 1h. */
 function parseDuration(value: string, flag: string): number {
@@ -81,15 +65,9 @@ runMain('dnn-edge', async () => {
     .option('--out <dir>', 'directory for the results file', 'results')
     .option('--resume <file>', 'continue an interrupted run in this results file (complete cells are kept, the rest measured)')
     .addOption(new Option('--give-up <duration>', 'end the run when the cloud stays unreachable this long').default(300_000, '5m').argParser((v: string) => parseDuration(v, '--give-up')))
-    .addOption(new Option('--timeout <duration>', 'a request unanswered this long is redone').default(120_000, '120s').argParser((v: string) => parseDuration(v, '--timeout')))
-    .option('--net <mbits>', 'network rate levels in Mbit/s, or none (default: 50,25,10)')
-    .option('--delay <ms>', 'added one-way delay levels in ms (netem; default: 0)')
-    .option('--jitter <ms>', 'delay jitter levels in ms (netem; default: 0)')
-    .option('--loss <pct>', 'packet loss levels in % (netem; default: 0)')
-    .option('--edge-cpu <pct>', 'edge CPU stress levels in % (default: 0,50,100)')
-    .option('--edge-mem <pct>', 'edge memory stress levels, % of available memory (default: 0,50,100)')
-    .option('--cloud-cpu <pct>', 'cloud CPU stress levels in % (default: 0,50,100)')
-    .option('--cloud-mem <pct>', 'cloud memory stress levels, % of available memory (default: 0,50,100)')
+    .addOption(new Option('--timeout <duration>', 'a request unanswered this long is redone').default(120_000, '120s').argParser((v: string) => parseDuration(v, '--timeout')));
+  for (const { option } of LEVEL_OPTIONS) program.addOption(option);
+  program
     .addOption(new Option('--design <design>', 'how levels combine: every combination, or each factor alone from the first levels').choices([...DESIGNS]).default('factorial'))
     .option('--conditions <file>', 'measure the conditions listed in FILE, one per line, e.g. net=10;ecpu=50 (missing keys: unshaped, no stress)')
     .option('--no-shape', 'do not shape the network: measure the link as it is (no root needed)')
@@ -108,15 +86,15 @@ runMain('dnn-edge', async () => {
 
   assertNetworkSpec(network);
   const levels: Partial<Record<ConditionKey, string>> = {};
-  for (const k of CONDITION_KEYS) {
-    const v = opts[LEVEL_OPTS[k]];
-    if (typeof v === 'string') levels[k] = v;
+  for (const { key, option } of LEVEL_OPTIONS) {
+    const v: unknown = program.getOptionValue(option.attributeName());
+    if (typeof v === 'string') levels[key] = v;
   }
   const conditions = planConditions({ levels, design: opts.design, conditionsFile: opts.conditions, shape: opts.shape, quick: Boolean(opts.quick) });
   const shaping = opts.shape && needsShaping(conditions);
   const isLab = hostArg === 'lab';
   if (isLab && !isRoot()) throw new UserError("the lab (host 'lab') creates a network namespace and needs root: run with sudo");
-  if (shaping && !isRoot()) throw new UserError(`shaping the network (tc) needs root: run with sudo, or pass --no-shape to measure the network as it is (${LEVEL_FLAGS.net} levels are then ignored)`);
+  if (shaping && !isRoot()) throw new UserError(`shaping the network (tc) needs root: run with sudo, or pass --no-shape to measure the network as it is (${FACTOR.net.flag} levels are then ignored)`);
 
   // what a run killed with -9 left behind goes first (our qdiscs, namespaces, stressors)
   // (a killed lab cloud's own stressors are listed in its state file: a second pass finds them)

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { UserError } from '../errors.js';
-import { CONDITION_KEYS, NO_CONDITION, conditionKey, type Condition, type ConditionKey } from './condition.js';
+import { NO_CONDITION, conditionKey } from './condition.js';
+import { CONDITION_KEYS, FACTOR, FACTORS, type Condition, type ConditionKey } from './factors.js';
 
 /**
  * The conditions a run measures: factor levels from flags, combined as a full factorial (the
@@ -9,56 +10,14 @@ import { CONDITION_KEYS, NO_CONDITION, conditionKey, type Condition, type Condit
 export type Levels = { [K in ConditionKey]: Condition[K][] };
 
 /** The published tool's grid: 3 rates × 3^4 stress levels = 243 conditions, no delay, jitter or loss. */
-export const DEFAULT_LEVELS: Levels = {
-  net: [50, 25, 10],
-  delay: [0],
-  jitter: [0],
-  loss: [0],
-  ecpu: [0, 50, 100],
-  emem: [0, 50, 100],
-  ccpu: [0, 50, 100],
-  cmem: [0, 50, 100],
-};
-
-export const LEVEL_FLAGS: Record<ConditionKey, string> = {
-  net: '--net',
-  delay: '--delay',
-  jitter: '--jitter',
-  loss: '--loss',
-  ecpu: '--edge-cpu',
-  emem: '--edge-mem',
-  ccpu: '--cloud-cpu',
-  cmem: '--cloud-mem',
-};
+export const DEFAULT_LEVELS: Levels = Object.fromEntries(FACTORS.map((f) => [f.key, [...f.defaults]])) as Levels;
 
 export type Design = 'factorial' | 'one-at-a-time';
 export const DESIGNS: readonly Design[] = ['factorial', 'one-at-a-time'];
 
-interface Rule {
-  unit: string;
-  min: number;
-  max: number;
-  integer: boolean;
-  /** 0 is not a level of this factor (a rate of 0 would never deliver). */
-  minExclusive?: boolean;
-  allowNone?: boolean;
-}
-
-const PERCENT: Rule = { unit: '%', min: 0, max: 100, integer: true };
-const RULES: Record<ConditionKey, Rule> = {
-  net: { unit: 'Mbit/s', min: 0, max: 100_000, integer: false, minExclusive: true, allowNone: true },
-  delay: { unit: 'ms', min: 0, max: 60_000, integer: false },
-  jitter: { unit: 'ms', min: 0, max: 60_000, integer: false },
-  loss: { unit: '%', min: 0, max: 99, integer: false },
-  ecpu: PERCENT,
-  emem: PERCENT,
-  ccpu: PERCENT,
-  cmem: PERCENT,
-};
-
 /** One level of a factor; `where` names the flag or file:line in the error message. */
-export function parseLevel(key: ConditionKey, text: string, where = LEVEL_FLAGS[key]): number | null {
-  const rule = RULES[key];
+export function parseLevel(key: ConditionKey, text: string, where = FACTOR[key].flag): number | null {
+  const rule = FACTOR[key];
   const t = text.trim();
   if (rule.allowNone && t === 'none') return null;
   const kind = rule.integer ? 'a whole number' : 'a number';
@@ -71,7 +30,7 @@ export function parseLevel(key: ConditionKey, text: string, where = LEVEL_FLAGS[
 
 /** A comma-separated level list, e.g. `--net 50,25,10`. */
 export function parseLevels<K extends ConditionKey>(key: K, text: string): Condition[K][] {
-  const flag = LEVEL_FLAGS[key];
+  const flag = FACTOR[key].flag;
   const parts = text.split(',');
   if (parts.some((p) => p.trim() === '')) throw new UserError(`${flag}: '${text}' has an empty level; give levels separated by commas, e.g. ${flag} ${DEFAULT_LEVELS[key].join(',')}`);
   const levels = parts.map((p) => parseLevel(key, p)) as Condition[K][];
@@ -138,18 +97,7 @@ export function parseConditionsFile(text: string, file: string, baseline: Condit
     const where = `${file}:${i + 1}`;
     const line = raw.replace(/#.*/, '').trim();
     if (line === '') return;
-    const c: Condition = { ...baseline };
-    const given = new Set<string>();
-    for (const part of line.split(';')) {
-      if (part.trim() === '') continue;
-      const m = /^\s*([a-z]+)\s*=(.*)$/.exec(part);
-      if (!m) throw new UserError(`${where}: '${part.trim()}' is not key=value; write e.g. net=10;ecpu=50`);
-      const key = m[1]! as ConditionKey;
-      if (!(CONDITION_KEYS as readonly string[]).includes(key)) throw new UserError(`${where}: unknown key '${m[1]}'; keys are ${CONDITION_KEYS.join(', ')}`);
-      if (given.has(key)) throw new UserError(`${where}: key '${key}' is given twice`);
-      given.add(key);
-      (c as Record<ConditionKey, number | null>)[key] = parseLevel(key, m[2]!, `${where}: ${key}`);
-    }
+    const { condition: c } = parseConditionLine(line, where, baseline);
     const k = conditionKey(c);
     const first = firstLine.get(k);
     if (first !== undefined) throw new UserError(`${where}: repeats the condition of line ${first}`);
@@ -160,12 +108,40 @@ export function parseConditionsFile(text: string, file: string, baseline: Condit
   return out;
 }
 
-export function readConditionsFile(path: string, baseline: Condition = NO_CONDITION): Condition[] {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (e) {
-    throw new UserError(`--conditions: cannot read '${path}' (${(e as NodeJS.ErrnoException).code ?? String(e)}); check the path`);
+/**
+ * One line in the tag syntax, e.g. `net=10;ecpu=50`: factors not named keep their value in `base`.
+ * `extra` keys (e.g. a trace's `t`) are accepted and returned as text. Errors start with `where`.
+ */
+export function parseConditionLine(line: string, where: string, base: Condition, extra: readonly string[] = []): { condition: Condition; extra: Map<string, string> } {
+  const c: Condition = { ...base };
+  const given = new Set<string>();
+  const extras = new Map<string, string>();
+  for (const part of line.split(';')) {
+    if (part.trim() === '') continue;
+    const m = /^\s*([a-z]+)\s*=(.*)$/.exec(part);
+    if (!m) throw new UserError(`${where}: '${part.trim()}' is not key=value; write e.g. ${extra.map((k) => `${k}=0;`).join('')}net=10;ecpu=50`);
+    const key = m[1]!;
+    if (given.has(key)) throw new UserError(`${where}: key '${key}' is given twice`);
+    given.add(key);
+    if (extra.includes(key)) {
+      extras.set(key, m[2]!.trim());
+      continue;
+    }
+    if (!(CONDITION_KEYS as readonly string[]).includes(key)) throw new UserError(`${where}: unknown key '${key}'; keys are ${[...extra, ...CONDITION_KEYS].join(', ')}`);
+    (c as Record<ConditionKey, number | null>)[key as ConditionKey] = parseLevel(key as ConditionKey, m[2]!, `${where}: ${key}`);
   }
-  return parseConditionsFile(text, path, baseline);
+  return { condition: c, extra: extras };
+}
+
+/** A file named by a flag, or a UserError naming the flag and the reason. */
+export function readInputFile(path: string, flag: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new UserError(`${flag}: cannot read '${path}' (${(e as NodeJS.ErrnoException).code ?? String(e)}); check the path`);
+  }
+}
+
+export function readConditionsFile(path: string, baseline: Condition = NO_CONDITION): Condition[] {
+  return parseConditionsFile(readInputFile(path, '--conditions'), path, baseline);
 }

@@ -1,8 +1,7 @@
-import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { UserError } from '../errors.js';
-import { CONDITION_KEYS, NO_CONDITION, conditionKey, type Condition, type ConditionKey } from './condition.js';
-import { parseLevel } from './grid.js';
+import { NO_CONDITION, conditionKey, type Condition } from './condition.js';
+import { parseConditionLine, readInputFile } from './grid.js';
 
 /**
  * Condition traces: a timeline of conditions replayed on the link and the stressors instead of a
@@ -57,13 +56,7 @@ export function parseTrace(text: string, file: string): Trace {
 }
 
 export function readTrace(path: string): Trace {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (e) {
-    throw new UserError(`--trace: cannot read '${path}' (${(e as NodeJS.ErrnoException).code ?? String(e)}); check the path`);
-  }
-  return parseTrace(text, path);
+  return parseTrace(readInputFile(path, '--trace'), path);
 }
 
 function stripComment(raw: string): string {
@@ -134,32 +127,14 @@ function parseTagLines(lines: string[], file: string): Pick<Trace, 'steps' | 'le
     const line = stripComment(text);
     if (line === '') return;
     const where = `${file}:${i + 1}`;
-    let t: number | undefined;
-    const next: Condition = { ...current };
-    const given = new Set<string>();
-    for (const part of line.split(';')) {
-      if (part.trim() === '') continue;
-      const m = /^\s*([a-z]+)\s*=(.*)$/.exec(part);
-      if (!m) throw new UserError(`${where}: '${part.trim()}' is not key=value; write e.g. t=12.5;net=10;delay=20`);
-      const key = m[1]!;
-      if (given.has(key)) throw new UserError(`${where}: key '${key}' is given twice`);
-      given.add(key);
-      if (key === 't') {
-        t = Number(m[2]!.trim());
-        if (m[2]!.trim() === '' || !Number.isFinite(t) || t < 0) throw new UserError(`${where}: t '${m[2]!.trim()}' is not a non-negative number of seconds`);
-        continue;
-      }
-      if (!(CONDITION_KEYS as readonly string[]).includes(key)) throw new UserError(`${where}: unknown key '${key}'; keys are t, ${CONDITION_KEYS.join(', ')}`);
-      const v = m[2]!.trim();
-      if (key === 'net' && /^-?\d+(\.\d+)?$/.test(v) && Number(v) <= 0) {
-        throw new UserError(`${where}: rate ${Number(v)} Mbit/s is not above 0; a shaped link needs a positive rate (or net=none for unshaped)`);
-      }
-      (next as Record<ConditionKey, number | null>)[key as ConditionKey] = parseLevel(key as ConditionKey, v, `${where}: ${key}`);
-    }
-    if (t === undefined) throw new UserError(`${where}: no t= on the line; every line of a tag trace starts with its time, e.g. t=12.5;net=10`);
+    const { condition, extra } = parseConditionLine(line, where, current, ['t']);
+    const tText = extra.get('t');
+    if (tText === undefined) throw new UserError(`${where}: no t= on the line; every line of a tag trace starts with its time, e.g. t=12.5;net=10`);
+    const t = Number(tText);
+    if (tText === '' || !Number.isFinite(t) || t < 0) throw new UserError(`${where}: t '${tText}' is not a non-negative number of seconds`);
     checkIncreasing(raw.at(-1)?.t, t, where, 's');
-    raw.push({ t, condition: next });
-    current = next;
+    raw.push({ t, condition });
+    current = condition;
   });
   if (raw.length < 2) throw new UserError(`${file}: the trace is shorter than one step (${raw.length} line); give at least two timed lines (the last one's length is taken from the step before it)`);
   const t0 = raw[0]!.t;

@@ -1,4 +1,5 @@
-import { CONDITION_KEYS, NO_CONDITION, type Condition } from '../conditions/condition.js';
+import { CONDITION_KEYS, NO_CONDITION, type Condition, type ConditionKey } from '../conditions/condition.js';
+import { factorsAppliedBy } from '../conditions/factors.js';
 import { parseLevel } from '../conditions/grid.js';
 import { UserError } from '../errors.js';
 import { FRAME_ALIGN, PREFIX_BYTES, alignUp } from '../protocol/constants.js';
@@ -38,17 +39,18 @@ export function wireBytes(tensorBytes: number): number {
   return frame + Math.ceil(frame / TCP_MSS) * SEGMENT_OVERHEAD;
 }
 
-/** The stress factors: what the compute parts depend on. */
-export interface Stress {
-  ecpu: number;
-  emem: number;
-  ccpu: number;
-  cmem: number;
-}
-const STRESS_KEYS = ['ecpu', 'emem', 'ccpu', 'cmem'] as const;
+/** The factors either end applies (stress): what the compute parts depend on. */
+const STRESS_KEYS: ConditionKey[] = [...factorsAppliedBy('edge'), ...factorsAppliedBy('cloud')];
+/** The link factors the model covers; the other link factors (jitter, loss) are refused. */
+const MODELLED_LINK = new Set<ConditionKey>(['net', 'delay']);
+export type Stress = Partial<Condition>;
 
 export function stressKey(c: Stress): string {
   return STRESS_KEYS.map((k) => `${k}=${c[k]}`).join(';');
+}
+
+function unmodelled(c: Condition): ConditionKey[] {
+  return factorsAppliedBy('link').filter((k) => !MODELLED_LINK.has(k) && c[k] !== NO_CONDITION[k]);
 }
 
 interface StressFit {
@@ -93,7 +95,7 @@ function wireMs(bytes: number, rate: number | null): number {
  */
 export function fitCostModel(data: NetworkData, metric: Statistic): CostModel | { reason: string } {
   if (data.cuts.some((c) => c.bytes === undefined)) return { reason: 'the data has no tensor sizes (results files without metadata, or the published tool\'s outputs)' };
-  const cells = data.conditions.filter((c) => c.condition.jitter === 0 && c.condition.loss === 0);
+  const cells = data.conditions.filter((c) => unmodelled(c.condition).length === 0);
   if (cells.length === 0) return { reason: 'every measured condition has jitter or loss, which the model does not cover' };
   const wire = new Map(data.cuts.map((c) => [c.cut, wireBytes(c.bytes!)]));
   const stat = (cell: CellStats | undefined, m: 'edge' | 'cloud' | 'transfer') => cell?.[m]?.[metric];
@@ -152,7 +154,7 @@ export function fitCostModel(data: NetworkData, metric: Statistic): CostModel | 
 }
 
 function pickStress(c: Condition): Stress {
-  return { ecpu: c.ecpu, emem: c.emem, ccpu: c.ccpu, cmem: c.cmem };
+  return Object.fromEntries(STRESS_KEYS.map((k) => [k, c[k]]));
 }
 
 /**
@@ -207,7 +209,8 @@ export interface PredictedPoint {
 
 /** Every point's predicted times under `c`; throws a UserError for stress levels never measured. */
 export function predictCondition(m: CostModel, c: Condition): PredictedPoint[] {
-  if (c.jitter !== 0 || c.loss !== 0) throw new UserError(`--predict: jitter and loss are not in the cost model (only rate and delay); drop them or measure those conditions`);
+  const off = unmodelled(c);
+  if (off.length) throw new UserError(`--predict: ${off.join(' and ')} ${off.length > 1 ? 'are' : 'is'} not in the cost model (only rate and delay); drop ${off.length > 1 ? 'them' : 'it'} or measure those conditions`);
   const fit = m.stress.get(stressKey(c));
   if (!fit) {
     throw new UserError(`--predict: ${m.network} was never measured at ${stressKey(c)}; the model predicts the network only, under measured stress levels: ${[...m.stress.keys()].join(' | ')}`);

@@ -66,7 +66,7 @@ t.test('the fit recovers the link and predicts unmeasured rates and delays exact
     }
   }
   t.throws(() => predictCondition(m, { ...NO_CONDITION, net: 5, ccpu: 50 }), /never measured at ecpu=0;emem=0;ccpu=50;cmem=0/);
-  t.throws(() => predictCondition(m, { ...NO_CONDITION, net: 5, loss: 1 }), /jitter and loss are not in the cost model/);
+  t.throws(() => predictCondition(m, { ...NO_CONDITION, net: 5, loss: 1 }), /--predict: loss is not in the cost model \(only rate and delay\)/);
 });
 
 t.test('rate thresholds: the lower envelope, checked against brute force', async (t) => {
