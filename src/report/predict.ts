@@ -84,9 +84,15 @@ const median = (xs: number[]): number => {
   return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 };
 
-/** Wire serialisation time in ms of `bytes` at `rate` Mbit/s (0 for an unshaped link). */
-function wireMs(bytes: number, rate: number | null): number {
-  return rate === null ? 0 : (bytes * 8) / (rate * 1000);
+/**
+ * Wire serialisation time in ms of `bytes` at `rate` Mbit/s (0 for an unshaped link). The shaper's
+ * token bucket lets its burst (two 1514-byte packets, or 1 ms of the rate: src/conditions/tc.ts)
+ * through at line speed, which matters for tensors of a few KB.
+ */
+export function wireMs(bytes: number, rate: number | null): number {
+  if (rate === null) return 0;
+  const burst = Math.max(2 * 1514, (rate * 1e6) / 8 / 1000);
+  return (Math.max(0, bytes - burst) * 8) / (rate * 1000);
 }
 
 /**
@@ -255,44 +261,45 @@ export interface RateThresholds {
 }
 
 /**
- * The rate ranges in which each point is best, for one stress level and delay. Each point's total
- * is A + B/rate (B from its wire bytes), so the best point as a function of 1/rate is the lower
- * envelope of lines: walk it from the fastest link (1/rate = 0) to the slowest.
+ * The rate ranges in which each point is best, for one stress level and delay: the best point is
+ * found on a fine logarithmic grid of rates (0.01 Mbit/s to 100 Gbit/s), and each change of the best
+ * point is located by bisection to 0.1 %.
  */
 export function rateThresholds(m: CostModel, stress: string, delay = 0): RateThresholds {
   const fit = m.stress.get(stress)!;
-  const probe = { ...NO_CONDITION, ...fit.stress, delay };
-  const lines = predictCondition(m, { ...probe, net: null }).map((p, order) => ({
-    cut: p.cut,
-    order,
-    a: p.total_ms,
-    b: m.local.has(p.cut) ? 0 : (m.beta * m.wire.get(p.cut)! * 8) / 1000,
-  }));
+  const probe: Condition = { ...NO_CONDITION, ...fit.stress, delay };
+  const bestAt = (rate: number): string => {
+    const rows = predictCondition(m, { ...probe, net: rate });
+    return rows.reduce((a, b) => (b.total_ms < a.total_ms ? b : a)).cut;
+  };
+  const LO = 0.01;
+  const HI = 100_000;
+  const STEPS = 400;
   const ranges: RateRange[] = [];
-  // Start at x = 1/rate = 0: the lowest intercept (ties: the smaller slope, then model order).
-  let cur = [...lines].sort((p, q) => p.a - q.a || p.b - q.b || p.order - q.order)[0]!;
-  let x = 0;
-  for (;;) {
-    let next: (typeof lines)[number] | undefined;
-    let nextX = Infinity;
-    for (const l of lines) {
-      if (l.b >= cur.b) continue;
-      const cross = (l.a - cur.a) / (cur.b - l.b);
-      const at = Math.max(cross, x);
-      if (at < nextX || (at === nextX && next && l.b < next.b)) {
-        next = l;
-        nextX = at;
-      }
+  let prevRate = HI;
+  let prevBest = bestAt(HI);
+  let upper: number | null = null;
+  for (let i = STEPS - 1; i >= 0; i--) {
+    const rate = LO * (HI / LO) ** (i / STEPS);
+    const best = bestAt(rate);
+    if (best === prevBest) {
+      prevRate = rate;
+      continue;
     }
-    const maxMbit = x === 0 ? null : 1 / x;
-    if (!next || !Number.isFinite(nextX)) {
-      ranges.push({ cut: cur.cut, min_mbit: 0, max_mbit: maxMbit });
-      break;
+    // The change lies in (rate, prevRate]: bisect in log space.
+    let lo = rate;
+    let hi = prevRate;
+    while (hi / lo > 1.001) {
+      const mid = Math.sqrt(lo * hi);
+      if (bestAt(mid) === prevBest) hi = mid;
+      else lo = mid;
     }
-    if (nextX > x) ranges.push({ cut: cur.cut, min_mbit: 1 / nextX, max_mbit: maxMbit });
-    cur = next;
-    x = nextX;
+    ranges.push({ cut: prevBest, min_mbit: hi, max_mbit: upper });
+    upper = hi;
+    prevBest = best;
+    prevRate = rate;
   }
+  ranges.push({ cut: prevBest, min_mbit: 0, max_mbit: upper });
   return { stress, delay_ms: delay, ranges };
 }
 
@@ -332,4 +339,40 @@ export function predictConditions(m: CostModel, levels: PredictLevels): Conditio
     if (vs) base = base.flatMap((c) => vs.map((v) => ({ ...c, [key]: v })));
   }
   return base;
+}
+
+export interface PredictionCheck {
+  key: string;
+  measured_best: string;
+  predicted_best: string;
+  /** per point |predicted - measured| / measured of the total */
+  errors: { cut: string; measured_ms: number; predicted_ms: number; error: number }[];
+}
+
+/**
+ * Predictions against measurements the model was not fitted on: per measured condition, the best
+ * point measured and predicted, and the relative error of every point's total.
+ */
+export function checkPredictions(m: CostModel, measured: NetworkData): { conditions: PredictionCheck[]; agreement: number; median_error: number; max_error: number } {
+  const conditions: PredictionCheck[] = [];
+  for (const c of measured.conditions) {
+    if (unmodelled(c.condition).length || !m.stress.has(stressKey(c.condition))) continue;
+    const predicted = predictCondition(m, c.condition);
+    const errors = predicted
+      .map((p) => {
+        const got = c.cells.get(p.cut)?.total?.[m.metric];
+        return got === undefined ? undefined : { cut: p.cut, measured_ms: got, predicted_ms: p.total_ms, error: Math.abs(p.total_ms - got) / got };
+      })
+      .filter((e): e is NonNullable<typeof e> => e !== undefined);
+    if (errors.length === 0) continue;
+    const lowest = (key: 'measured_ms' | 'predicted_ms') => errors.reduce((a, b) => (b[key] < a[key] ? b : a)).cut;
+    conditions.push({ key: `${c.condition.net === null ? 'none' : c.condition.net} Mbit/s, delay ${c.condition.delay} ms, ${stressKey(c.condition)}`, measured_best: lowest('measured_ms'), predicted_best: lowest('predicted_ms'), errors });
+  }
+  const all = conditions.flatMap((c) => c.errors.map((e) => e.error));
+  return {
+    conditions,
+    agreement: conditions.length ? conditions.filter((c) => c.measured_best === c.predicted_best).length / conditions.length : 0,
+    median_error: all.length ? median(all) : 0,
+    max_error: all.length ? Math.max(...all) : 0,
+  };
 }
