@@ -11,6 +11,8 @@ import { FACTOR, FACTORS, flagHelp, type ConditionKey } from '../conditions/fact
 import { DESIGNS, type Design } from '../conditions/grid.js';
 import { STRESSOR_CHOICES, StressError, protectFromOom, type StressorChoice } from '../conditions/stress.js';
 import { interfaceFor } from '../conditions/tc.js';
+import { readTrace, scheduleOf } from '../conditions/trace.js';
+import { runAdaptive } from '../edge/adaptive/run-adaptive.js';
 import { cleanupLeftovers } from '../conditions/cleanup.js';
 import { isRoot } from '../conditions/proc.js';
 import type { BackendChoice } from '../engine/backend.js';
@@ -38,10 +40,23 @@ interface EdgeOpts {
   iface?: string;
   stressor: StressorChoice;
   quick?: boolean;
+  trace?: string;
+  traceScale: number;
+  traceLoop?: boolean;
+  duration?: number;
+  policies: string;
+  interval?: number;
+  profile: string[];
 }
 
 /** One level-list flag per condition factor, e.g. --edge-cpu <pct>. */
 const LEVEL_OPTIONS = FACTORS.map((f) => ({ key: f.key, option: new Option(`${f.flag} <${f.arg}>`, flagHelp(f)) }));
+
+function parsePositive(v: string, flag: string): number {
+  const n = Number(v);
+  if (v.trim() === '' || !Number.isFinite(n) || n <= 0) throw new UserError(`${flag} must be a number above 0, got '${v}'`);
+  return n;
+}
 
 /** Durations as users type them: 300, 300s, 5m, 1h. */
 function parseDuration(value: string, flag: string): number {
@@ -73,6 +88,13 @@ runMain('dnn-edge', async () => {
     .option('--no-shape', 'do not shape the network: measure the link as it is (no root needed)')
     .option('--iface <name>', 'interface to shape (default: the one routing to <host>)')
     .addOption(new Option('--stressor <kind>', 'what applies CPU/memory stress').choices([...STRESSOR_CHOICES]).default('auto'))
+    .option('--trace <file>', 'replay a timeline of conditions (two-column time_s rate_mbit, Mahimahi, or t=0;net=10 lines) and run --policies on it, instead of a grid')
+    .addOption(new Option('--trace-scale <x>', 'multiply the trace\'s rates by X').default(1).argParser((v: string) => parsePositive(v, '--trace-scale')))
+    .option('--trace-loop', 'repeat the trace until --duration')
+    .addOption(new Option('--duration <seconds>', 'replay only the first S seconds (with --trace-loop: this long)').argParser((v: string) => parsePositive(v, '--duration')))
+    .option('--policies <list>', 'with --trace: static:<cut>, static:auto (cloud-only, edge-only, best at the baseline, best at the mean rate), adaptive, oracle', 'adaptive,oracle,static:auto')
+    .addOption(new Option('--interval <ms>', 'with --trace: one request every MS ms instead of back to back').argParser((v: string) => parsePositive(v, '--interval')))
+    .option('--profile <file>', 'with --trace: fit the cost model on these results (repeatable; default: a short profile sweep first)', (v: string, acc: string[]) => [...acc, v], [] as string[])
     .option('--quick', `a first look in minutes: --net 50,10 --edge-cpu 0,100, no other stress, ${QUICK_REPS} reps, at most ${QUICK_POINTS} points; prints the best point per condition`)
     .addOption(backendOption())
     .addOption(seedOption())
@@ -90,7 +112,13 @@ runMain('dnn-edge', async () => {
     const v: unknown = program.getOptionValue(option.attributeName());
     if (typeof v === 'string') levels[key] = v;
   }
-  const conditions = planConditions({ levels, design: opts.design, conditionsFile: opts.conditions, shape: opts.shape, quick: Boolean(opts.quick) });
+  if (!opts.trace) {
+    for (const f of ['traceLoop', 'duration', 'interval'] as const) if (opts[f] !== undefined) throw new UserError(`--${f.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} needs --trace FILE`);
+    if (opts.profile.length) throw new UserError('--profile needs --trace FILE');
+  }
+  const schedule = opts.trace ? scheduleOf(readTrace(opts.trace), { scale: opts.traceScale, loop: Boolean(opts.traceLoop), durationMs: opts.duration === undefined ? undefined : opts.duration * 1000 }) : null;
+  if (schedule && !opts.shape) throw new UserError('--trace replays its rates with tc: it cannot be combined with --no-shape');
+  const conditions = schedule ? schedule.steps.map((s) => s.condition) : planConditions({ levels, design: opts.design, conditionsFile: opts.conditions, shape: opts.shape, quick: Boolean(opts.quick) });
   const shaping = opts.shape && needsShaping(conditions);
   const isLab = hostArg === 'lab';
   if (isLab && !isRoot()) throw new UserError("the lab (host 'lab') creates a network namespace and needs root: run with sudo");
@@ -126,6 +154,20 @@ runMain('dnn-edge', async () => {
       throw new UserError(`${host} is reached over the loopback interface: shaping it would slow both directions and every local connection; use 'dnn-edge lab ${network}' on one machine, or --no-shape`);
     }
     if (iface) log(`shaping egress of ${iface} towards ${host}`);
+    if (schedule) {
+      if (!iface) throw new UserError('--trace needs a shaped interface towards the cloud');
+      const { file } = await runAdaptive({
+        host, port, network, backend: opts.backend, seed: opts.seed, inputShape: opts.inputShape, cuts: opts.cuts ?? 'all',
+        giveUpMs: opts.giveUp, timeoutMs: opts.timeout, maxFrame: opts.maxFrame, token: opts.token, log,
+        schedule,
+        replay: { file: opts.trace!, scale: opts.traceScale, loop: Boolean(opts.traceLoop), duration_ms: schedule.lengthMs },
+        policies: opts.policies, intervalMs: opts.interval, profile: opts.profile, iface, stressor: opts.stressor, out: opts.out,
+        setup: { lab: isLab, shaped: true, design: `trace ${opts.trace}` },
+        commandLine: ['dnn-edge', ...process.argv.slice(2)],
+      });
+      log(`report: ./bin/dnn-report ${file}`);
+      return 0;
+    }
     result = await runEdge({
       host,
       port,

@@ -18,32 +18,18 @@ import { EdgeConditionController } from './condition-controller.js';
 import { spreadPoints, describeGrid } from './plan.js';
 import { resolveStressor, type StressorChoice } from '../conditions/stress.js';
 
-export interface EdgeRunOptions {
-  host: string;
-  port: number;
-  network: string;
-  backend: BackendChoice;
-  seed: number;
-  inputShape?: number[];
-  cuts: string;
+export interface EdgeRunOptions extends SessionOptions {
   reps: number;
   warmup: number;
   out: string;
   resume?: string;
-  giveUpMs: number;
-  timeoutMs: number;
-  maxFrame: number;
-  token?: string;
   conditions: Condition[];
   /** interface to shape (egress towards the cloud); null = the network as it is */
   iface: string | null;
   stressor: StressorChoice;
-  /** measure at most this many points, evenly spread (--quick) */
-  maxPoints?: number;
   /** extra facts about how the run was set up, for the metadata */
   setup: Record<string, unknown>;
   commandLine: string[];
-  log: (line: string) => void;
 }
 
 export interface EdgeRunResult {
@@ -56,8 +42,34 @@ export interface EdgeRunResult {
 const require = createRequire(import.meta.url);
 const TOOL_VERSION = (require('../../../package.json') as { version: string }).version;
 
-/** Connects, proves the fingerprint, sweeps every (condition, point) cell into a results file. */
-export async function runEdge(o: EdgeRunOptions): Promise<EdgeRunResult> {
+/** What connecting to a cloud needs (shared by the grid sweep and the adaptive run). */
+export interface SessionOptions {
+  host: string;
+  port: number;
+  network: string;
+  backend: BackendChoice;
+  seed: number;
+  inputShape?: number[];
+  cuts: string;
+  /** measure at most this many points, evenly spread (--quick) */
+  maxPoints?: number;
+  giveUpMs: number;
+  timeoutMs: number;
+  maxFrame: number;
+  token?: string;
+  log: (line: string) => void;
+}
+
+export interface Session {
+  backend: Awaited<ReturnType<typeof selectBackend>>;
+  network: Network;
+  selected: CutPoint[];
+  link: ProtocolLink;
+  server: NonNullable<ProtocolLink['server']>;
+}
+
+/** Backend, network and points, then a connection to the cloud that proved the fingerprint. */
+export async function openSession(o: SessionOptions): Promise<Session> {
   assertNetworkSpec(o.network);
   const backend = await selectBackend(o.backend);
   o.log(describeBackend(backend));
@@ -90,6 +102,12 @@ export async function runEdge(o: EdgeRunOptions): Promise<EdgeRunResult> {
   });
   const server = link.server!;
   o.log(`connected to ${o.host}:${o.port}: cloud ${server.host} (${server.backend}, ${server.cores} cores) serves ${network.id}, fingerprint ${network.fingerprint.slice(0, 12)} matches`);
+  return { backend, network, selected, link, server };
+}
+
+/** Connects, proves the fingerprint, sweeps every (condition, point) cell into a results file. */
+export async function runEdge(o: EdgeRunOptions): Promise<EdgeRunResult> {
+  const { backend, network, selected, link, server } = await openSession(o);
 
   const needsStress = o.conditions.some(isStressed);
   const stressor = needsStress ? await resolveStressor(o.stressor) : 'none';
@@ -110,7 +128,7 @@ export async function runEdge(o: EdgeRunOptions): Promise<EdgeRunResult> {
     if (r.dropped.bytes > 0) o.log(`resume: dropped a torn last cell (${r.dropped.lines} lines, ${r.dropped.bytes} bytes); it will be measured again`);
   } else {
     file = freshResultsPath(o.out, network.id, new Date());
-    writer = await ResultsWriter.create(file, metadata(o, network, backend, server, { ...o.setup, iface: o.iface, edge_stressor: stressor }));
+    writer = await ResultsWriter.create(file, runMetadata(o, network, backend, server, { ...o.setup, iface: o.iface, edge_stressor: stressor }));
   }
   o.log(`results: ${file}`);
 
@@ -128,28 +146,6 @@ export async function runEdge(o: EdgeRunOptions): Promise<EdgeRunResult> {
     await writer.close();
     await link.close().catch(() => undefined);
   }
-
-  function metadata(o: EdgeRunOptions, n: Network, b: typeof backend, s: typeof server, setup: Record<string, unknown>): RunMetadata {
-    const me = hostInfo();
-    return {
-      tool: 'dnn-partition-bench',
-      tool_version: TOOL_VERSION,
-      protocol_version: PROTOCOL_VERSION,
-      network: n.id,
-      fingerprint: n.fingerprint,
-      seed: n.seed,
-      params: n.params,
-      input_shape: n.inputShape,
-      cuts: n.cuts.map((c) => ({ index: c.index, layer: c.layer, shape: c.shape, bytes: c.bytes })),
-      edge: { host: me.host, backend: b.name, versions: b.versions, cpu: me.cpu, cores: me.cores, mem_bytes: me.mem, node: process.versions.node },
-      cloud: { host: `${s.host} (${o.host}:${o.port})`, backend: s.backend, versions: s.versions, cpu: s.cpu, cores: s.cores, mem_bytes: s.mem, node: s.versions.node },
-      command_line: o.commandLine,
-      started: new Date().toISOString(),
-      reps: o.reps,
-      warmup: o.warmup,
-      conditions: setup,
-    };
-  }
 }
 
 /** results/<network>-<UTC time>.hdr, with -2, -3... when runs start within the same second. */
@@ -158,4 +154,27 @@ export function freshResultsPath(dir: string, network: string, when: Date): stri
   let file = `${stem}.hdr`;
   for (let n = 2; existsSync(file); n++) file = `${stem}-${n}.hdr`;
   return file;
+}
+
+/** The run's metadata, the results file's first line. */
+export function runMetadata(o: { host: string; port: number; commandLine: string[]; reps: number; warmup: number }, n: Network, b: Session['backend'], s: Session['server'], setup: Record<string, unknown>): RunMetadata {
+  const me = hostInfo();
+  return {
+    tool: 'dnn-partition-bench',
+    tool_version: TOOL_VERSION,
+    protocol_version: PROTOCOL_VERSION,
+    network: n.id,
+    fingerprint: n.fingerprint,
+    seed: n.seed,
+    params: n.params,
+    input_shape: n.inputShape,
+    cuts: n.cuts.map((c) => ({ index: c.index, layer: c.layer, shape: c.shape, bytes: c.bytes })),
+    edge: { host: me.host, backend: b.name, versions: b.versions, cpu: me.cpu, cores: me.cores, mem_bytes: me.mem, node: process.versions.node },
+    cloud: { host: `${s.host} (${o.host}:${o.port})`, backend: s.backend, versions: s.versions, cpu: s.cpu, cores: s.cores, mem_bytes: s.mem, node: s.versions.node },
+    command_line: o.commandLine,
+    started: new Date().toISOString(),
+    reps: o.reps,
+    warmup: o.warmup,
+    conditions: setup,
+  };
 }

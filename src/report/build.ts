@@ -4,6 +4,7 @@ import { bestPoint, compareConditions, extremePoints, factorsOf, findBaseline, p
 import { chooseDeployed, gainOver, listCuts, needsRepartition } from './adaptivity.js';
 import type { ConditionReport, NetworkData, NetworkReport, NetworkSummary, Report, Statistic } from './model.js';
 import { sensitivity } from './sensitivity.js';
+import { summarizeAdaptive, type AdaptiveEntry } from './adaptive-runs.js';
 import { allRateThresholds, fitCostModel, predictConditions, predictedData, type PredictLevels } from './predict.js';
 
 export interface ReportOptions {
@@ -18,6 +19,7 @@ export interface ReportOptions {
 /** The whole report: every network analysed the same way. */
 export function buildReport(networks: NetworkData[], opts: ReportOptions, warnings: string[] = []): Report {
   const out: NetworkReport[] = [];
+  const adaptive: AdaptiveEntry[] = [];
   const all = [...warnings];
   if (opts.deployed !== undefined && !networks.some((n) => n.cuts.some((c) => c.cut === opts.deployed))) {
     const only = networks.length === 1 ? networks[0]! : undefined;
@@ -27,9 +29,10 @@ export function buildReport(networks: NetworkData[], opts: ReportOptions, warnin
   for (const n of networks) {
     const has = opts.deployed === undefined || n.cuts.some((c) => c.cut === opts.deployed);
     if (!has) all.push(`${n.network}: no point '${opts.deployed}', so its deployed point is its best at the baseline condition`);
+    if (n.policyRuns) adaptive.push(...summarizeAdaptive(n.network, n.policyRuns));
     const report = analyseNetwork(n, has ? opts : { ...opts, deployed: undefined });
     if (!report) {
-      all.push(`${n.network}: no condition has a measured total; left out`);
+      if (!n.policyRuns) all.push(`${n.network}: no condition has a measured total; left out`);
       continue;
     }
     const model = fitCostModel(n, opts.metric);
@@ -54,8 +57,8 @@ export function buildReport(networks: NetworkData[], opts: ReportOptions, warnin
       predicted_from: n.conditions.length,
     });
   }
-  if (out.length === 0) throw new UserError('no usable data: no network has a measured total latency');
-  return { tool: 'dnn-report', metric: opts.metric, min_gain: opts.minGain, networks: out, warnings: all };
+  if (out.length === 0 && adaptive.length === 0) throw new UserError('no usable data: no network has a measured total latency');
+  return { tool: 'dnn-report', metric: opts.metric, min_gain: opts.minGain, networks: out, adaptive, warnings: all };
 }
 
 /** Analysis of one network: per condition the best point, the deployed point's gain, and the summary. */

@@ -1,6 +1,7 @@
-import { FACTOR_LABEL, baselineLine, predictedLine, thresholdLine, baselineOf, conditionLabel, deployedLine, levelLabel, maxGainCondition, ms, selectCondition, pct, summaryLine, times, varyingFactors } from './labels.js';
+import { ADAPTIVE_HEADER, adaptiveRows, adaptiveTitle, FACTOR_LABEL, baselineLine, predictedLine, thresholdLine, baselineOf, conditionLabel, deployedLine, levelLabel, maxGainCondition, ms, selectCondition, pct, summaryLine, times, varyingFactors } from './labels.js';
 import type { ConditionReport, FactorName, NetworkReport, Report } from './model.js';
-import { esc, heatMap, lineChart, stackedBars } from './svg.js';
+import { esc, heatMap, lineChart, stackedBars, timelineChart } from './svg.js';
+import type { AdaptiveEntry } from './adaptive-runs.js';
 
 export interface HtmlOptions {
   /** --condition: the condition of the second bar chart (default: where the gain is largest) */
@@ -9,7 +10,7 @@ export interface HtmlOptions {
 
 /** One self-contained HTML page (inline CSS and SVG, no script, nothing fetched). */
 export function formatHtml(report: Report, opts: HtmlOptions = {}): string {
-  const body = report.networks.map((n) => network(n, report, opts)).join('\n');
+  const body = [...report.networks.map((n) => network(n, report, opts)), ...report.adaptive.map(adaptiveSection)].join('\n');
   const warnings = report.warnings.length
     ? `<details><summary>${report.warnings.length} input warning(s)</summary><ul>${report.warnings.map((w) => `<li>${esc(w)}</li>`).join('')}</ul></details>`
     : '';
@@ -158,4 +159,16 @@ function conditionsTable(n: NetworkReport, varying: FactorName[]): string {
   );
   return `<details><summary>All ${n.conditions.length} conditions (${n.summary.repartition} need repartitioning)</summary>
 <table><tr><th>condition</th><th>best</th><th>best ms</th><th>deployed ms</th><th>gain</th><th>repartition</th></tr>${rows.join('')}</table></details>`;
+}
+
+/** Adaptive runs: the comparison table, then a timeline per policy. */
+function adaptiveSection(e: AdaptiveEntry): string {
+  const id = `${e.network}-${e.trace}`.replace(/[^A-Za-z0-9_-]/g, '_');
+  const cuts = [...new Set(Object.values(e.timelines).flatMap((t) => t.map((r) => r.cut)))];
+  const head = `<tr>${ADAPTIVE_HEADER.map((h) => `<th>${esc(h)}</th>`).join('')}</tr>`;
+  const rows = adaptiveRows(e).map((r) => `<tr>${r.map((c) => `<td>${esc(c)}</td>`).join('')}</tr>`).join('');
+  const charts = Object.entries(e.timelines).map(([policy, t]) =>
+    timelineChart({ id: `${id}-timeline-${policy.replace(/[^A-Za-z0-9_-]/g, '_')}`, title: `${e.network} on ${e.trace}: ${policy}`, cuts, rows: t.map((r) => ({ ...r, point: cuts.indexOf(r.cut) })) }),
+  );
+  return `<section data-adaptive="${esc(id)}"><h2>${esc(adaptiveTitle(e))}</h2><table>${head}${rows}</table>${charts.join('\n')}</section>`;
 }

@@ -1,9 +1,10 @@
-import { FACTOR_LABEL, baselineLine, predictedLine, thresholdLine, baselineOf, deployedLine, levelLabel, ms, pct, shortFactor, summaryLine, times, varyingFactors } from './labels.js';
+import { ADAPTIVE_HEADER, adaptiveRows, adaptiveTitle, FACTOR_LABEL, baselineLine, predictedLine, thresholdLine, baselineOf, deployedLine, levelLabel, ms, pct, shortFactor, summaryLine, times, varyingFactors } from './labels.js';
 import type { NetworkReport, Report } from './model.js';
 
 /** The report for a terminal: the same essentials as the JSON, as aligned text tables. */
 export function formatTable(report: Report): string {
-  return report.networks.map((n) => network(n, report)).join('\n');
+  const adaptive = report.adaptive.map((e) => `${adaptiveTitle(e)}\n${table(ADAPTIVE_HEADER, adaptiveRows(e))}\n`);
+  return [...report.networks.map((n) => network(n, report)), ...adaptive].join('\n');
 }
 
 function network(n: NetworkReport, report: Report): string {

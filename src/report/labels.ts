@@ -1,6 +1,7 @@
 import { CONDITION_KEYS, FACTORS } from '../conditions/factors.js';
 import { UserError } from '../errors.js';
 import type { ConditionReport, FactorName, Factors, NetworkReport } from './model.js';
+import type { AdaptiveEntry } from './adaptive-runs.js';
 
 /** Short human labels shared by the table and the HTML page. */
 
@@ -113,4 +114,26 @@ export function thresholdLine(ranges: { cut: string; min_mbit: number; max_mbit:
     .reverse()
     .map((x) => `${x.cut} ${x.min_mbit === 0 ? (x.max_mbit === null ? 'at any rate' : `below ${r(x.max_mbit)}`) : x.max_mbit === null ? `above ${r(x.min_mbit)}` : `${r(x.min_mbit)}-${r(x.max_mbit)}`}`)
     .join(' | ');
+}
+
+/** The adaptive runs as table rows: policy, requests, p50, p95, mean, gain over the best static, switches, oracle agreement, switch penalty. */
+export function adaptiveRows(e: AdaptiveEntry): string[][] {
+  return e.policies.map((p) => [
+    p.policy + (p.policy === e.best_static ? ' (best static)' : ''),
+    String(p.requests),
+    ms(p.p50_ms),
+    ms(p.p95_ms),
+    ms(p.mean_ms),
+    pct(p.gain_over_best_static),
+    String(p.switches),
+    `${(100 * p.oracle_agreement).toFixed(0)}%`,
+    ms(p.switch_penalty_ms),
+  ]);
+}
+
+export const ADAPTIVE_HEADER = ['policy', 'requests', 'p50', 'p95', 'mean', 'gain vs best static', 'switches', 'oracle agreement', 'switch penalty'];
+
+export function adaptiveTitle(e: AdaptiveEntry): string {
+  const late = e.max_step_lateness_ms === null ? '' : `; trace steps applied at most ${e.max_step_lateness_ms.toFixed(1)} ms off schedule`;
+  return `adaptive runs: ${e.network} on ${e.trace} (latencies in ms; gain = best static mean / mean - 1${late})`;
 }

@@ -2,7 +2,7 @@ import { basename } from 'node:path';
 import type { Histogram } from 'hdr-histogram-js';
 import { conditionKey, type Condition } from '../conditions/condition.js';
 import { isUserError } from '../errors.js';
-import { readResultsFile } from '../results/log-reader.js';
+import { readResultsFile, type PolicyRun } from '../results/log-reader.js';
 import type { Metric } from '../results/tags.js';
 import type { CellStats, ConditionData, CutRef, MetricStats, NetworkData } from './model.js';
 
@@ -23,6 +23,7 @@ interface NetworkAcc {
   metaCuts: boolean;
   conditions: Map<string, { condition: Condition; cells: Map<string, Partial<Record<Metric, Histogram>>> }>;
   sources: string[];
+  policyRuns: PolicyRun[];
 }
 
 export function loadResultFiles(paths: string[]): Loaded {
@@ -42,10 +43,11 @@ export function loadResultFiles(paths: string[]): Loaded {
     if (!file.meta) problems.push(`${path}: no #dnn-meta line; network named '${network}' after the file, points ordered as they appear`);
     let acc = nets.get(network);
     if (!acc) {
-      acc = { network, cutIndex: new Map(), cutBytes: new Map(), metaCuts: false, conditions: new Map(), sources: [] };
+      acc = { network, cutIndex: new Map(), cutBytes: new Map(), metaCuts: false, conditions: new Map(), sources: [], policyRuns: [] };
       nets.set(network, acc);
     }
     acc.sources.push(path);
+    acc.policyRuns.push(...file.policies);
     if (file.meta) {
       if (acc.fingerprint !== undefined && acc.fingerprint !== file.meta.fingerprint) {
         problems.push(`${path}: ${network}'s model fingerprint differs from an earlier file's; their histograms are merged anyway`);
@@ -109,7 +111,14 @@ function toNetworkData(acc: NetworkAcc): NetworkData {
   // The model's last point is its output: what the cloud sends back.
   const last = [...acc.cutIndex.entries()].sort((a, b) => a[1] - b[1]).at(-1);
   const outputBytes = last ? acc.cutBytes.get(last[0]) : undefined;
-  return { network: acc.network, cuts, conditions, sources: acc.sources, ...(outputBytes !== undefined ? { outputBytes } : {}) };
+  return {
+    network: acc.network,
+    cuts,
+    conditions,
+    sources: acc.sources,
+    ...(outputBytes !== undefined ? { outputBytes } : {}),
+    ...(acc.policyRuns.length ? { policyRuns: acc.policyRuns } : {}),
+  };
 }
 
 /** Statistics of a histogram of microseconds, in milliseconds. */

@@ -1,6 +1,8 @@
 import type { Condition, FactorName, Factors } from '../conditions/factors.js';
 import type { Metric } from '../results/tags.js';
 import type { RateThresholds } from './predict.js';
+import type { PolicyRun } from '../results/log-reader.js';
+import type { AdaptiveEntry } from './adaptive-runs.js';
 
 /**
  * The data the report works on, whatever its source (results files or the published tool's outputs),
@@ -44,6 +46,8 @@ export interface NetworkData {
   sources: string[];
   /** bytes of the model's output tensor (what the cloud sends back), when the metadata says */
   outputBytes?: number;
+  /** adaptive runs (dnn-edge --trace) of this network */
+  policyRuns?: PolicyRun[];
 }
 
 /** Condition factors under their JSON names (src/conditions/factors.ts); net_mbit null = not shaped (the fastest). */
@@ -136,5 +140,7 @@ export interface Report {
   metric: Statistic;
   min_gain: number;
   networks: NetworkReport[];
+  /** adaptive runs: one entry per (network, trace); JSON leaves out the timelines */
+  adaptive: AdaptiveEntry[];
   warnings: string[];
 }

@@ -76,6 +76,8 @@ export interface CostModel {
   gamma: number;
   /** whether beta / gamma came from the data or are the physical defaults */
   fitted: { beta: boolean; gamma: boolean };
+  /** the fastest link of the data, Mbit/s (null: an unshaped one) */
+  fastest: number | null;
 }
 
 const median = (xs: number[]): number => {
@@ -156,7 +158,9 @@ export function fitCostModel(data: NetworkData, metric: Statistic): CostModel | 
     if (fit.edge.size > 0) stress.set(k, fit);
   }
   if (stress.size === 0) return { reason: 'no point has edge, transfer and cloud times measured' };
-  return { network: data.network, metric, cuts: data.cuts, local, wire, stress, beta, gamma, fitted };
+  const rates = cells.map((c) => c.condition.net);
+  const fastest = rates.includes(null) ? null : Math.max(...(rates as number[]));
+  return { network: data.network, metric, cuts: data.cuts, local, wire, stress, beta, gamma, fitted, fastest };
 }
 
 function pickStress(c: Condition): Stress {

@@ -35,6 +35,6 @@ t.test('predictions at unfitted rates match a real lab run', { skip: NEEDS_ROOT 
   t.ok(check.median_error < 0.25, `median error of totals ${(100 * check.median_error).toFixed(1)} % < 25 %`);
   // The slowest link's totals are almost all wire time: they must be close.
   const slow = check.conditions.find((c) => c.key.startsWith('1 Mbit/s'))!;
-  const sent = slow.errors.filter((e) => e.measured_ms > 20);
-  t.ok(sent.length >= 3 && sent.every((e) => e.error < 0.35), `at 1 Mbit/s every transfer-dominated total within 35 %: ${sent.map((e) => `${e.cut} ${(100 * e.error).toFixed(0)} %`).join(', ')}`);
+  const sent = slow.errors.filter((e) => !model.local.has(e.cut) && e.measured_ms > 20);
+  t.ok(sent.length >= 2 && sent.every((e) => e.error < 0.35), `at 1 Mbit/s every transfer-dominated total within 35 %: ${sent.map((e) => `${e.cut} ${(100 * e.error).toFixed(0)} %`).join(', ')}`);
 });
