@@ -91,7 +91,7 @@ export interface AdaptiveOptions {
   probeEveryMs: number;
 }
 
-export const ADAPTIVE_DEFAULTS: AdaptiveOptions = { alpha: 0.4, hysteresis: 0.1, minDwell: 3, probeEveryMs: 2000 };
+export const ADAPTIVE_DEFAULTS: AdaptiveOptions = { alpha: 0.5, hysteresis: 0.1, minDwell: 3, probeEveryMs: 1000 };
 
 /**
  * The point with the lowest predicted total under the current estimates: link rate from recent
@@ -162,8 +162,8 @@ export class AdaptivePolicy implements Policy {
     const wire = Math.max(o.transfer_ms - this.stress.fixed.get(o.cut)!, 0.05 * o.transfer_ms, 0.01);
     const bits = this.model.wire.get(o.cut)! * 8;
     const observed = (this.model.beta * bits) / (wire * 1000);
-    // Average time per bit (1/rate): a slow sample weighs as it should.
-    this.rate = this.rate === null ? observed : 1 / ewma(1 / this.rate, 1 / observed);
+    // Averaged in log space: a rate that changes 20-fold is followed in a few observations either way.
+    this.rate = this.rate === null ? observed : Math.exp(ewma(Math.log(this.rate), Math.log(observed)));
   }
 
   probe(nowMs: number): string | null {
