@@ -2,7 +2,8 @@ import { NO_CONDITION, type Condition } from '../../conditions/condition.js';
 import { resolveStressor, type StressorChoice } from '../../conditions/stress.js';
 import { meanRate, type Schedule } from '../../conditions/trace.js';
 import { TraceReplay } from '../../conditions/trace-replay.js';
-import { benchmarkInput, SplitRunner } from '../../engine/split-runner.js';
+import { benchmarkInput, createSplitRunner } from '../../engine/split-runner.js';
+import { inferenceThreads } from '../../engine/backend.js';
 import { UserError } from '../../errors.js';
 import { loadResultFiles } from '../../report/load.js';
 import { fitCostModel, type CostModel } from '../../report/predict.js';
@@ -45,11 +46,19 @@ export async function runAdaptive(o: AdaptiveRunOptions): Promise<{ file: string
   const stressor = stressed ? await resolveStressor(o.stressor) : 'none';
   const writer = await ResultsWriter.create(
     file,
-    runMetadata({ ...o, reps: PROFILE_REPS, warmup: 1 }, network, backend, server, { ...o.setup, iface: o.iface, edge_stressor: stressor, adaptive: { ...o.replay, policies: o.policies, interval_ms: o.intervalMs ?? null, profile: o.profile } }),
+    runMetadata(
+      { ...o, reps: PROFILE_REPS, warmup: 1 },
+      network,
+      backend,
+      server,
+      { ...o.setup, iface: o.iface, edge_stressor: stressor, adaptive: { ...o.replay, policies: o.policies, interval_ms: o.intervalMs ?? null, profile: o.profile } },
+      undefined,
+      await inferenceThreads(backend.name),
+    ),
   );
   o.log(`results: ${file}`);
   const input = benchmarkInput(network.inputShape, network.seed);
-  const runner = new SplitRunner(network);
+  const runner = createSplitRunner(network);
   const stress = new EdgeConditionController({ iface: null, stressor: o.stressor, link });
   let replay: TraceReplay | null = null;
   try {
@@ -64,7 +73,7 @@ export async function runAdaptive(o: AdaptiveRunOptions): Promise<{ file: string
       const shaper = new EdgeConditionController({ iface: o.iface, stressor: o.stressor, link });
       try {
         await runSweep(
-          { conditions: rates.map((net) => ({ ...NO_CONDITION, net })), cuts: selected, reps: PROFILE_REPS, warmup: 1, done: new Set() },
+          { conditions: rates.map((net) => ({ ...NO_CONDITION, net })), cuts: selected, reps: PROFILE_REPS, warmup: 1, done: new Set(), seed: 1, referenceEvery: 0 },
           { runner, link, input, sink: writer, controller: shaper, progress: new ProgressTracker() },
         );
       } finally {
@@ -104,7 +113,7 @@ export async function runAdaptive(o: AdaptiveRunOptions): Promise<{ file: string
     );
     return { file };
   } finally {
-    input.dispose();
+    await runner.dispose();
     await (replay as TraceReplay | null)?.close().catch((e: Error) => o.log(`restoring the link: ${e.message}`));
     await stress.close().catch((e: Error) => o.log(`restoring conditions: ${e.message}`));
     await writer.close();

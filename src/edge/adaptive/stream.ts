@@ -1,8 +1,7 @@
-import type * as tf from '@tensorflow/tfjs';
 import { conditionKey, type Condition } from '../../conditions/condition.js';
 import { conditionAt, type Schedule } from '../../conditions/trace.js';
 import { epochMs, type AppliedStep } from '../../conditions/trace-replay.js';
-import type { SplitRunner } from '../../engine/split-runner.js';
+import type { HostTensor, SplitRunner } from '../../engine/split-runner.js';
 import type { CutPoint } from '../../model/partition.js';
 import type { CostModel } from '../../report/predict.js';
 import { LinkFailure, type CloudLink } from '../cloud-link.js';
@@ -40,7 +39,7 @@ export interface RequestRecord {
 export interface StreamDeps {
   runner: SplitRunner;
   link: CloudLink;
-  input: tf.Tensor;
+  input: HostTensor;
   cuts: Map<string, CutPoint>;
   model: CostModel;
   schedule: Schedule;
