@@ -2,7 +2,10 @@ import { Option } from 'commander';
 import { makeProgram, backendOption, seedOption, maxFrameOption, portOption, tokenOption, parseIntArg } from './common.js';
 import { inputShapeOption } from './network-options.js';
 import { runMain } from './run-main.js';
-import { runEdge, type EdgeRunResult } from '../edge/run-edge.js';
+import { preparePlan, runEdge, type EdgeRunResult } from '../edge/run-edge.js';
+import { resolveShard } from '../edge/shard.js';
+import { formatDryRun } from '../edge/dry-run.js';
+import { selectBackend } from '../engine/backend.js';
 import { GiveUp, LinkFailure } from '../edge/cloud-link.js';
 import { planConditions, needsShaping, QUICK_POINTS, QUICK_REPS } from '../edge/plan.js';
 import { startLab, type Lab } from '../edge/lab.js';
@@ -46,6 +49,9 @@ interface EdgeOpts {
   edgeMem?: string;
   cloudCpu?: string;
   cloudMem?: string;
+  shard?: string;
+  shards?: number;
+  dryRun?: boolean;
 }
 
 const LEVEL_OPTS: Record<ConditionKey, keyof EdgeOpts> = {
@@ -96,6 +102,9 @@ runMain('dnn-edge', async () => {
     .option('--iface <name>', 'interface to shape (default: the one routing to <host>)')
     .addOption(new Option('--stressor <kind>', 'what applies CPU/memory stress').choices([...STRESSOR_CHOICES]).default('auto'))
     .option('--quick', `a first look in minutes: --net 50,10 --edge-cpu 0,100, no other stress, ${QUICK_REPS} reps, at most ${QUICK_POINTS} points; prints the best point per condition`)
+    .option('--shard <K/N>', 'measure only shard K of N of the plan (cells split by estimated time); default: from SLURM_ARRAY_TASK_ID or JOB_COMPLETION_INDEX when set')
+    .addOption(new Option('--shards <n>', 'number of shards, with the index from the batch system (SLURM_ARRAY_TASK_ID, JOB_COMPLETION_INDEX)').argParser((v: string) => parseIntArg(v, '--shards', 1, 100000)))
+    .option('--dry-run', 'print the plan, its shards and their estimated times, then exit (measures nothing, changes nothing)')
     .addOption(backendOption())
     .addOption(seedOption())
     .addOption(maxFrameOption())
@@ -114,6 +123,18 @@ runMain('dnn-edge', async () => {
   }
   const conditions = planConditions({ levels, design: opts.design, conditionsFile: opts.conditions, shape: opts.shape, quick: Boolean(opts.quick) });
   const shaping = opts.shape && needsShaping(conditions);
+  // --dry-run --shards N alone shows all N shards; otherwise the shard comes as for a run
+  const envIndex = Boolean(process.env.SLURM_ARRAY_TASK_ID || process.env.JOB_COMPLETION_INDEX);
+  const dryCount = opts.dryRun && opts.shard === undefined && !envIndex ? opts.shards : undefined;
+  const shard = dryCount ? undefined : resolveShard(opts.shard, opts.shards, process.env);
+  const reps = opts.reps ?? (opts.quick ? QUICK_REPS : 5);
+  const maxPoints = opts.quick ? QUICK_POINTS : undefined;
+  if (opts.dryRun) {
+    await selectBackend(opts.backend);
+    const prepared = await preparePlan({ network, seed: opts.seed, inputShape: opts.inputShape, cuts: opts.cuts ?? 'all', reps, warmup: opts.warmup, conditions, maxPoints, shard: shard ?? { index: 1, count: dryCount ?? 1 } });
+    process.stdout.write(formatDryRun(prepared, shard));
+    return 0;
+  }
   const isLab = hostArg === 'lab';
   if (isLab && !isRoot()) throw new UserError("the lab (host 'lab') creates a network namespace and needs root: run with sudo");
   if (shaping && !isRoot()) throw new UserError(`shaping the network (tc) needs root: run with sudo, or pass --no-shape to measure the network as it is (${LEVEL_FLAGS.net} levels are then ignored)`);
@@ -156,7 +177,7 @@ runMain('dnn-edge', async () => {
       seed: opts.seed,
       inputShape: opts.inputShape,
       cuts: opts.cuts ?? 'all',
-      reps: opts.reps ?? (opts.quick ? QUICK_REPS : 5),
+      reps,
       warmup: opts.warmup,
       out: opts.out,
       resume: opts.resume,
@@ -167,7 +188,8 @@ runMain('dnn-edge', async () => {
       conditions,
       iface,
       stressor: opts.stressor,
-      maxPoints: opts.quick ? QUICK_POINTS : undefined,
+      maxPoints,
+      shard,
       setup: { lab: isLab, shaped: Boolean(iface), design: opts.conditions ? `file ${opts.conditions}` : opts.design, quick: Boolean(opts.quick) },
       commandLine: ['dnn-edge', ...process.argv.slice(2)],
       log,

@@ -16,6 +16,10 @@ import { ProgressTracker } from './progress.js';
 import { runSweep, type SweepStats } from './sweep.js';
 import { EdgeConditionController } from './condition-controller.js';
 import { spreadPoints, describeGrid } from './plan.js';
+import { shardPlan, shardRecord, type ShardSpec, type ShardedPlan } from './shard.js';
+import { formatDuration } from './progress.js';
+import { pointWork } from '../model/work.js';
+import { shardCells, type ShardRecord } from '../results/plan.js';
 import { resolveStressor, type StressorChoice } from '../conditions/stress.js';
 
 export interface EdgeRunOptions {
@@ -40,6 +44,8 @@ export interface EdgeRunOptions {
   stressor: StressorChoice;
   /** measure at most this many points, evenly spread (--quick) */
   maxPoints?: number;
+  /** measure only this shard of the plan (--shard K/N or the batch system's index) */
+  shard?: ShardSpec;
   /** extra facts about how the run was set up, for the metadata */
   setup: Record<string, unknown>;
   commandLine: string[];
@@ -56,19 +62,51 @@ export interface EdgeRunResult {
 const require = createRequire(import.meta.url);
 const TOOL_VERSION = (require('../../../package.json') as { version: string }).version;
 
-/** Connects, proves the fingerprint, sweeps every (condition, point) cell into a results file. */
-export async function runEdge(o: EdgeRunOptions): Promise<EdgeRunResult> {
+export type PlanOptions = Pick<EdgeRunOptions, 'network' | 'seed' | 'inputShape' | 'cuts' | 'reps' | 'warmup' | 'conditions' | 'maxPoints' | 'shard'>;
+
+export interface PreparedPlan {
+  network: Network;
+  /** the points the plan measures */
+  selected: CutPoint[];
+  sharded: ShardedPlan;
+  /** the cells this run measures (undefined: all of them) */
+  owned?: Set<string>;
+  shardRecord?: ShardRecord;
+}
+
+/** The model, its measured points and the plan with its shards: everything a run or --dry-run needs before any change to the machine. */
+export async function preparePlan(o: PlanOptions): Promise<PreparedPlan> {
   assertNetworkSpec(o.network);
-  const backend = await selectBackend(o.backend);
-  o.log(describeBackend(backend));
   const network = await loadNetwork(o.network, { seed: o.seed, inputShape: o.inputShape });
-  if (network.note) o.log(`note: ${network.note}`);
   const { selected: chosen, unknown } = selectCuts(network.cuts, o.cuts);
   const selected = o.maxPoints ? spreadPoints(chosen, o.maxPoints) : chosen;
   if (unknown.length > 0) {
     throw new UserError(`--cuts: ${unknown.join(', ')} ${unknown.length > 1 ? 'are not partition points' : 'is not a partition point'} of ${network.id}; \`dnn-cut ${o.network}\` lists them (names or indices)`);
   }
   if (selected.length === 0) throw new UserError(`--cuts selects no partition point; use 'all' or names/indices from \`dnn-cut ${o.network}\``);
+  const work = pointWork(network);
+  const sharded = shardPlan(
+    { network: network.id, fingerprint: network.fingerprint, conditions: o.conditions, cuts: selected.map((c) => c.layer), reps: o.reps, warmup: o.warmup },
+    selected.map((c) => ({ ...work.get(c.layer)!, bytes: c.bytes })),
+    o.shard?.count ?? 1,
+  );
+  if (!o.shard) return { network, selected, sharded };
+  return {
+    network,
+    selected,
+    sharded,
+    owned: shardCells(sharded.plan, sharded.partition.bounds, o.shard.index),
+    shardRecord: shardRecord(sharded.partition, o.shard),
+  };
+}
+
+/** Connects, proves the fingerprint, sweeps every (condition, point) cell of the plan or of its shard into a results file. */
+export async function runEdge(o: EdgeRunOptions): Promise<EdgeRunResult> {
+  assertNetworkSpec(o.network);
+  const backend = await selectBackend(o.backend);
+  o.log(describeBackend(backend));
+  const { network, selected, sharded, owned, shardRecord: shard } = await preparePlan(o);
+  if (network.note) o.log(`note: ${network.note}`);
 
   const link = await ProtocolLink.open({
     host: o.host,
@@ -94,6 +132,7 @@ export async function runEdge(o: EdgeRunOptions): Promise<EdgeRunResult> {
   const needsStress = o.conditions.some((c) => c.ecpu > 0 || c.emem > 0 || c.ccpu > 0 || c.cmem > 0);
   const stressor = needsStress ? await resolveStressor(o.stressor) : 'none';
   o.log(`measuring ${selected.length} of ${network.cuts.length} points under ${describeGrid(o.conditions)}, ${o.reps} samples each after ${o.warmup} warm-up`);
+  if (shard) o.log(`shard ${shard.index}/${shard.count} of plan ${sharded.plan.hash}: ${owned!.size} of ${sharded.plan.conditions.length * selected.length} cells, estimated ${formatDuration(shard.predicted_s)}`);
 
   let writer: ResultsWriter;
   let done = new Set<string>();
@@ -104,12 +143,17 @@ export async function runEdge(o: EdgeRunOptions): Promise<EdgeRunResult> {
       await r.writer.close();
       throw new UserError(`${o.resume} holds results of ${r.meta.network} (fingerprint ${r.meta.fingerprint.slice(0, 12)}), not of this ${network.id} (${network.fingerprint.slice(0, 12)}); resume with the same network and --seed`);
     }
+    const mismatch = resumeMismatch(r.meta, sharded.plan.hash, shard);
+    if (mismatch) {
+      await r.writer.close();
+      throw new UserError(`${o.resume} ${mismatch}; resume with the same flags (conditions, --cuts, --reps, --warmup, --shard)`);
+    }
     writer = r.writer;
     done = r.done;
     file = o.resume;
     if (r.dropped.bytes > 0) o.log(`resume: dropped a torn last cell (${r.dropped.lines} lines, ${r.dropped.bytes} bytes); it will be measured again`);
   } else {
-    file = freshResultsPath(o.out, network.id, new Date());
+    file = freshResultsPath(o.out, network.id, new Date(), o.shard);
     writer = await ResultsWriter.create(file, metadata(o, network, backend, server, { ...o.setup, iface: o.iface, edge_stressor: stressor }));
   }
   o.log(`results: ${file}`);
@@ -118,7 +162,7 @@ export async function runEdge(o: EdgeRunOptions): Promise<EdgeRunResult> {
   const controller = new EdgeConditionController({ iface: o.iface, stressor: o.stressor, link });
   try {
     const stats = await runSweep(
-      { conditions: o.conditions, cuts: selected, reps: o.reps, warmup: o.warmup, done },
+      { conditions: o.conditions, cuts: selected, reps: o.reps, warmup: o.warmup, done, owned },
       { runner: new SplitRunner(network), link, input, sink: writer, controller, progress: new ProgressTracker() },
     );
     return { file, network, cuts: selected, stats };
@@ -147,14 +191,24 @@ export async function runEdge(o: EdgeRunOptions): Promise<EdgeRunResult> {
       started: new Date().toISOString(),
       reps: o.reps,
       warmup: o.warmup,
+      plan: sharded.plan,
+      ...(shard ? { shard } : {}),
       conditions: setup,
     };
   }
 }
 
-/** results/<network>-<UTC time>.hdr, with -2, -3... when runs start within the same second. */
-export function freshResultsPath(dir: string, network: string, when: Date): string {
-  const stem = path.join(dir, `${network}-${when.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}`);
+/** Why a results file cannot be resumed by this run's plan and shard, or undefined when it can. */
+function resumeMismatch(meta: RunMetadata, planHash: string, shard: ShardRecord | undefined): string | undefined {
+  if (meta.plan && meta.plan.hash !== planHash) return `belongs to plan ${meta.plan.hash}, not to this run's plan ${planHash}`;
+  const was = meta.shard ? `shard ${meta.shard.index}/${meta.shard.count}` : 'the whole plan';
+  const now = shard ? `shard ${shard.index}/${shard.count}` : 'the whole plan';
+  return was === now ? undefined : `measured ${was}, but this run is ${now}`;
+}
+
+/** results/<network>-<UTC time>.hdr (…-sK-of-N.hdr for a shard), with -2, -3... when runs start within the same second. */
+export function freshResultsPath(dir: string, network: string, when: Date, shard?: ShardSpec): string {
+  const stem = path.join(dir, `${network}${shard ? `-s${shard.index}-of-${shard.count}` : ''}-${when.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}`);
   let file = `${stem}.hdr`;
   for (let n = 2; existsSync(file); n++) file = `${stem}-${n}.hdr`;
   return file;
