@@ -8,7 +8,8 @@ import { formatHtml } from '../report/format-html.js';
 import { formatJson } from '../report/format-json.js';
 import { formatTable } from '../report/format-table.js';
 import { readLegacyDir } from '../report/legacy.js';
-import { loadResultFiles } from '../report/load.js';
+import { checkFiles, loadResultFiles } from '../report/load.js';
+import { formatChecks } from '../report/plans.js';
 import { parseConditionSelector, selectCondition } from '../report/labels.js';
 import { STATISTICS, type NetworkData, type Report, type Statistic } from '../report/model.js';
 import { makeProgram } from './common.js';
@@ -30,6 +31,7 @@ interface Options {
   minGain: number;
   legacy: string[];
   condition?: Map<string, string>;
+  check?: boolean;
 }
 
 function parseMinGain(v: string): number {
@@ -47,12 +49,20 @@ async function main(argv: string[]): Promise<number> {
     .option('--deployed <cut>', 'the deployed partition point (default: the best point under the baseline condition)')
     .option('--min-gain <fraction>', 'smallest gain that justifies repartitioning (0.05 = 5 %)', parseMinGain, 0.05)
     .option('--condition <selector>', 'html: the condition of the second bar chart, e.g. "net=10;ecpu=50" (default: the largest gain)', parseConditionSelector)
+    .option('--check', 'check the plans of the files instead of reporting: cells present, missing (with the shard that owes them) and duplicated; exit 1 when a plan is incomplete')
     .option('--legacy <dir>', "read the published tool's outputs (outputs_<model>/weights_ABCDE.txt); repeatable", (v: string, acc: string[]) => [...acc, v], [] as string[]);
   program.parse(argv);
   const opts = program.opts<Options>();
   const files = program.args;
   if (files.length === 0 && opts.legacy.length === 0) {
     throw new UserError('no input: give results files (e.g. results/*.hdr) or --legacy DIR');
+  }
+
+  if (opts.check) {
+    if (files.length === 0) throw new UserError('--check needs results files (.hdr), e.g. dnn-report --check results/*.hdr');
+    const result = checkFiles(files);
+    process.stdout.write(formatChecks(result));
+    return result.complete ? 0 : 1;
   }
 
   const networks: NetworkData[] = [];
