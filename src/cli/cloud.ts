@@ -1,55 +1,25 @@
-import { makeProgram, backendOption, seedOption, maxFrameOption, portOption, tokenOption } from './common.js';
-import { inputShapeOption } from './network-options.js';
 import { runMain } from './run-main.js';
-import { selectBackend, describeBackend, type BackendChoice } from '../engine/backend.js';
-import { assertNetworkSpec, loadNetwork } from '../model/network.js';
+import { parseCloudOptions } from './cloud-options.js';
+import { selectBackend, describeBackend } from '../engine/backend.js';
+import { loadNetwork } from '../model/network.js';
 import { InferenceService } from '../cloud/inference-service.js';
 import { CloudServer } from '../cloud/server.js';
 import { hostInfo } from '../host-info.js';
-import { ZOO_NAMES } from '../../models/index.js';
 import { UserError } from '../errors.js';
 import { LocalCloudStress } from '../cloud/cloud-stress.js';
-import { STRESSOR_CHOICES, protectFromOom, resolveStressor, type StressorChoice } from '../conditions/stress.js';
+import { protectFromOom, resolveStressor } from '../conditions/stress.js';
 import { cleanupLeftovers } from '../conditions/cleanup.js';
 import { isSameProcess } from '../conditions/proc.js';
-import { Option } from 'commander';
-
-interface CloudOpts {
-  port: number;
-  host: string;
-  backend: BackendChoice;
-  seed: number;
-  maxFrame: number;
-  token?: string;
-  inputShape?: number[];
-  stressor: StressorChoice;
-  parentPid?: string;
-}
 
 runMain('dnn-cloud', async () => {
-  const program = makeProgram('dnn-cloud', 'Serve the cloud halves of a network to dnn-edge clients (and apply cloud-side stress on their request).')
-    .argument('<network>', `zoo name (${ZOO_NAMES.join(', ')}) or path to a model file`)
-    .addOption(portOption())
-    .option('--host <addr>', 'address to listen on', '0.0.0.0')
-    .addOption(backendOption())
-    .addOption(seedOption())
-    .addOption(maxFrameOption())
-    .addOption(tokenOption())
-    .addOption(inputShapeOption())
-    .addOption(new Option('--stressor <kind>', 'what applies CPU/memory stress an edge asks for').choices([...STRESSOR_CHOICES]).default('auto'))
-    // the lab's edge passes itself: the cloud ends itself (and its stressors) when that process is gone
-    .addOption(new Option('--parent-pid <pid:starttime>').hideHelp());
-  await program.parseAsync();
-  const spec = program.args[0]!;
-  const opts = program.opts<CloudOpts>();
+  const opts = parseCloudOptions(process.argv.slice(2));
   const log = (line: string) => process.stderr.write(`${new Date().toISOString()} ${line}\n`);
 
-  assertNetworkSpec(spec);
   for (const line of cleanupLeftovers()) log(`removed what a killed run left: ${line}`);
   if (!protectFromOom()) log('note: cannot lower this process\'s OOM score here; memory stressors still volunteer to be killed first');
   const backend = await selectBackend(opts.backend);
   log(describeBackend(backend));
-  const network = await loadNetwork(spec, { seed: opts.seed, inputShape: opts.inputShape });
+  const network = await loadNetwork(opts.network, { seed: opts.seed, inputShape: opts.inputShape });
   if (network.note) log(`note: ${network.note}`);
   log(`built ${network.id} in ${(network.buildMs / 1000).toFixed(1)} s: ${network.params.toLocaleString('en-US')} parameters, ${network.cuts.length} partition points`);
   const service = new InferenceService(network);
@@ -82,16 +52,15 @@ runMain('dnn-cloud', async () => {
     };
     process.once('SIGINT', () => stop('SIGINT'));
     process.once('SIGTERM', () => stop('SIGTERM'));
-    if (opts.parentPid) watchParent(opts.parentPid, () => stop('edge gone'));
+    if (opts.parent) watchParent(opts.parent, () => stop('edge gone'));
   });
   log('closed');
 });
 
 /** Polls the lab's edge process; a kill -9 of the edge must not leave this cloud and its stress running. */
-function watchParent(spec: string, onGone: () => void): void {
-  const [pid, start] = spec.split(':').map(Number);
+function watchParent({ pid, start }: { pid: number; start: number }, onGone: () => void): void {
   const timer = setInterval(() => {
-    if (!isSameProcess(pid!, start!)) {
+    if (!isSameProcess(pid, start)) {
       clearInterval(timer);
       onGone();
     }

@@ -4,22 +4,33 @@ import { UserError } from '../errors.js';
 
 export const DEFAULT_SEED = 1;
 
-/**
- * A commander program with the project's conventions: usage errors exit 2 with one line,
- * --help and --version exit 0.
- */
+/** A commander program with the project's description conventions; parse it with parseArgv. */
 export function makeProgram(name: string, description: string): Command {
-  const program = new Command(name);
-  program
-    .description(description)
-    .showHelpAfterError(`(run ${name} --help for usage)`)
-    .configureOutput({ outputError: (str, write) => write(str) })
-    .exitOverride((err: CommanderError) => {
-      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.exitCode === 0) {
-        process.exit(0);
-      }
-      process.exit(2);
-    });
+  return new Command(name).description(description);
+}
+
+/** The user asked for --help: the wiring prints `text` to standard output and exits 0. */
+export class HelpRequested {
+  constructor(readonly text: string) {}
+}
+
+/**
+ * Parses the user's arguments (process.argv.slice(2)) without side effects: nothing is printed and
+ * nothing exits. A usage mistake becomes a one-line UserError (exit 2), --help a HelpRequested (exit 0).
+ */
+export function parseArgv(program: Command, argv: readonly string[]): Command {
+  let out = '';
+  const capture = (text: string) => {
+    out += text;
+  };
+  program.exitOverride().configureOutput({ writeOut: capture, writeErr: capture, outputError: () => undefined });
+  try {
+    program.parse([...argv], { from: 'user' });
+  } catch (e) {
+    if (!(e instanceof CommanderError)) throw e;
+    if (e.exitCode === 0) throw new HelpRequested(out);
+    throw new UserError(`${e.message.replace(/^error: /, '')} (run ${program.name()} --help for usage)`);
+  }
   return program;
 }
 

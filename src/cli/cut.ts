@@ -1,27 +1,15 @@
-import { makeProgram, backendOption, seedOption } from './common.js';
-import { inputShapeOption } from './network-options.js';
 import { runMain } from './run-main.js';
-import { selectBackend, describeBackend, type BackendChoice } from '../engine/backend.js';
-import { assertNetworkSpec, loadNetwork } from '../model/network.js';
-import { ZOO_NAMES } from '../../models/index.js';
+import { parseCutOptions } from './cut-options.js';
+import { selectBackend, describeBackend } from '../engine/backend.js';
+import { loadNetwork } from '../model/network.js';
 import { cutReport, formatCutTable } from '../model/cut-report.js';
 
 runMain('dnn-cut', async () => {
-  const program = makeProgram('dnn-cut', 'List the partition points of a network: where it can be split between edge and cloud.')
-    .argument('<network>', `zoo name (${ZOO_NAMES.join(', ')}) or path to a TF.js model.json / Keras model.to_json() file`)
-    .option('--json', 'print one JSON object instead of the table')
-    .addOption(backendOption())
-    .addOption(seedOption())
-    .addOption(inputShapeOption());
-  await program.parseAsync();
-  const spec = program.args[0]!;
-  const opts = program.opts<{ json?: boolean; backend: BackendChoice; seed: number; inputShape?: number[] }>();
-
-  assertNetworkSpec(spec);
-  const backend = await selectBackend(opts.backend);
+  const o = parseCutOptions(process.argv.slice(2));
+  const backend = await selectBackend(o.backend);
   process.stderr.write(`${describeBackend(backend)}\n`);
-  const network = await loadNetwork(spec, { seed: opts.seed, inputShape: opts.inputShape });
+  const network = await loadNetwork(o.network, { seed: o.seed, inputShape: o.inputShape });
   if (network.note) process.stderr.write(`note: ${network.note}\n`);
   const report = cutReport(network, backend.name);
-  process.stdout.write(opts.json ? `${JSON.stringify(report)}\n` : formatCutTable(report));
+  process.stdout.write(o.json ? `${JSON.stringify(report)}\n` : formatCutTable(report));
 });

@@ -1,26 +1,10 @@
-/**
- * One operational condition under which every partition point is measured.
- * Network: rate in Mbit/s (null = not shaped, the link as it is), netem delay/jitter in ms, loss in %.
- * Stress: percent levels; CPU P % = one worker per core at P % duty cycle,
- * memory P % = allocate and hold P % of the memory available when the condition starts.
- */
-export interface Condition {
-  net: number | null;
-  delay: number;
-  jitter: number;
-  loss: number;
-  ecpu: number;
-  emem: number;
-  ccpu: number;
-  cmem: number;
-}
+import { CONDITION_KEYS, FACTOR, FACTORS, type Condition, type FactorEnd } from './factors.js';
 
-/** Keys in the order they appear in result tags. */
-export const CONDITION_KEYS = ['net', 'delay', 'jitter', 'loss', 'ecpu', 'emem', 'ccpu', 'cmem'] as const;
-export type ConditionKey = (typeof CONDITION_KEYS)[number];
+/** Conditions as values: their neutral form, their text key, and which ends they change. Factors are in factors.ts. */
+export { CONDITION_KEYS, type Condition, type ConditionKey } from './factors.js';
 
 /** The unstressed, unshaped condition: what a run without condition flags measures. */
-export const NO_CONDITION: Condition = { net: null, delay: 0, jitter: 0, loss: 0, ecpu: 0, emem: 0, ccpu: 0, cmem: 0 };
+export const NO_CONDITION: Condition = Object.fromEntries(FACTORS.map((f) => [f.key, f.neutral])) as Condition;
 
 /** Stable text key of a condition, e.g. "net=10;delay=0;jitter=0;loss=0;ecpu=50;emem=0;ccpu=0;cmem=100". */
 export function conditionKey(c: Condition): string {
@@ -29,4 +13,19 @@ export function conditionKey(c: Condition): string {
 
 export function formatValue(v: number | null): string {
   return v === null ? 'none' : String(v);
+}
+
+/** Whether c sets any factor that `end` applies away from its neutral level. */
+export function changesAt(c: Condition, end: FactorEnd): boolean {
+  return CONDITION_KEYS.some((k) => FACTOR[k].end === end && c[k] !== FACTOR[k].neutral);
+}
+
+/** Whether c shapes the network (a rate, delay, jitter or loss): tc is needed. */
+export function isShaped(c: Condition): boolean {
+  return changesAt(c, 'link');
+}
+
+/** Whether c stresses either end. */
+export function isStressed(c: Condition): boolean {
+  return changesAt(c, 'edge') || changesAt(c, 'cloud');
 }

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { UserError } from '../errors.js';
-import { CONDITION_KEYS, NO_CONDITION, conditionKey, type Condition, type ConditionKey } from './condition.js';
+import { NO_CONDITION, conditionKey } from './condition.js';
+import { CONDITION_KEYS, FACTOR, FACTORS, type Condition, type ConditionKey } from './factors.js';
 
 /**
  * The conditions a run measures: factor levels from flags, combined as a full factorial (the
@@ -9,56 +10,14 @@ import { CONDITION_KEYS, NO_CONDITION, conditionKey, type Condition, type Condit
 export type Levels = { [K in ConditionKey]: Condition[K][] };
 
 /** The published tool's grid: 3 rates × 3^4 stress levels = 243 conditions, no delay, jitter or loss. */
-export const DEFAULT_LEVELS: Levels = {
-  net: [50, 25, 10],
-  delay: [0],
-  jitter: [0],
-  loss: [0],
-  ecpu: [0, 50, 100],
-  emem: [0, 50, 100],
-  ccpu: [0, 50, 100],
-  cmem: [0, 50, 100],
-};
-
-export const LEVEL_FLAGS: Record<ConditionKey, string> = {
-  net: '--net',
-  delay: '--delay',
-  jitter: '--jitter',
-  loss: '--loss',
-  ecpu: '--edge-cpu',
-  emem: '--edge-mem',
-  ccpu: '--cloud-cpu',
-  cmem: '--cloud-mem',
-};
+export const DEFAULT_LEVELS: Levels = Object.fromEntries(FACTORS.map((f) => [f.key, [...f.defaults]])) as Levels;
 
 export type Design = 'factorial' | 'one-at-a-time';
 export const DESIGNS: readonly Design[] = ['factorial', 'one-at-a-time'];
 
-interface Rule {
-  unit: string;
-  min: number;
-  max: number;
-  integer: boolean;
-  /** 0 is not a level of this factor (a rate of 0 would never deliver). */
-  minExclusive?: boolean;
-  allowNone?: boolean;
-}
-
-const PERCENT: Rule = { unit: '%', min: 0, max: 100, integer: true };
-const RULES: Record<ConditionKey, Rule> = {
-  net: { unit: 'Mbit/s', min: 0, max: 100_000, integer: false, minExclusive: true, allowNone: true },
-  delay: { unit: 'ms', min: 0, max: 60_000, integer: false },
-  jitter: { unit: 'ms', min: 0, max: 60_000, integer: false },
-  loss: { unit: '%', min: 0, max: 99, integer: false },
-  ecpu: PERCENT,
-  emem: PERCENT,
-  ccpu: PERCENT,
-  cmem: PERCENT,
-};
-
 /** One level of a factor; `where` names the flag or file:line in the error message. */
-export function parseLevel(key: ConditionKey, text: string, where = LEVEL_FLAGS[key]): number | null {
-  const rule = RULES[key];
+export function parseLevel(key: ConditionKey, text: string, where = FACTOR[key].flag): number | null {
+  const rule = FACTOR[key];
   const t = text.trim();
   if (rule.allowNone && t === 'none') return null;
   const kind = rule.integer ? 'a whole number' : 'a number';
@@ -71,7 +30,7 @@ export function parseLevel(key: ConditionKey, text: string, where = LEVEL_FLAGS[
 
 /** A comma-separated level list, e.g. `--net 50,25,10`. */
 export function parseLevels<K extends ConditionKey>(key: K, text: string): Condition[K][] {
-  const flag = LEVEL_FLAGS[key];
+  const flag = FACTOR[key].flag;
   const parts = text.split(',');
   if (parts.some((p) => p.trim() === '')) throw new UserError(`${flag}: '${text}' has an empty level; give levels separated by commas, e.g. ${flag} ${DEFAULT_LEVELS[key].join(',')}`);
   const levels = parts.map((p) => parseLevel(key, p)) as Condition[K][];

@@ -65,3 +65,9 @@ export function processGroup(pgid: number): ProcStat[] {
 export function isRoot(): boolean {
   return typeof process.geteuid === 'function' && process.geteuid() === 0;
 }
+
+/** Whether any living (non-zombie) process has this pid, whoever it is. */
+export function isAlive(pid: number): boolean {
+  const s = readProcStat(pid);
+  return s !== null && s.state !== 'Z';
+}

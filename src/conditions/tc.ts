@@ -2,8 +2,8 @@ import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import { execa } from 'execa';
 import { UserError } from '../errors.js';
-import type { Condition } from './condition.js';
-import { OUR_CHILD_HANDLE, OUR_HANDLE, nsArgs, readStateClaims, registerChange, rootQdisc, undoChange, type Registration } from './cleanup.js';
+import { NO_CONDITION, type Condition } from './condition.js';
+import { OUR_CHILD_HANDLE, OUR_HANDLE, claimKey, nsArgs, readStateClaims, registerChange, rootQdisc, undoChange, type Registration } from './cleanup.js';
 import { isRoot } from './proc.js';
 
 /**
@@ -27,7 +27,6 @@ export interface Shaping {
   lossPct: number;
 }
 
-export const NO_SHAPING: Shaping = { rateMbit: null, delayMs: 0, jitterMs: 0, lossPct: 0 };
 
 /** Root qdiscs the kernel installs by itself; replacing them loses nothing, deleting ours brings them back. */
 const DEFAULT_ROOT_QDISCS = new Set(['noqueue', 'pfifo_fast', 'fq_codel', 'mq', 'noop', 'none']);
@@ -42,8 +41,15 @@ export function shapingOf(c: Condition): Shaping {
   return { rateMbit: c.net, delayMs: c.delay, jitterMs: c.jitter, lossPct: c.loss };
 }
 
+/** The link as it is: the shaping of the unshaped condition. */
+export const NO_SHAPING: Shaping = shapingOf(NO_CONDITION);
+
+export function sameShaping(a: Shaping, b: Shaping): boolean {
+  return (Object.keys(NO_SHAPING) as (keyof Shaping)[]).every((k) => a[k] === b[k]);
+}
+
 export function isNoShaping(s: Shaping): boolean {
-  return s.rateMbit === null && s.delayMs === 0 && s.jitterMs === 0 && s.lossPct === 0;
+  return sameShaping(s, NO_SHAPING);
 }
 
 export function describeShaping(s: Shaping): string {
@@ -128,14 +134,14 @@ const mine = new Map<string, Registration>();
  * Refuses, with a UserError, without root and when somebody else's root qdisc is in place.
  */
 export async function applyShaping(iface: string, shaping: Shaping, opts: { netns?: string } = {}): Promise<AppliedShaping> {
-  const key = `${opts.netns ?? ''}:${iface}`;
+  const key = claimKey({ kind: 'qdisc', iface, netns: opts.netns });
   if (!isRoot()) throw new UserError('shaping the network (tc) needs root: run with sudo, or pass --no-shape to measure the network as it is');
   const mtu = await mtuOf(iface, opts.netns);
   const current = rootQdisc(iface, opts.netns);
   if (current === null) throw new UserError(`network interface '${iface}' does not exist: check --iface (ip link lists the interfaces)`);
   if (current.handle === OUR_HANDLE) {
     if (!mine.has(key)) {
-      const owner = readStateClaims().find((c) => c.change.kind === 'qdisc' && c.change.iface === iface && c.change.netns === opts.netns);
+      const owner = readStateClaims().find((c) => claimKey(c.change) === key);
       if (owner) throw new UserError(`another dnn-partition-bench run (pid ${owner.pid}) is shaping ${iface}: wait for it to finish, or shape another interface`);
     }
     // Ours, from this run's previous condition or left by a killed run.
@@ -179,7 +185,7 @@ export async function applyShaping(iface: string, shaping: Shaping, opts: { netn
 
 /** Removes our qdisc from iface if it is there (the kernel's default comes back). */
 export async function restoreShaping(iface: string, opts: { netns?: string } = {}): Promise<void> {
-  const key = `${opts.netns ?? ''}:${iface}`;
+  const key = claimKey({ kind: 'qdisc', iface, netns: opts.netns });
   const reg = mine.get(key);
   mine.delete(key);
   if (reg) reg.undo();

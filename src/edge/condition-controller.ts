@@ -1,5 +1,5 @@
-import { type Condition } from '../conditions/condition.js';
-import { applyShaping, describeShaping, isNoShaping, restoreShaping, shapingOf, type Shaping } from '../conditions/tc.js';
+import { changesAt, isShaped, type Condition } from '../conditions/condition.js';
+import { applyShaping, restoreShaping, sameShaping, shapingOf, type Shaping } from '../conditions/tc.js';
 import { startStress, type RunningStress, type StressorChoice } from '../conditions/stress.js';
 import type { CloudLink } from './cloud-link.js';
 import type { ConditionController } from './sweep.js';
@@ -26,16 +26,16 @@ export class EdgeConditionController implements ConditionController {
 
   async apply(c: Condition): Promise<void> {
     const shaping = shapingOf(c);
-    if (this.o.iface !== null && (this.shaping === null || describeShaping(shaping) !== describeShaping(this.shaping))) {
-      if (isNoShaping(shaping)) await restoreShaping(this.o.iface);
+    if (this.o.iface !== null && (this.shaping === null || !sameShaping(shaping, this.shaping))) {
+      if (!isShaped(c)) await restoreShaping(this.o.iface);
       else await applyShaping(this.o.iface, shaping);
       this.shaping = shaping;
     }
-    if (c.ccpu > 0 || c.cmem > 0 || this.cloudStressed) {
+    if (changesAt(c, 'cloud') || this.cloudStressed) {
       await this.o.link.setCloudStress(c.ccpu, c.cmem);
-      this.cloudStressed = c.ccpu > 0 || c.cmem > 0;
+      this.cloudStressed = changesAt(c, 'cloud');
     }
-    if (c.ecpu > 0 || c.emem > 0) {
+    if (changesAt(c, 'edge')) {
       this.edgeStress = await startStress({ cpuPct: c.ecpu, memPct: c.emem }, { kind: this.o.stressor });
     }
   }

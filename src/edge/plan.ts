@@ -1,5 +1,6 @@
-import { CONDITION_KEYS, type Condition, type ConditionKey } from '../conditions/condition.js';
-import { DEFAULT_LEVELS, LEVEL_FLAGS, conditionsFor, levelsFrom, readConditionsFile, type Design, type Levels } from '../conditions/grid.js';
+import { CONDITION_KEYS, isShaped, type Condition, type ConditionKey } from '../conditions/condition.js';
+import { FACTOR, factorsAppliedBy } from '../conditions/factors.js';
+import { DEFAULT_LEVELS, conditionsFor, levelsFrom, readConditionsFile, type Design, type Levels } from '../conditions/grid.js';
 import type { CutPoint } from '../model/partition.js';
 import { UserError } from '../errors.js';
 
@@ -20,25 +21,27 @@ export const QUICK_POINTS = 10;
 /** The conditions a run measures, from the flags. Without shaping the network is taken as it is. */
 export function planConditions(f: ConditionFlags): Condition[] {
   if (f.conditionsFile) {
-    const given = Object.keys(f.levels).map((k) => LEVEL_FLAGS[k as ConditionKey]);
+    const given = Object.keys(f.levels).map((k) => FACTOR[k as ConditionKey].flag);
     if (given.length > 0) throw new UserError(`--conditions lists the conditions itself: drop ${given.join(', ')}`);
     const list = readConditionsFile(f.conditionsFile);
-    if (!f.shape && list.some((c) => c.net !== null || c.delay > 0 || c.jitter > 0 || c.loss > 0)) {
+    if (!f.shape && needsShaping(list)) {
       throw new UserError(`${f.conditionsFile} shapes the network (net/delay/jitter/loss) but --no-shape is set: drop --no-shape or those keys`);
     }
     return list;
   }
   const defaults = f.quick ? QUICK_LEVELS : DEFAULT_LEVELS;
   if (!f.shape) {
-    const shapingFlags = (['net', 'delay', 'jitter', 'loss'] as const).filter((k) => f.levels[k] !== undefined);
-    if (shapingFlags.length > 0) throw new UserError(`${shapingFlags.map((k) => LEVEL_FLAGS[k]).join(', ')} need shaping: drop --no-shape, or drop them`);
-    return conditionsFor(levelsFrom(f.levels, { ...defaults, net: [null], delay: [0], jitter: [0], loss: [0] }), f.design);
+    const linkFactors = factorsAppliedBy('link');
+    const shapingFlags = linkFactors.filter((k) => f.levels[k] !== undefined);
+    if (shapingFlags.length > 0) throw new UserError(`${shapingFlags.map((k) => FACTOR[k].flag).join(', ')} need shaping: drop --no-shape, or drop them`);
+    const unshaped = Object.fromEntries(linkFactors.map((k) => [k, [FACTOR[k].neutral]]));
+    return conditionsFor(levelsFrom(f.levels, { ...defaults, ...unshaped }), f.design);
   }
   return conditionsFor(levelsFrom(f.levels, defaults), f.design);
 }
 
 export function needsShaping(conditions: Condition[]): boolean {
-  return conditions.some((c) => c.net !== null || c.delay > 0 || c.jitter > 0 || c.loss > 0);
+  return conditions.some(isShaped);
 }
 
 /** An evenly spread subset of points that keeps the first (cloud-only) and the last (edge-only). */

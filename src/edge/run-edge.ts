@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { createRequire } from 'node:module';
-import type { Condition } from '../conditions/condition.js';
+import { isStressed, type Condition } from '../conditions/condition.js';
 import { selectBackend, describeBackend, type BackendChoice } from '../engine/backend.js';
 import { SplitRunner, benchmarkInput } from '../engine/split-runner.js';
 import { assertNetworkSpec, loadNetwork, type Network } from '../model/network.js';
@@ -129,7 +129,7 @@ export async function runEdge(o: EdgeRunOptions): Promise<EdgeRunResult> {
   const server = link.server!;
   o.log(`connected to ${o.host}:${o.port}: cloud ${server.host} (${server.backend}, ${server.cores} cores) serves ${network.id}, fingerprint ${network.fingerprint.slice(0, 12)} matches`);
 
-  const needsStress = o.conditions.some((c) => c.ecpu > 0 || c.emem > 0 || c.ccpu > 0 || c.cmem > 0);
+  const needsStress = o.conditions.some(isStressed);
   const stressor = needsStress ? await resolveStressor(o.stressor) : 'none';
   o.log(`measuring ${selected.length} of ${network.cuts.length} points under ${describeGrid(o.conditions)}, ${o.reps} samples each after ${o.warmup} warm-up`);
   if (shard) o.log(`shard ${shard.index}/${shard.count} of plan ${sharded.plan.hash}: ${owned!.size} of ${sharded.plan.conditions.length * selected.length} cells, estimated ${formatDuration(shard.predicted_s)}`);

@@ -1,37 +1,11 @@
-import { CONDITION_KEYS, type Condition, type ConditionKey } from '../conditions/condition.js';
-import type { ConditionData, CutRef, Factors, FactorName, PointRef, PointRow, Statistic } from './model.js';
+import { CONDITION_KEYS, FACTOR, FACTORS, compareLevel, type Condition, type ConditionKey, type Factors } from '../conditions/factors.js';
+import type { ConditionData, CutRef, PointRef, PointRow, Statistic } from './model.js';
 
 /** Per-condition analysis: pure functions over already loaded stats. */
 
-export const FACTOR_OF: Record<ConditionKey, FactorName> = {
-  net: 'net_mbit',
-  delay: 'delay_ms',
-  jitter: 'jitter_ms',
-  loss: 'loss_pct',
-  ecpu: 'edge_cpu',
-  emem: 'edge_mem',
-  ccpu: 'cloud_cpu',
-  cmem: 'cloud_mem',
-};
-
+/** A condition under the report's JSON names, in tag order. */
 export function factorsOf(c: Condition): Factors {
-  const f = {} as Record<FactorName, number | null>;
-  for (const k of CONDITION_KEYS) f[FACTOR_OF[k]] = c[k];
-  return f as unknown as Factors;
-}
-
-/**
- * Orders a factor's levels from the most favourable: for the network rate the fastest first
- * (null = not shaped counts as the fastest), for everything else the lowest first.
- */
-export function compareLevel(key: ConditionKey, a: number | null, b: number | null): number {
-  if (key === 'net') {
-    if (a === b) return 0;
-    if (a === null) return -1;
-    if (b === null) return 1;
-    return b - a;
-  }
-  return (a ?? 0) - (b ?? 0);
+  return Object.fromEntries(FACTORS.map((f) => [f.field, c[f.key]])) as Factors;
 }
 
 /** Stable display order: the baseline-like conditions first, factor by factor in tag order. */
@@ -78,9 +52,9 @@ export function findBaseline(conditions: Condition[]): { index: number; exact: b
   return { index: best, exact };
 }
 
-/** A level is ideal when it is the fastest rate seen, or zero for the other factors. */
-function isIdeal(k: ConditionKey, v: number | null, fastestRate: number | null): boolean {
-  return k === 'net' ? v === fastestRate : v === 0;
+/** A level is ideal when it is the most favourable seen of a 'higher' factor (the fastest rate), or the neutral level (zero) of the others. */
+function isIdeal(k: ConditionKey, v: number | null, mostFavourable: number | null): boolean {
+  return FACTOR[k].better === 'higher' ? v === mostFavourable : v === FACTOR[k].neutral;
 }
 
 /** Every measured point of a condition, in model order, at the chosen statistic. Points without a total are left out. */

@@ -1,10 +1,9 @@
-import { CONDITION_KEYS } from '../conditions/condition.js';
-import { FACTOR_OF } from './analysis.js';
+import { FACTORS } from '../conditions/factors.js';
 import { round } from './format-json.js';
 import type { Report } from './model.js';
 
-const FACTORS = CONDITION_KEYS.map((k) => FACTOR_OF[k]);
-const HEADER = ['network', 'condition', ...FACTORS, 'cut', 'index', 'edge_ms', 'transfer_ms', 'cloud_ms', 'total_ms', 'total_p95_ms', 'samples', 'best', 'deployed', 'gain', 'repartition'];
+const FIELDS = FACTORS.map((f) => f.field);
+const HEADER = ['network', 'condition', ...FIELDS, 'cut', 'index', 'edge_ms', 'transfer_ms', 'cloud_ms', 'total_ms', 'total_p95_ms', 'samples', 'best', 'deployed', 'gain', 'repartition'];
 
 /** One row per (network, condition, point): everything needed to redo the analysis in a spreadsheet. */
 export function formatCsv(report: Report): string {
@@ -16,7 +15,7 @@ export function formatCsv(report: Report): string {
           [
             n.network,
             c.key,
-            ...FACTORS.map((f) => c.factors[f] ?? 'none'),
+            ...FIELDS.map((f) => c.factors[f] ?? 'none'),
             p.cut,
             p.index,
             num(p.edge_ms),

@@ -1,29 +1,13 @@
+import { CONDITION_KEYS, FACTORS } from '../conditions/factors.js';
 import { UserError } from '../errors.js';
 import type { ConditionReport, FactorName, Factors, NetworkReport } from './model.js';
 
 /** Short human labels shared by the table and the HTML page. */
 
-export const FACTOR_LABEL: Record<FactorName, string> = {
-  net_mbit: 'network Mbit/s',
-  delay_ms: 'delay ms',
-  jitter_ms: 'jitter ms',
-  loss_pct: 'loss %',
-  edge_cpu: 'edge CPU %',
-  edge_mem: 'edge memory %',
-  cloud_cpu: 'cloud CPU %',
-  cloud_mem: 'cloud memory %',
-};
+export const FACTOR_LABEL = Object.fromEntries(FACTORS.map((f) => [f.field, f.label])) as Record<FactorName, string>;
 
-const SHORT: Record<FactorName, string> = {
-  net_mbit: 'net',
-  delay_ms: 'delay',
-  jitter_ms: 'jitter',
-  loss_pct: 'loss',
-  edge_cpu: 'ecpu',
-  edge_mem: 'emem',
-  cloud_cpu: 'ccpu',
-  cloud_mem: 'cmem',
-};
+/** JSON name -> tag key (edge_cpu -> ecpu): the short form in tables and condition labels. */
+const SHORT = Object.fromEntries(FACTORS.map((f) => [f.field, f.key])) as Record<FactorName, string>;
 
 export function shortFactor(f: FactorName): string {
   return SHORT[f];
@@ -41,7 +25,7 @@ export function varyingFactors(n: NetworkReport): FactorName[] {
 
 /** e.g. "net=10 ecpu=50": the factors that vary (all of them when none does). */
 export function conditionLabel(f: Factors, varying: FactorName[]): string {
-  const shown = varying.length ? varying : (Object.keys(SHORT) as FactorName[]);
+  const shown = varying.length ? varying : FACTORS.map((x) => x.field);
   return shown.map((k) => `${SHORT[k]}=${levelLabel(f[k])}`).join(' ');
 }
 
@@ -65,14 +49,16 @@ export function baselineOf(n: NetworkReport): ConditionReport {
 
 /**
  * Parses a --condition selector: `key=value` pairs (tag keys: net, delay, jitter, loss, ecpu, emem,
- * ccpu, cmem) separated by `;`, `,` or spaces, e.g. "net=10;ecpu=50". Unnamed factors match anything.
+ * ccpu, cmem...) separated by `;`, `,` or spaces, e.g. "net=10;ecpu=50". Unnamed factors match anything.
  */
 export function parseConditionSelector(spec: string): Map<string, string> {
   const pairs = new Map<string, string>();
   for (const part of spec.split(/[;,\s]+/).filter(Boolean)) {
-    const m = /^(net|delay|jitter|loss|ecpu|emem|ccpu|cmem)=([^=]+)$/.exec(part);
-    if (!m) throw new UserError(`--condition: '${part}' is not key=value with a key among net, delay, jitter, loss, ecpu, emem, ccpu, cmem (e.g. --condition "net=10;ecpu=50")`);
-    pairs.set(m[1]!, m[2]!);
+    const m = /^([a-z]+)=([^=]+)$/.exec(part);
+    if (!m || !(CONDITION_KEYS as readonly string[]).includes(m[1]!)) {
+      throw new UserError(`--condition: '${part}' is not key=value with a key among ${CONDITION_KEYS.join(', ')} (e.g. --condition "net=10;ecpu=50")`);
+    }
+    pairs.set(m[1], m[2]!);
   }
   if (pairs.size === 0) throw new UserError('--condition needs at least one key=value pair, e.g. --condition "net=10;ecpu=50"');
   return pairs;

@@ -1,4 +1,4 @@
-import type { Condition } from '../conditions/condition.js';
+import type { Condition, FactorName, Factors } from '../conditions/factors.js';
 import type { Metric } from '../results/tags.js';
 
 /**
@@ -41,18 +41,8 @@ export interface NetworkData {
   sources: string[];
 }
 
-/** Condition factors under their JSON names; net_mbit null = not shaped (the fastest). */
-export interface Factors {
-  net_mbit: number | null;
-  delay_ms: number;
-  jitter_ms: number;
-  loss_pct: number;
-  edge_cpu: number;
-  edge_mem: number;
-  cloud_cpu: number;
-  cloud_mem: number;
-}
-export type FactorName = keyof Factors;
+/** Condition factors under their JSON names (src/conditions/factors.ts); net_mbit null = not shaped (the fastest). */
+export type { Factors, FactorName };
 
 export interface PointRow {
   cut: string;

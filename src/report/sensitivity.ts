@@ -1,5 +1,4 @@
-import { CONDITION_KEYS, type Condition, type ConditionKey } from '../conditions/condition.js';
-import { FACTOR_OF, compareLevel } from './analysis.js';
+import { CONDITION_KEYS, FACTOR, compareLevel, type Condition, type ConditionKey, type FactorName } from '../conditions/factors.js';
 import type { SensitivityLevel, SensitivityRow } from './model.js';
 
 /** What one condition contributes to the sensitivity analysis. */
@@ -64,7 +63,7 @@ function factorRow(key: ConditionKey, groups: ConditionOutcome[][]): Sensitivity
       return { value, conditions: list.length, deployed_ms: deployed.length ? mean(deployed) : null, best_ms: mean(list.map((o) => o.bestMs)) };
     });
   return {
-    factor: FACTOR_OF[key],
+    factor: FACTOR[key].field as FactorName,
     levels,
     pairs,
     deployed_change_mean: changes.length ? mean(changes) : null,

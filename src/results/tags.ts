@@ -1,4 +1,5 @@
-import { CONDITION_KEYS, type Condition, NO_CONDITION, conditionKey } from '../conditions/condition.js';
+import { type Condition, NO_CONDITION, conditionKey } from '../conditions/condition.js';
+import { CONDITION_KEYS, FACTOR } from '../conditions/factors.js';
 
 /**
  * Result tags: every histogram in a results file is tagged with its condition, partition point and
@@ -43,8 +44,8 @@ export function parseTag(tag: string): CellTag {
   for (const k of CONDITION_KEYS) {
     const v = fields.get(k);
     if (v === undefined) continue;
-    if (k === 'net' && v === 'none') {
-      condition.net = null;
+    if (FACTOR[k].allowNone && v === 'none') {
+      (condition as Record<string, number | null>)[k] = null;
       continue;
     }
     const n = Number(v);

@@ -6,6 +6,8 @@ import path from 'node:path';
 import { runBin, FIXTURES } from '../helpers/cli.js';
 import { selectBackend } from '../../src/engine/backend.js';
 import { loadNetwork } from '../../src/model/network.js';
+import { parseCutOptions } from '../../src/cli/cut-options.js';
+import { userErrorOf } from '../helpers/user-error.js';
 
 const LENET_JSON = path.join(FIXTURES, 'keras-json/lenet_edge_upto_9.json');
 
@@ -60,6 +62,13 @@ t.test('a TF.js model.json loads its weight shards when present', async (t) => {
   t.match(String(r.stderr), /note: weight shards not found .*missing\.bin.*seeded weights/);
 });
 
+/** What dnn-cut does before it prints (src/cli/cut.ts), in process: parse, pick the backend, load the network. */
+async function cutInProcess(args: string[]): Promise<void> {
+  const o = parseCutOptions(args);
+  await selectBackend(o.backend);
+  await loadNetwork(o.network, { seed: o.seed, inputShape: o.inputShape });
+}
+
 t.test('bad input: one clear line, exit 2, no stack trace', async (t) => {
   const dir = await mkdtemp(path.join(tmpdir(), 'dnn-cut-bad-'));
   const lenet = JSON.parse(await readFile(LENET_JSON, 'utf8'));
@@ -78,11 +87,16 @@ t.test('bad input: one clear line, exit 2, no stack trace', async (t) => {
     [['lenet', '--seed', 'abc'], /--seed must be an integer/],
     [[], /missing required argument 'network'/],
   ];
+  // in process: each raises the UserError that runMain prints as one line with exit 2
   for (const [args, re] of cases) {
-    const r = await runBin('dnn-cut', args);
-    t.equal(r.exitCode, 2, `exit 2 for ${args.join(' ') || '(no args)'}`);
-    const err = String(r.stderr);
-    t.match(err, re, `message for ${args.join(' ') || '(no args)'}`);
-    t.notMatch(err, /\n\s+at /, 'no stack trace');
+    const e = await userErrorOf(() => cutInProcess(args));
+    t.equal(e?.exitCode, 2, `exit 2 for ${args.join(' ') || '(no args)'}`);
+    t.match(e?.message, re, `message for ${args.join(' ') || '(no args)'}`);
+    t.notMatch(e?.message, /\n/, 'one line');
   }
+  // and once as a process: exit code, one line, no stack
+  const r = await runBin('dnn-cut', [path.join(dir, 'unsupported.json')]);
+  t.equal(r.exitCode, 2, 'exit 2 for a model with an unsupported layer');
+  t.match(String(r.stderr), /^backend: [^\n]+\ndnn-cut: [^\n]*unsupported layer.*FancyActivation[^\n]*$/i, 'the backend line, then one error line');
+  t.notMatch(String(r.stderr), /\n\s+at /, 'no stack trace');
 });

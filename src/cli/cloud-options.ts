@@ -1,0 +1,54 @@
+import { Option } from 'commander';
+import { makeProgram, parseArgv, backendOption, seedOption, maxFrameOption, portOption, tokenOption } from './common.js';
+import { inputShapeOption } from './network-options.js';
+import type { BackendChoice } from '../engine/backend.js';
+import { assertNetworkSpec } from '../model/network.js';
+import { STRESSOR_CHOICES, type StressorChoice } from '../conditions/stress.js';
+import { ZOO_NAMES } from '../../models/index.js';
+import { UserError } from '../errors.js';
+
+/** What dnn-cloud's arguments ask for, checked. */
+export interface CloudOptions {
+  network: string;
+  port: number;
+  host: string;
+  backend: BackendChoice;
+  seed: number;
+  maxFrame: number;
+  token?: string;
+  inputShape?: number[];
+  stressor: StressorChoice;
+  /** the lab's edge (pid and start time): the cloud ends itself when that process is gone */
+  parent?: { pid: number; start: number };
+}
+
+/** --parent-pid <pid:starttime>, as the lab passes it. */
+function parseParent(value: string): { pid: number; start: number } {
+  const m = /^(\d+):(\d+)$/.exec(value.trim());
+  if (!m) throw new UserError(`--parent-pid must be <pid>:<start time>, got '${value}'`);
+  return { pid: Number(m[1]), start: Number(m[2]) };
+}
+
+/**
+ * dnn-cloud's arguments (process.argv.slice(2)) -> checked options, defaults filled in. Mistakes are
+ * UserErrors, --help a HelpRequested; nothing else happens (DNN_TOKEN is read, as --token).
+ */
+export function parseCloudOptions(argv: readonly string[]): CloudOptions {
+  const program = makeProgram('dnn-cloud', 'Serve the cloud halves of a network to dnn-edge clients (and apply cloud-side stress on their request).')
+    .argument('<network>', `zoo name (${ZOO_NAMES.join(', ')}) or path to a model file`)
+    .addOption(portOption())
+    .option('--host <addr>', 'address to listen on', '0.0.0.0')
+    .addOption(backendOption())
+    .addOption(seedOption())
+    .addOption(maxFrameOption())
+    .addOption(tokenOption())
+    .addOption(inputShapeOption())
+    .addOption(new Option('--stressor <kind>', 'what applies CPU/memory stress an edge asks for').choices([...STRESSOR_CHOICES]).default('auto'))
+    // the lab's edge passes itself: the cloud ends itself (and its stressors) when that process is gone
+    .addOption(new Option('--parent-pid <pid:starttime>').hideHelp().argParser(parseParent));
+  parseArgv(program, argv);
+  const network = program.args[0]!;
+  assertNetworkSpec(network);
+  const { parentPid, ...o } = program.opts<Omit<CloudOptions, 'network' | 'parent'> & { parentPid?: CloudOptions['parent'] }>();
+  return { network, ...o, parent: parentPid };
+}

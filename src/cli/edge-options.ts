@@ -1,0 +1,159 @@
+import { Option, type Command } from 'commander';
+import { makeProgram, parseArgv, backendOption, seedOption, maxFrameOption, portOption, tokenOption, parseIntArg } from './common.js';
+import { inputShapeOption } from './network-options.js';
+import type { EdgeRunOptions } from '../edge/run-edge.js';
+import { planConditions, needsShaping, QUICK_POINTS, QUICK_REPS } from '../edge/plan.js';
+import { FACTORS, flagHelp, type ConditionKey } from '../conditions/factors.js';
+import { DESIGNS, type Design } from '../conditions/grid.js';
+import { STRESSOR_CHOICES } from '../conditions/stress.js';
+import { ZOO_NAMES } from '../../models/index.js';
+import { UserError } from '../errors.js';
+import { resolveShard } from '../edge/shard.js';
+import { assertNetworkSpec } from '../model/network.js';
+
+/**
+ * What dnn-edge's arguments ask for, checked: runEdge's options minus what this machine decides
+ * later (the lab's address, the interface that routes to the cloud).
+ */
+export interface EdgeOptions extends Omit<EdgeRunOptions, 'iface' | 'setup' | 'log'> {
+  /** host 'lab': a cloud in a private network namespace on this machine */
+  lab: boolean;
+  /** some condition shapes the network and --no-shape is not set: tc (and root) is needed */
+  shaping: boolean;
+  /** --iface: the interface to shape (default: the one routing to the host) */
+  iface?: string;
+  quick: boolean;
+  /** how the conditions were chosen, for the metadata: a design, or the conditions file */
+  design: string;
+  /** --dry-run: print the plan and its shards' estimated times; `dryRunShards` shards when no index is given */
+  dryRun: boolean;
+  dryRunShards?: number;
+}
+
+/** One level-list flag per condition factor, e.g. --edge-cpu <pct>. */
+function levelOptions(): { key: ConditionKey; option: Option }[] {
+  return FACTORS.map((f) => ({ key: f.key, option: new Option(`${f.flag} <${f.arg}>`, flagHelp(f)) }));
+}
+
+/** Durations as users type them: 300, 300s, 5m, 1h. */
+export function parseDuration(value: string, flag: string): number {
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(value.trim());
+  if (!m) throw new UserError(`${flag} must be a duration like 300s, 5m or 1h, got '${value}'`);
+  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[(m[2] ?? 's') as 'ms' | 's' | 'm' | 'h'];
+  return Number(m[1]) * unit;
+}
+
+function edgeProgram(levels: { option: Option }[]): Command {
+  const program = makeProgram(
+    'dnn-edge',
+    'Measure every partition point of a network split between this machine (edge) and a dnn-cloud, under every combination of network, CPU and memory conditions.',
+  )
+    .argument('<host>', "address of the machine running dnn-cloud, or 'lab' for a cloud in a private network namespace on this machine")
+    .argument('<network>', `zoo name (${ZOO_NAMES.join(', ')}) or path to a model file; must match the cloud's`)
+    .addOption(portOption())
+    .option('--cuts <list>', "partition points to measure: 'all', or layer names / indices as dnn-cut prints them, comma separated (default: all)")
+    .addOption(new Option('--reps <n>', 'recorded samples per point and condition (default: 5, 3 with --quick)').argParser((v: string) => parseIntArg(v, '--reps', 1, 100000)))
+    .addOption(new Option('--warmup <n>', 'unrecorded runs before each point').default(1).argParser((v: string) => parseIntArg(v, '--warmup', 0, 1000)))
+    .option('--out <dir>', 'directory for the results file', 'results')
+    .option('--resume <file>', 'continue an interrupted run in this results file (complete cells are kept, the rest measured)')
+    .addOption(new Option('--give-up <duration>', 'end the run when the cloud stays unreachable this long').default(300_000, '5m').argParser((v: string) => parseDuration(v, '--give-up')))
+    .addOption(new Option('--timeout <duration>', 'a request unanswered this long is redone').default(120_000, '120s').argParser((v: string) => parseDuration(v, '--timeout')));
+  for (const { option } of levels) program.addOption(option);
+  return program
+    .addOption(new Option('--design <design>', 'how levels combine: every combination, or each factor alone from the first levels').choices([...DESIGNS]).default('factorial'))
+    .option('--conditions <file>', 'measure the conditions listed in FILE, one per line, e.g. net=10;ecpu=50 (missing keys: unshaped, no stress)')
+    .option('--no-shape', 'do not shape the network: measure the link as it is (no root needed)')
+    .option('--iface <name>', 'interface to shape (default: the one routing to <host>)')
+    .addOption(new Option('--stressor <kind>', 'what applies CPU/memory stress').choices([...STRESSOR_CHOICES]).default('auto'))
+    .option('--quick', `a first look in minutes: --net 50,10 --edge-cpu 0,100, no other stress, ${QUICK_REPS} reps, at most ${QUICK_POINTS} points; prints the best point per condition`)
+    .option('--shard <K/N>', 'measure only shard K of N of the plan (cells split by estimated time); default: from SLURM_ARRAY_TASK_ID or JOB_COMPLETION_INDEX when set')
+    .addOption(new Option('--shards <n>', 'number of shards, with the index from the batch system (SLURM_ARRAY_TASK_ID, JOB_COMPLETION_INDEX)').argParser((v: string) => parseIntArg(v, '--shards', 1, 100000)))
+    .option('--dry-run', 'print the plan, its shards and their estimated times, then exit (measures nothing, changes nothing)')
+    .addOption(backendOption())
+    .addOption(seedOption())
+    .addOption(maxFrameOption())
+    .addOption(tokenOption())
+    .addOption(inputShapeOption());
+}
+
+/** The flags as commander gives them (level lists are read per factor). */
+interface EdgeFlags {
+  port: number;
+  backend: EdgeRunOptions['backend'];
+  seed: number;
+  inputShape?: number[];
+  cuts?: string;
+  reps?: number;
+  warmup: number;
+  out: string;
+  resume?: string;
+  giveUp: number;
+  timeout: number;
+  maxFrame: number;
+  token?: string;
+  design: Design;
+  conditions?: string;
+  shape: boolean;
+  iface?: string;
+  stressor: EdgeRunOptions['stressor'];
+  quick?: boolean;
+  shard?: string;
+  shards?: number;
+  dryRun?: boolean;
+}
+
+/**
+ * dnn-edge's arguments (process.argv.slice(2)) -> checked options, with the defaults filled in.
+ * Every mistake is a UserError, raised before anything on the machine is changed; --help is a
+ * HelpRequested. Side effects: none, except reading a --conditions file (and DNN_TOKEN, as --token).
+ * `env` gives the batch system's shard index (SLURM_ARRAY_TASK_ID, JOB_COMPLETION_INDEX).
+ */
+export function parseEdgeOptions(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): EdgeOptions {
+  const levelFlags = levelOptions();
+  const program = parseArgv(edgeProgram(levelFlags), argv);
+  const [host, network] = program.args as [string, string];
+  const f = program.opts<EdgeFlags>();
+
+  assertNetworkSpec(network);
+  const levels: Partial<Record<ConditionKey, string>> = {};
+  for (const { key, option } of levelFlags) {
+    const v: unknown = program.getOptionValue(option.attributeName());
+    if (typeof v === 'string') levels[key] = v;
+  }
+  const quick = Boolean(f.quick);
+  const conditions = planConditions({ levels, design: f.design, conditionsFile: f.conditions, shape: f.shape, quick });
+  // --dry-run --shards N without an index shows all N shards; otherwise the shard comes as for a run
+  const indexFromEnv = Boolean(env.SLURM_ARRAY_TASK_ID || env.JOB_COMPLETION_INDEX);
+  const dryRunShards = f.dryRun && f.shard === undefined && !indexFromEnv ? f.shards : undefined;
+  const shard = dryRunShards ? undefined : resolveShard(f.shard, f.shards, env);
+  if (shard && f.quick) throw new UserError('--quick is a first look on one machine: drop it to shard a study (or drop --shard)');
+  return {
+    host,
+    port: f.port,
+    network,
+    lab: host === 'lab',
+    backend: f.backend,
+    seed: f.seed,
+    inputShape: f.inputShape,
+    cuts: f.cuts ?? 'all',
+    reps: f.reps ?? (quick ? QUICK_REPS : 5),
+    warmup: f.warmup,
+    out: f.out,
+    resume: f.resume,
+    giveUpMs: f.giveUp,
+    timeoutMs: f.timeout,
+    maxFrame: f.maxFrame,
+    token: f.token,
+    conditions,
+    shaping: f.shape && needsShaping(conditions),
+    iface: f.iface,
+    stressor: f.stressor,
+    maxPoints: quick ? QUICK_POINTS : undefined,
+    quick,
+    design: f.conditions ? `file ${f.conditions}` : f.design,
+    shard,
+    dryRun: Boolean(f.dryRun),
+    dryRunShards,
+    commandLine: ['dnn-edge', ...argv],
+  };
+}
