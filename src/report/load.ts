@@ -2,7 +2,8 @@ import { basename } from 'node:path';
 import type { Histogram } from 'hdr-histogram-js';
 import { conditionKey, type Condition } from '../conditions/condition.js';
 import { isUserError } from '../errors.js';
-import { readResultsFile, type ResultsFile } from '../results/log-reader.js';
+import { ResultsFileError, readMetaLine, readResultsFile, type ResultsFile } from '../results/log-reader.js';
+import type { RunMetadata } from '../results/metadata.js';
 import { cellKey, type Metric } from '../results/tags.js';
 import { assertOnePlan, checkPlans, type ChecksResult, type FileCells, type PlanFile } from './plans.js';
 import type { CellStats, ConditionData, CutRef, MetricStats, NetworkData } from './model.js';
@@ -164,7 +165,8 @@ export function checkFiles(paths: string[]): ChecksResult {
   const files: (PlanFile & { cells: FileCells })[] = [];
   const unreadable: string[] = [];
   for (const path of paths) {
-    const file = readOrNote(path, unreadable, 'not checked');
+    // a shard stopped before its first cell still says which shard it is: its cells are then missing, not its file
+    const file = readOrNote(path, unreadable, 'not checked', (meta) => files.push({ path, meta, cells: new Map() }));
     if (!file) continue;
     const cells: FileCells = new Map();
     for (const c of file.cells) {
@@ -179,12 +181,20 @@ export function checkFiles(paths: string[]): ChecksResult {
   return { ...result, notes: [...unreadable, ...result.notes], complete: result.complete && unreadable.length === 0 };
 }
 
-/** Reads a results file; a file that gives no data is noted (with `what` happens to it), not thrown. */
-function readOrNote(path: string, notes: string[], what: string): ResultsFile | undefined {
+/**
+ * Reads a results file; a file that gives no data is noted (with `what` happens to it), not thrown.
+ * `headerOnly` takes the metadata of a file that has a plan but no measurement yet, instead.
+ */
+function readOrNote(path: string, notes: string[], what: string, headerOnly?: (meta: RunMetadata) => void): ResultsFile | undefined {
   try {
     return readResultsFile(path);
   } catch (e) {
     if (!isUserError(e)) throw e;
+    const meta = headerOnly && e instanceof ResultsFileError && e.problem === 'no-data' ? readMetaLine(path) : undefined;
+    if (meta?.plan) {
+      headerOnly!(meta);
+      return undefined;
+    }
     notes.push(`${e.message} (${what})`);
     return undefined;
   }

@@ -65,6 +65,19 @@ t.test('--check finds a deleted cell (with the shard that owes it) and a duplica
   t.match(twoShardsOnly.stdout, /no file of shard 2\/3/, 'a shard without a file is named once, not cell by cell');
 });
 
+t.test('a shard stopped before its first cell: its cells are missing, its file is there', async (t) => {
+  const conds = conditions.map((c) => conditionKey(c));
+  const shard2 = new Set<string>();
+  for (let i = bounds3[1]!; i < bounds3[2]!; i++) shard2.add(`${conds[Math.floor(i / cuts.length)]};cut=${cuts[i % cuts.length]}`);
+  const files = writeShardFiles(sub('header-only'), { network: 'lenet', conditions, cuts, reps: 5, bounds: bounds3, skip: shard2 });
+  const r = await run(['--check', ...files]);
+  t.equal(r.code, 1);
+  t.match(r.stdout, /present 18, missing 10, duplicated 0: INCOMPLETE/);
+  t.notMatch(r.stdout, /no file of shard/);
+  t.match(r.stdout, /\(shard 2\/3\)/);
+  t.notMatch(r.stdout, /not checked/);
+});
+
 t.test('shards of different plans: the report refuses in one line, --check shows both', async (t) => {
   const mine = writeShardFiles(sub('mine'), { network: 'lenet', conditions, cuts, reps: 5, bounds: bounds3 });
   const other = writeShardFiles(sub('other'), { network: 'lenet', conditions, cuts, reps: 3, bounds: bounds3 });
