@@ -199,7 +199,7 @@ export async function runEdge(o: EdgeRunOptions): Promise<EdgeRunResult> {
 }
 
 /** Why a results file cannot be resumed by this run's plan and shard, or undefined when it can. */
-function resumeMismatch(meta: RunMetadata, planHash: string, shard: ShardRecord | undefined): string | undefined {
+export function resumeMismatch(meta: RunMetadata, planHash: string, shard: ShardRecord | undefined): string | undefined {
   if (meta.plan && meta.plan.hash !== planHash) return `belongs to plan ${meta.plan.hash}, not to this run's plan ${planHash}`;
   const was = meta.shard ? `shard ${meta.shard.index}/${meta.shard.count}` : 'the whole plan';
   const now = shard ? `shard ${shard.index}/${shard.count}` : 'the whole plan';

@@ -5,7 +5,7 @@ import { isUserError } from '../errors.js';
 import { ResultsFileError, readMetaLine, readResultsFile, type ResultsFile } from '../results/log-reader.js';
 import type { RunMetadata } from '../results/metadata.js';
 import { cellKey, type Metric } from '../results/tags.js';
-import { assertOnePlan, checkPlans, type ChecksResult, type FileCells, type PlanFile } from './plans.js';
+import { assertOnePlan, checkPlans, planGapNote, type ChecksResult, type FileCells, type PlanFile } from './plans.js';
 import type { CellStats, ConditionData, CutRef, MetricStats, NetworkData } from './model.js';
 
 /** Results files -> per network, condition, point and metric statistics (histograms of the same cell merged). */
@@ -76,7 +76,14 @@ export function loadResultFiles(paths: string[]): Loaded {
       else hists[cell.tag.metric] = cell.histogram;
     }
   }
-  for (const acc of nets.values()) assertOnePlan(acc.files);
+  for (const acc of nets.values()) {
+    assertOnePlan(acc.files);
+    const gap = planGapNote(acc.files, (key) => {
+      const cut = key.lastIndexOf(';cut=');
+      return acc.conditions.get(key.slice(0, cut))?.cells.get(key.slice(cut + 5))?.total !== undefined;
+    });
+    if (gap) problems.push(gap);
+  }
   return { networks: [...nets.values()].map(toNetworkData), problems };
 }
 

@@ -154,3 +154,23 @@ export function formatChecks(r: ChecksResult, listLimit = 20): string {
   out.push(r.complete ? 'all plans complete' : 'incomplete: resume or rerun the shards named above (dnn-edge --resume FILE continues a shard)');
   return `${out.join('\n')}\n`;
 }
+
+/**
+ * One line for the report's warnings when sharded files do not cover their plan (the report still
+ * covers what was measured); `has(key)` says whether a cell was measured. undefined = complete or not sharded.
+ */
+export function planGapNote(files: readonly PlanFile[], has: (cellKey: string) => boolean): string | undefined {
+  const shard = files.find((f) => f.meta?.shard)?.meta;
+  if (!shard?.plan || !shard.shard) return undefined;
+  const { plan } = shard;
+  const cells = plan.conditions.length * plan.cuts.length;
+  const owing = new Set<number>();
+  let missing = 0;
+  for (let i = 0; i < cells; i++) {
+    if (has(planCellKey(plan, i))) continue;
+    missing++;
+    owing.add(ownerOf(shard.shard.bounds, i));
+  }
+  if (missing === 0) return undefined;
+  return `${plan.network}: plan ${plan.hash} is incomplete: ${missing} of ${cells} cells missing (owed by shard${owing.size === 1 ? '' : 's'} ${[...owing].map((k) => `${k}/${shard.shard!.count}`).join(', ')}); dnn-report --check lists them`;
+}

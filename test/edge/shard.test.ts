@@ -87,3 +87,16 @@ t.test('the shard from --shard or the batch system', async (t) => {
   t.throws(() => resolveShard(undefined, 3, { JOB_COMPLETION_INDEX: '3' }), /between 1 and 3/);
   t.throws(() => resolveShard(undefined, 3, {}), /needs the shard index/);
 });
+
+t.test('--resume continues only a file of the same plan and shard', async (t) => {
+  const { resumeMismatch } = await import('../../src/edge/run-edge.js');
+  const meta = (plan?: string, shard?: [number, number]) =>
+    ({ ...(plan ? { plan: { hash: plan } } : {}), ...(shard ? { shard: { index: shard[0], count: shard[1] } } : {}) }) as never;
+  const s = (index: number, count: number) => ({ index, count, bounds: [], predicted_s: 0 });
+  t.equal(resumeMismatch(meta('aa', [2, 3]), 'aa', s(2, 3)), undefined, 'same plan, same shard');
+  t.equal(resumeMismatch(meta('aa'), 'aa', undefined), undefined, 'same plan, whole');
+  t.equal(resumeMismatch(meta(), 'aa', undefined), undefined, 'a file from before plans: whole run');
+  t.match(resumeMismatch(meta('bb', [2, 3]), 'aa', s(2, 3)), /belongs to plan bb, not to this run's plan aa/);
+  t.match(resumeMismatch(meta('aa', [1, 3]), 'aa', s(2, 3)), /measured shard 1\/3, but this run is shard 2\/3/);
+  t.match(resumeMismatch(meta('aa'), 'aa', s(2, 3)), /measured the whole plan, but this run is shard 2\/3/);
+});

@@ -60,6 +60,9 @@ t.test('--check finds a deleted cell (with the shard that owes it) and a duplica
 
   const again = await run(['--check', ...files, files[0]!, files[1]!]);
   t.match(again.stdout, /duplicated 18:/, 'shards 1 and 2 given twice: their 18 remaining cells are duplicated');
+  const report = await run(files);
+  t.equal(report.code, 0, 'the report covers what was measured');
+  t.match(report.stderr, /lenet: plan [0-9a-f]{16} is incomplete: 1 of 28 cells missing \(owed by shard 2\/3\); dnn-report --check lists them/, 'and says that a cell is missing');
   const twoShardsOnly = await run(['--check', files[0]!, files[2]!]);
   t.equal(twoShardsOnly.code, 1);
   t.match(twoShardsOnly.stdout, /no file of shard 2\/3/, 'a shard without a file is named once, not cell by cell');
