@@ -25,7 +25,7 @@ export function planConditions(f: ConditionFlags): Condition[] {
     if (given.length > 0) throw new UserError(`--conditions lists the conditions itself: drop ${given.join(', ')}`);
     const list = readConditionsFile(f.conditionsFile);
     if (!f.shape && needsShaping(list)) {
-      throw new UserError(`${f.conditionsFile} shapes the network (net/delay/jitter/loss) but --no-shape is set: drop --no-shape or those keys`);
+      throw new UserError(`${f.conditionsFile} shapes the network (${factorsAppliedBy('link').join('/')}) but --no-shape is set: drop --no-shape or those keys`);
     }
     return list;
   }
