@@ -97,8 +97,12 @@ function envInt(v: string, name: string): number {
  * proportion, not in absolute terms; --dry-run prints the resulting times as estimates.
  */
 export const ESTIMATE = {
-  /** multiply-accumulates per second of one end (wasm on one server core is of this order) */
-  macsPerSecond: 2e9,
+  /**
+   * multiply-accumulates per second of one end: chosen so that VGG16's full grid comes out at
+   * about a day on one pair, the order of today's wasm runs (about 1.5 s per full inference);
+   * not measured on this machine
+   */
+  macsPerSecond: 10e9,
   /** the unshaped link, Mbit/s */
   unshapedMbit: 1000,
   /** fixed cost of a sample: framing, scheduling, the reply */
