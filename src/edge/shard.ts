@@ -78,7 +78,7 @@ export function resolveShard(flag: string | undefined, shards: number | undefine
     if (count === undefined) throw new UserError('SLURM_ARRAY_TASK_ID is set but neither SLURM_ARRAY_TASK_COUNT nor --shards N: pass --shards N');
     // --array=0-(N-1) and --array=1-N are both common; the array's minimum tells which one is used.
     const min = env.SLURM_ARRAY_TASK_MIN ? envInt(env.SLURM_ARRAY_TASK_MIN, 'SLURM_ARRAY_TASK_MIN') : 0;
-    if (min !== 0 && min !== 1) throw new UserError(`SLURM_ARRAY_TASK_MIN=${min}: submit the array as --array=0-${count - 1} or --array=1-${count} so task ids map to shards`);
+    if (min !== 0 && min !== 1) throw new UserError(`SLURM_ARRAY_TASK_MIN=${min}: the array does not start at task 0 or 1, so its ids do not say the shard: pass --shard K/N (or submit --array=0-${count - 1})`);
     return checkedShard(id - min + 1, count, `SLURM_ARRAY_TASK_ID=${slurm}`);
   }
   if (shards !== undefined) throw new UserError('--shards N needs the shard index: --shard K/N, or SLURM_ARRAY_TASK_ID / JOB_COMPLETION_INDEX from the batch system');

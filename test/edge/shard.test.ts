@@ -80,6 +80,7 @@ t.test('the shard from --shard or the batch system', async (t) => {
   t.throws(() => resolveShard('2/8', 4, {}), /disagree/);
   t.same(resolveShard(undefined, undefined, { SLURM_ARRAY_TASK_ID: '0', SLURM_ARRAY_TASK_COUNT: '3', SLURM_ARRAY_TASK_MIN: '0' }), { index: 1, count: 3 }, '--array=0-2');
   t.same(resolveShard(undefined, undefined, { SLURM_ARRAY_TASK_ID: '3', SLURM_ARRAY_TASK_COUNT: '3', SLURM_ARRAY_TASK_MIN: '1' }), { index: 3, count: 3 }, '--array=1-3');
+  t.throws(() => resolveShard(undefined, 8, { SLURM_ARRAY_TASK_ID: '3', SLURM_ARRAY_TASK_MIN: '3' }), /pass --shard K\/N/, 'a partial rerun (--array=3,5) cannot say its shards');
   t.same(resolveShard(undefined, 4, { SLURM_ARRAY_TASK_ID: '3' }), { index: 4, count: 4 }, 'Slurm with --shards');
   t.throws(() => resolveShard(undefined, undefined, { SLURM_ARRAY_TASK_ID: '1' }), /--shards N/);
   t.same(resolveShard(undefined, 3, { JOB_COMPLETION_INDEX: '2' }), { index: 3, count: 3 }, 'Kubernetes index 2 = shard 3/3');
