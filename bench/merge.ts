@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { planConditions } from '../src/edge/plan.js';
 import { shardPlan } from '../src/edge/shard.js';
 import { writeShardFiles } from '../test/helpers/shards.js';
-import { median } from './stats.js';
+import { median } from '../src/stats.js';
 import { loadResultFiles } from '../src/report/load.js';
 import { buildReport } from '../src/report/build.js';
 import { formatTable } from '../src/report/format-table.js';

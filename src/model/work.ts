@@ -1,4 +1,4 @@
-import type { Network } from './network.js';
+import type { LayersNetwork, Network } from './network.js';
 
 /**
  * Rough multiply-accumulate count of each side of every partition point, for estimating how long
@@ -7,6 +7,15 @@ import type { Network } from './network.js';
  * weights about one operation per output element. Good enough to rank points; not a FLOP counter.
  */
 export function pointWork(n: Network): Map<string, { edgeMacs: number; cloudMacs: number }> {
+  return n.source === 'onnx' ? byParams(n) : byLayers(n);
+}
+
+/** ONNX files: the share of the weights on each side, of about one MAC per weight (an estimate that ranks points). */
+function byParams(n: Network): Map<string, { edgeMacs: number; cloudMacs: number }> {
+  return new Map(n.cuts.map((c) => [c.layer, { edgeMacs: c.edgeParams, cloudMacs: Math.max(0, n.params - c.edgeParams) }]));
+}
+
+function byLayers(n: LayersNetwork): Map<string, { edgeMacs: number; cloudMacs: number }> {
   const perNode = n.graph.nodes.map((node) => {
     const layer = node.outboundLayer;
     const outElems = node.outputTensors.reduce((sum, t) => sum + t.shape.slice(1).reduce<number>((a, d) => a * (d ?? 1), 1), 0);

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { NO_CONDITION, conditionKey, type Condition } from '../../src/conditions/condition.js';
 import { newLatencyHistogram } from '../../src/results/log-lines.js';
-import { checkFiles, loadResultFiles, statsOf } from '../../src/report/load.js';
+import { checkFiles, distributionOf, loadResultFiles, statsOf } from '../../src/report/load.js';
 import { buildReport } from '../../src/report/build.js';
 import { writeShardFiles } from '../helpers/shards.js';
 
@@ -110,7 +110,7 @@ t.test('statsOf gives exactly what the histogram library gives', async (t) => {
     const scale = 10 ** (1 + rnd() * 6);
     for (let i = 0; i < n; i++) h.recordValue(Math.max(1, Math.round(scale * (0.5 + rnd()))));
     if (k % 10 === 0) h.recordValue(0);
-    const lib = { p50: h.getValueAtPercentile(50) / 1000, p95: h.getValueAtPercentile(95) / 1000, mean: h.mean / 1000, samples: h.totalCount };
+    const lib = { p50: h.getValueAtPercentile(50) / 1000, p95: h.getValueAtPercentile(95) / 1000, mean: h.mean / 1000, samples: h.totalCount, dist: distributionOf(h) };
     t.same(statsOf(h), lib, `histogram ${k}`, { diagnostic: false });
   }
 });
