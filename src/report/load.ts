@@ -42,7 +42,7 @@ export function loadResultFiles(paths: string[]): Loaded {
     problems.push(...file.warnings);
     const network = file.meta?.network ?? basename(path).replace(/\.hdr$/i, '');
     if (!file.meta) problems.push(`${path}: no #dnn-meta line; network named '${network}' after the file, points ordered as they appear`);
-    files.push({ path, file, network, testbed: file.meta ? testbedOf(file.meta) : null });
+    files.push({ path, file, network, testbed: file.meta ? groupTestbed(file.meta) : null });
   }
 
   // Runs merge only within one testbed; a file without metadata joins its network's only testbed.
@@ -83,6 +83,18 @@ export function loadResultFiles(paths: string[]): Loaded {
     problems.push(`${network} was measured on ${ids.size} testbeds (${testbedDifferences(a, b).join(', ')}${ids.size > 2 ? ', ...' : ''}): reported side by side, never merged`);
   }
   return { networks: [...groups.values()].map(toNetworkData), problems };
+}
+
+/**
+ * The testbed a file is grouped by. The shards of one plan run on N pairs by design, so their
+ * host names differ: for shards, the hosts are left out of the identity (the hardware, backend,
+ * limits and model still count), and the shards of one study on one class of hardware merge.
+ */
+function groupTestbed(meta: RunMetadata): Testbed {
+  const t = testbedOf(meta);
+  if (!meta.shard) return t;
+  const anyHost = 'any (shards of one plan)';
+  return { ...t, edge: { ...t.edge, host: anyHost }, cloud: { ...t.cloud, host: anyHost } };
 }
 
 /** Merges one file's histograms into its group: same condition, point and metric are added together. */

@@ -15,6 +15,8 @@ export interface SyntheticPlan {
   bounds: number[];
   /** cell keys to leave out (a deleted cell) */
   skip?: Set<string>;
+  /** each shard on its own pair of hosts (edge-K, cloud-K), as on a real testbed */
+  ownHosts?: boolean;
 }
 
 /**
@@ -27,7 +29,9 @@ export function writeShardFiles(dir: string, p: SyntheticPlan): string[] {
   const base = Date.parse('2026-01-01T00:00:00Z');
   const files: string[] = [];
   for (let k = 1; k <= n; k++) {
-    const meta = { ...sampleMeta(p.network, p.cuts), reps: p.reps, plan, shard: { index: k, count: n, bounds: p.bounds, predicted_s: 1 } };
+    const base0 = sampleMeta(p.network, p.cuts);
+    const hosts = p.ownHosts ? { edge: { ...base0.edge, host: `edge-${k}` }, cloud: { ...base0.cloud, host: `cloud-${k} (10.0.0.${k}:5000)` } } : {};
+    const meta = { ...base0, ...hosts, reps: p.reps, plan, shard: { index: k, count: n, bounds: p.bounds, predicted_s: 1 } };
     const parts = [headerText(meta, base)];
     for (let i = p.bounds[k - 1]!; i < p.bounds[k]!; i++) {
       if (p.skip?.has(planCellKey(plan, i))) continue;

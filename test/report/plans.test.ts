@@ -50,6 +50,16 @@ t.test('3 shards merge into the same analysis as one file holding every cell', a
   t.match(cli.stdout, /present 28, missing 0, duplicated 0: complete/);
 });
 
+t.test('shards on different pairs of hosts (one class of hardware) merge into one study', async (t) => {
+  const files = writeShardFiles(sub('hosts'), { network: 'lenet', conditions, cuts, reps: 5, bounds: bounds3, ownHosts: true });
+  const loaded = loadResultFiles(files);
+  t.equal(loaded.networks.length, 1, 'one entry, not one per testbed');
+  t.notMatch(loaded.problems.join('\n'), /testbeds|incomplete/);
+  const whole = writeShardFiles(sub('hosts-one'), { network: 'lenet', conditions, cuts, reps: 5, bounds: [0, cells] });
+  const opts = { metric: 'p50' as const, minGain: 0.05 };
+  t.same(buildReport(loaded.networks, opts).networks[0]!.conditions, buildReport(loadResultFiles(whole).networks, opts).networks[0]!.conditions);
+});
+
 t.test('--check finds a deleted cell (with the shard that owes it) and a duplicated one', async (t) => {
   const gone = `${conditionKey(conditions[2]!)};cut=pool1`; // cell 16: shard 2 (cells 9..18)
   const files = writeShardFiles(sub('hole'), { network: 'lenet', conditions, cuts, reps: 5, bounds: bounds3, skip: new Set([gone]) });
