@@ -5,6 +5,7 @@ import { loadNetwork } from '../model/network.js';
 import { InferenceService } from '../cloud/inference-service.js';
 import { CloudServer } from '../cloud/server.js';
 import { hostInfo } from '../host-info.js';
+import { openPortWarning } from '../cloud/token.js';
 import { UserError } from '../errors.js';
 import { LocalCloudStress } from '../cloud/cloud-stress.js';
 import { protectFromOom, resolveStressor } from '../conditions/stress.js';
@@ -56,6 +57,9 @@ runMain('dnn-cloud', async () => {
     throw listenError(e, opts.host, opts.port);
   }
   log(`listening on ${address.address}:${address.port} (${network.id}, fingerprint ${network.fingerprint.slice(0, 12)}, seed ${network.seed}${opts.token ? ', token required' : ''})`);
+  // the lab's cloud (--parent-pid) listens in a namespace only its edge reaches
+  const open = opts.parent ? undefined : openPortWarning(address.address, address.port, opts.token);
+  if (open) log(open);
 
   await new Promise<void>((resolve) => {
     const stop = (signal: string) => {

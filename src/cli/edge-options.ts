@@ -8,6 +8,7 @@ import { DESIGNS, type Design } from '../conditions/grid.js';
 import { STRESSOR_CHOICES } from '../conditions/stress.js';
 import { ZOO_NAMES } from '../../models/index.js';
 import { UserError } from '../errors.js';
+import { resolveShard } from '../edge/shard.js';
 import { DEFAULT_REFERENCE_EVERY, ORDERS, type Order } from '../edge/schedule.js';
 import { assertNetworkSpec } from '../model/network.js';
 import type { DeviceLimits } from '../conditions/cgroup.js';
@@ -29,6 +30,9 @@ export interface EdgeOptions extends Omit<EdgeRunOptions, 'iface' | 'setup' | 'l
   quick: boolean;
   /** how the conditions were chosen, for the metadata: a design, or the conditions file */
   design: string;
+  /** --dry-run: print the plan and its shards' estimated times; `dryRunShards` shards when no index is given */
+  dryRun: boolean;
+  dryRunShards?: number;
   /** --edge-* and --cloud-* limits as given (the lab fills in its default CPU sets) */
   limits: { edge: DeviceLimits; cloud: DeviceLimits };
   /** --trace: the adaptive run (policies over a replayed trace) instead of a grid */
@@ -110,6 +114,9 @@ function edgeProgram(levels: { option: Option }[]): Command {
     .addOption(new Option('--interval <ms>', 'with --trace: one request every MS ms instead of back to back').argParser((v: string) => parsePositive(v, '--interval')))
     .option('--profile <file>', 'with --trace: fit the cost model on these results (repeatable; default: a short profile sweep first)', (v: string, acc: string[]) => [...acc, v], [] as string[])
     .option('--quick', `a first look in minutes: --net 50,10 --edge-cpu 0,100, no other stress, ${QUICK_REPS} reps, at most ${QUICK_POINTS} points; prints the best point per condition`)
+    .option('--shard <K/N>', 'measure only shard K of N of the plan (cells split by estimated time); default: from SLURM_ARRAY_TASK_ID or JOB_COMPLETION_INDEX when set')
+    .addOption(new Option('--shards <n>', 'number of shards, with the index from the batch system (SLURM_ARRAY_TASK_ID, JOB_COMPLETION_INDEX)').argParser((v: string) => parseIntArg(v, '--shards', 1, 100000)))
+    .option('--dry-run', 'print the plan, its shards and their estimated times, then exit (measures nothing, changes nothing)')
     .addOption(backendOption())
     .addOption(threadsOption())
     .addOption(seedOption())
@@ -145,6 +152,9 @@ interface EdgeFlags {
   iface?: string;
   stressor: EdgeRunOptions['stressor'];
   quick?: boolean;
+  shard?: string;
+  shards?: number;
+  dryRun?: boolean;
   edgeSlowdown?: number;
   order: Order;
   orderSeed?: number;
@@ -175,8 +185,9 @@ function traceOptions(f: EdgeFlags): TraceOptions | undefined {
  * dnn-edge's arguments (process.argv.slice(2)) -> checked options, with the defaults filled in.
  * Every mistake is a UserError, raised before anything on the machine is changed; --help is a
  * HelpRequested. Side effects: none, except reading a --conditions file (and DNN_TOKEN, as --token).
+ * `env` gives the batch system's shard index (SLURM_ARRAY_TASK_ID, JOB_COMPLETION_INDEX).
  */
-export function parseEdgeOptions(argv: readonly string[]): EdgeOptions {
+export function parseEdgeOptions(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): EdgeOptions {
   const levelFlags = levelOptions();
   const program = parseArgv(edgeProgram(levelFlags), argv);
   const [host, network] = program.args as [string, string];
@@ -191,6 +202,12 @@ export function parseEdgeOptions(argv: readonly string[]): EdgeOptions {
   const quick = Boolean(f.quick);
   const trace = traceOptions(f);
   const conditions = trace ? trace.schedule.steps.map((s) => s.condition) : planConditions({ levels, design: f.design, conditionsFile: f.conditions, shape: f.shape, quick });
+  // --dry-run --shards N without an index shows all N shards; otherwise the shard comes as for a run
+  const indexFromEnv = Boolean(env.SLURM_ARRAY_TASK_ID || env.JOB_COMPLETION_INDEX);
+  const dryRunShards = f.dryRun && f.shard === undefined && !indexFromEnv ? f.shards : undefined;
+  const shard = dryRunShards ? undefined : resolveShard(f.shard, f.shards, env);
+  if (shard && f.quick) throw new UserError('--quick is a first look on one machine: drop it to shard a study (or drop --shard)');
+  if (shard && trace) throw new UserError('--trace replays one timeline on one edge-cloud pair: drop --shard (or --trace)');
   const lab = host === 'lab';
   const limits = { edge: deviceLimitsFrom(f, 'edge'), cloud: deviceLimitsFrom(f, 'cloud') };
   if (!lab && hasLimits(limits.cloud)) throw new UserError("--cloud-cpuset/--cloud-cpus/--cloud-memory limit the lab's cloud; a cloud on another machine takes them itself: pass them to its dnn-cloud");
@@ -225,6 +242,9 @@ export function parseEdgeOptions(argv: readonly string[]): EdgeOptions {
     referenceEvery: f.referenceEvery,
     quick,
     design: trace ? `trace ${trace.file}` : f.conditions ? `file ${f.conditions}` : f.design,
+    shard,
+    dryRun: Boolean(f.dryRun),
+    dryRunShards,
     limits,
     slowdown,
     commandLine: ['dnn-edge', ...argv],

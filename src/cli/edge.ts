@@ -2,6 +2,9 @@ import { runMain } from './run-main.js';
 import { parseEdgeOptions, type EdgeOptions } from './edge-options.js';
 import { runEdge, type EdgeRunResult } from '../edge/run-edge.js';
 import { runAdaptive } from '../edge/adaptive/run-adaptive.js';
+import { preparePlan } from '../edge/run-edge.js';
+import { formatDryRun } from '../edge/dry-run.js';
+import { selectBackend } from '../engine/backend.js';
 import { GiveUp, LinkFailure } from '../edge/cloud-link.js';
 import { labDevices, startLab, type Lab } from '../edge/lab.js';
 import { allowedCpus, checkLimits, describeLimits, requireCgroups, type DeviceLimits } from '../conditions/cgroup.js';
@@ -85,9 +88,17 @@ function endedEarly(e: unknown): e is Error {
   return e instanceof GiveUp || e instanceof LinkFailure || e instanceof StressError;
 }
 
+/** --dry-run: the plan and the estimated time of each shard; nothing on the machine changes. */
+async function dryRun(o: EdgeOptions): Promise<void> {
+  await selectBackend(o.backend, { threads: o.threads });
+  const prepared = await preparePlan({ ...o, shard: o.shard ?? { index: 1, count: o.dryRunShards ?? 1 } });
+  process.stdout.write(formatDryRun(prepared, o.shard));
+}
+
 runMain('dnn-edge', async () => {
   const o = parseEdgeOptions(process.argv.slice(2));
   const log: Log = (line) => process.stderr.write(`${line}\n`);
+  if (o.dryRun) return dryRun(o);
   checkPrivileges(o);
   const devices = devicesOf(o);
   await checkBeforeStart(o, devices);

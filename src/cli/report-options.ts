@@ -21,6 +21,8 @@ export interface ReportOptions {
   condition?: Map<string, string>;
   /** --predict: factor levels to predict from a cost model fitted on the results */
   predict?: PredictLevels;
+  /** --check: list each plan's present, missing and duplicated cells instead of reporting */
+  check: boolean;
 }
 
 function parseMinGain(v: string): number {
@@ -47,10 +49,12 @@ export function parseReportOptions(argv: readonly string[]): ReportOptions {
     .option('--confidence <fraction>', 'a move counts only when the best point is faster than the deployed one at this confidence (0.95 = 95 %), corrected for picking the best of the points', parseConfidence, 0.95)
     .option('--condition <selector>', 'html: the condition of the second bar chart, e.g. "net=10;ecpu=50" (default: the largest gain)', parseConditionSelector)
     .option('--predict <grid>', 'predict conditions that were not measured from a cost model fitted on the results, e.g. "net=5,2,1;delay=0,20" (lists expand to every combination)', parsePredictSpec)
+    .option('--check', 'check the plans of the files instead of reporting: cells present, missing (with the shard that owes them) and duplicated; exit 1 when a plan is incomplete')
     .option('--legacy <dir>', "read the published tool's outputs (outputs_<model>/weights_ABCDE.txt); repeatable", (v: string, acc: string[]) => [...acc, v], [] as string[]);
   parseArgv(program, argv);
-  const o = program.opts<Omit<ReportOptions, 'files'>>();
+  const o = program.opts<Omit<ReportOptions, 'files' | 'check'> & { check?: boolean }>();
   const files = program.args;
+  if (o.check && files.length === 0) throw new UserError('--check needs results files (.hdr), e.g. dnn-report --check results/*.hdr');
   if (files.length === 0 && o.legacy.length === 0) throw new UserError('no input: give results files (e.g. results/*.hdr) or --legacy DIR');
-  return { files, ...o };
+  return { files, ...o, check: Boolean(o.check) };
 }

@@ -7,7 +7,8 @@ import { formatHtml } from '../report/format-html.js';
 import { formatJson } from '../report/format-json.js';
 import { formatTable } from '../report/format-table.js';
 import { readLegacyDir } from '../report/legacy.js';
-import { loadResultFiles } from '../report/load.js';
+import { checkFiles, loadResultFiles } from '../report/load.js';
+import { formatChecks } from '../report/plans.js';
 import { selectCondition } from '../report/labels.js';
 import type { NetworkData, Report } from '../report/model.js';
 import { parseReportOptions, type ReportFormat, type ReportOptions } from './report-options.js';
@@ -23,6 +24,11 @@ const FORMATS = {
 async function main(argv: string[]): Promise<number> {
   const opts = parseReportOptions(argv);
   const files = opts.files;
+  if (opts.check) {
+    const result = checkFiles(files);
+    process.stdout.write(formatChecks(result));
+    return result.complete ? 0 : 1;
+  }
 
   const networks: NetworkData[] = [];
   const problems: string[] = [];

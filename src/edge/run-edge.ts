@@ -18,6 +18,10 @@ import { ProgressTracker } from './progress.js';
 import { runSweep, type SweepStats } from './sweep.js';
 import { EdgeConditionController } from './condition-controller.js';
 import { spreadPoints, describeGrid } from './plan.js';
+import { shardPlan, shardRecord, type ShardSpec, type ShardedPlan } from './shard.js';
+import { formatDuration } from './progress.js';
+import { pointWork } from '../model/work.js';
+import { shardCells, type PlanRecord, type ShardRecord } from '../results/plan.js';
 import { resolveStressor, type StressorChoice } from '../conditions/stress.js';
 import type { Device } from '../conditions/device.js';
 import { allowedCpus, parseCpuList } from '../conditions/cgroup.js';
@@ -60,6 +64,8 @@ export interface EdgeRunOptions {
   referenceEvery: number;
   /** --order-seed: seed of the shuffles (default: a fresh one; a resumed run keeps its file's) */
   orderSeed?: number;
+  /** measure only this shard of the plan (--shard K/N or the batch system's index) */
+  shard?: ShardSpec;
   /** extra facts about how the run was set up, for the metadata */
   setup: Record<string, unknown>;
   commandLine: string[];
@@ -76,23 +82,69 @@ export interface EdgeRunResult {
 const require = createRequire(import.meta.url);
 const TOOL_VERSION = (require('../../../package.json') as { version: string }).version;
 
-/** What connecting to a cloud needs (shared by the grid sweep and the adaptive run). */
-export type SessionOptions = Pick<EdgeRunOptions, 'host' | 'port' | 'network' | 'backend' | 'threads' | 'seed' | 'inputShape' | 'cuts' | 'maxPoints' | 'giveUpMs' | 'timeoutMs' | 'maxFrame' | 'token' | 'log'>;
+/** What loading the network and choosing its points needs. */
+type PointsOptions = Pick<EdgeRunOptions, 'network' | 'seed' | 'inputShape' | 'cuts' | 'maxPoints'>;
 
-/** Backend, network and points, then a connection to the cloud that proved the fingerprint. */
-export async function openSession(o: SessionOptions) {
-  assertNetworkSpec(o.network, o.backend);
-  const backend = await selectBackend(o.backend, { threads: o.threads });
-  o.log(describeBackend(backend));
+/** The network (built on the selected backend) and the points to measure; unknown --cuts are user errors. */
+async function loadPoints(o: PointsOptions): Promise<{ network: Network; selected: CutPoint[] }> {
   const network = await loadNetwork(o.network, { seed: o.seed, inputShape: o.inputShape });
-  if (network.note) o.log(`note: ${network.note}`);
   const { selected: chosen, unknown } = selectCuts(network.cuts, o.cuts);
   const selected = o.maxPoints ? spreadPoints(chosen, o.maxPoints) : chosen;
   if (unknown.length > 0) {
     throw new UserError(`--cuts: ${unknown.join(', ')} ${unknown.length > 1 ? 'are not partition points' : 'is not a partition point'} of ${network.id}; \`dnn-cut ${o.network}\` lists them (names or indices)`);
   }
   if (selected.length === 0) throw new UserError(`--cuts selects no partition point; use 'all' or names/indices from \`dnn-cut ${o.network}\``);
+  return { network, selected };
+}
 
+export type PlanOptions = Pick<EdgeRunOptions, 'network' | 'seed' | 'inputShape' | 'cuts' | 'reps' | 'warmup' | 'conditions' | 'maxPoints' | 'shard'>;
+
+export interface PreparedPlan {
+  network: Network;
+  /** the points the plan measures */
+  selected: CutPoint[];
+  sharded: ShardedPlan;
+  /** the cells this run measures (undefined: all of them) */
+  owned?: Set<string>;
+  shardRecord?: ShardRecord;
+}
+
+/**
+ * The model, its measured points and the plan with its shards: everything a run or --dry-run
+ * needs before any change to the machine. The plan is in the conditions' listed order (not the
+ * run's shuffled order), so every shard of it computes the same cells.
+ */
+export async function preparePlan(o: PlanOptions): Promise<PreparedPlan> {
+  const { network, selected } = await loadPoints(o);
+  const work = pointWork(network);
+  const sharded = shardPlan(
+    { network: network.id, fingerprint: network.fingerprint, conditions: o.conditions, cuts: selected.map((c) => c.layer), reps: o.reps, warmup: o.warmup },
+    selected.map((c) => ({ ...work.get(c.layer)!, bytes: c.bytes })),
+    o.shard?.count ?? 1,
+  );
+  if (!o.shard) return { network, selected, sharded };
+  return {
+    network,
+    selected,
+    sharded,
+    owned: shardCells(sharded.plan, sharded.partition.bounds, o.shard.index),
+    shardRecord: shardRecord(sharded.partition, o.shard),
+  };
+}
+
+/** What connecting to a cloud needs (shared by the grid sweep and the adaptive run). */
+export type SessionOptions = Pick<EdgeRunOptions, 'host' | 'port' | 'network' | 'backend' | 'threads' | 'seed' | 'inputShape' | 'cuts' | 'maxPoints' | 'giveUpMs' | 'timeoutMs' | 'maxFrame' | 'token' | 'log'>;
+
+async function selectedBackend(o: Pick<EdgeRunOptions, 'network' | 'backend' | 'threads' | 'log'>) {
+  assertNetworkSpec(o.network, o.backend);
+  const backend = await selectBackend(o.backend, { threads: o.threads });
+  o.log(describeBackend(backend));
+  return backend;
+}
+
+/** A connection to the cloud that proved it serves this very network (fingerprint). */
+async function connectCloud(o: SessionOptions, backend: Awaited<ReturnType<typeof selectBackend>>, network: Network) {
+  if (network.note) o.log(`note: ${network.note}`);
   const link = await ProtocolLink.open({
     host: o.host,
     port: o.port,
@@ -113,12 +165,22 @@ export async function openSession(o: SessionOptions) {
   });
   const server = link.server!;
   o.log(`connected to ${o.host}:${o.port}: cloud ${server.host} (${server.backend}, ${server.cores} cores) serves ${network.id}, fingerprint ${network.fingerprint.slice(0, 12)} matches`);
+  return { link, server };
+}
+
+/** Backend, network and points, then a connection to the cloud that proved the fingerprint. */
+export async function openSession(o: SessionOptions) {
+  const backend = await selectedBackend(o);
+  const { network, selected } = await loadPoints(o);
+  const { link, server } = await connectCloud(o, backend, network);
   return { backend, network, selected, link, server };
 }
 
-/** Connects, proves the fingerprint, sweeps every (condition, point) cell into a results file. */
+/** Connects, proves the fingerprint, sweeps every (condition, point) cell of the plan or of its shard into a results file. */
 export async function runEdge(o: EdgeRunOptions): Promise<EdgeRunResult> {
-  const { backend, network, selected, link, server } = await openSession(o);
+  const backend = await selectedBackend(o);
+  const { network, selected, sharded, owned, shardRecord: shard } = await preparePlan(o);
+  const { link, server } = await connectCloud(o, backend, network);
 
   let slowdown: SlowdownResult | undefined;
   if (o.slowdown !== undefined && o.edge) {
@@ -141,6 +203,7 @@ export async function runEdge(o: EdgeRunOptions): Promise<EdgeRunResult> {
   const needsStress = o.conditions.some(isStressed);
   const stressor = needsStress ? await resolveStressor(o.stressor) : 'none';
   o.log(`measuring ${selected.length} of ${network.cuts.length} points under ${describeGrid(o.conditions)}, ${o.reps} samples each after ${o.warmup} warm-up`);
+  if (shard) o.log(`shard ${shard.index}/${shard.count} of plan ${sharded.plan.hash}: ${owned!.size} of ${sharded.plan.conditions.length * selected.length} cells, estimated ${formatDuration(shard.predicted_s)}`);
 
   const threads = await inferenceThreads(backend.name);
   let writer: ResultsWriter;
@@ -154,6 +217,11 @@ export async function runEdge(o: EdgeRunOptions): Promise<EdgeRunResult> {
       await r.writer.close();
       throw new UserError(`${o.resume} holds results of ${r.meta.network} (fingerprint ${r.meta.fingerprint.slice(0, 12)}), not of this ${network.id} (${network.fingerprint.slice(0, 12)}); resume with the same network and --seed`);
     }
+    const mismatch = resumeMismatch(r.meta, sharded.plan.hash, shard);
+    if (mismatch) {
+      await r.writer.close();
+      throw new UserError(`${o.resume} ${mismatch}; resume with the same flags (conditions, --cuts, --reps, --warmup, --shard)`);
+    }
     writer = r.writer;
     done = r.done;
     file = o.resume;
@@ -162,12 +230,12 @@ export async function runEdge(o: EdgeRunOptions): Promise<EdgeRunResult> {
     referenceCut = referenceInFile(o.resume);
     if (r.dropped.bytes > 0) o.log(`resume: dropped a torn last cell (${r.dropped.lines} lines, ${r.dropped.bytes} bytes); it will be measured again`);
   } else {
-    file = freshResultsPath(o.out, network.id, new Date());
+    file = freshResultsPath(o.out, network.id, new Date(), o.shard);
     const calibrated = slowdown && {
       slowdown: { target: slowdown.target, reached: +slowdown.reached.toFixed(3), edge_ms: +slowdown.edgeMs.toFixed(2), cloud_ms: +slowdown.cloudMs.toFixed(2) },
       edge_cpus: +slowdown.cores.toFixed(4),
     };
-    writer = await ResultsWriter.create(file, runMetadata(o, network, backend, server, { ...o.setup, ...withCalibration(o.setup, calibrated), iface: o.iface, edge_stressor: stressor }, schedule, threads));
+    writer = await ResultsWriter.create(file, runMetadata(o, network, backend, server, { ...o.setup, ...withCalibration(o.setup, calibrated), iface: o.iface, edge_stressor: stressor }, schedule, threads, { plan: sharded.plan, shard }));
   }
   o.log(`results: ${file}`);
   const ordered = orderConditions(o.conditions, schedule.order, schedule.seed);
@@ -178,7 +246,7 @@ export async function runEdge(o: EdgeRunOptions): Promise<EdgeRunResult> {
   const runner = createSplitRunner(network);
   try {
     const stats = await runSweep(
-      { conditions: ordered, cuts: selected, reps: o.reps, warmup: o.warmup, done, seed: schedule.seed, referenceEvery: schedule.reference_every, referenceCut },
+      { conditions: ordered, cuts: selected, reps: o.reps, warmup: o.warmup, done, seed: schedule.seed, referenceEvery: schedule.reference_every, referenceCut, owned },
       { runner, link, input, sink: writer, controller, progress: new ProgressTracker() },
     );
     return { file, network, cuts: selected, stats };
@@ -226,9 +294,17 @@ function referenceInFile(path: string): string | undefined {
   return readResultsFile(path).cells.find((c) => c.tag.ref !== undefined)?.tag.cut;
 }
 
-/** results/<network>-<UTC time>.hdr, with -2, -3... when runs start within the same second. */
-export function freshResultsPath(dir: string, network: string, when: Date): string {
-  const stem = path.join(dir, `${network}-${when.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}`);
+/** Why a results file cannot be resumed by this run's plan and shard, or undefined when it can. */
+export function resumeMismatch(meta: RunMetadata, planHash: string, shard: ShardRecord | undefined): string | undefined {
+  if (meta.plan && meta.plan.hash !== planHash) return `belongs to plan ${meta.plan.hash}, not to this run's plan ${planHash}`;
+  const was = meta.shard ? `shard ${meta.shard.index}/${meta.shard.count}` : 'the whole plan';
+  const now = shard ? `shard ${shard.index}/${shard.count}` : 'the whole plan';
+  return was === now ? undefined : `measured ${was}, but this run is ${now}`;
+}
+
+/** results/<network>-<UTC time>.hdr (…-sK-of-N-… for a shard), with -2, -3... when runs start within the same second. */
+export function freshResultsPath(dir: string, network: string, when: Date, shard?: ShardSpec): string {
+  const stem = path.join(dir, `${network}${shard ? `-s${shard.index}-of-${shard.count}` : ''}-${when.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}`);
   let file = `${stem}.hdr`;
   for (let n = 2; existsSync(file); n++) file = `${stem}-${n}.hdr`;
   return file;
@@ -245,6 +321,7 @@ export function runMetadata(
   setup: Record<string, unknown>,
   schedule: ScheduleMeta | undefined,
   threads: number | null,
+  plan?: { plan: PlanRecord; shard?: ShardRecord },
 ): RunMetadata {
   const me = hostInfo();
   return {
@@ -263,6 +340,7 @@ export function runMetadata(
     started: new Date().toISOString(),
     reps: o.reps,
     warmup: o.warmup,
+    ...(plan ? { plan: plan.plan, ...(plan.shard ? { shard: plan.shard } : {}) } : {}),
     conditions: setup,
     schedule,
   };

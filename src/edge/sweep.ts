@@ -37,6 +37,8 @@ export interface SweepPlan {
   referenceEvery: number;
   /** the reference point when already known (a resumed run whose baseline is measured); else the baseline's best as measured */
   referenceCut?: string;
+  /** this shard's cells (--shard): the others belong to other runs; undefined = every cell */
+  owned?: ReadonlySet<string>;
 }
 
 export interface SweepDeps {
@@ -69,8 +71,9 @@ export interface SweepStats {
  */
 export async function runSweep(plan: SweepPlan, deps: SweepDeps): Promise<SweepStats> {
   const stats: SweepStats = { cells: 0, samples: 0, retries: 0, clamped: 0, references: 0, referenceCut: plan.referenceCut ?? '' };
-  const total = plan.conditions.length * plan.cuts.length;
-  const todo = (c: Condition) => plan.cuts.filter((cut) => !plan.done.has(cellKey(c, cut.layer)));
+  const mine = (c: Condition) => (plan.owned ? plan.cuts.filter((cut) => plan.owned!.has(cellKey(c, cut.layer))) : plan.cuts);
+  const todo = (c: Condition) => mine(c).filter((cut) => !plan.done.has(cellKey(c, cut.layer)));
+  const total = plan.conditions.reduce((n, c) => n + mine(c).length, 0);
   deps.progress.start(total, total - plan.conditions.reduce((n, c) => n + todo(c).length, 0));
   const baseline = plan.conditions[0];
 

@@ -2,8 +2,10 @@ import { basename } from 'node:path';
 import { JsHistogram, type Histogram } from 'hdr-histogram-js';
 import { conditionKey, type Condition } from '../conditions/condition.js';
 import { isUserError } from '../errors.js';
-import { readResultsFile, type PolicyRun, type ResultsFile } from '../results/log-reader.js';
-import type { Metric } from '../results/tags.js';
+import { ResultsFileError, readMetaLine, readResultsFile, type PolicyRun, type ResultsFile } from '../results/log-reader.js';
+import type { RunMetadata } from '../results/metadata.js';
+import { cellKey, type Metric } from '../results/tags.js';
+import { assertOnePlan, checkPlans, planGapNote, type ChecksResult, type FileCells, type PlanFile } from './plans.js';
 import type { CellStats, ConditionData, CutRef, MetricStats, NetworkData, ReferenceData } from './model.js';
 import type { Distribution } from './significance.js';
 import { testbedDifferences, testbedId, testbedOf, type Testbed } from './testbed.js';
@@ -30,24 +32,20 @@ interface NetworkAcc {
   references: ReferenceData[];
   sources: string[];
   policyRuns: PolicyRun[];
+  /** each file's metadata, to refuse mixing shards of different plans */
+  files: PlanFile[];
 }
 
 export function loadResultFiles(paths: string[]): Loaded {
   const problems: string[] = [];
   const files: { path: string; file: ResultsFile; network: string; testbed: Testbed | null }[] = [];
   for (const path of paths) {
-    let file;
-    try {
-      file = readResultsFile(path);
-    } catch (e) {
-      if (!isUserError(e)) throw e;
-      problems.push(`${e.message} (file skipped)`);
-      continue;
-    }
+    const file = readOrNote(path, problems, 'file skipped');
+    if (!file) continue;
     problems.push(...file.warnings);
     const network = file.meta?.network ?? basename(path).replace(/\.hdr$/i, '');
     if (!file.meta) problems.push(`${path}: no #dnn-meta line; network named '${network}' after the file, points ordered as they appear`);
-    files.push({ path, file, network, testbed: file.meta ? testbedOf(file.meta) : null });
+    files.push({ path, file, network, testbed: file.meta ? groupTestbed(file.meta) : null });
   }
 
   // Runs merge only within one testbed; a file without metadata joins its network's only testbed.
@@ -67,10 +65,20 @@ export function loadResultFiles(paths: string[]): Loaded {
     const key = `${network}\0${id ?? 'unknown'}`;
     let acc = groups.get(key);
     if (!acc) {
-      acc = { network, testbed: id ? known!.get(id)! : null, testbedId: id, cutIndex: new Map(), cutBytes: new Map(), metaCuts: false, conditions: new Map(), references: [], sources: [], policyRuns: [] };
+      acc = { network, testbed: id ? known!.get(id)! : null, testbedId: id, cutIndex: new Map(), cutBytes: new Map(), metaCuts: false, conditions: new Map(), references: [], sources: [], policyRuns: [], files: [] };
       groups.set(key, acc);
     }
     addFile(acc, path, file);
+    acc.files.push({ path, meta: file.meta });
+  }
+  // shards of one plan merge; shards of different plans never do (one line naming two files)
+  for (const acc of groups.values()) {
+    assertOnePlan(acc.files);
+    const gap = planGapNote(acc.files, (key) => {
+      const cut = key.lastIndexOf(';cut=');
+      return acc.conditions.get(key.slice(0, cut))?.cells.get(key.slice(cut + 5))?.total !== undefined;
+    });
+    if (gap) problems.push(gap);
   }
   for (const [network, ids] of testbedsOf) {
     if (ids.size < 2) continue;
@@ -78,6 +86,18 @@ export function loadResultFiles(paths: string[]): Loaded {
     problems.push(`${network} was measured on ${ids.size} testbeds (${testbedDifferences(a, b).join(', ')}${ids.size > 2 ? ', ...' : ''}): reported side by side, never merged`);
   }
   return { networks: [...groups.values()].map(toNetworkData), problems };
+}
+
+/**
+ * The testbed a file is grouped by. The shards of one plan run on N pairs by design, so their
+ * host names differ: for shards, the hosts are left out of the identity (the hardware, backend,
+ * limits and model still count), and the shards of one study on one class of hardware merge.
+ */
+function groupTestbed(meta: RunMetadata): Testbed {
+  const t = testbedOf(meta);
+  if (!meta.shard) return t;
+  const anyHost = 'any (shards of one plan)';
+  return { ...t, edge: { ...t.edge, host: anyHost }, cloud: { ...t.cloud, host: anyHost } };
 }
 
 /** Merges one file's histograms into its group: same condition, point and metric are added together. */
@@ -161,8 +181,59 @@ function toNetworkData(acc: NetworkAcc): NetworkData {
   };
 }
 
-/** Statistics of a histogram of microseconds, in milliseconds. */
+/** The parts of hdr-histogram-js's JsHistogram that statsOf walks (not in its public typings). */
+interface CountsAccess {
+  countsArrayIndex(value: number): number;
+  getCountAtIndex(index: number): number;
+  valueFromIndex(index: number): number;
+  highestEquivalentValue(value: number): number;
+  medianEquivalentValue(value: number): number;
+  minNonZeroValue: number;
+  maxValue: number;
+}
+
+/**
+ * Statistics of a histogram of microseconds, in milliseconds. The library's getValueAtPercentile
+ * and mean each walk the whole counts array from value 0; a report merges tens of thousands of
+ * histograms (a VGG16 study: 22356), so this walks once, from the smallest to the largest recorded
+ * value, with the library's own rounding (the results are identical; a test compares them), and
+ * collects the distribution (every recorded value with its count) on the way.
+ */
 export function statsOf(h: Histogram): MetricStats {
+  const a = h as unknown as CountsAccess;
+  const total = h.totalCount;
+  if (total === 0 || typeof a.countsArrayIndex !== 'function' || typeof a.getCountAtIndex !== 'function') return libraryStats(h);
+  const at = (pct: number) => {
+    const fp = (pct / 100) * total;
+    return Math.max(Math.ceil(fp - 2 ** (Math.floor(Math.log2(fp)) - 52)), 1);
+  };
+  const want50 = at(50);
+  const want95 = at(95);
+  let p50 = 0;
+  let p95 = 0;
+  let sum = 0;
+  let seen = 0;
+  const values: number[] = [];
+  const counts: number[] = [];
+  const last = a.countsArrayIndex(a.maxValue);
+  for (let i = a.countsArrayIndex(a.minNonZeroValue === Number.MAX_SAFE_INTEGER ? 0 : a.minNonZeroValue); i <= last; i++) {
+    const n = a.getCountAtIndex(i);
+    if (n === 0) continue;
+    const top = a.highestEquivalentValue(a.valueFromIndex(i));
+    const median = a.medianEquivalentValue(top);
+    sum += median * n;
+    values.push(median / 1000);
+    counts.push(n);
+    const before = seen;
+    seen += n;
+    if (before < want50 && seen >= want50) p50 = top;
+    if (before < want95 && seen >= want95) p95 = top;
+  }
+  if (seen !== total) return libraryStats(h); // zeros recorded (below minNonZeroValue): let the library count them
+  return { p50: p50 / 1000, p95: p95 / 1000, mean: sum / total / 1000, samples: total, dist: { values, counts, n: total } };
+}
+
+function libraryStats(h: Histogram): MetricStats {
   return {
     p50: h.getValueAtPercentile(50) / 1000,
     p95: h.getValueAtPercentile(95) / 1000,
@@ -185,4 +256,45 @@ export function distributionOf(h: Histogram): Distribution {
     counts.push(v.countAtValueIteratedTo);
   }
   return { values, counts, n: h.totalCount };
+}
+
+/** --check: each file's plan and cells (files that cannot be read are reported, not checked). */
+export function checkFiles(paths: string[]): ChecksResult {
+  const files: (PlanFile & { cells: FileCells })[] = [];
+  const unreadable: string[] = [];
+  for (const path of paths) {
+    // a shard stopped before its first cell still says which shard it is: its cells are then missing, not its file
+    const file = readOrNote(path, unreadable, 'not checked', (meta) => files.push({ path, meta, cells: new Map() }));
+    if (!file) continue;
+    const cells: FileCells = new Map();
+    for (const c of file.cells) {
+      if (c.tag.ref !== undefined) continue; // a reference re-measurement (drift control), not a cell of the plan
+      const key = cellKey(c.tag.condition, c.tag.cut);
+      const metrics = cells.get(key) ?? new Set<Metric>();
+      metrics.add(c.tag.metric);
+      cells.set(key, metrics);
+    }
+    files.push({ path, meta: file.meta, cells });
+  }
+  const result = checkPlans(files);
+  return { ...result, notes: [...unreadable, ...result.notes], complete: result.complete && unreadable.length === 0 };
+}
+
+/**
+ * Reads a results file; a file that gives no data is noted (with `what` happens to it), not thrown.
+ * `headerOnly` takes the metadata of a file that has a plan but no measurement yet, instead.
+ */
+function readOrNote(path: string, notes: string[], what: string, headerOnly?: (meta: RunMetadata) => void): ResultsFile | undefined {
+  try {
+    return readResultsFile(path);
+  } catch (e) {
+    if (!isUserError(e)) throw e;
+    const meta = headerOnly && e instanceof ResultsFileError && e.problem === 'no-data' ? readMetaLine(path) : undefined;
+    if (meta?.plan) {
+      headerOnly!(meta);
+      return undefined;
+    }
+    notes.push(`${e.message} (${what})`);
+    return undefined;
+  }
 }

@@ -179,3 +179,15 @@ export function parseResultsText(text: string, name: string): ResultsFile {
   }));
   return { meta, cells, policies, warnings };
 }
+
+/** The `#dnn-meta` line of a results file, when it has a readable one (e.g. a run stopped before its first cell). */
+export function readMetaLine(path: string): RunMetadata | undefined {
+  try {
+    const text = readFileSync(path, 'utf8');
+    const nl = text.indexOf('\n');
+    const first = nl < 0 ? text : text.slice(0, nl);
+    return first.startsWith(META_PREFIX) ? (JSON.parse(first.slice(META_PREFIX.length)) as RunMetadata) : undefined;
+  } catch {
+    return undefined;
+  }
+}

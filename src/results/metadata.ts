@@ -1,3 +1,5 @@
+import type { PlanRecord, ShardRecord } from './plan.js';
+
 /**
  * Run metadata: the first line of every results file is `#dnn-meta ` followed by this object as
  * one line of JSON. HdrHistogram's own log readers skip lines that start with '#'.
@@ -33,6 +35,10 @@ export interface RunMetadata {
   started: string; // ISO 8601 UTC
   reps: number;
   warmup: number;
+  /** the whole sweep this file is part of (files written before sharding existed lack it) */
+  plan?: PlanRecord;
+  /** present when the run measured one shard of the plan (--shard K/N) */
+  shard?: ShardRecord;
   /** the order of the run (absent in files written before it was recorded) */
   schedule?: ScheduleMeta;
   /** how conditions were applied (shaper, stressor, interface...); free-form, documented in README */

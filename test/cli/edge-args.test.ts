@@ -66,6 +66,26 @@ t.test('dnn-edge: device limits and the emulated device class', async (t) => {
   t.match((await userErrorOf(() => parseEdgeOptions(['lab', 'lenet', '--edge-slowdown', '0.5'])))?.message, /--edge-slowdown must be a factor from 1 \(off\) to 1000/);
 });
 
+t.test('dnn-edge: the shard from --shard, the batch system, or none', async (t) => {
+  t.equal(parseEdgeOptions(['h', 'lenet'], {}).shard, undefined, 'not sharded');
+  t.same(parseEdgeOptions(['h', 'lenet', '--shard', '2/3'], {}).shard, { index: 2, count: 3 });
+  t.same(parseEdgeOptions(['h', 'lenet', '--shards', '4'], { JOB_COMPLETION_INDEX: '0' }).shard, { index: 1, count: 4 }, 'Kubernetes index 0 = shard 1');
+  t.same(parseEdgeOptions(['h', 'lenet'], { SLURM_ARRAY_TASK_ID: '2', SLURM_ARRAY_TASK_COUNT: '3', SLURM_ARRAY_TASK_MIN: '0' }).shard, { index: 3, count: 3 });
+  const dry = parseEdgeOptions(['h', 'lenet', '--dry-run', '--shards', '8'], {});
+  t.match(dry, { dryRun: true, dryRunShards: 8, shard: undefined }, '--dry-run --shards N alone shows every shard');
+  for (const [args, env, re] of [
+    [['--shard', '3'], {}, /--shard must be K\/N/],
+    [['--shard', '4/3'], {}, /K must be between 1 and 3/],
+    [['--shards', '3'], {}, /needs the shard index/],
+    [[], { JOB_COMPLETION_INDEX: '1' }, /pass --shards N/],
+    [['--quick', '--shard', '1/2'], {}, /--quick is a first look/],
+  ] as [string[], NodeJS.ProcessEnv, RegExp][]) {
+    const e = await userErrorOf(() => parseEdgeOptions(['h', 'lenet', ...args], env));
+    t.equal(e?.exitCode, 2);
+    t.match(e?.message, re, args.join(' ') || JSON.stringify(env));
+  }
+});
+
 t.test('dnn-edge --help: every condition flag with its default', async (t) => {
   let help: unknown;
   try {

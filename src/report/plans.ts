@@ -1,0 +1,176 @@
+import { UserError } from '../errors.js';
+import type { RunMetadata } from '../results/metadata.js';
+import { ownerOf, planCellKey, type PlanRecord } from '../results/plan.js';
+import { METRICS, type Metric } from '../results/tags.js';
+
+/**
+ * Plans across results files: shards of one sweep are merged, shards of different sweeps never
+ * are, and `dnn-report --check` says which cells of each plan are there, missing or measured twice.
+ */
+
+export interface PlanFile {
+  path: string;
+  meta?: RunMetadata;
+}
+
+function describe(f: PlanFile): string {
+  const m = f.meta;
+  if (!m?.plan) return `${f.path} (not a shard: ${m ? 'a run without --shard' : 'no metadata'})`;
+  return `${f.path} (${m.plan.network} plan ${m.plan.hash}${m.shard ? `, shard ${m.shard.index}/${m.shard.count}` : ', whole plan'})`;
+}
+
+/**
+ * Files merged into one report (one network) must not mix shards of different plans, nor shards
+ * with files that are not shards of the same plan: their cells would overlap or leave gaps that
+ * look like data. Throws a one-line UserError naming two files that disagree.
+ */
+export function assertOnePlan(files: readonly PlanFile[]): void {
+  const first = files.find((f) => f.meta?.shard);
+  if (!first) return;
+  const { plan, shard } = first.meta!;
+  for (const f of files) {
+    const m = f.meta;
+    const same = m?.plan?.hash === plan!.hash;
+    if (!same || !m?.shard) {
+      throw new UserError(`${describe(first)} and ${describe(f)} are not shards of one plan: report them separately (dnn-report --check lists the plans)`);
+    }
+    if (m.shard.count !== shard!.count) {
+      throw new UserError(`${describe(first)} and ${describe(f)} split the same plan into different numbers of shards, so their cells overlap: report shards of one split together`);
+    }
+  }
+}
+
+/** The cells a results file holds: cell key -> metrics present. */
+export type FileCells = Map<string, Set<Metric>>;
+
+export interface PlanCheck {
+  plan: PlanRecord;
+  /** shard count, or 1 for runs of the whole plan */
+  shards: number;
+  bounds: number[];
+  files: string[];
+  cells: number;
+  present: number;
+  /** per missing cell: its key, the shard that owes it, and whether some metrics of it are there */
+  missing: { key: string; shard: number; partial: boolean }[];
+  duplicated: { key: string; files: string[] }[];
+  /** cells in the files that the plan does not have */
+  outside: number;
+  /** shards of which no file was given */
+  absentShards: number[];
+}
+
+export interface ChecksResult {
+  plans: PlanCheck[];
+  /** one line per problem that is not a cell: files without a plan, networks with several plans */
+  notes: string[];
+  complete: boolean;
+}
+
+/** Per plan: present, missing (with the shard that owes it) and duplicated cells. */
+export function checkPlans(files: readonly (PlanFile & { cells: FileCells })[]): ChecksResult {
+  const notes: string[] = [];
+  const groups = new Map<string, (PlanFile & { cells: FileCells })[]>();
+  for (const f of files) {
+    if (!f.meta?.plan) {
+      notes.push(`${f.path}: no plan recorded (written before plans existed, or not by dnn-edge): not checked`);
+      continue;
+    }
+    const key = `${f.meta.plan.hash}/${f.meta.shard?.count ?? 1}`;
+    groups.set(key, [...(groups.get(key) ?? []), f]);
+  }
+  const byNetwork = new Map<string, string[]>();
+  for (const g of groups.values()) {
+    const n = g[0]!.meta!.plan!.network;
+    byNetwork.set(n, [...(byNetwork.get(n) ?? []), g[0]!.path]);
+  }
+  for (const [network, paths] of byNetwork) {
+    if (paths.length > 1) notes.push(`${network}: ${paths.length} different plans (or splits) among the files, e.g. ${paths.join(' and ')}: dnn-report refuses to merge them`);
+  }
+  const plans = [...groups.values()].map(checkOne);
+  const complete = notes.every((n) => !/refuses/.test(n)) && plans.every((p) => p.missing.length === 0);
+  return { plans, notes, complete };
+}
+
+function checkOne(group: (PlanFile & { cells: FileCells })[]): PlanCheck {
+  const plan = group[0]!.meta!.plan!;
+  const shard = group[0]!.meta!.shard;
+  const cells = plan.conditions.length * plan.cuts.length;
+  const bounds = shard?.bounds ?? [0, cells];
+  const seen = new Map<string, { files: string[]; metrics: Set<Metric> }>();
+  for (const f of group) {
+    for (const [key, metrics] of f.cells) {
+      const s = seen.get(key) ?? { files: [], metrics: new Set<Metric>() };
+      // a cell counts once per file that holds all of it
+      if (metrics.size === METRICS.length) s.files.push(f.path);
+      for (const m of metrics) s.metrics.add(m);
+      seen.set(key, s);
+    }
+  }
+  const missing: PlanCheck['missing'] = [];
+  const duplicated: PlanCheck['duplicated'] = [];
+  let present = 0;
+  const inPlan = new Set<string>();
+  for (let i = 0; i < cells; i++) {
+    const key = planCellKey(plan, i);
+    inPlan.add(key);
+    const s = seen.get(key);
+    if (!s || s.files.length === 0) missing.push({ key, shard: ownerOf(bounds, i), partial: Boolean(s && s.metrics.size > 0) });
+    else present++;
+    if (s && s.files.length > 1) duplicated.push({ key, files: s.files });
+  }
+  const given = new Set(group.map((f) => f.meta!.shard?.index ?? 1));
+  const absentShards = Array.from({ length: bounds.length - 1 }, (_, k) => k + 1).filter((k) => !given.has(k));
+  return {
+    plan,
+    shards: bounds.length - 1,
+    bounds,
+    files: group.map((f) => f.path),
+    cells,
+    present,
+    missing,
+    duplicated,
+    outside: [...seen.keys()].filter((k) => !inPlan.has(k)).length,
+    absentShards,
+  };
+}
+
+/** What --check prints. */
+export function formatChecks(r: ChecksResult, listLimit = 20): string {
+  const out: string[] = [];
+  for (const p of r.plans) {
+    const head = `plan ${p.plan.hash}: ${p.plan.network}, ${p.plan.conditions.length} conditions x ${p.plan.cuts.length} points = ${p.cells} cells, ${p.shards === 1 ? 'one run' : `${p.shards} shards`}, ${p.files.length} file${p.files.length === 1 ? '' : 's'}`;
+    out.push(head);
+    out.push(`  present ${p.present}, missing ${p.missing.length}, duplicated ${p.duplicated.length}${p.outside ? `, ${p.outside} cells outside the plan` : ''}: ${p.missing.length === 0 ? 'complete' : 'INCOMPLETE'}`);
+    if (p.absentShards.length > 0 && p.shards > 1) out.push(`  no file of shard${p.absentShards.length === 1 ? '' : 's'} ${p.absentShards.map((k) => `${k}/${p.shards}`).join(', ')}: run ${p.absentShards.length === 1 ? 'it' : 'them'} (or pass ${p.absentShards.length === 1 ? 'its file' : 'their files'})`);
+    const absent = new Set(p.absentShards);
+    const listed = p.missing.filter((m) => !absent.has(m.shard));
+    for (const m of listed.slice(0, listLimit)) out.push(`  missing ${m.key} (shard ${m.shard}/${p.shards}${m.partial ? ', partly written' : ''})`);
+    if (listed.length > listLimit) out.push(`  ... and ${listed.length - listLimit} more missing cells`);
+    for (const d of p.duplicated.slice(0, listLimit)) out.push(`  duplicated ${d.key} in ${d.files.join(', ')}`);
+    if (p.duplicated.length > listLimit) out.push(`  ... and ${p.duplicated.length - listLimit} more duplicated cells`);
+  }
+  for (const n of r.notes) out.push(n);
+  out.push(r.complete ? 'all plans complete' : 'incomplete: resume or rerun the shards named above (dnn-edge --resume FILE continues a shard)');
+  return `${out.join('\n')}\n`;
+}
+
+/**
+ * One line for the report's warnings when sharded files do not cover their plan (the report still
+ * covers what was measured); `has(key)` says whether a cell was measured. undefined = complete or not sharded.
+ */
+export function planGapNote(files: readonly PlanFile[], has: (cellKey: string) => boolean): string | undefined {
+  const shard = files.find((f) => f.meta?.shard)?.meta;
+  if (!shard?.plan || !shard.shard) return undefined;
+  const { plan } = shard;
+  const cells = plan.conditions.length * plan.cuts.length;
+  const owing = new Set<number>();
+  let missing = 0;
+  for (let i = 0; i < cells; i++) {
+    if (has(planCellKey(plan, i))) continue;
+    missing++;
+    owing.add(ownerOf(shard.shard.bounds, i));
+  }
+  if (missing === 0) return undefined;
+  return `${plan.network}: plan ${plan.hash} is incomplete: ${missing} of ${cells} cells missing (owed by shard${owing.size === 1 ? '' : 's'} ${[...owing].map((k) => `${k}/${shard.shard!.count}`).join(', ')}); dnn-report --check lists them`;
+}
