@@ -1,4 +1,5 @@
-import { isAlive, isSameProcess } from '../proc.js';
+import { isAlive, isRoot, isSameProcess } from '../proc.js';
+import { detectCgroups, findOurCgroups, removeCgroup } from '../cgroup.js';
 import { interfacesWithOurQdisc, listLinks, listNetns, nsArgs, rootQdisc, run } from './host-queries.js';
 import { killProcessGroup } from './kill.js';
 import { OUR_HANDLE, ownerOfName } from './names.js';
@@ -13,6 +14,8 @@ export type Change =
   | { kind: 'qdisc'; iface: string; netns?: string }
   | { kind: 'netns'; name: string }
   | { kind: 'link'; name: string }
+  /** one end of the lab as a device: its directory per controller (v1) or its one directory (v2) */
+  | { kind: 'cgroup'; dirs: string[] }
   /** graceful: a process of ours that cleans up after itself (the lab's cloud): SIGTERM first */
   | { kind: 'process-group'; pid: number; startTime: number; what: string; graceful?: boolean };
 
@@ -79,7 +82,33 @@ const KINDS: { [K in ChangeKindName]: ChangeKind<ChangeOf<K>> } = {
     // Stressor groups carry no name of ours: only a state file finds them.
     findLeftovers: () => [],
   },
+  cgroup: {
+    describe: (c) => `cgroup ${cgroupName(c)}`,
+    key: cgroupName,
+    // whatever still runs inside is ours (stressors of a killed run): removeCgroup ends it first
+    undo(c) {
+      try {
+        return removeCgroup(c.dirs);
+      } catch (e) {
+        // something inside would not die in time: say so, the next run tries again
+        process.stderr.write(`${(e as Error).message}\n`);
+        return false;
+      }
+    },
+    findLeftovers: () => {
+      const found = isRoot() ? detectCgroups() : null;
+      if (!found || !('layout' in found)) return [];
+      // on v1 one cgroup is a directory per controller: grouped by name
+      const byName = new Map<string, string[]>();
+      for (const dir of findOurCgroups(found.layout)) byName.set(dir.split('/').pop()!, [...(byName.get(dir.split('/').pop()!) ?? []), dir]);
+      return orphaned([...byName.keys()]).map((name) => ({ kind: 'cgroup', dirs: byName.get(name)! }));
+    },
+  },
 };
+
+function cgroupName(c: { dirs: string[] }): string {
+  return c.dirs[0]!.split('/').pop()!;
+}
 
 function kindOf<C extends Change>(c: C): ChangeKind<C> {
   return KINDS[c.kind] as unknown as ChangeKind<C>;
@@ -87,6 +116,8 @@ function kindOf<C extends Change>(c: C): ChangeKind<C> {
 
 /** The one identity of a change: the registry, the state files and the sweep compare changes by it. */
 export function claimKey(c: Change): string {
+  // a kind this version does not know (a newer version's run shares /run/dnn-partition-bench): whole record as its key
+  if (!(c.kind in KINDS)) return `${c.kind}:${JSON.stringify(c)}`;
   return `${c.kind}:${kindOf(c).key(c)}`;
 }
 
