@@ -30,12 +30,14 @@ export interface RunnerOptions {
    * weight bytes (default 2: a full model and a pair of halves). Sessions do not share weights.
    */
   sessionBudget?: number;
+  /** onnx backend: sessions without weight pre-packing (the cloud: see SessionOptions.noPrepacking) */
+  lowMemory?: boolean;
 }
 
 /** The runner for the backend selectBackend() loaded. */
 export function createSplitRunner(network: Network, opts: RunnerOptions = {}): SplitRunner {
   const backend = activeBackend();
-  if (backend?.name === 'onnx') return new OnnxSplitRunner(network, backend.threads ?? 1, opts.sessionBudget);
+  if (backend?.name === 'onnx') return new OnnxSplitRunner(network, backend.threads ?? 1, opts);
   return new TfjsSplitRunner(network);
 }
 
