@@ -87,6 +87,8 @@ function kindOf<C extends Change>(c: C): ChangeKind<C> {
 
 /** The one identity of a change: the registry, the state files and the sweep compare changes by it. */
 export function claimKey(c: Change): string {
+  // a live run of another version of the tool may record kinds this one does not know
+  if (!(c.kind in KINDS)) return `${c.kind}:${JSON.stringify(c)}`;
   return `${c.kind}:${kindOf(c).key(c)}`;
 }
 
