@@ -41,7 +41,7 @@ runMain('dnn-cloud', async () => {
   log(`built ${network.id} in ${(network.buildMs / 1000).toFixed(1)} s: ${network.params.toLocaleString('en-US')} parameters, ${network.cuts.length} partition points`);
   const service = new InferenceService(network);
   const t0 = performance.now();
-  service.warmUp();
+  await service.warmUp();
   log(`warmed up every cloud half in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
 
   const server = new CloudServer(

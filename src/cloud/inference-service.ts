@@ -21,7 +21,7 @@ export class InferenceService {
 
   constructor(readonly network: Network) {
     // onnx: keep sessions worth one model's weights, so memory does not grow with the points
-    this.runner = createSplitRunner(network, { sessionBudget: 1 });
+    this.runner = createSplitRunner(network, { sessionBudget: 1, lowMemory: true });
     for (const c of network.cuts) {
       this.byName.set(c.layer, c);
       if (!this.byIndex.has(c.index)) this.byIndex.set(c.index, c);

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { createRequire } from 'node:module';
 import { UserError, errorMessage, firstLine } from '../errors.js';
-import { defaultThreads, loadOnnxRuntime } from './onnx-runtime.js';
+import { defaultThreads, executionProviders, loadOnnxRuntime } from './onnx-runtime.js';
 
 export const BACKEND_CHOICES = ['auto', 'onnx', 'tensorflow', 'wasm', 'cpu'] as const;
 export type BackendChoice = (typeof BACKEND_CHOICES)[number];
@@ -110,6 +110,7 @@ function backendVersions(name: BackendName): Record<string, string> {
   const versions: Record<string, string> = { 'tfjs-core': tf.version_core };
   const v = packageVersion(PACKAGE[name]);
   if (v) versions[PACKAGE[name].replace('@tensorflow/', '')] = v;
+  if (name === 'onnx') versions['onnx-providers'] = executionProviders().join(',');
   return versions;
 }
 

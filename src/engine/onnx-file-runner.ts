@@ -19,16 +19,16 @@ export class OnnxFileRunner implements SplitRunner {
   constructor(
     readonly network: OnnxFileNetwork,
     readonly threads: number,
-    budget = 2,
+    private readonly opts: { sessionBudget?: number; lowMemory?: boolean } = {},
   ) {
     this.modelBytes = weightBytes(network.onnx.proto);
-    this.sessions = new SessionCache(budget * this.modelBytes);
+    this.sessions = new SessionCache((opts.sessionBudget ?? 2) * this.modelBytes);
   }
 
   private session(key: string, model: () => ModelProto): Promise<OnnxSession> {
     return this.sessions.get(key, () => {
       const m = model();
-      return { bytes: weightBytes(m), create: () => OnnxSession.create(encodeModel(m), { threads: this.threads }) };
+      return { bytes: weightBytes(m), create: () => OnnxSession.create(encodeModel(m), { threads: this.threads, noPrepacking: this.opts.lowMemory }) };
     });
   }
 

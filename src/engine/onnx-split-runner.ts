@@ -6,6 +6,7 @@ import { spanToOnnx } from '../model/onnx/from-layers.js';
 import type { ModelProto } from '../model/onnx/proto.js';
 import { WeightFile, weightBytes } from '../model/onnx/weight-file.js';
 import type { HostTensor, Timed } from './host-tensor.js';
+import { collectGarbage } from './gc.js';
 import { OnnxSession, SessionCache } from './onnx-runtime.js';
 
 type Span = { key: string; model: () => ModelProto } | null;
@@ -25,13 +26,15 @@ export class OnnxSplitRunner {
   constructor(
     readonly network: LayersNetwork,
     readonly threads: number,
-    budget = 2,
+    private readonly opts: { sessionBudget?: number; lowMemory?: boolean } = {},
   ) {
     const full = this.spanModel('full', this.network.graph.input, this.network.graph.output);
     this.modelBytes = weightBytes(full);
-    this.sessions = new SessionCache(budget * this.modelBytes);
+    this.sessions = new SessionCache((opts.sessionBudget ?? 2) * this.modelBytes);
     // every weight is in the file now: later halves only refer to it
     disposeNetwork(network);
+    // the TF.js copy is garbage now: give it back before sessions map the file (VGG16: 528 MB)
+    collectGarbage();
   }
 
   private spanModel(name: string, from: tf.SymbolicTensor, to: tf.SymbolicTensor): ModelProto {
@@ -62,7 +65,7 @@ export class OnnxSplitRunner {
         create: async () => {
           const file = this.weights.writeModel(model);
           try {
-            return await OnnxSession.create(file, { threads: this.threads });
+            return await OnnxSession.create(file, { threads: this.threads, noPrepacking: this.opts.lowMemory });
           } finally {
             rmSync(file, { force: true });
           }

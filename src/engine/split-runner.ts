@@ -32,6 +32,8 @@ export interface RunnerOptions {
    * weight bytes (default 2: a full model and a pair of halves). Sessions do not share weights.
    */
   sessionBudget?: number;
+  /** onnx backend: sessions without weight pre-packing (the cloud: see SessionOptions.noPrepacking) */
+  lowMemory?: boolean;
 }
 
 /** The runner for the backend selectBackend() loaded. */
@@ -39,9 +41,9 @@ export function createSplitRunner(network: Network, opts: RunnerOptions = {}): S
   const backend = activeBackend();
   if (network.source === 'onnx') {
     if (backend?.name !== 'onnx') throw new UserError(`${network.id} is an ONNX model: it runs on the onnx backend only (--backend onnx, or auto)`);
-    return new OnnxFileRunner(network, backend.threads ?? 1, opts.sessionBudget);
+    return new OnnxFileRunner(network, backend.threads ?? 1, opts);
   }
-  if (backend?.name === 'onnx') return new OnnxSplitRunner(network, backend.threads ?? 1, opts.sessionBudget);
+  if (backend?.name === 'onnx') return new OnnxSplitRunner(network, backend.threads ?? 1, opts);
   return new TfjsSplitRunner(network);
 }
 

@@ -6,6 +6,7 @@ import { selectBackend } from '../../src/engine/backend.js';
 import { createSplitRunner } from '../../src/engine/split-runner.js';
 import { verifySplits } from '../../src/engine/verify.js';
 import { loadNetwork } from '../../src/model/network.js';
+import { cutReport, formatCutTable } from '../../src/model/cut-report.js';
 
 const LENET_JSON = path.join(FIXTURES, 'keras-json/lenet_edge_upto_9.json');
 
@@ -52,4 +53,18 @@ t.test('squeezenet1_1 (PyTorch export): splits agree with the full model on ONNX
   t.same(v.failed, []);
   t.equal(v.diffs.size, 5);
   t.ok(v.outputMaxAbs > 0);
+});
+
+t.test('a split that drifts or yields NaN is marked NOT EXACT (table) and null (JSON)', async (t) => {
+  const n = await loadNetwork(writeModel(toyModel()), { seed: 1 });
+  const diffs = new Map(n.cuts.map((c) => [c.layer, 0]));
+  diffs.set('conv', 0.5);
+  diffs.set('relu', NaN);
+  const report = cutReport(n, 'onnx', { outputMaxAbs: 2, tolerance: 2e-4, diffs, failed: ['conv', 'relu'] });
+  t.same(report.cuts.map((c) => c.max_abs_diff), [0, 0, 0.5, null, 0, 0, 0]);
+  t.same(report.verify, { output_max_abs: 2, tolerance: 2e-4, exact: false, failed: ['conv', 'relu'] });
+  const table = formatCutTable(report);
+  t.match(table, /\n\s+2\s+conv\s.*5\.0e-1\s+NOT EXACT\n/);
+  t.match(table, /\n\s+3\s+relu\s.*NaN\s+NOT EXACT\n/);
+  t.match(table, /^verify: 2 of 7 points do NOT reproduce the full model within 2\.0e-4 .*: conv, relu$/m);
 });

@@ -14,7 +14,8 @@ import { NEEDS_ROOT } from '../conditions/helpers.js';
 const groupSeconds = (pids: number[]) => pids.flatMap((p) => processGroup(p)).reduce((s, p) => s + p.cpuTicks, 0) / CLOCK_TICKS_PER_SECOND;
 
 t.test('a CONDITION makes the cloud really load its CPU, and ends with the edge', { skip: NEEDS_ROOT }, async (t) => {
-  await selectBackend('auto');
+  // the backend does not matter here: wasm, as before auto preferred onnx
+  await selectBackend('wasm');
   const network = await loadNetwork('lenet', { seed: 1 });
   const stress = new LocalCloudStress('auto');
   const server = new CloudServer(new InferenceService(network), { ...hostInfo(), backend: 'test', versions: {}, cuts: [] }, {
