@@ -4,22 +4,33 @@ import { UserError } from '../errors.js';
 
 export const DEFAULT_SEED = 1;
 
-/**
- * A commander program with the project's conventions: usage errors exit 2 with one line,
- * --help and --version exit 0.
- */
+/** A commander program with the project's description conventions; parse it with parseArgv. */
 export function makeProgram(name: string, description: string): Command {
-  const program = new Command(name);
-  program
-    .description(description)
-    .showHelpAfterError(`(run ${name} --help for usage)`)
-    .configureOutput({ outputError: (str, write) => write(str) })
-    .exitOverride((err: CommanderError) => {
-      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.exitCode === 0) {
-        process.exit(0);
-      }
-      process.exit(2);
-    });
+  return new Command(name).description(description);
+}
+
+/** The user asked for --help: the wiring prints `text` to standard output and exits 0. */
+export class HelpRequested {
+  constructor(readonly text: string) {}
+}
+
+/**
+ * Parses the user's arguments (process.argv.slice(2)) without side effects: nothing is printed and
+ * nothing exits. A usage mistake becomes a one-line UserError (exit 2), --help a HelpRequested (exit 0).
+ */
+export function parseArgv(program: Command, argv: readonly string[]): Command {
+  let out = '';
+  const capture = (text: string) => {
+    out += text;
+  };
+  program.exitOverride().configureOutput({ writeOut: capture, writeErr: capture, outputError: () => undefined });
+  try {
+    program.parse([...argv], { from: 'user' });
+  } catch (e) {
+    if (!(e instanceof CommanderError)) throw e;
+    if (e.exitCode === 0) throw new HelpRequested(out);
+    throw new UserError(`${e.message.replace(/^error: /, '')} (run ${program.name()} --help for usage)`);
+  }
   return program;
 }
 
@@ -45,15 +56,22 @@ export function parseIntArg(value: string, flag: string, min = Number.MIN_SAFE_I
   return n;
 }
 
-/** Byte sizes as users type them: 268435456, 256MiB, 256M, 64k. */
-export function parseBytesArg(value: string, flag: string): number {
-  const m = /^(\d+(?:\.\d+)?)\s*([kmg]i?b?|b)?$/i.exec(value.trim());
+/** Byte sizes as users type them: 268435456, 256MiB, 256M, 64k, 2G (binary units). */
+export function parseBytesArg(value: string, flag: string, min = 1024, max = 0xffffffff): number {
+  const m = /^(\d+(?:\.\d+)?)\s*([kmgt]i?b?|b)?$/i.exec(value.trim());
   if (!m) throw new UserError(`${flag} must be a size like 268435456, 256MiB or 64k, got '${value}'`);
   const unit = (m[2] ?? '').toLowerCase().replace(/i?b$/, '').replace(/^b$/, '');
-  const mult = unit === 'k' ? 1024 : unit === 'm' ? 1024 ** 2 : unit === 'g' ? 1024 ** 3 : 1;
+  const mult = { k: 1024, m: 1024 ** 2, g: 1024 ** 3, t: 1024 ** 4 }[unit] ?? 1;
   const n = Math.floor(Number(m[1]) * mult);
-  if (n < 1024 || n > 0xffffffff) throw new UserError(`${flag} must be between 1KiB and 4GiB, got '${value}'`);
+  if (n < min || n > max) throw new UserError(`${flag} must be between ${formatSize(min)} and ${formatSize(max)}, got '${value}'`);
   return n;
+}
+
+function formatSize(n: number): string {
+  for (const [unit, size] of [['TiB', 1024 ** 4], ['GiB', 1024 ** 3], ['MiB', 1024 ** 2], ['KiB', 1024]] as const) {
+    if (n >= size) return `${+(n / size).toFixed(1)}${unit}`;
+  }
+  return `${n}B`;
 }
 
 export function maxFrameOption(): Option {

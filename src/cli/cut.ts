@@ -1,28 +1,30 @@
-import { makeProgram, backendOption, seedOption, threadsOption } from './common.js';
-import { inputShapeOption } from './network-options.js';
 import { runMain } from './run-main.js';
-import { selectBackend, describeBackend, type BackendChoice } from '../engine/backend.js';
-import { assertNetworkSpec, loadNetwork } from '../model/network.js';
-import { ZOO_NAMES } from '../../models/index.js';
+import { parseCutOptions } from './cut-options.js';
+import { selectBackend, describeBackend } from '../engine/backend.js';
+import { loadNetwork } from '../model/network.js';
 import { cutReport, formatCutTable } from '../model/cut-report.js';
+import { createSplitRunner } from '../engine/split-runner.js';
+import { verifySplits } from '../engine/verify.js';
 
 runMain('dnn-cut', async () => {
-  const program = makeProgram('dnn-cut', 'List the partition points of a network: where it can be split between edge and cloud.')
-    .argument('<network>', `zoo name (${ZOO_NAMES.join(', ')}) or path to a TF.js model.json / Keras model.to_json() file`)
-    .option('--json', 'print one JSON object instead of the table')
-    .addOption(backendOption())
-    .addOption(threadsOption())
-    .addOption(seedOption())
-    .addOption(inputShapeOption());
-  await program.parseAsync();
-  const spec = program.args[0]!;
-  const opts = program.opts<{ json?: boolean; backend: BackendChoice; threads?: number; seed: number; inputShape?: number[] }>();
-
-  assertNetworkSpec(spec);
-  const backend = await selectBackend(opts.backend, { threads: opts.threads });
+  const o = parseCutOptions(process.argv.slice(2));
+  const backend = await selectBackend(o.backend, { threads: o.threads });
   process.stderr.write(`${describeBackend(backend)}\n`);
-  const network = await loadNetwork(spec, { seed: opts.seed, inputShape: opts.inputShape });
+  const network = await loadNetwork(o.network, { seed: o.seed, inputShape: o.inputShape });
   if (network.note) process.stderr.write(`note: ${network.note}\n`);
-  const report = cutReport(network, backend.name);
-  process.stdout.write(opts.json ? `${JSON.stringify(report)}\n` : formatCutTable(report));
+  let verified;
+  if (o.verify) {
+    const runner = createSplitRunner(network);
+    try {
+      verified = await verifySplits(network, runner);
+    } finally {
+      await runner.dispose();
+    }
+  }
+  const report = cutReport(network, backend.name, verified);
+  process.stdout.write(o.json ? `${JSON.stringify(report)}\n` : formatCutTable(report));
+  if (verified && verified.failed.length > 0) {
+    process.stderr.write(`dnn-cut: ${verified.failed.length} of ${network.cuts.length} points do not reproduce the full model; do not trust timings of those splits\n`);
+    process.exitCode = 1;
+  }
 });

@@ -1,112 +1,107 @@
-import { Option } from 'commander';
-import { makeProgram, backendOption, threadsOption, seedOption, maxFrameOption, portOption, tokenOption, parseIntArg } from './common.js';
-import { inputShapeOption } from './network-options.js';
 import { runMain } from './run-main.js';
+import { parseEdgeOptions, type EdgeOptions } from './edge-options.js';
 import { runEdge, type EdgeRunResult } from '../edge/run-edge.js';
 import { GiveUp, LinkFailure } from '../edge/cloud-link.js';
-import { planConditions, needsShaping, QUICK_POINTS, QUICK_REPS } from '../edge/plan.js';
-import { startLab, type Lab } from '../edge/lab.js';
+import { labDevices, startLab, type Lab } from '../edge/lab.js';
+import { allowedCpus, checkLimits, describeLimits, requireCgroups, type DeviceLimits } from '../conditions/cgroup.js';
+import { confineSelf, hasLimits, type Device } from '../conditions/device.js';
+import { checkNetem, checkResume } from '../edge/preflight.js';
 import { printBestPoints } from '../edge/quick-summary.js';
-import { FACTOR, FACTORS, flagHelp, type ConditionKey } from '../conditions/factors.js';
-import { DESIGNS, type Design } from '../conditions/grid.js';
-import { STRESSOR_CHOICES, StressError, protectFromOom, type StressorChoice } from '../conditions/stress.js';
+import { FACTOR } from '../conditions/factors.js';
+import { StressError, protectFromOom } from '../conditions/stress.js';
 import { interfaceFor } from '../conditions/tc.js';
 import { cleanupLeftovers } from '../conditions/cleanup.js';
 import { isRoot } from '../conditions/proc.js';
-import type { BackendChoice } from '../engine/backend.js';
-import { ZOO_NAMES } from '../../models/index.js';
 import { UserError } from '../errors.js';
-import { assertNetworkSpec } from '../model/network.js';
 
-interface EdgeOpts {
-  port: number;
-  backend: BackendChoice;
-  threads?: number;
-  seed: number;
-  inputShape?: number[];
-  cuts?: string;
-  reps?: number;
-  warmup: number;
-  out: string;
-  resume?: string;
-  giveUp: number;
-  timeout: number;
-  maxFrame: number;
-  token?: string;
-  design: Design;
-  conditions?: string;
-  shape: boolean;
-  iface?: string;
-  stressor: StressorChoice;
-  quick?: boolean;
+/** dnn-edge: the wiring around parseEdgeOptions and runEdge (privileges, leftovers, signals, the lab, exit codes). */
+
+type Log = (line: string) => void;
+
+/** Refuses, before anything is changed, what needs root when we are not root. */
+function checkPrivileges(o: EdgeOptions): void {
+  if (o.lab && !isRoot()) throw new UserError("the lab (host 'lab') creates a network namespace and needs root: run with sudo");
+  if (o.shaping && !isRoot()) throw new UserError(`shaping the network (tc) needs root: run with sudo, or pass --no-shape to measure the network as it is (${FACTOR.net.flag} levels are then ignored)`);
 }
 
-/** One level-list flag per condition factor, e.g. --edge-cpu <pct>. */
-const LEVEL_OPTIONS = FACTORS.map((f) => ({ key: f.key, option: new Option(`${f.flag} <${f.arg}>`, flagHelp(f)) }));
-
-/** Durations as users type them: 300, 300s, 5m, 1h. */
-function parseDuration(value: string, flag: string): number {
-  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(value.trim());
-  if (!m) throw new UserError(`${flag} must be a duration like 300s, 5m or 1h, got '${value}'`);
-  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[(m[2] ?? 's') as 'ms' | 's' | 'm' | 'h'];
-  return Number(m[1]) * unit;
-}
-
-runMain('dnn-edge', async () => {
-  const program = makeProgram(
-    'dnn-edge',
-    'Measure every partition point of a network split between this machine (edge) and a dnn-cloud, under every combination of network, CPU and memory conditions.',
-  )
-    .argument('<host>', "address of the machine running dnn-cloud, or 'lab' for a cloud in a private network namespace on this machine")
-    .argument('<network>', `zoo name (${ZOO_NAMES.join(', ')}) or path to a model file; must match the cloud's`)
-    .addOption(portOption())
-    .option('--cuts <list>', "partition points to measure: 'all', or layer names / indices as dnn-cut prints them, comma separated (default: all)")
-    .addOption(new Option('--reps <n>', 'recorded samples per point and condition (default: 5, 3 with --quick)').argParser((v: string) => parseIntArg(v, '--reps', 1, 100000)))
-    .addOption(new Option('--warmup <n>', 'unrecorded runs before each point').default(1).argParser((v: string) => parseIntArg(v, '--warmup', 0, 1000)))
-    .option('--out <dir>', 'directory for the results file', 'results')
-    .option('--resume <file>', 'continue an interrupted run in this results file (complete cells are kept, the rest measured)')
-    .addOption(new Option('--give-up <duration>', 'end the run when the cloud stays unreachable this long').default(300_000, '5m').argParser((v: string) => parseDuration(v, '--give-up')))
-    .addOption(new Option('--timeout <duration>', 'a request unanswered this long is redone').default(120_000, '120s').argParser((v: string) => parseDuration(v, '--timeout')));
-  for (const { option } of LEVEL_OPTIONS) program.addOption(option);
-  program
-    .addOption(new Option('--design <design>', 'how levels combine: every combination, or each factor alone from the first levels').choices([...DESIGNS]).default('factorial'))
-    .option('--conditions <file>', 'measure the conditions listed in FILE, one per line, e.g. net=10;ecpu=50 (missing keys: unshaped, no stress)')
-    .option('--no-shape', 'do not shape the network: measure the link as it is (no root needed)')
-    .option('--iface <name>', 'interface to shape (default: the one routing to <host>)')
-    .addOption(new Option('--stressor <kind>', 'what applies CPU/memory stress').choices([...STRESSOR_CHOICES]).default('auto'))
-    .option('--quick', `a first look in minutes: --net 50,10 --edge-cpu 0,100, no other stress, ${QUICK_REPS} reps, at most ${QUICK_POINTS} points; prints the best point per condition`)
-    .addOption(backendOption())
-    .addOption(threadsOption())
-    .addOption(seedOption())
-    .addOption(maxFrameOption())
-    .addOption(tokenOption())
-    .addOption(inputShapeOption());
-  await program.parseAsync();
-  const [hostArg, network] = program.args as [string, string];
-  const opts = program.opts<EdgeOpts>();
-  const log = (line: string) => process.stderr.write(`${line}\n`);
-
-  assertNetworkSpec(network);
-  const levels: Partial<Record<ConditionKey, string>> = {};
-  for (const { key, option } of LEVEL_OPTIONS) {
-    const v: unknown = program.getOptionValue(option.attributeName());
-    if (typeof v === 'string') levels[key] = v;
-  }
-  const conditions = planConditions({ levels, design: opts.design, conditionsFile: opts.conditions, shape: opts.shape, quick: Boolean(opts.quick) });
-  const shaping = opts.shape && needsShaping(conditions);
-  const isLab = hostArg === 'lab';
-  if (isLab && !isRoot()) throw new UserError("the lab (host 'lab') creates a network namespace and needs root: run with sudo");
-  if (shaping && !isRoot()) throw new UserError(`shaping the network (tc) needs root: run with sudo, or pass --no-shape to measure the network as it is (${FACTOR.net.flag} levels are then ignored)`);
-
-  // what a run killed with -9 left behind goes first (our qdiscs, namespaces, stressors)
-  // (a killed lab cloud's own stressors are listed in its state file: a second pass finds them)
+/**
+ * What a run killed with -9 left behind goes first (our qdiscs, namespaces, stressors). A killed
+ * lab cloud's own stressors are listed in its state file: a second pass finds them.
+ */
+async function removeLeftovers(log: Log): Promise<void> {
   for (let pass = 0; pass < 3; pass++) {
     const removed = cleanupLeftovers();
     for (const line of removed) log(`removed what a killed run left: ${line}`);
     if (!removed.some((l) => /process group/.test(l))) break;
     await new Promise((r) => setTimeout(r, 300));
   }
+}
+
+interface Devices {
+  edge?: DeviceLimits;
+  cloud?: DeviceLimits;
+}
+
+/** Each end's device: in the lab always (disjoint CPU sets by default); elsewhere the edge's, if limited or calibrated. */
+function devicesOf(o: EdgeOptions): Devices {
+  if (o.lab) return labDevices(allowedCpus(), o.limits.edge, o.limits.cloud);
+  return hasLimits(o.limits.edge) || o.slowdown !== undefined ? { edge: o.limits.edge } : {};
+}
+
+/** Every check that can fail, before a namespace, cgroup, qdisc, stressor or results file is made. */
+async function checkBeforeStart(o: EdgeOptions, d: Devices): Promise<void> {
+  if (d.edge && !isRoot()) throw new UserError('--edge-cpuset/--edge-cpus/--edge-memory and --edge-slowdown make a cgroup and need root: run with sudo');
+  if (d.edge) checkLimits('--edge', d.edge);
+  if (d.cloud) checkLimits('--cloud', d.cloud);
+  if (d.edge || d.cloud) requireCgroups(o.lab ? "the lab's two devices" : '--edge-cpuset/--edge-cpus/--edge-memory/--edge-slowdown');
+  if (o.shaping) await checkNetem(o.conditions);
+  await checkResume(o.resume);
+}
+
+/** Each end's limits as the results metadata records them (null: not limited by this run). */
+function devicesMeta(d: Devices): Record<string, unknown> {
+  const one = (l?: DeviceLimits) => (l ? { cpuset: l.cpuset ?? null, cpus: l.cpus ?? null, memory_bytes: l.memoryBytes ?? null } : null);
+  return { edge: one(d.edge), cloud: one(d.cloud) };
+}
+
+/** The interface to shape: none without shaping, the lab's veth, --iface, or the route to the host (never loopback unasked). */
+async function shapedInterface(o: EdgeOptions, host: string, lab: Lab | null): Promise<string | null> {
+  if (!o.shaping) return null;
+  const iface = lab ? lab.iface : (o.iface ?? (await interfaceFor(host)));
+  if (iface === 'lo' && !o.iface) {
+    throw new UserError(`${host} is reached over the loopback interface: shaping it would slow both directions and every local connection; use 'dnn-edge lab ${o.network}' on one machine, or --no-shape`);
+  }
+  return iface;
+}
+
+/** The lab's cloud serves the same network, with the same weights and stressor kind, as this edge. */
+function labCloudArgs(o: EdgeOptions): string[] {
+  return [o.network, '--backend', o.backend, ...(o.threads ? ['--threads', String(o.threads)] : []), '--seed', String(o.seed), '--stressor', o.stressor, ...(o.inputShape ? ['--input-shape', o.inputShape.join('x')] : [])];
+}
+
+/** A run that ended because the cloud or a stressor failed: what is measured is saved, exit 1. */
+function endedEarly(e: unknown): e is Error {
+  return e instanceof GiveUp || e instanceof LinkFailure || e instanceof StressError;
+}
+
+runMain('dnn-edge', async () => {
+  const o = parseEdgeOptions(process.argv.slice(2));
+  const log: Log = (line) => process.stderr.write(`${line}\n`);
+  checkPrivileges(o);
+  const devices = devicesOf(o);
+  await checkBeforeStart(o, devices);
+  await removeLeftovers(log);
   if (!protectFromOom()) log("note: cannot lower this process's OOM score here; memory stressors still volunteer to be killed first");
+  let edge: Device | null = null;
+  if (devices.edge) {
+    // this process and all it starts from here on (stressors, tc)
+    edge = confineSelf('edge', devices.edge);
+    log(`edge device: ${describeLimits(devices.edge)} (cgroup ${edge.name})`);
+  }
+  if (devices.cloud) log(`cloud device: ${describeLimits(devices.cloud)}`);
+  if (o.lab && o.quick) {
+    log(o.slowdown === undefined ? 'quick look: edge and cloud of the same class (--edge-slowdown 1)' : `quick look: emulating an edge ${o.slowdown}x slower than its cloud (a small board next to a server core); --edge-slowdown 1 turns this off`);
+  }
 
   let lab: Lab | null = null;
   const interrupted = (signal: string) => log(`dnn-edge: ${signal}: stopping; every completed cell is saved${lab ? ', the lab is removed' : ''} (continue with --resume)`);
@@ -115,56 +110,34 @@ runMain('dnn-edge', async () => {
 
   let result: EdgeRunResult;
   try {
-    let host = hostArg;
-    let port = opts.port;
-    if (isLab) {
-      const cloudArgs = [network, '--backend', opts.backend, ...(opts.threads ? ['--threads', String(opts.threads)] : []), '--seed', String(opts.seed), '--stressor', opts.stressor, ...(opts.inputShape ? ['--input-shape', opts.inputShape.join('x')] : [])];
-      lab = await startLab(cloudArgs, log);
+    let { host, port } = o;
+    if (o.lab) {
+      lab = await startLab(labCloudArgs(o), log, devices.cloud);
       host = lab.host;
       port = lab.port;
     }
-    const iface = !shaping ? null : lab ? lab.iface : (opts.iface ?? (await interfaceFor(host)));
-    if (iface === 'lo' && !opts.iface) {
-      throw new UserError(`${host} is reached over the loopback interface: shaping it would slow both directions and every local connection; use 'dnn-edge lab ${network}' on one machine, or --no-shape`);
-    }
+    const iface = await shapedInterface(o, host, lab);
     if (iface) log(`shaping egress of ${iface} towards ${host}`);
     result = await runEdge({
+      ...o,
       host,
       port,
-      network,
-      backend: opts.backend,
-      threads: opts.threads,
-      seed: opts.seed,
-      inputShape: opts.inputShape,
-      cuts: opts.cuts ?? 'all',
-      reps: opts.reps ?? (opts.quick ? QUICK_REPS : 5),
-      warmup: opts.warmup,
-      out: opts.out,
-      resume: opts.resume,
-      giveUpMs: opts.giveUp,
-      timeoutMs: opts.timeout,
-      maxFrame: opts.maxFrame,
-      token: opts.token,
-      conditions,
       iface,
-      stressor: opts.stressor,
-      maxPoints: opts.quick ? QUICK_POINTS : undefined,
-      setup: { lab: isLab, shaped: Boolean(iface), design: opts.conditions ? `file ${opts.conditions}` : opts.design, quick: Boolean(opts.quick) },
-      commandLine: ['dnn-edge', ...process.argv.slice(2)],
+      edge: edge ?? undefined,
+      setup: { lab: o.lab, devices: devicesMeta(devices), shaped: Boolean(iface), design: o.design, quick: o.quick },
       log,
     });
   } catch (e) {
-    if (e instanceof GiveUp || e instanceof LinkFailure || e instanceof StressError) {
-      log(`dnn-edge: ${e.message}; every cell measured so far is saved (continue with --resume)`);
-      if (lab) log(lab.cloudLog().trim().split('\n').slice(-5).map((l) => `cloud: ${l}`).join('\n'));
-      return 1;
-    }
-    throw e;
+    if (!endedEarly(e)) throw e;
+    log(`dnn-edge: ${e.message}; every cell measured so far is saved (continue with --resume)`);
+    if (lab) log(lab.cloudLog().trim().split('\n').slice(-5).map((l) => `cloud: ${l}`).join('\n'));
+    return 1;
   } finally {
     await lab?.close();
+    edge?.release();
   }
   const { stats, file } = result;
   log(`${stats.cells} cells, ${stats.samples} samples, ${stats.retries} samples redone after failures -> ${file}`);
-  if (opts.quick) printBestPoints(file);
+  if (o.quick) printBestPoints(file);
   log(`full report: ./bin/dnn-report ${file}`);
 });

@@ -1,6 +1,5 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { Option } from 'commander';
 import { UserError } from '../errors.js';
 import { buildReport } from '../report/build.js';
 import { formatCsv } from '../report/format-csv.js';
@@ -9,51 +8,21 @@ import { formatJson } from '../report/format-json.js';
 import { formatTable } from '../report/format-table.js';
 import { readLegacyDir } from '../report/legacy.js';
 import { loadResultFiles } from '../report/load.js';
-import { parseConditionSelector, selectCondition } from '../report/labels.js';
-import { STATISTICS, type NetworkData, type Report, type Statistic } from '../report/model.js';
-import { makeProgram } from './common.js';
+import { selectCondition } from '../report/labels.js';
+import type { NetworkData, Report } from '../report/model.js';
+import { parseReportOptions, type ReportFormat, type ReportOptions } from './report-options.js';
 import { runMain } from './run-main.js';
 
 const FORMATS = {
   table: (r: Report) => formatTable(r),
   csv: (r: Report) => formatCsv(r),
   json: (r: Report) => formatJson(r),
-  html: (r: Report, o: Options) => formatHtml(r, { condition: o.condition }),
-} satisfies Record<string, (r: Report, o: Options) => string>;
-type Format = keyof typeof FORMATS;
-
-interface Options {
-  format: Format;
-  out?: string;
-  metric: Statistic;
-  deployed?: string;
-  minGain: number;
-  legacy: string[];
-  condition?: Map<string, string>;
-}
-
-function parseMinGain(v: string): number {
-  const n = Number(v);
-  if (v.trim() === '' || !Number.isFinite(n) || n < 0) throw new UserError(`--min-gain must be a non-negative fraction (0.05 = 5 %), got '${v}'`);
-  return n;
-}
+  html: (r: Report, o: ReportOptions) => formatHtml(r, { condition: o.condition }),
+} satisfies Record<ReportFormat, (r: Report, o: ReportOptions) => string>;
 
 async function main(argv: string[]): Promise<number> {
-  const program = makeProgram('dnn-report', 'Best partition point per condition, and where the deployed point must move, from dnn-edge results files or the published tool\'s outputs.')
-    .argument('[files...]', 'results files (.hdr) written by dnn-edge; histograms of the same network, condition, point and metric are merged')
-    .addOption(new Option('--format <format>', 'output format').choices(Object.keys(FORMATS)).default('table'))
-    .option('--out <file>', 'write the report to FILE instead of standard output')
-    .addOption(new Option('--metric <statistic>', 'latency statistic that ranks the points').choices([...STATISTICS]).default('p50'))
-    .option('--deployed <cut>', 'the deployed partition point (default: the best point under the baseline condition)')
-    .option('--min-gain <fraction>', 'smallest gain that justifies repartitioning (0.05 = 5 %)', parseMinGain, 0.05)
-    .option('--condition <selector>', 'html: the condition of the second bar chart, e.g. "net=10;ecpu=50" (default: the largest gain)', parseConditionSelector)
-    .option('--legacy <dir>', "read the published tool's outputs (outputs_<model>/weights_ABCDE.txt); repeatable", (v: string, acc: string[]) => [...acc, v], [] as string[]);
-  program.parse(argv);
-  const opts = program.opts<Options>();
-  const files = program.args;
-  if (files.length === 0 && opts.legacy.length === 0) {
-    throw new UserError('no input: give results files (e.g. results/*.hdr) or --legacy DIR');
-  }
+  const opts = parseReportOptions(argv);
+  const files = opts.files;
 
   const networks: NetworkData[] = [];
   const problems: string[] = [];
@@ -70,7 +39,7 @@ async function main(argv: string[]): Promise<number> {
   for (const p of problems) process.stderr.write(`dnn-report: ${p}\n`);
   if (networks.length === 0) throw new UserError(`no usable data in the input (${problems.length} problem(s) above)`);
 
-  const report = buildReport(networks, { metric: opts.metric, deployed: opts.deployed, minGain: opts.minGain }, problems);
+  const report = buildReport(networks, { metric: opts.metric, deployed: opts.deployed, minGain: opts.minGain, confidence: opts.confidence }, problems);
   if (opts.condition && !report.networks.some((n) => selectCondition(n, opts.condition!))) {
     throw new UserError(`--condition: no condition matches ${[...opts.condition].map(([k, v]) => `${k}=${v}`).join(';')}`);
   }
@@ -90,4 +59,4 @@ process.stdout.on('error', (e: NodeJS.ErrnoException) => {
   if (e.code === 'EPIPE') process.exit(0);
   throw e;
 });
-runMain('dnn-report', () => main(process.argv));
+runMain('dnn-report', () => main(process.argv.slice(2)));

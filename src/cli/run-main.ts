@@ -1,8 +1,10 @@
 import { isUserError, errorMessage } from '../errors.js';
+import { HelpRequested } from './common.js';
 
 /**
  * Runs a command's main function with the project's exit-code contract:
- * user mistakes print one line and exit 2, anything else is a bug and keeps its stack (exit 1).
+ * --help prints and exits 0, user mistakes print one line and exit 2, anything else is a bug and
+ * keeps its stack (exit 1).
  */
 export function runMain(command: string, main: () => Promise<number | void>): void {
   main().then(
@@ -10,7 +12,10 @@ export function runMain(command: string, main: () => Promise<number | void>): vo
       if (typeof code === 'number') process.exitCode = code;
     },
     (e: unknown) => {
-      if (isUserError(e)) {
+      if (e instanceof HelpRequested) {
+        process.stdout.write(e.text);
+        process.exitCode = 0;
+      } else if (isUserError(e)) {
         process.stderr.write(`${command}: ${e.message}\n`);
         process.exitCode = 2;
       } else {

@@ -1,10 +1,11 @@
 import type { Network } from '../model/network.js';
 import type { CutPoint } from '../model/partition.js';
 import { createSplitRunner, benchmarkInput, type HostTensor, type SplitRunner, type Timed } from '../engine/split-runner.js';
+import type { RefusalCode } from '../protocol/errors.js';
 
 /** A request the cloud cannot serve; answered with an ERROR naming the reason. */
 export class BadRequest extends Error {
-  constructor(message: string, readonly code: 'UNKNOWN_CUT' | 'BAD_SHAPE') {
+  constructor(message: string, readonly code: Extract<RefusalCode, 'UNKNOWN_CUT' | 'BAD_SHAPE'>) {
     super(message);
   }
 }

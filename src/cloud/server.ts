@@ -1,7 +1,7 @@
 import net from 'node:net';
 import { Connection } from '../protocol/connection.js';
 import { PROTOCOL_VERSION } from '../protocol/constants.js';
-import { ConnectionClosedError, ProtocolError } from '../protocol/errors.js';
+import { ConnectionClosedError, ProtocolError, type RemoteErrorCode } from '../protocol/errors.js';
 import type { HelloMessage, Message, ServerInfo } from '../protocol/messages.js';
 import { errorMessage } from '../errors.js';
 import { BadRequest, type InferenceService } from './inference-service.js';
@@ -97,7 +97,7 @@ export class CloudServer {
       next,
       new Promise<null>((resolve) => (timer = setTimeout(() => resolve(null), timeout))),
     ]).finally(() => clearTimeout(timer));
-    const refuse = (code: string, message: string) => {
+    const refuse = (code: RemoteErrorCode, message: string) => {
       log(`refused: ${message}`);
       this.sendError(conn, code, message);
       return null;
@@ -170,7 +170,7 @@ export class CloudServer {
     }
   }
 
-  private sendError(conn: Connection, code: string, message: string): void {
+  private sendError(conn: Connection, code: RemoteErrorCode, message: string): void {
     try {
       conn.send({ type: 'ERROR', code, message });
     } catch {

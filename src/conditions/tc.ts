@@ -27,7 +27,6 @@ export interface Shaping {
   lossPct: number;
 }
 
-
 /** Root qdiscs the kernel installs by itself; replacing them loses nothing, deleting ours brings them back. */
 const DEFAULT_ROOT_QDISCS = new Set(['noqueue', 'pfifo_fast', 'fq_codel', 'mq', 'noop', 'none']);
 

@@ -14,7 +14,8 @@ export interface ConditionFlags {
 
 /** --quick: a first look in a few minutes (two rates, edge CPU idle or saturated, nothing else). */
 export const QUICK_LEVELS: Levels = { ...DEFAULT_LEVELS, net: [50, 10], ecpu: [0, 100], emem: [0], ccpu: [0], cmem: [0] };
-export const QUICK_REPS = 3;
+// 8, not 3: with 3 samples per point no move among 10 points can be significant (rank test); 8 resolve a clear move
+export const QUICK_REPS = 8;
 /** --quick measures at most this many points, evenly spread, always with both ends. */
 export const QUICK_POINTS = 10;
 
@@ -25,7 +26,7 @@ export function planConditions(f: ConditionFlags): Condition[] {
     if (given.length > 0) throw new UserError(`--conditions lists the conditions itself: drop ${given.join(', ')}`);
     const list = readConditionsFile(f.conditionsFile);
     if (!f.shape && needsShaping(list)) {
-      throw new UserError(`${f.conditionsFile} shapes the network (net/delay/jitter/loss) but --no-shape is set: drop --no-shape or those keys`);
+      throw new UserError(`${f.conditionsFile} shapes the network (${factorsAppliedBy('link').join('/')}) but --no-shape is set: drop --no-shape or those keys`);
     }
     return list;
   }

@@ -1,5 +1,5 @@
 import { connect, type Connection } from '../protocol/connection.js';
-import { ConnectionClosedError, ProtocolError, RemoteError } from '../protocol/errors.js';
+import { RemoteError, isConnectionFailure, isFatalRefusal, type ConnectionFailure } from '../protocol/errors.js';
 import type { HelloMessage, ServerInfo } from '../protocol/messages.js';
 import type { CutPoint } from '../model/partition.js';
 import type { HostTensor } from '../engine/split-runner.js';
@@ -17,9 +17,6 @@ export interface LinkOptions {
   giveUpMs: number;
   log: (line: string) => void;
 }
-
-/** Handshake refusals no retry can fix: the run stops with exit 2. */
-const FATAL_CODES = new Set(['UNAUTHORIZED', 'VERSION_MISMATCH', 'FINGERPRINT_MISMATCH']);
 
 /**
  * The edge's connection to a dnn-cloud over the binary protocol. Any failure of a request becomes
@@ -119,19 +116,23 @@ export class ProtocolLink implements CloudLink {
       return conn;
     } catch (e) {
       conn.destroy();
-      if (e instanceof RemoteError && FATAL_CODES.has(e.code)) {
-        throw new UserError(`the cloud refused this edge: ${e.message.replace(/^peer reported \w+: /, '')}`);
-      }
+      // Refusals no retry can fix (token, version, model) stop the run with exit 2.
+      if (e instanceof RemoteError && isFatalRefusal(e.code)) throw new UserError(`the cloud refused this edge: ${e.peerMessage}`);
       throw e;
     }
   }
 }
 
+/** Why a request that failed this way is redone: the sample is lost either way, the link reconnects. */
+const FAILURE_REASON: { [K in ConnectionFailure['kind']]: LinkFailure['reason'] } = {
+  remote: 'error-reply', // the cloud answered ERROR
+  protocol: 'error-reply', // the reply broke the protocol
+  closed: 'reset', // the connection dropped
+};
+
+/** A failed request as the run loop sees it; anything that is not a link failure (a bug) is rethrown. */
 function toLinkFailure(e: unknown): LinkFailure {
   if (e instanceof LinkFailure) return e;
-  if (e instanceof RemoteError) return new LinkFailure(e.message, 'error-reply');
-  if (e instanceof ConnectionClosedError) return new LinkFailure(e.message, 'reset');
-  if (e instanceof ProtocolError) return new LinkFailure(e.message, 'error-reply');
-  if (e instanceof Error && 'code' in e) return new LinkFailure(e.message, 'reset');
+  if (isConnectionFailure(e)) return new LinkFailure(e.message, FAILURE_REASON[e.kind]);
   throw e;
 }

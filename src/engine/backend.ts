@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { createRequire } from 'node:module';
-import { UserError, errorMessage } from '../errors.js';
+import { UserError, errorMessage, firstLine } from '../errors.js';
 import { defaultThreads, executionProviders, loadOnnxRuntime } from './onnx-runtime.js';
 
 export const BACKEND_CHOICES = ['auto', 'onnx', 'tensorflow', 'wasm', 'cpu'] as const;
@@ -114,10 +114,6 @@ function backendVersions(name: BackendName): Record<string, string> {
   return versions;
 }
 
-function firstLine(s: string): string {
-  const line = s.split('\n')[0] ?? s;
-  return line.length > 160 ? `${line.slice(0, 157)}...` : line;
-}
 
 /** One line for the start of every command, e.g. "backend: wasm (tfjs-core 4.22.0, tfjs-backend-wasm 4.22.0)". */
 export function describeBackend(info: BackendInfo): string {
@@ -137,4 +133,17 @@ export function parseThreads(value: string): number {
   const n = Number(value);
   if (!/^\d+$/.test(value.trim()) || n < 1 || n > 1024) throw new UserError(`--threads must be a whole number from 1 to 1024, got '${value}'`);
   return n;
+}
+
+/**
+ * How many threads the loaded backend infers with, when it can say: wasm reports its pool, the
+ * plain JS cpu backend is single-threaded, native TensorFlow follows TF_NUM_INTRAOP_THREADS (else
+ * its own choice: unknown). Part of the testbed: runs with different thread counts are not merged.
+ */
+export async function inferenceThreads(name: BackendName): Promise<number | null> {
+  if (name === 'cpu') return 1;
+  if (name === 'onnx') return null; // the loaded backend carries its own count (Backend.threads)
+  if (name === 'wasm') return (await import('@tensorflow/tfjs-backend-wasm')).getThreadsCount();
+  const n = Number(process.env.TF_NUM_INTRAOP_THREADS);
+  return Number.isInteger(n) && n > 0 ? n : null;
 }

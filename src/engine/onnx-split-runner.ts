@@ -1,6 +1,7 @@
+import type * as tf from '@tensorflow/tfjs';
 import { rmSync } from 'node:fs';
-import { disposeNetwork, type Network } from '../model/network.js';
-import type { CutPoint } from '../model/partition.js';
+import { disposeNetwork, type LayersNetwork } from '../model/network.js';
+import { layerTensor, type CutPoint } from '../model/partition.js';
 import { spanToOnnx } from '../model/onnx/from-layers.js';
 import type { ModelProto } from '../model/onnx/proto.js';
 import { WeightFile, weightBytes } from '../model/onnx/weight-file.js';
@@ -23,7 +24,7 @@ export class OnnxSplitRunner {
   readonly modelBytes: number;
 
   constructor(
-    readonly network: Network,
+    readonly network: LayersNetwork,
     readonly threads: number,
     private readonly opts: { sessionBudget?: number; lowMemory?: boolean } = {},
   ) {
@@ -36,7 +37,7 @@ export class OnnxSplitRunner {
     collectGarbage();
   }
 
-  private spanModel(name: string, from: CutPoint['tensor'], to: CutPoint['tensor']): ModelProto {
+  private spanModel(name: string, from: tf.SymbolicTensor, to: tf.SymbolicTensor): ModelProto {
     return spanToOnnx(this.network.graph, from, to, this.weights, `${this.network.id}_${name}`);
   }
 
@@ -47,13 +48,13 @@ export class OnnxSplitRunner {
   private edgeSpan(cut: CutPoint): Span {
     if (cut.kind === 'input') return null;
     if (cut.kind === 'output') return this.full_();
-    return { key: `edge:${cut.layer}`, model: () => this.spanModel(`edge_${cut.layer}`, this.network.graph.input, cut.tensor) };
+    return { key: `edge:${cut.layer}`, model: () => this.spanModel(`edge_${cut.layer}`, this.network.graph.input, layerTensor(cut)) };
   }
 
   private cloudSpan(cut: CutPoint): Span {
     if (cut.kind === 'output') return null;
     if (cut.kind === 'input') return this.full_();
-    return { key: `cloud:${cut.layer}`, model: () => this.spanModel(`cloud_${cut.layer}`, cut.tensor, this.network.graph.output) };
+    return { key: `cloud:${cut.layer}`, model: () => this.spanModel(`cloud_${cut.layer}`, layerTensor(cut), this.network.graph.output) };
   }
 
   private session(span: NonNullable<Span>): Promise<OnnxSession> {

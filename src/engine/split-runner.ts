@@ -1,10 +1,12 @@
 import * as tf from '@tensorflow/tfjs';
-import type { Network } from '../model/network.js';
+import type { LayersNetwork, Network } from '../model/network.js';
 import type { CutPoint } from '../model/partition.js';
 import { activeBackend } from './backend.js';
 import { buildHalves, runHalf, type Halves } from './halves.js';
 import type { HostTensor, Timed } from './host-tensor.js';
 import { OnnxSplitRunner } from './onnx-split-runner.js';
+import { OnnxFileRunner } from './onnx-file-runner.js';
+import { UserError } from '../errors.js';
 
 export type { HostTensor, Timed } from './host-tensor.js';
 
@@ -37,6 +39,10 @@ export interface RunnerOptions {
 /** The runner for the backend selectBackend() loaded. */
 export function createSplitRunner(network: Network, opts: RunnerOptions = {}): SplitRunner {
   const backend = activeBackend();
+  if (network.source === 'onnx') {
+    if (backend?.name !== 'onnx') throw new UserError(`${network.id} is an ONNX model: it runs on the onnx backend only (--backend onnx, or auto)`);
+    return new OnnxFileRunner(network, backend.threads ?? 1, opts.sessionBudget);
+  }
   if (backend?.name === 'onnx') return new OnnxSplitRunner(network, backend.threads ?? 1, opts);
   return new TfjsSplitRunner(network);
 }
@@ -48,7 +54,7 @@ export function createSplitRunner(network: Network, opts: RunnerOptions = {}): S
 export class TfjsSplitRunner implements SplitRunner {
   private readonly halves = new Map<string, Halves>();
 
-  constructor(readonly network: Network) {}
+  constructor(readonly network: LayersNetwork) {}
 
   private halvesOf(cut: CutPoint): Halves {
     let h = this.halves.get(cut.layer);

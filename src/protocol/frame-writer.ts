@@ -7,8 +7,29 @@ import { type Tensor, type TensorDescriptor, checkOutgoing, payloadBytes } from 
 const INLINE_PAYLOAD_BELOW = 4096;
 const ZEROS = Buffer.alloc(Math.max(PAYLOAD_ALIGN, FRAME_ALIGN));
 const encoder = new Encoder({ ignoreUndefined: true });
-/** By message type code: where the payload area began in the last frame of that type. */
-const lastPayloadStart: number[] = [];
+
+/** Places the payloads one after another from `start`, each aligned; returns where the last one ends. */
+function layOut(descs: TensorDescriptor[], start: number): number {
+  let at = start;
+  for (const d of descs) {
+    d.offset = at;
+    at = alignUp(at + d.byteLength, PAYLOAD_ALIGN);
+  }
+  return at;
+}
+
+/** Bytes msgpack takes for the offsets (the encoder writes each unsigned integer in its shortest form). */
+function offsetBytes(descs: readonly TensorDescriptor[]): number {
+  let n = 0;
+  for (const d of descs) n += d.offset < 0x80 ? 1 : d.offset < 0x100 ? 2 : d.offset < 0x10000 ? 3 : d.offset < 0x100000000 ? 5 : 9;
+  return n;
+}
+
+/**
+ * By message type code: where the payload area began in the last frame of that type a connection
+ * sent. Only a guess that saves re-encoding the header when right; the bytes never depend on it.
+ */
+export type LayoutHints = number[];
 
 /** Where writeFrame sends its chunks: a net.Socket, or anything with the same cork/write/uncork. */
 export interface FrameSink {
@@ -29,6 +50,7 @@ export function encodeFrame(
   fields: Record<string, unknown>,
   tensors: readonly Tensor[] = [],
   maxFrame: number = MAX_FRAME_LIMIT,
+  hints?: LayoutHints,
 ): Buffer[] {
   const descs: TensorDescriptor[] = [];
   for (const t of tensors) {
@@ -36,29 +58,35 @@ export function encodeFrame(
     descs.push({ dtype: 'float32', shape: t.shape, byteLength: t.data.byteLength, offset: 0 });
   }
   const header = descs.length > 0 ? { ...fields, tensors: descs } : fields;
-  // Offsets live in the header, so the header's length depends on them. Start from where this
-  // message type's payload began last time (usually right: one encode), and re-encode until the
-  // payload area starts exactly at the aligned end of the header. Moves are monotonic, so it settles.
-  let payloadStart = lastPayloadStart[type] ?? PREFIX_BYTES;
-  let headerBytes: Uint8Array;
-  let frameLength: number;
-  for (let tries = 0; ; tries++) {
-    let at = payloadStart;
-    for (const d of descs) {
-      d.offset = at;
-      at = alignUp(at + d.byteLength, PAYLOAD_ALIGN);
+  // Offsets live in the header, so the header's length depends on them. Only the offsets' msgpack
+  // widths change with the layout, so one encode tells the length of every other layout; the payload
+  // area starts at the smallest position that is the aligned end of the header laid out for it.
+  // A function of the arguments alone: the same message always encodes to the same bytes. The hint
+  // only decides whether the header must be encoded a second time.
+  const guess = hints?.[type] ?? PREFIX_BYTES;
+  let payloadEnd = layOut(descs, guess);
+  let headerBytes = encoder.encodeSharedRef(header);
+  let payloadStart = PREFIX_BYTES;
+  if (descs.length === 0) {
+    payloadStart = payloadEnd = alignUp(PREFIX_BYTES + headerBytes.length, PAYLOAD_ALIGN);
+  } else {
+    const withoutOffsets = headerBytes.length - offsetBytes(descs);
+    // Starting from the lowest start, each step moves it up (never down), so this settles on the least one.
+    payloadEnd = layOut(descs, payloadStart);
+    for (;;) {
+      const needed = alignUp(PREFIX_BYTES + withoutOffsets + offsetBytes(descs), PAYLOAD_ALIGN);
+      if (needed === payloadStart) break;
+      payloadStart = needed;
+      payloadEnd = layOut(descs, payloadStart);
     }
-    frameLength = alignUp(at, FRAME_ALIGN);
-    headerBytes = encoder.encodeSharedRef(header);
-    const needed = alignUp(PREFIX_BYTES + headerBytes.length, PAYLOAD_ALIGN);
-    if (descs.length === 0) {
-      payloadStart = frameLength = needed;
-      break;
+    if (hints) hints[type] = payloadStart;
+    // Encoded with other offsets than these: encode again.
+    if (payloadStart !== guess) headerBytes = encoder.encodeSharedRef(header);
+    if (headerBytes.length !== withoutOffsets + offsetBytes(descs)) {
+      throw new Error(`bug: msgpack header of ${headerBytes.length} bytes, ${withoutOffsets + offsetBytes(descs)} predicted`);
     }
-    if (needed === payloadStart || (needed < payloadStart && tries >= 4)) break;
-    payloadStart = needed;
   }
-  lastPayloadStart[type] = payloadStart;
+  const frameLength = alignUp(payloadEnd, FRAME_ALIGN);
   if (headerBytes.length > MAX_HEADER_BYTES) {
     throw new ProtocolError('BAD_HEADER', `header of ${headerBytes.length} bytes exceeds ${MAX_HEADER_BYTES}`);
   }

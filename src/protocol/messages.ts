@@ -1,7 +1,7 @@
-import { MESSAGE_CODES, MESSAGE_TYPES, type MessageType } from './constants.js';
-import { ProtocolError } from './errors.js';
+import { MESSAGE_CODES, MESSAGE_TYPES, PROTOCOL_VERSION, type MessageType } from './constants.js';
+import { ProtocolError, isRemoteErrorCode, type RemoteErrorCode } from './errors.js';
 import type { RawFrame } from './frame-reader.js';
-import { encodeFrame } from './frame-writer.js';
+import { encodeFrame, type LayoutHints } from './frame-writer.js';
 import type { Tensor } from './tensor.js';
 
 /** The machine a peer runs on. `mem` is total memory in bytes. */
@@ -39,7 +39,8 @@ export interface WelcomeMessage {
 }
 export interface ErrorMessage {
   type: 'ERROR';
-  code: string;
+  code: RemoteErrorCode;
+  /** the sender's explanation, for a human */
   message: string;
 }
 /** Run the model from partition point `cut` (layer name or index) on `tensor`. */
@@ -93,15 +94,18 @@ export type Message =
 
 export type MessageOf<K extends MessageType> = Extract<Message, { type: K }>;
 
-/** A message as frame chunks ready for writeFrame (tensor memory is referenced, not copied). */
-export function encodeMessage(message: Message, maxFrame?: number): Buffer[] {
+/**
+ * A message as frame chunks ready for writeFrame (tensor memory is referenced, not copied).
+ * `hints` (one per connection) saves work on repeated message shapes; the bytes never depend on it.
+ */
+export function encodeMessage(message: Message, maxFrame?: number, hints?: LayoutHints): Buffer[] {
   const code = MESSAGE_CODES[message.type];
   if ('tensor' in message) {
     const { type: _t, tensor, ...fields } = message;
-    return encodeFrame(code, fields, [tensor], maxFrame);
+    return encodeFrame(code, fields, [tensor], maxFrame, hints);
   }
   const { type: _t, ...fields } = message;
-  return encodeFrame(code, fields, [], maxFrame);
+  return encodeFrame(code, fields, [], maxFrame, hints);
 }
 
 /** Validates a decoded frame into a typed message; a missing or mistyped field is BAD_HEADER. */
@@ -141,8 +145,12 @@ export function parseMessage(frame: RawFrame): Message {
         },
       };
     }
-    case 'ERROR':
-      return { type, code: f.string('code'), message: f.string('message') };
+    case 'ERROR': {
+      const code = f.string('code');
+      const message = f.string('message');
+      if (!isRemoteErrorCode(code)) throw f.error('code', `an error code of protocol version ${PROTOCOL_VERSION} (the peer said: ${message.slice(0, 200)})`);
+      return { type, code, message };
+    }
     case 'INFER':
       return { type, id: f.uint('id'), cut: f.cut('cut'), tensor: frame.tensors[0]! };
     case 'RESULT':

@@ -53,6 +53,7 @@ export function cellText(
   histograms: Record<Metric, Histogram>,
   startMs: number,
   endMs: number,
+  ref?: number,
 ): string {
   if (!/^[^\s,;=]+$/.test(cut)) throw new Error(`cut name '${cut}' cannot be used in a result tag (no spaces , ; =)`);
   // HdrHistogram's readers skip intervals that start before BaseTime: never write one.
@@ -63,7 +64,7 @@ export function cellText(
       const h = histograms[metric];
       if (!h) throw new Error(`cell ${cut}: no '${metric}' histogram`);
       const oldTag = h.tag;
-      h.tag = formatTag({ condition, cut, metric });
+      h.tag = formatTag({ condition, cut, metric, ref });
       try {
         w.outputIntervalHistogram(h, (start - baseMs) / 1000, (end - baseMs) / 1000, MAX_VALUE_UNIT_RATIO);
       } finally {

@@ -31,7 +31,7 @@ export const openLogFile: OpenLogFile = async (path, flags) => {
 
 export interface ResumeResult {
   writer: ResultsWriter;
-  /** cellKey() of every complete cell already in the file */
+  /** cellKey() of every complete cell already in the file (references with their ref number) */
   done: Set<string>;
   meta: RunMetadata;
   /** what was cut off the end (a torn last cell), for the caller to report */
@@ -76,12 +76,7 @@ export class ResultsWriter {
    * end cannot come from an interrupted write, so it is refused rather than guessed at.
    */
   static async resume(path: string, openFile: OpenLogFile = openLogFile): Promise<ResumeResult> {
-    let buf: Buffer;
-    try {
-      buf = await readFile(path);
-    } catch (e) {
-      throw new UserError(`cannot resume ${path}: ${errorMessage(e)}`);
-    }
+    const buf = await readForResume(path);
     const scan = scanForResume(path, buf);
     let keep = scan.keepBytes;
     let header = '';
@@ -104,8 +99,8 @@ export class ResultsWriter {
   }
 
   /** Writes one (condition, cut) cell: the 4 metric histograms, in one write, then fsync. */
-  appendCell(condition: Condition, cut: string, histograms: Record<Metric, Histogram>, startMs: number, endMs: number): Promise<void> {
-    const text = cellText(this.baseMs, condition, cut, histograms, startMs, endMs);
+  appendCell(condition: Condition, cut: string, histograms: Record<Metric, Histogram>, startMs: number, endMs: number, ref?: number): Promise<void> {
+    const text = cellText(this.baseMs, condition, cut, histograms, startMs, endMs, ref);
     // Calls are serialised so two cells never interleave, even if a caller forgets to await.
     const next = this.queue.then(async () => {
       await this.file.append(text);
@@ -145,6 +140,19 @@ interface ResumeScan {
 }
 
 /** Finds the complete cells of a results file and where its intact part ends. */
+/** Throws the UserError a resume of this file would, without changing it (checks before a run starts). */
+export async function checkResumable(path: string): Promise<RunMetadata> {
+  return scanForResume(path, await readForResume(path)).meta;
+}
+
+async function readForResume(path: string): Promise<Buffer> {
+  try {
+    return await readFile(path);
+  } catch (e) {
+    throw new UserError(`cannot resume ${path}: ${errorMessage(e)}`);
+  }
+}
+
 function scanForResume(path: string, buf: Buffer): ResumeScan {
   if (buf.length === 0) throw new UserError(`cannot resume ${path}: the file is empty; start a new run without --resume`);
   const notOurs = `cannot resume ${path}: its first line is not a '${META_PREFIX.trim()}' line, so it was not written by dnn-edge`;
@@ -216,7 +224,7 @@ function parseCellLine(text: string): { key: string; metric: Metric } | undefine
   try {
     const tag = parseTag(iv.tag);
     decodeHistogram(iv.base64);
-    return { key: cellKey(tag.condition, tag.cut), metric: tag.metric };
+    return { key: cellKey(tag.condition, tag.cut, tag.ref), metric: tag.metric };
   } catch {
     return undefined; // TagError, or a histogram that does not decode
   }

@@ -5,7 +5,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { runBin, FIXTURES } from '../helpers/cli.js';
 import { selectBackend } from '../../src/engine/backend.js';
-import { loadNetwork } from '../../src/model/network.js';
+import { loadLayersNetwork, loadNetwork } from '../../src/model/network.js';
+import { parseCutOptions } from '../../src/cli/cut-options.js';
+import { userErrorOf } from '../helpers/user-error.js';
 
 const LENET_JSON = path.join(FIXTURES, 'keras-json/lenet_edge_upto_9.json');
 
@@ -25,7 +27,7 @@ t.test('dnn-cut --json on a Keras file: the documented fields', async (t) => {
 
 t.test('two processes build bit-identical weights (same fingerprint as in-process)', async (t) => {
   await selectBackend('auto');
-  const local = await loadNetwork(LENET_JSON, { seed: 42 });
+  const local = await loadLayersNetwork(LENET_JSON, { seed: 42 });
   const r = await runBin('dnn-cut', [LENET_JSON, '--json', '--seed', '42', '--backend', 'cpu']);
   t.equal(r.exitCode, 0, String(r.stderr));
   t.equal(JSON.parse(String(r.stdout)).fingerprint, local.fingerprint, 'fingerprint does not depend on process or backend');
@@ -46,7 +48,7 @@ t.test('a TF.js model.json loads its weight shards when present', async (t) => {
       return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
     }),
   );
-  const loaded = await loadNetwork(path.join(dir, 'model.json'), { seed: 1 });
+  const loaded = await loadLayersNetwork(path.join(dir, 'model.json'), { seed: 1 });
   t.equal(loaded.weights, 'file');
   t.same(Array.from(loaded.model.getLayer('hidden').getWeights()[0]!.dataSync()), Array.from(m.getLayer('hidden').getWeights()[0]!.dataSync()));
   t.same(loaded.cuts.map((c) => c.layer), [loaded.model.layers[0]!.name, 'hidden', 'out']);
@@ -59,6 +61,13 @@ t.test('a TF.js model.json loads its weight shards when present', async (t) => {
   t.equal(r.exitCode, 0, String(r.stderr));
   t.match(String(r.stderr), /note: weight shards not found .*missing\.bin.*seeded weights/);
 });
+
+/** What dnn-cut does before it prints (src/cli/cut.ts), in process: parse, pick the backend, load the network. */
+async function cutInProcess(args: string[]): Promise<void> {
+  const o = parseCutOptions(args);
+  await selectBackend(o.backend);
+  await loadNetwork(o.network, { seed: o.seed, inputShape: o.inputShape });
+}
 
 t.test('bad input: one clear line, exit 2, no stack trace', async (t) => {
   const dir = await mkdtemp(path.join(tmpdir(), 'dnn-cut-bad-'));
@@ -78,11 +87,16 @@ t.test('bad input: one clear line, exit 2, no stack trace', async (t) => {
     [['lenet', '--seed', 'abc'], /--seed must be an integer/],
     [[], /missing required argument 'network'/],
   ];
+  // in process: each raises the UserError that runMain prints as one line with exit 2
   for (const [args, re] of cases) {
-    const r = await runBin('dnn-cut', args);
-    t.equal(r.exitCode, 2, `exit 2 for ${args.join(' ') || '(no args)'}`);
-    const err = String(r.stderr);
-    t.match(err, re, `message for ${args.join(' ') || '(no args)'}`);
-    t.notMatch(err, /\n\s+at /, 'no stack trace');
+    const e = await userErrorOf(() => cutInProcess(args));
+    t.equal(e?.exitCode, 2, `exit 2 for ${args.join(' ') || '(no args)'}`);
+    t.match(e?.message, re, `message for ${args.join(' ') || '(no args)'}`);
+    t.notMatch(e?.message, /\n/, 'one line');
   }
+  // and once as a process: exit code, one line, no stack
+  const r = await runBin('dnn-cut', [path.join(dir, 'unsupported.json')]);
+  t.equal(r.exitCode, 2, 'exit 2 for a model with an unsupported layer');
+  t.match(String(r.stderr), /^backend: [^\n]+\ndnn-cut: [^\n]*unsupported layer.*FancyActivation[^\n]*$/i, 'the backend line, then one error line');
+  t.notMatch(String(r.stderr), /\n\s+at /, 'no stack trace');
 });

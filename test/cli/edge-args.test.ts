@@ -3,6 +3,10 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { runBin } from '../helpers/cli.js';
+import { userErrorOf } from '../helpers/user-error.js';
+import { parseEdgeOptions } from '../../src/cli/edge-options.js';
+import { HelpRequested } from '../../src/cli/common.js';
+import { NO_CONDITION } from '../../src/conditions/condition.js';
 
 t.test('dnn-edge: bad flags get one clear line and exit 2, before anything is changed', async (t) => {
   const dir = await mkdtemp(path.join(tmpdir(), 'dnn-edge-args-'));
@@ -18,11 +22,71 @@ t.test('dnn-edge: bad flags get one clear line and exit 2, before anything is ch
     [['127.0.0.1', 'lenet', '--design', 'random'], /argument 'random' is invalid/],
     [['127.0.0.1', 'resnet51', '--no-shape'], /unknown network 'resnet51'/],
     [['127.0.0.1', 'lenet', '--max-frame', 'big'], /--max-frame must be a size like/],
+    [['127.0.0.1', 'lenet', '--order', 'shuffled'], /argument 'shuffled' is invalid/],
+    [['127.0.0.1', 'lenet', '--reference-every', '-1'], /--reference-every must be/],
   ];
+  // in process: parseEdgeOptions raises what runMain prints as one line with exit 2
   for (const [args, re] of cases) {
-    const r = await runBin('dnn-edge', args);
-    t.equal(r.exitCode, 2, `exit 2 for ${args.slice(2).join(' ')}`);
-    t.match(String(r.stderr), re, args.slice(2).join(' '));
-    t.notMatch(String(r.stderr), /\n\s+at /, 'no stack trace');
+    const e = await userErrorOf(() => parseEdgeOptions(args));
+    t.equal(e?.exitCode, 2, `exit 2 for ${args.slice(2).join(' ')}`);
+    t.match(e?.message, re, args.slice(2).join(' '));
+    t.notMatch(e?.message, /\n/, 'one line');
   }
+});
+
+t.test('dnn-edge: defaults, and what the flags turn into', async (t) => {
+  const o = parseEdgeOptions(['10.0.0.2', 'lenet']);
+  t.match(o, { host: '10.0.0.2', port: 5000, network: 'lenet', lab: false, cuts: 'all', reps: 5, warmup: 1, out: 'results', giveUpMs: 300_000, timeoutMs: 120_000, maxFrame: 256 * 1024 * 1024 });
+  t.equal(o.conditions.length, 243, "the published tool's grid");
+  t.ok(o.shaping);
+  t.equal(o.design, 'factorial');
+  t.same(o.commandLine, ['dnn-edge', '10.0.0.2', 'lenet']);
+
+  const q = parseEdgeOptions(['lab', 'lenet', '--quick', '--no-shape', '--give-up', '2m', '--timeout', '1500ms', '--input-shape', '28x28x1']);
+  t.match(q, { lab: true, quick: true, reps: 8, maxPoints: 10, order: 'randomized', referenceEvery: 4, shaping: false, giveUpMs: 120_000, timeoutMs: 1500, inputShape: [28, 28, 1] });
+  t.ok(q.conditions.every((c) => c.net === null), '--no-shape: the link as it is');
+
+  const one = parseEdgeOptions(['h', 'lenet', '--net', 'none', '--edge-cpu', '0', '--edge-mem', '0', '--cloud-cpu', '0', '--cloud-mem', '0']);
+  t.same(one.conditions, [NO_CONDITION]);
+  t.notOk(one.shaping, 'an unshaped, unstressed condition needs no tc');
+  t.match(parseEdgeOptions(['h', 'lenet', '--order', 'sequential', '--order-seed', '7', '--reference-every', '0']), { order: 'sequential', orderSeed: 7, referenceEvery: 0 });
+});
+
+t.test('dnn-edge: device limits and the emulated device class', async (t) => {
+  t.same(parseEdgeOptions(['10.0.0.2', 'lenet']).limits, { edge: {}, cloud: {} });
+  t.equal(parseEdgeOptions(['10.0.0.2', 'lenet']).slowdown, undefined, 'no calibration unasked');
+  const lab = parseEdgeOptions(['lab', 'lenet', '--edge-cpuset', '0', '--edge-memory', '512MiB', '--cloud-cpuset', '1', '--cloud-cpus', '0.5']);
+  t.same(lab.limits, { edge: { cpuset: '0', memoryBytes: 512 * 2 ** 20 }, cloud: { cpuset: '1', cpus: 0.5 } });
+  t.equal(parseEdgeOptions(['lab', 'lenet', '--quick']).slowdown, 10, '--quick in the lab emulates an edge an order of magnitude slower');
+  t.equal(parseEdgeOptions(['lab', 'lenet', '--quick', '--edge-slowdown', '1']).slowdown, undefined, '--edge-slowdown 1 turns it off');
+  t.equal(parseEdgeOptions(['lab', 'lenet', '--edge-slowdown', '5']).slowdown, 5);
+  t.equal(parseEdgeOptions(['10.0.0.2', 'lenet', '--quick']).slowdown, undefined, 'a real edge is what it is');
+  t.match((await userErrorOf(() => parseEdgeOptions(['10.0.0.2', 'lenet', '--cloud-cpus', '1'])))?.message, /limit the lab's cloud; .* pass them to its dnn-cloud/);
+  t.match((await userErrorOf(() => parseEdgeOptions(['lab', 'lenet', '--edge-slowdown', '5', '--edge-cpus', '0.5'])))?.message, /--edge-slowdown sets the edge's CPU time itself: drop --edge-cpus/);
+  t.match((await userErrorOf(() => parseEdgeOptions(['lab', 'lenet', '--edge-slowdown', '0.5'])))?.message, /--edge-slowdown must be a factor from 1 \(off\) to 1000/);
+});
+
+t.test('dnn-edge --help: every condition flag with its default', async (t) => {
+  let help: unknown;
+  try {
+    parseEdgeOptions(['--help']);
+  } catch (e) {
+    help = e;
+  }
+  t.ok(help instanceof HelpRequested);
+  const text = (help as HelpRequested).text.replace(/\s+/g, ' '); // commander wraps at 80 columns
+  t.match(text, /Usage: dnn-edge \[options\] <host> <network>/);
+  t.match(text, /--edge-cpu <pct> edge CPU stress levels in % \(default: 0,50,100\)/);
+  t.match(text, /--delay <ms> added one-way delay levels in ms \(netem; default: 0\)/);
+  t.match(text, /--net <mbits> network rate levels in Mbit\/s, or none \(default: 50,25,10\)/);
+});
+
+t.test('dnn-edge as a process: a bad flag exits 2 with one line and no stack trace; --help exits 0', async (t) => {
+  const r = await runBin('dnn-edge', ['127.0.0.1', 'lenet', '--edge-cpu', '150']);
+  t.equal(r.exitCode, 2, 'exit 2 for --edge-cpu 150');
+  t.match(String(r.stderr), /^dnn-edge: --edge-cpu: 150 is out of range[^\n]+$/, 'one line, named after the command');
+  t.notMatch(String(r.stderr), /\n\s+at /, 'no stack trace');
+  const help = await runBin('dnn-edge', ['--help']);
+  t.equal(help.exitCode, 0, String(help.stderr));
+  t.match(String(help.stdout), /--cloud-mem <pct>/);
 });

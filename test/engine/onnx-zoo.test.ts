@@ -4,7 +4,7 @@ import { FIXTURES } from '../helpers/cli.js';
 import { selectBackend } from '../../src/engine/backend.js';
 import { createSplitRunner, benchmarkInput, type HostTensor } from '../../src/engine/split-runner.js';
 import type { OnnxSplitRunner } from '../../src/engine/onnx-split-runner.js';
-import { loadNetwork, disposeNetwork } from '../../src/model/network.js';
+import { loadLayersNetwork, disposeNetwork } from '../../src/model/network.js';
 import { SUPPORTED_LAYERS } from '../../src/model/onnx/from-layers.js';
 import { ZOO } from '../../models/index.js';
 import { relErr } from '../helpers/compare.js';
@@ -30,7 +30,7 @@ const seen = new Set<string>();
  */
 async function compare(t: Test, spec: string, inputShape: number[] | undefined, thorough: boolean): Promise<void> {
   await selectBackend('wasm');
-  const network = await loadNetwork(spec, { seed: 1, inputShape });
+  const network = await loadLayersNetwork(spec, { seed: 1, inputShape });
   for (const layer of network.model.layers) seen.add(layer.getClassName());
   const x = benchmarkInput(network.inputShape, 3);
   const inner = network.cuts.filter((c) => c.kind === 'inner');
@@ -80,7 +80,7 @@ t.test('every layer type of the zoo and the fixtures was converted', async (t) =
 
 t.test('the onnx cloud keeps a bounded set of sessions', async (t) => {
   await selectBackend('onnx', { threads: 1 });
-  const network = await loadNetwork('lenet', { seed: 1 });
+  const network = await loadLayersNetwork('lenet', { seed: 1 });
   const runner = createSplitRunner(network, { sessionBudget: 1 }) as OnnxSplitRunner;
   const points = network.cuts.filter((c) => c.kind === 'inner');
   for (const cut of points) await runner.cloud(cut, benchmarkInput(cut.shape, 1));

@@ -1,6 +1,6 @@
 import t from 'tap';
 import { selectBackend } from '../../src/engine/backend.js';
-import { loadNetwork, disposeNetwork } from '../../src/model/network.js';
+import { loadLayersNetwork, disposeNetwork } from '../../src/model/network.js';
 import { createSplitRunner, benchmarkInput } from '../../src/engine/split-runner.js';
 import { ZOO, zooEntry } from '../../models/index.js';
 import { spreadPoints } from '../../src/edge/plan.js';
@@ -15,7 +15,7 @@ const SAMPLE = 4;
 
 for (const entry of ZOO) {
   t.test(`${entry.name}: cloud(edge(x)) equals model(x) at every tested point`, async (t) => {
-    const network = await loadNetwork(entry.name, { seed: 1, inputShape: entry.smallInputShape });
+    const network = await loadLayersNetwork(entry.name, { seed: 1, inputShape: entry.smallInputShape });
     const runner = createSplitRunner(network);
     const x = benchmarkInput(network.inputShape, 3);
     const full = (await runner.full(x)).value.data;
@@ -40,14 +40,14 @@ for (const entry of ZOO) {
 
 t.test('sequential zoo models: every layer boundary is a point', async (t) => {
   for (const name of ['lenet', 'alexnet', 'vgg16']) {
-    const n = await loadNetwork(name, { seed: 1 });
+    const n = await loadLayersNetwork(name, { seed: 1 });
     t.same(n.cuts.map((c) => c.index), n.model.layers.map((_, i) => i), name);
     disposeNetwork(n);
   }
 });
 
 t.test('resnet50: the input of each residual block is a point, nothing inside a block is', async (t) => {
-  const n = await loadNetwork('resnet50', { seed: 1, inputShape: zooEntry('resnet50')!.smallInputShape });
+  const n = await loadLayersNetwork('resnet50', { seed: 1, inputShape: zooEntry('resnet50')!.smallInputShape });
   const names = new Set(n.cuts.map((c) => c.layer));
   const layers = n.model.layers;
   // a block starts at every layer named res<stage><block>_branch2a; its input is what feeds it

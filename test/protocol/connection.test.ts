@@ -39,7 +39,7 @@ async function echo(c: Connection): Promise<void> {
     if (m.type === 'HELLO') {
       c.send({ type: 'WELCOME', version: PROTOCOL_VERSION, server: { backend: 'cpu', versions: { node: process.version }, host: 'h', cpu: 'c', cores: 2, mem: 1e9, cuts: ['a', 'b'] } });
     } else if (m.type === 'INFER') {
-      if (m.cut === 'missing') c.send({ type: 'ERROR', code: 'NO_SUCH_CUT', message: `no cut ${m.cut}` });
+      if (m.cut === 'missing') c.send({ type: 'ERROR', code: 'UNKNOWN_CUT', message: `no cut ${m.cut}` });
       else c.send({ type: 'RESULT', id: m.cut === 'wrong-id' ? m.id + 1 : m.id, cloudUs: 12.5, tensor: m.tensor });
     } else if (m.type === 'PING') {
       c.send({ type: 'PONG', nonce: m.nonce, time: m.time });
@@ -80,7 +80,7 @@ t.test('12.8 MB tensor round trip over loopback, and every message type', async 
   t.same([pong.nonce, pong.time], [7, 1.25]);
   const ack = await c.request({ type: 'CONDITION', id: 3, cpu: 50, mem: 0 }, 'CONDITION_ACK');
   t.same(ack.stressor, { cpu: 50, mem: 0, pids: [] });
-  await t.rejects(c.request({ type: 'INFER', id: 1, cut: 'missing', tensor: { shape: [0], data: new Float32Array(0) } }, 'RESULT'), new RemoteError('NO_SUCH_CUT', 'no cut missing'));
+  await t.rejects(c.request({ type: 'INFER', id: 1, cut: 'missing', tensor: { shape: [0], data: new Float32Array(0) } }, 'RESULT'), new RemoteError('UNKNOWN_CUT', 'no cut missing'));
   await t.rejects(c.request({ type: 'INFER', id: 1, cut: 'wrong-id', tensor: { shape: [1], data: new Float32Array(1) } }, 'RESULT'), { code: 'UNEXPECTED_MESSAGE' });
 
   t.equal(c.reader.payloadCopies, 0, 'client: no payload copied');

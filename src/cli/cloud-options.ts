@@ -1,0 +1,67 @@
+import { Option } from 'commander';
+import { makeProgram, parseArgv, backendOption, threadsOption, seedOption, maxFrameOption, portOption, tokenOption } from './common.js';
+import { inputShapeOption } from './network-options.js';
+import type { BackendChoice } from '../engine/backend.js';
+import { assertNetworkSpec } from '../model/network.js';
+import { STRESSOR_CHOICES, type StressorChoice } from '../conditions/stress.js';
+import { ZOO_NAMES } from '../../models/index.js';
+import { UserError } from '../errors.js';
+import type { DeviceLimits } from '../conditions/cgroup.js';
+import { deviceLimitsFrom, deviceOptions } from './device-options.js';
+
+/** What dnn-cloud's arguments ask for, checked. */
+export interface CloudOptions {
+  network: string;
+  port: number;
+  host: string;
+  backend: BackendChoice;
+  /** onnx: intra-op threads (default: the CPUs this process may use) */
+  threads?: number;
+  seed: number;
+  maxFrame: number;
+  token?: string;
+  inputShape?: number[];
+  stressor: StressorChoice;
+  /** the lab's edge (pid and start time): the cloud ends itself when that process is gone */
+  parent?: { pid: number; start: number };
+  /** --cloud-cpuset/--cloud-cpus/--cloud-memory: this cloud as a device of its own (a cgroup) */
+  limits: DeviceLimits;
+  /** the lab's edge already put this process in a cgroup with `limits` (the cloud only sizes its stress to them) */
+  inDevice: boolean;
+}
+
+/** --parent-pid <pid:starttime>, as the lab passes it. */
+function parseParent(value: string): { pid: number; start: number } {
+  const m = /^(\d+):(\d+)$/.exec(value.trim());
+  if (!m) throw new UserError(`--parent-pid must be <pid>:<start time>, got '${value}'`);
+  return { pid: Number(m[1]), start: Number(m[2]) };
+}
+
+/**
+ * dnn-cloud's arguments (process.argv.slice(2)) -> checked options, defaults filled in. Mistakes are
+ * UserErrors, --help a HelpRequested; nothing else happens (DNN_TOKEN is read, as --token).
+ */
+export function parseCloudOptions(argv: readonly string[]): CloudOptions {
+  const program = makeProgram('dnn-cloud', 'Serve the cloud halves of a network to dnn-edge clients (and apply cloud-side stress on their request).')
+    .argument('<network>', `zoo name (${ZOO_NAMES.join(', ')}) or path to a model file`)
+    .addOption(portOption())
+    .option('--host <addr>', 'address to listen on', '0.0.0.0')
+    .addOption(backendOption())
+    .addOption(threadsOption())
+    .addOption(seedOption())
+    .addOption(maxFrameOption())
+    .addOption(tokenOption())
+    .addOption(inputShapeOption())
+    .addOption(new Option('--stressor <kind>', 'what applies CPU/memory stress an edge asks for').choices([...STRESSOR_CHOICES]).default('auto'))
+    // the lab's edge passes itself: the cloud ends itself (and its stressors) when that process is gone
+    .addOption(new Option('--parent-pid <pid:starttime>').hideHelp().argParser(parseParent))
+    // the lab's edge made this cloud's cgroup (a cgroup is not visible from inside the lab's namespace)
+    .addOption(new Option('--in-device').hideHelp());
+  for (const option of deviceOptions('cloud')) program.addOption(option);
+  parseArgv(program, argv);
+  const network = program.args[0]!;
+  const flags = program.opts<Omit<CloudOptions, 'network' | 'parent' | 'limits' | 'inDevice'> & { parentPid?: CloudOptions['parent']; inDevice?: boolean }>();
+  const { parentPid, inDevice, cloudCpuset: _s, cloudCpus: _c, cloudMemory: _m, ...o } = flags as typeof flags & Record<string, unknown>;
+  assertNetworkSpec(network, flags.backend);
+  return { network, ...o, parent: parentPid, limits: deviceLimitsFrom(flags, 'cloud'), inDevice: Boolean(inDevice) };
+}

@@ -1,0 +1,185 @@
+import { Option, type Command } from 'commander';
+import { makeProgram, parseArgv, backendOption, threadsOption, seedOption, maxFrameOption, portOption, tokenOption, parseIntArg } from './common.js';
+import { inputShapeOption } from './network-options.js';
+import type { EdgeRunOptions } from '../edge/run-edge.js';
+import { planConditions, needsShaping, QUICK_POINTS, QUICK_REPS } from '../edge/plan.js';
+import { FACTORS, flagHelp, type ConditionKey } from '../conditions/factors.js';
+import { DESIGNS, type Design } from '../conditions/grid.js';
+import { STRESSOR_CHOICES } from '../conditions/stress.js';
+import { ZOO_NAMES } from '../../models/index.js';
+import { UserError } from '../errors.js';
+import { DEFAULT_REFERENCE_EVERY, ORDERS, type Order } from '../edge/schedule.js';
+import { assertNetworkSpec } from '../model/network.js';
+import type { DeviceLimits } from '../conditions/cgroup.js';
+import { hasLimits } from '../conditions/device.js';
+import { deviceLimitsFrom, deviceOptions } from './device-options.js';
+
+/**
+ * What dnn-edge's arguments ask for, checked: runEdge's options minus what this machine decides
+ * later (the lab's address, the interface that routes to the cloud).
+ */
+export interface EdgeOptions extends Omit<EdgeRunOptions, 'iface' | 'setup' | 'log' | 'edge'> {
+  /** host 'lab': a cloud in a private network namespace on this machine */
+  lab: boolean;
+  /** some condition shapes the network and --no-shape is not set: tc (and root) is needed */
+  shaping: boolean;
+  /** --iface: the interface to shape (default: the one routing to the host) */
+  iface?: string;
+  quick: boolean;
+  /** how the conditions were chosen, for the metadata: a design, or the conditions file */
+  design: string;
+  /** --edge-* and --cloud-* limits as given (the lab fills in its default CPU sets) */
+  limits: { edge: DeviceLimits; cloud: DeviceLimits };
+}
+
+/** --quick in the lab: an edge an order of magnitude slower than its cloud, as a small ARM board is next to a server core. */
+export const QUICK_SLOWDOWN = 10;
+
+function parseSlowdown(v: string): number {
+  const n = Number(v);
+  if (v.trim() === '' || !Number.isFinite(n) || n < 1 || n > 1000) throw new UserError(`--edge-slowdown must be a factor from 1 (off) to 1000, like 5 or 10, got '${v}'`);
+  return n;
+}
+
+/** One level-list flag per condition factor, e.g. --edge-cpu <pct>. */
+function levelOptions(): { key: ConditionKey; option: Option }[] {
+  return FACTORS.map((f) => ({ key: f.key, option: new Option(`${f.flag} <${f.arg}>`, flagHelp(f)) }));
+}
+
+/** Durations as users type them: 300, 300s, 5m, 1h. */
+export function parseDuration(value: string, flag: string): number {
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(value.trim());
+  if (!m) throw new UserError(`${flag} must be a duration like 300s, 5m or 1h, got '${value}'`);
+  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[(m[2] ?? 's') as 'ms' | 's' | 'm' | 'h'];
+  return Number(m[1]) * unit;
+}
+
+function edgeProgram(levels: { option: Option }[]): Command {
+  const program = makeProgram(
+    'dnn-edge',
+    'Measure every partition point of a network split between this machine (edge) and a dnn-cloud, under every combination of network, CPU and memory conditions.',
+  )
+    .argument('<host>', "address of the machine running dnn-cloud, or 'lab' for a cloud in a private network namespace on this machine")
+    .argument('<network>', `zoo name (${ZOO_NAMES.join(', ')}) or path to a model file; must match the cloud's`)
+    .addOption(portOption())
+    .option('--cuts <list>', "partition points to measure: 'all', or layer names / indices as dnn-cut prints them, comma separated (default: all)")
+    .addOption(new Option('--reps <n>', `recorded samples per point and condition (default: 5, ${QUICK_REPS} with --quick)`).argParser((v: string) => parseIntArg(v, '--reps', 1, 100000)))
+    .addOption(new Option('--warmup <n>', 'unrecorded runs before each point').default(1).argParser((v: string) => parseIntArg(v, '--warmup', 0, 1000)))
+    .option('--out <dir>', 'directory for the results file', 'results')
+    .option('--resume <file>', 'continue an interrupted run in this results file (complete cells are kept, the rest measured)')
+    .addOption(new Option('--give-up <duration>', 'end the run when the cloud stays unreachable this long').default(300_000, '5m').argParser((v: string) => parseDuration(v, '--give-up')))
+    .addOption(new Option('--timeout <duration>', 'a request unanswered this long is redone').default(120_000, '120s').argParser((v: string) => parseDuration(v, '--timeout')));
+  for (const { option } of levels) program.addOption(option);
+  program
+    .addOption(new Option('--design <design>', 'how levels combine: every combination, or each factor alone from the first levels').choices([...DESIGNS]).default('factorial'))
+    .option('--conditions <file>', 'measure the conditions listed in FILE, one per line, e.g. net=10;ecpu=50 (missing keys: unshaped, no stress)')
+    .option('--no-shape', 'do not shape the network: measure the link as it is (no root needed)')
+    .option('--iface <name>', 'interface to shape (default: the one routing to <host>)')
+    .addOption(new Option('--stressor <kind>', 'what applies CPU/memory stress').choices([...STRESSOR_CHOICES]).default('auto'))
+    .addOption(new Option('--order <order>', 'conditions within one network rate: shuffled (seeded, recorded) or as listed; points are always interleaved rep by rep').choices([...ORDERS]).default('randomized'))
+    .addOption(new Option('--order-seed <n>', 'seed of the shuffles (default: a fresh one, recorded in the results metadata)').argParser((v: string) => parseIntArg(v, '--order-seed', 0, 0x7fffffff)))
+    .addOption(
+      new Option('--reference-every <k>', 'measure the reference cell (the baseline\'s best point) again every K conditions, to show drift; 0 = never')
+        .default(DEFAULT_REFERENCE_EVERY)
+        .argParser((v: string) => parseIntArg(v, '--reference-every', 0, 100000)),
+    )
+    .option('--quick', `a first look in minutes: --net 50,10 --edge-cpu 0,100, no other stress, ${QUICK_REPS} reps, at most ${QUICK_POINTS} points; prints the best point per condition`)
+    .addOption(backendOption())
+    .addOption(threadsOption())
+    .addOption(seedOption())
+    .addOption(maxFrameOption())
+    .addOption(tokenOption())
+    .addOption(inputShapeOption())
+    .addOption(
+      new Option('--edge-slowdown <x>', `emulate a weaker edge: calibrate its CPU time so that the full model takes X times as long on the edge as on the cloud (lab --quick: ${QUICK_SLOWDOWN}; 1 = off)`).argParser(parseSlowdown),
+    );
+  for (const option of [...deviceOptions('edge'), ...deviceOptions('cloud')]) program.addOption(option);
+  return program;
+}
+
+/** The flags as commander gives them (level lists are read per factor). */
+interface EdgeFlags {
+  port: number;
+  backend: EdgeRunOptions['backend'];
+  threads?: number;
+  seed: number;
+  inputShape?: number[];
+  cuts?: string;
+  reps?: number;
+  warmup: number;
+  out: string;
+  resume?: string;
+  giveUp: number;
+  timeout: number;
+  maxFrame: number;
+  token?: string;
+  design: Design;
+  conditions?: string;
+  shape: boolean;
+  iface?: string;
+  stressor: EdgeRunOptions['stressor'];
+  quick?: boolean;
+  edgeSlowdown?: number;
+  order: Order;
+  orderSeed?: number;
+  referenceEvery: number;
+}
+
+/**
+ * dnn-edge's arguments (process.argv.slice(2)) -> checked options, with the defaults filled in.
+ * Every mistake is a UserError, raised before anything on the machine is changed; --help is a
+ * HelpRequested. Side effects: none, except reading a --conditions file (and DNN_TOKEN, as --token).
+ */
+export function parseEdgeOptions(argv: readonly string[]): EdgeOptions {
+  const levelFlags = levelOptions();
+  const program = parseArgv(edgeProgram(levelFlags), argv);
+  const [host, network] = program.args as [string, string];
+  const f = program.opts<EdgeFlags>();
+
+  assertNetworkSpec(network, f.backend);
+  const levels: Partial<Record<ConditionKey, string>> = {};
+  for (const { key, option } of levelFlags) {
+    const v: unknown = program.getOptionValue(option.attributeName());
+    if (typeof v === 'string') levels[key] = v;
+  }
+  const quick = Boolean(f.quick);
+  const conditions = planConditions({ levels, design: f.design, conditionsFile: f.conditions, shape: f.shape, quick });
+  const lab = host === 'lab';
+  const limits = { edge: deviceLimitsFrom(f, 'edge'), cloud: deviceLimitsFrom(f, 'cloud') };
+  if (!lab && hasLimits(limits.cloud)) throw new UserError("--cloud-cpuset/--cloud-cpus/--cloud-memory limit the lab's cloud; a cloud on another machine takes them itself: pass them to its dnn-cloud");
+  const wanted = f.edgeSlowdown ?? (lab && quick ? QUICK_SLOWDOWN : undefined);
+  const slowdown = wanted === 1 ? undefined : wanted;
+  if (slowdown !== undefined && limits.edge.cpus !== undefined) throw new UserError("--edge-slowdown sets the edge's CPU time itself: drop --edge-cpus (or --edge-slowdown)");
+  return {
+    host,
+    port: f.port,
+    network,
+    lab,
+    backend: f.backend,
+    threads: f.threads,
+    seed: f.seed,
+    inputShape: f.inputShape,
+    cuts: f.cuts ?? 'all',
+    reps: f.reps ?? (quick ? QUICK_REPS : 5),
+    warmup: f.warmup,
+    out: f.out,
+    resume: f.resume,
+    giveUpMs: f.giveUp,
+    timeoutMs: f.timeout,
+    maxFrame: f.maxFrame,
+    token: f.token,
+    conditions,
+    shaping: f.shape && needsShaping(conditions),
+    iface: f.iface,
+    stressor: f.stressor,
+    maxPoints: quick ? QUICK_POINTS : undefined,
+    order: f.order,
+    orderSeed: f.orderSeed,
+    referenceEvery: f.referenceEvery,
+    quick,
+    design: f.conditions ? `file ${f.conditions}` : f.design,
+    limits,
+    slowdown,
+    commandLine: ['dnn-edge', ...argv],
+  };
+}
