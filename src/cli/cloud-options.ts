@@ -1,5 +1,5 @@
 import { Option } from 'commander';
-import { makeProgram, parseArgv, backendOption, seedOption, maxFrameOption, portOption, tokenOption } from './common.js';
+import { makeProgram, parseArgv, backendOption, threadsOption, seedOption, maxFrameOption, portOption, tokenOption } from './common.js';
 import { inputShapeOption } from './network-options.js';
 import type { BackendChoice } from '../engine/backend.js';
 import { assertNetworkSpec } from '../model/network.js';
@@ -13,6 +13,8 @@ export interface CloudOptions {
   port: number;
   host: string;
   backend: BackendChoice;
+  /** onnx: intra-op threads (default: the CPUs this process may use) */
+  threads?: number;
   seed: number;
   maxFrame: number;
   token?: string;
@@ -39,6 +41,7 @@ export function parseCloudOptions(argv: readonly string[]): CloudOptions {
     .addOption(portOption())
     .option('--host <addr>', 'address to listen on', '0.0.0.0')
     .addOption(backendOption())
+    .addOption(threadsOption())
     .addOption(seedOption())
     .addOption(maxFrameOption())
     .addOption(tokenOption())
@@ -48,7 +51,7 @@ export function parseCloudOptions(argv: readonly string[]): CloudOptions {
     .addOption(new Option('--parent-pid <pid:starttime>').hideHelp().argParser(parseParent));
   parseArgv(program, argv);
   const network = program.args[0]!;
-  assertNetworkSpec(network);
   const { parentPid, ...o } = program.opts<Omit<CloudOptions, 'network' | 'parent'> & { parentPid?: CloudOptions['parent'] }>();
+  assertNetworkSpec(network, o.backend);
   return { network, ...o, parent: parentPid };
 }

@@ -17,7 +17,7 @@ runMain('dnn-cloud', async () => {
 
   for (const line of cleanupLeftovers()) log(`removed what a killed run left: ${line}`);
   if (!protectFromOom()) log('note: cannot lower this process\'s OOM score here; memory stressors still volunteer to be killed first');
-  const backend = await selectBackend(opts.backend);
+  const backend = await selectBackend(opts.backend, { threads: opts.threads });
   log(describeBackend(backend));
   const network = await loadNetwork(opts.network, { seed: opts.seed, inputShape: opts.inputShape });
   if (network.note) log(`note: ${network.note}`);

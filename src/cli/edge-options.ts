@@ -1,5 +1,5 @@
 import { Option, type Command } from 'commander';
-import { makeProgram, parseArgv, backendOption, seedOption, maxFrameOption, portOption, tokenOption, parseIntArg } from './common.js';
+import { makeProgram, parseArgv, backendOption, threadsOption, seedOption, maxFrameOption, portOption, tokenOption, parseIntArg } from './common.js';
 import { inputShapeOption } from './network-options.js';
 import type { EdgeRunOptions } from '../edge/run-edge.js';
 import { planConditions, needsShaping, QUICK_POINTS, QUICK_REPS } from '../edge/plan.js';
@@ -71,6 +71,7 @@ function edgeProgram(levels: { option: Option }[]): Command {
     )
     .option('--quick', `a first look in minutes: --net 50,10 --edge-cpu 0,100, no other stress, ${QUICK_REPS} reps, at most ${QUICK_POINTS} points; prints the best point per condition`)
     .addOption(backendOption())
+    .addOption(threadsOption())
     .addOption(seedOption())
     .addOption(maxFrameOption())
     .addOption(tokenOption())
@@ -81,6 +82,7 @@ function edgeProgram(levels: { option: Option }[]): Command {
 interface EdgeFlags {
   port: number;
   backend: EdgeRunOptions['backend'];
+  threads?: number;
   seed: number;
   inputShape?: number[];
   cuts?: string;
@@ -114,7 +116,7 @@ export function parseEdgeOptions(argv: readonly string[]): EdgeOptions {
   const [host, network] = program.args as [string, string];
   const f = program.opts<EdgeFlags>();
 
-  assertNetworkSpec(network);
+  assertNetworkSpec(network, f.backend);
   const levels: Partial<Record<ConditionKey, string>> = {};
   for (const { key, option } of levelFlags) {
     const v: unknown = program.getOptionValue(option.attributeName());
@@ -128,6 +130,7 @@ export function parseEdgeOptions(argv: readonly string[]): EdgeOptions {
     network,
     lab: host === 'lab',
     backend: f.backend,
+    threads: f.threads,
     seed: f.seed,
     inputShape: f.inputShape,
     cuts: f.cuts ?? 'all',

@@ -2,8 +2,8 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import { isStressed, type Condition } from '../conditions/condition.js';
-import { selectBackend, describeBackend, inferenceThreads, type BackendChoice } from '../engine/backend.js';
-import { SplitRunner, benchmarkInput } from '../engine/split-runner.js';
+import { selectBackend, describeBackend, type BackendChoice } from '../engine/backend.js';
+import { createSplitRunner, benchmarkInput } from '../engine/split-runner.js';
 import { assertNetworkSpec, loadNetwork, type Network } from '../model/network.js';
 import { selectCuts, type CutPoint } from '../model/partition.js';
 import { PROTOCOL_VERSION } from '../protocol/constants.js';
@@ -25,6 +25,8 @@ export interface EdgeRunOptions {
   port: number;
   network: string;
   backend: BackendChoice;
+  /** onnx: intra-op threads (default: the CPUs this process may use) */
+  threads?: number;
   seed: number;
   inputShape?: number[];
   cuts: string;
@@ -66,8 +68,8 @@ const TOOL_VERSION = (require('../../../package.json') as { version: string }).v
 
 /** Connects, proves the fingerprint, sweeps every (condition, point) cell into a results file. */
 export async function runEdge(o: EdgeRunOptions): Promise<EdgeRunResult> {
-  assertNetworkSpec(o.network);
-  const backend = await selectBackend(o.backend);
+  assertNetworkSpec(o.network, o.backend);
+  const backend = await selectBackend(o.backend, { threads: o.threads });
   o.log(describeBackend(backend));
   const network = await loadNetwork(o.network, { seed: o.seed, inputShape: o.inputShape });
   if (network.note) o.log(`note: ${network.note}`);
@@ -103,7 +105,6 @@ export async function runEdge(o: EdgeRunOptions): Promise<EdgeRunResult> {
   const stressor = needsStress ? await resolveStressor(o.stressor) : 'none';
   o.log(`measuring ${selected.length} of ${network.cuts.length} points under ${describeGrid(o.conditions)}, ${o.reps} samples each after ${o.warmup} warm-up`);
 
-  const threads = await inferenceThreads(backend.name);
   let writer: ResultsWriter;
   let done = new Set<string>();
   let file: string;
@@ -132,14 +133,15 @@ export async function runEdge(o: EdgeRunOptions): Promise<EdgeRunResult> {
 
   const input = benchmarkInput(network.inputShape, network.seed);
   const controller = new EdgeConditionController({ iface: o.iface, stressor: o.stressor, link });
+  const runner = createSplitRunner(network);
   try {
     const stats = await runSweep(
       { conditions: ordered, cuts: selected, reps: o.reps, warmup: o.warmup, done, seed: schedule.seed, referenceEvery: schedule.reference_every, referenceCut },
-      { runner: new SplitRunner(network), link, input, sink: writer, controller, progress: new ProgressTracker() },
+      { runner, link, input, sink: writer, controller, progress: new ProgressTracker() },
     );
     return { file, network, cuts: selected, stats };
   } finally {
-    input.dispose();
+    await runner.dispose();
     await controller.close().catch((e: Error) => o.log(`restoring conditions: ${e.message}`));
     await writer.close();
     await link.close().catch(() => undefined);
@@ -157,8 +159,8 @@ export async function runEdge(o: EdgeRunOptions): Promise<EdgeRunResult> {
       params: n.params,
       input_shape: n.inputShape,
       cuts: n.cuts.map((c) => ({ index: c.index, layer: c.layer, shape: c.shape, bytes: c.bytes })),
-      edge: { host: me.host, backend: b.name, versions: b.versions, cpu: me.cpu, cores: me.cores, mem_bytes: me.mem, node: process.versions.node, threads },
-      cloud: { host: `${s.host} (${o.host}:${o.port})`, backend: s.backend, versions: s.versions, cpu: s.cpu, cores: s.cores, mem_bytes: s.mem, node: s.versions.node },
+      edge: { host: me.host, backend: b.name, versions: b.versions, ...(b.threads !== undefined ? { threads: b.threads } : {}), cpu: me.cpu, cores: me.cores, mem_bytes: me.mem, node: process.versions.node },
+      cloud: { host: `${s.host} (${o.host}:${o.port})`, backend: s.backend, versions: s.versions, ...(s.versions.threads ? { threads: Number(s.versions.threads) } : {}), cpu: s.cpu, cores: s.cores, mem_bytes: s.mem, node: s.versions.node },
       command_line: o.commandLine,
       started: new Date().toISOString(),
       reps: o.reps,

@@ -1,8 +1,7 @@
-import type * as tf from '@tensorflow/tfjs';
 import type * as hdr from 'hdr-histogram-js';
 import { conditionKey, type Condition } from '../conditions/condition.js';
 import type { CutPoint } from '../model/partition.js';
-import type { SplitRunner } from '../engine/split-runner.js';
+import type { HostTensor, SplitRunner } from '../engine/split-runner.js';
 import { cellKey, type Metric } from '../results/tags.js';
 import { LinkFailure, type CloudLink } from './cloud-link.js';
 import { measureOnce } from './measure.js';
@@ -43,7 +42,7 @@ export interface SweepPlan {
 export interface SweepDeps {
   runner: SplitRunner;
   link: CloudLink;
-  input: tf.Tensor;
+  input: HostTensor;
   sink: CellSink;
   controller: ConditionController;
   progress: ProgressSink;

@@ -4,7 +4,7 @@
 import type * as hdr from 'hdr-histogram-js';
 import t from 'tap';
 import { NO_CONDITION, conditionKey, type Condition } from '../../src/conditions/condition.js';
-import { SplitRunner, benchmarkInput, type HostTensor } from '../../src/engine/split-runner.js';
+import { createSplitRunner, benchmarkInput, type HostTensor, type SplitRunner } from '../../src/engine/split-runner.js';
 import { LinkFailure, type CloudLink, type CloudStressAck, type InferReply } from '../../src/edge/cloud-link.js';
 import type { ProgressSink } from '../../src/edge/progress.js';
 import { runSweep, type CellSink, type ConditionController, type SweepPlan } from '../../src/edge/sweep.js';
@@ -37,7 +37,7 @@ class InProcessLink implements CloudLink {
       this.connected = false;
       throw failure;
     }
-    const r = this.runner.cloud(cut, tensor);
+    const r = await this.runner.cloud(cut, tensor);
     return { output: r.value, cloudMs: r.ms };
   }
 
@@ -87,10 +87,10 @@ class NotesProgress implements ProgressSink {
 }
 
 const network = await loadNetwork('lenet', { seed: 1 });
-const runner = new SplitRunner(network);
+const runner = createSplitRunner(network);
 const input = benchmarkInput(network.inputShape, network.seed);
-t.teardown(() => {
-  input.dispose();
+t.teardown(async () => {
+  await runner.dispose();
   disposeNetwork(network);
 });
 // Two points that send something to the cloud (the edge-only point never calls the link).
