@@ -3,6 +3,7 @@ import { JsHistogram, type Histogram } from 'hdr-histogram-js';
 import { conditionKey, type Condition } from '../conditions/condition.js';
 import { isUserError } from '../errors.js';
 import { readResultsFile, type ResultsFile } from '../results/log-reader.js';
+import type { RunMetadata } from '../results/metadata.js';
 import type { Metric } from '../results/tags.js';
 import type { CellStats, ConditionData, CutRef, MetricStats, NetworkData, ReferenceData } from './model.js';
 import type { Distribution } from './significance.js';
@@ -26,6 +27,8 @@ interface NetworkAcc {
   metaCuts: boolean;
   conditions: Map<string, { condition: Condition; cells: Map<string, Partial<Record<Metric, Histogram>>>; startMs: number; endMs: number }>;
   references: ReferenceData[];
+  /** the group's files with their metadata (per-group checks, e.g. that shards belong to one plan) */
+  files: { path: string; meta?: RunMetadata }[];
   sources: string[];
 }
 
@@ -64,7 +67,7 @@ export function loadResultFiles(paths: string[]): Loaded {
     const key = `${network}\0${id ?? 'unknown'}`;
     let acc = groups.get(key);
     if (!acc) {
-      acc = { network, testbed: id ? known!.get(id)! : null, testbedId: id, cutIndex: new Map(), metaCuts: false, conditions: new Map(), references: [], sources: [] };
+      acc = { network, testbed: id ? known!.get(id)! : null, testbedId: id, cutIndex: new Map(), metaCuts: false, conditions: new Map(), references: [], files: [], sources: [] };
       groups.set(key, acc);
     }
     addFile(acc, path, file);
@@ -80,6 +83,7 @@ export function loadResultFiles(paths: string[]): Loaded {
 /** Merges one file's histograms into its group: same condition, point and metric are added together. */
 function addFile(acc: NetworkAcc, path: string, file: ResultsFile): void {
   acc.sources.push(path);
+  acc.files.push({ path, meta: file.meta });
   if (file.meta && !acc.metaCuts) {
     // Points appended by earlier files without meta keep their place after the model's own.
     const before = [...acc.cutIndex.keys()];
