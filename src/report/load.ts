@@ -50,6 +50,14 @@ export function loadResultFiles(paths: string[]): Loaded {
     files.push({ path, file, network, testbed: file.meta ? testbedOf(file.meta) : null });
   }
 
+  // Files written before threads were recorded join the one thread count their testbed otherwise ran with.
+  for (const f of files) {
+    if (!f.testbed || f.testbed.edge.threads !== null) continue;
+    const twins = files.filter((g) => g.network === f.network && g.testbed && g.testbed.edge.threads !== null && sameButThreads(g.testbed, f.testbed!));
+    const counts = new Set(twins.map((g) => g.testbed!.edge.threads));
+    if (counts.size === 1) f.testbed = twins[0]!.testbed;
+  }
+
   // Runs merge only within one testbed; a file without metadata joins its network's only testbed.
   const testbedsOf = new Map<string, Map<string, Testbed>>();
   for (const f of files) {
@@ -78,6 +86,11 @@ export function loadResultFiles(paths: string[]): Loaded {
     problems.push(`${network} was measured on ${ids.size} testbeds (${testbedDifferences(a, b).join(', ')}${ids.size > 2 ? ', ...' : ''}): reported side by side, never merged`);
   }
   return { networks: [...groups.values()].map(toNetworkData), problems };
+}
+
+function sameButThreads(a: Testbed, b: Testbed): boolean {
+  const edge = (t: Testbed) => ({ ...t, edge: { ...t.edge, threads: null } });
+  return testbedId(edge(a)) === testbedId(edge(b));
 }
 
 /** Merges one file's histograms into its group: same condition, point and metric are added together. */
