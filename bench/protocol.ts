@@ -6,6 +6,7 @@
  *   npm run bench:protocol        (env: BENCH_REPS to force the rep count, SHARED_DIR for ../shared)
  */
 import { execFile } from 'node:child_process';
+import { median } from '../src/stats.js';
 import { existsSync } from 'node:fs';
 import { type AddressInfo, type Server, type Socket, connect as netConnect, createServer } from 'node:net';
 import { dirname, resolve } from 'node:path';
@@ -122,11 +123,6 @@ class RawClient {
   }
 }
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-}
 
 const round = (x: number, d = 3): number => Number(x.toFixed(d));
 

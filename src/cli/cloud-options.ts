@@ -6,6 +6,8 @@ import { assertNetworkSpec } from '../model/network.js';
 import { STRESSOR_CHOICES, type StressorChoice } from '../conditions/stress.js';
 import { ZOO_NAMES } from '../../models/index.js';
 import { UserError } from '../errors.js';
+import type { DeviceLimits } from '../conditions/cgroup.js';
+import { deviceLimitsFrom, deviceOptions } from './device-options.js';
 
 /** What dnn-cloud's arguments ask for, checked. */
 export interface CloudOptions {
@@ -22,6 +24,10 @@ export interface CloudOptions {
   stressor: StressorChoice;
   /** the lab's edge (pid and start time): the cloud ends itself when that process is gone */
   parent?: { pid: number; start: number };
+  /** --cloud-cpuset/--cloud-cpus/--cloud-memory: this cloud as a device of its own (a cgroup) */
+  limits: DeviceLimits;
+  /** the lab's edge already put this process in a cgroup with `limits` (the cloud only sizes its stress to them) */
+  inDevice: boolean;
 }
 
 /** --parent-pid <pid:starttime>, as the lab passes it. */
@@ -48,10 +54,14 @@ export function parseCloudOptions(argv: readonly string[]): CloudOptions {
     .addOption(inputShapeOption())
     .addOption(new Option('--stressor <kind>', 'what applies CPU/memory stress an edge asks for').choices([...STRESSOR_CHOICES]).default('auto'))
     // the lab's edge passes itself: the cloud ends itself (and its stressors) when that process is gone
-    .addOption(new Option('--parent-pid <pid:starttime>').hideHelp().argParser(parseParent));
+    .addOption(new Option('--parent-pid <pid:starttime>').hideHelp().argParser(parseParent))
+    // the lab's edge made this cloud's cgroup (a cgroup is not visible from inside the lab's namespace)
+    .addOption(new Option('--in-device').hideHelp());
+  for (const option of deviceOptions('cloud')) program.addOption(option);
   parseArgv(program, argv);
   const network = program.args[0]!;
-  const { parentPid, ...o } = program.opts<Omit<CloudOptions, 'network' | 'parent'> & { parentPid?: CloudOptions['parent'] }>();
-  assertNetworkSpec(network, o.backend);
-  return { network, ...o, parent: parentPid };
+  const flags = program.opts<Omit<CloudOptions, 'network' | 'parent' | 'limits' | 'inDevice'> & { parentPid?: CloudOptions['parent']; inDevice?: boolean }>();
+  const { parentPid, inDevice, cloudCpuset: _s, cloudCpus: _c, cloudMemory: _m, ...o } = flags as typeof flags & Record<string, unknown>;
+  assertNetworkSpec(network, flags.backend);
+  return { network, ...o, parent: parentPid, limits: deviceLimitsFrom(flags, 'cloud'), inDevice: Boolean(inDevice) };
 }

@@ -9,13 +9,29 @@ import { UserError } from '../errors.js';
 import { LocalCloudStress } from '../cloud/cloud-stress.js';
 import { protectFromOom, resolveStressor } from '../conditions/stress.js';
 import { cleanupLeftovers } from '../conditions/cleanup.js';
-import { isSameProcess } from '../conditions/proc.js';
+import { isRoot, isSameProcess } from '../conditions/proc.js';
+import net from 'node:net';
+import { checkLimits, describeLimits, requireCgroups } from '../conditions/cgroup.js';
+import { confineSelf, hasLimits } from '../conditions/device.js';
 
 runMain('dnn-cloud', async () => {
   const opts = parseCloudOptions(process.argv.slice(2));
   const log = (line: string) => process.stderr.write(`${new Date().toISOString()} ${line}\n`);
 
+  // every check that can fail, before anything is made
+  const confine = hasLimits(opts.limits) && !opts.inDevice;
+  if (confine) {
+    if (!isRoot()) throw new UserError('--cloud-cpuset/--cloud-cpus/--cloud-memory make a cgroup and need root: run with sudo');
+    checkLimits('--cloud', opts.limits);
+    requireCgroups('--cloud-cpuset/--cloud-cpus/--cloud-memory');
+  }
+  if (opts.port !== 0) await checkPortFree(opts.host, opts.port);
   for (const line of cleanupLeftovers()) log(`removed what a killed run left: ${line}`);
+  if (confine) {
+    // this process and everything it starts (its stressors) from here on
+    const device = confineSelf('cloud', opts.limits);
+    log(`cloud device: ${describeLimits(opts.limits)} (cgroup ${device.name})`);
+  }
   if (!protectFromOom()) log('note: cannot lower this process\'s OOM score here; memory stressors still volunteer to be killed first');
   const backend = await selectBackend(opts.backend, { threads: opts.threads });
   log(describeBackend(backend));
@@ -31,17 +47,13 @@ runMain('dnn-cloud', async () => {
     service,
     // the stressor kind travels in WELCOME so the edge records which one loaded the cloud
     { ...hostInfo(), backend: backend.name, versions: { ...backend.versions, node: process.versions.node, stressor: await resolveStressor(opts.stressor) }, cuts: network.cuts.map((c) => c.layer) },
-    { port: opts.port, host: opts.host, maxFrame: opts.maxFrame, token: opts.token, log, stress: new LocalCloudStress(opts.stressor) },
+    { port: opts.port, host: opts.host, maxFrame: opts.maxFrame, token: opts.token, log, stress: new LocalCloudStress(opts.stressor, opts.limits) },
   );
   let address;
   try {
     address = await server.listen();
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'EADDRINUSE') throw new UserError(`port ${opts.port} on ${opts.host} is already in use; stop what holds it or pick another --port`);
-    if (code === 'EADDRNOTAVAIL') throw new UserError(`cannot listen on ${opts.host}: no such address on this machine; use --host 0.0.0.0`);
-    if (code === 'EACCES') throw new UserError(`not allowed to listen on port ${opts.port}; use a port above 1023 or run as root`);
-    throw e;
+    throw listenError(e, opts.host, opts.port);
   }
   log(`listening on ${address.address}:${address.port} (${network.id}, fingerprint ${network.fingerprint.slice(0, 12)}, seed ${network.seed}${opts.token ? ', token required' : ''})`);
 
@@ -56,6 +68,24 @@ runMain('dnn-cloud', async () => {
   });
   log('closed');
 });
+
+/** What a failed listen means for the user (a UserError), or the error itself. */
+function listenError(e: unknown, host: string, port: number): unknown {
+  const code = (e as NodeJS.ErrnoException).code;
+  if (code === 'EADDRINUSE') return new UserError(`port ${port} on ${host} is already in use; stop what holds it or pick another --port`);
+  if (code === 'EADDRNOTAVAIL') return new UserError(`cannot listen on ${host}: no such address on this machine; use --host 0.0.0.0`);
+  if (code === 'EACCES') return new UserError(`not allowed to listen on port ${port}; use a port above 1023 or run as root`);
+  return e;
+}
+
+/** Binds and releases the port before the cloud makes its cgroup or builds its model. */
+async function checkPortFree(host: string, port: number): Promise<void> {
+  const probe = net.createServer();
+  await new Promise<void>((resolve, reject) => {
+    probe.once('error', (e) => reject(listenError(e, host, port)));
+    probe.listen({ port, host, exclusive: true }, () => probe.close(() => resolve()));
+  });
+}
 
 /** Polls the lab's edge process; a kill -9 of the edge must not leave this cloud and its stress running. */
 function watchParent({ pid, start }: { pid: number; start: number }, onGone: () => void): void {

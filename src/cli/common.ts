@@ -56,15 +56,22 @@ export function parseIntArg(value: string, flag: string, min = Number.MIN_SAFE_I
   return n;
 }
 
-/** Byte sizes as users type them: 268435456, 256MiB, 256M, 64k. */
-export function parseBytesArg(value: string, flag: string): number {
-  const m = /^(\d+(?:\.\d+)?)\s*([kmg]i?b?|b)?$/i.exec(value.trim());
+/** Byte sizes as users type them: 268435456, 256MiB, 256M, 64k, 2G (binary units). */
+export function parseBytesArg(value: string, flag: string, min = 1024, max = 0xffffffff): number {
+  const m = /^(\d+(?:\.\d+)?)\s*([kmgt]i?b?|b)?$/i.exec(value.trim());
   if (!m) throw new UserError(`${flag} must be a size like 268435456, 256MiB or 64k, got '${value}'`);
   const unit = (m[2] ?? '').toLowerCase().replace(/i?b$/, '').replace(/^b$/, '');
-  const mult = unit === 'k' ? 1024 : unit === 'm' ? 1024 ** 2 : unit === 'g' ? 1024 ** 3 : 1;
+  const mult = { k: 1024, m: 1024 ** 2, g: 1024 ** 3, t: 1024 ** 4 }[unit] ?? 1;
   const n = Math.floor(Number(m[1]) * mult);
-  if (n < 1024 || n > 0xffffffff) throw new UserError(`${flag} must be between 1KiB and 4GiB, got '${value}'`);
+  if (n < min || n > max) throw new UserError(`${flag} must be between ${formatSize(min)} and ${formatSize(max)}, got '${value}'`);
   return n;
+}
+
+function formatSize(n: number): string {
+  for (const [unit, size] of [['TiB', 1024 ** 4], ['GiB', 1024 ** 3], ['MiB', 1024 ** 2], ['KiB', 1024]] as const) {
+    if (n >= size) return `${+(n / size).toFixed(1)}${unit}`;
+  }
+  return `${n}B`;
 }
 
 export function maxFrameOption(): Option {

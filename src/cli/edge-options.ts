@@ -10,12 +10,15 @@ import { ZOO_NAMES } from '../../models/index.js';
 import { UserError } from '../errors.js';
 import { DEFAULT_REFERENCE_EVERY, ORDERS, type Order } from '../edge/schedule.js';
 import { assertNetworkSpec } from '../model/network.js';
+import type { DeviceLimits } from '../conditions/cgroup.js';
+import { hasLimits } from '../conditions/device.js';
+import { deviceLimitsFrom, deviceOptions } from './device-options.js';
 
 /**
  * What dnn-edge's arguments ask for, checked: runEdge's options minus what this machine decides
  * later (the lab's address, the interface that routes to the cloud).
  */
-export interface EdgeOptions extends Omit<EdgeRunOptions, 'iface' | 'setup' | 'log'> {
+export interface EdgeOptions extends Omit<EdgeRunOptions, 'iface' | 'setup' | 'log' | 'edge'> {
   /** host 'lab': a cloud in a private network namespace on this machine */
   lab: boolean;
   /** some condition shapes the network and --no-shape is not set: tc (and root) is needed */
@@ -25,6 +28,17 @@ export interface EdgeOptions extends Omit<EdgeRunOptions, 'iface' | 'setup' | 'l
   quick: boolean;
   /** how the conditions were chosen, for the metadata: a design, or the conditions file */
   design: string;
+  /** --edge-* and --cloud-* limits as given (the lab fills in its default CPU sets) */
+  limits: { edge: DeviceLimits; cloud: DeviceLimits };
+}
+
+/** --quick in the lab: an edge an order of magnitude slower than its cloud, as a small ARM board is next to a server core. */
+export const QUICK_SLOWDOWN = 10;
+
+function parseSlowdown(v: string): number {
+  const n = Number(v);
+  if (v.trim() === '' || !Number.isFinite(n) || n < 1 || n > 1000) throw new UserError(`--edge-slowdown must be a factor from 1 (off) to 1000, like 5 or 10, got '${v}'`);
+  return n;
 }
 
 /** One level-list flag per condition factor, e.g. --edge-cpu <pct>. */
@@ -56,7 +70,7 @@ function edgeProgram(levels: { option: Option }[]): Command {
     .addOption(new Option('--give-up <duration>', 'end the run when the cloud stays unreachable this long').default(300_000, '5m').argParser((v: string) => parseDuration(v, '--give-up')))
     .addOption(new Option('--timeout <duration>', 'a request unanswered this long is redone').default(120_000, '120s').argParser((v: string) => parseDuration(v, '--timeout')));
   for (const { option } of levels) program.addOption(option);
-  return program
+  program
     .addOption(new Option('--design <design>', 'how levels combine: every combination, or each factor alone from the first levels').choices([...DESIGNS]).default('factorial'))
     .option('--conditions <file>', 'measure the conditions listed in FILE, one per line, e.g. net=10;ecpu=50 (missing keys: unshaped, no stress)')
     .option('--no-shape', 'do not shape the network: measure the link as it is (no root needed)')
@@ -75,7 +89,12 @@ function edgeProgram(levels: { option: Option }[]): Command {
     .addOption(seedOption())
     .addOption(maxFrameOption())
     .addOption(tokenOption())
-    .addOption(inputShapeOption());
+    .addOption(inputShapeOption())
+    .addOption(
+      new Option('--edge-slowdown <x>', `emulate a weaker edge: calibrate its CPU time so that the full model takes X times as long on the edge as on the cloud (lab --quick: ${QUICK_SLOWDOWN}; 1 = off)`).argParser(parseSlowdown),
+    );
+  for (const option of [...deviceOptions('edge'), ...deviceOptions('cloud')]) program.addOption(option);
+  return program;
 }
 
 /** The flags as commander gives them (level lists are read per factor). */
@@ -100,6 +119,7 @@ interface EdgeFlags {
   iface?: string;
   stressor: EdgeRunOptions['stressor'];
   quick?: boolean;
+  edgeSlowdown?: number;
   order: Order;
   orderSeed?: number;
   referenceEvery: number;
@@ -124,11 +144,17 @@ export function parseEdgeOptions(argv: readonly string[]): EdgeOptions {
   }
   const quick = Boolean(f.quick);
   const conditions = planConditions({ levels, design: f.design, conditionsFile: f.conditions, shape: f.shape, quick });
+  const lab = host === 'lab';
+  const limits = { edge: deviceLimitsFrom(f, 'edge'), cloud: deviceLimitsFrom(f, 'cloud') };
+  if (!lab && hasLimits(limits.cloud)) throw new UserError("--cloud-cpuset/--cloud-cpus/--cloud-memory limit the lab's cloud; a cloud on another machine takes them itself: pass them to its dnn-cloud");
+  const wanted = f.edgeSlowdown ?? (lab && quick ? QUICK_SLOWDOWN : undefined);
+  const slowdown = wanted === 1 ? undefined : wanted;
+  if (slowdown !== undefined && limits.edge.cpus !== undefined) throw new UserError("--edge-slowdown sets the edge's CPU time itself: drop --edge-cpus (or --edge-slowdown)");
   return {
     host,
     port: f.port,
     network,
-    lab: host === 'lab',
+    lab,
     backend: f.backend,
     threads: f.threads,
     seed: f.seed,
@@ -152,6 +178,8 @@ export function parseEdgeOptions(argv: readonly string[]): EdgeOptions {
     referenceEvery: f.referenceEvery,
     quick,
     design: f.conditions ? `file ${f.conditions}` : f.design,
+    limits,
+    slowdown,
     commandLine: ['dnn-edge', ...argv],
   };
 }

@@ -2,7 +2,10 @@ import { runMain } from './run-main.js';
 import { parseEdgeOptions, type EdgeOptions } from './edge-options.js';
 import { runEdge, type EdgeRunResult } from '../edge/run-edge.js';
 import { GiveUp, LinkFailure } from '../edge/cloud-link.js';
-import { startLab, type Lab } from '../edge/lab.js';
+import { labDevices, startLab, type Lab } from '../edge/lab.js';
+import { allowedCpus, checkLimits, describeLimits, requireCgroups, type DeviceLimits } from '../conditions/cgroup.js';
+import { confineSelf, hasLimits, type Device } from '../conditions/device.js';
+import { checkNetem, checkResume } from '../edge/preflight.js';
 import { printBestPoints } from '../edge/quick-summary.js';
 import { FACTOR } from '../conditions/factors.js';
 import { StressError, protectFromOom } from '../conditions/stress.js';
@@ -34,6 +37,33 @@ async function removeLeftovers(log: Log): Promise<void> {
   }
 }
 
+interface Devices {
+  edge?: DeviceLimits;
+  cloud?: DeviceLimits;
+}
+
+/** Each end's device: in the lab always (disjoint CPU sets by default); elsewhere the edge's, if limited or calibrated. */
+function devicesOf(o: EdgeOptions): Devices {
+  if (o.lab) return labDevices(allowedCpus(), o.limits.edge, o.limits.cloud);
+  return hasLimits(o.limits.edge) || o.slowdown !== undefined ? { edge: o.limits.edge } : {};
+}
+
+/** Every check that can fail, before a namespace, cgroup, qdisc, stressor or results file is made. */
+async function checkBeforeStart(o: EdgeOptions, d: Devices): Promise<void> {
+  if (d.edge && !isRoot()) throw new UserError('--edge-cpuset/--edge-cpus/--edge-memory and --edge-slowdown make a cgroup and need root: run with sudo');
+  if (d.edge) checkLimits('--edge', d.edge);
+  if (d.cloud) checkLimits('--cloud', d.cloud);
+  if (d.edge || d.cloud) requireCgroups(o.lab ? "the lab's two devices" : '--edge-cpuset/--edge-cpus/--edge-memory/--edge-slowdown');
+  if (o.shaping) await checkNetem(o.conditions);
+  await checkResume(o.resume);
+}
+
+/** Each end's limits as the results metadata records them (null: not limited by this run). */
+function devicesMeta(d: Devices): Record<string, unknown> {
+  const one = (l?: DeviceLimits) => (l ? { cpuset: l.cpuset ?? null, cpus: l.cpus ?? null, memory_bytes: l.memoryBytes ?? null } : null);
+  return { edge: one(d.edge), cloud: one(d.cloud) };
+}
+
 /** The interface to shape: none without shaping, the lab's veth, --iface, or the route to the host (never loopback unasked). */
 async function shapedInterface(o: EdgeOptions, host: string, lab: Lab | null): Promise<string | null> {
   if (!o.shaping) return null;
@@ -58,8 +88,20 @@ runMain('dnn-edge', async () => {
   const o = parseEdgeOptions(process.argv.slice(2));
   const log: Log = (line) => process.stderr.write(`${line}\n`);
   checkPrivileges(o);
+  const devices = devicesOf(o);
+  await checkBeforeStart(o, devices);
   await removeLeftovers(log);
   if (!protectFromOom()) log("note: cannot lower this process's OOM score here; memory stressors still volunteer to be killed first");
+  let edge: Device | null = null;
+  if (devices.edge) {
+    // this process and all it starts from here on (stressors, tc)
+    edge = confineSelf('edge', devices.edge);
+    log(`edge device: ${describeLimits(devices.edge)} (cgroup ${edge.name})`);
+  }
+  if (devices.cloud) log(`cloud device: ${describeLimits(devices.cloud)}`);
+  if (o.lab && o.quick) {
+    log(o.slowdown === undefined ? 'quick look: edge and cloud of the same class (--edge-slowdown 1)' : `quick look: emulating an edge ${o.slowdown}x slower than its cloud (a small board next to a server core); --edge-slowdown 1 turns this off`);
+  }
 
   let lab: Lab | null = null;
   const interrupted = (signal: string) => log(`dnn-edge: ${signal}: stopping; every completed cell is saved${lab ? ', the lab is removed' : ''} (continue with --resume)`);
@@ -70,7 +112,7 @@ runMain('dnn-edge', async () => {
   try {
     let { host, port } = o;
     if (o.lab) {
-      lab = await startLab(labCloudArgs(o), log);
+      lab = await startLab(labCloudArgs(o), log, devices.cloud);
       host = lab.host;
       port = lab.port;
     }
@@ -81,7 +123,8 @@ runMain('dnn-edge', async () => {
       host,
       port,
       iface,
-      setup: { lab: o.lab, shaped: Boolean(iface), design: o.design, quick: o.quick },
+      edge: edge ?? undefined,
+      setup: { lab: o.lab, devices: devicesMeta(devices), shaped: Boolean(iface), design: o.design, quick: o.quick },
       log,
     });
   } catch (e) {
@@ -91,6 +134,7 @@ runMain('dnn-edge', async () => {
     return 1;
   } finally {
     await lab?.close();
+    edge?.release();
   }
   const { stats, file } = result;
   log(`${stats.cells} cells, ${stats.samples} samples, ${stats.retries} samples redone after failures -> ${file}`);

@@ -1,19 +1,23 @@
 import { readFileSync, writeFileSync } from 'node:fs';
-import { availableParallelism, totalmem } from 'node:os';
+import { totalmem } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { execa, type ResultPromise } from 'execa';
 import { UserError } from '../errors.js';
 import { registerChange, type Registration } from './cleanup.js';
 import { CLOCK_TICKS_PER_SECOND, PAGE_SIZE, isRoot, processGroup, readProcStat } from './proc.js';
+import { ownLimits, parseCpuList, type DeviceLimits } from './cgroup.js';
 
 /**
- * CPU and memory stress, as the published tool applied it:
- * CPU P % = one worker per core busy P % of the time (stress-ng -c 0 -l P);
- * memory P % = allocate and hold P % of MemAvailable as it is when the condition starts
- * (stress-ng --vm 1 --vm-bytes N --vm-hang 0 --vm-keep).
+ * CPU and memory stress, as the published tool applied it, on what this end may use:
+ * CPU P % = one worker per CPU the end may run on (its CPU set, or fewer under a smaller CPU
+ * quota), each busy P % of the time (stress-ng --cpu N --cpu-load P);
+ * memory P % = allocate and hold P % of the end's memory limit, or of MemAvailable as it is when
+ * the condition starts without one (stress-ng --vm 1 --vm-bytes N --vm-hang 0 --vm-keep).
+ * Stressors start from this process, so they run inside its cgroup (the end's device).
  * Each stressor runs in its own process group, is recorded for cleanup, and is ended by killing
- * that group: never by name. Stressors volunteer to be the OOM killer's first victims.
+ * that group: never by name. It also gets a parent-death signal (setpriv --pdeathsig KILL), so it
+ * dies with this process even on kill -9. Stressors volunteer to be the OOM killer's first victims.
  */
 export type StressorKind = 'stress-ng' | 'builtin';
 export type StressorChoice = 'auto' | StressorKind;
@@ -84,15 +88,56 @@ export async function resolveStressor(choice: StressorChoice): Promise<StressorK
   return 'builtin';
 }
 
+let setprivInstalled: boolean | undefined;
+
+/** util-linux's setpriv sets the parent-death signal, then execs the stressor (the signal survives exec). */
+async function hasSetpriv(): Promise<boolean> {
+  if (setprivInstalled === undefined) {
+    const r = await execa('setpriv', ['--help'], { reject: false });
+    setprivInstalled = r.exitCode === 0 && String(r.stdout).includes('--pdeathsig');
+    if (!setprivInstalled) process.stderr.write('note: setpriv (util-linux) with --pdeathsig is missing: stressors outlive a kill -9 of this process until the next run cleans up\n');
+  }
+  return setprivInstalled;
+}
+
 const BUILTIN = fileURLToPath(new URL('./builtin-stressor.js', import.meta.url));
 
-function commandFor(kind: StressorKind, what: 'cpu' | 'mem', pct: number, bytes: number): [string, string[]] {
+/** What this end may use: CPU workers (one per CPU of its set, no more than its quota needs), cores of CPU time, memory. */
+export interface StressBudget {
+  workers: number;
+  cores: number;
+  memBytes: number;
+}
+
+/**
+ * The budget of this end: the limits of its device when known (a lab cloud cannot read its cgroup
+ * from inside its network namespace), else what its own cgroups and CPU affinity say.
+ */
+export function stressBudget(limits: DeviceLimits = {}): StressBudget {
+  const own = ownLimits();
+  const cpus = limits.cpuset !== undefined ? parseCpuList(limits.cpuset).length : own.cpus.length;
+  const cores = Math.min(cpus, limits.cpus ?? own.cores);
+  const memLimit = limits.memoryBytes ?? own.memoryBytes;
+  const available = memAvailableBytes();
+  return {
+    workers: Math.max(1, Math.min(cpus, Math.ceil(cores - 1e-9))),
+    cores,
+    memBytes: memLimit === null ? available : Math.min(memLimit, available),
+  };
+}
+
+export function stressCommand(kind: StressorKind, what: 'cpu' | 'mem', pct: number, bytes: number, workers: number): [string, string[]] {
   if (kind === 'builtin') {
-    return [process.execPath, what === 'cpu' ? [BUILTIN, 'cpu', String(pct), String(availableParallelism())] : [BUILTIN, 'mem', String(bytes)]];
+    return [process.execPath, what === 'cpu' ? [BUILTIN, 'cpu', String(pct), String(workers)] : [BUILTIN, 'mem', String(bytes)]];
   }
-  const args = what === 'cpu' ? ['--cpu', '0', '--cpu-load', String(pct)] : ['--vm', '1', '--vm-bytes', `${bytes}b`, '--vm-hang', '0', '--vm-keep'];
+  const args = what === 'cpu' ? ['--cpu', String(workers), '--cpu-load', String(pct)] : ['--vm', '1', '--vm-bytes', `${bytes}b`, '--vm-hang', '0', '--vm-keep'];
   // Volunteer for the OOM killer before exec, so every process stress-ng forks inherits it.
   return ['sh', ['-c', `echo ${OOM_VICTIM} > /proc/self/oom_score_adj; exec stress-ng "$@"`, 'sh', ...args, '--quiet']];
+}
+
+/** Prefixes `setpriv --pdeathsig KILL --`: the kernel kills the stressor when the thread that started it dies. */
+export function withParentDeathSignal([file, args]: [string, string[]]): [string, string[]] {
+  return ['setpriv', ['--pdeathsig', 'KILL', '--', file, ...args]];
 }
 
 interface Group {
@@ -101,8 +146,10 @@ interface Group {
   child: ResultPromise;
 }
 
-async function spawnGroup(kind: StressorKind, what: 'cpu' | 'mem', pct: number, bytes: number): Promise<Group> {
-  const [file, args] = commandFor(kind, what, pct, bytes);
+async function spawnGroup(kind: StressorKind, what: 'cpu' | 'mem', pct: number, bytes: number, workers: number): Promise<Group> {
+  const command = stressCommand(kind, what, pct, bytes, workers);
+  // Node starts children from its main thread, whose death is the process's: the signal fires on kill -9.
+  const [file, args] = (await hasSetpriv()) ? withParentDeathSignal(command) : command;
   // Own process group (detached), so the group can be killed as a whole; unref'd, so a forgotten
   // stop() cannot keep the benchmark alive (the exit handler still kills the group).
   const child = execa(file, args, { detached: true, stdio: 'ignore', cleanup: false, reject: false });
@@ -145,9 +192,9 @@ async function stopGroups(groups: Group[]): Promise<void> {
 
 /**
  * Starts the stress of one condition and resolves once it is in effect: the CPU stressor burns
- * at least a quarter of its share of CPU over a 300 ms window, the memory stressor holds 90 % of its target.
+ * at least a tenth of its share of CPU over a 300 ms window, the memory stressor holds 90 % of its target.
  */
-export async function startStress(levels: StressLevels, opts: { kind?: StressorChoice; readyTimeoutMs?: number } = {}): Promise<RunningStress> {
+export async function startStress(levels: StressLevels, opts: { kind?: StressorChoice; readyTimeoutMs?: number; limits?: DeviceLimits } = {}): Promise<RunningStress> {
   for (const [flag, v] of [['cpu', levels.cpuPct], ['memory', levels.memPct]] as const) {
     if (!(v >= 0 && v <= 100)) throw new UserError(`${flag} stress must be between 0 and 100 %, got ${v}`);
   }
@@ -155,16 +202,17 @@ export async function startStress(levels: StressLevels, opts: { kind?: StressorC
     return { kind: 'none', pids: [], memBytes: 0, cpuSeconds: () => 0, rssBytes: () => 0, stop: async () => {} };
   }
   const kind = await resolveStressor(opts.kind ?? 'auto');
-  const memBytes = Math.floor((memAvailableBytes() * levels.memPct) / 100);
+  const budget = stressBudget(opts.limits);
+  const memBytes = Math.floor((budget.memBytes * levels.memPct) / 100);
   const groups: Group[] = [];
   let cpu: Group | undefined;
   let mem: Group | undefined;
   try {
-    if (levels.cpuPct > 0) groups.push((cpu = await spawnGroup(kind, 'cpu', levels.cpuPct, 0)));
-    if (memBytes > 0) groups.push((mem = await spawnGroup(kind, 'mem', levels.memPct, memBytes)));
+    if (levels.cpuPct > 0) groups.push((cpu = await spawnGroup(kind, 'cpu', levels.cpuPct, 0, budget.workers)));
+    if (memBytes > 0) groups.push((mem = await spawnGroup(kind, 'mem', levels.memPct, memBytes, 1)));
     // allocation runs at about 1 GB/s on an idle machine; a busy one (or reclaim) can be 5x slower
     const timeoutMs = opts.readyTimeoutMs ?? 10_000 + memBytes / 2e5;
-    await waitUntilInEffect(cpu, mem, levels.cpuPct, memBytes, timeoutMs);
+    await waitUntilInEffect(cpu, mem, (Math.min(budget.workers, budget.cores) * levels.cpuPct) / 100, memBytes, timeoutMs);
   } catch (e) {
     await stopGroups(groups);
     throw e;
@@ -180,11 +228,12 @@ export async function startStress(levels: StressLevels, opts: { kind?: StressorC
   };
 }
 
-async function waitUntilInEffect(cpu: Group | undefined, mem: Group | undefined, cpuPct: number, memBytes: number, timeoutMs: number): Promise<void> {
+/** cpuCores: the CPU time (in cores) the CPU stressor should burn. */
+async function waitUntilInEffect(cpu: Group | undefined, mem: Group | undefined, cpuCores: number, memBytes: number, timeoutMs: number): Promise<void> {
   const WINDOW_MS = 300;
-  // A quarter of its share, not all of it: on a busy machine the stressor gets less than it asks for,
-  // and the point here is only that it has started burning.
-  const wantTicksPerMs = ((availableParallelism() * cpuPct) / 100 / 1000) * CLOCK_TICKS_PER_SECOND * 0.25;
+  // A tenth of its share, not all of it: on a busy machine the stressor gets less than it asks for
+  // (more so pinned to one end's CPUs), and the point here is only that it has started burning.
+  const wantTicksPerMs = (cpuCores / 1000) * CLOCK_TICKS_PER_SECOND * 0.1;
   const samples: { t: number; ticks: number }[] = [];
   // Near 100 % the kernel (reclaim, the OOM killer restarting a worker) may cap what the stressor
   // holds below its target: once it stops growing, that is as much as the machine lets it hold.
@@ -215,7 +264,7 @@ async function waitUntilInEffect(cpu: Group | undefined, mem: Group | undefined,
       throw new StressError(
         cpuReady
           ? `the memory stressor did not reach ${memBytes} resident bytes within ${timeoutMs} ms (has ${mem ? groupMaxRss(mem.pid) : 0})`
-          : `the CPU stressor (${cpuPct} %) did not start burning CPU within ${timeoutMs} ms`,
+          : `the CPU stressor (${(cpuCores * 100).toFixed(0)} % of a core in all) did not start burning CPU within ${timeoutMs} ms`,
       );
     }
     await sleep(50);

@@ -2,6 +2,7 @@ import { changesAt, isShaped, type Condition } from '../conditions/condition.js'
 import { applyShaping, restoreShaping, sameShaping, shapingOf, type Shaping } from '../conditions/tc.js';
 import { startStress, type RunningStress, type StressorChoice } from '../conditions/stress.js';
 import type { CloudLink } from './cloud-link.js';
+import type { DeviceLimits } from '../conditions/cgroup.js';
 import type { ConditionController } from './sweep.js';
 
 export interface ControllerOptions {
@@ -9,6 +10,8 @@ export interface ControllerOptions {
   iface: string | null;
   stressor: StressorChoice;
   link: CloudLink;
+  /** the edge device's limits (stress is sized to them); read at each condition, as calibration may change them */
+  limits?: DeviceLimits;
 }
 
 /**
@@ -36,7 +39,7 @@ export class EdgeConditionController implements ConditionController {
       this.cloudStressed = changesAt(c, 'cloud');
     }
     if (changesAt(c, 'edge')) {
-      this.edgeStress = await startStress({ cpuPct: c.ecpu, memPct: c.emem }, { kind: this.o.stressor });
+      this.edgeStress = await startStress({ cpuPct: c.ecpu, memPct: c.emem }, { kind: this.o.stressor, limits: this.o.limits });
     }
   }
 

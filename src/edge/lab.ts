@@ -3,9 +3,25 @@ import type { ResultPromise } from 'execa';
 import { createLabNetwork, type LabNetwork } from '../conditions/netns.js';
 import { registerChange, type Registration } from '../conditions/cleanup.js';
 import { ownStartTime, readProcStat } from '../conditions/proc.js';
+import { formatCpuList, parseCpuList, type DeviceLimits } from '../conditions/cgroup.js';
+import { makeDevice, type Device } from '../conditions/device.js';
+import { deviceArgs } from '../cli/device-options.js';
 
 const CLOUD_JS = fileURLToPath(new URL('../cli/cloud.js', import.meta.url));
 const LAB_PORT = 5000;
+
+/**
+ * The lab's two devices: what the user gave, and disjoint CPU sets where not given (the edge on
+ * one CPU, the cloud on the rest; on one CPU both share it).
+ */
+export function labDevices(allowed: number[], edge: DeviceLimits, cloud: DeviceLimits): { edge: DeviceLimits; cloud: DeviceLimits } {
+  const taken = (l: DeviceLimits) => (l.cpuset === undefined ? [] : parseCpuList(l.cpuset));
+  const free = (l: DeviceLimits) => allowed.filter((c) => !taken(l).includes(c));
+  const edgeSet = edge.cpuset ?? String((free(cloud)[0] ?? allowed[0])!);
+  const cloudFree = allowed.filter((c) => !parseCpuList(edgeSet).includes(c));
+  const cloudSet = cloud.cpuset ?? formatCpuList(cloudFree.length > 0 ? cloudFree : allowed);
+  return { edge: { ...edge, cpuset: edgeSet }, cloud: { ...cloud, cpuset: cloudSet } };
+}
 
 export interface Lab {
   network: LabNetwork;
@@ -22,22 +38,27 @@ export interface Lab {
 
 /**
  * The local lab: a dnn-cloud in a private network namespace joined to this (edge) process by a
- * veth pair with 198.18.0.0/15 addresses. Everything is registered for clean-up on every exit
+ * veth pair with 198.18.0.0/15 addresses, in a cgroup of its own (its device) when given limits. Everything is registered for clean-up on every exit
  * path; the cloud also watches this process and ends itself if the edge is killed outright.
  */
-export async function startLab(cloudArgs: string[], log: (line: string) => void): Promise<Lab> {
+export async function startLab(cloudArgs: string[], log: (line: string) => void, cloudLimits?: DeviceLimits): Promise<Lab> {
   const network = await createLabNetwork();
   let cloud: ResultPromise | null = null;
   let reg: Registration | null = null;
+  let device: Device | null = null;
   let text = '';
   try {
+    device = cloudLimits ? makeDevice('cloud', cloudLimits) : null;
+    const limitArgs = cloudLimits ? [...deviceArgs('cloud', cloudLimits), '--in-device'] : [];
     cloud = network.spawnInNetns(
       process.execPath,
-      [CLOUD_JS, ...cloudArgs, '--host', network.cloudAddress, '--port', String(LAB_PORT), '--parent-pid', `${process.pid}:${ownStartTime()}`],
+      [CLOUD_JS, ...cloudArgs, ...limitArgs, '--host', network.cloudAddress, '--port', String(LAB_PORT), '--parent-pid', `${process.pid}:${ownStartTime()}`],
       { detached: true, reject: false, stdin: 'ignore', env: { NODE_OPTIONS: '' } },
     );
     const pid = cloud.pid!;
     reg = registerChange({ kind: 'process-group', pid, startTime: readProcStat(pid)?.startTime ?? 0, what: 'lab dnn-cloud', graceful: true });
+    // at once: the cloud starts nothing of its own (stressors) before it listens
+    device?.attach(pid);
     cloud.stderr!.on('data', (d: Buffer) => (text += d.toString()));
     await new Promise<void>((resolve, reject) => {
       const onData = () => {
@@ -53,6 +74,7 @@ export async function startLab(cloudArgs: string[], log: (line: string) => void)
   } catch (e) {
     if (cloud) cloud.kill('SIGKILL');
     reg?.undo();
+    device?.release();
     await network.teardown();
     throw e;
   }
@@ -71,6 +93,7 @@ export async function startLab(cloudArgs: string[], log: (line: string) => void)
         clearTimeout(timer);
       }
       reg?.undo();
+      device?.release();
       await network.teardown();
     },
   };

@@ -2,8 +2,8 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import { conditionKey, isStressed, type Condition } from '../conditions/condition.js';
-import { selectBackend, describeBackend, type BackendChoice } from '../engine/backend.js';
-import { createSplitRunner, benchmarkInput } from '../engine/split-runner.js';
+import { selectBackend, describeBackend, inferenceThreads, type BackendChoice } from '../engine/backend.js';
+import { createSplitRunner, benchmarkInput, type SplitRunner } from '../engine/split-runner.js';
 import { assertNetworkSpec, loadNetwork, type Network } from '../model/network.js';
 import { selectCuts, type CutPoint } from '../model/partition.js';
 import { PROTOCOL_VERSION } from '../protocol/constants.js';
@@ -19,6 +19,12 @@ import { runSweep, type SweepStats } from './sweep.js';
 import { EdgeConditionController } from './condition-controller.js';
 import { spreadPoints, describeGrid } from './plan.js';
 import { resolveStressor, type StressorChoice } from '../conditions/stress.js';
+import type { Device } from '../conditions/device.js';
+import { allowedCpus, parseCpuList } from '../conditions/cgroup.js';
+import { calibrateSlowdown, type SlowdownProbe, type SlowdownResult } from './calibrate.js';
+import { measureOnce } from './measure.js';
+import { median } from '../stats.js';
+import type { CloudLink } from './cloud-link.js';
 
 export interface EdgeRunOptions {
   host: string;
@@ -44,6 +50,10 @@ export interface EdgeRunOptions {
   stressor: StressorChoice;
   /** measure at most this many points, evenly spread (--quick) */
   maxPoints?: number;
+  /** the edge's device (cgroup), when this run made one */
+  edge?: Device;
+  /** --edge-slowdown: calibrate the edge device's CPU time to this ratio before measuring (needs `edge`) */
+  slowdown?: number;
   /** --order: conditions within a block of one network shaping shuffled, or as listed */
   order: Order;
   /** --reference-every: re-measure the reference cell every K conditions (0 = never) */
@@ -101,10 +111,29 @@ export async function runEdge(o: EdgeRunOptions): Promise<EdgeRunResult> {
   const server = link.server!;
   o.log(`connected to ${o.host}:${o.port}: cloud ${server.host} (${server.backend}, ${server.cores} cores) serves ${network.id}, fingerprint ${network.fingerprint.slice(0, 12)} matches`);
 
+  let slowdown: SlowdownResult | undefined;
+  if (o.slowdown !== undefined && o.edge) {
+    const target = o.slowdown;
+    const edge = o.edge;
+    const maxCores = edge.limits.cpuset !== undefined ? parseCpuList(edge.limits.cpuset).length : allowedCpus().length;
+    const probeRunner = createSplitRunner(network);
+    try {
+      slowdown = await calibrateSlowdown(target, maxCores, slowdownProbe(probeRunner, link, network, edge), o.log);
+    } finally {
+      await probeRunner.dispose();
+    }
+    o.log(
+      slowdown.unreachable
+        ? `--edge-slowdown ${target}: the edge is ${slowdown.reached.toFixed(2)}x slower than the cloud already at full speed; measuring at that (lower the target or give the edge more CPUs)`
+        : `--edge-slowdown ${target}: reached ${slowdown.reached.toFixed(2)}x with ${slowdown.cores.toFixed(3)} cores of CPU time (full model ${slowdown.edgeMs.toFixed(1)} ms on the edge, ${slowdown.cloudMs.toFixed(1)} ms on the cloud)`,
+    );
+  }
+
   const needsStress = o.conditions.some(isStressed);
   const stressor = needsStress ? await resolveStressor(o.stressor) : 'none';
   o.log(`measuring ${selected.length} of ${network.cuts.length} points under ${describeGrid(o.conditions)}, ${o.reps} samples each after ${o.warmup} warm-up`);
 
+  const threads = await inferenceThreads(backend.name);
   let writer: ResultsWriter;
   let done = new Set<string>();
   let file: string;
@@ -125,14 +154,18 @@ export async function runEdge(o: EdgeRunOptions): Promise<EdgeRunResult> {
     if (r.dropped.bytes > 0) o.log(`resume: dropped a torn last cell (${r.dropped.lines} lines, ${r.dropped.bytes} bytes); it will be measured again`);
   } else {
     file = freshResultsPath(o.out, network.id, new Date());
-    writer = await ResultsWriter.create(file, metadata(o, network, backend, server, { ...o.setup, iface: o.iface, edge_stressor: stressor }, schedule));
+    const calibrated = slowdown && {
+      slowdown: { target: slowdown.target, reached: +slowdown.reached.toFixed(3), edge_ms: +slowdown.edgeMs.toFixed(2), cloud_ms: +slowdown.cloudMs.toFixed(2) },
+      edge_cpus: +slowdown.cores.toFixed(4),
+    };
+    writer = await ResultsWriter.create(file, metadata(o, network, backend, server, { ...o.setup, ...withCalibration(o.setup, calibrated), iface: o.iface, edge_stressor: stressor }, schedule));
   }
   o.log(`results: ${file}`);
   const ordered = orderConditions(o.conditions, schedule.order, schedule.seed);
   o.log(`order: points interleaved rep by rep, conditions ${schedule.order} within each network rate (seed ${schedule.seed}); reference cell every ${schedule.reference_every || 'never'} conditions`);
 
   const input = benchmarkInput(network.inputShape, network.seed);
-  const controller = new EdgeConditionController({ iface: o.iface, stressor: o.stressor, link });
+  const controller = new EdgeConditionController({ iface: o.iface, stressor: o.stressor, link, limits: o.edge?.limits });
   const runner = createSplitRunner(network);
   try {
     const stats = await runSweep(
@@ -159,7 +192,7 @@ export async function runEdge(o: EdgeRunOptions): Promise<EdgeRunResult> {
       params: n.params,
       input_shape: n.inputShape,
       cuts: n.cuts.map((c) => ({ index: c.index, layer: c.layer, shape: c.shape, bytes: c.bytes })),
-      edge: { host: me.host, backend: b.name, versions: b.versions, ...(b.threads !== undefined ? { threads: b.threads } : {}), cpu: me.cpu, cores: me.cores, mem_bytes: me.mem, node: process.versions.node },
+      edge: { host: me.host, backend: b.name, versions: b.versions, cpu: me.cpu, cores: me.cores, mem_bytes: me.mem, node: process.versions.node, threads: b.threads ?? threads },
       cloud: { host: `${s.host} (${o.host}:${o.port})`, backend: s.backend, versions: s.versions, ...(s.versions.threads ? { threads: Number(s.versions.threads) } : {}), cpu: s.cpu, cores: s.cores, mem_bytes: s.mem, node: s.versions.node },
       command_line: o.commandLine,
       started: new Date().toISOString(),
@@ -169,6 +202,36 @@ export async function runEdge(o: EdgeRunOptions): Promise<EdgeRunResult> {
       schedule,
     };
   }
+}
+
+/** The calibration's figures in the metadata: the edge device's calibrated quota and what it reached. */
+function withCalibration(setup: Record<string, unknown>, c: { slowdown: Record<string, number>; edge_cpus: number } | undefined): Record<string, unknown> {
+  if (!c) return {};
+  const devices = (setup.devices ?? {}) as { edge?: Record<string, unknown> };
+  return { devices: { ...devices, edge: { ...devices.edge, cpus: c.edge_cpus, slowdown: c.slowdown } } };
+}
+
+const CALIBRATION_WARMUP = 2;
+const CALIBRATION_REPS = 7;
+
+/** Full model on each end, as the sweep measures it: cloud compute at the cloud-only point, edge compute at the edge-only point. */
+function slowdownProbe(runner: SplitRunner, link: CloudLink, network: Network, edge: Device): SlowdownProbe {
+  const first = network.cuts[0]!;
+  const last = network.cuts[network.cuts.length - 1]!;
+  const input = benchmarkInput(network.inputShape, network.seed);
+  const medianOf = async (cut: CutPoint, pick: 'edge' | 'cloud') => {
+    const xs: number[] = [];
+    for (let i = 0; i < CALIBRATION_WARMUP + CALIBRATION_REPS; i++) {
+      const s = await measureOnce(runner, link, cut, input);
+      if (i >= CALIBRATION_WARMUP) xs.push(s[pick] / 1000);
+    }
+    return median(xs);
+  };
+  return {
+    cloudMs: () => medianOf(first, 'cloud'),
+    edgeMs: () => medianOf(last, 'edge'),
+    setCores: (cores) => edge.setCpus(cores),
+  };
 }
 
 /**

@@ -133,3 +133,16 @@ export function parseThreads(value: string): number {
   if (!/^\d+$/.test(value.trim()) || n < 1 || n > 1024) throw new UserError(`--threads must be a whole number from 1 to 1024, got '${value}'`);
   return n;
 }
+
+/**
+ * How many threads the loaded backend infers with, when it can say: wasm reports its pool, the
+ * plain JS cpu backend is single-threaded, native TensorFlow follows TF_NUM_INTRAOP_THREADS (else
+ * its own choice: unknown). Part of the testbed: runs with different thread counts are not merged.
+ */
+export async function inferenceThreads(name: BackendName): Promise<number | null> {
+  if (name === 'cpu') return 1;
+  if (name === 'onnx') return null; // the loaded backend carries its own count (Backend.threads)
+  if (name === 'wasm') return (await import('@tensorflow/tfjs-backend-wasm')).getThreadsCount();
+  const n = Number(process.env.TF_NUM_INTRAOP_THREADS);
+  return Number.isInteger(n) && n > 0 ? n : null;
+}

@@ -76,12 +76,7 @@ export class ResultsWriter {
    * end cannot come from an interrupted write, so it is refused rather than guessed at.
    */
   static async resume(path: string, openFile: OpenLogFile = openLogFile): Promise<ResumeResult> {
-    let buf: Buffer;
-    try {
-      buf = await readFile(path);
-    } catch (e) {
-      throw new UserError(`cannot resume ${path}: ${errorMessage(e)}`);
-    }
+    const buf = await readForResume(path);
     const scan = scanForResume(path, buf);
     let keep = scan.keepBytes;
     let header = '';
@@ -145,6 +140,19 @@ interface ResumeScan {
 }
 
 /** Finds the complete cells of a results file and where its intact part ends. */
+/** Throws the UserError a resume of this file would, without changing it (checks before a run starts). */
+export async function checkResumable(path: string): Promise<RunMetadata> {
+  return scanForResume(path, await readForResume(path)).meta;
+}
+
+async function readForResume(path: string): Promise<Buffer> {
+  try {
+    return await readFile(path);
+  } catch (e) {
+    throw new UserError(`cannot resume ${path}: ${errorMessage(e)}`);
+  }
+}
+
 function scanForResume(path: string, buf: Buffer): ResumeScan {
   if (buf.length === 0) throw new UserError(`cannot resume ${path}: the file is empty; start a new run without --resume`);
   const notOurs = `cannot resume ${path}: its first line is not a '${META_PREFIX.trim()}' line, so it was not written by dnn-edge`;

@@ -26,8 +26,9 @@ export interface RunMetadata {
   input_shape: number[];
   /** every partition point of the model, in model order (not only the measured ones) */
   cuts: CutInfo[];
-  edge: { host: string; backend: string; versions: Record<string, string>; threads?: number; cpu: string; cores: number; mem_bytes: number; node: string; limits?: unknown };
-  cloud: { host: string; backend: string; versions: Record<string, string>; threads?: number; cpu?: string; cores?: number; mem_bytes?: number; node?: string; limits?: unknown };
+  /** threads: inference threads when the backend says (wasm pool; cpu = 1); limits: resource caps of this end when any */
+  edge: { host: string; backend: string; versions: Record<string, string>; cpu: string; cores: number; mem_bytes: number; node: string; threads?: number | null; limits?: unknown };
+  cloud: { host: string; backend: string; versions: Record<string, string>; cpu?: string; cores?: number; mem_bytes?: number; node?: string; threads?: number | null; limits?: unknown };
   command_line: string[];
   started: string; // ISO 8601 UTC
   reps: number;

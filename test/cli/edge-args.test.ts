@@ -52,6 +52,20 @@ t.test('dnn-edge: defaults, and what the flags turn into', async (t) => {
   t.match(parseEdgeOptions(['h', 'lenet', '--order', 'sequential', '--order-seed', '7', '--reference-every', '0']), { order: 'sequential', orderSeed: 7, referenceEvery: 0 });
 });
 
+t.test('dnn-edge: device limits and the emulated device class', async (t) => {
+  t.same(parseEdgeOptions(['10.0.0.2', 'lenet']).limits, { edge: {}, cloud: {} });
+  t.equal(parseEdgeOptions(['10.0.0.2', 'lenet']).slowdown, undefined, 'no calibration unasked');
+  const lab = parseEdgeOptions(['lab', 'lenet', '--edge-cpuset', '0', '--edge-memory', '512MiB', '--cloud-cpuset', '1', '--cloud-cpus', '0.5']);
+  t.same(lab.limits, { edge: { cpuset: '0', memoryBytes: 512 * 2 ** 20 }, cloud: { cpuset: '1', cpus: 0.5 } });
+  t.equal(parseEdgeOptions(['lab', 'lenet', '--quick']).slowdown, 10, '--quick in the lab emulates an edge an order of magnitude slower');
+  t.equal(parseEdgeOptions(['lab', 'lenet', '--quick', '--edge-slowdown', '1']).slowdown, undefined, '--edge-slowdown 1 turns it off');
+  t.equal(parseEdgeOptions(['lab', 'lenet', '--edge-slowdown', '5']).slowdown, 5);
+  t.equal(parseEdgeOptions(['10.0.0.2', 'lenet', '--quick']).slowdown, undefined, 'a real edge is what it is');
+  t.match((await userErrorOf(() => parseEdgeOptions(['10.0.0.2', 'lenet', '--cloud-cpus', '1'])))?.message, /limit the lab's cloud; .* pass them to its dnn-cloud/);
+  t.match((await userErrorOf(() => parseEdgeOptions(['lab', 'lenet', '--edge-slowdown', '5', '--edge-cpus', '0.5'])))?.message, /--edge-slowdown sets the edge's CPU time itself: drop --edge-cpus/);
+  t.match((await userErrorOf(() => parseEdgeOptions(['lab', 'lenet', '--edge-slowdown', '0.5'])))?.message, /--edge-slowdown must be a factor from 1 \(off\) to 1000/);
+});
+
 t.test('dnn-edge --help: every condition flag with its default', async (t) => {
   let help: unknown;
   try {

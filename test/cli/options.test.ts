@@ -8,7 +8,11 @@ import { userErrorOf } from '../helpers/user-error.js';
 /** In process, in milliseconds: what dnn-cloud, dnn-cut and dnn-report make of their arguments. */
 
 t.test('dnn-cloud: defaults, flags, and mistakes as UserErrors', async (t) => {
-  t.same(parseCloudOptions(['lenet']), { network: 'lenet', port: 5000, host: '0.0.0.0', backend: 'auto', seed: 1, maxFrame: 256 * 1024 * 1024, stressor: 'auto', parent: undefined });
+  t.same(parseCloudOptions(['lenet']), { network: 'lenet', port: 5000, host: '0.0.0.0', backend: 'auto', seed: 1, maxFrame: 256 * 1024 * 1024, stressor: 'auto', parent: undefined, limits: {}, inDevice: false });
+  t.same(parseCloudOptions(['lenet', '--cloud-cpuset', '1-3', '--cloud-cpus', '0.5', '--cloud-memory', '2G']).limits, { cpuset: '1,2,3', cpus: 0.5, memoryBytes: 2 * 1024 ** 3 });
+  t.match((await userErrorOf(() => parseCloudOptions(['lenet', '--cloud-cpus', '0'])))?.message, /--cloud-cpus must be CPU time in cores above 0/);
+  t.match((await userErrorOf(() => parseCloudOptions(['lenet', '--cloud-cpuset', '2-1'])))?.message, /--cloud-cpuset: '2-1': range 2-1 runs backwards/);
+  t.match((await userErrorOf(() => parseCloudOptions(['lenet', '--cloud-memory', '1k'])))?.message, /--cloud-memory must be between 16MiB and/);
   t.match(parseCloudOptions(['lenet', '--port', '0', '--parent-pid', '123:456', '--input-shape', '28x28x1']), { port: 0, parent: { pid: 123, start: 456 }, inputShape: [28, 28, 1] });
   t.match((await userErrorOf(() => parseCloudOptions(['lenet', '--port', '70000'])))?.message, /--port must be between 0 and 65535/);
   t.match((await userErrorOf(() => parseCloudOptions(['lenet', '--parent-pid', 'x'])))?.message, /--parent-pid must be <pid>:<start time>/);
@@ -17,12 +21,12 @@ t.test('dnn-cloud: defaults, flags, and mistakes as UserErrors', async (t) => {
 });
 
 t.test('dnn-cut: defaults and --json', async (t) => {
-  t.same(parseCutOptions(['vgg16']), { network: 'vgg16', json: false, backend: 'auto', seed: 1, inputShape: undefined });
+  t.same(parseCutOptions(['vgg16']), { network: 'vgg16', json: false, verify: false, backend: 'auto', threads: undefined, seed: 1, inputShape: undefined });
   t.match(parseCutOptions(['vgg16', '--json', '--seed', '7']), { json: true, seed: 7 });
 });
 
 t.test('dnn-report: defaults, repeatable --legacy, and no input', async (t) => {
-  t.same(parseReportOptions(['a.hdr', 'b.hdr']), { files: ['a.hdr', 'b.hdr'], format: 'table', metric: 'p50', minGain: 0.05, legacy: [] });
+  t.same(parseReportOptions(['a.hdr', 'b.hdr']), { files: ['a.hdr', 'b.hdr'], format: 'table', metric: 'p50', minGain: 0.05, confidence: 0.95, legacy: [] });
   const o = parseReportOptions(['--legacy', 'x', '--legacy', 'y', '--format', 'html', '--condition', 'net=10;ecpu=50', '--min-gain', '0.1']);
   t.same(o.legacy, ['x', 'y']);
   t.same([...o.condition!], [['net', '10'], ['ecpu', '50']]);

@@ -1,4 +1,5 @@
-import { isAlive, isSameProcess } from '../proc.js';
+import { isAlive, isRoot, isSameProcess } from '../proc.js';
+import { detectCgroups, findOurCgroups, removeCgroup } from '../cgroup.js';
 import { interfacesWithOurQdisc, listLinks, listNetns, nsArgs, rootQdisc, run } from './host-queries.js';
 import { killProcessGroup } from './kill.js';
 import { OUR_HANDLE, ownerOfName } from './names.js';
@@ -13,6 +14,8 @@ export type Change =
   | { kind: 'qdisc'; iface: string; netns?: string }
   | { kind: 'netns'; name: string }
   | { kind: 'link'; name: string }
+  /** one end of the lab as a device: its directory per controller (v1) or its one directory (v2) */
+  | { kind: 'cgroup'; dirs: string[] }
   /** graceful: a process of ours that cleans up after itself (the lab's cloud): SIGTERM first */
   | { kind: 'process-group'; pid: number; startTime: number; what: string; graceful?: boolean };
 
@@ -79,26 +82,58 @@ const KINDS: { [K in ChangeKindName]: ChangeKind<ChangeOf<K>> } = {
     // Stressor groups carry no name of ours: only a state file finds them.
     findLeftovers: () => [],
   },
+  cgroup: {
+    describe: (c) => `cgroup ${cgroupName(c)}`,
+    key: cgroupName,
+    // whatever still runs inside is ours (stressors of a killed run): removeCgroup ends it first
+    undo(c) {
+      try {
+        return removeCgroup(c.dirs);
+      } catch (e) {
+        // something inside would not die in time: say so, the next run tries again
+        process.stderr.write(`${(e as Error).message}\n`);
+        return false;
+      }
+    },
+    findLeftovers: () => {
+      const found = isRoot() ? detectCgroups() : null;
+      if (!found || !('layout' in found)) return [];
+      // on v1 one cgroup is a directory per controller: grouped by name
+      const byName = new Map<string, string[]>();
+      for (const dir of findOurCgroups(found.layout)) byName.set(dir.split('/').pop()!, [...(byName.get(dir.split('/').pop()!) ?? []), dir]);
+      return orphaned([...byName.keys()]).map((name) => ({ kind: 'cgroup', dirs: byName.get(name)! }));
+    },
+  },
 };
 
-function kindOf<C extends Change>(c: C): ChangeKind<C> {
-  return KINDS[c.kind] as unknown as ChangeKind<C>;
+function cgroupName(c: { dirs: string[] }): string {
+  return c.dirs[0]!.split('/').pop()!;
+}
+
+/**
+ * The kind of a change, or undefined for a kind this release does not know: state files are shared
+ * by every run on the machine, and a newer release may record kinds an older one cannot undo.
+ */
+function kindOf<C extends Change>(c: C): ChangeKind<C> | undefined {
+  return Object.hasOwn(KINDS, c.kind) ? (KINDS[c.kind] as unknown as ChangeKind<C>) : undefined;
+}
+
+export function isKnownChange(c: Change): boolean {
+  return kindOf(c) !== undefined;
 }
 
 /** The one identity of a change: the registry, the state files and the sweep compare changes by it. */
 export function claimKey(c: Change): string {
-  // a kind this version does not know (a newer version's run shares /run/dnn-partition-bench): whole record as its key
-  if (!(c.kind in KINDS)) return `${c.kind}:${JSON.stringify(c)}`;
-  return `${c.kind}:${kindOf(c).key(c)}`;
+  return `${c.kind}:${kindOf(c)?.key(c) ?? JSON.stringify(c)}`;
 }
 
 export function describeChange(c: Change): string {
-  return kindOf(c).describe(c);
+  return kindOf(c)?.describe(c) ?? `a '${String(c.kind)}' change (recorded by another release of this tool)`;
 }
 
-/** Reverses one change if it is still in place. Returns true if something was removed. */
+/** Reverses one change if it is still in place. Returns true if something was removed; false for kinds this release does not know. */
 export function undoChange(c: Change): boolean {
-  return kindOf(c).undo(c);
+  return kindOf(c)?.undo(c) ?? false;
 }
 
 /** Leftovers of every kind found on the host, claimed or not, in the order of KINDS. */
@@ -106,13 +141,16 @@ export function findLeftovers(): Change[] {
   return (Object.values(KINDS) as ChangeKind<Change>[]).flatMap((k) => k.findLeftovers());
 }
 
-/** Undoes, newest first, the changes a dead run recorded, then removes its state file. One line per removed thing. */
+/**
+ * Undoes, newest first, the changes a dead run recorded, then removes its state file, unless it lists
+ * a kind this release does not know (a newer release can still undo that). One line per removed thing.
+ */
 export function undoRecorded(path: string, state: StateFile): string[] {
   const removed: string[] = [];
   for (const c of [...state.changes].reverse()) {
     if (undoChange(c)) removed.push(describeChange(c));
   }
-  removeStateFile(path);
+  if (state.changes.every(isKnownChange)) removeStateFile(path);
   return removed;
 }
 

@@ -1,0 +1,64 @@
+import { ownedName, registerChange } from './cleanup.js';
+import { createCgroup, attachToCgroup, cgroupDirs, checkLimits, requireCgroups, setCpuLimit, type DeviceLimits } from './cgroup.js';
+
+/** Which end a process plays; flags are --edge-* or --cloud-*. */
+export type Side = 'edge' | 'cloud';
+
+/** One end of the lab as a device: a cgroup with limits, recorded for clean-up before it was made. */
+export interface Device {
+  side: Side;
+  /** the cgroup's name (dnn-<pid36>-<n><e|c>) */
+  name: string;
+  /** the limits in effect (cpus changes with setCpus) */
+  readonly limits: DeviceLimits;
+  /** Moves a process (all its threads) in; what it starts later is born inside. */
+  attach(pid: number): void;
+  /** Changes its CPU time limit, in cores (calibration); undefined lifts it. */
+  setCpus(cores: number | undefined): void;
+  /** Moves this process out if inside, ends what is left inside, removes the cgroup. Idempotent. */
+  release(): void;
+}
+
+export function hasLimits(l: DeviceLimits): boolean {
+  return l.cpuset !== undefined || l.cpus !== undefined || l.memoryBytes !== undefined;
+}
+
+/** A cgroup with these limits, removed on every exit path of this process (and by the next run after a kill -9). */
+export function makeDevice(side: Side, limits: DeviceLimits): Device {
+  checkLimits(`--${side}`, limits);
+  const layout = requireCgroups(`--${side}-cpuset/--${side}-cpus/--${side}-memory`);
+  const name = `${ownedName()}${side[0]}`;
+  const dirs = cgroupDirs(layout, name);
+  const reg = registerChange({ kind: 'cgroup', dirs });
+  try {
+    createCgroup(layout, name, limits);
+  } catch (e) {
+    reg.undo();
+    throw e;
+  }
+  const current = { ...limits };
+  return {
+    side,
+    name,
+    limits: current,
+    attach: (pid) => attachToCgroup(dirs, pid),
+    setCpus(cores) {
+      setCpuLimit(layout, dirs, cores);
+      if (cores === undefined) delete current.cpus;
+      else current.cpus = cores;
+    },
+    release: () => reg.undo(),
+  };
+}
+
+/** Makes this process (and so everything it starts from now on) a device with these limits. */
+export function confineSelf(side: Side, limits: DeviceLimits): Device {
+  const device = makeDevice(side, limits);
+  try {
+    device.attach(process.pid);
+  } catch (e) {
+    device.release();
+    throw e;
+  }
+  return device;
+}

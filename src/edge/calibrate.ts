@@ -1,0 +1,56 @@
+/**
+ * --edge-slowdown X: an emulated device class. The edge's CPU time limit is set so that the full
+ * model on the edge takes X times as long as on the cloud. Inference time scales with the inverse
+ * of the CPU quota (the model runs on one core), so each step predicts the quota from the last
+ * measurement and measures again, until the ratio is within TOLERANCE of X.
+ */
+export interface SlowdownProbe {
+  /** median ms of the full model on the cloud (cloud-only point, cloud compute) */
+  cloudMs(): Promise<number>;
+  /** median ms of the full model on the edge under its current limit */
+  edgeMs(): Promise<number>;
+  /** sets the edge's CPU time in cores */
+  setCores(cores: number): void;
+}
+
+export interface SlowdownResult {
+  target: number;
+  /** edge time / cloud time as last measured */
+  reached: number;
+  cores: number;
+  edgeMs: number;
+  cloudMs: number;
+  /** the ratio at full speed already exceeded the target: no limit could reach it */
+  unreachable: boolean;
+}
+
+const TOLERANCE = 0.05;
+const MAX_STEPS = 5;
+export const MIN_CORES = 0.01;
+
+/** The quota that should turn `ratio` measured at `cores` into `target` (clamped to what the device has). */
+export function nextCores(cores: number, ratio: number, target: number, maxCores: number): number {
+  return Math.min(maxCores, Math.max(MIN_CORES, (cores * ratio) / target));
+}
+
+export async function calibrateSlowdown(target: number, maxCores: number, probe: SlowdownProbe, log: (line: string) => void): Promise<SlowdownResult> {
+  let cores = maxCores;
+  probe.setCores(cores);
+  const cloudMs = await probe.cloudMs();
+  let edgeMs = await probe.edgeMs();
+  let ratio = edgeMs / cloudMs;
+  log(`calibrating --edge-slowdown ${target}: full model ${cloudMs.toFixed(1)} ms on the cloud, ${edgeMs.toFixed(1)} ms on the edge at ${cores} core${cores === 1 ? '' : 's'} (${ratio.toFixed(2)}x)`);
+  if (ratio > target * (1 + TOLERANCE)) {
+    return { target, reached: ratio, cores, edgeMs, cloudMs, unreachable: true };
+  }
+  for (let step = 0; step < MAX_STEPS && Math.abs(ratio / target - 1) > TOLERANCE; step++) {
+    const next = nextCores(cores, ratio, target, maxCores);
+    if (Math.abs(next - cores) < 1e-3) break;
+    cores = next;
+    probe.setCores(cores);
+    edgeMs = await probe.edgeMs();
+    ratio = edgeMs / cloudMs;
+    log(`  ${cores.toFixed(3)} cores: ${edgeMs.toFixed(1)} ms on the edge (${ratio.toFixed(2)}x)`);
+  }
+  return { target, reached: ratio, cores, edgeMs, cloudMs, unreachable: false };
+}
