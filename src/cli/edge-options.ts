@@ -13,6 +13,7 @@ import { assertNetworkSpec } from '../model/network.js';
 import type { DeviceLimits } from '../conditions/cgroup.js';
 import { hasLimits } from '../conditions/device.js';
 import { deviceLimitsFrom, deviceOptions } from './device-options.js';
+import { readTrace, scheduleOf, type Schedule } from '../conditions/trace.js';
 
 /**
  * What dnn-edge's arguments ask for, checked: runEdge's options minus what this machine decides
@@ -30,6 +31,24 @@ export interface EdgeOptions extends Omit<EdgeRunOptions, 'iface' | 'setup' | 'l
   design: string;
   /** --edge-* and --cloud-* limits as given (the lab fills in its default CPU sets) */
   limits: { edge: DeviceLimits; cloud: DeviceLimits };
+  /** --trace: the adaptive run (policies over a replayed trace) instead of a grid */
+  trace?: TraceOptions;
+}
+
+export interface TraceOptions {
+  file: string;
+  schedule: Schedule;
+  scale: number;
+  loop: boolean;
+  policies: string;
+  intervalMs?: number;
+  profile: string[];
+}
+
+function parsePositive(v: string, flag: string): number {
+  const n = Number(v);
+  if (v.trim() === '' || !Number.isFinite(n) || n <= 0) throw new UserError(`${flag} must be a number above 0, got '${v}'`);
+  return n;
 }
 
 /** --quick in the lab: an edge an order of magnitude slower than its cloud, as a small ARM board is next to a server core. */
@@ -83,6 +102,13 @@ function edgeProgram(levels: { option: Option }[]): Command {
         .default(DEFAULT_REFERENCE_EVERY)
         .argParser((v: string) => parseIntArg(v, '--reference-every', 0, 100000)),
     )
+    .option('--trace <file>', 'replay a timeline of conditions (two-column time_s rate_mbit, Mahimahi, or t=0;net=10 lines) and run --policies on it, instead of a grid')
+    .addOption(new Option('--trace-scale <x>', "multiply the trace's rates by X").default(1).argParser((v: string) => parsePositive(v, '--trace-scale')))
+    .option('--trace-loop', 'repeat the trace until --duration')
+    .addOption(new Option('--duration <seconds>', 'replay only the first S seconds (with --trace-loop: this long)').argParser((v: string) => parsePositive(v, '--duration')))
+    .option('--policies <list>', 'with --trace: static:<cut>, static:auto (cloud-only, edge-only, best at the baseline, best at the mean rate), adaptive, oracle', 'adaptive,oracle,static:auto')
+    .addOption(new Option('--interval <ms>', 'with --trace: one request every MS ms instead of back to back').argParser((v: string) => parsePositive(v, '--interval')))
+    .option('--profile <file>', 'with --trace: fit the cost model on these results (repeatable; default: a short profile sweep first)', (v: string, acc: string[]) => [...acc, v], [] as string[])
     .option('--quick', `a first look in minutes: --net 50,10 --edge-cpu 0,100, no other stress, ${QUICK_REPS} reps, at most ${QUICK_POINTS} points; prints the best point per condition`)
     .addOption(backendOption())
     .addOption(threadsOption())
@@ -123,6 +149,26 @@ interface EdgeFlags {
   order: Order;
   orderSeed?: number;
   referenceEvery: number;
+  trace?: string;
+  traceScale: number;
+  traceLoop?: boolean;
+  duration?: number;
+  policies: string;
+  interval?: number;
+  profile: string[];
+}
+
+/** --trace and its companions, checked; undefined without --trace (whose companions are then refused). */
+function traceOptions(f: EdgeFlags): TraceOptions | undefined {
+  if (!f.trace) {
+    for (const [v, flag] of [[f.traceLoop, '--trace-loop'], [f.duration, '--duration'], [f.interval, '--interval'], [f.profile.length || undefined, '--profile']] as const) {
+      if (v !== undefined) throw new UserError(`${flag} needs --trace FILE`);
+    }
+    return undefined;
+  }
+  if (!f.shape) throw new UserError('--trace replays its rates with tc: it cannot be combined with --no-shape');
+  const schedule = scheduleOf(readTrace(f.trace), { scale: f.traceScale, loop: Boolean(f.traceLoop), durationMs: f.duration === undefined ? undefined : f.duration * 1000 });
+  return { file: f.trace, schedule, scale: f.traceScale, loop: Boolean(f.traceLoop), policies: f.policies, intervalMs: f.interval, profile: f.profile };
 }
 
 /**
@@ -143,7 +189,8 @@ export function parseEdgeOptions(argv: readonly string[]): EdgeOptions {
     if (typeof v === 'string') levels[key] = v;
   }
   const quick = Boolean(f.quick);
-  const conditions = planConditions({ levels, design: f.design, conditionsFile: f.conditions, shape: f.shape, quick });
+  const trace = traceOptions(f);
+  const conditions = trace ? trace.schedule.steps.map((s) => s.condition) : planConditions({ levels, design: f.design, conditionsFile: f.conditions, shape: f.shape, quick });
   const lab = host === 'lab';
   const limits = { edge: deviceLimitsFrom(f, 'edge'), cloud: deviceLimitsFrom(f, 'cloud') };
   if (!lab && hasLimits(limits.cloud)) throw new UserError("--cloud-cpuset/--cloud-cpus/--cloud-memory limit the lab's cloud; a cloud on another machine takes them itself: pass them to its dnn-cloud");
@@ -177,9 +224,10 @@ export function parseEdgeOptions(argv: readonly string[]): EdgeOptions {
     orderSeed: f.orderSeed,
     referenceEvery: f.referenceEvery,
     quick,
-    design: f.conditions ? `file ${f.conditions}` : f.design,
+    design: trace ? `trace ${trace.file}` : f.conditions ? `file ${f.conditions}` : f.design,
     limits,
     slowdown,
     commandLine: ['dnn-edge', ...argv],
+    ...(trace ? { trace } : {}),
   };
 }

@@ -3,6 +3,7 @@ import { makeProgram, parseArgv } from './common.js';
 import { UserError } from '../errors.js';
 import { parseConditionSelector } from '../report/labels.js';
 import { STATISTICS, type Statistic } from '../report/model.js';
+import { parsePredictSpec, type PredictLevels } from '../report/predict.js';
 
 export const REPORT_FORMATS = ['table', 'csv', 'json', 'html'] as const;
 export type ReportFormat = (typeof REPORT_FORMATS)[number];
@@ -18,6 +19,8 @@ export interface ReportOptions {
   confidence: number;
   legacy: string[];
   condition?: Map<string, string>;
+  /** --predict: factor levels to predict from a cost model fitted on the results */
+  predict?: PredictLevels;
 }
 
 function parseMinGain(v: string): number {
@@ -43,6 +46,7 @@ export function parseReportOptions(argv: readonly string[]): ReportOptions {
     .option('--min-gain <fraction>', 'smallest gain that justifies repartitioning (0.05 = 5 %)', parseMinGain, 0.05)
     .option('--confidence <fraction>', 'a move counts only when the best point is faster than the deployed one at this confidence (0.95 = 95 %), corrected for picking the best of the points', parseConfidence, 0.95)
     .option('--condition <selector>', 'html: the condition of the second bar chart, e.g. "net=10;ecpu=50" (default: the largest gain)', parseConditionSelector)
+    .option('--predict <grid>', 'predict conditions that were not measured from a cost model fitted on the results, e.g. "net=5,2,1;delay=0,20" (lists expand to every combination)', parsePredictSpec)
     .option('--legacy <dir>', "read the published tool's outputs (outputs_<model>/weights_ABCDE.txt); repeatable", (v: string, acc: string[]) => [...acc, v], [] as string[]);
   parseArgv(program, argv);
   const o = program.opts<Omit<ReportOptions, 'files'>>();

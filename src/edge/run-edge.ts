@@ -76,8 +76,11 @@ export interface EdgeRunResult {
 const require = createRequire(import.meta.url);
 const TOOL_VERSION = (require('../../../package.json') as { version: string }).version;
 
-/** Connects, proves the fingerprint, sweeps every (condition, point) cell into a results file. */
-export async function runEdge(o: EdgeRunOptions): Promise<EdgeRunResult> {
+/** What connecting to a cloud needs (shared by the grid sweep and the adaptive run). */
+export type SessionOptions = Pick<EdgeRunOptions, 'host' | 'port' | 'network' | 'backend' | 'threads' | 'seed' | 'inputShape' | 'cuts' | 'maxPoints' | 'giveUpMs' | 'timeoutMs' | 'maxFrame' | 'token' | 'log'>;
+
+/** Backend, network and points, then a connection to the cloud that proved the fingerprint. */
+export async function openSession(o: SessionOptions) {
   assertNetworkSpec(o.network, o.backend);
   const backend = await selectBackend(o.backend, { threads: o.threads });
   o.log(describeBackend(backend));
@@ -110,6 +113,12 @@ export async function runEdge(o: EdgeRunOptions): Promise<EdgeRunResult> {
   });
   const server = link.server!;
   o.log(`connected to ${o.host}:${o.port}: cloud ${server.host} (${server.backend}, ${server.cores} cores) serves ${network.id}, fingerprint ${network.fingerprint.slice(0, 12)} matches`);
+  return { backend, network, selected, link, server };
+}
+
+/** Connects, proves the fingerprint, sweeps every (condition, point) cell into a results file. */
+export async function runEdge(o: EdgeRunOptions): Promise<EdgeRunResult> {
+  const { backend, network, selected, link, server } = await openSession(o);
 
   let slowdown: SlowdownResult | undefined;
   if (o.slowdown !== undefined && o.edge) {
@@ -158,7 +167,7 @@ export async function runEdge(o: EdgeRunOptions): Promise<EdgeRunResult> {
       slowdown: { target: slowdown.target, reached: +slowdown.reached.toFixed(3), edge_ms: +slowdown.edgeMs.toFixed(2), cloud_ms: +slowdown.cloudMs.toFixed(2) },
       edge_cpus: +slowdown.cores.toFixed(4),
     };
-    writer = await ResultsWriter.create(file, metadata(o, network, backend, server, { ...o.setup, ...withCalibration(o.setup, calibrated), iface: o.iface, edge_stressor: stressor }, schedule));
+    writer = await ResultsWriter.create(file, runMetadata(o, network, backend, server, { ...o.setup, ...withCalibration(o.setup, calibrated), iface: o.iface, edge_stressor: stressor }, schedule, threads));
   }
   o.log(`results: ${file}`);
   const ordered = orderConditions(o.conditions, schedule.order, schedule.seed);
@@ -180,28 +189,6 @@ export async function runEdge(o: EdgeRunOptions): Promise<EdgeRunResult> {
     await link.close().catch(() => undefined);
   }
 
-  function metadata(o: EdgeRunOptions, n: Network, b: typeof backend, s: typeof server, setup: Record<string, unknown>, schedule: ScheduleMeta): RunMetadata {
-    const me = hostInfo();
-    return {
-      tool: 'dnn-partition-bench',
-      tool_version: TOOL_VERSION,
-      protocol_version: PROTOCOL_VERSION,
-      network: n.id,
-      fingerprint: n.fingerprint,
-      seed: n.seed,
-      params: n.params,
-      input_shape: n.inputShape,
-      cuts: n.cuts.map((c) => ({ index: c.index, layer: c.layer, shape: c.shape, bytes: c.bytes })),
-      edge: { host: me.host, backend: b.name, versions: b.versions, cpu: me.cpu, cores: me.cores, mem_bytes: me.mem, node: process.versions.node, threads: b.threads ?? threads },
-      cloud: { host: `${s.host} (${o.host}:${o.port})`, backend: s.backend, versions: s.versions, ...(s.versions.threads ? { threads: Number(s.versions.threads) } : {}), cpu: s.cpu, cores: s.cores, mem_bytes: s.mem, node: s.versions.node },
-      command_line: o.commandLine,
-      started: new Date().toISOString(),
-      reps: o.reps,
-      warmup: o.warmup,
-      conditions: setup,
-      schedule,
-    };
-  }
 }
 
 /** The calibration's figures in the metadata: the edge device's calibrated quota and what it reached. */
@@ -256,4 +243,38 @@ export function freshResultsPath(dir: string, network: string, when: Date): stri
   let file = `${stem}.hdr`;
   for (let n = 2; existsSync(file); n++) file = `${stem}-${n}.hdr`;
   return file;
+}
+
+export type Session = Awaited<ReturnType<typeof openSession>>;
+
+/** The run's metadata, the results file's first line. */
+export function runMetadata(
+  o: Pick<EdgeRunOptions, 'host' | 'port' | 'commandLine' | 'reps' | 'warmup'>,
+  n: Network,
+  b: Session['backend'],
+  s: Session['server'],
+  setup: Record<string, unknown>,
+  schedule: ScheduleMeta | undefined,
+  threads: number | null,
+): RunMetadata {
+  const me = hostInfo();
+  return {
+    tool: 'dnn-partition-bench',
+    tool_version: TOOL_VERSION,
+    protocol_version: PROTOCOL_VERSION,
+    network: n.id,
+    fingerprint: n.fingerprint,
+    seed: n.seed,
+    params: n.params,
+    input_shape: n.inputShape,
+    cuts: n.cuts.map((c) => ({ index: c.index, layer: c.layer, shape: c.shape, bytes: c.bytes })),
+    edge: { host: me.host, backend: b.name, versions: b.versions, cpu: me.cpu, cores: me.cores, mem_bytes: me.mem, node: process.versions.node, threads: b.threads ?? threads },
+    cloud: { host: `${s.host} (${o.host}:${o.port})`, backend: s.backend, versions: s.versions, ...(s.versions.threads ? { threads: Number(s.versions.threads) } : {}), cpu: s.cpu, cores: s.cores, mem_bytes: s.mem, node: s.versions.node },
+    command_line: o.commandLine,
+    started: new Date().toISOString(),
+    reps: o.reps,
+    warmup: o.warmup,
+    conditions: setup,
+    schedule,
+  };
 }

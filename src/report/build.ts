@@ -8,6 +8,8 @@ import { crossTestbed } from './cross-testbed.js';
 import { analyseDrift } from './drift.js';
 import { conditionLabel, varyingFactors } from './labels.js';
 import { sensitivity } from './sensitivity.js';
+import { summarizeAdaptive, type AdaptiveEntry } from './adaptive-runs.js';
+import { allRateThresholds, fitCostModel, predictConditions, predictedData, type PredictLevels } from './predict.js';
 import type { Distribution } from './significance.js';
 
 export interface ReportOptions {
@@ -15,6 +17,8 @@ export interface ReportOptions {
   /** --deployed: a point label; networks that do not have it fall back to their baseline best (with a warning) */
   deployed?: string;
   minGain: number;
+  /** --predict: predict these factor levels from the measured data instead of reporting the measurements */
+  predict?: PredictLevels;
   /** --confidence: a move counts only when significant at this level (default 0.95) */
   confidence?: number;
 }
@@ -24,6 +28,7 @@ export const DEFAULT_CONFIDENCE = 0.95;
 /** The whole report: every network analysed the same way. */
 export function buildReport(networks: NetworkData[], opts: ReportOptions, warnings: string[] = []): Report {
   const out: NetworkReport[] = [];
+  const adaptive: AdaptiveEntry[] = [];
   const all = [...warnings];
   if (opts.deployed !== undefined && !networks.some((n) => n.cuts.some((c) => c.cut === opts.deployed))) {
     const only = networks.length === 1 ? networks[0]! : undefined;
@@ -33,14 +38,36 @@ export function buildReport(networks: NetworkData[], opts: ReportOptions, warnin
   for (const n of networks) {
     const has = opts.deployed === undefined || n.cuts.some((c) => c.cut === opts.deployed);
     if (!has) all.push(`${n.network}: no point '${opts.deployed}', so its deployed point is its best at the baseline condition`);
+    if (n.policyRuns) adaptive.push(...summarizeAdaptive(n.network, n.policyRuns));
     const report = analyseNetwork(n, has ? opts : { ...opts, deployed: undefined });
-    if (report) {
-      out.push(report);
-      all.push(...report.drift_warnings.map((w) => `${n.network}: ${w}`));
+    if (!report) {
+      if (!n.policyRuns) all.push(`${n.network}: no condition has a measured total; left out`);
+      continue;
     }
-    else all.push(`${n.network}: no condition has a measured total; left out`);
+    all.push(...report.drift_warnings.map((w) => `${n.network}: ${w}`));
+    const model = fitCostModel(n, opts.metric);
+    if ('reason' in model) {
+      if (opts.predict) throw new UserError(`--predict: no cost model for ${n.network}: ${model.reason}`);
+      out.push(report);
+      continue;
+    }
+    const costModel = { beta: model.beta, gamma: model.gamma, beta_fitted: model.fitted.beta, gamma_fitted: model.fitted.gamma };
+    if (!opts.predict) {
+      out.push({ ...report, rate_thresholds: allRateThresholds(model), cost_model: costModel });
+      continue;
+    }
+    // Predicted conditions go through the same analysis; the deployed point stays the measured one.
+    const predicted = predictedData(model, predictConditions(model, opts.predict));
+    const p = analyseNetwork({ ...n, conditions: predicted }, { ...opts, deployed: report.deployed.cut })!;
+    out.push({
+      ...p,
+      deployed: { ...report.deployed, condition: report.baseline.key },
+      conditions: p.conditions.map((c) => ({ key: c.key, predicted: true as const, ...withoutKey(c) })),
+      cost_model: costModel,
+      predicted_from: n.conditions.length,
+    });
   }
-  if (out.length === 0) throw new UserError('no usable data: no network has a measured total latency');
+  if (out.length === 0 && adaptive.length === 0) throw new UserError('no usable data: no network has a measured total latency');
   return {
     tool: 'dnn-report',
     metric: opts.metric,
@@ -48,6 +75,7 @@ export function buildReport(networks: NetworkData[], opts: ReportOptions, warnin
     confidence: opts.confidence ?? DEFAULT_CONFIDENCE,
     networks: out,
     cross_testbed: crossTestbed(out),
+    adaptive,
     warnings: all,
   };
 }
@@ -165,4 +193,9 @@ function summarize(
       confidence,
     ),
   };
+}
+
+function withoutKey(c: ConditionReport): Omit<ConditionReport, 'key'> {
+  const { key: _key, ...rest } = c;
+  return rest;
 }

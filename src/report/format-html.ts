@@ -1,7 +1,8 @@
-import { FACTOR_LABEL, baselineLine, baselineOf, conditionLabel, deployedLine, gainWithInterval, levelLabel, maxGainCondition, movedLabel, ms, selectCondition, pct, summaryLine, tieSetLabel, times, varyingFactors } from './labels.js';
+import { ADAPTIVE_HEADER, adaptiveRows, adaptiveTitle, predictedLine, thresholdLine, FACTOR_LABEL, baselineLine, baselineOf, conditionLabel, deployedLine, gainWithInterval, levelLabel, maxGainCondition, movedLabel, ms, selectCondition, pct, summaryLine, tieSetLabel, times, varyingFactors } from './labels.js';
 import { describeTestbed } from './testbed.js';
 import type { ConditionReport, FactorName, NetworkReport, Report } from './model.js';
-import { esc, heatMap, lineChart, stackedBars } from './svg.js';
+import { esc, heatMap, lineChart, stackedBars, timelineChart } from './svg.js';
+import type { AdaptiveEntry } from './adaptive-runs.js';
 
 export interface HtmlOptions {
   /** --condition: the condition of the second bar chart (default: where the gain is largest) */
@@ -10,7 +11,7 @@ export interface HtmlOptions {
 
 /** One self-contained HTML page (inline CSS and SVG, no script, nothing fetched). */
 export function formatHtml(report: Report, opts: HtmlOptions = {}): string {
-  const body = report.networks.map((n) => network(n, report, opts)).join('\n') + crossTestbedHtml(report);
+  const body = [...report.networks.map((n) => network(n, report, opts)), ...report.adaptive.map(adaptiveSection)].join('\n') + crossTestbedHtml(report);
   const warnings = report.warnings.length
     ? `<details><summary>${report.warnings.length} input warning(s)</summary><ul>${report.warnings.map((w) => `<li>${esc(w)}</li>`).join('')}</ul></details>`
     : '';
@@ -75,7 +76,12 @@ function network(n: NetworkReport, report: Report, opts: HtmlOptions): string {
   const id = `${n.network}${n.testbed_id === 'unknown' ? '' : `-${n.testbed_id}`}`.replace(/[^A-Za-z0-9_-]/g, '_');
   const parts: string[] = [];
   parts.push(`<section data-network="${esc(n.network)}">`);
-  parts.push(`<h2>${esc(n.network)}</h2>`);
+  parts.push(`<h2>${esc(n.network)}${n.predicted_from !== undefined ? ' (predicted)' : ''}</h2>`);
+  const predicted = predictedLine(n);
+  if (predicted) parts.push(`<p class="predicted"><b>${esc(predicted)}</b></p>`);
+  if (n.rate_thresholds?.length) {
+    parts.push(`<p>Rate thresholds (cost model, no added delay): the best point per rate range in Mbit/s.</p><ul>${n.rate_thresholds.map((t) => `<li>${esc(t.stress)}: ${esc(thresholdLine(t.ranges))}</li>`).join('')}</ul>`);
+  }
   parts.push(`<p>${esc(baselineLine(n, varying))}<br>${esc(deployedLine(n))}<br>${esc(summaryLine(n, report.min_gain, varying, report.confidence))}<br>significance: ${esc(n.significance_note)}<br>testbed ${esc(n.testbed_id)}: ${esc(describeTestbed(n.testbed))}<br>sources: ${esc(n.sources.join(', '))}</p>`);
   parts.push(`<div class="charts">`);
   parts.push(bars(`${id}-stacked-baseline`, `baseline: ${conditionLabel(base.factors, varying)}`, base, n, report));
@@ -171,4 +177,16 @@ function conditionsTable(n: NetworkReport, varying: FactorName[]): string {
   );
   return `<details><summary>All ${n.conditions.length} conditions (${n.summary.repartition} need repartitioning)</summary>
 <table><tr><th>condition</th><th>best</th><th>best ms</th><th>deployed ms</th><th>gain [interval]</th><th>tie set</th><th>repartition</th></tr>${rows.join('')}</table></details>`;
+}
+
+/** Adaptive runs: the comparison table, then a timeline per policy. */
+function adaptiveSection(e: AdaptiveEntry): string {
+  const id = `${e.network}-${e.trace}`.replace(/[^A-Za-z0-9_-]/g, '_');
+  const cuts = [...new Set(Object.values(e.timelines).flatMap((t) => t.map((r) => r.cut)))];
+  const head = `<tr>${ADAPTIVE_HEADER.map((h) => `<th>${esc(h)}</th>`).join('')}</tr>`;
+  const rows = adaptiveRows(e).map((r) => `<tr>${r.map((c) => `<td>${esc(c)}</td>`).join('')}</tr>`).join('');
+  const charts = Object.entries(e.timelines).map(([policy, t]) =>
+    timelineChart({ id: `${id}-timeline-${policy.replace(/[^A-Za-z0-9_-]/g, '_')}`, title: `${e.network} on ${e.trace}: ${policy}`, cuts, rows: t.map((r) => ({ ...r, point: cuts.indexOf(r.cut) })) }),
+  );
+  return `<section data-adaptive="${esc(id)}"><h2>${esc(adaptiveTitle(e))}</h2><table>${head}${rows}</table>${charts.join('\n')}</section>`;
 }

@@ -1,4 +1,4 @@
-import { FACTOR_LABEL, baselineLine, conditionLabel, baselineOf, deployedLine, gainWithInterval, interval, levelLabel, movedLabel, ms, pct, shortFactor, summaryLine, tieSetLabel, times, varyingFactors } from './labels.js';
+import { ADAPTIVE_HEADER, adaptiveRows, adaptiveTitle, predictedLine, thresholdLine, FACTOR_LABEL, baselineLine, conditionLabel, baselineOf, deployedLine, gainWithInterval, interval, levelLabel, movedLabel, ms, pct, shortFactor, summaryLine, tieSetLabel, times, varyingFactors } from './labels.js';
 import type { NetworkReport, Report } from './model.js';
 import { describeTestbed } from './testbed.js';
 
@@ -6,6 +6,7 @@ import { describeTestbed } from './testbed.js';
 export function formatTable(report: Report): string {
   const parts = report.networks.map((n) => network(n, report));
   if (report.cross_testbed.length) parts.push(crossTestbedTable(report));
+  for (const e of report.adaptive) parts.push(`${adaptiveTitle(e)}\n${table(ADAPTIVE_HEADER, adaptiveRows(e))}\n`);
   return parts.join('\n');
 }
 
@@ -31,6 +32,8 @@ function network(n: NetworkReport, report: Report): string {
   const base = baselineOf(n);
   const out: string[] = [];
   out.push(`== ${n.network} (${n.sources.join(', ')}; latencies in ms at ${report.metric})`);
+  const predicted = predictedLine(n);
+  if (predicted) out.push(predicted);
   out.push(`testbed ${n.testbed_id}: ${describeTestbed(n.testbed)}`);
   out.push(baselineLine(n, varying));
   out.push(deployedLine(n));
@@ -90,9 +93,14 @@ function network(n: NetworkReport, report: Report): string {
     }
     out.push('');
   }
+  if (n.rate_thresholds?.length) {
+    out.push('rate thresholds (cost model, no added delay): the best point per rate range in Mbit/s, per stress level:');
+    for (const t of n.rate_thresholds) out.push(`  ${t.stress}: ${thresholdLine(t.ranges)}`);
+    out.push('');
+  }
   if (n.drift) out.push(...driftLines(n), '');
   const known = n.conditions.some((c) => c.significance !== 'unknown');
-  out.push(`conditions (* = repartition${known ? ', ? = best point differs by >= min-gain but not significantly; tie set = points not significantly slower than the best' : ''}):`);
+  out.push(`conditions${predicted ? ' (predicted)' : ''} (* = repartition${known ? ', ? = best point differs by >= min-gain but not significantly; tie set = points not significantly slower than the best' : ''}):`);
   out.push(
     table(
       [...varying.map(shortFactor), 'best', 'best total', 'deployed total', known ? 'gain [interval]' : 'gain', ...(known ? ['tie set'] : []), ''],

@@ -1,6 +1,7 @@
 import { CONDITION_KEYS, FACTORS } from '../conditions/factors.js';
 import { UserError } from '../errors.js';
 import type { ConditionReport, FactorName, Factors, NetworkReport } from './model.js';
+import type { AdaptiveEntry } from './adaptive-runs.js';
 
 /** Short human labels shared by the table and the HTML page. */
 
@@ -121,4 +122,45 @@ export function summaryLine(n: NetworkReport, minGain: number, varying: FactorNa
 export function movedLabel(s: { best_moved: number; pairs: number; best_moved_frac: number; best_moved_not_significant: number }): string {
   const share = s.pairs ? ` (${(100 * s.best_moved_frac).toFixed(0)}%)` : '';
   return `${s.best_moved}/${s.pairs}${share}${s.best_moved_not_significant ? `, ${s.best_moved_not_significant} not significant` : ''}`;
+}
+
+/** The line that marks a report of predicted conditions, or '' for measured ones. */
+export function predictedLine(n: NetworkReport): string {
+  if (n.predicted_from === undefined || !n.cost_model) return '';
+  const m = n.cost_model;
+  return (
+    `PREDICTED by the cost model fitted on ${n.predicted_from} measured condition(s), not measured ` +
+    `(link: rate factor ${m.beta.toFixed(3)}${m.beta_fitted ? ' fitted' : ' physical'}, delay factor ${m.gamma.toFixed(3)}${m.gamma_fitted ? ' fitted' : ' physical'})`
+  );
+}
+
+/** "conv2 up to 3.1 | pool1 3.1-18.6 | input above 18.6" (Mbit/s), slowest link first. */
+export function thresholdLine(ranges: { cut: string; min_mbit: number; max_mbit: number | null }[]): string {
+  const r = (v: number) => (v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toFixed(2));
+  return [...ranges]
+    .reverse()
+    .map((x) => `${x.cut} ${x.min_mbit === 0 ? (x.max_mbit === null ? 'at any rate' : `below ${r(x.max_mbit)}`) : x.max_mbit === null ? `above ${r(x.min_mbit)}` : `${r(x.min_mbit)}-${r(x.max_mbit)}`}`)
+    .join(' | ');
+}
+
+/** The adaptive runs as table rows: policy, requests, p50, p95, mean, gain over the best static, switches, oracle agreement, switch penalty. */
+export function adaptiveRows(e: AdaptiveEntry): string[][] {
+  return e.policies.map((p) => [
+    p.policy + (p.policy === e.best_static ? ' (best static)' : ''),
+    String(p.requests),
+    ms(p.p50_ms),
+    ms(p.p95_ms),
+    ms(p.mean_ms),
+    pct(p.gain_over_best_static),
+    String(p.switches),
+    `${(100 * p.oracle_agreement).toFixed(0)}%`,
+    ms(p.switch_penalty_ms),
+  ]);
+}
+
+export const ADAPTIVE_HEADER = ['policy', 'requests', 'p50', 'p95', 'mean', 'gain vs best static', 'switches', 'oracle agreement', 'switch penalty'];
+
+export function adaptiveTitle(e: AdaptiveEntry): string {
+  const late = e.max_step_lateness_ms === null ? '' : `; trace steps applied at most ${e.max_step_lateness_ms.toFixed(1)} ms off schedule`;
+  return `adaptive runs: ${e.network} on ${e.trace} (latencies in ms; gain = best static mean / mean - 1${late})`;
 }

@@ -2,7 +2,7 @@ import { basename } from 'node:path';
 import { JsHistogram, type Histogram } from 'hdr-histogram-js';
 import { conditionKey, type Condition } from '../conditions/condition.js';
 import { isUserError } from '../errors.js';
-import { readResultsFile, type ResultsFile } from '../results/log-reader.js';
+import { readResultsFile, type PolicyRun, type ResultsFile } from '../results/log-reader.js';
 import type { RunMetadata } from '../results/metadata.js';
 import type { Metric } from '../results/tags.js';
 import type { CellStats, ConditionData, CutRef, MetricStats, NetworkData, ReferenceData } from './model.js';
@@ -24,12 +24,15 @@ interface NetworkAcc {
   testbedId: string | null;
   /** cut label -> index, from meta.cuts, then in order of appearance */
   cutIndex: Map<string, number>;
+  /** cut label -> float32 bytes of its tensor, from meta.cuts */
+  cutBytes: Map<string, number>;
   metaCuts: boolean;
   conditions: Map<string, { condition: Condition; cells: Map<string, Partial<Record<Metric, Histogram>>>; startMs: number; endMs: number }>;
   references: ReferenceData[];
   /** the group's files with their metadata (per-group checks, e.g. that shards belong to one plan) */
   files: { path: string; meta?: RunMetadata }[];
   sources: string[];
+  policyRuns: PolicyRun[];
 }
 
 export function loadResultFiles(paths: string[]): Loaded {
@@ -75,7 +78,7 @@ export function loadResultFiles(paths: string[]): Loaded {
     const key = `${network}\0${id ?? 'unknown'}`;
     let acc = groups.get(key);
     if (!acc) {
-      acc = { network, testbed: id ? known!.get(id)! : null, testbedId: id, cutIndex: new Map(), metaCuts: false, conditions: new Map(), references: [], files: [], sources: [] };
+      acc = { network, testbed: id ? known!.get(id)! : null, testbedId: id, cutIndex: new Map(), cutBytes: new Map(), metaCuts: false, conditions: new Map(), references: [], files: [], sources: [], policyRuns: [] };
       groups.set(key, acc);
     }
     addFile(acc, path, file);
@@ -97,11 +100,15 @@ function sameButThreads(a: Testbed, b: Testbed): boolean {
 function addFile(acc: NetworkAcc, path: string, file: ResultsFile): void {
   acc.sources.push(path);
   acc.files.push({ path, meta: file.meta });
+  acc.policyRuns.push(...file.policies);
   if (file.meta && !acc.metaCuts) {
     // Points appended by earlier files without meta keep their place after the model's own.
     const before = [...acc.cutIndex.keys()];
     acc.cutIndex.clear();
-    for (const c of file.meta.cuts ?? []) acc.cutIndex.set(c.layer, c.index);
+    for (const c of file.meta.cuts ?? []) {
+      acc.cutIndex.set(c.layer, c.index);
+      acc.cutBytes.set(c.layer, c.bytes);
+    }
     acc.metaCuts = acc.cutIndex.size > 0;
     for (const cut of before) addCut(acc, cut);
   }
@@ -144,7 +151,7 @@ function toNetworkData(acc: NetworkAcc): NetworkData {
   const measured = new Set([...acc.conditions.values()].flatMap((c) => [...c.cells.keys()]));
   const cuts: CutRef[] = [...acc.cutIndex.entries()]
     .filter(([cut]) => measured.has(cut))
-    .map(([cut, index]) => ({ cut, index }))
+    .map(([cut, index]) => ({ cut, index, ...(acc.cutBytes.has(cut) ? { bytes: acc.cutBytes.get(cut)! } : {}) }))
     .sort((a, b) => a.index - b.index);
   const conditions: ConditionData[] = [...acc.conditions.values()].map((c) => {
     const cells = new Map<string, CellStats>();
@@ -155,7 +162,20 @@ function toNetworkData(acc: NetworkAcc): NetworkData {
     }
     return { condition: c.condition, cells, startMs: c.startMs, endMs: c.endMs };
   });
-  return { network: acc.network, cuts, conditions, sources: acc.sources, testbed: acc.testbed, testbedId: acc.testbedId, references: acc.references.sort((a, b) => a.startMs - b.startMs) };
+  // The model's last point is its output: what the cloud sends back.
+  const last = [...acc.cutIndex.entries()].sort((a, b) => a[1] - b[1]).at(-1);
+  const outputBytes = last ? acc.cutBytes.get(last[0]) : undefined;
+  return {
+    network: acc.network,
+    cuts,
+    conditions,
+    sources: acc.sources,
+    testbed: acc.testbed,
+    testbedId: acc.testbedId,
+    references: acc.references.sort((a, b) => a.startMs - b.startMs),
+    ...(outputBytes !== undefined ? { outputBytes } : {}),
+    ...(acc.policyRuns.length ? { policyRuns: acc.policyRuns } : {}),
+  };
 }
 
 /** Statistics of a histogram of microseconds, in milliseconds. */

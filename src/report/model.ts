@@ -1,5 +1,8 @@
 import type { Condition, FactorName, Factors } from '../conditions/factors.js';
 import type { Metric } from '../results/tags.js';
+import type { RateThresholds } from './predict.js';
+import type { PolicyRun } from '../results/log-reader.js';
+import type { AdaptiveEntry } from './adaptive-runs.js';
 import type { PowerStatement } from './power.js';
 import type { Distribution } from './significance.js';
 import type { Testbed } from './testbed.js';
@@ -29,6 +32,8 @@ export interface CutRef {
   cut: string;
   /** position in the model (meta.cuts index, or the ordinal) */
   index: number;
+  /** float32 bytes of the crossing tensor (from the results' metadata; unknown for the published tool's data) */
+  bytes?: number;
 }
 
 export interface ConditionData {
@@ -59,6 +64,10 @@ export interface NetworkData {
   conditions: ConditionData[];
   /** files or folders the data came from */
   sources: string[];
+  /** bytes of the model's output tensor (what the cloud sends back), when the metadata says */
+  outputBytes?: number;
+  /** adaptive runs (dnn-edge --trace) of this network */
+  policyRuns?: PolicyRun[];
   /** where it was measured (run metadata); null when unknown (--legacy, files without metadata) */
   testbed?: Testbed | null;
   testbedId?: string | null;
@@ -102,6 +111,8 @@ export interface PointRef {
 
 export interface ConditionReport {
   key: string;
+  /** set on conditions the cost model predicted (dnn-report --predict), never measured */
+  predicted?: true;
   factors: Factors;
   best: PointRef;
   /** total of the deployed point here; null when it was not measured in this condition */
@@ -199,6 +210,12 @@ export interface NetworkReport {
   deployed: { cut: string; condition: string; reason: 'flag' | 'best-at-baseline' };
   conditions: ConditionReport[];
   summary: NetworkSummary;
+  /** per measured stress level: the rate ranges in which each point is best (cost model; absent when it cannot be fitted) */
+  rate_thresholds?: RateThresholds[];
+  /** the fitted cost model's link parameters (see src/report/predict.ts) */
+  cost_model?: { beta: number; gamma: number; beta_fitted: boolean; gamma_fitted: boolean };
+  /** --predict: the conditions are predictions from this many measured conditions */
+  predicted_from?: number;
   /** the reference cell measured again through the run; null when the run did not record it */
   drift: DriftReport | null;
   /** one line per stretch where the drift exceeds the gain claimed there (also in the report's warnings) */
@@ -215,6 +232,8 @@ export interface Report {
   min_gain: number;
   confidence: number;
   networks: NetworkReport[];
+  /** adaptive runs: one entry per (network, trace); JSON leaves out the timelines */
+  adaptive: AdaptiveEntry[];
   /** networks measured on more than one testbed: per condition, the best point on each */
   cross_testbed: CrossTestbedRow[];
   warnings: string[];

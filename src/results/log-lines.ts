@@ -121,3 +121,30 @@ export function timeBaseSec(baseSec: number | undefined, startSec: number | unde
   if (startSec !== undefined && firstStampSec < startSec - 365 * 24 * 3600) return startSec;
   return 0;
 }
+
+/** Comment lines of an adaptive run: one JSON object each, skipped by HdrHistogram's readers. */
+export const REQUEST_PREFIX = '#dnn-request ';
+export const APPLIED_PREFIX = '#dnn-applied ';
+
+/** A trace's name as a tag value: no spaces , ; = (HdrHistogram ends a tag at a comma). */
+export function tagSafe(name: string): string {
+  return name.replace(/[\s,;=]+/g, '_');
+}
+
+/** The 4 interval lines of one policy's run of a trace, tagged `policy=...;trace=...;metric=...`. */
+export function policyText(baseMs: number, policy: string, trace: string, histograms: Record<Metric, Histogram>, startMs: number, endMs: number): string {
+  const start = Math.max(startMs, baseMs);
+  const end = Math.max(endMs, start);
+  return render((w) => {
+    for (const metric of METRICS) {
+      const h = histograms[metric];
+      const oldTag = h.tag;
+      h.tag = `policy=${tagSafe(policy)};trace=${tagSafe(trace)};metric=${metric}`;
+      try {
+        w.outputIntervalHistogram(h, (start - baseMs) / 1000, (end - baseMs) / 1000, MAX_VALUE_UNIT_RATIO);
+      } finally {
+        h.tag = oldTag;
+      }
+    }
+  });
+}

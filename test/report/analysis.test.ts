@@ -100,7 +100,7 @@ t.test('end to end from histograms: results files -> merged stats -> same answer
   t.same(loaded.problems, []);
   t.equal(loaded.networks.length, 1);
   const net = loaded.networks[0]!;
-  t.same(net.cuts, [{ cut: 'a', index: 1 }, { cut: 'b', index: 2 }, { cut: 'c', index: 3 }], 'order and index from meta.cuts');
+  t.same(net.cuts, [{ cut: 'a', index: 1, bytes: 40 }, { cut: 'b', index: 2, bytes: 40 }, { cut: 'c', index: 3, bytes: 40 }], 'order, index and tensor bytes from meta.cuts');
   const merged = net.conditions.find((c) => conditionKey(c.condition) === key(2))!.cells.get('b')!.total!;
   t.equal(merged.samples, 40, 'the cell measured in both files is merged');
   const r = buildReport(loaded.networks, opts).networks[0]!;
