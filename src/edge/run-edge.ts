@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { createRequire } from 'node:module';
-import { isStressed, type Condition } from '../conditions/condition.js';
+import { conditionKey, isStressed, type Condition } from '../conditions/condition.js';
 import { selectBackend, describeBackend, inferenceThreads, type BackendChoice } from '../engine/backend.js';
 import { createSplitRunner, benchmarkInput, type SplitRunner } from '../engine/split-runner.js';
 import { assertNetworkSpec, loadNetwork, type Network } from '../model/network.js';
@@ -227,7 +227,7 @@ export async function runEdge(o: EdgeRunOptions): Promise<EdgeRunResult> {
     file = o.resume;
     // the same order as the interrupted run: its seed and settings, from its metadata
     if (r.meta.schedule) schedule = r.meta.schedule;
-    referenceCut = referenceInFile(o.resume);
+    referenceCut = referenceInFile(o.resume, orderConditions(o.conditions, schedule.order, schedule.seed)[0]);
     if (r.dropped.bytes > 0) o.log(`resume: dropped a torn last cell (${r.dropped.lines} lines, ${r.dropped.bytes} bytes); it will be measured again`);
   } else {
     file = freshResultsPath(o.out, network.id, new Date(), o.shard);
@@ -289,9 +289,20 @@ function slowdownProbe(runner: SplitRunner, link: CloudLink, network: Network, e
   };
 }
 
-/** The reference point of an interrupted run: the one its references measured (none yet: chosen when the baseline is measured). */
-function referenceInFile(path: string): string | undefined {
-  return readResultsFile(path).cells.find((c) => c.tag.ref !== undefined)?.tag.cut;
+/**
+ * The reference point of an interrupted run: the one its references measured; before the first
+ * reference, the fastest (median total) of the baseline's cells in the file; undefined when the
+ * baseline is not measured yet (it is then chosen as the baseline is measured).
+ */
+function referenceInFile(path: string, baseline: Condition | undefined): string | undefined {
+  const cells = readResultsFile(path).cells;
+  const ref = cells.find((c) => c.tag.ref !== undefined);
+  if (ref) return ref.tag.cut;
+  if (!baseline) return undefined;
+  const key = conditionKey(baseline);
+  const totals = cells.filter((c) => c.tag.metric === 'total' && conditionKey(c.tag.condition) === key);
+  totals.sort((a, b) => a.histogram.getValueAtPercentile(50) - b.histogram.getValueAtPercentile(50));
+  return totals[0]?.tag.cut;
 }
 
 /** Why a results file cannot be resumed by this run's plan and shard, or undefined when it can. */

@@ -141,7 +141,13 @@ export function analyseNetwork(data: NetworkData, opts: ReportOptions): NetworkR
     baseline: { key: baselineKey, exact: base.exact },
     deployed: { ...deployed, condition: baselineKey },
     conditions,
-    summary: summarize(conditions, measured.map((m) => m.data.condition), verdicts),
+    summary: summarize(
+      conditions,
+      measured.map((m) => m.data.condition),
+      verdicts,
+      measured.map((m) => m.data.cells.get(deployed.cut)?.total?.dist ?? null),
+      confidence,
+    ),
     drift: drifted.drift,
     drift_warnings: drifted.warnings,
     power,
@@ -166,7 +172,13 @@ function powerOf(conditions: NetworkData['conditions'], points: number, confiden
   return powerStatement(samples, points, spread, confidence, minGain);
 }
 
-function summarize(conditions: ConditionReport[], raw: Condition[], verdicts: (Map<string, PointVsBest> | null)[]): NetworkSummary {
+function summarize(
+  conditions: ConditionReport[],
+  raw: Condition[],
+  verdicts: (Map<string, PointVsBest> | null)[],
+  deployedDists: (Distribution | null)[],
+  confidence: number,
+): NetworkSummary {
   let max: ConditionReport | undefined;
   for (const c of conditions) if (c.gain !== null && (!max || c.gain > max.gain!)) max = c;
   return {
@@ -177,7 +189,8 @@ function summarize(conditions: ConditionReport[], raw: Condition[], verdicts: (M
     max_gain_best_cut: max ? max.best.cut : null,
     repartition_not_significant: conditions.filter((c) => c.move_not_significant).length,
     sensitivity: sensitivity(
-      conditions.map((c, i) => ({ condition: raw[i]!, key: c.key, bestCut: c.best.cut, bestMs: c.best.total_ms, deployedMs: c.deployed_ms, verdicts: verdicts[i]! })),
+      conditions.map((c, i) => ({ condition: raw[i]!, key: c.key, bestCut: c.best.cut, bestMs: c.best.total_ms, deployedMs: c.deployed_ms, verdicts: verdicts[i]!, deployedDist: deployedDists[i]! })),
+      confidence,
     ),
   };
 }

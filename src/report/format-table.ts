@@ -84,6 +84,12 @@ function network(n: NetworkReport, report: Report): string {
         if (m.significance === 'unknown') continue;
         out.push(`  moved: ${label(m.from)} -> ${label(m.to)}: best ${m.from_cut} -> ${m.to_cut}, ${pct(m.gain)} ${interval(m.low, m.high)} ${m.significance}`);
       }
+      const known = s.effects.filter((e) => e.significance !== 'unknown');
+      if (known.length && known.length <= 6) {
+        for (const e of known) out.push(`  effect: ${label(e.from)} -> ${label(e.to)}: deployed ${n.deployed.cut} ${pct(e.change)} ${interval(e.low, e.high)} ${e.significance}`);
+      } else if (known.length) {
+        out.push(`  effect of ${FACTOR_LABEL[s.factor]} on the deployed point: significant in ${s.deployed_change_significant} of ${known.length} pairs`);
+      }
     }
     out.push('');
   }

@@ -48,6 +48,14 @@ export function loadResultFiles(paths: string[]): Loaded {
     files.push({ path, file, network, testbed: file.meta ? groupTestbed(file.meta) : null });
   }
 
+  // Files written before threads were recorded join the one thread count their testbed otherwise ran with.
+  for (const f of files) {
+    if (!f.testbed || f.testbed.edge.threads !== null) continue;
+    const twins = files.filter((g) => g.network === f.network && g.testbed && g.testbed.edge.threads !== null && sameButThreads(g.testbed, f.testbed!));
+    const counts = new Set(twins.map((g) => g.testbed!.edge.threads));
+    if (counts.size === 1) f.testbed = twins[0]!.testbed;
+  }
+
   // Runs merge only within one testbed; a file without metadata joins its network's only testbed.
   const testbedsOf = new Map<string, Map<string, Testbed>>();
   for (const f of files) {
@@ -69,7 +77,6 @@ export function loadResultFiles(paths: string[]): Loaded {
       groups.set(key, acc);
     }
     addFile(acc, path, file);
-    acc.files.push({ path, meta: file.meta });
   }
   // shards of one plan merge; shards of different plans never do (one line naming two files)
   for (const acc of groups.values()) {
@@ -100,9 +107,15 @@ function groupTestbed(meta: RunMetadata): Testbed {
   return { ...t, edge: { ...t.edge, host: anyHost }, cloud: { ...t.cloud, host: anyHost } };
 }
 
+function sameButThreads(a: Testbed, b: Testbed): boolean {
+  const edge = (t: Testbed) => ({ ...t, edge: { ...t.edge, threads: null } });
+  return testbedId(edge(a)) === testbedId(edge(b));
+}
+
 /** Merges one file's histograms into its group: same condition, point and metric are added together. */
 function addFile(acc: NetworkAcc, path: string, file: ResultsFile): void {
   acc.sources.push(path);
+  acc.files.push({ path, meta: file.meta });
   acc.policyRuns.push(...file.policies);
   if (file.meta && !acc.metaCuts) {
     // Points appended by earlier files without meta keep their place after the model's own.

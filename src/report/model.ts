@@ -161,6 +161,19 @@ export interface SensitivityRow {
   best_moved_not_significant: number;
   /** every pair where the best point differs, with the gain (at the other level) of its best over the favourable level's best */
   moves: SensitivityMove[];
+  /** pairs where the factor changed the deployed point's latency significantly */
+  deployed_change_significant: number;
+  /** per pair: the deployed point's change from the favourable level, with its interval */
+  effects: SensitivityEffect[];
+}
+
+export interface SensitivityEffect {
+  from: string;
+  to: string;
+  change: number;
+  low: number | null;
+  high: number | null;
+  significance: Significance;
 }
 
 export interface SensitivityMove {

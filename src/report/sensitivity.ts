@@ -1,5 +1,6 @@
 import { CONDITION_KEYS, FACTOR, compareLevel, type Condition, type ConditionKey, type FactorName } from '../conditions/factors.js';
-import type { PointVsBest, SensitivityLevel, SensitivityMove, SensitivityRow, Significance } from './model.js';
+import type { PointVsBest, SensitivityEffect, SensitivityLevel, SensitivityMove, SensitivityRow, Significance } from './model.js';
+import { compareDistributions, type Distribution } from './significance.js';
 
 /** What one condition contributes to the sensitivity analysis. */
 export interface ConditionOutcome {
@@ -9,6 +10,8 @@ export interface ConditionOutcome {
   deployedMs: number | null;
   /** condition key (for naming moves) */
   key: string;
+  /** the deployed point's latency distribution here; null when unknown */
+  deployedDist: Distribution | null;
   /** every point against this condition's best; null when significance is unknown */
   verdicts: Map<string, PointVsBest> | null;
 }
@@ -18,12 +21,12 @@ export interface ConditionOutcome {
  * factor alone (a full factorial has many such groups, a one-factor-at-a-time sweep one per factor),
  * so other factors never leak into a factor's effect.
  */
-export function sensitivity(outcomes: ConditionOutcome[]): SensitivityRow[] {
+export function sensitivity(outcomes: ConditionOutcome[], confidence = 0.95): SensitivityRow[] {
   const rows: SensitivityRow[] = [];
   for (const key of CONDITION_KEYS) {
     const values = new Set(outcomes.map((o) => o.condition[key]));
     if (values.size < 2) continue;
-    rows.push(factorRow(key, groupsVaryingOnly(outcomes, key)));
+    rows.push(factorRow(key, groupsVaryingOnly(outcomes, key), confidence));
   }
   return rows;
 }
@@ -41,8 +44,10 @@ function groupsVaryingOnly(outcomes: ConditionOutcome[], key: ConditionKey): Con
   return [...groups.values()].filter((g) => g.length > 1);
 }
 
-function factorRow(key: ConditionKey, groups: ConditionOutcome[][]): SensitivityRow {
+function factorRow(key: ConditionKey, groups: ConditionOutcome[][], confidence: number): SensitivityRow {
   const changes: number[] = [];
+  const effects: SensitivityEffect[] = [];
+  const pairCount = groups.reduce((n, g) => n + g.length - 1, 0);
   let pairs = 0;
   let moved = 0;
   let notSignificant = 0;
@@ -59,7 +64,13 @@ function factorRow(key: ConditionKey, groups: ConditionOutcome[][]): Sensitivity
         if (move.significance === 'not significant') notSignificant++;
         else moved++; // significant, or unknown (no spread recorded): counted as the published study did
       }
-      if (o.deployedMs !== null && ref.deployedMs !== null) changes.push(o.deployedMs / ref.deployedMs - 1);
+      if (o.deployedMs !== null && ref.deployedMs !== null) {
+        const change = o.deployedMs / ref.deployedMs - 1;
+        changes.push(change);
+        // the factor's effect on the deployed point, with its interval (corrected over the row's pairs)
+        const g = o.deployedDist && ref.deployedDist ? compareDistributions(o.deployedDist, ref.deployedDist, { confidence, comparisons: pairCount }) : null;
+        effects.push({ from: ref.key, to: o.key, change, low: g && Number.isFinite(g.low) ? g.low : null, high: g && Number.isFinite(g.high) ? g.high : null, significance: !g ? 'unknown' : g.significant ? 'significant' : 'not significant' });
+      }
     }
     for (const o of group) {
       const list = byLevel.get(o.condition[key]);
@@ -83,6 +94,8 @@ function factorRow(key: ConditionKey, groups: ConditionOutcome[][]): Sensitivity
     best_moved_frac: pairs ? moved / pairs : 0,
     best_moved_not_significant: notSignificant,
     moves,
+    deployed_change_significant: effects.filter((e) => e.significance === 'significant').length,
+    effects,
   };
 }
 

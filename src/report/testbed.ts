@@ -63,7 +63,7 @@ function canonical(v: unknown): string {
 export function describeTestbed(t: Testbed | null): string {
   if (!t) return 'not recorded (no run metadata)';
   const end = (e: EndIdentity) => {
-    const facts = [e.cpu, e.cores === null ? null : `${e.cores} cores`, e.backend, e.threads === null ? null : `${e.threads} threads`, e.limits === null ? null : `limits ${canonical(e.limits)}`];
+    const facts = [e.cpu, e.cores === null ? null : `${e.cores} cores`, e.backend, e.threads === null ? null : `${e.threads} thread${e.threads === 1 ? "" : "s"}`, e.limits === null ? null : `limits ${canonical(e.limits)}`];
     return `${e.host} (${facts.filter((f) => f !== null).join(', ')})`;
   };
   return `edge ${end(t.edge)} / cloud ${end(t.cloud)}`;

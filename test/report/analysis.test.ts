@@ -119,6 +119,9 @@ t.test('end to end from histograms: results files -> merged stats -> same answer
   t.ok(r.power && r.power.samples === 20 && r.power.resolves_min_gain === false, 'a 10 % spread needs more than 20 samples for 5 %');
   t.match(r.significance_note, /with 20 samples per point no gain under [0-9.]+ % can be significant/);
   t.equal(r.summary.sensitivity[0]!.moves.filter((m) => m.significance === 'significant').length, 1);
+  const netRow = r.summary.sensitivity[0]!;
+  t.equal(netRow.deployed_change_significant, 2, 'the slow network slows the deployed point significantly in both pairs');
+  t.ok(netRow.effects.every((e) => e.low! > 0.5), 'b: 5 -> 9 ms and 5.2 -> 10 ms');
 });
 
 t.test('A/A: two physically identical conditions never need repartitioning, however the noise falls', async (t) => {

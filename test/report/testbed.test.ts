@@ -38,7 +38,8 @@ t.test('two testbeds: two entries and the cross-testbed table; one testbed: merg
   const dir = t.testdir();
   const meta = sampleMeta('synth', ['a', 'b']);
   const vm = await write(join(dir, 'vm.hdr'), meta, { a: 5, b: 8 });
-  const vm2 = await write(join(dir, 'vm2.hdr'), { ...meta, cloud: { ...meta.cloud, host: 'cloud (198.18.0.2:7001)' } }, { a: 5, b: 8 });
+  // another cloud port, and threads recorded (files written before they were recorded join their testbed)
+  const vm2 = await write(join(dir, 'vm2.hdr'), { ...meta, edge: { ...meta.edge, threads: 1 }, cloud: { ...meta.cloud, host: 'cloud (198.18.0.2:7001)' } }, { a: 5, b: 8 });
   const rpi = await write(join(dir, 'rpi.hdr'), { ...meta, edge: { ...meta.edge, host: 'rpi4', cpu: 'Cortex-A72', cores: 4 } }, { a: 9, b: 8 });
 
   const same = loadResultFiles([vm, vm2]);
@@ -47,7 +48,7 @@ t.test('two testbeds: two entries and the cross-testbed table; one testbed: merg
 
   const loaded = loadResultFiles([vm, rpi, vm2]);
   t.equal(loaded.networks.length, 2);
-  t.match(loaded.problems.join('\n'), /synth was measured on 2 testbeds \(edge host edge vs rpi4, edge cpu test vs Cortex-A72, edge cores 2 vs 4\): reported side by side, never merged/);
+  t.match(loaded.problems.join('\n'), /synth was measured on 2 testbeds \(edge host edge vs rpi4, edge cpu test vs Cortex-A72, edge cores 2 vs 4, edge threads 1 vs null\): reported side by side, never merged/);
   const r = buildReport(loaded.networks, opts);
   t.same(r.networks.map((n) => [n.network, n.testbed?.edge.host, n.sources.length]), [['synth', 'edge', 2], ['synth', 'rpi4', 1]]);
   const [a, b] = r.networks.map((n) => n.testbed_id);
@@ -55,5 +56,5 @@ t.test('two testbeds: two entries and the cross-testbed table; one testbed: merg
     r.cross_testbed.map((row) => [row.condition.split(';')[0], row.best[a!]!.cut, row.best[b!]!.cut, row.same_best]),
     [['net=50', 'a', 'b', false], ['net=10', 'b', 'b', true]],
   );
-  t.match(formatTable(r), /== cross-testbed[^\n]*\nsynth: [0-9a-f]{8} = edge edge \(test, 2 cores, cpu\)[^\n]*\n\s+condition\s+[0-9a-f]{8}\s+[0-9a-f]{8}\s+same\n\s+net=50\s+a \([\d.]+\)\s+b \([\d.]+\)\s+no/);
+  t.match(formatTable(r), /== cross-testbed[^\n]*\nsynth: [0-9a-f]{8} = edge edge \(test, 2 cores, cpu, 1 thread\)[^\n]*\n\s+condition\s+[0-9a-f]{8}\s+[0-9a-f]{8}\s+same\n\s+net=50\s+a \([\d.]+\)\s+b \([\d.]+\)\s+no/);
 });
