@@ -15,6 +15,9 @@ import { readResultsFile } from '../../src/results/log-reader.js';
 
 const THROTTLE = fileURLToPath(new URL('./fixtures/throttle-ratio.js', import.meta.url));
 const NO_NET = ['--net', 'none', '--edge-mem', '0', '--cloud-mem', '0'];
+/** A model whose inference spans several 10 ms enforcement periods, and its edge-only point. */
+const MODEL = ['mobilenet', '--input-shape', '96x96x3'];
+const LAST = 'act_softmax';
 const NO_STRESS_EDGE_IDLE = ['--edge-mem', '0', '--cloud-cpu', '0', '--cloud-mem', '0'];
 
 async function results(dir: string) {
@@ -45,11 +48,11 @@ t.test('a shaped transfer of 602112 bytes at 10 Mbit/s takes bytes*8/rate within
 
 t.test('stress stays on its end: full edge CPU stress leaves the cloud-only point\'s cloud compute within 10 %, and the mirror', { skip: NEEDS_ROOT }, async (t) => {
   const out = await mkdtemp(path.join(tmpdir(), 'dnn-lab-isolation-'));
-  const r = await runBin('dnn-edge', ['lab', 'lenet', '--cuts', '0,activation_4', ...NO_NET, '--edge-cpu', '0,100', '--cloud-cpu', '0,100', '--reps', '15', '--warmup', '3', '--out', out], { timeout: 300_000 });
+  const r = await runBin('dnn-edge', ['lab', ...MODEL, '--cuts', `0,${LAST}`, ...NO_NET, '--edge-cpu', '0,100', '--cloud-cpu', '0,100', '--reps', '15', '--warmup', '3', '--out', out], { timeout: 300_000 });
   t.equal(r.exitCode, 0, String(r.stderr));
   const parsed = await results(out);
   t.match(parsed.meta!.conditions!.devices, { edge: { cpuset: /\d/ }, cloud: { cpuset: /\d/ } }, 'each end\'s CPU set is in the metadata');
-  const [first, last] = [parsed.meta!.cuts[0]!.layer, 'activation_4'];
+  const [first, last] = [parsed.meta!.cuts[0]!.layer, LAST];
   const cloudQuiet = p50(parsed, first, 'cloud', { ecpu: 0, ccpu: 0 });
   const cloudEdgeStressed = p50(parsed, first, 'cloud', { ecpu: 100, ccpu: 0 });
   const edgeQuiet = p50(parsed, last, 'edge', { ecpu: 0, ccpu: 0 });
@@ -61,17 +64,17 @@ t.test('stress stays on its end: full edge CPU stress leaves the cloud-only poin
   t.ok(Math.abs(e - 1) <= 0.1, `cloud stress moves the edge's compute by ${((e - 1) * 100).toFixed(1)} % (at most 10 %)`);
 });
 
-t.test('a quarter core makes the full model 4x slower than one core, within 15 %', { skip: NEEDS_ROOT }, async (t) => {
+t.test('a quarter core makes the full model (mobilenet at 160x160) 4x slower than one core, within 15 %', { skip: NEEDS_ROOT }, async (t) => {
   const r = await execa(process.execPath, [THROTTLE], { env: { NODE_OPTIONS: '' }, timeout: 300_000 });
   const { full, quarter } = JSON.parse(String(r.stdout)) as { full: number; quarter: number };
   const ratio = quarter / full;
-  t.comment(`lenet: ${full.toFixed(2)} ms at 1 core, ${quarter.toFixed(2)} ms at 0.25 cores: ${ratio.toFixed(2)}x (medians, interleaved)`);
+  t.comment(`mobilenet 160x160: ${full.toFixed(2)} ms at 1 core, ${quarter.toFixed(2)} ms at 0.25 cores: ${ratio.toFixed(2)}x (medians, interleaved)`);
   t.ok(Math.abs(ratio / 4 - 1) <= 0.15, `ratio ${ratio.toFixed(2)} within 15 % of 4`);
 });
 
 t.test('--edge-slowdown 5 lands within 15 % of 5, as the run itself measures it', { skip: NEEDS_ROOT }, async (t) => {
   const out = await mkdtemp(path.join(tmpdir(), 'dnn-lab-slowdown-'));
-  const r = await runBin('dnn-edge', ['lab', 'lenet', '--cuts', '0,activation_4', ...NO_NET, '--edge-cpu', '0', '--cloud-cpu', '0', '--edge-slowdown', '5', '--reps', '15', '--warmup', '3', '--out', out], {
+  const r = await runBin('dnn-edge', ['lab', ...MODEL, '--cuts', `0,${LAST}`, ...NO_NET, '--edge-cpu', '0', '--cloud-cpu', '0', '--edge-slowdown', '5', '--reps', '15', '--warmup', '3', '--out', out], {
     timeout: 300_000,
   });
   t.equal(r.exitCode, 0, String(r.stderr));
@@ -80,7 +83,7 @@ t.test('--edge-slowdown 5 lands within 15 % of 5, as the run itself measures it'
   const edge = parsed.meta!.conditions!.devices as { edge: { cpus: number; slowdown: { target: number; reached: number } } };
   t.equal(edge.edge.slowdown.target, 5);
   t.ok(edge.edge.cpus > 0 && edge.edge.cpus < 1, `the calibrated CPU time (${edge.edge.cpus} cores) is recorded`);
-  const ratio = p50(parsed, 'activation_4', 'edge', { ecpu: 0, ccpu: 0 }) / p50(parsed, parsed.meta!.cuts[0]!.layer, 'cloud', { ecpu: 0, ccpu: 0 });
+  const ratio = p50(parsed, LAST, 'edge', { ecpu: 0, ccpu: 0 }) / p50(parsed, parsed.meta!.cuts[0]!.layer, 'cloud', { ecpu: 0, ccpu: 0 });
   t.comment(`calibration reached ${edge.edge.slowdown.reached}x; the sweep measured ${ratio.toFixed(2)}x (edge-only edge compute / cloud-only cloud compute, p50)`);
   t.ok(Math.abs(ratio / 5 - 1) <= 0.15, `measured slowdown ${ratio.toFixed(2)} within 15 % of 5`);
 });
