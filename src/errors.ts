@@ -19,3 +19,9 @@ export function isUserError(e: unknown): e is UserError {
 export function errorMessage(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
+
+/** The first line of a message, at most `max` characters: for one-line errors quoting a library. */
+export function firstLine(s: string, max = 160): string {
+  const line = s.split('\n')[0] ?? s;
+  return line.length > max ? `${line.slice(0, max - 3)}...` : line;
+}

@@ -1,5 +1,5 @@
 import { Option } from 'commander';
-import { makeProgram, parseArgv, backendOption, seedOption, maxFrameOption, portOption, tokenOption } from './common.js';
+import { makeProgram, parseArgv, backendOption, threadsOption, seedOption, maxFrameOption, portOption, tokenOption } from './common.js';
 import { inputShapeOption } from './network-options.js';
 import type { BackendChoice } from '../engine/backend.js';
 import { assertNetworkSpec } from '../model/network.js';
@@ -15,6 +15,8 @@ export interface CloudOptions {
   port: number;
   host: string;
   backend: BackendChoice;
+  /** onnx: intra-op threads (default: the CPUs this process may use) */
+  threads?: number;
   seed: number;
   maxFrame: number;
   token?: string;
@@ -45,6 +47,7 @@ export function parseCloudOptions(argv: readonly string[]): CloudOptions {
     .addOption(portOption())
     .option('--host <addr>', 'address to listen on', '0.0.0.0')
     .addOption(backendOption())
+    .addOption(threadsOption())
     .addOption(seedOption())
     .addOption(maxFrameOption())
     .addOption(tokenOption())
@@ -57,8 +60,8 @@ export function parseCloudOptions(argv: readonly string[]): CloudOptions {
   for (const option of deviceOptions('cloud')) program.addOption(option);
   parseArgv(program, argv);
   const network = program.args[0]!;
-  assertNetworkSpec(network);
   const f = program.opts<Omit<CloudOptions, 'network' | 'parent' | 'limits' | 'inDevice'> & { parentPid?: CloudOptions['parent']; inDevice?: boolean }>();
+  assertNetworkSpec(network, f.backend);
   return {
     network,
     port: f.port,

@@ -33,7 +33,7 @@ runMain('dnn-cloud', async () => {
     log(`cloud device: ${describeLimits(opts.limits)} (cgroup ${device.name})`);
   }
   if (!protectFromOom()) log('note: cannot lower this process\'s OOM score here; memory stressors still volunteer to be killed first');
-  const backend = await selectBackend(opts.backend);
+  const backend = await selectBackend(opts.backend, { threads: opts.threads });
   log(describeBackend(backend));
   const network = await loadNetwork(opts.network, { seed: opts.seed, inputShape: opts.inputShape });
   if (network.note) log(`note: ${network.note}`);

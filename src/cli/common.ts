@@ -1,5 +1,5 @@
 import { Command, CommanderError, Option } from 'commander';
-import { BACKEND_CHOICES } from '../engine/backend.js';
+import { BACKEND_CHOICES, parseThreads } from '../engine/backend.js';
 import { UserError } from '../errors.js';
 
 export const DEFAULT_SEED = 1;
@@ -35,7 +35,11 @@ export function parseArgv(program: Command, argv: readonly string[]): Command {
 }
 
 export function backendOption(): Option {
-  return new Option('--backend <name>', 'inference backend').choices([...BACKEND_CHOICES]).default('auto');
+  return new Option('--backend <name>', 'inference backend (auto: the fastest that loads: onnx, tensorflow, wasm, cpu)').choices([...BACKEND_CHOICES]).default('auto');
+}
+
+export function threadsOption(): Option {
+  return new Option('--threads <n>', 'onnx backend: intra-op threads (default: the CPUs this process may use)').argParser(parseThreads);
 }
 
 export function seedOption(): Option {

@@ -1,5 +1,5 @@
 import { Option, type Command } from 'commander';
-import { makeProgram, parseArgv, backendOption, seedOption, maxFrameOption, portOption, tokenOption, parseIntArg } from './common.js';
+import { makeProgram, parseArgv, backendOption, threadsOption, seedOption, maxFrameOption, portOption, tokenOption, parseIntArg } from './common.js';
 import { inputShapeOption } from './network-options.js';
 import type { EdgeRunOptions } from '../edge/run-edge.js';
 import { planConditions, needsShaping, QUICK_POINTS, QUICK_REPS } from '../edge/plan.js';
@@ -8,10 +8,12 @@ import { DESIGNS, type Design } from '../conditions/grid.js';
 import { STRESSOR_CHOICES } from '../conditions/stress.js';
 import { ZOO_NAMES } from '../../models/index.js';
 import { UserError } from '../errors.js';
+import { DEFAULT_REFERENCE_EVERY, ORDERS, type Order } from '../edge/schedule.js';
 import { assertNetworkSpec } from '../model/network.js';
 import type { DeviceLimits } from '../conditions/cgroup.js';
 import { hasLimits } from '../conditions/device.js';
 import { deviceLimitsFrom, deviceOptions } from './device-options.js';
+import { readTrace, scheduleOf, type Schedule } from '../conditions/trace.js';
 
 /**
  * What dnn-edge's arguments ask for, checked: runEdge's options minus what this machine decides
@@ -29,6 +31,24 @@ export interface EdgeOptions extends Omit<EdgeRunOptions, 'iface' | 'setup' | 'l
   design: string;
   /** --edge-* and --cloud-* limits as given (the lab fills in its default CPU sets) */
   limits: { edge: DeviceLimits; cloud: DeviceLimits };
+  /** --trace: the adaptive run (policies over a replayed trace) instead of a grid */
+  trace?: TraceOptions;
+}
+
+export interface TraceOptions {
+  file: string;
+  schedule: Schedule;
+  scale: number;
+  loop: boolean;
+  policies: string;
+  intervalMs?: number;
+  profile: string[];
+}
+
+function parsePositive(v: string, flag: string): number {
+  const n = Number(v);
+  if (v.trim() === '' || !Number.isFinite(n) || n <= 0) throw new UserError(`${flag} must be a number above 0, got '${v}'`);
+  return n;
 }
 
 /**
@@ -67,7 +87,7 @@ function edgeProgram(levels: { option: Option }[]): Command {
     .argument('<network>', `zoo name (${ZOO_NAMES.join(', ')}) or path to a model file; must match the cloud's`)
     .addOption(portOption())
     .option('--cuts <list>', "partition points to measure: 'all', or layer names / indices as dnn-cut prints them, comma separated (default: all)")
-    .addOption(new Option('--reps <n>', 'recorded samples per point and condition (default: 5, 3 with --quick)').argParser((v: string) => parseIntArg(v, '--reps', 1, 100000)))
+    .addOption(new Option('--reps <n>', `recorded samples per point and condition (default: 5, ${QUICK_REPS} with --quick)`).argParser((v: string) => parseIntArg(v, '--reps', 1, 100000)))
     .addOption(new Option('--warmup <n>', 'unrecorded runs before each point').default(1).argParser((v: string) => parseIntArg(v, '--warmup', 0, 1000)))
     .option('--out <dir>', 'directory for the results file', 'results')
     .option('--resume <file>', 'continue an interrupted run in this results file (complete cells are kept, the rest measured)')
@@ -80,8 +100,23 @@ function edgeProgram(levels: { option: Option }[]): Command {
     .option('--no-shape', 'do not shape the network: measure the link as it is (no root needed)')
     .option('--iface <name>', 'interface to shape (default: the one routing to <host>)')
     .addOption(new Option('--stressor <kind>', 'what applies CPU/memory stress').choices([...STRESSOR_CHOICES]).default('auto'))
+    .addOption(new Option('--order <order>', 'conditions within one network rate: shuffled (seeded, recorded) or as listed; points are always interleaved rep by rep').choices([...ORDERS]).default('randomized'))
+    .addOption(new Option('--order-seed <n>', 'seed of the shuffles (default: a fresh one, recorded in the results metadata)').argParser((v: string) => parseIntArg(v, '--order-seed', 0, 0x7fffffff)))
+    .addOption(
+      new Option('--reference-every <k>', 'measure the reference cell (the baseline\'s best point) again every K conditions, to show drift; 0 = never')
+        .default(DEFAULT_REFERENCE_EVERY)
+        .argParser((v: string) => parseIntArg(v, '--reference-every', 0, 100000)),
+    )
+    .option('--trace <file>', 'replay a timeline of conditions (two-column time_s rate_mbit, Mahimahi, or t=0;net=10 lines) and run --policies on it, instead of a grid')
+    .addOption(new Option('--trace-scale <x>', "multiply the trace's rates by X").default(1).argParser((v: string) => parsePositive(v, '--trace-scale')))
+    .option('--trace-loop', 'repeat the trace until --duration')
+    .addOption(new Option('--duration <seconds>', 'replay only the first S seconds (with --trace-loop: this long)').argParser((v: string) => parsePositive(v, '--duration')))
+    .option('--policies <list>', 'with --trace: static:<cut>, static:auto (cloud-only, edge-only, best at the baseline, best at the mean rate), adaptive, oracle', 'adaptive,oracle,static:auto')
+    .addOption(new Option('--interval <ms>', 'with --trace: one request every MS ms instead of back to back').argParser((v: string) => parsePositive(v, '--interval')))
+    .option('--profile <file>', 'with --trace: fit the cost model on these results (repeatable; default: a short profile sweep first)', (v: string, acc: string[]) => [...acc, v], [] as string[])
     .option('--quick', `a first look in minutes: --net 50,10 --edge-cpu 0,100, no other stress, ${QUICK_REPS} reps, at most ${QUICK_POINTS} points; prints the best point per condition`)
     .addOption(backendOption())
+    .addOption(threadsOption())
     .addOption(seedOption())
     .addOption(maxFrameOption())
     .addOption(tokenOption())
@@ -97,6 +132,7 @@ function edgeProgram(levels: { option: Option }[]): Command {
 interface EdgeFlags {
   port: number;
   backend: EdgeRunOptions['backend'];
+  threads?: number;
   seed: number;
   inputShape?: number[];
   cuts?: string;
@@ -115,6 +151,29 @@ interface EdgeFlags {
   stressor: EdgeRunOptions['stressor'];
   quick?: boolean;
   edgeSlowdown?: number;
+  order: Order;
+  orderSeed?: number;
+  referenceEvery: number;
+  trace?: string;
+  traceScale: number;
+  traceLoop?: boolean;
+  duration?: number;
+  policies: string;
+  interval?: number;
+  profile: string[];
+}
+
+/** --trace and its companions, checked; undefined without --trace (whose companions are then refused). */
+function traceOptions(f: EdgeFlags): TraceOptions | undefined {
+  if (!f.trace) {
+    for (const [v, flag] of [[f.traceLoop, '--trace-loop'], [f.duration, '--duration'], [f.interval, '--interval'], [f.profile.length || undefined, '--profile']] as const) {
+      if (v !== undefined) throw new UserError(`${flag} needs --trace FILE`);
+    }
+    return undefined;
+  }
+  if (!f.shape) throw new UserError('--trace replays its rates with tc: it cannot be combined with --no-shape');
+  const schedule = scheduleOf(readTrace(f.trace), { scale: f.traceScale, loop: Boolean(f.traceLoop), durationMs: f.duration === undefined ? undefined : f.duration * 1000 });
+  return { file: f.trace, schedule, scale: f.traceScale, loop: Boolean(f.traceLoop), policies: f.policies, intervalMs: f.interval, profile: f.profile };
 }
 
 /**
@@ -128,14 +187,15 @@ export function parseEdgeOptions(argv: readonly string[]): EdgeOptions {
   const [host, network] = program.args as [string, string];
   const f = program.opts<EdgeFlags>();
 
-  assertNetworkSpec(network);
+  assertNetworkSpec(network, f.backend);
   const levels: Partial<Record<ConditionKey, string>> = {};
   for (const { key, option } of levelFlags) {
     const v: unknown = program.getOptionValue(option.attributeName());
     if (typeof v === 'string') levels[key] = v;
   }
   const quick = Boolean(f.quick);
-  const conditions = planConditions({ levels, design: f.design, conditionsFile: f.conditions, shape: f.shape, quick });
+  const trace = traceOptions(f);
+  const conditions = trace ? trace.schedule.steps.map((s) => s.condition) : planConditions({ levels, design: f.design, conditionsFile: f.conditions, shape: f.shape, quick });
   const lab = host === 'lab';
   const limits = { edge: deviceLimitsFrom(f, 'edge'), cloud: deviceLimitsFrom(f, 'cloud') };
   if (!lab && hasLimits(limits.cloud)) throw new UserError("--cloud-cpuset/--cloud-cpus/--cloud-memory limit the lab's cloud; a cloud on another machine takes them itself: pass them to its dnn-cloud");
@@ -148,6 +208,7 @@ export function parseEdgeOptions(argv: readonly string[]): EdgeOptions {
     network,
     lab,
     backend: f.backend,
+    threads: f.threads,
     seed: f.seed,
     inputShape: f.inputShape,
     cuts: f.cuts ?? 'all',
@@ -164,10 +225,14 @@ export function parseEdgeOptions(argv: readonly string[]): EdgeOptions {
     iface: f.iface,
     stressor: f.stressor,
     maxPoints: quick ? QUICK_POINTS : undefined,
+    order: f.order,
+    orderSeed: f.orderSeed,
+    referenceEvery: f.referenceEvery,
     quick,
-    design: f.conditions ? `file ${f.conditions}` : f.design,
+    design: trace ? `trace ${trace.file}` : f.conditions ? `file ${f.conditions}` : f.design,
     limits,
     slowdown,
     commandLine: ['dnn-edge', ...argv],
+    ...(trace ? { trace } : {}),
   };
 }

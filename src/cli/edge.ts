@@ -1,6 +1,7 @@
 import { runMain } from './run-main.js';
 import { parseEdgeOptions, type EdgeOptions } from './edge-options.js';
 import { runEdge, type EdgeRunResult } from '../edge/run-edge.js';
+import { runAdaptive } from '../edge/adaptive/run-adaptive.js';
 import { GiveUp, LinkFailure } from '../edge/cloud-link.js';
 import { labDevices, startLab, type Lab } from '../edge/lab.js';
 import { allowedCpus, checkLimits, describeLimits, requireCgroups, type DeviceLimits } from '../conditions/cgroup.js';
@@ -76,7 +77,7 @@ async function shapedInterface(o: EdgeOptions, host: string, lab: Lab | null): P
 
 /** The lab's cloud serves the same network, with the same weights and stressor kind, as this edge. */
 function labCloudArgs(o: EdgeOptions): string[] {
-  return [o.network, '--backend', o.backend, '--seed', String(o.seed), '--stressor', o.stressor, ...(o.inputShape ? ['--input-shape', o.inputShape.join('x')] : [])];
+  return [o.network, '--backend', o.backend, ...(o.threads ? ['--threads', String(o.threads)] : []), '--seed', String(o.seed), '--stressor', o.stressor, ...(o.inputShape ? ['--input-shape', o.inputShape.join('x')] : [])];
 }
 
 /** A run that ended because the cloud or a stressor failed: what is measured is saved, exit 1. */
@@ -118,6 +119,25 @@ runMain('dnn-edge', async () => {
     }
     const iface = await shapedInterface(o, host, lab);
     if (iface) log(`shaping egress of ${iface} towards ${host}`);
+    if (o.trace) {
+      if (!iface) throw new UserError('--trace needs a shaped interface towards the cloud');
+      const t = o.trace;
+      const { file } = await runAdaptive({
+        ...o,
+        host,
+        port,
+        iface,
+        schedule: t.schedule,
+        replay: { file: t.file, scale: t.scale, loop: t.loop, duration_ms: t.schedule.lengthMs },
+        policies: t.policies,
+        intervalMs: t.intervalMs,
+        profile: t.profile,
+        setup: { lab: o.lab, devices: devicesMeta(devices), shaped: true, design: o.design },
+        log,
+      });
+      log(`report: ./bin/dnn-report ${file}`);
+      return 0;
+    }
     result = await runEdge({
       ...o,
       host,

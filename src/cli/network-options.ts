@@ -1,9 +1,9 @@
 import { Option } from 'commander';
 import { UserError } from '../errors.js';
 
-/** `--input-shape 64,64,3`: zoo models that allow it can be built smaller (quick looks, tests). */
+/** `--input-shape 64,64,3`: zoo models that allow it can be built smaller (quick looks, tests); ONNX models get their dynamic dimensions fixed. */
 export function inputShapeOption(): Option {
-  return new Option('--input-shape <HxWxC>', 'zoo models only: build at another input size, e.g. 64x64x3 (ResNets, DenseNet, MobileNets...)').argParser(parseShape);
+  return new Option('--input-shape <HxWxC>', 'zoo models: build at another input size, e.g. 64x64x3 (ResNets, DenseNet, MobileNets...); ONNX models: fix dynamic input dimensions, batch excluded, e.g. 3x224x224').argParser(parseShape);
 }
 
 export function parseShape(value: string): number[] {

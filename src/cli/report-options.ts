@@ -3,6 +3,7 @@ import { makeProgram, parseArgv } from './common.js';
 import { UserError } from '../errors.js';
 import { parseConditionSelector } from '../report/labels.js';
 import { STATISTICS, type Statistic } from '../report/model.js';
+import { parsePredictSpec, type PredictLevels } from '../report/predict.js';
 
 export const REPORT_FORMATS = ['table', 'csv', 'json', 'html'] as const;
 export type ReportFormat = (typeof REPORT_FORMATS)[number];
@@ -15,8 +16,11 @@ export interface ReportOptions {
   metric: Statistic;
   deployed?: string;
   minGain: number;
+  confidence: number;
   legacy: string[];
   condition?: Map<string, string>;
+  /** --predict: factor levels to predict from a cost model fitted on the results */
+  predict?: PredictLevels;
 }
 
 function parseMinGain(v: string): number {
@@ -25,16 +29,24 @@ function parseMinGain(v: string): number {
   return n;
 }
 
+function parseConfidence(v: string): number {
+  const n = Number(v);
+  if (v.trim() === '' || !Number.isFinite(n) || n <= 0.5 || n >= 1) throw new UserError(`--confidence must be a fraction between 0.5 and 1 (0.95 = 95 %), got '${v}'`);
+  return n;
+}
+
 /** dnn-report's arguments (process.argv.slice(2)) -> checked options. Mistakes are UserErrors, --help a HelpRequested. */
 export function parseReportOptions(argv: readonly string[]): ReportOptions {
   const program = makeProgram('dnn-report', 'Best partition point per condition, and where the deployed point must move, from dnn-edge results files or the published tool\'s outputs.')
-    .argument('[files...]', 'results files (.hdr) written by dnn-edge; histograms of the same network, condition, point and metric are merged')
+    .argument('[files...]', 'results files (.hdr) written by dnn-edge; histograms of the same network, testbed, condition, point and metric are merged')
     .addOption(new Option('--format <format>', 'output format').choices([...REPORT_FORMATS]).default('table'))
     .option('--out <file>', 'write the report to FILE instead of standard output')
     .addOption(new Option('--metric <statistic>', 'latency statistic that ranks the points').choices([...STATISTICS]).default('p50'))
     .option('--deployed <cut>', 'the deployed partition point (default: the best point under the baseline condition)')
     .option('--min-gain <fraction>', 'smallest gain that justifies repartitioning (0.05 = 5 %)', parseMinGain, 0.05)
+    .option('--confidence <fraction>', 'a move counts only when the best point is faster than the deployed one at this confidence (0.95 = 95 %), corrected for picking the best of the points', parseConfidence, 0.95)
     .option('--condition <selector>', 'html: the condition of the second bar chart, e.g. "net=10;ecpu=50" (default: the largest gain)', parseConditionSelector)
+    .option('--predict <grid>', 'predict conditions that were not measured from a cost model fitted on the results, e.g. "net=5,2,1;delay=0,20" (lists expand to every combination)', parsePredictSpec)
     .option('--legacy <dir>', "read the published tool's outputs (outputs_<model>/weights_ABCDE.txt); repeatable", (v: string, acc: string[]) => [...acc, v], [] as string[]);
   parseArgv(program, argv);
   const o = program.opts<Omit<ReportOptions, 'files'>>();

@@ -1,7 +1,6 @@
-import type * as tf from '@tensorflow/tfjs';
 import type { Network } from '../model/network.js';
 import type { CutPoint } from '../model/partition.js';
-import { SplitRunner, benchmarkInput, type HostTensor, type Timed } from '../engine/split-runner.js';
+import { createSplitRunner, benchmarkInput, type HostTensor, type SplitRunner, type Timed } from '../engine/split-runner.js';
 import type { RefusalCode } from '../protocol/errors.js';
 
 /** A request the cloud cannot serve; answered with an ERROR naming the reason. */
@@ -21,23 +20,24 @@ export class InferenceService {
   private readonly byIndex = new Map<number, CutPoint>();
 
   constructor(readonly network: Network) {
-    this.runner = new SplitRunner(network);
+    // onnx: keep sessions worth one model's weights, so memory does not grow with the points
+    this.runner = createSplitRunner(network, { sessionBudget: 1 });
     for (const c of network.cuts) {
       this.byName.set(c.layer, c);
       if (!this.byIndex.has(c.index)) this.byIndex.set(c.index, c);
     }
   }
 
-  /** Builds every cloud half and runs each once, so the first measured request pays no set-up. */
-  warmUp(onPoint?: (cut: CutPoint, ms: number) => void): void {
-    const x = benchmarkInput(this.network.inputShape, 1);
+  /**
+   * Builds every cloud half and runs each once on a tensor of its point's shape, so set-up
+   * errors show at start and (within the onnx session budget) requests pay no set-up.
+   */
+  async warmUp(onPoint?: (cut: CutPoint, ms: number) => void): Promise<void> {
     for (const cut of this.network.cuts) {
       if (cut.kind === 'output') continue;
-      const mid = this.runner.edge(cut, x).value;
-      const r = this.runner.cloud(cut, mid);
+      const r = await this.runner.cloud(cut, benchmarkInput(cut.shape, 1));
       onPoint?.(cut, r.ms);
     }
-    (x as tf.Tensor).dispose();
   }
 
   resolve(cut: string | number): CutPoint {
@@ -47,7 +47,7 @@ export class InferenceService {
   }
 
   /** Runs the cloud half of `cut`; the tensor must have the point's shape with batch 1. */
-  infer(cut: string | number, x: HostTensor): Timed<HostTensor> {
+  infer(cut: string | number, x: HostTensor): Promise<Timed<HostTensor>> {
     const point = this.resolve(cut);
     const want = [1, ...point.shape];
     if (x.shape.length !== want.length || x.shape.some((d, i) => d !== want[i])) {
@@ -57,5 +57,9 @@ export class InferenceService {
       throw new BadRequest(`'${point.layer}' is the edge-only point: there is no cloud work to do`, 'UNKNOWN_CUT');
     }
     return this.runner.cloud(point, x);
+  }
+
+  dispose(): Promise<void> {
+    return this.runner.dispose();
   }
 }

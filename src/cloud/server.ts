@@ -130,7 +130,7 @@ export class CloudServer {
       case 'INFER': {
         const t0 = performance.now();
         try {
-          const r = this.service.infer(m.cut, { data: m.tensor.data, shape: m.tensor.shape });
+          const r = await this.service.infer(m.cut, { data: m.tensor.data, shape: m.tensor.shape });
           const cloudUs = (performance.now() - t0) * 1000;
           conn.send({ type: 'RESULT', id: m.id, cloudUs, tensor: { data: r.value.data, shape: r.value.shape } });
           return true;

@@ -97,18 +97,7 @@ export function parseConditionsFile(text: string, file: string, baseline: Condit
     const where = `${file}:${i + 1}`;
     const line = raw.replace(/#.*/, '').trim();
     if (line === '') return;
-    const c: Condition = { ...baseline };
-    const given = new Set<string>();
-    for (const part of line.split(';')) {
-      if (part.trim() === '') continue;
-      const m = /^\s*([a-z]+)\s*=(.*)$/.exec(part);
-      if (!m) throw new UserError(`${where}: '${part.trim()}' is not key=value; write e.g. net=10;ecpu=50`);
-      const key = m[1]! as ConditionKey;
-      if (!(CONDITION_KEYS as readonly string[]).includes(key)) throw new UserError(`${where}: unknown key '${m[1]}'; keys are ${CONDITION_KEYS.join(', ')}`);
-      if (given.has(key)) throw new UserError(`${where}: key '${key}' is given twice`);
-      given.add(key);
-      (c as Record<ConditionKey, number | null>)[key] = parseLevel(key, m[2]!, `${where}: ${key}`);
-    }
+    const { condition: c } = parseConditionLine(line, where, baseline);
     const k = conditionKey(c);
     const first = firstLine.get(k);
     if (first !== undefined) throw new UserError(`${where}: repeats the condition of line ${first}`);
@@ -119,12 +108,40 @@ export function parseConditionsFile(text: string, file: string, baseline: Condit
   return out;
 }
 
-export function readConditionsFile(path: string, baseline: Condition = NO_CONDITION): Condition[] {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (e) {
-    throw new UserError(`--conditions: cannot read '${path}' (${(e as NodeJS.ErrnoException).code ?? String(e)}); check the path`);
+/**
+ * One line in the tag syntax, e.g. `net=10;ecpu=50`: factors not named keep their value in `base`.
+ * `extra` keys (e.g. a trace's `t`) are accepted and returned as text. Errors start with `where`.
+ */
+export function parseConditionLine(line: string, where: string, base: Condition, extra: readonly string[] = []): { condition: Condition; extra: Map<string, string> } {
+  const c: Condition = { ...base };
+  const given = new Set<string>();
+  const extras = new Map<string, string>();
+  for (const part of line.split(';')) {
+    if (part.trim() === '') continue;
+    const m = /^\s*([a-z]+)\s*=(.*)$/.exec(part);
+    if (!m) throw new UserError(`${where}: '${part.trim()}' is not key=value; write e.g. ${extra.map((k) => `${k}=0;`).join('')}net=10;ecpu=50`);
+    const key = m[1]!;
+    if (given.has(key)) throw new UserError(`${where}: key '${key}' is given twice`);
+    given.add(key);
+    if (extra.includes(key)) {
+      extras.set(key, m[2]!.trim());
+      continue;
+    }
+    if (!(CONDITION_KEYS as readonly string[]).includes(key)) throw new UserError(`${where}: unknown key '${key}'; keys are ${[...extra, ...CONDITION_KEYS].join(', ')}`);
+    (c as Record<ConditionKey, number | null>)[key as ConditionKey] = parseLevel(key as ConditionKey, m[2]!, `${where}: ${key}`);
   }
-  return parseConditionsFile(text, path, baseline);
+  return { condition: c, extra: extras };
+}
+
+/** A file named by a flag, or a UserError naming the flag and the reason. */
+export function readInputFile(path: string, flag: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new UserError(`${flag}: cannot read '${path}' (${(e as NodeJS.ErrnoException).code ?? String(e)}); check the path`);
+  }
+}
+
+export function readConditionsFile(path: string, baseline: Condition = NO_CONDITION): Condition[] {
+  return parseConditionsFile(readInputFile(path, '--conditions'), path, baseline);
 }

@@ -58,15 +58,23 @@ export function describeShaping(s: Shaping): string {
   return parts.join(', ');
 }
 
+export interface QdiscLayout {
+  /** 'change' alters the installed qdiscs in place (a trace step: no queue flush); default 'add' */
+  verb?: 'add' | 'change';
+  /** keep a netem child even without delay, jitter or loss, so a trace can change them later */
+  netem?: boolean;
+}
+
 /**
  * The tc argument lists that install a shaping on an interface with the given MTU (pure, so the
  * choice of qdiscs can be read and tested without a network).
  */
-export function shapingCommands(iface: string, s: Shaping, mtu: number): string[][] {
+export function shapingCommands(iface: string, s: Shaping, mtu: number, o: QdiscLayout = {}): string[][] {
   if (isNoShaping(s)) return [];
+  const verb = o.verb ?? 'add';
   const packet = mtu + ETHERNET_HEADER;
   const netem = (parent: string[], handle: string, rateBytesPerS: number | null): string[] => {
-    const args = ['qdisc', 'add', 'dev', iface, ...parent, 'handle', `${handle}:`, 'netem'];
+    const args = ['qdisc', verb, 'dev', iface, ...parent, 'handle', `${handle}:`, 'netem'];
     // netem's queue also holds the packets in flight on its delay line.
     const lineBytes = rateBytesPerS ?? 0;
     const inFlight = Math.ceil((2 * lineBytes * (s.delayMs + s.jitterMs + QUEUE_MS)) / 1000 / packet);
@@ -87,8 +95,8 @@ export function shapingCommands(iface: string, s: Shaping, mtu: number): string[
   // a long-lived connection bursts past it and the tail drop stalls the transfer for a 200 ms+
   // retransmission timeout (a 62 KB tensor at 10 Mbit/s took 340 ms instead of 50 ms).
   const limit = Math.max(Math.ceil((rateBytes * QUEUE_MS) / 1000) + burst, QUEUE_FLOOR_BYTES);
-  const tbf = ['qdisc', 'add', 'dev', iface, 'root', 'handle', `${OUR_HANDLE}:`, 'tbf', 'rate', `${s.rateMbit}mbit`, 'burst', String(burst), 'limit', String(limit)];
-  if (s.delayMs === 0 && s.jitterMs === 0 && s.lossPct === 0) return [tbf];
+  const tbf = ['qdisc', verb, 'dev', iface, 'root', 'handle', `${OUR_HANDLE}:`, 'tbf', 'rate', `${s.rateMbit}mbit`, 'burst', String(burst), 'limit', String(limit)];
+  if (s.delayMs === 0 && s.jitterMs === 0 && s.lossPct === 0 && !o.netem) return [tbf];
   return [tbf, netem(['parent', `${OUR_HANDLE}:1`], OUR_CHILD_HANDLE, rateBytes)];
 }
 
@@ -121,6 +129,7 @@ export interface AppliedShaping {
   shaping: Shaping;
   /** The tc commands that were run, for the run's metadata. */
   commands: string[];
+  mtu: number;
   /** Removes our qdiscs; the kernel's default root qdisc comes back. Idempotent. */
   restore(): Promise<void>;
 }
@@ -132,7 +141,7 @@ const mine = new Map<string, Registration>();
  * Shapes the egress of iface (replacing a shaping this process made there before).
  * Refuses, with a UserError, without root and when somebody else's root qdisc is in place.
  */
-export async function applyShaping(iface: string, shaping: Shaping, opts: { netns?: string } = {}): Promise<AppliedShaping> {
+export async function applyShaping(iface: string, shaping: Shaping, opts: { netns?: string; netem?: boolean } = {}): Promise<AppliedShaping> {
   const key = claimKey({ kind: 'qdisc', iface, netns: opts.netns });
   if (!isRoot()) throw new UserError('shaping the network (tc) needs root: run with sudo, or pass --no-shape to measure the network as it is');
   const mtu = await mtuOf(iface, opts.netns);
@@ -151,7 +160,7 @@ export async function applyShaping(iface: string, shaping: Shaping, opts: { netn
         `remove it (tc qdisc del dev ${iface} root), shape another interface, or pass --no-shape`,
     );
   }
-  const commands = shapingCommands(iface, shaping, mtu);
+  const commands = shapingCommands(iface, shaping, mtu, { netem: opts.netem });
   let reg = mine.get(key);
   if (commands.length === 0) {
     reg?.release();
@@ -178,6 +187,7 @@ export async function applyShaping(iface: string, shaping: Shaping, opts: { netn
     netns: opts.netns,
     shaping,
     commands: commands.map((a) => `tc ${[...nsArgs(opts.netns), ...a].join(' ')}`),
+    mtu,
     restore: () => restoreShaping(iface, opts),
   };
 }

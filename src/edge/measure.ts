@@ -1,6 +1,5 @@
-import type * as tf from '@tensorflow/tfjs';
 import type { CutPoint } from '../model/partition.js';
-import type { SplitRunner } from '../engine/split-runner.js';
+import type { HostTensor, SplitRunner } from '../engine/split-runner.js';
 import type { CloudLink } from './cloud-link.js';
 import type { Sample } from './samples.js';
 
@@ -10,9 +9,10 @@ import type { Sample } from './samples.js';
  * transfer = round trip at the edge minus the cloud's compute; total = measured end to end.
  * The edge-only point has no transfer and no cloud work: nothing is sent.
  */
-export async function measureOnce(runner: SplitRunner, link: CloudLink, cut: CutPoint, input: tf.Tensor): Promise<Sample> {
+export async function measureOnce(runner: SplitRunner, link: CloudLink, cut: CutPoint, input: HostTensor, o: { probe?: boolean } = {}): Promise<Sample> {
   const t0 = performance.now();
-  const edge = runner.edge(cut, input);
+  // A link probe sends zeros of the point's shape: no edge compute, the cloud half runs as usual.
+  const edge = o.probe ? { value: { data: new Float32Array(cut.bytes / 4), shape: [1, ...cut.shape] }, ms: 0 } : await runner.edge(cut, input);
   if (cut.kind === 'output') {
     const total = performance.now() - t0;
     return { edge: edge.ms * 1000, transfer: 0, cloud: 0, total: total * 1000 };

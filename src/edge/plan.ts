@@ -14,7 +14,8 @@ export interface ConditionFlags {
 
 /** --quick: a first look in a few minutes (two rates, edge CPU idle or saturated, nothing else). */
 export const QUICK_LEVELS: Levels = { ...DEFAULT_LEVELS, net: [50, 10], ecpu: [0, 100], emem: [0], ccpu: [0], cmem: [0] };
-export const QUICK_REPS = 3;
+// 8, not 3: with 3 samples per point no move among 10 points can be significant (rank test); 8 resolve a clear move
+export const QUICK_REPS = 8;
 /** --quick measures at most this many points, evenly spread, always with both ends. */
 export const QUICK_POINTS = 10;
 

@@ -2,13 +2,15 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import { isStressed, type Condition } from '../conditions/condition.js';
-import { selectBackend, describeBackend, type BackendChoice } from '../engine/backend.js';
-import { SplitRunner, benchmarkInput } from '../engine/split-runner.js';
+import { selectBackend, describeBackend, inferenceThreads, type BackendChoice } from '../engine/backend.js';
+import { createSplitRunner, benchmarkInput, type SplitRunner } from '../engine/split-runner.js';
 import { assertNetworkSpec, loadNetwork, type Network } from '../model/network.js';
 import { selectCuts, type CutPoint } from '../model/partition.js';
 import { PROTOCOL_VERSION } from '../protocol/constants.js';
 import { ResultsWriter } from '../results/log-writer.js';
-import type { RunMetadata } from '../results/metadata.js';
+import type { RunMetadata, ScheduleMeta } from '../results/metadata.js';
+import { readResultsFile } from '../results/log-reader.js';
+import { newScheduleSeed, orderConditions, type Order } from './schedule.js';
 import { hostInfo } from '../host-info.js';
 import { UserError } from '../errors.js';
 import { ProtocolLink } from './protocol-link.js';
@@ -29,6 +31,8 @@ export interface EdgeRunOptions {
   port: number;
   network: string;
   backend: BackendChoice;
+  /** onnx: intra-op threads (default: the CPUs this process may use) */
+  threads?: number;
   seed: number;
   inputShape?: number[];
   cuts: string;
@@ -50,6 +54,12 @@ export interface EdgeRunOptions {
   edge?: Device;
   /** --edge-slowdown: calibrate the edge device's CPU time to this ratio before measuring (needs `edge`) */
   slowdown?: number;
+  /** --order: conditions within a block of one network shaping shuffled, or as listed */
+  order: Order;
+  /** --reference-every: re-measure the reference cell every K conditions (0 = never) */
+  referenceEvery: number;
+  /** --order-seed: seed of the shuffles (default: a fresh one; a resumed run keeps its file's) */
+  orderSeed?: number;
   /** extra facts about how the run was set up, for the metadata */
   setup: Record<string, unknown>;
   commandLine: string[];
@@ -66,10 +76,13 @@ export interface EdgeRunResult {
 const require = createRequire(import.meta.url);
 const TOOL_VERSION = (require('../../../package.json') as { version: string }).version;
 
-/** Connects, proves the fingerprint, sweeps every (condition, point) cell into a results file. */
-export async function runEdge(o: EdgeRunOptions): Promise<EdgeRunResult> {
-  assertNetworkSpec(o.network);
-  const backend = await selectBackend(o.backend);
+/** What connecting to a cloud needs (shared by the grid sweep and the adaptive run). */
+export type SessionOptions = Pick<EdgeRunOptions, 'host' | 'port' | 'network' | 'backend' | 'threads' | 'seed' | 'inputShape' | 'cuts' | 'maxPoints' | 'giveUpMs' | 'timeoutMs' | 'maxFrame' | 'token' | 'log'>;
+
+/** Backend, network and points, then a connection to the cloud that proved the fingerprint. */
+export async function openSession(o: SessionOptions) {
+  assertNetworkSpec(o.network, o.backend);
+  const backend = await selectBackend(o.backend, { threads: o.threads });
   o.log(describeBackend(backend));
   const network = await loadNetwork(o.network, { seed: o.seed, inputShape: o.inputShape });
   if (network.note) o.log(`note: ${network.note}`);
@@ -100,13 +113,24 @@ export async function runEdge(o: EdgeRunOptions): Promise<EdgeRunResult> {
   });
   const server = link.server!;
   o.log(`connected to ${o.host}:${o.port}: cloud ${server.host} (${server.backend}, ${server.cores} cores) serves ${network.id}, fingerprint ${network.fingerprint.slice(0, 12)} matches`);
+  return { backend, network, selected, link, server };
+}
+
+/** Connects, proves the fingerprint, sweeps every (condition, point) cell into a results file. */
+export async function runEdge(o: EdgeRunOptions): Promise<EdgeRunResult> {
+  const { backend, network, selected, link, server } = await openSession(o);
 
   let slowdown: SlowdownResult | undefined;
   if (o.slowdown !== undefined && o.edge) {
     const target = o.slowdown;
     const edge = o.edge;
     const maxCores = edge.limits.cpuset !== undefined ? parseCpuList(edge.limits.cpuset).length : allowedCpus().length;
-    slowdown = await calibrateSlowdown(target, maxCores, slowdownProbe(new SplitRunner(network), link, network, edge), o.log);
+    const probeRunner = createSplitRunner(network);
+    try {
+      slowdown = await calibrateSlowdown(target, maxCores, slowdownProbe(probeRunner, link, network, edge), o.log);
+    } finally {
+      await probeRunner.dispose();
+    }
     o.log(
       slowdown.unreachable
         ? `--edge-slowdown ${target}: the edge is ${slowdown.reached.toFixed(2)}x slower than the cloud already at full speed; measuring at that (lower the target or give the edge more CPUs)`
@@ -118,9 +142,12 @@ export async function runEdge(o: EdgeRunOptions): Promise<EdgeRunResult> {
   const stressor = needsStress ? await resolveStressor(o.stressor) : 'none';
   o.log(`measuring ${selected.length} of ${network.cuts.length} points under ${describeGrid(o.conditions)}, ${o.reps} samples each after ${o.warmup} warm-up`);
 
+  const threads = await inferenceThreads(backend.name);
   let writer: ResultsWriter;
   let done = new Set<string>();
   let file: string;
+  let schedule: ScheduleMeta = { seed: o.orderSeed ?? newScheduleSeed(), order: o.order, reference_every: o.referenceEvery, interleaved: true };
+  let referenceCut: string | undefined;
   if (o.resume) {
     const r = await ResultsWriter.resume(o.resume);
     if (r.meta.fingerprint !== network.fingerprint) {
@@ -130,6 +157,9 @@ export async function runEdge(o: EdgeRunOptions): Promise<EdgeRunResult> {
     writer = r.writer;
     done = r.done;
     file = o.resume;
+    // the same order as the interrupted run: its seed and settings, from its metadata
+    if (r.meta.schedule) schedule = r.meta.schedule;
+    referenceCut = referenceInFile(o.resume);
     if (r.dropped.bytes > 0) o.log(`resume: dropped a torn last cell (${r.dropped.lines} lines, ${r.dropped.bytes} bytes); it will be measured again`);
   } else {
     file = freshResultsPath(o.out, network.id, new Date());
@@ -137,46 +167,28 @@ export async function runEdge(o: EdgeRunOptions): Promise<EdgeRunResult> {
       slowdown: { target: slowdown.target, reached: +slowdown.reached.toFixed(3), edge_ms: +slowdown.edgeMs.toFixed(2), cloud_ms: +slowdown.cloudMs.toFixed(2) },
       edge_cpus: +slowdown.cores.toFixed(4),
     };
-    writer = await ResultsWriter.create(file, metadata(o, network, backend, server, { ...o.setup, ...withCalibration(o.setup, calibrated), iface: o.iface, edge_stressor: stressor }));
+    writer = await ResultsWriter.create(file, runMetadata(o, network, backend, server, { ...o.setup, ...withCalibration(o.setup, calibrated), iface: o.iface, edge_stressor: stressor }, schedule, threads));
   }
   o.log(`results: ${file}`);
+  const ordered = orderConditions(o.conditions, schedule.order, schedule.seed);
+  o.log(`order: points interleaved rep by rep, conditions ${schedule.order} within each network rate (seed ${schedule.seed}); reference cell every ${schedule.reference_every || 'never'} conditions`);
 
   const input = benchmarkInput(network.inputShape, network.seed);
   const controller = new EdgeConditionController({ iface: o.iface, stressor: o.stressor, link, limits: o.edge?.limits });
+  const runner = createSplitRunner(network);
   try {
     const stats = await runSweep(
-      { conditions: o.conditions, cuts: selected, reps: o.reps, warmup: o.warmup, done },
-      { runner: new SplitRunner(network), link, input, sink: writer, controller, progress: new ProgressTracker() },
+      { conditions: ordered, cuts: selected, reps: o.reps, warmup: o.warmup, done, seed: schedule.seed, referenceEvery: schedule.reference_every, referenceCut },
+      { runner, link, input, sink: writer, controller, progress: new ProgressTracker() },
     );
     return { file, network, cuts: selected, stats };
   } finally {
-    input.dispose();
+    await runner.dispose();
     await controller.close().catch((e: Error) => o.log(`restoring conditions: ${e.message}`));
     await writer.close();
     await link.close().catch(() => undefined);
   }
 
-  function metadata(o: EdgeRunOptions, n: Network, b: typeof backend, s: typeof server, setup: Record<string, unknown>): RunMetadata {
-    const me = hostInfo();
-    return {
-      tool: 'dnn-partition-bench',
-      tool_version: TOOL_VERSION,
-      protocol_version: PROTOCOL_VERSION,
-      network: n.id,
-      fingerprint: n.fingerprint,
-      seed: n.seed,
-      params: n.params,
-      input_shape: n.inputShape,
-      cuts: n.cuts.map((c) => ({ index: c.index, layer: c.layer, shape: c.shape, bytes: c.bytes })),
-      edge: { host: me.host, backend: b.name, versions: b.versions, cpu: me.cpu, cores: me.cores, mem_bytes: me.mem, node: process.versions.node },
-      cloud: { host: `${s.host} (${o.host}:${o.port})`, backend: s.backend, versions: s.versions, cpu: s.cpu, cores: s.cores, mem_bytes: s.mem, node: s.versions.node },
-      command_line: o.commandLine,
-      started: new Date().toISOString(),
-      reps: o.reps,
-      warmup: o.warmup,
-      conditions: setup,
-    };
-  }
 }
 
 /** The calibration's figures in the metadata: the edge device's calibrated quota and what it reached. */
@@ -209,10 +221,49 @@ function slowdownProbe(runner: SplitRunner, link: CloudLink, network: Network, e
   };
 }
 
+/** The reference point of an interrupted run: the one its references measured (none yet: chosen when the baseline is measured). */
+function referenceInFile(path: string): string | undefined {
+  return readResultsFile(path).cells.find((c) => c.tag.ref !== undefined)?.tag.cut;
+}
+
 /** results/<network>-<UTC time>.hdr, with -2, -3... when runs start within the same second. */
 export function freshResultsPath(dir: string, network: string, when: Date): string {
   const stem = path.join(dir, `${network}-${when.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}`);
   let file = `${stem}.hdr`;
   for (let n = 2; existsSync(file); n++) file = `${stem}-${n}.hdr`;
   return file;
+}
+
+export type Session = Awaited<ReturnType<typeof openSession>>;
+
+/** The run's metadata, the results file's first line. */
+export function runMetadata(
+  o: Pick<EdgeRunOptions, 'host' | 'port' | 'commandLine' | 'reps' | 'warmup'>,
+  n: Network,
+  b: Session['backend'],
+  s: Session['server'],
+  setup: Record<string, unknown>,
+  schedule: ScheduleMeta | undefined,
+  threads: number | null,
+): RunMetadata {
+  const me = hostInfo();
+  return {
+    tool: 'dnn-partition-bench',
+    tool_version: TOOL_VERSION,
+    protocol_version: PROTOCOL_VERSION,
+    network: n.id,
+    fingerprint: n.fingerprint,
+    seed: n.seed,
+    params: n.params,
+    input_shape: n.inputShape,
+    cuts: n.cuts.map((c) => ({ index: c.index, layer: c.layer, shape: c.shape, bytes: c.bytes })),
+    edge: { host: me.host, backend: b.name, versions: b.versions, cpu: me.cpu, cores: me.cores, mem_bytes: me.mem, node: process.versions.node, threads: b.threads ?? threads },
+    cloud: { host: `${s.host} (${o.host}:${o.port})`, backend: s.backend, versions: s.versions, ...(s.versions.threads ? { threads: Number(s.versions.threads) } : {}), cpu: s.cpu, cores: s.cores, mem_bytes: s.mem, node: s.versions.node },
+    command_line: o.commandLine,
+    started: new Date().toISOString(),
+    reps: o.reps,
+    warmup: o.warmup,
+    conditions: setup,
+    schedule,
+  };
 }

@@ -1,8 +1,9 @@
 import * as tf from '@tensorflow/tfjs';
 import { createRequire } from 'node:module';
-import { UserError, errorMessage } from '../errors.js';
+import { UserError, errorMessage, firstLine } from '../errors.js';
+import { defaultThreads, loadOnnxRuntime } from './onnx-runtime.js';
 
-export const BACKEND_CHOICES = ['auto', 'tensorflow', 'wasm', 'cpu'] as const;
+export const BACKEND_CHOICES = ['auto', 'onnx', 'tensorflow', 'wasm', 'cpu'] as const;
 export type BackendChoice = (typeof BACKEND_CHOICES)[number];
 export type BackendName = Exclude<BackendChoice, 'auto'>;
 
@@ -13,6 +14,20 @@ export interface BackendInfo {
   versions: Record<string, string>;
   /** for `auto`: the backends tried before this one and why they failed */
   skipped: string[];
+  /** onnx: intra-op threads of each session */
+  threads?: number;
+}
+
+export interface BackendOptions {
+  /** onnx: intra-op threads (default: the CPUs this process may use) */
+  threads?: number;
+}
+
+let active: BackendInfo | undefined;
+
+/** The backend the last selectBackend() loaded (runners pick their engine from it). */
+export function activeBackend(): BackendInfo | undefined {
+  return active;
 }
 
 const require = createRequire(import.meta.url);
@@ -26,6 +41,7 @@ function packageVersion(pkg: string): string | undefined {
 }
 
 const FIX: Record<BackendName, string> = {
+  onnx: 'reinstall dependencies with `npm ci` (onnxruntime-node ships its CPU library for Linux x64/arm64, macOS arm64 and Windows x64), or use --backend wasm',
   tensorflow:
     'install the native backend with `npm install @tensorflow/tfjs-node@4.22.0` (it downloads libtensorflow, so it needs internet access), or use --backend wasm',
   wasm: 'reinstall dependencies with `npm ci` (the .wasm files ship inside @tensorflow/tfjs-backend-wasm), or use --backend cpu',
@@ -34,7 +50,11 @@ const FIX: Record<BackendName, string> = {
 
 /** Loads one backend into the shared tfjs-core instance; throws a plain Error with the reason when it cannot. */
 async function load(name: BackendName): Promise<void> {
-  if (name === 'tensorflow') {
+  if (name === 'onnx') {
+    await loadOnnxRuntime();
+    // TF.js still builds the layer graphs (and seeds weights) the ONNX graphs are made from
+    name = 'cpu';
+  } else if (name === 'tensorflow') {
     // tfjs-node registers the 'tensorflow' backend on import; it is an optional dependency.
     await import('@tensorflow/tfjs-node' as string);
   } else if (name === 'wasm') {
@@ -46,18 +66,28 @@ async function load(name: BackendName): Promise<void> {
 }
 
 /**
- * Selects the inference backend. `auto` = native TensorFlow when @tensorflow/tfjs-node is importable,
- * else wasm, else the plain JS cpu backend. An explicit choice that cannot load is a UserError.
+ * What `auto` tries, fastest first (bench:inference on a 2-core x86 machine, full predict, see
+ * README): ONNX Runtime is 5-20x faster than wasm; tfjs-node (native TensorFlow) could not be
+ * installed there, so its place after onnx rests on the published comparisons; wasm is in turn
+ * 10-100x faster than the plain JS cpu backend.
  */
-export async function selectBackend(choice: BackendChoice = 'auto'): Promise<BackendInfo> {
+export const AUTO_ORDER: readonly BackendName[] = ['onnx', 'tensorflow', 'wasm', 'cpu'];
+
+/**
+ * Selects the inference backend: the first of AUTO_ORDER that loads for `auto`, else the one
+ * asked for (a UserError when it cannot load).
+ */
+export async function selectBackend(choice: BackendChoice = 'auto', opts: BackendOptions = {}): Promise<BackendInfo> {
   // production mode: no debug checks, and no banner from the cpu backend (we print our own line)
   tf.env().set('PROD', true);
-  const order: BackendName[] = choice === 'auto' ? ['tensorflow', 'wasm', 'cpu'] : [choice];
+  const order: readonly BackendName[] = choice === 'auto' ? AUTO_ORDER : [choice];
   const skipped: string[] = [];
   for (const name of order) {
     try {
       await load(name);
-      return { name, versions: backendVersions(name), skipped };
+      active = { name, versions: backendVersions(name), skipped };
+      if (name === 'onnx') active.threads = opts.threads ?? defaultThreads();
+      return active;
     } catch (e) {
       const reason = firstLine(errorMessage(e));
       if (choice !== 'auto') {
@@ -69,28 +99,50 @@ export async function selectBackend(choice: BackendChoice = 'auto'): Promise<Bac
   throw new UserError(`no inference backend could be loaded (${skipped.join('; ')}); ${FIX.cpu}`);
 }
 
+const PACKAGE: Record<BackendName, string> = {
+  onnx: 'onnxruntime-node',
+  tensorflow: '@tensorflow/tfjs-node',
+  wasm: '@tensorflow/tfjs-backend-wasm',
+  cpu: '@tensorflow/tfjs-backend-cpu',
+};
+
 function backendVersions(name: BackendName): Record<string, string> {
   const versions: Record<string, string> = { 'tfjs-core': tf.version_core };
-  const pkg = name === 'tensorflow' ? '@tensorflow/tfjs-node' : name === 'wasm' ? '@tensorflow/tfjs-backend-wasm' : '@tensorflow/tfjs-backend-cpu';
-  const v = packageVersion(pkg);
-  if (v) versions[pkg.replace('@tensorflow/', '')] = v;
+  const v = packageVersion(PACKAGE[name]);
+  if (v) versions[PACKAGE[name].replace('@tensorflow/', '')] = v;
   return versions;
 }
 
-function firstLine(s: string): string {
-  const line = s.split('\n')[0] ?? s;
-  return line.length > 160 ? `${line.slice(0, 157)}...` : line;
-}
 
 /** One line for the start of every command, e.g. "backend: wasm (tfjs-core 4.22.0, tfjs-backend-wasm 4.22.0)". */
 export function describeBackend(info: BackendInfo): string {
   const v = Object.entries(info.versions)
     .map(([k, ver]) => `${k} ${ver}`)
     .join(', ');
-  return `backend: ${info.name} (${v})`;
+  return `backend: ${info.name} (${v})${info.threads !== undefined ? `, ${info.threads} thread${info.threads === 1 ? '' : 's'}` : ''}`;
 }
 
 export function parseBackendChoice(value: string): BackendChoice {
   if ((BACKEND_CHOICES as readonly string[]).includes(value)) return value as BackendChoice;
   throw new UserError(`unknown backend '${value}'; use one of ${BACKEND_CHOICES.join(', ')}`);
+}
+
+/** --threads: intra-op threads of the onnx backend. */
+export function parseThreads(value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value.trim()) || n < 1 || n > 1024) throw new UserError(`--threads must be a whole number from 1 to 1024, got '${value}'`);
+  return n;
+}
+
+/**
+ * How many threads the loaded backend infers with, when it can say: wasm reports its pool, the
+ * plain JS cpu backend is single-threaded, native TensorFlow follows TF_NUM_INTRAOP_THREADS (else
+ * its own choice: unknown). Part of the testbed: runs with different thread counts are not merged.
+ */
+export async function inferenceThreads(name: BackendName): Promise<number | null> {
+  if (name === 'cpu') return 1;
+  if (name === 'onnx') return null; // the loaded backend carries its own count (Backend.threads)
+  if (name === 'wasm') return (await import('@tensorflow/tfjs-backend-wasm')).getThreadsCount();
+  const n = Number(process.env.TF_NUM_INTRAOP_THREADS);
+  return Number.isInteger(n) && n > 0 ? n : null;
 }

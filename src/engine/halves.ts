@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import type { LayerGraph } from '../model/graph.js';
-import { nodesAfter, type CutPoint } from '../model/partition.js';
+import { layerTensor, nodesAfter, type CutPoint } from '../model/partition.js';
 
 /**
  * The two sub-models of one partition point. Both are built from the full model's own layer
@@ -17,7 +17,7 @@ export interface Halves {
 export function edgeHalf(model: tf.LayersModel, cut: CutPoint): tf.LayersModel | null {
   if (cut.kind === 'input') return null;
   if (cut.kind === 'output') return model;
-  return tf.model({ inputs: model.inputs, outputs: cut.tensor, name: `edge_${cut.layer}` });
+  return tf.model({ inputs: model.inputs, outputs: layerTensor(cut), name: `edge_${cut.layer}` });
 }
 
 /**
@@ -28,7 +28,7 @@ export function cloudHalf(model: tf.LayersModel, graph: LayerGraph, cut: CutPoin
   if (cut.kind === 'output') return null;
   if (cut.kind === 'input') return model;
   const input = tf.input({ shape: cut.shape, name: `cut_${cut.layer.replace(/[^A-Za-z0-9_]/g, '_')}` });
-  const mapped = new Map<number, tf.SymbolicTensor>([[cut.tensor.id, input]]);
+  const mapped = new Map<number, tf.SymbolicTensor>([[layerTensor(cut).id, input]]);
   for (const node of nodesAfter(graph, cut)) {
     const ins = node.inputTensors.map((t) => {
       const m = mapped.get(t.id);

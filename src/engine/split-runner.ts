@@ -1,29 +1,58 @@
 import * as tf from '@tensorflow/tfjs';
-import type { Network } from '../model/network.js';
+import type { LayersNetwork, Network } from '../model/network.js';
 import type { CutPoint } from '../model/partition.js';
+import { activeBackend } from './backend.js';
 import { buildHalves, runHalf, type Halves } from './halves.js';
+import type { HostTensor, Timed } from './host-tensor.js';
+import { OnnxSplitRunner } from './onnx-split-runner.js';
+import { OnnxFileRunner } from './onnx-file-runner.js';
+import { UserError } from '../errors.js';
 
-/** A materialised tensor: what crosses the network. */
-export interface HostTensor {
-  data: Float32Array;
-  /** shape including the batch dimension */
-  shape: number[];
+export type { HostTensor, Timed } from './host-tensor.js';
+
+/**
+ * Runs the edge and cloud halves of a network's partition points on the selected backend. Every
+ * time covers the half's compute and the copy of its result to host memory; building a half
+ * (on first use) is never timed.
+ */
+export interface SplitRunner {
+  /** Edge half on the input: the crossing tensor. */
+  edge(cut: CutPoint, input: HostTensor): Promise<Timed<HostTensor>>;
+  /** Cloud half on a received tensor: the model output. */
+  cloud(cut: CutPoint, x: HostTensor): Promise<Timed<HostTensor>>;
+  /** The full model, for reference timings. */
+  full(input: HostTensor): Promise<Timed<HostTensor>>;
+  /** Frees what the runner built (sessions, temporary files). */
+  dispose(): Promise<void>;
 }
 
-export interface Timed<T> {
-  value: T;
-  /** wall time in milliseconds (performance.now resolution) */
-  ms: number;
+export interface RunnerOptions {
+  /**
+   * onnx backend: bound on the weight bytes of the sessions kept, in multiples of the model's
+   * weight bytes (default 2: a full model and a pair of halves). Sessions do not share weights.
+   */
+  sessionBudget?: number;
+}
+
+/** The runner for the backend selectBackend() loaded. */
+export function createSplitRunner(network: Network, opts: RunnerOptions = {}): SplitRunner {
+  const backend = activeBackend();
+  if (network.source === 'onnx') {
+    if (backend?.name !== 'onnx') throw new UserError(`${network.id} is an ONNX model: it runs on the onnx backend only (--backend onnx, or auto)`);
+    return new OnnxFileRunner(network, backend.threads ?? 1, opts.sessionBudget);
+  }
+  if (backend?.name === 'onnx') return new OnnxSplitRunner(network, backend.threads ?? 1, opts.sessionBudget);
+  return new TfjsSplitRunner(network);
 }
 
 /**
- * Runs the edge and cloud halves of a network's partition points. Halves are built on first use
- * and kept: they share the model's weights, so keeping them costs graph bookkeeping only.
+ * TF.js backends (tensorflow, wasm, cpu). Halves are built on first use and kept: they share
+ * the model's weights, so keeping them costs graph bookkeeping only.
  */
-export class SplitRunner {
+export class TfjsSplitRunner implements SplitRunner {
   private readonly halves = new Map<string, Halves>();
 
-  constructor(readonly network: Network) {}
+  constructor(readonly network: LayersNetwork) {}
 
   private halvesOf(cut: CutPoint): Halves {
     let h = this.halves.get(cut.layer);
@@ -34,23 +63,23 @@ export class SplitRunner {
     return h;
   }
 
-  /** Edge half on the input, including reading the crossing tensor back to host memory. */
-  edge(cut: CutPoint, input: tf.Tensor): Timed<HostTensor> {
-    const half = this.halvesOf(cut).edge;
-    const t0 = performance.now();
-    const out = runHalf(half, input);
-    const data = out.dataSync() as Float32Array;
-    const ms = performance.now() - t0;
-    const shape = out.shape;
-    out.dispose();
-    return { value: { data, shape }, ms };
+  edge(cut: CutPoint, input: HostTensor): Promise<Timed<HostTensor>> {
+    return Promise.resolve(this.run(this.halvesOf(cut).edge, input));
   }
 
-  /** Cloud half on a received tensor, including reading the output back to host memory. */
-  cloud(cut: CutPoint, x: HostTensor): Timed<HostTensor> {
-    const half = this.halvesOf(cut).cloud;
-    const t0 = performance.now();
+  cloud(cut: CutPoint, x: HostTensor): Promise<Timed<HostTensor>> {
+    return Promise.resolve(this.run(this.halvesOf(cut).cloud, x, true));
+  }
+
+  full(input: HostTensor): Promise<Timed<HostTensor>> {
+    return Promise.resolve(this.run(this.network.model, input));
+  }
+
+  /** `uploadTimed`: the cloud's time includes making a tensor of what it received */
+  private run(half: tf.LayersModel | null, x: HostTensor, uploadTimed = false): Timed<HostTensor> {
+    let t0 = performance.now();
     const input = tf.tensor(x.data, x.shape, 'float32');
+    if (!uploadTimed) t0 = performance.now();
     const out = runHalf(half, input);
     const data = out.dataSync() as Float32Array;
     const ms = performance.now() - t0;
@@ -59,23 +88,19 @@ export class SplitRunner {
     return { value: { data, shape }, ms };
   }
 
-  /** The full model, for reference timings. */
-  full(input: tf.Tensor): Timed<HostTensor> {
-    const t0 = performance.now();
-    const out = runHalf(this.network.model, input);
-    const data = out.dataSync() as Float32Array;
-    const ms = performance.now() - t0;
-    const shape = out.shape;
-    out.dispose();
-    return { value: { data, shape }, ms };
+  dispose(): Promise<void> {
+    return Promise.resolve();
   }
 }
 
 /**
- * The benchmark input: a deterministic pseudo-image in [0, 1) of the model's input shape,
- * batch 1 (the published tool used one JPEG; values do not change the work an untrained
- * network does, but a fixed input makes runs comparable and outputs checkable).
+ * The benchmark input: a deterministic pseudo-image in [0, 1) of the given shape, batch 1 (the
+ * published tool used one JPEG; values do not change the work an untrained network does, but a
+ * fixed input makes runs comparable and outputs checkable). The same values on every backend.
  */
-export function benchmarkInput(shape: number[], seed: number): tf.Tensor {
-  return tf.randomUniform([1, ...shape], 0, 1, 'float32', seed);
+export function benchmarkInput(shape: number[], seed: number): HostTensor {
+  const t = tf.randomUniform([1, ...shape], 0, 1, 'float32', seed);
+  const data = t.dataSync() as Float32Array;
+  t.dispose();
+  return { data, shape: [1, ...shape] };
 }

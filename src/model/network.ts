@@ -6,17 +6,34 @@ import { buildGraph, GraphShapeError, type LayerGraph } from './graph.js';
 import { findCutPoints, type CutPoint } from './partition.js';
 import { loadModelFile } from './topology-file.js';
 import { assignSeededWeights, fingerprint, hashWeights } from './weights.js';
+import { loadOnnxNetwork } from './onnx/onnx-network.js';
+import type { OnnxModel } from './onnx/onnx-model.js';
 
-/** A network ready to benchmark: the model, its graph, its partition points and its identity. */
-export interface Network {
-  /** zoo name, or the file's base name for bring-your-own models */
-  id: string;
+/**
+ * A network ready to benchmark: the model, its partition points and its identity. TF.js layers
+ * models (the zoo, model.json, Keras JSON) carry their layer graph; ONNX files their ONNX graph.
+ */
+export type Network = LayersNetwork | OnnxFileNetwork;
+
+export interface LayersNetwork extends NetworkCommon {
   source: 'zoo' | 'tfjs-layers' | 'keras-json';
-  /** the model file, for bring-your-own models */
-  file?: string;
   model: tf.LayersModel;
   graph: LayerGraph;
+}
+
+export interface OnnxFileNetwork extends NetworkCommon {
+  source: 'onnx';
+  onnx: OnnxModel;
+}
+
+interface NetworkCommon {
+  /** zoo name, or the file's base name for bring-your-own models */
+  id: string;
+  /** the model file, for bring-your-own models */
+  file?: string;
   cuts: CutPoint[];
+  /** layers (ONNX: nodes) of the model */
+  layers: number;
   params: number;
   /** input shape without batch */
   inputShape: number[];
@@ -36,22 +53,33 @@ export interface LoadOptions {
 }
 
 export function looksLikePath(spec: string): boolean {
-  return spec.includes('/') || spec.includes(path.sep) || spec.endsWith('.json');
+  return spec.includes('/') || spec.includes(path.sep) || spec.endsWith('.json') || isOnnxPath(spec);
 }
 
-/** Fails fast (before any backend or model is loaded) when `<network>` is neither a zoo name nor a path. */
-export function assertNetworkSpec(spec: string): void {
+export function isOnnxPath(spec: string): boolean {
+  return /\.onnx$/i.test(spec);
+}
+
+/**
+ * Fails fast (before any backend or model is loaded) when `<network>` is neither a zoo name nor a
+ * path, or when an ONNX model is asked to run on a TF.js backend (which cannot run ONNX graphs).
+ */
+export function assertNetworkSpec(spec: string, backend?: string): void {
   if (!zooEntry(spec) && !looksLikePath(spec)) {
-    throw new UserError(`unknown network '${spec}'; use one of ${ZOO.map((e) => e.name).join(', ')}, or a path to a TF.js model.json or a Keras model.to_json() file`);
+    throw new UserError(`unknown network '${spec}'; use one of ${ZOO.map((e) => e.name).join(', ')}, or a path to a TF.js model.json, a Keras model.to_json() file or an .onnx model`);
+  }
+  if (isOnnxPath(spec) && backend !== undefined && backend !== 'auto' && backend !== 'onnx') {
+    throw new UserError(`'${spec}' is an ONNX model: it runs on the onnx backend only; use --backend onnx (or auto), not ${backend}`);
   }
 }
 
 /** Resolves `<network>` as users type it: a zoo name or a path to a model file. */
 export async function loadNetwork(spec: string, opts: LoadOptions): Promise<Network> {
+  if (isOnnxPath(spec)) return loadOnnxNetwork(spec, opts);
   const t0 = performance.now();
   const entry = zooEntry(spec);
   let model: tf.LayersModel;
-  let source: Network['source'];
+  let source: LayersNetwork['source'];
   let weightsFromFile = false;
   let note: string | undefined;
   let id: string;
@@ -95,6 +123,7 @@ export async function loadNetwork(spec: string, opts: LoadOptions): Promise<Netw
     model,
     graph,
     cuts: findCutPoints(model, graph),
+    layers: model.layers.length,
     params: model.countParams(),
     inputShape: inputShape as number[],
     seed: opts.seed,
@@ -103,6 +132,13 @@ export async function loadNetwork(spec: string, opts: LoadOptions): Promise<Netw
     buildMs: performance.now() - t0,
     note,
   };
+}
+
+/** For what only TF.js layers models have (tests, the TF.js backends' halves). */
+export async function loadLayersNetwork(spec: string, opts: LoadOptions): Promise<LayersNetwork> {
+  const n = await loadNetwork(spec, opts);
+  if (n.source === 'onnx') throw new UserError(`'${spec}' is an ONNX model; this needs a TF.js layers model`);
+  return n;
 }
 
 /**
@@ -119,5 +155,9 @@ function normalise(model: tf.LayersModel): tf.LayersModel {
  * build several large networks in turn (tests, benches) must release each before the next.
  */
 export function disposeNetwork(n: Network): void {
-  for (const layer of n.model.layers) for (const w of layer.weights) w.dispose();
+  if (n.source === 'onnx') return; // its weights are plain bytes, freed with the network
+  for (const layer of n.model.layers) {
+    // the onnx backend releases them as soon as they are converted
+    for (const w of layer.weights) if (!(w as unknown as { val: tf.Variable }).val.isDisposed) w.dispose();
+  }
 }

@@ -8,9 +8,12 @@ import { buildGraph, type GraphNode, type LayerGraph } from './graph.js';
  * (edge-only: nothing crosses but the result, no cloud work).
  */
 export interface CutPoint {
-  /** position of the producing layer in the model's layer list (0 = the InputLayer) */
+  /**
+   * position of the producing layer in the model's layer list (0 = the InputLayer); for ONNX
+   * models the position of the producing node in the graph's node list (-1 = the graph input)
+   */
   index: number;
-  /** name of the producing layer, as users pass it to --cuts */
+  /** name of the producing layer (ONNX: of the value that crosses), as users pass it to --cuts */
   layer: string;
   /** shape of the crossing tensor, batch excluded */
   shape: number[];
@@ -19,8 +22,8 @@ export interface CutPoint {
   kind: 'input' | 'inner' | 'output';
   /** parameters of the layers on the edge side (input -> this point) */
   edgeParams: number;
-  /** the crossing tensor itself (internal: used to build the halves) */
-  tensor: tf.SymbolicTensor;
+  /** the crossing tensor itself (internal: used to build the halves of TF.js layers models) */
+  tensor?: tf.SymbolicTensor;
 }
 
 /**
@@ -63,17 +66,25 @@ export function findCutPoints(model: tf.LayersModel, graph: LayerGraph = buildGr
 
 /** True when no path from the input to the output avoids tensor `blocked`. */
 function dominatesOutput(graph: LayerGraph, blocked: number): boolean {
-  const seen = new Set<number>([graph.input.id]);
-  const queue = [graph.input.id];
+  const successors = (id: number) => (graph.consumers.get(id) ?? []).flatMap((n) => n.outputTensors.map((t) => t.id));
+  return dominates(graph.input.id, graph.output.id, successors, blocked);
+}
+
+/**
+ * The graph analysis itself, for any data-flow graph (TF.js layers, ONNX nodes): true when every
+ * path from `input` to `output` passes through `blocked`, i.e. the output is unreachable from the
+ * input once `blocked` is removed. `successors(v)` lists the values computed from value v.
+ */
+export function dominates<K>(input: K, output: K, successors: (v: K) => Iterable<K>, blocked: K): boolean {
+  const seen = new Set<K>([input]);
+  const queue = [input];
   while (queue.length > 0) {
-    const id = queue.pop()!;
-    for (const consumer of graph.consumers.get(id) ?? []) {
-      for (const out of consumer.outputTensors) {
-        if (out.id === blocked || seen.has(out.id)) continue;
-        if (out.id === graph.output.id) return false;
-        seen.add(out.id);
-        queue.push(out.id);
-      }
+    const v = queue.pop()!;
+    for (const out of successors(v)) {
+      if (out === blocked || seen.has(out)) continue;
+      if (out === output) return false;
+      seen.add(out);
+      queue.push(out);
     }
   }
   return true;
@@ -92,7 +103,7 @@ function disambiguate(cuts: CutPoint[]): CutPoint[] {
 
 /** The nodes strictly after `cut` that the output depends on, in topological order (the cloud side). */
 export function nodesAfter(graph: LayerGraph, cut: CutPoint): GraphNode[] {
-  const after = new Set<number>([cut.tensor.id]);
+  const after = new Set<number>([layerTensor(cut).id]);
   const out: GraphNode[] = [];
   for (const node of graph.nodes) {
     if (node.inputTensors.some((t) => after.has(t.id))) {
@@ -101,6 +112,12 @@ export function nodesAfter(graph: LayerGraph, cut: CutPoint): GraphNode[] {
     }
   }
   return out;
+}
+
+/** The crossing tensor of a point of a TF.js layers model. */
+export function layerTensor(cut: CutPoint): tf.SymbolicTensor {
+  if (!cut.tensor) throw new Error(`point '${cut.layer}' is not a point of a TF.js layers model`);
+  return cut.tensor;
 }
 
 /**
@@ -112,7 +129,7 @@ export function selectCuts(cuts: CutPoint[], spec: string): { selected: CutPoint
   const selected: CutPoint[] = [];
   const unknown: string[] = [];
   for (const raw of spec.split(',').map((s) => s.trim()).filter(Boolean)) {
-    const c = /^\d+$/.test(raw) ? cuts.find((p) => p.index === Number(raw)) : cuts.find((p) => p.layer === raw);
+    const c = /^-?\d+$/.test(raw) ? cuts.find((p) => p.index === Number(raw)) : cuts.find((p) => p.layer === raw);
     if (!c) unknown.push(raw);
     else if (!selected.includes(c)) selected.push(c);
   }

@@ -25,6 +25,12 @@ function offsetBytes(descs: readonly TensorDescriptor[]): number {
   return n;
 }
 
+/**
+ * By message type code: where the payload area began in the last frame of that type a connection
+ * sent. Only a guess that saves re-encoding the header when right; the bytes never depend on it.
+ */
+export type LayoutHints = number[];
+
 /** Where writeFrame sends its chunks: a net.Socket, or anything with the same cork/write/uncork. */
 export interface FrameSink {
   cork(): void;
@@ -44,6 +50,7 @@ export function encodeFrame(
   fields: Record<string, unknown>,
   tensors: readonly Tensor[] = [],
   maxFrame: number = MAX_FRAME_LIMIT,
+  hints?: LayoutHints,
 ): Buffer[] {
   const descs: TensorDescriptor[] = [];
   for (const t of tensors) {
@@ -54,22 +61,27 @@ export function encodeFrame(
   // Offsets live in the header, so the header's length depends on them. Only the offsets' msgpack
   // widths change with the layout, so one encode tells the length of every other layout; the payload
   // area starts at the smallest position that is the aligned end of the header laid out for it.
-  // A function of the arguments alone: the same message always encodes to the same bytes.
-  let payloadStart = PREFIX_BYTES;
-  let payloadEnd = layOut(descs, payloadStart);
+  // A function of the arguments alone: the same message always encodes to the same bytes. The hint
+  // only decides whether the header must be encoded a second time.
+  const guess = hints?.[type] ?? PREFIX_BYTES;
+  let payloadEnd = layOut(descs, guess);
   let headerBytes = encoder.encodeSharedRef(header);
+  let payloadStart = PREFIX_BYTES;
   if (descs.length === 0) {
     payloadStart = payloadEnd = alignUp(PREFIX_BYTES + headerBytes.length, PAYLOAD_ALIGN);
   } else {
     const withoutOffsets = headerBytes.length - offsetBytes(descs);
     // Starting from the lowest start, each step moves it up (never down), so this settles on the least one.
+    payloadEnd = layOut(descs, payloadStart);
     for (;;) {
       const needed = alignUp(PREFIX_BYTES + withoutOffsets + offsetBytes(descs), PAYLOAD_ALIGN);
       if (needed === payloadStart) break;
       payloadStart = needed;
       payloadEnd = layOut(descs, payloadStart);
     }
-    headerBytes = encoder.encodeSharedRef(header);
+    if (hints) hints[type] = payloadStart;
+    // Encoded with other offsets than these: encode again.
+    if (payloadStart !== guess) headerBytes = encoder.encodeSharedRef(header);
     if (headerBytes.length !== withoutOffsets + offsetBytes(descs)) {
       throw new Error(`bug: msgpack header of ${headerBytes.length} bytes, ${withoutOffsets + offsetBytes(descs)} predicted`);
     }

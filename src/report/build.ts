@@ -1,20 +1,34 @@
 import { type Condition, conditionKey } from '../conditions/condition.js';
 import { UserError } from '../errors.js';
 import { bestPoint, compareConditions, extremePoints, factorsOf, findBaseline, pointRows, speedup } from './analysis.js';
-import { chooseDeployed, gainOver, listCuts, needsRepartition } from './adaptivity.js';
-import type { ConditionReport, NetworkData, NetworkReport, NetworkSummary, Report, Statistic } from './model.js';
+import { chooseDeployed, gainOver, listCuts, movesBy, needsRepartition, pointsAgainstBest, significanceOf } from './adaptivity.js';
+import type { ConditionReport, NetworkData, NetworkReport, NetworkSummary, PointVsBest, Report, Statistic } from './model.js';
+import { logSpread, powerSentence, powerStatement, type PowerStatement } from './power.js';
+import { crossTestbed } from './cross-testbed.js';
+import { analyseDrift } from './drift.js';
+import { conditionLabel, varyingFactors } from './labels.js';
 import { sensitivity } from './sensitivity.js';
+import { summarizeAdaptive, type AdaptiveEntry } from './adaptive-runs.js';
+import { allRateThresholds, fitCostModel, predictConditions, predictedData, type PredictLevels } from './predict.js';
+import type { Distribution } from './significance.js';
 
 export interface ReportOptions {
   metric: Statistic;
   /** --deployed: a point label; networks that do not have it fall back to their baseline best (with a warning) */
   deployed?: string;
   minGain: number;
+  /** --predict: predict these factor levels from the measured data instead of reporting the measurements */
+  predict?: PredictLevels;
+  /** --confidence: a move counts only when significant at this level (default 0.95) */
+  confidence?: number;
 }
+
+export const DEFAULT_CONFIDENCE = 0.95;
 
 /** The whole report: every network analysed the same way. */
 export function buildReport(networks: NetworkData[], opts: ReportOptions, warnings: string[] = []): Report {
   const out: NetworkReport[] = [];
+  const adaptive: AdaptiveEntry[] = [];
   const all = [...warnings];
   if (opts.deployed !== undefined && !networks.some((n) => n.cuts.some((c) => c.cut === opts.deployed))) {
     const only = networks.length === 1 ? networks[0]! : undefined;
@@ -24,12 +38,46 @@ export function buildReport(networks: NetworkData[], opts: ReportOptions, warnin
   for (const n of networks) {
     const has = opts.deployed === undefined || n.cuts.some((c) => c.cut === opts.deployed);
     if (!has) all.push(`${n.network}: no point '${opts.deployed}', so its deployed point is its best at the baseline condition`);
+    if (n.policyRuns) adaptive.push(...summarizeAdaptive(n.network, n.policyRuns));
     const report = analyseNetwork(n, has ? opts : { ...opts, deployed: undefined });
-    if (report) out.push(report);
-    else all.push(`${n.network}: no condition has a measured total; left out`);
+    if (!report) {
+      if (!n.policyRuns) all.push(`${n.network}: no condition has a measured total; left out`);
+      continue;
+    }
+    all.push(...report.drift_warnings.map((w) => `${n.network}: ${w}`));
+    const model = fitCostModel(n, opts.metric);
+    if ('reason' in model) {
+      if (opts.predict) throw new UserError(`--predict: no cost model for ${n.network}: ${model.reason}`);
+      out.push(report);
+      continue;
+    }
+    const costModel = { beta: model.beta, gamma: model.gamma, beta_fitted: model.fitted.beta, gamma_fitted: model.fitted.gamma };
+    if (!opts.predict) {
+      out.push({ ...report, rate_thresholds: allRateThresholds(model), cost_model: costModel });
+      continue;
+    }
+    // Predicted conditions go through the same analysis; the deployed point stays the measured one.
+    const predicted = predictedData(model, predictConditions(model, opts.predict));
+    const p = analyseNetwork({ ...n, conditions: predicted }, { ...opts, deployed: report.deployed.cut })!;
+    out.push({
+      ...p,
+      deployed: { ...report.deployed, condition: report.baseline.key },
+      conditions: p.conditions.map((c) => ({ key: c.key, predicted: true as const, ...withoutKey(c) })),
+      cost_model: costModel,
+      predicted_from: n.conditions.length,
+    });
   }
-  if (out.length === 0) throw new UserError('no usable data: no network has a measured total latency');
-  return { tool: 'dnn-report', metric: opts.metric, min_gain: opts.minGain, networks: out, warnings: all };
+  if (out.length === 0 && adaptive.length === 0) throw new UserError('no usable data: no network has a measured total latency');
+  return {
+    tool: 'dnn-report',
+    metric: opts.metric,
+    min_gain: opts.minGain,
+    confidence: opts.confidence ?? DEFAULT_CONFIDENCE,
+    networks: out,
+    cross_testbed: crossTestbed(out),
+    adaptive,
+    warnings: all,
+  };
 }
 
 /** Analysis of one network: per condition the best point, the deployed point's gain, and the summary. */
@@ -43,10 +91,16 @@ export function analyseNetwork(data: NetworkData, opts: ReportOptions): NetworkR
   const baseline = measured[base.index]!;
   const deployed = chooseDeployed(opts.deployed, data.network, data.cuts, bestPoint(baseline.rows)!);
 
+  const confidence = opts.confidence ?? DEFAULT_CONFIDENCE;
+  const verdicts: (Map<string, PointVsBest> | null)[] = [];
   const conditions: ConditionReport[] = measured.map(({ data: c, rows }) => {
     const best = bestPoint(rows)!;
+    const judged = pointsAgainstBest(c, rows, best.cut, confidence);
+    verdicts.push(judged);
+    for (const r of rows) r.vs_best = judged?.get(r.cut) ?? null;
     const dep = rows.find((r) => r.cut === deployed.cut);
     const gain = dep ? gainOver(dep.total_ms, best.total_ms) : null;
+    const significance = significanceOf(judged, deployed.cut);
     const { cloudOnly, edgeOnly } = extremePoints(rows, data.cuts);
     const bestRef = { cut: best.cut, total_ms: best.total_ms };
     return {
@@ -55,7 +109,12 @@ export function analyseNetwork(data: NetworkData, opts: ReportOptions): NetworkR
       best: bestRef,
       deployed_ms: dep ? dep.total_ms : null,
       gain,
-      repartition: needsRepartition(best.cut, deployed.cut, gain, opts.minGain),
+      gain_low: dep?.vs_best?.low ?? null,
+      gain_high: dep?.vs_best?.high ?? null,
+      significance,
+      tie_set: judged ? rows.filter((r) => r.vs_best?.tie).map((r) => r.cut) : null,
+      repartition: needsRepartition(best.cut, deployed.cut, gain, opts.minGain, significance),
+      move_not_significant: movesBy(best.cut, deployed.cut, gain, opts.minGain) && significance === 'not significant',
       cloud_only: cloudOnly,
       edge_only: edgeOnly,
       speedup_vs_cloud_only: speedup(bestRef, cloudOnly),
@@ -64,17 +123,50 @@ export function analyseNetwork(data: NetworkData, opts: ReportOptions): NetworkR
     };
   });
   const baselineKey = conditions[base.index]!.key;
+  const drifted = analyseDrift(data.references ?? [], measured.map((m) => m.data), conditions, {
+    metric: opts.metric,
+    minGain: opts.minGain,
+    confidence,
+    label: (key) => {
+      const c = conditions.find((x) => x.key === key);
+      return c ? conditionLabel(c.factors, varyingFactors({ conditions })) : key;
+    },
+  });
+  const power = powerOf(measured.map((m) => m.data), data.cuts.length, confidence, opts.minGain);
   return {
     network: data.network,
+    testbed: data.testbed ?? null,
+    testbed_id: data.testbedId ?? 'unknown',
     sources: data.sources,
     baseline: { key: baselineKey, exact: base.exact },
     deployed: { ...deployed, condition: baselineKey },
     conditions,
-    summary: summarize(conditions, measured.map((m) => m.data.condition)),
+    summary: summarize(conditions, measured.map((m) => m.data.condition), verdicts),
+    drift: drifted.drift,
+    drift_warnings: drifted.warnings,
+    power,
+    significance_note: power
+      ? `a move counts when the best point beats the deployed one at ${(100 * confidence).toFixed(0)} % confidence (rank interval, corrected for picking the best of ${data.cuts.length} points) and by >= ${(100 * opts.minGain).toFixed(1)} %; ${powerSentence(power)}`
+      : 'no spread recorded: significance unknown (moves counted by gain alone)',
   };
 }
 
-function summarize(conditions: ConditionReport[], raw: Condition[]): NetworkSummary {
+/** The power statement over every measured cell; null when a cell has no distribution (no spread recorded). */
+function powerOf(conditions: NetworkData['conditions'], points: number, confidence: number, minGain: number): PowerStatement | null {
+  const dists: Distribution[] = [];
+  for (const c of conditions) {
+    for (const cell of c.cells.values()) {
+      if (!cell.total) continue;
+      if (!cell.total.dist) return null;
+      dists.push(cell.total.dist);
+    }
+  }
+  const spread = logSpread(dists);
+  const samples = dists.map((d) => d.n).sort((a, b) => a - b)[Math.floor((dists.length - 1) / 2)]!;
+  return powerStatement(samples, points, spread, confidence, minGain);
+}
+
+function summarize(conditions: ConditionReport[], raw: Condition[], verdicts: (Map<string, PointVsBest> | null)[]): NetworkSummary {
   let max: ConditionReport | undefined;
   for (const c of conditions) if (c.gain !== null && (!max || c.gain > max.gain!)) max = c;
   return {
@@ -83,8 +175,14 @@ function summarize(conditions: ConditionReport[], raw: Condition[]): NetworkSumm
     max_gain: max ? max.gain : null,
     max_gain_condition: max ? max.key : null,
     max_gain_best_cut: max ? max.best.cut : null,
+    repartition_not_significant: conditions.filter((c) => c.move_not_significant).length,
     sensitivity: sensitivity(
-      conditions.map((c, i) => ({ condition: raw[i]!, bestCut: c.best.cut, bestMs: c.best.total_ms, deployedMs: c.deployed_ms })),
+      conditions.map((c, i) => ({ condition: raw[i]!, key: c.key, bestCut: c.best.cut, bestMs: c.best.total_ms, deployedMs: c.deployed_ms, verdicts: verdicts[i]! })),
     ),
   };
+}
+
+function withoutKey(c: ConditionReport): Omit<ConditionReport, 'key'> {
+  const { key: _key, ...rest } = c;
+  return rest;
 }

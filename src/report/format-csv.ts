@@ -3,7 +3,7 @@ import { round } from './format-json.js';
 import type { Report } from './model.js';
 
 const FIELDS = FACTORS.map((f) => f.field);
-const HEADER = ['network', 'condition', ...FIELDS, 'cut', 'index', 'edge_ms', 'transfer_ms', 'cloud_ms', 'total_ms', 'total_p95_ms', 'samples', 'best', 'deployed', 'gain', 'repartition'];
+const HEADER = ['network', 'condition', ...FIELDS, 'cut', 'index', 'edge_ms', 'transfer_ms', 'cloud_ms', 'total_ms', 'total_p95_ms', 'samples', 'best', 'deployed', 'gain', 'repartition', 'gain_low', 'gain_high', 'significance', 'vs_best', 'vs_best_low', 'vs_best_high', 'tie', 'testbed_id', 'predicted'];
 
 /** One row per (network, condition, point): everything needed to redo the analysis in a spreadsheet. */
 export function formatCsv(report: Report): string {
@@ -28,6 +28,15 @@ export function formatCsv(report: Report): string {
             p.cut === n.deployed.cut,
             num(c.gain),
             c.repartition,
+            num(c.gain_low),
+            num(c.gain_high),
+            c.significance,
+            num(p.vs_best?.gain ?? null),
+            num(p.vs_best?.low ?? null),
+            num(p.vs_best?.high ?? null),
+            p.vs_best ? p.vs_best.tie : '',
+            n.testbed_id,
+            c.predicted === true,
           ]
             .map((v) => csvField(String(v)))
             .join(','),

@@ -1,6 +1,8 @@
-import { FACTOR_LABEL, baselineLine, baselineOf, conditionLabel, deployedLine, levelLabel, maxGainCondition, ms, selectCondition, pct, summaryLine, times, varyingFactors } from './labels.js';
+import { ADAPTIVE_HEADER, adaptiveRows, adaptiveTitle, predictedLine, thresholdLine, FACTOR_LABEL, baselineLine, baselineOf, conditionLabel, deployedLine, gainWithInterval, levelLabel, maxGainCondition, movedLabel, ms, selectCondition, pct, summaryLine, tieSetLabel, times, varyingFactors } from './labels.js';
+import { describeTestbed } from './testbed.js';
 import type { ConditionReport, FactorName, NetworkReport, Report } from './model.js';
-import { esc, heatMap, lineChart, stackedBars } from './svg.js';
+import { esc, heatMap, lineChart, stackedBars, timelineChart } from './svg.js';
+import type { AdaptiveEntry } from './adaptive-runs.js';
 
 export interface HtmlOptions {
   /** --condition: the condition of the second bar chart (default: where the gain is largest) */
@@ -9,7 +11,7 @@ export interface HtmlOptions {
 
 /** One self-contained HTML page (inline CSS and SVG, no script, nothing fetched). */
 export function formatHtml(report: Report, opts: HtmlOptions = {}): string {
-  const body = report.networks.map((n) => network(n, report, opts)).join('\n');
+  const body = [...report.networks.map((n) => network(n, report, opts)), ...report.adaptive.map(adaptiveSection)].join('\n') + crossTestbedHtml(report);
   const warnings = report.warnings.length
     ? `<details><summary>${report.warnings.length} input warning(s)</summary><ul>${report.warnings.map((w) => `<li>${esc(w)}</li>`).join('')}</ul></details>`
     : '';
@@ -34,12 +36,29 @@ td:first-child, th:first-child { text-align: left; } tr.repartition td { backgro
 </head>
 <body>
 <h1>Where to split: edge/cloud partition report</h1>
-<p>Latencies in milliseconds at <b>${esc(report.metric)}</b>; repartitioning counts when the best point differs from the deployed one and gains at least ${esc(pct(report.min_gain))}.</p>
+<p>Latencies in milliseconds at <b>${esc(report.metric)}</b>; repartitioning counts when the best point differs from the deployed one, gains at least ${esc(pct(report.min_gain))} and is significantly faster at ${esc((100 * report.confidence).toFixed(0))} % confidence (when the data record a spread); the tie set lists the points not significantly slower than the best.</p>
 ${warnings}
 ${body}
 </body>
 </html>
 `;
+}
+
+/** Networks measured on several testbeds: the best point per condition on each. */
+function crossTestbedHtml(report: Report): string {
+  if (report.cross_testbed.length === 0) return '';
+  const parts = ['<h2>Across testbeds</h2><p>Per condition, the best point on each testbed; "same" when one point is best or tied with the best on all.</p>'];
+  for (const network of [...new Set(report.cross_testbed.map((r) => r.network))]) {
+    const rows = report.cross_testbed.filter((r) => r.network === network);
+    const ids = Object.keys(rows[0]!.best);
+    parts.push(`<h3>${esc(network)}</h3><ul>${ids.map((id) => `<li>${esc(id)}: ${esc(describeTestbed(report.networks.find((n) => n.network === network && n.testbed_id === id)?.testbed ?? null))}</li>`).join('')}</ul>`);
+    parts.push(
+      `<table><tr><th>condition</th>${ids.map((id) => `<th>${esc(id)}</th>`).join('')}<th>same</th></tr>${rows
+        .map((r) => `<tr><td>${esc(r.condition)}</td>${ids.map((id) => `<td>${r.best[id] ? `${esc(r.best[id]!.cut)} (${ms(r.best[id]!.total_ms)})` : '-'}</td>`).join('')}<td>${r.same_best ? 'yes' : 'no'}</td></tr>`)
+        .join('')}</table>`,
+    );
+  }
+  return parts.join('\n');
 }
 
 const SERIES = [
@@ -54,11 +73,16 @@ function network(n: NetworkReport, report: Report, opts: HtmlOptions): string {
   const selected = opts.condition && selectCondition(n, opts.condition);
   const chosen = selected ?? maxGainCondition(n);
   const what = selected ? `chosen condition (gain ${pct(chosen.gain)})` : `largest gain (${pct(chosen.gain)})`;
-  const id = n.network.replace(/[^A-Za-z0-9_-]/g, '_');
+  const id = `${n.network}${n.testbed_id === 'unknown' ? '' : `-${n.testbed_id}`}`.replace(/[^A-Za-z0-9_-]/g, '_');
   const parts: string[] = [];
   parts.push(`<section data-network="${esc(n.network)}">`);
-  parts.push(`<h2>${esc(n.network)}</h2>`);
-  parts.push(`<p>${esc(baselineLine(n, varying))}<br>${esc(deployedLine(n))}<br>${esc(summaryLine(n, report.min_gain, varying))}<br>sources: ${esc(n.sources.join(', '))}</p>`);
+  parts.push(`<h2>${esc(n.network)}${n.predicted_from !== undefined ? ' (predicted)' : ''}</h2>`);
+  const predicted = predictedLine(n);
+  if (predicted) parts.push(`<p class="predicted"><b>${esc(predicted)}</b></p>`);
+  if (n.rate_thresholds?.length) {
+    parts.push(`<p>Rate thresholds (cost model, no added delay): the best point per rate range in Mbit/s.</p><ul>${n.rate_thresholds.map((t) => `<li>${esc(t.stress)}: ${esc(thresholdLine(t.ranges))}</li>`).join('')}</ul>`);
+  }
+  parts.push(`<p>${esc(baselineLine(n, varying))}<br>${esc(deployedLine(n))}<br>${esc(summaryLine(n, report.min_gain, varying, report.confidence))}<br>significance: ${esc(n.significance_note)}<br>testbed ${esc(n.testbed_id)}: ${esc(describeTestbed(n.testbed))}<br>sources: ${esc(n.sources.join(', '))}</p>`);
   parts.push(`<div class="charts">`);
   parts.push(bars(`${id}-stacked-baseline`, `baseline: ${conditionLabel(base.factors, varying)}`, base, n, report));
   if (chosen !== base || selected) parts.push(bars(`${id}-stacked-condition`, `${what}: ${conditionLabel(chosen.factors, varying)}`, chosen, n, report));
@@ -140,7 +164,7 @@ function sensitivityTable(n: NetworkReport): string {
   if (!n.summary.sensitivity.length) return '';
   const rows = n.summary.sensitivity.map(
     (s) =>
-      `<tr><td>${esc(FACTOR_LABEL[s.factor])}</td><td>${esc(s.levels.map((l) => levelLabel(l.value)).join(' / '))}</td><td>${esc(s.levels.map((l) => ms(l.deployed_ms)).join(' / '))}</td><td>${esc(pct(s.deployed_change_mean))}</td><td>${esc(pct(s.deployed_change_max))}</td><td>${s.best_moved}/${s.pairs}</td></tr>`,
+      `<tr><td>${esc(FACTOR_LABEL[s.factor])}</td><td>${esc(s.levels.map((l) => levelLabel(l.value)).join(' / '))}</td><td>${esc(s.levels.map((l) => ms(l.deployed_ms)).join(' / '))}</td><td>${esc(pct(s.deployed_change_mean))}</td><td>${esc(pct(s.deployed_change_max))}</td><td>${esc(movedLabel(s))}</td></tr>`,
   );
   return `<h3>Sensitivity</h3><p>Pairs of conditions that differ in one factor only, the favourable level against each other level.</p>
 <table><tr><th>factor</th><th>levels</th><th>deployed ms by level</th><th>deployed change (mean)</th><th>(max)</th><th>best point moved</th></tr>${rows.join('')}</table>`;
@@ -149,8 +173,20 @@ function sensitivityTable(n: NetworkReport): string {
 function conditionsTable(n: NetworkReport, varying: FactorName[]): string {
   const rows = n.conditions.map(
     (c) =>
-      `<tr${c.repartition ? ' class="repartition"' : ''}><td>${esc(conditionLabel(c.factors, varying))}</td><td>${esc(c.best.cut)}</td><td>${ms(c.best.total_ms)}</td><td>${ms(c.deployed_ms)}</td><td>${esc(pct(c.gain))}</td><td>${c.repartition ? 'yes' : ''}</td></tr>`,
+      `<tr${c.repartition ? ' class="repartition"' : ''}><td>${esc(conditionLabel(c.factors, varying))}</td><td>${esc(c.best.cut)}</td><td>${ms(c.best.total_ms)}</td><td>${ms(c.deployed_ms)}</td><td>${esc(gainWithInterval(c.gain, c))}</td><td>${esc(tieSetLabel(c.tie_set))}</td><td>${c.repartition ? 'yes' : c.move_not_significant ? 'not significant' : ''}</td></tr>`,
   );
   return `<details><summary>All ${n.conditions.length} conditions (${n.summary.repartition} need repartitioning)</summary>
-<table><tr><th>condition</th><th>best</th><th>best ms</th><th>deployed ms</th><th>gain</th><th>repartition</th></tr>${rows.join('')}</table></details>`;
+<table><tr><th>condition</th><th>best</th><th>best ms</th><th>deployed ms</th><th>gain [interval]</th><th>tie set</th><th>repartition</th></tr>${rows.join('')}</table></details>`;
+}
+
+/** Adaptive runs: the comparison table, then a timeline per policy. */
+function adaptiveSection(e: AdaptiveEntry): string {
+  const id = `${e.network}-${e.trace}`.replace(/[^A-Za-z0-9_-]/g, '_');
+  const cuts = [...new Set(Object.values(e.timelines).flatMap((t) => t.map((r) => r.cut)))];
+  const head = `<tr>${ADAPTIVE_HEADER.map((h) => `<th>${esc(h)}</th>`).join('')}</tr>`;
+  const rows = adaptiveRows(e).map((r) => `<tr>${r.map((c) => `<td>${esc(c)}</td>`).join('')}</tr>`).join('');
+  const charts = Object.entries(e.timelines).map(([policy, t]) =>
+    timelineChart({ id: `${id}-timeline-${policy.replace(/[^A-Za-z0-9_-]/g, '_')}`, title: `${e.network} on ${e.trace}: ${policy}`, cuts, rows: t.map((r) => ({ ...r, point: cuts.indexOf(r.cut) })) }),
+  );
+  return `<section data-adaptive="${esc(id)}"><h2>${esc(adaptiveTitle(e))}</h2><table>${head}${rows}</table>${charts.join('\n')}</section>`;
 }

@@ -2,7 +2,8 @@ import type { Report } from './model.js';
 
 /** The report as JSON (README: "dnn-report JSON"); numbers rounded to 4 decimals (0.1 µs in ms). */
 export function formatJson(report: Report): string {
-  return `${JSON.stringify(report, (_k, v: unknown) => (typeof v === 'number' && !Number.isInteger(v) ? round(v) : v), 2)}\n`;
+  // The per-request timelines are in the results file and the HTML; the JSON keeps the summaries.
+  return `${JSON.stringify(report, (k, v: unknown) => (k === 'timelines' ? undefined : typeof v === 'number' && !Number.isInteger(v) ? round(v) : v), 2)}\n`;
 }
 
 export function round(v: number, digits = 4): number {

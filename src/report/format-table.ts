@@ -1,9 +1,30 @@
-import { FACTOR_LABEL, baselineLine, baselineOf, deployedLine, levelLabel, ms, pct, shortFactor, summaryLine, times, varyingFactors } from './labels.js';
+import { ADAPTIVE_HEADER, adaptiveRows, adaptiveTitle, predictedLine, thresholdLine, FACTOR_LABEL, baselineLine, conditionLabel, baselineOf, deployedLine, gainWithInterval, interval, levelLabel, movedLabel, ms, pct, shortFactor, summaryLine, tieSetLabel, times, varyingFactors } from './labels.js';
 import type { NetworkReport, Report } from './model.js';
+import { describeTestbed } from './testbed.js';
 
 /** The report for a terminal: the same essentials as the JSON, as aligned text tables. */
 export function formatTable(report: Report): string {
-  return report.networks.map((n) => network(n, report)).join('\n');
+  const parts = report.networks.map((n) => network(n, report));
+  if (report.cross_testbed.length) parts.push(crossTestbedTable(report));
+  for (const e of report.adaptive) parts.push(`${adaptiveTitle(e)}\n${table(ADAPTIVE_HEADER, adaptiveRows(e))}\n`);
+  return parts.join('\n');
+}
+
+/** Per network and condition, the best point on each testbed (the hardware question). */
+function crossTestbedTable(report: Report): string {
+  const out: string[] = ['== cross-testbed: the best point per condition on each testbed (same = one point is best or tied on all)'];
+  for (const network of [...new Set(report.cross_testbed.map((r) => r.network))]) {
+    const rows = report.cross_testbed.filter((r) => r.network === network);
+    const ids = Object.keys(rows[0]!.best);
+    out.push(`${network}: ${ids.map((id) => `${id} = ${describeTestbed(report.networks.find((n) => n.network === network && n.testbed_id === id)?.testbed ?? null)}`).join('; ')}`);
+    out.push(
+      table(
+        ['condition', ...ids, 'same'],
+        rows.map((r) => [varyingPart(r.condition, rows.map((x) => x.condition)), ...ids.map((id) => (r.best[id] ? `${r.best[id]!.cut} (${ms(r.best[id]!.total_ms)})` : '-')), r.same_best ? 'yes' : 'no']),
+      ),
+    );
+  }
+  return `${out.join('\n')}\n`;
 }
 
 function network(n: NetworkReport, report: Report): string {
@@ -11,15 +32,30 @@ function network(n: NetworkReport, report: Report): string {
   const base = baselineOf(n);
   const out: string[] = [];
   out.push(`== ${n.network} (${n.sources.join(', ')}; latencies in ms at ${report.metric})`);
+  const predicted = predictedLine(n);
+  if (predicted) out.push(predicted);
+  out.push(`testbed ${n.testbed_id}: ${describeTestbed(n.testbed)}`);
   out.push(baselineLine(n, varying));
   out.push(deployedLine(n));
-  out.push(summaryLine(n, report.min_gain, varying));
+  out.push(summaryLine(n, report.min_gain, varying, report.confidence));
+  out.push(`significance: ${n.significance_note}`);
   out.push('');
   out.push(`points at the baseline condition:`);
   out.push(
     table(
-      ['cut', 'index', 'edge', 'transfer', 'cloud', 'total', 'total p95', 'samples', ''],
-      base.cuts.map((p) => [p.cut, String(p.index), ms(p.edge_ms), ms(p.transfer_ms), ms(p.cloud_ms), ms(p.total_ms), ms(p.total_p95_ms), String(p.samples), mark(p.cut, base.best.cut, n.deployed.cut)]),
+      ['cut', 'index', 'edge', 'transfer', 'cloud', 'total', 'total p95', 'samples', 'slower than best', ''],
+      base.cuts.map((p) => [
+        p.cut,
+        String(p.index),
+        ms(p.edge_ms),
+        ms(p.transfer_ms),
+        ms(p.cloud_ms),
+        ms(p.total_ms),
+        ms(p.total_p95_ms),
+        String(p.samples),
+        p.vs_best && p.cut !== base.best.cut ? `${pct(p.vs_best.gain)} ${interval(p.vs_best.low, p.vs_best.high)}` : '-',
+        mark(p.cut, base.best.cut, n.deployed.cut, p.vs_best?.tie),
+      ]),
     ),
   );
   out.push(
@@ -38,31 +74,62 @@ function network(n: NetworkReport, report: Report): string {
           s.levels.map((l) => ms(l.deployed_ms)).join(' / '),
           pct(s.deployed_change_mean),
           pct(s.deployed_change_max),
-          `${s.best_moved}/${s.pairs}${s.pairs ? ` (${(100 * s.best_moved_frac).toFixed(0)}%)` : ''}`,
+          movedLabel(s),
         ]),
       ),
     );
+    const label = (key: string) => conditionLabel(n.conditions.find((c) => c.key === key)!.factors, varying);
+    for (const s of n.summary.sensitivity) {
+      for (const m of s.moves) {
+        if (m.significance === 'unknown') continue;
+        out.push(`  moved: ${label(m.from)} -> ${label(m.to)}: best ${m.from_cut} -> ${m.to_cut}, ${pct(m.gain)} ${interval(m.low, m.high)} ${m.significance}`);
+      }
+    }
     out.push('');
   }
-  out.push('conditions (* = repartition):');
+  if (n.rate_thresholds?.length) {
+    out.push('rate thresholds (cost model, no added delay): the best point per rate range in Mbit/s, per stress level:');
+    for (const t of n.rate_thresholds) out.push(`  ${t.stress}: ${thresholdLine(t.ranges)}`);
+    out.push('');
+  }
+  if (n.drift) out.push(...driftLines(n), '');
+  const known = n.conditions.some((c) => c.significance !== 'unknown');
+  out.push(`conditions${predicted ? ' (predicted)' : ''} (* = repartition${known ? ', ? = best point differs by >= min-gain but not significantly; tie set = points not significantly slower than the best' : ''}):`);
   out.push(
     table(
-      [...varying.map(shortFactor), 'best', 'best total', 'deployed total', 'gain', ''],
+      [...varying.map(shortFactor), 'best', 'best total', 'deployed total', known ? 'gain [interval]' : 'gain', ...(known ? ['tie set'] : []), ''],
       n.conditions.map((c) => [
         ...varying.map((f) => levelLabel(c.factors[f])),
         c.best.cut,
         ms(c.best.total_ms),
         ms(c.deployed_ms),
-        pct(c.gain),
-        c.repartition ? '*' : '',
+        gainWithInterval(c.gain, c),
+        ...(known ? [tieSetLabel(c.tie_set)] : []),
+        c.repartition ? '*' : c.move_not_significant ? '?' : '',
       ]),
     ),
   );
   return `${out.join('\n')}\n`;
 }
 
-function mark(cut: string, best: string, deployed: string): string {
-  return [cut === best ? 'best' : '', cut === deployed ? 'deployed' : ''].filter(Boolean).join(', ');
+/** The reference cell through the run, and a warning per stretch where it moved more than the gain claimed there. */
+function driftLines(n: NetworkReport): string[] {
+  const d = n.drift!;
+  const out = [`drift: the reference cell (${d.reference.cut} at the baseline) measured ${d.points.length} times; largest change ${pct(d.max_change)} against the first`];
+  out.push(`  ${d.points.map((p) => `ref ${p.ref} ${p.at.slice(11, 19)} ${ms(p.total_ms)} ms (${pct(p.change)})`).join('; ')}`);
+  for (const w of n.drift_warnings) out.push(`  WARNING ${w}`);
+  return out;
+}
+
+function mark(cut: string, best: string, deployed: string, tie?: boolean): string {
+  return [cut === best ? 'best' : tie ? 'tie' : '', cut === deployed ? 'deployed' : ''].filter(Boolean).join(', ');
+}
+
+/** "net=10 ecpu=50": the key=value parts of a condition key that vary among `all`. */
+function varyingPart(key: string, all: string[]): string {
+  const parts = (k: string) => k.split(';');
+  const varying = parts(key).filter((p, i) => all.some((k) => parts(k)[i] !== p));
+  return varying.length ? varying.join(' ') : key;
 }
 
 /** Left-aligned first column, right-aligned numbers. */

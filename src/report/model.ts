@@ -1,5 +1,11 @@
 import type { Condition, FactorName, Factors } from '../conditions/factors.js';
 import type { Metric } from '../results/tags.js';
+import type { RateThresholds } from './predict.js';
+import type { PolicyRun } from '../results/log-reader.js';
+import type { AdaptiveEntry } from './adaptive-runs.js';
+import type { PowerStatement } from './power.js';
+import type { Distribution } from './significance.js';
+import type { Testbed } from './testbed.js';
 
 /**
  * The data the report works on, whatever its source (results files or the published tool's outputs),
@@ -15,6 +21,8 @@ export interface MetricStats {
   p95: number;
   mean: number;
   samples: number;
+  /** the whole distribution (results files); absent when only summary figures exist (--legacy) */
+  dist?: Distribution;
 }
 
 export type CellStats = Partial<Record<Metric, MetricStats>>;
@@ -24,12 +32,29 @@ export interface CutRef {
   cut: string;
   /** position in the model (meta.cuts index, or the ordinal) */
   index: number;
+  /** float32 bytes of the crossing tensor (from the results' metadata; unknown for the published tool's data) */
+  bytes?: number;
 }
 
 export interface ConditionData {
   condition: Condition;
   /** cut label -> its stats */
   cells: Map<string, CellStats>;
+  /** when its cells were measured (ms since the epoch); absent when not recorded (--legacy) */
+  startMs?: number;
+  endMs?: number;
+}
+
+/** A re-measurement of the reference cell (drift control): the baseline condition's reference point alone. */
+export interface ReferenceData {
+  ref: number;
+  condition: Condition;
+  cut: string;
+  startMs: number;
+  endMs: number;
+  total: MetricStats;
+  /** the file it came from (refs are numbered per run) */
+  source: string;
 }
 
 export interface NetworkData {
@@ -39,6 +64,15 @@ export interface NetworkData {
   conditions: ConditionData[];
   /** files or folders the data came from */
   sources: string[];
+  /** bytes of the model's output tensor (what the cloud sends back), when the metadata says */
+  outputBytes?: number;
+  /** adaptive runs (dnn-edge --trace) of this network */
+  policyRuns?: PolicyRun[];
+  /** where it was measured (run metadata); null when unknown (--legacy, files without metadata) */
+  testbed?: Testbed | null;
+  testbedId?: string | null;
+  /** reference re-measurements, in time order */
+  references?: ReferenceData[];
 }
 
 /** Condition factors under their JSON names (src/conditions/factors.ts); net_mbit null = not shaped (the fastest). */
@@ -54,7 +88,21 @@ export interface PointRow {
   total_ms: number;
   total_p95_ms: number;
   samples: number;
+  /** how much slower than the condition's best point (typical ratio - 1) with its interval; null when unknown */
+  vs_best: PointVsBest | null;
 }
+
+/** A point against the best one of its condition: gain interval (null ends = unbounded) and tie-set membership. */
+export interface PointVsBest {
+  gain: number;
+  low: number | null;
+  high: number | null;
+  /** not significantly slower than the best */
+  tie: boolean;
+}
+
+/** Whether a condition's verdict rests on a significance test: no spread recorded (--legacy) = unknown. */
+export type Significance = 'significant' | 'not significant' | 'unknown';
 
 export interface PointRef {
   cut: string;
@@ -63,13 +111,25 @@ export interface PointRef {
 
 export interface ConditionReport {
   key: string;
+  /** set on conditions the cost model predicted (dnn-report --predict), never measured */
+  predicted?: true;
   factors: Factors;
   best: PointRef;
   /** total of the deployed point here; null when it was not measured in this condition */
   deployed_ms: number | null;
   /** total(deployed) / total(best) - 1; null when the deployed point was not measured */
   gain: number | null;
+  /** interval of the deployed point's loss against the best (rank test, corrected for the N-1 comparisons); null ends = unbounded or unknown */
+  gain_low: number | null;
+  gain_high: number | null;
+  /** is the best point significantly faster than the deployed one? */
+  significance: Significance;
+  /** the points not significantly slower than the best (null when unknown) */
+  tie_set: string[] | null;
+  /** the best point differs, the gain reaches --min-gain and is significant (or significance is unknown) */
   repartition: boolean;
+  /** the best point differs and the gain reaches --min-gain, but it is not significant: noise cannot be ruled out */
+  move_not_significant: boolean;
   /** the first point (least on the edge) and the last (most on the edge) */
   cloud_only: PointRef | null;
   edge_only: PointRef | null;
@@ -94,9 +154,24 @@ export interface SensitivityRow {
   /** deployed total at the other level / at the favourable level - 1: mean and largest over pairs */
   deployed_change_mean: number | null;
   deployed_change_max: number | null;
-  /** pairs where the best point differs */
+  /** pairs where the best point moved significantly (the favourable level's best is not in the other level's tie set) */
   best_moved: number;
   best_moved_frac: number;
+  /** pairs where the best point differs, but not significantly */
+  best_moved_not_significant: number;
+  /** every pair where the best point differs, with the gain (at the other level) of its best over the favourable level's best */
+  moves: SensitivityMove[];
+}
+
+export interface SensitivityMove {
+  from: string;
+  to: string;
+  from_cut: string;
+  to_cut: string;
+  gain: number | null;
+  low: number | null;
+  high: number | null;
+  significance: Significance;
 }
 
 export interface NetworkSummary {
@@ -105,23 +180,95 @@ export interface NetworkSummary {
   max_gain: number | null;
   max_gain_condition: string | null;
   max_gain_best_cut: string | null;
+  /** conditions where the best point differs by >= min_gain but not significantly (shown apart) */
+  repartition_not_significant: number;
   sensitivity: SensitivityRow[];
 }
 
 export interface NetworkReport {
   network: string;
+  /** the testbed (each end's host, CPU, cores, backend, threads, limits; the model fingerprint); null when unknown */
+  testbed: Testbed | null;
+  /** short id of the testbed; one network appears once per testbed; 'unknown' when not recorded */
+  testbed_id: string;
   sources: string[];
   /** the reference condition: the fastest network, no delay/jitter/loss, no stress */
   baseline: { key: string; exact: boolean };
   deployed: { cut: string; condition: string; reason: 'flag' | 'best-at-baseline' };
   conditions: ConditionReport[];
   summary: NetworkSummary;
+  /** per measured stress level: the rate ranges in which each point is best (cost model; absent when it cannot be fitted) */
+  rate_thresholds?: RateThresholds[];
+  /** the fitted cost model's link parameters (see src/report/predict.ts) */
+  cost_model?: { beta: number; gamma: number; beta_fitted: boolean; gamma_fitted: boolean };
+  /** --predict: the conditions are predictions from this many measured conditions */
+  predicted_from?: number;
+  /** the reference cell measured again through the run; null when the run did not record it */
+  drift: DriftReport | null;
+  /** one line per stretch where the drift exceeds the gain claimed there (also in the report's warnings) */
+  drift_warnings: string[];
+  /** could the samples resolve min_gain? null when no spread was recorded */
+  power: PowerStatement | null;
+  /** one line on what the significance rests on */
+  significance_note: string;
 }
 
 export interface Report {
   tool: 'dnn-report';
   metric: Statistic;
   min_gain: number;
+  confidence: number;
   networks: NetworkReport[];
+  /** adaptive runs: one entry per (network, trace); JSON leaves out the timelines */
+  adaptive: AdaptiveEntry[];
+  /** networks measured on more than one testbed: per condition, the best point on each */
+  cross_testbed: CrossTestbedRow[];
   warnings: string[];
+}
+
+export interface CrossTestbedRow {
+  network: string;
+  condition: string;
+  /** testbed_id -> the best point there and its total (null: condition not measured on that testbed) */
+  best: Record<string, PointRef | null>;
+  /** the same point is best (or tied with the best, where significance is known) on every testbed that measured it */
+  same_best: boolean;
+}
+
+export interface DriftPoint {
+  ref: number;
+  source: string;
+  /** ISO time of the measurement */
+  at: string;
+  total_ms: number;
+  samples: number;
+  /** against the first reference of its run */
+  change: number;
+}
+
+/** Between two consecutive references of one run: how much the reference moved, and what was measured meanwhile. */
+export interface DriftStretch {
+  source: string;
+  from_ref: number;
+  to_ref: number;
+  from: string;
+  to: string;
+  /** metric change of the reference cell over the stretch, with its interval (typical ratio) */
+  change: number;
+  low: number | null;
+  high: number | null;
+  /** conditions measured in the stretch */
+  conditions: string[];
+  /** the smallest gain claimed (repartition) among them; null when none */
+  claimed_gain: number | null;
+  /** |change| exceeds the claimed gain (or --min-gain when nothing is claimed) */
+  exceeds: boolean;
+}
+
+export interface DriftReport {
+  reference: { condition: string; cut: string };
+  points: DriftPoint[];
+  /** largest |change| against the first reference */
+  max_change: number;
+  stretches: DriftStretch[];
 }

@@ -1,5 +1,5 @@
 import { CONDITION_KEYS, FACTOR, compareLevel, type Condition, type ConditionKey, type FactorName } from '../conditions/factors.js';
-import type { SensitivityLevel, SensitivityRow } from './model.js';
+import type { PointVsBest, SensitivityLevel, SensitivityMove, SensitivityRow, Significance } from './model.js';
 
 /** What one condition contributes to the sensitivity analysis. */
 export interface ConditionOutcome {
@@ -7,6 +7,10 @@ export interface ConditionOutcome {
   bestCut: string;
   bestMs: number;
   deployedMs: number | null;
+  /** condition key (for naming moves) */
+  key: string;
+  /** every point against this condition's best; null when significance is unknown */
+  verdicts: Map<string, PointVsBest> | null;
 }
 
 /**
@@ -41,13 +45,20 @@ function factorRow(key: ConditionKey, groups: ConditionOutcome[][]): Sensitivity
   const changes: number[] = [];
   let pairs = 0;
   let moved = 0;
+  let notSignificant = 0;
+  const moves: SensitivityMove[] = [];
   const byLevel = new Map<number | null, ConditionOutcome[]>();
   for (const group of groups) {
     const sorted = [...group].sort((a, b) => compareLevel(key, a.condition[key], b.condition[key]));
     const ref = sorted[0]!;
     for (const o of sorted.slice(1)) {
       pairs++;
-      if (o.bestCut !== ref.bestCut) moved++;
+      if (o.bestCut !== ref.bestCut) {
+        const move = moveOf(ref, o);
+        moves.push(move);
+        if (move.significance === 'not significant') notSignificant++;
+        else moved++; // significant, or unknown (no spread recorded): counted as the published study did
+      }
       if (o.deployedMs !== null && ref.deployedMs !== null) changes.push(o.deployedMs / ref.deployedMs - 1);
     }
     for (const o of group) {
@@ -70,7 +81,16 @@ function factorRow(key: ConditionKey, groups: ConditionOutcome[][]): Sensitivity
     deployed_change_max: changes.length ? Math.max(...changes) : null,
     best_moved: moved,
     best_moved_frac: pairs ? moved / pairs : 0,
+    best_moved_not_significant: notSignificant,
+    moves,
   };
+}
+
+/** The move from ref's best to o's best, judged where it matters: under o, is o's best significantly faster than ref's? */
+function moveOf(ref: ConditionOutcome, o: ConditionOutcome): SensitivityMove {
+  const v = o.verdicts?.get(ref.bestCut);
+  const significance: Significance = !v ? 'unknown' : v.tie ? 'not significant' : 'significant';
+  return { from: ref.key, to: o.key, from_cut: ref.bestCut, to_cut: o.bestCut, gain: v ? v.gain : null, low: v ? v.low : null, high: v ? v.high : null, significance };
 }
 
 function mean(xs: number[]): number {

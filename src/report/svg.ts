@@ -193,3 +193,60 @@ function svg(id: string, width: number, height: number, parts: string[]): string
 function sum(xs: (number | null)[]): number {
   return xs.reduce<number>((s, v) => s + Math.max(0, v ?? 0), 0);
 }
+
+export interface TimelineRow {
+  t_ms: number;
+  rate_mbit: number | null;
+  est_mbit: number | null;
+  /** position of the chosen point among `cuts` */
+  point: number;
+  total_ms: number;
+}
+
+/**
+ * One policy's run over time, three panels on a shared time axis: the rate in force (solid) and
+ * the policy's estimate (dashed), the point chosen (a step line over the points in model order),
+ * and each request's latency.
+ */
+export function timelineChart(opts: { id: string; title: string; rows: TimelineRow[]; cuts: string[] }): string {
+  const left = 110;
+  const plotW = 560;
+  const panelH = 90;
+  const gap = 28;
+  const top = 26;
+  const rows = opts.rows;
+  const tMax = Math.max(1, ...rows.map((r) => r.t_ms)) / 1000;
+  const x = (ms: number) => left + (ms / 1000 / tMax) * plotW;
+  const parts: string[] = [`<text x="12" y="14" class="title">${esc(opts.title)}</text>`];
+  const panel = (k: number, label: string, yMaxRaw: number, series: { values: (number | null)[]; color: string; dash?: boolean; step?: boolean }[], yTicks?: [number, string][]) => {
+    const y0 = top + k * (panelH + gap);
+    const ticks = yTicks ?? niceTicks(yMaxRaw, 3).map((t) => [t, String(t)] as [number, string]);
+    const yMax = yTicks ? Math.max(1, yMaxRaw) : Math.max(...ticks.map((t) => t[0]), 1e-9);
+    const y = (v: number) => y0 + panelH - (v / yMax) * panelH;
+    parts.push(`<text x="12" y="${y0 + panelH / 2}" class="axis">${esc(label)}</text>`);
+    for (const [v, text] of ticks) {
+      parts.push(`<line x1="${left}" x2="${left + plotW}" y1="${f(y(v))}" y2="${f(y(v))}" class="grid"/>`);
+      parts.push(`<text x="${left - 5}" y="${f(y(v) + 4)}" class="tick" text-anchor="end">${esc(text)}</text>`);
+    }
+    for (const s of series) {
+      const pts: string[] = [];
+      s.values.forEach((v, i) => {
+        if (v === null) return;
+        if (s.step && pts.length) pts.push(`${f(x(rows[i]!.t_ms))},${pts.at(-1)!.split(',')[1]}`);
+        pts.push(`${f(x(rows[i]!.t_ms))},${f(y(v))}`);
+      });
+      parts.push(`<polyline class="line" points="${pts.join(' ')}" stroke="${s.color}"${s.dash ? ' stroke-dasharray="4 3"' : ''}/>`);
+    }
+  };
+  const rateMax = Math.max(0, ...rows.flatMap((r) => [r.rate_mbit ?? 0, r.est_mbit ?? 0]));
+  panel(0, 'Mbit/s', rateMax, [
+    { values: rows.map((r) => r.rate_mbit), color: '#4e79a7', step: true },
+    { values: rows.map((r) => r.est_mbit), color: '#f28e2b', dash: true },
+  ]);
+  panel(1, 'point', opts.cuts.length - 1, [{ values: rows.map((r) => r.point), color: '#59a14f', step: true }], opts.cuts.map((c, i) => [i, c.length > 14 ? `${c.slice(0, 13)}…` : c] as [number, string]));
+  panel(2, 'latency ms', Math.max(0, ...rows.map((r) => r.total_ms)), [{ values: rows.map((r) => r.total_ms), color: '#e15759' }]);
+  const axisY = top + 3 * (panelH + gap) - gap + 16;
+  for (const t of niceTicks(tMax, 5)) parts.push(`<text x="${f(x(t * 1000))}" y="${axisY}" class="tick" text-anchor="middle">${t}</text>`);
+  parts.push(`<text x="${left + plotW / 2}" y="${axisY + 16}" class="axis" text-anchor="middle">seconds into the trace (rate: in force solid, estimated dashed)</text>`);
+  return svg(opts.id, left + plotW + 20, axisY + 26, parts);
+}

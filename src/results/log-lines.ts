@@ -53,6 +53,7 @@ export function cellText(
   histograms: Record<Metric, Histogram>,
   startMs: number,
   endMs: number,
+  ref?: number,
 ): string {
   if (!/^[^\s,;=]+$/.test(cut)) throw new Error(`cut name '${cut}' cannot be used in a result tag (no spaces , ; =)`);
   // HdrHistogram's readers skip intervals that start before BaseTime: never write one.
@@ -63,7 +64,7 @@ export function cellText(
       const h = histograms[metric];
       if (!h) throw new Error(`cell ${cut}: no '${metric}' histogram`);
       const oldTag = h.tag;
-      h.tag = formatTag({ condition, cut, metric });
+      h.tag = formatTag({ condition, cut, metric, ref });
       try {
         w.outputIntervalHistogram(h, (start - baseMs) / 1000, (end - baseMs) / 1000, MAX_VALUE_UNIT_RATIO);
       } finally {
@@ -119,4 +120,31 @@ export function timeBaseSec(baseSec: number | undefined, startSec: number | unde
   if (baseSec !== undefined) return baseSec;
   if (startSec !== undefined && firstStampSec < startSec - 365 * 24 * 3600) return startSec;
   return 0;
+}
+
+/** Comment lines of an adaptive run: one JSON object each, skipped by HdrHistogram's readers. */
+export const REQUEST_PREFIX = '#dnn-request ';
+export const APPLIED_PREFIX = '#dnn-applied ';
+
+/** A trace's name as a tag value: no spaces , ; = (HdrHistogram ends a tag at a comma). */
+export function tagSafe(name: string): string {
+  return name.replace(/[\s,;=]+/g, '_');
+}
+
+/** The 4 interval lines of one policy's run of a trace, tagged `policy=...;trace=...;metric=...`. */
+export function policyText(baseMs: number, policy: string, trace: string, histograms: Record<Metric, Histogram>, startMs: number, endMs: number): string {
+  const start = Math.max(startMs, baseMs);
+  const end = Math.max(endMs, start);
+  return render((w) => {
+    for (const metric of METRICS) {
+      const h = histograms[metric];
+      const oldTag = h.tag;
+      h.tag = `policy=${tagSafe(policy)};trace=${tagSafe(trace)};metric=${metric}`;
+      try {
+        w.outputIntervalHistogram(h, (start - baseMs) / 1000, (end - baseMs) / 1000, MAX_VALUE_UNIT_RATIO);
+      } finally {
+        h.tag = oldTag;
+      }
+    }
+  });
 }

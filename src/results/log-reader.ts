@@ -2,8 +2,8 @@ import { readFileSync } from 'node:fs';
 import type { Histogram } from 'hdr-histogram-js';
 import { UserError, errorMessage } from '../errors.js';
 import { META_PREFIX, type RunMetadata } from './metadata.js';
-import { type CellTag, parseTag } from './tags.js';
-import { decodeHistogram, isLegend, splitIntervalLine, timeBaseSec, timeComment } from './log-lines.js';
+import { type CellTag, type Metric, METRICS, parseTag } from './tags.js';
+import { APPLIED_PREFIX, REQUEST_PREFIX, decodeHistogram, isLegend, splitIntervalLine, timeBaseSec, timeComment } from './log-lines.js';
 
 export interface ResultCell {
   tag: CellTag;
@@ -13,9 +13,22 @@ export interface ResultCell {
   endMs: number;
 }
 
+/** One policy's run of a trace (dnn-edge --trace): its histograms and per-request timeline. */
+export interface PolicyRun {
+  policy: string;
+  trace: string;
+  histograms: Partial<Record<Metric, Histogram>>;
+  /** the `#dnn-request` lines of this policy, as written (see src/edge/adaptive/stream.ts) */
+  requests: Record<string, unknown>[];
+  /** the `#dnn-applied` lines: when each trace step was applied */
+  applied: Record<string, unknown>[];
+}
+
 export interface ResultsFile {
   meta?: RunMetadata;
   cells: ResultCell[];
+  /** adaptive runs, in file order */
+  policies: PolicyRun[];
   /** per-line problems that were skipped, as `file:line: what` */
   warnings: string[];
 }
@@ -65,6 +78,10 @@ export function parseResultsText(text: string, name: string): ResultsFile {
   let foreign = 0;
   let corrupt = 0;
   const pending: { tag: CellTag; histogram: Histogram; startSec: number; lengthSec: number }[] = [];
+  const policies: PolicyRun[] = [];
+  // Timeline lines precede their policy's histograms.
+  let requests: Record<string, unknown>[] = [];
+  let applied: Record<string, unknown>[] = [];
 
   const lines = text.split(/\r?\n/);
   lines.forEach((line, i) => {
@@ -82,6 +99,15 @@ export function parseResultsText(text: string, name: string): ResultsFile {
       logLines++;
       return;
     }
+    if (line.startsWith(REQUEST_PREFIX) || line.startsWith(APPLIED_PREFIX)) {
+      const request = line.startsWith(REQUEST_PREFIX);
+      try {
+        (request ? requests : applied).push(JSON.parse(line.slice((request ? REQUEST_PREFIX : APPLIED_PREFIX).length)) as Record<string, unknown>);
+      } catch (e) {
+        warnings.push(`${name}:${lineNo}: unreadable ${request ? 'request' : 'trace step'} line (${errorMessage(e)}); line skipped`);
+      }
+      return;
+    }
     if (line.startsWith('#')) {
       const t = timeComment(line);
       if (t) logLines++;
@@ -95,6 +121,30 @@ export function parseResultsText(text: string, name: string): ResultsFile {
       return;
     }
     logLines++;
+    if (iv.tag?.startsWith('policy=')) {
+      const f = new Map(iv.tag.split(';').map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)] as const));
+      const policy = f.get('policy')!;
+      const trace = f.get('trace') ?? '';
+      const metric = f.get('metric') as Metric;
+      if (!(METRICS as readonly string[]).includes(metric)) {
+        warn(lineNo, `policy histogram with metric '${metric}'`);
+        return;
+      }
+      let run = policies.find((p) => p.policy === policy && p.trace === trace && !p.histograms[metric]);
+      if (!run) {
+        run = { policy, trace, histograms: {}, requests: requests.filter((r) => r['policy'] === policy), applied };
+        requests = requests.filter((r) => r['policy'] !== policy);
+        applied = [];
+        policies.push(run);
+      }
+      try {
+        run.histograms[metric] = decodeHistogram(iv.base64);
+      } catch (e) {
+        corrupt++;
+        warn(lineNo, `truncated or corrupt histogram (${errorMessage(e)})`);
+      }
+      return;
+    }
     let tag: CellTag;
     try {
       if (iv.tag === undefined) throw new Error('no Tag=');
@@ -112,7 +162,7 @@ export function parseResultsText(text: string, name: string): ResultsFile {
     }
   });
 
-  if (pending.length === 0) {
+  if (pending.length === 0 && policies.length === 0) {
     if (logLines === 0 && !meta) throw notALog(name);
     if (foreign > 0 && !meta && corrupt === 0) {
       throw new ResultsFileError(name, 'foreign', `${name} is an HdrHistogram log from another tool: none of its ${foreign} histograms carries a dnn-partition-bench tag`);
@@ -120,12 +170,12 @@ export function parseResultsText(text: string, name: string): ResultsFile {
     const why = corrupt > 0 ? `all ${corrupt} histogram lines are truncated or corrupt (first: ${warnings.find((w) => w.includes('corrupt'))})` : 'it holds no measurements (header only: was the run stopped before its first cell?)';
     throw new ResultsFileError(name, 'no-data', `${name}: no usable data: ${why}`);
   }
-  const base = timeBaseSec(baseSec, startSec, pending[0]!.startSec);
+  const base = timeBaseSec(baseSec, startSec, pending[0]?.startSec ?? 0);
   const cells = pending.map((p) => ({
     tag: p.tag,
     histogram: p.histogram,
     startMs: (base + p.startSec) * 1000,
     endMs: (base + p.startSec + p.lengthSec) * 1000,
   }));
-  return { meta, cells, warnings };
+  return { meta, cells, policies, warnings };
 }

@@ -5,7 +5,7 @@ import type { Condition } from '../conditions/condition.js';
 import { UserError, errorMessage } from '../errors.js';
 import { META_PREFIX, type RunMetadata } from './metadata.js';
 import { METRICS, type Metric, cellKey, parseTag } from './tags.js';
-import { cellText, decodeHistogram, headerText, isLegend, splitIntervalLine, timeComment } from './log-lines.js';
+import { APPLIED_PREFIX, REQUEST_PREFIX, cellText, decodeHistogram, headerText, isLegend, policyText, splitIntervalLine, timeComment } from './log-lines.js';
 
 export { newLatencyHistogram } from './log-lines.js';
 
@@ -31,7 +31,7 @@ export const openLogFile: OpenLogFile = async (path, flags) => {
 
 export interface ResumeResult {
   writer: ResultsWriter;
-  /** cellKey() of every complete cell already in the file */
+  /** cellKey() of every complete cell already in the file (references with their ref number) */
   done: Set<string>;
   meta: RunMetadata;
   /** what was cut off the end (a torn last cell), for the caller to report */
@@ -99,9 +99,18 @@ export class ResultsWriter {
   }
 
   /** Writes one (condition, cut) cell: the 4 metric histograms, in one write, then fsync. */
-  appendCell(condition: Condition, cut: string, histograms: Record<Metric, Histogram>, startMs: number, endMs: number): Promise<void> {
-    const text = cellText(this.baseMs, condition, cut, histograms, startMs, endMs);
-    // Calls are serialised so two cells never interleave, even if a caller forgets to await.
+  appendCell(condition: Condition, cut: string, histograms: Record<Metric, Histogram>, startMs: number, endMs: number, ref?: number): Promise<void> {
+    return this.appendText(cellText(this.baseMs, condition, cut, histograms, startMs, endMs, ref));
+  }
+
+  /** One policy's run of a trace: its timeline and applied steps as comment lines, then its 4 histograms; one write, then fsync. */
+  appendPolicy(policy: string, trace: string, histograms: Record<Metric, Histogram>, comments: { requests: object[]; applied: object[] }, startMs: number, endMs: number): Promise<void> {
+    const lines = [...comments.applied.map((a) => `${APPLIED_PREFIX}${JSON.stringify(a)}`), ...comments.requests.map((r) => `${REQUEST_PREFIX}${JSON.stringify(r)}`)];
+    return this.appendText(`${lines.map((l) => `${l}\n`).join('')}${policyText(this.baseMs, policy, trace, histograms, startMs, endMs)}`);
+  }
+
+  private appendText(text: string): Promise<void> {
+    // Calls are serialised so two writes never interleave, even if a caller forgets to await.
     const next = this.queue.then(async () => {
       await this.file.append(text);
       await this.file.sync();
@@ -224,7 +233,7 @@ function parseCellLine(text: string): { key: string; metric: Metric } | undefine
   try {
     const tag = parseTag(iv.tag);
     decodeHistogram(iv.base64);
-    return { key: cellKey(tag.condition, tag.cut), metric: tag.metric };
+    return { key: cellKey(tag.condition, tag.cut, tag.ref), metric: tag.metric };
   } catch {
     return undefined; // TagError, or a histogram that does not decode
   }

@@ -16,10 +16,15 @@ export interface CellTag {
   /** name of the layer that produces the crossing tensor (as dnn-cut prints it) */
   cut: string;
   metric: Metric;
+  /**
+   * set on a re-measurement of the reference cell (drift control, `ref=N`, N = 0, 1, ...): kept apart
+   * from the cell itself, never merged into it
+   */
+  ref?: number;
 }
 
 export function formatTag(t: CellTag): string {
-  return `${conditionKey(t.condition)};cut=${t.cut};metric=${t.metric}`;
+  return `${conditionKey(t.condition)};cut=${t.cut};metric=${t.metric}${t.ref === undefined ? '' : `;ref=${t.ref}`}`;
 }
 
 export class TagError extends Error {}
@@ -52,10 +57,12 @@ export function parseTag(tag: string): CellTag {
     if (v === '' || !Number.isFinite(n) || n < 0) throw new TagError(`${k}=${v} is not a non-negative number`);
     condition[k] = n;
   }
-  return { condition, cut, metric: metric as Metric };
+  const ref = fields.get('ref');
+  if (ref !== undefined && !/^\d+$/.test(ref)) throw new TagError(`ref=${ref} is not a reference number`);
+  return { condition, cut, metric: metric as Metric, ...(ref === undefined ? {} : { ref: Number(ref) }) };
 }
 
 /** Key of a (condition, cut) cell, the unit that is measured, resumed and merged. */
-export function cellKey(condition: Condition, cut: string): string {
-  return `${conditionKey(condition)};cut=${cut}`;
+export function cellKey(condition: Condition, cut: string, ref?: number): string {
+  return `${conditionKey(condition)};cut=${cut}${ref === undefined ? '' : `;ref=${ref}`}`;
 }

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { runBin, FIXTURES } from '../helpers/cli.js';
 import { selectBackend } from '../../src/engine/backend.js';
-import { loadNetwork } from '../../src/model/network.js';
+import { loadLayersNetwork, loadNetwork } from '../../src/model/network.js';
 import { parseCutOptions } from '../../src/cli/cut-options.js';
 import { userErrorOf } from '../helpers/user-error.js';
 
@@ -27,7 +27,7 @@ t.test('dnn-cut --json on a Keras file: the documented fields', async (t) => {
 
 t.test('two processes build bit-identical weights (same fingerprint as in-process)', async (t) => {
   await selectBackend('auto');
-  const local = await loadNetwork(LENET_JSON, { seed: 42 });
+  const local = await loadLayersNetwork(LENET_JSON, { seed: 42 });
   const r = await runBin('dnn-cut', [LENET_JSON, '--json', '--seed', '42', '--backend', 'cpu']);
   t.equal(r.exitCode, 0, String(r.stderr));
   t.equal(JSON.parse(String(r.stdout)).fingerprint, local.fingerprint, 'fingerprint does not depend on process or backend');
@@ -48,7 +48,7 @@ t.test('a TF.js model.json loads its weight shards when present', async (t) => {
       return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
     }),
   );
-  const loaded = await loadNetwork(path.join(dir, 'model.json'), { seed: 1 });
+  const loaded = await loadLayersNetwork(path.join(dir, 'model.json'), { seed: 1 });
   t.equal(loaded.weights, 'file');
   t.same(Array.from(loaded.model.getLayer('hidden').getWeights()[0]!.dataSync()), Array.from(m.getLayer('hidden').getWeights()[0]!.dataSync()));
   t.same(loaded.cuts.map((c) => c.layer), [loaded.model.layers[0]!.name, 'hidden', 'out']);

@@ -22,6 +22,8 @@ t.test('dnn-edge: bad flags get one clear line and exit 2, before anything is ch
     [['127.0.0.1', 'lenet', '--design', 'random'], /argument 'random' is invalid/],
     [['127.0.0.1', 'resnet51', '--no-shape'], /unknown network 'resnet51'/],
     [['127.0.0.1', 'lenet', '--max-frame', 'big'], /--max-frame must be a size like/],
+    [['127.0.0.1', 'lenet', '--order', 'shuffled'], /argument 'shuffled' is invalid/],
+    [['127.0.0.1', 'lenet', '--reference-every', '-1'], /--reference-every must be/],
   ];
   // in process: parseEdgeOptions raises what runMain prints as one line with exit 2
   for (const [args, re] of cases) {
@@ -41,12 +43,13 @@ t.test('dnn-edge: defaults, and what the flags turn into', async (t) => {
   t.same(o.commandLine, ['dnn-edge', '10.0.0.2', 'lenet']);
 
   const q = parseEdgeOptions(['lab', 'lenet', '--quick', '--no-shape', '--give-up', '2m', '--timeout', '1500ms', '--input-shape', '28x28x1']);
-  t.match(q, { lab: true, quick: true, reps: 3, maxPoints: 10, shaping: false, giveUpMs: 120_000, timeoutMs: 1500, inputShape: [28, 28, 1] });
+  t.match(q, { lab: true, quick: true, reps: 8, maxPoints: 10, order: 'randomized', referenceEvery: 4, shaping: false, giveUpMs: 120_000, timeoutMs: 1500, inputShape: [28, 28, 1] });
   t.ok(q.conditions.every((c) => c.net === null), '--no-shape: the link as it is');
 
   const one = parseEdgeOptions(['h', 'lenet', '--net', 'none', '--edge-cpu', '0', '--edge-mem', '0', '--cloud-cpu', '0', '--cloud-mem', '0']);
   t.same(one.conditions, [NO_CONDITION]);
   t.notOk(one.shaping, 'an unshaped, unstressed condition needs no tc');
+  t.match(parseEdgeOptions(['h', 'lenet', '--order', 'sequential', '--order-seed', '7', '--reference-every', '0']), { order: 'sequential', orderSeed: 7, referenceEvery: 0 });
 });
 
 t.test('dnn-edge: device limits and the emulated device class', async (t) => {

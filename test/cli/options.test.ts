@@ -21,12 +21,12 @@ t.test('dnn-cloud: defaults, flags, and mistakes as UserErrors', async (t) => {
 });
 
 t.test('dnn-cut: defaults and --json', async (t) => {
-  t.same(parseCutOptions(['vgg16']), { network: 'vgg16', json: false, backend: 'auto', seed: 1, inputShape: undefined });
+  t.same(parseCutOptions(['vgg16']), { network: 'vgg16', json: false, verify: false, backend: 'auto', threads: undefined, seed: 1, inputShape: undefined });
   t.match(parseCutOptions(['vgg16', '--json', '--seed', '7']), { json: true, seed: 7 });
 });
 
 t.test('dnn-report: defaults, repeatable --legacy, and no input', async (t) => {
-  t.same(parseReportOptions(['a.hdr', 'b.hdr']), { files: ['a.hdr', 'b.hdr'], format: 'table', metric: 'p50', minGain: 0.05, legacy: [] });
+  t.same(parseReportOptions(['a.hdr', 'b.hdr']), { files: ['a.hdr', 'b.hdr'], format: 'table', metric: 'p50', minGain: 0.05, confidence: 0.95, legacy: [] });
   const o = parseReportOptions(['--legacy', 'x', '--legacy', 'y', '--format', 'html', '--condition', 'net=10;ecpu=50', '--min-gain', '0.1']);
   t.same(o.legacy, ['x', 'y']);
   t.same([...o.condition!], [['net', '10'], ['ecpu', '50']]);

@@ -16,7 +16,7 @@ import { handFrame, rng } from '../protocol/helpers.js';
 await selectBackend('auto');
 const network = await loadNetwork('lenet', { seed: 1 });
 const service = new InferenceService(network);
-service.warmUp();
+await service.warmUp();
 const logs: string[] = [];
 const TOKEN = 's3cret';
 

@@ -1,10 +1,10 @@
 // In-process tests of the change registry, its state file and the one claim key (about 1 s):
 // a real process group stands in for a stressor, so nothing here needs root or touches the network.
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
-import { claimKey, describeChange, registerChange, stateDir, undoAll, type Change } from '../../src/conditions/cleanup.js';
+import { claimKey, cleanupLeftovers, describeChange, registerChange, stateDir, undoAll, type Change } from '../../src/conditions/cleanup.js';
 import { isSameProcess, readProcStat } from '../../src/conditions/proc.js';
 
 function sleeper(): { pid: number; startTime: number } {
@@ -63,4 +63,20 @@ t.test('one claim key per thing changed, whatever else the record says', async (
     claimKey({ kind: 'process-group', pid: 7, startTime: 1, what: 'y', graceful: true }),
   );
   t.equal(describeChange({ kind: 'qdisc', iface: 'eth0', netns: 'n' }), 'qdisc d1e: on eth0 (netns n)');
+});
+
+t.test("a kind of change this release does not know (another release's state file) is kept, never a crash", async (t) => {
+  const stranger = { kind: 'cpufreq', dirs: ['/sys/devices/system/cpu/cpu0/cpufreq'] } as unknown as Change;
+  t.match(describeChange(stranger), /'cpufreq' change/);
+  t.not(claimKey(stranger), claimKey({ ...stranger, dirs: ['/elsewhere'] } as unknown as Change));
+  // a dead run that recorded it: the sweep passes over the change and keeps the file for a newer release
+  const dead = sleeper();
+  process.kill(-dead.pid, 'SIGKILL');
+  t.ok(await gone(dead));
+  const path = join(stateDir(), `state-${dead.pid}.json`);
+  mkdirSync(stateDir(), { recursive: true, mode: 0o700 });
+  writeFileSync(path, JSON.stringify({ pid: dead.pid, startTime: dead.startTime, changes: [stranger] }));
+  t.teardown(() => rmSync(path, { force: true }));
+  t.doesNotThrow(() => cleanupLeftovers());
+  t.ok(existsSync(path), 'the state file stays');
 });

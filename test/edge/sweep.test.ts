@@ -4,10 +4,11 @@
 import type * as hdr from 'hdr-histogram-js';
 import t from 'tap';
 import { NO_CONDITION, conditionKey, type Condition } from '../../src/conditions/condition.js';
-import { SplitRunner, benchmarkInput, type HostTensor } from '../../src/engine/split-runner.js';
+import { createSplitRunner, benchmarkInput, type HostTensor, type SplitRunner } from '../../src/engine/split-runner.js';
 import { LinkFailure, type CloudLink, type CloudStressAck, type InferReply } from '../../src/edge/cloud-link.js';
 import type { ProgressSink } from '../../src/edge/progress.js';
-import { runSweep, type CellSink, type ConditionController } from '../../src/edge/sweep.js';
+import { runSweep, type CellSink, type ConditionController, type SweepPlan } from '../../src/edge/sweep.js';
+import { cellKey } from '../../src/results/tags.js';
 import { disposeNetwork, loadNetwork } from '../../src/model/network.js';
 import type { CutPoint } from '../../src/model/partition.js';
 import type { Metric } from '../../src/results/tags.js';
@@ -18,6 +19,8 @@ import type { Metric } from '../../src/results/tags.js';
  */
 class InProcessLink implements CloudLink {
   calls = 0;
+  /** the point of every call, in order */
+  readonly layers: string[] = [];
   reconnects = 0;
   connected = true;
   constructor(
@@ -27,13 +30,14 @@ class InProcessLink implements CloudLink {
 
   async infer(cut: CutPoint, tensor: HostTensor): Promise<InferReply> {
     this.calls++;
+    this.layers.push(cut.layer);
     if (!this.connected) throw new Error('infer on a dropped link: the sweep did not reconnect');
     const failure = this.failAt(this.calls);
     if (failure) {
       this.connected = false;
       throw failure;
     }
-    const r = this.runner.cloud(cut, tensor);
+    const r = await this.runner.cloud(cut, tensor);
     return { output: r.value, cloudMs: r.ms };
   }
 
@@ -53,10 +57,10 @@ class InProcessLink implements CloudLink {
 
 /** The cells as the results file would get them: sample counts per metric. */
 class MemorySink implements CellSink {
-  readonly cells: { condition: string; cut: string; counts: Record<Metric, number> }[] = [];
-  async appendCell(condition: Condition, cut: string, h: Record<Metric, hdr.Histogram>): Promise<void> {
+  readonly cells: { condition: string; cut: string; counts: Record<Metric, number>; ref?: number }[] = [];
+  async appendCell(condition: Condition, cut: string, h: Record<Metric, hdr.Histogram>, _start: number, _end: number, ref?: number): Promise<void> {
     const counts = Object.fromEntries(Object.entries(h).map(([m, x]) => [m, x.totalCount])) as Record<Metric, number>;
-    this.cells.push({ condition: conditionKey(condition), cut, counts });
+    this.cells.push({ condition: conditionKey(condition), cut, counts, ...(ref === undefined ? {} : { ref }) });
   }
 }
 
@@ -83,20 +87,51 @@ class NotesProgress implements ProgressSink {
 }
 
 const network = await loadNetwork('lenet', { seed: 1 });
-const runner = new SplitRunner(network);
+const runner = createSplitRunner(network);
 const input = benchmarkInput(network.inputShape, network.seed);
-t.teardown(() => {
-  input.dispose();
+t.teardown(async () => {
+  await runner.dispose();
   disposeNetwork(network);
 });
 // Two points that send something to the cloud (the edge-only point never calls the link).
 const cuts = network.cuts.filter((c) => c.kind !== 'output').slice(0, 2);
-const plan = { conditions: [{ ...NO_CONDITION }], cuts, reps: 5, warmup: 2, done: new Set<string>() };
+const plan: SweepPlan = { conditions: [{ ...NO_CONDITION }], cuts, reps: 5, warmup: 2, done: new Set<string>(), seed: 1, referenceEvery: 0 };
 
-function sweep(link: InProcessLink) {
+function sweep(link: InProcessLink, p: SweepPlan = plan) {
   const deps = { runner, link, input, sink: new MemorySink(), controller: new RecordingController(), progress: new NotesProgress() };
-  return { deps, result: runSweep(plan, deps) };
+  return { deps, result: runSweep(p, deps) };
 }
+
+t.test('points are interleaved rep by rep; the reference cell is measured again between conditions', async (t) => {
+  const three = network.cuts.filter((c) => c.kind !== 'output').slice(0, 3);
+  const slow = { ...NO_CONDITION, net: 10 };
+  const p: SweepPlan = { ...plan, cuts: three, reps: 4, warmup: 1, conditions: [{ ...NO_CONDITION }, slow], referenceEvery: 1 };
+  const link = new InProcessLink(runner, () => null);
+  const { deps, result } = sweep(link, p);
+  const stats = await result;
+  const perCondition = (p.reps + p.warmup) * three.length;
+  const cycles = (from: number) => Array.from({ length: p.reps + p.warmup }, (_, i) => link.layers.slice(from + i * 3, from + i * 3 + 3));
+  const ordered = three.map((c) => c.layer).sort().join();
+  t.ok(cycles(0).every((cy) => [...cy].sort().join() === ordered), 'every cycle measures every point once');
+  t.ok(new Set(cycles(0).map((cy) => cy.join())).size > 1, 'in shuffled orders');
+  const ref = stats.referenceCut;
+  t.ok(three.some((c) => c.layer === ref), `the reference is the baseline's fastest point (${ref})`);
+  t.same(link.layers.slice(perCondition, perCondition + p.reps + p.warmup), Array(p.reps + p.warmup).fill(ref), 'then the reference alone');
+  t.same(deps.sink.cells.filter((c) => c.ref !== undefined).map((c) => [c.ref, c.cut, c.counts.total, c.condition]), [
+    [0, ref, p.reps, conditionKey(NO_CONDITION)],
+    [1, ref, p.reps, conditionKey(NO_CONDITION)],
+  ]);
+  t.equal(stats.references, 2);
+  t.same(deps.controller.calls.filter((c) => c.startsWith('apply')).map((c) => c.includes('net=10') ? 'slow' : 'base'), ['base', 'base', 'slow', 'base'], 'baseline, reference, condition, reference');
+
+  // resume: the cells and the first reference are in the file; only the rest is measured, in the same order
+  const done = new Set([...three.map((c) => cellKey(NO_CONDITION, c.layer)), cellKey(NO_CONDITION, ref, 0)]);
+  const again = new InProcessLink(runner, () => null);
+  const resumed = sweep(again, { ...p, done, referenceCut: ref });
+  await resumed.result;
+  t.same(again.layers.slice(0, perCondition), link.layers.slice(perCondition + p.reps + p.warmup, 2 * perCondition + p.reps + p.warmup), 'the same cycles as the first run');
+  t.same(resumed.deps.sink.cells.map((c) => [c.condition.includes('net=10') ? 'slow' : 'base', c.ref ?? '-']), [['slow', '-'], ['slow', '-'], ['slow', '-'], ['base', 1]]);
+});
 
 t.test('a sample the link fails is redone after a reconnect, so every cell still has all its samples', async (t) => {
   const failing = new Set([2, 3, 9]); // in warm-up, twice in a row, and in a recorded sample

@@ -6,7 +6,7 @@ import { buildGraph } from '../../src/model/graph.js';
 import { findCutPoints, selectCuts } from '../../src/model/partition.js';
 import { buildHalves, runHalf } from '../../src/engine/halves.js';
 import { assignSeededWeights } from '../../src/model/weights.js';
-import { loadNetwork } from '../../src/model/network.js';
+import { loadLayersNetwork } from '../../src/model/network.js';
 import { FIXTURES } from '../helpers/cli.js';
 
 await selectBackend('auto');
@@ -65,7 +65,7 @@ t.test('every point of the residual toy reproduces the full model', async (t) =>
 });
 
 t.test('both Keras 2.2.5 fixture files load and list their points', async (t) => {
-  const lenet = await loadNetwork(path.join(FIXTURES, 'keras-json/lenet_edge_upto_9.json'), { seed: 1 });
+  const lenet = await loadLayersNetwork(path.join(FIXTURES, 'keras-json/lenet_edge_upto_9.json'), { seed: 1 });
   t.equal(lenet.source, 'keras-json');
   t.equal(lenet.params, 1752070);
   // a Sequential model: every layer boundary is a point
@@ -79,7 +79,7 @@ t.test('both Keras 2.2.5 fixture files load and list their points', async (t) =>
     t.ok(relErr(runHalf(h.cloud, mid), full) <= 1e-4, `lenet fixture ${cut.layer}`);
   }
 
-  const vgg = await loadNetwork(path.join(FIXTURES, 'keras-json/vgg16_edge_upto_21.json'), { seed: 1 });
+  const vgg = await loadLayersNetwork(path.join(FIXTURES, 'keras-json/vgg16_edge_upto_21.json'), { seed: 1 });
   t.equal(vgg.model.layers.length, 22);
   t.equal(vgg.cuts.length, 22);
   t.same(vgg.cuts[5]!.layer, 'block2_conv2');
@@ -88,9 +88,9 @@ t.test('both Keras 2.2.5 fixture files load and list their points', async (t) =>
 
 t.test('seeded weights: deterministic, seed-dependent', async (t) => {
   const file = path.join(FIXTURES, 'keras-json/lenet_edge_upto_9.json');
-  const a = await loadNetwork(file, { seed: 1 });
-  const b = await loadNetwork(file, { seed: 1 });
-  const c = await loadNetwork(file, { seed: 2 });
+  const a = await loadLayersNetwork(file, { seed: 1 });
+  const b = await loadLayersNetwork(file, { seed: 1 });
+  const c = await loadLayersNetwork(file, { seed: 2 });
   t.equal(a.fingerprint, b.fingerprint);
   t.not(a.fingerprint, c.fingerprint);
   const wa = a.model.layers[1]!.getWeights()[0]!.dataSync();

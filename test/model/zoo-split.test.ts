@@ -1,61 +1,53 @@
 import t from 'tap';
 import { selectBackend } from '../../src/engine/backend.js';
-import { loadNetwork, disposeNetwork } from '../../src/model/network.js';
-import { SplitRunner, benchmarkInput } from '../../src/engine/split-runner.js';
+import { loadLayersNetwork, disposeNetwork } from '../../src/model/network.js';
+import { createSplitRunner, benchmarkInput } from '../../src/engine/split-runner.js';
 import { ZOO, zooEntry } from '../../models/index.js';
 import { spreadPoints } from '../../src/edge/plan.js';
+import { relErr } from '../helpers/compare.js';
 
-await selectBackend('auto');
+// the TF.js halves (the onnx backend has its own test, onnx-zoo.test.ts)
+await selectBackend('wasm');
 
 /** Every point for these, an even sample (always with both ends) for the rest. */
 const EVERY_POINT = new Set(['lenet', 'alexnet', 'mobilenet', 'resnet50']);
 const SAMPLE = 4;
 
-function relErr(a: Float32Array, b: Float32Array): number {
-  let diff = 0;
-  let scale = 0;
-  for (let i = 0; i < b.length; i++) {
-    diff = Math.max(diff, Math.abs(a[i]! - b[i]!));
-    scale = Math.max(scale, Math.abs(b[i]!));
-  }
-  return diff / Math.max(scale, 1e-30);
-}
-
 for (const entry of ZOO) {
   t.test(`${entry.name}: cloud(edge(x)) equals model(x) at every tested point`, async (t) => {
-    const network = await loadNetwork(entry.name, { seed: 1, inputShape: entry.smallInputShape });
-    const runner = new SplitRunner(network);
+    const network = await loadLayersNetwork(entry.name, { seed: 1, inputShape: entry.smallInputShape });
+    const runner = createSplitRunner(network);
     const x = benchmarkInput(network.inputShape, 3);
-    const full = runner.full(x).value.data;
+    const full = (await runner.full(x)).value.data;
     t.ok(full.every(Number.isFinite), 'full output is finite');
     // a constant output would make the comparison below vacuous
     const spread = Math.max(...full) - Math.min(...full);
     t.ok(spread > 1e-3 * Math.max(...full), `output varies across classes (spread ${spread.toExponential(2)})`);
     const cuts = EVERY_POINT.has(entry.name) ? network.cuts : spreadPoints(network.cuts, SAMPLE);
     for (const cut of cuts) {
-      const mid = runner.edge(cut, x).value;
+      const mid = (await runner.edge(cut, x)).value;
       t.same(mid.shape.slice(1), cut.shape, `${cut.layer}: crossing tensor has the point's shape`);
-      const out = runner.cloud(cut, mid).value;
+      const out = (await runner.cloud(cut, mid)).value;
       const err = relErr(out.data, full);
       t.ok(err <= 1e-4, `${cut.layer}: relative error ${err.toExponential(2)} <= 1e-4`);
     }
     t.equal(cuts[0]!.kind, 'input');
     t.equal(network.cuts.at(-1)!.kind, 'output');
-    x.dispose();
+    await runner.dispose();
     disposeNetwork(network);
   });
 }
 
 t.test('sequential zoo models: every layer boundary is a point', async (t) => {
   for (const name of ['lenet', 'alexnet', 'vgg16']) {
-    const n = await loadNetwork(name, { seed: 1 });
+    const n = await loadLayersNetwork(name, { seed: 1 });
     t.same(n.cuts.map((c) => c.index), n.model.layers.map((_, i) => i), name);
     disposeNetwork(n);
   }
 });
 
 t.test('resnet50: the input of each residual block is a point, nothing inside a block is', async (t) => {
-  const n = await loadNetwork('resnet50', { seed: 1, inputShape: zooEntry('resnet50')!.smallInputShape });
+  const n = await loadLayersNetwork('resnet50', { seed: 1, inputShape: zooEntry('resnet50')!.smallInputShape });
   const names = new Set(n.cuts.map((c) => c.layer));
   const layers = n.model.layers;
   // a block starts at every layer named res<stage><block>_branch2a; its input is what feeds it

@@ -4,17 +4,7 @@ import type { ProtocolError } from '../../src/protocol/errors.js';
 import { FrameReader, type RawFrame } from '../../src/protocol/frame-reader.js';
 import type { Tensor } from '../../src/protocol/tensor.js';
 
-/** Seeded PRNG (mulberry32): failures reproduce. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { rng } from '../../src/random.js';
 
 export function randInt(r: () => number, lo: number, hi: number): number {
   return lo + Math.floor(r() * (hi - lo + 1));

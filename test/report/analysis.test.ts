@@ -33,7 +33,7 @@ t.test('known answer: best point, gain, repartition, summary', async (t) => {
   t.same(base.edge_only, { cut: 'c', total_ms: 8 });
   t.equal(base.speedup_vs_cloud_only, 2);
   t.equal(base.speedup_vs_edge_only, 1.6);
-  t.same(base.cuts[1], { cut: 'b', index: 1, edge_ms: 1.5, transfer_ms: 1, cloud_ms: 2.5, total_ms: 5, total_p95_ms: 5.5, samples: 10 });
+  t.same(base.cuts[1], { cut: 'b', index: 1, edge_ms: 1.5, transfer_ms: 1, cloud_ms: 2.5, total_ms: 5, total_p95_ms: 5.5, samples: 10, vs_best: null });
   t.match(r.summary, { conditions: 4, repartition: 1, max_gain: 0.5, max_gain_condition: key(1), max_gain_best_cut: 'c' });
   t.equal(analyseNetwork(syntheticNetwork(), { ...opts, minGain: 0.01 })!.summary.repartition, 2, 'a lower --min-gain counts the 2 % case');
 });
@@ -100,7 +100,7 @@ t.test('end to end from histograms: results files -> merged stats -> same answer
   t.same(loaded.problems, []);
   t.equal(loaded.networks.length, 1);
   const net = loaded.networks[0]!;
-  t.same(net.cuts, [{ cut: 'a', index: 1 }, { cut: 'b', index: 2 }, { cut: 'c', index: 3 }], 'order and index from meta.cuts');
+  t.same(net.cuts, [{ cut: 'a', index: 1, bytes: 40 }, { cut: 'b', index: 2, bytes: 40 }, { cut: 'c', index: 3, bytes: 40 }], 'order, index and tensor bytes from meta.cuts');
   const merged = net.conditions.find((c) => conditionKey(c.condition) === key(2))!.cells.get('b')!.total!;
   t.equal(merged.samples, 40, 'the cell measured in both files is merged');
   const r = buildReport(loaded.networks, opts).networks[0]!;
@@ -109,4 +109,37 @@ t.test('end to end from histograms: results files -> merged stats -> same answer
   t.equal(r.summary.repartition, 1);
   t.equal(r.summary.max_gain_condition, key(1));
   t.ok(Math.abs(r.summary.max_gain! - 0.5) < 0.02, `gain ${r.summary.max_gain} ~ 0.5 (3 significant digits, p50 of the samples)`);
+  const moved = r.conditions.find((c) => c.key === key(1))!;
+  t.equal(moved.significance, 'significant', '20 samples a point resolve 9 ms vs 6 ms');
+  t.ok(moved.gain_low! > 0.3 && moved.gain_high! < 0.7, `interval [${moved.gain_low}, ${moved.gain_high}] around +50 %`);
+  t.same(moved.tie_set, ['c']);
+  const close = r.conditions.find((c) => c.key === key(3))!;
+  t.same([close.significance, close.repartition], ['not significant', false]);
+  t.same(close.tie_set, ['b', 'c'], '10 vs 9.8 ms with a 10 % spread: a tie');
+  t.ok(r.power && r.power.samples === 20 && r.power.resolves_min_gain === false, 'a 10 % spread needs more than 20 samples for 5 %');
+  t.match(r.significance_note, /with 20 samples per point no gain under [0-9.]+ % can be significant/);
+  t.equal(r.summary.sensitivity[0]!.moves.filter((m) => m.significance === 'significant').length, 1);
+});
+
+t.test('A/A: two physically identical conditions never need repartitioning, however the noise falls', async (t) => {
+  const dir = t.testdir();
+  const meta = sampleMeta('synth', SYNTHETIC_CUTS);
+  const file = join(dir, 'aa.hdr');
+  const w = await ResultsWriter.create(file, meta);
+  // a and b are within 1 % of each other; identical distributions in both conditions, drawn apart
+  let seed = 1;
+  const noise = () => ((seed = (seed * 16807) % 2147483647) / 2147483647 - 0.5) * 0.3;
+  for (const condition of [{ ...NO_CONDITION, net: 1000 }, { ...NO_CONDITION, net: 999 }]) {
+    for (const [cut, ms] of [['a', 10], ['b', 10.1], ['c', 30]] as const) {
+      const hs = cellHistograms(split(ms), 1);
+      for (const h of Object.values(hs)) h.reset();
+      for (let i = 0; i < 10; i++) for (const [m, h] of Object.entries(hs)) h.recordValue(Math.round(split(ms)[m as 'total'] * 1000 * (1 + noise())));
+      await w.appendCell(condition, cut, hs, Date.now(), Date.now() + 1);
+    }
+  }
+  await w.close();
+  const r = buildReport(loadResultFiles([file]).networks, opts).networks[0]!;
+  t.equal(r.summary.repartition, 0);
+  t.same(r.conditions.map((c) => c.tie_set), [['a', 'b'], ['a', 'b']], 'a and b tie in both');
+  t.equal(r.summary.sensitivity[0]!.best_moved, 0, 'no significant move in the sensitivity row either');
 });

@@ -79,7 +79,7 @@ t.test('formats: json shape, csv rows, table, --out', async (t) => {
   const r = JSON.parse(json.stdout);
   t.equal(r.metric, 'mean');
   const n = r.networks[0];
-  t.same(Object.keys(n).sort(), ['baseline', 'conditions', 'deployed', 'network', 'sources', 'summary']);
+  t.same(Object.keys(n).sort(), ['baseline', 'conditions', 'cost_model', 'deployed', 'drift', 'drift_warnings', 'network', 'power', 'rate_thresholds', 'significance_note', 'sources', 'summary', 'testbed', 'testbed_id']);
   t.same(n.deployed, { cut: 'b', reason: 'best-at-baseline', condition: 'net=none;delay=0;jitter=0;loss=0;ecpu=0;emem=0;ccpu=0;cmem=0' });
   t.same(Object.keys(n.conditions[0].factors), ['net_mbit', 'delay_ms', 'jitter_ms', 'loss_pct', 'edge_cpu', 'edge_mem', 'cloud_cpu', 'cloud_mem']);
   t.equal(n.conditions[0].factors.net_mbit, null);
@@ -90,7 +90,7 @@ t.test('formats: json shape, csv rows, table, --out', async (t) => {
   const csv = await run([file, '--format', 'csv']);
   const rows = csv.stdout.trim().split('\n');
   t.equal(rows.length, 1 + 4 * 3);
-  t.match(rows[0], /^network,condition,net_mbit,delay_ms,.*,cut,index,edge_ms,transfer_ms,cloud_ms,total_ms,total_p95_ms,samples,best,deployed,gain,repartition$/);
+  t.match(rows[0], /^network,condition,net_mbit,delay_ms,.*,cut,index,edge_ms,transfer_ms,cloud_ms,total_ms,total_p95_ms,samples,best,deployed,gain,repartition,gain_low,gain_high,significance,vs_best,vs_best_low,vs_best_high,tie,testbed_id,predicted$/);
   t.match(rows[1], /^synth,net=none;.*,none,0,0,0,0,0,0,0,a,1,/);
 
   const html = await run(['--legacy', LENET, '--format', 'html', '--condition', 'net=10 ccpu=100 ecpu=0 emem=0 cmem=0']);
@@ -103,5 +103,5 @@ t.test('formats: json shape, csv rows, table, --out', async (t) => {
   const text = readFileSync(out, 'utf8');
   t.match(text, /== synth/);
   t.match(text, /repartitioning needed in 1 \(25\.0%\)/);
-  t.match(text, /largest gain \+\d+\.\d% at net=10 ecpu=0 \(best point c\)/);
+  t.match(text, /largest gain \+\d+\.\d% \[\+\d+\.\d%, \+\d+\.\d%\] at net=10 ecpu=0 \(best point c, significant\)/);
 });

@@ -110,22 +110,30 @@ function cgroupName(c: { dirs: string[] }): string {
   return c.dirs[0]!.split('/').pop()!;
 }
 
-function kindOf<C extends Change>(c: C): ChangeKind<C> {
-  return KINDS[c.kind] as unknown as ChangeKind<C>;
+/**
+ * The kind of a change, or undefined for a kind this release does not know: state files are shared
+ * by every run on the machine, and a newer release may record kinds an older one cannot undo.
+ */
+function kindOf<C extends Change>(c: C): ChangeKind<C> | undefined {
+  return Object.hasOwn(KINDS, c.kind) ? (KINDS[c.kind] as unknown as ChangeKind<C>) : undefined;
+}
+
+export function isKnownChange(c: Change): boolean {
+  return kindOf(c) !== undefined;
 }
 
 /** The one identity of a change: the registry, the state files and the sweep compare changes by it. */
 export function claimKey(c: Change): string {
-  return `${c.kind}:${kindOf(c).key(c)}`;
+  return `${c.kind}:${kindOf(c)?.key(c) ?? JSON.stringify(c)}`;
 }
 
 export function describeChange(c: Change): string {
-  return kindOf(c).describe(c);
+  return kindOf(c)?.describe(c) ?? `a '${String(c.kind)}' change (recorded by another release of this tool)`;
 }
 
-/** Reverses one change if it is still in place. Returns true if something was removed. */
+/** Reverses one change if it is still in place. Returns true if something was removed; false for kinds this release does not know. */
 export function undoChange(c: Change): boolean {
-  return kindOf(c).undo(c);
+  return kindOf(c)?.undo(c) ?? false;
 }
 
 /** Leftovers of every kind found on the host, claimed or not, in the order of KINDS. */
@@ -133,13 +141,16 @@ export function findLeftovers(): Change[] {
   return (Object.values(KINDS) as ChangeKind<Change>[]).flatMap((k) => k.findLeftovers());
 }
 
-/** Undoes, newest first, the changes a dead run recorded, then removes its state file. One line per removed thing. */
+/**
+ * Undoes, newest first, the changes a dead run recorded, then removes its state file, unless it lists
+ * a kind this release does not know (a newer release can still undo that). One line per removed thing.
+ */
 export function undoRecorded(path: string, state: StateFile): string[] {
   const removed: string[] = [];
   for (const c of [...state.changes].reverse()) {
     if (undoChange(c)) removed.push(describeChange(c));
   }
-  removeStateFile(path);
+  if (state.changes.every(isKnownChange)) removeStateFile(path);
   return removed;
 }
 

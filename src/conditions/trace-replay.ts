@@ -1,0 +1,90 @@
+import { Worker } from 'node:worker_threads';
+import { fileURLToPath } from 'node:url';
+import { UserError } from '../errors.js';
+import { conditionKey } from './condition.js';
+import { OUR_HANDLE } from './cleanup.js';
+import { applyShaping, restoreShaping, shapingCommands, shapingOf } from './tc.js';
+import type { Schedule } from './trace.js';
+
+/**
+ * Replays a schedule's link conditions on an interface: the first step installs our qdiscs (tbf,
+ * plus a netem child when any step has delay, jitter or loss), every later step runs
+ * `tc qdisc change` (the queue is kept, not flushed). The timer runs in a worker thread, so the
+ * edge's inference, which blocks the main thread, cannot delay a change. Each change is reported
+ * with its scheduled and applied time (when tc returned), in ms since the replay's start.
+ */
+import { epochMs, type AppliedStep, type WorkerInput } from './trace-replay-worker.js';
+
+export { epochMs, type AppliedStep } from './trace-replay-worker.js';
+
+export class TraceReplay {
+  readonly applied: AppliedStep[] = [];
+  private worker: Worker | null = null;
+  private finished: Promise<void> = Promise.resolve();
+  private startMs = 0;
+
+  private constructor(
+    private readonly iface: string,
+    private readonly netns: string | undefined,
+    private readonly schedule: Schedule,
+    private readonly netem: boolean,
+    private readonly mtu: number,
+  ) {}
+
+  /** Installs the first step's shaping; nothing is timed yet. */
+  static async prepare(iface: string, schedule: Schedule, opts: { netns?: string } = {}): Promise<TraceReplay> {
+    const unshaped = schedule.steps.find((s) => s.condition.net === null);
+    if (unshaped) throw new UserError(`trace ${schedule.trace}: the step at ${unshaped.atMs / 1000} s has net=none; a replayed link needs a rate at every step`);
+    const netem = schedule.steps.some((s) => s.condition.delay > 0 || s.condition.jitter > 0 || s.condition.loss > 0);
+    const first = await applyShaping(iface, shapingOf(schedule.steps[0]!.condition), { netns: opts.netns, netem });
+    return new TraceReplay(iface, opts.netns, schedule, netem, first.mtu);
+  }
+
+  /**
+   * Starts the timeline: the timer thread and its tc process are made ready first, then the clock
+   * starts (step 0 is applied again with `change`, so its time is logged too). Resolves with the
+   * start, epoch ms.
+   */
+  async start(onApplied?: (a: AppliedStep) => void): Promise<number> {
+    const input: WorkerInput = {
+      iface: this.iface,
+      netns: this.netns,
+      handle: `${OUR_HANDLE}:`,
+      steps: this.schedule.steps.map((s) => ({
+        atMs: s.atMs,
+        key: conditionKey(s.condition),
+        args: shapingCommands(this.iface, shapingOf(s.condition), this.mtu, { verb: 'change', netem: this.netem }),
+      })),
+    };
+    const worker = new Worker(fileURLToPath(new URL('./trace-replay-worker.js', import.meta.url)), { workerData: input });
+    this.worker = worker;
+    this.finished = new Promise((resolve) => worker.once('exit', () => resolve()));
+    await new Promise<void>((resolve, reject) => {
+      worker.on('error', reject);
+      worker.on('message', (m: AppliedStep | { ready: true } | { fatal: string }) => {
+        if ('ready' in m) resolve();
+        else if ('fatal' in m) reject(new Error(m.fatal));
+        else {
+          this.applied.push(m);
+          onApplied?.(m);
+        }
+      });
+    });
+    this.startMs = epochMs();
+    worker.postMessage({ start: this.startMs });
+    return this.startMs;
+  }
+
+  /** Stops the timeline (steps not yet due are not applied). */
+  async stop(): Promise<void> {
+    await this.worker?.terminate();
+    this.worker = null;
+    await this.finished;
+  }
+
+  /** Stops and removes our qdiscs. */
+  async close(): Promise<void> {
+    await this.stop();
+    await restoreShaping(this.iface, { netns: this.netns });
+  }
+}

@@ -1,0 +1,216 @@
+import { NO_CONDITION, type Condition } from '../../conditions/condition.js';
+import { UserError } from '../../errors.js';
+import { predictCondition, stressKey, wireMs, type CostModel } from '../../report/predict.js';
+
+/**
+ * Partitioning policies of an adaptive run: each chooses the point of the next request. Pure
+ * (no I/O): the run loop tells them what it observed and, for the oracle, which condition is in force.
+ */
+
+/** What a policy knows of the link and the ends when it chooses (the adaptive policy's estimates). */
+export interface Estimate {
+  /** Mbit/s; null = no estimate yet */
+  rate: number | null;
+  /** observed / profiled compute */
+  edgeSlowdown: number;
+  cloudSlowdown: number;
+}
+
+export interface Observation {
+  cut: string;
+  edge_ms: number;
+  transfer_ms: number;
+  cloud_ms: number;
+}
+
+export interface Policy {
+  /** as given in --policies, e.g. static:conv2 or adaptive */
+  readonly name: string;
+  /** the point of the next request; `inForce` is the condition the trace applies now (only the oracle may look) */
+  choose(inForce: Condition): string;
+  /** the current estimates (adaptive), for the timeline */
+  estimate(): Estimate | null;
+  observe(o: Observation): void;
+  /** the adaptive policy asks for a link probe while it runs edge-only: the point to probe, or null */
+  probe?(nowMs: number): string | null;
+}
+
+export class StaticPolicy implements Policy {
+  readonly name: string;
+  constructor(readonly cut: string) {
+    this.name = `static:${cut}`;
+  }
+  choose(): string {
+    return this.cut;
+  }
+  estimate(): null {
+    return null;
+  }
+  observe(): void {}
+}
+
+/** The lowest predicted total for a condition (ties: the earlier point). */
+export function bestFor(m: CostModel, c: Condition): string {
+  const rows = predictCondition(m, c);
+  return rows.reduce((a, b) => (b.total_ms < a.total_ms ? b : a)).cut;
+}
+
+/** Knows the condition in force from the trace and picks with the same model: the bound of model-based adaptation. */
+export class OraclePolicy implements Policy {
+  readonly name = 'oracle';
+  constructor(private readonly model: CostModel) {}
+  choose(inForce: Condition): string {
+    return bestFor(this.model, oracleCondition(this.model, inForce));
+  }
+  estimate(): null {
+    return null;
+  }
+  observe(): void {}
+}
+
+/** The condition in force as the model can predict it: stress levels that were not profiled are taken as the reference profile's. */
+export function oracleCondition(m: CostModel, c: Condition): Condition {
+  return m.stress.has(stressKey(c)) ? c : { ...c, ...referenceStress(m).stress };
+}
+
+/** The profile's reference stress level: the lowest (the unstressed one when it was profiled). */
+export function referenceStress(m: CostModel): NonNullable<ReturnType<CostModel['stress']['get']>> {
+  const ref = [...m.stress.values()].sort((a, b) => stressKey(a.stress).localeCompare(stressKey(b.stress)))[0];
+  if (!ref) throw new UserError('the profile has no measured point: nothing to adapt with');
+  return ref;
+}
+
+export interface AdaptiveOptions {
+  /** weight of the newest observation in the moving estimates (0..1] */
+  alpha: number;
+  /** switch only when the new point is predicted this much faster than the current one */
+  hysteresis: number;
+  /** stay at least this many requests on a point before switching again */
+  minDwell: number;
+  /** while edge-only (no transfer to learn from), probe the link this often */
+  probeEveryMs: number;
+}
+
+export const ADAPTIVE_DEFAULTS: AdaptiveOptions = { alpha: 0.5, hysteresis: 0.1, minDwell: 3, probeEveryMs: 1000 };
+
+/**
+ * The point with the lowest predicted total under the current estimates: link rate from recent
+ * transfers (each transfer's time minus the point's profiled fixed cost gives the wire time of its
+ * known bytes), edge and cloud slowdown from observed against profiled compute (so stress is seen
+ * too). Estimates are exponentially weighted; it switches only for a predicted gain of at least
+ * `hysteresis` and after `minDwell` requests on a point, so noise does not make it flap.
+ */
+export class AdaptivePolicy implements Policy {
+  readonly name = 'adaptive';
+  private rate: number | null = null;
+  private edgeSlow = 1;
+  private cloudSlow = 1;
+  private current: string | null = null;
+  private dwell = 0;
+  private lastLinkMs = -Infinity;
+  /** time of the latest probe() call: the run loop asks before every request */
+  private nowMs = 0;
+  private readonly stress: NonNullable<ReturnType<CostModel['stress']['get']>>;
+
+  constructor(
+    private readonly model: CostModel,
+    private readonly o: AdaptiveOptions = ADAPTIVE_DEFAULTS,
+    initialRate: number | null = null,
+  ) {
+    this.stress = referenceStress(model);
+    this.rate = initialRate;
+  }
+
+  estimate(): Estimate {
+    return { rate: this.rate, edgeSlowdown: this.edgeSlow, cloudSlowdown: this.cloudSlow };
+  }
+
+  /** Predicted total of a point under the current estimates. */
+  predicted(cut: string): number {
+    const edge = this.stress.edge.get(cut)! * this.edgeSlow;
+    if (this.model.local.has(cut)) return edge;
+    const cloud = this.stress.cloud.get(cut)! * this.cloudSlow;
+    const wire = this.rate === null ? 0 : this.model.beta * wireMs(this.model.wire.get(cut)!, this.rate);
+    return edge + cloud + this.stress.fixed.get(cut)! + wire;
+  }
+
+  choose(): string {
+    const cuts = [...this.stress.edge.keys()];
+    let best = cuts[0]!;
+    for (const c of cuts) if (this.predicted(c) < this.predicted(best)) best = c;
+    if (this.current === null) {
+      this.current = best;
+      this.dwell = 0;
+    } else if (best !== this.current && this.dwell >= this.o.minDwell && this.predicted(best) * (1 + this.o.hysteresis) <= this.predicted(this.current)) {
+      this.current = best;
+      this.dwell = 0;
+    }
+    this.dwell++;
+    return this.current;
+  }
+
+  observe(o: Observation): void {
+    const a = this.o.alpha;
+    const ewma = (old: number, v: number) => (1 - a) * old + a * v;
+    const edgeRef = this.stress.edge.get(o.cut);
+    if (edgeRef && edgeRef > 0.05 && Number.isFinite(o.edge_ms)) this.edgeSlow = ewma(this.edgeSlow, Math.max(0.2, o.edge_ms / edgeRef));
+    if (this.model.local.has(o.cut)) return;
+    const cloudRef = this.stress.cloud.get(o.cut);
+    if (cloudRef && cloudRef > 0.05) this.cloudSlow = ewma(this.cloudSlow, Math.max(0.2, o.cloud_ms / cloudRef));
+    this.lastLinkMs = this.nowMs;
+    // Wire time = transfer - fixed; at least 5 % of the transfer, so a fast link reads as fast, not infinite.
+    const wire = Math.max(o.transfer_ms - this.stress.fixed.get(o.cut)!, 0.05 * o.transfer_ms, 0.01);
+    const bits = this.model.wire.get(o.cut)! * 8;
+    const observed = (this.model.beta * bits) / (wire * 1000);
+    // Averaged in log space: a rate that changes 20-fold is followed in a few observations either way.
+    this.rate = this.rate === null ? observed : Math.exp(ewma(Math.log(this.rate), Math.log(observed)));
+  }
+
+  probe(nowMs: number): string | null {
+    this.nowMs = nowMs;
+    if (this.current === null || !this.model.local.has(this.current)) {
+      this.lastLinkMs = nowMs;
+      return null;
+    }
+    if (nowMs - this.lastLinkMs < this.o.probeEveryMs) return null;
+    this.lastLinkMs = nowMs;
+    return probePoint(this.model);
+  }
+}
+
+/** The probe: the non-local point with the smallest tensor of at least 16 KB (enough bytes to time), else the largest. */
+export function probePoint(m: CostModel): string {
+  const sent = m.cuts.filter((c) => !m.local.has(c.cut) && c.bytes !== undefined);
+  const big = sent.filter((c) => c.bytes! >= 16 * 1024).sort((a, b) => a.bytes! - b.bytes!);
+  return (big[0] ?? sent.sort((a, b) => b.bytes! - a.bytes!)[0])!.cut;
+}
+
+/** The points static:auto stands for: cloud-only, edge-only, best at the profile's baseline, best at the trace's mean rate. */
+export function autoStaticCuts(m: CostModel, meanRate: number | null, fastestProfiled: number | null): string[] {
+  const ref = referenceStress(m);
+  const at = (net: number | null) => bestFor(m, { ...NO_CONDITION, ...ref.stress, net });
+  const cuts = [m.cuts[0]!.cut, m.cuts.at(-1)!.cut, at(fastestProfiled), at(meanRate)];
+  return [...new Set(cuts)];
+}
+
+/** --policies: static:<cut>, static:auto, adaptive, oracle, comma separated. */
+export function parsePolicies(spec: string, cuts: readonly string[], auto: () => string[]): string[] {
+  const out: string[] = [];
+  for (const raw of spec.split(',').map((s) => s.trim())) {
+    if (raw === '') throw new UserError(`--policies: '${spec}' has an empty entry; e.g. --policies adaptive,oracle,static:auto`);
+    if (raw === 'adaptive' || raw === 'oracle') out.push(raw);
+    else if (raw === 'static:auto') out.push(...auto().map((c) => `static:${c}`));
+    else if (raw.startsWith('static:')) {
+      const cut = raw.slice(7);
+      if (!cuts.includes(cut)) throw new UserError(`--policies: ${cut} is not a profiled partition point (${cuts.join(', ')})`);
+      out.push(raw);
+    } else throw new UserError(`--policies: unknown policy '${raw}'; use static:<cut>, static:auto, adaptive or oracle`);
+  }
+  return [...new Set(out)];
+}
+
+export function makePolicy(name: string, model: CostModel, initialRate: number | null): Policy {
+  if (name === 'adaptive') return new AdaptivePolicy(model, ADAPTIVE_DEFAULTS, initialRate);
+  if (name === 'oracle') return new OraclePolicy(model);
+  return new StaticPolicy(name.slice('static:'.length));
+}

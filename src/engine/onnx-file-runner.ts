@@ -1,0 +1,70 @@
+import type { OnnxFileNetwork } from '../model/network.js';
+import type { CutPoint } from '../model/partition.js';
+import { onnxHalves } from '../model/onnx/onnx-network.js';
+import { encodeModel, type ModelProto } from '../model/onnx/proto.js';
+import { weightBytes } from '../model/onnx/weight-file.js';
+import type { HostTensor, Timed } from './host-tensor.js';
+import { OnnxSession, SessionCache } from './onnx-runtime.js';
+import type { SplitRunner } from './split-runner.js';
+
+/**
+ * Runs the halves of an ONNX file's points on ONNX Runtime: each half is the subgraph extracted
+ * from the file (weights embedded), its session built on first use and kept in a SessionCache
+ * bounded by weight bytes, as for zoo models on the onnx backend.
+ */
+export class OnnxFileRunner implements SplitRunner {
+  private readonly sessions: SessionCache;
+  readonly modelBytes: number;
+
+  constructor(
+    readonly network: OnnxFileNetwork,
+    readonly threads: number,
+    budget = 2,
+  ) {
+    this.modelBytes = weightBytes(network.onnx.proto);
+    this.sessions = new SessionCache(budget * this.modelBytes);
+  }
+
+  private session(key: string, model: () => ModelProto): Promise<OnnxSession> {
+    return this.sessions.get(key, () => {
+      const m = model();
+      return { bytes: weightBytes(m), create: () => OnnxSession.create(encodeModel(m), { threads: this.threads }) };
+    });
+  }
+
+  private async run(key: string, model: (() => ModelProto) | null, x: HostTensor): Promise<Timed<HostTensor>> {
+    if (model === null) {
+      const t0 = performance.now();
+      const data = x.data.slice();
+      return { value: { data, shape: x.shape.slice() }, ms: performance.now() - t0 };
+    }
+    const session = await this.session(key, model);
+    const t0 = performance.now();
+    const value = await session.run(x);
+    return { value, ms: performance.now() - t0 };
+  }
+
+  /** The same full-model session serves the edge of the edge-only point and the cloud of the cloud-only one. */
+  private key(cut: CutPoint, side: 'edge' | 'cloud'): string {
+    if ((side === 'edge' && cut.kind === 'output') || (side === 'cloud' && cut.kind === 'input')) return 'full';
+    return `${side}:${cut.layer}`;
+  }
+
+  edge(cut: CutPoint, input: HostTensor): Promise<Timed<HostTensor>> {
+    const half = cut.kind === 'input' ? null : () => onnxHalves(this.network, cut).edge!;
+    return this.run(this.key(cut, 'edge'), half, input);
+  }
+
+  cloud(cut: CutPoint, x: HostTensor): Promise<Timed<HostTensor>> {
+    const half = cut.kind === 'output' ? null : () => onnxHalves(this.network, cut).cloud!;
+    return this.run(this.key(cut, 'cloud'), half, x);
+  }
+
+  full(input: HostTensor): Promise<Timed<HostTensor>> {
+    return this.run('full', () => this.network.onnx.proto, input);
+  }
+
+  async dispose(): Promise<void> {
+    await this.sessions.clear();
+  }
+}

@@ -1,0 +1,124 @@
+import os from 'node:os';
+import type * as Ort from 'onnxruntime-node';
+import type { HostTensor } from './host-tensor.js';
+
+/**
+ * ONNX Runtime (onnxruntime-node, CPU execution provider): loading the native library, creating
+ * sessions from model bytes or files, running them on float32 tensors, and a bounded cache of
+ * sessions. Knows nothing of TF.js or of partition points.
+ */
+
+let ort: typeof Ort | undefined;
+
+/** Loads the native binding once; throws a plain Error when it is missing or does not load. */
+export async function loadOnnxRuntime(): Promise<typeof Ort> {
+  if (!ort) {
+    const m = (await import('onnxruntime-node')) as typeof Ort & { default?: typeof Ort };
+    ort = m.default ?? m;
+  }
+  return ort;
+}
+
+/** The CPUs this process may run on (affinity included): the default for --threads. */
+export function defaultThreads(): number {
+  return os.availableParallelism();
+}
+
+export interface SessionOptions {
+  /** intra-op threads */
+  threads: number;
+}
+
+/** A model loaded into ONNX Runtime with one float32 input and one float32 output. */
+export class OnnxSession {
+  private constructor(
+    private readonly session: Ort.InferenceSession,
+    readonly inputName: string,
+    readonly outputName: string,
+  ) {}
+
+  /** `model`: the serialized ModelProto, or the path of a .onnx file (needed when it refers to external data). */
+  static async create(model: Uint8Array | string, opts: SessionOptions): Promise<OnnxSession> {
+    const rt = await loadOnnxRuntime();
+    const options: Ort.InferenceSession.SessionOptions = {
+      executionProviders: ['cpu'],
+      intraOpNumThreads: opts.threads,
+      interOpNumThreads: 1,
+      executionMode: 'sequential',
+      graphOptimizationLevel: 'all',
+      logSeverityLevel: 3,
+    };
+    const session = typeof model === 'string' ? await rt.InferenceSession.create(model, options) : await rt.InferenceSession.create(model, options);
+    return new OnnxSession(session, session.inputNames[0]!, session.outputNames[0]!);
+  }
+
+  /** Runs the model; the result is copied to host memory (a Float32Array the caller owns). */
+  async run(x: HostTensor): Promise<HostTensor> {
+    const rt = ort!;
+    const feeds = { [this.inputName]: new rt.Tensor('float32', x.data, x.shape) };
+    const out = (await this.session.run(feeds))[this.outputName]!;
+    const data = out.data as Float32Array;
+    const shape = out.dims.slice();
+    out.dispose();
+    return { data, shape };
+  }
+
+  async release(): Promise<void> {
+    await this.session.release();
+  }
+}
+
+/**
+ * Sessions by key, least recently used evicted first, so that the weights held by all cached
+ * sessions stay within `budgetBytes` (one session larger than the budget is still kept alone).
+ * ONNX Runtime sessions do not share weights: without a bound, a cloud keeping every half of
+ * VGG16 would hold its 528 MB of weights about a dozen times over.
+ */
+export class SessionCache {
+  private readonly entries = new Map<string, { session: Promise<OnnxSession>; bytes: number }>();
+  private held = 0;
+  /** sessions created so far (a figure for tests and benches) */
+  created = 0;
+
+  constructor(readonly budgetBytes: number) {}
+
+  /** `prepare` returns the model's weight bytes and a function creating its session. */
+  async get(key: string, prepare: () => { bytes: number; create: () => Promise<OnnxSession> }): Promise<OnnxSession> {
+    const hit = this.entries.get(key);
+    if (hit) {
+      this.entries.delete(key);
+      this.entries.set(key, hit); // most recent last
+      return hit.session;
+    }
+    const { bytes, create } = prepare();
+    await this.evictFor(bytes);
+    const session = create();
+    this.entries.set(key, { session, bytes });
+    this.held += bytes;
+    this.created++;
+    try {
+      return await session;
+    } catch (e) {
+      this.entries.delete(key);
+      this.held -= bytes;
+      throw e;
+    }
+  }
+
+  private async evictFor(bytes: number): Promise<void> {
+    for (const [key, e] of this.entries) {
+      if (this.held + bytes <= this.budgetBytes) break;
+      this.entries.delete(key);
+      this.held -= e.bytes;
+      await (await e.session).release();
+    }
+  }
+
+  async clear(): Promise<void> {
+    await this.evictFor(Infinity);
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
+}

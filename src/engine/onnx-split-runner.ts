@@ -1,0 +1,107 @@
+import type * as tf from '@tensorflow/tfjs';
+import { rmSync } from 'node:fs';
+import { disposeNetwork, type LayersNetwork } from '../model/network.js';
+import { layerTensor, type CutPoint } from '../model/partition.js';
+import { spanToOnnx } from '../model/onnx/from-layers.js';
+import type { ModelProto } from '../model/onnx/proto.js';
+import { WeightFile, weightBytes } from '../model/onnx/weight-file.js';
+import type { HostTensor, Timed } from './host-tensor.js';
+import { OnnxSession, SessionCache } from './onnx-runtime.js';
+
+type Span = { key: string; model: () => ModelProto } | null;
+
+/**
+ * The onnx backend: each half is the TF.js layer graph between two tensors converted to an ONNX
+ * graph (NHWC in and out, so it interoperates with TF.js ends), its weights in one file written
+ * once. Sessions live in a SessionCache bounded by weight bytes. Creating the runner converts the
+ * whole model and releases the TF.js copy of the weights: from then on the file holds them.
+ */
+export class OnnxSplitRunner {
+  private readonly weights = new WeightFile();
+  private readonly sessions: SessionCache;
+  /** weight bytes of the whole model */
+  readonly modelBytes: number;
+
+  constructor(
+    readonly network: LayersNetwork,
+    readonly threads: number,
+    budget = 2,
+  ) {
+    const full = this.spanModel('full', this.network.graph.input, this.network.graph.output);
+    this.modelBytes = weightBytes(full);
+    this.sessions = new SessionCache(budget * this.modelBytes);
+    // every weight is in the file now: later halves only refer to it
+    disposeNetwork(network);
+  }
+
+  private spanModel(name: string, from: tf.SymbolicTensor, to: tf.SymbolicTensor): ModelProto {
+    return spanToOnnx(this.network.graph, from, to, this.weights, `${this.network.id}_${name}`);
+  }
+
+  private full_(): Span {
+    return { key: 'full', model: () => this.spanModel('full', this.network.graph.input, this.network.graph.output) };
+  }
+
+  private edgeSpan(cut: CutPoint): Span {
+    if (cut.kind === 'input') return null;
+    if (cut.kind === 'output') return this.full_();
+    return { key: `edge:${cut.layer}`, model: () => this.spanModel(`edge_${cut.layer}`, this.network.graph.input, layerTensor(cut)) };
+  }
+
+  private cloudSpan(cut: CutPoint): Span {
+    if (cut.kind === 'output') return null;
+    if (cut.kind === 'input') return this.full_();
+    return { key: `cloud:${cut.layer}`, model: () => this.spanModel(`cloud_${cut.layer}`, layerTensor(cut), this.network.graph.output) };
+  }
+
+  private session(span: NonNullable<Span>): Promise<OnnxSession> {
+    return this.sessions.get(span.key, () => {
+      const model = span.model();
+      return {
+        bytes: weightBytes(model),
+        create: async () => {
+          const file = this.weights.writeModel(model);
+          try {
+            return await OnnxSession.create(file, { threads: this.threads });
+          } finally {
+            rmSync(file, { force: true });
+          }
+        },
+      };
+    });
+  }
+
+  private async run(span: Span, x: HostTensor): Promise<Timed<HostTensor>> {
+    if (span === null) {
+      const t0 = performance.now();
+      const data = x.data.slice();
+      return { value: { data, shape: x.shape.slice() }, ms: performance.now() - t0 };
+    }
+    const session = await this.session(span);
+    const t0 = performance.now();
+    const value = await session.run(x);
+    return { value, ms: performance.now() - t0 };
+  }
+
+  edge(cut: CutPoint, input: HostTensor): Promise<Timed<HostTensor>> {
+    return this.run(this.edgeSpan(cut), input);
+  }
+
+  cloud(cut: CutPoint, x: HostTensor): Promise<Timed<HostTensor>> {
+    return this.run(this.cloudSpan(cut), x);
+  }
+
+  full(input: HostTensor): Promise<Timed<HostTensor>> {
+    return this.run(this.full_(), input);
+  }
+
+  /** sessions created so far and kept now (for tests and benches) */
+  get cacheStats(): { created: number; kept: number } {
+    return { created: this.sessions.created, kept: this.sessions.size };
+  }
+
+  async dispose(): Promise<void> {
+    await this.sessions.clear();
+    this.weights.remove();
+  }
+}

@@ -1,0 +1,28 @@
+import type { ConditionReport, CrossTestbedRow, NetworkReport } from './model.js';
+
+/**
+ * Is partitioning sensitive to the hardware? For every network measured on more than one testbed,
+ * per condition the best point on each testbed, and whether one point serves them all.
+ */
+export function crossTestbed(networks: NetworkReport[]): CrossTestbedRow[] {
+  const byNetwork = new Map<string, NetworkReport[]>();
+  for (const n of networks) byNetwork.set(n.network, [...(byNetwork.get(n.network) ?? []), n]);
+  const rows: CrossTestbedRow[] = [];
+  for (const [network, entries] of byNetwork) {
+    if (entries.length < 2) continue;
+    const keys = [...new Set(entries.flatMap((e) => e.conditions.map((c) => c.key)))];
+    for (const key of keys) {
+      const here = entries.map((e) => ({ id: e.testbed_id, c: e.conditions.find((c) => c.key === key) }));
+      const best: CrossTestbedRow['best'] = {};
+      for (const { id, c } of here) best[id] = c ? { ...c.best } : null;
+      const measured = here.flatMap(({ c }) => (c ? [c] : []));
+      rows.push({ network, condition: key, best, same_best: measured.every((a) => measured.every((b) => servesBoth(a, b))) });
+    }
+  }
+  return rows;
+}
+
+/** a's best point also serves b: it is b's best, or in b's tie set (when b's significance is known). */
+function servesBoth(a: ConditionReport, b: ConditionReport): boolean {
+  return a.best.cut === b.best.cut || (b.tie_set?.includes(a.best.cut) ?? false);
+}

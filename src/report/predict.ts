@@ -1,0 +1,382 @@
+import { CONDITION_KEYS, NO_CONDITION, type Condition, type ConditionKey } from '../conditions/condition.js';
+import { factorsAppliedBy } from '../conditions/factors.js';
+import { parseLevel } from '../conditions/grid.js';
+import { UserError } from '../errors.js';
+import { FRAME_ALIGN, PREFIX_BYTES, alignUp } from '../protocol/constants.js';
+import type { CellStats, ConditionData, CutRef, NetworkData, Statistic } from './model.js';
+
+/**
+ * A cost model per partition point, fitted on measured results, that predicts every point's total
+ * for conditions that were never measured (Neurosurgeon-style, but from end-to-end measurements):
+ *
+ *   total(cut, c) = edge(cut, stress) + cloud(cut, stress) + transfer(cut, c)
+ *   transfer      = fixed(cut, stress) + beta * wire_bits(cut) / rate + gamma * delay
+ *
+ * - edge and cloud compute: the median over every measured network condition of the same stress
+ *   levels (compute does not depend on the link);
+ * - wire_bits: the INFER frame (16-byte prefix, msgpack header, the tensor, padding) cut into TCP
+ *   segments of MSS bytes, each with Ethernet, IP and TCP (timestamps) headers: what tbf counts;
+ * - fixed: what does not scale with the shaped rate (the protocol's own cost at both ends, the
+ *   reply, which the lab's shaper does not slow, the base round trip), per point and stress;
+ * - beta and gamma: fitted by least squares across points when the data has two or more rates /
+ *   delays, else their physical values (1: the link delivers its rate; a netem delay on the edge's
+ *   egress adds once to a request-reply exchange). TCP's restart after idle does not matter for
+ *   back-to-back requests (the gap is far below the retransmission timeout), so it is not modelled.
+ * Jitter and loss are not modelled: predicting them is refused rather than guessed.
+ * Pure functions.
+ */
+
+/** TCP payload per segment on a 1500-byte MTU with timestamps (1500 - 20 IP - 32 TCP). */
+export const TCP_MSS = 1448;
+/** Bytes tc counts per segment besides the payload: Ethernet 14 + IP 20 + TCP with timestamps 32. */
+export const SEGMENT_OVERHEAD = 14 + 20 + 32;
+/** msgpack header of an INFER frame (type, id, cut name, one tensor descriptor): ~100 bytes. */
+const INFER_HEADER_BYTES = 112;
+
+/** Bytes on the wire (as tc counts them) for an INFER frame carrying `tensorBytes`. */
+export function wireBytes(tensorBytes: number): number {
+  const frame = alignUp(alignUp(PREFIX_BYTES + INFER_HEADER_BYTES, FRAME_ALIGN) + tensorBytes, FRAME_ALIGN);
+  return frame + Math.ceil(frame / TCP_MSS) * SEGMENT_OVERHEAD;
+}
+
+/** The factors either end applies (stress): what the compute parts depend on. */
+const STRESS_KEYS: ConditionKey[] = [...factorsAppliedBy('edge'), ...factorsAppliedBy('cloud')];
+/** The link factors the model covers; the other link factors (jitter, loss) are refused. */
+const MODELLED_LINK = new Set<ConditionKey>(['net', 'delay']);
+export type Stress = Partial<Condition>;
+
+export function stressKey(c: Stress): string {
+  return STRESS_KEYS.map((k) => `${k}=${c[k]}`).join(';');
+}
+
+function unmodelled(c: Condition): ConditionKey[] {
+  return factorsAppliedBy('link').filter((k) => !MODELLED_LINK.has(k) && c[k] !== NO_CONDITION[k]);
+}
+
+interface StressFit {
+  stress: Stress;
+  /** per cut, ms at the model's statistic */
+  edge: Map<string, number>;
+  cloud: Map<string, number>;
+  fixed: Map<string, number>;
+}
+
+export interface CostModel {
+  network: string;
+  metric: Statistic;
+  /** points in model order */
+  cuts: CutRef[];
+  /** points where nothing crosses (edge-only): no transfer, no cloud */
+  local: Set<string>;
+  /** wire bytes of each point's request */
+  wire: Map<string, number>;
+  /** by stressKey */
+  stress: Map<string, StressFit>;
+  beta: number;
+  gamma: number;
+  /** whether beta / gamma came from the data or are the physical defaults */
+  fitted: { beta: boolean; gamma: boolean };
+  /** the fastest link of the data, Mbit/s (null: an unshaped one) */
+  fastest: number | null;
+}
+
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+};
+
+/**
+ * Wire serialisation time in ms of `bytes` at `rate` Mbit/s (0 for an unshaped link). The shaper's
+ * token bucket lets its burst (two 1514-byte packets, or 1 ms of the rate: src/conditions/tc.ts)
+ * through at line speed, which matters for tensors of a few KB.
+ */
+export function wireMs(bytes: number, rate: number | null): number {
+  if (rate === null) return 0;
+  const burst = Math.max(2 * 1514, (rate * 1e6) / 8 / 1000);
+  return (Math.max(0, bytes - burst) * 8) / (rate * 1000);
+}
+
+/**
+ * Fits the model on a network's measured data, or says why it cannot be fitted (e.g. data without
+ * the tensor sizes, as the published tool's outputs).
+ */
+export function fitCostModel(data: NetworkData, metric: Statistic): CostModel | { reason: string } {
+  if (data.cuts.some((c) => c.bytes === undefined)) return { reason: 'the data has no tensor sizes (results files without metadata, or the published tool\'s outputs)' };
+  const cells = data.conditions.filter((c) => unmodelled(c.condition).length === 0);
+  if (cells.length === 0) return { reason: 'every measured condition has jitter or loss, which the model does not cover' };
+  const wire = new Map(data.cuts.map((c) => [c.cut, wireBytes(c.bytes!)]));
+  const stat = (cell: CellStats | undefined, m: 'edge' | 'cloud' | 'transfer') => cell?.[m]?.[metric];
+
+  // A point is local (edge-only) when nothing was ever sent for it.
+  const local = new Set(
+    data.cuts
+      .filter((c) => {
+        const seen = cells.map((d) => d.cells.get(c.cut)).filter((x): x is CellStats => x !== undefined);
+        return seen.length > 0 && seen.every((x) => (x.transfer?.[metric] ?? 0) === 0 && (x.cloud?.[metric] ?? 0) === 0);
+      })
+      .map((c) => c.cut),
+  );
+
+  // Group by stress, then fit beta and gamma within (cut, stress) groups: demeaned least squares.
+  const groups = new Map<string, ConditionData[]>();
+  for (const c of cells) {
+    const k = stressKey(c.condition);
+    groups.set(k, [...(groups.get(k) ?? []), c]);
+  }
+  type Obs = { group: string; y: number; x1: number; x2: number };
+  const obs: Obs[] = [];
+  for (const [k, conds] of groups) {
+    for (const cut of data.cuts) {
+      if (local.has(cut.cut)) continue;
+      for (const c of conds) {
+        const y = stat(c.cells.get(cut.cut), 'transfer');
+        if (y === undefined) continue;
+        obs.push({ group: `${k}|${cut.cut}`, y, x1: wireMs(wire.get(cut.cut)!, c.condition.net), x2: c.condition.delay });
+      }
+    }
+  }
+  const { beta, gamma, fitted } = fitSlopes(obs);
+
+  const stress = new Map<string, StressFit>();
+  for (const [k, conds] of groups) {
+    const fit: StressFit = { stress: pickStress(conds[0]!.condition), edge: new Map(), cloud: new Map(), fixed: new Map() };
+    for (const cut of data.cuts) {
+      const edges = conds.map((c) => stat(c.cells.get(cut.cut), 'edge')).filter((v): v is number => v !== undefined);
+      const clouds = conds.map((c) => stat(c.cells.get(cut.cut), 'cloud')).filter((v): v is number => v !== undefined);
+      const fixed = conds
+        .map((c) => {
+          const y = stat(c.cells.get(cut.cut), 'transfer');
+          return y === undefined ? undefined : y - beta * wireMs(wire.get(cut.cut)!, c.condition.net) - gamma * c.condition.delay;
+        })
+        .filter((v): v is number => v !== undefined);
+      if (edges.length === 0 || clouds.length === 0 || fixed.length === 0) continue;
+      fit.edge.set(cut.cut, median(edges));
+      fit.cloud.set(cut.cut, median(clouds));
+      fit.fixed.set(cut.cut, local.has(cut.cut) ? 0 : Math.max(0, median(fixed)));
+    }
+    if (fit.edge.size > 0) stress.set(k, fit);
+  }
+  if (stress.size === 0) return { reason: 'no point has edge, transfer and cloud times measured' };
+  const rates = cells.map((c) => c.condition.net);
+  const fastest = rates.includes(null) ? null : Math.max(...(rates as number[]));
+  return { network: data.network, metric, cuts: data.cuts, local, wire, stress, beta, gamma, fitted, fastest };
+}
+
+function pickStress(c: Condition): Stress {
+  return Object.fromEntries(STRESS_KEYS.map((k) => [k, c[k]]));
+}
+
+/**
+ * y = a_group + beta*x1 + gamma*x2 by least squares on group-demeaned data. A slope whose
+ * regressor does not vary keeps its physical value 1; a fitted slope is kept within [0.5, 2]
+ * (outside that, the data says more about noise than about the link).
+ */
+function fitSlopes(obs: { group: string; y: number; x1: number; x2: number }[]): { beta: number; gamma: number; fitted: { beta: boolean; gamma: boolean } } {
+  const byGroup = new Map<string, typeof obs>();
+  for (const o of obs) byGroup.set(o.group, [...(byGroup.get(o.group) ?? []), o]);
+  const d: { y: number; x1: number; x2: number }[] = [];
+  for (const g of byGroup.values()) {
+    const mean = (f: (o: (typeof obs)[number]) => number) => g.reduce((s, o) => s + f(o), 0) / g.length;
+    const my = mean((o) => o.y);
+    const m1 = mean((o) => o.x1);
+    const m2 = mean((o) => o.x2);
+    for (const o of g) d.push({ y: o.y - my, x1: o.x1 - m1, x2: o.x2 - m2 });
+  }
+  const s = (f: (o: (typeof d)[number]) => number) => d.reduce((acc, o) => acc + f(o), 0);
+  const s11 = s((o) => o.x1 * o.x1);
+  const s22 = s((o) => o.x2 * o.x2);
+  const s12 = s((o) => o.x1 * o.x2);
+  const s1y = s((o) => o.x1 * o.y);
+  const s2y = s((o) => o.x2 * o.y);
+  const has1 = s11 > 1e-9;
+  const has2 = s22 > 1e-9;
+  const clamp = (v: number) => Math.min(2, Math.max(0.5, v));
+  let beta = 1;
+  let gamma = 1;
+  if (has1 && has2) {
+    const det = s11 * s22 - s12 * s12;
+    if (Math.abs(det) > 1e-12) {
+      beta = clamp((s1y * s22 - s2y * s12) / det);
+      gamma = clamp((s2y * s11 - s1y * s12) / det);
+    }
+  } else if (has1) {
+    beta = clamp(s1y / s11);
+  } else if (has2) {
+    gamma = clamp(s2y / s22);
+  }
+  return { beta, gamma, fitted: { beta: has1, gamma: has2 } };
+}
+
+export interface PredictedPoint {
+  cut: string;
+  index: number;
+  edge_ms: number;
+  transfer_ms: number;
+  cloud_ms: number;
+  total_ms: number;
+}
+
+/** Every point's predicted times under `c`; throws a UserError for stress levels never measured. */
+export function predictCondition(m: CostModel, c: Condition): PredictedPoint[] {
+  const off = unmodelled(c);
+  if (off.length) throw new UserError(`--predict: ${off.join(' and ')} ${off.length > 1 ? 'are' : 'is'} not in the cost model (only rate and delay); drop ${off.length > 1 ? 'them' : 'it'} or measure those conditions`);
+  const fit = m.stress.get(stressKey(c));
+  if (!fit) {
+    throw new UserError(`--predict: ${m.network} was never measured at ${stressKey(c)}; the model predicts the network only, under measured stress levels: ${[...m.stress.keys()].join(' | ')}`);
+  }
+  const out: PredictedPoint[] = [];
+  for (const cut of m.cuts) {
+    const edge = fit.edge.get(cut.cut);
+    if (edge === undefined) continue;
+    const local = m.local.has(cut.cut);
+    const transfer = local ? 0 : fit.fixed.get(cut.cut)! + m.beta * wireMs(m.wire.get(cut.cut)!, c.net) + m.gamma * c.delay;
+    const cloud = local ? 0 : fit.cloud.get(cut.cut)!;
+    out.push({ cut: cut.cut, index: cut.index, edge_ms: edge, transfer_ms: transfer, cloud_ms: cloud, total_ms: edge + transfer + cloud });
+  }
+  return out;
+}
+
+/** As stats, so predicted conditions go through the same analysis as measured ones. */
+export function predictedData(m: CostModel, conditions: Condition[]): ConditionData[] {
+  return conditions.map((c) => {
+    const cells = new Map<string, CellStats>();
+    for (const p of predictCondition(m, c)) {
+      const one = (v: number) => ({ p50: v, p95: v, mean: v, samples: 0 });
+      cells.set(p.cut, { edge: one(p.edge_ms), transfer: one(p.transfer_ms), cloud: one(p.cloud_ms), total: one(p.total_ms) });
+    }
+    return { condition: c, cells };
+  });
+}
+
+export interface RateRange {
+  cut: string;
+  /** Mbit/s; the point is best for rates above min (0 = any lower rate) and up to max (null = no limit) */
+  min_mbit: number;
+  max_mbit: number | null;
+}
+
+export interface RateThresholds {
+  /** the stress levels, e.g. "ecpu=0;emem=0;ccpu=0;cmem=0" */
+  stress: string;
+  /** added delay the ranges hold for (ms) */
+  delay_ms: number;
+  ranges: RateRange[];
+}
+
+/**
+ * The rate ranges in which each point is best, for one stress level and delay: the best point is
+ * found on a fine logarithmic grid of rates (0.01 Mbit/s to 100 Gbit/s), and each change of the best
+ * point is located by bisection to 0.1 %.
+ */
+export function rateThresholds(m: CostModel, stress: string, delay = 0): RateThresholds {
+  const fit = m.stress.get(stress)!;
+  const probe: Condition = { ...NO_CONDITION, ...fit.stress, delay };
+  const bestAt = (rate: number): string => {
+    const rows = predictCondition(m, { ...probe, net: rate });
+    return rows.reduce((a, b) => (b.total_ms < a.total_ms ? b : a)).cut;
+  };
+  const LO = 0.01;
+  const HI = 100_000;
+  const STEPS = 400;
+  const ranges: RateRange[] = [];
+  let prevRate = HI;
+  let prevBest = bestAt(HI);
+  let upper: number | null = null;
+  for (let i = STEPS - 1; i >= 0; i--) {
+    const rate = LO * (HI / LO) ** (i / STEPS);
+    const best = bestAt(rate);
+    if (best === prevBest) {
+      prevRate = rate;
+      continue;
+    }
+    // The change lies in (rate, prevRate]: bisect in log space.
+    let lo = rate;
+    let hi = prevRate;
+    while (hi / lo > 1.001) {
+      const mid = Math.sqrt(lo * hi);
+      if (bestAt(mid) === prevBest) hi = mid;
+      else lo = mid;
+    }
+    ranges.push({ cut: prevBest, min_mbit: hi, max_mbit: upper });
+    upper = hi;
+    prevBest = best;
+    prevRate = rate;
+  }
+  ranges.push({ cut: prevBest, min_mbit: 0, max_mbit: upper });
+  return { stress, delay_ms: delay, ranges };
+}
+
+/** Every stress level's thresholds at no added delay, for the default report. */
+export function allRateThresholds(m: CostModel): RateThresholds[] {
+  return [...m.stress.keys()].map((k) => rateThresholds(m, k, 0));
+}
+
+/**
+ * Parses --predict: factor lists in the tag syntax, e.g. "net=5,2,1;delay=0,20", expanded to
+ * every combination. Unnamed network factors are 0 (rate: unshaped). When no stress factor is
+ * named, every measured stress combination is predicted (so "net=5" is predicted under each
+ * measured stress); once one is named, the unnamed ones are 0.
+ */
+export type PredictLevels = Partial<Record<(typeof CONDITION_KEYS)[number], (number | null)[]>>;
+
+export function parsePredictSpec(spec: string): PredictLevels {
+  const levels: PredictLevels = {};
+  for (const part of spec.split(';').map((p) => p.trim()).filter(Boolean)) {
+    const m = /^([a-z]+)\s*=\s*(.+)$/.exec(part);
+    if (!m) throw new UserError(`--predict: '${part}' is not key=list; write e.g. --predict "net=5,2,1;delay=0,20"`);
+    const key = m[1] as (typeof CONDITION_KEYS)[number];
+    if (!(CONDITION_KEYS as readonly string[]).includes(key)) throw new UserError(`--predict: unknown factor '${m[1]}'; factors are ${CONDITION_KEYS.join(', ')}`);
+    if (levels[key]) throw new UserError(`--predict: factor '${key}' is given twice`);
+    levels[key] = m[2]!.split(',').map((v) => parseLevel(key, v, `--predict ${key}`));
+  }
+  if (Object.keys(levels).length === 0) throw new UserError('--predict needs at least one factor, e.g. --predict "net=5,2,1;delay=0,20"');
+  return levels;
+}
+
+/** The conditions of a --predict grid for a model: named factors crossed with the measured stress levels. */
+export function predictConditions(m: CostModel, levels: PredictLevels): Condition[] {
+  const stressNamed = STRESS_KEYS.some((k) => levels[k] !== undefined);
+  let base: Condition[] = stressNamed ? [{ ...NO_CONDITION }] : [...m.stress.values()].map((f) => ({ ...NO_CONDITION, ...f.stress }));
+  for (const key of CONDITION_KEYS) {
+    const vs = levels[key];
+    if (vs) base = base.flatMap((c) => vs.map((v) => ({ ...c, [key]: v })));
+  }
+  return base;
+}
+
+export interface PredictionCheck {
+  key: string;
+  measured_best: string;
+  predicted_best: string;
+  /** per point |predicted - measured| / measured of the total */
+  errors: { cut: string; measured_ms: number; predicted_ms: number; error: number }[];
+}
+
+/**
+ * Predictions against measurements the model was not fitted on: per measured condition, the best
+ * point measured and predicted, and the relative error of every point's total.
+ */
+export function checkPredictions(m: CostModel, measured: NetworkData): { conditions: PredictionCheck[]; agreement: number; median_error: number; max_error: number } {
+  const conditions: PredictionCheck[] = [];
+  for (const c of measured.conditions) {
+    if (unmodelled(c.condition).length || !m.stress.has(stressKey(c.condition))) continue;
+    const predicted = predictCondition(m, c.condition);
+    const errors = predicted
+      .map((p) => {
+        const got = c.cells.get(p.cut)?.total?.[m.metric];
+        return got === undefined ? undefined : { cut: p.cut, measured_ms: got, predicted_ms: p.total_ms, error: Math.abs(p.total_ms - got) / got };
+      })
+      .filter((e): e is NonNullable<typeof e> => e !== undefined);
+    if (errors.length === 0) continue;
+    const lowest = (key: 'measured_ms' | 'predicted_ms') => errors.reduce((a, b) => (b[key] < a[key] ? b : a)).cut;
+    conditions.push({ key: `${c.condition.net === null ? 'none' : c.condition.net} Mbit/s, delay ${c.condition.delay} ms, ${stressKey(c.condition)}`, measured_best: lowest('measured_ms'), predicted_best: lowest('predicted_ms'), errors });
+  }
+  const all = conditions.flatMap((c) => c.errors.map((e) => e.error));
+  return {
+    conditions,
+    agreement: conditions.length ? conditions.filter((c) => c.measured_best === c.predicted_best).length / conditions.length : 0,
+    median_error: all.length ? median(all) : 0,
+    max_error: all.length ? Math.max(...all) : 0,
+  };
+}

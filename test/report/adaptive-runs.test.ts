@@ -1,0 +1,56 @@
+import t from 'tap';
+import { summarizeAdaptive, switchPenalty } from '../../src/report/adaptive-runs.js';
+import { newLatencyHistogram } from '../../src/results/log-lines.js';
+import { parseResultsText } from '../../src/results/log-reader.js';
+import type { PolicyRun } from '../../src/results/log-reader.js';
+
+const req = (cut: string, total: number, o: { switched?: boolean; oracle?: string; condition?: string } = {}) => ({
+  t_ms: 0, condition: o.condition ?? 'net=10', rate_mbit: 10, est_mbit: null, cut, oracle_cut: o.oracle ?? cut, switched: Boolean(o.switched), total_ms: total,
+});
+
+function run(policy: string, totals: number[], requests: ReturnType<typeof req>[]): PolicyRun {
+  const h = newLatencyHistogram();
+  for (const v of totals) h.recordValue(v * 1000);
+  return { policy, trace: 'tr', histograms: { total: h }, requests, applied: [{ scheduled_ms: 0, applied_ms: 3.5 }] };
+}
+
+t.test('switch penalty: the first request after a switch against the next ones at the same point', async (t) => {
+  t.equal(switchPenalty([req('a', 10), req('b', 30, { switched: true }), req('b', 20), req('b', 22), req('b', 18)]), 10);
+  t.equal(switchPenalty([req('a', 10), req('b', 30, { switched: true }), req('b', 20, { condition: 'net=5' })]), null, 'a changed condition is not steady state');
+  t.equal(switchPenalty([req('a', 10)]), null);
+});
+
+t.test('summary per (network, trace): gain over the best static, switches, oracle agreement', async (t) => {
+  const runs = [
+    run('static:a', [10, 10, 10, 10], [req('a', 10), req('a', 10, { oracle: 'b' }), req('a', 10), req('a', 10)]),
+    run('static:b', [20, 20], [req('b', 20), req('b', 20)]),
+    run('adaptive', [8, 8, 8, 8], [req('a', 8), req('b', 8, { switched: true, oracle: 'a' }), req('b', 8), req('b', 8)]),
+  ];
+  const [e] = summarizeAdaptive('net', runs);
+  t.equal(e!.best_static, 'static:a');
+  const a = e!.policies.find((p) => p.policy === 'adaptive')!;
+  t.equal(a.requests, 4);
+  t.equal(a.switches, 1);
+  t.equal(a.oracle_agreement, 0.75);
+  t.ok(Math.abs(a.gain_over_best_static! - 0.25) < 0.01, `gain ${a.gain_over_best_static}`);
+  t.equal(e!.policies.find((p) => p.policy === 'static:a')!.oracle_agreement, 0.75);
+  t.equal(e!.max_step_lateness_ms, 3.5);
+});
+
+t.test('results files carry policy histograms and timelines; a file with only those is data', async (t) => {
+  const h = newLatencyHistogram();
+  h.recordValue(5000);
+  const { policyText, REQUEST_PREFIX, APPLIED_PREFIX } = await import('../../src/results/log-lines.js');
+  const hs = { edge: h, transfer: h, cloud: h, total: h };
+  const text = [
+    '#[BaseTime: 1000.000 (seconds since epoch)]',
+    `${APPLIED_PREFIX}{"step":0,"scheduled_ms":0,"applied_ms":1}`,
+    `${REQUEST_PREFIX}{"policy":"adaptive","cut":"a","oracle_cut":"a","switched":false,"total_ms":5}`,
+    policyText(1_000_000, 'adaptive', 'my trace.txt', hs, 1_000_000, 1_001_000).trimEnd(),
+  ].join('\n');
+  const f = parseResultsText(text, 'x.hdr');
+  t.equal(f.cells.length, 0);
+  t.equal(f.policies.length, 1);
+  t.match(f.policies[0], { policy: 'adaptive', trace: 'my_trace.txt', requests: [{ cut: 'a' }], applied: [{ applied_ms: 1 }] });
+  t.same(Object.keys(f.policies[0]!.histograms).sort(), ['cloud', 'edge', 'total', 'transfer']);
+});
