@@ -60,8 +60,20 @@ export function parseCloudOptions(argv: readonly string[]): CloudOptions {
   for (const option of deviceOptions('cloud')) program.addOption(option);
   parseArgv(program, argv);
   const network = program.args[0]!;
-  const flags = program.opts<Omit<CloudOptions, 'network' | 'parent' | 'limits' | 'inDevice'> & { parentPid?: CloudOptions['parent']; inDevice?: boolean }>();
-  const { parentPid, inDevice, cloudCpuset: _s, cloudCpus: _c, cloudMemory: _m, ...o } = flags as typeof flags & Record<string, unknown>;
-  assertNetworkSpec(network, flags.backend);
-  return { network, ...o, parent: parentPid, limits: deviceLimitsFrom(flags, 'cloud'), inDevice: Boolean(inDevice) };
+  const f = program.opts<Omit<CloudOptions, 'network' | 'parent' | 'limits' | 'inDevice'> & { parentPid?: CloudOptions['parent']; inDevice?: boolean }>();
+  assertNetworkSpec(network, f.backend);
+  return {
+    network,
+    port: f.port,
+    host: f.host,
+    backend: f.backend,
+    seed: f.seed,
+    maxFrame: f.maxFrame,
+    ...(f.token !== undefined ? { token: f.token } : {}),
+    ...(f.inputShape !== undefined ? { inputShape: f.inputShape } : {}),
+    stressor: f.stressor,
+    parent: f.parentPid,
+    limits: deviceLimitsFrom(f, 'cloud'),
+    inDevice: Boolean(f.inDevice),
+  };
 }

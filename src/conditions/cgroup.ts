@@ -32,6 +32,13 @@ export type Controller = 'cpu' | 'cpuset' | 'memory';
 export const CONTROLLERS: readonly Controller[] = ['cpu', 'cpuset', 'memory'];
 
 export const PERIOD_US = 10_000;
+/**
+ * The device's weight against the rest of the machine: the highest. The scheduler weighs a cgroup
+ * as one task, so at the default weight a device shares its CPUs with every other busy process as
+ * if it were one of them, and lab timings then follow the machine's load; at the highest weight
+ * other work only gets what the device leaves. Its quota (cpus) still caps it.
+ */
+export const MAX_WEIGHT = { v1: 262_144, v2: 10_000 } as const;
 /** The kernel refuses quotas under 1 ms. */
 const MIN_QUOTA_US = 1000;
 
@@ -214,6 +221,7 @@ export function createCgroup(layout: CgroupLayout, name: string, limits: DeviceL
     const dir = join(layout.parent, name);
     mkdirSync(dir);
     if (limits.cpuset !== undefined) write(dir, 'cpuset.cpus', limits.cpuset);
+    write(dir, 'cpu.weight', String(MAX_WEIGHT.v2));
     setCpuLimit(layout, [dir], limits.cpus);
     write(dir, 'memory.max', limits.memoryBytes === undefined ? 'max' : String(limits.memoryBytes));
     return [dir];
@@ -224,6 +232,7 @@ export function createCgroup(layout: CgroupLayout, name: string, limits: DeviceL
   // a v1 cpuset starts empty, and takes no process until it has CPUs and memory nodes
   write(cpuset, 'cpuset.cpus', limits.cpuset ?? read(layout.parents.cpuset, 'cpuset.effective_cpus'));
   write(cpuset, 'cpuset.mems', read(layout.parents.cpuset, 'cpuset.effective_mems'));
+  write(dirs[0]!, 'cpu.shares', String(MAX_WEIGHT.v1));
   setCpuLimit(layout, dirs, limits.cpus);
   if (limits.memoryBytes !== undefined) write(memory, 'memory.limit_in_bytes', String(limits.memoryBytes));
   return dirs;

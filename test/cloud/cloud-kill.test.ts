@@ -10,7 +10,7 @@ import { NEEDS_ROOT } from '../conditions/helpers.js';
 import { startCloud } from '../helpers/cloud-process.js';
 
 for (const stressor of ['stress-ng', 'builtin']) {
-  t.test(`${stressor}: after kill -9 of a dnn-cloud running CPU and memory stress, no stressor is alive 2 s later`, { skip: NEEDS_ROOT }, async (t) => {
+  t.test(`${stressor}: after kill -9 of a dnn-cloud running CPU and memory stress, no stressor is alive 2 s later`, { skip: NEEDS_ROOT, timeout: 180_000 }, async (t) => {
     await selectBackend('auto');
     const network = await loadNetwork('lenet', { seed: 1 });
     const cloud = await startCloud('lenet', ['--stressor', stressor]);

@@ -76,6 +76,7 @@ t.test('v2 writes: controllers enabled for children, cpuset.cpus, cpu.max with a
   t.equal(readFileSync(join(root, 'cgroup.subtree_control'), 'utf8'), '+cpuset +memory', 'only the missing controllers, in one write');
   t.equal(f('cpuset.cpus'), '1');
   t.equal(f('cpu.max'), '2500 10000');
+  t.equal(f('cpu.weight'), '10000', 'the highest weight: other work gets what the device leaves');
   t.equal(f('memory.max'), String(512 * 2 ** 20));
   attachToCgroup(dirs, 4242);
   t.equal(f('cgroup.procs'), '4242');
@@ -98,6 +99,7 @@ t.test('v1 for real: limits written, a process inside runs on the set, removal e
   const [cpuDir, cpusetDir, memDir] = dirs as [string, string, string];
   t.equal(readFileSync(join(cpuDir, 'cpu.cfs_period_us'), 'utf8').trim(), '10000');
   t.equal(readFileSync(join(cpuDir, 'cpu.cfs_quota_us'), 'utf8').trim(), '5000');
+  t.equal(readFileSync(join(cpuDir, 'cpu.shares'), 'utf8').trim(), '262144');
   t.equal(readFileSync(join(cpusetDir, 'cpuset.cpus'), 'utf8').trim(), String(cpu));
   t.equal(readFileSync(join(memDir, 'memory.limit_in_bytes'), 'utf8').trim(), String(256 * 2 ** 20));
   const sleeper = execa('sleep', ['60'], { reject: false });

@@ -1,0 +1,89 @@
+import t from 'tap';
+import { mkdtemp, readdir } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { execa } from 'execa';
+import { runBin } from '../helpers/cli.js';
+import { NEEDS_ROOT } from '../conditions/helpers.js';
+import { readResultsFile } from '../../src/results/log-reader.js';
+
+/**
+ * Timing assertions about the lab: shaping accuracy and the lab's devices. A *.serial.test file: `npm test` runs these alone,
+ * after the other test files, so no other test file shares the CPUs.
+ */
+
+const THROTTLE = fileURLToPath(new URL('./fixtures/throttle-ratio.js', import.meta.url));
+const NO_NET = ['--net', 'none', '--edge-mem', '0', '--cloud-mem', '0'];
+/** A model whose inference spans several 10 ms enforcement periods, and its edge-only point. */
+const MODEL = ['mobilenet', '--input-shape', '96x96x3'];
+const LAST = 'act_softmax';
+const NO_STRESS_EDGE_IDLE = ['--edge-mem', '0', '--cloud-cpu', '0', '--cloud-mem', '0'];
+
+async function results(dir: string) {
+  const files = (await readdir(dir)).filter((f) => f.endsWith('.hdr'));
+  return readResultsFile(path.join(dir, files[0]!));
+}
+
+type Parsed = ReturnType<typeof readResultsFile>;
+
+/** p50 in ms of a metric at a point under a condition. */
+function p50(r: Parsed, cut: string, metric: string, cond: { ecpu: number; ccpu: number }): number {
+  const c = r.cells.find((x) => x.tag.cut === cut && x.tag.metric === metric && x.tag.condition.ecpu === cond.ecpu && x.tag.condition.ccpu === cond.ccpu);
+  if (!c) throw new Error(`no ${metric} cell at ${cut} under ecpu=${cond.ecpu};ccpu=${cond.ccpu}`);
+  return c.histogram.getValueAtPercentile(50) / 1000;
+}
+
+t.test('a shaped transfer of 602112 bytes at 10 Mbit/s takes bytes*8/rate within 10 %', { skip: NEEDS_ROOT }, async (t) => {
+  const out = await mkdtemp(path.join(tmpdir(), 'dnn-lab-rate-'));
+  // alexnet's cloud-only point sends the 224x224x3 input: 602112 bytes
+  const r = await runBin('dnn-edge', ['lab', 'alexnet', '--cuts', '0', '--net', '10', '--edge-cpu', '0', ...NO_STRESS_EDGE_IDLE, '--reps', '5', '--out', out], { timeout: 300_000 });
+  t.equal(r.exitCode, 0, String(r.stderr));
+  const parsed = await results(out);
+  const transfer = parsed.cells.find((c) => c.tag.metric === 'transfer')!.histogram.getValueAtPercentile(50) / 1e6;
+  const ideal = (602112 * 8) / 10e6;
+  t.comment(`transfer p50 ${(transfer * 1000).toFixed(1)} ms, ideal ${(ideal * 1000).toFixed(1)} ms, ratio ${(transfer / ideal).toFixed(3)}`);
+  t.ok(Math.abs(transfer / ideal - 1) <= 0.1, `ratio ${(transfer / ideal).toFixed(3)} within 1 +- 0.1`);
+});
+
+t.test('stress stays on its end: full edge CPU stress leaves the cloud-only point\'s cloud compute within 10 %, and the mirror', { skip: NEEDS_ROOT }, async (t) => {
+  const out = await mkdtemp(path.join(tmpdir(), 'dnn-lab-isolation-'));
+  const r = await runBin('dnn-edge', ['lab', ...MODEL, '--cuts', `0,${LAST}`, ...NO_NET, '--edge-cpu', '0,100', '--cloud-cpu', '0,100', '--reps', '15', '--warmup', '3', '--out', out], { timeout: 300_000 });
+  t.equal(r.exitCode, 0, String(r.stderr));
+  const parsed = await results(out);
+  t.match(parsed.meta!.conditions!.devices, { edge: { cpuset: /\d/ }, cloud: { cpuset: /\d/ } }, 'each end\'s CPU set is in the metadata');
+  const [first, last] = [parsed.meta!.cuts[0]!.layer, LAST];
+  const cloudQuiet = p50(parsed, first, 'cloud', { ecpu: 0, ccpu: 0 });
+  const cloudEdgeStressed = p50(parsed, first, 'cloud', { ecpu: 100, ccpu: 0 });
+  const edgeQuiet = p50(parsed, last, 'edge', { ecpu: 0, ccpu: 0 });
+  const edgeCloudStressed = p50(parsed, last, 'edge', { ecpu: 0, ccpu: 100 });
+  const c = cloudEdgeStressed / cloudQuiet;
+  const e = edgeCloudStressed / edgeQuiet;
+  t.comment(`cloud compute ${cloudQuiet.toFixed(2)} -> ${cloudEdgeStressed.toFixed(2)} ms under edge stress (${c.toFixed(3)}x); edge compute ${edgeQuiet.toFixed(2)} -> ${edgeCloudStressed.toFixed(2)} ms under cloud stress (${e.toFixed(3)}x)`);
+  t.ok(Math.abs(c - 1) <= 0.1, `edge stress moves the cloud's compute by ${((c - 1) * 100).toFixed(1)} % (at most 10 %)`);
+  t.ok(Math.abs(e - 1) <= 0.1, `cloud stress moves the edge's compute by ${((e - 1) * 100).toFixed(1)} % (at most 10 %)`);
+});
+
+t.test('a quarter core makes the full model (mobilenet at 160x160) 4x slower than one core, within 15 %', { skip: NEEDS_ROOT }, async (t) => {
+  const r = await execa(process.execPath, [THROTTLE], { env: { NODE_OPTIONS: '' }, timeout: 300_000 });
+  const { full, quarter } = JSON.parse(String(r.stdout)) as { full: number; quarter: number };
+  const ratio = quarter / full;
+  t.comment(`mobilenet 160x160: ${full.toFixed(2)} ms at 1 core, ${quarter.toFixed(2)} ms at 0.25 cores: ${ratio.toFixed(2)}x (medians, interleaved)`);
+  t.ok(Math.abs(ratio / 4 - 1) <= 0.15, `ratio ${ratio.toFixed(2)} within 15 % of 4`);
+});
+
+t.test('--edge-slowdown 5 lands within 15 % of 5, as the run itself measures it', { skip: NEEDS_ROOT }, async (t) => {
+  const out = await mkdtemp(path.join(tmpdir(), 'dnn-lab-slowdown-'));
+  const r = await runBin('dnn-edge', ['lab', ...MODEL, '--cuts', `0,${LAST}`, ...NO_NET, '--edge-cpu', '0', '--cloud-cpu', '0', '--edge-slowdown', '5', '--reps', '15', '--warmup', '3', '--out', out], {
+    timeout: 300_000,
+  });
+  t.equal(r.exitCode, 0, String(r.stderr));
+  t.match(String(r.stderr), /--edge-slowdown 5: reached [\d.]+x with [\d.]+ cores/);
+  const parsed = await results(out);
+  const edge = parsed.meta!.conditions!.devices as { edge: { cpus: number; slowdown: { target: number; reached: number } } };
+  t.equal(edge.edge.slowdown.target, 5);
+  t.ok(edge.edge.cpus > 0 && edge.edge.cpus < 1, `the calibrated CPU time (${edge.edge.cpus} cores) is recorded`);
+  const ratio = p50(parsed, LAST, 'edge', { ecpu: 0, ccpu: 0 }) / p50(parsed, parsed.meta!.cuts[0]!.layer, 'cloud', { ecpu: 0, ccpu: 0 });
+  t.comment(`calibration reached ${edge.edge.slowdown.reached}x; the sweep measured ${ratio.toFixed(2)}x (edge-only edge compute / cloud-only cloud compute, p50)`);
+  t.ok(Math.abs(ratio / 5 - 1) <= 0.15, `measured slowdown ${ratio.toFixed(2)} within 15 % of 5`);
+});
