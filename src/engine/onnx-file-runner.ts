@@ -22,7 +22,7 @@ export class OnnxFileRunner implements SplitRunner {
     private readonly opts: { sessionBudget?: number; lowMemory?: boolean } = {},
   ) {
     this.modelBytes = weightBytes(network.onnx.proto);
-    this.sessions = new SessionCache((opts.sessionBudget ?? 2) * this.modelBytes);
+    this.sessions = new SessionCache(SessionCache.budgetFor(this.modelBytes, opts.sessionBudget ?? 2));
   }
 
   private session(key: string, model: () => ModelProto): Promise<OnnxSession> {

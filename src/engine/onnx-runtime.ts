@@ -63,7 +63,9 @@ export class OnnxSession {
       executionMode: 'sequential',
       graphOptimizationLevel: 'all',
       logSeverityLevel: 3,
-      ...(opts.noPrepacking ? { extra: { session: { disable_prepacking: '1' } } } : {}),
+      // No spinning: idle intra-op threads that spin burn a device's CPU quota (--edge-cpus) and
+      // compete with the stressors, so latencies would measure the spin, not the work.
+      extra: { session: { 'intra_op.allow_spinning': '0', ...(opts.noPrepacking ? { disable_prepacking: '1' } : {}) } },
     };
     const session = typeof model === 'string' ? await rt.InferenceSession.create(model, options) : await rt.InferenceSession.create(model, options);
     return new OnnxSession(session, session.inputNames[0]!, session.outputNames[0]!);
@@ -91,6 +93,8 @@ export class OnnxSession {
  * ONNX Runtime sessions do not share weights: without a bound, a cloud keeping every half of
  * VGG16 would hold its 528 MB of weights about a dozen times over.
  */
+const MIN_BUDGET_BYTES = 512 * 1024 * 1024;
+
 export class SessionCache {
   private readonly entries = new Map<string, { session: Promise<OnnxSession>; bytes: number }>();
   private held = 0;
@@ -98,6 +102,16 @@ export class SessionCache {
   created = 0;
 
   constructor(readonly budgetBytes: number) {}
+
+  /**
+   * The budget for a model of `modelBytes` weights: `share` times them, but never under
+   * MIN_BUDGET_BYTES. Measurement cycles through the points rep by rep, so a cache smaller than
+   * the halves of a small model would rebuild a session on every request; a small model's halves
+   * all fit, and only large models (VGG16) are held to their weights' size.
+   */
+  static budgetFor(modelBytes: number, share: number): number {
+    return Math.max(share * modelBytes, MIN_BUDGET_BYTES);
+  }
 
   /** `prepare` returns the model's weight bytes and a function creating its session. */
   async get(key: string, prepare: () => { bytes: number; create: () => Promise<OnnxSession> }): Promise<OnnxSession> {

@@ -30,7 +30,7 @@ export class OnnxSplitRunner {
   ) {
     const full = this.spanModel('full', this.network.graph.input, this.network.graph.output);
     this.modelBytes = weightBytes(full);
-    this.sessions = new SessionCache((opts.sessionBudget ?? 2) * this.modelBytes);
+    this.sessions = new SessionCache(SessionCache.budgetFor(this.modelBytes, opts.sessionBudget ?? 2));
     // every weight is in the file now: later halves only refer to it
     disposeNetwork(network);
     // the TF.js copy is garbage now: give it back before sessions map the file (VGG16: 528 MB)

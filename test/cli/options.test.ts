@@ -26,7 +26,7 @@ t.test('dnn-cut: defaults and --json', async (t) => {
 });
 
 t.test('dnn-report: defaults, repeatable --legacy, and no input', async (t) => {
-  t.same(parseReportOptions(['a.hdr', 'b.hdr']), { files: ['a.hdr', 'b.hdr'], format: 'table', metric: 'p50', minGain: 0.05, confidence: 0.95, legacy: [] });
+  t.same(parseReportOptions(['a.hdr', 'b.hdr']), { files: ['a.hdr', 'b.hdr'], format: 'table', metric: 'p50', minGain: 0.05, confidence: 0.95, legacy: [], check: false });
   const o = parseReportOptions(['--legacy', 'x', '--legacy', 'y', '--format', 'html', '--condition', 'net=10;ecpu=50', '--min-gain', '0.1']);
   t.same(o.legacy, ['x', 'y']);
   t.same([...o.condition!], [['net', '10'], ['ecpu', '50']]);
