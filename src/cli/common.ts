@@ -1,5 +1,5 @@
 import { Command, CommanderError, Option } from 'commander';
-import { BACKEND_CHOICES, parseThreads } from '../engine/backend.js';
+import { BACKEND_CHOICES, parseThreads } from '../engine/backend-choices.js';
 import { UserError } from '../errors.js';
 
 export const DEFAULT_SEED = 1;

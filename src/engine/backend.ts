@@ -2,9 +2,8 @@ import * as tf from '@tensorflow/tfjs';
 import { createRequire } from 'node:module';
 import { UserError, errorMessage, firstLine } from '../errors.js';
 import { defaultThreads, executionProviders, loadOnnxRuntime } from './onnx-runtime.js';
-
-export const BACKEND_CHOICES = ['auto', 'onnx', 'tensorflow', 'wasm', 'cpu'] as const;
-export type BackendChoice = (typeof BACKEND_CHOICES)[number];
+import { BACKEND_CHOICES, type BackendChoice } from './backend-choices.js';
+export { BACKEND_CHOICES, parseThreads, type BackendChoice } from './backend-choices.js';
 export type BackendName = Exclude<BackendChoice, 'auto'>;
 
 /** What ran the inference: recorded in results so figures from different backends are never mixed up. */
@@ -126,13 +125,6 @@ export function describeBackend(info: BackendInfo): string {
 export function parseBackendChoice(value: string): BackendChoice {
   if ((BACKEND_CHOICES as readonly string[]).includes(value)) return value as BackendChoice;
   throw new UserError(`unknown backend '${value}'; use one of ${BACKEND_CHOICES.join(', ')}`);
-}
-
-/** --threads: intra-op threads of the onnx backend. */
-export function parseThreads(value: string): number {
-  const n = Number(value);
-  if (!/^\d+$/.test(value.trim()) || n < 1 || n > 1024) throw new UserError(`--threads must be a whole number from 1 to 1024, got '${value}'`);
-  return n;
 }
 
 /**
