@@ -67,6 +67,7 @@ export function parseCloudOptions(argv: readonly string[]): CloudOptions {
     port: f.port,
     host: f.host,
     backend: f.backend,
+    ...(f.threads !== undefined ? { threads: f.threads } : {}),
     seed: f.seed,
     maxFrame: f.maxFrame,
     ...(f.token !== undefined ? { token: f.token } : {}),

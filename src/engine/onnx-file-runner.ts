@@ -19,10 +19,10 @@ export class OnnxFileRunner implements SplitRunner {
   constructor(
     readonly network: OnnxFileNetwork,
     readonly threads: number,
-    private readonly opts: { sessionBudget?: number; lowMemory?: boolean } = {},
+    private readonly opts: { sessionBudget?: number; minSessionBytes?: number; lowMemory?: boolean } = {},
   ) {
     this.modelBytes = weightBytes(network.onnx.proto);
-    this.sessions = new SessionCache(SessionCache.budgetFor(this.modelBytes, opts.sessionBudget ?? 2));
+    this.sessions = new SessionCache(SessionCache.budgetFor(this.modelBytes, opts.sessionBudget ?? 2, opts.minSessionBytes));
   }
 
   private session(key: string, model: () => ModelProto): Promise<OnnxSession> {

@@ -109,8 +109,8 @@ export class SessionCache {
    * the halves of a small model would rebuild a session on every request; a small model's halves
    * all fit, and only large models (VGG16) are held to their weights' size.
    */
-  static budgetFor(modelBytes: number, share: number): number {
-    return Math.max(share * modelBytes, MIN_BUDGET_BYTES);
+  static budgetFor(modelBytes: number, share: number, minBytes = MIN_BUDGET_BYTES): number {
+    return Math.max(share * modelBytes, minBytes);
   }
 
   /** `prepare` returns the model's weight bytes and a function creating its session. */

@@ -26,11 +26,11 @@ export class OnnxSplitRunner {
   constructor(
     readonly network: LayersNetwork,
     readonly threads: number,
-    private readonly opts: { sessionBudget?: number; lowMemory?: boolean } = {},
+    private readonly opts: { sessionBudget?: number; minSessionBytes?: number; lowMemory?: boolean } = {},
   ) {
     const full = this.spanModel('full', this.network.graph.input, this.network.graph.output);
     this.modelBytes = weightBytes(full);
-    this.sessions = new SessionCache(SessionCache.budgetFor(this.modelBytes, opts.sessionBudget ?? 2));
+    this.sessions = new SessionCache(SessionCache.budgetFor(this.modelBytes, opts.sessionBudget ?? 2, opts.minSessionBytes));
     // every weight is in the file now: later halves only refer to it
     disposeNetwork(network);
     // the TF.js copy is garbage now: give it back before sessions map the file (VGG16: 528 MB)

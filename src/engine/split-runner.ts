@@ -32,6 +32,8 @@ export interface RunnerOptions {
    * weight bytes (default 2: a full model and a pair of halves). Sessions do not share weights.
    */
   sessionBudget?: number;
+  /** onnx backend: the budget is never below this many bytes (default 512 MiB: a small model's halves all stay) */
+  minSessionBytes?: number;
   /** onnx backend: sessions without weight pre-packing (the cloud: see SessionOptions.noPrepacking) */
   lowMemory?: boolean;
 }

@@ -11,7 +11,7 @@ import { METRICS } from '../../src/results/tags.js';
 
 const REPS = 4;
 /** one unshaped, unstressed condition: these tests are about the protocol loop, not conditions */
-const PLAIN = ['--no-shape', '--edge-cpu', '0', '--edge-mem', '0', '--cloud-cpu', '0', '--cloud-mem', '0'];
+const PLAIN = ['--no-shape', '--edge-cpu', '0', '--edge-mem', '0', '--cloud-cpu', '0', '--cloud-mem', '0', '--reference-every', '0'];
 
 t.test('edge against a real cloud: every point measured, file readable by HdrHistogram tools', async (t) => {
   const cloud = await startCloud('lenet');
@@ -53,12 +53,12 @@ t.test('a cloud killed and restarted mid-run: the run completes with every sampl
     env: { NODE_OPTIONS: '' },
     stdin: 'ignore',
   });
-  // wait for a few finished cells, then kill the cloud hard and bring it back
-  for (let i = 0; i < 600; i++) {
-    const files = await readdir(out);
-    if (files.length && (await readFile(path.join(out, files[0]!), 'utf8')).split('\nTag=').length > 8) break;
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  // points are interleaved rep by rep and a condition's cells are written once all its samples are
+  // in: wait until measuring has begun (the order line), let it run a while, then kill the cloud hard
+  let stderr = '';
+  edge.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+  for (let i = 0; i < 1200 && !/\norder: /.test(stderr); i++) await new Promise((r) => setTimeout(r, 50));
+  await new Promise((r) => setTimeout(r, 1000));
   await stopCloud(cloud, 'SIGKILL');
   await new Promise((r) => setTimeout(r, 700));
   cloud = await startCloud('lenet', [], port);
