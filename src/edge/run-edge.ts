@@ -239,7 +239,7 @@ export async function runEdge(o: EdgeRunOptions): Promise<EdgeRunResult> {
   }
   o.log(`results: ${file}`);
   const ordered = orderConditions(o.conditions, schedule.order, schedule.seed);
-  o.log(`order: points interleaved rep by rep, conditions ${schedule.order} within each network rate (seed ${schedule.seed}); reference cell every ${schedule.reference_every || 'never'} conditions`);
+  o.log(`order: points interleaved rep by rep, conditions ${schedule.order} within each network rate (seed ${schedule.seed}); ${schedule.reference_every ? `reference cell every ${schedule.reference_every} conditions` : 'no reference cell'}`);
 
   const input = benchmarkInput(network.inputShape, network.seed);
   const controller = new EdgeConditionController({ iface: o.iface, stressor: o.stressor, link, limits: o.edge?.limits });
