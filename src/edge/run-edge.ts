@@ -181,18 +181,15 @@ export async function runEdge(o: EdgeRunOptions): Promise<EdgeRunResult> {
   const backend = await selectedBackend(o);
   const { network, selected, sharded, owned, shardRecord: shard } = await preparePlan(o);
   const { link, server } = await connectCloud(o, backend, network);
+  // one runner for calibration and sweep: the onnx runner converts the model once and frees its TF.js weights
+  const runner = createSplitRunner(network);
 
   let slowdown: SlowdownResult | undefined;
   if (o.slowdown !== undefined && o.edge) {
     const target = o.slowdown;
     const edge = o.edge;
     const maxCores = edge.limits.cpuset !== undefined ? parseCpuList(edge.limits.cpuset).length : allowedCpus().length;
-    const probeRunner = createSplitRunner(network);
-    try {
-      slowdown = await calibrateSlowdown(target, maxCores, slowdownProbe(probeRunner, link, network, edge), o.log);
-    } finally {
-      await probeRunner.dispose();
-    }
+    slowdown = await calibrateSlowdown(target, maxCores, slowdownProbe(runner, link, network, edge), o.log);
     o.log(
       slowdown.unreachable
         ? `--edge-slowdown ${target}: the edge is ${slowdown.reached.toFixed(2)}x slower than the cloud already at full speed; measuring at that (lower the target or give the edge more CPUs)`
@@ -243,7 +240,6 @@ export async function runEdge(o: EdgeRunOptions): Promise<EdgeRunResult> {
 
   const input = benchmarkInput(network.inputShape, network.seed);
   const controller = new EdgeConditionController({ iface: o.iface, stressor: o.stressor, link, limits: o.edge?.limits });
-  const runner = createSplitRunner(network);
   try {
     const stats = await runSweep(
       { conditions: ordered, cuts: selected, reps: o.reps, warmup: o.warmup, done, seed: schedule.seed, referenceEvery: schedule.reference_every, referenceCut, owned },

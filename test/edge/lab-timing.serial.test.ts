@@ -74,7 +74,7 @@ t.test('a quarter core makes the full model (mobilenet at 160x160) 4x slower tha
 
 t.test('--edge-slowdown 5 lands within 15 % of 5, as the run itself measures it', { skip: NEEDS_ROOT }, async (t) => {
   const out = await mkdtemp(path.join(tmpdir(), 'dnn-lab-slowdown-'));
-  const r = await runBin('dnn-edge', ['lab', ...MODEL, '--cuts', `0,${LAST}`, ...NO_NET, '--edge-cpu', '0', '--cloud-cpu', '0', '--edge-slowdown', '5', '--reps', '15', '--warmup', '3', '--out', out], {
+  const r = await runBin('dnn-edge', ['lab', ...MODEL, '--cuts', `0,${LAST}`, ...NO_NET, '--edge-cpu', '0', '--cloud-cpu', '0', '--edge-slowdown', '5', '--backend', 'wasm', '--reps', '15', '--warmup', '3', '--out', out], {
     timeout: 300_000,
   });
   t.equal(r.exitCode, 0, String(r.stderr));
