@@ -1,6 +1,6 @@
 import { Option } from 'commander';
-import { makeProgram, parseArgv, backendOption, threadsOption, seedOption, maxFrameOption, portOption, tokenOption } from './common.js';
-import { inputShapeOption } from './network-options.js';
+import { makeProgram, parseArgv, portOption } from './common.js';
+import { endOptions } from './network-options.js';
 import type { BackendChoice } from '../engine/backend.js';
 import { assertNetworkSpec } from '../model/network.js';
 import { STRESSOR_CHOICES, type StressorChoice } from '../conditions/stress.js';
@@ -45,13 +45,9 @@ export function parseCloudOptions(argv: readonly string[]): CloudOptions {
   const program = makeProgram('dnn-cloud', 'Serve the cloud halves of a network to dnn-edge clients (and apply cloud-side stress on their request).')
     .argument('<network>', `zoo name (${ZOO_NAMES.join(', ')}) or path to a model file`)
     .addOption(portOption())
-    .option('--host <addr>', 'address to listen on', '0.0.0.0')
-    .addOption(backendOption())
-    .addOption(threadsOption())
-    .addOption(seedOption())
-    .addOption(maxFrameOption())
-    .addOption(tokenOption())
-    .addOption(inputShapeOption())
+    .option('--host <addr>', 'address to listen on', '0.0.0.0');
+  for (const option of endOptions()) program.addOption(option);
+  program
     .addOption(new Option('--stressor <kind>', 'what applies CPU/memory stress an edge asks for').choices([...STRESSOR_CHOICES]).default('auto'))
     // the lab's edge passes itself: the cloud ends itself (and its stressors) when that process is gone
     .addOption(new Option('--parent-pid <pid:starttime>').hideHelp().argParser(parseParent))

@@ -1,6 +1,6 @@
 import { Option, type Command } from 'commander';
-import { makeProgram, parseArgv, backendOption, threadsOption, seedOption, maxFrameOption, portOption, tokenOption, parseIntArg } from './common.js';
-import { inputShapeOption } from './network-options.js';
+import { makeProgram, parseArgv, portOption, parseIntArg } from './common.js';
+import { endOptions } from './network-options.js';
 import type { EdgeRunOptions } from '../edge/run-edge.js';
 import { planConditions, needsShaping, QUICK_POINTS, QUICK_REPS } from '../edge/plan.js';
 import { FACTORS, flagHelp, type ConditionKey } from '../conditions/factors.js';
@@ -121,13 +121,9 @@ function edgeProgram(levels: { option: Option }[]): Command {
     .option('--quick', `a first look in minutes: --net 50,10 --edge-cpu 0,100, no other stress, ${QUICK_REPS} reps, at most ${QUICK_POINTS} points; prints the best point per condition`)
     .option('--shard <K/N>', 'measure only shard K of N of the plan (cells split by estimated time); default: from SLURM_ARRAY_TASK_ID or JOB_COMPLETION_INDEX when set')
     .addOption(new Option('--shards <n>', 'number of shards, with the index from the batch system (SLURM_ARRAY_TASK_ID, JOB_COMPLETION_INDEX)').argParser((v: string) => parseIntArg(v, '--shards', 1, 100000)))
-    .option('--dry-run', 'print the plan, its shards and their estimated times, then exit (measures nothing, changes nothing)')
-    .addOption(backendOption())
-    .addOption(threadsOption())
-    .addOption(seedOption())
-    .addOption(maxFrameOption())
-    .addOption(tokenOption())
-    .addOption(inputShapeOption())
+    .option('--dry-run', 'print the plan, its shards and their estimated times, then exit (measures nothing, changes nothing)');
+  for (const option of endOptions()) program.addOption(option);
+  program
     .addOption(
       new Option('--edge-slowdown <x>', `emulate a weaker edge: calibrate its CPU time so that the full model takes X times as long on the edge as on the cloud (lab --quick: ${QUICK_SLOWDOWN}; 1 = off)`).argParser(parseSlowdown),
     );

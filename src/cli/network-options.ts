@@ -1,5 +1,6 @@
 import { Option } from 'commander';
 import { UserError } from '../errors.js';
+import { backendOption, maxFrameOption, seedOption, threadsOption, tokenOption } from './common.js';
 
 /** `--input-shape 64,64,3`: zoo models that allow it can be built smaller (quick looks, tests); ONNX models get their dynamic dimensions fixed. */
 export function inputShapeOption(): Option {
@@ -12,4 +13,9 @@ export function parseShape(value: string): number[] {
     throw new UserError(`--input-shape must be positive integers like 64x64x3, got '${value}'`);
   }
   return parts.map(Number);
+}
+
+/** The flags both ends of a run share (and partly must agree on): backend, threads, seed, frame limit, token, input shape. */
+export function endOptions(): Option[] {
+  return [backendOption(), threadsOption(), seedOption(), maxFrameOption(), tokenOption(), inputShapeOption()];
 }
