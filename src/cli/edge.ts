@@ -138,6 +138,7 @@ runMain('dnn-edge', async () => {
         host,
         port,
         iface,
+        edge: edge ?? undefined,
         schedule: t.schedule,
         replay: { file: t.file, scale: t.scale, loop: t.loop, duration_ms: t.schedule.lengthMs },
         policies: t.policies,

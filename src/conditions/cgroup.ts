@@ -192,6 +192,11 @@ export function requireCgroups(what: string): CgroupLayout {
   return r.layout;
 }
 
+/** Where our cgroups are made: the directories a process is moved to in order to leave them. */
+export function parentDirs(layout: CgroupLayout): string[] {
+  return layout.version === 2 ? [layout.parent] : CONTROLLERS.map((c) => layout.parents[c]);
+}
+
 /** Directories of one cgroup: one per controller on v1, one in all on v2. */
 export function cgroupDirs(layout: CgroupLayout, name: string): string[] {
   return layout.version === 2 ? [join(layout.parent, name)] : CONTROLLERS.map((c) => join(layout.parents[c], name));

@@ -1,5 +1,6 @@
 import { ownedName, registerChange } from './cleanup.js';
-import { createCgroup, attachToCgroup, cgroupDirs, checkLimits, requireCgroups, setCpuLimit, type DeviceLimits } from './cgroup.js';
+import { allowedCpus, createCgroup, attachToCgroup, cgroupDirs, checkLimits, parentDirs, parseCpuList, requireCgroups, setCpuLimit, type DeviceLimits } from './cgroup.js';
+import { keepAwake } from './keep-awake.js';
 
 /** Which end a process plays; flags are --edge-* or --cloud-*. */
 export type Side = 'edge' | 'cloud';
@@ -37,6 +38,11 @@ export function makeDevice(side: Side, limits: DeviceLimits): Device {
     throw e;
   }
   const current = { ...limits };
+  // a fractional CPU time keeps the device's CPUs awake (see keep-awake.ts)
+  const cpus = limits.cpuset !== undefined ? parseCpuList(limits.cpuset) : allowedCpus(layout);
+  const awake = keepAwake(parentDirs(layout));
+  const throttled = (cores: number | undefined) => (cores !== undefined && cores < cpus.length ? cpus : []);
+  awake.set(throttled(limits.cpus));
   return {
     side,
     name,
@@ -46,8 +52,12 @@ export function makeDevice(side: Side, limits: DeviceLimits): Device {
       setCpuLimit(layout, dirs, cores);
       if (cores === undefined) delete current.cpus;
       else current.cpus = cores;
+      awake.set(throttled(cores));
     },
-    release: () => reg.undo(),
+    release: () => {
+      awake.stop();
+      reg.undo();
+    },
   };
 }
 

@@ -13,7 +13,8 @@ import { ownLimits, parseCpuList, type DeviceLimits } from './cgroup.js';
  * CPU P % = one worker per CPU the end may run on (its CPU set, or fewer under a smaller CPU
  * quota), each busy P % of the time (stress-ng --cpu N --cpu-load P);
  * memory P % = allocate and hold P % of the end's memory limit, or of MemAvailable as it is when
- * the condition starts without one (stress-ng --vm 1 --vm-bytes N --vm-hang 0 --vm-keep).
+ * the condition starts without one (stress-ng --vm 1 --vm-bytes N --vm-hang 0 --vm-keep --vm-populate: the kernel faults the pages in
+ * at mmap, 2-3x faster than first touches, so a machine-sized memory level is in effect sooner).
  * Stressors start from this process, so they run inside its cgroup (the end's device).
  * Each stressor runs in its own process group, is recorded for cleanup, and is ended by killing
  * that group: never by name. It also gets a parent-death signal (setpriv --pdeathsig KILL), so it
@@ -130,7 +131,7 @@ export function stressCommand(kind: StressorKind, what: 'cpu' | 'mem', pct: numb
   if (kind === 'builtin') {
     return [process.execPath, what === 'cpu' ? [BUILTIN, 'cpu', String(pct), String(workers)] : [BUILTIN, 'mem', String(bytes)]];
   }
-  const args = what === 'cpu' ? ['--cpu', String(workers), '--cpu-load', String(pct)] : ['--vm', '1', '--vm-bytes', `${bytes}b`, '--vm-hang', '0', '--vm-keep'];
+  const args = what === 'cpu' ? ['--cpu', String(workers), '--cpu-load', String(pct)] : ['--vm', '1', '--vm-bytes', `${bytes}b`, '--vm-hang', '0', '--vm-keep', '--vm-populate'];
   // Volunteer for the OOM killer before exec, so every process stress-ng forks inherits it.
   return ['sh', ['-c', `echo ${OOM_VICTIM} > /proc/self/oom_score_adj; exec stress-ng "$@"`, 'sh', ...args, '--quiet']];
 }

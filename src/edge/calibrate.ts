@@ -3,12 +3,16 @@
  * model on the edge takes X times as long as on the cloud. Inference time scales with the inverse
  * of the CPU quota (the model runs on one core), so each step predicts the quota from the last
  * measurement and measures again, until the ratio is within TOLERANCE of X.
+ * Each step measures both ends, alternating the edge-only and the cloud-only point as the sweep
+ * does: a throttled edge measured back to back (always busy, never idle between inferences) ran
+ * 1.3-1.6x slower than the same quota inside the sweep, so a back-to-back calibration overshot.
  */
 export interface SlowdownProbe {
-  /** median ms of the full model on the cloud (cloud-only point, cloud compute) */
-  cloudMs(): Promise<number>;
-  /** median ms of the full model on the edge under its current limit */
-  edgeMs(): Promise<number>;
+  /**
+   * Medians (ms) of the full model on the edge under its current limit (edge-only point, edge
+   * compute) and on the cloud (cloud-only point, cloud compute), measured alternately.
+   */
+  measure(): Promise<{ edgeMs: number; cloudMs: number }>;
   /** sets the edge's CPU time in cores */
   setCores(cores: number): void;
 }
@@ -36,8 +40,7 @@ export function nextCores(cores: number, ratio: number, target: number, maxCores
 export async function calibrateSlowdown(target: number, maxCores: number, probe: SlowdownProbe, log: (line: string) => void): Promise<SlowdownResult> {
   let cores = maxCores;
   probe.setCores(cores);
-  const cloudMs = await probe.cloudMs();
-  let edgeMs = await probe.edgeMs();
+  let { edgeMs, cloudMs } = await probe.measure();
   let ratio = edgeMs / cloudMs;
   log(`calibrating --edge-slowdown ${target}: full model ${cloudMs.toFixed(1)} ms on the cloud, ${edgeMs.toFixed(1)} ms on the edge at ${cores} core${cores === 1 ? '' : 's'} (${ratio.toFixed(2)}x)`);
   if (ratio > target * (1 + TOLERANCE)) {
@@ -48,9 +51,9 @@ export async function calibrateSlowdown(target: number, maxCores: number, probe:
     if (Math.abs(next - cores) < 1e-3) break;
     cores = next;
     probe.setCores(cores);
-    edgeMs = await probe.edgeMs();
+    ({ edgeMs, cloudMs } = await probe.measure());
     ratio = edgeMs / cloudMs;
-    log(`  ${cores.toFixed(3)} cores: ${edgeMs.toFixed(1)} ms on the edge (${ratio.toFixed(2)}x)`);
+    log(`  ${cores.toFixed(3)} cores: ${edgeMs.toFixed(1)} ms on the edge, ${cloudMs.toFixed(1)} ms on the cloud (${ratio.toFixed(2)}x)`);
   }
   return { target, reached: ratio, cores, edgeMs, cloudMs, unreachable: false };
 }

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { createRequire } from 'node:module';
 import { conditionKey, isStressed, type Condition } from '../conditions/condition.js';
 import { selectBackend, describeBackend, inferenceThreads, type BackendChoice } from '../engine/backend.js';
-import { createSplitRunner, benchmarkInput, type SplitRunner } from '../engine/split-runner.js';
+import { createSplitRunner, benchmarkInput } from '../engine/split-runner.js';
 import { assertNetworkSpec, loadNetwork, type Network } from '../model/network.js';
 import { selectCuts, type CutPoint } from '../model/partition.js';
 import { PROTOCOL_VERSION } from '../protocol/constants.js';
@@ -24,11 +24,7 @@ import { pointWork } from '../model/work.js';
 import { shardCells, type PlanRecord, type ShardRecord } from '../results/plan.js';
 import { resolveStressor, type StressorChoice } from '../conditions/stress.js';
 import type { Device } from '../conditions/device.js';
-import { allowedCpus, parseCpuList } from '../conditions/cgroup.js';
-import { calibrateSlowdown, type SlowdownProbe, type SlowdownResult } from './calibrate.js';
-import { measureOnce } from './measure.js';
-import { median } from '../stats.js';
-import type { CloudLink } from './cloud-link.js';
+import { calibrateEdgeSlowdown, calibrationSetup } from './edge-slowdown.js';
 
 export interface EdgeRunOptions {
   host: string;
@@ -133,7 +129,7 @@ export async function preparePlan(o: PlanOptions): Promise<PreparedPlan> {
 }
 
 /** What connecting to a cloud needs (shared by the grid sweep and the adaptive run). */
-export type SessionOptions = Pick<EdgeRunOptions, 'host' | 'port' | 'network' | 'backend' | 'threads' | 'seed' | 'inputShape' | 'cuts' | 'maxPoints' | 'giveUpMs' | 'timeoutMs' | 'maxFrame' | 'token' | 'log'>;
+export type SessionOptions = Pick<EdgeRunOptions, 'host' | 'port' | 'network' | 'backend' | 'threads' | 'seed' | 'inputShape' | 'cuts' | 'maxPoints' | 'giveUpMs' | 'timeoutMs' | 'maxFrame' | 'token' | 'log' | 'edge' | 'slowdown'>;
 
 async function selectedBackend(o: Pick<EdgeRunOptions, 'network' | 'backend' | 'threads' | 'log'>) {
   assertNetworkSpec(o.network, o.backend);
@@ -184,18 +180,7 @@ export async function runEdge(o: EdgeRunOptions): Promise<EdgeRunResult> {
   // one runner for calibration and sweep: the onnx runner converts the model once and frees its TF.js weights
   const runner = createSplitRunner(network);
 
-  let slowdown: SlowdownResult | undefined;
-  if (o.slowdown !== undefined && o.edge) {
-    const target = o.slowdown;
-    const edge = o.edge;
-    const maxCores = edge.limits.cpuset !== undefined ? parseCpuList(edge.limits.cpuset).length : allowedCpus().length;
-    slowdown = await calibrateSlowdown(target, maxCores, slowdownProbe(runner, link, network, edge), o.log);
-    o.log(
-      slowdown.unreachable
-        ? `--edge-slowdown ${target}: the edge is ${slowdown.reached.toFixed(2)}x slower than the cloud already at full speed; measuring at that (lower the target or give the edge more CPUs)`
-        : `--edge-slowdown ${target}: reached ${slowdown.reached.toFixed(2)}x with ${slowdown.cores.toFixed(3)} cores of CPU time (full model ${slowdown.edgeMs.toFixed(1)} ms on the edge, ${slowdown.cloudMs.toFixed(1)} ms on the cloud)`,
-    );
-  }
+  const slowdown = await calibrateEdgeSlowdown(o, runner, link, network);
 
   const needsStress = o.conditions.some(isStressed);
   const stressor = needsStress ? await resolveStressor(o.stressor) : 'none';
@@ -228,11 +213,7 @@ export async function runEdge(o: EdgeRunOptions): Promise<EdgeRunResult> {
     if (r.dropped.bytes > 0) o.log(`resume: dropped a torn last cell (${r.dropped.lines} lines, ${r.dropped.bytes} bytes); it will be measured again`);
   } else {
     file = freshResultsPath(o.out, network.id, new Date(), o.shard);
-    const calibrated = slowdown && {
-      slowdown: { target: slowdown.target, reached: +slowdown.reached.toFixed(3), edge_ms: +slowdown.edgeMs.toFixed(2), cloud_ms: +slowdown.cloudMs.toFixed(2) },
-      edge_cpus: +slowdown.cores.toFixed(4),
-    };
-    writer = await ResultsWriter.create(file, runMetadata(o, network, backend, server, { ...o.setup, ...withCalibration(o.setup, calibrated), iface: o.iface, edge_stressor: stressor }, schedule, threads, { plan: sharded.plan, shard }));
+    writer = await ResultsWriter.create(file, runMetadata(o, network, backend, server, { ...o.setup, ...calibrationSetup(o.setup, slowdown), iface: o.iface, edge_stressor: stressor }, schedule, threads, { plan: sharded.plan, shard }));
   }
   o.log(`results: ${file}`);
   const ordered = orderConditions(o.conditions, schedule.order, schedule.seed);
@@ -253,36 +234,6 @@ export async function runEdge(o: EdgeRunOptions): Promise<EdgeRunResult> {
     await link.close().catch(() => undefined);
   }
 
-}
-
-/** The calibration's figures in the metadata: the edge device's calibrated quota and what it reached. */
-function withCalibration(setup: Record<string, unknown>, c: { slowdown: Record<string, number>; edge_cpus: number } | undefined): Record<string, unknown> {
-  if (!c) return {};
-  const devices = (setup.devices ?? {}) as { edge?: Record<string, unknown> };
-  return { devices: { ...devices, edge: { ...devices.edge, cpus: c.edge_cpus, slowdown: c.slowdown } } };
-}
-
-const CALIBRATION_WARMUP = 2;
-const CALIBRATION_REPS = 7;
-
-/** Full model on each end, as the sweep measures it: cloud compute at the cloud-only point, edge compute at the edge-only point. */
-function slowdownProbe(runner: SplitRunner, link: CloudLink, network: Network, edge: Device): SlowdownProbe {
-  const first = network.cuts[0]!;
-  const last = network.cuts[network.cuts.length - 1]!;
-  const input = benchmarkInput(network.inputShape, network.seed);
-  const medianOf = async (cut: CutPoint, pick: 'edge' | 'cloud') => {
-    const xs: number[] = [];
-    for (let i = 0; i < CALIBRATION_WARMUP + CALIBRATION_REPS; i++) {
-      const s = await measureOnce(runner, link, cut, input);
-      if (i >= CALIBRATION_WARMUP) xs.push(s[pick] / 1000);
-    }
-    return median(xs);
-  };
-  return {
-    cloudMs: () => medianOf(first, 'cloud'),
-    edgeMs: () => medianOf(last, 'edge'),
-    setCores: (cores) => edge.setCpus(cores),
-  };
 }
 
 /**

@@ -11,6 +11,7 @@ import { ResultsWriter } from '../../results/log-writer.js';
 import { EdgeConditionController } from '../condition-controller.js';
 import { ProgressTracker } from '../progress.js';
 import { freshResultsPath, openSession, runMetadata, type SessionOptions } from '../run-edge.js';
+import { calibrateEdgeSlowdown, calibrationSetup } from '../edge-slowdown.js';
 import { runSweep } from '../sweep.js';
 import { autoStaticCuts, parsePolicies } from './policy.js';
 import { runPolicies } from './stream.js';
@@ -41,6 +42,10 @@ const PROFILE_REPS = 3;
  */
 export async function runAdaptive(o: AdaptiveRunOptions): Promise<{ file: string }> {
   const { backend, network, selected, link, server } = await openSession(o);
+  // one runner for calibration, profile and stream (the onnx runner frees the TF.js weights it converted)
+  const runner = createSplitRunner(network);
+  // a weak edge is what makes the point move: calibrate it before the profile, as the sweep does
+  const slowdown = await calibrateEdgeSlowdown(o, runner, link, network);
   const file = freshResultsPath(o.out, `${network.id}-adaptive`, new Date());
   const stressed = o.schedule.steps.some((s) => s.condition.ecpu || s.condition.emem || s.condition.ccpu || s.condition.cmem);
   const stressor = stressed ? await resolveStressor(o.stressor) : 'none';
@@ -51,14 +56,13 @@ export async function runAdaptive(o: AdaptiveRunOptions): Promise<{ file: string
       network,
       backend,
       server,
-      { ...o.setup, iface: o.iface, edge_stressor: stressor, adaptive: { ...o.replay, policies: o.policies, interval_ms: o.intervalMs ?? null, profile: o.profile } },
+      { ...o.setup, ...calibrationSetup(o.setup, slowdown), iface: o.iface, edge_stressor: stressor, adaptive: { ...o.replay, policies: o.policies, interval_ms: o.intervalMs ?? null, profile: o.profile } },
       undefined,
       await inferenceThreads(backend.name),
     ),
   );
   o.log(`results: ${file}`);
   const input = benchmarkInput(network.inputShape, network.seed);
-  const runner = createSplitRunner(network);
   const stress = new EdgeConditionController({ iface: null, stressor: o.stressor, link });
   let replay: TraceReplay | null = null;
   try {

@@ -1,0 +1,71 @@
+import { allowedCpus, parseCpuList } from '../conditions/cgroup.js';
+import type { Device } from '../conditions/device.js';
+import { benchmarkInput, type SplitRunner } from '../engine/split-runner.js';
+import type { Network } from '../model/network.js';
+import { median } from '../stats.js';
+import { calibrateSlowdown, type SlowdownProbe, type SlowdownResult } from './calibrate.js';
+import type { CloudLink } from './cloud-link.js';
+import { measureOnce } from './measure.js';
+
+/**
+ * --edge-slowdown on a live link: measures both ends' full model the way the sweep and the
+ * adaptive stream do (through the link, alternating edge-only and cloud-only), sets the edge
+ * device's CPU time, and says what it reached. Shared by the sweep and the adaptive run.
+ */
+
+/** Alternating pairs before the first step: the first runs of a point build its session and warm caches. */
+const CALIBRATION_WARMUP = 5;
+/** Pairs thrown away after each change of quota: the first run straddles the old and the new one. */
+const CALIBRATION_SETTLE = 1;
+const CALIBRATION_REPS = 9;
+
+/** Calibrates the edge device when --edge-slowdown asks for it; undefined when it does not. */
+export async function calibrateEdgeSlowdown(
+  o: { slowdown?: number; edge?: Device; log: (line: string) => void },
+  runner: SplitRunner,
+  link: CloudLink,
+  network: Network,
+): Promise<SlowdownResult | undefined> {
+  if (o.slowdown === undefined || !o.edge) return undefined;
+  const target = o.slowdown;
+  const maxCores = o.edge.limits.cpuset !== undefined ? parseCpuList(o.edge.limits.cpuset).length : allowedCpus().length;
+  const r = await calibrateSlowdown(target, maxCores, slowdownProbe(runner, link, network, o.edge), o.log);
+  o.log(
+    r.unreachable
+      ? `--edge-slowdown ${target}: the edge is ${r.reached.toFixed(2)}x slower than the cloud already at full speed; measuring at that (lower the target or give the edge more CPUs)`
+      : `--edge-slowdown ${target}: reached ${r.reached.toFixed(2)}x with ${r.cores.toFixed(3)} cores of CPU time (full model ${r.edgeMs.toFixed(1)} ms on the edge, ${r.cloudMs.toFixed(1)} ms on the cloud)`,
+  );
+  return r;
+}
+
+/** The calibration's figures in the run's setup metadata: the edge device's calibrated quota and what it reached. */
+export function calibrationSetup(setup: Record<string, unknown>, r: SlowdownResult | undefined): Record<string, unknown> {
+  if (!r) return {};
+  const devices = (setup.devices ?? {}) as { edge?: Record<string, unknown> };
+  const slowdown = { target: r.target, reached: +r.reached.toFixed(3), edge_ms: +r.edgeMs.toFixed(2), cloud_ms: +r.cloudMs.toFixed(2) };
+  return { devices: { ...devices, edge: { ...devices.edge, cpus: +r.cores.toFixed(4), slowdown } } };
+}
+
+/** Full model on each end, as the sweep measures it: cloud compute at the cloud-only point, edge compute at the edge-only point, alternately. */
+function slowdownProbe(runner: SplitRunner, link: CloudLink, network: Network, edge: Device): SlowdownProbe {
+  const first = network.cuts[0]!;
+  const last = network.cuts[network.cuts.length - 1]!;
+  const input = benchmarkInput(network.inputShape, network.seed);
+  let skip = CALIBRATION_WARMUP;
+  return {
+    measure: async () => {
+      const edgeXs: number[] = [];
+      const cloudXs: number[] = [];
+      for (let i = 0; i < skip + CALIBRATION_REPS; i++) {
+        const e = await measureOnce(runner, link, last, input);
+        const c = await measureOnce(runner, link, first, input);
+        if (i < skip) continue;
+        edgeXs.push(e.edge / 1000);
+        cloudXs.push(c.cloud / 1000);
+      }
+      skip = CALIBRATION_SETTLE;
+      return { edgeMs: median(edgeXs), cloudMs: median(cloudXs) };
+    },
+    setCores: (cores) => edge.setCpus(cores),
+  };
+}
