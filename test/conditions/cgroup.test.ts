@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
@@ -18,6 +18,7 @@ import {
 } from '../../src/conditions/cgroup.js';
 import { cleanupLeftovers } from '../../src/conditions/cleanup.js';
 import { readProcStat } from '../../src/conditions/proc.js';
+import { makeDevice } from '../../src/conditions/device.js';
 import { NEEDS_ROOT } from './helpers.js';
 
 const V1_MOUNTINFO = [
@@ -119,4 +120,46 @@ t.test('mkdir of a cgroup under a missing parent fails with the path in the mess
   const layout: CgroupLayout = { version: 2, parent: join(tmpdir(), 'dnn-no-such-dir-xyz') };
   mkdirSync(layout.parent, { recursive: true });
   t.throws(() => createCgroup(layout, 'x', {}), /cgroup.subtree_control/);
+});
+
+t.test('a fractional CPU time keeps the device\'s CPUs awake: an idle-priority spinner per CPU, outside the device, gone when the limit lifts or the device goes', { skip: NEEDS_ROOT || (V1 ? false : 'no cgroup v1 hierarchy with cpu, cpuset and memory here') }, async (t) => {
+  const cpu = allowedCpus()[0]!;
+  const spinners = () =>
+    readdirSync('/proc')
+      .filter((p) => /^\d+$/.test(p))
+      .filter((p) => {
+        try {
+          return readFileSync(`/proc/${p}/cmdline`, 'utf8').includes('while :; do :; done') && readProcStat(Number(p))?.state !== 'Z';
+        } catch {
+          return false;
+        }
+      })
+      .map(Number)
+      .filter((p) => readProcStat(p)?.ppid === process.pid || readProcStat(readProcStat(p)?.ppid ?? 0)?.ppid === process.pid);
+  const device = makeDevice('edge', { cpuset: String(cpu), cpus: 0.25 });
+  t.teardown(() => device.release());
+  const deadline = Date.now() + 5000;
+  while (spinners().length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  // the exec chain (setpriv, chrt, taskset, sh) takes a moment: wait until the pinning is in place
+  let status = '';
+  for (let i = 0; i < 100; i++) {
+    const [pid] = spinners();
+    status = pid === undefined ? '' : readFileSync(`/proc/${pid}/status`, 'utf8');
+    if (new RegExp(`Cpus_allowed_list:\\s+${cpu}\\n`).test(status)) break;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  const [pid] = spinners();
+  t.ok(pid, 'a spinner runs while the device is throttled');
+  t.match(status, new RegExp(`Cpus_allowed_list:\\s+${cpu}\\n`), 'pinned to the device\'s CPU');
+  t.equal(readFileSync(`/proc/${pid}/sched`, 'utf8').match(/^policy\s+:\s+(\d+)/m)?.[1], '5', 'at SCHED_IDLE (policy 5)');
+  t.notMatch(readFileSync(`/proc/${pid}/cgroup`, 'utf8'), new RegExp(device.name), 'outside the device: it never eats its quota');
+  device.setCpus(undefined);
+  await new Promise((r) => setTimeout(r, 200));
+  t.same(spinners(), [], 'gone once the limit is lifted');
+  device.setCpus(0.5);
+  for (let i = 0; i < 100 && spinners().length === 0; i++) await new Promise((r) => setTimeout(r, 20));
+  t.equal(spinners().length, 1, 'back under a new fractional limit');
+  device.release();
+  await new Promise((r) => setTimeout(r, 200));
+  t.same(spinners(), [], 'gone with the device');
 });
