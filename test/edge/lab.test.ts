@@ -6,6 +6,7 @@ import path from 'node:path';
 import { execa } from 'execa';
 import { ROOT, runBin } from '../helpers/cli.js';
 import { NEEDS_ROOT } from '../conditions/helpers.js';
+import { resultsOf } from '../helpers/results.js';
 import { readResultsFile } from '../../src/results/log-reader.js';
 import { cellKey } from '../../src/results/tags.js';
 import { listLinks, listNetns, ownerOfName, stateDir, interfacesWithOurQdisc } from '../../src/conditions/cleanup.js';
@@ -15,10 +16,6 @@ import { detectCgroups, findOurCgroups } from '../../src/conditions/cgroup.js';
 // no reference re-measurements: these tests count the grid's cells, not drift checks
 const NO_STRESS = ['--edge-mem', '0', '--cloud-cpu', '0', '--cloud-mem', '0', '--reference-every', '0'];
 
-async function resultsOf(dir: string) {
-  const files = (await readdir(dir)).filter((f) => f.endsWith('.hdr'));
-  return { file: path.join(dir, files[0]!), parsed: readResultsFile(path.join(dir, files[0]!)) };
-}
 
 /** Waits until the run's results file holds at least `cells` complete cells. */
 async function waitForCells(dir: string, cells: number, timeoutMs = 120_000): Promise<string> {
@@ -154,15 +151,4 @@ t.test('resume after a kill completes the grid with no duplicate or missing samp
   t.equal(keys.length, 24 * 4, 'every cell of the grid');
   t.ok(parsed.cells.every((c) => c.histogram.totalCount === 20), 'every histogram holds exactly the asked samples');
   t.match(String(second.stderr), new RegExp(`resuming: ${before} of 24 cells already measured`));
-});
-
-t.test('100 % edge memory stress leaves the benchmark alive', { skip: NEEDS_ROOT }, async (t) => {
-  const out = await mkdtemp(path.join(tmpdir(), 'dnn-lab-mem-'));
-  const r = await runBin('dnn-edge', ['lab', 'lenet', '--cuts', '0,activation_4', '--net', 'none', '--edge-cpu', '0', '--edge-mem', '100', '--cloud-cpu', '0', '--cloud-mem', '0', '--reference-every', '0', '--reps', '3', '--out', out], {
-    timeout: 300_000,
-  });
-  t.equal(r.exitCode, 0, String(r.stderr));
-  const { parsed } = await resultsOf(out);
-  t.equal(parsed.cells.length, 2 * 4);
-  t.ok(parsed.cells.every((c) => c.tag.condition.emem === 100 && c.histogram.totalCount === 3));
 });

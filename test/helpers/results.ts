@@ -1,3 +1,6 @@
+import { readdir } from 'node:fs/promises';
+import path from 'node:path';
+import { readResultsFile } from '../../src/results/log-reader.js';
 import type { Histogram } from 'hdr-histogram-js';
 import type { RunMetadata } from '../../src/results/metadata.js';
 import { METRICS, type Metric } from '../../src/results/tags.js';
@@ -36,4 +39,10 @@ export function cellHistograms(ms: Record<Metric, number>, samples = 20): Record
     out[m] = h;
   }
   return out;
+}
+
+/** The one results file a run wrote into `dir`: its path and its parsed content. */
+export async function resultsOf(dir: string) {
+  const files = (await readdir(dir)).filter((f) => f.endsWith('.hdr'));
+  return { file: path.join(dir, files[0]!), parsed: readResultsFile(path.join(dir, files[0]!)) };
 }
