@@ -4,7 +4,7 @@ import { onnxHalves } from '../model/onnx/onnx-network.js';
 import { encodeModel, type ModelProto } from '../model/onnx/proto.js';
 import { weightBytes } from '../model/onnx/weight-file.js';
 import type { HostTensor, Timed } from './host-tensor.js';
-import { OnnxSession, SessionCache } from './onnx-runtime.js';
+import { OnnxSession, SessionCache, timedRun } from './onnx-runtime.js';
 import type { SplitRunner } from './split-runner.js';
 
 /**
@@ -33,15 +33,7 @@ export class OnnxFileRunner implements SplitRunner {
   }
 
   private async run(key: string, model: (() => ModelProto) | null, x: HostTensor): Promise<Timed<HostTensor>> {
-    if (model === null) {
-      const t0 = performance.now();
-      const data = x.data.slice();
-      return { value: { data, shape: x.shape.slice() }, ms: performance.now() - t0 };
-    }
-    const session = await this.session(key, model);
-    const t0 = performance.now();
-    const value = await session.run(x);
-    return { value, ms: performance.now() - t0 };
+    return timedRun(model === null ? null : await this.session(key, model), x);
   }
 
   /** The same full-model session serves the edge of the edge-only point and the cloud of the cloud-only one. */

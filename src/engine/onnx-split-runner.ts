@@ -7,7 +7,7 @@ import type { ModelProto } from '../model/onnx/proto.js';
 import { WeightFile, weightBytes } from '../model/onnx/weight-file.js';
 import type { HostTensor, Timed } from './host-tensor.js';
 import { collectGarbage } from './gc.js';
-import { OnnxSession, SessionCache } from './onnx-runtime.js';
+import { OnnxSession, SessionCache, timedRun } from './onnx-runtime.js';
 
 type Span = { key: string; model: () => ModelProto } | null;
 
@@ -75,15 +75,7 @@ export class OnnxSplitRunner {
   }
 
   private async run(span: Span, x: HostTensor): Promise<Timed<HostTensor>> {
-    if (span === null) {
-      const t0 = performance.now();
-      const data = x.data.slice();
-      return { value: { data, shape: x.shape.slice() }, ms: performance.now() - t0 };
-    }
-    const session = await this.session(span);
-    const t0 = performance.now();
-    const value = await session.run(x);
-    return { value, ms: performance.now() - t0 };
+    return timedRun(span === null ? null : await this.session(span), x);
   }
 
   edge(cut: CutPoint, input: HostTensor): Promise<Timed<HostTensor>> {
