@@ -1,4 +1,6 @@
 import { spawn } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
 import { isMainThread, parentPort, workerData } from 'node:worker_threads';
@@ -26,6 +28,8 @@ export interface WorkerInput {
   netns?: string;
   /** our root qdisc's handle, as `tc qdisc show` prints it (e.g. d1e:) */
   handle: string;
+  /** cgroup directories to move the tc process to (out of a throttled device); none = stays */
+  outside: string[];
   steps: { atMs: number; args: string[][]; key: string }[];
 }
 
@@ -36,6 +40,13 @@ export function epochMs(): number {
 
 function run(input: WorkerInput): void {
   const tc = spawn('stdbuf', ['-oL', 'tc', '-force', ...(input.netns ? ['-n', input.netns] : []), '-batch', '-'], { stdio: ['pipe', 'pipe', 'pipe'] });
+  // Inside a throttled edge device, tc would share the quota with inference: steps were applied
+  // 20-60 ms late under --edge-slowdown 10. The network's emulation is not the edge's work.
+  try {
+    for (const dir of input.outside) writeFileSync(join(dir, 'cgroup.procs'), String(tc.pid));
+  } catch (e) {
+    parentPort!.postMessage({ note: `the replay's tc stays inside the edge device (${(e as Error).message}); its steps may be late` });
+  }
   const acks: ((line: string) => void)[] = [];
   let errors: string[] = [];
   createInterface({ input: tc.stdout! }).on('line', (line) => {

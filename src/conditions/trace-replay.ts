@@ -29,15 +29,20 @@ export class TraceReplay {
     private readonly schedule: Schedule,
     private readonly netem: boolean,
     private readonly mtu: number,
+    private readonly outside: string[],
   ) {}
 
   /** Installs the first step's shaping; nothing is timed yet. */
-  static async prepare(iface: string, schedule: Schedule, opts: { netns?: string } = {}): Promise<TraceReplay> {
+  /**
+   * `outside`: cgroup directories the tc process is moved to when this process is a throttled
+   * device (the edge): the network's emulation must not queue for the edge's CPU quota.
+   */
+  static async prepare(iface: string, schedule: Schedule, opts: { netns?: string; outside?: string[] } = {}): Promise<TraceReplay> {
     const unshaped = schedule.steps.find((s) => s.condition.net === null);
     if (unshaped) throw new UserError(`trace ${schedule.trace}: the step at ${unshaped.atMs / 1000} s has net=none; a replayed link needs a rate at every step`);
     const netem = schedule.steps.some((s) => s.condition.delay > 0 || s.condition.jitter > 0 || s.condition.loss > 0);
     const first = await applyShaping(iface, shapingOf(schedule.steps[0]!.condition), { netns: opts.netns, netem });
-    return new TraceReplay(iface, opts.netns, schedule, netem, first.mtu);
+    return new TraceReplay(iface, opts.netns, schedule, netem, first.mtu, opts.outside ?? []);
   }
 
   /**
@@ -50,6 +55,7 @@ export class TraceReplay {
       iface: this.iface,
       netns: this.netns,
       handle: `${OUR_HANDLE}:`,
+      outside: this.outside,
       steps: this.schedule.steps.map((s) => ({
         atMs: s.atMs,
         key: conditionKey(s.condition),
@@ -61,9 +67,10 @@ export class TraceReplay {
     this.finished = new Promise((resolve) => worker.once('exit', () => resolve()));
     await new Promise<void>((resolve, reject) => {
       worker.on('error', reject);
-      worker.on('message', (m: AppliedStep | { ready: true } | { fatal: string }) => {
+      worker.on('message', (m: AppliedStep | { ready: true } | { fatal: string } | { note: string }) => {
         if ('ready' in m) resolve();
         else if ('fatal' in m) reject(new Error(m.fatal));
+        else if ('note' in m) process.stderr.write(`note: ${m.note}\n`);
         else {
           this.applied.push(m);
           onApplied?.(m);

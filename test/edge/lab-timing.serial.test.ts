@@ -48,7 +48,8 @@ t.test('a shaped transfer of 602112 bytes at 10 Mbit/s takes bytes*8/rate within
 
 t.test('stress stays on its end: full edge CPU stress leaves the cloud-only point\'s cloud compute within 10 %, and the mirror', { skip: NEEDS_ROOT }, async (t) => {
   const out = await mkdtemp(path.join(tmpdir(), 'dnn-lab-isolation-'));
-  const r = await runBin('dnn-edge', ['lab', ...MODEL, '--cuts', `0,${LAST}`, ...NO_NET, '--edge-cpu', '0,100', '--cloud-cpu', '0,100', '--reps', '15', '--warmup', '3', '--out', out], { timeout: 300_000 });
+  // full-size mobilenet: on onnx an inference of ~17 ms, where a 96x96 one (~5 ms) varied by more than the 10 % asked
+  const r = await runBin('dnn-edge', ['lab', 'mobilenet', '--cuts', `0,${LAST}`, ...NO_NET, '--edge-cpu', '0,100', '--cloud-cpu', '0,100', '--reps', '15', '--warmup', '3', '--out', out], { timeout: 300_000 });
   t.equal(r.exitCode, 0, String(r.stderr));
   const parsed = await results(out);
   t.match(parsed.meta!.conditions!.devices, { edge: { cpuset: /\d/ }, cloud: { cpuset: /\d/ } }, 'each end\'s CPU set is in the metadata');
@@ -60,8 +61,6 @@ t.test('stress stays on its end: full edge CPU stress leaves the cloud-only poin
   const c = cloudEdgeStressed / cloudQuiet;
   const e = edgeCloudStressed / edgeQuiet;
   t.comment(`cloud compute ${cloudQuiet.toFixed(2)} -> ${cloudEdgeStressed.toFixed(2)} ms under edge stress (${c.toFixed(3)}x); edge compute ${edgeQuiet.toFixed(2)} -> ${edgeCloudStressed.toFixed(2)} ms under cloud stress (${e.toFixed(3)}x)`);
-  // Known gap (issue 9 open): a few-ms onnx inference varies run to run by more than the 10 % asked
-  // (quiet machine: edge stress +2.1 % on the cloud; cloud stress -25 % and +6 % on the edge).
   t.ok(Math.abs(c - 1) <= 0.1, `edge stress moves the cloud's compute by ${((c - 1) * 100).toFixed(1)} % (at most 10 %)`, { todo: 'not yet stable run to run on this 2-core machine (issue 9 open): the figure is printed above' });
   t.ok(Math.abs(e - 1) <= 0.1, `cloud stress moves the edge's compute by ${((e - 1) * 100).toFixed(1)} % (at most 10 %)`, { todo: 'not yet stable run to run on this 2-core machine (issue 9 open): the figure is printed above' });
 });

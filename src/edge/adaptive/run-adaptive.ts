@@ -98,7 +98,7 @@ export async function runAdaptive(o: AdaptiveRunOptions): Promise<{ file: string
         model,
         schedule: o.schedule,
         startReplay: async (onApplied) => {
-          replay = await TraceReplay.prepare(o.iface, o.schedule);
+          replay = await TraceReplay.prepare(o.iface, o.schedule, { outside: o.edge?.outside });
           return await replay.start(onApplied);
         },
         stopReplay: async () => {

@@ -1,0 +1,45 @@
+import t from 'tap';
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { runBin } from '../helpers/cli.js';
+import { NEEDS_ROOT } from '../conditions/helpers.js';
+import { resultsOf } from '../helpers/results.js';
+
+/**
+ * An adaptive run end to end in the lab: a weak edge (--edge-slowdown), a short trace of the tool's
+ * own format replayed on the shaped link, two policies, then dnn-report's comparison in JSON.
+ */
+t.test('lab --trace: a calibrated weak edge, the trace replayed once per policy, timelines and histograms per policy, the report compares them', { skip: NEEDS_ROOT }, async (t) => {
+  const dir = await mkdtemp(path.join(tmpdir(), 'dnn-adaptive-lab-'));
+  const trace = path.join(dir, 'steps.trace');
+  await writeFile(trace, 't=0;net=50\nt=1;net=2\nt=2;net=20\n');
+  const out = path.join(dir, 'results');
+  const r = await runBin(
+    'dnn-edge',
+    ['lab', 'lenet', '--cuts', '0,activation_4', '--edge-cpu', '0', '--edge-mem', '0', '--cloud-cpu', '0', '--cloud-mem', '0', '--edge-slowdown', '3', '--trace', trace, '--duration', '3', '--policies', 'adaptive,static:auto', '--out', out],
+    { timeout: 300_000 },
+  );
+  t.equal(r.exitCode, 0, String(r.stderr));
+  const err = String(r.stderr);
+  t.match(err, /--edge-slowdown 3: (reached [\d.]+x with [\d.]+ cores|the edge is [\d.]+x slower)/, 'the weak edge is calibrated before the profile');
+  t.match(err, /profiling 2 points/);
+  t.match(err, /policy adaptive: \d+ requests/);
+  const { file, parsed } = await resultsOf(out);
+  const devices = parsed.meta!.conditions!.devices as { edge: { slowdown?: { target: number } } };
+  t.equal(devices.edge.slowdown?.target, 3, 'the calibration is in the metadata');
+  const policies = new Set(parsed.policies.map((p) => p.policy));
+  t.ok(policies.has('adaptive'), `policies measured: ${[...policies].join(', ')}`);
+  t.ok([...policies].some((p) => p.startsWith('static:')), 'the static policies too');
+  for (const run of parsed.policies) {
+    t.ok(run.requests.length > 0, `${run.policy}: a timeline of requests`);
+    t.equal(run.applied.length, 3, `${run.policy}: every trace step applied and logged`);
+    t.ok(run.histograms.total && run.histograms.total.totalCount === run.requests.length, `${run.policy}: one total sample per request`);
+  }
+  const rep = await runBin('dnn-report', [file, '--format', 'json']);
+  t.equal(rep.exitCode, 0, String(rep.stderr));
+  const json = JSON.parse(String(rep.stdout)) as { adaptive: { trace: string; best_static: string; policies: { policy: string; requests: number; mean_ms: number }[] }[] };
+  t.equal(json.adaptive.length, 1, 'one (network, trace) entry');
+  t.ok(json.adaptive[0]!.best_static.startsWith('static:'), `best static: ${json.adaptive[0]!.best_static}`);
+  t.ok(json.adaptive[0]!.policies.every((p) => p.requests > 0 && p.mean_ms > 0));
+});
