@@ -2,7 +2,7 @@ import { type Socket, connect as netConnect } from 'node:net';
 import type { MessageType } from './constants.js';
 import { ConnectionClosedError, ProtocolError, RemoteError } from './errors.js';
 import { FrameReader } from './frame-reader.js';
-import { writeFrame, type LayoutHints } from './frame-writer.js';
+import { writeFrame } from './frame-writer.js';
 import { type Message, type MessageOf, encodeMessage, parseMessage } from './messages.js';
 
 export interface ConnectionOptions {
@@ -37,8 +37,6 @@ export class Connection implements AsyncIterable<Message> {
   private readonly waiters: Waiter[] = [];
   private failure: Error | null = null;
   private socketError: Error | undefined;
-  /** Where this connection's last frame of each type put its payloads: spares most frames a second header encode. */
-  private readonly layoutHints: LayoutHints = [];
 
   constructor(socket: Socket, options: ConnectionOptions = {}) {
     this.socket = socket;
@@ -72,7 +70,7 @@ export class Connection implements AsyncIterable<Message> {
   send(message: Message): boolean {
     if (this.failure) throw this.failure;
     if (this.socket.destroyed) throw new ConnectionClosedError(this.socketError);
-    return writeFrame(this.socket, encodeMessage(message, this.maxFrame, this.layoutHints));
+    return writeFrame(this.socket, encodeMessage(message, this.maxFrame));
   }
 
   /** Resolves once the socket's write buffer has emptied (at once if it already has). */

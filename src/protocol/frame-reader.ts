@@ -1,6 +1,6 @@
-import { Decoder } from '@msgpack/msgpack';
 import { DEFAULT_MAX_FRAME, MAGIC, MAX_FRAME_LIMIT, MAX_HEADER_BYTES, MAX_TENSORS_PER_FRAME, MESSAGE_TYPES, PREFIX_BYTES } from './constants.js';
 import { ProtocolError } from './errors.js';
+import { decodeHeader } from './header-codec.js';
 import { type Tensor, readTensor } from './tensor.js';
 
 /** One frame with its header decoded (`header.tensors` holds the descriptors) and its payloads as Float32Array views. */
@@ -21,14 +21,6 @@ export interface FrameReaderOptions<T> {
   /** Type codes accepted (default: every message type this version knows). */
   isKnownType?: (type: number) => boolean;
 }
-
-const decoder = new Decoder({
-  maxStrLength: MAX_HEADER_BYTES,
-  maxBinLength: MAX_HEADER_BYTES,
-  maxArrayLength: 1 << 16,
-  maxMapLength: 1 << 16,
-  maxExtLength: 0,
-});
 
 const knownMessageType = (type: number): boolean => MESSAGE_TYPES[type] !== undefined;
 
@@ -191,7 +183,7 @@ export class FrameReader<T = RawFrame> {
     const headerEnd = PREFIX_BYTES + this.headerLength;
     let header: unknown;
     try {
-      header = decoder.decode(frame.subarray(PREFIX_BYTES, headerEnd));
+      header = decodeHeader(frame.subarray(PREFIX_BYTES, headerEnd));
     } catch (e) {
       throw new ProtocolError('BAD_HEADER', `header is not valid msgpack (${(e as Error).message})`);
     }

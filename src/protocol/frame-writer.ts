@@ -1,12 +1,11 @@
-import { Encoder } from '@msgpack/msgpack';
 import { FRAME_ALIGN, MAGIC, MAX_FRAME_LIMIT, MAX_HEADER_BYTES, PAYLOAD_ALIGN, PREFIX_BYTES, alignUp } from './constants.js';
 import { ProtocolError } from './errors.js';
+import { headerLength, writeHeader } from './header-codec.js';
 import { type Tensor, type TensorDescriptor, checkOutgoing, payloadBytes } from './tensor.js';
 
 /** Payloads smaller than this are copied into the head buffer: one small copy beats one more writev entry. */
 const INLINE_PAYLOAD_BELOW = 4096;
 const ZEROS = Buffer.alloc(Math.max(PAYLOAD_ALIGN, FRAME_ALIGN));
-const encoder = new Encoder({ ignoreUndefined: true });
 
 /** Places the payloads one after another from `start`, each aligned; returns where the last one ends. */
 function layOut(descs: TensorDescriptor[], start: number): number {
@@ -24,12 +23,6 @@ function offsetBytes(descs: readonly TensorDescriptor[]): number {
   for (const d of descs) n += d.offset < 0x80 ? 1 : d.offset < 0x100 ? 2 : d.offset < 0x10000 ? 3 : d.offset < 0x100000000 ? 5 : 9;
   return n;
 }
-
-/**
- * By message type code: where the payload area began in the last frame of that type a connection
- * sent. Only a guess that saves re-encoding the header when right; the bytes never depend on it.
- */
-export type LayoutHints = number[];
 
 /** Where writeFrame sends its chunks: a net.Socket, or anything with the same cork/write/uncork. */
 export interface FrameSink {
@@ -50,45 +43,32 @@ export function encodeFrame(
   fields: Record<string, unknown>,
   tensors: readonly Tensor[] = [],
   maxFrame: number = MAX_FRAME_LIMIT,
-  hints?: LayoutHints,
 ): Buffer[] {
   const descs: TensorDescriptor[] = [];
   for (const t of tensors) {
     checkOutgoing(t);
     descs.push({ dtype: 'float32', shape: t.shape, byteLength: t.data.byteLength, offset: 0 });
   }
-  const header = descs.length > 0 ? { ...fields, tensors: descs } : fields;
+  // The header is `{ ...fields, tensors: descs }`, or `fields` alone when no tensor goes.
+  const key = descs.length > 0 ? 'tensors' : undefined;
   // Offsets live in the header, so the header's length depends on them. Only the offsets' msgpack
-  // widths change with the layout, so one encode tells the length of every other layout; the payload
-  // area starts at the smallest position that is the aligned end of the header laid out for it.
-  // A function of the arguments alone: the same message always encodes to the same bytes. The hint
-  // only decides whether the header must be encoded a second time.
-  const guess = hints?.[type] ?? PREFIX_BYTES;
-  let payloadEnd = layOut(descs, guess);
-  let headerBytes = encoder.encodeSharedRef(header);
+  // widths change with the layout, so one measure (offsets 0: a byte each) tells the length of every
+  // layout; the payload area starts at the smallest position that is the aligned end of the header
+  // laid out for it. A function of the arguments alone: the same message always gives the same bytes.
+  const withoutOffsets = headerLength(fields, key, descs) - descs.length;
   let payloadStart = PREFIX_BYTES;
-  if (descs.length === 0) {
-    payloadStart = payloadEnd = alignUp(PREFIX_BYTES + headerBytes.length, PAYLOAD_ALIGN);
-  } else {
-    const withoutOffsets = headerBytes.length - offsetBytes(descs);
-    // Starting from the lowest start, each step moves it up (never down), so this settles on the least one.
+  let payloadEnd = layOut(descs, payloadStart);
+  // Starting from the lowest start, each step moves it up (never down), so this settles on the least one.
+  for (;;) {
+    const needed = alignUp(PREFIX_BYTES + withoutOffsets + offsetBytes(descs), PAYLOAD_ALIGN);
+    if (needed === payloadStart) break;
+    payloadStart = needed;
     payloadEnd = layOut(descs, payloadStart);
-    for (;;) {
-      const needed = alignUp(PREFIX_BYTES + withoutOffsets + offsetBytes(descs), PAYLOAD_ALIGN);
-      if (needed === payloadStart) break;
-      payloadStart = needed;
-      payloadEnd = layOut(descs, payloadStart);
-    }
-    if (hints) hints[type] = payloadStart;
-    // Encoded with other offsets than these: encode again.
-    if (payloadStart !== guess) headerBytes = encoder.encodeSharedRef(header);
-    if (headerBytes.length !== withoutOffsets + offsetBytes(descs)) {
-      throw new Error(`bug: msgpack header of ${headerBytes.length} bytes, ${withoutOffsets + offsetBytes(descs)} predicted`);
-    }
   }
+  const headerBytes = withoutOffsets + offsetBytes(descs);
   const frameLength = alignUp(payloadEnd, FRAME_ALIGN);
-  if (headerBytes.length > MAX_HEADER_BYTES) {
-    throw new ProtocolError('BAD_HEADER', `header of ${headerBytes.length} bytes exceeds ${MAX_HEADER_BYTES}`);
+  if (headerBytes > MAX_HEADER_BYTES) {
+    throw new ProtocolError('BAD_HEADER', `header of ${headerBytes} bytes exceeds ${MAX_HEADER_BYTES}`);
   }
   if (frameLength > maxFrame) {
     throw new ProtocolError('FRAME_TOO_LARGE', `frame of ${frameLength} bytes exceeds the limit of ${maxFrame}`);
@@ -107,9 +87,12 @@ export function encodeFrame(
   head.writeUInt32LE(frameLength, 4);
   head[8] = type;
   head.fill(0, 9, 12);
-  head.writeUInt32LE(headerBytes.length, 12);
-  head.set(headerBytes, PREFIX_BYTES);
-  head.fill(0, PREFIX_BYTES + headerBytes.length);
+  head.writeUInt32LE(headerBytes, 12);
+  const headerEnd = writeHeader(head, PREFIX_BYTES, fields, key, descs);
+  if (headerEnd !== PREFIX_BYTES + headerBytes) {
+    throw new Error(`bug: msgpack header of ${headerEnd - PREFIX_BYTES} bytes, ${headerBytes} predicted`);
+  }
+  head.fill(0, headerEnd);
   for (let i = 0; i < inlined; i++) head.set(payloadBytes(tensors[i]!), descs[i]!.offset);
 
   const chunks: Buffer[] = [head];
@@ -126,6 +109,8 @@ export function encodeFrame(
 
 /** Writes a frame's chunks as one corked batch (a single writev). Returns false when the socket wants a drain. */
 export function writeFrame(sink: FrameSink, chunks: readonly Buffer[]): boolean {
+  // One chunk (a frame without large payloads) needs no batching.
+  if (chunks.length === 1) return sink.write(chunks[0]!);
   sink.cork();
   let ok = true;
   for (const c of chunks) ok = sink.write(c);
