@@ -98,15 +98,16 @@ export class FrameReader<T = RawFrame> {
           this.body = null;
           this.state = State.Prefix;
           this.assembledFrames++;
-          this.deliver(body);
+          this.deliver(body, 0);
         }
       } else if (this.prefixFill === 0 && end - pos >= PREFIX_BYTES) {
         if (!this.readPrefix(chunk, pos)) break;
         if (end - pos >= this.frameLength) {
-          const frame = chunk.subarray(pos, pos + this.frameLength);
+          // Decoded in place: no Buffer object is made for the frame.
+          const at = pos;
           pos += this.frameLength;
           this.slicedFrames++;
-          this.deliver(frame);
+          this.deliver(chunk, at);
         } else {
           this.startBody();
         }
@@ -164,10 +165,11 @@ export class FrameReader<T = RawFrame> {
     this.state = State.Body;
   }
 
-  private deliver(frame: Buffer): void {
+  /** Decodes the frame at buf[at..at+frameLength) and hands it on. */
+  private deliver(buf: Buffer, at: number): void {
     let message: T;
     try {
-      message = this.parse(this.decodeFrame(frame));
+      message = this.parse(this.decodeFrame(buf, at));
     } catch (e) {
       // Safety net: whatever a hostile frame provokes in decoding stays an error of this stream,
       // never an exception out of the socket handler. `cause` marks it as unforeseen.
@@ -179,11 +181,11 @@ export class FrameReader<T = RawFrame> {
     this.onMessage(message);
   }
 
-  private decodeFrame(frame: Buffer): RawFrame {
+  private decodeFrame(buf: Buffer, at: number): RawFrame {
     const headerEnd = PREFIX_BYTES + this.headerLength;
     let header: unknown;
     try {
-      header = decodeHeader(frame.subarray(PREFIX_BYTES, headerEnd));
+      header = decodeHeader(buf, at + PREFIX_BYTES, at + headerEnd);
     } catch (e) {
       throw new ProtocolError('BAD_HEADER', `header is not valid msgpack (${(e as Error).message})`);
     }
@@ -197,7 +199,7 @@ export class FrameReader<T = RawFrame> {
       if (!Array.isArray(descs) || descs.length > MAX_TENSORS_PER_FRAME) {
         throw new ProtocolError('BAD_TENSOR', `'tensors' must be a list of at most ${MAX_TENSORS_PER_FRAME} descriptors`);
       }
-      for (const d of descs) tensors.push(readTensor(d, frame, headerEnd, this.countCopy));
+      for (const d of descs) tensors.push(readTensor(d, buf, at, this.frameLength, headerEnd, this.countCopy));
     }
     return { type: this.type, header: fields, tensors };
   }

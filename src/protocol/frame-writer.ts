@@ -31,6 +31,18 @@ export interface FrameSink {
   write(chunk: Buffer): boolean;
 }
 
+function putU32LE(buf: Buffer, at: number, n: number): void {
+  buf[at] = n & 0xff;
+  buf[at + 1] = (n >>> 8) & 0xff;
+  buf[at + 2] = (n >>> 16) & 0xff;
+  buf[at + 3] = n >>> 24;
+}
+
+/** Zeroes buf[from..to): padding, at most a few bytes. */
+function zero(buf: Buffer, from: number, to: number): void {
+  for (let i = from; i < to; i++) buf[i] = 0;
+}
+
 /**
  * Encodes one frame as a list of buffers to write in order: [prefix + header (+ small payloads)], then
  * each large tensor's own memory as a view (no copy) with zero padding between. The caller must not
@@ -82,18 +94,24 @@ export function encodeFrame(
     inlined++;
   }
   if (inlined === descs.length) headLength = frameLength;
+  // Written byte by byte: Buffer's fill and write methods cost more than these few bytes.
   const head = Buffer.allocUnsafe(headLength);
-  head.writeUInt32LE(MAGIC, 0);
-  head.writeUInt32LE(frameLength, 4);
+  putU32LE(head, 0, MAGIC);
+  putU32LE(head, 4, frameLength);
   head[8] = type;
-  head.fill(0, 9, 12);
-  head.writeUInt32LE(headerBytes, 12);
-  const headerEnd = writeHeader(head, PREFIX_BYTES, fields, key, descs);
-  if (headerEnd !== PREFIX_BYTES + headerBytes) {
-    throw new Error(`bug: msgpack header of ${headerEnd - PREFIX_BYTES} bytes, ${headerBytes} predicted`);
+  head[9] = head[10] = head[11] = 0;
+  putU32LE(head, 12, headerBytes);
+  let filled = writeHeader(head, PREFIX_BYTES, fields, key, descs);
+  if (filled !== PREFIX_BYTES + headerBytes) {
+    throw new Error(`bug: msgpack header of ${filled - PREFIX_BYTES} bytes, ${headerBytes} predicted`);
   }
-  head.fill(0, headerEnd);
-  for (let i = 0; i < inlined; i++) head.set(payloadBytes(tensors[i]!), descs[i]!.offset);
+  for (let i = 0; i < inlined; i++) {
+    const d = descs[i]!;
+    zero(head, filled, d.offset);
+    head.set(payloadBytes(tensors[i]!), d.offset);
+    filled = d.offset + d.byteLength;
+  }
+  zero(head, filled, headLength);
 
   const chunks: Buffer[] = [head];
   let written = headLength;

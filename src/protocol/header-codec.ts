@@ -215,20 +215,33 @@ let src: Buffer = EMPTY;
 let pos = 0;
 let end = 0;
 
-/** Below this length a string is built in JS; a longer one is sliced natively. */
-const SHORT_STRING = 16;
+/**
+ * Short strings seen before (keys, dtypes, layer names), by a hash of their bytes: a header's strings
+ * mostly repeat, and a hit costs a compare instead of making a string.
+ */
+const SHORT_STRING = 24;
+const seen: (string | undefined)[] = new Array<string | undefined>(256).fill(undefined);
 
 /** ASCII text of src[pos..pos+n], or GENERAL (non-ASCII, or past the end). */
 function readAscii(n: number): string | typeof GENERAL {
   const stop = pos + n;
   if (stop > end) return GENERAL;
-  let s = '';
-  for (let i = pos; i < stop; i++) {
-    const c = src[i]!;
-    if (c > 0x7f) return GENERAL;
-    if (n < SHORT_STRING) s += String.fromCharCode(c);
+  let slot = -1;
+  if (n <= SHORT_STRING) {
+    slot = n === 0 ? 0 : (n * 31 + src[pos]! * 7 + src[stop - 1]!) & 0xff;
+    const s = seen[slot];
+    if (s !== undefined && s.length === n) {
+      let i = 0;
+      while (i < n && s.charCodeAt(i) === src[pos + i]) i++;
+      if (i === n) {
+        pos = stop;
+        return s;
+      }
+    }
   }
-  if (n >= SHORT_STRING) s = src.toString('latin1', pos, stop);
+  for (let i = pos; i < stop; i++) if (src[i]! > 0x7f) return GENERAL;
+  const s = src.toString('latin1', pos, stop);
+  if (slot >= 0) seen[slot] = s;
   pos = stop;
   return s;
 }
@@ -345,13 +358,13 @@ function read(depth: number): unknown {
   }
 }
 
-/** Decodes one msgpack value that must fill `bytes` exactly; throws as @msgpack/msgpack does. */
-export function decodeHeader(bytes: Buffer): unknown {
-  src = bytes;
-  pos = 0;
-  end = bytes.length;
+/** Decodes one msgpack value that must fill buf[start..stop) exactly; throws as @msgpack/msgpack does. */
+export function decodeHeader(buf: Buffer, start: number, stop: number): unknown {
+  src = buf;
+  pos = start;
+  end = stop;
   const v = read(0);
   src = EMPTY; // hold no frame between calls
   if (v !== GENERAL && pos === end) return v;
-  return decoder.decode(bytes);
+  return decoder.decode(buf.subarray(start, stop));
 }

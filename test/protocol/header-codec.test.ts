@@ -85,7 +85,7 @@ t.test('reads what @msgpack/msgpack reads, and refuses what it refuses, with its
       wantError = (e as Error).message;
     }
     try {
-      const got = decodeHeader(bytes);
+      const got = decodeHeader(Buffer.concat([Buffer.from([0xc1]), bytes, Buffer.from([0xc1])]), 1, bytes.length + 1);
       if (wantError !== undefined) return t.fail(`${what}: read ${JSON.stringify(got)}, reference refused: ${wantError}`);
       return isDeepStrictEqual(got, want) ? true : t.fail(`${what}: read ${JSON.stringify(got)?.slice(0, 80)}, reference ${JSON.stringify(want)?.slice(0, 80)}`);
     } catch (e) {
