@@ -12,9 +12,18 @@ export interface ConnectionOptions {
   highWaterMark?: number;
 }
 
+/** A pending read: by next() (wants the message) or by the async iterator (wants an iterator result). */
 interface Waiter {
-  resolve(message: Message): void;
+  resolve(value: Message | IteratorResult<Message>): void;
   reject(error: Error): void;
+  iterating: boolean;
+}
+
+const DONE: IteratorReturnResult<undefined> = { done: true, value: undefined };
+
+/** The async iterator ends on a clean close; any other failure is thrown. */
+function endsIteration(e: Error): boolean {
+  return e instanceof ConnectionClosedError && e.cause === undefined;
 }
 
 /** After a protocol error we half-close; a peer that never closes its side is cut off after this. */
@@ -87,13 +96,17 @@ export class Connection implements AsyncIterable<Message> {
 
   /** The next message from the peer. */
   next(): Promise<Message> {
+    return this.read(false) as Promise<Message>;
+  }
+
+  private read(iterating: boolean): Promise<Message | IteratorResult<Message>> {
     const m = this.queue.shift();
     if (m !== undefined) {
       if (this.socket.isPaused() && this.queue.length < this.highWaterMark && !this.failure) this.socket.resume();
-      return Promise.resolve(m);
+      return Promise.resolve(iterating ? { done: false, value: m } : m);
     }
-    if (this.failure) return Promise.reject(this.failure);
-    return new Promise((resolve, reject) => this.waiters.push({ resolve, reject }));
+    if (this.failure) return iterating && endsIteration(this.failure) ? Promise.resolve(DONE) : Promise.reject(this.failure);
+    return new Promise((resolve, reject) => this.waiters.push({ resolve, reject, iterating }));
   }
 
   /**
@@ -113,17 +126,13 @@ export class Connection implements AsyncIterable<Message> {
     return reply as MessageOf<K>;
   }
 
-  async *[Symbol.asyncIterator](): AsyncIterator<Message> {
-    for (;;) {
-      let m: Message;
-      try {
-        m = await this.next();
-      } catch (e) {
-        if (e instanceof ConnectionClosedError && e.cause === undefined) return;
-        throw e;
-      }
-      yield m;
-    }
+  // Not an async generator: one promise per message instead of a generator's several hops.
+  [Symbol.asyncIterator](): AsyncIterator<Message> {
+    return {
+      next: () => this.read(true) as Promise<IteratorResult<Message>>,
+      // Leaving a loop early leaves unread messages readable, as with next().
+      return: () => Promise.resolve(DONE),
+    };
   }
 
   /**
@@ -145,7 +154,7 @@ export class Connection implements AsyncIterable<Message> {
   private onMessage(m: Message): void {
     const w = this.waiters.shift();
     if (w) {
-      w.resolve(m);
+      w.resolve(w.iterating ? { done: false, value: m } : m);
       return;
     }
     this.queue.push(m);
@@ -168,7 +177,10 @@ export class Connection implements AsyncIterable<Message> {
   private fail(e: Error): void {
     if (this.failure) return;
     this.failure = e;
-    for (const w of this.waiters.splice(0)) w.reject(e);
+    for (const w of this.waiters.splice(0)) {
+      if (w.iterating && endsIteration(e)) w.resolve(DONE);
+      else w.reject(e);
+    }
   }
 }
 
