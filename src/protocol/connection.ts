@@ -12,14 +12,31 @@ export interface ConnectionOptions {
   highWaterMark?: number;
 }
 
-/** A pending read: by next() (wants the message) or by the async iterator (wants an iterator result). */
+/** A pending read. */
 interface Waiter {
-  resolve(value: Message | IteratorResult<Message>): void;
+  resolve(value: unknown): void;
   reject(error: Error): void;
+  /** What the read resolves with, made from the message (a throw rejects the read instead). */
+  take(m: Message): unknown;
+  /** An async iterator's read: ends, rather than fails, on a clean close. */
   iterating: boolean;
 }
 
 const DONE: IteratorReturnResult<undefined> = { done: true, value: undefined };
+const asMessage = (m: Message): Message => m;
+const asIteration = (m: Message): IteratorResult<Message> => ({ done: false, value: m });
+
+/** Checks a reply as request() promises it: of type `expect`, answering `message`'s id. */
+function checkReply<K extends MessageType>(message: Message, expect: K, reply: Message): MessageOf<K> {
+  if (reply.type === 'ERROR' && expect !== 'ERROR') throw new RemoteError(reply.code, reply.message);
+  if (reply.type !== expect) {
+    throw new ProtocolError('UNEXPECTED_MESSAGE', `expected ${expect} in reply to ${message.type}, got ${reply.type}`);
+  }
+  if ('id' in message && 'id' in reply && message.id !== reply.id) {
+    throw new ProtocolError('UNEXPECTED_MESSAGE', `${reply.type} answers request ${reply.id}, expected ${message.id}`);
+  }
+  return reply as MessageOf<K>;
+}
 
 /** The async iterator ends on a clean close; any other failure is thrown. */
 function endsIteration(e: Error): boolean {
@@ -96,40 +113,41 @@ export class Connection implements AsyncIterable<Message> {
 
   /** The next message from the peer. */
   next(): Promise<Message> {
-    return this.read(false) as Promise<Message>;
-  }
-
-  private read(iterating: boolean): Promise<Message | IteratorResult<Message>> {
-    const m = this.queue.shift();
-    if (m !== undefined) {
-      if (this.socket.isPaused() && this.queue.length < this.highWaterMark && !this.failure) this.socket.resume();
-      return Promise.resolve(iterating ? { done: false, value: m } : m);
-    }
-    if (this.failure) return iterating && endsIteration(this.failure) ? Promise.resolve(DONE) : Promise.reject(this.failure);
-    return new Promise((resolve, reject) => this.waiters.push({ resolve, reject, iterating }));
+    return this.read(asMessage, false) as Promise<Message>;
   }
 
   /**
    * Sends `message` and waits for its reply, which must be of type `expect` (and carry the same id,
    * when both have one). An ERROR reply rejects with RemoteError. One request at a time per connection.
    */
-  async request<K extends MessageType>(message: Message, expect: K): Promise<MessageOf<K>> {
-    this.send(message);
-    const reply = await this.next();
-    if (reply.type === 'ERROR' && expect !== 'ERROR') throw new RemoteError(reply.code, reply.message);
-    if (reply.type !== expect) {
-      throw new ProtocolError('UNEXPECTED_MESSAGE', `expected ${expect} in reply to ${message.type}, got ${reply.type}`);
+  request<K extends MessageType>(message: Message, expect: K): Promise<MessageOf<K>> {
+    try {
+      this.send(message);
+    } catch (e) {
+      return Promise.reject(e);
     }
-    if ('id' in message && 'id' in reply && message.id !== reply.id) {
-      throw new ProtocolError('UNEXPECTED_MESSAGE', `${reply.type} answers request ${reply.id}, expected ${message.id}`);
+    // The reply is checked as it arrives, so the caller resumes one promise hop after it.
+    return this.read((reply) => checkReply(message, expect, reply), false) as Promise<MessageOf<K>>;
+  }
+
+  private read(take: (m: Message) => unknown, iterating: boolean): Promise<unknown> {
+    const m = this.queue.shift();
+    if (m !== undefined) {
+      if (this.socket.isPaused() && this.queue.length < this.highWaterMark && !this.failure) this.socket.resume();
+      try {
+        return Promise.resolve(take(m));
+      } catch (e) {
+        return Promise.reject(e);
+      }
     }
-    return reply as MessageOf<K>;
+    if (this.failure) return iterating && endsIteration(this.failure) ? Promise.resolve(DONE) : Promise.reject(this.failure);
+    return new Promise((resolve, reject) => this.waiters.push({ resolve, reject, take, iterating }));
   }
 
   // Not an async generator: one promise per message instead of a generator's several hops.
   [Symbol.asyncIterator](): AsyncIterator<Message> {
     return {
-      next: () => this.read(true) as Promise<IteratorResult<Message>>,
+      next: () => this.read(asIteration, true) as Promise<IteratorResult<Message>>,
       // Leaving a loop early leaves unread messages readable, as with next().
       return: () => Promise.resolve(DONE),
     };
@@ -154,7 +172,14 @@ export class Connection implements AsyncIterable<Message> {
   private onMessage(m: Message): void {
     const w = this.waiters.shift();
     if (w) {
-      w.resolve(w.iterating ? { done: false, value: m } : m);
+      let value: unknown;
+      try {
+        value = w.take(m);
+      } catch (e) {
+        w.reject(e as Error);
+        return;
+      }
+      w.resolve(value);
       return;
     }
     this.queue.push(m);
