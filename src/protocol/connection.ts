@@ -2,7 +2,7 @@ import { type Socket, connect as netConnect } from 'node:net';
 import type { MessageType } from './constants.js';
 import { ConnectionClosedError, ProtocolError, RemoteError } from './errors.js';
 import { FrameReader } from './frame-reader.js';
-import { writeFrame, type LayoutHints } from './frame-writer.js';
+import { writeFrame } from './frame-writer.js';
 import { type Message, type MessageOf, encodeMessage, parseMessage } from './messages.js';
 
 export interface ConnectionOptions {
@@ -12,9 +12,35 @@ export interface ConnectionOptions {
   highWaterMark?: number;
 }
 
+/** A pending read. */
 interface Waiter {
-  resolve(message: Message): void;
+  resolve(value: unknown): void;
   reject(error: Error): void;
+  /** What the read resolves with, made from the message (a throw rejects the read instead). */
+  take(m: Message): unknown;
+  /** An async iterator's read: ends, rather than fails, on a clean close. */
+  iterating: boolean;
+}
+
+const DONE: IteratorReturnResult<undefined> = { done: true, value: undefined };
+const asMessage = (m: Message): Message => m;
+const asIteration = (m: Message): IteratorResult<Message> => ({ done: false, value: m });
+
+/** Checks a reply as request() promises it: of type `expect`, answering `message`'s id. */
+function checkReply<K extends MessageType>(message: Message, expect: K, reply: Message): MessageOf<K> {
+  if (reply.type === 'ERROR' && expect !== 'ERROR') throw new RemoteError(reply.code, reply.message);
+  if (reply.type !== expect) {
+    throw new ProtocolError('UNEXPECTED_MESSAGE', `expected ${expect} in reply to ${message.type}, got ${reply.type}`);
+  }
+  if ('id' in message && 'id' in reply && message.id !== reply.id) {
+    throw new ProtocolError('UNEXPECTED_MESSAGE', `${reply.type} answers request ${reply.id}, expected ${message.id}`);
+  }
+  return reply as MessageOf<K>;
+}
+
+/** The async iterator ends on a clean close; any other failure is thrown. */
+function endsIteration(e: Error): boolean {
+  return e instanceof ConnectionClosedError && e.cause === undefined;
 }
 
 /** After a protocol error we half-close; a peer that never closes its side is cut off after this. */
@@ -37,8 +63,6 @@ export class Connection implements AsyncIterable<Message> {
   private readonly waiters: Waiter[] = [];
   private failure: Error | null = null;
   private socketError: Error | undefined;
-  /** Where this connection's last frame of each type put its payloads: spares most frames a second header encode. */
-  private readonly layoutHints: LayoutHints = [];
 
   constructor(socket: Socket, options: ConnectionOptions = {}) {
     this.socket = socket;
@@ -72,7 +96,7 @@ export class Connection implements AsyncIterable<Message> {
   send(message: Message): boolean {
     if (this.failure) throw this.failure;
     if (this.socket.destroyed) throw new ConnectionClosedError(this.socketError);
-    return writeFrame(this.socket, encodeMessage(message, this.maxFrame, this.layoutHints));
+    return writeFrame(this.socket, encodeMessage(message, this.maxFrame));
   }
 
   /** Resolves once the socket's write buffer has emptied (at once if it already has). */
@@ -89,43 +113,44 @@ export class Connection implements AsyncIterable<Message> {
 
   /** The next message from the peer. */
   next(): Promise<Message> {
-    const m = this.queue.shift();
-    if (m !== undefined) {
-      if (this.socket.isPaused() && this.queue.length < this.highWaterMark && !this.failure) this.socket.resume();
-      return Promise.resolve(m);
-    }
-    if (this.failure) return Promise.reject(this.failure);
-    return new Promise((resolve, reject) => this.waiters.push({ resolve, reject }));
+    return this.read(asMessage, false) as Promise<Message>;
   }
 
   /**
    * Sends `message` and waits for its reply, which must be of type `expect` (and carry the same id,
    * when both have one). An ERROR reply rejects with RemoteError. One request at a time per connection.
    */
-  async request<K extends MessageType>(message: Message, expect: K): Promise<MessageOf<K>> {
-    this.send(message);
-    const reply = await this.next();
-    if (reply.type === 'ERROR' && expect !== 'ERROR') throw new RemoteError(reply.code, reply.message);
-    if (reply.type !== expect) {
-      throw new ProtocolError('UNEXPECTED_MESSAGE', `expected ${expect} in reply to ${message.type}, got ${reply.type}`);
+  request<K extends MessageType>(message: Message, expect: K): Promise<MessageOf<K>> {
+    try {
+      this.send(message);
+    } catch (e) {
+      return Promise.reject(e);
     }
-    if ('id' in message && 'id' in reply && message.id !== reply.id) {
-      throw new ProtocolError('UNEXPECTED_MESSAGE', `${reply.type} answers request ${reply.id}, expected ${message.id}`);
-    }
-    return reply as MessageOf<K>;
+    // The reply is checked as it arrives, so the caller resumes one promise hop after it.
+    return this.read((reply) => checkReply(message, expect, reply), false) as Promise<MessageOf<K>>;
   }
 
-  async *[Symbol.asyncIterator](): AsyncIterator<Message> {
-    for (;;) {
-      let m: Message;
+  private read(take: (m: Message) => unknown, iterating: boolean): Promise<unknown> {
+    const m = this.queue.shift();
+    if (m !== undefined) {
+      if (this.socket.isPaused() && this.queue.length < this.highWaterMark && !this.failure) this.socket.resume();
       try {
-        m = await this.next();
+        return Promise.resolve(take(m));
       } catch (e) {
-        if (e instanceof ConnectionClosedError && e.cause === undefined) return;
-        throw e;
+        return Promise.reject(e);
       }
-      yield m;
     }
+    if (this.failure) return iterating && endsIteration(this.failure) ? Promise.resolve(DONE) : Promise.reject(this.failure);
+    return new Promise((resolve, reject) => this.waiters.push({ resolve, reject, take, iterating }));
+  }
+
+  // Not an async generator: one promise per message instead of a generator's several hops.
+  [Symbol.asyncIterator](): AsyncIterator<Message> {
+    return {
+      next: () => this.read(asIteration, true) as Promise<IteratorResult<Message>>,
+      // Leaving a loop early leaves unread messages readable, as with next().
+      return: () => Promise.resolve(DONE),
+    };
   }
 
   /**
@@ -147,7 +172,14 @@ export class Connection implements AsyncIterable<Message> {
   private onMessage(m: Message): void {
     const w = this.waiters.shift();
     if (w) {
-      w.resolve(m);
+      let value: unknown;
+      try {
+        value = w.take(m);
+      } catch (e) {
+        w.reject(e as Error);
+        return;
+      }
+      w.resolve(value);
       return;
     }
     this.queue.push(m);
@@ -170,7 +202,10 @@ export class Connection implements AsyncIterable<Message> {
   private fail(e: Error): void {
     if (this.failure) return;
     this.failure = e;
-    for (const w of this.waiters.splice(0)) w.reject(e);
+    for (const w of this.waiters.splice(0)) {
+      if (w.iterating && endsIteration(e)) w.resolve(DONE);
+      else w.reject(e);
+    }
   }
 }
 

@@ -1,6 +1,6 @@
-import { Decoder } from '@msgpack/msgpack';
 import { DEFAULT_MAX_FRAME, MAGIC, MAX_FRAME_LIMIT, MAX_HEADER_BYTES, MAX_TENSORS_PER_FRAME, MESSAGE_TYPES, PREFIX_BYTES } from './constants.js';
 import { ProtocolError } from './errors.js';
+import { decodeHeader } from './header-codec.js';
 import { type Tensor, readTensor } from './tensor.js';
 
 /** One frame with its header decoded (`header.tensors` holds the descriptors) and its payloads as Float32Array views. */
@@ -21,14 +21,6 @@ export interface FrameReaderOptions<T> {
   /** Type codes accepted (default: every message type this version knows). */
   isKnownType?: (type: number) => boolean;
 }
-
-const decoder = new Decoder({
-  maxStrLength: MAX_HEADER_BYTES,
-  maxBinLength: MAX_HEADER_BYTES,
-  maxArrayLength: 1 << 16,
-  maxMapLength: 1 << 16,
-  maxExtLength: 0,
-});
 
 const knownMessageType = (type: number): boolean => MESSAGE_TYPES[type] !== undefined;
 
@@ -106,15 +98,16 @@ export class FrameReader<T = RawFrame> {
           this.body = null;
           this.state = State.Prefix;
           this.assembledFrames++;
-          this.deliver(body);
+          this.deliver(body, 0);
         }
       } else if (this.prefixFill === 0 && end - pos >= PREFIX_BYTES) {
         if (!this.readPrefix(chunk, pos)) break;
         if (end - pos >= this.frameLength) {
-          const frame = chunk.subarray(pos, pos + this.frameLength);
+          // Decoded in place: no Buffer object is made for the frame.
+          const at = pos;
           pos += this.frameLength;
           this.slicedFrames++;
-          this.deliver(frame);
+          this.deliver(chunk, at);
         } else {
           this.startBody();
         }
@@ -172,10 +165,11 @@ export class FrameReader<T = RawFrame> {
     this.state = State.Body;
   }
 
-  private deliver(frame: Buffer): void {
+  /** Decodes the frame at buf[at..at+frameLength) and hands it on. */
+  private deliver(buf: Buffer, at: number): void {
     let message: T;
     try {
-      message = this.parse(this.decodeFrame(frame));
+      message = this.parse(this.decodeFrame(buf, at));
     } catch (e) {
       // Safety net: whatever a hostile frame provokes in decoding stays an error of this stream,
       // never an exception out of the socket handler. `cause` marks it as unforeseen.
@@ -187,11 +181,11 @@ export class FrameReader<T = RawFrame> {
     this.onMessage(message);
   }
 
-  private decodeFrame(frame: Buffer): RawFrame {
+  private decodeFrame(buf: Buffer, at: number): RawFrame {
     const headerEnd = PREFIX_BYTES + this.headerLength;
     let header: unknown;
     try {
-      header = decoder.decode(frame.subarray(PREFIX_BYTES, headerEnd));
+      header = decodeHeader(buf, at + PREFIX_BYTES, at + headerEnd);
     } catch (e) {
       throw new ProtocolError('BAD_HEADER', `header is not valid msgpack (${(e as Error).message})`);
     }
@@ -205,7 +199,7 @@ export class FrameReader<T = RawFrame> {
       if (!Array.isArray(descs) || descs.length > MAX_TENSORS_PER_FRAME) {
         throw new ProtocolError('BAD_TENSOR', `'tensors' must be a list of at most ${MAX_TENSORS_PER_FRAME} descriptors`);
       }
-      for (const d of descs) tensors.push(readTensor(d, frame, headerEnd, this.countCopy));
+      for (const d of descs) tensors.push(readTensor(d, buf, at, this.frameLength, headerEnd, this.countCopy));
     }
     return { type: this.type, header: fields, tensors };
   }

@@ -1,12 +1,11 @@
-import { Encoder } from '@msgpack/msgpack';
 import { FRAME_ALIGN, MAGIC, MAX_FRAME_LIMIT, MAX_HEADER_BYTES, PAYLOAD_ALIGN, PREFIX_BYTES, alignUp } from './constants.js';
 import { ProtocolError } from './errors.js';
+import { headerLength, writeHeader } from './header-codec.js';
 import { type Tensor, type TensorDescriptor, checkOutgoing, payloadBytes } from './tensor.js';
 
 /** Payloads smaller than this are copied into the head buffer: one small copy beats one more writev entry. */
 const INLINE_PAYLOAD_BELOW = 4096;
 const ZEROS = Buffer.alloc(Math.max(PAYLOAD_ALIGN, FRAME_ALIGN));
-const encoder = new Encoder({ ignoreUndefined: true });
 
 /** Places the payloads one after another from `start`, each aligned; returns where the last one ends. */
 function layOut(descs: TensorDescriptor[], start: number): number {
@@ -25,17 +24,23 @@ function offsetBytes(descs: readonly TensorDescriptor[]): number {
   return n;
 }
 
-/**
- * By message type code: where the payload area began in the last frame of that type a connection
- * sent. Only a guess that saves re-encoding the header when right; the bytes never depend on it.
- */
-export type LayoutHints = number[];
-
 /** Where writeFrame sends its chunks: a net.Socket, or anything with the same cork/write/uncork. */
 export interface FrameSink {
   cork(): void;
   uncork(): void;
   write(chunk: Buffer): boolean;
+}
+
+function putU32LE(buf: Buffer, at: number, n: number): void {
+  buf[at] = n & 0xff;
+  buf[at + 1] = (n >>> 8) & 0xff;
+  buf[at + 2] = (n >>> 16) & 0xff;
+  buf[at + 3] = n >>> 24;
+}
+
+/** Zeroes buf[from..to): padding, at most a few bytes. */
+function zero(buf: Buffer, from: number, to: number): void {
+  for (let i = from; i < to; i++) buf[i] = 0;
 }
 
 /**
@@ -50,45 +55,32 @@ export function encodeFrame(
   fields: Record<string, unknown>,
   tensors: readonly Tensor[] = [],
   maxFrame: number = MAX_FRAME_LIMIT,
-  hints?: LayoutHints,
 ): Buffer[] {
   const descs: TensorDescriptor[] = [];
   for (const t of tensors) {
     checkOutgoing(t);
     descs.push({ dtype: 'float32', shape: t.shape, byteLength: t.data.byteLength, offset: 0 });
   }
-  const header = descs.length > 0 ? { ...fields, tensors: descs } : fields;
+  // The header is `{ ...fields, tensors: descs }`, or `fields` alone when no tensor goes.
+  const key = descs.length > 0 ? 'tensors' : undefined;
   // Offsets live in the header, so the header's length depends on them. Only the offsets' msgpack
-  // widths change with the layout, so one encode tells the length of every other layout; the payload
-  // area starts at the smallest position that is the aligned end of the header laid out for it.
-  // A function of the arguments alone: the same message always encodes to the same bytes. The hint
-  // only decides whether the header must be encoded a second time.
-  const guess = hints?.[type] ?? PREFIX_BYTES;
-  let payloadEnd = layOut(descs, guess);
-  let headerBytes = encoder.encodeSharedRef(header);
+  // widths change with the layout, so one measure (offsets 0: a byte each) tells the length of every
+  // layout; the payload area starts at the smallest position that is the aligned end of the header
+  // laid out for it. A function of the arguments alone: the same message always gives the same bytes.
+  const withoutOffsets = headerLength(fields, key, descs) - descs.length;
   let payloadStart = PREFIX_BYTES;
-  if (descs.length === 0) {
-    payloadStart = payloadEnd = alignUp(PREFIX_BYTES + headerBytes.length, PAYLOAD_ALIGN);
-  } else {
-    const withoutOffsets = headerBytes.length - offsetBytes(descs);
-    // Starting from the lowest start, each step moves it up (never down), so this settles on the least one.
+  let payloadEnd = layOut(descs, payloadStart);
+  // Starting from the lowest start, each step moves it up (never down), so this settles on the least one.
+  for (;;) {
+    const needed = alignUp(PREFIX_BYTES + withoutOffsets + offsetBytes(descs), PAYLOAD_ALIGN);
+    if (needed === payloadStart) break;
+    payloadStart = needed;
     payloadEnd = layOut(descs, payloadStart);
-    for (;;) {
-      const needed = alignUp(PREFIX_BYTES + withoutOffsets + offsetBytes(descs), PAYLOAD_ALIGN);
-      if (needed === payloadStart) break;
-      payloadStart = needed;
-      payloadEnd = layOut(descs, payloadStart);
-    }
-    if (hints) hints[type] = payloadStart;
-    // Encoded with other offsets than these: encode again.
-    if (payloadStart !== guess) headerBytes = encoder.encodeSharedRef(header);
-    if (headerBytes.length !== withoutOffsets + offsetBytes(descs)) {
-      throw new Error(`bug: msgpack header of ${headerBytes.length} bytes, ${withoutOffsets + offsetBytes(descs)} predicted`);
-    }
   }
+  const headerBytes = withoutOffsets + offsetBytes(descs);
   const frameLength = alignUp(payloadEnd, FRAME_ALIGN);
-  if (headerBytes.length > MAX_HEADER_BYTES) {
-    throw new ProtocolError('BAD_HEADER', `header of ${headerBytes.length} bytes exceeds ${MAX_HEADER_BYTES}`);
+  if (headerBytes > MAX_HEADER_BYTES) {
+    throw new ProtocolError('BAD_HEADER', `header of ${headerBytes} bytes exceeds ${MAX_HEADER_BYTES}`);
   }
   if (frameLength > maxFrame) {
     throw new ProtocolError('FRAME_TOO_LARGE', `frame of ${frameLength} bytes exceeds the limit of ${maxFrame}`);
@@ -102,15 +94,24 @@ export function encodeFrame(
     inlined++;
   }
   if (inlined === descs.length) headLength = frameLength;
+  // Written byte by byte: Buffer's fill and write methods cost more than these few bytes.
   const head = Buffer.allocUnsafe(headLength);
-  head.writeUInt32LE(MAGIC, 0);
-  head.writeUInt32LE(frameLength, 4);
+  putU32LE(head, 0, MAGIC);
+  putU32LE(head, 4, frameLength);
   head[8] = type;
-  head.fill(0, 9, 12);
-  head.writeUInt32LE(headerBytes.length, 12);
-  head.set(headerBytes, PREFIX_BYTES);
-  head.fill(0, PREFIX_BYTES + headerBytes.length);
-  for (let i = 0; i < inlined; i++) head.set(payloadBytes(tensors[i]!), descs[i]!.offset);
+  head[9] = head[10] = head[11] = 0;
+  putU32LE(head, 12, headerBytes);
+  let filled = writeHeader(head, PREFIX_BYTES, fields, key, descs);
+  if (filled !== PREFIX_BYTES + headerBytes) {
+    throw new Error(`bug: msgpack header of ${filled - PREFIX_BYTES} bytes, ${headerBytes} predicted`);
+  }
+  for (let i = 0; i < inlined; i++) {
+    const d = descs[i]!;
+    zero(head, filled, d.offset);
+    head.set(payloadBytes(tensors[i]!), d.offset);
+    filled = d.offset + d.byteLength;
+  }
+  zero(head, filled, headLength);
 
   const chunks: Buffer[] = [head];
   let written = headLength;
@@ -126,6 +127,8 @@ export function encodeFrame(
 
 /** Writes a frame's chunks as one corked batch (a single writev). Returns false when the socket wants a drain. */
 export function writeFrame(sink: FrameSink, chunks: readonly Buffer[]): boolean {
+  // One chunk (a frame without large payloads) needs no batching.
+  if (chunks.length === 1) return sink.write(chunks[0]!);
   sink.cork();
   let ok = true;
   for (const c of chunks) ok = sink.write(c);

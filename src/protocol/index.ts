@@ -17,5 +17,5 @@ export * from './errors.js';
 export * from './tensor.js';
 export * from './messages.js';
 export { FrameReader, type FrameReaderOptions, type RawFrame } from './frame-reader.js';
-export { encodeFrame, writeFrame, type FrameSink, type LayoutHints } from './frame-writer.js';
+export { encodeFrame, writeFrame, type FrameSink } from './frame-writer.js';
 export { Connection, connect, type ConnectionOptions } from './connection.js';

@@ -57,11 +57,11 @@ function elementCount(shape: number[]): number {
 }
 
 /**
- * Validates one header descriptor against the frame it came with and returns the tensor.
- * The data is a view on `frame` when the payload is 4-byte aligned in memory; otherwise it is copied
- * and `onCopy` is called so callers can count copies.
+ * Validates one header descriptor against the frame it came with, buf[frameAt..frameAt+frameLength),
+ * and returns the tensor. The data is a view on `buf` when the payload is 4-byte aligned in memory;
+ * otherwise it is copied and `onCopy` is called so callers can count copies.
  */
-export function readTensor(desc: unknown, frame: Buffer, payloadStart: number, onCopy: () => void): Tensor {
+export function readTensor(desc: unknown, buf: Buffer, frameAt: number, frameLength: number, payloadStart: number, onCopy: () => void): Tensor {
   if (typeof desc !== 'object' || desc === null) throw bad('descriptor is not a map');
   const { dtype, shape, byteLength, offset } = desc as Record<string, unknown>;
   if (dtype !== 'float32') throw bad(`dtype ${JSON.stringify(dtype)} is not 'float32'`);
@@ -74,16 +74,16 @@ export function readTensor(desc: unknown, frame: Buffer, payloadStart: number, o
   const off = offset as number;
   const n = elementCount(shape);
   if (n < 0 || n * 4 !== len) throw bad(`shape [${String(shape)}] needs ${n * 4} bytes, descriptor says ${len}`);
-  if (off < payloadStart || off + len > frame.length) {
-    throw bad(`payload [${off}, ${off + len}) lies outside the frame's payload area [${payloadStart}, ${frame.length})`);
+  if (off < payloadStart || off + len > frameLength) {
+    throw bad(`payload [${off}, ${off + len}) lies outside the frame's payload area [${payloadStart}, ${frameLength})`);
   }
   if (n === 0) return { shape, data: new Float32Array(0) };
-  const at = frame.byteOffset + off;
-  if (HOST_IS_LE && at % 4 === 0) return { shape, data: new Float32Array(frame.buffer, at, n) };
+  const at = buf.byteOffset + frameAt + off;
+  if (HOST_IS_LE && at % 4 === 0) return { shape, data: new Float32Array(buf.buffer, at, n) };
   onCopy();
   const data = new Float32Array(n);
   const bytes = new Uint8Array(data.buffer);
-  bytes.set(frame.subarray(off, off + len));
+  bytes.set(buf.subarray(frameAt + off, frameAt + off + len));
   if (!HOST_IS_LE) Buffer.from(data.buffer).swap32();
   return { shape, data };
 }

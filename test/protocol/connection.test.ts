@@ -181,3 +181,24 @@ t.test('a slow reader pauses the socket, loses nothing, and can still close', as
   t.equal(await srv.outcomes[0], 'done');
   await srv.close();
 });
+
+t.test('leaving a for-await loop early loses no message; a request on a closed connection rejects', async (t) => {
+  const srv = await serve(async (c) => {
+    for (let i = 0; i < 3; i++) c.send({ type: 'PING', nonce: i, time: 0 });
+    await c.close();
+  });
+  const c = await connect(srv.port, '127.0.0.1');
+  for await (const m of c) {
+    t.match(m, { type: 'PING', nonce: 0 });
+    break;
+  }
+  t.match(await c.next(), { type: 'PING', nonce: 1 }, 'the next message is still there');
+  const rest: Message[] = [];
+  for await (const m of c) rest.push(m);
+  t.match(rest, [{ type: 'PING', nonce: 2 }], 'a second loop reads on, then ends at the close');
+  await c.closed;
+  const pending = c.request({ type: 'PING', nonce: 3, time: 0 }, 'PONG');
+  t.ok(pending instanceof Promise, 'a failed send is a rejection, not a throw');
+  await t.rejects(pending, ConnectionClosedError);
+  await srv.close();
+});
