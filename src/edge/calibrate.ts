@@ -61,7 +61,7 @@ export async function calibrateSlowdown(target: number, maxCores: number, probe:
   if (miss(ratio) > TOLERANCE && best.cores !== cores) {
     // A full model that fits in one quota slice (~1 ms per 10 ms period) is not slowed by a quota:
     // the steps would only starve the edge. Keep the closest step instead of the last one.
-    log(`  not within ${TOLERANCE * 100} % of ${target}x: keeping the closest step, ${best.cores.toFixed(3)} cores (${best.ratio.toFixed(2)}x); a full model of ${best.edgeMs.toFixed(1)} ms is too short for a CPU quota to slow it evenly`);
+    log(`  not within ${TOLERANCE * 100} % of ${target}x: keeping the closest step, ${best.cores.toFixed(3)} cores (${best.ratio.toFixed(2)}x): the timings are noisy, or a full model of ${best.edgeMs.toFixed(1)} ms is too short for a CPU quota to slow it evenly`);
     probe.setCores(best.cores);
   }
   return { target, reached: best.ratio, cores: best.cores, edgeMs: best.edgeMs, cloudMs: best.cloudMs, unreachable: false };

@@ -13,8 +13,14 @@ import { measureOnce } from './measure.js';
  * device's CPU time, and says what it reached. Shared by the sweep and the adaptive run.
  */
 
-/** Alternating pairs before the first step: the first runs of a point build its session and warm caches. */
-const CALIBRATION_WARMUP = 5;
+/**
+ * Warm-up before the first step: alternating pairs until the edge's time settles (the median of the
+ * last WINDOW runs within SETTLED of the WINDOW before), for at most MAX_WARMUP_MS. A fixed handful was not enough on wasm, whose code is compiled again, faster, after
+ * tens of runs: the calibration then measured a slower edge than the sweep did (4.8x against 3.8x).
+ */
+const WINDOW = 5;
+const SETTLED = 0.05;
+const MAX_WARMUP_MS = 10_000;
 /** Pairs thrown away after each change of quota: the first run straddles the old and the new one. */
 const CALIBRATION_SETTLE = 1;
 const CALIBRATION_REPS = 9;
@@ -51,21 +57,41 @@ function slowdownProbe(runner: SplitRunner, link: CloudLink, network: Network, e
   const first = network.cuts[0]!;
   const last = network.cuts[network.cuts.length - 1]!;
   const input = benchmarkInput(network.inputShape, network.seed);
-  let skip = CALIBRATION_WARMUP;
+  const pair = async () => {
+    const e = await measureOnce(runner, link, last, input);
+    const c = await measureOnce(runner, link, first, input);
+    return { edgeMs: e.edge / 1000, cloudMs: c.cloud / 1000 };
+  };
+  let warm = false;
   return {
     measure: async () => {
+      if (!warm) {
+        const edgeXs: number[] = [];
+        const t0 = Date.now();
+        while (!settled(edgeXs)) {
+          edgeXs.push((await pair()).edgeMs);
+          if (Date.now() - t0 > MAX_WARMUP_MS) break;
+        }
+        warm = true;
+      }
       const edgeXs: number[] = [];
       const cloudXs: number[] = [];
-      for (let i = 0; i < skip + CALIBRATION_REPS; i++) {
-        const e = await measureOnce(runner, link, last, input);
-        const c = await measureOnce(runner, link, first, input);
-        if (i < skip) continue;
-        edgeXs.push(e.edge / 1000);
-        cloudXs.push(c.cloud / 1000);
+      for (let i = 0; i < CALIBRATION_SETTLE + CALIBRATION_REPS; i++) {
+        const p = await pair();
+        if (i < CALIBRATION_SETTLE) continue;
+        edgeXs.push(p.edgeMs);
+        cloudXs.push(p.cloudMs);
       }
-      skip = CALIBRATION_SETTLE;
       return { edgeMs: median(edgeXs), cloudMs: median(cloudXs) };
     },
     setCores: (cores) => edge.setCpus(cores),
   };
+}
+
+/** The last WINDOW times' median is within SETTLED of the WINDOW before. */
+function settled(xs: number[]): boolean {
+  if (xs.length < 2 * WINDOW) return false;
+  const last = median(xs.slice(-WINDOW));
+  const before = median(xs.slice(-2 * WINDOW, -WINDOW));
+  return Math.abs(last / before - 1) <= SETTLED;
 }

@@ -70,8 +70,7 @@ t.test('a quarter core makes the full model (mobilenet at 160x160) 4x slower tha
   const { full, quarter } = JSON.parse(String(r.stdout)) as { full: number; quarter: number };
   const ratio = quarter / full;
   t.comment(`mobilenet 160x160: ${full.toFixed(2)} ms at 1 core, ${quarter.toFixed(2)} ms at 0.25 cores: ${ratio.toFixed(2)}x (medians, interleaved)`);
-  // Known gap (issue 9 open): measured 4.13-4.86x on this machine, so not yet reliably within 15 %.
-  t.ok(Math.abs(ratio / 4 - 1) <= 0.15, `ratio ${ratio.toFixed(2)} within 15 % of 4`, { todo: 'not yet stable run to run on this 2-core machine (issue 9 open): the figure is printed above' });
+  t.ok(Math.abs(ratio / 4 - 1) <= 0.15, `ratio ${ratio.toFixed(2)} within 15 % of 4`, { todo: 'with the keep-awake spinner 3.7-4.75x on this VM (4.8-5.7x without): not yet reliably within 15 % (issue 9 open)' });
 });
 
 t.test('--edge-slowdown 5 lands within 15 % of 5, as the run itself measures it', { skip: NEEDS_ROOT }, async (t) => {
@@ -87,5 +86,5 @@ t.test('--edge-slowdown 5 lands within 15 % of 5, as the run itself measures it'
   t.ok(edge.edge.cpus > 0 && edge.edge.cpus < 1, `the calibrated CPU time (${edge.edge.cpus} cores) is recorded`);
   const ratio = p50(parsed, LAST, 'edge', { ecpu: 0, ccpu: 0 }) / p50(parsed, parsed.meta!.cuts[0]!.layer, 'cloud', { ecpu: 0, ccpu: 0 });
   t.comment(`calibration reached ${edge.edge.slowdown.reached}x; the sweep measured ${ratio.toFixed(2)}x (edge-only edge compute / cloud-only cloud compute, p50)`);
-  t.ok(Math.abs(ratio / 5 - 1) <= 0.15, `measured slowdown ${ratio.toFixed(2)} within 15 % of 5`, { todo: 'being verified on a quiet machine (issue 9)' });
+  t.ok(Math.abs(ratio / 5 - 1) <= 0.15, `measured slowdown ${ratio.toFixed(2)} within 15 % of 5`, { todo: 'run to run the edge of this VM varies by more than 15 % (sweep measured 3.8-5.8x for 5, calibration within 5 %): issue 9 open' });
 });
