@@ -69,7 +69,9 @@ async function probeShapes(model: OnnxModel): Promise<Map<string, Probed>> {
   const where = `'${path.basename(model.file)}'`;
   let session: Ort.InferenceSession;
   try {
-    session = await ort.InferenceSession.create(fullModelBytes(model, model.points), { graphOptimizationLevel: 'basic', logSeverityLevel: 3 });
+    // One thread, set explicitly: ORT's default pins a pool thread per core and fails (loudly) on a
+    // CPU outside this process's set, e.g. in a lab device.
+    session = await ort.InferenceSession.create(fullModelBytes(model, model.points), { graphOptimizationLevel: 'basic', logSeverityLevel: 3, intraOpNumThreads: 1, interOpNumThreads: 1 });
   } catch (e) {
     throw new UserError(`ONNX Runtime cannot load ${where}: ${firstLine(errorMessage(e), 200)}`);
   }
