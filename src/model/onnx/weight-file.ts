@@ -24,12 +24,14 @@ export class WeightFile implements WeightSink {
   private offset = 0;
   private readonly tensors = new Map<string, TensorProto>();
   private halves = 0;
+  /** removes the file at exit if nobody did before; dropped by remove(), so runners made one after another do not pile up listeners */
+  private readonly onExit = () => this.remove();
 
   constructor() {
     removeStale();
     this.dir = mkdtempSync(path.join(os.tmpdir(), `${PREFIX}${process.pid}-`));
     this.fd = openSync(path.join(this.dir, FILE), 'w');
-    process.once('exit', () => this.remove());
+    process.once('exit', this.onExit);
   }
 
   tensor(key: string, dims: number[], values: () => Float32Array): TensorProto {
@@ -68,6 +70,7 @@ export class WeightFile implements WeightSink {
   }
 
   remove(): void {
+    process.off('exit', this.onExit);
     if (this.fd >= 0) closeSync(this.fd);
     this.fd = -1;
     rmSync(this.dir, { recursive: true, force: true });
