@@ -3,6 +3,7 @@ import type { MessageType } from './constants.js';
 import { ConnectionClosedError, ProtocolError, RemoteError } from './errors.js';
 import { FrameReader } from './frame-reader.js';
 import { writeFrame } from './frame-writer.js';
+import { decodeHot } from './hot-messages.js';
 import { type Message, type MessageOf, encodeMessage, parseMessage } from './messages.js';
 
 export interface ConnectionOptions {
@@ -70,6 +71,7 @@ export class Connection implements AsyncIterable<Message> {
     this.highWaterMark = options.highWaterMark ?? 4;
     this.reader = new FrameReader<Message>({
       parse: parseMessage,
+      decodeFast: decodeHot,
       onMessage: (m) => this.onMessage(m),
       onError: (e) => this.onProtocolError(e),
       maxFrame: options.maxFrame,
