@@ -3,6 +3,7 @@ import type { MessageType } from './constants.js';
 import { ConnectionClosedError, ProtocolError, RemoteError } from './errors.js';
 import { FrameReader } from './frame-reader.js';
 import { writeFrame } from './frame-writer.js';
+import { decodeHot } from './hot-messages.js';
 import { type Message, type MessageOf, encodeMessage, parseMessage } from './messages.js';
 
 export interface ConnectionOptions {
@@ -12,19 +13,27 @@ export interface ConnectionOptions {
   highWaterMark?: number;
 }
 
-/** A pending read. */
+/**
+ * A pending read. What it resolves with is told by plain fields rather than a callback, so a request
+ * makes no closure: the message (next()), an iteration step, or the checked reply to `sent`.
+ */
 interface Waiter {
   resolve(value: unknown): void;
   reject(error: Error): void;
-  /** What the read resolves with, made from the message (a throw rejects the read instead). */
-  take(m: Message): unknown;
   /** An async iterator's read: ends, rather than fails, on a clean close. */
   iterating: boolean;
+  /** For request(): the message sent and the reply type it expects; null otherwise. */
+  sent: Message | null;
+  expect: MessageType | null;
 }
 
 const DONE: IteratorReturnResult<undefined> = { done: true, value: undefined };
-const asMessage = (m: Message): Message => m;
-const asIteration = (m: Message): IteratorResult<Message> => ({ done: false, value: m });
+
+/** What a read resolves with for message `m`; throws when `m` is not the reply a request expects. */
+function take(m: Message, iterating: boolean, sent: Message | null, expect: MessageType | null): unknown {
+  if (expect !== null) return checkReply(sent!, expect, m);
+  return iterating ? { done: false, value: m } : m;
+}
 
 /** Checks a reply as request() promises it: of type `expect`, answering `message`'s id. */
 function checkReply<K extends MessageType>(message: Message, expect: K, reply: Message): MessageOf<K> {
@@ -70,6 +79,7 @@ export class Connection implements AsyncIterable<Message> {
     this.highWaterMark = options.highWaterMark ?? 4;
     this.reader = new FrameReader<Message>({
       parse: parseMessage,
+      decodeFast: decodeHot,
       onMessage: (m) => this.onMessage(m),
       onError: (e) => this.onProtocolError(e),
       maxFrame: options.maxFrame,
@@ -113,7 +123,7 @@ export class Connection implements AsyncIterable<Message> {
 
   /** The next message from the peer. */
   next(): Promise<Message> {
-    return this.read(asMessage, false) as Promise<Message>;
+    return this.read(false, null, null) as Promise<Message>;
   }
 
   /**
@@ -127,27 +137,27 @@ export class Connection implements AsyncIterable<Message> {
       return Promise.reject(e);
     }
     // The reply is checked as it arrives, so the caller resumes one promise hop after it.
-    return this.read((reply) => checkReply(message, expect, reply), false) as Promise<MessageOf<K>>;
+    return this.read(false, message, expect) as Promise<MessageOf<K>>;
   }
 
-  private read(take: (m: Message) => unknown, iterating: boolean): Promise<unknown> {
+  private read(iterating: boolean, sent: Message | null, expect: MessageType | null): Promise<unknown> {
     const m = this.queue.shift();
     if (m !== undefined) {
       if (this.socket.isPaused() && this.queue.length < this.highWaterMark && !this.failure) this.socket.resume();
       try {
-        return Promise.resolve(take(m));
+        return Promise.resolve(take(m, iterating, sent, expect));
       } catch (e) {
         return Promise.reject(e);
       }
     }
     if (this.failure) return iterating && endsIteration(this.failure) ? Promise.resolve(DONE) : Promise.reject(this.failure);
-    return new Promise((resolve, reject) => this.waiters.push({ resolve, reject, take, iterating }));
+    return new Promise((resolve, reject) => this.waiters.push({ resolve, reject, iterating, sent, expect }));
   }
 
   // Not an async generator: one promise per message instead of a generator's several hops.
   [Symbol.asyncIterator](): AsyncIterator<Message> {
     return {
-      next: () => this.read(asIteration, true) as Promise<IteratorResult<Message>>,
+      next: () => this.read(true, null, null) as Promise<IteratorResult<Message>>,
       // Leaving a loop early leaves unread messages readable, as with next().
       return: () => Promise.resolve(DONE),
     };
@@ -174,7 +184,7 @@ export class Connection implements AsyncIterable<Message> {
     if (w) {
       let value: unknown;
       try {
-        value = w.take(m);
+        value = take(m, w.iterating, w.sent, w.expect);
       } catch (e) {
         w.reject(e as Error);
         return;

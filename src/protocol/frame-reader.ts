@@ -20,9 +20,16 @@ export interface FrameReaderOptions<T> {
   maxFrame?: number;
   /** Type codes accepted (default: every message type this version knows). */
   isKnownType?: (type: number) => boolean;
+  /**
+   * Tried before decoding the header and calling parse: the value for the frame at buf[at..at+frameLength)
+   * (header ending at frame offset headerEnd; `onCopy` counts a payload copy), or null to take the
+   * general way. It must give what parse would give, and null for anything parse might refuse.
+   */
+  decodeFast?: (type: number, buf: Buffer, at: number, headerEnd: number, frameLength: number, onCopy: () => void) => T | null;
 }
 
 const knownMessageType = (type: number): boolean => MESSAGE_TYPES[type] !== undefined;
+const noFastPath = (): null => null;
 
 const enum State {
   Prefix,
@@ -50,6 +57,7 @@ export class FrameReader<T = RawFrame> {
   private readonly onError: (error: ProtocolError) => void;
   private readonly maxFrame: number;
   private readonly isKnownType: (type: number) => boolean;
+  private readonly decodeFast: NonNullable<FrameReaderOptions<T>['decodeFast']>;
   private readonly countCopy = (): void => {
     this.payloadCopies++;
   };
@@ -73,6 +81,7 @@ export class FrameReader<T = RawFrame> {
     this.onError = options.onError;
     this.maxFrame = Math.min(options.maxFrame ?? DEFAULT_MAX_FRAME, MAX_FRAME_LIMIT);
     this.isKnownType = options.isKnownType ?? knownMessageType;
+    this.decodeFast = options.decodeFast ?? noFastPath;
   }
 
   get errored(): boolean {
@@ -169,7 +178,8 @@ export class FrameReader<T = RawFrame> {
   private deliver(buf: Buffer, at: number): void {
     let message: T;
     try {
-      message = this.parse(this.decodeFrame(buf, at));
+      const fast = this.decodeFast(this.type, buf, at, PREFIX_BYTES + this.headerLength, this.frameLength, this.countCopy);
+      message = fast !== null ? fast : this.parse(this.decodeFrame(buf, at));
     } catch (e) {
       // Safety net: whatever a hostile frame provokes in decoding stays an error of this stream,
       // never an exception out of the socket handler. `cause` marks it as unforeseen.

@@ -4,8 +4,9 @@ import { headerLength, writeHeader } from './header-codec.js';
 import { type Tensor, type TensorDescriptor, checkOutgoing, payloadBytes } from './tensor.js';
 
 /** Payloads smaller than this are copied into the head buffer: one small copy beats one more writev entry. */
-const INLINE_PAYLOAD_BELOW = 4096;
-const ZEROS = Buffer.alloc(Math.max(PAYLOAD_ALIGN, FRAME_ALIGN));
+export const INLINE_PAYLOAD_BELOW = 4096;
+/** Padding between and after payloads is sent as views on this. */
+export const ZEROS = Buffer.alloc(Math.max(PAYLOAD_ALIGN, FRAME_ALIGN));
 
 /** Places the payloads one after another from `start`, each aligned; returns where the last one ends. */
 function layOut(descs: TensorDescriptor[], start: number): number {
@@ -39,8 +40,17 @@ function putU32LE(buf: Buffer, at: number, n: number): void {
 }
 
 /** Zeroes buf[from..to): padding, at most a few bytes. */
-function zero(buf: Buffer, from: number, to: number): void {
+export function zero(buf: Buffer, from: number, to: number): void {
   for (let i = from; i < to; i++) buf[i] = 0;
+}
+
+/** Writes the 16-byte prefix at buf[0..] (byte by byte: Buffer's write methods cost more than these few bytes). */
+export function writePrefix(buf: Buffer, type: number, frameLength: number, headerBytes: number): void {
+  putU32LE(buf, 0, MAGIC);
+  putU32LE(buf, 4, frameLength);
+  buf[8] = type;
+  buf[9] = buf[10] = buf[11] = 0;
+  putU32LE(buf, 12, headerBytes);
 }
 
 /**
@@ -94,13 +104,8 @@ export function encodeFrame(
     inlined++;
   }
   if (inlined === descs.length) headLength = frameLength;
-  // Written byte by byte: Buffer's fill and write methods cost more than these few bytes.
   const head = Buffer.allocUnsafe(headLength);
-  putU32LE(head, 0, MAGIC);
-  putU32LE(head, 4, frameLength);
-  head[8] = type;
-  head[9] = head[10] = head[11] = 0;
-  putU32LE(head, 12, headerBytes);
+  writePrefix(head, type, frameLength, headerBytes);
   let filled = writeHeader(head, PREFIX_BYTES, fields, key, descs);
   if (filled !== PREFIX_BYTES + headerBytes) {
     throw new Error(`bug: msgpack header of ${filled - PREFIX_BYTES} bytes, ${headerBytes} predicted`);

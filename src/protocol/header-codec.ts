@@ -188,6 +188,16 @@ function generalBytes(fields: Record<string, unknown>, key: string | undefined, 
   return encoder.encodeSharedRef(key === undefined ? fields : { ...fields, [key]: value });
 }
 
+/** Bytes one header value takes in msgpack, or -1 when only the general codec writes it (see writeValue). */
+export function valueBytes(v: unknown): number {
+  return measure(v, 0);
+}
+
+/** Writes a value valueBytes() measured at buf[at..]: the bytes @msgpack/msgpack writes. Returns where it ends. */
+export function writeValue(buf: Buffer, at: number, v: unknown): number {
+  return write(buf, at, v);
+}
+
 /**
  * Bytes the header map `{ ...fields, [key]: value }` takes in msgpack (the map is never made; without
  * `key`, just `fields`).
@@ -244,6 +254,16 @@ function readAscii(n: number): string | typeof GENERAL {
   if (slot >= 0) seen[slot] = s;
   pos = stop;
   return s;
+}
+
+/** ASCII text of buf[start..start+n) (in bounds), or null when it is not ASCII; short strings seen before are reused. */
+export function asciiAt(buf: Buffer, start: number, n: number): string | null {
+  src = buf;
+  pos = start;
+  end = start + n;
+  const s = readAscii(n);
+  src = EMPTY; // hold no frame between calls
+  return s === GENERAL ? null : s;
 }
 
 function readLength(bytes: number): number {

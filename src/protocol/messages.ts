@@ -2,6 +2,7 @@ import { MESSAGE_CODES, MESSAGE_TYPES, PROTOCOL_VERSION, type MessageType } from
 import { ProtocolError, isRemoteErrorCode, type RemoteErrorCode } from './errors.js';
 import type { RawFrame } from './frame-reader.js';
 import { encodeFrame } from './frame-writer.js';
+import { encodeHot } from './hot-messages.js';
 import type { Tensor } from './tensor.js';
 
 /** The machine a peer runs on. `mem` is total memory in bytes. */
@@ -96,6 +97,9 @@ export type MessageOf<K extends MessageType> = Extract<Message, { type: K }>;
 
 /** A message as frame chunks ready for writeFrame (tensor memory is referenced, not copied). */
 export function encodeMessage(message: Message, maxFrame?: number): Buffer[] {
+  // The measurement loop's two messages go the short way when they have their usual form.
+  const hot = encodeHot(message, maxFrame);
+  if (hot !== null) return hot;
   // Fields copied key by key: rest destructuring makes a slow object, and this runs for every message.
   const fields: Record<string, unknown> = {};
   for (const k in message) if (k !== 'type' && k !== 'tensor') fields[k] = message[k as keyof Message];

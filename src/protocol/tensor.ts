@@ -77,13 +77,20 @@ export function readTensor(desc: unknown, buf: Buffer, frameAt: number, frameLen
   if (off < payloadStart || off + len > frameLength) {
     throw bad(`payload [${off}, ${off + len}) lies outside the frame's payload area [${payloadStart}, ${frameLength})`);
   }
+  return payloadTensor(shape, n, buf, frameAt + off, onCopy);
+}
+
+/**
+ * The tensor of `n` floats at buf[at..] (already checked to lie in its frame): a view on `buf` when
+ * 4-byte aligned in memory, else a copy, with `onCopy` called.
+ */
+export function payloadTensor(shape: number[], n: number, buf: Buffer, at: number, onCopy: () => void): Tensor {
   if (n === 0) return { shape, data: new Float32Array(0) };
-  const at = buf.byteOffset + frameAt + off;
-  if (HOST_IS_LE && at % 4 === 0) return { shape, data: new Float32Array(buf.buffer, at, n) };
+  const memAt = buf.byteOffset + at;
+  if (HOST_IS_LE && memAt % 4 === 0) return { shape, data: new Float32Array(buf.buffer, memAt, n) };
   onCopy();
   const data = new Float32Array(n);
-  const bytes = new Uint8Array(data.buffer);
-  bytes.set(buf.subarray(frameAt + off, frameAt + off + len));
+  new Uint8Array(data.buffer).set(buf.subarray(at, at + n * 4));
   if (!HOST_IS_LE) Buffer.from(data.buffer).swap32();
   return { shape, data };
 }

@@ -3,6 +3,7 @@ import { MESSAGE_CODES, PREFIX_BYTES } from '../../src/protocol/constants.js';
 import { ProtocolError } from '../../src/protocol/errors.js';
 import { FrameReader } from '../../src/protocol/frame-reader.js';
 import { encodeFrame } from '../../src/protocol/frame-writer.js';
+import { decodeHot } from '../../src/protocol/hot-messages.js';
 import { type Message, encodeMessage, parseMessage } from '../../src/protocol/messages.js';
 import { feed, handFrame, randInt, randomChunks, rng } from './helpers.js';
 
@@ -13,7 +14,7 @@ const CODES = new Set(['BAD_MAGIC', 'FRAME_TOO_LARGE', 'BAD_LENGTH', 'UNKNOWN_TY
 function feedMessages(chunks: Buffer[], maxFrame?: number): { messages: Message[]; errors: ProtocolError[]; reader: FrameReader<Message> } {
   const messages: Message[] = [];
   const errors: ProtocolError[] = [];
-  const reader = new FrameReader<Message>({ parse: parseMessage, onMessage: (m) => messages.push(m), onError: (e) => errors.push(e), maxFrame });
+  const reader = new FrameReader<Message>({ parse: parseMessage, decodeFast: decodeHot, onMessage: (m) => messages.push(m), onError: (e) => errors.push(e), maxFrame });
   for (const c of chunks) reader.push(c);
   reader.end();
   return { messages, errors, reader };
