@@ -1,4 +1,6 @@
-import { Worker } from 'node:worker_threads';
+import { fork, type ChildProcess } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { UserError } from '../errors.js';
 import { conditionKey } from './condition.js';
@@ -9,8 +11,9 @@ import type { Schedule } from './trace.js';
 /**
  * Replays a schedule's link conditions on an interface: the first step installs our qdiscs (tbf,
  * plus a netem child when any step has delay, jitter or loss), every later step runs
- * `tc qdisc change` (the queue is kept, not flushed). The timer runs in a worker thread, so the
- * edge's inference, which blocks the main thread, cannot delay a change. Each change is reported
+ * `tc qdisc change` (the queue is kept, not flushed). The timer runs in a process of its own, out of
+ * the edge's device, so neither the edge's inference (which blocks its main thread) nor its CPU
+ * quota can delay a change. Each change is reported
  * with its scheduled and applied time (when tc returned), in ms since the replay's start.
  */
 import { epochMs, type AppliedStep, type WorkerInput } from './trace-replay-worker.js';
@@ -19,7 +22,7 @@ export { epochMs, type AppliedStep } from './trace-replay-worker.js';
 
 export class TraceReplay {
   readonly applied: AppliedStep[] = [];
-  private worker: Worker | null = null;
+  private worker: ChildProcess | null = null;
   private finished: Promise<void> = Promise.resolve();
   private startMs = 0;
 
@@ -34,8 +37,9 @@ export class TraceReplay {
 
   /** Installs the first step's shaping; nothing is timed yet. */
   /**
-   * `outside`: cgroup directories the tc process is moved to when this process is a throttled
-   * device (the edge): the network's emulation must not queue for the edge's CPU quota.
+   * `outside`: cgroup directories the timer process (and so its tc) is moved to when this process is
+   * a throttled device (the edge): the network's emulation must not queue for the edge's CPU quota
+   * (steps were applied 20-60 ms late under --edge-slowdown 10).
    */
   static async prepare(iface: string, schedule: Schedule, opts: { netns?: string; outside?: string[] } = {}): Promise<TraceReplay> {
     const unshaped = schedule.steps.find((s) => s.condition.net === null);
@@ -55,37 +59,43 @@ export class TraceReplay {
       iface: this.iface,
       netns: this.netns,
       handle: `${OUR_HANDLE}:`,
-      outside: this.outside,
       steps: this.schedule.steps.map((s) => ({
         atMs: s.atMs,
         key: conditionKey(s.condition),
         args: shapingCommands(this.iface, shapingOf(s.condition), this.mtu, { verb: 'change', netem: this.netem }),
       })),
     };
-    const worker = new Worker(fileURLToPath(new URL('./trace-replay-worker.js', import.meta.url)), { workerData: input });
+    const worker = fork(fileURLToPath(new URL('./trace-replay-worker.js', import.meta.url)), [], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'], execArgv: [] });
     this.worker = worker;
     this.finished = new Promise((resolve) => worker.once('exit', () => resolve()));
+    try {
+      for (const dir of this.outside) writeFileSync(join(dir, 'cgroup.procs'), String(worker.pid));
+    } catch (e) {
+      process.stderr.write(`note: the trace replay stays inside the edge device (${(e as Error).message}); its steps may be late\n`);
+    }
     await new Promise<void>((resolve, reject) => {
-      worker.on('error', reject);
-      worker.on('message', (m: AppliedStep | { ready: true } | { fatal: string } | { note: string }) => {
+      worker.once('error', reject);
+      worker.once('exit', (code) => reject(new Error(`the trace replay's timer process ended (${code}) before it was ready`)));
+      worker.on('message', (m: AppliedStep | { ready: true } | { fatal: string }) => {
         if ('ready' in m) resolve();
         else if ('fatal' in m) reject(new Error(m.fatal));
-        else if ('note' in m) process.stderr.write(`note: ${m.note}\n`);
         else {
           this.applied.push(m);
           onApplied?.(m);
         }
       });
+      worker.send(input);
     });
     this.startMs = epochMs();
-    worker.postMessage({ start: this.startMs });
+    worker.send({ start: this.startMs });
     return this.startMs;
   }
 
   /** Stops the timeline (steps not yet due are not applied). */
   async stop(): Promise<void> {
-    await this.worker?.terminate();
+    const w = this.worker;
     this.worker = null;
+    if (w && w.exitCode === null && w.signalCode === null) w.kill('SIGKILL');
     await this.finished;
   }
 
