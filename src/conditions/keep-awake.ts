@@ -9,7 +9,7 @@ import { readProcStat } from './proc.js';
  * period; on a virtual machine an idle CPU halts, the host runs something else on it, and the
  * device resumes on cold caches every period. Measured on this project's 2-core VM (mobilenet,
  * onnx, 19 ms at one core): 0.133 cores ran 12.5-15.4x slower instead of 7.5x, and 0.25 cores
- * 4.9-6.5x instead of 4x; with one idle-priority spinner on the CPU, 7.2-8.5x and 3.7-4.8x.
+ * 4.9-6.5x instead of 4x; with one idle-priority spinner on the CPU, 7.2-8.5x and 3.7-4.8x (quiet machine).
  * The spinner runs at SCHED_IDLE outside the device's cgroup, so it only gets the CPU time the
  * device leaves idle (the device preempts it at once) and never counts against its quota. Like a
  * stressor it is recorded for clean-up and dies with this process (parent-death signal).
