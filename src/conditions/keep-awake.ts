@@ -1,6 +1,5 @@
 import { spawn } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { attachToCgroup } from './cgroup.js';
 import { registerChange, type Registration } from './cleanup.js';
 import { readProcStat } from './proc.js';
 
@@ -31,13 +30,15 @@ export function spinnerCommand(cpu: number): [string, string[]] {
 
 /** `outside`: the cgroup directories (one per controller on v1) the spinners are moved to. */
 export function keepAwake(outside: string[], log: (line: string) => void = (line) => process.stderr.write(`${line}\n`)): KeepAwake {
-  const running = new Map<number, { pid: number; reg: Registration }>();
+  const running = new Map<number, Registration>();
   let warned = false;
+  const warn = (why: string) => {
+    if (!warned) log(`note: cannot keep the throttled device's CPUs awake (${why}); fractional CPU times then run slower than their share on a VM`);
+    warned = true;
+  };
   const stopOne = (cpu: number) => {
-    const s = running.get(cpu);
-    if (!s) return;
+    running.get(cpu)?.undo();
     running.delete(cpu);
-    s.reg.undo();
   };
   return {
     set(cpus) {
@@ -46,24 +47,20 @@ export function keepAwake(outside: string[], log: (line: string) => void = (line
         if (running.has(cpu)) continue;
         const [file, args] = spinnerCommand(cpu);
         const child = spawn(file, args, { detached: true, stdio: 'ignore' });
-        child.on('error', (e) => {
-          if (!warned) log(`note: cannot keep the throttled device's CPUs awake (${e.message}); fractional CPU times then run slower than their share on a VM`);
-          warned = true;
-        });
+        child.on('error', (e) => warn(e.message));
         child.unref();
         const pid = child.pid;
         if (pid === undefined) continue;
         const reg = registerChange({ kind: 'process-group', pid, startTime: readProcStat(pid)?.startTime ?? 0, what: `CPU ${cpu} keep-awake spinner` });
         try {
-          for (const dir of outside) writeFileSync(join(dir, 'cgroup.procs'), String(pid));
+          attachToCgroup(outside, pid);
         } catch (e) {
           // inside the device it would eat the quota it is there to serve
           reg.undo();
-          if (!warned) log(`note: cannot keep the throttled device's CPUs awake (${(e as Error).message})`);
-          warned = true;
+          warn((e as Error).message);
           continue;
         }
-        running.set(cpu, { pid, reg });
+        running.set(cpu, reg);
       }
     },
     stop() {

@@ -1,8 +1,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { UserError } from '../errors.js';
+import { attachToCgroup } from './cgroup.js';
 import { conditionKey } from './condition.js';
 import { OUR_HANDLE } from './cleanup.js';
 import { applyShaping, restoreShaping, shapingCommands, shapingOf } from './tc.js';
@@ -35,8 +34,8 @@ export class TraceReplay {
     private readonly outside: string[],
   ) {}
 
-  /** Installs the first step's shaping; nothing is timed yet. */
   /**
+   * Installs the first step's shaping; nothing is timed yet.
    * `outside`: cgroup directories the timer process (and so its tc) is moved to when this process is
    * a throttled device (the edge): the network's emulation must not queue for the edge's CPU quota
    * (steps were applied 20-60 ms late under --edge-slowdown 10).
@@ -69,7 +68,8 @@ export class TraceReplay {
     this.worker = worker;
     this.finished = new Promise((resolve) => worker.once('exit', () => resolve()));
     try {
-      for (const dir of this.outside) writeFileSync(join(dir, 'cgroup.procs'), String(worker.pid));
+      // a fork that failed to start has no pid: its 'error' event below says why
+      if (worker.pid !== undefined) attachToCgroup(this.outside, worker.pid);
     } catch (e) {
       process.stderr.write(`note: the trace replay stays inside the edge device (${(e as Error).message}); its steps may be late\n`);
     }
