@@ -12,6 +12,8 @@ export interface Device {
   name: string;
   /** the limits in effect (cpus changes with setCpus) */
   readonly limits: DeviceLimits;
+  /** the CPUs it may run on (its cpuset, else every CPU this process may use) */
+  readonly cpuList: number[];
   /** cgroup directories outside the device (its parent): where helpers go that must not eat its quota */
   readonly outside: string[];
   /** Moves a process (all its threads) in; what it starts later is born inside. */
@@ -41,15 +43,16 @@ export function makeDevice(side: Side, limits: DeviceLimits): Device {
   }
   const current = { ...limits };
   // a fractional CPU time keeps the device's CPUs awake (see keep-awake.ts)
-  const cpus = limits.cpuset !== undefined ? parseCpuList(limits.cpuset) : allowedCpus(layout);
+  const cpuList = limits.cpuset !== undefined ? parseCpuList(limits.cpuset) : allowedCpus(layout);
   const outside = parentDirs(layout);
   const awake = keepAwake(outside);
-  const throttled = (cores: number | undefined) => (cores !== undefined && cores < cpus.length ? cpus : []);
+  const throttled = (cores: number | undefined) => (cores !== undefined && cores < cpuList.length ? cpuList : []);
   awake.set(throttled(limits.cpus));
   return {
     side,
     name,
     limits: current,
+    cpuList,
     outside,
     attach: (pid) => attachToCgroup(dirs, pid),
     setCpus(cores) {

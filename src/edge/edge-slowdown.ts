@@ -1,4 +1,3 @@
-import { allowedCpus, parseCpuList } from '../conditions/cgroup.js';
 import type { Device } from '../conditions/device.js';
 import { benchmarkInput, type SplitRunner } from '../engine/split-runner.js';
 import type { Network } from '../model/network.js';
@@ -34,8 +33,7 @@ export async function calibrateEdgeSlowdown(
 ): Promise<SlowdownResult | undefined> {
   if (o.slowdown === undefined || !o.edge) return undefined;
   const target = o.slowdown;
-  const maxCores = o.edge.limits.cpuset !== undefined ? parseCpuList(o.edge.limits.cpuset).length : allowedCpus().length;
-  const r = await calibrateSlowdown(target, maxCores, slowdownProbe(runner, link, network, o.edge), o.log);
+  const r = await calibrateSlowdown(target, o.edge.cpuList.length, slowdownProbe(runner, link, network, o.edge), o.log);
   o.log(
     r.unreachable
       ? `--edge-slowdown ${target}: the edge is ${r.reached.toFixed(2)}x slower than the cloud already at full speed; measuring at that (lower the target or give the edge more CPUs)`
