@@ -112,7 +112,8 @@ t.test('after a SIGKILL, the next run removes the namespace, veth, qdisc and str
 t.test('Ctrl-C and SIGTERM: the run ends at once and puts everything back, cloud stressors included', { skip: NEEDS_ROOT }, async (t) => {
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     const out = await mkdtemp(path.join(tmpdir(), 'dnn-lab-signal-'));
-    const run = execa(path.join(ROOT, 'bin/dnn-edge'), ['lab', 'lenet', '--net', '10', '--edge-cpu', '50', '--edge-mem', '0', '--cloud-cpu', '50', '--cloud-mem', '0', '--reps', '50', '--out', out], {
+    // two conditions, both stressed: the first (50 Mbit/s, ~1 s) writes its cells, the signal lands in the second (~5 s)
+    const run = execa(path.join(ROOT, 'bin/dnn-edge'), ['lab', 'lenet', '--net', '50,10', '--edge-cpu', '50', '--edge-mem', '0', '--cloud-cpu', '50', '--cloud-mem', '0', '--reps', '20', '--out', out], {
       reject: false,
       env: { NODE_OPTIONS: '' },
       stdin: 'ignore',
@@ -136,7 +137,7 @@ t.test('Ctrl-C and SIGTERM: the run ends at once and puts everything back, cloud
 
 t.test('resume after a kill completes the grid with no duplicate or missing sample', { skip: NEEDS_ROOT }, async (t) => {
   const out = await mkdtemp(path.join(tmpdir(), 'dnn-lab-resume-'));
-  const args = ['lab', 'lenet', '--net', '50,10', '--edge-cpu', '0', ...NO_STRESS, '--reps', '20', '--out', out];
+  const args = ['lab', 'lenet', '--net', '50,10', '--edge-cpu', '0', ...NO_STRESS, '--reps', '10', '--out', out];
   const first = execa(path.join(ROOT, 'bin/dnn-edge'), args, { reject: false, env: { NODE_OPTIONS: '' }, stdin: 'ignore' });
   const file = await waitForCells(out, 5);
   first.kill('SIGKILL');
@@ -149,6 +150,6 @@ t.test('resume after a kill completes the grid with no duplicate or missing samp
   const keys = parsed.cells.map((c) => `${cellKey(c.tag.condition, c.tag.cut)};${c.tag.metric}`);
   t.equal(new Set(keys).size, keys.length, 'no duplicate histogram');
   t.equal(keys.length, 24 * 4, 'every cell of the grid');
-  t.ok(parsed.cells.every((c) => c.histogram.totalCount === 20), 'every histogram holds exactly the asked samples');
+  t.ok(parsed.cells.every((c) => c.histogram.totalCount === 10), 'every histogram holds exactly the asked samples');
   t.match(String(second.stderr), new RegExp(`resuming: ${before} of 24 cells already measured`));
 });
