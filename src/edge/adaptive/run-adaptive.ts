@@ -71,8 +71,10 @@ export async function runAdaptive(o: AdaptiveRunOptions): Promise<{ file: string
     if (o.profile.length) {
       model = profileFrom(o.profile, network.id);
     } else {
-      // Two rates around the trace's mean, so the link's rate factor is fitted, not assumed.
-      const rates = mean === null ? [50] : [...new Set([round2(mean), round2(mean * 4)])];
+      // Two rates a factor 4 apart around the trace's mean, so the link's rate factor is fitted, not
+      // assumed, at rates the trace visits: a throttled edge may not drive a rate far above them
+      // (its TCP stack runs on its own CPU time), and a fit there misjudges the trace's range.
+      const rates = mean === null ? [50] : [...new Set([round2(mean / 2), round2(mean * 2)])];
       o.log(`profiling ${selected.length} points at ${rates.join(' and ')} Mbit/s (${PROFILE_REPS} samples each; --profile FILE skips this)`);
       const shaper = new EdgeConditionController({ iface: o.iface, stressor: o.stressor, link });
       try {
