@@ -30,11 +30,12 @@ const HOST = '127.0.0.1';
 
 // ---- servers (worker thread) ----
 
-async function projectServer(c: Connection): Promise<void> {
+/** Served as the cloud serves (Connection.serve), replying at once. */
+function projectServer(c: Connection): Promise<void> {
   const out = { shape: [1, 4], data: new Float32Array(REPLY_BYTES / 4) };
-  for await (const m of c) {
+  return c.serve((m) => {
     if (m.type === 'INFER') c.send({ type: 'RESULT', id: m.id, cloudUs: 0, tensor: out });
-  }
+  });
 }
 
 /** The bare baseline: u32 LE length, bytes; slice when whole in one chunk, else copy once; reply 16 bytes. */
