@@ -3,7 +3,8 @@
  * framing, against a bare socket doing the same work (4-byte length + raw bytes, 16-byte reply),
  * interleaved rep by rep. Servers run in a worker thread so sender and receiver each have a core.
  * Prints one JSON line per size, then the published tool's hand-off of the 12.8 MB tensor for scale.
- *   npm run bench:protocol        (env: BENCH_REPS to force the rep count, SHARED_DIR for ../shared)
+ *   npm run bench:protocol        (env: BENCH_REPS to force the rep count, BENCH_JIT_WARMUP the warm-up
+ *                                 round trips, SHARED_DIR for ../shared)
  */
 import { execFile } from 'node:child_process';
 import { median } from '../src/stats.js';
@@ -22,19 +23,24 @@ const SHAPES = [
   [1, 56, 56, 256],
   [1, 224, 224, 64],
 ];
-/** Round trips of each method before any timing, so both run JIT-compiled code (first size included). */
-const JIT_WARMUP = 300;
+/**
+ * Round trips of each method before any timing, so both run JIT-compiled code (first size included).
+ * Functions called once a message tier up slowly: with --trace-opt, the protocol's and node's stream
+ * functions are still being optimized past 2000 round trips (300 left the first size ~0.1x high).
+ */
+const JIT_WARMUP = Number(process.env['BENCH_JIT_WARMUP'] ?? 2500);
 const WARMUP = 10;
 const REPLY_BYTES = 16;
 const HOST = '127.0.0.1';
 
 // ---- servers (worker thread) ----
 
-async function projectServer(c: Connection): Promise<void> {
+/** Served as the cloud serves (Connection.serve), replying at once. */
+function projectServer(c: Connection): Promise<void> {
   const out = { shape: [1, 4], data: new Float32Array(REPLY_BYTES / 4) };
-  for await (const m of c) {
+  return c.serve((m) => {
     if (m.type === 'INFER') c.send({ type: 'RESULT', id: m.id, cloudUs: 0, tensor: out });
-  }
+  });
 }
 
 /** The bare baseline: u32 LE length, bytes; slice when whole in one chunk, else copy once; reply 16 bytes. */

@@ -69,9 +69,8 @@ export class CloudServer {
     try {
       const hello = await this.handshake(conn, log);
       if (!hello) return;
-      for await (const m of conn) {
-        if (!(await this.handle(conn, m, log))) break;
-      }
+      // Each message is handled as its frame completes (no promise hop), one at a time.
+      await conn.serve((m) => this.handle(conn, m, log));
     } catch (e) {
       if (e instanceof ProtocolError) log(`protocol error, closed: ${e.message}`);
       else if (e instanceof ConnectionClosedError) log(e.cause ? `connection lost: ${e.message}` : 'disconnected');

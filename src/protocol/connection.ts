@@ -29,6 +29,18 @@ interface Waiter {
 
 const DONE: IteratorReturnResult<undefined> = { done: true, value: undefined };
 
+/** What serve() hands each message to; returning (or resolving to) false stops serving. */
+export type MessageHandler = (message: Message) => boolean | void | Promise<boolean | void>;
+
+/** An active serve(). */
+interface Serving {
+  handler: MessageHandler;
+  /** The handler's last promise has not settled: messages wait in the queue meanwhile. */
+  busy: boolean;
+  resolve(): void;
+  reject(error: unknown): void;
+}
+
 /** What a read resolves with for message `m`; throws when `m` is not the reply a request expects. */
 function take(m: Message, iterating: boolean, sent: Message | null, expect: MessageType | null): unknown {
   if (expect !== null) return checkReply(sent!, expect, m);
@@ -56,8 +68,8 @@ function endsIteration(e: Error): boolean {
 const LINGER_MS = 2000;
 
 /**
- * Typed messages over one net.Socket. Read with `next()` or `for await (const m of conn)`; the first
- * failure rejects every pending and later read, as a ProtocolError (the peer broke the protocol: it
+ * Typed messages over one net.Socket. Read with `next()`, `for await (const m of conn)` or `serve(handler)`;
+ * the first failure rejects every pending and later read, as a ProtocolError (the peer broke the protocol: it
  * is told with an ERROR message and the socket is closed) or a ConnectionClosedError (the socket
  * closed; `cause` is set when it closed on a socket error). The async iterator simply ends on a clean close.
  */
@@ -70,6 +82,7 @@ export class Connection implements AsyncIterable<Message> {
   private readonly highWaterMark: number;
   private readonly queue: Message[] = [];
   private readonly waiters: Waiter[] = [];
+  private serving: Serving | null = null;
   private failure: Error | null = null;
   private socketError: Error | undefined;
 
@@ -140,10 +153,75 @@ export class Connection implements AsyncIterable<Message> {
     return this.read(false, message, expect) as Promise<MessageOf<K>>;
   }
 
-  private read(iterating: boolean, sent: Message | null, expect: MessageType | null): Promise<unknown> {
+  /**
+   * Hands every message to `handler` as its frame completes, within the socket's data event: no
+   * promise per message, unlike next() and for-await (this is the cloud's request loop). Messages
+   * already queued go first. A handler that returns a promise gets the next message once it has
+   * settled. Resolves on a clean close, or when the handler returns or resolves false (later messages
+   * stay readable with next()); rejects with any other failure, or with what the handler throws.
+   * Do not read with next() or for-await while serving.
+   */
+  serve(handler: MessageHandler): Promise<void> {
+    if (this.serving) return Promise.reject(new Error('this connection is already being served'));
+    return new Promise((resolve, reject) => {
+      this.serving = { handler, busy: false, resolve, reject };
+      this.pump();
+    });
+  }
+
+  /** Feeds queued messages to the handler while it is idle; once they are out and the connection has failed, serve() settles. */
+  private pump(): void {
+    const s = this.serving;
+    while (s !== null && this.serving === s && !s.busy) {
+      const m = this.shift();
+      if (m !== undefined) this.dispatch(s, m);
+      else {
+        if (this.failure) this.stopServing(s, this.failure);
+        return;
+      }
+    }
+  }
+
+  private dispatch(s: Serving, m: Message): void {
+    let r: boolean | void | Promise<boolean | void>;
+    try {
+      r = s.handler(m);
+    } catch (e) {
+      this.stopServing(s, e);
+      return;
+    }
+    if (r === false) this.stopServing(s, null);
+    else if (r instanceof Promise) {
+      s.busy = true;
+      r.then(
+        (v) => {
+          s.busy = false;
+          if (v === false) this.stopServing(s, null);
+          else this.pump();
+        },
+        (e: unknown) => this.stopServing(s, e),
+      );
+    }
+  }
+
+  /** Ends serve(): resolved when stopped (null) or on a clean close, else rejected with `e`. */
+  private stopServing(s: Serving, e: unknown): void {
+    if (this.serving !== s) return;
+    this.serving = null;
+    if (e === null || (e instanceof Error && endsIteration(e))) s.resolve();
+    else s.reject(e);
+  }
+
+  /** The oldest unread message; reading one may make room to resume a paused socket. */
+  private shift(): Message | undefined {
     const m = this.queue.shift();
+    if (m !== undefined && this.socket.isPaused() && this.queue.length < this.highWaterMark && !this.failure) this.socket.resume();
+    return m;
+  }
+
+  private read(iterating: boolean, sent: Message | null, expect: MessageType | null): Promise<unknown> {
+    const m = this.shift();
     if (m !== undefined) {
-      if (this.socket.isPaused() && this.queue.length < this.highWaterMark && !this.failure) this.socket.resume();
       try {
         return Promise.resolve(take(m, iterating, sent, expect));
       } catch (e) {
@@ -180,6 +258,11 @@ export class Connection implements AsyncIterable<Message> {
   }
 
   private onMessage(m: Message): void {
+    const s = this.serving;
+    if (s !== null && !s.busy) {
+      this.dispatch(s, m);
+      return;
+    }
     const w = this.waiters.shift();
     if (w) {
       let value: unknown;
@@ -216,6 +299,8 @@ export class Connection implements AsyncIterable<Message> {
       if (w.iterating && endsIteration(e)) w.resolve(DONE);
       else w.reject(e);
     }
+    // An idle serve() ends now; a busy one once its handler has settled.
+    this.pump();
   }
 }
 

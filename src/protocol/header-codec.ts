@@ -1,5 +1,6 @@
 import { Decoder, Encoder } from '@msgpack/msgpack';
 import { MAX_HEADER_BYTES } from './constants.js';
+import { HOST_IS_LE } from './tensor.js';
 
 /**
  * The msgpack of frame headers. Every message pays for its header, and headers are small maps of
@@ -50,12 +51,22 @@ function countBytes(n: number): number {
   return n < 16 ? 1 : n < 0x10000 ? 3 : 5;
 }
 
+/** Bytes of a number in msgpack, or -1 when the direct codec does not write it (see writeNumber). */
+export function numberBytes(v: number): number {
+  // 64-bit integers are left to the general codec (never seen in practice).
+  return !Number.isSafeInteger(v) ? 9 : v >= 0x100000000 || v < -0x80000000 ? -1 : intBytes(v);
+}
+
+/** Bytes of a string in msgpack, or -1 when it is not ASCII (the general codec writes those). */
+export function stringBytes(s: string): number {
+  return isAscii(s) ? strBytes(s.length) : -1;
+}
+
 /** Bytes of `v` in msgpack, or -1 when the direct codec does not handle it. */
 function measure(v: unknown, depth: number): number {
   if (v === null || v === undefined || typeof v === 'boolean') return 1;
-  // 64-bit integers are left to the general codec (never seen in practice).
-  if (typeof v === 'number') return !Number.isSafeInteger(v) ? 9 : v >= 0x100000000 || v < -0x80000000 ? -1 : intBytes(v);
-  if (typeof v === 'string') return isAscii(v) ? strBytes(v.length) : -1;
+  if (typeof v === 'number') return numberBytes(v);
+  if (typeof v === 'string') return stringBytes(v);
   if (typeof v !== 'object' || depth >= MAX_DEPTH) return -1;
   let n: number;
   if (Array.isArray(v)) {
@@ -119,12 +130,38 @@ function writeInt(buf: Buffer, at: number, n: number): number {
   return n >= -0x80 ? writeTagged(buf, at, 0xd0, n, 1) : n >= -0x8000 ? writeTagged(buf, at, 0xd1, n, 2) : writeTagged(buf, at, 0xd2, n, 4);
 }
 
+const F64 = new Float64Array(1);
+const F64_BYTES = new Uint8Array(F64.buffer);
+
+/**
+ * buf[at..at+8) as a big-endian float 64, and the reverse: byte by byte through a scratch array,
+ * as Buffer's own methods do, without their offset checks, which cost more than the 8 bytes.
+ */
+export function readFloat64BE(buf: Buffer, at: number): number {
+  for (let i = 0; i < 8; i++) F64_BYTES[HOST_IS_LE ? 7 - i : i] = buf[at + i]!;
+  return F64[0]!;
+}
+
+function writeFloat64BE(buf: Buffer, at: number, v: number): void {
+  F64[0] = v;
+  for (let i = 0; i < 8; i++) buf[at + i] = F64_BYTES[HOST_IS_LE ? 7 - i : i]!;
+}
+
+/** Writes a number numberBytes() measured: an integer in its shortest form, anything else as a float 64. */
+export function writeNumber(buf: Buffer, at: number, v: number): number {
+  if (Number.isSafeInteger(v)) return writeInt(buf, at, v);
+  buf[at] = 0xcb;
+  writeFloat64BE(buf, at + 1, v);
+  return at + 9;
+}
+
 /** A map's or array's entry count: fix form below 16, else the 16- or 32-bit form (`long`, `long + 1`). */
 function writeCount(buf: Buffer, at: number, n: number, fix: number, long: number): number {
   return n < 16 ? writeTagged(buf, at, fix + n, 0, 0) : n < 0x10000 ? writeTagged(buf, at, long, n, 2) : writeTagged(buf, at, long + 1, n, 4);
 }
 
-function writeAscii(buf: Buffer, at: number, s: string): number {
+/** Writes a string stringBytes() measured. */
+export function writeAscii(buf: Buffer, at: number, s: string): number {
   const n = s.length;
   at = n < 32 ? writeTagged(buf, at, 0xa0 + n, 0, 0) : n < 0x100 ? writeTagged(buf, at, 0xd9, n, 1) : n < 0x10000 ? writeTagged(buf, at, 0xda, n, 2) : writeTagged(buf, at, 0xdb, n, 4);
   for (let i = 0; i < n; i++) buf[at + i] = s.charCodeAt(i);
@@ -141,12 +178,7 @@ function write(buf: Buffer, at: number, v: unknown): number {
     buf[at] = v ? 0xc3 : 0xc2;
     return at + 1;
   }
-  if (typeof v === 'number') {
-    if (Number.isSafeInteger(v)) return writeInt(buf, at, v);
-    buf[at] = 0xcb;
-    buf.writeDoubleBE(v, at + 1);
-    return at + 9;
-  }
+  if (typeof v === 'number') return writeNumber(buf, at, v);
   if (typeof v === 'string') return writeAscii(buf, at, v);
   if (Array.isArray(v)) {
     at = writeCount(buf, at, v.length, 0x90, 0xdc);
@@ -186,16 +218,6 @@ function directLength(fields: Record<string, unknown>, key: string | undefined, 
 
 function generalBytes(fields: Record<string, unknown>, key: string | undefined, value: unknown): Uint8Array {
   return encoder.encodeSharedRef(key === undefined ? fields : { ...fields, [key]: value });
-}
-
-/** Bytes one header value takes in msgpack, or -1 when only the general codec writes it (see writeValue). */
-export function valueBytes(v: unknown): number {
-  return measure(v, 0);
-}
-
-/** Writes a value valueBytes() measured at buf[at..]: the bytes @msgpack/msgpack writes. Returns where it ends. */
-export function writeValue(buf: Buffer, at: number, v: unknown): number {
-  return write(buf, at, v);
 }
 
 /**

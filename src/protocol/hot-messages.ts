@@ -12,7 +12,7 @@
  */
 import { FRAME_ALIGN, MAX_FRAME_LIMIT, MAX_HEADER_BYTES, MAX_TENSOR_DIMS, MESSAGE_CODES, PAYLOAD_ALIGN, PREFIX_BYTES, alignUp } from './constants.js';
 import { INLINE_PAYLOAD_BELOW, ZEROS, writePrefix, zero } from './frame-writer.js';
-import { asciiAt, valueBytes, writeValue } from './header-codec.js';
+import { asciiAt, numberBytes, readFloat64BE, stringBytes, writeAscii, writeNumber } from './header-codec.js';
 import type { Message } from './messages.js';
 import { HOST_IS_LE, type Tensor, payloadBytes, payloadTensor } from './tensor.js';
 
@@ -57,6 +57,11 @@ function put(buf: Buffer, at: number, bytes: Uint8Array): number {
 
 // ---- encoding ----
 
+/** Bytes of INFER's cut or RESULT's cloudUs (as the general way writes them), or -1. */
+function secondBytes(v: unknown): number {
+  return typeof v === 'number' ? numberBytes(v) : typeof v === 'string' ? stringBytes(v) : -1;
+}
+
 /**
  * INFER or RESULT as encodeMessage's frame chunks, or null when the message is another type or not
  * in the usual form. Throws what encodeFrame throws first for a bad tensor.
@@ -82,30 +87,36 @@ export function encodeHot(message: Message, maxFrame: number = MAX_FRAME_LIMIT):
   const { shape, data } = t;
   if (!(data instanceof Float32Array) || !Array.isArray(shape) || shape.length > MAX_TENSOR_DIMS) return null;
   let n = 1;
+  // A fixarray head, then the dims.
+  let shapeBytes = 1;
   for (let i = 0; i < shape.length; i++) {
     const d: unknown = shape[i];
     if (typeof d !== 'number' || !Number.isSafeInteger(d) || d < 0) return null;
     n *= d;
     if (n > Number.MAX_SAFE_INTEGER) return null;
+    const b = numberBytes(d);
+    if (b < 0) return null;
+    shapeBytes += b;
   }
   if (n !== data.length) return null;
   const byteLength = data.byteLength;
-  const idBytes = valueBytes(id);
-  const secondBytes = valueBytes(second);
-  const shapeBytes = valueBytes(shape);
-  const lengthBytes = valueBytes(byteLength);
-  if (idBytes < 0 || secondBytes < 0 || shapeBytes < 0 || lengthBytes < 0) return null;
+  const idBytes = typeof id === 'number' ? numberBytes(id) : -1;
+  const secondLength = secondBytes(second);
+  const lengthBytes = numberBytes(byteLength);
+  // The values are measured (and written) by type, not by the codec's any-value measure and write,
+  // which cost several times more on cold caches.
+  if (idBytes < 0 || secondLength < 0 || lengthBytes < 0) return null;
 
   // The payload starts at the aligned end of the header, whose length depends on that offset's own
   // width: settled as encodeFrame settles it, from the lowest start up.
-  const withoutOffset = l.fixed + idBytes + secondBytes + shapeBytes + lengthBytes;
+  const withoutOffset = l.fixed + idBytes + secondLength + shapeBytes + lengthBytes;
   let start = PREFIX_BYTES;
-  let needed = alignUp(PREFIX_BYTES + withoutOffset + valueBytes(start), PAYLOAD_ALIGN);
+  let needed = alignUp(PREFIX_BYTES + withoutOffset + numberBytes(start), PAYLOAD_ALIGN);
   while (needed !== start) {
     start = needed;
-    needed = alignUp(PREFIX_BYTES + withoutOffset + valueBytes(start), PAYLOAD_ALIGN);
+    needed = alignUp(PREFIX_BYTES + withoutOffset + numberBytes(start), PAYLOAD_ALIGN);
   }
-  const headerBytes = withoutOffset + valueBytes(start);
+  const headerBytes = withoutOffset + numberBytes(start);
   const frameLength = alignUp(alignUp(start + byteLength, PAYLOAD_ALIGN), FRAME_ALIGN);
   // Too large: the general path throws its error.
   if (headerBytes > MAX_HEADER_BYTES || frameLength > maxFrame) return null;
@@ -114,15 +125,16 @@ export function encodeHot(message: Message, maxFrame: number = MAX_FRAME_LIMIT):
   const head = Buffer.allocUnsafe(inline ? frameLength : start);
   writePrefix(head, l.code, frameLength, headerBytes);
   let at = put(head, PREFIX_BYTES, MAP3_ID);
-  at = writeValue(head, at, id);
+  at = writeNumber(head, at, id as number);
   at = put(head, at, l.secondKey);
-  at = writeValue(head, at, second);
+  at = typeof second === 'string' ? writeAscii(head, at, second) : writeNumber(head, at, second as number);
   at = put(head, at, TENSOR_TO_SHAPE);
-  at = writeValue(head, at, shape);
+  head[at++] = 0x90 + shape.length; // fixarray: at most MAX_TENSOR_DIMS (8) dims
+  for (let i = 0; i < shape.length; i++) at = writeNumber(head, at, shape[i]!);
   at = put(head, at, BYTE_LENGTH);
-  at = writeValue(head, at, byteLength);
+  at = writeNumber(head, at, byteLength);
   at = put(head, at, OFFSET);
-  at = writeValue(head, at, start);
+  at = writeNumber(head, at, start);
   if (at !== PREFIX_BYTES + headerBytes) throw new Error(`bug: ${l.second} header of ${at - PREFIX_BYTES} bytes, ${headerBytes} predicted`);
   zero(head, at, start);
   if (inline) {
@@ -158,7 +170,9 @@ function readUint(buf: Buffer, stop: number): number {
   }
   const bytes = head === 0xcc ? 1 : head === 0xcd ? 2 : head === 0xce ? 4 : 0;
   if (bytes === 0 || pos + 1 + bytes > stop) return -1;
-  const n = bytes === 1 ? buf[pos + 1]! : bytes === 2 ? buf.readUInt16BE(pos + 1) : buf.readUInt32BE(pos + 1);
+  // Big-endian, byte by byte (Buffer's read methods validate their offset at a cost that shows).
+  let n = 0;
+  for (let i = 1; i <= bytes; i++) n = n * 0x100 + buf[pos + i]!;
   pos += 1 + bytes;
   return n;
 }
@@ -194,7 +208,7 @@ function readFinite(buf: Buffer, stop: number): number | null {
   }
   if (head === 0xcb) {
     if (pos + 9 > stop) return null;
-    const v = buf.readDoubleBE(pos + 1);
+    const v = readFloat64BE(buf, pos + 1);
     pos += 9;
     return Number.isFinite(v) ? v : null;
   }

@@ -8,7 +8,7 @@
  *
  *   net.createServer(async (socket) => {                             // cloud
  *     const conn = new Connection(socket);
- *     try { for await (const m of conn) { ... conn.send(reply) } }
+ *     try { await conn.serve((m) => { ... conn.send(reply) }); }      // or: for await (const m of conn)
  *     catch (e) { ... }  // ProtocolError (peer already told with ERROR) or ConnectionClosedError
  *   });
  */
@@ -18,4 +18,4 @@ export * from './tensor.js';
 export * from './messages.js';
 export { FrameReader, type FrameReaderOptions, type RawFrame } from './frame-reader.js';
 export { encodeFrame, writeFrame, type FrameSink } from './frame-writer.js';
-export { Connection, connect, type ConnectionOptions } from './connection.js';
+export { Connection, connect, type ConnectionOptions, type MessageHandler } from './connection.js';

@@ -202,3 +202,60 @@ t.test('leaving a for-await loop early loses no message; a request on a closed c
   await t.rejects(pending, ConnectionClosedError);
   await srv.close();
 });
+
+t.test('serve(): queued messages first, then each as it arrives, one at a time, in order; false stops and leaves the rest readable', async (t) => {
+  let active = 0;
+  let most = 0;
+  const srv = await serve(async (c) => {
+    const first = await c.next();
+    if (first.type !== 'PING') throw new Error(`got ${first.type}`);
+    c.send({ type: 'PONG', nonce: first.nonce, time: 0 });
+    await c.serve(async (m) => {
+      if (m.type !== 'PING') return false;
+      most = Math.max(most, ++active);
+      await new Promise((r) => setTimeout(r, m.nonce === 1 ? 20 : 0));
+      active--;
+      c.send({ type: 'PONG', nonce: m.nonce, time: 0 });
+      return m.nonce !== 3;
+    });
+    const after = await c.next();
+    if (after.type === 'PING') c.send({ type: 'PONG', nonce: after.nonce, time: 1 });
+    for await (const _ of c); // until the client closes
+  });
+  const c = await connect(srv.port, '127.0.0.1');
+  for (let i = 0; i < 5; i++) c.send({ type: 'PING', nonce: i, time: 0 });
+  const got: [number, number][] = [];
+  for (let i = 0; i < 5; i++) {
+    const m = await c.next();
+    if (m.type === 'PONG') got.push([m.nonce, m.time]);
+  }
+  t.same(got, [[0, 0], [1, 0], [2, 0], [3, 0], [4, 1]], 'all answered in order; the one after the stop by next()');
+  t.equal(most, 1, 'the handler never ran twice at once');
+  await c.close();
+  t.equal(await srv.outcomes[0], 'done');
+  await srv.close();
+});
+
+t.test('serve() resolves on a clean close, rejects with a ProtocolError or with what the handler throws', async (t) => {
+  const srv = await serve((c) =>
+    c.serve((m) => {
+      if (m.type !== 'PING') return;
+      if (m.nonce === 13) throw new Error('handler failed');
+      c.send({ type: 'PONG', nonce: m.nonce, time: 0 });
+    }),
+  );
+  const a = await connect(srv.port, '127.0.0.1');
+  t.match(await a.request({ type: 'PING', nonce: 1, time: 0 }, 'PONG'), { nonce: 1 });
+  await a.close();
+  t.equal(await srv.outcomes[0], 'done', 'clean close');
+
+  const reply = await rawExchange(srv.port, Buffer.from('GET / HTTP/1.1\r\n\r\n'));
+  t.match(await srv.outcomes[1], { name: 'ProtocolError', code: 'BAD_MAGIC' }, 'protocol error');
+  t.match(decodeAll(reply), [{ type: 'ERROR', code: 'BAD_MAGIC' }], 'peer told why');
+
+  const b = await connect(srv.port, '127.0.0.1');
+  b.send({ type: 'PING', nonce: 13, time: 0 });
+  t.match(await srv.outcomes[2], { message: 'handler failed' }, "the handler's exception");
+  b.destroy();
+  await srv.close();
+});
