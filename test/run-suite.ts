@@ -1,0 +1,158 @@
+/**
+ * `npm test`: every test file in a node process of its own, `--jobs` at a time (slowest first, by
+ * the last run's times), then the *.serial test files one at a time: they assert timings, so no
+ * other test file may share the CPUs.
+ *
+ * Why not tap's runner: it loads a module-tracking hook (coverage bookkeeping, which this project
+ * does not use) into every test process. Measured here: ~1.1 s of CPU per test file (8 small files:
+ * 15.8 s of CPU under `tap`, 6.7 s as plain `node FILE`), a minute of a 2-core machine for the suite.
+ * The files are tap tests all the same: `npx tap FILE` runs one with tap's reporters.
+ *
+ *   node dist/test/run-suite.js [--jobs N] [FILE...]      (default: every dist/test/**\/*.test.js)
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const TESTS = path.join(ROOT, 'dist/test');
+/** A file's own time limit (tap's default of 30 s is for unit tests; lab runs take minutes). */
+const TIMEOUT_S = 600;
+/** Last run's seconds per file: slowest first keeps both CPUs busy to the end. */
+const TIMES = path.join(ROOT, 'node_modules/.cache/dnn-partition-bench/test-times.json');
+
+interface Outcome {
+  file: string;
+  ok: boolean;
+  seconds: number;
+  counts: Record<string, number>;
+  output: string;
+}
+
+function findTests(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
+    const p = path.join(dir, e.name);
+    if (e.isDirectory()) return e.name === 'fixtures' ? [] : findTests(p);
+    return e.name.endsWith('.test.js') ? [p] : [];
+  });
+}
+
+function readTimes(): Record<string, number> {
+  try {
+    return JSON.parse(readFileSync(TIMES, 'utf8')) as Record<string, number>;
+  } catch {
+    return {};
+  }
+}
+
+/** tap's closing line, e.g. `# { total: 23, pass: 22, todo: 1 }`. */
+function countsOf(output: string): Record<string, number> {
+  const line = /^# \{ (total: .*) \}$/m.exec(output)?.[1] ?? '';
+  return Object.fromEntries([...line.matchAll(/(\w+): (\d+)/g)].map((m) => [m[1]!, Number(m[2])]));
+}
+
+const running = new Set<ChildProcess>();
+
+function runFile(file: string): Promise<Outcome> {
+  const started = performance.now();
+  return new Promise((resolve) => {
+    // its own process group, so a timeout ends what the test started too
+    const child = spawn(process.execPath, [file], { cwd: ROOT, detached: true, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, TAP_TIMEOUT: String(TIMEOUT_S) } });
+    running.add(child);
+    const chunks: Buffer[] = [];
+    child.stdout!.on('data', (c: Buffer) => chunks.push(c));
+    child.stderr!.on('data', (c: Buffer) => chunks.push(c));
+    const timer = setTimeout(() => killGroup(child), (TIMEOUT_S + 30) * 1000);
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      running.delete(child);
+      const output = Buffer.concat(chunks).toString('utf8');
+      const counts = countsOf(output);
+      const ok = code === 0 && signal === null && counts.total !== undefined && !counts.fail;
+      resolve({ file: path.relative(ROOT, file), ok, seconds: (performance.now() - started) / 1000, counts, output: ok ? output : `${output}\n(exit ${signal ?? code})` });
+    });
+  });
+}
+
+function killGroup(child: ChildProcess, signal: NodeJS.Signals = 'SIGKILL'): void {
+  try {
+    process.kill(-child.pid!, signal);
+  } catch {
+    /* already gone */
+  }
+}
+
+/** Runs files `jobs` at a time, reporting each as it ends. */
+async function runAll(files: string[], jobs: number, report: (o: Outcome) => void): Promise<Outcome[]> {
+  const queue = [...files];
+  const done: Outcome[] = [];
+  const worker = async () => {
+    for (let f = queue.shift(); f !== undefined; f = queue.shift()) {
+      const o = await runFile(f);
+      report(o);
+      done.push(o);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(jobs, files.length) }, worker));
+  return done;
+}
+
+/** One line per file; a failed file's whole output; a serial file's comments (its measured figures). */
+function report(o: Outcome): void {
+  const n = Object.entries(o.counts).filter(([k]) => k !== 'total').map(([k, v]) => `${v} ${k}`).join(', ');
+  process.stdout.write(`${o.ok ? 'ok  ' : 'FAIL'} ${o.seconds.toFixed(1).padStart(6)} s  ${o.file}  (${n || 'no summary'})\n`);
+  const notes = o.output.split('\n').filter((l) => /^\s*# (?!Subtest|time=|\{)/.test(l) || /# (TODO|SKIP)/.test(l));
+  if (!o.ok) process.stdout.write(`${o.output.replace(/^/gm, '     | ')}\n`);
+  else if (o.file.includes('.serial.')) process.stdout.write(`${notes.map((l) => `     | ${l.trim()}`).join('\n')}\n`);
+}
+
+async function main(): Promise<number> {
+  const args = process.argv.slice(2);
+  const j = args.indexOf('--jobs');
+  const jobs = j >= 0 ? Number(args.splice(j, 2)[1]) : 2;
+  if (!Number.isInteger(jobs) || jobs < 1) {
+    process.stderr.write('run-suite: --jobs must be a whole number of at least 1\n');
+    return 2;
+  }
+  const files = (args.length ? args.map((f) => path.resolve(f)) : findTests(TESTS)).sort();
+  const times = readTimes();
+  const key = (f: string) => path.relative(ROOT, f);
+  const parallel = files.filter((f) => !f.endsWith('.serial.test.js')).sort((a, b) => (times[key(b)] ?? 0) - (times[key(a)] ?? 0));
+  const serial = files.filter((f) => f.endsWith('.serial.test.js'));
+  const started = performance.now();
+  const outcomes = [...(await runAll(parallel, jobs, report)), ...(await runAll(serial, 1, report))];
+
+  mkdirSync(path.dirname(TIMES), { recursive: true });
+  writeFileSync(TIMES, JSON.stringify({ ...times, ...Object.fromEntries(outcomes.map((o) => [o.file, Math.round(o.seconds * 10) / 10])) }, null, 1));
+  const sum = (k: string) => outcomes.reduce((s, o) => s + (o.counts[k] ?? 0), 0);
+  const failed = outcomes.filter((o) => !o.ok);
+  const minutes = (performance.now() - started) / 60_000;
+  process.stdout.write(
+    `\n# ${outcomes.length} test files (${parallel.length} run ${jobs} at a time, then ${serial.length} alone) in ${Math.floor(minutes)}m${String(Math.round((minutes % 1) * 60)).padStart(2, '0')}s: ` +
+      `${sum('total')} assertions, ${sum('pass')} pass, ${sum('fail')} fail, ${sum('todo')} todo, ${sum('skip')} skip\n`,
+  );
+  if (failed.length) process.stdout.write(`# FAILED: ${failed.map((o) => o.file).join(', ')}\n`);
+  return failed.length ? 1 : 0;
+}
+
+// Ctrl-C: the test processes run in groups of their own, so pass it on as SIGTERM (a lab run puts
+// the machine back on SIGTERM), and give them 10 s before SIGKILL.
+for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(sig, () => {
+    for (const c of running) killGroup(c, 'SIGTERM');
+    const end = () => process.exit(sig === 'SIGINT' ? 130 : 143);
+    const force = setTimeout(() => {
+      for (const c of running) killGroup(c);
+      end();
+    }, 10_000);
+    const poll = setInterval(() => {
+      if (running.size === 0) {
+        clearTimeout(force);
+        clearInterval(poll);
+        end();
+      }
+    }, 100);
+  });
+}
+process.exitCode = await main();
