@@ -28,6 +28,9 @@ interface Cluster {
   logs: () => string;
 }
 
+/** Seconds between SIGTERM and SIGKILL for a cancelled job: enough for dnn-edge to remove its lab (the default is 30). */
+const KILL_WAIT = 10;
+
 async function waitFor(what: string, ms: number, probe: () => Promise<boolean> | boolean): Promise<void> {
   const end = Date.now() + ms;
   while (Date.now() < end) {
@@ -105,6 +108,7 @@ async function bringUp(dir: string): Promise<Cluster | string> {
       'ReturnToService=2',
       'SlurmctldTimeout=30',
       'SlurmdTimeout=30',
+      `KillWait=${KILL_WAIT}`,
       `${node.replace(/\s+UpTime=.*$/, '')} NodeAddr=127.0.0.1 State=UNKNOWN`,
       // shard.sbatch asks for --exclusive (stress must not hit other jobs on a real cluster); this
       // cluster's one node is shared by the three tasks anyway (FORCE overrides the job's wish), so
@@ -128,10 +132,19 @@ async function bringUp(dir: string): Promise<Cluster | string> {
   return { env, procs, dir, logs };
 }
 
+/** Whether the cluster still holds a job (pending, running or completing); false when slurmctld does not answer. */
+async function jobsLeft(env: Record<string, string>): Promise<boolean> {
+  const r = await execa('squeue', ['--noheader', '--format=%i'], { reject: false, env });
+  return r.exitCode === 0 && r.stdout.trim() !== '';
+}
+
 async function tearDown(c: Cluster): Promise<void> {
-  // jobs first (their dnn-edge removes its lab on SIGTERM), then the daemons, by the PIDs we started
-  if (c.env.SLURM_CONF) await execa('scancel', ['--full', '--signal=TERM', '--user=root'], { reject: false, env: c.env });
-  await new Promise((r) => setTimeout(r, 2000));
+  // jobs first: cancelled, a running task gets SIGTERM (its dnn-edge removes its lab), SIGKILL
+  // after KillWait; waited for only when there are any. Then the daemons, by the PIDs we started.
+  if (c.env.SLURM_CONF && (await jobsLeft(c.env))) {
+    await execa('scancel', ['--user=root'], { reject: false, env: c.env });
+    await waitFor('jobs still there after scancel', (KILL_WAIT + 10) * 1000, async () => !(await jobsLeft(c.env))).catch(() => {});
+  }
   for (const p of [...c.procs].reverse()) {
     p.kill('SIGTERM');
     const timer = setTimeout(() => p.kill('SIGKILL'), 10_000);
