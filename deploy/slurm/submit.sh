@@ -42,15 +42,19 @@ chmod 600 "$token_file"
 "$root/bin/dnn-edge" lab "$NETWORK" --dry-run --shards "$SHARDS" "$@" | tee "$RESULTS/plan.txt" >&2
 
 array_spec="0-$((SHARDS - 1))${CONCURRENT:+%$CONCURRENT}"
+# The jobs' DNN_* variables go through sbatch's own environment with a plain --export=ALL, not
+# as --export=ALL,NAME=value: a list makes sbatch ask slurmd for the user's login environment
+# (SLURM_GET_USER_ENV=1), a login shell before every task starts (up to 120 s on a slow profile),
+# and a value with a comma would split the list.
 # shellcheck disable=SC2086
-array_id=$(sbatch --parsable --array="$array_spec" --job-name="dnn-$NETWORK" \
-  --output="$RESULTS/logs/shard-%a.out" ${SBATCH_ARGS:-} \
-  --export=ALL,DNN_ROOT="$root",DNN_NETWORK="$NETWORK",DNN_SHARDS="$SHARDS",DNN_RESULTS="$RESULTS",DNN_MODE="$MODE",DNN_CLOUDS="${CLOUDS:-}" \
+array_id=$(DNN_ROOT="$root" DNN_NETWORK="$NETWORK" DNN_SHARDS="$SHARDS" DNN_RESULTS="$RESULTS" DNN_MODE="$MODE" DNN_CLOUDS="${CLOUDS:-}" \
+  sbatch --parsable --array="$array_spec" --job-name="dnn-$NETWORK" \
+  --output="$RESULTS/logs/shard-%a.out" ${SBATCH_ARGS:-} --export=ALL \
   "$here/shard.sbatch" "$@")
 array_id="${array_id%%;*}"
-report_id=$(sbatch --parsable --dependency="afterany:$array_id" --job-name="dnn-$NETWORK-report" \
-  --output="$RESULTS/logs/report.out" \
-  --export=ALL,DNN_ROOT="$root",DNN_RESULTS="$RESULTS" \
+report_id=$(DNN_ROOT="$root" DNN_RESULTS="$RESULTS" \
+  sbatch --parsable --dependency="afterany:$array_id" --job-name="dnn-$NETWORK-report" \
+  --output="$RESULTS/logs/report.out" --export=ALL \
   "$here/report.sbatch")
 report_id="${report_id%%;*}"
 echo "array $array_id ($SHARDS shards) -> report $report_id; results in $RESULTS"
