@@ -9,7 +9,7 @@ import { openPortWarning } from '../cloud/token.js';
 import { UserError } from '../errors.js';
 import { LocalCloudStress } from '../cloud/cloud-stress.js';
 import { protectFromOom, resolveStressor } from '../conditions/stress.js';
-import { cleanupLeftovers } from '../conditions/cleanup.js';
+import { cleanupLeftovers, onExitSignal } from '../conditions/cleanup.js';
 import { isRoot, isSameProcess } from '../conditions/proc.js';
 import net from 'node:net';
 import { checkLimits, describeLimits, requireCgroups } from '../conditions/cgroup.js';
@@ -66,8 +66,7 @@ runMain('dnn-cloud', async () => {
       log(`${signal}: closing`);
       server.close().then(resolve, resolve);
     };
-    process.once('SIGINT', () => stop('SIGINT'));
-    process.once('SIGTERM', () => stop('SIGTERM'));
+    onExitSignal(stop, { endsProcess: true });
     if (opts.parent) watchParent(opts.parent, () => stop('edge gone'));
   });
   log('closed');

@@ -14,7 +14,7 @@ import { printBestPoints } from '../edge/quick-summary.js';
 import { FACTOR } from '../conditions/factors.js';
 import { StressError, protectFromOom } from '../conditions/stress.js';
 import { interfaceFor } from '../conditions/tc.js';
-import { cleanupLeftovers } from '../conditions/cleanup.js';
+import { cleanupLeftovers, onExitSignal } from '../conditions/cleanup.js';
 import { isRoot } from '../conditions/proc.js';
 import { UserError } from '../errors.js';
 
@@ -117,8 +117,8 @@ runMain('dnn-edge', async () => {
 
   let lab: Lab | null = null;
   const interrupted = (signal: string) => log(`dnn-edge: ${signal}: stopping; every completed cell is saved${lab ? ', the lab is removed' : ''} (continue with --resume)`);
-  process.once('SIGINT', () => interrupted('SIGINT'));
-  process.once('SIGTERM', () => interrupted('SIGTERM'));
+  // the note, then the lab is removed and the process dies of the signal (nothing runs after the lab is gone)
+  onExitSignal(interrupted);
 
   let result: EdgeRunResult;
   try {

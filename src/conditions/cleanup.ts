@@ -3,7 +3,8 @@
  * undoes what a SIGKILLed run left behind. This file is the public face of cleanup/:
  *   changes.ts       the kinds of change (describe, key, undo, recognise a leftover): add a kind there
  *   registry.ts      record a change before making it; undo all on exit
- *   signals.ts       the exit paths (exit, crash, SIGINT/SIGTERM/SIGHUP) that run the undo
+ *   signals.ts       the exit paths (exit, crash, SIGINT/SIGTERM/SIGHUP) that run the undo; what a
+ *                    process says or does on a signal goes through onExitSignal
  *   state-file.ts    the per-process state file a later run reads
  *   host-queries.ts  qdiscs, links and namespaces as tc and ip report them
  *   kill.ts          killing a process group of ours (never a pid's new owner)
@@ -15,4 +16,5 @@ export { interfacesWithOurQdisc, listLinks, listNetns, nsArgs, rootQdisc } from 
 export { cleanupLeftovers } from './cleanup/leftovers.js';
 export { NAME_PREFIX, OUR_CHILD_HANDLE, OUR_HANDLE, ownedName, ownerOfName } from './cleanup/names.js';
 export { registerChange, undoAll, type Registration } from './cleanup/registry.js';
+export { onExitSignal } from './cleanup/signals.js';
 export { readStateClaims, stateDir } from './cleanup/state-file.js';

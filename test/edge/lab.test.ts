@@ -125,6 +125,8 @@ t.test('Ctrl-C and SIGTERM: the run ends at once and puts everything back, cloud
     const r = await run;
     t.ok(r.signal === signal || r.exitCode === (signal === 'SIGINT' ? 130 : 143), `${signal}: ends by the signal (${r.signal ?? r.exitCode})`);
     t.match(String(r.stderr), new RegExp(`${signal}: stopping; every completed cell is saved`));
+    // the signal lands mid-sample: the run must die, not retry it against a lab already removed
+    t.notMatch(String(r.stderr).split('stopping;')[1] ?? '', /reconnecting|waiting for the cloud/, `${signal}: no retry after the lab is gone`);
     t.same(leftoversOf(pid), [], `${signal}: namespace, veth and state file removed`);
     const alive = groups.filter((g) => {
       const st = readProcStat(g);
