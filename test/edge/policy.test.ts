@@ -81,6 +81,20 @@ t.test('adaptive sees a slower edge from observed compute', async (t) => {
   t.ok(r.policy.estimate().edgeSlowdown > 3, `edge slowdown ${r.policy.estimate().edgeSlowdown.toFixed(2)}`);
 });
 
+t.test('adaptive: the edge\'s near-nothing at cloud-only does not read as a faster edge', async (t) => {
+  const m = model();
+  const p = new AdaptivePolicy(m, undefined, 5000);
+  const c = { ...NO_CONDITION, net: 5000 };
+  for (let i = 0; i < 20; i++) {
+    const cut = p.choose();
+    const x = times(POINTS.find((q) => q.cut === cut)!, c);
+    // cloud-only's edge part (0.1 ms profiled) observed at 0.02 ms: jitter of a no-op, not a 5x faster edge
+    p.observe({ cut, edge_ms: cut === 'input' ? 0.02 : x.edge, transfer_ms: x.transfer, cloud_ms: x.cloud });
+    t.equal(cut, 'input', `request ${i}: stays cloud-only`);
+  }
+  t.equal(p.estimate().edgeSlowdown, 1, 'edge slowdown unchanged');
+});
+
 t.test('static:auto, probe point and --policies parsing', async (t) => {
   const m = model();
   t.equal(probePoint(m), 'mid', 'the smallest tensor of at least 16 KB');

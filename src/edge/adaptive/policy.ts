@@ -91,6 +91,9 @@ export interface AdaptiveOptions {
   probeEveryMs: number;
 }
 
+/** An end's time at a point updates its slowdown when its profiled compute there is at least this share of its largest. */
+const MIN_COMPUTE_SHARE = 0.1;
+
 export const ADAPTIVE_DEFAULTS: AdaptiveOptions = { alpha: 0.5, hysteresis: 0.1, minDwell: 3, probeEveryMs: 1000 };
 
 /**
@@ -111,6 +114,9 @@ export class AdaptivePolicy implements Policy {
   /** time of the latest probe() call: the run loop asks before every request */
   private nowMs = 0;
   private readonly stress: NonNullable<ReturnType<CostModel['stress']['get']>>;
+  /** the least profiled compute (ms) an end must do at a point for its time there to update that end's slowdown */
+  private readonly edgeMin: number;
+  private readonly cloudMin: number;
 
   constructor(
     private readonly model: CostModel,
@@ -119,6 +125,8 @@ export class AdaptivePolicy implements Policy {
   ) {
     this.stress = referenceStress(model);
     this.rate = initialRate;
+    this.edgeMin = MIN_COMPUTE_SHARE * Math.max(...this.stress.edge.values());
+    this.cloudMin = MIN_COMPUTE_SHARE * Math.max(...this.stress.cloud.values());
   }
 
   estimate(): Estimate {
@@ -153,10 +161,13 @@ export class AdaptivePolicy implements Policy {
     const a = this.o.alpha;
     const ewma = (old: number, v: number) => (1 - a) * old + a * v;
     const edgeRef = this.stress.edge.get(o.cut);
-    if (edgeRef && edgeRef > 0.05 && Number.isFinite(o.edge_ms)) this.edgeSlow = ewma(this.edgeSlow, Math.max(0.2, o.edge_ms / edgeRef));
+    // Only where the end really computes: the edge's part of cloud-only is a no-op of ~0.3 ms whose
+    // jitter read as a 3x faster edge, and the policy flapped to edge-only and back (36 switches in
+    // 170 requests on a 20x slower edge).
+    if (edgeRef && edgeRef >= this.edgeMin && Number.isFinite(o.edge_ms)) this.edgeSlow = ewma(this.edgeSlow, Math.max(0.2, o.edge_ms / edgeRef));
     if (this.model.local.has(o.cut)) return;
     const cloudRef = this.stress.cloud.get(o.cut);
-    if (cloudRef && cloudRef > 0.05) this.cloudSlow = ewma(this.cloudSlow, Math.max(0.2, o.cloud_ms / cloudRef));
+    if (cloudRef && cloudRef >= this.cloudMin) this.cloudSlow = ewma(this.cloudSlow, Math.max(0.2, o.cloud_ms / cloudRef));
     this.lastLinkMs = this.nowMs;
     // Wire time = transfer - fixed; at least 5 % of the transfer, so a fast link reads as fast, not infinite.
     const wire = Math.max(o.transfer_ms - this.stress.fixed.get(o.cut)!, 0.05 * o.transfer_ms, 0.01);
