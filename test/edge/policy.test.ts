@@ -1,6 +1,6 @@
 import t from 'tap';
 import { NO_CONDITION, type Condition } from '../../src/conditions/condition.js';
-import { AdaptivePolicy, OraclePolicy, autoStaticCuts, parsePolicies, probePoint } from '../../src/edge/adaptive/policy.js';
+import { ADAPTIVE_DEFAULTS, AdaptivePolicy, OraclePolicy, autoStaticCuts, parsePolicies, probePoint } from '../../src/edge/adaptive/policy.js';
 import type { CellStats, NetworkData } from '../../src/report/model.js';
 import { fitCostModel, predictCondition, wireBytes, wireMs, type CostModel } from '../../src/report/predict.js';
 
@@ -46,7 +46,7 @@ function drive(m: CostModel, rates: number[], edgeSlow = 1) {
     const probe = p.probe(i * 250);
     if (probe) {
       const x = times(POINTS.find((q) => q.cut === probe)!, c);
-      p.observe({ cut: probe, edge_ms: NaN, transfer_ms: x.transfer, cloud_ms: x.cloud });
+      p.observe({ cut: probe, edge_ms: NaN, transfer_ms: x.transfer, cloud_ms: x.cloud, probe: true });
     }
     const cut = p.choose();
     const x = times(POINTS.find((q) => q.cut === cut)!, c, edgeSlow);
@@ -93,6 +93,32 @@ t.test('adaptive: the edge\'s near-nothing at cloud-only does not read as a fast
     t.equal(cut, 'input', `request ${i}: stays cloud-only`);
   }
   t.equal(p.estimate().edgeSlowdown, 1, 'edge slowdown unchanged');
+});
+
+t.test('adaptive: link probes while edge-only take at most a tenth of the time', async (t) => {
+  const m = model();
+  const p = new AdaptivePolicy(m, undefined, 1);
+  const c = { ...NO_CONDITION, net: 1 };
+  const probesAt: number[] = [];
+  const chosen = new Set<string>();
+  for (let now = 0; now < 60_000; now += 50) {
+    const probe = p.probe(now);
+    if (probe) {
+      probesAt.push(now);
+      const x = times(POINTS.find((q) => q.cut === probe)!, c);
+      p.observe({ cut: probe, edge_ms: NaN, transfer_ms: x.transfer, cloud_ms: x.cloud, probe: true });
+    }
+    const cut = p.choose();
+    chosen.add(cut);
+    p.observe({ cut, edge_ms: 45, transfer_ms: 0, cloud_ms: 0 });
+  }
+  t.same([...chosen], ['out'], 'edge-only at 1 Mbit/s throughout');
+  // a probe of mid (60 KB at 1 Mbit/s: ~0.5 s with the cloud's 12 ms) every ~5 s, not every 1 s
+  const cost = times(POINTS[1]!, c).transfer + POINTS[1]!.cloud;
+  const gaps = probesAt.slice(2).map((v, i) => v - probesAt[i + 1]!);
+  t.ok(gaps.every((g) => g >= cost / ADAPTIVE_DEFAULTS.probeShare - 50), `probe gaps ${Math.min(...gaps)}-${Math.max(...gaps)} ms for probes of ${cost.toFixed(0)} ms`);
+  t.ok(gaps.every((g) => g > 4000), 'so about every 5 s');
+  t.ok(probesAt.length >= 10, `still probing (${probesAt.length} probes in 60 s)`);
 });
 
 t.test('static:auto, probe point and --policies parsing', async (t) => {

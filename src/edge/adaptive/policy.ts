@@ -21,6 +21,8 @@ export interface Observation {
   edge_ms: number;
   transfer_ms: number;
   cloud_ms: number;
+  /** a link probe's (no edge compute), not a request's */
+  probe?: boolean;
 }
 
 export interface Policy {
@@ -87,14 +89,16 @@ export interface AdaptiveOptions {
   hysteresis: number;
   /** stay at least this many requests on a point before switching again */
   minDwell: number;
-  /** while edge-only (no transfer to learn from), probe the link this often */
+  /** while edge-only (no transfer to learn from), probe the link at most this often */
   probeEveryMs: number;
+  /** ...and only as often as keeps the probes' time under this share of the stream's (a probe is a real transfer: 200 KB at 10 Mbit/s is 160 ms) */
+  probeShare: number;
 }
 
 /** An end's time at a point updates its slowdown when its profiled compute there is at least this share of its largest. */
 const MIN_COMPUTE_SHARE = 0.1;
 
-export const ADAPTIVE_DEFAULTS: AdaptiveOptions = { alpha: 0.5, hysteresis: 0.1, minDwell: 3, probeEveryMs: 1000 };
+export const ADAPTIVE_DEFAULTS: AdaptiveOptions = { alpha: 0.5, hysteresis: 0.1, minDwell: 3, probeEveryMs: 1000, probeShare: 0.1 };
 
 /**
  * The point with the lowest predicted total under the current estimates: link rate from recent
@@ -111,6 +115,8 @@ export class AdaptivePolicy implements Policy {
   private current: string | null = null;
   private dwell = 0;
   private lastLinkMs = -Infinity;
+  /** what the latest probe cost (transfer and cloud), which spaces the next */
+  private probeCostMs = 0;
   /** time of the latest probe() call: the run loop asks before every request */
   private nowMs = 0;
   private readonly stress: NonNullable<ReturnType<CostModel['stress']['get']>>;
@@ -158,6 +164,7 @@ export class AdaptivePolicy implements Policy {
   }
 
   observe(o: Observation): void {
+    if (o.probe) this.probeCostMs = o.transfer_ms + o.cloud_ms;
     const a = this.o.alpha;
     const ewma = (old: number, v: number) => (1 - a) * old + a * v;
     const edgeRef = this.stress.edge.get(o.cut);
@@ -183,7 +190,7 @@ export class AdaptivePolicy implements Policy {
       this.lastLinkMs = nowMs;
       return null;
     }
-    if (nowMs - this.lastLinkMs < this.o.probeEveryMs) return null;
+    if (nowMs - this.lastLinkMs < Math.max(this.o.probeEveryMs, this.probeCostMs / this.o.probeShare)) return null;
     this.lastLinkMs = nowMs;
     return probePoint(this.model);
   }

@@ -97,7 +97,7 @@ export async function runPolicies(o: StreamOptions, d: StreamDeps): Promise<void
           const p0 = epochMs();
           try {
             const s = await measureOnce(d.runner, d.link, d.cuts.get(probe)!, d.input, { probe: true });
-            policy.observe({ cut: probe, edge_ms: NaN, transfer_ms: s.transfer / 1000, cloud_ms: s.cloud / 1000 });
+            policy.observe({ cut: probe, edge_ms: NaN, transfer_ms: s.transfer / 1000, cloud_ms: s.cloud / 1000, probe: true });
           } catch (e) {
             if (!(e instanceof LinkFailure)) throw e;
           }
