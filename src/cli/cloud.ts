@@ -56,19 +56,18 @@ runMain('dnn-cloud', async () => {
   } catch (e) {
     throw listenError(e, opts.host, opts.port);
   }
+  // Before the line that says it listens: whoever waits for that line may signal at once.
+  const stopped = new Promise<string>((resolve) => {
+    onExitSignal(resolve, { endsProcess: true });
+    if (opts.parent) watchParent(opts.parent, () => resolve('edge gone'));
+  });
   log(`listening on ${address.address}:${address.port} (${network.id}, fingerprint ${network.fingerprint.slice(0, 12)}, seed ${network.seed}${opts.token ? ', token required' : ''})`);
   // the lab's cloud (--parent-pid) listens in a namespace only its edge reaches
   const open = opts.parent ? undefined : openPortWarning(address.address, address.port, opts.token);
   if (open) log(open);
 
-  await new Promise<void>((resolve) => {
-    const stop = (signal: string) => {
-      log(`${signal}: closing`);
-      server.close().then(resolve, resolve);
-    };
-    onExitSignal(stop, { endsProcess: true });
-    if (opts.parent) watchParent(opts.parent, () => stop('edge gone'));
-  });
+  log(`${await stopped}: closing`);
+  await server.close().catch(() => {});
   log('closed');
 });
 
