@@ -1,10 +1,10 @@
 import type { Device } from '../conditions/device.js';
-import { benchmarkInput, type SplitRunner } from '../engine/split-runner.js';
+import type { SplitRunner } from '../engine/split-runner.js';
 import type { Network } from '../model/network.js';
 import { median } from '../stats.js';
 import { calibrateSlowdown, type SlowdownProbe, type SlowdownResult } from './calibrate.js';
 import type { CloudLink } from './cloud-link.js';
-import { measureOnce } from './measure.js';
+import { fullModelPair, warmUntilSettled } from './warm-up.js';
 
 /**
  * --edge-slowdown on a live link: measures both ends' full model the way the sweep and the
@@ -12,14 +12,6 @@ import { measureOnce } from './measure.js';
  * device's CPU time, and says what it reached. Shared by the sweep and the adaptive run.
  */
 
-/**
- * Warm-up before the first step: alternating pairs until the edge's time settles (the median of the
- * last WINDOW runs within SETTLED of the WINDOW before), for at most MAX_WARMUP_MS. A fixed handful was not enough on wasm, whose code is compiled again, faster, after
- * tens of runs: the calibration then measured a slower edge than the sweep did (4.8x against 3.8x).
- */
-const WINDOW = 5;
-const SETTLED = 0.05;
-const MAX_WARMUP_MS = 10_000;
 /** Pairs thrown away after each change of quota: the first run straddles the old and the new one. */
 const CALIBRATION_SETTLE = 1;
 const CALIBRATION_REPS = 9;
@@ -50,26 +42,14 @@ export function calibrationSetup(setup: Record<string, unknown>, r: SlowdownResu
   return { devices: { ...devices, edge: { ...devices.edge, cpus: +r.cores.toFixed(4), slowdown } } };
 }
 
-/** Full model on each end, as the sweep measures it: cloud compute at the cloud-only point, edge compute at the edge-only point, alternately. */
+/** Full model on each end, alternately; warmed up until the edge settles before the first step. */
 function slowdownProbe(runner: SplitRunner, link: CloudLink, network: Network, edge: Device): SlowdownProbe {
-  const first = network.cuts[0]!;
-  const last = network.cuts[network.cuts.length - 1]!;
-  const input = benchmarkInput(network.inputShape, network.seed);
-  const pair = async () => {
-    const e = await measureOnce(runner, link, last, input);
-    const c = await measureOnce(runner, link, first, input);
-    return { edgeMs: e.edge / 1000, cloudMs: c.cloud / 1000 };
-  };
+  const pair = fullModelPair(runner, link, network);
   let warm = false;
   return {
     measure: async () => {
       if (!warm) {
-        const edgeXs: number[] = [];
-        const t0 = Date.now();
-        while (!settled(edgeXs)) {
-          edgeXs.push((await pair()).edgeMs);
-          if (Date.now() - t0 > MAX_WARMUP_MS) break;
-        }
+        await warmUntilSettled(pair);
         warm = true;
       }
       const edgeXs: number[] = [];
@@ -84,12 +64,4 @@ function slowdownProbe(runner: SplitRunner, link: CloudLink, network: Network, e
     },
     setCores: (cores) => edge.setCpus(cores),
   };
-}
-
-/** The last WINDOW times' median is within SETTLED of the WINDOW before. */
-function settled(xs: number[]): boolean {
-  if (xs.length < 2 * WINDOW) return false;
-  const last = median(xs.slice(-WINDOW));
-  const before = median(xs.slice(-2 * WINDOW, -WINDOW));
-  return Math.abs(last / before - 1) <= SETTLED;
 }

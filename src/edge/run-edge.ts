@@ -25,6 +25,7 @@ import { shardCells, type PlanRecord, type ShardRecord } from '../results/plan.j
 import { resolveStressor, type StressorChoice } from '../conditions/stress.js';
 import type { Device } from '../conditions/device.js';
 import { calibrateEdgeSlowdown, calibrationSetup } from './edge-slowdown.js';
+import { fullModelPair, logWarmUp, warmUntilSettled } from './warm-up.js';
 
 export interface EdgeRunOptions {
   host: string;
@@ -181,6 +182,8 @@ export async function runEdge(o: EdgeRunOptions): Promise<EdgeRunResult> {
   const runner = createSplitRunner(network);
 
   const slowdown = await calibrateEdgeSlowdown(o, runner, link, network);
+  // (a calibration has warmed up already) the baseline is measured first and everything is compared with it
+  if (!slowdown) logWarmUp(o.log, await warmUntilSettled(fullModelPair(runner, link, network)));
 
   const needsStress = o.conditions.some(isStressed);
   const stressor = needsStress ? await resolveStressor(o.stressor) : 'none';
