@@ -4,7 +4,7 @@ import type { Network } from '../model/network.js';
 import { median } from '../stats.js';
 import { calibrateSlowdown, type SlowdownProbe, type SlowdownResult } from './calibrate.js';
 import type { CloudLink } from './cloud-link.js';
-import { fullModelPair, warmUntilSettled } from './warm-up.js';
+import { fullModelPair, logWarmUp, warmUntilSettled } from './warm-up.js';
 
 /**
  * --edge-slowdown on a live link: measures both ends' full model the way the sweep and the
@@ -17,7 +17,7 @@ const CALIBRATION_SETTLE = 1;
 const CALIBRATION_REPS = 9;
 
 /** Calibrates the edge device when --edge-slowdown asks for it; undefined when it does not. */
-export async function calibrateEdgeSlowdown(
+async function calibrateEdgeSlowdown(
   o: { slowdown?: number; edge?: Device; log: (line: string) => void },
   runner: SplitRunner,
   link: CloudLink,
@@ -31,6 +31,21 @@ export async function calibrateEdgeSlowdown(
       ? `--edge-slowdown ${target}: the edge is ${r.reached.toFixed(2)}x slower than the cloud already at full speed; measuring at that (lower the target or give the edge more CPUs)`
       : `--edge-slowdown ${target}: reached ${r.reached.toFixed(2)}x with ${r.cores.toFixed(3)} cores of CPU time (full model ${r.edgeMs.toFixed(1)} ms on the edge, ${r.cloudMs.toFixed(1)} ms on the cloud)`,
   );
+  return r;
+}
+
+/**
+ * Before a run's first measurement: --edge-slowdown's calibration (which warms up first) or, without
+ * it, the warm-up alone, so that the baseline measured next is not measured on a cold edge.
+ */
+export async function calibrateOrWarmUp(
+  o: { slowdown?: number; edge?: Device; log: (line: string) => void },
+  runner: SplitRunner,
+  link: CloudLink,
+  network: Network,
+): Promise<SlowdownResult | undefined> {
+  const r = await calibrateEdgeSlowdown(o, runner, link, network);
+  if (!r) logWarmUp(o.log, await warmUntilSettled(fullModelPair(runner, link, network)));
   return r;
 }
 

@@ -24,8 +24,7 @@ import { pointWork } from '../model/work.js';
 import { shardCells, type PlanRecord, type ShardRecord } from '../results/plan.js';
 import { resolveStressor, type StressorChoice } from '../conditions/stress.js';
 import type { Device } from '../conditions/device.js';
-import { calibrateEdgeSlowdown, calibrationSetup } from './edge-slowdown.js';
-import { fullModelPair, logWarmUp, warmUntilSettled } from './warm-up.js';
+import { calibrateOrWarmUp, calibrationSetup } from './edge-slowdown.js';
 
 export interface EdgeRunOptions {
   host: string;
@@ -181,9 +180,7 @@ export async function runEdge(o: EdgeRunOptions): Promise<EdgeRunResult> {
   // one runner for calibration and sweep: the onnx runner converts the model once and frees its TF.js weights
   const runner = createSplitRunner(network);
 
-  const slowdown = await calibrateEdgeSlowdown(o, runner, link, network);
-  // (a calibration has warmed up already) the baseline is measured first and everything is compared with it
-  if (!slowdown) logWarmUp(o.log, await warmUntilSettled(fullModelPair(runner, link, network)));
+  const slowdown = await calibrateOrWarmUp(o, runner, link, network);
 
   const needsStress = o.conditions.some(isStressed);
   const stressor = needsStress ? await resolveStressor(o.stressor) : 'none';

@@ -11,8 +11,7 @@ import { ResultsWriter } from '../../results/log-writer.js';
 import { EdgeConditionController } from '../condition-controller.js';
 import { ProgressTracker } from '../progress.js';
 import { freshResultsPath, openSession, runMetadata, type SessionOptions } from '../run-edge.js';
-import { calibrateEdgeSlowdown, calibrationSetup } from '../edge-slowdown.js';
-import { fullModelPair, logWarmUp, warmUntilSettled } from '../warm-up.js';
+import { calibrateOrWarmUp, calibrationSetup } from '../edge-slowdown.js';
 import { runSweep } from '../sweep.js';
 import { autoStaticCuts, parsePolicies } from './policy.js';
 import { runPolicies } from './stream.js';
@@ -46,8 +45,7 @@ export async function runAdaptive(o: AdaptiveRunOptions): Promise<{ file: string
   // one runner for calibration, profile and stream (the onnx runner frees the TF.js weights it converted)
   const runner = createSplitRunner(network);
   // a weak edge is what makes the point move: calibrate it before the profile, as the sweep does
-  const slowdown = await calibrateEdgeSlowdown(o, runner, link, network);
-  if (!slowdown) logWarmUp(o.log, await warmUntilSettled(fullModelPair(runner, link, network)));
+  const slowdown = await calibrateOrWarmUp(o, runner, link, network);
   const file = freshResultsPath(o.out, `${network.id}-adaptive`, new Date());
   const stressed = o.schedule.steps.some((s) => s.condition.ecpu || s.condition.emem || s.condition.ccpu || s.condition.cmem);
   const stressor = stressed ? await resolveStressor(o.stressor) : 'none';
