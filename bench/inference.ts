@@ -11,7 +11,7 @@ import { parseThreads, selectBackend, type BackendName } from '../src/engine/bac
 import { loadNetwork, disposeNetwork } from '../src/model/network.js';
 import { createSplitRunner, benchmarkInput } from '../src/engine/split-runner.js';
 import { ZOO } from '../models/index.js';
-import { median } from '../src/stats.js';
+import { median } from '../src/analysis/stats.js';
 
 const { values } = parseArgs({
   options: {

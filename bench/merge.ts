@@ -13,10 +13,10 @@ import { fileURLToPath } from 'node:url';
 import { planConditions } from '../src/edge/plan.js';
 import { shardPlan } from '../src/edge/shard.js';
 import { writeShardFiles } from '../test/helpers/shards.js';
-import { median } from '../src/stats.js';
-import { loadResultFiles } from '../src/report/load.js';
-import { buildReport } from '../src/report/build.js';
-import { formatTable } from '../src/report/format-table.js';
+import { median } from '../src/analysis/stats.js';
+import { loadResultFiles } from '../src/analysis/load-results.js';
+import { buildReport } from '../src/analysis/build-report.js';
+import { formatTable } from '../src/report/format/table.js';
 
 const CLI = fileURLToPath(new URL('../src/cli/report.js', import.meta.url));
 const RUNS = Number(process.env.RUNS ?? 5);

@@ -11,7 +11,7 @@ import { parseArgs } from 'node:util';
 import { parseThreads, selectBackend } from '../src/engine/backend.js';
 import { loadNetwork } from '../src/model/network.js';
 import { benchmarkInput, createSplitRunner } from '../src/engine/split-runner.js';
-import { median } from '../src/stats.js';
+import { median } from '../src/analysis/stats.js';
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,

@@ -7,7 +7,7 @@
  *                                 round trips, SHARED_DIR for ../shared)
  */
 import { execFile } from 'node:child_process';
-import { median } from '../src/stats.js';
+import { median } from '../src/analysis/stats.js';
 import { existsSync } from 'node:fs';
 import { type AddressInfo, type Server, type Socket, connect as netConnect, createServer } from 'node:net';
 import { dirname, resolve } from 'node:path';

@@ -1,9 +1,9 @@
 import { Option } from 'commander';
 import { makeProgram, parseArgv } from './common.js';
 import { UserError } from '../errors.js';
-import { parseConditionSelector } from '../report/labels.js';
-import { STATISTICS, type Statistic } from '../report/model.js';
-import { parsePredictSpec, type PredictLevels } from '../report/predict.js';
+import { parseConditionSelector } from '../report/input/condition-selector.js';
+import { STATISTICS, type Statistic } from '../analysis/cells.js';
+import { parsePredictSpec, type PredictLevels } from '../analysis/cost-model.js';
 
 export const REPORT_FORMATS = ['table', 'csv', 'json', 'html'] as const;
 export type ReportFormat = (typeof REPORT_FORMATS)[number];

@@ -1,16 +1,18 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { UserError } from '../errors.js';
-import { buildReport } from '../report/build.js';
-import { formatCsv } from '../report/format-csv.js';
-import { formatHtml } from '../report/format-html.js';
-import { formatJson } from '../report/format-json.js';
-import { formatTable } from '../report/format-table.js';
-import { readLegacyDir } from '../report/legacy.js';
-import { checkFiles, loadResultFiles } from '../report/load.js';
-import { formatChecks } from '../report/plans.js';
-import { selectCondition } from '../report/labels.js';
-import type { NetworkData, Report } from '../report/model.js';
+import { buildReport } from '../analysis/build-report.js';
+import { formatCsv } from '../report/format/csv.js';
+import { formatHtml } from '../report/format/html.js';
+import { formatJson } from '../report/format/json.js';
+import { formatTable } from '../report/format/table.js';
+import { readLegacyDir } from '../report/input/legacy.js';
+import { checkFiles } from '../report/input/check-files.js';
+import { loadResultFiles } from '../analysis/load-results.js';
+import { formatChecks } from '../report/format/checks.js';
+import { selectCondition } from '../report/input/condition-selector.js';
+import type { NetworkData } from '../analysis/cells.js';
+import type { Report } from '../analysis/findings.js';
 import { parseReportOptions, type ReportFormat, type ReportOptions } from './report-options.js';
 import { runMain } from './run-main.js';
 

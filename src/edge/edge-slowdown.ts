@@ -1,7 +1,7 @@
 import type { Device } from '../conditions/device.js';
 import type { SplitRunner } from '../engine/split-runner.js';
 import type { Network } from '../model/network.js';
-import { median } from '../stats.js';
+import { median } from '../analysis/stats.js';
 import { calibrateSlowdown, type SlowdownProbe, type SlowdownResult } from './calibrate.js';
 import type { CloudLink } from './cloud-link.js';
 import { fullModelPair, logWarmUp, warmUntilSettled } from './warm-up.js';

@@ -1,7 +1,7 @@
-import { loadResultFiles } from '../report/load.js';
-import { buildReport } from '../report/build.js';
-import { gainWithInterval } from '../report/labels.js';
-import { powerSentence } from '../report/power.js';
+import { loadResultFiles } from '../analysis/load-results.js';
+import { buildReport } from '../analysis/build-report.js';
+import { gainWithInterval } from '../analysis/condition-labels.js';
+import { powerSentence } from '../analysis/power.js';
 
 /** The end of a --quick run: the best point under each condition, one line each (dnn-report has the rest). */
 export function printBestPoints(file: string, out: NodeJS.WritableStream = process.stdout): void {

@@ -1,6 +1,6 @@
 import { benchmarkInput, type SplitRunner } from '../engine/split-runner.js';
 import type { Network } from '../model/network.js';
-import { median } from '../stats.js';
+import { median } from '../analysis/stats.js';
 import type { CloudLink } from './cloud-link.js';
 import { measureOnce } from './measure.js';
 

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { ROOT } from '../helpers/cli.js';
 import { freePort } from '../helpers/cloud-process.js';
-import { checkFiles } from '../../src/report/load.js';
+import { checkFiles } from '../../src/report/input/check-files.js';
 
 /**
  * deploy/slurm for real: a one-node Slurm cluster (munged, slurmctld, slurmd as root, everything

@@ -1,8 +1,8 @@
 import t from 'tap';
 import { NO_CONDITION, type Condition } from '../../src/conditions/condition.js';
 import { ADAPTIVE_DEFAULTS, AdaptivePolicy, OraclePolicy, autoStaticCuts, parsePolicies, probePoint } from '../../src/edge/adaptive/policy.js';
-import type { CellStats, NetworkData } from '../../src/report/model.js';
-import { fitCostModel, predictCondition, wireBytes, wireMs, type CostModel } from '../../src/report/predict.js';
+import type { CellStats, NetworkData } from '../../src/analysis/cells.js';
+import { fitCostModel, predictCondition, wireBytes, wireMs, type CostModel } from '../../src/analysis/cost-model.js';
 
 /** A profile with a known answer: cloud-only (600 KB) wins above ~3.2 Gbit/s, mid (60 KB) from ~40 Mbit/s, out (edge-only) below. */
 const POINTS = [

@@ -1,5 +1,5 @@
 import { NO_CONDITION, type Condition } from '../../src/conditions/condition.js';
-import type { CellStats, NetworkData } from '../../src/report/model.js';
+import type { CellStats, NetworkData } from '../../src/analysis/cells.js';
 
 /**
  * A 2x2 factorial (network unshaped/10 Mbit/s x edge CPU 0/100 %) over points a, b, c, with totals

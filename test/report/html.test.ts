@@ -3,9 +3,9 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { buildReport } from '../../src/report/build.js';
-import { formatHtml } from '../../src/report/format-html.js';
-import { readLegacyDir } from '../../src/report/legacy.js';
+import { buildReport } from '../../src/analysis/build-report.js';
+import { formatHtml } from '../../src/report/format/html.js';
+import { readLegacyDir } from '../../src/report/input/legacy.js';
 import { syntheticNetwork } from '../helpers/synthetic.js';
 
 const CHROMIUM = '/usr/bin/chromium';

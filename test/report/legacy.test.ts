@@ -3,8 +3,8 @@ import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { NO_CONDITION } from '../../src/conditions/condition.js';
-import { buildReport } from '../../src/report/build.js';
-import { legacyCondition, parseLegacyLine, readLegacyDir } from '../../src/report/legacy.js';
+import { buildReport } from '../../src/analysis/build-report.js';
+import { legacyCondition, parseLegacyLine, readLegacyDir } from '../../src/report/input/legacy.js';
 
 const FIXTURES = fileURLToPath(new URL('../../../test/fixtures/legacy', import.meta.url));
 

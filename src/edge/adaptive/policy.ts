@@ -1,6 +1,6 @@
 import { NO_CONDITION, type Condition } from '../../conditions/condition.js';
 import { UserError } from '../../errors.js';
-import { predictCondition, stressKey, wireMs, type CostModel } from '../../report/predict.js';
+import { predictCondition, stressKey, wireMs, type CostModel } from '../../analysis/cost-model.js';
 
 /**
  * Partitioning policies of an adaptive run: each chooses the point of the next request. Pure

@@ -3,7 +3,7 @@ import { conditionAt, type Schedule } from '../../conditions/trace.js';
 import { epochMs, type AppliedStep } from '../../conditions/trace-replay.js';
 import type { HostTensor, SplitRunner } from '../../engine/split-runner.js';
 import type { CutPoint } from '../../model/partition.js';
-import type { CostModel } from '../../report/predict.js';
+import type { CostModel } from '../../analysis/cost-model.js';
 import { LinkFailure, type CloudLink } from '../cloud-link.js';
 import { measureOnce } from '../measure.js';
 import { CellRecorder } from '../samples.js';

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { summarizeAdaptive, switchPenalty } from '../../src/report/adaptive-runs.js';
+import { summarizeAdaptive, switchPenalty } from '../../src/analysis/policy-runs.js';
 import { newLatencyHistogram } from '../../src/results/log-lines.js';
 import { parseResultsText } from '../../src/results/log-reader.js';
 import type { PolicyRun } from '../../src/results/log-reader.js';

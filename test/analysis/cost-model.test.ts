@@ -1,10 +1,10 @@
 import t from 'tap';
 import { NO_CONDITION, type Condition } from '../../src/conditions/condition.js';
-import { buildReport } from '../../src/report/build.js';
-import { formatCsv } from '../../src/report/format-csv.js';
-import { formatTable } from '../../src/report/format-table.js';
-import type { CellStats, NetworkData } from '../../src/report/model.js';
-import { fitCostModel, parsePredictSpec, predictCondition, predictConditions, rateThresholds, wireBytes, wireMs, type CostModel } from '../../src/report/predict.js';
+import { buildReport } from '../../src/analysis/build-report.js';
+import { formatCsv } from '../../src/report/format/csv.js';
+import { formatTable } from '../../src/report/format/table.js';
+import type { CellStats, NetworkData } from '../../src/analysis/cells.js';
+import { fitCostModel, parsePredictSpec, predictCondition, predictConditions, rateThresholds, wireBytes, wireMs, type CostModel } from '../../src/analysis/cost-model.js';
 
 /**
  * A network whose measurements follow a known link exactly: transfer = fixed + 1.2 * wire/rate + delay,

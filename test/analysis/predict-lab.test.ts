@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { runBin } from '../helpers/cli.js';
 import { NEEDS_ROOT } from '../conditions/helpers.js';
-import { loadResultFiles } from '../../src/report/load.js';
-import { checkPredictions, fitCostModel, type CostModel } from '../../src/report/predict.js';
+import { loadResultFiles } from '../../src/analysis/load-results.js';
+import { checkPredictions, fitCostModel, type CostModel } from '../../src/analysis/cost-model.js';
 
 /**
  * The cost model against real shaped lab runs at rates it was not fitted on: lenet over five

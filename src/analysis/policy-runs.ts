@@ -1,5 +1,5 @@
 import type { PolicyRun } from '../results/log-reader.js';
-import { statsOf } from './load.js';
+import { statsOf } from './histogram-stats.js';
 
 /**
  * Adaptive runs (dnn-edge --trace) in the report: per (network, trace) every policy's latency,

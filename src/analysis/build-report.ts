@@ -1,15 +1,16 @@
 import { type Condition, conditionKey } from '../conditions/condition.js';
 import { UserError } from '../errors.js';
-import { bestPoint, compareConditions, extremePoints, factorsOf, findBaseline, pointRows, speedup } from './analysis.js';
-import { chooseDeployed, gainOver, listCuts, movesBy, needsRepartition, pointsAgainstBest, significanceOf } from './adaptivity.js';
-import type { ConditionReport, NetworkData, NetworkReport, NetworkSummary, PointVsBest, Report, Statistic } from './model.js';
+import { bestPoint, compareConditions, extremePoints, factorsOf, findBaseline, pointRows, speedup } from './condition-points.js';
+import { chooseDeployed, gainOver, listCuts, movesBy, needsRepartition, pointsAgainstBest, significanceOf } from './moves.js';
+import type { ConditionReport, NetworkReport, NetworkSummary, PointVsBest, Report } from './findings.js';
+import type { NetworkData, Statistic } from './cells.js';
 import { logSpread, powerSentence, powerStatement, type PowerStatement } from './power.js';
 import { crossTestbed } from './cross-testbed.js';
 import { analyseDrift } from './drift.js';
-import { conditionLabel, varyingFactors } from './labels.js';
+import { conditionLabel, varyingFactors } from './condition-labels.js';
 import { sensitivity } from './sensitivity.js';
-import { summarizeAdaptive, type AdaptiveEntry } from './adaptive-runs.js';
-import { allRateThresholds, fitCostModel, predictConditions, predictedData, type PredictLevels } from './predict.js';
+import { summarizeAdaptive, type AdaptiveEntry } from './policy-runs.js';
+import { allRateThresholds, fitCostModel, predictConditions, predictedData, type PredictLevels } from './cost-model.js';
 import type { Distribution } from './significance.js';
 
 export interface ReportOptions {

@@ -1,7 +1,7 @@
 import t from 'tap';
 import { rng } from '../../src/random.js';
-import { logSpread, powerSentence, powerStatement, resolvableGain, samplesNeeded } from '../../src/report/power.js';
-import { againstBest, compareDistributions, criticalCount, distributionFrom, normalQuantile } from '../../src/report/significance.js';
+import { logSpread, powerSentence, powerStatement, resolvableGain, samplesNeeded } from '../../src/analysis/power.js';
+import { againstBest, compareDistributions, criticalCount, distributionFrom, normalQuantile } from '../../src/analysis/significance.js';
 
 /** n lognormal latencies around `median` ms with relative spread `sd`, quantised like an HDR histogram (3 digits). */
 function latencies(random: () => number, n: number, median: number, sd: number): number[] {

@@ -1,16 +1,19 @@
 import { basename } from 'node:path';
-import { JsHistogram, type Histogram } from 'hdr-histogram-js';
+import type { Histogram } from 'hdr-histogram-js';
 import { conditionKey, type Condition } from '../conditions/condition.js';
 import { isUserError } from '../errors.js';
 import { ResultsFileError, readMetaLine, readResultsFile, type PolicyRun, type ResultsFile } from '../results/log-reader.js';
 import type { RunMetadata } from '../results/metadata.js';
-import { cellKey, type Metric } from '../results/tags.js';
-import { assertOnePlan, checkPlans, planGapNote, type ChecksResult, type FileCells, type PlanFile } from './plans.js';
-import type { CellStats, ConditionData, CutRef, MetricStats, NetworkData, ReferenceData } from './model.js';
-import type { Distribution } from './significance.js';
+import type { Metric } from '../results/tags.js';
+import { assertOnePlan, planGapNote, type PlanFile } from './shard-plans.js';
+import type { CellStats, ConditionData, CutRef, NetworkData, ReferenceData } from './cells.js';
+import { cellStatsOf, statsOf } from './histogram-stats.js';
 import { testbedDifferences, testbedId, testbedOf, type Testbed } from './testbed.js';
 
-/** Results files -> per network, condition, point and metric statistics (histograms of the same cell merged). */
+/**
+ * Results files -> per network, condition, point and metric statistics (histograms of the same cell
+ * merged): the input of every analysis, shared by dnn-report and the run's own quick summary.
+ */
 
 export interface Loaded {
   networks: NetworkData[];
@@ -27,6 +30,8 @@ interface NetworkAcc {
   cutIndex: Map<string, number>;
   /** cut label -> float32 bytes of its tensor, from meta.cuts */
   cutBytes: Map<string, number>;
+  /** cut label -> shape of its tensor (batch excluded), from meta.cuts */
+  cutShapes: Map<string, number[]>;
   metaCuts: boolean;
   conditions: Map<string, { condition: Condition; cells: Map<string, Partial<Record<Metric, Histogram>>>; startMs: number; endMs: number }>;
   references: ReferenceData[];
@@ -73,7 +78,7 @@ export function loadResultFiles(paths: string[]): Loaded {
     const key = `${network}\0${id ?? 'unknown'}`;
     let acc = groups.get(key);
     if (!acc) {
-      acc = { network, testbed: id ? known!.get(id)! : null, testbedId: id, cutIndex: new Map(), cutBytes: new Map(), metaCuts: false, conditions: new Map(), references: [], sources: [], policyRuns: [], files: [] };
+      acc = { network, testbed: id ? known!.get(id)! : null, testbedId: id, cutIndex: new Map(), cutBytes: new Map(), cutShapes: new Map(), metaCuts: false, conditions: new Map(), references: [], sources: [], policyRuns: [], files: [] };
       groups.set(key, acc);
     }
     addFile(acc, path, file);
@@ -124,6 +129,7 @@ function addFile(acc: NetworkAcc, path: string, file: ResultsFile): void {
     for (const c of file.meta.cuts ?? []) {
       acc.cutIndex.set(c.layer, c.index);
       acc.cutBytes.set(c.layer, c.bytes);
+      if (c.shape) acc.cutShapes.set(c.layer, c.shape);
     }
     acc.metaCuts = acc.cutIndex.size > 0;
     for (const cut of before) addCut(acc, cut);
@@ -167,15 +173,11 @@ function toNetworkData(acc: NetworkAcc): NetworkData {
   const measured = new Set([...acc.conditions.values()].flatMap((c) => [...c.cells.keys()]));
   const cuts: CutRef[] = [...acc.cutIndex.entries()]
     .filter(([cut]) => measured.has(cut))
-    .map(([cut, index]) => ({ cut, index, ...(acc.cutBytes.has(cut) ? { bytes: acc.cutBytes.get(cut)! } : {}) }))
+    .map(([cut, index]) => ({ cut, index, ...(acc.cutBytes.has(cut) ? { bytes: acc.cutBytes.get(cut)! } : {}), ...(acc.cutShapes.has(cut) ? { shape: acc.cutShapes.get(cut)! } : {}) }))
     .sort((a, b) => a.index - b.index);
   const conditions: ConditionData[] = [...acc.conditions.values()].map((c) => {
     const cells = new Map<string, CellStats>();
-    for (const [cut, hists] of c.cells) {
-      const stats: CellStats = {};
-      for (const [metric, h] of Object.entries(hists) as [Metric, Histogram][]) stats[metric] = statsOf(h);
-      cells.set(cut, stats);
-    }
+    for (const [cut, hists] of c.cells) cells.set(cut, cellStatsOf(hists));
     return { condition: c.condition, cells, startMs: c.startMs, endMs: c.endMs };
   });
   // The model's last point is its output: what the cloud sends back.
@@ -194,110 +196,11 @@ function toNetworkData(acc: NetworkAcc): NetworkData {
   };
 }
 
-/** The parts of hdr-histogram-js's JsHistogram that statsOf walks (not in its public typings). */
-interface CountsAccess {
-  countsArrayIndex(value: number): number;
-  getCountAtIndex(index: number): number;
-  valueFromIndex(index: number): number;
-  highestEquivalentValue(value: number): number;
-  medianEquivalentValue(value: number): number;
-  minNonZeroValue: number;
-  maxValue: number;
-}
-
-/**
- * Statistics of a histogram of microseconds, in milliseconds. The library's getValueAtPercentile
- * and mean each walk the whole counts array from value 0; a report merges tens of thousands of
- * histograms (a VGG16 study: 22356), so this walks once, from the smallest to the largest recorded
- * value, with the library's own rounding (the results are identical; a test compares them), and
- * collects the distribution (every recorded value with its count) on the way.
- */
-export function statsOf(h: Histogram): MetricStats {
-  const a = h as unknown as CountsAccess;
-  const total = h.totalCount;
-  if (total === 0 || typeof a.countsArrayIndex !== 'function' || typeof a.getCountAtIndex !== 'function') return libraryStats(h);
-  const at = (pct: number) => {
-    const fp = (pct / 100) * total;
-    return Math.max(Math.ceil(fp - 2 ** (Math.floor(Math.log2(fp)) - 52)), 1);
-  };
-  const want50 = at(50);
-  const want95 = at(95);
-  let p50 = 0;
-  let p95 = 0;
-  let sum = 0;
-  let seen = 0;
-  const values: number[] = [];
-  const counts: number[] = [];
-  const last = a.countsArrayIndex(a.maxValue);
-  for (let i = a.countsArrayIndex(a.minNonZeroValue === Number.MAX_SAFE_INTEGER ? 0 : a.minNonZeroValue); i <= last; i++) {
-    const n = a.getCountAtIndex(i);
-    if (n === 0) continue;
-    const top = a.highestEquivalentValue(a.valueFromIndex(i));
-    const median = a.medianEquivalentValue(top);
-    sum += median * n;
-    values.push(median / 1000);
-    counts.push(n);
-    const before = seen;
-    seen += n;
-    if (before < want50 && seen >= want50) p50 = top;
-    if (before < want95 && seen >= want95) p95 = top;
-  }
-  if (seen !== total) return libraryStats(h); // zeros recorded (below minNonZeroValue): let the library count them
-  return { p50: p50 / 1000, p95: p95 / 1000, mean: sum / total / 1000, samples: total, dist: { values, counts, n: total } };
-}
-
-function libraryStats(h: Histogram): MetricStats {
-  return {
-    p50: h.getValueAtPercentile(50) / 1000,
-    p95: h.getValueAtPercentile(95) / 1000,
-    mean: h.mean / 1000,
-    samples: h.totalCount,
-    dist: distributionOf(h),
-  };
-}
-
-/** Every recorded value of a histogram of microseconds (in ms) with its count: what significance tests need. */
-export function distributionOf(h: Histogram): Distribution {
-  if (!(h instanceof JsHistogram)) throw new Error('distributionOf: expected a JS histogram (results are decoded without WebAssembly)');
-  const values: number[] = [];
-  const counts: number[] = [];
-  const it = h.recordedValuesIterator;
-  it.reset();
-  while (it.hasNext()) {
-    const v = it.next();
-    values.push(h.medianEquivalentValue(v.valueIteratedTo) / 1000);
-    counts.push(v.countAtValueIteratedTo);
-  }
-  return { values, counts, n: h.totalCount };
-}
-
-/** --check: each file's plan and cells (files that cannot be read are reported, not checked). */
-export function checkFiles(paths: string[]): ChecksResult {
-  const files: (PlanFile & { cells: FileCells })[] = [];
-  const unreadable: string[] = [];
-  for (const path of paths) {
-    // a shard stopped before its first cell still says which shard it is: its cells are then missing, not its file
-    const file = readOrNote(path, unreadable, 'not checked', (meta) => files.push({ path, meta, cells: new Map() }));
-    if (!file) continue;
-    const cells: FileCells = new Map();
-    for (const c of file.cells) {
-      if (c.tag.ref !== undefined) continue; // a reference re-measurement (drift control), not a cell of the plan
-      const key = cellKey(c.tag.condition, c.tag.cut);
-      const metrics = cells.get(key) ?? new Set<Metric>();
-      metrics.add(c.tag.metric);
-      cells.set(key, metrics);
-    }
-    files.push({ path, meta: file.meta, cells });
-  }
-  const result = checkPlans(files);
-  return { ...result, notes: [...unreadable, ...result.notes], complete: result.complete && unreadable.length === 0 };
-}
-
 /**
  * Reads a results file; a file that gives no data is noted (with `what` happens to it), not thrown.
  * `headerOnly` takes the metadata of a file that has a plan but no measurement yet, instead.
  */
-function readOrNote(path: string, notes: string[], what: string, headerOnly?: (meta: RunMetadata) => void): ResultsFile | undefined {
+export function readOrNote(path: string, notes: string[], what: string, headerOnly?: (meta: RunMetadata) => void): ResultsFile | undefined {
   try {
     return readResultsFile(path);
   } catch (e) {

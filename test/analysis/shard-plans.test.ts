@@ -6,8 +6,10 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { NO_CONDITION, conditionKey, type Condition } from '../../src/conditions/condition.js';
 import { newLatencyHistogram } from '../../src/results/log-lines.js';
-import { checkFiles, distributionOf, loadResultFiles, statsOf } from '../../src/report/load.js';
-import { buildReport } from '../../src/report/build.js';
+import { checkFiles } from '../../src/report/input/check-files.js';
+import { distributionOf, statsOf } from '../../src/analysis/histogram-stats.js';
+import { loadResultFiles } from '../../src/analysis/load-results.js';
+import { buildReport } from '../../src/analysis/build-report.js';
 import { writeShardFiles } from '../helpers/shards.js';
 
 const CLI = fileURLToPath(new URL('../../src/cli/report.js', import.meta.url));

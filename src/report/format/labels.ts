@@ -1,53 +1,17 @@
-import { CONDITION_KEYS, FACTORS } from '../conditions/factors.js';
-import { UserError } from '../errors.js';
-import type { ConditionReport, FactorName, Factors, NetworkReport } from './model.js';
-import type { AdaptiveEntry } from './adaptive-runs.js';
+import { FACTORS } from '../../conditions/factors.js';
+import { conditionLabel, gainWithInterval, pct } from '../../analysis/condition-labels.js';
+import type { ConditionReport, FactorName, NetworkReport } from '../../analysis/findings.js';
+import type { AdaptiveEntry } from '../../analysis/policy-runs.js';
+import { canonical, type EndIdentity, type Testbed } from '../../analysis/testbed.js';
 
 /** Short human labels shared by the table and the HTML page. */
 
 export const FACTOR_LABEL = Object.fromEntries(FACTORS.map((f) => [f.field, f.label])) as Record<FactorName, string>;
 
-/** JSON name -> tag key (edge_cpu -> ecpu): the short form in tables and condition labels. */
-const SHORT = Object.fromEntries(FACTORS.map((f) => [f.field, f.key])) as Record<FactorName, string>;
-
-export function shortFactor(f: FactorName): string {
-  return SHORT[f];
-}
-
-export function levelLabel(v: number | null): string {
-  return v === null ? 'none' : String(v);
-}
-
-/** Factors that take more than one value in this network's conditions, in tag order. */
-export function varyingFactors(n: Pick<NetworkReport, 'conditions'>): FactorName[] {
-  const names = Object.keys(n.conditions[0]?.factors ?? {}) as FactorName[];
-  return names.filter((f) => new Set(n.conditions.map((c) => c.factors[f])).size > 1);
-}
-
-/** e.g. "net=10 ecpu=50": the factors that vary (all of them when none does). */
-export function conditionLabel(f: Factors, varying: FactorName[]): string {
-  const shown = varying.length ? varying : FACTORS.map((x) => x.field);
-  return shown.map((k) => `${SHORT[k]}=${levelLabel(f[k])}`).join(' ');
-}
-
 export function ms(v: number | null): string {
   if (v === null) return '-';
   const a = Math.abs(v);
   return v.toFixed(a >= 100 ? 1 : a >= 10 ? 2 : 3);
-}
-
-export function pct(v: number | null): string {
-  return v === null ? '-' : `${v >= 0 ? '+' : ''}${(v * 100).toFixed(1)}%`;
-}
-
-/** An interval of gains, e.g. "[-1.2%, +7.5%]"; null ends are unbounded. */
-export function interval(low: number | null, high: number | null): string {
-  return `[${low === null ? '-inf' : pct(low)}, ${high === null ? '+inf' : pct(high)}]`;
-}
-
-/** A gain with its interval when one is known, e.g. "+12.2% [-3.0%, +20.1%]". */
-export function gainWithInterval(gain: number | null, c: { significance: string; gain_low: number | null; gain_high: number | null }): string {
-  return c.significance === 'unknown' || gain === null || gain === 0 ? pct(gain) : `${pct(gain)} ${interval(c.gain_low, c.gain_high)}`;
 }
 
 /** The tie set, shortened: the points not significantly slower than the best. */
@@ -62,31 +26,6 @@ export function times(v: number | null): string {
 
 export function baselineOf(n: NetworkReport): ConditionReport {
   return n.conditions.find((c) => c.key === n.baseline.key)!;
-}
-
-/**
- * Parses a --condition selector: `key=value` pairs (tag keys: net, delay, jitter, loss, ecpu, emem,
- * ccpu, cmem...) separated by `;`, `,` or spaces, e.g. "net=10;ecpu=50". Unnamed factors match anything.
- */
-export function parseConditionSelector(spec: string): Map<string, string> {
-  const pairs = new Map<string, string>();
-  for (const part of spec.split(/[;,\s]+/).filter(Boolean)) {
-    const m = /^([a-z]+)=([^=]+)$/.exec(part);
-    if (!m || !(CONDITION_KEYS as readonly string[]).includes(m[1]!)) {
-      throw new UserError(`--condition: '${part}' is not key=value with a key among ${CONDITION_KEYS.join(', ')} (e.g. --condition "net=10;ecpu=50")`);
-    }
-    pairs.set(m[1], m[2]!);
-  }
-  if (pairs.size === 0) throw new UserError('--condition needs at least one key=value pair, e.g. --condition "net=10;ecpu=50"');
-  return pairs;
-}
-
-/** The first condition (in report order) whose key has every selected value. */
-export function selectCondition(n: NetworkReport, selector: Map<string, string>): ConditionReport | undefined {
-  return n.conditions.find((c) => {
-    const fields = new Map(c.key.split(';').map((kv) => kv.split('=') as [string, string]));
-    return [...selector].every(([k, v]) => fields.get(k) === v || Number(fields.get(k)) === Number(v));
-  });
 }
 
 /** The condition where repartitioning gains the most (the baseline when no gain exists). */
@@ -163,4 +102,14 @@ export const ADAPTIVE_HEADER = ['policy', 'requests', 'p50', 'p95', 'mean', 'gai
 export function adaptiveTitle(e: AdaptiveEntry): string {
   const late = e.max_step_lateness_ms === null ? '' : `; trace steps applied at most ${e.max_step_lateness_ms.toFixed(1)} ms off schedule`;
   return `adaptive runs: ${e.network} on ${e.trace} (latencies in ms; gain = best static mean / mean - 1${late})`;
+}
+
+/** e.g. "edge vm (Intel Xeon, 2 cores, wasm) / cloud vm (Intel Xeon, 2 cores, wasm)". */
+export function describeTestbed(t: Testbed | null): string {
+  if (!t) return 'not recorded (no run metadata)';
+  const end = (e: EndIdentity) => {
+    const facts = [e.cpu, e.cores === null ? null : `${e.cores} cores`, e.backend, e.threads === null ? null : `${e.threads} thread${e.threads === 1 ? "" : "s"}`, e.limits === null ? null : `limits ${canonical(e.limits)}`];
+    return `${e.host} (${facts.filter((f) => f !== null).join(', ')})`;
+  };
+  return `edge ${end(t.edge)} / cloud ${end(t.cloud)}`;
 }

@@ -1,8 +1,10 @@
-import { ADAPTIVE_HEADER, adaptiveRows, adaptiveTitle, predictedLine, thresholdLine, FACTOR_LABEL, baselineLine, baselineOf, conditionLabel, deployedLine, gainWithInterval, levelLabel, maxGainCondition, movedLabel, ms, selectCondition, pct, summaryLine, tieSetLabel, times, varyingFactors } from './labels.js';
-import { describeTestbed } from './testbed.js';
-import type { ConditionReport, FactorName, NetworkReport, Report } from './model.js';
+import { ADAPTIVE_HEADER, adaptiveRows, adaptiveTitle, predictedLine, thresholdLine, FACTOR_LABEL, baselineLine, baselineOf, deployedLine, maxGainCondition, movedLabel, ms, summaryLine, tieSetLabel, times } from './labels.js';
+import { conditionLabel, gainWithInterval, levelLabel, pct, varyingFactors } from '../../analysis/condition-labels.js';
+import { selectCondition } from '../input/condition-selector.js';
+import { describeTestbed } from './labels.js';
+import type { ConditionReport, FactorName, NetworkReport, Report } from '../../analysis/findings.js';
 import { esc, heatMap, lineChart, stackedBars, timelineChart } from './svg.js';
-import type { AdaptiveEntry } from './adaptive-runs.js';
+import type { AdaptiveEntry } from '../../analysis/policy-runs.js';
 
 export interface HtmlOptions {
   /** --condition: the condition of the second bar chart (default: where the gain is largest) */

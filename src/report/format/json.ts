@@ -1,4 +1,4 @@
-import type { Report } from './model.js';
+import type { Report } from '../../analysis/findings.js';
 
 /** The report as JSON (README: "dnn-report JSON"); numbers rounded to 4 decimals (0.1 µs in ms). */
 export function formatJson(report: Report): string {

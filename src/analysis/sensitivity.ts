@@ -1,5 +1,5 @@
 import { CONDITION_KEYS, FACTOR, compareLevel, type Condition, type ConditionKey, type FactorName } from '../conditions/factors.js';
-import type { PointVsBest, SensitivityEffect, SensitivityLevel, SensitivityMove, SensitivityRow, Significance } from './model.js';
+import type { PointVsBest, SensitivityEffect, SensitivityLevel, SensitivityMove, SensitivityRow, Significance } from './findings.js';
 import { compareDistributions, type Distribution } from './significance.js';
 
 /** What one condition contributes to the sensitivity analysis. */

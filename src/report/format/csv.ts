@@ -1,6 +1,6 @@
-import { FACTORS } from '../conditions/factors.js';
-import { round } from './format-json.js';
-import type { Report } from './model.js';
+import { FACTORS } from '../../conditions/factors.js';
+import { round } from './json.js';
+import type { Report } from '../../analysis/findings.js';
 
 const FIELDS = FACTORS.map((f) => f.field);
 const HEADER = ['network', 'condition', ...FIELDS, 'cut', 'index', 'edge_ms', 'transfer_ms', 'cloud_ms', 'total_ms', 'total_p95_ms', 'samples', 'best', 'deployed', 'gain', 'repartition', 'gain_low', 'gain_high', 'significance', 'vs_best', 'vs_best_low', 'vs_best_high', 'tie', 'testbed_id', 'predicted'];

@@ -1,6 +1,7 @@
-import { ADAPTIVE_HEADER, adaptiveRows, adaptiveTitle, predictedLine, thresholdLine, FACTOR_LABEL, baselineLine, conditionLabel, baselineOf, deployedLine, gainWithInterval, interval, levelLabel, movedLabel, ms, pct, shortFactor, summaryLine, tieSetLabel, times, varyingFactors } from './labels.js';
-import type { NetworkReport, Report } from './model.js';
-import { describeTestbed } from './testbed.js';
+import { ADAPTIVE_HEADER, adaptiveRows, adaptiveTitle, predictedLine, thresholdLine, FACTOR_LABEL, baselineLine, baselineOf, deployedLine, movedLabel, ms, summaryLine, tieSetLabel, times } from './labels.js';
+import { conditionLabel, gainWithInterval, interval, levelLabel, pct, shortFactor, varyingFactors } from '../../analysis/condition-labels.js';
+import type { NetworkReport, Report } from '../../analysis/findings.js';
+import { describeTestbed } from './labels.js';
 
 /** The report for a terminal: the same essentials as the JSON, as aligned text tables. */
 export function formatTable(report: Report): string {

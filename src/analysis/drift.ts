@@ -1,5 +1,6 @@
 import { conditionKey } from '../conditions/condition.js';
-import type { ConditionData, ConditionReport, DriftReport, DriftStretch, ReferenceData, Statistic } from './model.js';
+import type { ConditionData, ReferenceData, Statistic } from './cells.js';
+import type { ConditionReport, DriftReport, DriftStretch } from './findings.js';
 import { compareDistributions } from './significance.js';
 
 /**

@@ -1,5 +1,6 @@
 import { UserError } from '../errors.js';
-import type { ConditionData, CutRef, PointRow, PointVsBest, Significance } from './model.js';
+import type { ConditionData, CutRef } from './cells.js';
+import type { PointRow, PointVsBest, Significance } from './findings.js';
 import { againstBest, type Distribution } from './significance.js';
 
 /** Does the partition point have to move? Pure functions of the per-condition analysis. */

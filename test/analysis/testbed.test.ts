@@ -1,10 +1,10 @@
 import t from 'tap';
 import { join } from 'node:path';
 import { NO_CONDITION } from '../../src/conditions/condition.js';
-import { buildReport } from '../../src/report/build.js';
-import { formatTable } from '../../src/report/format-table.js';
-import { loadResultFiles } from '../../src/report/load.js';
-import { testbedDifferences, testbedId, testbedOf } from '../../src/report/testbed.js';
+import { buildReport } from '../../src/analysis/build-report.js';
+import { formatTable } from '../../src/report/format/table.js';
+import { loadResultFiles } from '../../src/analysis/load-results.js';
+import { testbedDifferences, testbedId, testbedOf } from '../../src/analysis/testbed.js';
 import { ResultsWriter } from '../../src/results/log-writer.js';
 import type { RunMetadata } from '../../src/results/metadata.js';
 import { cellHistograms, sampleMeta } from '../helpers/results.js';

@@ -1,8 +1,8 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { NO_CONDITION, type Condition } from '../conditions/condition.js';
-import { UserError } from '../errors.js';
-import type { CellStats, ConditionData, CutRef, MetricStats, NetworkData } from './model.js';
+import { NO_CONDITION, type Condition } from '../../conditions/condition.js';
+import { UserError } from '../../errors.js';
+import type { CellStats, ConditionData, CutRef, MetricStats, NetworkData } from '../../analysis/cells.js';
 
 /**
  * The published tool's outputs: `outputs_<model>/weights_ABCDE.txt`, one file per condition, digits

@@ -1,4 +1,4 @@
-import type { ConditionReport, CrossTestbedRow, NetworkReport } from './model.js';
+import type { ConditionReport, CrossTestbedRow, NetworkReport } from './findings.js';
 
 /**
  * Is partitioning sensitive to the hardware? For every network measured on more than one testbed,

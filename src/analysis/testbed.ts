@@ -48,7 +48,7 @@ export function testbedId(t: Testbed): string {
 }
 
 /** JSON with sorted keys, so equal testbeds give equal ids whatever the order fields were written in. */
-function canonical(v: unknown): string {
+export function canonical(v: unknown): string {
   if (Array.isArray(v)) return `[${v.map(canonical).join(',')}]`;
   if (v && typeof v === 'object') {
     return `{${Object.keys(v)
@@ -57,16 +57,6 @@ function canonical(v: unknown): string {
       .join(',')}}`;
   }
   return JSON.stringify(v ?? null);
-}
-
-/** e.g. "edge vm (Intel Xeon, 2 cores, wasm) / cloud vm (Intel Xeon, 2 cores, wasm)". */
-export function describeTestbed(t: Testbed | null): string {
-  if (!t) return 'not recorded (no run metadata)';
-  const end = (e: EndIdentity) => {
-    const facts = [e.cpu, e.cores === null ? null : `${e.cores} cores`, e.backend, e.threads === null ? null : `${e.threads} thread${e.threads === 1 ? "" : "s"}`, e.limits === null ? null : `limits ${canonical(e.limits)}`];
-    return `${e.host} (${facts.filter((f) => f !== null).join(', ')})`;
-  };
-  return `edge ${end(t.edge)} / cloud ${end(t.cloud)}`;
 }
 
 /** What differs between two testbeds, e.g. "edge host vm vs rpi4, edge backend wasm vs cpu". */

@@ -3,7 +3,7 @@ import { factorsAppliedBy } from '../conditions/factors.js';
 import { parseLevel } from '../conditions/grid.js';
 import { UserError } from '../errors.js';
 import { FRAME_ALIGN, PREFIX_BYTES, alignUp } from '../protocol/constants.js';
-import type { CellStats, ConditionData, CutRef, NetworkData, Statistic } from './model.js';
+import type { CellStats, ConditionData, CutRef, NetworkData, Statistic } from './cells.js';
 
 /**
  * A cost model per partition point, fitted on measured results, that predicts every point's total

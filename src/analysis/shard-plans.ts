@@ -5,7 +5,8 @@ import { METRICS, type Metric } from '../results/tags.js';
 
 /**
  * Plans across results files: shards of one sweep are merged, shards of different sweeps never
- * are, and `dnn-report --check` says which cells of each plan are there, missing or measured twice.
+ * are, and `dnn-report --check` says which cells of each plan are there, missing or measured twice
+ * (report/format/checks.ts prints it).
  */
 
 export interface PlanFile {
@@ -133,26 +134,6 @@ function checkOne(group: (PlanFile & { cells: FileCells })[]): PlanCheck {
     outside: [...seen.keys()].filter((k) => !inPlan.has(k)).length,
     absentShards,
   };
-}
-
-/** What --check prints. */
-export function formatChecks(r: ChecksResult, listLimit = 20): string {
-  const out: string[] = [];
-  for (const p of r.plans) {
-    const head = `plan ${p.plan.hash}: ${p.plan.network}, ${p.plan.conditions.length} conditions x ${p.plan.cuts.length} points = ${p.cells} cells, ${p.shards === 1 ? 'one run' : `${p.shards} shards`}, ${p.files.length} file${p.files.length === 1 ? '' : 's'}`;
-    out.push(head);
-    out.push(`  present ${p.present}, missing ${p.missing.length}, duplicated ${p.duplicated.length}${p.outside ? `, ${p.outside} cells outside the plan` : ''}: ${p.missing.length === 0 ? 'complete' : 'INCOMPLETE'}`);
-    if (p.absentShards.length > 0 && p.shards > 1) out.push(`  no file of shard${p.absentShards.length === 1 ? '' : 's'} ${p.absentShards.map((k) => `${k}/${p.shards}`).join(', ')}: run ${p.absentShards.length === 1 ? 'it' : 'them'} (or pass ${p.absentShards.length === 1 ? 'its file' : 'their files'})`);
-    const absent = new Set(p.absentShards);
-    const listed = p.missing.filter((m) => !absent.has(m.shard));
-    for (const m of listed.slice(0, listLimit)) out.push(`  missing ${m.key} (shard ${m.shard}/${p.shards}${m.partial ? ', partly written' : ''})`);
-    if (listed.length > listLimit) out.push(`  ... and ${listed.length - listLimit} more missing cells`);
-    for (const d of p.duplicated.slice(0, listLimit)) out.push(`  duplicated ${d.key} in ${d.files.join(', ')}`);
-    if (p.duplicated.length > listLimit) out.push(`  ... and ${p.duplicated.length - listLimit} more duplicated cells`);
-  }
-  for (const n of r.notes) out.push(n);
-  out.push(r.complete ? 'all plans complete' : 'incomplete: resume or rerun the shards named above (dnn-edge --resume FILE continues a shard)');
-  return `${out.join('\n')}\n`;
 }
 
 /**

@@ -1,79 +1,14 @@
-import type { Condition, FactorName, Factors } from '../conditions/factors.js';
-import type { Metric } from '../results/tags.js';
-import type { RateThresholds } from './predict.js';
-import type { PolicyRun } from '../results/log-reader.js';
-import type { AdaptiveEntry } from './adaptive-runs.js';
+import type { FactorName, Factors } from '../conditions/factors.js';
+import type { RateThresholds } from './cost-model.js';
+import type { AdaptiveEntry } from './policy-runs.js';
+import type { Statistic } from './cells.js';
 import type { PowerStatement } from './power.js';
-import type { Distribution } from './significance.js';
 import type { Testbed } from './testbed.js';
 
 /**
- * The data the report works on, whatever its source (results files or the published tool's outputs),
- * and the report itself (its JSON form is documented in the README and kept stable).
+ * What the analysis finds: the report (its JSON form is documented in the README and kept stable).
+ * The measured data it starts from is in cells.ts.
  */
-
-export const STATISTICS = ['p50', 'p95', 'mean'] as const;
-export type Statistic = (typeof STATISTICS)[number];
-
-/** One metric of one cell, in milliseconds. */
-export interface MetricStats {
-  p50: number;
-  p95: number;
-  mean: number;
-  samples: number;
-  /** the whole distribution (results files); absent when only summary figures exist (--legacy) */
-  dist?: Distribution;
-}
-
-export type CellStats = Partial<Record<Metric, MetricStats>>;
-
-export interface CutRef {
-  /** label: layer name, or the published tool's integer ordinal */
-  cut: string;
-  /** position in the model (meta.cuts index, or the ordinal) */
-  index: number;
-  /** float32 bytes of the crossing tensor (from the results' metadata; unknown for the published tool's data) */
-  bytes?: number;
-}
-
-export interface ConditionData {
-  condition: Condition;
-  /** cut label -> its stats */
-  cells: Map<string, CellStats>;
-  /** when its cells were measured (ms since the epoch); absent when not recorded (--legacy) */
-  startMs?: number;
-  endMs?: number;
-}
-
-/** A re-measurement of the reference cell (drift control): the baseline condition's reference point alone. */
-export interface ReferenceData {
-  ref: number;
-  condition: Condition;
-  cut: string;
-  startMs: number;
-  endMs: number;
-  total: MetricStats;
-  /** the file it came from (refs are numbered per run) */
-  source: string;
-}
-
-export interface NetworkData {
-  network: string;
-  /** every point, in model order */
-  cuts: CutRef[];
-  conditions: ConditionData[];
-  /** files or folders the data came from */
-  sources: string[];
-  /** bytes of the model's output tensor (what the cloud sends back), when the metadata says */
-  outputBytes?: number;
-  /** adaptive runs (dnn-edge --trace) of this network */
-  policyRuns?: PolicyRun[];
-  /** where it was measured (run metadata); null when unknown (--legacy, files without metadata) */
-  testbed?: Testbed | null;
-  testbedId?: string | null;
-  /** reference re-measurements, in time order */
-  references?: ReferenceData[];
-}
 
 /** Condition factors under their JSON names (src/conditions/factors.ts); net_mbit null = not shaped (the fastest). */
 export type { Factors, FactorName };
@@ -212,7 +147,7 @@ export interface NetworkReport {
   summary: NetworkSummary;
   /** per measured stress level: the rate ranges in which each point is best (cost model; absent when it cannot be fitted) */
   rate_thresholds?: RateThresholds[];
-  /** the fitted cost model's link parameters (see src/report/predict.ts) */
+  /** the fitted cost model's link parameters (see src/analysis/cost-model.ts) */
   cost_model?: { beta: number; gamma: number; beta_fitted: boolean; gamma_fitted: boolean };
   /** --predict: the conditions are predictions from this many measured conditions */
   predicted_from?: number;

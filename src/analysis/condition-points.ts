@@ -1,5 +1,6 @@
 import { CONDITION_KEYS, FACTORS, compareLevel, type Condition, type Factors } from '../conditions/factors.js';
-import type { ConditionData, CutRef, PointRef, PointRow, Statistic } from './model.js';
+import type { ConditionData, CutRef, Statistic } from './cells.js';
+import type { PointRef, PointRow } from './findings.js';
 
 /** Per-condition analysis: pure functions over already loaded stats. */
 

@@ -1,9 +1,9 @@
 import t from 'tap';
 import { join } from 'node:path';
 import { NO_CONDITION } from '../../src/conditions/condition.js';
-import { buildReport } from '../../src/report/build.js';
-import { formatTable } from '../../src/report/format-table.js';
-import { loadResultFiles } from '../../src/report/load.js';
+import { buildReport } from '../../src/analysis/build-report.js';
+import { formatTable } from '../../src/report/format/table.js';
+import { loadResultFiles } from '../../src/analysis/load-results.js';
 import { ResultsWriter } from '../../src/results/log-writer.js';
 import { cellHistograms, sampleMeta } from '../helpers/results.js';
 import { split } from '../helpers/synthetic.js';

@@ -1,0 +1,25 @@
+import { readOrNote } from '../../analysis/load-results.js';
+import { checkPlans, type ChecksResult, type FileCells, type PlanFile } from '../../analysis/shard-plans.js';
+import { cellKey, type Metric } from '../../results/tags.js';
+
+/** --check: each file's plan and cells (files that cannot be read are reported, not checked). */
+export function checkFiles(paths: string[]): ChecksResult {
+  const files: (PlanFile & { cells: FileCells })[] = [];
+  const unreadable: string[] = [];
+  for (const path of paths) {
+    // a shard stopped before its first cell still says which shard it is: its cells are then missing, not its file
+    const file = readOrNote(path, unreadable, 'not checked', (meta) => files.push({ path, meta, cells: new Map() }));
+    if (!file) continue;
+    const cells: FileCells = new Map();
+    for (const c of file.cells) {
+      if (c.tag.ref !== undefined) continue; // a reference re-measurement (drift control), not a cell of the plan
+      const key = cellKey(c.tag.condition, c.tag.cut);
+      const metrics = cells.get(key) ?? new Set<Metric>();
+      metrics.add(c.tag.metric);
+      cells.set(key, metrics);
+    }
+    files.push({ path, meta: file.meta, cells });
+  }
+  const result = checkPlans(files);
+  return { ...result, notes: [...unreadable, ...result.notes], complete: result.complete && unreadable.length === 0 };
+}
