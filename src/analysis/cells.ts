@@ -31,8 +31,6 @@ export interface CutRef {
   index: number;
   /** float32 bytes of the crossing tensor (from the results' metadata; unknown for the published tool's data) */
   bytes?: number;
-  /** shape of the crossing tensor, batch excluded (from the results' metadata): what the INFER frame carries */
-  shape?: readonly number[];
 }
 
 export interface ConditionData {
@@ -63,6 +61,8 @@ export interface NetworkData {
   conditions: ConditionData[];
   /** files or folders the data came from */
   sources: string[];
+  /** cut label -> shape of its crossing tensor, batch excluded (the results' metadata): what its INFER frame carries */
+  shapes?: ReadonlyMap<string, readonly number[]>;
   /** bytes of the model's output tensor (what the cloud sends back), when the metadata says */
   outputBytes?: number;
   /** adaptive runs (dnn-edge --trace) of this network */

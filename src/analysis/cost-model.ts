@@ -2,8 +2,9 @@ import { CONDITION_KEYS, NO_CONDITION, type Condition, type ConditionKey } from 
 import { factorsAppliedBy } from '../conditions/factors.js';
 import { parseLevel } from '../conditions/grid.js';
 import { UserError } from '../errors.js';
-import { FRAME_ALIGN, PREFIX_BYTES, alignUp } from '../protocol/constants.js';
+import { inferFrameBytes } from '../protocol/frame-size.js';
 import type { CellStats, ConditionData, CutRef, NetworkData, Statistic } from './cells.js';
+import { median } from './stats.js';
 
 /**
  * A cost model per partition point, fitted on measured results, that predicts every point's total
@@ -14,8 +15,8 @@ import type { CellStats, ConditionData, CutRef, NetworkData, Statistic } from '.
  *
  * - edge and cloud compute: the median over every measured network condition of the same stress
  *   levels (compute does not depend on the link);
- * - wire_bits: the INFER frame (16-byte prefix, msgpack header, the tensor, padding) cut into TCP
- *   segments of MSS bytes, each with Ethernet, IP and TCP (timestamps) headers: what tbf counts;
+ * - wire_bits: the INFER frame (its size as the protocol gives it: src/protocol/frame-size.ts) cut
+ *   into TCP segments of MSS bytes, each with Ethernet, IP and TCP (timestamps) headers: what tbf counts;
  * - fixed: what does not scale with the shaped rate (the protocol's own cost at both ends, the
  *   reply, which the lab's shaper does not slow, the base round trip), per point and stress;
  * - beta and gamma: fitted by least squares across points when the data has two or more rates /
@@ -30,13 +31,20 @@ import type { CellStats, ConditionData, CutRef, NetworkData, Statistic } from '.
 export const TCP_MSS = 1448;
 /** Bytes tc counts per segment besides the payload: Ethernet 14 + IP 20 + TCP with timestamps 32. */
 export const SEGMENT_OVERHEAD = 14 + 20 + 32;
-/** msgpack header of an INFER frame (type, id, cut name, one tensor descriptor): ~100 bytes. */
-const INFER_HEADER_BYTES = 112;
 
-/** Bytes on the wire (as tc counts them) for an INFER frame carrying `tensorBytes`. */
-export function wireBytes(tensorBytes: number): number {
-  const frame = alignUp(alignUp(PREFIX_BYTES + INFER_HEADER_BYTES, FRAME_ALIGN) + tensorBytes, FRAME_ALIGN);
+/** Bytes on the wire (as tc counts them) for an INFER frame carrying a float32 tensor of `dims`. */
+export function wireBytes(dims: readonly number[]): number {
+  const frame = inferFrameBytes(dims);
   return frame + Math.ceil(frame / TCP_MSS) * SEGMENT_OVERHEAD;
+}
+
+/**
+ * The tensor a point's INFER carries: its shape with batch 1, as the edge sends it
+ * (src/edge/measure.ts). Data that recorded only the tensor's size (no shape) gives a flat tensor
+ * of as many float32 elements: the same payload, a rank of 2 in the header.
+ */
+export function inferDims(cut: CutRef, shape: readonly number[] | undefined): number[] {
+  return shape ? [1, ...shape] : [1, cut.bytes! / 4];
 }
 
 /** The factors either end applies (stress): what the compute parts depend on. */
@@ -80,12 +88,6 @@ export interface CostModel {
   fastest: number | null;
 }
 
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-};
-
 /**
  * Wire serialisation time in ms of `bytes` at `rate` Mbit/s (0 for an unshaped link). The shaper's
  * token bucket lets its burst (two 1514-byte packets, or 1 ms of the rate: src/conditions/tc.ts)
@@ -102,10 +104,10 @@ export function wireMs(bytes: number, rate: number | null): number {
  * the tensor sizes, as the published tool's outputs).
  */
 export function fitCostModel(data: NetworkData, metric: Statistic): CostModel | { reason: string } {
-  if (data.cuts.some((c) => c.bytes === undefined)) return { reason: 'the data has no tensor sizes (results files without metadata, or the published tool\'s outputs)' };
+  if (data.cuts.some((c) => c.bytes === undefined && !data.shapes?.has(c.cut))) return { reason: 'the data has no tensor sizes (results files without metadata, or the published tool\'s outputs)' };
   const cells = data.conditions.filter((c) => unmodelled(c.condition).length === 0);
   if (cells.length === 0) return { reason: 'every measured condition has jitter or loss, which the model does not cover' };
-  const wire = new Map(data.cuts.map((c) => [c.cut, wireBytes(c.bytes!)]));
+  const wire = new Map(data.cuts.map((c) => [c.cut, wireBytes(inferDims(c, data.shapes?.get(c.cut)))]));
   const stat = (cell: CellStats | undefined, m: 'edge' | 'cloud' | 'transfer') => cell?.[m]?.[metric];
 
   // A point is local (edge-only) when nothing was ever sent for it.

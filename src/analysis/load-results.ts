@@ -173,7 +173,7 @@ function toNetworkData(acc: NetworkAcc): NetworkData {
   const measured = new Set([...acc.conditions.values()].flatMap((c) => [...c.cells.keys()]));
   const cuts: CutRef[] = [...acc.cutIndex.entries()]
     .filter(([cut]) => measured.has(cut))
-    .map(([cut, index]) => ({ cut, index, ...(acc.cutBytes.has(cut) ? { bytes: acc.cutBytes.get(cut)! } : {}), ...(acc.cutShapes.has(cut) ? { shape: acc.cutShapes.get(cut)! } : {}) }))
+    .map(([cut, index]) => ({ cut, index, ...(acc.cutBytes.has(cut) ? { bytes: acc.cutBytes.get(cut)! } : {}) }))
     .sort((a, b) => a.index - b.index);
   const conditions: ConditionData[] = [...acc.conditions.values()].map((c) => {
     const cells = new Map<string, CellStats>();
@@ -191,6 +191,7 @@ function toNetworkData(acc: NetworkAcc): NetworkData {
     testbed: acc.testbed,
     testbedId: acc.testbedId,
     references: acc.references.sort((a, b) => a.startMs - b.startMs),
+    ...(acc.cutShapes.size ? { shapes: acc.cutShapes } : {}),
     ...(outputBytes !== undefined ? { outputBytes } : {}),
     ...(acc.policyRuns.length ? { policyRuns: acc.policyRuns } : {}),
   };

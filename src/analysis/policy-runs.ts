@@ -1,5 +1,6 @@
 import type { PolicyRun } from '../results/log-reader.js';
 import { statsOf } from './histogram-stats.js';
+import { median } from './stats.js';
 
 /**
  * Adaptive runs (dnn-edge --trace) in the report: per (network, trace) every policy's latency,
@@ -41,12 +42,6 @@ export interface AdaptiveEntry {
 }
 
 type Request = { t_ms: number; condition: string; rate_mbit: number | null; est_mbit: number | null; cut: string; oracle_cut: string; switched: boolean; total_ms: number; probe_ms?: number };
-
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-};
 
 /** The first request after a switch against the next (up to 3) requests at the same point and condition. */
 export function switchPenalty(requests: Request[]): number | null {

@@ -4,6 +4,7 @@ import { buildReport } from '../../src/analysis/build-report.js';
 import { formatCsv } from '../../src/report/format/csv.js';
 import { formatTable } from '../../src/report/format/table.js';
 import type { CellStats, NetworkData } from '../../src/analysis/cells.js';
+import { inferFrameBytes } from '../../src/protocol/frame-size.js';
 import { fitCostModel, parsePredictSpec, predictCondition, predictConditions, rateThresholds, wireBytes, wireMs, type CostModel } from '../../src/analysis/cost-model.js';
 
 /**
@@ -22,7 +23,7 @@ function truth(p: (typeof POINTS)[number], c: Condition) {
   const slow = c.ecpu === 100 ? 2 : 1;
   const edge = p.edge * slow;
   if (p.cloud === 0) return { edge, transfer: 0, cloud: 0 };
-  const wire = BETA * wireMs(wireBytes(p.bytes), c.net);
+  const wire = BETA * wireMs(wireBytes([1, p.bytes / 4]), c.net);
   return { edge, transfer: p.fixed + wire + c.delay, cloud: p.cloud };
 }
 
@@ -47,9 +48,11 @@ function network(conditions: Condition[]): NetworkData {
 const MEASURED = [50, 10].flatMap((net) => [0, 20].flatMap((delay) => [0, 100].map((ecpu) => ({ ...NO_CONDITION, net, delay, ecpu }))));
 
 t.test('wire bytes: frame and TCP/IP/Ethernet headers per 1448-byte segment', async (t) => {
-  const w = wireBytes(602112);
+  const w = wireBytes([1, 3, 224, 224]); // 602112 bytes
   t.ok(w > 602112 * 1.045 && w < 602112 * 1.047, `${w} bytes on the wire for a 602112-byte tensor (README: 1.04-1.045x measured)`);
-  t.equal(wireBytes(0), 128 + 66, 'an empty tensor: one segment');
+  t.equal(wireBytes([1, 0]), 128 + 66, 'an empty tensor: one segment');
+  const frame = inferFrameBytes([1, 3, 224, 224]);
+  t.equal(w, frame + Math.ceil(frame / 1448) * 66, 'the frame is the protocol\'s own size of an INFER of that tensor');
 });
 
 t.test('the fit recovers the link and predicts unmeasured rates and delays exactly', async (t) => {

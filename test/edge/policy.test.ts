@@ -13,7 +13,7 @@ const POINTS = [
 const times = (p: (typeof POINTS)[number], c: Condition, edgeSlow = 1) => {
   const edge = p.edge * edgeSlow;
   if (p.cloud === 0) return { edge, transfer: 0, cloud: 0 };
-  return { edge, transfer: p.fixed + wireMs(wireBytes(p.bytes), c.net), cloud: p.cloud };
+  return { edge, transfer: p.fixed + wireMs(wireBytes([1, p.bytes / 4]), c.net), cloud: p.cloud };
 };
 
 function model(): CostModel {
