@@ -1,20 +1,19 @@
 import { NO_CONDITION, type Condition } from '../../conditions/condition.js';
 import { resolveStressor, type StressorChoice } from '../../conditions/stress.js';
 import { meanRate, type Schedule } from '../../conditions/trace.js';
-import { TraceReplay } from '../../conditions/trace-replay.js';
-import { benchmarkInput, createSplitRunner } from '../../engine/split-runner.js';
+import { TraceReplay, type AppliedStep } from '../../conditions/trace-replay.js';
+import { benchmarkInput, createSplitRunner, type HostTensor, type SplitRunner } from '../../engine/split-runner.js';
 import { inferenceThreads } from '../../engine/backend.js';
-import { UserError } from '../../errors.js';
-import { loadResultFiles } from '../../analysis/load-results.js';
-import { fitCostModel, type CostModel } from '../../analysis/cost-model.js';
+import type { CostModel } from '../../analysis/cost-model.js';
 import { ResultsWriter } from '../../results/log-writer.js';
 import { EdgeConditionController } from '../condition-controller.js';
 import { ProgressTracker } from '../progress.js';
-import { freshResultsPath, openSession, runMetadata, type SessionOptions } from '../run-edge.js';
+import { freshResultsPath, openSession, runMetadata, type Session, type SessionOptions } from '../run-edge.js';
 import { calibrateOrWarmUp, calibrationSetup } from '../edge-slowdown.js';
 import { runSweep } from '../sweep.js';
 import { autoStaticCuts, parsePolicies } from './policy.js';
-import { runPolicies } from './stream.js';
+import { profileFromFiles, ProfileCells } from './profile.js';
+import { runPolicies, type StreamDeps } from './stream.js';
 
 export interface AdaptiveRunOptions extends SessionOptions {
   schedule: Schedule;
@@ -41,10 +40,32 @@ const PROFILE_REPS = 3;
  * its timeline and histograms.
  */
 export async function runAdaptive(o: AdaptiveRunOptions): Promise<{ file: string }> {
-  const { backend, network, selected, link, server } = await openSession(o);
+  const session = await openSession(o);
   // one runner for calibration, profile and stream (the onnx runner frees the TF.js weights it converted)
-  const runner = createSplitRunner(network);
-  // a weak edge is what makes the point move: calibrate it before the profile, as the sweep does
+  const runner = createSplitRunner(session.network);
+  const { file, writer } = await openResults(o, session, runner);
+  const input = benchmarkInput(session.network.inputShape, session.network.seed);
+  const stress = new EdgeConditionController({ iface: null, stressor: o.stressor, link: session.link });
+  const replay = new ReplayHandle(o);
+  try {
+    const mean = meanRate(o.schedule);
+    const model = o.profile.length ? profileFromFiles(o.profile, session.network.id) : await measureProfile(o, session, runner, input, writer, mean);
+    o.log(`cost model: ${model.cuts.length} points, rate factor ${model.beta.toFixed(3)}, delay factor ${model.gamma.toFixed(3)}`);
+    const policies = parsePolicies(o.policies, model.cuts.map((c) => c.cut), () => autoStaticCuts(model, mean, model.fastest));
+    await runPolicies({ policies, intervalMs: o.intervalMs, initialRate: mean }, streamDeps(o, session, runner, input, model, writer, stress, replay));
+    return { file };
+  } finally {
+    await runner.dispose();
+    await replay.stop().catch((e: Error) => o.log(`restoring the link: ${e.message}`));
+    await stress.close().catch((e: Error) => o.log(`restoring conditions: ${e.message}`));
+    await writer.close();
+    await session.link.close().catch(() => undefined);
+  }
+}
+
+/** Calibrates the edge (a weak edge is what makes the point move, as in the sweep), then opens a fresh results file with the run's metadata. */
+async function openResults(o: AdaptiveRunOptions, session: Session, runner: SplitRunner): Promise<{ file: string; writer: ResultsWriter }> {
+  const { backend, network, link, server } = session;
   const slowdown = await calibrateOrWarmUp(o, runner, link, network);
   const file = freshResultsPath(o.out, `${network.id}-adaptive`, new Date());
   const stressed = o.schedule.steps.some((s) => s.condition.ecpu || s.condition.emem || s.condition.ccpu || s.condition.cmem);
@@ -62,78 +83,68 @@ export async function runAdaptive(o: AdaptiveRunOptions): Promise<{ file: string
     ),
   );
   o.log(`results: ${file}`);
-  const input = benchmarkInput(network.inputShape, network.seed);
-  const stress = new EdgeConditionController({ iface: null, stressor: o.stressor, link });
-  let replay: TraceReplay | null = null;
+  return { file, writer };
+}
+
+/**
+ * No --profile: a short sweep of the selected points into the results file, and the model fitted
+ * on its cells as measured. Two rates a factor 4 apart around the trace's mean, so the link's rate
+ * factor is fitted, not assumed, at rates the trace visits: a throttled edge may not drive a rate
+ * far above them (its TCP stack runs on its own CPU time), and a fit there misjudges the trace's range.
+ */
+async function measureProfile(o: AdaptiveRunOptions, session: Session, runner: SplitRunner, input: HostTensor, writer: ResultsWriter, mean: number | null): Promise<CostModel> {
+  const { network, selected, link } = session;
+  const rates = mean === null ? [50] : [...new Set([round2(mean / 2), round2(mean * 2)])];
+  o.log(`profiling ${selected.length} points at ${rates.join(' and ')} Mbit/s (${PROFILE_REPS} samples each; --profile FILE skips this)`);
+  const cells = new ProfileCells(writer);
+  const shaper = new EdgeConditionController({ iface: o.iface, stressor: o.stressor, link });
   try {
-    const mean = meanRate(o.schedule);
-    let model: CostModel;
-    if (o.profile.length) {
-      model = profileFrom(o.profile, network.id);
-    } else {
-      // Two rates a factor 4 apart around the trace's mean, so the link's rate factor is fitted, not
-      // assumed, at rates the trace visits: a throttled edge may not drive a rate far above them
-      // (its TCP stack runs on its own CPU time), and a fit there misjudges the trace's range.
-      const rates = mean === null ? [50] : [...new Set([round2(mean / 2), round2(mean * 2)])];
-      o.log(`profiling ${selected.length} points at ${rates.join(' and ')} Mbit/s (${PROFILE_REPS} samples each; --profile FILE skips this)`);
-      const shaper = new EdgeConditionController({ iface: o.iface, stressor: o.stressor, link });
-      try {
-        await runSweep(
-          { conditions: rates.map((net) => ({ ...NO_CONDITION, net })), cuts: selected, reps: PROFILE_REPS, warmup: 1, done: new Set(), seed: 1, referenceEvery: 0 },
-          { runner, link, input, sink: writer, controller: shaper, progress: new ProgressTracker() },
-        );
-      } finally {
-        await shaper.close();
-      }
-      model = profileFrom([file], network.id);
-    }
-    o.log(`cost model: ${model.cuts.length} points, rate factor ${model.beta.toFixed(3)}, delay factor ${model.gamma.toFixed(3)}`);
-    const policies = parsePolicies(o.policies, model.cuts.map((c) => c.cut), () => autoStaticCuts(model, mean, model.fastest));
-    const cuts = new Map(network.cuts.map((c) => [c.layer, c]));
-    await runPolicies(
-      { policies, intervalMs: o.intervalMs, initialRate: mean },
-      {
-        runner,
-        link,
-        input,
-        cuts,
-        model,
-        schedule: o.schedule,
-        startReplay: async (onApplied) => {
-          replay = await TraceReplay.prepare(o.iface, o.schedule, { outside: o.edge?.outside });
-          return await replay.start(onApplied);
-        },
-        stopReplay: async () => {
-          const r = replay as TraceReplay | null;
-          replay = null;
-          await r?.close();
-        },
-        applyStress: async (c: Condition) => {
-          await stress.release();
-          await stress.apply({ ...c, net: null, delay: 0, jitter: 0, loss: 0 });
-        },
-        finished: (policy, recorder, requests, applied, startMs, endMs) =>
-          writer.appendPolicy(policy, o.schedule.trace, recorder.histograms, { requests, applied }, startMs, endMs),
-        log: o.log,
-      },
+    await runSweep(
+      { conditions: rates.map((net) => ({ ...NO_CONDITION, net })), cuts: selected, reps: PROFILE_REPS, warmup: 1, done: new Set(), seed: 1, referenceEvery: 0 },
+      { runner, link, input, sink: cells, controller: shaper, progress: new ProgressTracker() },
     );
-    return { file };
   } finally {
-    await runner.dispose();
-    await (replay as TraceReplay | null)?.close().catch((e: Error) => o.log(`restoring the link: ${e.message}`));
-    await stress.close().catch((e: Error) => o.log(`restoring conditions: ${e.message}`));
-    await writer.close();
-    await link.close().catch(() => undefined);
+    await shaper.close();
+  }
+  return cells.model(network.id, selected);
+}
+
+/** The trace's replay on the link: started afresh for each policy, stopped after it. */
+class ReplayHandle {
+  private replay: TraceReplay | null = null;
+
+  constructor(private readonly o: Pick<AdaptiveRunOptions, 'iface' | 'schedule' | 'edge'>) {}
+
+  async start(onApplied: (a: AppliedStep) => void): Promise<number> {
+    this.replay = await TraceReplay.prepare(this.o.iface, this.o.schedule, { outside: this.o.edge?.outside });
+    return await this.replay.start(onApplied);
+  }
+
+  async stop(): Promise<void> {
+    const r = this.replay;
+    this.replay = null;
+    await r?.close();
   }
 }
 
-function profileFrom(files: string[], network: string): CostModel {
-  const loaded = loadResultFiles(files);
-  const data = loaded.networks.find((n) => n.network === network);
-  if (!data) throw new UserError(`--profile: no results of ${network} in ${files.join(', ')}${loaded.problems.length ? ` (${loaded.problems[0]})` : ''}`);
-  const model = fitCostModel(data, 'p50');
-  if ('reason' in model) throw new UserError(`--profile: no cost model for ${network}: ${model.reason}`);
-  return model;
+/** What the policies' stream works with: the runner and link, the trace's replay, the stress it applies, and the results file each policy ends in. */
+function streamDeps(o: AdaptiveRunOptions, session: Session, runner: SplitRunner, input: HostTensor, model: CostModel, writer: ResultsWriter, stress: EdgeConditionController, replay: ReplayHandle): StreamDeps {
+  return {
+    runner,
+    link: session.link,
+    input,
+    cuts: new Map(session.network.cuts.map((c) => [c.layer, c])),
+    model,
+    schedule: o.schedule,
+    startReplay: (onApplied) => replay.start(onApplied),
+    stopReplay: () => replay.stop(),
+    applyStress: async (c: Condition) => {
+      await stress.release();
+      await stress.apply({ ...c, net: null, delay: 0, jitter: 0, loss: 0 });
+    },
+    finished: (policy, recorder, requests, applied, startMs, endMs) => writer.appendPolicy(policy, o.schedule.trace, recorder.histograms, { requests, applied }, startMs, endMs),
+    log: o.log,
+  };
 }
 
 const round2 = (v: number) => Math.max(0.01, Math.round(v * 100) / 100);
