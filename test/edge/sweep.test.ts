@@ -4,56 +4,12 @@
 import type * as hdr from 'hdr-histogram-js';
 import t from 'tap';
 import { NO_CONDITION, conditionKey, type Condition } from '../../src/conditions/condition.js';
-import { createSplitRunner, benchmarkInput, type HostTensor, type SplitRunner } from '../../src/engine/split-runner.js';
-import { LinkFailure, type CloudLink, type CloudStressAck, type InferReply } from '../../src/edge/cloud-link.js';
+import { LinkFailure } from '../../src/edge/cloud-link.js';
+import { InProcessLink, lenetHere } from '../helpers/in-process-link.js';
 import type { ProgressSink } from '../../src/edge/progress.js';
 import { runSweep, type CellSink, type ConditionController, type SweepPlan } from '../../src/edge/sweep.js';
 import { cellKey } from '../../src/results/tags.js';
-import { disposeNetwork, loadNetwork } from '../../src/model/network.js';
-import type { CutPoint } from '../../src/model/partition.js';
 import type { Metric } from '../../src/results/tags.js';
-
-/**
- * A cloud in this process: INFER runs the cloud half with the same SplitRunner. `failAt(n)` says
- * whether the n-th infer call (from 1) fails, and how; a failed call does no work and needs a reconnect.
- */
-class InProcessLink implements CloudLink {
-  calls = 0;
-  /** the point of every call, in order */
-  readonly layers: string[] = [];
-  reconnects = 0;
-  connected = true;
-  constructor(
-    private readonly runner: SplitRunner,
-    private readonly failAt: (call: number) => LinkFailure | Error | null,
-  ) {}
-
-  async infer(cut: CutPoint, tensor: HostTensor): Promise<InferReply> {
-    this.calls++;
-    this.layers.push(cut.layer);
-    if (!this.connected) throw new Error('infer on a dropped link: the sweep did not reconnect');
-    const failure = this.failAt(this.calls);
-    if (failure) {
-      this.connected = false;
-      throw failure;
-    }
-    const r = await this.runner.cloud(cut, tensor);
-    return { output: r.value, cloudMs: r.ms };
-  }
-
-  async setCloudStress(): Promise<CloudStressAck | null> {
-    return null;
-  }
-
-  async reconnect(): Promise<void> {
-    this.reconnects++;
-    this.connected = true;
-  }
-
-  async close(): Promise<void> {
-    this.connected = false;
-  }
-}
 
 /** The cells as the results file would get them: sample counts per metric. */
 class MemorySink implements CellSink {
@@ -86,13 +42,7 @@ class NotesProgress implements ProgressSink {
   finish(): void {}
 }
 
-const network = await loadNetwork('lenet', { seed: 1 });
-const runner = createSplitRunner(network);
-const input = benchmarkInput(network.inputShape, network.seed);
-t.teardown(async () => {
-  await runner.dispose();
-  disposeNetwork(network);
-});
+const { network, runner, input } = await lenetHere(t);
 // Two points that send something to the cloud (the edge-only point never calls the link).
 const cuts = network.cuts.filter((c) => c.kind !== 'output').slice(0, 2);
 const plan: SweepPlan = { conditions: [{ ...NO_CONDITION }], cuts, reps: 5, warmup: 2, done: new Set<string>(), seed: 1, referenceEvery: 0 };

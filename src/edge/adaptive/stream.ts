@@ -6,8 +6,8 @@ import type { CutPoint } from '../../model/partition.js';
 import type { CostModel } from '../../analysis/cost-model.js';
 import { LinkFailure, type CloudLink } from '../cloud-link.js';
 import { measureOnce } from '../measure.js';
-import { CellRecorder } from '../samples.js';
-import { bestFor, makePolicy, oracleCondition } from './policy.js';
+import { CellRecorder, type Sample } from '../samples.js';
+import { bestFor, makePolicy, oracleCondition, type Policy } from './policy.js';
 
 /**
  * The adaptive run: for each policy in turn, the identical trace is replayed from its start while a
@@ -61,99 +61,134 @@ export interface StreamOptions {
 }
 
 export async function runPolicies(o: StreamOptions, d: StreamDeps): Promise<void> {
-  for (const name of o.policies) {
-    const policy = makePolicy(name, d.model, o.initialRate);
-    const recorder = new CellRecorder();
-    const requests: RequestRecord[] = [];
-    const applied: AppliedStep[] = [];
-    let late = 0;
-    const start = await d.startReplay((a) => {
-      applied.push(a);
-      if (a.error) d.log(`trace step ${a.step} (${a.condition}): ${a.error}`);
-      if (Math.abs(a.applied_ms - a.scheduled_ms) > 20) late++;
-    });
-    d.log(`policy ${name}: replaying ${d.schedule.trace} for ${(d.schedule.lengthMs / 1000).toFixed(1)} s`);
-    let stressKey = '';
-    let prevCut: string | null = null;
-    let failures = 0;
-    try {
-      for (let n = 0; ; n++) {
-        if (o.intervalMs) {
-          const due = start + n * o.intervalMs;
-          const wait = due - epochMs();
-          if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-        }
-        const t = epochMs() - start;
-        if (t >= d.schedule.lengthMs) break;
-        const inForce = conditionAt(d.schedule, t);
-        const stress = conditionKey({ ...inForce, net: null, delay: 0, jitter: 0, loss: 0 });
-        if (stress !== stressKey) {
-          await d.applyStress(inForce);
-          stressKey = stress;
-        }
-        let probeMs: number | undefined;
-        const probe = policy.probe?.(t);
-        if (probe) {
-          const p0 = epochMs();
-          try {
-            const s = await measureOnce(d.runner, d.link, d.cuts.get(probe)!, d.input, { probe: true });
-            policy.observe({ cut: probe, edge_ms: NaN, transfer_ms: s.transfer / 1000, cloud_ms: s.cloud / 1000, probe: true });
-          } catch (e) {
-            if (!(e instanceof LinkFailure)) throw e;
-          }
-          probeMs = epochMs() - p0;
-        }
-        const cut = policy.choose(inForce);
-        const oracle = bestFor(d.model, oracleCondition(d.model, inForce));
-        let s;
-        try {
-          s = await measureOnce(d.runner, d.link, d.cuts.get(cut)!, d.input);
-          failures = 0;
-        } catch (e) {
-          if (!(e instanceof LinkFailure) || ++failures > 10) throw e;
-          d.log(`policy ${name}: request failed (${e.message}); reconnecting`);
-          await d.link.reconnect();
-          continue;
-        }
-        const total = s.total / 1000 + (probeMs ?? 0);
-        recorder.record({ ...s, total: total * 1000 });
-        policy.observe({ cut, edge_ms: s.edge / 1000, transfer_ms: s.transfer / 1000, cloud_ms: s.cloud / 1000 });
-        const est = policy.estimate();
-        requests.push({
-          policy: name,
-          t_ms: round(t),
-          condition: conditionKey(inForce),
-          rate_mbit: inForce.net,
-          est_mbit: est?.rate === null || est === null ? null : round(est.rate),
-          cut,
-          oracle_cut: oracle,
-          switched: prevCut !== null && prevCut !== cut,
-          edge_ms: round(s.edge / 1000),
-          transfer_ms: round(s.transfer / 1000),
-          cloud_ms: round(s.cloud / 1000),
-          total_ms: round(total),
-          ...(probeMs !== undefined ? { probe_ms: round(probeMs) } : {}),
-        });
-        prevCut = cut;
-      }
-    } finally {
-      await d.stopReplay();
-    }
-    const end = epochMs();
-    const switches = requests.filter((r) => r.switched).length;
-    const agree = requests.filter((r) => r.cut === r.oracle_cut).length;
-    d.log(
-      `policy ${name}: ${requests.length} requests, mean ${(requests.reduce((a, r) => a + r.total_ms, 0) / Math.max(1, requests.length)).toFixed(1)} ms, ` +
-        `${switches} switches, oracle's choice in ${((100 * agree) / Math.max(1, requests.length)).toFixed(0)} %; ` +
-        `${applied.length} trace steps applied${late ? `, ${late} more than 20 ms late` : ''}`,
-    );
-    try {
-      await d.finished(name, recorder, requests, applied, start, end);
-    } finally {
-      recorder.destroy();
-    }
+  for (const name of o.policies) await runPolicy(name, o, d);
+}
+
+/** What one policy's run keeps: its histograms, its timeline and the trace steps applied under it. */
+interface PolicyStream {
+  name: string;
+  policy: Policy;
+  recorder: CellRecorder;
+  requests: RequestRecord[];
+  applied: AppliedStep[];
+  /** trace steps applied more than 20 ms off schedule */
+  late: number;
+}
+
+/** One policy: the trace replayed from its start under a stream of requests, then its results handed on. */
+async function runPolicy(name: string, o: StreamOptions, d: StreamDeps): Promise<void> {
+  const run: PolicyStream = { name, policy: makePolicy(name, d.model, o.initialRate), recorder: new CellRecorder(), requests: [], applied: [], late: 0 };
+  const start = await d.startReplay((a) => {
+    run.applied.push(a);
+    if (a.error) d.log(`trace step ${a.step} (${a.condition}): ${a.error}`);
+    if (Math.abs(a.applied_ms - a.scheduled_ms) > 20) run.late++;
+  });
+  d.log(`policy ${name}: replaying ${d.schedule.trace} for ${(d.schedule.lengthMs / 1000).toFixed(1)} s`);
+  try {
+    await streamRequests(run, start, o, d);
+  } finally {
+    await d.stopReplay();
+  }
+  const end = epochMs();
+  d.log(runSummary(run));
+  try {
+    await d.finished(name, run.recorder, run.requests, run.applied, start, end);
+  } finally {
+    run.recorder.destroy();
   }
 }
 
+/** Requests back to back (or one per interval) until the trace's end, each at the point the policy chooses. */
+async function streamRequests(run: PolicyStream, start: number, o: StreamOptions, d: StreamDeps): Promise<void> {
+  let stressKey = '';
+  let prevCut: string | null = null;
+  let failures = 0;
+  for (let n = 0; ; n++) {
+    if (o.intervalMs) await sleepUntil(start + n * o.intervalMs);
+    const t = epochMs() - start;
+    if (t >= d.schedule.lengthMs) break;
+    const inForce = conditionAt(d.schedule, t);
+    stressKey = await applyStressChange(inForce, stressKey, d);
+    const probeMs = await probeLink(run.policy, t, d);
+    const cut = run.policy.choose(inForce);
+    const oracle = bestFor(d.model, oracleCondition(d.model, inForce));
+    let s: Sample;
+    try {
+      s = await measureOnce(d.runner, d.link, d.cuts.get(cut)!, d.input);
+      failures = 0;
+    } catch (e) {
+      if (!(e instanceof LinkFailure) || ++failures > 10) throw e;
+      d.log(`policy ${run.name}: request failed (${e.message}); reconnecting`);
+      await d.link.reconnect();
+      continue;
+    }
+    const total = s.total / 1000 + (probeMs ?? 0);
+    run.recorder.record({ ...s, total: total * 1000 });
+    run.policy.observe({ cut, edge_ms: s.edge / 1000, transfer_ms: s.transfer / 1000, cloud_ms: s.cloud / 1000 });
+    run.requests.push(requestRecord(run, { t, inForce, cut, oracle, switched: prevCut !== null && prevCut !== cut, s, total, probeMs }));
+    prevCut = cut;
+  }
+}
+
+async function sleepUntil(epoch: number): Promise<void> {
+  const wait = epoch - epochMs();
+  if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+}
+
+/** Puts the stress of the condition in force into effect when it changed (link changes are the replay's); returns the stress now in effect. */
+async function applyStressChange(inForce: Condition, inEffect: string, d: StreamDeps): Promise<string> {
+  const stress = conditionKey({ ...inForce, net: null, delay: 0, jitter: 0, loss: 0 });
+  if (stress !== inEffect) await d.applyStress(inForce);
+  return stress;
+}
+
+/** The link probe the policy asks for before a request, if any: its time in ms (counted in the request's total), else undefined. */
+async function probeLink(policy: Policy, t: number, d: StreamDeps): Promise<number | undefined> {
+  const probe = policy.probe?.(t);
+  if (!probe) return undefined;
+  const p0 = epochMs();
+  try {
+    const s = await measureOnce(d.runner, d.link, d.cuts.get(probe)!, d.input, { probe: true });
+    policy.observe({ cut: probe, edge_ms: NaN, transfer_ms: s.transfer / 1000, cloud_ms: s.cloud / 1000, probe: true });
+  } catch (e) {
+    if (!(e instanceof LinkFailure)) throw e;
+  }
+  return epochMs() - p0;
+}
+
+/** One request of the timeline, times in ms. */
+function requestRecord(
+  run: PolicyStream,
+  r: { t: number; inForce: Condition; cut: string; oracle: string; switched: boolean; s: Sample; total: number; probeMs: number | undefined },
+): RequestRecord {
+  const est = run.policy.estimate();
+  return {
+    policy: run.name,
+    t_ms: round(r.t),
+    condition: conditionKey(r.inForce),
+    rate_mbit: r.inForce.net,
+    est_mbit: est?.rate === null || est === null ? null : round(est.rate),
+    cut: r.cut,
+    oracle_cut: r.oracle,
+    switched: r.switched,
+    edge_ms: round(r.s.edge / 1000),
+    transfer_ms: round(r.s.transfer / 1000),
+    cloud_ms: round(r.s.cloud / 1000),
+    total_ms: round(r.total),
+    ...(r.probeMs !== undefined ? { probe_ms: round(r.probeMs) } : {}),
+  };
+}
+
+/** The line a policy's run ends with: requests, mean, switches, agreement with the oracle, trace steps. */
+function runSummary(run: PolicyStream): string {
+  const { requests, applied, late } = run;
+  const switches = requests.filter((r) => r.switched).length;
+  const agree = requests.filter((r) => r.cut === r.oracle_cut).length;
+  return (
+    `policy ${run.name}: ${requests.length} requests, mean ${(requests.reduce((a, r) => a + r.total_ms, 0) / Math.max(1, requests.length)).toFixed(1)} ms, ` +
+    `${switches} switches, oracle's choice in ${((100 * agree) / Math.max(1, requests.length)).toFixed(0)} %; ` +
+    `${applied.length} trace steps applied${late ? `, ${late} more than 20 ms late` : ''}`
+  );
+}
 
 const round = (v: number) => Math.round(v * 1000) / 1000;
