@@ -1,7 +1,6 @@
-import { ADAPTIVE_HEADER, adaptiveRows, adaptiveTitle, predictedLine, thresholdLine, FACTOR_LABEL, baselineLine, baselineOf, deployedLine, movedLabel, ms, summaryLine, tieSetLabel, times } from './labels.js';
 import { conditionLabel, gainWithInterval, interval, levelLabel, pct, shortFactor, varyingFactors } from '../../analysis/condition-labels.js';
-import type { NetworkReport, Report } from '../../analysis/findings.js';
-import { describeTestbed } from './labels.js';
+import type { FactorName, NetworkReport, Report } from '../../analysis/findings.js';
+import { ADAPTIVE_HEADER, adaptiveRows, adaptiveTitle, baselineLine, baselineOf, deployedLine, describeTestbed, FACTOR_LABEL, movedLabel, ms, predictedLine, summaryLine, thresholdLine, tieSetLabel, times } from './labels.js';
 
 /** The report for a terminal: the same essentials as the JSON, as aligned text tables. */
 export function formatTable(report: Report): string {
@@ -28,21 +27,35 @@ function crossTestbedTable(report: Report): string {
   return `${out.join('\n')}\n`;
 }
 
+/** One network: what it is and where it was measured, its baseline points, sensitivity, rate thresholds, drift and every condition. */
 function network(n: NetworkReport, report: Report): string {
   const varying = varyingFactors(n);
-  const base = baselineOf(n);
-  const out: string[] = [];
-  out.push(`== ${n.network} (${n.sources.join(', ')}; latencies in ms at ${report.metric})`);
   const predicted = predictedLine(n);
-  if (predicted) out.push(predicted);
-  out.push(`testbed ${n.testbed_id}: ${describeTestbed(n.testbed)}`);
-  out.push(baselineLine(n, varying));
-  out.push(deployedLine(n));
-  out.push(summaryLine(n, report.min_gain, varying, report.confidence));
-  out.push(`significance: ${n.significance_note}`);
-  out.push('');
-  out.push(`points at the baseline condition:`);
-  out.push(
+  const out: string[] = [...headerLines(n, report, varying, predicted), '', ...baselinePoints(n)];
+  if (n.summary.sensitivity.length) out.push(...sensitivityLines(n, varying), '');
+  if (n.rate_thresholds?.length) out.push(...thresholdLines(n), '');
+  if (n.drift) out.push(...driftLines(n), '');
+  out.push(...conditionsTable(n, varying, predicted !== ''));
+  return `${out.join('\n')}\n`;
+}
+
+function headerLines(n: NetworkReport, report: Report, varying: FactorName[], predicted: string): string[] {
+  return [
+    `== ${n.network} (${n.sources.join(', ')}; latencies in ms at ${report.metric})`,
+    ...(predicted ? [predicted] : []),
+    `testbed ${n.testbed_id}: ${describeTestbed(n.testbed)}`,
+    baselineLine(n, varying),
+    deployedLine(n),
+    summaryLine(n, report.min_gain, varying, report.confidence),
+    `significance: ${n.significance_note}`,
+  ];
+}
+
+/** Every point at the baseline condition, then how much faster its best is than the extreme points. */
+function baselinePoints(n: NetworkReport): string[] {
+  const base = baselineOf(n);
+  return [
+    `points at the baseline condition:`,
     table(
       ['cut', 'index', 'edge', 'transfer', 'cloud', 'total', 'total p95', 'samples', 'slower than best', ''],
       base.cuts.map((p) => [
@@ -58,51 +71,53 @@ function network(n: NetworkReport, report: Report): string {
         mark(p.cut, base.best.cut, n.deployed.cut, p.vs_best?.tie),
       ]),
     ),
-  );
-  out.push(
     `best ${base.best.cut}: ${times(base.speedup_vs_cloud_only)} faster than cloud-only (first point ${base.cloud_only?.cut ?? '-'}), ` +
       `${times(base.speedup_vs_edge_only)} faster than edge-only (last point ${base.edge_only?.cut ?? '-'})`,
-  );
-  out.push('');
-  if (n.summary.sensitivity.length) {
-    out.push('sensitivity (pairs of conditions that differ in one factor only):');
-    out.push(
-      table(
-        ['factor', 'levels', 'deployed latency by level', 'deployed change mean', 'max', 'best point moved'],
-        n.summary.sensitivity.map((s) => [
-          FACTOR_LABEL[s.factor],
-          s.levels.map((l) => levelLabel(l.value)).join('/'),
-          s.levels.map((l) => ms(l.deployed_ms)).join(' / '),
-          pct(s.deployed_change_mean),
-          pct(s.deployed_change_max),
-          movedLabel(s),
-        ]),
-      ),
-    );
-    const label = (key: string) => conditionLabel(n.conditions.find((c) => c.key === key)!.factors, varying);
-    for (const s of n.summary.sensitivity) {
-      for (const m of s.moves) {
-        if (m.significance === 'unknown') continue;
-        out.push(`  moved: ${label(m.from)} -> ${label(m.to)}: best ${m.from_cut} -> ${m.to_cut}, ${pct(m.gain)} ${interval(m.low, m.high)} ${m.significance}`);
-      }
-      const known = s.effects.filter((e) => e.significance !== 'unknown');
-      if (known.length && known.length <= 6) {
-        for (const e of known) out.push(`  effect: ${label(e.from)} -> ${label(e.to)}: deployed ${n.deployed.cut} ${pct(e.change)} ${interval(e.low, e.high)} ${e.significance}`);
-      } else if (known.length) {
-        out.push(`  effect of ${FACTOR_LABEL[s.factor]} on the deployed point: significant in ${s.deployed_change_significant} of ${known.length} pairs`);
-      }
-    }
-    out.push('');
-  }
-  if (n.rate_thresholds?.length) {
-    out.push('rate thresholds (cost model, no added delay): the best point per rate range in Mbit/s, per stress level:');
-    for (const t of n.rate_thresholds) out.push(`  ${t.stress}: ${thresholdLine(t.ranges)}`);
-    out.push('');
-  }
-  if (n.drift) out.push(...driftLines(n), '');
-  const known = n.conditions.some((c) => c.significance !== 'unknown');
-  out.push(`conditions${predicted ? ' (predicted)' : ''} (* = repartition${known ? ', ? = best point differs by >= min-gain but not significantly; tie set = points not significantly slower than the best' : ''}):`);
+    '',
+  ];
+}
+
+/** Per factor, the deployed point's latency by level and how often the best point moved; then each move and effect. */
+function sensitivityLines(n: NetworkReport, varying: FactorName[]): string[] {
+  const out = ['sensitivity (pairs of conditions that differ in one factor only):'];
   out.push(
+    table(
+      ['factor', 'levels', 'deployed latency by level', 'deployed change mean', 'max', 'best point moved'],
+      n.summary.sensitivity.map((s) => [
+        FACTOR_LABEL[s.factor],
+        s.levels.map((l) => levelLabel(l.value)).join('/'),
+        s.levels.map((l) => ms(l.deployed_ms)).join(' / '),
+        pct(s.deployed_change_mean),
+        pct(s.deployed_change_max),
+        movedLabel(s),
+      ]),
+    ),
+  );
+  const label = (key: string) => conditionLabel(n.conditions.find((c) => c.key === key)!.factors, varying);
+  for (const s of n.summary.sensitivity) {
+    for (const m of s.moves) {
+      if (m.significance === 'unknown') continue;
+      out.push(`  moved: ${label(m.from)} -> ${label(m.to)}: best ${m.from_cut} -> ${m.to_cut}, ${pct(m.gain)} ${interval(m.low, m.high)} ${m.significance}`);
+    }
+    const known = s.effects.filter((e) => e.significance !== 'unknown');
+    if (known.length && known.length <= 6) {
+      for (const e of known) out.push(`  effect: ${label(e.from)} -> ${label(e.to)}: deployed ${n.deployed.cut} ${pct(e.change)} ${interval(e.low, e.high)} ${e.significance}`);
+    } else if (known.length) {
+      out.push(`  effect of ${FACTOR_LABEL[s.factor]} on the deployed point: significant in ${s.deployed_change_significant} of ${known.length} pairs`);
+    }
+  }
+  return out;
+}
+
+function thresholdLines(n: NetworkReport): string[] {
+  return ['rate thresholds (cost model, no added delay): the best point per rate range in Mbit/s, per stress level:', ...n.rate_thresholds!.map((t) => `  ${t.stress}: ${thresholdLine(t.ranges)}`)];
+}
+
+/** Every condition: its best point, the deployed point's total and gain, and the tie set where significance is known. */
+function conditionsTable(n: NetworkReport, varying: FactorName[], predicted: boolean): string[] {
+  const known = n.conditions.some((c) => c.significance !== 'unknown');
+  return [
+    `conditions${predicted ? ' (predicted)' : ''} (* = repartition${known ? ', ? = best point differs by >= min-gain but not significantly; tie set = points not significantly slower than the best' : ''}):`,
     table(
       [...varying.map(shortFactor), 'best', 'best total', 'deployed total', known ? 'gain [interval]' : 'gain', ...(known ? ['tie set'] : []), ''],
       n.conditions.map((c) => [
@@ -115,8 +130,7 @@ function network(n: NetworkReport, report: Report): string {
         c.repartition ? '*' : c.move_not_significant ? '?' : '',
       ]),
     ),
-  );
-  return `${out.join('\n')}\n`;
+  ];
 }
 
 /** The reference cell through the run, and a warning per stretch where it moved more than the gain claimed there. */
