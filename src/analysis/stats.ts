@@ -1,4 +1,4 @@
-/** Median of a list of numbers (the figure benches and calibration quote: timing on a shared machine is noisy). */
+/** Median of a list of numbers: the one in the project (benches, calibration and warm-up, the cost model, policy runs' switch penalty); timing on a shared machine is noisy. */
 export function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   const mid = s.length >> 1;
