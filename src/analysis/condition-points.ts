@@ -36,7 +36,7 @@ export function pointRows(data: ConditionData, cuts: CutRef[], stat: Statistic):
       total_ms: cell.total[stat],
       total_p95_ms: cell.total.p95,
       samples: cell.total.samples,
-      vs_best: null, // filled in once the best point is known (adaptivity.pointsAgainstBest)
+      vs_best: null, // filled in once the best point is known (moves.pointsAgainstBest)
     });
   }
   return rows;

@@ -55,6 +55,15 @@ t.test('wire bytes: frame and TCP/IP/Ethernet headers per 1448-byte segment', as
   t.equal(w, frame + Math.ceil(frame / 1448) * 66, 'the frame is the protocol\'s own size of an INFER of that tensor');
 });
 
+t.test('a point\'s frame is that of its tensor\'s shape (batch 1) when the data has shapes, sizes alone being enough otherwise', async (t) => {
+  const shapes = new Map([['input', [150_000]], ['mid', [15, 1000]], ['out', [10, 10, 10]]]);
+  const m = fitCostModel({ ...network(MEASURED), cuts: POINTS.map(({ cut, index }) => ({ cut, index })), shapes }, 'p50') as CostModel;
+  t.notOk('reason' in m, 'fitted without tensor sizes');
+  t.same([...m.wire], [...shapes].map(([cut, shape]) => [cut, wireBytes([1, ...shape])]), 'wire bytes of an INFER of [1, ...shape]');
+  const bySize = fitCostModel(network(MEASURED), 'p50') as CostModel;
+  t.same([...bySize.wire], POINTS.map((p) => [p.cut, wireBytes([1, p.bytes / 4])]), 'sizes alone: a flat float32 tensor');
+});
+
 t.test('the fit recovers the link and predicts unmeasured rates and delays exactly', async (t) => {
   const m = fitCostModel(network(MEASURED), 'p50') as CostModel;
   t.notOk('reason' in m);
