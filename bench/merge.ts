@@ -10,7 +10,7 @@ import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { planConditions } from '../src/edge/plan.js';
+import { planConditions } from '../src/edge/run-selection.js';
 import { shardPlan } from '../src/edge/shard.js';
 import { writeShardFiles } from '../test/helpers/shards.js';
 import { median } from '../src/analysis/stats.js';

@@ -2,7 +2,7 @@ import { Option, type Command } from 'commander';
 import { makeProgram, parseArgv, portOption, parseIntArg } from './common.js';
 import { endOptions } from './network-options.js';
 import type { EdgeRunOptions } from '../edge/run-edge.js';
-import { planConditions, needsShaping, QUICK_POINTS, QUICK_REPS } from '../edge/plan.js';
+import { planConditions, needsShaping, QUICK_POINTS, QUICK_REPS } from '../edge/run-selection.js';
 import { FACTORS, flagHelp, type ConditionKey } from '../conditions/factors.js';
 import { DESIGNS, type Design } from '../conditions/grid.js';
 import { STRESSOR_CHOICES } from '../conditions/stress.js';

@@ -17,7 +17,7 @@ import { ProtocolLink } from './protocol-link.js';
 import { ProgressTracker } from './progress.js';
 import { runSweep, type SweepStats } from './sweep.js';
 import { EdgeConditionController } from './condition-controller.js';
-import { spreadPoints, describeGrid } from './plan.js';
+import { spreadPoints, describeGrid } from './run-selection.js';
 import { shardPlan, shardRecord, type ShardSpec, type ShardedPlan } from './shard.js';
 import { formatDuration } from './progress.js';
 import { pointWork } from '../model/work.js';

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { planConditions } from '../../src/edge/plan.js';
+import { planConditions } from '../../src/edge/run-selection.js';
 import { ownerOf } from '../../src/results/plan.js';
 import { cellCosts, partitionCells, planRecord, resolveShard, settleMs, type PointCost } from '../../src/edge/shard.js';
 

@@ -3,7 +3,7 @@ import { selectBackend } from '../../src/engine/backend.js';
 import { loadLayersNetwork, disposeNetwork } from '../../src/model/network.js';
 import { createSplitRunner, benchmarkInput } from '../../src/engine/split-runner.js';
 import { ZOO, zooEntry } from '../../models/index.js';
-import { spreadPoints } from '../../src/edge/plan.js';
+import { spreadPoints } from '../../src/edge/run-selection.js';
 import { relErr } from '../helpers/compare.js';
 
 // the TF.js halves (the onnx backend has its own test, onnx-zoo.test.ts)

@@ -4,6 +4,8 @@ import { DEFAULT_LEVELS, conditionsFor, levelsFrom, readConditionsFile, type Des
 import type { CutPoint } from '../model/partition.js';
 import { UserError } from '../errors.js';
 
+/** Which conditions and points a run measures, from its flags (levels, --design, --conditions, --no-shape, --quick). */
+
 export interface ConditionFlags {
   levels: Partial<Record<ConditionKey, string>>;
   design: Design;

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { planConditions, spreadPoints, describeGrid, needsShaping, QUICK_POINTS } from '../../src/edge/plan.js';
+import { planConditions, spreadPoints, describeGrid, needsShaping, QUICK_POINTS } from '../../src/edge/run-selection.js';
 import { formatDuration, ProgressTracker } from '../../src/edge/progress.js';
 import type { CutPoint } from '../../src/model/partition.js';
 import { PassThrough } from 'node:stream';
