@@ -3,7 +3,19 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import t from 'tap';
-import { allowedCpus, cgroupDirs, cpuQuota, createCgroup, attachToCgroup, detectCgroups, formatCpuList, parseCpuList, removeCgroup, checkLimits, type CgroupLayout } from '../../src/conditions/cgroup.js';
+import {
+  allowedCpus,
+  cgroupDirs,
+  cpuQuota,
+  createCgroup,
+  attachToCgroup,
+  detectCgroups,
+  formatCpuList,
+  parseCpuList,
+  removeCgroup,
+  checkLimits,
+  type CgroupLayout,
+} from '../../src/conditions/cgroup.js';
 import { cleanupLeftovers } from '../../src/conditions/cleanup.js';
 import { readProcStat } from '../../src/conditions/proc.js';
 import { makeDevice } from '../../src/conditions/device.js';
