@@ -2,6 +2,8 @@ import { CONDITION_KEYS } from '../../conditions/factors.js';
 import { UserError } from '../../errors.js';
 import type { ConditionReport, NetworkReport } from '../../analysis/findings.js';
 
+/** dnn-report --condition: which condition the HTML report's second chart shows. */
+
 /**
  * Parses a --condition selector: `key=value` pairs (tag keys: net, delay, jitter, loss, ecpu, emem,
  * ccpu, cmem...) separated by `;`, `,` or spaces, e.g. "net=10;ecpu=50". Unnamed factors match anything.
