@@ -8,7 +8,7 @@ import { assertNetworkSpec, loadNetwork, type Network } from '../model/network.j
 import { selectCuts, type CutPoint } from '../model/partition.js';
 import { PROTOCOL_VERSION } from '../protocol/constants.js';
 import { ResultsWriter } from '../results/log-writer.js';
-import type { RunMetadata, ScheduleMeta } from '../results/metadata.js';
+import { RESULTS_FORMAT, type RunMetadata, type ScheduleMeta } from '../results/metadata.js';
 import { readResultsFile } from '../results/log-reader.js';
 import { newScheduleSeed, orderConditions, type Order } from './schedule.js';
 import { hostInfo } from '../host-info.js';
@@ -283,6 +283,7 @@ export function runMetadata(
 ): RunMetadata {
   const me = hostInfo();
   return {
+    format: RESULTS_FORMAT,
     tool: 'dnn-partition-bench',
     tool_version: TOOL_VERSION,
     protocol_version: PROTOCOL_VERSION,
