@@ -28,32 +28,36 @@ export interface FileKind<S extends TSchema> {
 
 export interface Checker<S extends TSchema> {
   kind: FileKind<S>;
-  /** The value, typed, or a FormatError naming `where` (FILE:LINE), the field, expected and got. */
-  check(value: unknown, where: string): Static<S>;
-  /** Problems of a value, as messages (empty = valid). */
-  problems(value: unknown, where: string): string[];
+  /**
+   * The value, typed, or a FormatError naming `where` (FILE:LINE), the field, expected and got;
+   * `at` is the path of the value inside the file's object when it is a part of it ("changes.2").
+   */
+  check(value: unknown, where: string, at?: string): Static<S>;
+  /** The problem of a value, as a message, or undefined when it is valid. */
+  problem(value: unknown, where: string, at?: string): string | undefined;
 }
 
 export function checker<S extends TSchema>(kind: FileKind<S>): Checker<S> {
   const compiled = TypeCompiler.Compile(kind.schema);
-  const problems = (value: unknown, where: string): string[] => {
-    const newer = newerFormat(value, kind, where);
-    if (newer) return [newer];
-    if (compiled.Check(value)) return [];
+  const problem = (value: unknown, where: string, at?: string): string | undefined => {
+    const newer = at === undefined ? newerFormat(value, kind, where) : undefined;
+    if (newer) return newer;
+    if (compiled.Check(value)) return undefined;
     const first = compiled.Errors(value).First();
-    if (!first) return [`${where}: ${kind.what} does not match its schema; ${kind.fix}`];
-    const field = first.path === '' ? kind.what : `${kind.what} field '${first.path.slice(1).replaceAll('/', '.')}'`;
+    if (!first) return `${where}: ${kind.what} does not match its schema; ${kind.fix}`;
+    const path = [at, ...first.path.split('/').slice(1)].filter((p) => p !== undefined && p !== '').join('.');
+    const field = path === '' ? kind.what : `${kind.what} field '${path}'`;
     const expected = expectedOf(first.schema);
     const what =
       first.type === ValueErrorType.ObjectRequiredProperty ? `${field} is missing (expected ${expected})` : `${field}: expected ${expected}, got ${shown(first.value)}`;
-    return [`${where}: ${what}; ${kind.fix}`];
+    return `${where}: ${what}; ${kind.fix}`;
   };
   return {
     kind,
-    problems,
-    check(value, where) {
-      const found = problems(value, where);
-      if (found.length > 0) throw new FormatError(found[0]!);
+    problem,
+    check(value, where, at) {
+      const found = problem(value, where, at);
+      if (found !== undefined) throw new FormatError(found);
       return value as Static<S>;
     },
   };
@@ -109,9 +113,4 @@ function shown(v: unknown): string {
   if (v === undefined) return 'nothing';
   const text = JSON.stringify(v) ?? String(v);
   return text.length > 40 ? `${text.slice(0, 37)}...` : text;
-}
-
-/** The format of a value that passed its check: 1 when the field is absent (files from before it existed). */
-export function formatOf(value: { format?: number }): number {
-  return value.format ?? 1;
 }
