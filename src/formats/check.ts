@@ -20,8 +20,8 @@ export interface FileKind<S extends TSchema> {
   /** what the file kind is called in messages, e.g. "#dnn-meta" or "state file" */
   what: string;
   schema: S;
-  /** the newest format this release reads and writes */
-  format: number;
+  /** the newest format this release reads and writes; undefined for kinds without a format number (input files of other tools) */
+  format?: number;
   /** how to fix a file that does not match, appended to the message */
   fix: string;
 }
@@ -45,6 +45,8 @@ export function checker<S extends TSchema>(kind: FileKind<S>): Checker<S> {
     if (compiled.Check(value)) return undefined;
     const first = compiled.Errors(value).First();
     if (!first) return `${where}: ${kind.what} does not match its schema; ${kind.fix}`;
+    // a field may say in its schema how its own mistake reads ({got}: the value found)
+    if (typeof first.schema.errorMessage === 'string') return `${where}: ${first.schema.errorMessage.replaceAll('{got}', String(first.value))}`;
     const path = [at, ...first.path.split('/').slice(1)].filter((p) => p !== undefined && p !== '').join('.');
     const field = path === '' ? kind.what : `${kind.what} field '${path}'`;
     const expected = expectedOf(first.schema);
@@ -65,7 +67,7 @@ export function checker<S extends TSchema>(kind: FileKind<S>): Checker<S> {
 
 /** The message for a file whose `format` is newer than this release reads, or undefined. */
 function newerFormat(value: unknown, kind: FileKind<TSchema>, where: string): string | undefined {
-  if (typeof value !== 'object' || value === null) return undefined;
+  if (kind.format === undefined || typeof value !== 'object' || value === null) return undefined;
   const format = (value as { format?: unknown }).format;
   if (typeof format !== 'number' || !(format > kind.format)) return undefined;
   return `${where}: ${kind.what} is format ${format}, but this release of dnn-partition-bench reads formats up to ${kind.format}: upgrade the tool to read it`;
