@@ -51,7 +51,7 @@ export function checker<S extends TSchema>(kind: FileKind<S>): Checker<S> {
     const field = path === '' ? kind.what : `${kind.what} field '${path}'`;
     const expected = expectedOf(first.schema);
     const what =
-      first.type === ValueErrorType.ObjectRequiredProperty ? `${field} is missing (expected ${expected})` : `${field}: expected ${expected}, got ${shown(first.value)}`;
+      first.type === ValueErrorType.ObjectRequiredProperty || first.value === undefined ? `${field} is missing (expected ${expected})` : `${field}: expected ${expected}, got ${shown(first.value)}`;
     return `${where}: ${what}; ${kind.fix}`;
   };
   return {
