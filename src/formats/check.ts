@@ -1,6 +1,7 @@
 import { Kind, type Static, type TSchema } from '@sinclair/typebox';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
-import { ValueErrorType } from '@sinclair/typebox/errors';
+import { type ValueError, ValueErrorType } from '@sinclair/typebox/errors';
+import { Value } from '@sinclair/typebox/value';
 import { UserError } from '../errors.js';
 
 /**
@@ -43,7 +44,7 @@ export function checker<S extends TSchema>(kind: FileKind<S>): Checker<S> {
     const newer = at === undefined ? newerFormat(value, kind, where) : undefined;
     if (newer) return newer;
     if (compiled.Check(value)) return undefined;
-    const first = compiled.Errors(value).First();
+    const first = narrowed(compiled.Errors(value).First());
     if (!first) return `${where}: ${kind.what} does not match its schema; ${kind.fix}`;
     // a field may say in its schema how its own mistake reads ({got}: the value found)
     if (typeof first.schema.errorMessage === 'string') return `${where}: ${first.schema.errorMessage.replaceAll('{got}', String(first.value))}`;
@@ -63,6 +64,18 @@ export function checker<S extends TSchema>(kind: FileKind<S>): Checker<S> {
       return value as Static<S>;
     },
   };
+}
+
+/**
+ * An error at an object that may also be null (or another union of one object) is reported at the
+ * field inside it that is wrong, not as "expected an object or null".
+ */
+function narrowed(e: ValueError | undefined): ValueError | undefined {
+  if (e?.type !== ValueErrorType.Union || typeof e.value !== 'object' || e.value === null || Array.isArray(e.value)) return e;
+  const objects = (e.schema.anyOf as TSchema[]).filter((v) => v[Kind] === 'Object');
+  if (objects.length !== 1) return e;
+  const inner = Value.Errors(objects[0]!, e.value).First();
+  return inner ? narrowed({ ...inner, path: `${e.path}${inner.path}` }) : e;
 }
 
 /** The message for a file whose `format` is newer than this release reads, or undefined. */

@@ -58,7 +58,7 @@ t.test('a broken #dnn-meta: dnn-report exits 2 with one line naming the file, th
     ['missing.hdr', (m) => delete m.network, /^dnn-report: \S+missing\.hdr:1: #dnn-meta field 'network' is missing \(expected a string\)/],
     ['newer.hdr', (m) => (m.format = RESULTS_FORMAT + 1), new RegExp(`^dnn-report: \\S+newer\\.hdr:1: #dnn-meta is format ${RESULTS_FORMAT + 1}, but this release of dnn-partition-bench reads formats up to ${RESULTS_FORMAT}: upgrade the tool to read it$`)],
     ['nested.hdr', (m) => ((m.cuts as Record<string, unknown>[])[3]!.layer = 7), /^dnn-report: \S+nested\.hdr:1: #dnn-meta field 'cuts\.3\.layer': expected a string, got 7/],
-    ['conditions.hdr', (m) => ((m.conditions as Record<string, unknown>).design = 'random'), /#dnn-meta field 'conditions\.design': expected "factorial" or "one-at-a-time", got "random"/],
+    ['conditions.hdr', (m) => ((m.conditions as Record<string, unknown>).devices = { edge: { cpus: 'half' }, cloud: null }), /#dnn-meta field 'conditions\.devices\.edge\.cpus': expected a number >= 0 or null, got "half"/],
     ['shard.hdr', (m) => (m.shard = { index: 3, count: 2, bounds: [0, 6, 12], predicted_s: 1 }), /#dnn-meta field shard\.index is 3, more than shard\.count 2/],
   ];
   for (const [name, edit, re] of cases) {
