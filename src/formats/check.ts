@@ -34,8 +34,6 @@ export interface Checker<S extends TSchema> {
    * `at` is the path of the value inside the file's object when it is a part of it ("changes.2").
    */
   check(value: unknown, where: string, at?: string): Static<S>;
-  /** The problem of a value, as a message, or undefined when it is valid. */
-  problem(value: unknown, where: string, at?: string): string | undefined;
 }
 
 export function checker<S extends TSchema>(kind: FileKind<S>): Checker<S> {
@@ -57,7 +55,6 @@ export function checker<S extends TSchema>(kind: FileKind<S>): Checker<S> {
   };
   return {
     kind,
-    problem,
     check(value, where, at) {
       const found = problem(value, where, at);
       if (found !== undefined) throw new FormatError(found);
