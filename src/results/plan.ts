@@ -3,6 +3,7 @@
  * `#dnn-meta` line). Cells are numbered in sweep order: condition by condition, every point under each.
  * The schemas are the one definition of both records: types, checks and docs/results-format.md.
  */
+import { createHash } from 'node:crypto';
 import { type Static, Type } from '@sinclair/typebox';
 
 export const PlanRecordSchema = Type.Object({
@@ -16,6 +17,12 @@ export const PlanRecordSchema = Type.Object({
 });
 export type PlanRecord = Static<typeof PlanRecordSchema>;
 
+/** The hash of a plan's other fields (16 hex digits): equal hash = same sweep, on every machine. */
+export function planHash(p: Omit<PlanRecord, 'hash'>): string {
+  const body = { network: p.network, fingerprint: p.fingerprint, conditions: p.conditions, cuts: p.cuts, reps: p.reps, warmup: p.warmup };
+  return createHash('sha256').update(JSON.stringify(body)).digest('hex').slice(0, 16);
+}
+
 export const ShardRecordSchema = Type.Object({
   index: Type.Integer({ minimum: 1, description: '1-based: shard K of N' }),
   count: Type.Integer({ minimum: 1, description: 'N, the number of shards of the plan' }),
@@ -27,10 +34,12 @@ export const ShardRecordSchema = Type.Object({
 export type ShardRecord = Static<typeof ShardRecordSchema>;
 
 /**
- * What the schema cannot say about a plan and its shard: the bounds partition the plan's cells
- * and the shard is one of them. Undefined when consistent, else what is wrong (field path first).
+ * What the schema cannot say about a plan and its shard: the hash is the plan's, the bounds
+ * partition the plan's cells and the shard is one of them. Undefined when consistent, else what is wrong (field path first).
  */
 export function shardPlanProblem(plan: PlanRecord | undefined, shard: ShardRecord | undefined): string | undefined {
+  // shards are merged by hash: a plan edited by hand would merge with the wrong sweep
+  if (plan && plan.hash !== planHash(plan)) return `plan.hash is ${plan.hash}, but the plan's fields hash to ${planHash(plan)} (the plan was edited)`;
   if (!shard) return undefined;
   const { index, count, bounds } = shard;
   if (index > count) return `shard.index is ${index}, more than shard.count ${count}`;

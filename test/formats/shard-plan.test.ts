@@ -22,6 +22,7 @@ t.test('the records dnn-edge writes pass', async (t) => {
 
 t.test('broken records: file:line, the field, expected and got', async (t) => {
   const cases: [object, RegExp][] = [
+    [{ plan: { ...plan, reps: 3 } }, new RegExp(`^x:1: #dnn-meta field plan\\.hash is ${plan.hash}, but the plan's fields hash to [0-9a-f]{16} \\(the plan was edited\\)`)],
     [{ plan: { ...plan, reps: 'two' } }, /^x:1: #dnn-meta field 'plan\.reps': expected an integer >= 0, got "two"/],
     [{ plan: { ...plan, hash: undefined } }, /^x:1: #dnn-meta field 'plan\.hash' is missing \(expected a string\)/],
     [{ plan: { ...plan, cuts: [1, 2] } }, /field 'plan\.cuts\.0': expected a string, got 1/],
