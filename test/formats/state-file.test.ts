@@ -50,6 +50,7 @@ t.test('written with the format; a damaged one is left alone with a note', async
   }) as typeof process.stderr.write;
   try {
     t.equal(readStateFile(pid), null, 'not used');
+    t.equal(readStateFile(pid), null, 'not used, and not noted again');
   } finally {
     process.stderr.write = write;
   }

@@ -98,6 +98,8 @@ export function readStateFile(pid: number): { path: string; state: StateFile } |
  * file is left in place with a note, never a crash: state files are shared by every run on the
  * machine and a newer release may still undo what it lists.
  */
+const noted = new Set<string>();
+
 function parse(path: string): StateFile | null {
   let text: string;
   try {
@@ -108,8 +110,9 @@ function parse(path: string): StateFile | null {
   try {
     return parseStateFile(text, path);
   } catch (e) {
-    // A torn write cannot happen (rename), so the file is foreign, damaged or newer: skip it.
-    process.stderr.write(`note: ${errorMessage(e)} (left alone)\n`);
+    // A torn write cannot happen (rename), so the file is foreign, damaged or newer: skip it (said once per process).
+    if (!noted.has(path)) process.stderr.write(`note: ${errorMessage(e)} (left alone)\n`);
+    noted.add(path);
     return null;
   }
 }
