@@ -32,7 +32,7 @@ const endFields = {
   backend: Type.String({ description: 'inference backend: onnx, tensorflow, wasm or cpu' }),
   versions: Type.Record(Type.String(), Type.String(), { description: 'versions of the libraries the backend runs on (and, for the cloud, its stressor and thread count)' }),
   threads: opt(orNull(Type.Integer({ minimum: 0 }), 'inference threads when the backend says (wasm pool; cpu = 1)')),
-  limits: opt(Type.Unknown({ description: 'resource caps of this end, when any (recorded by earlier releases; compared as a whole)' })),
+  limits: opt(Type.Unknown({ description: 'resource caps of this end; this release does not write it (see conditions.devices); the report compares it as a whole when it groups testbeds' })),
 };
 const hostFields = {
   cpu: Type.String({ description: 'CPU model' }),
