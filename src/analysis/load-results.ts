@@ -2,6 +2,7 @@ import { basename } from 'node:path';
 import type { Histogram } from 'hdr-histogram-js';
 import { conditionKey, type Condition } from '../conditions/condition.js';
 import { isUserError } from '../errors.js';
+import { FormatError } from '../formats/check.js';
 import { ResultsFileError, readMetaLine, readResultsFile, type PolicyRun, type ResultsFile } from '../results/log-reader.js';
 import type { RunMetadata } from '../results/metadata.js';
 import type { Metric } from '../results/tags.js';
@@ -205,7 +206,8 @@ export function readOrNote(path: string, notes: string[], what: string, headerOn
   try {
     return readResultsFile(path);
   } catch (e) {
-    if (!isUserError(e)) throw e;
+    // a file that breaks its format is the user's to fix (or a newer tool's to read): stop, do not skip it
+    if (!isUserError(e) || e instanceof FormatError) throw e;
     const meta = headerOnly && e instanceof ResultsFileError && e.problem === 'no-data' ? readMetaLine(path) : undefined;
     if (meta?.plan) {
       headerOnly!(meta);

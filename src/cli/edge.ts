@@ -17,6 +17,7 @@ import { interfaceFor } from '../conditions/tc.js';
 import { cleanupLeftovers, onExitSignal } from '../conditions/cleanup.js';
 import { isRoot } from '../conditions/proc.js';
 import { UserError } from '../errors.js';
+import type { RunConditions } from '../results/metadata.js';
 
 /** dnn-edge: the wiring around parseEdgeOptions and runEdge (privileges, leftovers, signals, the lab, exit codes). */
 
@@ -63,7 +64,7 @@ async function checkBeforeStart(o: EdgeOptions, d: Devices): Promise<void> {
 }
 
 /** Each end's limits as the results metadata records them (null: not limited by this run). */
-function devicesMeta(d: Devices): Record<string, unknown> {
+function devicesMeta(d: Devices): NonNullable<RunConditions['devices']> {
   const one = (l?: DeviceLimits) => (l ? { cpuset: l.cpuset ?? null, cpus: l.cpus ?? null, memory_bytes: l.memoryBytes ?? null } : null);
   return { edge: one(d.edge), cloud: one(d.cloud) };
 }

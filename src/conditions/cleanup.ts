@@ -1,11 +1,13 @@
 /**
  * Everything this package changes on the machine, undone on every exit path, and the sweep that
  * undoes what a SIGKILLed run left behind. This file is the public face of cleanup/:
- *   changes.ts       the kinds of change (describe, key, undo, recognise a leftover): add a kind there
+ *   change.ts        the kinds of change as recorded: one schema each (the Change type derives from them)
+ *   changes.ts       per kind: describe, key, undo, recognise a leftover; a new kind is a schema in
+ *                    change.ts and an entry there
  *   registry.ts      record a change before making it; undo all on exit
  *   signals.ts       the exit paths (exit, crash, SIGINT/SIGTERM/SIGHUP) that run the undo; what a
  *                    process says or does on a signal goes through onExitSignal
- *   state-file.ts    the per-process state file a later run reads
+ *   state-file.ts    the per-process state file a later run reads (its schema, checked on read)
  *   host-queries.ts  qdiscs, links and namespaces as tc and ip report them
  *   kill.ts          killing a process group of ours (never a pid's new owner)
  *   leftovers.ts     the sweep

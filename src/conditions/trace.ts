@@ -1,6 +1,9 @@
 import { basename } from 'node:path';
+import { type TSchema, Type } from '@sinclair/typebox';
 import { UserError } from '../errors.js';
+import { checker } from '../formats/check.js';
 import { NO_CONDITION, conditionKey, type Condition } from './condition.js';
+import { FACTORS } from './factors.js';
 import { parseConditionLine, readInputFile } from './grid.js';
 
 /**
@@ -11,6 +14,10 @@ import { parseConditionLine, readInputFile } from './grid.js';
  *  - the tool's own lines `t=12.5;net=10;delay=20;ecpu=50`: any factor may change, factors not
  *    named keep their value from the line before (the first line starts from no shaping, no stress).
  * Times are relative to the first line. `#` starts a comment. Pure functions, errors name file:line.
+ *
+ * Traces are written by people and other tools (the Norway set, Mahimahi), so they carry no format
+ * number; each format's line has a schema (below), the one definition the parser checks every line
+ * against and docs/results-format.md documents.
  */
 export type TraceFormat = 'two-column' | 'mahimahi' | 'tags';
 
@@ -29,6 +36,37 @@ export interface Trace {
   /** length of one pass: the last step lasts as long as the step before it (Mahimahi: the last timestamp) */
   lengthMs: number;
 }
+
+const SECONDS = "time {got} s is not a non-negative number of seconds";
+
+export const TRACE_LINE_SCHEMAS = {
+  'two-column': Type.Object({
+    time_s: Type.Number({ minimum: 0, errorMessage: SECONDS, description: 'seconds; the first line is time 0 of the trace, times must increase' }),
+    rate_mbit: Type.Number({
+      exclusiveMinimum: 0,
+      errorMessage: 'rate {got} Mbit/s is not above 0; a shaped link needs a positive rate (drop the line or raise it)',
+      description: 'link rate from this time on, Mbit/s',
+    }),
+  }),
+  mahimahi: Type.Object({
+    ms: Type.Integer({ minimum: 0, description: 'a delivery opportunity: one 1500-byte packet may leave at this millisecond; timestamps must not decrease' }),
+  }),
+  tags: Type.Object({
+    t: Type.Number({ minimum: 0, errorMessage: "t {got} is not a non-negative number of seconds", description: 'seconds; the first line is time 0, times must increase' }),
+    ...Object.fromEntries(FACTORS.map((f) => [f.key, Type.Optional(factorSchema(f))])),
+  }),
+};
+
+/** A factor's level on a tag line: its range from factors.ts; `none` where the factor allows it. */
+function factorSchema(f: (typeof FACTORS)[number]): TSchema {
+  const range = { minimum: 'minExclusive' in f ? undefined : f.min, exclusiveMinimum: 'minExclusive' in f ? f.min : undefined, maximum: f.max };
+  const level = f.integer ? Type.Integer(range) : Type.Number(range);
+  const description = `${f.label}${'allowNone' in f ? '; none = not shaped' : ''}; a factor not named keeps its value from the line before`;
+  return 'allowNone' in f ? Type.Union([level, Type.Null()], { description }) : { ...level, description };
+}
+
+const lineChecker = (format: TraceFormat) => checker({ what: `${format} trace line`, schema: TRACE_LINE_SCHEMAS[format] as TSchema, fix: 'fix the line' });
+const lineCheckers = { 'two-column': lineChecker('two-column'), mahimahi: lineChecker('mahimahi'), tags: lineChecker('tags') };
 
 /** Mahimahi: one delivery opportunity = one MTU-sized packet. */
 const MAHIMAHI_PACKET_BYTES = 1500;
@@ -72,9 +110,9 @@ function parseTwoColumn(lines: string[], file: string): Pick<Trace, 'steps' | 'l
     const cols = line.split(/[\s,]+/);
     if (cols.length !== 2) throw new UserError(`${where}: '${line}' has ${cols.length} columns; a two-column trace has 'time_s rate_mbit' per line`);
     const [t, rate] = cols.map(Number) as [number, number];
-    if (!Number.isFinite(t) || t < 0) throw new UserError(`${where}: time '${cols[0]}' is not a non-negative number of seconds`);
+    if (!Number.isFinite(t)) throw new UserError(`${where}: time '${cols[0]}' is not a non-negative number of seconds`);
     if (!Number.isFinite(rate)) throw new UserError(`${where}: rate '${cols[1]}' is not a number of Mbit/s`);
-    if (rate <= 0) throw new UserError(`${where}: rate ${rate} Mbit/s is not above 0; a shaped link needs a positive rate (drop the line or raise it)`);
+    lineCheckers['two-column'].check({ time_s: t, rate_mbit: rate }, where);
     checkIncreasing(points.at(-1)?.t, t, where, 's');
     points.push({ t, rate, line: i + 1 });
   });
@@ -92,6 +130,7 @@ function parseMahimahi(lines: string[], file: string): Pick<Trace, 'steps' | 'le
     const where = `${file}:${i + 1}`;
     if (!/^\d+$/.test(line)) throw new UserError(`${where}: '${line}' is not a millisecond timestamp; a Mahimahi trace has one integer per line`);
     const ms = Number(line);
+    lineCheckers.mahimahi.check({ ms }, where);
     const prev = stamps.at(-1);
     if (prev !== undefined && ms < prev) throw new UserError(`${where}: timestamp ${ms} ms is earlier than the line before (${prev} ms); timestamps must not decrease`);
     stamps.push(ms);
@@ -131,7 +170,8 @@ function parseTagLines(lines: string[], file: string): Pick<Trace, 'steps' | 'le
     const tText = extra.get('t');
     if (tText === undefined) throw new UserError(`${where}: no t= on the line; every line of a tag trace starts with its time, e.g. t=12.5;net=10`);
     const t = Number(tText);
-    if (tText === '' || !Number.isFinite(t) || t < 0) throw new UserError(`${where}: t '${tText}' is not a non-negative number of seconds`);
+    if (tText === '' || !Number.isFinite(t)) throw new UserError(`${where}: t '${tText}' is not a non-negative number of seconds`);
+    lineCheckers.tags.check({ t, ...Object.fromEntries([...given(line)].map((k) => [k, condition[k as keyof Condition]])) }, where);
     checkIncreasing(raw.at(-1)?.t, t, where, 's');
     raw.push({ t, condition });
     current = condition;
@@ -140,6 +180,11 @@ function parseTagLines(lines: string[], file: string): Pick<Trace, 'steps' | 'le
   const t0 = raw[0]!.t;
   const steps = raw.map((r) => ({ atMs: (r.t - t0) * 1000, condition: r.condition }));
   return { steps, lengthMs: lastStepEnd(steps) };
+}
+
+/** The factor keys a tag line names. */
+function given(line: string): Set<string> {
+  return new Set(line.split(';').map((part) => part.slice(0, part.indexOf('=')).trim()).filter((k) => k !== '' && k !== 't'));
 }
 
 function checkIncreasing(prev: number | undefined, t: number, where: string, unit: string): void {

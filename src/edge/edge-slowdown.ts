@@ -5,6 +5,7 @@ import { median } from '../analysis/stats.js';
 import { calibrateSlowdown, type SlowdownProbe, type SlowdownResult } from './calibrate.js';
 import type { CloudLink } from './cloud-link.js';
 import { fullModelPair, logWarmUp, warmUntilSettled } from './warm-up.js';
+import type { RunConditions } from '../results/metadata.js';
 
 /**
  * --edge-slowdown on a live link: measures both ends' full model the way the sweep and the
@@ -50,11 +51,10 @@ export async function calibrateOrWarmUp(
 }
 
 /** The calibration's figures in the run's setup metadata: the edge device's calibrated quota and what it reached. */
-export function calibrationSetup(setup: Record<string, unknown>, r: SlowdownResult | undefined): Record<string, unknown> {
+export function calibrationSetup(setup: RunConditions, r: SlowdownResult | undefined): RunConditions {
   if (!r) return {};
-  const devices = (setup.devices ?? {}) as { edge?: Record<string, unknown> };
   const slowdown = { target: r.target, reached: +r.reached.toFixed(3), edge_ms: +r.edgeMs.toFixed(2), cloud_ms: +r.cloudMs.toFixed(2) };
-  return { devices: { ...devices, edge: { ...devices.edge, cpus: +r.cores.toFixed(4), slowdown } } };
+  return { devices: { edge: { ...setup.devices?.edge, cpus: +r.cores.toFixed(4), slowdown }, cloud: setup.devices?.cloud ?? null } };
 }
 
 /** Full model on each end, alternately; warmed up until the edge settles before the first step. */

@@ -8,7 +8,7 @@ import { assertNetworkSpec, loadNetwork, type Network } from '../model/network.j
 import { selectCuts, type CutPoint } from '../model/partition.js';
 import { PROTOCOL_VERSION } from '../protocol/constants.js';
 import { ResultsWriter } from '../results/log-writer.js';
-import type { RunMetadata, ScheduleMeta } from '../results/metadata.js';
+import { RESULTS_FORMAT, type RunConditions, type RunMetadata, type ScheduleMeta } from '../results/metadata.js';
 import { readResultsFile } from '../results/log-reader.js';
 import { newScheduleSeed, orderConditions, type Order } from './schedule.js';
 import { hostInfo } from '../host-info.js';
@@ -63,7 +63,7 @@ export interface EdgeRunOptions {
   /** measure only this shard of the plan (--shard K/N or the batch system's index) */
   shard?: ShardSpec;
   /** extra facts about how the run was set up, for the metadata */
-  setup: Record<string, unknown>;
+  setup: RunConditions;
   commandLine: string[];
   log: (line: string) => void;
 }
@@ -276,13 +276,14 @@ export function runMetadata(
   n: Network,
   b: Session['backend'],
   s: Session['server'],
-  setup: Record<string, unknown>,
+  setup: RunConditions,
   schedule: ScheduleMeta | undefined,
   threads: number | null,
   plan?: { plan: PlanRecord; shard?: ShardRecord },
 ): RunMetadata {
   const me = hostInfo();
   return {
+    format: RESULTS_FORMAT,
     tool: 'dnn-partition-bench',
     tool_version: TOOL_VERSION,
     protocol_version: PROTOCOL_VERSION,

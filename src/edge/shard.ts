@@ -1,7 +1,6 @@
-import { createHash } from 'node:crypto';
 import { conditionKey, type Condition } from '../conditions/condition.js';
 import { UserError } from '../errors.js';
-import type { PlanRecord, ShardRecord } from '../results/plan.js';
+import { type PlanRecord, type ShardRecord, planHash } from '../results/plan.js';
 
 /**
  * Sharding: one sweep split into N independent runs on N edge-cloud pairs.
@@ -31,10 +30,8 @@ export interface ShardSpec {
 }
 
 export function planRecord(p: PlanSpec): PlanRecord {
-  const conditions = p.conditions.map(conditionKey);
-  const body = { network: p.network, fingerprint: p.fingerprint, conditions, cuts: p.cuts, reps: p.reps, warmup: p.warmup };
-  const hash = createHash('sha256').update(JSON.stringify(body)).digest('hex').slice(0, 16);
-  return { hash, ...body };
+  const body = { network: p.network, fingerprint: p.fingerprint, conditions: p.conditions.map(conditionKey), cuts: p.cuts, reps: p.reps, warmup: p.warmup };
+  return { hash: planHash(body), ...body };
 }
 
 // ---- parsing ----------------------------------------------------------------------------------

@@ -1,6 +1,6 @@
 import { HistogramLogWriter, build, decodeFromCompressedBase64, type Histogram } from 'hdr-histogram-js';
 import type { Condition } from '../conditions/condition.js';
-import { META_PREFIX, type RunMetadata } from './metadata.js';
+import { META_PREFIX, type RunMetadata, checkRunMetadata } from './metadata.js';
 import { METRICS, type Metric, formatTag } from './tags.js';
 
 /**
@@ -32,6 +32,12 @@ function render(write: (w: HistogramLogWriter) => void): string {
 
 /** Meta line, format version, StartTime, BaseTime and legend. Interval timestamps are relative to baseMs. */
 export function headerText(meta: RunMetadata, baseMs: number): string {
+  // What is written must read back: a field the schema does not allow is a bug here, not a user's mistake.
+  try {
+    checkRunMetadata(meta, 'the metadata to write');
+  } catch (e) {
+    throw new Error(`internal: ${(e as Error).message}`);
+  }
   const sec = (baseMs / 1000).toFixed(3);
   return (
     `${META_PREFIX}${JSON.stringify(meta)}\n` +

@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import type { Histogram } from 'hdr-histogram-js';
 import { UserError, errorMessage } from '../errors.js';
-import { META_PREFIX, type RunMetadata } from './metadata.js';
+import { META_PREFIX, type RunMetadata, checkRunMetadata } from './metadata.js';
 import { type CellTag, type Metric, METRICS, parseTag } from './tags.js';
-import { APPLIED_PREFIX, REQUEST_PREFIX, decodeHistogram, isLegend, splitIntervalLine, timeBaseSec, timeComment } from './log-lines.js';
+import { APPLIED_PREFIX, REQUEST_PREFIX, type IntervalLine, decodeHistogram, isLegend, splitIntervalLine, timeBaseSec, timeComment } from './log-lines.js';
 
 export interface ResultCell {
   tag: CellTag;
@@ -66,111 +66,146 @@ function notALog(name: string): ResultsFileError {
   return new ResultsFileError(name, 'not-a-log', `${name} is not an HdrHistogram log (expected a .hdr results file written by dnn-edge)`);
 }
 
+/** What a line of a results file is, from its first characters; each kind has one handler below. */
+export type LineKind = 'blank' | 'meta' | 'legend' | 'request' | 'applied' | 'comment' | 'interval';
+
+export function classifyLine(line: string): LineKind {
+  if (line.trim() === '') return 'blank';
+  if (line.startsWith(META_PREFIX)) return 'meta';
+  if (isLegend(line)) return 'legend';
+  if (line.startsWith(REQUEST_PREFIX)) return 'request';
+  if (line.startsWith(APPLIED_PREFIX)) return 'applied';
+  if (line.startsWith('#')) return 'comment';
+  return 'interval';
+}
+
+/** What the handlers gather while the lines of one file go by. */
+interface ReadState {
+  name: string;
+  warnings: string[];
+  meta?: RunMetadata;
+  baseSec?: number;
+  startSec?: number;
+  /** lines with HdrHistogram log syntax */
+  logLines: number;
+  foreign: number;
+  corrupt: number;
+  pending: { tag: CellTag; histogram: Histogram; startSec: number; lengthSec: number }[];
+  policies: PolicyRun[];
+  /** timeline lines precede their policy's histograms */
+  requests: Record<string, unknown>[];
+  applied: Record<string, unknown>[];
+}
+
+type LineHandler = (s: ReadState, line: string, lineNo: number) => void;
+
+function skip(s: ReadState, lineNo: number, what: string): void {
+  s.warnings.push(`${s.name}:${lineNo}: ${what}; line skipped`);
+}
+
+const HANDLERS: Record<LineKind, LineHandler> = {
+  blank: () => {},
+  meta: readMeta,
+  legend: (s) => {
+    s.logLines++;
+  },
+  request: (s, line, lineNo) => readTimeline(s, line, lineNo, 'request'),
+  applied: (s, line, lineNo) => readTimeline(s, line, lineNo, 'applied'),
+  comment: (s, line) => {
+    const t = timeComment(line);
+    if (t) s.logLines++;
+    if (t?.kind === 'base') s.baseSec = t.sec;
+    if (t?.kind === 'start') s.startSec = t.sec;
+  },
+  interval: readInterval,
+};
+
+/** Unreadable JSON (a torn line) is skipped with a warning; JSON that breaks the schema is an error. */
+function readMeta(s: ReadState, line: string, lineNo: number): void {
+  let value: unknown;
+  try {
+    value = JSON.parse(line.slice(META_PREFIX.length));
+  } catch (e) {
+    s.warnings.push(`${s.name}:${lineNo}: unreadable run metadata (${errorMessage(e)}); the file is read without it`);
+    return;
+  }
+  s.meta = checkRunMetadata(value, `${s.name}:${lineNo}`);
+}
+
+function readTimeline(s: ReadState, line: string, lineNo: number, kind: 'request' | 'applied'): void {
+  const request = kind === 'request';
+  try {
+    (request ? s.requests : s.applied).push(JSON.parse(line.slice((request ? REQUEST_PREFIX : APPLIED_PREFIX).length)) as Record<string, unknown>);
+  } catch (e) {
+    s.warnings.push(`${s.name}:${lineNo}: unreadable ${request ? 'request' : 'trace step'} line (${errorMessage(e)}); line skipped`);
+  }
+}
+
+function readInterval(s: ReadState, line: string, lineNo: number): void {
+  const iv = splitIntervalLine(line);
+  if (!iv) return skip(s, lineNo, 'not an HdrHistogram interval line');
+  s.logLines++;
+  if (iv.tag?.startsWith('policy=')) return readPolicyHistogram(s, iv, lineNo);
+  let tag: CellTag;
+  try {
+    if (iv.tag === undefined) throw new Error('no Tag=');
+    tag = parseTag(iv.tag);
+  } catch (e) {
+    s.foreign++;
+    return skip(s, lineNo, `tag is not a dnn-partition-bench tag (${errorMessage(e)})`);
+  }
+  const histogram = decodeOrSkip(s, iv.base64, lineNo);
+  if (histogram) s.pending.push({ tag, histogram, startSec: iv.startSec, lengthSec: iv.lengthSec });
+}
+
+/** One of the 4 histograms of a policy's run; the run takes the timeline lines read before it. */
+function readPolicyHistogram(s: ReadState, iv: IntervalLine, lineNo: number): void {
+  const f = new Map(iv.tag!.split(';').map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)] as const));
+  const policy = f.get('policy')!;
+  const trace = f.get('trace') ?? '';
+  const metric = f.get('metric') as Metric;
+  if (!(METRICS as readonly string[]).includes(metric)) return skip(s, lineNo, `policy histogram with metric '${metric}'`);
+  let run = s.policies.find((p) => p.policy === policy && p.trace === trace && !p.histograms[metric]);
+  if (!run) {
+    run = { policy, trace, histograms: {}, requests: s.requests.filter((r) => r['policy'] === policy), applied: s.applied };
+    s.requests = s.requests.filter((r) => r['policy'] !== policy);
+    s.applied = [];
+    s.policies.push(run);
+  }
+  const histogram = decodeOrSkip(s, iv.base64, lineNo);
+  if (histogram) run.histograms[metric] = histogram;
+}
+
+function decodeOrSkip(s: ReadState, base64: string, lineNo: number): Histogram | undefined {
+  try {
+    return decodeHistogram(base64);
+  } catch (e) {
+    s.corrupt++;
+    skip(s, lineNo, `truncated or corrupt histogram (${errorMessage(e)})`);
+    return undefined;
+  }
+}
+
 /** Parses the text of a results file; `name` is used in messages. */
 export function parseResultsText(text: string, name: string): ResultsFile {
   if (text.trim() === '') throw new ResultsFileError(name, 'empty', `${name} is empty (no header, no measurements)`);
-  const warnings: string[] = [];
-  const warn = (lineNo: number, what: string) => warnings.push(`${name}:${lineNo}: ${what}; line skipped`);
-  let meta: RunMetadata | undefined;
-  let baseSec: number | undefined;
-  let startSec: number | undefined;
-  let logLines = 0; // lines with HdrHistogram log syntax
-  let foreign = 0;
-  let corrupt = 0;
-  const pending: { tag: CellTag; histogram: Histogram; startSec: number; lengthSec: number }[] = [];
-  const policies: PolicyRun[] = [];
-  // Timeline lines precede their policy's histograms.
-  let requests: Record<string, unknown>[] = [];
-  let applied: Record<string, unknown>[] = [];
+  const s: ReadState = { name, warnings: [], logLines: 0, foreign: 0, corrupt: 0, pending: [], policies: [], requests: [], applied: [] };
+  text.split(/\r?\n/).forEach((line, i) => HANDLERS[classifyLine(line)](s, line, i + 1));
+  return finish(s);
+}
 
-  const lines = text.split(/\r?\n/);
-  lines.forEach((line, i) => {
-    const lineNo = i + 1;
-    if (line.trim() === '') return;
-    if (line.startsWith(META_PREFIX)) {
-      try {
-        meta = JSON.parse(line.slice(META_PREFIX.length)) as RunMetadata;
-      } catch (e) {
-        warnings.push(`${name}:${lineNo}: unreadable run metadata (${errorMessage(e)}); the file is read without it`);
-      }
-      return;
-    }
-    if (isLegend(line)) {
-      logLines++;
-      return;
-    }
-    if (line.startsWith(REQUEST_PREFIX) || line.startsWith(APPLIED_PREFIX)) {
-      const request = line.startsWith(REQUEST_PREFIX);
-      try {
-        (request ? requests : applied).push(JSON.parse(line.slice((request ? REQUEST_PREFIX : APPLIED_PREFIX).length)) as Record<string, unknown>);
-      } catch (e) {
-        warnings.push(`${name}:${lineNo}: unreadable ${request ? 'request' : 'trace step'} line (${errorMessage(e)}); line skipped`);
-      }
-      return;
-    }
-    if (line.startsWith('#')) {
-      const t = timeComment(line);
-      if (t) logLines++;
-      if (t?.kind === 'base') baseSec = t.sec;
-      if (t?.kind === 'start') startSec = t.sec;
-      return;
-    }
-    const iv = splitIntervalLine(line);
-    if (!iv) {
-      warn(lineNo, 'not an HdrHistogram interval line');
-      return;
-    }
-    logLines++;
-    if (iv.tag?.startsWith('policy=')) {
-      const f = new Map(iv.tag.split(';').map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)] as const));
-      const policy = f.get('policy')!;
-      const trace = f.get('trace') ?? '';
-      const metric = f.get('metric') as Metric;
-      if (!(METRICS as readonly string[]).includes(metric)) {
-        warn(lineNo, `policy histogram with metric '${metric}'`);
-        return;
-      }
-      let run = policies.find((p) => p.policy === policy && p.trace === trace && !p.histograms[metric]);
-      if (!run) {
-        run = { policy, trace, histograms: {}, requests: requests.filter((r) => r['policy'] === policy), applied };
-        requests = requests.filter((r) => r['policy'] !== policy);
-        applied = [];
-        policies.push(run);
-      }
-      try {
-        run.histograms[metric] = decodeHistogram(iv.base64);
-      } catch (e) {
-        corrupt++;
-        warn(lineNo, `truncated or corrupt histogram (${errorMessage(e)})`);
-      }
-      return;
-    }
-    let tag: CellTag;
-    try {
-      if (iv.tag === undefined) throw new Error('no Tag=');
-      tag = parseTag(iv.tag);
-    } catch (e) {
-      foreign++;
-      warn(lineNo, `tag is not a dnn-partition-bench tag (${errorMessage(e)})`);
-      return;
-    }
-    try {
-      pending.push({ tag, histogram: decodeHistogram(iv.base64), startSec: iv.startSec, lengthSec: iv.lengthSec });
-    } catch (e) {
-      corrupt++;
-      warn(lineNo, `truncated or corrupt histogram (${errorMessage(e)})`);
-    }
-  });
-
+/** The cells with their times, or the ResultsFileError of a file that gives no usable data. */
+function finish(s: ReadState): ResultsFile {
+  const { name, pending, policies, meta, warnings } = s;
   if (pending.length === 0 && policies.length === 0) {
-    if (logLines === 0 && !meta) throw notALog(name);
-    if (foreign > 0 && !meta && corrupt === 0) {
-      throw new ResultsFileError(name, 'foreign', `${name} is an HdrHistogram log from another tool: none of its ${foreign} histograms carries a dnn-partition-bench tag`);
+    if (s.logLines === 0 && !meta) throw notALog(name);
+    if (s.foreign > 0 && !meta && s.corrupt === 0) {
+      throw new ResultsFileError(name, 'foreign', `${name} is an HdrHistogram log from another tool: none of its ${s.foreign} histograms carries a dnn-partition-bench tag`);
     }
-    const why = corrupt > 0 ? `all ${corrupt} histogram lines are truncated or corrupt (first: ${warnings.find((w) => w.includes('corrupt'))})` : 'it holds no measurements (header only: was the run stopped before its first cell?)';
+    const why = s.corrupt > 0 ? `all ${s.corrupt} histogram lines are truncated or corrupt (first: ${warnings.find((w) => w.includes('corrupt'))})` : 'it holds no measurements (header only: was the run stopped before its first cell?)';
     throw new ResultsFileError(name, 'no-data', `${name}: no usable data: ${why}`);
   }
-  const base = timeBaseSec(baseSec, startSec, pending[0]?.startSec ?? 0);
+  const base = timeBaseSec(s.baseSec, s.startSec, pending[0]?.startSec ?? 0);
   const cells = pending.map((p) => ({
     tag: p.tag,
     histogram: p.histogram,
@@ -180,13 +215,13 @@ export function parseResultsText(text: string, name: string): ResultsFile {
   return { meta, cells, policies, warnings };
 }
 
-/** The `#dnn-meta` line of a results file, when it has a readable one (e.g. a run stopped before its first cell). */
+/** The `#dnn-meta` line of a results file, when it has a readable, valid one (e.g. a run stopped before its first cell). */
 export function readMetaLine(path: string): RunMetadata | undefined {
   try {
     const text = readFileSync(path, 'utf8');
     const nl = text.indexOf('\n');
     const first = nl < 0 ? text : text.slice(0, nl);
-    return first.startsWith(META_PREFIX) ? (JSON.parse(first.slice(META_PREFIX.length)) as RunMetadata) : undefined;
+    return first.startsWith(META_PREFIX) ? checkRunMetadata(JSON.parse(first.slice(META_PREFIX.length)), `${path}:1`) : undefined;
   } catch {
     return undefined;
   }

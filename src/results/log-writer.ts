@@ -3,7 +3,7 @@ import { dirname } from 'node:path';
 import type { Histogram } from 'hdr-histogram-js';
 import type { Condition } from '../conditions/condition.js';
 import { UserError, errorMessage } from '../errors.js';
-import { META_PREFIX, type RunMetadata } from './metadata.js';
+import { META_PREFIX, type RunMetadata, checkRunMetadata } from './metadata.js';
 import { METRICS, type Metric, cellKey, parseTag } from './tags.js';
 import { APPLIED_PREFIX, REQUEST_PREFIX, cellText, decodeHistogram, headerText, isLegend, policyText, splitIntervalLine, timeComment } from './log-lines.js';
 
@@ -168,12 +168,13 @@ function scanForResume(path: string, buf: Buffer): ResumeScan {
   const lines = splitWithOffsets(buf);
   const first = lines[0]!;
   if (!first.complete || !first.text.startsWith(META_PREFIX)) throw new UserError(notOurs);
-  let meta: RunMetadata;
+  let value: unknown;
   try {
-    meta = JSON.parse(first.text.slice(META_PREFIX.length)) as RunMetadata;
+    value = JSON.parse(first.text.slice(META_PREFIX.length));
   } catch {
     throw new UserError(notOurs);
   }
+  const meta = checkRunMetadata(value, `${path}:1`);
 
   let baseSec: number | undefined;
   let startSec: number | undefined;

@@ -1,57 +1,159 @@
-import type { PlanRecord, ShardRecord } from './plan.js';
+import { type Static, type TSchema, Type } from '@sinclair/typebox';
+import { DESIGNS } from '../conditions/grid.js';
+import { type Checker, FormatError, checker } from '../formats/check.js';
+import { PlanRecordSchema, ShardRecordSchema, shardPlanProblem } from './plan.js';
 
 /**
  * Run metadata: the first line of every results file is `#dnn-meta ` followed by this object as
  * one line of JSON. HdrHistogram's own log readers skip lines that start with '#'.
+ *
+ * The schemas below are its one definition: the types derive from them, every read checks a file
+ * against them, and docs/results-format.md documents every field (a test holds the two together).
+ * Objects may carry fields a schema does not name (a newer release of the same format adds some).
  */
 export const META_PREFIX = '#dnn-meta ';
 
-export interface CutInfo {
-  /** position of the producing layer in the model's layer list */
-  index: number;
-  /** name of that layer */
-  layer: string;
-  /** shape of the crossing tensor, batch excluded */
-  shape: number[];
-  /** float32 bytes of the crossing tensor for batch 1 */
-  bytes: number;
+/** The results format this release writes; files without `format` are format 1. */
+export const RESULTS_FORMAT = 1;
+
+const opt = <S extends TSchema>(s: S) => Type.Optional(s);
+const orNull = <S extends TSchema>(s: S, description: string) => Type.Union([s, Type.Null()], { description });
+
+export const CutInfoSchema = Type.Object({
+  index: Type.Integer({ minimum: 0, description: "position of the producing layer in the model's layer list" }),
+  layer: Type.String({ description: 'name of that layer' }),
+  shape: Type.Array(Type.Number(), { description: 'shape of the crossing tensor, batch excluded' }),
+  bytes: Type.Number({ minimum: 0, description: 'float32 bytes of the crossing tensor for batch 1' }),
+});
+export type CutInfo = Static<typeof CutInfoSchema>;
+
+const endFields = {
+  host: Type.String({ description: 'host name (the cloud: its name, then the address the edge used)' }),
+  backend: Type.String({ description: 'inference backend: onnx, tensorflow, wasm or cpu' }),
+  versions: Type.Record(Type.String(), Type.String(), { description: 'versions of the libraries the backend runs on (and, for the cloud, its stressor and thread count)' }),
+  threads: opt(orNull(Type.Integer({ minimum: 0 }), 'inference threads when the backend says (wasm pool; cpu = 1)')),
+  limits: opt(Type.Unknown({ description: 'resource caps of this end; this release does not write it (see conditions.devices); the report compares it as a whole when it groups testbeds' })),
+};
+const hostFields = {
+  cpu: Type.String({ description: 'CPU model' }),
+  cores: Type.Integer({ minimum: 0, description: 'logical CPUs of the host' }),
+  mem_bytes: Type.Number({ minimum: 0, description: 'memory of the host, bytes' }),
+  node: Type.String({ description: 'Node.js version' }),
+};
+
+export const EdgeEndSchema = Type.Object({ ...endFields, ...hostFields }, { description: 'the machine that ran dnn-edge' });
+/** The cloud's host facts come from its WELCOME; older clouds did not send them. */
+export const CloudEndSchema = Type.Object(
+  { ...endFields, cpu: opt(hostFields.cpu), cores: opt(hostFields.cores), mem_bytes: opt(hostFields.mem_bytes), node: opt(hostFields.node) },
+  { description: 'the machine that ran dnn-cloud, as it described itself' },
+);
+
+export const ScheduleMetaSchema = Type.Object(
+  {
+    seed: Type.Integer({ description: 'seed of the shuffles (points per cycle, conditions per block)' }),
+    order: Type.Union([Type.Literal('randomized'), Type.Literal('sequential')], { description: 'conditions within one network rate: shuffled or as listed' }),
+    reference_every: Type.Integer({ minimum: 0, description: 'the reference cell is measured again every this many conditions (0 = never)' }),
+    interleaved: Type.Boolean({ description: 'points cycled rep by rep within a condition' }),
+  },
+  { description: 'how the run was ordered: replaying it needs the seed' },
+);
+export type ScheduleMeta = Static<typeof ScheduleMetaSchema>;
+
+export const DeviceMetaSchema = Type.Object(
+  {
+    cpuset: opt(orNull(Type.String(), 'CPUs the end may run on, e.g. 0 or 1-3 (--edge-cpuset / --cloud-cpuset)')),
+    cpus: opt(orNull(Type.Number({ minimum: 0 }), 'CPU time in cores (--edge-cpus / --cloud-cpus, or what --edge-slowdown calibrated)')),
+    memory_bytes: opt(orNull(Type.Number({ minimum: 0 }), 'memory limit, bytes (--edge-memory / --cloud-memory)')),
+    slowdown: opt(
+      Type.Object(
+        {
+          target: Type.Number({ description: 'the ratio asked for (--edge-slowdown X)' }),
+          reached: Type.Number({ description: 'the ratio reached: edge full model / cloud full model' }),
+          edge_ms: Type.Number({ description: 'full model on the calibrated edge, ms' }),
+          cloud_ms: Type.Number({ description: 'full model on the cloud, ms' }),
+        },
+        { description: '--edge-slowdown: the calibration of the edge device' },
+      ),
+    ),
+  },
+  { description: 'resource limits of one end as a device (null: none given)' },
+);
+
+export const AdaptiveMetaSchema = Type.Object(
+  {
+    file: Type.String({ description: 'the trace file (--trace)' }),
+    scale: Type.Number({ exclusiveMinimum: 0, description: "multiplier of the trace's rates (--trace-scale)" }),
+    loop: Type.Boolean({ description: 'the trace repeats until the duration (--trace-loop)' }),
+    duration_ms: Type.Number({ minimum: 0, description: 'length of the replay, ms' }),
+    policies: Type.String({ description: 'the policies run on the trace, as given to --policies (comma-separated)' }),
+    interval_ms: orNull(Type.Number({ minimum: 0 }), 'one request every this many ms, or null: back to back (--interval)'),
+    profile: Type.Array(Type.String(), { description: 'results files the cost model was fitted on (--profile); empty: a profile sweep ran first' }),
+  },
+  { description: 'an adaptive run (dnn-edge --trace): what was replayed and how' },
+);
+
+/** How conditions were applied. Every field is optional: files of earlier releases lack some. */
+export const RunConditionsSchema = Type.Object(
+  {
+    lab: opt(Type.Boolean({ description: "the cloud ran in the lab (dnn-edge lab ...): a private network namespace on this machine" })),
+    devices: opt(
+      Type.Object(
+        { edge: orNull(DeviceMetaSchema, 'limits of the edge device'), cloud: orNull(DeviceMetaSchema, 'limits of the cloud device') },
+        { description: 'each end as a device: its CPU set, CPU time and memory limits' },
+      ),
+    ),
+    shaped: opt(Type.Boolean({ description: 'the network was shaped (tc) for each condition; false: measured as it is (--no-shape)' })),
+    design: opt(Type.String({ description: `how the conditions were chosen: a --design (${DESIGNS.join(', ')}), 'file <conditions file>' or 'trace <trace file>'` })),
+    quick: opt(Type.Boolean({ description: 'the run was a --quick first look' })),
+    iface: opt(orNull(Type.String(), 'the interface that was shaped, or null')),
+    edge_stressor: opt(Type.String({ description: "what applied the edge's CPU/memory stress: stress-ng, builtin, or none" })),
+    adaptive: opt(AdaptiveMetaSchema),
+  },
+  { description: 'how conditions were applied' },
+);
+export type RunConditions = Static<typeof RunConditionsSchema>;
+
+export const RunMetadataSchema = Type.Object({
+  format: opt(Type.Integer({ minimum: 1, maximum: RESULTS_FORMAT, description: 'version of the results format (absent: 1)' })),
+  tool: Type.Literal('dnn-partition-bench', { description: 'the tool that wrote the file' }),
+  tool_version: Type.String({ description: 'its version (package.json)' }),
+  protocol_version: Type.Integer({ minimum: 1, description: 'version of the edge-cloud protocol the run spoke' }),
+  network: Type.String({ description: 'zoo name or model file of the network' }),
+  fingerprint: Type.String({ description: "hash of the model's architecture and weights: equal fingerprint = same model" }),
+  seed: Type.Integer({ description: 'seed of the generated (untrained) weights' }),
+  params: Type.Integer({ minimum: 0, description: 'number of parameters of the model' }),
+  input_shape: Type.Array(Type.Number(), { description: 'shape of the model input, batch excluded' }),
+  cuts: Type.Array(CutInfoSchema, { description: 'every partition point of the model, in model order (not only the measured ones)' }),
+  edge: EdgeEndSchema,
+  cloud: CloudEndSchema,
+  command_line: Type.Array(Type.String(), { description: 'the dnn-edge command line' }),
+  started: Type.String({ description: 'start of the run, ISO 8601 UTC' }),
+  reps: Type.Integer({ minimum: 0, description: 'recorded samples per point and condition' }),
+  warmup: Type.Integer({ minimum: 0, description: 'unrecorded runs before each point' }),
+  plan: opt(Type.Object(PlanRecordSchema.properties, { description: 'the whole sweep this file is part of (files written before sharding existed lack it)' })),
+  shard: opt(Type.Object(ShardRecordSchema.properties, { description: 'present when the run measured one shard of the plan (--shard K/N)' })),
+  schedule: opt(ScheduleMetaSchema),
+  conditions: opt(RunConditionsSchema),
+});
+export type RunMetadata = Static<typeof RunMetadataSchema>;
+
+const metaChecker: Checker<typeof RunMetadataSchema> = checker({
+  what: '#dnn-meta',
+  schema: RunMetadataSchema,
+  format: RESULTS_FORMAT,
+  fix: 'fix the field or restore the line from the original file (docs/results-format.md lists every field)',
+});
+
+/**
+ * The run metadata of a `#dnn-meta` line's JSON, checked: a FormatError names `where` (FILE:LINE),
+ * the field, what was expected and what was found; a newer format says to upgrade the tool.
+ */
+export function checkRunMetadata(value: unknown, where: string): RunMetadata {
+  const meta = metaChecker.check(value, where);
+  const wrong = shardPlanProblem(meta.plan, meta.shard);
+  if (wrong) throw new FormatError(`${where}: #dnn-meta field ${wrong}; ${metaChecker.kind.fix}`);
+  return meta;
 }
 
-export interface RunMetadata {
-  tool: 'dnn-partition-bench';
-  tool_version: string;
-  protocol_version: number;
-  network: string;
-  fingerprint: string;
-  seed: number;
-  params: number;
-  input_shape: number[];
-  /** every partition point of the model, in model order (not only the measured ones) */
-  cuts: CutInfo[];
-  /** threads: inference threads when the backend says (wasm pool; cpu = 1); limits: resource caps of this end when any */
-  edge: { host: string; backend: string; versions: Record<string, string>; cpu: string; cores: number; mem_bytes: number; node: string; threads?: number | null; limits?: unknown };
-  cloud: { host: string; backend: string; versions: Record<string, string>; cpu?: string; cores?: number; mem_bytes?: number; node?: string; threads?: number | null; limits?: unknown };
-  command_line: string[];
-  started: string; // ISO 8601 UTC
-  reps: number;
-  warmup: number;
-  /** the whole sweep this file is part of (files written before sharding existed lack it) */
-  plan?: PlanRecord;
-  /** present when the run measured one shard of the plan (--shard K/N) */
-  shard?: ShardRecord;
-  /** the order of the run (absent in files written before it was recorded) */
-  schedule?: ScheduleMeta;
-  /** how conditions were applied (shaper, stressor, interface...); free-form, documented in README */
-  conditions?: Record<string, unknown>;
-}
-
-/** How a run was ordered: replaying it needs the seed. */
-export interface ScheduleMeta {
-  /** seed of the shuffles (points per cycle, conditions per block) */
-  seed: number;
-  order: 'randomized' | 'sequential';
-  /** the reference cell is measured again every this many conditions (0 = never) */
-  reference_every: number;
-  /** points cycled rep by rep within a condition */
-  interleaved: boolean;
-}
+/** The checker itself, for tests and the docs check. */
+export const runMetadataKind = metaChecker.kind;

@@ -1,29 +1,57 @@
 /**
  * The plan of a sweep and a shard of it, as results files record them (`plan` and `shard` in the
  * `#dnn-meta` line). Cells are numbered in sweep order: condition by condition, every point under each.
+ * The schemas are the one definition of both records: types, checks and docs/results-format.md.
  */
+import { createHash } from 'node:crypto';
+import { type Static, Type } from '@sinclair/typebox';
 
-export interface PlanRecord {
-  /** hash of network, fingerprint, conditions, points, reps and warm-up: equal hash = same sweep */
-  hash: string;
-  network: string;
-  fingerprint: string;
-  /** conditionKey() of each condition, in sweep order */
-  conditions: string[];
-  /** names of the measured points, in sweep order */
-  cuts: string[];
-  reps: number;
-  warmup: number;
+export const PlanRecordSchema = Type.Object({
+  hash: Type.String({ description: 'hash of network, fingerprint, conditions, points, reps and warm-up: equal hash = same sweep' }),
+  network: Type.String({ description: 'the network the sweep measures' }),
+  fingerprint: Type.String({ description: "the model's fingerprint (as in #dnn-meta)" }),
+  conditions: Type.Array(Type.String(), { description: 'conditionKey() of each condition, in sweep order' }),
+  cuts: Type.Array(Type.String(), { description: 'names of the measured points, in sweep order' }),
+  reps: Type.Integer({ minimum: 0, description: 'recorded samples per cell' }),
+  warmup: Type.Integer({ minimum: 0, description: 'unrecorded runs before each point' }),
+});
+export type PlanRecord = Static<typeof PlanRecordSchema>;
+
+/** The hash of a plan's other fields (16 hex digits): equal hash = same sweep, on every machine. */
+export function planHash(p: Omit<PlanRecord, 'hash'>): string {
+  const body = { network: p.network, fingerprint: p.fingerprint, conditions: p.conditions, cuts: p.cuts, reps: p.reps, warmup: p.warmup };
+  return createHash('sha256').update(JSON.stringify(body)).digest('hex').slice(0, 16);
 }
 
-export interface ShardRecord {
-  /** 1-based: shard K of N */
-  index: number;
-  count: number;
-  /** first cell of each shard, then the number of cells: shard k owns cells bounds[k-1] .. bounds[k]-1 */
-  bounds: number[];
-  /** estimated duration of this shard, seconds */
-  predicted_s: number;
+export const ShardRecordSchema = Type.Object({
+  index: Type.Integer({ minimum: 1, description: '1-based: shard K of N' }),
+  count: Type.Integer({ minimum: 1, description: 'N, the number of shards of the plan' }),
+  bounds: Type.Array(Type.Integer({ minimum: 0 }), {
+    description: 'first cell of each shard, then the number of cells: shard k owns cells bounds[k-1] .. bounds[k]-1',
+  }),
+  predicted_s: Type.Number({ minimum: 0, description: 'estimated duration of this shard, seconds' }),
+});
+export type ShardRecord = Static<typeof ShardRecordSchema>;
+
+/**
+ * What the schema cannot say about a plan and its shard: the hash is the plan's, the bounds
+ * partition the plan's cells and the shard is one of them. Undefined when consistent, else what is wrong (field path first).
+ */
+export function shardPlanProblem(plan: PlanRecord | undefined, shard: ShardRecord | undefined): string | undefined {
+  // shards are merged by hash: a plan edited by hand would merge with the wrong sweep
+  if (plan && plan.hash !== planHash(plan)) return `plan.hash is ${plan.hash}, but the plan's fields hash to ${planHash(plan)} (the plan was edited)`;
+  if (!shard) return undefined;
+  const { index, count, bounds } = shard;
+  if (index > count) return `shard.index is ${index}, more than shard.count ${count}`;
+  if (bounds.length !== count + 1) return `shard.bounds has ${bounds.length} numbers, expected shard.count + 1 = ${count + 1}`;
+  if (bounds[0] !== 0) return `shard.bounds starts at ${bounds[0]}, expected 0 (the first cell)`;
+  for (let k = 1; k < bounds.length; k++) {
+    if (bounds[k]! <= bounds[k - 1]!) return `shard.bounds is not increasing at position ${k} (${bounds[k - 1]} then ${bounds[k]}): every shard owns at least one cell`;
+  }
+  if (!plan) return 'shard is given without plan: a shard is a part of a plan';
+  const cells = plan.conditions.length * plan.cuts.length;
+  if (bounds.at(-1) !== cells) return `shard.bounds ends at ${bounds.at(-1)}, expected the plan's ${cells} cells (${plan.conditions.length} conditions x ${plan.cuts.length} points)`;
+  return undefined;
 }
 
 /** Cell i of a plan: indices of its condition and point. */

@@ -78,3 +78,9 @@ t.test('malformed traces: file:line and a reason', async (t) => {
   for (const [text, re] of bad) t.throws(() => parseTrace(text, 'b.txt'), re, JSON.stringify(text));
   t.throws(() => readTrace('/nonexistent/trace.txt'), /--trace: cannot read '\/nonexistent\/trace.txt' \(ENOENT\)/);
 });
+
+t.test('each line is checked against its format\'s schema: ranges, with file:line', async (t) => {
+  t.throws(() => parseTrace('-1 1\n2 3\n', 'b.txt'), /^b.txt:1: time -1 s is not a non-negative number of seconds$/);
+  t.throws(() => parseTrace('t=-1;net=3\nt=2\n', 'b.txt'), /^b.txt:1: t -1 is not a non-negative number of seconds$/);
+  t.same(parseTrace('t=0;net=none\nt=1;net=3\n', 'b.txt').steps.length, 2, 'net=none is a level of a tag line');
+});

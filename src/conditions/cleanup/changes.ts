@@ -3,23 +3,15 @@ import { detectCgroups, findOurCgroups, removeCgroup } from '../cgroup.js';
 import { interfacesWithOurQdisc, listLinks, listNetns, nsArgs, rootQdisc, run } from './host-queries.js';
 import { killProcessGroup } from './kill.js';
 import { OUR_HANDLE, ownerOfName } from './names.js';
+import type { Change, ChangeKindName } from './change.js';
 import { readStateFile, removeStateFile, type StateFile } from './state-file.js';
 
 /**
- * The kinds of change this package makes to the machine, and for each how to name it, undo it and
- * recognise it as a dead run's leftover. Adding a kind of change is one member of `Change` and one
+ * For each kind of change this package makes to the machine (change.ts), how to name it, undo it and
+ * recognise it as a dead run's leftover. Adding a kind of change is one schema in change.ts and one
  * entry of `KINDS` below; the registry, state file and leftover sweep need nothing more.
  */
-export type Change =
-  | { kind: 'qdisc'; iface: string; netns?: string }
-  | { kind: 'netns'; name: string }
-  | { kind: 'link'; name: string }
-  /** one end of the lab as a device: its directory per controller (v1) or its one directory (v2) */
-  | { kind: 'cgroup'; dirs: string[] }
-  /** graceful: a process of ours that cleans up after itself (the lab's cloud): SIGTERM first */
-  | { kind: 'process-group'; pid: number; startTime: number; what: string; graceful?: boolean };
-
-export type ChangeKindName = Change['kind'];
+export type { Change, ChangeKindName } from './change.js';
 
 /** What the clean-up needs to know about one kind of change. */
 export interface ChangeKind<C extends Change> {
