@@ -166,7 +166,7 @@ async function main(): Promise<void> {
   let id = 0;
   const viaProject = async (shape: number[], data: Float32Array): Promise<number> => {
     const t0 = performance.now();
-    await project.request({ type: 'INFER', id: ++id, cut: 'bench', tensor: { shape, data } }, 'RESULT');
+    await project.request({ type: 'INFER', id: ++id, cut: 0, tensor: { shape, data } }, 'RESULT');
     return performance.now() - t0;
   };
   const viaRaw = async (data: Float32Array): Promise<number> => {

@@ -17,15 +17,11 @@ export class BadRequest extends Error {
 export class InferenceService {
   private readonly runner: SplitRunner;
   private readonly byName = new Map<string, CutPoint>();
-  private readonly byIndex = new Map<number, CutPoint>();
 
   constructor(readonly network: Network) {
     // onnx: keep sessions worth one model's weights, so memory does not grow with the points
     this.runner = createSplitRunner(network, { sessionBudget: 1, lowMemory: true });
-    for (const c of network.cuts) {
-      this.byName.set(c.layer, c);
-      if (!this.byIndex.has(c.index)) this.byIndex.set(c.index, c);
-    }
+    for (const c of network.cuts) this.byName.set(c.layer, c);
   }
 
   /**
@@ -40,14 +36,15 @@ export class InferenceService {
     }
   }
 
-  resolve(cut: string | number): CutPoint {
-    const c = typeof cut === 'number' ? this.byIndex.get(cut) : this.byName.get(cut);
+  /** The point named `cut` (the server maps INFER's index in its WELCOME list to this name). */
+  resolve(cut: string): CutPoint {
+    const c = this.byName.get(cut);
     if (!c) throw new BadRequest(`'${cut}' is not a partition point of ${this.network.id} (see dnn-cut ${this.network.id})`, 'UNKNOWN_CUT');
     return c;
   }
 
   /** Runs the cloud half of `cut`; the tensor must have the point's shape with batch 1. */
-  infer(cut: string | number, x: HostTensor): Promise<Timed<HostTensor>> {
+  infer(cut: string, x: HostTensor): Promise<Timed<HostTensor>> {
     const point = this.resolve(cut);
     const want = [1, ...point.shape];
     if (x.shape.length !== want.length || x.shape.some((d, i) => d !== want[i])) {

@@ -129,7 +129,7 @@ export class CloudServer {
       case 'INFER': {
         const t0 = performance.now();
         try {
-          const r = await this.service.infer(m.cut, { data: m.tensor.data, shape: m.tensor.shape });
+          const r = await this.service.infer(this.cutAt(m.cut), { data: m.tensor.data, shape: m.tensor.shape });
           const cloudUs = (performance.now() - t0) * 1000;
           conn.send({ type: 'RESULT', id: m.id, cloudUs, tensor: { data: r.value.data, shape: r.value.shape } });
           return true;
@@ -167,6 +167,16 @@ export class CloudServer {
         this.sendError(conn, 'UNEXPECTED_MESSAGE', `a cloud does not accept ${m.type} here`);
         return false;
     }
+  }
+
+  /** The point INFER names by its index into the WELCOME's list of cuts. */
+  private cutAt(index: number): string {
+    const cuts = this.info.cuts;
+    const layer = cuts[index];
+    if (layer === undefined) {
+      throw new BadRequest(`cut index ${index} is out of range: this cloud lists ${cuts.length} points (0..${cuts.length - 1}, see dnn-cut ${this.service.network.id})`, 'UNKNOWN_CUT');
+    }
+    return layer;
   }
 
   private sendError(conn: Connection, code: RemoteErrorCode, message: string): void {

@@ -1,5 +1,6 @@
 import { connect, type Connection } from '../protocol/connection.js';
 import { RemoteError, isConnectionFailure, isFatalRefusal, type ConnectionFailure } from '../protocol/errors.js';
+import { PROTOCOL_VERSION } from '../protocol/constants.js';
 import type { HelloMessage, ServerInfo } from '../protocol/messages.js';
 import type { CutPoint } from '../model/partition.js';
 import type { HostTensor } from '../engine/split-runner.js';
@@ -28,6 +29,8 @@ export class ProtocolLink implements CloudLink {
   private nextId = 1;
   private stress: { cpu: number; mem: number } = { cpu: 0, mem: 0 };
   server: ServerInfo | null = null;
+  /** Where each point is in the WELCOME's list of cuts: INFER names a point by that index. */
+  private cutIndex = new Map<string, number>();
 
   private constructor(private readonly opts: LinkOptions) {}
 
@@ -39,7 +42,12 @@ export class ProtocolLink implements CloudLink {
   }
 
   async infer(cut: CutPoint, tensor: HostTensor): Promise<InferReply> {
-    const r = await this.request({ type: 'INFER', id: this.nextId++, cut: cut.layer, tensor: { data: tensor.data, shape: tensor.shape } }, 'RESULT');
+    const index = this.cutIndex.get(cut.layer);
+    if (index === undefined) {
+      // The fingerprint matched, so both ends built the same points: a cloud that lists another set is not this release.
+      throw new UserError(`the cloud does not list point '${cut.layer}' among its ${this.cutIndex.size} cuts; run the same release of the tool on both ends`);
+    }
+    const r = await this.request({ type: 'INFER', id: this.takeId(), cut: index, tensor: { data: tensor.data, shape: tensor.shape } }, 'RESULT');
     return { output: { data: r.tensor.data, shape: r.tensor.shape }, cloudMs: r.cloudUs / 1000 };
   }
 
@@ -63,9 +71,16 @@ export class ProtocolLink implements CloudLink {
 
   private async sendStress(): Promise<CloudStressAck | null> {
     const { cpu, mem } = this.stress;
-    const ack = await this.request({ type: 'CONDITION', id: this.nextId++, cpu, mem }, 'CONDITION_ACK');
+    const ack = await this.request({ type: 'CONDITION', id: this.takeId(), cpu, mem }, 'CONDITION_ACK');
     const s = ack.stressor;
     return { cpu, mem, stressor: String(s.kind ?? s.stressor ?? 'unknown'), pids: Array.isArray(s.pids) ? (s.pids as number[]) : [] };
+  }
+
+  /** Request ids are u32 on the wire: they wrap rather than overflow. */
+  private takeId(): number {
+    const id = this.nextId;
+    this.nextId = (id + 1) >>> 0;
+    return id;
   }
 
   private async request<K extends 'RESULT' | 'CONDITION_ACK'>(msg: Parameters<Connection['request']>[0], expect: K) {
@@ -112,7 +127,11 @@ export class ProtocolLink implements CloudLink {
     const conn = await connect(this.opts.port, this.opts.host, { maxFrame: this.opts.maxFrame });
     try {
       const welcome = await conn.request(this.opts.hello, 'WELCOME');
+      if (welcome.version !== PROTOCOL_VERSION) {
+        throw new UserError(`the cloud speaks protocol version ${welcome.version}, this edge ${PROTOCOL_VERSION} (VERSION_MISMATCH); run the same release of the tool on both ends`);
+      }
       this.server = welcome.server;
+      this.cutIndex = new Map(welcome.server.cuts.map((layer, i) => [layer, i]));
       return conn;
     } catch (e) {
       conn.destroy();

@@ -3,8 +3,8 @@ import type { MessageType } from './constants.js';
 import { ConnectionClosedError, ProtocolError, RemoteError } from './errors.js';
 import { FrameReader } from './frame-reader.js';
 import { writeFrame } from './frame-writer.js';
-import { decodeHot } from './hot-messages.js';
-import { type Message, type MessageOf, encodeMessage, parseMessage } from './messages.js';
+import type { Message, MessageOf } from './message-types.js';
+import { encodeMessage } from './messages.js';
 
 export interface ConnectionOptions {
   /** Largest frame accepted from the peer (default 256 MiB); also refused on send. */
@@ -91,8 +91,6 @@ export class Connection implements AsyncIterable<Message> {
     this.maxFrame = options.maxFrame;
     this.highWaterMark = options.highWaterMark ?? 4;
     this.reader = new FrameReader<Message>({
-      parse: parseMessage,
-      decodeFast: decodeHot,
       onMessage: (m) => this.onMessage(m),
       onError: (e) => this.onProtocolError(e),
       maxFrame: options.maxFrame,

@@ -1,15 +1,17 @@
 /**
- * Wire constants of the edge<->cloud protocol.
+ * Wire constants of the edge<->cloud protocol (docs/protocol.md describes it byte by byte).
  *
- * Frame = 16-byte prefix | msgpack header | zero padding | tensor payloads (each 16-byte aligned) | padding.
+ * Frame = 16-byte prefix | header | zero padding to 16 | tensor payload (INFER, RESULT) | zero padding to 16.
  * Prefix (all little-endian):
  *   0  u32  magic "DNNP"
- *   4  u32  total frame length in bytes, prefix included (a multiple of FRAME_ALIGN when we write it)
+ *   4  u32  total frame length in bytes, prefix included (a multiple of FRAME_ALIGN)
  *   8  u8   message type (MESSAGE_CODES)
  *   9  u8   flags, 0 (ignored on read: room for later use)
  *   10 u16  reserved, 0
- *   12 u32  msgpack header length in bytes
- * Payload offsets in the header are relative to the frame start, so an aligned frame gives aligned tensors.
+ *   12 u32  header length in bytes
+ * The header is msgpack for control messages and a fixed binary layout for INFER and RESULT
+ * (tensor-frame.ts). The payload starts at a multiple of PAYLOAD_ALIGN from the frame start, so an
+ * aligned frame gives an aligned tensor.
  */
 export const MAGIC = 0x504e4e44; // bytes 'D','N','N','P' read as u32 LE
 export const PREFIX_BYTES = 16;
@@ -17,8 +19,11 @@ export const PREFIX_BYTES = 16;
 export const PAYLOAD_ALIGN = 16;
 export const FRAME_ALIGN = 16;
 
-/** Protocol version carried in HELLO/WELCOME; bump on any incompatible change. */
-export const PROTOCOL_VERSION = 1;
+/**
+ * Protocol version carried in HELLO/WELCOME; bump on any incompatible change.
+ * 2: INFER and RESULT carry a fixed binary header (cut as an index into WELCOME's list, a codec id).
+ */
+export const PROTOCOL_VERSION = 2;
 
 /** Default largest frame a reader accepts (a 12.8 MB activation is ~5 % of it). */
 export const DEFAULT_MAX_FRAME = 256 * 1024 * 1024;
@@ -26,7 +31,6 @@ export const DEFAULT_MAX_FRAME = 256 * 1024 * 1024;
 export const MAX_FRAME_LIMIT = 0xffffffff;
 export const MAX_HEADER_BYTES = 1024 * 1024;
 export const MAX_TENSOR_DIMS = 8;
-export const MAX_TENSORS_PER_FRAME = 64;
 
 /** Message type codes on the wire. */
 export const MESSAGE_CODES = {

@@ -1,6 +1,6 @@
 /**
  * Every error that crosses the wire, as closed unions of codes shared by both ends: a peer's ERROR
- * message carries one of REMOTE_ERROR_CODES, and parseMessage refuses any other (BAD_HEADER).
+ * message carries one of REMOTE_ERROR_CODES, and decodeMessage refuses any other (BAD_HEADER).
  * Adding a code changes the protocol: bump PROTOCOL_VERSION, so an older peer is refused at HELLO
  * (VERSION_MISMATCH) instead of meeting a code it does not know.
  */
@@ -11,8 +11,10 @@ const PROTOCOL_ERROR_CODES = [
   'FRAME_TOO_LARGE', // length prefix above the reader's maxFrame (refused before allocating)
   'BAD_LENGTH', // length prefix too small for the prefix and header it announces
   'UNKNOWN_TYPE', // message type code this version does not know
-  'BAD_HEADER', // msgpack header does not decode, or a required field is missing / of the wrong type
-  'BAD_TENSOR', // tensor descriptor is absurd (dtype, shape, byteLength, offset)
+  'BAD_HEADER', // header does not decode, or a required field is missing / of the wrong type / not 0 where reserved
+  'BAD_TENSOR', // tensor description is absurd (element type, rank, dims, payload length)
+  'UNKNOWN_CODEC', // INFER/RESULT names a tensor codec this version does not know
+  'VERSION_MISMATCH', // a HELLO or WELCOME of another protocol version that this version cannot read
   'TRUNCATED', // stream ended in the middle of a frame
   'UNEXPECTED_MESSAGE', // well-formed message that makes no sense at this point of the conversation
 ] as const;

@@ -1,18 +1,19 @@
-import { DEFAULT_MAX_FRAME, MAGIC, MAX_FRAME_LIMIT, MAX_HEADER_BYTES, MAX_TENSORS_PER_FRAME, MESSAGE_TYPES, PREFIX_BYTES } from './constants.js';
+import { getU32 } from './bytes.js';
+import { DEFAULT_MAX_FRAME, MAGIC, MAX_FRAME_LIMIT, MAX_HEADER_BYTES, MESSAGE_TYPES, PREFIX_BYTES } from './constants.js';
 import { ProtocolError } from './errors.js';
-import { decodeHeader } from './header-codec.js';
-import { type Tensor, readTensor } from './tensor.js';
+import type { Message } from './message-types.js';
+import { decodeMessage } from './messages.js';
 
-/** One frame with its header decoded (`header.tensors` holds the descriptors) and its payloads as Float32Array views. */
-export interface RawFrame {
-  type: number;
-  header: Record<string, unknown>;
-  tensors: Tensor[];
-}
+/**
+ * Turns the frame at buf[at..at+frameLength) into a value: type code `type`, header of `headerLength`
+ * bytes after the prefix (both checked against the frame); `onCopy` counts a payload copy. May throw
+ * a ProtocolError.
+ */
+export type FrameDecoder<T> = (type: number, buf: Buffer, at: number, headerLength: number, frameLength: number, onCopy: () => void) => T;
 
 export interface FrameReaderOptions<T> {
-  /** Turns a frame into the value handed to onMessage; may throw ProtocolError (default: the frame itself). */
-  parse?: (frame: RawFrame) => T;
+  /** Default: decodeMessage, the protocol's messages. */
+  decode?: FrameDecoder<T>;
   onMessage: (message: T) => void;
   /** Called once with the first protocol violation; the reader ignores all input after it. */
   onError: (error: ProtocolError) => void;
@@ -20,21 +21,9 @@ export interface FrameReaderOptions<T> {
   maxFrame?: number;
   /** Type codes accepted (default: every message type this version knows). */
   isKnownType?: (type: number) => boolean;
-  /**
-   * Tried before decoding the header and calling parse: the value for the frame at buf[at..at+frameLength)
-   * (header ending at frame offset headerEnd; `onCopy` counts a payload copy), or null to take the
-   * general way. It must give what parse would give, and null for anything parse might refuse.
-   */
-  decodeFast?: (type: number, buf: Buffer, at: number, headerEnd: number, frameLength: number, onCopy: () => void) => T | null;
-}
-
-/** buf[at..at+4) as a u32 LE, byte by byte: Buffer's read methods validate their offset at a cost that shows per frame. */
-function u32le(buf: Buffer, at: number): number {
-  return (buf[at]! | (buf[at + 1]! << 8) | (buf[at + 2]! << 16) | (buf[at + 3]! << 24)) >>> 0;
 }
 
 const knownMessageType = (type: number): boolean => MESSAGE_TYPES[type] !== undefined;
-const noFastPath = (): null => null;
 
 const enum State {
   Prefix,
@@ -47,7 +36,7 @@ const enum State {
  * a frame spread over chunks is copied once, chunk by chunk, into a buffer sized from its length
  * prefix — allocated only after the prefix passed its checks, so an oversize length costs nothing.
  */
-export class FrameReader<T = RawFrame> {
+export class FrameReader<T = Message> {
   /** Frames delivered, and how: sliced from one chunk, or assembled from several. */
   frames = 0;
   slicedFrames = 0;
@@ -57,12 +46,11 @@ export class FrameReader<T = RawFrame> {
   /** Bytes consumed so far (stops at the start of the frame that failed). */
   bytesRead = 0;
 
-  private readonly parse: (frame: RawFrame) => T;
+  private readonly decode: FrameDecoder<T>;
   private readonly onMessage: (message: T) => void;
   private readonly onError: (error: ProtocolError) => void;
   private readonly maxFrame: number;
   private readonly isKnownType: (type: number) => boolean;
-  private readonly decodeFast: NonNullable<FrameReaderOptions<T>['decodeFast']>;
   private readonly countCopy = (): void => {
     this.payloadCopies++;
   };
@@ -81,12 +69,11 @@ export class FrameReader<T = RawFrame> {
   private bodyFill = 0;
 
   constructor(options: FrameReaderOptions<T>) {
-    this.parse = options.parse ?? ((f: RawFrame) => f as T);
+    this.decode = options.decode ?? (decodeMessage as unknown as FrameDecoder<T>);
     this.onMessage = options.onMessage;
     this.onError = options.onError;
     this.maxFrame = Math.min(options.maxFrame ?? DEFAULT_MAX_FRAME, MAX_FRAME_LIMIT);
     this.isKnownType = options.isKnownType ?? knownMessageType;
-    this.decodeFast = options.decodeFast ?? noFastPath;
   }
 
   get errored(): boolean {
@@ -152,17 +139,17 @@ export class FrameReader<T = RawFrame> {
 
   /** Validates a prefix at buf[at..]; does not consume it (the frame, prefix included, is consumed whole). */
   private readPrefix(buf: Buffer, at: number): boolean {
-    const magic = u32le(buf, at);
+    const magic = getU32(buf, at);
     if (magic !== MAGIC) {
       return this.fail(new ProtocolError('BAD_MAGIC', `frame starts with 0x${magic.toString(16).padStart(8, '0')}, not "DNNP"`));
     }
-    const frameLength = u32le(buf, at + 4);
+    const frameLength = getU32(buf, at + 4);
     if (frameLength > this.maxFrame) {
       return this.fail(new ProtocolError('FRAME_TOO_LARGE', `frame of ${frameLength} bytes exceeds the limit of ${this.maxFrame}`));
     }
     const type = buf[at + 8]!;
     if (!this.isKnownType(type)) return this.fail(new ProtocolError('UNKNOWN_TYPE', `message type ${type} is unknown`));
-    const headerLength = u32le(buf, at + 12);
+    const headerLength = getU32(buf, at + 12);
     if (headerLength === 0 || headerLength > MAX_HEADER_BYTES || PREFIX_BYTES + headerLength > frameLength) {
       return this.fail(new ProtocolError('BAD_LENGTH', `header of ${headerLength} bytes does not fit a frame of ${frameLength}`));
     }
@@ -183,8 +170,7 @@ export class FrameReader<T = RawFrame> {
   private deliver(buf: Buffer, at: number): void {
     let message: T;
     try {
-      const fast = this.decodeFast(this.type, buf, at, PREFIX_BYTES + this.headerLength, this.frameLength, this.countCopy);
-      message = fast !== null ? fast : this.parse(this.decodeFrame(buf, at));
+      message = this.decode(this.type, buf, at, this.headerLength, this.frameLength, this.countCopy);
     } catch (e) {
       // Safety net: whatever a hostile frame provokes in decoding stays an error of this stream,
       // never an exception out of the socket handler. `cause` marks it as unforeseen.
@@ -194,29 +180,6 @@ export class FrameReader<T = RawFrame> {
     this.frames++;
     // Outside the try: an exception in the consumer's handler is the consumer's, not a protocol error.
     this.onMessage(message);
-  }
-
-  private decodeFrame(buf: Buffer, at: number): RawFrame {
-    const headerEnd = PREFIX_BYTES + this.headerLength;
-    let header: unknown;
-    try {
-      header = decodeHeader(buf, at + PREFIX_BYTES, at + headerEnd);
-    } catch (e) {
-      throw new ProtocolError('BAD_HEADER', `header is not valid msgpack (${(e as Error).message})`);
-    }
-    if (typeof header !== 'object' || header === null || Array.isArray(header)) {
-      throw new ProtocolError('BAD_HEADER', 'header is not a msgpack map');
-    }
-    const fields = header as Record<string, unknown>;
-    const descs = fields['tensors'];
-    const tensors: Tensor[] = [];
-    if (descs !== undefined) {
-      if (!Array.isArray(descs) || descs.length > MAX_TENSORS_PER_FRAME) {
-        throw new ProtocolError('BAD_TENSOR', `'tensors' must be a list of at most ${MAX_TENSORS_PER_FRAME} descriptors`);
-      }
-      for (const d of descs) tensors.push(readTensor(d, buf, at, this.frameLength, headerEnd, this.countCopy));
-    }
-    return { type: this.type, header: fields, tensors };
   }
 
   private fail(error: ProtocolError): false {

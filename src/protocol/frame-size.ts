@@ -1,24 +1,22 @@
-import { FRAME_ALIGN, PREFIX_BYTES, alignUp } from './constants.js';
-
 /**
- * Exact total bytes of the frames of the measurement loop, prefix and padding included, for a tensor
- * of `dims` (what the cost model counts on the wire). Protocol v1 writes a msgpack header whose size
- * depends on the cut's name and the id: this takes it as HEADER_ESTIMATE_BYTES (type, id, cut name,
- * one tensor descriptor: ~100 bytes), the figure the cost model always used.
+ * The exact bytes an INFER or RESULT frame takes on the wire (prefix, header, payload and padding;
+ * not TCP/IP), for a tensor of `dims` with `bytesPerElement` bytes per element after its codec
+ * (4 for raw float32). The cost model predicts transfer times from this.
  */
-const HEADER_ESTIMATE_BYTES = 112;
+import { tensorFrameBytes } from './tensor-frame.js';
+import { elementCount } from './tensor.js';
 
-function frameBytes(dims: readonly number[], bytesPerElement: number): number {
-  const tensorBytes = dims.reduce((a, d) => a * d, 1) * bytesPerElement;
-  return alignUp(alignUp(PREFIX_BYTES + HEADER_ESTIMATE_BYTES, FRAME_ALIGN) + tensorBytes, FRAME_ALIGN);
+function payloadBytes(dims: readonly number[], bytesPerElement: number): number {
+  const n = elementCount(dims);
+  if (n < 0) throw new RangeError(`dims [${String(dims)}] are not a tensor shape the protocol carries (at most 8 integers in [0, 2^32))`);
+  if (!(bytesPerElement > 0 && Number.isFinite(bytesPerElement))) throw new RangeError(`bytesPerElement ${bytesPerElement} is not a positive number`);
+  return Math.ceil(n * bytesPerElement);
 }
 
-/** Total bytes of an INFER frame carrying a tensor of `dims` (elements of `bytesPerElement` bytes: float32 by default). */
-export function inferFrameBytes(dims: readonly number[], bytesPerElement = 4): number {
-  return frameBytes(dims, bytesPerElement);
+export function inferFrameBytes(dims: readonly number[], bytesPerElement?: number): number {
+  return tensorFrameBytes(payloadBytes(dims, bytesPerElement ?? 4));
 }
 
-/** Total bytes of a RESULT frame carrying a tensor of `dims`. */
-export function resultFrameBytes(dims: readonly number[], bytesPerElement = 4): number {
-  return frameBytes(dims, bytesPerElement);
+export function resultFrameBytes(dims: readonly number[], bytesPerElement?: number): number {
+  return tensorFrameBytes(payloadBytes(dims, bytesPerElement ?? 4));
 }

@@ -1,9 +1,11 @@
 /**
- * Edge<->cloud wire protocol: length-prefixed frames (16-byte prefix, msgpack header, 16-byte aligned
- * little-endian float32 payloads), typed messages, and a Connection over a net.Socket.
+ * Edge<->cloud wire protocol: length-prefixed frames (16-byte prefix; a fixed binary header for INFER
+ * and RESULT and their 16-byte aligned little-endian float32 payload; msgpack for the control
+ * messages), typed messages, and a Connection over a net.Socket. docs/protocol.md has the bytes.
  *
  *   const conn = await connect(port, host);                        // edge
  *   const welcome = await conn.request(hello, 'WELCOME');
+ *   const cut = welcome.server.cuts.indexOf(layer);
  *   const result = await conn.request({ type: 'INFER', id, cut, tensor }, 'RESULT');
  *
  *   net.createServer(async (socket) => {                             // cloud
@@ -15,7 +17,9 @@
 export * from './constants.js';
 export * from './errors.js';
 export * from './tensor.js';
+export * from './codecs.js';
 export * from './messages.js';
-export { FrameReader, type FrameReaderOptions, type RawFrame } from './frame-reader.js';
-export { encodeFrame, writeFrame, type FrameSink } from './frame-writer.js';
+export { inferFrameBytes, resultFrameBytes } from './frame-size.js';
+export { FrameReader, type FrameDecoder, type FrameReaderOptions } from './frame-reader.js';
+export { writeFrame, type FrameSink } from './frame-writer.js';
 export { Connection, connect, type ConnectionOptions, type MessageHandler } from './connection.js';

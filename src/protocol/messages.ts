@@ -1,159 +1,87 @@
-import { MESSAGE_CODES, MESSAGE_TYPES, PROTOCOL_VERSION, type MessageType } from './constants.js';
-import { ProtocolError, isRemoteErrorCode, type RemoteErrorCode } from './errors.js';
-import type { RawFrame } from './frame-reader.js';
-import { encodeFrame } from './frame-writer.js';
-import { encodeHot } from './hot-messages.js';
-import type { Tensor } from './tensor.js';
+/**
+ * Messages to frames and back. INFER and RESULT have a fixed binary header (tensor-frame.ts); the
+ * control messages (HELLO, WELCOME, ERROR, PING, PONG, CONDITION, CONDITION_ACK) carry their fields
+ * as a msgpack map, checked field by field here.
+ */
+import { Decoder, Encoder } from '@msgpack/msgpack';
+import { FRAME_ALIGN, MAX_FRAME_LIMIT, MAX_HEADER_BYTES, MESSAGE_CODES, MESSAGE_TYPES, PREFIX_BYTES, PROTOCOL_VERSION, alignUp, type MessageType } from './constants.js';
+import { ProtocolError, isRemoteErrorCode } from './errors.js';
+import { writePrefix, zero } from './frame-writer.js';
+import type { HelloMessage, HostInfo, Message, WelcomeMessage } from './message-types.js';
+import { decodeTensorFrame, encodeTensorFrame } from './tensor-frame.js';
 
-/** The machine a peer runs on. `mem` is total memory in bytes. */
-export interface HostInfo {
-  host: string;
-  cpu: string;
-  cores: number;
-  mem: number;
-}
+export type * from './message-types.js';
 
-export interface ServerInfo extends HostInfo {
-  backend: string;
-  /** package versions, e.g. {"tfjs-core": "4.22.0", node: "20.20.2"} */
-  versions: Record<string, string>;
-  /** partition points the server can run from, by layer name */
-  cuts: string[];
-}
-
-/** Edge -> cloud, first message: which model (and which weights) the cloud must load. */
-export interface HelloMessage {
-  type: 'HELLO';
-  version: number;
-  network: string;
-  /** fingerprint of the model weights, so both sides provably run the same network */
-  fingerprint: string;
-  seed: number;
-  backend: string;
-  token?: string;
-  client: HostInfo;
-}
-export interface WelcomeMessage {
-  type: 'WELCOME';
-  version: number;
-  server: ServerInfo;
-}
-export interface ErrorMessage {
-  type: 'ERROR';
-  code: RemoteErrorCode;
-  /** the sender's explanation, for a human */
-  message: string;
-}
-/** Run the model from partition point `cut` (layer name or index) on `tensor`. */
-export interface InferMessage {
-  type: 'INFER';
-  id: number;
-  cut: string | number;
-  tensor: Tensor;
-}
-export interface ResultMessage {
-  type: 'RESULT';
-  id: number;
-  /** cloud compute time in microseconds */
-  cloudUs: number;
-  tensor: Tensor;
-}
-export interface PingMessage {
-  type: 'PING';
-  nonce: number;
-  time: number;
-}
-export interface PongMessage {
-  type: 'PONG';
-  nonce: number;
-  time: number;
-}
-/** Apply cloud-side stress: CPU and memory percentages (0 = none). */
-export interface ConditionMessage {
-  type: 'CONDITION';
-  id: number;
-  cpu: number;
-  mem: number;
-}
-export interface ConditionAckMessage {
-  type: 'CONDITION_ACK';
-  id: number;
-  /** what the cloud started (free-form map: commands, pids, levels...) */
-  stressor: Record<string, unknown>;
-}
-
-export type Message =
-  | HelloMessage
-  | WelcomeMessage
-  | ErrorMessage
-  | InferMessage
-  | ResultMessage
-  | PingMessage
-  | PongMessage
-  | ConditionMessage
-  | ConditionAckMessage;
-
-export type MessageOf<K extends MessageType> = Extract<Message, { type: K }>;
+const encoder = new Encoder({ ignoreUndefined: true });
+const decoder = new Decoder({
+  maxStrLength: MAX_HEADER_BYTES,
+  maxBinLength: MAX_HEADER_BYTES,
+  maxArrayLength: 1 << 16,
+  maxMapLength: 1 << 16,
+  maxExtLength: 0,
+});
 
 /** A message as frame chunks ready for writeFrame (tensor memory is referenced, not copied). */
 export function encodeMessage(message: Message, maxFrame?: number): Buffer[] {
-  // The measurement loop's two messages go the short way when they have their usual form.
-  const hot = encodeHot(message, maxFrame);
-  if (hot !== null) return hot;
-  // Fields copied key by key: rest destructuring makes a slow object, and this runs for every message.
+  if (message.type === 'INFER' || message.type === 'RESULT') return encodeTensorFrame(message, maxFrame);
+  // Fields copied key by key, in the message's order, without its type (as protocol version 1 did,
+  // so a peer of either version reads the other's HELLO and can answer VERSION_MISMATCH).
   const fields: Record<string, unknown> = {};
-  for (const k in message) if (k !== 'type' && k !== 'tensor') fields[k] = message[k as keyof Message];
-  const tensors = 'tensor' in message ? [message.tensor] : [];
-  return encodeFrame(MESSAGE_CODES[message.type], fields, tensors, maxFrame);
+  for (const k in message) if (k !== 'type') fields[k] = message[k as keyof Message];
+  return encodeControlFrame(MESSAGE_CODES[message.type], fields, maxFrame);
 }
 
-/** Validates a decoded frame into a typed message; a missing or mistyped field is BAD_HEADER. */
-export function parseMessage(frame: RawFrame): Message {
-  const type = MESSAGE_TYPES[frame.type];
-  if (type === undefined) throw new ProtocolError('UNKNOWN_TYPE', `message type ${frame.type} is unknown`);
-  const f = new Fields(type, frame.header);
-  const expectTensor = type === 'INFER' || type === 'RESULT';
-  if (frame.tensors.length !== (expectTensor ? 1 : 0)) {
-    throw f.error('tensors', `${expectTensor ? 'exactly one tensor' : 'no tensor'} (got ${frame.tensors.length})`);
+/** A control frame of message type `code` whose header is `fields` in msgpack (any fields: tests write wrong ones). */
+export function encodeControlFrame(code: number, fields: Record<string, unknown>, maxFrame: number = MAX_FRAME_LIMIT): Buffer[] {
+  const header = encoder.encodeSharedRef(fields);
+  if (header.length > MAX_HEADER_BYTES) throw new ProtocolError('BAD_HEADER', `header of ${header.length} bytes exceeds ${MAX_HEADER_BYTES}`);
+  const frameLength = alignUp(PREFIX_BYTES + header.length, FRAME_ALIGN);
+  if (frameLength > maxFrame) throw new ProtocolError('FRAME_TOO_LARGE', `frame of ${frameLength} bytes exceeds the limit of ${maxFrame}`);
+  const frame = Buffer.allocUnsafe(frameLength);
+  writePrefix(frame, code, frameLength, header.length);
+  frame.set(header, PREFIX_BYTES);
+  zero(frame, PREFIX_BYTES + header.length, frameLength);
+  return [frame];
+}
+
+/**
+ * The message in buf[at..at+frameLength), whose prefix the reader has checked (type code `type`,
+ * header of `headerLength` bytes within the frame). INFER's and RESULT's tensor is a view on `buf`
+ * when aligned, else a copy that `onCopy` counts. A broken frame throws a ProtocolError.
+ */
+export function decodeMessage(type: number, buf: Buffer, at: number, headerLength: number, frameLength: number, onCopy: () => void): Message {
+  if (type === MESSAGE_CODES.INFER || type === MESSAGE_CODES.RESULT) {
+    return decodeTensorFrame(type === MESSAGE_CODES.INFER, buf, at, headerLength, frameLength, onCopy);
   }
+  const name = MESSAGE_TYPES[type];
+  if (name === undefined) throw new ProtocolError('UNKNOWN_TYPE', `message type ${type} is unknown`);
+  const want = alignUp(PREFIX_BYTES + headerLength, FRAME_ALIGN);
+  if (frameLength !== want) throw new ProtocolError('BAD_LENGTH', `${name} frame of ${frameLength} bytes, its ${headerLength}-byte header makes ${want}`);
+  let header: unknown;
+  try {
+    header = decoder.decode(buf.subarray(at + PREFIX_BYTES, at + PREFIX_BYTES + headerLength));
+  } catch (e) {
+    throw new ProtocolError('BAD_HEADER', `header is not valid msgpack (${(e as Error).message})`);
+  }
+  if (typeof header !== 'object' || header === null || Array.isArray(header) || ArrayBuffer.isView(header)) {
+    throw new ProtocolError('BAD_HEADER', 'header is not a msgpack map');
+  }
+  return parseControl(name, header as Record<string, unknown>);
+}
+
+/** Validates a control message's fields; a missing or mistyped field is BAD_HEADER. */
+function parseControl(type: MessageType, source: Record<string, unknown>): Message {
+  const f = new Fields(type, source);
   switch (type) {
-    case 'HELLO': {
-      const token = f.optionalString('token');
-      const hello: HelloMessage = {
-        type,
-        version: f.uint('version'),
-        network: f.string('network'),
-        fingerprint: f.string('fingerprint'),
-        seed: f.number('seed'),
-        backend: f.string('backend'),
-        client: hostInfo(new Fields(type, f.map('client'), 'client.')),
-      };
-      if (token !== undefined) hello.token = token;
-      return hello;
-    }
-    case 'WELCOME': {
-      const s = new Fields(type, f.map('server'), 'server.');
-      return {
-        type,
-        version: f.uint('version'),
-        server: {
-          ...hostInfo(s),
-          backend: s.string('backend'),
-          versions: s.stringMap('versions'),
-          cuts: s.stringList('cuts'),
-        },
-      };
-    }
+    case 'HELLO':
+    case 'WELCOME':
+      return versioned(f, type);
     case 'ERROR': {
       const code = f.string('code');
       const message = f.string('message');
       if (!isRemoteErrorCode(code)) throw f.error('code', `an error code of protocol version ${PROTOCOL_VERSION} (the peer said: ${message.slice(0, 200)})`);
       return { type, code, message };
     }
-    case 'INFER':
-      return { type, id: f.uint('id'), cut: f.cut('cut'), tensor: frame.tensors[0]! };
-    case 'RESULT':
-      return { type, id: f.uint('id'), cloudUs: f.number('cloudUs'), tensor: frame.tensors[0]! };
     case 'PING':
     case 'PONG':
       return { type, nonce: f.number('nonce'), time: f.number('time') };
@@ -161,7 +89,57 @@ export function parseMessage(frame: RawFrame): Message {
       return { type, id: f.uint('id'), cpu: f.percent('cpu'), mem: f.percent('mem') };
     case 'CONDITION_ACK':
       return { type, id: f.uint('id'), stressor: f.map('stressor') };
+    case 'INFER':
+    case 'RESULT':
+      throw new Error(`bug: ${type} is not a control message`);
   }
+}
+
+/**
+ * HELLO or WELCOME. A peer of another version whose message does not read as this version's is
+ * VERSION_MISMATCH, not BAD_HEADER; one that reads (version 1's does) is refused by the cloud after
+ * its token check, with the same code.
+ */
+function versioned(f: Fields, type: 'HELLO' | 'WELCOME'): HelloMessage | WelcomeMessage {
+  const version = f.uint('version');
+  try {
+    return type === 'HELLO' ? hello(f, version) : welcome(f, version);
+  } catch (e) {
+    if (version === PROTOCOL_VERSION || !(e instanceof ProtocolError)) throw e;
+    throw new ProtocolError(
+      'VERSION_MISMATCH',
+      `${type} of protocol version ${version}, this end speaks ${PROTOCOL_VERSION} (${e.message}); run the same release of the tool on both ends`,
+    );
+  }
+}
+
+function hello(f: Fields, version: number): HelloMessage {
+  const token = f.optionalString('token');
+  const m: HelloMessage = {
+    type: 'HELLO',
+    version,
+    network: f.string('network'),
+    fingerprint: f.string('fingerprint'),
+    seed: f.number('seed'),
+    backend: f.string('backend'),
+    client: hostInfo(new Fields('HELLO', f.map('client'), 'client.')),
+  };
+  if (token !== undefined) m.token = token;
+  return m;
+}
+
+function welcome(f: Fields, version: number): WelcomeMessage {
+  const s = new Fields('WELCOME', f.map('server'), 'server.');
+  return {
+    type: 'WELCOME',
+    version,
+    server: {
+      ...hostInfo(s),
+      backend: s.string('backend'),
+      versions: s.stringMap('versions'),
+      cuts: s.stringList('cuts'),
+    },
+  };
 }
 
 function hostInfo(h: Fields): HostInfo {
@@ -208,12 +186,6 @@ class Fields {
     const v = this.source[name];
     if (typeof v !== 'number' || !(v >= 0 && v <= 100)) throw this.error(name, 'a percentage in [0, 100]');
     return v;
-  }
-
-  cut(name: string): string | number {
-    const v = this.source[name];
-    if (typeof v === 'string' || (typeof v === 'number' && Number.isSafeInteger(v) && v >= 0)) return v;
-    throw this.error(name, 'a layer name or a non-negative layer index');
   }
 
   map(name: string): Record<string, unknown> {

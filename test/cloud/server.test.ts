@@ -8,10 +8,12 @@ import { connect, type Connection } from '../../src/protocol/connection.js';
 import { MESSAGE_CODES, PROTOCOL_VERSION } from '../../src/protocol/constants.js';
 import { encodeMessage, type HelloMessage, type Message } from '../../src/protocol/messages.js';
 import { FrameReader } from '../../src/protocol/frame-reader.js';
-import { parseMessage } from '../../src/protocol/messages.js';
 import { RemoteError } from '../../src/protocol/errors.js';
 import { hostInfo } from '../../src/host-info.js';
 import { handFrame, rng } from '../protocol/helpers.js';
+import { FIXTURES } from '../helpers/cli.js';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 
 await selectBackend('auto');
 const network = await loadNetwork('lenet', { seed: 1 });
@@ -45,6 +47,8 @@ const hello = (over: Partial<HelloMessage> = {}): HelloMessage => ({
 });
 
 const cut = network.cuts.find((c) => c.layer === 'max_pooling2d_1')!;
+/** INFER names the point by its index in the WELCOME's list of cuts. */
+const cutIndex = network.cuts.indexOf(cut);
 const tensorFor = (shape = [1, ...cut.shape]) => ({ shape, data: new Float32Array(shape.reduce((a, b) => a * b, 1)).fill(0.5) });
 
 async function goodClient(port: number, token?: string): Promise<Connection> {
@@ -57,7 +61,7 @@ async function goodClient(port: number, token?: string): Promise<Connection> {
 function rawExchange(port: number, bytes: Buffer[], halfClose = false): Promise<{ messages: Message[]; closed: boolean }> {
   return new Promise((resolve) => {
     const messages: Message[] = [];
-    const reader = new FrameReader<Message>({ parse: parseMessage, onMessage: (m) => messages.push(m), onError: () => {} });
+    const reader = new FrameReader<Message>({ onMessage: (m) => messages.push(m), onError: () => {} });
     const s = net.connect(port, '127.0.0.1', () => {
       for (const b of bytes) s.write(b);
       if (halfClose) s.end();
@@ -84,20 +88,21 @@ t.test('hostile input gets an ERROR and a closed socket; a good client keeps bei
   const random = Buffer.alloc(4096);
   for (let i = 0; i < random.length; i++) random[i] = Math.floor(r() * 256);
   const oversize = handFrame({ type: MESSAGE_CODES.PING, header: { nonce: 1, time: 0 }, frameLength: 2 ** 31 });
-  const full = Buffer.concat(encodeMessage({ type: 'INFER', id: 1, cut: cut.layer, tensor: tensorFor() }));
+  const full = Buffer.concat(encodeMessage({ type: 'INFER', id: 1, cut: cutIndex, tensor: tensorFor() }));
   const cases: [string, Buffer[], boolean, RegExp][] = [
     ['random bytes', [random], false, /BAD_MAGIC|BAD_LENGTH|FRAME_TOO_LARGE/],
     ['oversize length', [oversize], false, /FRAME_TOO_LARGE/],
     ['truncated frame', [helloBytes(), full.subarray(0, full.length - 100)], true, /TRUNCATED/],
     ['unknown type', [handFrame({ type: 250, header: {} })], false, /UNKNOWN_TYPE/],
-    ['absurd shape', [helloBytes(), Buffer.concat(encodeMessage({ type: 'INFER', id: 1, cut: cut.layer, tensor: tensorFor([1, 3, 3]) }))], false, /BAD_SHAPE/],
-    ['unknown point', [helloBytes(), Buffer.concat(encodeMessage({ type: 'INFER', id: 1, cut: 'nope', tensor: tensorFor() }))], false, /UNKNOWN_CUT/],
+    ['absurd shape', [helloBytes(), Buffer.concat(encodeMessage({ type: 'INFER', id: 1, cut: cutIndex, tensor: tensorFor([1, 3, 3]) }))], false, /BAD_SHAPE/],
+    ['unknown point', [helloBytes(), Buffer.concat(encodeMessage({ type: 'INFER', id: 1, cut: network.cuts.length, tensor: tensorFor() }))], false, /UNKNOWN_CUT: cut index \d+ is out of range/],
+    ['version 1 HELLO', [readFileSync(path.join(FIXTURES, 'protocol/v1-hello.bin'))], false, /VERSION_MISMATCH: protocol version 1 but this cloud speaks 2/],
     ['INFER before HELLO', [full], false, /UNEXPECTED_MESSAGE/],
   ];
   // all hostile clients at once, while the good client works
   const hostile = Promise.all(cases.map(([, bytes, half]) => rawExchange(port, bytes, half)));
   for (let i = 0; i < 20; i++) {
-    const res = await good.request({ type: 'INFER', id: 100 + i, cut: cut.layer, tensor: tensorFor() }, 'RESULT');
+    const res = await good.request({ type: 'INFER', id: 100 + i, cut: cutIndex, tensor: tensorFor() }, 'RESULT');
     t.equal(res.tensor.data.length, 1000);
   }
   const results = await hostile;
@@ -107,7 +112,7 @@ t.test('hostile input gets an ERROR and a closed socket; a good client keeps bei
     t.ok(res.closed, `${name}: connection closed`);
     t.match(err && err.type === 'ERROR' ? `${err.code}: ${err.message}` : 'no ERROR', code, `${name}: ERROR names the problem`);
   });
-  const res = await good.request({ type: 'INFER', id: 999, cut: cut.layer, tensor: tensorFor() }, 'RESULT');
+  const res = await good.request({ type: 'INFER', id: 999, cut: cutIndex, tensor: tensorFor() }, 'RESULT');
   t.ok(res.cloudUs > 0, 'the good client is still served afterwards');
   t.ok(logs.some((l) => /protocol error, closed: FRAME_TOO_LARGE/.test(l)), 'one log line per event');
   await good.close();
@@ -150,7 +155,7 @@ t.test('two edges at once are both served, with results matching the full model'
   const [a, b] = await Promise.all([goodClient(port), goodClient(port)]);
   const run = async (c: Connection, base: number) => {
     const outs: Float32Array[] = [];
-    for (let i = 0; i < 15; i++) outs.push((await c.request({ type: 'INFER', id: base + i, cut: cut.layer, tensor: tensorFor() }, 'RESULT')).tensor.data);
+    for (let i = 0; i < 15; i++) outs.push((await c.request({ type: 'INFER', id: base + i, cut: cutIndex, tensor: tensorFor() }, 'RESULT')).tensor.data);
     return outs;
   };
   const [ra, rb] = await Promise.all([run(a, 0), run(b, 1000)]);

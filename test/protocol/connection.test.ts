@@ -4,7 +4,7 @@ import { PROTOCOL_VERSION } from '../../src/protocol/constants.js';
 import { Connection, connect } from '../../src/protocol/connection.js';
 import { ConnectionClosedError, ProtocolError, RemoteError } from '../../src/protocol/errors.js';
 import { FrameReader } from '../../src/protocol/frame-reader.js';
-import { type HelloMessage, type Message, encodeMessage, parseMessage } from '../../src/protocol/messages.js';
+import { type HelloMessage, type Message, encodeMessage } from '../../src/protocol/messages.js';
 import { rng } from './helpers.js';
 
 interface Served {
@@ -33,14 +33,18 @@ async function serve(handler: (c: Connection) => Promise<void>): Promise<Served>
   };
 }
 
+const MISSING = 1;
+const WRONG_ID = 2;
+
 /** The cloud side as the lead will write it, reduced to echoing. */
 async function echo(c: Connection): Promise<void> {
   for await (const m of c) {
     if (m.type === 'HELLO') {
       c.send({ type: 'WELCOME', version: PROTOCOL_VERSION, server: { backend: 'cpu', versions: { node: process.version }, host: 'h', cpu: 'c', cores: 2, mem: 1e9, cuts: ['a', 'b'] } });
     } else if (m.type === 'INFER') {
-      if (m.cut === 'missing') c.send({ type: 'ERROR', code: 'UNKNOWN_CUT', message: `no cut ${m.cut}` });
-      else c.send({ type: 'RESULT', id: m.cut === 'wrong-id' ? m.id + 1 : m.id, cloudUs: 12.5, tensor: m.tensor });
+      // cut 1 is missing, cut 2 answers with the wrong id
+      if (m.cut === MISSING) c.send({ type: 'ERROR', code: 'UNKNOWN_CUT', message: `no cut ${m.cut}` });
+      else c.send({ type: 'RESULT', id: m.cut === WRONG_ID ? m.id + 1 : m.id, cloudUs: 12.5, tensor: m.tensor });
     } else if (m.type === 'PING') {
       c.send({ type: 'PONG', nonce: m.nonce, time: m.time });
     } else if (m.type === 'CONDITION') {
@@ -70,7 +74,7 @@ t.test('12.8 MB tensor round trip over loopback, and every message type', async 
   const data = new Float32Array(1 * 224 * 224 * 64);
   for (let i = 0; i < data.length; i++) data[i] = r() * 2 - 1;
   t.equal(data.byteLength, 12845056);
-  const result = await c.request({ type: 'INFER', id: 41, cut: 'block_1_expand', tensor: { shape: [1, 224, 224, 64], data } }, 'RESULT');
+  const result = await c.request({ type: 'INFER', id: 41, cut: 0, tensor: { shape: [1, 224, 224, 64], data } }, 'RESULT');
   t.equal(result.id, 41);
   t.equal(result.cloudUs, 12.5);
   t.same(result.tensor.shape, [1, 224, 224, 64]);
@@ -80,8 +84,8 @@ t.test('12.8 MB tensor round trip over loopback, and every message type', async 
   t.same([pong.nonce, pong.time], [7, 1.25]);
   const ack = await c.request({ type: 'CONDITION', id: 3, cpu: 50, mem: 0 }, 'CONDITION_ACK');
   t.same(ack.stressor, { cpu: 50, mem: 0, pids: [] });
-  await t.rejects(c.request({ type: 'INFER', id: 1, cut: 'missing', tensor: { shape: [0], data: new Float32Array(0) } }, 'RESULT'), new RemoteError('UNKNOWN_CUT', 'no cut missing'));
-  await t.rejects(c.request({ type: 'INFER', id: 1, cut: 'wrong-id', tensor: { shape: [1], data: new Float32Array(1) } }, 'RESULT'), { code: 'UNEXPECTED_MESSAGE' });
+  await t.rejects(c.request({ type: 'INFER', id: 1, cut: MISSING, tensor: { shape: [0], data: new Float32Array(0) } }, 'RESULT'), new RemoteError('UNKNOWN_CUT', 'no cut 1'));
+  await t.rejects(c.request({ type: 'INFER', id: 1, cut: WRONG_ID, tensor: { shape: [1], data: new Float32Array(1) } }, 'RESULT'), { code: 'UNEXPECTED_MESSAGE' });
 
   t.equal(c.reader.payloadCopies, 0, 'client: no payload copied');
   t.equal(srv.conns[0]!.reader.payloadCopies, 0, 'server: no payload copied');
@@ -108,7 +112,7 @@ function rawExchange(port: number, bytes: Buffer): Promise<Buffer> {
 
 function decodeAll(bytes: Buffer): Message[] {
   const out: Message[] = [];
-  const reader = new FrameReader<Message>({ parse: parseMessage, onMessage: (m) => out.push(m), onError: (e) => out.push({ type: 'ERROR', code: e.code, message: 'reply undecodable' }) });
+  const reader = new FrameReader<Message>({ onMessage: (m) => out.push(m), onError: (e) => out.push({ type: 'ERROR', code: e.code, message: 'reply undecodable' }) });
   reader.push(bytes);
   return out;
 }

@@ -3,14 +3,13 @@ import t from 'tap';
 import { RemoteError, isFatalRefusal, isRemoteErrorCode, type RemoteErrorCode } from '../../src/protocol/errors.js';
 import { FrameReader } from '../../src/protocol/frame-reader.js';
 import { MESSAGE_CODES } from '../../src/protocol/constants.js';
-import { encodeFrame } from '../../src/protocol/frame-writer.js';
-import { type Message, encodeMessage, parseMessage } from '../../src/protocol/messages.js';
+import { type Message, encodeControlFrame, encodeMessage } from '../../src/protocol/messages.js';
 import type { ProtocolError } from '../../src/protocol/errors.js';
 
 function decode(chunks: Buffer[]): { messages: Message[]; errors: ProtocolError[] } {
   const messages: Message[] = [];
   const errors: ProtocolError[] = [];
-  const reader = new FrameReader<Message>({ parse: parseMessage, onMessage: (m) => messages.push(m), onError: (e) => errors.push(e) });
+  const reader = new FrameReader<Message>({ onMessage: (m) => messages.push(m), onError: (e) => errors.push(e) });
   for (const c of chunks) reader.push(c);
   return { messages, errors };
 }
@@ -26,7 +25,7 @@ t.test('an ERROR keeps its code and the peer\'s message as they were sent', asyn
 });
 
 t.test('an ERROR with a code this version does not know is a BAD_HEADER that still shows the peer\'s words', async (t) => {
-  const frame = Buffer.concat(encodeFrame(MESSAGE_CODES.ERROR, { code: 'OVERLOADED', message: 'try later' }));
+  const frame = Buffer.concat(encodeControlFrame(MESSAGE_CODES.ERROR, { code: 'OVERLOADED', message: 'try later' }));
   const { messages, errors } = decode([frame]);
   t.same(messages, []);
   t.equal(errors[0]?.code, 'BAD_HEADER');

@@ -1,7 +1,8 @@
 import { encode } from '@msgpack/msgpack';
 import { MAGIC, PREFIX_BYTES } from '../../src/protocol/constants.js';
 import type { ProtocolError } from '../../src/protocol/errors.js';
-import { FrameReader, type RawFrame } from '../../src/protocol/frame-reader.js';
+import { FrameReader } from '../../src/protocol/frame-reader.js';
+import type { Message } from '../../src/protocol/messages.js';
 import type { Tensor } from '../../src/protocol/tensor.js';
 
 export { rng } from '../../src/random.js';
@@ -30,19 +31,24 @@ export function randomChunks(r: () => number, bytes: Buffer, max: number): Buffe
 }
 
 export interface Fed {
-  frames: RawFrame[];
+  messages: Message[];
   errors: ProtocolError[];
-  reader: FrameReader<RawFrame>;
+  reader: FrameReader<Message>;
 }
 
-/** Feeds chunks (then end of stream) to a fresh FrameReader and records what comes out. */
+/** Feeds chunks (then end of stream) to a fresh FrameReader, as Connection uses it; anything thrown out of push fails the test. */
 export function feed(chunks: Iterable<Buffer>, maxFrame?: number, end = true): Fed {
-  const frames: RawFrame[] = [];
+  const messages: Message[] = [];
   const errors: ProtocolError[] = [];
-  const reader = new FrameReader({ onMessage: (f) => frames.push(f), onError: (e) => errors.push(e), maxFrame });
+  const reader = new FrameReader({ onMessage: (m) => messages.push(m), onError: (e) => errors.push(e), maxFrame });
   for (const c of chunks) reader.push(c);
   if (end) reader.end();
-  return { frames, errors, reader };
+  return { messages, errors, reader };
+}
+
+/** The first error's code when `frame` is read alone (undefined when it decodes). */
+export function codeOf(frame: Buffer): string | undefined {
+  return feed([frame]).errors[0]?.code;
 }
 
 export interface HandFrame {
@@ -57,7 +63,7 @@ export interface HandFrame {
   payloadAt?: number;
 }
 
-/** Builds a frame byte by byte, outside the project's writer, so tests can make it wrong on purpose. */
+/** Builds a control frame (msgpack header) byte by byte, outside the project's writer, so tests can make it wrong on purpose. */
 export function handFrame(f: HandFrame): Buffer {
   const header = Buffer.from(encode(f.header));
   const payloadAt = f.payloadAt ?? Math.ceil((PREFIX_BYTES + header.length) / 16) * 16;

@@ -1,0 +1,102 @@
+/** The messages of the protocol as both ends see them (types only). */
+import type { TensorCodec } from './codecs.js';
+import type { MessageType } from './constants.js';
+import type { RemoteErrorCode } from './errors.js';
+import type { Tensor } from './tensor.js';
+
+/** The machine a peer runs on. `mem` is total memory in bytes. */
+export interface HostInfo {
+  host: string;
+  cpu: string;
+  cores: number;
+  mem: number;
+}
+
+export interface ServerInfo extends HostInfo {
+  backend: string;
+  /** package versions, e.g. {"tfjs-core": "4.22.0", node: "20.20.2"} */
+  versions: Record<string, string>;
+  /** partition points the server can run from, by layer name; INFER names one by its index here */
+  cuts: string[];
+}
+
+/** Edge -> cloud, first message: which model (and which weights) the cloud must load. */
+export interface HelloMessage {
+  type: 'HELLO';
+  version: number;
+  network: string;
+  /** fingerprint of the model weights, so both sides provably run the same network */
+  fingerprint: string;
+  seed: number;
+  backend: string;
+  token?: string;
+  client: HostInfo;
+}
+export interface WelcomeMessage {
+  type: 'WELCOME';
+  version: number;
+  server: ServerInfo;
+}
+export interface ErrorMessage {
+  type: 'ERROR';
+  code: RemoteErrorCode;
+  /** the sender's explanation, for a human */
+  message: string;
+}
+/**
+ * Run the model from partition point `cut` on `tensor`. `cut` is an index into the WELCOME's
+ * `server.cuts`; `id` and `cut` are u32 on the wire.
+ */
+export interface InferMessage {
+  type: 'INFER';
+  id: number;
+  cut: number;
+  tensor: Tensor;
+  /** how the tensor travels; absent when sent means raw, always set when received */
+  codec?: TensorCodec;
+}
+export interface ResultMessage {
+  type: 'RESULT';
+  id: number;
+  /** cloud compute time in microseconds */
+  cloudUs: number;
+  tensor: Tensor;
+  /** as InferMessage's */
+  codec?: TensorCodec;
+}
+export interface PingMessage {
+  type: 'PING';
+  nonce: number;
+  time: number;
+}
+export interface PongMessage {
+  type: 'PONG';
+  nonce: number;
+  time: number;
+}
+/** Apply cloud-side stress: CPU and memory percentages (0 = none). */
+export interface ConditionMessage {
+  type: 'CONDITION';
+  id: number;
+  cpu: number;
+  mem: number;
+}
+export interface ConditionAckMessage {
+  type: 'CONDITION_ACK';
+  id: number;
+  /** what the cloud started (free-form map: commands, pids, levels...) */
+  stressor: Record<string, unknown>;
+}
+
+export type Message =
+  | HelloMessage
+  | WelcomeMessage
+  | ErrorMessage
+  | InferMessage
+  | ResultMessage
+  | PingMessage
+  | PongMessage
+  | ConditionMessage
+  | ConditionAckMessage;
+
+export type MessageOf<K extends MessageType> = Extract<Message, { type: K }>;

@@ -1,0 +1,187 @@
+/**
+ * INFER and RESULT frames: the 16-byte prefix, a fixed little-endian header, the codec's own
+ * parameter bytes, zero padding to 16, the tensor payload, zero padding to 16. The header has one
+ * layout for both types (a field the type does not use is 0), so neither end branches on it:
+ *
+ *   frame offset  type     field
+ *   16            u32      request id
+ *   20            u32      INFER: cut, an index into WELCOME's server.cuts; RESULT: 0
+ *   24            f64      RESULT: cloud compute time in microseconds; INFER: 0
+ *   32            u8       element type of the tensor (0 = float32)
+ *   33            u8       codec id (0 = raw, see codecs.ts)
+ *   34            u8       rank, 0..MAX_TENSOR_DIMS
+ *   35            u8       flags, 0
+ *   36            u32      payload length in bytes (as the codec encoded it)
+ *   40            f32      codec scale (int8), else 0
+ *   44            i32      codec zero point (int8), else 0
+ *   48            u32      codec parameter bytes P that follow the fixed header
+ *   52            u32[8]   dims; those past the rank are 0
+ *   84            P bytes  codec parameters
+ *
+ * The prefix's header length is 68 + P; the payload starts at the next multiple of 16 (96 for raw)
+ * and the frame ends at the next multiple of 16 after it. Every field is checked on read.
+ */
+import { getF32, getF64, getI32, getU32, putF32, putF64, putU32 } from './bytes.js';
+import { RAW_CODEC, type TensorCodec, codecProblem } from './codecs.js';
+import { FRAME_ALIGN, MAX_FRAME_LIMIT, MAX_HEADER_BYTES, MAX_TENSOR_DIMS, MESSAGE_CODES, PAYLOAD_ALIGN, PREFIX_BYTES, alignUp } from './constants.js';
+import { ProtocolError } from './errors.js';
+import { INLINE_PAYLOAD_BELOW, ZEROS, writePrefix, zero } from './frame-writer.js';
+import type { InferMessage, ResultMessage } from './message-types.js';
+import { HOST_IS_LE, type Tensor, checkOutgoing, payloadBytes, payloadTensor } from './tensor.js';
+
+/** Frame offsets of the header's fields. */
+export const TENSOR_HEADER = {
+  id: 16,
+  cut: 20,
+  cloudUs: 24,
+  elementType: 32,
+  codec: 33,
+  rank: 34,
+  flags: 35,
+  payloadBytes: 36,
+  scale: 40,
+  zeroPoint: 44,
+  codecParamsBytes: 48,
+  dims: 52,
+} as const;
+
+/** Bytes of the fixed header (after the prefix, before the codec parameters): 68. */
+export const TENSOR_HEADER_BYTES = TENSOR_HEADER.dims + 4 * MAX_TENSOR_DIMS - PREFIX_BYTES;
+
+/** Element types of the decoded tensor. */
+export const ELEMENT_TYPES = { float32: 0 } as const;
+
+const U32_LIMIT = 0x100000000;
+
+/** Where the payload starts in a frame whose header (after the prefix) is `headerBytes` long. */
+function payloadStart(headerBytes: number): number {
+  return alignUp(PREFIX_BYTES + headerBytes, PAYLOAD_ALIGN);
+}
+
+/** Total bytes of an INFER or RESULT frame: prefix, header with `codecParamsBytes`, payload, padding. */
+export function tensorFrameBytes(payloadBytes: number, codecParamsBytes = 0): number {
+  return alignUp(payloadStart(TENSOR_HEADER_BYTES + codecParamsBytes) + payloadBytes, FRAME_ALIGN);
+}
+
+function isU32(n: number): boolean {
+  return Number.isInteger(n) && n >= 0 && n < U32_LIMIT;
+}
+
+/**
+ * An INFER or RESULT as frame chunks to write in order: [prefix + header (+ a small payload)], then a
+ * large payload as a view on the tensor's own memory (no copy), then padding. The caller must not
+ * change the tensor until the socket has written it. A bad tensor, id, cut or time throws
+ * TypeError/RangeError; a frame over `maxFrame`, FRAME_TOO_LARGE: the sender fails, not the receiver.
+ */
+export function encodeTensorFrame(message: InferMessage | ResultMessage, maxFrame: number = MAX_FRAME_LIMIT): Buffer[] {
+  const infer = message.type === 'INFER';
+  const { id, tensor } = message;
+  const cut = infer ? message.cut : 0;
+  const cloudUs = infer ? 0 : message.cloudUs;
+  const codec: TensorCodec = message.codec ?? RAW_CODEC;
+  checkOutgoing(tensor);
+  if (!isU32(id)) throw new RangeError(`${message.type} id ${id} is not an integer in [0, 2^32)`);
+  if (!isU32(cut)) throw new RangeError(`INFER cut ${cut} is not an index in [0, 2^32) into the WELCOME's list of cuts`);
+  if (!Number.isFinite(cloudUs)) throw new RangeError(`RESULT cloudUs ${cloudUs} is not a finite number`);
+  const params = codec.params;
+  const problem = codecProblem(codec.id, codec.scale, codec.zeroPoint, params.length);
+  if (problem) throw problem;
+  if (TENSOR_HEADER_BYTES + params.length > MAX_HEADER_BYTES) {
+    throw new ProtocolError('BAD_HEADER', `header of ${TENSOR_HEADER_BYTES + params.length} bytes exceeds ${MAX_HEADER_BYTES}`);
+  }
+  const { shape, data } = tensor;
+  const byteLength = data.byteLength;
+  const headerBytes = TENSOR_HEADER_BYTES + params.length;
+  const start = payloadStart(headerBytes);
+  const frameLength = alignUp(start + byteLength, FRAME_ALIGN);
+  if (frameLength > maxFrame) throw new ProtocolError('FRAME_TOO_LARGE', `frame of ${frameLength} bytes exceeds the limit of ${maxFrame}`);
+
+  const inline = byteLength < INLINE_PAYLOAD_BELOW;
+  const head = Buffer.allocUnsafe(inline ? frameLength : start);
+  writePrefix(head, infer ? MESSAGE_CODES.INFER : MESSAGE_CODES.RESULT, frameLength, headerBytes);
+  putU32(head, TENSOR_HEADER.id, id);
+  putU32(head, TENSOR_HEADER.cut, cut);
+  putF64(head, TENSOR_HEADER.cloudUs, cloudUs);
+  head[TENSOR_HEADER.elementType] = ELEMENT_TYPES.float32;
+  head[TENSOR_HEADER.codec] = codec.id;
+  head[TENSOR_HEADER.rank] = shape.length;
+  head[TENSOR_HEADER.flags] = 0;
+  putU32(head, TENSOR_HEADER.payloadBytes, byteLength);
+  putF32(head, TENSOR_HEADER.scale, codec.scale);
+  putU32(head, TENSOR_HEADER.zeroPoint, codec.zeroPoint);
+  putU32(head, TENSOR_HEADER.codecParamsBytes, params.length);
+  for (let i = 0; i < MAX_TENSOR_DIMS; i++) putU32(head, TENSOR_HEADER.dims + 4 * i, i < shape.length ? shape[i]! : 0);
+  if (params.length > 0) head.set(params, PREFIX_BYTES + TENSOR_HEADER_BYTES);
+  zero(head, PREFIX_BYTES + headerBytes, start);
+  if (inline) {
+    // A plain byte view to copy from: Buffer.from's checks cost more than the few bytes.
+    head.set(HOST_IS_LE ? new Uint8Array(data.buffer, data.byteOffset, byteLength) : payloadBytes(tensor), start);
+    zero(head, start + byteLength, frameLength);
+    return [head];
+  }
+  const pad = frameLength - start - byteLength;
+  return pad > 0 ? [head, payloadBytes(tensor), ZEROS.subarray(0, pad)] : [head, payloadBytes(tensor)];
+}
+
+function badHeader(type: string, message: string): ProtocolError {
+  return new ProtocolError('BAD_HEADER', `${type} ${message}`);
+}
+
+/**
+ * The INFER (`infer` true) or RESULT in buf[at..at+frameLength), whose prefix the reader has checked
+ * (header of `headerLength` bytes, within the frame). The tensor is a view on `buf` when its memory
+ * is 4-byte aligned, else a copy (`onCopy` counts it). Throws a ProtocolError naming the field.
+ */
+export function decodeTensorFrame(
+  infer: boolean,
+  buf: Buffer,
+  at: number,
+  headerLength: number,
+  frameLength: number,
+  onCopy: () => void,
+): InferMessage | ResultMessage {
+  const type = infer ? 'INFER' : 'RESULT';
+  if (headerLength < TENSOR_HEADER_BYTES) {
+    throw badHeader(type, `header of ${headerLength} bytes is shorter than its fixed ${TENSOR_HEADER_BYTES}`);
+  }
+  const id = getU32(buf, at + TENSOR_HEADER.id);
+  const cut = getU32(buf, at + TENSOR_HEADER.cut);
+  const cloudUs = getF64(buf, at + TENSOR_HEADER.cloudUs);
+  if (infer ? cloudUs !== 0 : cut !== 0) throw badHeader(type, `field '${infer ? 'cloudUs' : 'cut'}' must be 0 in a ${type}`);
+  if (!Number.isFinite(cloudUs)) throw badHeader(type, `field 'cloudUs' must be a finite number (got ${cloudUs})`);
+  const elementType = buf[at + TENSOR_HEADER.elementType]!;
+  if (elementType !== ELEMENT_TYPES.float32) throw new ProtocolError('BAD_TENSOR', `element type ${elementType} is not float32 (0)`);
+  const codecId = buf[at + TENSOR_HEADER.codec]!;
+  const rank = buf[at + TENSOR_HEADER.rank]!;
+  const flags = buf[at + TENSOR_HEADER.flags]!;
+  if (flags !== 0) throw badHeader(type, `flags must be 0 (got ${flags})`);
+  const byteLength = getU32(buf, at + TENSOR_HEADER.payloadBytes);
+  const paramsBytes = getU32(buf, at + TENSOR_HEADER.codecParamsBytes);
+  if (headerLength !== TENSOR_HEADER_BYTES + paramsBytes) {
+    throw badHeader(type, `header of ${headerLength} bytes, its fixed ${TENSOR_HEADER_BYTES} and ${paramsBytes} codec parameter bytes make ${TENSOR_HEADER_BYTES + paramsBytes}`);
+  }
+  const problem = codecProblem(codecId, getF32(buf, at + TENSOR_HEADER.scale), getI32(buf, at + TENSOR_HEADER.zeroPoint), paramsBytes);
+  if (problem) throw problem;
+  if (rank > MAX_TENSOR_DIMS) throw new ProtocolError('BAD_TENSOR', `rank ${rank} exceeds ${MAX_TENSOR_DIMS}`);
+  const shape: number[] = [];
+  let n = 1;
+  for (let i = 0; i < MAX_TENSOR_DIMS; i++) {
+    const d = getU32(buf, at + TENSOR_HEADER.dims + 4 * i);
+    if (i >= rank) {
+      if (d !== 0) throw badHeader(type, `dim ${i} must be 0 past the rank ${rank} (got ${d})`);
+      continue;
+    }
+    n *= d;
+    // Checked at each step: an overflow is not undone by a later 0.
+    if (n > Number.MAX_SAFE_INTEGER) throw new ProtocolError('BAD_TENSOR', `dims ${i + 1} of rank ${rank} already make more than 2^53 elements`);
+    shape.push(d);
+  }
+  if (n * 4 !== byteLength) throw new ProtocolError('BAD_TENSOR', `shape [${String(shape)}] needs ${n * 4} bytes of float32, the header says ${byteLength}`);
+  const start = payloadStart(headerLength);
+  const want = alignUp(start + byteLength, FRAME_ALIGN);
+  if (frameLength !== want) {
+    throw new ProtocolError('BAD_LENGTH', `${type} frame of ${frameLength} bytes, its header and ${byteLength}-byte payload make ${want}`);
+  }
+  const tensor: Tensor = payloadTensor(shape, n, buf, at + start, onCopy);
+  return infer ? { type: 'INFER', id, cut, tensor, codec: RAW_CODEC } : { type: 'RESULT', id, cloudUs, tensor, codec: RAW_CODEC };
+}

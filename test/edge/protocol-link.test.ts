@@ -1,0 +1,62 @@
+// The edge's link over loopback: INFER names a point by its index in the cloud's WELCOME list, and a
+// cloud of another protocol version stops the run (exit 2). No root, no namespaces.
+import { readFileSync } from 'node:fs';
+import { type AddressInfo, createServer } from 'node:net';
+import path from 'node:path';
+import t from 'tap';
+import { InferenceService } from '../../src/cloud/inference-service.js';
+import { CloudServer } from '../../src/cloud/server.js';
+import { selectBackend } from '../../src/engine/backend.js';
+import { benchmarkInput } from '../../src/engine/split-runner.js';
+import { ProtocolLink } from '../../src/edge/protocol-link.js';
+import { UserError } from '../../src/errors.js';
+import { hostInfo } from '../../src/host-info.js';
+import { loadNetwork } from '../../src/model/network.js';
+import { Connection } from '../../src/protocol/connection.js';
+import { PROTOCOL_VERSION } from '../../src/protocol/constants.js';
+import type { HelloMessage } from '../../src/protocol/messages.js';
+import { FIXTURES } from '../helpers/cli.js';
+
+await selectBackend('auto');
+const network = await loadNetwork('lenet', { seed: 1 });
+const service = new InferenceService(network);
+const hello: HelloMessage = { type: 'HELLO', version: PROTOCOL_VERSION, network: network.id, fingerprint: network.fingerprint, seed: 1, backend: 'test', client: hostInfo() };
+const open = (port: number) => ProtocolLink.open({ host: '127.0.0.1', port, hello, maxFrame: 1 << 20, requestTimeoutMs: 10_000, giveUpMs: 2000, log: () => {} });
+
+t.test("INFER names the point by its index in the cloud's list, whatever its order", async (t) => {
+  // The cloud lists its points in reverse and leaves the first one out: the edge's own order would name the wrong one.
+  const listed = network.cuts.slice(1).map((c) => c.layer).reverse();
+  const server = new CloudServer(service, { ...hostInfo(), backend: 'test', versions: {}, cuts: listed }, { port: 0, host: '127.0.0.1', maxFrame: 1 << 20, log: () => {} });
+  const { port } = await server.listen();
+  const link = await open(port);
+  for (const cut of network.cuts.slice(1).filter((c) => c.kind !== 'output')) {
+    const x = benchmarkInput(cut.shape, 1);
+    const reply = await link.infer(cut, x);
+    const direct = await service.infer(cut.layer, x);
+    t.same(reply.output.shape, direct.value.shape, `${cut.layer}: the cloud ran this point`);
+    t.same(Array.from(reply.output.data), Array.from(direct.value.data), `${cut.layer}: same output`);
+  }
+  const first = network.cuts[0]!;
+  await t.rejects(link.infer(first, benchmarkInput(first.shape, 1)), UserError, 'a point the cloud does not list stops the run');
+  await link.close();
+  await server.close();
+});
+
+/** A cloud that answers the HELLO with `reply`'s frame bytes. */
+async function fakeCloud(reply: (c: Connection) => void): Promise<{ port: number; close(): Promise<void> }> {
+  const server = createServer((socket) => {
+    const c = new Connection(socket);
+    c.next().then(() => reply(c), () => {});
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return { port: (server.address() as AddressInfo).port, close: () => new Promise((r) => server.close(() => r())) };
+}
+
+t.test('a cloud of another protocol version stops the edge with a user error', async (t) => {
+  const old = await fakeCloud((c) => c.socket.end(readFileSync(path.join(FIXTURES, 'protocol/v1-error-version-mismatch.bin'))));
+  await t.rejects(open(old.port), { name: 'UserError', message: /the cloud refused this edge: protocol version 2 but this cloud speaks 1/ }, "a version 1 cloud's refusal");
+  await old.close();
+  const welcomesOld = await fakeCloud((c) => c.send({ type: 'WELCOME', version: 1, server: { ...hostInfo(), backend: 'x', versions: {}, cuts: [] } }));
+  await t.rejects(open(welcomesOld.port), { name: 'UserError', message: /protocol version 1, this edge 2 \(VERSION_MISMATCH\)/ }, 'a WELCOME of version 1');
+  await welcomesOld.close();
+});
