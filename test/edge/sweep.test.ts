@@ -9,7 +9,8 @@ import { LinkFailure, type CloudLink, type CloudStressAck, type InferReply } fro
 import type { ProgressSink } from '../../src/edge/progress.js';
 import { runSweep, type CellSink, type ConditionController, type SweepPlan } from '../../src/edge/sweep.js';
 import { cellKey } from '../../src/results/tags.js';
-import { disposeNetwork, loadNetwork } from '../../src/model/network.js';
+import { disposeNetwork } from '../../src/model/network.js';
+import { loadNetwork } from '../../src/engine/load-network.js';
 import type { CutPoint } from '../../src/model/partition.js';
 import type { Metric } from '../../src/results/tags.js';
 
