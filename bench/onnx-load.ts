@@ -7,7 +7,7 @@
  * Each prints the median wall time and the medians of peak RSS and of the growth of V8's external
  * and arrayBuffers memory while the model is held. Without --model it writes a synthetic MLP
  * (6 MatMul layers of 2048x2048 float weights, 101 MB) once into the OS temp dir.
- * --against runs the same children from another build's dist (e.g. one of main) interleaved with
+ * --only decode|network|halves runs that one alone. --against runs the same children from another build's dist (e.g. one of main) interleaved with
  * this one, so both meet the same load of a shared machine.
  */
 import { execa } from 'execa';
@@ -35,6 +35,7 @@ const { values } = parseArgs({
     reps: { type: 'string', default: '7' },
     against: { type: 'string' },
     child: { type: 'string' },
+    only: { type: 'string' },
   },
 });
 
@@ -50,7 +51,7 @@ const dists = [path.resolve(path.dirname(HERE), '..'), ...(values.against ? [pat
 const reps = Number(values.reps);
 const samples = new Map<string, Sample[]>();
 for (let r = 0; r < reps; r++) {
-  for (const kind of KINDS) {
+  for (const kind of KINDS.filter((k) => !values.only || k === values.only)) {
     for (const dist of dists) {
       const out = await execa(process.execPath, ['--expose-gc', path.join(dist, 'bench/onnx-load.js'), '--child', kind, '--model', file]);
       const key = `${kind} ${dist}`;
@@ -61,7 +62,8 @@ for (let r = 0; r < reps; r++) {
 console.log(`model ${file} (${(await import('node:fs')).statSync(file).size / MB | 0} MB), ${reps} fresh processes each, medians`);
 for (const [key, s] of samples) {
   const m = (f: (x: Sample) => number) => median(s.map(f)).toFixed(1);
-  console.log(`${key.padEnd(60)} ${m((x) => x.ms).padStart(8)} ms  peak RSS ${m((x) => x.maxRssMB).padStart(7)} MB  external +${m((x) => x.externalMB)} MB  arrayBuffers +${m((x) => x.arrayBuffersMB)} MB`);
+  const range = (f: (x: Sample) => number) => `${Math.min(...s.map(f)).toFixed(0)}-${Math.max(...s.map(f)).toFixed(0)}`;
+  console.log(`${key.padEnd(50)} ${m((x) => x.ms).padStart(7)} ms (${range((x) => x.ms)})  peak RSS ${m((x) => x.maxRssMB).padStart(6)} MB (${range((x) => x.maxRssMB)})  external +${m((x) => x.externalMB)} MB  arrayBuffers +${m((x) => x.arrayBuffersMB)} MB`);
 }
 
 /** One load in this process; the model stays referenced until memory is read. */

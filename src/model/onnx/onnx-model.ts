@@ -1,11 +1,11 @@
+import { clearField, create } from '@bufbuild/protobuf';
 import { createHash } from 'node:crypto';
 import { open, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { UserError, errorMessage } from '../../errors.js';
 import { buildFlow, dominatingValues, nodesFor, nodeReads, type OnnxFlow } from './onnx-graph.js';
-import { create } from '@bufbuild/protobuf';
 import {
-  DataLocation, DataType, GraphProtoSchema, OnnxDecodeError, ValueInfoProtoSchema, decodeModel, dimsOf, encodeModel, fixedShape, shallowCopy, shapeOf, tensorTypeOf, withGraph,
+  DataLocation, DataType, GraphProtoSchema, OnnxDecodeError, TensorProtoSchema, ValueInfoProtoSchema, decodeModel, dimsOf, encodeModel, fixedShape, shallowCopy, shapeOf, tensorTypeOf, withGraph,
   type GraphProto, type ModelProto, type TensorProto, type ValueInfoProto,
 } from './onnx-codec.js';
 
@@ -148,7 +148,7 @@ async function embedExternalData(file: string, graph: GraphProto, digest: Return
     const length = info.has('length') ? Number(info.get('length')) : elementBytes(t);
     t.rawData = await readRange(file, t, where, offset, length);
     digest.update(t.rawData);
-    t.dataLocation = DataLocation.DEFAULT;
+    clearField(t, TensorProtoSchema.field.dataLocation);
     t.externalData = [];
   }
 }
