@@ -5,7 +5,7 @@ import path from 'node:path';
 import { clearField, create } from '@bufbuild/protobuf';
 import { StringStringEntryProtoSchema } from '../../src/model/onnx/gen/onnx_pb.js';
 import {
-  AttributeType, DataLocation, ModelProtoSchema, TensorProtoSchema, encodeModel, floatTensor as rawFloatTensor, floatValue, type ModelProto, type TensorProto,
+  AttributeType, DataLocation, DataType, ModelProtoSchema, TensorProtoSchema, encodeModel, floatTensor as rawFloatTensor, floatValue, type ModelProto, type TensorProto,
 } from '../../src/model/onnx/onnx-codec.js';
 
 /** Debian's python3-onnx, when installed: the reference checker of ONNX files. */
@@ -53,7 +53,7 @@ export function toyModel(dims: (number | string)[] = [1, 2, 4, 4], opset = 13): 
     graph: {
       name: 'toy',
       node: [
-        { input: [], output: ['half'], opType: 'Constant', attribute: [{ name: 'value', type: AttributeType.TENSOR, t: rawFloatTensor('', [], floats([0.5])) }] },
+        { input: [], output: ['half'], opType: 'Constant', attribute: [{ name: 'value', type: AttributeType.TENSOR, t: { dataType: DataType.FLOAT, rawData: floats([0.5]) } }] },
         { input: ['x', 'half'], output: ['scaled'], opType: 'Mul' },
         { input: ['scaled', 'w1', 'b1'], output: ['conv'], opType: 'Conv', attribute: [ints('kernel_shape', [3, 3]), ints('pads', [1, 1, 1, 1])] },
         { input: ['conv'], output: ['relu'], opType: 'Relu' },
