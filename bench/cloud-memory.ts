@@ -14,7 +14,7 @@ import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs';
 import { ZOO } from '../models/index.js';
 import { parseBackendChoice, parseThreads, selectBackend } from '../src/engine/backend.js';
-import { loadNetwork } from '../src/model/network.js';
+import { loadNetwork } from '../src/engine/load-network.js';
 import { createSplitRunner, benchmarkInput } from '../src/engine/split-runner.js';
 
 const HERE = fileURLToPath(import.meta.url);

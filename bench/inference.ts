@@ -8,7 +8,8 @@
  */
 import { parseArgs } from 'node:util';
 import { parseThreads, selectBackend, type BackendName } from '../src/engine/backend.js';
-import { loadNetwork, disposeNetwork } from '../src/model/network.js';
+import { disposeNetwork } from '../src/model/network.js';
+import { loadNetwork } from '../src/engine/load-network.js';
 import { createSplitRunner, benchmarkInput } from '../src/engine/split-runner.js';
 import { ZOO } from '../models/index.js';
 import { median } from '../src/analysis/stats.js';

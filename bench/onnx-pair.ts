@@ -9,7 +9,7 @@
  */
 import { parseArgs } from 'node:util';
 import { parseThreads, selectBackend } from '../src/engine/backend.js';
-import { loadNetwork } from '../src/model/network.js';
+import { loadNetwork } from '../src/engine/load-network.js';
 import { benchmarkInput, createSplitRunner } from '../src/engine/split-runner.js';
 import { median } from '../src/analysis/stats.js';
 

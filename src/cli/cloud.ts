@@ -1,7 +1,7 @@
 import { runMain } from './run-main.js';
 import { parseCloudOptions } from './cloud-options.js';
 import { selectBackend, describeBackend } from '../engine/backend.js';
-import { loadNetwork } from '../model/network.js';
+import { loadNetwork } from '../engine/load-network.js';
 import { InferenceService } from '../cloud/inference-service.js';
 import { CloudServer } from '../cloud/server.js';
 import { hostInfo } from '../host-info.js';

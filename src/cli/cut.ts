@@ -1,7 +1,7 @@
 import { runMain } from './run-main.js';
 import { parseCutOptions } from './cut-options.js';
 import { selectBackend, describeBackend } from '../engine/backend.js';
-import { loadNetwork } from '../model/network.js';
+import { loadNetwork } from '../engine/load-network.js';
 import { cutReport, formatCutTable } from '../model/cut-report.js';
 import { createSplitRunner } from '../engine/split-runner.js';
 import { verifySplits } from '../engine/verify.js';

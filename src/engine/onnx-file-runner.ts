@@ -1,11 +1,11 @@
 import type { OnnxFileNetwork } from '../model/network.js';
 import type { CutPoint } from '../model/partition.js';
 import { onnxHalves } from '../model/onnx/onnx-network.js';
-import { encodeModel, type ModelProto } from '../model/onnx/proto.js';
+import { encodeModel, type ModelProto } from '../model/onnx/onnx-codec.js';
 import { weightBytes } from '../model/onnx/weight-file.js';
 import type { HostTensor, Timed } from './host-tensor.js';
 import { OnnxSession, SessionCache, timedRun } from './onnx-runtime.js';
-import type { SplitRunner } from './split-runner.js';
+import type { SplitRunner } from './runner.js';
 
 /**
  * Runs the halves of an ONNX file's points on ONNX Runtime: each half is the subgraph extracted

@@ -3,7 +3,7 @@ import { rmSync } from 'node:fs';
 import { disposeNetwork, type LayersNetwork } from '../model/network.js';
 import { layerTensor, type CutPoint } from '../model/partition.js';
 import { spanToOnnx } from '../model/onnx/from-layers.js';
-import type { ModelProto } from '../model/onnx/proto.js';
+import type { ModelProto } from '../model/onnx/onnx-codec.js';
 import { WeightFile, weightBytes } from '../model/onnx/weight-file.js';
 import type { HostTensor, Timed } from './host-tensor.js';
 import { collectGarbage } from './gc.js';

@@ -4,39 +4,13 @@ import type { CutPoint } from '../model/partition.js';
 import { activeBackend } from './backend.js';
 import { buildHalves, runHalf, type Halves } from './halves.js';
 import type { HostTensor, Timed } from './host-tensor.js';
+import type { RunnerOptions, SplitRunner } from './runner.js';
 import { OnnxSplitRunner } from './onnx-split-runner.js';
 import { OnnxFileRunner } from './onnx-file-runner.js';
 import { UserError } from '../errors.js';
 
 export type { HostTensor, Timed } from './host-tensor.js';
-
-/**
- * Runs the edge and cloud halves of a network's partition points on the selected backend. Every
- * time covers the half's compute and the copy of its result to host memory; building a half
- * (on first use) is never timed.
- */
-export interface SplitRunner {
-  /** Edge half on the input: the crossing tensor. */
-  edge(cut: CutPoint, input: HostTensor): Promise<Timed<HostTensor>>;
-  /** Cloud half on a received tensor: the model output. */
-  cloud(cut: CutPoint, x: HostTensor): Promise<Timed<HostTensor>>;
-  /** The full model, for reference timings. */
-  full(input: HostTensor): Promise<Timed<HostTensor>>;
-  /** Frees what the runner built (sessions, temporary files). */
-  dispose(): Promise<void>;
-}
-
-export interface RunnerOptions {
-  /**
-   * onnx backend: bound on the weight bytes of the sessions kept, in multiples of the model's
-   * weight bytes (default 2: a full model and a pair of halves). Sessions do not share weights.
-   */
-  sessionBudget?: number;
-  /** onnx backend: the budget is never below this many bytes (default 512 MiB: a small model's halves all stay) */
-  minSessionBytes?: number;
-  /** onnx backend: sessions without weight pre-packing (the cloud: see SessionOptions.noPrepacking) */
-  lowMemory?: boolean;
-}
+export type { RunnerOptions, SplitRunner } from './runner.js';
 
 /** The runner for the backend selectBackend() loaded. */
 export function createSplitRunner(network: Network, opts: RunnerOptions = {}): SplitRunner {

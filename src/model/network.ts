@@ -6,7 +6,6 @@ import { buildGraph, GraphShapeError, type LayerGraph } from './graph.js';
 import { findCutPoints, type CutPoint } from './partition.js';
 import { loadModelFile } from './topology-file.js';
 import { assignSeededWeights, fingerprint, hashWeights } from './weights.js';
-import { loadOnnxNetwork } from './onnx/onnx-network.js';
 import type { OnnxModel } from './onnx/onnx-model.js';
 
 /**
@@ -73,9 +72,12 @@ export function assertNetworkSpec(spec: string, backend?: string): void {
   }
 }
 
-/** Resolves `<network>` as users type it: a zoo name or a path to a model file. */
-export async function loadNetwork(spec: string, opts: LoadOptions): Promise<Network> {
-  if (isOnnxPath(spec)) return loadOnnxNetwork(spec, opts);
+/**
+ * Resolves `<network>` to a TF.js layers model: a zoo name, a model.json or a Keras JSON file.
+ * engine/load-network.ts's loadNetwork takes ONNX files too.
+ */
+export async function loadLayersNetwork(spec: string, opts: LoadOptions): Promise<LayersNetwork> {
+  if (isOnnxPath(spec)) throw new UserError(`'${spec}' is an ONNX model; this needs a TF.js layers model`);
   const t0 = performance.now();
   const entry = zooEntry(spec);
   let model: tf.LayersModel;
@@ -132,13 +134,6 @@ export async function loadNetwork(spec: string, opts: LoadOptions): Promise<Netw
     buildMs: performance.now() - t0,
     note,
   };
-}
-
-/** For what only TF.js layers models have (tests, the TF.js backends' halves). */
-export async function loadLayersNetwork(spec: string, opts: LoadOptions): Promise<LayersNetwork> {
-  const n = await loadNetwork(spec, opts);
-  if (n.source === 'onnx') throw new UserError(`'${spec}' is an ONNX model; this needs a TF.js layers model`);
-  return n;
 }
 
 /**

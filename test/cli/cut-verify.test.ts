@@ -5,7 +5,7 @@ import { toyModel, writeModel } from '../helpers/onnx.js';
 import { selectBackend } from '../../src/engine/backend.js';
 import { createSplitRunner } from '../../src/engine/split-runner.js';
 import { verifySplits } from '../../src/engine/verify.js';
-import { loadNetwork } from '../../src/model/network.js';
+import { loadNetwork } from '../../src/engine/load-network.js';
 import { cutReport, formatCutTable } from '../../src/model/cut-report.js';
 
 const LENET_JSON = path.join(FIXTURES, 'keras-json/lenet_edge_upto_9.json');

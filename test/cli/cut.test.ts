@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { runBin, FIXTURES } from '../helpers/cli.js';
 import { selectBackend } from '../../src/engine/backend.js';
-import { loadLayersNetwork, loadNetwork } from '../../src/model/network.js';
+import { loadLayersNetwork } from '../../src/model/network.js';
+import { loadNetwork } from '../../src/engine/load-network.js';
 import { parseCutOptions } from '../../src/cli/cut-options.js';
 import { userErrorOf } from '../helpers/user-error.js';
 

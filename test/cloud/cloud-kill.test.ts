@@ -1,7 +1,7 @@
 import t from 'tap';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { selectBackend } from '../../src/engine/backend.js';
-import { loadNetwork } from '../../src/model/network.js';
+import { loadNetwork } from '../../src/engine/load-network.js';
 import { connect } from '../../src/protocol/connection.js';
 import { PROTOCOL_VERSION } from '../../src/protocol/constants.js';
 import { processGroup } from '../../src/conditions/proc.js';

@@ -1,7 +1,7 @@
 import t from 'tap';
 import { availableParallelism } from 'node:os';
 import { selectBackend } from '../../src/engine/backend.js';
-import { loadNetwork } from '../../src/model/network.js';
+import { loadNetwork } from '../../src/engine/load-network.js';
 import { InferenceService } from '../../src/cloud/inference-service.js';
 import { CloudServer } from '../../src/cloud/server.js';
 import { LocalCloudStress } from '../../src/cloud/cloud-stress.js';

@@ -1,7 +1,7 @@
 import t from 'tap';
 import net from 'node:net';
 import { selectBackend } from '../../src/engine/backend.js';
-import { loadNetwork } from '../../src/model/network.js';
+import { loadNetwork } from '../../src/engine/load-network.js';
 import { InferenceService } from '../../src/cloud/inference-service.js';
 import { CloudServer } from '../../src/cloud/server.js';
 import { connect, type Connection } from '../../src/protocol/connection.js';

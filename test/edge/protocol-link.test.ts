@@ -11,7 +11,7 @@ import { benchmarkInput } from '../../src/engine/split-runner.js';
 import { ProtocolLink } from '../../src/edge/protocol-link.js';
 import { UserError } from '../../src/errors.js';
 import { hostInfo } from '../../src/host-info.js';
-import { loadNetwork } from '../../src/model/network.js';
+import { loadNetwork } from '../../src/engine/load-network.js';
 import { Connection } from '../../src/protocol/connection.js';
 import { PROTOCOL_VERSION } from '../../src/protocol/constants.js';
 import type { HelloMessage } from '../../src/protocol/messages.js';

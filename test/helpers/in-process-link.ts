@@ -1,5 +1,6 @@
 import { benchmarkInput, createSplitRunner, type HostTensor, type SplitRunner } from '../../src/engine/split-runner.js';
-import { disposeNetwork, loadNetwork } from '../../src/model/network.js';
+import { disposeNetwork } from '../../src/model/network.js';
+import { loadNetwork } from '../../src/engine/load-network.js';
 import type { CloudLink, CloudStressAck, InferReply, LinkFailure } from '../../src/edge/cloud-link.js';
 import type { CutPoint } from '../../src/model/partition.js';
 

@@ -2,7 +2,11 @@ import { execa } from 'execa';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { AttributeType, DataType, encodeModel, type ModelProto, type TensorProto } from '../../src/model/onnx/proto.js';
+import { clearField, create } from '@bufbuild/protobuf';
+import { StringStringEntryProtoSchema } from '../../src/model/onnx/gen/onnx_pb.js';
+import {
+  AttributeType, DataLocation, DataType, ModelProtoSchema, TensorProtoSchema, encodeModel, floatTensor as rawFloatTensor, floatValue, type ModelProto, type TensorProto,
+} from '../../src/model/onnx/onnx-codec.js';
 
 /** Debian's python3-onnx, when installed: the reference checker of ONNX files. */
 const PYTHON = '/usr/bin/python3';
@@ -31,7 +35,7 @@ export function floats(values: number[]): Uint8Array {
 
 export function floatTensor(name: string, dims: number[], seed: number): TensorProto {
   const n = dims.reduce((a, b) => a * b, 1);
-  return { name, dims, dataType: DataType.FLOAT, rawData: floats(Array.from({ length: n }, (_, i) => Math.sin(seed * 31 + i) / 2)) };
+  return rawFloatTensor(name, dims, floats(Array.from({ length: n }, (_, i) => Math.sin(seed * 31 + i) / 2)));
 }
 
 const ints = (name: string, v: number[]) => ({ name, type: AttributeType.INTS, ints: v.map(BigInt) });
@@ -42,14 +46,14 @@ const ints = (name: string, v: number[]) => ({ name, type: AttributeType.INTS, i
  * may hold strings (dynamic dimensions). Points: x, scaled, conv, relu, sum, pool, y.
  */
 export function toyModel(dims: (number | string)[] = [1, 2, 4, 4], opset = 13): ModelProto {
-  return {
-    irVersion: 8,
-    opsetImport: [{ domain: '', version: opset }],
+  return create(ModelProtoSchema, {
+    irVersion: 8n,
+    opsetImport: [{ domain: '', version: BigInt(opset) }],
     producerName: 'dnn-partition-bench test',
     graph: {
       name: 'toy',
       node: [
-        { input: [], output: ['half'], opType: 'Constant', attribute: [{ name: 'value', type: AttributeType.TENSOR, t: { dims: [], dataType: DataType.FLOAT, rawData: floats([0.5]) } }] },
+        { input: [], output: ['half'], opType: 'Constant', attribute: [{ name: 'value', type: AttributeType.TENSOR, t: { dataType: DataType.FLOAT, rawData: floats([0.5]) } }] },
         { input: ['x', 'half'], output: ['scaled'], opType: 'Mul' },
         { input: ['scaled', 'w1', 'b1'], output: ['conv'], opType: 'Conv', attribute: [ints('kernel_shape', [3, 3]), ints('pads', [1, 1, 1, 1])] },
         { input: ['conv'], output: ['relu'], opType: 'Relu' },
@@ -59,10 +63,10 @@ export function toyModel(dims: (number | string)[] = [1, 2, 4, 4], opset = 13): 
         { input: ['pool'], output: ['y'], opType: 'Flatten' },
       ],
       initializer: [floatTensor('w1', [3, 2, 3, 3], 1), floatTensor('b1', [3], 2), floatTensor('w2', [3, 3, 1, 1], 3)],
-      input: [{ name: 'x', type: { tensorType: { elemType: DataType.FLOAT, shape: { dim: dims.map((d) => (typeof d === 'number' ? { dimValue: d } : { dimParam: d })) } } } }],
-      output: [{ name: 'y', type: { tensorType: { elemType: DataType.FLOAT, shape: { dim: [{ dimValue: 1 }, { dimValue: 3 }] } } } }],
+      input: [floatValue('x', dims)],
+      output: [floatValue('y', [1, 3])],
     },
-  };
+  });
 }
 
 /** Writes a model into a new temporary folder; `external` moves that initializer's bytes to a side file. */
@@ -71,10 +75,12 @@ export function writeModel(m: ModelProto, opts: { external?: string; name?: stri
   if (opts.external) {
     const t = m.graph!.initializer.find((i) => i.name === opts.external)!;
     const pad = new Uint8Array(16); // data need not start at 0
-    writeFileSync(path.join(dir, 'weights.bin'), Buffer.concat([pad, t.rawData!]));
-    t.externalData = [{ key: 'location', value: 'weights.bin' }, { key: 'offset', value: '16' }, { key: 'length', value: String(t.rawData!.length) }];
-    t.dataLocation = 1;
-    delete t.rawData;
+    writeFileSync(path.join(dir, 'weights.bin'), Buffer.concat([pad, t.rawData]));
+    t.externalData = [
+      { key: 'location', value: 'weights.bin' }, { key: 'offset', value: '16' }, { key: 'length', value: String(t.rawData.length) },
+    ].map((e) => create(StringStringEntryProtoSchema, e));
+    t.dataLocation = DataLocation.EXTERNAL;
+    clearField(t, TensorProtoSchema.field.rawData);
   }
   const file = path.join(dir, opts.name ?? 'toy.onnx');
   writeFileSync(file, encodeModel(m));

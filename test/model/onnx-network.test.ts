@@ -1,9 +1,11 @@
 import t from 'tap';
 import { writeFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
-import { loadNetwork, type OnnxFileNetwork } from '../../src/model/network.js';
+import { type OnnxFileNetwork } from '../../src/model/network.js';
+import { loadNetwork } from '../../src/engine/load-network.js';
 import { onnxHalves } from '../../src/model/onnx/onnx-network.js';
-import { DataType } from '../../src/model/onnx/proto.js';
+import { create } from '@bufbuild/protobuf';
+import { DataType, ValueInfoProtoSchema, floatValue, tensorTypeOf } from '../../src/model/onnx/onnx-codec.js';
 import { FIXTURES } from '../helpers/cli.js';
 import { checkOnnx, onnxCheckerMissing, toyModel, writeModel } from '../helpers/onnx.js';
 
@@ -59,14 +61,14 @@ t.test('dynamic dimensions: batch fixed to 1, the others by --input-shape', asyn
 
 t.test('what cannot be partitioned gets one clear line', async (t) => {
   const two = toyModel();
-  two.graph!.input.push({ name: 'x2', type: { tensorType: { elemType: DataType.FLOAT } } });
+  two.graph!.input.push(floatValue('x2', undefined));
   await t.rejects(load(writeModel(two)), { name: 'UserError', message: /has 2 inputs \(x, x2\) and 1 outputs; only models with one input and one output/ });
   const twoOut = toyModel();
-  twoOut.graph!.output.push({ name: 'pool' });
+  twoOut.graph!.output.push(create(ValueInfoProtoSchema, { name: 'pool' }));
   await t.rejects(load(writeModel(twoOut)), { message: /1 inputs \(x\) and 2 outputs/ });
   await t.rejects(load(writeModel(toyModel([1, 2, 4, 4], 6))), { message: /uses opset 6; supported: 7 to \d+/ });
   const ints = toyModel();
-  ints.graph!.input[0]!.type!.tensorType!.elemType = DataType.INT64;
+  tensorTypeOf(ints.graph!.input[0]!)!.elemType = DataType.INT64;
   await t.rejects(load(writeModel(ints)), { message: /only float32 inputs/ });
   await t.rejects(load(writeModel(toyModel([4, 2, 4, 4]))), { message: /fixed batch of 4/ });
   const unknownOp = toyModel();

@@ -1,5 +1,5 @@
 import { dominates } from '../partition.js';
-import type { GraphProto, NodeProto } from './proto.js';
+import type { GraphProto, NodeProto } from './onnx-codec.js';
 
 /**
  * The data-flow view of an ONNX graph that partitioning needs: which node produces each value,
@@ -25,14 +25,14 @@ export interface OnnxFlow {
  */
 export function nodeReads(node: NodeProto): string[] {
   const reads = node.input.filter((n) => n !== '');
-  for (const a of node.attribute ?? []) {
-    for (const g of [...(a.g ? [a.g] : []), ...(a.graphs ?? [])]) reads.push(...outerReads(g));
+  for (const a of node.attribute) {
+    for (const g of [...(a.g ? [a.g] : []), ...a.graphs]) reads.push(...outerReads(g));
   }
   return reads;
 }
 
 function outerReads(g: GraphProto): string[] {
-  const defined = new Set<string>([...g.input.map((v) => v.name ?? ''), ...g.initializer.map((t) => t.name ?? '')]);
+  const defined = new Set<string>([...g.input.map((v) => v.name), ...g.initializer.map((t) => t.name)]);
   const reads: string[] = [];
   for (const n of g.node) {
     for (const r of nodeReads(n)) if (!defined.has(r)) reads.push(r);

@@ -1,10 +1,13 @@
+import { clearField, create } from '@bufbuild/protobuf';
 import { createHash } from 'node:crypto';
 import { open, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { UserError, errorMessage } from '../../errors.js';
 import { buildFlow, dominatingValues, nodesFor, nodeReads, type OnnxFlow } from './onnx-graph.js';
-import { DataLocation, DataType, decodeModel, encodeModel, type GraphProto, type ModelProto, type TensorProto, type ValueInfoProto } from './proto.js';
-import { ProtoError } from './wire.js';
+import {
+  DataLocation, DataType, GraphProtoSchema, OnnxDecodeError, TensorProtoSchema, ValueInfoProtoSchema, decodeModel, dimsOf, encodeModel, fixedShape, shallowCopy, shapeOf, tensorTypeOf, withGraph,
+  type GraphProto, type ModelProto, type TensorProto, type ValueInfoProto,
+} from './onnx-codec.js';
 
 /** Opsets of the default domain that ONNX Runtime 1.x runs (ai.onnx 7 = ONNX 1.2, 2018). */
 export const MIN_OPSET = 7;
@@ -38,7 +41,9 @@ function graphOf(m: ModelProto): GraphProto {
 export async function loadOnnxModel(file: string, inputShape?: number[]): Promise<OnnxModel> {
   let bytes: Uint8Array;
   try {
-    bytes = new Uint8Array(await readFile(file));
+    // a view of the file's buffer: the weights stay views into it, never copied
+    const buf = await readFile(file);
+    bytes = new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
   } catch (e) {
     throw new UserError(`cannot read model file '${file}': ${(e as NodeJS.ErrnoException).code ?? errorMessage(e)}; check the path`);
   }
@@ -46,14 +51,15 @@ export async function loadOnnxModel(file: string, inputShape?: number[]): Promis
   try {
     proto = decodeModel(bytes);
   } catch (e) {
-    if (e instanceof ProtoError) throw new UserError(`'${file}' ${e.message.replace(/^not/, 'is not')}; expected a .onnx file (a serialized ModelProto)`);
+    if (e instanceof OnnxDecodeError) throw new UserError(`'${file}' ${e.message.replace(/^not/, 'is not')}; expected a .onnx file (a serialized ModelProto)`);
     throw e;
   }
   const where = `'${path.basename(file)}'`;
   const graph = proto.graph;
   if (!graph || graph.node.length === 0) throw new UserError(`${where} holds no graph; expected a .onnx model exported by PyTorch, tf2onnx or similar`);
 
-  const opset = proto.opsetImport.find((o) => (o.domain ?? '') === '' || o.domain === 'ai.onnx')?.version;
+  const found = proto.opsetImport.find((o) => o.domain === '' || o.domain === 'ai.onnx')?.version;
+  const opset = found === undefined ? undefined : Number(found);
   if (opset === undefined || opset < MIN_OPSET || opset > MAX_OPSET) {
     throw new UserError(`${where} uses opset ${opset ?? '(none)'}; supported: ${MIN_OPSET} to ${MAX_OPSET} (convert it with onnx.version_converter.convert_version(model, 13))`);
   }
@@ -66,7 +72,7 @@ export async function loadOnnxModel(file: string, inputShape?: number[]): Promis
   }
   const input = inputs[0]!;
   const output = graph.output[0]!;
-  const elem = input.type?.tensorType?.elemType;
+  const elem = tensorTypeOf(input)?.elemType;
   if (elem !== DataType.FLOAT) {
     throw new UserError(`${where}: input '${input.name}' is of ONNX type ${elem ?? 'unknown'}; only float32 inputs are supported`);
   }
@@ -74,7 +80,7 @@ export async function loadOnnxModel(file: string, inputShape?: number[]): Promis
 
   const digest = createHash('sha256').update(bytes);
   await embedExternalData(file, graph, digest);
-  return analyse({ file, proto, input: input.name!, output: output.name!, inputDims, opset, digest: digest.digest('hex') });
+  return analyse({ file, proto, input: input.name, output: output.name, inputDims, opset, digest: digest.digest('hex') });
 }
 
 function analyse(m: Omit<OnnxModel, 'flow' | 'points'>): OnnxModel {
@@ -91,10 +97,11 @@ function analyse(m: Omit<OnnxModel, 'flow' | 'points'>): OnnxModel {
  * --input-shape. Writes them into the model, so every half is built for that one shape.
  */
 function fixInputDims(where: string, input: ValueInfoProto, inputShape: number[] | undefined): number[] {
-  const shape = input.type!.tensorType!.shape;
-  if (!shape) throw new UserError(`${where}: input '${input.name}' has no shape; its rank is needed to fix it`);
-  const dims = shape.dim.map((d) => (d.dimValue !== undefined && d.dimValue > 0 ? d.dimValue : undefined));
-  const show = shape.dim.map((d) => d.dimValue ?? d.dimParam ?? '?').join('x');
+  const tensor = tensorTypeOf(input)!;
+  const declared = shapeOf(input);
+  if (!declared || !tensor.shape) throw new UserError(`${where}: input '${input.name}' has no shape; its rank is needed to fix it`);
+  const dims = declared.map((d) => (typeof d === 'number' && d > 0 ? d : undefined));
+  const show = declared.map((d) => d ?? '?').join('x');
   if (dims.length === 0) throw new UserError(`${where}: input '${input.name}' is a scalar; expected a batch of tensors`);
   if (dims[0] !== undefined && dims[0] !== 1) {
     throw new UserError(`${where}: input '${input.name}' has a fixed batch of ${dims[0]} (${show}); export the model with batch 1 or a dynamic batch`);
@@ -117,7 +124,7 @@ function fixInputDims(where: string, input: ValueInfoProto, inputShape: number[]
     }
     fixed = [1, ...(dims.slice(1) as number[])];
   }
-  shape.dim = fixed.map((d) => ({ dimValue: d }));
+  tensor.shape = fixedShape(fixed);
   return fixed;
 }
 
@@ -127,10 +134,10 @@ function fixInputDims(where: string, input: ValueInfoProto, inputShape: number[]
  */
 async function embedExternalData(file: string, graph: GraphProto, digest: ReturnType<typeof createHash>): Promise<void> {
   const dir = path.dirname(path.resolve(file));
-  const tensors = [...graph.initializer, ...graph.node.flatMap((n) => (n.attribute ?? []).flatMap((a) => (a.t ? [a.t] : [])))];
+  const tensors = [...graph.initializer, ...graph.node.flatMap((n) => n.attribute.flatMap((a) => (a.t ? [a.t] : [])))];
   for (const t of tensors) {
     if (t.dataLocation !== DataLocation.EXTERNAL) continue;
-    const info = new Map((t.externalData ?? []).map((e) => [e.key, e.value ?? '']));
+    const info = new Map(t.externalData.map((e) => [e.key, e.value]));
     const location = info.get('location');
     if (!location) throw new UserError(`'${path.basename(file)}': tensor '${t.name}' has external data without a location`);
     const where = path.resolve(dir, location);
@@ -141,7 +148,7 @@ async function embedExternalData(file: string, graph: GraphProto, digest: Return
     const length = info.has('length') ? Number(info.get('length')) : elementBytes(t);
     t.rawData = await readRange(file, t, where, offset, length);
     digest.update(t.rawData);
-    delete t.dataLocation;
+    clearField(t, TensorProtoSchema.field.dataLocation);
     t.externalData = [];
   }
 }
@@ -166,11 +173,11 @@ async function readRange(file: string, t: TensorProto, where: string, offset: nu
 const ELEMENT_BYTES: Record<number, number> = { 1: 4, 2: 1, 3: 1, 4: 2, 5: 2, 6: 4, 7: 8, 9: 1, 10: 2, 11: 8, 12: 4, 13: 8, 16: 2 };
 
 function elementBytes(t: TensorProto): number {
-  return (ELEMENT_BYTES[t.dataType ?? 0] ?? 0) * elementCount(t);
+  return (ELEMENT_BYTES[t.dataType] ?? 0) * elementCount(t);
 }
 
 export function elementCount(t: TensorProto): number {
-  return t.dims.reduce((a, b) => a * b, 1);
+  return dimsOf(t).reduce((a, b) => a * b, 1);
 }
 
 /**
@@ -202,11 +209,6 @@ export function paramsOf(m: OnnxModel, nodes: number[]): number {
   return n;
 }
 
-/** A tensor value as a graph input or output: float32 of the given shape (batch included). */
-export function floatValue(name: string, dims: number[] | undefined): ValueInfoProto {
-  return { name, type: { tensorType: { elemType: DataType.FLOAT, ...(dims ? { shape: { dim: dims.map((d) => ({ dimValue: d })) } } : {}) } } };
-}
-
 /**
  * The sub-model that computes `to` from `from` (two values of the graph): the nodes on the way
  * (constants included) and the weights they read. `from` = the graph input gives the edge half,
@@ -215,20 +217,18 @@ export function floatValue(name: string, dims: number[] | undefined): ValueInfoP
  */
 export function extractModel(m: OnnxModel, from: ValueInfoProto, to: ValueInfoProto, name: string): ModelProto {
   const graph = graphOf(m.proto);
-  const nodes = nodesFor(m.flow, graph, [to.name!], new Set([from.name!]));
+  const nodes = nodesFor(m.flow, graph, [to.name], new Set([from.name]));
   const picked = nodes.map((i) => graph.node[i]!);
   const used = new Set(picked.flatMap((n) => nodeReads(n)));
   const known = new Set([...picked.flatMap((n) => n.output), ...used]);
-  const sub: GraphProto = {
+  return withGraph(m.proto, create(GraphProtoSchema, {
     name,
     node: picked,
-    initializer: graph.initializer.filter((t) => used.has(t.name!)),
+    initializer: graph.initializer.filter((t) => used.has(t.name)),
     input: [from],
     output: [to],
-    valueInfo: (graph.valueInfo ?? []).filter((v) => known.has(v.name!) && v.name !== from.name && v.name !== to.name),
-  };
-  const { graph: _full, ...rest } = m.proto;
-  return { ...rest, graph: sub };
+    valueInfo: graph.valueInfo.filter((v) => known.has(v.name) && v.name !== from.name && v.name !== to.name),
+  }));
 }
 
 /** The model's own input and output declarations (input dims fixed). */
@@ -244,6 +244,9 @@ export function modelOutput(m: OnnxModel): ValueInfoProto {
 export function fullModelBytes(m: OnnxModel, extra: string[] = []): Uint8Array {
   if (extra.length === 0) return encodeModel(m.proto);
   const graph = graphOf(m.proto);
-  const outputs = [...graph.output, ...extra.filter((v) => v !== m.output && v !== m.input).map((v) => ({ name: v }))];
-  return encodeModel({ ...m.proto, graph: { ...graph, output: outputs } });
+  const outputs = [...graph.output, ...extra.filter((v) => v !== m.output && v !== m.input).map((v) => create(ValueInfoProtoSchema, { name: v }))];
+  const probe = shallowCopy(GraphProtoSchema, graph);
+  probe.output = outputs;
+  return encodeModel(withGraph(m.proto, probe));
 }
+

@@ -1,24 +1,25 @@
 import { createHash } from 'node:crypto';
 import path from 'node:path';
-import type * as Ort from 'onnxruntime-node';
-import { UserError, errorMessage, firstLine } from '../../errors.js';
-import { loadOnnxRuntime } from '../../engine/onnx-runtime.js';
 import type { LoadOptions, OnnxFileNetwork } from '../network.js';
 import type { CutPoint } from '../partition.js';
-import { extractModel, floatValue, fullModelBytes, loadOnnxModel, modelInput, modelOutput, paramsOf, type OnnxModel } from './onnx-model.js';
-import type { ModelProto } from './proto.js';
+import type { ModelProto } from './onnx-codec.js';
+import { floatValue } from './onnx-codec.js';
+import { extractModel, modelInput, modelOutput, paramsOf, type OnnxModel } from './onnx-model.js';
 import { nodesFor } from './onnx-graph.js';
+
+/** A value's element type and dimensions (batch included) as ONNX Runtime computed them. */
+export interface ProbedValue {
+  type: string;
+  dims: number[];
+}
 
 /**
  * An ONNX file as a network: its points are the values every input-to-output path passes
- * through. Their shapes come from ONNX Runtime itself (one run of the model with every point as
- * an extra output), so no shape inference of our own can disagree with what runs; a point
- * whose value is not float32, or not batch 1, cannot cross and is left out.
+ * through. Their shapes are `shapes`, measured by a run of the model (engine/onnx-shapes.ts), so
+ * no shape inference of our own can disagree with what runs; a point whose value is not float32,
+ * or not batch 1, cannot cross and is left out.
  */
-export async function loadOnnxNetwork(spec: string, opts: LoadOptions): Promise<OnnxFileNetwork> {
-  const t0 = performance.now();
-  const model = await loadOnnxModel(spec, opts.inputShape);
-  const shapes = await probeShapes(model);
+export function onnxNetwork(spec: string, model: OnnxModel, shapes: ReadonlyMap<string, ProbedValue>, opts: LoadOptions, t0: number): OnnxFileNetwork {
   const graph = model.proto.graph!;
   const cuts: CutPoint[] = [];
   for (const value of model.points) {
@@ -52,50 +53,6 @@ export async function loadOnnxNetwork(spec: string, opts: LoadOptions): Promise<
     buildMs: performance.now() - t0,
   };
 }
-
-interface Probed {
-  type: string;
-  dims: number[];
-}
-
-/** Runs the model once with every point as an output and reads their types and shapes. */
-async function probeShapes(model: OnnxModel): Promise<Map<string, Probed>> {
-  let ort: typeof Ort;
-  try {
-    ort = await loadOnnxRuntime();
-  } catch (e) {
-    throw new UserError(`ONNX models need onnxruntime-node, which does not load here (${firstLine(errorMessage(e))}); reinstall dependencies with \`npm ci\``);
-  }
-  const where = `'${path.basename(model.file)}'`;
-  let session: Ort.InferenceSession;
-  try {
-    // One thread, set explicitly: ORT's default pins a pool thread per core and fails (loudly) on a
-    // CPU outside this process's set, e.g. in a lab device.
-    session = await ort.InferenceSession.create(fullModelBytes(model, model.points), { graphOptimizationLevel: 'basic', logSeverityLevel: 3, intraOpNumThreads: 1, interOpNumThreads: 1 });
-  } catch (e) {
-    throw new UserError(`ONNX Runtime cannot load ${where}: ${firstLine(errorMessage(e), 200)}`);
-  }
-  try {
-    const n = model.inputDims.reduce((a, b) => a * b, 1);
-    const x = new Float32Array(n).fill(0.5);
-    let out: Ort.InferenceSession.ReturnType;
-    try {
-      out = await session.run({ [model.input]: new ort.Tensor('float32', x, model.inputDims) });
-    } catch (e) {
-      throw new UserError(`ONNX Runtime cannot run ${where} on input ${model.inputDims.join('x')}: ${firstLine(errorMessage(e), 200)}`);
-    }
-    const shapes = new Map<string, Probed>([[model.input, { type: 'float32', dims: model.inputDims }]]);
-    for (const [name, t] of Object.entries(out)) {
-      shapes.set(name, { type: t.type, dims: t.dims.slice() });
-      t.dispose();
-    }
-    return shapes;
-  } finally {
-    await session.release();
-  }
-}
-
-
 
 /**
  * The two sub-models of one point of an ONNX file, as in halves.ts: `null` = nothing to run on

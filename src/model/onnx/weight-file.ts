@@ -1,8 +1,9 @@
 import { closeSync, existsSync, fsyncSync, mkdtempSync, openSync, readdirSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { DataLocation, DataType, encodeModel, type ModelProto, type TensorProto } from './proto.js';
-import type { WeightSink } from './from-layers.js';
+import { create } from '@bufbuild/protobuf';
+import { DataLocation, DataType, TensorProtoSchema, encodeModel, floatTensor, type ModelProto, type TensorProto } from './onnx-codec.js';
+import type { WeightSink } from './onnx-builder.js';
 
 const PREFIX = 'dnn-onnx-';
 const FILE = 'weights.bin';
@@ -40,13 +41,13 @@ export class WeightFile implements WeightSink {
     const v = values();
     let t: TensorProto;
     if (v.byteLength < INLINE_BELOW) {
-      t = { name: key, dims, dataType: DataType.FLOAT, rawData: new Uint8Array(v.slice().buffer) };
+      t = floatTensor(key, dims, new Uint8Array(v.slice().buffer));
     } else {
       this.offset = Math.ceil(this.offset / ALIGN) * ALIGN;
       writeSync(this.fd, new Uint8Array(v.buffer, v.byteOffset, v.byteLength), 0, v.byteLength, this.offset);
-      t = {
+      t = create(TensorProtoSchema, {
         name: key,
-        dims,
+        dims: dims.map(BigInt),
         dataType: DataType.FLOAT,
         dataLocation: DataLocation.EXTERNAL,
         externalData: [
@@ -54,7 +55,7 @@ export class WeightFile implements WeightSink {
           { key: 'offset', value: String(this.offset) },
           { key: 'length', value: String(v.byteLength) },
         ],
-      };
+      });
       this.offset += v.byteLength;
     }
     this.tensors.set(key, t);
@@ -81,8 +82,8 @@ export class WeightFile implements WeightSink {
 export function weightBytes(model: ModelProto): number {
   let n = 0;
   for (const t of model.graph?.initializer ?? []) {
-    const len = t.externalData?.find((e) => e.key === 'length')?.value;
-    n += len !== undefined ? Number(len) : (t.rawData?.byteLength ?? 0);
+    const len = t.externalData.find((e) => e.key === 'length')?.value;
+    n += len !== undefined ? Number(len) : t.rawData.byteLength;
   }
   return n;
 }
