@@ -51,12 +51,3 @@ export function deviceLimitsFrom(opts: object, side: Side): DeviceLimits {
   if (get('Memory') !== undefined) l.memoryBytes = get('Memory') as number;
   return l;
 }
-
-/** The same limits as command-line arguments (the lab hands the cloud's to its dnn-cloud). */
-export function deviceArgs(side: Side, l: DeviceLimits): string[] {
-  return [
-    ...(l.cpuset !== undefined ? [`--${side}-cpuset`, l.cpuset] : []),
-    ...(l.cpus !== undefined ? [`--${side}-cpus`, String(l.cpus)] : []),
-    ...(l.memoryBytes !== undefined ? [`--${side}-memory`, String(l.memoryBytes)] : []),
-  ];
-}

@@ -4,8 +4,7 @@ import { createLabNetwork, type LabNetwork } from '../conditions/netns.js';
 import { registerChange, type Registration } from '../conditions/cleanup.js';
 import { ownStartTime, readProcStat } from '../conditions/proc.js';
 import { formatCpuList, parseCpuList, type DeviceLimits } from '../conditions/cgroup.js';
-import { makeDevice, type Device } from '../conditions/device.js';
-import { deviceArgs } from '../cli/device-options.js';
+import { deviceArgs, makeDevice, type Device } from '../conditions/device.js';
 
 const CLOUD_JS = fileURLToPath(new URL('../cli/cloud.js', import.meta.url));
 const LAB_PORT = 5000;
