@@ -124,24 +124,31 @@ t.test('mkdir of a cgroup under a missing parent fails with the path in the mess
 
 t.test('a fractional CPU time keeps the device\'s CPUs awake: an idle-priority spinner per CPU, outside the device, gone when the limit lifts or the device goes', { skip: NEEDS_ROOT || (V1 ? false : 'no cgroup v1 hierarchy with cpu, cpuset and memory here') }, async (t) => {
   const cpu = allowedCpus()[0]!;
-  const spinners = () =>
+  /** Every spinner loop on the machine (any owner, zombies too). */
+  const loops = () =>
     readdirSync('/proc')
       .filter((p) => /^\d+$/.test(p))
       .filter((p) => {
         try {
-          return readFileSync(`/proc/${p}/cmdline`, 'utf8').includes('while :; do :; done') && readProcStat(Number(p))?.state !== 'Z';
+          return readFileSync(`/proc/${p}/cmdline`, 'utf8').includes('while :; do :; done');
         } catch {
           return false;
         }
       })
-      .map(Number)
+      .map(Number);
+  const spinners = () =>
+    loops()
+      .filter((p) => readProcStat(p)?.state !== 'Z')
       .filter((p) => readProcStat(p)?.ppid === process.pid || readProcStat(readProcStat(p)?.ppid ?? 0)?.ppid === process.pid);
   // Waits by the clock, not by a count of polls: beside another test file (2 CPUs) a poll of /proc
   // takes longer, and a spinner (or its exit) can be seconds late. The limits are generous on purpose.
   const until = async (ok: () => boolean, ms: number) => {
     for (const end = Date.now() + ms; !ok() && Date.now() < end; ) await new Promise((r) => setTimeout(r, 20));
+    if (!ok()) t.comment(`after ${ms} ms: this test's pid ${process.pid}; spinners anywhere (pid ppid state): ${everySpinner() || 'none'}`);
     return ok();
   };
+  // what a failed wait saw, so that a failure says why
+  const everySpinner = () => loops().map((p) => `${p} ${readProcStat(p)?.ppid} ${readProcStat(p)?.state}`).join(', ');
   const device = makeDevice('edge', { cpuset: String(cpu), cpus: 0.25 });
   t.teardown(() => device.release());
   await until(() => spinners().length > 0, 10_000);
