@@ -8,10 +8,19 @@
  * 15.8 s of CPU under `tap`, 6.7 s as plain `node FILE`), a minute of a 2-core machine for the suite.
  * The files are tap tests all the same: `npx tap FILE` runs one with tap's reporters.
  *
- *   node dist/test/run-suite.js [--jobs N] [FILE...]      (default: every dist/test/**\/*.test.js)
+ *   node dist/test/run-suite.js [--jobs N] [--unit] [FILE...]      (default: every dist/test/**\/*.test.js)
+ *
+ * --unit (`npm run test:unit`): the fast lane. Every test that needs root (namespaces, tc, cgroups,
+ * stressors, the lab, Slurm) skips, as root too (DNN_TEST_LANE=unit, see test/helpers/lane.ts), so
+ * nothing on the machine changes and no timing is asserted: the *.serial files run with the rest.
+ * A file whose first line is `// test-lane: full` (whole model zoos, edge and cloud processes end
+ * to end) is left to `npm test`: the lane stays under a minute.
+ *
+ * A compiled test whose source is gone (dist/ outlives a deleted or renamed test/*.ts when built
+ * without `npm run build`'s wipe) is not run.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -34,8 +43,13 @@ function findTests(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
     const p = path.join(dir, e.name);
     if (e.isDirectory()) return e.name === 'fixtures' ? [] : findTests(p);
-    return e.name.endsWith('.test.js') ? [p] : [];
+    return e.name.endsWith('.test.js') && existsSync(sourceOf(p)) ? [p] : [];
   });
+}
+
+/** dist/test/a/b.test.js -> test/a/b.test.ts */
+function sourceOf(compiled: string): string {
+  return path.join(ROOT, path.relative(path.join(ROOT, 'dist'), compiled)).replace(/\.js$/, '.ts');
 }
 
 function readTimes(): Record<string, number> {
@@ -54,11 +68,14 @@ function countsOf(output: string): Record<string, number> {
 
 const running = new Set<ChildProcess>();
 
+/** Set by --unit: the children's environment says which lane they run in. */
+let lane: Record<string, string> = {};
+
 function runFile(file: string): Promise<Outcome> {
   const started = performance.now();
   return new Promise((resolve) => {
     // its own process group, so a timeout ends what the test started too
-    const child = spawn(process.execPath, [file], { cwd: ROOT, detached: true, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, TAP_TIMEOUT: String(TIMEOUT_S) } });
+    const child = spawn(process.execPath, [file], { cwd: ROOT, detached: true, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...lane, TAP_TIMEOUT: String(TIMEOUT_S) } });
     running.add(child);
     const chunks: Buffer[] = [];
     child.stdout!.on('data', (c: Buffer) => chunks.push(c));
@@ -109,27 +126,41 @@ function report(o: Outcome): void {
 
 async function main(): Promise<number> {
   const args = process.argv.slice(2);
+  const u = args.indexOf('--unit');
+  const unit = u >= 0;
+  if (unit) {
+    args.splice(u, 1);
+    lane = { DNN_TEST_LANE: 'unit' };
+  }
   const j = args.indexOf('--jobs');
   const jobs = j >= 0 ? Number(args.splice(j, 2)[1]) : 2;
   if (!Number.isInteger(jobs) || jobs < 1) {
     process.stderr.write('run-suite: --jobs must be a whole number of at least 1\n');
     return 2;
   }
-  const files = (args.length ? args.map((f) => path.resolve(f)) : findTests(TESTS)).sort();
+  const all = (args.length ? args.map((f) => path.resolve(f)) : findTests(TESTS)).sort();
+  const fullOnly = (f: string) => /^\/\/ test-lane: full\b/.test(readFileSync(f, 'utf8'));
+  const files = unit ? all.filter((f) => !fullOnly(f)) : all;
+  if (files.length < all.length) process.stdout.write(`# unit lane: leaves ${all.length - files.length} files to npm test (test-lane: full)\n`);
   const times = readTimes();
   const key = (f: string) => path.relative(ROOT, f);
-  const parallel = files.filter((f) => !f.endsWith('.serial.test.js')).sort((a, b) => (times[key(b)] ?? 0) - (times[key(a)] ?? 0));
-  const serial = files.filter((f) => f.endsWith('.serial.test.js'));
+  // the unit lane asserts no timing: nothing needs the CPUs to itself
+  const isSerial = (f: string) => !unit && f.endsWith('.serial.test.js');
+  const parallel = files.filter((f) => !isSerial(f)).sort((a, b) => (times[key(b)] ?? 0) - (times[key(a)] ?? 0));
+  const serial = files.filter(isSerial);
   const started = performance.now();
   const outcomes = [...(await runAll(parallel, jobs, report)), ...(await runAll(serial, 1, report))];
 
-  mkdirSync(path.dirname(TIMES), { recursive: true });
-  writeFileSync(TIMES, JSON.stringify({ ...times, ...Object.fromEntries(outcomes.map((o) => [o.file, Math.round(o.seconds * 10) / 10])) }, null, 1));
+  // the unit lane's times (root tests skipped) would misorder the full suite's next run
+  if (!unit) {
+    mkdirSync(path.dirname(TIMES), { recursive: true });
+    writeFileSync(TIMES, JSON.stringify({ ...times, ...Object.fromEntries(outcomes.map((o) => [o.file, Math.round(o.seconds * 10) / 10])) }, null, 1));
+  }
   const sum = (k: string) => outcomes.reduce((s, o) => s + (o.counts[k] ?? 0), 0);
   const failed = outcomes.filter((o) => !o.ok);
   const minutes = (performance.now() - started) / 60_000;
   process.stdout.write(
-    `\n# ${outcomes.length} test files (${parallel.length} run ${jobs} at a time, then ${serial.length} alone) in ${Math.floor(minutes)}m${String(Math.round((minutes % 1) * 60)).padStart(2, '0')}s: ` +
+    `\n# ${unit ? 'unit lane: ' : ''}${outcomes.length} test files (${parallel.length} run ${jobs} at a time, then ${serial.length} alone) in ${Math.floor(minutes)}m${String(Math.round((minutes % 1) * 60)).padStart(2, '0')}s: ` +
       `${sum('total')} assertions, ${sum('pass')} pass, ${sum('fail')} fail, ${sum('todo')} todo, ${sum('skip')} skip\n`,
   );
   if (failed.length) process.stdout.write(`# FAILED: ${failed.map((o) => o.file).join(', ')}\n`);

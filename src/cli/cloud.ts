@@ -14,6 +14,8 @@ import { isRoot, isSameProcess } from '../conditions/proc.js';
 import net from 'node:net';
 import { checkLimits, describeLimits, requireCgroups } from '../conditions/cgroup.js';
 import { confineSelf, hasLimits } from '../conditions/device.js';
+import { requireCommands } from '../conditions/tools.js';
+import { commandsNeeded } from '../cloud/preflight.js';
 
 runMain('dnn-cloud', async () => {
   const opts = parseCloudOptions(process.argv.slice(2));
@@ -21,6 +23,7 @@ runMain('dnn-cloud', async () => {
 
   // every check that can fail, before anything is made
   const confine = hasLimits(opts.limits) && !opts.inDevice;
+  requireCommands(commandsNeeded(opts.stressor, confine && opts.limits.cpus !== undefined));
   if (confine) {
     if (!isRoot()) throw new UserError('--cloud-cpuset/--cloud-cpus/--cloud-memory make a cgroup and need root: run with sudo');
     checkLimits('--cloud', opts.limits);

@@ -9,7 +9,8 @@ import { GiveUp, LinkFailure } from '../edge/cloud-link.js';
 import { labDevices, startLab, type Lab } from '../edge/lab.js';
 import { allowedCpus, checkLimits, describeLimits, requireCgroups, type DeviceLimits } from '../conditions/cgroup.js';
 import { confineSelf, hasLimits, type Device } from '../conditions/device.js';
-import { checkNetem, checkResume } from '../edge/preflight.js';
+import { checkNetem, checkResume, commandsNeeded } from '../edge/preflight.js';
+import { requireCommands } from '../conditions/tools.js';
 import { printBestPoints } from '../edge/quick-summary.js';
 import { FACTOR } from '../conditions/factors.js';
 import { StressError, protectFromOom } from '../conditions/stress.js';
@@ -100,6 +101,8 @@ runMain('dnn-edge', async () => {
   const o = parseEdgeOptions(process.argv.slice(2));
   const log: Log = (line) => process.stderr.write(`${line}\n`);
   if (o.dryRun) return dryRun(o);
+  // first: it reads the PATH only, and a missing command is the first thing to fix, root or not
+  requireCommands(commandsNeeded({ ...o, trace: o.trace !== undefined }));
   checkPrivileges(o);
   const devices = devicesOf(o);
   await checkBeforeStart(o, devices);

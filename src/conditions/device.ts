@@ -24,6 +24,15 @@ export interface Device {
   release(): void;
 }
 
+/** The same limits as command-line arguments, --edge-... or --cloud-... (the lab hands the cloud's to its dnn-cloud). */
+export function deviceArgs(side: Side, l: DeviceLimits): string[] {
+  return [
+    ...(l.cpuset !== undefined ? [`--${side}-cpuset`, l.cpuset] : []),
+    ...(l.cpus !== undefined ? [`--${side}-cpus`, String(l.cpus)] : []),
+    ...(l.memoryBytes !== undefined ? [`--${side}-memory`, String(l.memoryBytes)] : []),
+  ];
+}
+
 export function hasLimits(l: DeviceLimits): boolean {
   return l.cpuset !== undefined || l.cpus !== undefined || l.memoryBytes !== undefined;
 }

@@ -1,3 +1,4 @@
+// test-lane: full (runs and verifies every split of whole models: too slow for `npm run test:unit`)
 import t from 'tap';
 import path from 'node:path';
 import { runBin, FIXTURES } from '../helpers/cli.js';

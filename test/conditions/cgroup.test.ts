@@ -124,42 +124,52 @@ t.test('mkdir of a cgroup under a missing parent fails with the path in the mess
 
 t.test('a fractional CPU time keeps the device\'s CPUs awake: an idle-priority spinner per CPU, outside the device, gone when the limit lifts or the device goes', { skip: NEEDS_ROOT || (V1 ? false : 'no cgroup v1 hierarchy with cpu, cpuset and memory here') }, async (t) => {
   const cpu = allowedCpus()[0]!;
-  const spinners = () =>
+  /** Every spinner loop on the machine (any owner, zombies too). */
+  const loops = () =>
     readdirSync('/proc')
       .filter((p) => /^\d+$/.test(p))
       .filter((p) => {
         try {
-          return readFileSync(`/proc/${p}/cmdline`, 'utf8').includes('while :; do :; done') && readProcStat(Number(p))?.state !== 'Z';
+          return readFileSync(`/proc/${p}/cmdline`, 'utf8').includes('while :; do :; done');
         } catch {
           return false;
         }
       })
-      .map(Number)
+      .map(Number);
+  const spinners = () =>
+    loops()
+      .filter((p) => readProcStat(p)?.state !== 'Z')
       .filter((p) => readProcStat(p)?.ppid === process.pid || readProcStat(readProcStat(p)?.ppid ?? 0)?.ppid === process.pid);
+  // Waits by the clock, not by a count of polls: beside another test file (2 CPUs) a poll of /proc
+  // takes longer, and a spinner (or its exit) can be seconds late. The limits are generous on purpose.
+  const until = async (ok: () => boolean, ms: number) => {
+    for (const end = Date.now() + ms; !ok() && Date.now() < end; ) await new Promise((r) => setTimeout(r, 20));
+    if (!ok()) t.comment(`after ${ms} ms: this test's pid ${process.pid}; spinners anywhere (pid ppid state): ${everySpinner() || 'none'}`);
+    return ok();
+  };
+  // what a failed wait saw, so that a failure says why
+  const everySpinner = () => loops().map((p) => `${p} ${readProcStat(p)?.ppid} ${readProcStat(p)?.state}`).join(', ');
   const device = makeDevice('edge', { cpuset: String(cpu), cpus: 0.25 });
   t.teardown(() => device.release());
-  const deadline = Date.now() + 5000;
-  while (spinners().length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  await until(() => spinners().length > 0, 10_000);
   // the exec chain (setpriv, chrt, taskset, sh) takes a moment: wait until the pinning is in place
+  const pinned = new RegExp(`Cpus_allowed_list:\\s+${cpu}\\n`);
   let status = '';
-  for (let i = 0; i < 100; i++) {
+  await until(() => {
     const [pid] = spinners();
     status = pid === undefined ? '' : readFileSync(`/proc/${pid}/status`, 'utf8');
-    if (new RegExp(`Cpus_allowed_list:\\s+${cpu}\\n`).test(status)) break;
-    await new Promise((r) => setTimeout(r, 20));
-  }
+    return pinned.test(status);
+  }, 10_000);
   const [pid] = spinners();
   t.ok(pid, 'a spinner runs while the device is throttled');
-  t.match(status, new RegExp(`Cpus_allowed_list:\\s+${cpu}\\n`), 'pinned to the device\'s CPU');
+  t.match(status, pinned, 'pinned to the device\'s CPU');
   t.equal(readFileSync(`/proc/${pid}/sched`, 'utf8').match(/^policy\s+:\s+(\d+)/m)?.[1], '5', 'at SCHED_IDLE (policy 5)');
   t.notMatch(readFileSync(`/proc/${pid}/cgroup`, 'utf8'), new RegExp(device.name), 'outside the device: it never eats its quota');
   device.setCpus(undefined);
-  await new Promise((r) => setTimeout(r, 200));
-  t.same(spinners(), [], 'gone once the limit is lifted');
+  t.ok(await until(() => spinners().length === 0, 5_000), 'gone once the limit is lifted');
   device.setCpus(0.5);
-  for (let i = 0; i < 100 && spinners().length === 0; i++) await new Promise((r) => setTimeout(r, 20));
-  t.equal(spinners().length, 1, 'back under a new fractional limit');
+  t.ok(await until(() => spinners().length > 0, 10_000), 'back under a new fractional limit');
+  t.equal(spinners().length, 1, 'one spinner for the one CPU');
   device.release();
-  await new Promise((r) => setTimeout(r, 200));
-  t.same(spinners(), [], 'gone with the device');
+  t.ok(await until(() => spinners().length === 0, 5_000), 'gone with the device');
 });

@@ -10,6 +10,7 @@ import { applyShaping, interfaceFor, restoreShaping, shapingCommands } from '../
 import { UserError } from '../../src/errors.js';
 import { NEEDS_ROOT, tcShow } from './helpers.js';
 import { timedTransfer } from './transfer.js';
+import { readableCopy } from '../helpers/readable-copy.js';
 
 const RATE = { rateMbit: 10, delayMs: 0, jitterMs: 0, lossPct: 0 };
 
@@ -99,7 +100,10 @@ t.test('delay, jitter and loss use netem, or say clearly that the kernel lacks i
 });
 
 t.test('without root: one clear line', { skip: NEEDS_ROOT }, async (t) => {
-  const tcModule = fileURLToPath(new URL('../../src/conditions/tc.js', import.meta.url));
+  // nobody (65534) may not be able to read the checkout (a clone in a 0700 folder): it runs a readable copy
+  const copy = readableCopy(fileURLToPath(new URL('../../src/conditions/tc.js', import.meta.url)));
+  t.teardown(copy.remove);
+  const tcModule = copy.entry;
   const script = `import(${JSON.stringify(tcModule)}).then((m) => m.applyShaping('lo', { rateMbit: 10, delayMs: 0, jitterMs: 0, lossPct: 0 })).catch((e) => { console.log(e.name + ': ' + e.message); });`;
   const r = await execa(process.execPath, ['-e', script], { uid: 65534, gid: 65534, reject: false });
   t.equal(String(r.stdout), 'UserError: shaping the network (tc) needs root: run with sudo, or pass --no-shape to measure the network as it is', String(r.stderr));

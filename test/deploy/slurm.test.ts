@@ -7,6 +7,7 @@ import path from 'node:path';
 import { ROOT } from '../helpers/cli.js';
 import { freePort } from '../helpers/cloud-process.js';
 import { checkFiles } from '../../src/report/input/check-files.js';
+import { NOT_IN_UNIT_LANE, UNIT_LANE } from '../helpers/lane.js';
 
 /**
  * deploy/slurm for real: a one-node Slurm cluster (munged, slurmctld, slurmd as root, everything
@@ -42,6 +43,7 @@ async function waitFor(what: string, ms: number, probe: () => Promise<boolean> |
 
 /** Starts munged, slurmctld and slurmd; returns why not when they cannot run here. */
 async function bringUp(dir: string): Promise<Cluster | string> {
+  if (UNIT_LANE) return NOT_IN_UNIT_LANE;
   if (process.getuid?.() !== 0) return 'needs root (slurmd runs jobs as their users)';
   for (const cmd of ['munged', 'slurmctld', 'slurmd', 'sbatch', 'scontrol']) {
     if (!(await which(cmd))) return `${cmd} is not installed (Debian: apt-get install slurm-wlm munge)`;

@@ -9,9 +9,9 @@ import { NEEDS_ROOT } from '../conditions/helpers.js';
 import { resultsOf } from '../helpers/results.js';
 import { readResultsFile } from '../../src/results/log-reader.js';
 import { cellKey } from '../../src/results/tags.js';
-import { listLinks, listNetns, ownerOfName, stateDir, interfacesWithOurQdisc } from '../../src/conditions/cleanup.js';
+import { ownerOfName, stateDir, interfacesWithOurQdisc } from '../../src/conditions/cleanup.js';
+import { leftoversOf } from '../helpers/leftovers.js';
 import { readProcStat } from '../../src/conditions/proc.js';
-import { detectCgroups, findOurCgroups } from '../../src/conditions/cgroup.js';
 
 // no reference re-measurements: these tests count the grid's cells, not drift checks
 const NO_STRESS = ['--edge-mem', '0', '--cloud-cpu', '0', '--cloud-mem', '0', '--reference-every', '0'];
@@ -26,19 +26,6 @@ async function waitForCells(dir: string, cells: number, timeoutMs = 120_000): Pr
     await new Promise((r) => setTimeout(r, 100));
   }
   throw new Error(`no ${cells} cells in ${dir} after ${timeoutMs} ms`);
-}
-
-/** Our cgroups (the lab's two devices) anywhere in the mounted hierarchies. */
-function cgroupNames(): string[] {
-  const found = detectCgroups();
-  return 'layout' in found ? findOurCgroups(found.layout).map((d) => `cgroup ${path.basename(d)}`) : [];
-}
-
-/** What a run with this pid could have left: namespaces, links and cgroups named after it, its state file. */
-function leftoversOf(pid: number): string[] {
-  const left = [...listNetns(), ...listLinks(), ...cgroupNames()].filter((n) => ownerOfName(n.replace(/^cgroup /, '')) === pid);
-  if (existsSync(path.join(stateDir(), `state-${pid}.json`))) left.push(`state file of ${pid}`);
-  return left;
 }
 
 /** Process groups a run (and its lab cloud) recorded in their state files. */

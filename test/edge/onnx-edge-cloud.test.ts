@@ -1,3 +1,4 @@
+// test-lane: full (edge and cloud processes end to end: too slow for `npm run test:unit`)
 import t from 'tap';
 import { mkdtemp, readdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';

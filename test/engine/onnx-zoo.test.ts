@@ -1,3 +1,4 @@
+// test-lane: full (builds whole models: too slow for `npm run test:unit`)
 import t, { type Test } from 'tap';
 import path from 'node:path';
 import { FIXTURES } from '../helpers/cli.js';

@@ -1,3 +1,4 @@
+// test-lane: full (builds whole models: too slow for `npm run test:unit`)
 import t from 'tap';
 import { selectBackend } from '../../src/engine/backend.js';
 import { loadLayersNetwork, disposeNetwork } from '../../src/model/network.js';

@@ -1,3 +1,4 @@
+// test-lane: full (builds whole models: too slow for `npm run test:unit`)
 import t, { type Test } from 'tap';
 import * as tf from '@tensorflow/tfjs';
 import { selectBackend } from '../../src/engine/backend.js';

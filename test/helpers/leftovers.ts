@@ -1,0 +1,17 @@
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { listLinks, listNetns, ownerOfName, stateDir } from '../../src/conditions/cleanup.js';
+import { detectCgroups, findOurCgroups } from '../../src/conditions/cgroup.js';
+
+/** Our cgroups (the lab's two devices) anywhere in the mounted hierarchies. */
+function cgroupNames(): string[] {
+  const found = detectCgroups();
+  return 'layout' in found ? findOurCgroups(found.layout).map((d) => `cgroup ${path.basename(d)}`) : [];
+}
+
+/** What a run with this pid could have left: namespaces, links and cgroups named after it, its state file. */
+export function leftoversOf(pid: number): string[] {
+  const left = [...listNetns(), ...listLinks(), ...cgroupNames()].filter((n) => ownerOfName(n.replace(/^cgroup /, '')) === pid);
+  if (existsSync(path.join(stateDir(), `state-${pid}.json`))) left.push(`state file of ${pid}`);
+  return left;
+}
