@@ -16,7 +16,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { median } from '../src/stats.js';
+import { median } from '../src/analysis/stats.js';
 
 const HERE = fileURLToPath(import.meta.url);
 const KINDS = ['decode', 'network', 'halves'] as const;

@@ -88,12 +88,3 @@ export function confineSelf(side: Side, limits: DeviceLimits): Device {
   }
   return device;
 }
-
-/** The limits as the command-line arguments that give them (src/cli/device-options.ts): the lab hands the cloud's to its dnn-cloud. */
-export function deviceArgs(side: Side, l: DeviceLimits): string[] {
-  return [
-    ...(l.cpuset !== undefined ? [`--${side}-cpuset`, l.cpuset] : []),
-    ...(l.cpus !== undefined ? [`--${side}-cpus`, String(l.cpus)] : []),
-    ...(l.memoryBytes !== undefined ? [`--${side}-memory`, String(l.memoryBytes)] : []),
-  ];
-}
