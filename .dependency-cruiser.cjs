@@ -65,5 +65,7 @@ module.exports = {
     // type-only imports (`import type`) are dependencies too
     tsPreCompilationDeps: true,
     tsConfig: { fileName: 'tsconfig.json' },
+    // resolve packages' subpath exports (`@bufbuild/protobuf/wire`) as Node does for an ES module
+    enhancedResolveOptions: { exportsFields: ['exports'], conditionNames: ['import', 'node', 'default'] },
   },
 };

@@ -7,12 +7,6 @@ import { fileURLToPath } from 'node:url';
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const MAX_README_LINES = 250;
 
-/**
- * Pages other branches of issue 18 write; links to them are allowed to dangle until they are merged.
- * TO BE REMOVED AT MERGE, once both files exist.
- */
-const PENDING_PAGES = new Set(['docs/results-format.md', 'docs/protocol.md']);
-
 function markdownFiles(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
     const p = path.join(dir, e.name);
@@ -78,7 +72,6 @@ t.test('every relative link reaches a file and, when it names one, a heading', a
       const target = file === '' ? page : path.normalize(path.join(path.dirname(page), decodeURIComponent(file)));
       checked++;
       if (!existsSync(path.join(ROOT, target))) {
-        if (PENDING_PAGES.has(target)) continue;
         t.fail(`${page}: link ${link}: no file ${target}`);
         continue;
       }
@@ -104,7 +97,7 @@ t.test('every heading of the old README is a heading of a page the README links 
     const want = mapped ?? old;
     if (/^[\w./-]+\.md$/.test(want)) {
       // a whole page took the section's place
-      t.ok(existsSync(path.join(ROOT, want)) || PENDING_PAGES.has(want), `"${old}" -> ${want} exists`);
+      t.ok(existsSync(path.join(ROOT, want)), `"${old}" -> ${want} exists`);
       t.ok(linked.has(want), `"${old}" -> ${want} is linked from README.md`);
       continue;
     }
