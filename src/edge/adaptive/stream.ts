@@ -131,8 +131,8 @@ async function streamRequests(run: PolicyStream, start: number, o: StreamOptions
 }
 
 async function sleepUntil(epoch: number): Promise<void> {
-  const wait = epoch - epochMs();
-  if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+  // a timer may fire up to a millisecond before the clock reads its time: wait again until it does
+  for (let wait = epoch - epochMs(); wait > 0; wait = epoch - epochMs()) await new Promise((r) => setTimeout(r, Math.ceil(wait)));
 }
 
 /** Puts the stress of the condition in force into effect when it changed (link changes are the replay's); returns the stress now in effect. */
