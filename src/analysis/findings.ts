@@ -6,7 +6,7 @@ import type { PowerStatement } from './power.js';
 import type { Testbed } from './testbed.js';
 
 /**
- * What the analysis finds: the report (its JSON form is documented in the README and kept stable).
+ * What the analysis finds: the report (its JSON form is documented in docs/dnn-report.md and kept stable).
  * The measured data it starts from is in cells.ts.
  */
 

@@ -21,7 +21,9 @@ export function runMain(command: string, main: () => Promise<number | void>): vo
       } else {
         process.stderr.write(`${command}: internal error: ${errorMessage(e)}\n`);
         if (e instanceof Error && e.stack) process.stderr.write(`${e.stack}\n`);
-        process.exitCode = 1;
+        // a bug may leave a socket or a timer open that would keep the process alive: end it ('exit'
+        // still undoes every change to the machine; completed cells are already on disk)
+        process.exit(1);
       }
     },
   );

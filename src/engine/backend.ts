@@ -66,7 +66,7 @@ async function load(name: BackendName): Promise<void> {
 
 /**
  * What `auto` tries, fastest first (bench:inference on a 2-core x86 machine, full predict, see
- * README): ONNX Runtime is 5-20x faster than wasm; tfjs-node (native TensorFlow) could not be
+ * docs/backends.md): ONNX Runtime is 5-20x faster than wasm; tfjs-node (native TensorFlow) could not be
  * installed there, so its place after onnx rests on the published comparisons; wasm is in turn
  * 10-100x faster than the plain JS cpu backend.
  */

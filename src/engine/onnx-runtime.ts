@@ -26,7 +26,7 @@ export function defaultThreads(): number {
 
 /**
  * Execution providers, in order of preference: `DNN_ONNX_PROVIDERS` (e.g. `cuda,cpu` once the CUDA
- * provider is installed, see README), else the CPU provider that ships in the npm package.
+ * provider is installed, see docs/backends.md), else the CPU provider that ships in the npm package.
  */
 export function executionProviders(): string[] {
   const list = (process.env.DNN_ONNX_PROVIDERS ?? '').split(',').map((s) => s.trim()).filter(Boolean);
@@ -40,7 +40,7 @@ export interface SessionOptions {
    * No weight pre-packing: a session then reads its weights straight from the mapped weight file
    * instead of holding a second, re-laid-out copy. For VGG16 (528 MB of weights) the peak while
    * creating its full session drops from ~1.9x to ~1.3x the weight bytes, and creation takes a fifth
-   * of the time; batch-1 inference time did not measurably change (README, "Memory").
+   * of the time; batch-1 inference time did not measurably change (docs/backends.md, "Memory").
    */
   noPrepacking?: boolean;
 }

@@ -8,7 +8,7 @@ export interface CutVerification {
   failed: string[];
 }
 
-/** What `dnn-cut --json` prints (documented in README). */
+/** What `dnn-cut --json` prints (documented in docs/dnn-cut.md). */
 export interface CutReport {
   network: string;
   source: Network['source'];

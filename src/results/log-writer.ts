@@ -53,6 +53,9 @@ export class ResultsWriter {
 
   /** Creates a new results file (and its directory); refuses to overwrite one that exists. */
   static async create(path: string, meta: RunMetadata, openFile: OpenLogFile = openLogFile): Promise<ResultsWriter> {
+    // the header first: metadata that fails its check leaves no empty file behind
+    const baseMs = Date.now();
+    const header = headerText(meta, baseMs);
     await mkdir(dirname(path), { recursive: true });
     let file: LogFile;
     try {
@@ -63,8 +66,7 @@ export class ResultsWriter {
       }
       throw new UserError(`cannot create ${path}: ${errorMessage(e)}`);
     }
-    const baseMs = Date.now();
-    await file.append(headerText(meta, baseMs));
+    await file.append(header);
     await file.sync();
     await syncDir(dirname(path));
     return new ResultsWriter(path, file, baseMs);

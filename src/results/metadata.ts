@@ -20,7 +20,7 @@ const opt = <S extends TSchema>(s: S) => Type.Optional(s);
 const orNull = <S extends TSchema>(s: S, description: string) => Type.Union([s, Type.Null()], { description });
 
 export const CutInfoSchema = Type.Object({
-  index: Type.Integer({ minimum: 0, description: "position of the producing layer in the model's layer list" }),
+  index: Type.Integer({ minimum: -1, description: "position of the producing layer in the model's layer list (ONNX: of the producing node, -1 for the graph input)" }),
   layer: Type.String({ description: 'name of that layer' }),
   shape: Type.Array(Type.Number(), { description: 'shape of the crossing tensor, batch excluded' }),
   bytes: Type.Number({ minimum: 0, description: 'float32 bytes of the crossing tensor for batch 1' }),

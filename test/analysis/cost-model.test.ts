@@ -49,7 +49,7 @@ const MEASURED = [50, 10].flatMap((net) => [0, 20].flatMap((delay) => [0, 100].m
 
 t.test('wire bytes: frame and TCP/IP/Ethernet headers per 1448-byte segment', async (t) => {
   const w = wireBytes([1, 3, 224, 224]); // 602112 bytes
-  t.ok(w > 602112 * 1.045 && w < 602112 * 1.047, `${w} bytes on the wire for a 602112-byte tensor (README: 1.04-1.045x measured)`);
+  t.ok(w > 602112 * 1.045 && w < 602112 * 1.047, `${w} bytes on the wire for a 602112-byte tensor (docs/benchmarks.md: 1.04-1.045x measured)`);
   t.equal(wireBytes([1, 0]), 96 + 66, 'an empty tensor: one segment (a v2 INFER frame with no payload is 96 bytes)');
   const frame = inferFrameBytes([1, 3, 224, 224]);
   t.equal(w, frame + Math.ceil(frame / 1448) * 66, 'the frame is the protocol\'s own size of an INFER of that tensor');

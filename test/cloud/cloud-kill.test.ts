@@ -6,7 +6,7 @@ import { connect } from '../../src/protocol/connection.js';
 import { PROTOCOL_VERSION } from '../../src/protocol/constants.js';
 import { processGroup } from '../../src/conditions/proc.js';
 import { hostInfo } from '../../src/host-info.js';
-import { NEEDS_ROOT } from '../conditions/helpers.js';
+import { NEEDS_ROOT } from '../helpers/root.js';
 import { startCloud } from '../helpers/cloud-process.js';
 
 for (const stressor of ['stress-ng', 'builtin']) {

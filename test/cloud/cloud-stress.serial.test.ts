@@ -9,7 +9,7 @@ import { connect } from '../../src/protocol/connection.js';
 import { PROTOCOL_VERSION } from '../../src/protocol/constants.js';
 import { processGroup, CLOCK_TICKS_PER_SECOND } from '../../src/conditions/proc.js';
 import { hostInfo } from '../../src/host-info.js';
-import { NEEDS_ROOT } from '../conditions/helpers.js';
+import { NEEDS_ROOT } from '../helpers/root.js';
 
 const groupSeconds = (pids: number[]) => pids.flatMap((p) => processGroup(p)).reduce((s, p) => s + p.cpuTicks, 0) / CLOCK_TICKS_PER_SECOND;
 

@@ -10,7 +10,7 @@ import { encodeMessage, type HelloMessage, type Message } from '../../src/protoc
 import { FrameReader } from '../../src/protocol/frame-reader.js';
 import { RemoteError } from '../../src/protocol/errors.js';
 import { hostInfo } from '../../src/host-info.js';
-import { handFrame, rng } from '../protocol/helpers.js';
+import { handFrame, rng } from '../helpers/protocol.js';
 import { FIXTURES } from '../helpers/cli.js';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';

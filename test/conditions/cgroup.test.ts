@@ -19,7 +19,7 @@ import {
 import { cleanupLeftovers } from '../../src/conditions/cleanup.js';
 import { readProcStat } from '../../src/conditions/proc.js';
 import { makeDevice } from '../../src/conditions/device.js';
-import { NEEDS_ROOT } from './helpers.js';
+import { NEEDS_ROOT } from '../helpers/root.js';
 
 const V1_MOUNTINFO = [
   '30 25 0:26 / /sys/fs/cgroup/cpu rw,relatime shared:9 - cgroup cgroup rw,cpu',

@@ -6,7 +6,7 @@ import t, { type Test } from 'tap';
 import { cleanupLeftovers, listLinks, listNetns, stateDir } from '../../src/conditions/cleanup.js';
 import { createLabNetwork } from '../../src/conditions/netns.js';
 import { processGroup } from '../../src/conditions/proc.js';
-import { NEEDS_ROOT, firstLine, tcShow } from './helpers.js';
+import { NEEDS_ROOT, firstLine, tcShow } from '../helpers/root.js';
 
 /** Whether stressors get a parent-death signal here (util-linux's setpriv with --pdeathsig). */
 async function hasSetprivPdeathsig(): Promise<boolean> {

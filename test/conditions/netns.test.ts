@@ -2,7 +2,7 @@ import { createServer, type AddressInfo } from 'node:net';
 import t from 'tap';
 import { listLinks, listNetns, ownerOfName } from '../../src/conditions/cleanup.js';
 import { createLabNetwork } from '../../src/conditions/netns.js';
-import { NEEDS_ROOT } from './helpers.js';
+import { NEEDS_ROOT } from '../helpers/root.js';
 
 t.test('two labs at once: own names, own /30s, commands run inside the namespace', { skip: NEEDS_ROOT }, async (t) => {
   const a = await createLabNetwork();

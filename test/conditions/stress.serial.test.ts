@@ -4,7 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import t from 'tap';
 import { processGroup } from '../../src/conditions/proc.js';
 import { memAvailableBytes, protectFromOom, startStress, type StressorKind } from '../../src/conditions/stress.js';
-import { NEEDS_ROOT } from './helpers.js';
+import { NEEDS_ROOT } from '../helpers/root.js';
 
 const cores = availableParallelism();
 

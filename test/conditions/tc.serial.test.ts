@@ -8,8 +8,8 @@ import { readProcStat } from '../../src/conditions/proc.js';
 import { createLabNetwork } from '../../src/conditions/netns.js';
 import { applyShaping, interfaceFor, restoreShaping, shapingCommands } from '../../src/conditions/tc.js';
 import { UserError } from '../../src/errors.js';
-import { NEEDS_ROOT, tcShow } from './helpers.js';
-import { timedTransfer } from './transfer.js';
+import { NEEDS_ROOT, tcShow } from '../helpers/root.js';
+import { timedTransfer } from '../helpers/transfer.js';
 import { readableCopy } from '../helpers/readable-copy.js';
 
 const RATE = { rateMbit: 10, delayMs: 0, jitterMs: 0, lossPct: 0 };

@@ -3,7 +3,7 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { runBin } from '../helpers/cli.js';
-import { NEEDS_ROOT } from '../conditions/helpers.js';
+import { NEEDS_ROOT } from '../helpers/root.js';
 import { resultsOf } from '../helpers/results.js';
 
 /**

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
 import { runBin } from '../helpers/cli.js';
-import { NEEDS_ROOT } from '../conditions/helpers.js';
+import { NEEDS_ROOT } from '../helpers/root.js';
 import { readResultsFile } from '../../src/results/log-reader.js';
 
 /**

@@ -5,7 +5,7 @@ import { Connection, connect } from '../../src/protocol/connection.js';
 import { ConnectionClosedError, ProtocolError, RemoteError } from '../../src/protocol/errors.js';
 import { FrameReader } from '../../src/protocol/frame-reader.js';
 import { type HelloMessage, type Message, encodeMessage } from '../../src/protocol/messages.js';
-import { rng } from './helpers.js';
+import { rng } from '../helpers/protocol.js';
 
 interface Served {
   port: number;

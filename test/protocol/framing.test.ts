@@ -4,7 +4,7 @@ import { MESSAGE_CODES, PAYLOAD_ALIGN, PREFIX_BYTES, alignUp } from '../../src/p
 import { type Message, encodeMessage } from '../../src/protocol/messages.js';
 import { TENSOR_HEADER_BYTES, tensorFrameBytes } from '../../src/protocol/tensor-frame.js';
 import type { Tensor } from '../../src/protocol/tensor.js';
-import { feed, randInt, randomChunks, randomTensor, rng } from './helpers.js';
+import { feed, randInt, randomChunks, randomTensor, rng } from '../helpers/protocol.js';
 
 /** INFER and RESULT with random tensors, ids and times, between control messages of varying length. */
 function randomMessages(seed: number, count: number): { sent: Message[]; bytes: Buffer } {

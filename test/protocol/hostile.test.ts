@@ -3,7 +3,7 @@ import { MAX_HEADER_BYTES, MESSAGE_CODES, PREFIX_BYTES } from '../../src/protoco
 import { ProtocolError } from '../../src/protocol/errors.js';
 import { type Message, encodeMessage } from '../../src/protocol/messages.js';
 import { TENSOR_HEADER, TENSOR_HEADER_BYTES } from '../../src/protocol/tensor-frame.js';
-import { codeOf, feed, handFrame, randInt, randomChunks, rng } from './helpers.js';
+import { codeOf, feed, handFrame, randInt, randomChunks, rng } from '../helpers/protocol.js';
 
 const INFER = MESSAGE_CODES.INFER;
 const CODES = new Set(['BAD_MAGIC', 'FRAME_TOO_LARGE', 'BAD_LENGTH', 'UNKNOWN_TYPE', 'BAD_HEADER', 'BAD_TENSOR', 'UNKNOWN_CODEC', 'TRUNCATED']);

@@ -10,7 +10,7 @@ import { isFatalRefusal } from '../../src/protocol/errors.js';
 import { type HelloMessage, type Message, encodeControlFrame, encodeMessage } from '../../src/protocol/messages.js';
 import { MESSAGE_CODES } from '../../src/protocol/constants.js';
 import { FIXTURES } from '../helpers/cli.js';
-import { feed } from './helpers.js';
+import { feed } from '../helpers/protocol.js';
 
 const fixture = (name: string): Buffer => readFileSync(path.join(FIXTURES, 'protocol', name));
 const V1_HELLO: HelloMessage = {

@@ -1,4 +1,4 @@
-// Prints transfer times under a shaping: node dist/test/conditions/measure-shaping.js RATE BYTES... (root).
+// Prints transfer times under a shaping: node dist/test/helpers/measure-shaping.js RATE BYTES... (root).
 import { createLabNetwork } from '../../src/conditions/netns.js';
 import { applyShaping } from '../../src/conditions/tc.js';
 import { timedTransfer } from './transfer.js';

@@ -7,7 +7,7 @@ import { mobilenet } from '../../models/mobilenet.js';
 import { mobilenetv2 } from '../../models/mobilenetv2.js';
 import { xception } from '../../models/xception.js';
 import type { ZooEntry } from '../../models/zoo-entry.js';
-import { largestWeight, names } from './helpers.js';
+import { largestWeight, names } from '../helpers/zoo.js';
 
 /*
  * Parameter counts are copied from shared/reference/keras-applications.md (Keras 2.2.5), not from

@@ -9,7 +9,7 @@ import { resnet50v2 } from '../../models/resnet50v2.js';
 import { vgg16 } from '../../models/vgg16.js';
 import { vgg19 } from '../../models/vgg19.js';
 import type { ZooEntry } from '../../models/zoo-entry.js';
-import { largestWeight, names } from './helpers.js';
+import { largestWeight, names } from '../helpers/zoo.js';
 
 // Figures copied from shared/reference/keras-applications.md (Keras 2.2.5), not from the entries.
 const REFERENCE: Array<[entry: ZooEntry, params: number, layers: number]> = [

@@ -1,6 +1,6 @@
 import { execa, type ResultPromise } from 'execa';
 import { isRoot } from '../../src/conditions/proc.js';
-import { NOT_IN_UNIT_LANE, UNIT_LANE } from '../helpers/lane.js';
+import { NOT_IN_UNIT_LANE, UNIT_LANE } from './lane.js';
 
 /** tap's skip option: false when root (and not in the unit lane), else the reason. */
 export const NEEDS_ROOT = UNIT_LANE ? NOT_IN_UNIT_LANE : isRoot() ? false : 'needs root (network namespaces, tc, oom_score_adj): run the tests as root';
