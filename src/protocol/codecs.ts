@@ -3,12 +3,32 @@ import { ProtocolError } from './errors.js';
 /**
  * Tensor codecs an INFER or RESULT may carry: the id on the wire and what each takes. A codec has a
  * scale and a zero point (an int8 codec's quantisation) and its own parameter bytes, carried after
- * the fixed header. Only `raw` (the float32 elements as they are) exists yet; an id this version
- * does not know is an UNKNOWN_CODEC error, never a guess.
+ * the fixed header. An id this version does not know is an UNKNOWN_CODEC error, never a guess. The
+ * protocol checks a codec's header fields and payload size; decoding is the receiver's job
+ * (src/codecs/ has the codecs, by the same ids). Ids are never reused.
  */
-export const CODEC_IDS = { raw: 0 } as const;
+export const CODEC_IDS = { raw: 0, f16: 1, int8: 2, 'int8-ch': 3, lz4: 4, deflate: 5, brotli: 6, 'f16+lz4': 7, 'int8+lz4': 8 } as const;
 export type CodecName = keyof typeof CODEC_IDS;
 export type CodecId = (typeof CODEC_IDS)[CodecName];
+
+/** What a codec's header fields hold: nothing, an affine scale and zero point, or parameter bytes. */
+type CodecFields = 'none' | 'affine' | 'params';
+const FIELDS: Record<CodecName, CodecFields> = {
+  raw: 'none', f16: 'none', int8: 'affine', 'int8-ch': 'params', lz4: 'none', deflate: 'none', brotli: 'none', 'f16+lz4': 'none', 'int8+lz4': 'affine',
+};
+
+/** Payload bytes per element when the codec fixes them; null for an entropy-coded payload (any length). */
+const BYTES_PER_ELEMENT: Record<CodecName, number | null> = {
+  raw: 4, f16: 2, int8: 1, 'int8-ch': 1, lz4: null, deflate: null, brotli: null, 'f16+lz4': null, 'int8+lz4': null,
+};
+
+export function codecName(id: CodecId): CodecName {
+  return CODEC_NAMES[id]!;
+}
+
+export function payloadBytesPerElement(id: CodecId): number | null {
+  return BYTES_PER_ELEMENT[codecName(id)];
+}
 
 export interface TensorCodec {
   id: CodecId;
@@ -34,13 +54,23 @@ export function isKnownCodec(id: number): id is CodecId {
 }
 
 /**
- * What is wrong with a codec's id and parameters, or null when they are valid: raw takes no scale,
- * zero point or parameter bytes. Both ends check with this, the sender before writing.
+ * What is wrong with a codec's id and parameters, or null when they are valid: int8 codecs take a
+ * positive finite scale and a zero point in [-128, 127]; int8-ch takes parameter bytes (at least 8);
+ * the others take none. Both ends check with this, the sender before writing.
  */
 export function codecProblem(id: number, scale: number, zeroPoint: number, paramsBytes: number): ProtocolError | null {
   if (!isKnownCodec(id)) return new ProtocolError('UNKNOWN_CODEC', `tensor codec ${id} is unknown (protocol version knows ${Object.entries(CODEC_IDS).map(([n, i]) => `${i} ${n}`).join(', ')})`);
-  if (scale !== 0 || zeroPoint !== 0 || paramsBytes !== 0) {
-    return new ProtocolError('BAD_HEADER', `tensor codec raw takes no parameters (got scale ${scale}, zero point ${zeroPoint}, ${paramsBytes} parameter bytes)`);
-  }
-  return null;
+  const name = codecName(id);
+  const fields = FIELDS[name];
+  const affine = fields === 'affine';
+  const scaleOk = affine ? Number.isFinite(scale) && scale > 0 : scale === 0;
+  const zeroOk = affine ? Number.isInteger(zeroPoint) && zeroPoint >= -128 && zeroPoint <= 127 : zeroPoint === 0;
+  const paramsOk = fields === 'params' ? paramsBytes >= 8 : paramsBytes === 0;
+  if (scaleOk && zeroOk && paramsOk) return null;
+  const wants = affine
+    ? 'a positive finite scale, a zero point in [-128, 127] and no parameter bytes'
+    : fields === 'params'
+      ? 'no scale or zero point and at least 8 parameter bytes'
+      : 'no parameters';
+  return new ProtocolError('BAD_HEADER', `tensor codec ${name} takes ${wants} (got scale ${scale}, zero point ${zeroPoint}, ${paramsBytes} parameter bytes)`);
 }

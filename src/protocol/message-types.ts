@@ -54,6 +54,11 @@ export interface InferMessage {
   tensor: Tensor;
   /** how the tensor travels; absent when sent means raw, always set when received */
   codec?: TensorCodec;
+  /**
+   * The codec's encoded bytes when the codec is not raw: then `tensor.shape` gives the decoded dims
+   * and `tensor.data` is empty. Received, a view on the frame; decoding is the receiver's job.
+   */
+  payload?: Uint8Array;
 }
 export interface ResultMessage {
   type: 'RESULT';
@@ -63,6 +68,8 @@ export interface ResultMessage {
   tensor: Tensor;
   /** as InferMessage's */
   codec?: TensorCodec;
+  /** as InferMessage's */
+  payload?: Uint8Array;
 }
 export interface PingMessage {
   type: 'PING';

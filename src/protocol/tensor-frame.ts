@@ -22,12 +22,12 @@
  * and the frame ends at the next multiple of 16 after it. Every field is checked on read.
  */
 import { getF32, getF64, getI32, getU32, putF32, putF64, putU32 } from './bytes.js';
-import { RAW_CODEC, type TensorCodec, codecProblem } from './codecs.js';
+import { CODEC_IDS, RAW_CODEC, type TensorCodec, codecProblem, payloadBytesPerElement } from './codecs.js';
 import { FRAME_ALIGN, MAX_FRAME_LIMIT, MAX_HEADER_BYTES, MAX_TENSOR_DIMS, MESSAGE_CODES, PAYLOAD_ALIGN, PREFIX_BYTES, alignUp } from './constants.js';
 import { ProtocolError } from './errors.js';
 import { INLINE_PAYLOAD_BELOW, ZEROS, writePrefix, zero } from './frame-writer.js';
 import type { InferMessage, ResultMessage } from './message-types.js';
-import { HOST_IS_LE, type Tensor, checkOutgoing, payloadBytes, payloadTensor } from './tensor.js';
+import { HOST_IS_LE, type Tensor, checkOutgoing, elementCount, payloadBytes, payloadTensor } from './tensor.js';
 
 /** Frame offsets of the header's fields. */
 export const TENSOR_HEADER = {
@@ -52,6 +52,7 @@ export const TENSOR_HEADER_BYTES = TENSOR_HEADER.dims + 4 * MAX_TENSOR_DIMS - PR
 export const ELEMENT_TYPES = { float32: 0 } as const;
 
 const U32_LIMIT = 0x100000000;
+const EMPTY = new Float32Array(0);
 
 /** Where the payload starts in a frame whose header (after the prefix) is `headerBytes` long. */
 function payloadStart(headerBytes: number): number {
@@ -70,7 +71,8 @@ function isU32(n: number): boolean {
 /**
  * An INFER or RESULT as frame chunks to write in order: [prefix + header (+ a small payload)], then a
  * large payload as a view on the tensor's own memory (no copy), then padding. The caller must not
- * change the tensor until the socket has written it. A bad tensor, id, cut or time throws
+ * change the tensor until the socket has written it. An encoded message (codec not raw) sends its
+ * `payload` the same way, with `tensor.shape` as the dims. A bad tensor, id, cut or time throws
  * TypeError/RangeError; a frame over `maxFrame`, FRAME_TOO_LARGE: the sender fails, not the receiver.
  */
 export function encodeTensorFrame(message: InferMessage | ResultMessage, maxFrame: number = MAX_FRAME_LIMIT): Buffer[] {
@@ -79,7 +81,8 @@ export function encodeTensorFrame(message: InferMessage | ResultMessage, maxFram
   const cut = infer ? message.cut : 0;
   const cloudUs = infer ? 0 : message.cloudUs;
   const codec: TensorCodec = message.codec ?? RAW_CODEC;
-  checkOutgoing(tensor);
+  const encoded = codec.id !== CODEC_IDS.raw ? checkEncoded(message, codec) : null;
+  if (encoded === null) checkOutgoing(tensor);
   if (!isU32(id)) throw new RangeError(`${message.type} id ${id} is not an integer in [0, 2^32)`);
   if (!isU32(cut)) throw new RangeError(`INFER cut ${cut} is not an index in [0, 2^32) into the WELCOME's list of cuts`);
   if (!Number.isFinite(cloudUs)) throw new RangeError(`RESULT cloudUs ${cloudUs} is not a finite number`);
@@ -90,7 +93,7 @@ export function encodeTensorFrame(message: InferMessage | ResultMessage, maxFram
     throw new ProtocolError('BAD_HEADER', `header of ${TENSOR_HEADER_BYTES + params.length} bytes exceeds ${MAX_HEADER_BYTES}`);
   }
   const { shape, data } = tensor;
-  const byteLength = data.byteLength;
+  const byteLength = encoded === null ? data.byteLength : encoded.byteLength;
   const headerBytes = TENSOR_HEADER_BYTES + params.length;
   const start = payloadStart(headerBytes);
   const frameLength = alignUp(start + byteLength, FRAME_ALIGN);
@@ -115,12 +118,32 @@ export function encodeTensorFrame(message: InferMessage | ResultMessage, maxFram
   zero(head, PREFIX_BYTES + headerBytes, start);
   if (inline) {
     // A plain byte view to copy from: Buffer.from's checks cost more than the few bytes.
-    head.set(HOST_IS_LE ? new Uint8Array(data.buffer, data.byteOffset, byteLength) : payloadBytes(tensor), start);
+    head.set(encoded ?? (HOST_IS_LE ? new Uint8Array(data.buffer, data.byteOffset, byteLength) : payloadBytes(tensor)), start);
     zero(head, start + byteLength, frameLength);
     return [head];
   }
   const pad = frameLength - start - byteLength;
-  return pad > 0 ? [head, payloadBytes(tensor), ZEROS.subarray(0, pad)] : [head, payloadBytes(tensor)];
+  const body = encoded === null ? payloadBytes(tensor) : Buffer.from(encoded.buffer, encoded.byteOffset, encoded.byteLength);
+  return pad > 0 ? [head, body, ZEROS.subarray(0, pad)] : [head, body];
+}
+
+/** An encoded message's payload, checked: bytes present, tensor data empty, shape valid, size as the codec fixes. */
+function checkEncoded(message: InferMessage | ResultMessage, codec: TensorCodec): Uint8Array {
+  const { payload, tensor } = message;
+  if (!(payload instanceof Uint8Array)) throw new TypeError(`${message.type} with codec ${codec.id} needs its encoded payload bytes`);
+  if (tensor.data.length !== 0) throw new RangeError(`${message.type} with codec ${codec.id} carries its payload, not tensor data (got ${tensor.data.length} elements)`);
+  const n = elementCount(tensor.shape);
+  if (n < 0) throw new RangeError(`tensor shape [${String(tensor.shape)}] is not at most 8 dims, each an integer in [0, 2^32)`);
+  const problem = payloadProblem(codec.id, n, payload.byteLength, tensor.shape);
+  if (problem) throw problem;
+  return payload;
+}
+
+/** A codec that fixes its bytes per element: the payload must be exactly that many. */
+function payloadProblem(codecId: number, n: number, byteLength: number, shape: number[]): ProtocolError | null {
+  const per = payloadBytesPerElement(codecId as TensorCodec['id']);
+  if (per === null || n * per === byteLength) return null;
+  return new ProtocolError('BAD_TENSOR', `shape [${String(shape)}] needs ${n * per} bytes of codec ${codecId}, the header says ${byteLength}`);
 }
 
 function badHeader(type: string, message: string): ProtocolError {
@@ -160,7 +183,9 @@ export function decodeTensorFrame(
   if (headerLength !== TENSOR_HEADER_BYTES + paramsBytes) {
     throw badHeader(type, `header of ${headerLength} bytes, its fixed ${TENSOR_HEADER_BYTES} and ${paramsBytes} codec parameter bytes make ${TENSOR_HEADER_BYTES + paramsBytes}`);
   }
-  const problem = codecProblem(codecId, getF32(buf, at + TENSOR_HEADER.scale), getI32(buf, at + TENSOR_HEADER.zeroPoint), paramsBytes);
+  const scale = getF32(buf, at + TENSOR_HEADER.scale);
+  const zeroPoint = getI32(buf, at + TENSOR_HEADER.zeroPoint);
+  const problem = codecProblem(codecId, scale, zeroPoint, paramsBytes);
   if (problem) throw problem;
   if (rank > MAX_TENSOR_DIMS) throw new ProtocolError('BAD_TENSOR', `rank ${rank} exceeds ${MAX_TENSOR_DIMS}`);
   const shape: number[] = [];
@@ -176,12 +201,25 @@ export function decodeTensorFrame(
     if (n > Number.MAX_SAFE_INTEGER) throw new ProtocolError('BAD_TENSOR', `dims ${i + 1} of rank ${rank} already make more than 2^53 elements`);
     shape.push(d);
   }
-  if (n * 4 !== byteLength) throw new ProtocolError('BAD_TENSOR', `shape [${String(shape)}] needs ${n * 4} bytes of float32, the header says ${byteLength}`);
+  if (codecId === CODEC_IDS.raw) {
+    if (n * 4 !== byteLength) throw new ProtocolError('BAD_TENSOR', `shape [${String(shape)}] needs ${n * 4} bytes of float32, the header says ${byteLength}`);
+  } else {
+    const bad = payloadProblem(codecId, n, byteLength, shape);
+    if (bad) throw bad;
+  }
   const start = payloadStart(headerLength);
   const want = alignUp(start + byteLength, FRAME_ALIGN);
   if (frameLength !== want) {
     throw new ProtocolError('BAD_LENGTH', `${type} frame of ${frameLength} bytes, its header and ${byteLength}-byte payload make ${want}`);
   }
-  const tensor: Tensor = payloadTensor(shape, n, buf, at + start, onCopy);
-  return infer ? { type: 'INFER', id, cut, tensor, codec: RAW_CODEC } : { type: 'RESULT', id, cloudUs, tensor, codec: RAW_CODEC };
+  if (codecId === CODEC_IDS.raw) {
+    const tensor: Tensor = payloadTensor(shape, n, buf, at + start, onCopy);
+    return infer ? { type: 'INFER', id, cut, tensor, codec: RAW_CODEC } : { type: 'RESULT', id, cloudUs, tensor, codec: RAW_CODEC };
+  }
+  // Encoded: the payload and parameters as views on the frame, for the receiver's codec to decode.
+  const paramsAt = at + PREFIX_BYTES + TENSOR_HEADER_BYTES;
+  const codec: TensorCodec = { id: codecId as TensorCodec['id'], scale, zeroPoint, params: buf.subarray(paramsAt, paramsAt + paramsBytes) };
+  const tensor: Tensor = { shape, data: EMPTY };
+  const payload = buf.subarray(at + start, at + start + byteLength);
+  return infer ? { type: 'INFER', id, cut, tensor, codec, payload } : { type: 'RESULT', id, cloudUs, tensor, codec, payload };
 }

@@ -137,7 +137,7 @@ t.test('binary INFER/RESULT header violations: each a typed error naming what is
   t.equal(codeOf(inferWith(() => {}, [4], MESSAGE_CODES.RESULT)), undefined, 'and its RESULT');
   const cases: [string, string, (f: Buffer) => void, number?][] = [
     ['element type float64', 'BAD_TENSOR', (f) => (f[H.elementType] = 1)],
-    ['unknown codec', 'UNKNOWN_CODEC', (f) => (f[H.codec] = 7)],
+    ['unknown codec', 'UNKNOWN_CODEC', (f) => (f[H.codec] = 255)],
     ['rank 9', 'BAD_TENSOR', (f) => (f[H.rank] = 9)],
     ['rank 255', 'BAD_TENSOR', (f) => (f[H.rank] = 255)],
     ['flags set', 'BAD_HEADER', (f) => (f[H.flags] = 1)],

@@ -1,0 +1,58 @@
+import { UserError } from '../errors.js';
+import { CODEC_IDS } from '../protocol/codecs.js';
+import { chained } from './chain.js';
+import { f16Codec } from './f16.js';
+import { f32Codec } from './f32.js';
+import { int8ChannelCodec } from './int8-channel.js';
+import { int8Codec } from './int8.js';
+import { brotli, deflate, lz4 } from './lossless.js';
+import type { Codec } from './types.js';
+
+/** Every codec by the name a --codec list uses, in the order the docs list them. */
+export const CODECS: ReadonlyMap<string, Codec> = new Map(
+  [
+    f32Codec,
+    f16Codec,
+    int8Codec,
+    int8ChannelCodec,
+    chained('lz4', CODEC_IDS.lz4, f32Codec, lz4),
+    chained('deflate', CODEC_IDS.deflate, f32Codec, deflate),
+    chained('brotli', CODEC_IDS.brotli, f32Codec, brotli),
+    chained('f16+lz4', CODEC_IDS['f16+lz4'], f16Codec, lz4),
+    chained('int8+lz4', CODEC_IDS['int8+lz4'], int8Codec, lz4),
+  ].map((c) => [c.name, c]),
+);
+
+/** Codecs that give back exactly what they were given. */
+export const LOSSLESS = new Set(['f32', 'lz4', 'deflate', 'brotli']);
+
+const BY_ID: readonly Codec[] = (() => {
+  const a: Codec[] = [];
+  for (const c of CODECS.values()) a[c.id] = c;
+  return a;
+})();
+
+/** The codec a frame's id names (ids the protocol accepted are all here). */
+export function codecById(id: number): Codec {
+  const c = BY_ID[id];
+  if (c === undefined) throw new RangeError(`no codec has id ${id}`);
+  return c;
+}
+
+/**
+ * `f32,f16,int8+lz4` as codecs, in order, each once. An empty or unknown name is a one-line
+ * UserError listing the known names.
+ */
+export function parseCodecList(spec: string): Codec[] {
+  const out: Codec[] = [];
+  for (const raw of spec.split(',')) {
+    const name = raw.trim().toLowerCase();
+    const codec = CODECS.get(name);
+    if (codec === undefined) {
+      const what = name === '' ? `an empty codec name in '${spec}'` : `unknown codec '${raw.trim()}'`;
+      throw new UserError(`--codec: ${what}; known codecs: ${[...CODECS.keys()].join(', ')}`);
+    }
+    if (!out.includes(codec)) out.push(codec);
+  }
+  return out;
+}
