@@ -81,14 +81,14 @@ export function encodeTensorFrame(message: InferMessage | ResultMessage, maxFram
   const cut = infer ? message.cut : 0;
   const cloudUs = infer ? 0 : message.cloudUs;
   const codec: TensorCodec = message.codec ?? RAW_CODEC;
+  const params = codec.params;
+  const problem = codecProblem(codec.id, codec.scale, codec.zeroPoint, params.length);
+  if (problem) throw problem;
   const encoded = codec.id !== CODEC_IDS.raw ? checkEncoded(message, codec) : null;
   if (encoded === null) checkOutgoing(tensor);
   if (!isU32(id)) throw new RangeError(`${message.type} id ${id} is not an integer in [0, 2^32)`);
   if (!isU32(cut)) throw new RangeError(`INFER cut ${cut} is not an index in [0, 2^32) into the WELCOME's list of cuts`);
   if (!Number.isFinite(cloudUs)) throw new RangeError(`RESULT cloudUs ${cloudUs} is not a finite number`);
-  const params = codec.params;
-  const problem = codecProblem(codec.id, codec.scale, codec.zeroPoint, params.length);
-  if (problem) throw problem;
   if (TENSOR_HEADER_BYTES + params.length > MAX_HEADER_BYTES) {
     throw new ProtocolError('BAD_HEADER', `header of ${TENSOR_HEADER_BYTES + params.length} bytes exceeds ${MAX_HEADER_BYTES}`);
   }
