@@ -1,13 +1,14 @@
 import { CODEC_IDS } from '../protocol/codecs.js';
 import { fromHalf, halfTable, toHalf } from './half.js';
-import { type Codec, NO_PARAMS, aligned, checkPayload, elements } from './types.js';
+import { type Codec, NO_PARAMS, checkValues, aligned, checkPayload, elements } from './types.js';
 
 /** IEEE half precision, little-endian: 2 bytes per element, round to nearest even. */
 export const f16Codec: Codec = {
   name: 'f16',
   id: CODEC_IDS['f16'],
   bytesPerElement: 2,
-  encode(values) {
+  encode(values, dims) {
+    checkValues('f16', values, dims);
     const out = new Uint16Array(values.length);
     for (let i = 0; i < values.length; i++) out[i] = toHalf(values[i]!);
     return { payload: new Uint8Array(out.buffer), scale: 0, zeroPoint: 0, params: NO_PARAMS };

@@ -1,6 +1,6 @@
 import { CODEC_IDS } from '../protocol/codecs.js';
 import { affineFor, finiteRange, quantize } from './affine.js';
-import { type Codec, type EncodeOptions, checkPayload, elements } from './types.js';
+import { type Codec, type EncodeOptions, checkPayload, checkValues, elements } from './types.js';
 
 /**
  * Affine int8 per channel: 1 byte per element, and per channel a scale and zero point carried as
@@ -29,7 +29,7 @@ export const int8ChannelCodec: Codec = {
   id: CODEC_IDS['int8-ch'],
   bytesPerElement: 1,
   encode(values, dims, options) {
-    checkPayload('int8-ch input', values.length * 4, elements(dims) * 4);
+    checkValues('int8-ch', values, dims);
     const axis = dims.length === 0 ? 0 : channelAxisOf(dims, options);
     const [outer, channels, inner] = dims.length === 0 ? [1, 1, 1] : split(dims, axis);
     const params = new Uint8Array(PARAMS_FIXED + 5 * channels);

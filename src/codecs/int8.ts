@@ -1,13 +1,14 @@
 import { CODEC_IDS } from '../protocol/codecs.js';
 import { affineFor, finiteRange, quantize } from './affine.js';
-import { type Codec, NO_PARAMS, checkPayload, elements } from './types.js';
+import { type Codec, NO_PARAMS, checkValues, checkPayload, elements } from './types.js';
 
 /** Affine int8 per tensor: 1 byte per element, scale and zero point in the header's own fields. */
 export const int8Codec: Codec = {
   name: 'int8',
   id: CODEC_IDS['int8'],
   bytesPerElement: 1,
-  encode(values) {
+  encode(values, dims) {
+    checkValues('int8', values, dims);
     const [lo, hi] = finiteRange(values, 0, 1, 0, values.length);
     const { scale, zeroPoint } = affineFor(lo, hi);
     const inv = 1 / scale;

@@ -49,3 +49,9 @@ export function aligned(bytes: Uint8Array, align: number): Uint8Array {
 export function checkPayload(codec: string, got: number, want: number): void {
   if (got !== want) throw new RangeError(`${codec} payload has ${got} bytes, the dims need ${want}`);
 }
+
+/** Throws when `values` do not have the elements `dims` need: a caller's mistake, caught before any work. */
+export function checkValues(codec: string, values: Float32Array, dims: readonly number[]): void {
+  const n = elements(dims);
+  if (values.length !== n) throw new RangeError(`${codec}: ${values.length} values, dims [${String(dims)}] need ${n}`);
+}

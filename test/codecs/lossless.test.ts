@@ -43,6 +43,12 @@ t.test('lossless codecs on random data, NaN, Inf, -0 and the empty tensor', asyn
   }
 });
 
+t.test('every codec refuses values that do not fill the dims', async (t) => {
+  for (const codec of parseCodecList('f32,f16,int8,int8-ch,lz4,deflate,brotli,f16+lz4,int8+lz4')) {
+    t.throws(() => codec.encode(new Float32Array(5), [2, 3]), /5 values, dims \[2,3\] need 6/, codec.name);
+  }
+});
+
 t.test('f32 is zero-copy both ways', async (t) => {
   const [f32] = parseCodecList('f32');
   const values = new Float32Array([1, 2, 3, 4]);
