@@ -1,4 +1,5 @@
 import net from 'node:net';
+import { CODEC_IDS } from '../protocol/codecs.js';
 import { Connection } from '../protocol/connection.js';
 import { PROTOCOL_VERSION } from '../protocol/constants.js';
 import { ConnectionClosedError, ProtocolError, type RemoteErrorCode } from '../protocol/errors.js';
@@ -127,6 +128,13 @@ export class CloudServer {
   private async handle(conn: Connection, m: Message, log: (l: string) => void): Promise<boolean> {
     switch (m.type) {
       case 'INFER': {
+        if (m.codec !== undefined && m.codec.id !== CODEC_IDS.raw) {
+          // The protocol carries encoded tensors; decoding them here is the next step of issue 19.
+          const message = `this cloud takes raw float32 tensors only (got tensor codec ${m.codec.id}); run the same release of the tool on both ends`;
+          log(`refused INFER: ${message}`);
+          this.sendError(conn, 'UNSUPPORTED', message);
+          return false;
+        }
         const t0 = performance.now();
         try {
           const r = await this.service.infer(this.cutAt(m.cut), { data: m.tensor.data, shape: m.tensor.shape });

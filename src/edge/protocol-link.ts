@@ -1,3 +1,4 @@
+import { CODEC_IDS } from '../protocol/codecs.js';
 import { connect, type Connection } from '../protocol/connection.js';
 import { RemoteError, isConnectionFailure, isFatalRefusal, type ConnectionFailure } from '../protocol/errors.js';
 import { PROTOCOL_VERSION } from '../protocol/constants.js';
@@ -48,6 +49,10 @@ export class ProtocolLink implements CloudLink {
       throw new UserError(`the cloud does not list point '${cut.layer}' among its ${this.cutIndex.size} cuts; run the same release of the tool on both ends`);
     }
     const r = await this.request({ type: 'INFER', id: this.takeId(), cut: index, tensor: { data: tensor.data, shape: tensor.shape } }, 'RESULT');
+    if (r.codec !== undefined && r.codec.id !== CODEC_IDS.raw) {
+      // The protocol carries encoded tensors; decoding them here is the next step of issue 19.
+      throw new UserError(`the cloud answered with tensor codec ${r.codec.id}; this edge reads raw float32 only: run the same release of the tool on both ends`);
+    }
     return { output: { data: r.tensor.data, shape: r.tensor.shape }, cloudMs: r.cloudUs / 1000 };
   }
 

@@ -133,7 +133,7 @@ function checkEncoded(message: InferMessage | ResultMessage, codec: TensorCodec)
   if (!(payload instanceof Uint8Array)) throw new TypeError(`${message.type} with codec ${codec.id} needs its encoded payload bytes`);
   if (tensor.data.length !== 0) throw new RangeError(`${message.type} with codec ${codec.id} carries its payload, not tensor data (got ${tensor.data.length} elements)`);
   const n = elementCount(tensor.shape);
-  if (n < 0) throw new RangeError(`tensor shape [${String(tensor.shape)}] is not at most 8 dims, each an integer in [0, 2^32)`);
+  if (n < 0) throw new RangeError(`tensor shape [${String(tensor.shape)}] is not at most ${MAX_TENSOR_DIMS} dims, each an integer in [0, 2^32)`);
   const problem = payloadProblem(codec.id, n, payload.byteLength, tensor.shape);
   if (problem) throw problem;
   return payload;

@@ -98,6 +98,7 @@ t.test('hostile input gets an ERROR and a closed socket; a good client keeps bei
     ['unknown point', [helloBytes(), Buffer.concat(encodeMessage({ type: 'INFER', id: 1, cut: network.cuts.length, tensor: tensorFor() }))], false, /UNKNOWN_CUT: cut index \d+ is out of range/],
     ['version 1 HELLO', [readFileSync(path.join(FIXTURES, 'protocol/v1-hello.bin'))], false, /VERSION_MISMATCH: protocol version 1 but this cloud speaks 2/],
     ['INFER before HELLO', [full], false, /UNEXPECTED_MESSAGE/],
+    ['encoded tensor (f16), which this cloud does not decode yet', [helloBytes(), Buffer.concat(encodeMessage({ type: 'INFER', id: 1, cut: cutIndex, tensor: { shape: [1, ...cut.shape], data: new Float32Array(0) }, codec: { id: 1, scale: 0, zeroPoint: 0, params: new Uint8Array(0) }, payload: new Uint8Array(2 * tensorFor().data.length) }))], false, /UNSUPPORTED: this cloud takes raw float32 tensors only \(got tensor codec 1\)/],
   ];
   // all hostile clients at once, while the good client works
   const hostile = Promise.all(cases.map(([, bytes, half]) => rawExchange(port, bytes, half)));
