@@ -60,3 +60,21 @@ t.test('a cloud of another protocol version stops the edge with a user error', a
   await t.rejects(open(welcomesOld.port), { name: 'UserError', message: /protocol version 1, this edge 2 \(VERSION_MISMATCH\)/ }, 'a WELCOME of version 1');
   await welcomesOld.close();
 });
+
+t.test('a RESULT in an encoded codec stops the edge with a user error until the edge decodes codecs', async (t) => {
+  const cut = network.cuts.find((c) => c.kind !== 'output' && c.index > 0)!;
+  const server = createServer((socket) => {
+    const c = new Connection(socket);
+    void (async () => {
+      for await (const m of c) {
+        if (m.type === 'HELLO') c.send({ type: 'WELCOME', version: PROTOCOL_VERSION, server: { ...hostInfo(), backend: 'x', versions: {}, cuts: [cut.layer] } });
+        else if (m.type === 'INFER') c.send({ type: 'RESULT', id: m.id, cloudUs: 1, tensor: { shape: [1, 10], data: new Float32Array(0) }, codec: { id: 1, scale: 0, zeroPoint: 0, params: new Uint8Array(0) }, payload: new Uint8Array(20) });
+      }
+    })().catch(() => {});
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const link = await open((server.address() as AddressInfo).port);
+  await t.rejects(link.infer(cut, benchmarkInput([1, ...cut.shape], 1)), { name: 'UserError', message: /the cloud answered with tensor codec 1; this edge reads raw float32 only/ });
+  await link.close();
+  await new Promise<void>((r) => server.close(() => r()));
+});
