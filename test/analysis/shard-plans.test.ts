@@ -1,3 +1,4 @@
+// test-lane: full (builds and checks many shard plans: ~9 s)
 import t from 'tap';
 import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';

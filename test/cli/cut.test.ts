@@ -1,3 +1,4 @@
+// test-lane: full (spawns dnn-cut over many models: ~9 s)
 import t from 'tap';
 import * as tf from '@tensorflow/tfjs';
 import { mkdtemp, writeFile, readFile } from 'node:fs/promises';

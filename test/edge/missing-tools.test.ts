@@ -1,3 +1,4 @@
+// test-lane: full (spawns dnn-edge and dnn-cloud under trimmed PATHs: ~7 s)
 /**
  * A machine without a command a run needs (a minimal image without iproute2): one line naming the
  * command and its Debian package, exit 2, and nothing made. The commands run for real, with a PATH

@@ -1,3 +1,4 @@
+// test-lane: full (spawns dnn-report for every broken file: ~10 s)
 // The #dnn-meta line is checked on every read: results files written by v0.1.0 (before the check and the
 // format field) still load and report the same, and a broken line stops dnn-report with one line, exit 2.
 import t from 'tap';

@@ -1,3 +1,4 @@
+// test-lane: full (spawns dnn-report many times: ~8 s)
 import t from 'tap';
 import { execFile } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';

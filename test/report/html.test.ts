@@ -1,3 +1,4 @@
+// test-lane: full (renders the report in headless Chromium: ~6 s)
 import t from 'tap';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
