@@ -7,7 +7,13 @@ import { ProtocolError } from './errors.js';
  * protocol checks a codec's header fields and payload size; decoding is the receiver's job
  * (src/codecs/ has the codecs, by the same ids). Ids are never reused.
  */
-export const CODEC_IDS = { raw: 0, f16: 1, int8: 2, 'int8-ch': 3, lz4: 4, deflate: 5, brotli: 6, 'f16+lz4': 7, 'int8+lz4': 8 } as const;
+export const CODEC_IDS = {
+  raw: 0, f16: 1, int8: 2, 'int8-ch': 3, lz4: 4, deflate: 5, brotli: 6, 'f16+lz4': 7, 'int8+lz4': 8,
+  // Image codecs, at the input point only: the payload is the camera's RGB frame (u8: as it is, H x W x 3
+  // bytes; jpeg/png/webp: that file's bytes); the dims are those of the model input the receiver makes of
+  // it (decode, then the model's own preprocessing). Their quality is the sender's business, not carried.
+  u8: 9, jpeg: 10, png: 11, webp: 12,
+} as const;
 export type CodecName = keyof typeof CODEC_IDS;
 export type CodecId = (typeof CODEC_IDS)[CodecName];
 
@@ -15,11 +21,13 @@ export type CodecId = (typeof CODEC_IDS)[CodecName];
 type CodecFields = 'none' | 'affine' | 'params';
 const FIELDS: Record<CodecName, CodecFields> = {
   raw: 'none', f16: 'none', int8: 'affine', 'int8-ch': 'params', lz4: 'none', deflate: 'none', brotli: 'none', 'f16+lz4': 'none', 'int8+lz4': 'affine',
+  u8: 'none', jpeg: 'none', png: 'none', webp: 'none',
 };
 
 /** Payload bytes per element when the codec fixes them; null for an entropy-coded payload (any length). */
 const BYTES_PER_ELEMENT: Record<CodecName, number | null> = {
   raw: 4, f16: 2, int8: 1, 'int8-ch': 1, lz4: null, deflate: null, brotli: null, 'f16+lz4': null, 'int8+lz4': null,
+  u8: 1, jpeg: null, png: null, webp: null,
 };
 
 export function codecName(id: CodecId): CodecName {

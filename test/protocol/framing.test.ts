@@ -126,7 +126,7 @@ t.test('the writer refuses a bad tensor, id, cut, time or codec, and an oversize
   t.throws(() => infer({ id: -1 }), RangeError);
   t.throws(() => infer({ cut: 1.5 }), RangeError);
   t.throws(() => encodeMessage({ type: 'RESULT', id: 1, cloudUs: NaN, tensor: { shape: [0], data: new Float32Array(0) } }), RangeError);
-  t.throws(() => infer({ codec: { id: 9, scale: 0, zeroPoint: 0, params: new Uint8Array(0) } }), { code: 'UNKNOWN_CODEC' });
+  t.throws(() => infer({ codec: { id: 99, scale: 0, zeroPoint: 0, params: new Uint8Array(0) } }), { code: 'UNKNOWN_CODEC' });
   t.throws(() => infer({ codec: { id: 0, scale: 0.5, zeroPoint: 0, params: new Uint8Array(0) } }), { code: 'BAD_HEADER' }, 'raw takes no scale');
   t.end();
 });
