@@ -5,7 +5,7 @@ import { isUserError } from '../errors.js';
 import { FormatError } from '../formats/check.js';
 import { ResultsFileError, readMetaLine, readResultsFile, type PolicyRun, type ResultsFile } from '../results/log-reader.js';
 import type { RunMetadata } from '../results/metadata.js';
-import type { Metric } from '../results/tags.js';
+import { isLatencyMetric, type Metric } from '../results/tags.js';
 import { assertOnePlan, planGapNote, type PlanFile } from './shard-plans.js';
 import type { CellStats, ConditionData, CutRef, NetworkData, ReferenceData } from './cells.js';
 import { cellStatsOf, statsOf } from './histogram-stats.js';
@@ -139,10 +139,13 @@ function addFile(acc: NetworkAcc, path: string, file: ResultsFile): void {
     if (cell.tag.ref !== undefined) {
       // a reference re-measurement: drift data, never merged into the cell it repeats
       if (cell.tag.metric === 'total') {
-        acc.references.push({ ref: cell.tag.ref, condition: cell.tag.condition, cut: cell.tag.cut, startMs: cell.startMs, endMs: cell.endMs, total: statsOf(cell.histogram), source: path });
+        acc.references.push({ ref: cell.tag.ref, condition: cell.tag.condition, cut: armOf(cell.tag), startMs: cell.startMs, endMs: cell.endMs, total: statsOf(cell.histogram), source: path });
       }
       continue;
     }
+    // encode/decode/bytes are not latencies: the analysis of points does not take them (yet)
+    if (!isLatencyMetric(cell.tag.metric)) continue;
+    const metric = cell.tag.metric;
     const key = conditionKey(cell.tag.condition);
     let cond = acc.conditions.get(key);
     if (!cond) {
@@ -151,16 +154,22 @@ function addFile(acc: NetworkAcc, path: string, file: ResultsFile): void {
     }
     cond.startMs = Math.min(cond.startMs, cell.startMs);
     cond.endMs = Math.max(cond.endMs, cell.endMs);
-    addCut(acc, cell.tag.cut);
-    let hists = cond.cells.get(cell.tag.cut);
+    const label = armOf(cell.tag);
+    addCut(acc, label);
+    let hists = cond.cells.get(label);
     if (!hists) {
       hists = {};
-      cond.cells.set(cell.tag.cut, hists);
+      cond.cells.set(label, hists);
     }
-    const prev = hists[cell.tag.metric];
+    const prev = hists[metric];
     if (prev) prev.add(cell.histogram);
-    else hists[cell.tag.metric] = cell.histogram;
+    else hists[metric] = cell.histogram;
   }
+}
+
+/** An arm (point, codec) other than f32 is its own cell, labelled CUT@CODEC (as src/analysis/arms.ts's armLabel). */
+function armOf(tag: { cut: string; codec?: string }): string {
+  return tag.codec === undefined ? tag.cut : `${tag.cut}@${tag.codec}`;
 }
 
 function addCut(acc: NetworkAcc, cut: string): void {

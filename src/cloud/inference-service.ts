@@ -5,7 +5,7 @@ import type { RefusalCode } from '../protocol/errors.js';
 
 /** A request the cloud cannot serve; answered with an ERROR naming the reason. */
 export class BadRequest extends Error {
-  constructor(message: string, readonly code: Extract<RefusalCode, 'UNKNOWN_CUT' | 'BAD_SHAPE'>) {
+  constructor(message: string, readonly code: Extract<RefusalCode, 'UNKNOWN_CUT' | 'BAD_SHAPE'> | 'BAD_TENSOR') {
     super(message);
   }
 }

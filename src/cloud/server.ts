@@ -1,12 +1,14 @@
 import net from 'node:net';
-import { CODEC_IDS } from '../protocol/codecs.js';
 import { Connection } from '../protocol/connection.js';
 import { PROTOCOL_VERSION } from '../protocol/constants.js';
 import { ConnectionClosedError, ProtocolError, type RemoteErrorCode } from '../protocol/errors.js';
 import type { HelloMessage, Message, ServerInfo } from '../protocol/messages.js';
 import { errorMessage } from '../errors.js';
 import { BadRequest, type InferenceService } from './inference-service.js';
+import { decodeInfer } from './decode-infer.js';
 import { tokenMatches } from './token.js';
+
+const MAX_U32 = 0xffffffff;
 
 /** Cloud-side stress on request of an edge (CONDITION); provided by the conditions layer. */
 export interface CloudStress {
@@ -71,7 +73,7 @@ export class CloudServer {
       const hello = await this.handshake(conn, log);
       if (!hello) return;
       // Each message is handled as its frame completes (no promise hop), one at a time.
-      await conn.serve((m) => this.handle(conn, m, log));
+      await conn.serve((m) => this.handle(conn, m, hello, log));
     } catch (e) {
       if (e instanceof ProtocolError) log(`protocol error, closed: ${e.message}`);
       else if (e instanceof ConnectionClosedError) log(e.cause ? `connection lost: ${e.message}` : 'disconnected');
@@ -125,27 +127,27 @@ export class CloudServer {
   }
 
   /** Answers one message; false = the connection was refused and must close. */
-  private async handle(conn: Connection, m: Message, log: (l: string) => void): Promise<boolean> {
+  private async handle(conn: Connection, m: Message, hello: HelloMessage, log: (l: string) => void): Promise<boolean> {
     switch (m.type) {
       case 'INFER': {
-        if (m.codec !== undefined && m.codec.id !== CODEC_IDS.raw) {
-          // The protocol carries encoded tensors; decoding them here is the next step of issue 19.
-          const message = `this cloud takes raw float32 tensors only (got tensor codec ${m.codec.id}); run the same release of the tool on both ends`;
-          log(`refused INFER: ${message}`);
-          this.sendError(conn, 'UNSUPPORTED', message);
-          return false;
-        }
-        const t0 = performance.now();
+        const encoded = m.codec !== undefined && m.codec.id !== 0;
         try {
-          const r = await this.service.infer(this.cutAt(m.cut), { data: m.tensor.data, shape: m.tensor.shape });
+          const cut = this.cutAt(m.cut);
+          // decoding (and a camera frame's preprocessing) is timed apart from the compute; raw is a view, no work
+          const td = performance.now();
+          const x = decodeInfer(m, hello.preprocess);
+          const t0 = performance.now();
+          const r = await this.service.infer(cut, x);
           const cloudUs = (performance.now() - t0) * 1000;
-          conn.send({ type: 'RESULT', id: m.id, cloudUs, tensor: { data: r.value.data, shape: r.value.shape } });
+          const decodeUs = encoded ? Math.min(Math.round((t0 - td) * 1000), MAX_U32) : 0;
+          conn.send({ type: 'RESULT', id: m.id, cloudUs, ...(decodeUs > 0 ? { decodeUs } : {}), tensor: { data: r.value.data, shape: r.value.shape } });
           return true;
         } catch (e) {
           if (!(e instanceof BadRequest)) throw e;
-          log(`refused INFER: ${e.message}`);
+          log(`refused INFER ${m.id}: ${e.message}`);
           this.sendError(conn, e.code, e.message);
-          return false;
+          // a payload that does not decode fails its request only: the stream is intact
+          return e.code === 'BAD_TENSOR';
         }
       }
       case 'PING':

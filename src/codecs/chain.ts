@@ -1,6 +1,6 @@
 import type { CodecId } from '../protocol/codecs.js';
 import type { ByteCoder } from './lossless.js';
-import type { Codec } from './types.js';
+import { type Codec, elements } from './types.js';
 
 /**
  * A codec followed by a lossless byte coder: the inner codec's payload compressed, its scale, zero
@@ -16,7 +16,9 @@ export function chained(name: string, id: CodecId, inner: Codec, coder: ByteCode
       return { ...e, payload: coder.compress(e.payload) };
     },
     decode(encoded, dims) {
-      return inner.decode({ ...encoded, payload: coder.decompress(encoded.payload) }, dims);
+      // the inner payload's size is fixed by the dims (f32 4, f16 2, int8 1 byte per element)
+      const maxBytes = (inner.bytesPerElement ?? 4) * elements(dims);
+      return inner.decode({ ...encoded, payload: coder.decompress(encoded.payload, maxBytes) }, dims);
     },
   };
 }

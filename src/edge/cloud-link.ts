@@ -1,11 +1,20 @@
 import type { CutPoint } from '../model/partition.js';
 import type { HostTensor } from '../engine/split-runner.js';
+import type { TensorCodec } from '../protocol/codecs.js';
 
 /** What the cloud answers to one INFER. */
 export interface InferReply {
   output: HostTensor;
-  /** cloud compute: INFER frame fully received -> output materialised, as the cloud measured it */
+  /** cloud compute: INFER frame fully received and decoded -> output materialised, as the cloud measured it */
   cloudMs: number;
+  /** the cloud's decoding of an encoded crossing (and preprocessing of a camera frame); 0 or absent for raw */
+  decodeMs?: number;
+}
+
+/** A crossing sent encoded: the codec's header fields and its payload (the tensor then carries only the dims). */
+export interface EncodedCrossing {
+  codec: TensorCodec;
+  payload: Uint8Array;
 }
 
 /** What the cloud reports once the stress it was asked for is running there. */
@@ -21,7 +30,8 @@ export interface CloudStressAck {
  * real protocol (src/edge/protocol-link.ts) and reasoned about without sockets.
  */
 export interface CloudLink {
-  infer(cut: CutPoint, tensor: HostTensor): Promise<InferReply>;
+  /** `encoded`: the crossing as its codec wrote it; `tensor.data` is then empty and `tensor.shape` its dims */
+  infer(cut: CutPoint, tensor: HostTensor, encoded?: EncodedCrossing): Promise<InferReply>;
   /** asks the cloud to run CPU/memory stress; resolves once it is in effect there */
   setCloudStress(cpuPct: number, memPct: number): Promise<CloudStressAck | null>;
   /** drops the connection and connects again (re-proving the fingerprint, re-applying stress) */

@@ -1,4 +1,5 @@
 import { CODEC_IDS } from '../protocol/codecs.js';
+import { codecById } from '../codecs/registry.js';
 import { connect, type Connection } from '../protocol/connection.js';
 import { RemoteError, isConnectionFailure, isFatalRefusal, type ConnectionFailure } from '../protocol/errors.js';
 import { PROTOCOL_VERSION } from '../protocol/constants.js';
@@ -6,7 +7,7 @@ import type { HelloMessage, ServerInfo } from '../protocol/messages.js';
 import type { CutPoint } from '../model/partition.js';
 import type { HostTensor } from '../engine/split-runner.js';
 import { UserError, errorMessage } from '../errors.js';
-import { GiveUp, LinkFailure, type CloudLink, type CloudStressAck, type InferReply } from './cloud-link.js';
+import { GiveUp, LinkFailure, type CloudLink, type CloudStressAck, type EncodedCrossing, type InferReply } from './cloud-link.js';
 
 export interface LinkOptions {
   host: string;
@@ -42,18 +43,14 @@ export class ProtocolLink implements CloudLink {
     return link;
   }
 
-  async infer(cut: CutPoint, tensor: HostTensor): Promise<InferReply> {
+  async infer(cut: CutPoint, tensor: HostTensor, encoded?: EncodedCrossing): Promise<InferReply> {
     const index = this.cutIndex.get(cut.layer);
     if (index === undefined) {
       // The fingerprint matched, so both ends built the same points: a cloud that lists another set is not this release.
       throw new UserError(`the cloud does not list point '${cut.layer}' among its ${this.cutIndex.size} cuts; run the same release of the tool on both ends`);
     }
-    const r = await this.request({ type: 'INFER', id: this.takeId(), cut: index, tensor: { data: tensor.data, shape: tensor.shape } }, 'RESULT');
-    if (r.codec !== undefined && r.codec.id !== CODEC_IDS.raw) {
-      // The protocol carries encoded tensors; decoding them here is the next step of issue 19.
-      throw new UserError(`the cloud answered with tensor codec ${r.codec.id}; this edge reads raw float32 only: run the same release of the tool on both ends`);
-    }
-    return { output: { data: r.tensor.data, shape: r.tensor.shape }, cloudMs: r.cloudUs / 1000 };
+    const r = await this.request({ type: 'INFER', id: this.takeId(), cut: index, tensor: { data: tensor.data, shape: tensor.shape }, ...(encoded ?? {}) }, 'RESULT');
+    return { output: resultTensor(r), cloudMs: r.cloudUs / 1000, decodeMs: (r.decodeUs ?? 0) / 1000 };
   }
 
   async setCloudStress(cpu: number, mem: number): Promise<CloudStressAck | null> {
@@ -144,6 +141,21 @@ export class ProtocolLink implements CloudLink {
       if (e instanceof RemoteError && isFatalRefusal(e.code)) throw new UserError(`the cloud refused this edge: ${e.peerMessage}`);
       throw e;
     }
+  }
+}
+
+/**
+ * The RESULT's output: raw as it came (a view on the frame), an encoded one decoded with its codec.
+ * The cloud answers raw; a payload that does not decode is a failed request, redone like any other.
+ */
+function resultTensor(r: { tensor: HostTensor; codec?: { id: number; scale: number; zeroPoint: number; params: Uint8Array }; payload?: Uint8Array }): HostTensor {
+  const { codec, payload, tensor } = r;
+  if (codec === undefined || codec.id === CODEC_IDS.raw) return { data: tensor.data, shape: tensor.shape };
+  try {
+    const data = codecById(codec.id).decode({ payload: payload!, scale: codec.scale, zeroPoint: codec.zeroPoint, params: codec.params }, tensor.shape);
+    return { data, shape: tensor.shape };
+  } catch (e) {
+    throw new LinkFailure(`the cloud's RESULT in tensor codec ${codec.id} does not decode: ${errorMessage(e)}`, 'error-reply');
   }
 }
 

@@ -225,7 +225,7 @@ export async function runEdge(o: EdgeRunOptions): Promise<EdgeRunResult> {
   try {
     const stats = await runSweep(
       { conditions: ordered, cuts: selected, reps: o.reps, warmup: o.warmup, done, seed: schedule.seed, referenceEvery: schedule.reference_every, referenceCut, owned },
-      { runner, link, input, sink: writer, controller, progress: new ProgressTracker() },
+      { runner, link, inputs: [{ tensor: input }], sink: writer, controller, progress: new ProgressTracker() },
     );
     return { file, network, cuts: selected, stats };
   } finally {

@@ -1,35 +1,50 @@
 import type * as hdr from 'hdr-histogram-js';
 import { newLatencyHistogram } from '../results/log-lines.js';
-import type { Metric } from '../results/tags.js';
+import { METRICS, WIRE_METRICS, type CellMetrics } from '../results/tags.js';
 
-/** One measured inference of one partition point, in microseconds. */
+/** One measured inference of one arm: times in microseconds, bytes in bytes. */
 export interface Sample {
   edge: number;
   transfer: number;
   cloud: number;
   /** end to end at the edge, measured (not the sum of the others) */
   total: number;
+  /** the edge encoding the crossing (0: sent raw) */
+  encode: number;
+  /** the cloud decoding it, as the cloud reports (0: raw) */
+  decode: number;
+  /** the INFER frame on the wire (0: nothing sent) */
+  bytes: number;
 }
 
-/** The four histograms of one (condition, point) cell. */
+/**
+ * The histograms of one (condition, arm) cell: the 4 latencies, and with `wire` (a run with
+ * codecs) encode, decode and bytes too.
+ */
 export class CellRecorder {
-  readonly histograms: Record<Metric, hdr.Histogram> = {
-    edge: newLatencyHistogram(),
-    transfer: newLatencyHistogram(),
-    cloud: newLatencyHistogram(),
-    total: newLatencyHistogram(),
-  };
+  readonly histograms: CellMetrics<hdr.Histogram>;
   readonly startMs = Date.now();
   count = 0;
   /** transfers below zero (clock granularity on tiny tensors) recorded as 0 */
   clamped = 0;
 
+  constructor(readonly wire = false) {
+    this.histograms = {
+      edge: newLatencyHistogram(),
+      transfer: newLatencyHistogram(),
+      cloud: newLatencyHistogram(),
+      total: newLatencyHistogram(),
+      ...(wire ? { encode: newLatencyHistogram(), decode: newLatencyHistogram(), bytes: newLatencyHistogram() } : {}),
+    };
+  }
+
   record(s: Sample): void {
-    for (const m of ['edge', 'transfer', 'cloud', 'total'] as const) {
+    for (const m of METRICS) {
       const v = Math.round(s[m]);
       if (v < 0) this.clamped++;
       this.histograms[m].recordValue(Math.max(0, v));
     }
+    if (this.wire) for (const m of WIRE_METRICS) this.histograms[m]!.recordValue(Math.max(0, Math.round(s[m])));
     this.count++;
   }
 

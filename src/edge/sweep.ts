@@ -1,10 +1,11 @@
 import type * as hdr from 'hdr-histogram-js';
 import { conditionKey, type Condition } from '../conditions/condition.js';
 import type { CutPoint } from '../model/partition.js';
-import type { HostTensor, SplitRunner } from '../engine/split-runner.js';
-import { cellKey, type Metric } from '../results/tags.js';
+import type { SplitRunner } from '../engine/split-runner.js';
+import { cellKey, type CellMetrics, type Metric } from '../results/tags.js';
+import { F32_WIRE, armName, armsOf, hasEncodedArms, isF32, type Arm } from './arms.js';
 import { LinkFailure, type CloudLink } from './cloud-link.js';
-import { measureOnce } from './measure.js';
+import { measureOnce, type SampleInput } from './measure.js';
 import type { ProgressSink } from './progress.js';
 import { CellRecorder, type Sample } from './samples.js';
 import { conditionRandom, cycleOrders, runSteps } from './schedule.js';
@@ -19,14 +20,16 @@ export interface ConditionController {
 
 /** Where finished cells go: the results file (one fsynced write per cell). */
 export interface CellSink {
-  /** ref: a re-measurement of the reference cell (drift control), tagged apart */
-  appendCell(condition: Condition, cut: string, histograms: Record<Metric, hdr.Histogram>, startMs: number, endMs: number, ref?: number): Promise<void>;
+  /** ref: a re-measurement of the reference cell (drift control), tagged apart; codec: the arm's, undefined or f32 = raw */
+  appendCell(condition: Condition, cut: string, histograms: CellMetrics<hdr.Histogram>, startMs: number, endMs: number, ref?: number, codec?: string): Promise<void>;
 }
 
 export interface SweepPlan {
   /** in run order (schedule.orderConditions): the first is the baseline, whose best point is the reference */
   conditions: Condition[];
   cuts: CutPoint[];
+  /** the (point, codec) arms to measure, in point order (arms.ts armsOf); default: every point raw (f32) */
+  arms?: Arm[];
   reps: number;
   warmup: number;
   /** cells (and references, with their ref number) already in the results file (--resume): skipped */
@@ -35,16 +38,17 @@ export interface SweepPlan {
   seed: number;
   /** measure the reference cell again every this many conditions (0 = never) */
   referenceEvery: number;
-  /** the reference point when already known (a resumed run whose baseline is measured); else the baseline's best as measured */
+  /** the reference arm (armName) when already known (a resumed run whose baseline is measured); else the baseline's best as measured */
   referenceCut?: string;
-  /** this shard's cells (--shard): the others belong to other runs; undefined = every cell */
+  /** this shard's cells (--shard), by (condition, point): a shard measures every arm of its points; undefined = every cell */
   owned?: ReadonlySet<string>;
 }
 
 export interface SweepDeps {
   runner: SplitRunner;
   link: CloudLink;
-  input: HostTensor;
+  /** the inputs samples cycle through: sample i of the sweep (warm-ups included) takes inputs[i % n] */
+  inputs: readonly SampleInput[];
   sink: CellSink;
   controller: ConditionController;
   progress: ProgressSink;
@@ -59,8 +63,18 @@ export interface SweepStats {
   clamped: number;
   /** reference measurements taken (drift control) */
   references: number;
-  /** the reference point ('' when none was measured) */
+  /** the reference arm, as armName() ('' when none was measured) */
   referenceCut: string;
+}
+
+/** The key of an arm's cell: a (condition, point) key for f32, with its codec otherwise. */
+function armKey(c: Condition, arm: Arm, ref?: number): string {
+  return cellKey(c, arm.cut.layer, ref, arm.codec.label);
+}
+
+/** Where the sweep is in its inputs (frame i of the sweep is inputs[i % n]). */
+interface Cursor {
+  next: number;
 }
 
 /**
@@ -70,36 +84,42 @@ export interface SweepStats {
  * complete when its samples are). Between conditions, the reference cell is measured again.
  */
 export async function runSweep(plan: SweepPlan, deps: SweepDeps): Promise<SweepStats> {
+  if (deps.inputs.length === 0) throw new Error('bug: a sweep needs at least one input');
   const stats: SweepStats = { cells: 0, samples: 0, retries: 0, clamped: 0, references: 0, referenceCut: plan.referenceCut ?? '' };
-  const mine = (c: Condition) => (plan.owned ? plan.cuts.filter((cut) => plan.owned!.has(cellKey(c, cut.layer))) : plan.cuts);
-  const todo = (c: Condition) => mine(c).filter((cut) => !plan.done.has(cellKey(c, cut.layer)));
+  const arms = plan.arms ?? armsOf(plan.cuts, [F32_WIRE], [F32_WIRE]);
+  const wire = hasEncodedArms(arms);
+  const cursor: Cursor = { next: 0 };
+  const mine = (c: Condition) => (plan.owned ? arms.filter((a) => plan.owned!.has(cellKey(c, a.cut.layer))) : arms);
+  const todo = (c: Condition) => mine(c).filter((a) => !plan.done.has(armKey(c, a)));
   const total = plan.conditions.reduce((n, c) => n + mine(c).length, 0);
   deps.progress.start(total, total - plan.conditions.reduce((n, c) => n + todo(c).length, 0));
   const baseline = plan.conditions[0];
+  const ctx: MeasureContext = { plan, deps, stats, wire, cursor };
 
   for (const step of runSteps(plan.conditions, plan.referenceEvery)) {
     if (step.kind === 'reference') {
-      await measureReference(step.ref, baseline!, plan, deps, stats);
+      await measureReference(step.ref, baseline!, arms, ctx);
       continue;
     }
     const { condition } = step;
-    const cuts = todo(condition);
-    if (cuts.length === 0) continue;
+    const left = todo(condition);
+    if (left.length === 0) continue;
     const label = conditionKey(condition);
     await deps.controller.apply(condition);
     try {
-      deps.progress.cellStarted(label, cuts.length > 1 ? `${cuts.length} points interleaved` : cuts[0]!.layer);
-      const recs = await measureInterleaved(cuts, conditionRandom(plan.seed, condition), plan, deps, stats);
+      const unit = arms.length > plan.cuts.length ? 'arms' : 'points';
+      deps.progress.cellStarted(label, left.length > 1 ? `${left.length} ${unit} interleaved` : armName(left[0]!));
+      const recs = await measureInterleaved(left, conditionRandom(plan.seed, condition), ctx);
       try {
-        for (const [i, cut] of cuts.entries()) {
+        for (const [i, arm] of left.entries()) {
           const rec = recs[i]!;
-          await deps.sink.appendCell(condition, cut.layer, rec.histograms, rec.startMs, Date.now());
+          await deps.sink.appendCell(condition, arm.cut.layer, rec.histograms, rec.startMs, Date.now(), undefined, codecOf(arm));
           stats.cells++;
           stats.samples += rec.count;
           stats.clamped += rec.clamped;
-          deps.progress.cellDone(label, cut.layer, summarise(rec));
+          deps.progress.cellDone(label, armName(arm), summarise(rec));
         }
-        if (condition === baseline && !stats.referenceCut && cuts.length === plan.cuts.length) stats.referenceCut = fastest(cuts, recs);
+        if (condition === baseline && !stats.referenceCut && left.length === arms.length) stats.referenceCut = fastest(left, recs);
       } finally {
         for (const r of recs) r.destroy();
       }
@@ -111,27 +131,42 @@ export async function runSweep(plan: SweepPlan, deps: SweepDeps): Promise<SweepS
   return stats;
 }
 
-/** The point with the lowest median total: the deployed point a report would choose at the baseline. */
-function fastest(cuts: CutPoint[], recs: CellRecorder[]): string {
+/** The codec a cell is tagged with: none for f32 (as before codecs existed). */
+function codecOf(arm: Arm): string | undefined {
+  return isF32(arm.codec) ? undefined : arm.codec.label;
+}
+
+interface MeasureContext {
+  plan: SweepPlan;
+  deps: SweepDeps;
+  stats: SweepStats;
+  /** record encode, decode and bytes (a run with codecs) */
+  wire: boolean;
+  cursor: Cursor;
+}
+
+/** The arm with the lowest median total: the deployed arm a report would choose at the baseline. */
+function fastest(arms: Arm[], recs: CellRecorder[]): string {
   let best = 0;
   const p50 = (r: CellRecorder) => r.histograms.total.getValueAtPercentile(50);
   recs.forEach((r, i) => {
     if (p50(r) < p50(recs[best]!)) best = i;
   });
-  return cuts[best]!.layer;
+  return armName(arms[best]!);
 }
 
-/** The reference cell once more (drift control): the baseline condition, the reference point alone. */
-async function measureReference(ref: number, baseline: Condition, plan: SweepPlan, deps: SweepDeps, stats: SweepStats): Promise<void> {
-  const cut = plan.cuts.find((c) => c.layer === stats.referenceCut);
-  if (!cut || plan.done.has(cellKey(baseline, cut.layer, ref))) return;
+/** The reference cell once more (drift control): the baseline condition, the reference arm alone. */
+async function measureReference(ref: number, baseline: Condition, arms: Arm[], ctx: MeasureContext): Promise<void> {
+  const { plan, deps, stats } = ctx;
+  const arm = arms.find((a) => armName(a) === stats.referenceCut);
+  if (!arm || plan.done.has(armKey(baseline, arm, ref))) return;
   await deps.controller.apply(baseline);
   try {
-    const [rec] = await measureInterleaved([cut], () => 0, plan, deps, stats);
+    const [rec] = await measureInterleaved([arm], () => 0, ctx);
     try {
-      await deps.sink.appendCell(baseline, cut.layer, rec!.histograms, rec!.startMs, Date.now(), ref);
+      await deps.sink.appendCell(baseline, arm.cut.layer, rec!.histograms, rec!.startMs, Date.now(), ref, codecOf(arm));
       stats.references++;
-      deps.progress.note(`reference ${ref} (${cut.layer} at the baseline): ${summarise(rec!)}`);
+      deps.progress.note(`reference ${ref} (${armName(arm)} at the baseline): ${summarise(rec!)}`);
     } finally {
       rec!.destroy();
     }
@@ -144,19 +179,20 @@ async function measureReference(ref: number, baseline: Condition, plan: SweepPla
 const MAX_CONSECUTIVE_FAILURES = 10;
 
 /**
- * Warm-up runs of every point, then `reps` cycles through the points, each cycle in a fresh
- * shuffled order, one recorded sample per point per cycle; a sample the link failed is redone
- * after a reconnect.
+ * Warm-up runs of every arm, then `reps` cycles through the arms, each cycle in a fresh shuffled
+ * order, one recorded sample per arm per cycle; a sample the link failed is redone after a
+ * reconnect. Each sample takes the sweep's next input.
  */
-async function measureInterleaved(cuts: CutPoint[], random: () => number, plan: SweepPlan, deps: SweepDeps, stats: SweepStats): Promise<CellRecorder[]> {
-  const recs = cuts.map(() => new CellRecorder());
-  const index = new Map(cuts.map((c, i) => [c, i]));
-  const cycles = [...cycleOrders(cuts, plan.warmup, random).map((order) => ({ order, record: false })), ...cycleOrders(cuts, plan.reps, random).map((order) => ({ order, record: true }))];
+async function measureInterleaved(arms: Arm[], random: () => number, ctx: MeasureContext): Promise<CellRecorder[]> {
+  const { plan } = ctx;
+  const recs = arms.map(() => new CellRecorder(ctx.wire));
+  const index = new Map(arms.map((a, i) => [a, i]));
+  const cycles = [...cycleOrders(arms, plan.warmup, random).map((order) => ({ order, record: false })), ...cycleOrders(arms, plan.reps, random).map((order) => ({ order, record: true }))];
   try {
     for (const { order, record } of cycles) {
-      for (const cut of order) {
-        const sample = await sampleWithRetry(cut, deps, stats);
-        if (record) recs[index.get(cut)!]!.record(sample);
+      for (const arm of order) {
+        const sample = await sampleWithRetry(arm, ctx);
+        if (record) recs[index.get(arm)!]!.record(sample);
       }
     }
     return recs;
@@ -166,18 +202,20 @@ async function measureInterleaved(cuts: CutPoint[], random: () => number, plan: 
   }
 }
 
-async function sampleWithRetry(cut: CutPoint, deps: SweepDeps, stats: SweepStats): Promise<Sample> {
+async function sampleWithRetry(arm: Arm, ctx: MeasureContext): Promise<Sample> {
+  const { deps, stats, cursor } = ctx;
+  const input = deps.inputs[cursor.next++ % deps.inputs.length]!;
   let failures = 0;
   for (;;) {
     try {
-      return await measureOnce(deps.runner, deps.link, cut, deps.input);
+      return await measureOnce(deps.runner, deps.link, arm, input);
     } catch (e) {
       if (!(e instanceof LinkFailure) || ++failures > MAX_CONSECUTIVE_FAILURES) {
-        if (e instanceof LinkFailure) throw new LinkFailure(`point ${cut.layer} failed ${MAX_CONSECUTIVE_FAILURES} times in a row, last: ${e.message}`, e.reason);
+        if (e instanceof LinkFailure) throw new LinkFailure(`point ${armName(arm)} failed ${MAX_CONSECUTIVE_FAILURES} times in a row, last: ${e.message}`, e.reason);
         throw e;
       }
       stats.retries++;
-      deps.progress.note(`${cut.layer}: sample failed (${e.message}); reconnecting to redo it`);
+      deps.progress.note(`${armName(arm)}: sample failed (${e.message}); reconnecting to redo it`);
       await deps.link.reconnect(); // throws GiveUp once the cloud stays away past --give-up
     }
   }
@@ -185,5 +223,8 @@ async function sampleWithRetry(cut: CutPoint, deps: SweepDeps, stats: SweepStats
 
 function summarise(rec: CellRecorder): string {
   const ms = (m: Metric) => (rec.histograms[m].getValueAtPercentile(50) / 1000).toFixed(1);
-  return `total ${ms('total')} ms (edge ${ms('edge')}, transfer ${ms('transfer')}, cloud ${ms('cloud')}) p50 of ${rec.count}`;
+  const h = rec.histograms;
+  // encode and decode are times; bytes is a size, shown as such
+  const wire = h.encode && h.decode && h.bytes ? `, encode ${(h.encode.getValueAtPercentile(50) / 1000).toFixed(1)}, decode ${(h.decode.getValueAtPercentile(50) / 1000).toFixed(1)}, ${h.bytes.getValueAtPercentile(50)} bytes` : '';
+  return `total ${ms('total')} ms (edge ${ms('edge')}, transfer ${ms('transfer')}, cloud ${ms('cloud')}${wire}) p50 of ${rec.count}`;
 }

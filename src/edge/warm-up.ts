@@ -3,6 +3,7 @@ import type { Network } from '../model/network.js';
 import { median } from '../analysis/stats.js';
 import type { CloudLink } from './cloud-link.js';
 import { measureOnce } from './measure.js';
+import { F32_WIRE } from './arms.js';
 
 /**
  * Warm-up before the first measurement of a run: pairs of the full model on each end (edge-only,
@@ -28,8 +29,8 @@ export function fullModelPair(runner: SplitRunner, link: CloudLink, network: Net
   const last = network.cuts[network.cuts.length - 1]!;
   const input = benchmarkInput(network.inputShape, network.seed);
   return async () => {
-    const e = await measureOnce(runner, link, last, input);
-    const c = await measureOnce(runner, link, first, input);
+    const e = await measureOnce(runner, link, { cut: last, codec: F32_WIRE }, { tensor: input });
+    const c = await measureOnce(runner, link, { cut: first, codec: F32_WIRE }, { tensor: input });
     return { edgeMs: e.edge / 1000, cloudMs: c.cloud / 1000 };
   };
 }

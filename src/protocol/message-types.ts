@@ -20,6 +20,16 @@ export interface ServerInfo extends HostInfo {
   cuts: string[];
 }
 
+/**
+ * How the cloud turns a camera frame (an image codec at the input point) into the model's input:
+ * the preprocessing convention (`tf`, `caffe`, `torch`, `unit`, `raw`: src/inputs/) and the tensor
+ * layout. The edge announces the one it uses for its own preprocessing, so both ends make the same tensor.
+ */
+export interface PreprocessSpec {
+  mode: string;
+  layout: 'nhwc' | 'nchw';
+}
+
 /** Edge -> cloud, first message: which model (and which weights) the cloud must load. */
 export interface HelloMessage {
   type: 'HELLO';
@@ -31,6 +41,8 @@ export interface HelloMessage {
   backend: string;
   token?: string;
   client: HostInfo;
+  /** how to preprocess camera frames sent at the input point; absent: the edge sends none */
+  preprocess?: PreprocessSpec;
 }
 export interface WelcomeMessage {
   type: 'WELCOME';
@@ -63,8 +75,13 @@ export interface InferMessage {
 export interface ResultMessage {
   type: 'RESULT';
   id: number;
-  /** cloud compute time in microseconds */
+  /** cloud compute time in microseconds, from the INFER fully received (and decoded) to the output materialised */
   cloudUs: number;
+  /**
+   * the cloud's time decoding the INFER's encoded tensor (and, for a camera frame, preprocessing it),
+   * in µs, rounded to an integer in [0, 2^32); 0 for a raw INFER. Absent means 0 (sent or received).
+   */
+  decodeUs?: number;
   tensor: Tensor;
   /** as InferMessage's */
   codec?: TensorCodec;

@@ -7,7 +7,7 @@ import { Decoder, Encoder } from '@msgpack/msgpack';
 import { FRAME_ALIGN, MAX_FRAME_LIMIT, MAX_HEADER_BYTES, MESSAGE_CODES, MESSAGE_TYPES, PREFIX_BYTES, PROTOCOL_VERSION, alignUp, type MessageType } from './constants.js';
 import { ProtocolError, isRemoteErrorCode } from './errors.js';
 import { writePrefix, zero } from './frame-writer.js';
-import type { HelloMessage, HostInfo, Message, WelcomeMessage } from './message-types.js';
+import type { HelloMessage, HostInfo, Message, PreprocessSpec, WelcomeMessage } from './message-types.js';
 import { decodeTensorFrame, encodeTensorFrame } from './tensor-frame.js';
 
 export type * from './message-types.js';
@@ -125,7 +125,17 @@ function hello(f: Fields, version: number): HelloMessage {
     client: hostInfo(new Fields('HELLO', f.map('client'), 'client.')),
   };
   if (token !== undefined) m.token = token;
+  if (f.source.preprocess !== undefined) m.preprocess = preprocessSpec(new Fields('HELLO', f.map('preprocess'), 'preprocess.'));
   return m;
+}
+
+const LAYOUTS: readonly string[] = ['nhwc', 'nchw'];
+
+function preprocessSpec(p: Fields): PreprocessSpec {
+  const mode = p.string('mode');
+  const layout = p.string('layout');
+  if (!LAYOUTS.includes(layout)) throw p.error('layout', `one of ${LAYOUTS.join(', ')}`);
+  return { mode, layout: layout as PreprocessSpec['layout'] };
 }
 
 function welcome(f: Fields, version: number): WelcomeMessage {

@@ -5,8 +5,8 @@
  *
  *   frame offset  type     field
  *   16            u32      request id
- *   20            u32      INFER: cut, an index into WELCOME's server.cuts; RESULT: 0
- *   24            f64      RESULT: cloud compute time in microseconds; INFER: 0
+ *   20            u32      INFER: cut, an index into WELCOME's server.cuts; RESULT: the cloud's decode time, µs (rounded)
+ *   24            f64      RESULT: cloud compute time in microseconds (decoding excluded); INFER: 0
  *   32            u8       element type of the tensor (0 = float32)
  *   33            u8       codec id (0 = raw, see codecs.ts)
  *   34            u8       rank, 0..MAX_TENSOR_DIMS
@@ -32,7 +32,9 @@ import { HOST_IS_LE, type Tensor, checkOutgoing, elementCount, payloadBytes, pay
 /** Frame offsets of the header's fields. */
 export const TENSOR_HEADER = {
   id: 16,
+  /** INFER: the cut; RESULT: the cloud's decode time in µs (the field had no use in a RESULT) */
   cut: 20,
+  decodeUs: 20,
   cloudUs: 24,
   elementType: 32,
   codec: 33,
@@ -78,7 +80,7 @@ function isU32(n: number): boolean {
 export function encodeTensorFrame(message: InferMessage | ResultMessage, maxFrame: number = MAX_FRAME_LIMIT): Buffer[] {
   const infer = message.type === 'INFER';
   const { id, tensor } = message;
-  const cut = infer ? message.cut : 0;
+  const cut = infer ? message.cut : Math.round(message.decodeUs ?? 0);
   const cloudUs = infer ? 0 : message.cloudUs;
   const codec: TensorCodec = message.codec ?? RAW_CODEC;
   const params = codec.params;
@@ -87,7 +89,9 @@ export function encodeTensorFrame(message: InferMessage | ResultMessage, maxFram
   const encoded = codec.id !== CODEC_IDS.raw ? checkEncoded(message, codec) : null;
   if (encoded === null) checkOutgoing(tensor);
   if (!isU32(id)) throw new RangeError(`${message.type} id ${id} is not an integer in [0, 2^32)`);
-  if (!isU32(cut)) throw new RangeError(`INFER cut ${cut} is not an index in [0, 2^32) into the WELCOME's list of cuts`);
+  if (!isU32(cut)) {
+    throw new RangeError(infer ? `INFER cut ${cut} is not an index in [0, 2^32) into the WELCOME's list of cuts` : `RESULT decodeUs ${cut} is not a number of µs in [0, 2^32)`);
+  }
   if (!Number.isFinite(cloudUs)) throw new RangeError(`RESULT cloudUs ${cloudUs} is not a finite number`);
   if (TENSOR_HEADER_BYTES + params.length > MAX_HEADER_BYTES) {
     throw new ProtocolError('BAD_HEADER', `header of ${TENSOR_HEADER_BYTES + params.length} bytes exceeds ${MAX_HEADER_BYTES}`);
@@ -146,6 +150,13 @@ function payloadProblem(codecId: number, n: number, byteLength: number, shape: n
   return new ProtocolError('BAD_TENSOR', `shape [${String(shape)}] needs ${n * per} bytes of codec ${codecId}, the header says ${byteLength}`);
 }
 
+/** A received RESULT; `decodeUs` only when the cloud decoded something (absent means 0, as when sent). */
+function resultOf(id: number, cloudUs: number, decodeUs: number, tensor: Tensor, codec: TensorCodec, payload?: Uint8Array): ResultMessage {
+  const m: ResultMessage = decodeUs === 0 ? { type: 'RESULT', id, cloudUs, tensor, codec } : { type: 'RESULT', id, cloudUs, decodeUs, tensor, codec };
+  if (payload !== undefined) m.payload = payload;
+  return m;
+}
+
 function badHeader(type: string, message: string): ProtocolError {
   return new ProtocolError('BAD_HEADER', `${type} ${message}`);
 }
@@ -168,9 +179,10 @@ export function decodeTensorFrame(
     throw badHeader(type, `header of ${headerLength} bytes is shorter than its fixed ${TENSOR_HEADER_BYTES}`);
   }
   const id = getU32(buf, at + TENSOR_HEADER.id);
+  // INFER: the cut; RESULT: the cloud's decode time (µs)
   const cut = getU32(buf, at + TENSOR_HEADER.cut);
   const cloudUs = getF64(buf, at + TENSOR_HEADER.cloudUs);
-  if (infer ? cloudUs !== 0 : cut !== 0) throw badHeader(type, `field '${infer ? 'cloudUs' : 'cut'}' must be 0 in a ${type}`);
+  if (infer && cloudUs !== 0) throw badHeader(type, `field 'cloudUs' must be 0 in an INFER`);
   if (!Number.isFinite(cloudUs)) throw badHeader(type, `field 'cloudUs' must be a finite number (got ${cloudUs})`);
   const elementType = buf[at + TENSOR_HEADER.elementType]!;
   if (elementType !== ELEMENT_TYPES.float32) throw new ProtocolError('BAD_TENSOR', `element type ${elementType} is not float32 (0)`);
@@ -214,12 +226,12 @@ export function decodeTensorFrame(
   }
   if (codecId === CODEC_IDS.raw) {
     const tensor: Tensor = payloadTensor(shape, n, buf, at + start, onCopy);
-    return infer ? { type: 'INFER', id, cut, tensor, codec: RAW_CODEC } : { type: 'RESULT', id, cloudUs, tensor, codec: RAW_CODEC };
+    return infer ? { type: 'INFER', id, cut, tensor, codec: RAW_CODEC } : resultOf(id, cloudUs, cut, tensor, RAW_CODEC);
   }
   // Encoded: the payload and parameters as views on the frame, for the receiver's codec to decode.
   const paramsAt = at + PREFIX_BYTES + TENSOR_HEADER_BYTES;
   const codec: TensorCodec = { id: codecId as TensorCodec['id'], scale, zeroPoint, params: buf.subarray(paramsAt, paramsAt + paramsBytes) };
   const tensor: Tensor = { shape, data: EMPTY };
   const payload = buf.subarray(at + start, at + start + byteLength);
-  return infer ? { type: 'INFER', id, cut, tensor, codec, payload } : { type: 'RESULT', id, cloudUs, tensor, codec, payload };
+  return infer ? { type: 'INFER', id, cut, tensor, codec, payload } : resultOf(id, cloudUs, cut, tensor, codec, payload);
 }

@@ -113,6 +113,43 @@ export const RunConditionsSchema = Type.Object(
 );
 export type RunConditions = Static<typeof RunConditionsSchema>;
 
+export const InputsMetaSchema = Type.Object(
+  {
+    kind: Type.Union([Type.Literal('random'), Type.Literal('images')], { description: "what the model was fed: seeded random values, or camera frames made from image files (--inputs)" }),
+    files: Type.Array(Type.String(), { description: 'the image files, as given (relative paths) or by name; empty for random inputs' }),
+    frames: Type.Integer({ minimum: 0, description: 'frames the sweep cycles through (frame i of the sweep is frames[i % n])' }),
+    preprocess: Type.String({ description: 'preprocessing convention that makes the model input of a frame: tf, caffe, torch, unit or raw (--preprocess)' }),
+    layout: Type.Union([Type.Literal('nhwc'), Type.Literal('nchw')], { description: 'layout of the model input: nhwc (TF.js, Keras) or nchw (ONNX)' }),
+  },
+  { description: 'the inputs of the run (absent: seeded random values, as before inputs existed)' },
+);
+
+export const CodecsMetaSchema = Type.Object(
+  {
+    input: Type.Array(Type.String(), { description: "wire codecs at the input point (--input-codec): f32 (raw float32), u8, jpeg:Q, png, webp:Q" }),
+    inner: Type.Array(Type.String(), { description: 'tensor codecs at the inner points (--codec): f32, f16, int8, int8-ch, lz4, ...' }),
+  },
+  { description: 'the codecs the run measured; present when some is not f32, and then every cell has encode, decode and bytes histograms' },
+);
+
+export const FidelityRecordSchema = Type.Object(
+  {
+    cut: Type.String({ description: 'the partition point (layer name)' }),
+    codec: Type.String({ description: 'the wire codec label, as in the cell tags' }),
+    bytes: Type.Number({ minimum: 0, description: 'mean bytes of the encoded crossing' }),
+    ratio: Type.Number({ minimum: 0, description: 'bytes / the float32 bytes of the crossing' }),
+    encode_ms: Type.Number({ minimum: 0, description: 'mean encode time, ms' }),
+    decode_ms: Type.Number({ minimum: 0, description: 'mean decode time, ms' }),
+    max_abs_diff: Type.Number({ minimum: 0, description: "largest absolute difference of the final output from the unsplit f32 model's" }),
+    rel_l2: Type.Number({ minimum: 0, description: "relative L2 distance of the final output from the unsplit f32 model's" }),
+    top1_agreement: Type.Number({ minimum: 0, maximum: 1, description: "fraction of inputs whose top-1 class is the f32 model's" }),
+    top5_agreement: Type.Number({ minimum: 0, maximum: 1, description: "fraction of inputs whose top-5 set holds the f32 model's top-1 class" }),
+    inputs: Type.Integer({ minimum: 0, description: 'inputs the figures are over' }),
+  },
+  { description: "one (point, codec) arm's fidelity, as dnn-cut --json's cuts[].codecs[] plus its cut" },
+);
+export type FidelityRecord = Static<typeof FidelityRecordSchema>;
+
 export const RunMetadataSchema = Type.Object({
   format: opt(Type.Integer({ minimum: 1, maximum: RESULTS_FORMAT, description: 'version of the results format (absent: 1)' })),
   tool: Type.Literal('dnn-partition-bench', { description: 'the tool that wrote the file' }),
@@ -134,7 +171,12 @@ export const RunMetadataSchema = Type.Object({
   shard: opt(Type.Object(ShardRecordSchema.properties, { description: 'present when the run measured one shard of the plan (--shard K/N)' })),
   schedule: opt(ScheduleMetaSchema),
   conditions: opt(RunConditionsSchema),
+  inputs: opt(InputsMetaSchema),
+  codecs: opt(CodecsMetaSchema),
+  fidelity: opt(Type.Array(FidelityRecordSchema, { description: 'measured fidelity of each encoded arm of the run (absent: not measured)' })),
 });
+export type InputsMeta = Static<typeof InputsMetaSchema>;
+export type CodecsMeta = Static<typeof CodecsMetaSchema>;
 export type RunMetadata = Static<typeof RunMetadataSchema>;
 
 const metaChecker: Checker<typeof RunMetadataSchema> = checker({

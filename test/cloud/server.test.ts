@@ -13,6 +13,7 @@ import { hostInfo } from '../../src/host-info.js';
 import { handFrame, rng } from '../helpers/protocol.js';
 import { FIXTURES } from '../helpers/cli.js';
 import { readFileSync } from 'node:fs';
+import { CODECS, type Codec } from '../../src/codecs/index.js';
 import path from 'node:path';
 
 await selectBackend('auto');
@@ -98,7 +99,6 @@ t.test('hostile input gets an ERROR and a closed socket; a good client keeps bei
     ['unknown point', [helloBytes(), Buffer.concat(encodeMessage({ type: 'INFER', id: 1, cut: network.cuts.length, tensor: tensorFor() }))], false, /UNKNOWN_CUT: cut index \d+ is out of range/],
     ['version 1 HELLO', [readFileSync(path.join(FIXTURES, 'protocol/v1-hello.bin'))], false, /VERSION_MISMATCH: protocol version 1 but this cloud speaks 2/],
     ['INFER before HELLO', [full], false, /UNEXPECTED_MESSAGE/],
-    ['encoded tensor (f16), which this cloud does not decode yet', [helloBytes(), Buffer.concat(encodeMessage({ type: 'INFER', id: 1, cut: cutIndex, tensor: { shape: [1, ...cut.shape], data: new Float32Array(0) }, codec: { id: 1, scale: 0, zeroPoint: 0, params: new Uint8Array(0) }, payload: new Uint8Array(2 * tensorFor().data.length) }))], false, /UNSUPPORTED: this cloud takes raw float32 tensors only \(got tensor codec 1\)/],
   ];
   // all hostile clients at once, while the good client works
   const hostile = Promise.all(cases.map(([, bytes, half]) => rawExchange(port, bytes, half)));
@@ -117,6 +117,32 @@ t.test('hostile input gets an ERROR and a closed socket; a good client keeps bei
   t.ok(res.cloudUs > 0, 'the good client is still served afterwards');
   t.ok(logs.some((l) => /protocol error, closed: FRAME_TOO_LARGE/.test(l)), 'one log line per event');
   await good.close();
+  await server.close();
+});
+
+t.test('encoded INFERs are decoded, timed apart from compute; one that does not decode fails alone and the connection goes on', async (t) => {
+  const { server, port } = await startServer();
+  const c = await goodClient(port);
+  const x = tensorFor();
+  for (let i = 0; i < x.data.length; i++) x.data[i] = (i % 7) - 3; // small integers: exact in f16 and lz4
+  const raw = await c.request({ type: 'INFER', id: 1, cut: cutIndex, tensor: x }, 'RESULT');
+  t.equal(raw.decodeUs, undefined, 'a raw INFER: nothing decoded');
+  const infer = (id: number, codec: Codec, payload?: Uint8Array) => {
+    const e = codec.encode(x.data, x.shape);
+    return c.request({ type: 'INFER', id, cut: cutIndex, tensor: { shape: x.shape, data: new Float32Array(0) }, codec: { id: codec.id, scale: e.scale, zeroPoint: e.zeroPoint, params: e.params }, payload: payload ?? e.payload }, 'RESULT');
+  };
+  for (const [i, name] of ['f16', 'lz4', 'f16+lz4', 'deflate'].entries()) {
+    const res = await infer(10 + i, CODECS.get(name)!);
+    t.same(Array.from(res.tensor.data), Array.from(raw.tensor.data), `${name}: exact input, the same output as raw`);
+    t.ok(res.decodeUs! >= 1, `${name}: decode time reported (${res.decodeUs} µs)`);
+    t.ok(res.cloudUs > 0, `${name}: compute time reported apart`);
+  }
+  const bad = new Uint8Array([0xff, 0xff, 0xff, 0x7f, 9, 9, 9]);
+  await t.rejects(infer(20, CODECS.get('lz4')!, bad), { name: 'RemoteError', code: 'BAD_TENSOR', peerMessage: /lz4 payload of 7 bytes .* does not decode/ });
+  const after = await infer(21, CODECS.get('f16')!);
+  t.same(Array.from(after.tensor.data), Array.from(raw.tensor.data), 'the same connection serves the next request');
+  t.ok(logs.some((l) => /refused INFER 20: lz4 payload/.test(l)), 'one log line');
+  await c.close();
   await server.close();
 });
 

@@ -10,6 +10,7 @@ import { epochMs } from '../../src/conditions/trace-replay.js';
 import { bestFor, oracleCondition } from '../../src/edge/adaptive/policy.js';
 import { runPolicies, type RequestRecord } from '../../src/edge/adaptive/stream.js';
 import { measureOnce } from '../../src/edge/measure.js';
+import { F32_WIRE } from '../../src/edge/arms.js';
 import { InProcessLink, lenetHere } from '../helpers/in-process-link.js';
 
 const { network, runner, input } = await lenetHere(t);
@@ -47,7 +48,7 @@ t.test('each policy streams through the whole schedule; stress follows it, the o
   const lines: string[] = [];
   // the run warms up before its stream (calibrateOrWarmUp): a cold first inference takes longer than the schedule
   const link = new InProcessLink(runner, () => null);
-  for (const c of [first!, second!]) for (let i = 0; i < 3; i++) await measureOnce(runner, link, c, input);
+  for (const c of [first!, second!]) for (let i = 0; i < 3; i++) await measureOnce(runner, link, { cut: c, codec: F32_WIRE }, { tensor: input });
   let replays = 0;
   let stops = 0;
   await runPolicies(

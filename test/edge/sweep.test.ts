@@ -48,7 +48,7 @@ const cuts = network.cuts.filter((c) => c.kind !== 'output').slice(0, 2);
 const plan: SweepPlan = { conditions: [{ ...NO_CONDITION }], cuts, reps: 5, warmup: 2, done: new Set<string>(), seed: 1, referenceEvery: 0 };
 
 function sweep(link: InProcessLink, p: SweepPlan = plan) {
-  const deps = { runner, link, input, sink: new MemorySink(), controller: new RecordingController(), progress: new NotesProgress() };
+  const deps = { runner, link, inputs: [{ tensor: input }], sink: new MemorySink(), controller: new RecordingController(), progress: new NotesProgress() };
   return { deps, result: runSweep(p, deps) };
 }
 

@@ -164,7 +164,6 @@ t.test('binary INFER/RESULT header violations: each a typed error naming what is
     ['raw with a scale', 'BAD_HEADER', (f) => f.writeFloatLE(0.5, H.scale)],
     ['raw with a zero point', 'BAD_HEADER', (f) => f.writeInt32LE(-3, H.zeroPoint)],
     ['INFER with a cloud time', 'BAD_HEADER', (f) => f.writeDoubleLE(1, H.cloudUs)],
-    ['RESULT with a cut', 'BAD_HEADER', (f) => f.writeUInt32LE(1, H.cut), MESSAGE_CODES.RESULT],
     ['RESULT with a NaN time', 'BAD_HEADER', (f) => f.writeDoubleLE(NaN, H.cloudUs), MESSAGE_CODES.RESULT],
     ['RESULT with an infinite time', 'BAD_HEADER', (f) => f.writeDoubleLE(Infinity, H.cloudUs), MESSAGE_CODES.RESULT],
   ];

@@ -101,7 +101,7 @@ async function measureProfile(o: AdaptiveRunOptions, session: Session, runner: S
   try {
     await runSweep(
       { conditions: rates.map((net) => ({ ...NO_CONDITION, net })), cuts: selected, reps: PROFILE_REPS, warmup: 1, done: new Set(), seed: 1, referenceEvery: 0 },
-      { runner, link, input, sink: cells, controller: shaper, progress: new ProgressTracker() },
+      { runner, link, inputs: [{ tensor: input }], sink: cells, controller: shaper, progress: new ProgressTracker() },
     );
   } finally {
     await shaper.close();

@@ -5,6 +5,7 @@ import type { HostTensor, SplitRunner } from '../../engine/split-runner.js';
 import type { CutPoint } from '../../model/partition.js';
 import type { CostModel } from '../../analysis/cost-model.js';
 import { LinkFailure, type CloudLink } from '../cloud-link.js';
+import { F32_WIRE } from '../arms.js';
 import { measureOnce } from '../measure.js';
 import { CellRecorder, type Sample } from '../samples.js';
 import { bestFor, makePolicy, oracleCondition, type Policy } from './policy.js';
@@ -114,7 +115,7 @@ async function streamRequests(run: PolicyStream, start: number, o: StreamOptions
     const oracle = bestFor(d.model, oracleCondition(d.model, inForce));
     let s: Sample;
     try {
-      s = await measureOnce(d.runner, d.link, d.cuts.get(cut)!, d.input);
+      s = await measureOnce(d.runner, d.link, { cut: d.cuts.get(cut)!, codec: F32_WIRE }, { tensor: d.input });
       failures = 0;
     } catch (e) {
       if (!(e instanceof LinkFailure) || ++failures > 10) throw e;
@@ -148,7 +149,7 @@ async function probeLink(policy: Policy, t: number, d: StreamDeps): Promise<numb
   if (!probe) return undefined;
   const p0 = epochMs();
   try {
-    const s = await measureOnce(d.runner, d.link, d.cuts.get(probe)!, d.input, { probe: true });
+    const s = await measureOnce(d.runner, d.link, { cut: d.cuts.get(probe)!, codec: F32_WIRE }, { tensor: d.input }, { probe: true });
     policy.observe({ cut: probe, edge_ms: NaN, transfer_ms: s.transfer / 1000, cloud_ms: s.cloud / 1000, probe: true });
   } catch (e) {
     if (!(e instanceof LinkFailure)) throw e;
