@@ -15,6 +15,9 @@ import type { DeviceLimits } from '../conditions/cgroup.js';
 import { hasLimits } from '../conditions/device.js';
 import { deviceLimitsFrom, deviceOptions } from './device-options.js';
 import { readTrace, scheduleOf, type Schedule } from '../conditions/trace.js';
+import { CODECS, parseCodecList, type Codec } from '../codecs/index.js';
+import { parseInputCodecList, type InputCodec, type PreprocessMode } from '../inputs/index.js';
+import { inputCodecOption, inputsOption, preprocessOption } from './input-options.js';
 
 /**
  * What dnn-edge's arguments ask for, checked: runEdge's options minus what this machine decides
@@ -122,7 +125,15 @@ function edgeProgram(levels: { option: Option }[]): Command {
     .option('--quick', `a first look in minutes: --net 50,10 --edge-cpu 0,100, no other stress, ${QUICK_REPS} reps, at most ${QUICK_POINTS} points; prints the best point per condition`)
     .option('--shard <K/N>', 'measure only shard K of N of the plan (cells split by estimated time); default: from SLURM_ARRAY_TASK_ID or JOB_COMPLETION_INDEX when set')
     .addOption(new Option('--shards <n>', 'number of shards, with the index from the batch system (SLURM_ARRAY_TASK_ID, JOB_COMPLETION_INDEX)').argParser((v: string) => parseIntArg(v, '--shards', 1, 100000)))
-    .option('--dry-run', 'print the plan, its shards and their estimated times, then exit (measures nothing, changes nothing)');
+    .option('--dry-run', 'print the plan, its shards and their estimated times, then exit (measures nothing, changes nothing)')
+    .addOption(inputsOption())
+    .addOption(preprocessOption())
+    .addOption(inputCodecOption())
+    .addOption(
+      new Option('--codec <list>', `how the tensor crosses at every inner point, comma-separated: ${[...CODECS.keys()].join(', ')}; each point is measured with each (default: f32, raw float32)`).argParser(
+        (v: string) => parseCodecList(v),
+      ),
+    );
   for (const option of endOptions()) program.addOption(option);
   program
     .addOption(
@@ -168,6 +179,10 @@ interface EdgeFlags {
   policies: string;
   interval?: number;
   profile: string[];
+  inputs?: string[];
+  preprocess?: PreprocessMode;
+  inputCodec?: InputCodec[];
+  codec?: Codec[];
 }
 
 /** --trace and its companions, checked; undefined without --trace (whose companions are then refused). */
@@ -210,6 +225,11 @@ export function parseEdgeOptions(argv: readonly string[], env: NodeJS.ProcessEnv
   const shard = dryRunShards ? undefined : resolveShard(f.shard, f.shards, env);
   if (shard && f.quick) throw new UserError('--quick is a first look on one machine: drop it to shard a study (or drop --shard)');
   if (shard && trace) throw new UserError('--trace replays one timeline on one edge-cloud pair: drop --shard (or --trace)');
+  const codecs = f.codec ?? parseCodecList('f32');
+  const inputCodecs = f.inputCodec ?? parseInputCodecList('raw-f32');
+  if (trace && (codecs.some((c) => c.name !== 'f32') || inputCodecs.some((c) => c.label !== 'f32'))) {
+    throw new UserError('--trace: the adaptive policy picks points only and sends raw float32 (choosing codecs too is a later step); drop --codec/--input-codec');
+  }
   const lab = host === 'lab';
   const limits = { edge: deviceLimitsFrom(f, 'edge'), cloud: deviceLimitsFrom(f, 'cloud') };
   if (!lab && hasLimits(limits.cloud)) throw new UserError("--cloud-cpuset/--cloud-cpus/--cloud-memory limit the lab's cloud; a cloud on another machine takes them itself: pass them to its dnn-cloud");
@@ -251,5 +271,9 @@ export function parseEdgeOptions(argv: readonly string[], env: NodeJS.ProcessEnv
     slowdown,
     commandLine: ['dnn-edge', ...argv],
     ...(trace ? { trace } : {}),
+    codecs,
+    inputCodecs,
+    ...(f.inputs ? { inputs: f.inputs } : {}),
+    ...(f.preprocess ? { preprocess: f.preprocess } : {}),
   };
 }

@@ -3,6 +3,9 @@ import type { Codec, EncodeOptions } from '../codecs/types.js';
 import type { CodecId } from '../protocol/codecs.js';
 import type { CutPoint } from '../model/partition.js';
 import { UserError } from '../errors.js';
+import { encodeFrame, type Frame, type InputCodec, type Layout } from '../inputs/index.js';
+
+export type { Frame };
 
 /**
  * What crosses the wire at a point and how it is encoded. An arm is a (point, wire codec) pair:
@@ -11,14 +14,6 @@ import { UserError } from '../errors.js';
  * as a tensor (raw f32, or a tensor codec) or the camera's frame (an image codec: u8, jpeg, png,
  * webp), which the cloud decodes and preprocesses itself.
  */
-
-/** A camera frame (the shared contract of src/inputs/): RGB bytes, row-major HWC, at the model's input size. */
-export interface Frame {
-  width: number;
-  height: number;
-  rgb: Uint8Array;
-  source: string;
-}
 
 /** A tensor codec, with how this network lays out its channels (int8-ch). */
 export interface TensorWireCodec {
@@ -35,7 +30,8 @@ export interface ImageWireCodec {
   /** as the results tags name it: u8, jpeg:90, png, webp:80 */
   label: string;
   id: CodecId;
-  encode(frame: Frame): Uint8Array;
+  /** the frame's bytes as sent (sharp/libvips for jpeg, png, webp; u8 the frame itself) */
+  encode(frame: Frame): Promise<Uint8Array>;
 }
 
 export type WireCodec = TensorWireCodec | ImageWireCodec;
@@ -48,9 +44,15 @@ export interface Arm {
 /** The raw float32 crossing: the only arm of the edge-only point, and today's behaviour everywhere. */
 export const F32_WIRE: TensorWireCodec = { kind: 'tensor', label: 'f32', codec: f32Codec, options: {} };
 
-export function tensorWire(codec: Codec, layout: 'nhwc' | 'nchw'): TensorWireCodec {
+export function tensorWire(codec: Codec, layout: Layout): TensorWireCodec {
   // int8-ch quantises per channel: channels last in NHWC (TF.js, Keras), at axis 1 in NCHW (ONNX)
   return { kind: 'tensor', label: codec.name, codec, options: layout === 'nchw' ? { channelAxis: 1 } : {} };
+}
+
+/** An --input-codec: f32 is the preprocessed tensor sent raw; the others encode the camera's frame. */
+export function inputWire(codec: InputCodec): WireCodec {
+  if (codec.name === 'f32') return F32_WIRE;
+  return { kind: 'image', label: codec.label, id: codec.id, encode: (frame) => encodeFrame(frame, codec) };
 }
 
 export function isF32(codec: WireCodec): boolean {

@@ -7,8 +7,10 @@ import type { ShardSpec } from './shard.js';
 export function formatDryRun(p: PreparedPlan, shard: ShardSpec | undefined): string {
   const { plan, partition } = p.sharded;
   const cells = plan.conditions.length * plan.cuts.length;
+  // with codecs a point's cell holds its arms (point, codec): each is a results cell of its own
+  const arms = p.arms.length > plan.cuts.length ? ` (${p.arms.length} arms (point, codec): ${plan.conditions.length * p.arms.length} results cells)` : '';
   const lines = [
-    `plan ${plan.hash}: ${plan.network}, ${plan.conditions.length} conditions x ${plan.cuts.length} points = ${cells} cells, ${plan.reps} samples + ${plan.warmup} warm-up each`,
+    `plan ${plan.hash}: ${plan.network}, ${plan.conditions.length} conditions x ${plan.cuts.length} points = ${cells} cells${arms}, ${plan.reps} samples + ${plan.warmup} warm-up each`,
     `estimated at a nominal ${ESTIMATE.macsPerSecond / 1e9} GMAC/s per end and ${ESTIMATE.settleMs / 1000} s to settle each condition: use the times to compare shards, not as a promise`,
   ];
   const n = partition.bounds.length - 1;

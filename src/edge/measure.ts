@@ -49,7 +49,7 @@ export async function measureOnce(runner: SplitRunner, link: CloudLink, arm: Arm
   if (codec.kind === 'image') {
     if (!input.frame) throw new Error(`bug: ${codec.label} at ${cut.layer} needs a camera frame`);
     const te = performance.now();
-    const payload = codec.encode(input.frame);
+    const payload = await codec.encode(input.frame);
     encodeMs = performance.now() - te;
     tensor = { data: EMPTY, shape: dims };
     encoded = { codec: { id: codec.id, scale: 0, zeroPoint: 0, params: new Uint8Array(0) }, payload };

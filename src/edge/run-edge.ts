@@ -3,7 +3,7 @@ import path from 'node:path';
 import { createRequire } from 'node:module';
 import { conditionKey, isStressed, type Condition } from '../conditions/condition.js';
 import { selectBackend, describeBackend, inferenceThreads, type BackendChoice } from '../engine/backend.js';
-import { createSplitRunner, benchmarkInput } from '../engine/split-runner.js';
+import { createSplitRunner } from '../engine/split-runner.js';
 import { assertNetworkSpec, type Network } from '../model/network.js';
 import { loadNetwork } from '../engine/load-network.js';
 import { selectCuts, type CutPoint } from '../model/partition.js';
@@ -26,6 +26,13 @@ import { shardCells, type PlanRecord, type ShardRecord } from '../results/plan.j
 import { resolveStressor, type StressorChoice } from '../conditions/stress.js';
 import type { Device } from '../conditions/device.js';
 import { calibrateOrWarmUp, calibrationSetup } from './edge-slowdown.js';
+import type { Codec } from '../codecs/index.js';
+import { f32Codec } from '../codecs/f32.js';
+import type { InputCodec, PreprocessMode } from '../inputs/index.js';
+import type { PreprocessSpec } from '../protocol/messages.js';
+import type { CodecsMeta, FidelityRecord, InputsMeta } from '../results/metadata.js';
+import { F32_WIRE, armsOf, checkArmsInputs, hasEncodedArms, inputWire, tensorWire, type Arm } from './arms.js';
+import { prepareInputs } from './run-inputs.js';
 
 export interface EdgeRunOptions {
   host: string;
@@ -67,7 +74,16 @@ export interface EdgeRunOptions {
   setup: RunConditions;
   commandLine: string[];
   log: (line: string) => void;
+  /** --codec: tensor codecs at the inner points (default f32 alone) */
+  codecs?: Codec[];
+  /** --input-codec: what crosses at the input point (default f32 alone: the preprocessed tensor) */
+  inputCodecs?: InputCodec[];
+  /** --inputs as given: image files and folders, or ['random']; undefined: the shipped photographs */
+  inputs?: string[];
+  /** --preprocess: instead of the network's own convention */
+  preprocess?: PreprocessMode;
 }
+
 
 export interface EdgeRunResult {
   file: string;
@@ -94,12 +110,14 @@ async function loadPoints(o: PointsOptions): Promise<{ network: Network; selecte
   return { network, selected };
 }
 
-export type PlanOptions = Pick<EdgeRunOptions, 'network' | 'seed' | 'inputShape' | 'cuts' | 'reps' | 'warmup' | 'conditions' | 'maxPoints' | 'shard'>;
+export type PlanOptions = Pick<EdgeRunOptions, 'network' | 'seed' | 'inputShape' | 'cuts' | 'reps' | 'warmup' | 'conditions' | 'maxPoints' | 'shard' | 'codecs' | 'inputCodecs'>;
 
 export interface PreparedPlan {
   network: Network;
   /** the points the plan measures */
   selected: CutPoint[];
+  /** the (point, codec) arms: each point's arms are measured by the shard that owns the point */
+  arms: Arm[];
   sharded: ShardedPlan;
   /** the cells this run measures (undefined: all of them) */
   owned?: Set<string>;
@@ -113,20 +131,45 @@ export interface PreparedPlan {
  */
 export async function preparePlan(o: PlanOptions): Promise<PreparedPlan> {
   const { network, selected } = await loadPoints(o);
+  const arms = runArms(o, network, selected);
   const work = pointWork(network);
+  // a point's cell in the plan is all its arms: its estimate counts each (their bytes as float32, a bound)
+  const armsAt = (c: CutPoint) => arms.filter((a) => a.cut === c).length;
   const sharded = shardPlan(
     { network: network.id, fingerprint: network.fingerprint, conditions: o.conditions, cuts: selected.map((c) => c.layer), reps: o.reps, warmup: o.warmup },
-    selected.map((c) => ({ ...work.get(c.layer)!, bytes: c.bytes })),
+    selected.map((c) => {
+      const w = work.get(c.layer)!;
+      const k = armsAt(c);
+      return { edgeMacs: w.edgeMacs * k, cloudMacs: w.cloudMacs * k, bytes: c.bytes * k };
+    }),
     o.shard?.count ?? 1,
   );
-  if (!o.shard) return { network, selected, sharded };
+  if (!o.shard) return { network, selected, arms, sharded };
   return {
     network,
     selected,
+    arms,
     sharded,
     owned: shardCells(sharded.plan, sharded.partition.bounds, o.shard.index),
     shardRecord: shardRecord(sharded.partition, o.shard),
   };
+}
+
+/**
+ * The arms of a run: the input point with each --input-codec, every inner point with each --codec
+ * (int8-ch quantising the channels of this network's layout), the edge-only point once.
+ */
+function runArms(o: Pick<EdgeRunOptions, 'codecs' | 'inputCodecs'>, network: Network, selected: CutPoint[]): Arm[] {
+  const layout = network.source === 'onnx' ? 'nchw' : 'nhwc';
+  const inner = (o.codecs ?? [f32Codec]).map((c) => tensorWire(c, layout));
+  const input = o.inputCodecs ? o.inputCodecs.map(inputWire) : [F32_WIRE];
+  return armsOf(selected, input, inner);
+}
+
+/** The codecs of the metadata: present when some arm is encoded (its cells then have encode, decode, bytes). */
+function codecsMeta(o: Pick<EdgeRunOptions, 'codecs' | 'inputCodecs'>, arms: Arm[]): CodecsMeta | undefined {
+  if (!hasEncodedArms(arms)) return undefined;
+  return { input: o.inputCodecs ? o.inputCodecs.map((c) => c.label) : ['f32'], inner: (o.codecs ?? [f32Codec]).map((c) => c.name) };
 }
 
 /** What connecting to a cloud needs (shared by the grid sweep and the adaptive run). */
@@ -140,7 +183,7 @@ async function selectedBackend(o: Pick<EdgeRunOptions, 'network' | 'backend' | '
 }
 
 /** A connection to the cloud that proved it serves this very network (fingerprint). */
-async function connectCloud(o: SessionOptions, backend: Awaited<ReturnType<typeof selectBackend>>, network: Network) {
+async function connectCloud(o: SessionOptions, backend: Awaited<ReturnType<typeof selectBackend>>, network: Network, preprocess?: PreprocessSpec) {
   if (network.note) o.log(`note: ${network.note}`);
   const link = await ProtocolLink.open({
     host: o.host,
@@ -158,6 +201,7 @@ async function connectCloud(o: SessionOptions, backend: Awaited<ReturnType<typeo
       backend: backend.name,
       client: hostInfo(),
       ...(o.token ? { token: o.token } : {}),
+      ...(preprocess ? { preprocess } : {}),
     },
   });
   const server = link.server!;
@@ -176,8 +220,11 @@ export async function openSession(o: SessionOptions) {
 /** Connects, proves the fingerprint, sweeps every (condition, point) cell of the plan or of its shard into a results file. */
 export async function runEdge(o: EdgeRunOptions): Promise<EdgeRunResult> {
   const backend = await selectedBackend(o);
-  const { network, selected, sharded, owned, shardRecord: shard } = await preparePlan(o);
-  const { link, server } = await connectCloud(o, backend, network);
+  const { network, selected, arms, sharded, owned, shardRecord: shard } = await preparePlan(o);
+  const inputs = await prepareInputs(o, network);
+  checkArmsInputs(arms, inputs.images);
+  const codecs = codecsMeta(o, arms);
+  const { link, server } = await connectCloud(o, backend, network, inputs.preprocess);
   // one runner for calibration and sweep: the onnx runner converts the model once and frees its TF.js weights
   const runner = createSplitRunner(network);
 
@@ -185,7 +232,8 @@ export async function runEdge(o: EdgeRunOptions): Promise<EdgeRunResult> {
 
   const needsStress = o.conditions.some(isStressed);
   const stressor = needsStress ? await resolveStressor(o.stressor) : 'none';
-  o.log(`measuring ${selected.length} of ${network.cuts.length} points under ${describeGrid(o.conditions)}, ${o.reps} samples each after ${o.warmup} warm-up`);
+  const armsNote = arms.length > selected.length ? ` as ${arms.length} arms (point, codec)` : '';
+  o.log(`measuring ${selected.length} of ${network.cuts.length} points${armsNote} under ${describeGrid(o.conditions)}, ${o.reps} samples each after ${o.warmup} warm-up`);
   if (shard) o.log(`shard ${shard.index}/${shard.count} of plan ${sharded.plan.hash}: ${owned!.size} of ${sharded.plan.conditions.length * selected.length} cells, estimated ${formatDuration(shard.predicted_s)}`);
 
   const threads = await inferenceThreads(backend.name);
@@ -200,10 +248,10 @@ export async function runEdge(o: EdgeRunOptions): Promise<EdgeRunResult> {
       await r.writer.close();
       throw new UserError(`${o.resume} holds results of ${r.meta.network} (fingerprint ${r.meta.fingerprint.slice(0, 12)}), not of this ${network.id} (${network.fingerprint.slice(0, 12)}); resume with the same network and --seed`);
     }
-    const mismatch = resumeMismatch(r.meta, sharded.plan.hash, shard);
+    const mismatch = resumeMismatch(r.meta, sharded.plan.hash, shard) ?? codecsMismatch(r.meta.codecs, codecs);
     if (mismatch) {
       await r.writer.close();
-      throw new UserError(`${o.resume} ${mismatch}; resume with the same flags (conditions, --cuts, --reps, --warmup, --shard)`);
+      throw new UserError(`${o.resume} ${mismatch}; resume with the same flags (conditions, --cuts, --reps, --warmup, --shard, --codec, --input-codec)`);
     }
     writer = r.writer;
     done = r.done;
@@ -214,18 +262,18 @@ export async function runEdge(o: EdgeRunOptions): Promise<EdgeRunResult> {
     if (r.dropped.bytes > 0) o.log(`resume: dropped a torn last cell (${r.dropped.lines} lines, ${r.dropped.bytes} bytes); it will be measured again`);
   } else {
     file = freshResultsPath(o.out, network.id, new Date(), o.shard);
-    writer = await ResultsWriter.create(file, runMetadata(o, network, backend, server, { ...o.setup, ...calibrationSetup(o.setup, slowdown), iface: o.iface, edge_stressor: stressor }, schedule, threads, { plan: sharded.plan, shard }));
+    const wire = { inputs: inputs.meta, codecs, fidelity: fidelityOf(arms) };
+    writer = await ResultsWriter.create(file, runMetadata(o, network, backend, server, { ...o.setup, ...calibrationSetup(o.setup, slowdown), iface: o.iface, edge_stressor: stressor }, schedule, threads, { plan: sharded.plan, shard }, wire));
   }
   o.log(`results: ${file}`);
   const ordered = orderConditions(o.conditions, schedule.order, schedule.seed);
-  o.log(`order: points interleaved rep by rep, conditions ${schedule.order} within each network rate (seed ${schedule.seed}); ${schedule.reference_every ? `reference cell every ${schedule.reference_every} conditions` : 'no reference cell'}`);
+  o.log(`order: ${arms.length > selected.length ? 'arms' : 'points'} interleaved rep by rep, conditions ${schedule.order} within each network rate (seed ${schedule.seed}); ${schedule.reference_every ? `reference cell every ${schedule.reference_every} conditions` : 'no reference cell'}`);
 
-  const input = benchmarkInput(network.inputShape, network.seed);
   const controller = new EdgeConditionController({ iface: o.iface, stressor: o.stressor, link, limits: o.edge?.limits });
   try {
     const stats = await runSweep(
-      { conditions: ordered, cuts: selected, reps: o.reps, warmup: o.warmup, done, seed: schedule.seed, referenceEvery: schedule.reference_every, referenceCut, owned },
-      { runner, link, inputs: [{ tensor: input }], sink: writer, controller, progress: new ProgressTracker() },
+      { conditions: ordered, cuts: selected, arms, reps: o.reps, warmup: o.warmup, done, seed: schedule.seed, referenceEvery: schedule.reference_every, referenceCut, owned },
+      { runner, link, inputs: inputs.samples, sink: writer, controller, progress: new ProgressTracker() },
     );
     return { file, network, cuts: selected, stats };
   } finally {
@@ -238,19 +286,35 @@ export async function runEdge(o: EdgeRunOptions): Promise<EdgeRunResult> {
 }
 
 /**
- * The reference point of an interrupted run: the one its references measured; before the first
+ * The reference arm of an interrupted run: the one its references measured; before the first
  * reference, the fastest (median total) of the baseline's cells in the file; undefined when the
  * baseline is not measured yet (it is then chosen as the baseline is measured).
  */
 function referenceInFile(path: string, baseline: Condition | undefined): string | undefined {
   const cells = readResultsFile(path).cells;
+  const arm = (tag: { cut: string; codec?: string }) => (tag.codec === undefined ? tag.cut : `${tag.cut}@${tag.codec}`);
   const ref = cells.find((c) => c.tag.ref !== undefined);
-  if (ref) return ref.tag.cut;
+  if (ref) return arm(ref.tag);
   if (!baseline) return undefined;
   const key = conditionKey(baseline);
   const totals = cells.filter((c) => c.tag.metric === 'total' && conditionKey(c.tag.condition) === key);
   totals.sort((a, b) => a.histogram.getValueAtPercentile(50) - b.histogram.getValueAtPercentile(50));
-  return totals[0]?.tag.cut;
+  return totals[0] ? arm(totals[0].tag) : undefined;
+}
+
+/** Why a file's codecs differ from this run's (its cells are other arms), or undefined. */
+function codecsMismatch(was: CodecsMeta | undefined, now: CodecsMeta | undefined): string | undefined {
+  const show = (c: CodecsMeta | undefined) => (c ? `--input-codec ${c.input.join(',')} --codec ${c.inner.join(',')}` : 'f32 only');
+  return show(was) === show(now) ? undefined : `measured ${show(was)}, but this run is ${show(now)}`;
+}
+
+/**
+ * Hook for the fidelity of the run's encoded arms (src/fidelity/, issue 19 item 4): the metadata's
+ * `fidelity` records once that module measures them; nothing yet.
+ */
+function fidelityOf(arms: Arm[]): FidelityRecord[] | undefined {
+  void arms;
+  return undefined;
 }
 
 /** Why a results file cannot be resumed by this run's plan and shard, or undefined when it can. */
@@ -281,6 +345,7 @@ export function runMetadata(
   schedule: ScheduleMeta | undefined,
   threads: number | null,
   plan?: { plan: PlanRecord; shard?: ShardRecord },
+  wire: { inputs?: InputsMeta; codecs?: CodecsMeta; fidelity?: FidelityRecord[] } = {},
 ): RunMetadata {
   const me = hostInfo();
   return {
@@ -303,5 +368,8 @@ export function runMetadata(
     ...(plan ? { plan: plan.plan, ...(plan.shard ? { shard: plan.shard } : {}) } : {}),
     conditions: setup,
     schedule,
+    ...(wire.inputs ? { inputs: wire.inputs } : {}),
+    ...(wire.codecs ? { codecs: wire.codecs } : {}),
+    ...(wire.fidelity ? { fidelity: wire.fidelity } : {}),
   };
 }
