@@ -227,6 +227,10 @@ export function parseEdgeOptions(argv: readonly string[], env: NodeJS.ProcessEnv
   if (shard && trace) throw new UserError('--trace replays one timeline on one edge-cloud pair: drop --shard (or --trace)');
   const codecs = f.codec ?? parseCodecList('f32');
   const inputCodecs = f.inputCodec ?? parseInputCodecList('raw-f32');
+  const random = f.inputs?.includes('random') ?? false;
+  const image = inputCodecs.find((c) => c.name !== 'f32');
+  if (random && image) throw new UserError(`--input-codec ${image.label} encodes camera frames: it needs image inputs (--inputs PATH..., or none for the shipped photographs), not --inputs random`);
+  if (random && f.preprocess) throw new UserError('--preprocess turns camera frames into model inputs: --inputs random has none; drop one of them');
   if (trace && (codecs.some((c) => c.name !== 'f32') || inputCodecs.some((c) => c.label !== 'f32'))) {
     throw new UserError('--trace: the adaptive policy picks points only and sends raw float32 (choosing codecs too is a later step); drop --codec/--input-codec');
   }

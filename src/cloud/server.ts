@@ -135,7 +135,7 @@ export class CloudServer {
           const cut = this.cutAt(m.cut);
           // decoding (and a camera frame's preprocessing) is timed apart from the compute; raw is a view, no work
           const td = performance.now();
-          const x = decodeInfer(m, hello.preprocess);
+          const x = encoded ? await decodeInfer(m, hello.preprocess) : { data: m.tensor.data, shape: m.tensor.shape };
           const t0 = performance.now();
           const r = await this.service.infer(cut, x);
           const cloudUs = (performance.now() - t0) * 1000;
