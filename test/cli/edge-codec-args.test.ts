@@ -1,0 +1,59 @@
+// dnn-edge's wire flags (--codec, --input-codec, --inputs, --preprocess): every bad value is one line
+// and exit 2 before anything starts (no root, no cloud); the defaults are what runs did before.
+import t from 'tap';
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { FIXTURES, runBin } from '../helpers/cli.js';
+import { userErrorOf } from '../helpers/user-error.js';
+import { parseEdgeOptions } from '../../src/cli/edge-options.js';
+
+const dir = await mkdtemp(path.join(tmpdir(), 'dnn-edge-codec-args-'));
+const TRACE = path.join(FIXTURES, 'traces/norway_train_11.txt');
+
+t.test('bad wire flags: one clear line, exit 2', async (t) => {
+  const cases: [string[], RegExp][] = [
+    [['--codec', 'zstd'], /--codec: unknown codec 'zstd'; known codecs: f32, f16, int8, int8-ch, lz4/],
+    [['--codec', 'f16,,int8'], /--codec: an empty codec name in 'f16,,int8'/],
+    [['--input-codec', 'gif'], /--input-codec: unknown input codec 'gif'; use raw-f32/],
+    [['--input-codec', 'jpeg:101'], /--input-codec: quality of 'jpeg:101' must be an integer from 1 to 100/],
+    [['--input-codec', 'webp:0'], /quality of 'webp:0' must be an integer from 1 to 100/],
+    [['--input-codec', 'png:50'], /png takes no quality/],
+    [['--inputs', path.join(dir, 'nope.jpg')], /--inputs: '.*nope\.jpg' does not exist/],
+    [['--preprocess', 'imagenet'], /--preprocess: unknown mode 'imagenet'; use one of tf/],
+    [['--inputs', 'random', '--input-codec', 'raw-f32,jpeg:90'], /--input-codec jpeg:90 encodes camera frames: it needs image inputs .* not --inputs random/],
+    [['--inputs', 'random', '--preprocess', 'tf'], /--preprocess turns camera frames into model inputs: --inputs random has none/],
+    [['--trace', TRACE, '--codec', 'f32,f16'], /--trace: the adaptive policy picks points only and sends raw float32 .*drop --codec\/--input-codec/],
+    [['--trace', TRACE, '--input-codec', 'jpeg'], /--trace: the adaptive policy picks points only/],
+  ];
+  for (const [flags, re] of cases) {
+    const e = await userErrorOf(() => parseEdgeOptions(['127.0.0.1', 'lenet', ...flags]));
+    t.equal(e?.exitCode, 2, `exit 2 for ${flags.join(' ')}`);
+    t.match(e?.message, re, flags.join(' '));
+    t.notMatch(e?.message ?? '', /\n/, 'one line');
+  }
+});
+
+t.test('the real command: a bad codec stops it with exit 2 and one line, before it connects anywhere', async (t) => {
+  // port 9 (discard) on loopback: were the flags accepted, the run would try to connect and wait
+  for (const flags of [['--codec', 'f32,zstd'], ['--input-codec', 'jpeg:0']]) {
+    const r = await runBin('dnn-edge', ['127.0.0.1', 'lenet', '--port', '9', '--no-shape', '--give-up', '1s', ...flags], { timeout: 60_000 });
+    t.equal(r.exitCode, 2, flags.join(' '));
+    t.equal(String(r.stderr).trim().split('\n').length, 1, `one line: ${String(r.stderr).trim()}`);
+  }
+});
+
+t.test('defaults: f32 everywhere, the shipped photographs; lists as given', async (t) => {
+  const o = parseEdgeOptions(['127.0.0.1', 'lenet']);
+  t.same(o.codecs!.map((c) => c.name), ['f32']);
+  t.same(o.inputCodecs!.map((c) => c.label), ['f32']);
+  t.equal(o.inputs, undefined, 'no --inputs: the shipped photographs');
+  const w = parseEdgeOptions(['127.0.0.1', 'lenet', '--codec', 'f32,f16,int8+lz4', '--input-codec', 'raw-f32,jpeg,u8,webp:75', '--preprocess', 'raw']);
+  t.same(w.codecs!.map((c) => c.name), ['f32', 'f16', 'int8+lz4']);
+  t.same(w.inputCodecs!.map((c) => c.label), ['f32', 'jpeg:90', 'u8', 'webp:75']);
+  t.equal(w.preprocess, 'raw');
+  const photo = path.join(dir, 'a.png');
+  await writeFile(photo, 'not really a png');
+  t.same(parseEdgeOptions(['127.0.0.1', 'lenet', '--inputs', photo, dir]).inputs, [photo, dir], 'files and folders, as given');
+  t.same(parseEdgeOptions(['lab', 'lenet', '--inputs', 'random']).inputs, ['random']);
+});
