@@ -1,7 +1,7 @@
 import sharp, { type Sharp } from 'sharp';
 import { CODEC_IDS, type CodecId } from '../protocol/codecs.js';
 import { UserError } from '../errors.js';
-import type { Frame, FrameSize } from './frames.js';
+import type { Frame, FrameSize } from './frame.js';
 
 /**
  * What crosses the wire at the input point (--input-codec): the preprocessed float32 tensor ('f32',

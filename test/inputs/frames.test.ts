@@ -4,7 +4,7 @@ import { copyFileSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSyn
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
-import { DEFAULT_IMAGES_DIR, loadFrames, parseInputs, type Frame } from '../../src/inputs/index.js';
+import { DEFAULT_IMAGES_DIR, inputFileLabel, inputsMeta, loadFrames, parseInputs, type Frame } from '../../src/inputs/index.js';
 import { oneLineUserError } from '../helpers/user-error.js';
 
 const PHOTOS = ['astronaut.png', 'chelsea.png', 'coffee.png', 'hubble_deep_field.jpg', 'ihc.png', 'retina.jpg', 'rocket.jpg'];
@@ -132,4 +132,20 @@ t.test('bad inputs: one-line UserErrors naming the file, before anything is deco
   const spec = parseInputs([gone]);
   rmSync(gone);
   t.match(await oneLineUserError(t, () => loadFrames(spec, SIZE)), `--inputs: cannot read '${gone}' (ENOENT)`);
+});
+
+t.test('inputsMeta: the shipped photos by their place in the package, other files as given', async (t) => {
+  const spec = parseInputs(undefined);
+  const frames = await loadFrames(spec, { height: 32, width: 32 }, { atLeast: 12 });
+  t.same(inputsMeta(spec, frames, { mode: 'tf', layout: 'nhwc' }), {
+    kind: 'images',
+    files: PHOTOS.map((p) => `models/images/${p}`),
+    frames: 12,
+    preprocess: 'tf',
+    layout: 'nhwc',
+  });
+  t.equal(inputFileLabel('/elsewhere/x.png'), '/elsewhere/x.png');
+  t.equal(inputFileLabel('photos/x.png'), 'photos/x.png');
+  const random = await loadFrames({ kind: 'random' }, { height: 4, width: 4 }, { atLeast: 3 });
+  t.same(inputsMeta({ kind: 'random' }, random, { mode: 'torch', layout: 'nchw' }), { kind: 'random', files: [], frames: 3, preprocess: 'torch', layout: 'nchw' });
 });
