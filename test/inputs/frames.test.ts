@@ -1,6 +1,6 @@
 import t from 'tap';
 import { createHash } from 'node:crypto';
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
@@ -126,6 +126,12 @@ t.test('bad inputs: one-line UserErrors naming the file, before anything is deco
   t.equal((await loadFrames(parseInputs([chelsea]), { height: 299, width: 299 })).length, 1, 'chelsea (451x300) is big enough for 299x299');
   t.match(await oneLineUserError(t, () => loadFrames(parseInputs([chelsea]), { height: 301, width: 301 })), `'${chelsea}' is 451x300, smaller than the model input 301x301`);
 
+  if (process.getuid?.() !== 0) {
+    const locked = path.join(dir, 'locked.png');
+    copyFileSync(small, locked);
+    chmodSync(locked, 0);
+    t.match(await oneLineUserError(t, () => loadFrames(parseInputs([locked]), SIZE)), `--inputs: cannot read '${locked}' (EACCES)`);
+  }
   // removed between the check and the decode
   const gone = path.join(dir, 'gone.png');
   copyFileSync(small, gone);
