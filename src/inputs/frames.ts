@@ -4,25 +4,9 @@ import sharp, { type OutputInfo } from 'sharp';
 import { firstLine, UserError } from '../errors.js';
 import { rng } from '../random.js';
 import { cropRegion, variants, type Variant } from './augment.js';
-import type { InputsSpec } from './image-files.js';
-
-/**
- * A camera frame: RGB bytes at the model's input size, as a camera configured for the model delivers
- * it (decoded and resized once, before anything is timed).
- */
-export interface Frame {
-  width: number;
-  height: number;
-  /** H*W*3 bytes, RGB, row-major HWC */
-  rgb: Uint8Array;
-  /** where it comes from: 'chelsea.png', 'chelsea.png#crop-tl-flip', 'random#3' */
-  source: string;
-}
-
-export interface FrameSize {
-  height: number;
-  width: number;
-}
+import type { Frame, FrameSize } from './frame.js';
+import { inputFileLabel, type InputsSpec } from './image-files.js';
+import type { Convention, Layout, PreprocessMode } from './preprocess.js';
 
 /** A decoded photo: all its pixels, RGB. */
 interface Photo {
@@ -137,4 +121,19 @@ export async function loadFrames(spec: InputsSpec, size: FrameSize, o: { atLeast
     round++;
   }
   return frames;
+}
+
+/** What a run's `#dnn-meta` says about its inputs (common design: meta `inputs`). */
+export interface InputsMeta {
+  kind: 'random' | 'images';
+  /** input files (the shipped photos as models/images/NAME); empty for random */
+  files: string[];
+  /** frames the run cycles through (photos and their variants) */
+  frames: number;
+  preprocess: PreprocessMode;
+  layout: Layout;
+}
+
+export function inputsMeta(spec: InputsSpec, frames: readonly Frame[], c: Pick<Convention, 'mode' | 'layout'>): InputsMeta {
+  return { kind: spec.kind, files: spec.kind === 'images' ? spec.paths.map(inputFileLabel) : [], frames: frames.length, preprocess: c.mode, layout: c.layout };
 }

@@ -72,3 +72,12 @@ export function parseInputs(values: string[] | undefined): InputsSpec {
   });
   return { kind: 'images', paths };
 }
+
+/**
+ * How a results file names an input file: the shipped photos as `models/images/NAME` (the same on
+ * every machine), other files as the user gave them.
+ */
+export function inputFileLabel(file: string): string {
+  const rel = path.relative(DEFAULT_IMAGES_DIR, file);
+  return !rel.startsWith('..') && !path.isAbsolute(rel) ? `models/images/${rel}` : file;
+}

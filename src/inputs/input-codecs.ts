@@ -1,7 +1,7 @@
-import sharp, { type Sharp } from 'sharp';
+import sharp, { type OutputInfo, type Sharp } from 'sharp';
 import { CODEC_IDS, type CodecId } from '../protocol/codecs.js';
-import { UserError } from '../errors.js';
-import type { Frame, FrameSize } from './frames.js';
+import { errorMessage, firstLine, UserError } from '../errors.js';
+import type { Frame, FrameSize } from './frame.js';
 
 /**
  * What crosses the wire at the input point (--input-codec): the preprocessed float32 tensor ('f32',
@@ -81,8 +81,8 @@ const NAMES_BY_ID = new Map<number, InputCodecName>(Object.entries(IDS).map(([n,
 
 /**
  * The camera frame the cloud gets back from what the edge sent: u8 bytes as they are (no copy),
- * jpeg/png/webp decoded by sharp. Bytes that do not make a frame of `size` are a RangeError
- * (the sender and the receiver disagree on the model input).
+ * jpeg/png/webp decoded by sharp. Bytes that do not decode, or do not make a frame of `size` (the
+ * sender and the receiver disagree on the model input), are a RangeError.
  */
 export async function decodeFrame(bytes: Uint8Array, codec: InputCodec | CodecId, size: FrameSize): Promise<Frame> {
   const id = typeof codec === 'number' ? codec : codec.id;
@@ -92,7 +92,13 @@ export async function decodeFrame(bytes: Uint8Array, codec: InputCodec | CodecId
     return { width: size.width, height: size.height, rgb: bytes, source: 'u8' };
   }
   if (name !== 'jpeg' && name !== 'png' && name !== 'webp') throw new RangeError(`codec ${id} is not an image codec (u8 9, jpeg 10, png 11, webp 12)`);
-  const { data, info } = await sharp(bytes).removeAlpha().toColourspace('srgb').raw().toBuffer({ resolveWithObject: true });
+  let decoded: { data: Buffer; info: OutputInfo };
+  try {
+    decoded = await sharp(bytes).removeAlpha().toColourspace('srgb').raw().toBuffer({ resolveWithObject: true });
+  } catch (e) {
+    throw new RangeError(`${name} frame of ${bytes.length} bytes cannot be decoded: ${firstLine(errorMessage(e))}`);
+  }
+  const { data, info } = decoded;
   if (info.width !== size.width || info.height !== size.height || info.channels !== 3) {
     throw new RangeError(`${name} frame is ${info.width}x${info.height}x${info.channels}, not ${size.width}x${size.height}x3`);
   }

@@ -2,7 +2,7 @@ import { zooEntry } from '../../models/index.js';
 import type { PreprocessMode } from '../../models/zoo-entry.js';
 import { UserError } from '../errors.js';
 import type { Network } from '../model/network.js';
-import type { Frame } from './frames.js';
+import type { Frame } from './frame.js';
 
 export type { PreprocessMode };
 export type Layout = 'nhwc' | 'nchw';

@@ -1,10 +1,10 @@
 import t from 'tap';
 import { createHash } from 'node:crypto';
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
-import { DEFAULT_IMAGES_DIR, loadFrames, parseInputs, type Frame } from '../../src/inputs/index.js';
+import { DEFAULT_IMAGES_DIR, inputFileLabel, inputsMeta, loadFrames, parseInputs, type Frame } from '../../src/inputs/index.js';
 import { oneLineUserError } from '../helpers/user-error.js';
 
 const PHOTOS = ['astronaut.png', 'chelsea.png', 'coffee.png', 'hubble_deep_field.jpg', 'ihc.png', 'retina.jpg', 'rocket.jpg'];
@@ -126,10 +126,32 @@ t.test('bad inputs: one-line UserErrors naming the file, before anything is deco
   t.equal((await loadFrames(parseInputs([chelsea]), { height: 299, width: 299 })).length, 1, 'chelsea (451x300) is big enough for 299x299');
   t.match(await oneLineUserError(t, () => loadFrames(parseInputs([chelsea]), { height: 301, width: 301 })), `'${chelsea}' is 451x300, smaller than the model input 301x301`);
 
+  if (process.getuid?.() !== 0) {
+    const locked = path.join(dir, 'locked.png');
+    copyFileSync(small, locked);
+    chmodSync(locked, 0);
+    t.match(await oneLineUserError(t, () => loadFrames(parseInputs([locked]), SIZE)), `--inputs: cannot read '${locked}' (EACCES)`);
+  }
   // removed between the check and the decode
   const gone = path.join(dir, 'gone.png');
   copyFileSync(small, gone);
   const spec = parseInputs([gone]);
   rmSync(gone);
   t.match(await oneLineUserError(t, () => loadFrames(spec, SIZE)), `--inputs: cannot read '${gone}' (ENOENT)`);
+});
+
+t.test('inputsMeta: the shipped photos by their place in the package, other files as given', async (t) => {
+  const spec = parseInputs(undefined);
+  const frames = await loadFrames(spec, { height: 32, width: 32 }, { atLeast: 12 });
+  t.same(inputsMeta(spec, frames, { mode: 'tf', layout: 'nhwc' }), {
+    kind: 'images',
+    files: PHOTOS.map((p) => `models/images/${p}`),
+    frames: 12,
+    preprocess: 'tf',
+    layout: 'nhwc',
+  });
+  t.equal(inputFileLabel('/elsewhere/x.png'), '/elsewhere/x.png');
+  t.equal(inputFileLabel('photos/x.png'), 'photos/x.png');
+  const random = await loadFrames({ kind: 'random' }, { height: 4, width: 4 }, { atLeast: 3 });
+  t.same(inputsMeta({ kind: 'random' }, random, { mode: 'torch', layout: 'nchw' }), { kind: 'random', files: [], frames: 3, preprocess: 'torch', layout: 'nchw' });
 });

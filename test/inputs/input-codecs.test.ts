@@ -78,6 +78,7 @@ t.test('decodeFrame: a frame of another size is a RangeError, f32 is not a frame
   await t.rejects(decodeFrame(await encodeFrame(f, codec('jpeg')), codec('jpeg'), { height: 224, width: 225 }), { name: 'RangeError', message: 'jpeg frame is 224x224x3, not 225x224x3' });
   await t.rejects(decodeFrame(f.rgb.subarray(3), CODEC_IDS.u8, SIZE), { name: 'RangeError', message: /u8 frame of 150525 bytes is not 224x224x3/ });
   await t.rejects(decodeFrame(f.rgb, CODEC_IDS.raw, SIZE), RangeError);
+  await t.rejects(decodeFrame(new TextEncoder().encode('not a jpeg'), CODEC_IDS.jpeg, SIZE), { name: 'RangeError', message: /^jpeg frame of 10 bytes cannot be decoded: / });
   await t.rejects(encodeFrame(f, codec('f32')), RangeError);
   const grey: Frame = { width: 4, height: 4, rgb: new Uint8Array(48).fill(77), source: 'grey' };
   const back = await decodeFrame(await encodeFrame(grey, codec('png')), CODEC_IDS.png, { height: 4, width: 4 });

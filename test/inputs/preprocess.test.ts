@@ -1,8 +1,9 @@
 import t from 'tap';
+import * as tf from '@tensorflow/tfjs';
 import path from 'node:path';
 import { ZOO } from '../../models/index.js';
 import { loadNetwork } from '../../src/engine/load-network.js';
-import { conventionOf, frameSize, parsePreprocess, PREPROCESS_MODES, toTensor, type Convention, type Frame, type PreprocessMode } from '../../src/inputs/index.js';
+import { conventionOf, frameSize, loadFrames, parseInputs, parsePreprocess, PREPROCESS_MODES, toTensor, type Convention, type Frame, type PreprocessMode } from '../../src/inputs/index.js';
 import { FIXTURES } from '../helpers/cli.js';
 import { userErrorOf } from '../helpers/user-error.js';
 
@@ -81,4 +82,22 @@ t.test('parsePreprocess: the five modes; anything else a one-line UserError list
   t.ok(e, 'a UserError');
   t.match(e!.message, /^--preprocess: unknown mode 'imagenet'; use one of tf \(.*\), caffe .*torch .*unit .*raw/);
   t.notMatch(e!.message, /\n/);
+});
+
+t.test('lenet takes the photos as 28x28 luminance in [0, 1] and classifies them', async (t) => {
+  const lenet = await loadNetwork('lenet', { seed: 1 });
+  if (lenet.source === 'onnx') throw new Error('lenet is a layers model');
+  const c = conventionOf(lenet);
+  const frames = await loadFrames(parseInputs(undefined), frameSize(lenet));
+  const values = frames.map((f) => toTensor(f, c));
+  for (const v of values) {
+    t.equal(v.length, 28 * 28);
+    t.ok(v.every((x) => x >= 0 && x <= 1), 'in [0, 1]');
+  }
+  t.ok(values.some((v) => v.some((x) => x > 0.5)) && values.some((v) => v.some((x) => x < 0.5)), 'not flat');
+  const input = tf.tensor4d(values.flatMap((v) => [...v]), [values.length, 28, 28, 1]);
+  const out = lenet.model.predict(input) as tf.Tensor;
+  t.same(out.shape, [7, 1000], 'one prediction per photo');
+  t.ok((await out.data()).every(Number.isFinite));
+  tf.dispose([input, out]);
 });
