@@ -1,10 +1,9 @@
-import path from 'node:path';
 import { benchmarkInput } from '../engine/split-runner.js';
 import type { Network } from '../model/network.js';
 import type { PreprocessSpec } from '../protocol/messages.js';
 import type { InputsMeta } from '../results/metadata.js';
 import { UserError } from '../errors.js';
-import { conventionOf, frameSize, loadFrames, parseInputs, toTensor, type PreprocessMode } from '../inputs/index.js';
+import { conventionOf, frameSize, inputsMeta, loadFrames, parseInputs, toTensor, type PreprocessMode } from '../inputs/index.js';
 import type { SampleInput } from './measure.js';
 
 /** What a run feeds its network, as the sweep, the HELLO and the metadata need it. */
@@ -47,13 +46,7 @@ export async function prepareInputs(o: { inputs?: string[]; preprocess?: Preproc
   return {
     samples: frames.map((frame) => ({ frame, preprocess })),
     images: true,
-    meta: { kind: 'images', files: spec.paths.map(shown), frames: frames.length, preprocess: convention.mode, layout: convention.layout },
+    meta: inputsMeta(spec, frames, convention),
     preprocess: { mode: convention.mode, layout: convention.layout },
   };
-}
-
-/** A file as the metadata names it: relative to the working directory when inside it, else its name. */
-function shown(file: string): string {
-  const rel = path.relative(process.cwd(), file);
-  return rel.startsWith('..') || path.isAbsolute(rel) ? path.basename(file) : rel;
 }
