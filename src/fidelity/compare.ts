@@ -1,5 +1,5 @@
 /**
- * How far a model output is from the reference output (the unsplit float32 model on the same
+ * How far a model output is from the reference output (the float32 output of the same split on the same
  * input): pure functions over flat Float32Arrays. Classes are positions in the flattened output.
  */
 

@@ -67,7 +67,7 @@ export function formatFidelityTable(r: FidelityCutReport): string {
   const right = [true, false, false, false, true, true, true, true, true, true, true, true, false];
   const f = r.fidelity;
   const over =
-    `fidelity over ${f.frames} inputs (${describeSources(f.inputs)}; preprocess ${f.preprocess}, ${f.layout.toUpperCase()}), against the unsplit f32 model on the same inputs\n` +
+    `fidelity over ${f.frames} inputs (${describeSources(f.inputs)}; preprocess ${f.preprocess}, ${f.layout.toUpperCase()}), against the float32 output of the same split on the same inputs (the unsplit model's, up to float rounding)\n` +
     `bytes: mean payload + codec parameters per input, ratio to the f32 payload; times: median per input\n`;
   return `${cutHeadline(r)}${over}${alignColumns(header, rows, right)}top-1: the output's top-1 class is the reference's; top-5: ${TOP5_DEFINITION}\n`;
 }
