@@ -6,13 +6,14 @@ import type { BackendChoice } from '../engine/backend.js';
 import { assertNetworkSpec } from '../model/network.js';
 import { parseCodecList, type Codec } from '../codecs/index.js';
 import { UserError, isUserError } from '../errors.js';
-import { parseInputCodecList, parseInputs, type InputCodec, type InputsSpec, type PreprocessMode } from '../inputs/index.js';
+import { parseInputs, type InputCodec, type InputsSpec, type PreprocessMode } from '../inputs/index.js';
 import { ZOO_NAMES } from '../../models/index.js';
 
 /** What --codecs / --input-codec ask dnn-cut to measure (absent: the point list only). */
 export interface CutFidelityOptions {
   inner: Codec[];
-  input: InputCodec[];
+  /** absent: DEFAULT_INPUT for images, raw-f32 for a network whose input is not one */
+  input?: InputCodec[];
   inputs: InputsSpec;
   frames: number;
   preprocess?: PreprocessMode;
@@ -37,7 +38,7 @@ export interface CutOptions {
 /** Inner points without --codecs (when --input-codec asks for fidelity): today's float32. */
 const DEFAULT_INNER = 'f32';
 /** The input point without --input-codec: what a camera pipeline sends (the baseline). */
-const DEFAULT_INPUT = 'jpeg:90';
+export const DEFAULT_INPUT = 'jpeg:90';
 export const DEFAULT_FRAMES = 100;
 
 /** The flags that only mean something with --codecs or --input-codec. */
@@ -95,7 +96,7 @@ export function parseCutOptions(argv: readonly string[]): CutOptions {
   const fidelity: CutFidelityOptions | undefined = measure
     ? {
         inner: o.codecs ?? parseCodecList(DEFAULT_INNER),
-        input: o.inputCodec ?? parseInputCodecList(DEFAULT_INPUT),
+        input: o.inputCodec,
         inputs: parseInputs(o.inputs),
         frames: o.frames ?? DEFAULT_FRAMES,
         preprocess: o.preprocess,

@@ -1,14 +1,14 @@
 import { runMain } from './run-main.js';
-import { parseCutOptions, type CutFidelityOptions } from './cut-options.js';
+import { DEFAULT_INPUT, parseCutOptions, type CutFidelityOptions } from './cut-options.js';
 import { selectBackend, describeBackend } from '../engine/backend.js';
 import { loadNetwork } from '../engine/load-network.js';
 import { cutReport, formatCutTable } from '../model/cut-report.js';
-import { benchmarkInput, createSplitRunner } from '../engine/split-runner.js';
+import { benchmarkInput, createSplitRunner, type SplitRunner } from '../engine/split-runner.js';
 import { verifySplits } from '../engine/verify.js';
 import { selectCutsOrThrow } from '../model/partition.js';
 import type { Network } from '../model/network.js';
 import { UserError } from '../errors.js';
-import { conventionOf, frameSize, loadFrames } from '../inputs/index.js';
+import { conventionOf, frameSize, loadFrames, parseInputCodecList } from '../inputs/index.js';
 import { formatFidelityTable, measureFidelity, measureFidelityOnTensors, withFidelity, type FidelityCutReport, type FidelityInputs, type FidelityProgress, type FidelityRecord } from '../fidelity/index.js';
 
 runMain('dnn-cut', async () => {
@@ -39,33 +39,39 @@ runMain('dnn-cut', async () => {
   }
 });
 
+/** What the figures are over, and the measurement itself (on the runner dnn-cut opens). */
+interface FidelityPlan {
+  inputs: Omit<FidelityInputs, 'top5_definition'>;
+  measure: (runner: SplitRunner) => Promise<FidelityRecord[]>;
+}
+
 /**
  * Everything --codecs needs, checked and loaded before any inference: the points, the inputs (a
  * bad image file is a user error here) and the preprocessing. Networks whose input is not an
  * image measure on seeded random tensors (--inputs random), with f32 only at the input point.
  */
-async function planFidelity(network: Network, networkArg: string, f: CutFidelityOptions, seed: number) {
+async function planFidelity(network: Network, networkArg: string, f: CutFidelityOptions, seed: number): Promise<FidelityPlan> {
   const cuts = selectCutsOrThrow(network.cuts, f.cuts, network.id, networkArg);
-  const measuredCodecs = `${f.inner.map((c) => c.name).join(',')} inside, ${f.input.map((c) => c.label).join(',')} at the input`;
   const progress = (started: number) => (p: FidelityProgress) =>
     process.stderr.write(`fidelity: [${p.done}/${p.total}] ${p.cut} (${((performance.now() - started) / 1000).toFixed(1)} s)\n`);
   if (f.inputs.kind === 'random' && !isImage(network)) {
-    if (f.input.some((c) => c.name !== 'f32')) {
+    if (f.input?.some((c) => c.name !== 'f32')) {
       throw new UserError(`${network.id}'s input [${network.inputShape.join(', ')}] is not an image: at the input point only --input-codec raw-f32 can be measured`);
     }
     const tensors = Array.from({ length: f.frames }, (_, i) => benchmarkInput(network.inputShape, seed + i));
-    const inputs: Omit<FidelityInputs, 'top5_definition'> = { frames: f.frames, inputs: ['random'], preprocess: 'raw', layout: network.source === 'onnx' ? 'nchw' : 'nhwc' };
+    const inputs = { frames: f.frames, inputs: ['random'], preprocess: 'raw', layout: network.source === 'onnx' ? ('nchw' as const) : ('nhwc' as const) };
     return {
       inputs,
-      measure: (runner: ReturnType<typeof createSplitRunner>) => {
+      measure: (runner: SplitRunner) => {
         process.stderr.write(`fidelity: ${cuts.length} points x (${f.inner.map((c) => c.name).join(',')}) over ${f.frames} seeded random tensors\n`);
         return measureFidelityOnTensors(runner, network, cuts, f.inner, tensors, progress(performance.now()));
       },
     };
   }
   const convention = conventionOf(network, f.preprocess);
+  const input = f.input ?? parseInputCodecList(DEFAULT_INPUT);
   const frames = (await loadFrames(f.inputs, frameSize(network), { atLeast: f.frames, seed })).slice(0, f.frames);
-  const inputs: Omit<FidelityInputs, 'top5_definition'> = {
+  const inputs = {
     frames: frames.length,
     inputs: f.inputs.kind === 'random' ? ['random'] : frames.map((fr) => fr.source),
     preprocess: convention.mode,
@@ -73,9 +79,10 @@ async function planFidelity(network: Network, networkArg: string, f: CutFidelity
   };
   return {
     inputs,
-    measure: (runner: ReturnType<typeof createSplitRunner>) => {
-      process.stderr.write(`fidelity: ${cuts.length} points, ${measuredCodecs}, over ${frames.length} frames; preprocess ${convention.why}\n`);
-      return measureFidelity(runner, network, cuts, { inner: f.inner, input: f.input }, frames, convention, progress(performance.now()));
+    measure: (runner: SplitRunner) => {
+      const codecs = `${f.inner.map((c) => c.name).join(',')} inside, ${input.map((c) => c.label).join(',')} at the input`;
+      process.stderr.write(`fidelity: ${cuts.length} points, ${codecs}, over ${frames.length} frames; preprocess ${convention.why}\n`);
+      return measureFidelity(runner, network, cuts, { inner: f.inner, input }, frames, convention, progress(performance.now()));
     },
   };
 }

@@ -144,13 +144,13 @@ t.test('dnn-cut --codecs: the table, a row per (point, codec)', async (t) => {
 
 t.test('dnn-cut --codecs on a network whose input is not an image: seeded random tensors, f32 at the input', async (t) => {
   const file = writeModel(toyModel());
-  const r = await runBin('dnn-cut', [file, '--codecs', 'f16,lz4', '--input-codec', 'raw-f32', '--inputs', 'random', '--frames', '3', '--json']);
+  const r = await runBin('dnn-cut', [file, '--codecs', 'f16,lz4', '--inputs', 'random', '--frames', '3', '--json']);
   t.equal(r.exitCode, 0, String(r.stderr));
   const j = JSON.parse(String(r.stdout));
   t.same(j.fidelity.inputs, ['random']);
   t.same(j.cuts[0].codecs.map((f: { codec: string; max_abs_diff: number }) => [f.codec, f.max_abs_diff]), [['f32', 0]]);
   for (const c of j.cuts.slice(1, -1)) t.equal(c.codecs[1].max_abs_diff, 0, `${c.layer}: lz4 exact`);
-  const bad = await runBin('dnn-cut', [file, '--codecs', 'f16', '--inputs', 'random']);
+  const bad = await runBin('dnn-cut', [file, '--codecs', 'f16', '--input-codec', 'jpeg', '--inputs', 'random']);
   t.equal(bad.exitCode, 2);
   t.match(String(bad.stderr), /is not an image: at the input point only --input-codec raw-f32 can be measured/);
 });
