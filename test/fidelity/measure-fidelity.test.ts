@@ -1,3 +1,4 @@
+// test-lane: full (squeezenet1_1 on ONNX Runtime with five input codecs on photographs: ~5 s)
 import t from 'tap';
 import path from 'node:path';
 import { FIXTURES } from '../helpers/cli.js';

@@ -1,3 +1,4 @@
+// test-lane: full (every point of lenet and a sample of squeezenet1_1 with 8 codecs: ~10 s)
 import t, { type Test } from 'tap';
 import path from 'node:path';
 import { FIXTURES } from '../helpers/cli.js';
@@ -68,8 +69,8 @@ function check(t: Test, network: Network, records: FidelityRecord[], channelAxis
   t.ok(f16Deviates > 0, 'f16 rounding reaches the output at some point (it is not float32 in disguise)');
 }
 
-t.test('lenet (TF.js cpu, NHWC): every point', async (t) => {
-  const { network, records } = await measure('lenet', 'cpu', undefined, (n) => n.cuts.filter((c) => c.kind !== 'input'));
+t.test('lenet (TF.js wasm, NHWC): every point', async (t) => {
+  const { network, records } = await measure('lenet', 'wasm', undefined, (n) => n.cuts.filter((c) => c.kind !== 'input'));
   t.equal(records.length, 1 + 8 * (network.cuts.length - 2), 'inner points x codecs, and one record for edge-only');
   check(t, network, records, (dims) => dims.length - 1);
 });
