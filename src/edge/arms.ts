@@ -30,6 +30,8 @@ export interface ImageWireCodec {
   /** as the results tags name it: u8, jpeg:90, png, webp:80 */
   label: string;
   id: CodecId;
+  /** the --input-codec it comes from */
+  source: InputCodec;
   /** the frame's bytes as sent (sharp/libvips for jpeg, png, webp; u8 the frame itself) */
   encode(frame: Frame): Promise<Uint8Array>;
 }
@@ -52,7 +54,7 @@ export function tensorWire(codec: Codec, layout: Layout): TensorWireCodec {
 /** An --input-codec: f32 is the preprocessed tensor sent raw; the others encode the camera's frame. */
 export function inputWire(codec: InputCodec): WireCodec {
   if (codec.name === 'f32') return F32_WIRE;
-  return { kind: 'image', label: codec.label, id: codec.id, encode: (frame) => encodeFrame(frame, codec) };
+  return { kind: 'image', label: codec.label, id: codec.id, source: codec, encode: (frame) => encodeFrame(frame, codec) };
 }
 
 export function isF32(codec: WireCodec): boolean {

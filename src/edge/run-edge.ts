@@ -31,8 +31,10 @@ import { f32Codec } from '../codecs/f32.js';
 import type { InputCodec, PreprocessMode } from '../inputs/index.js';
 import type { PreprocessSpec } from '../protocol/messages.js';
 import type { CodecsMeta, FidelityRecord, InputsMeta } from '../results/metadata.js';
-import { F32_WIRE, armsOf, checkArmsInputs, hasEncodedArms, inputWire, tensorWire, type Arm } from './arms.js';
-import { prepareInputs } from './run-inputs.js';
+import { F32_WIRE, armsOf, checkArmsInputs, hasEncodedArms, inputWire, isF32, tensorWire, type Arm } from './arms.js';
+import { prepareInputs, type RunInputs } from './run-inputs.js';
+import { measureFidelity, measureFidelityOnTensors } from '../fidelity/index.js';
+import type { SplitRunner } from '../engine/split-runner.js';
 
 export interface EdgeRunOptions {
   host: string;
@@ -258,7 +260,8 @@ export async function runEdge(o: EdgeRunOptions): Promise<EdgeRunResult> {
     if (r.dropped.bytes > 0) o.log(`resume: dropped a torn last cell (${r.dropped.lines} lines, ${r.dropped.bytes} bytes); it will be measured again`);
   } else {
     file = freshResultsPath(o.out, network.id, new Date(), o.shard);
-    const wire = { inputs: inputs.meta, codecs, fidelity: fidelityOf(arms) };
+    const fidelity = codecs ? await measureArmsFidelity(o, runner, network, arms, inputs) : undefined;
+    const wire = { inputs: inputs.meta, codecs, fidelity };
     writer = await ResultsWriter.create(file, runMetadata(o, network, backend, server, { ...o.setup, ...calibrationSetup(o.setup, slowdown), iface: o.iface, edge_stressor: stressor }, schedule, threads, { plan: sharded.plan, shard }, wire));
   }
   o.log(`results: ${file}`);
@@ -305,12 +308,23 @@ function codecsMismatch(was: CodecsMeta | undefined, now: CodecsMeta | undefined
 }
 
 /**
- * Hook for the fidelity of the run's encoded arms (src/fidelity/, issue 19 item 4): the metadata's
- * `fidelity` records once that module measures them; nothing yet.
+ * The fidelity of the run's encoded arms (src/fidelity/), for the metadata: each encoded crossing's
+ * final output against the same split's float32 output, over the run's own inputs (its frames, or
+ * the seeded random input). Measured once, before the sweep, on this edge.
  */
-function fidelityOf(arms: Arm[]): FidelityRecord[] | undefined {
-  void arms;
-  return undefined;
+async function measureArmsFidelity(o: Pick<EdgeRunOptions, 'log'>, runner: SplitRunner, network: Network, arms: Arm[], inputs: RunInputs): Promise<FidelityRecord[]> {
+  const t0 = performance.now();
+  const encoded = arms.filter((a) => !isF32(a.codec));
+  const cuts = [...new Set(encoded.map((a) => a.cut))];
+  const inner = [...new Map(encoded.flatMap((a) => (a.codec.kind === 'tensor' ? [[a.codec.label, a.codec.codec] as const] : []))).values()];
+  const input = [...new Map(encoded.flatMap((a) => (a.codec.kind === 'image' ? [[a.codec.label, a.codec.source] as const] : []))).values()];
+  const records = inputs.camera
+    ? await measureFidelity(runner, network, cuts, { inner, input }, inputs.camera.frames, inputs.camera.convention)
+    : await measureFidelityOnTensors(runner, network, cuts.filter((c) => c.kind !== 'input'), inner, inputs.samples.map((s) => s.tensor!));
+  const wanted = new Set(encoded.map((a) => `${a.cut.layer}@${a.codec.label}`));
+  const out = records.filter((r) => wanted.has(`${r.cut}@${r.codec}`));
+  o.log(`fidelity of ${out.length} encoded arms over ${out[0]?.inputs ?? 0} inputs in ${((performance.now() - t0) / 1000).toFixed(1)} s (recorded in the metadata)`);
+  return out;
 }
 
 /** Why a results file cannot be resumed by this run's plan and shard, or undefined when it can. */

@@ -3,7 +3,7 @@ import type { Network } from '../model/network.js';
 import type { PreprocessSpec } from '../protocol/messages.js';
 import type { InputsMeta } from '../results/metadata.js';
 import { UserError } from '../errors.js';
-import { conventionOf, frameSize, inputsMeta, loadFrames, parseInputs, toTensor, type PreprocessMode } from '../inputs/index.js';
+import { conventionOf, frameSize, inputsMeta, loadFrames, parseInputs, toTensor, type Convention, type Frame, type PreprocessMode } from '../inputs/index.js';
 import type { SampleInput } from './measure.js';
 
 /** What a run feeds its network, as the sweep, the HELLO and the metadata need it. */
@@ -16,6 +16,8 @@ export interface RunInputs {
   meta?: InputsMeta;
   /** for the HELLO: how the cloud preprocesses a frame sent with an image codec */
   preprocess?: PreprocessSpec;
+  /** the camera: its frames and the convention that makes model inputs of them (fidelity runs on them too) */
+  camera?: { frames: Frame[]; convention: Convention };
 }
 
 /**
@@ -48,5 +50,6 @@ export async function prepareInputs(o: { inputs?: string[]; preprocess?: Preproc
     images: true,
     meta: inputsMeta(spec, frames, convention),
     preprocess: { mode: convention.mode, layout: convention.layout },
+    camera: { frames, convention },
   };
 }

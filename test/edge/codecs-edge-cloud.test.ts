@@ -40,6 +40,12 @@ t.test('a sweep with --codec and --input-codec: every arm measured, its bytes, e
   const parsed = readResultsFile(path.join(out, name!));
   t.same(parsed.meta!.codecs, { input: ['f32', 'jpeg:90', 'u8'], inner: ['f32', 'f16', 'int8', 'lz4'] });
   t.match(parsed.meta!.inputs, { kind: 'images', frames: 7, preprocess: 'tf', layout: 'nhwc' });
+  // the fidelity of every encoded arm, measured before the sweep on the same 7 frames
+  const fidelity = new Map(parsed.meta!.fidelity!.map((f) => [`${f.cut}@${f.codec}`, f]));
+  t.same([...fidelity.keys()].sort(), ['input_1@jpeg:90', 'input_1@u8', ...['conv_pw_1_relu', 'conv_pw_5_relu'].flatMap((p) => [`${p}@f16`, `${p}@int8`, `${p}@lz4`])].sort(), 'fidelity of each encoded arm');
+  for (const arm of ['input_1@u8', 'conv_pw_1_relu@lz4', 'conv_pw_5_relu@lz4']) t.match(fidelity.get(arm), { max_abs_diff: 0, rel_l2: 0, top1_agreement: 1, inputs: 7 }, `${arm}: lossless, exact`);
+  t.equal(fidelity.get('conv_pw_1_relu@f16')!.ratio, 0.5, 'f16: half the float32 bytes');
+  t.ok(fidelity.get('input_1@jpeg:90')!.max_abs_diff! > 0, 'jpeg:90: lossy');
   const cells = new Map<string, Map<string, import('hdr-histogram-js').Histogram>>();
   for (const c of parsed.cells) {
     const arm = c.tag.codec ? `${c.tag.cut}@${c.tag.codec}` : c.tag.cut;
