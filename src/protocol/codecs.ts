@@ -24,10 +24,14 @@ const FIELDS: Record<CodecName, CodecFields> = {
   u8: 'none', jpeg: 'none', png: 'none', webp: 'none',
 };
 
-/** Payload bytes per element when the codec fixes them; null for an entropy-coded payload (any length). */
+/**
+ * Payload bytes per element of the dims when the codec fixes them; null for an entropy-coded payload
+ * (any length) and for the camera's frame: u8 is H x W x 3 bytes whatever the model's channels (a
+ * grayscale network's dims have 1), so its receiver, which knows the layout, checks its size.
+ */
 const BYTES_PER_ELEMENT: Record<CodecName, number | null> = {
   raw: 4, f16: 2, int8: 1, 'int8-ch': 1, lz4: null, deflate: null, brotli: null, 'f16+lz4': null, 'int8+lz4': null,
-  u8: 1, jpeg: null, png: null, webp: null,
+  u8: null, jpeg: null, png: null, webp: null,
 };
 
 export function codecName(id: CodecId): CodecName {

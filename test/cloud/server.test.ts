@@ -14,6 +14,8 @@ import { handFrame, rng } from '../helpers/protocol.js';
 import { FIXTURES } from '../helpers/cli.js';
 import { readFileSync } from 'node:fs';
 import { CODECS, type Codec } from '../../src/codecs/index.js';
+import { CODEC_IDS } from '../../src/protocol/codecs.js';
+import { encodeFrame, parseInputCodecList, toTensor } from '../../src/inputs/index.js';
 import path from 'node:path';
 
 await selectBackend('auto');
@@ -143,6 +145,34 @@ t.test('encoded INFERs are decoded, timed apart from compute; one that does not 
   t.same(Array.from(after.tensor.data), Array.from(raw.tensor.data), 'the same connection serves the next request');
   t.ok(logs.some((l) => /refused INFER 20: lz4 payload/.test(l)), 'one log line');
   await c.close();
+  await server.close();
+});
+
+t.test('camera frames at the input point: decoded and preprocessed as the HELLO says; a wrong frame fails alone', async (t) => {
+  const { server, port } = await startServer();
+  const input = network.cuts[0]!; // lenet: 28x28x1, luminance of the frame
+  const index = network.cuts.indexOf(input);
+  const frame = { width: 28, height: 28, rgb: Uint8Array.from({ length: 28 * 28 * 3 }, (_, i) => (i * 37) % 256), source: 'test' };
+  const convention = { mode: 'unit' as const, layout: 'nhwc' as const, channels: 1, why: 'test' };
+  const x = { shape: [1, 28, 28, 1], data: toTensor(frame, convention) };
+  const image = (c: Connection, id: number, codecId: number, payload: Uint8Array) =>
+    c.request({ type: 'INFER', id, cut: index, tensor: { shape: x.shape, data: new Float32Array(0) }, codec: { id: codecId as 9, scale: 0, zeroPoint: 0, params: new Uint8Array(0) }, payload }, 'RESULT');
+  const c = await connect(port, '127.0.0.1');
+  await c.request(hello({ preprocess: { mode: 'unit', layout: 'nhwc' } }), 'WELCOME');
+  const raw = await c.request({ type: 'INFER', id: 1, cut: index, tensor: x }, 'RESULT');
+  const u8 = await image(c, 2, CODEC_IDS.u8, frame.rgb);
+  t.same(Array.from(u8.tensor.data), Array.from(raw.tensor.data), 'u8: the same model input as the edge makes, the same output');
+  t.ok(u8.decodeUs! > 0, 'decode and preprocessing timed');
+  const png = await image(c, 3, CODEC_IDS.png, await encodeFrame(frame, parseInputCodecList('png')[0]!));
+  t.same(Array.from(png.tensor.data), Array.from(raw.tensor.data), 'png: lossless');
+  const small = await encodeFrame({ ...frame, width: 14, height: 14, rgb: frame.rgb.subarray(0, 14 * 14 * 3) }, parseInputCodecList('jpeg')[0]!);
+  await t.rejects(image(c, 4, CODEC_IDS.jpeg, small), { code: 'BAD_TENSOR', peerMessage: /jpeg payload of \d+ bytes for \[1,28,28,1\] does not decode: .*14x14/ });
+  await t.rejects(image(c, 5, CODEC_IDS.jpeg, Uint8Array.from([1, 2, 3])), { code: 'BAD_TENSOR' }, 'not a JPEG');
+  t.same(Array.from((await image(c, 6, CODEC_IDS.u8, frame.rgb)).tensor.data), Array.from(raw.tensor.data), 'the connection goes on');
+  await c.close();
+  const silent = await goodClient(port);
+  await t.rejects(image(silent, 7, CODEC_IDS.u8, frame.rgb), { code: 'BAD_TENSOR', peerMessage: /announced no preprocessing in its HELLO/ }, 'an edge that announced no preprocessing');
+  await silent.close();
   await server.close();
 });
 
