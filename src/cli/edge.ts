@@ -9,7 +9,7 @@ import { GiveUp, LinkFailure } from '../edge/cloud-link.js';
 import { labDevices, startLab, type Lab } from '../edge/lab.js';
 import { allowedCpus, checkLimits, describeLimits, requireCgroups, type DeviceLimits } from '../conditions/cgroup.js';
 import { confineSelf, hasLimits, type Device } from '../conditions/device.js';
-import { checkNetem, checkResume, commandsNeeded } from '../edge/preflight.js';
+import { checkInputFiles, checkNetem, checkResume, commandsNeeded } from '../edge/preflight.js';
 import { requireCommands } from '../conditions/tools.js';
 import { printBestPoints } from '../edge/quick-summary.js';
 import { FACTOR } from '../conditions/factors.js';
@@ -62,6 +62,7 @@ async function checkBeforeStart(o: EdgeOptions, d: Devices): Promise<void> {
   if (d.edge || d.cloud) requireCgroups(o.lab ? "the lab's two devices" : '--edge-cpuset/--edge-cpus/--edge-memory/--edge-slowdown');
   if (o.shaping) await checkNetem(o.conditions);
   await checkResume(o.resume);
+  await checkInputFiles(o);
 }
 
 /** Each end's limits as the results metadata records them (null: not limited by this run). */

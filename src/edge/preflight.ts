@@ -5,6 +5,8 @@ import type { DeviceLimits } from '../conditions/cgroup.js';
 import type { StressorChoice } from '../conditions/stress.js';
 import type { CommandNeed } from '../conditions/tools.js';
 import { checkResumable } from '../results/log-writer.js';
+import { zooEntry } from '../../models/index.js';
+import { loadFrames, parseInputs } from '../inputs/index.js';
 
 /**
  * Checks that can fail, run before the run makes anything (namespace, cgroup, qdisc, stressor,
@@ -64,4 +66,18 @@ export async function checkNetem(conditions: Condition[]): Promise<void> {
 /** --resume FILE must be a results file of dnn-edge (read only: nothing is truncated yet). */
 export async function checkResume(file: string | undefined): Promise<void> {
   if (file !== undefined) await checkResumable(file);
+}
+
+/**
+ * --inputs files are readable images at least the model input's size (a zoo network's, at its
+ * --input-shape; other model files are checked for being images here, their size as the run
+ * loads them): decoded once, before the lab or anything else starts.
+ */
+export async function checkInputFiles(o: { inputs?: string[]; network: string; inputShape?: number[] }): Promise<void> {
+  const spec = parseInputs(o.inputs);
+  if (o.inputs === undefined || spec.kind === 'random') return;
+  const zoo = zooEntry(o.network);
+  const shape = zoo ? (o.inputShape ?? zoo.inputShape) : undefined;
+  const size = shape && shape.length === 3 ? { height: shape[0]!, width: shape[1]! } : { height: 1, width: 1 };
+  await loadFrames(spec, size);
 }

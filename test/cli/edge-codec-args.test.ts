@@ -7,6 +7,7 @@ import path from 'node:path';
 import { FIXTURES, runBin } from '../helpers/cli.js';
 import { userErrorOf } from '../helpers/user-error.js';
 import { parseEdgeOptions } from '../../src/cli/edge-options.js';
+import sharp from 'sharp';
 
 const dir = await mkdtemp(path.join(tmpdir(), 'dnn-edge-codec-args-'));
 const TRACE = path.join(FIXTURES, 'traces/norway_train_11.txt');
@@ -39,6 +40,19 @@ t.test('the real command: a bad codec stops it with exit 2 and one line, before 
   for (const flags of [['--codec', 'f32,zstd'], ['--input-codec', 'jpeg:0']]) {
     const r = await runBin('dnn-edge', ['127.0.0.1', 'lenet', '--port', '9', '--no-shape', '--give-up', '1s', ...flags], { timeout: 60_000 });
     t.equal(r.exitCode, 2, flags.join(' '));
+    t.equal(String(r.stderr).trim().split('\n').length, 1, `one line: ${String(r.stderr).trim()}`);
+  }
+});
+
+t.test('the real command: an image file that is not one, or too small for the model, stops it before it starts', async (t) => {
+  const text = path.join(dir, 'notes.png');
+  await writeFile(text, 'not an image at all');
+  const tiny = path.join(dir, 'tiny.png');
+  await sharp({ create: { width: 10, height: 10, channels: 3, background: { r: 9, g: 9, b: 9 } } }).png().toFile(tiny);
+  for (const [file, re] of [[text, /notes\.png/], [tiny, /tiny\.png' is 10x10, smaller than the model input 28x28/]] as const) {
+    const r = await runBin('dnn-edge', ['127.0.0.1', 'lenet', '--port', '9', '--no-shape', '--give-up', '1s', '--inputs', file], { timeout: 60_000 });
+    t.equal(r.exitCode, 2, path.basename(file));
+    t.match(String(r.stderr), re);
     t.equal(String(r.stderr).trim().split('\n').length, 1, `one line: ${String(r.stderr).trim()}`);
   }
 });
