@@ -5,7 +5,7 @@ import { isUserError } from '../errors.js';
 import { FormatError } from '../formats/check.js';
 import { ResultsFileError, readMetaLine, readResultsFile, type PolicyRun, type ResultsFile } from '../results/log-reader.js';
 import type { RunMetadata } from '../results/metadata.js';
-import { isLatencyMetric, type Metric } from '../results/tags.js';
+import { METRICS, type Metric } from '../results/tags.js';
 import { assertOnePlan, planGapNote, type PlanFile } from './shard-plans.js';
 import type { CellStats, ConditionData, CutRef, NetworkData, ReferenceData } from './cells.js';
 import { cellStatsOf, statsOf } from './histogram-stats.js';
@@ -144,8 +144,8 @@ function addFile(acc: NetworkAcc, path: string, file: ResultsFile): void {
       continue;
     }
     // encode/decode/bytes are not latencies: the analysis of points does not take them (yet)
-    if (!isLatencyMetric(cell.tag.metric)) continue;
-    const metric = cell.tag.metric;
+    const metric = cell.tag.metric as Metric;
+    if (!METRICS.includes(metric)) continue;
     const key = conditionKey(cell.tag.condition);
     let cond = acc.conditions.get(key);
     if (!cond) {

@@ -1,6 +1,6 @@
-import type * as hdr from 'hdr-histogram-js';
 import { newLatencyHistogram } from '../results/log-lines.js';
-import { METRICS, WIRE_METRICS, type CellMetrics } from '../results/tags.js';
+import type { CellHistograms } from '../results/log-lines.js';
+import { CODEC_METRICS, METRICS } from '../results/tags.js';
 
 /** One measured inference of one arm: times in microseconds, bytes in bytes. */
 export interface Sample {
@@ -22,7 +22,7 @@ export interface Sample {
  * codecs) encode, decode and bytes too.
  */
 export class CellRecorder {
-  readonly histograms: CellMetrics<hdr.Histogram>;
+  readonly histograms: CellHistograms;
   readonly startMs = Date.now();
   count = 0;
   /** transfers below zero (clock granularity on tiny tensors) recorded as 0 */
@@ -44,7 +44,7 @@ export class CellRecorder {
       if (v < 0) this.clamped++;
       this.histograms[m].recordValue(Math.max(0, v));
     }
-    if (this.wire) for (const m of WIRE_METRICS) this.histograms[m]!.recordValue(Math.max(0, Math.round(s[m])));
+    if (this.wire) for (const m of CODEC_METRICS) this.histograms[m]!.recordValue(Math.max(0, Math.round(s[m])));
     this.count++;
   }
 

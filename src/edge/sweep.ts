@@ -1,8 +1,8 @@
-import type * as hdr from 'hdr-histogram-js';
 import { conditionKey, type Condition } from '../conditions/condition.js';
 import type { CutPoint } from '../model/partition.js';
 import type { SplitRunner } from '../engine/split-runner.js';
-import { cellKey, type CellMetrics, type Metric } from '../results/tags.js';
+import { cellKey, type Metric } from '../results/tags.js';
+import type { CellHistograms } from '../results/log-lines.js';
 import { F32_WIRE, armName, armsOf, hasEncodedArms, isF32, type Arm } from './arms.js';
 import { LinkFailure, type CloudLink } from './cloud-link.js';
 import { measureOnce, type SampleInput } from './measure.js';
@@ -21,7 +21,7 @@ export interface ConditionController {
 /** Where finished cells go: the results file (one fsynced write per cell). */
 export interface CellSink {
   /** ref: a re-measurement of the reference cell (drift control), tagged apart; codec: the arm's, undefined or f32 = raw */
-  appendCell(condition: Condition, cut: string, histograms: CellMetrics<hdr.Histogram>, startMs: number, endMs: number, ref?: number, codec?: string): Promise<void>;
+  appendCell(condition: Condition, cut: string, histograms: CellHistograms, startMs: number, endMs: number, ref?: number, codec?: string): Promise<void>;
 }
 
 export interface SweepPlan {

@@ -33,7 +33,8 @@ t.test('tags: codec= right after the cut, only when not f32', async (t) => {
   t.equal(formatTag({ condition: NO_CONDITION, cut: 'conv1', codec: 'f32', metric: 'edge' }), formatTag({ condition: NO_CONDITION, cut: 'conv1', metric: 'edge' }), 'f32: no codec=');
   t.equal(cellKey(NO_CONDITION, 'conv1', undefined, 'f32'), cellKey(NO_CONDITION, 'conv1'), 'an f32 cell keeps its key');
   t.not(cellKey(NO_CONDITION, 'conv1', undefined, 'f16'), cellKey(NO_CONDITION, 'conv1'), 'an encoded arm is a cell of its own');
-  t.throws(() => parseTag('cut=conv1;codec=f32;metric=edge'), /codec=f32 is not an encoded crossing's codec/, 'codec=f32 is never written');
+  t.same(parseTag('cut=conv1;codec=f32;metric=edge'), parseTag('cut=conv1;metric=edge'), 'codec=f32 (never written) reads as the f32 cell');
+  t.throws(() => parseTag('cut=conv1;codec=;metric=edge'), /codec= is empty/);
   t.throws(() => parseTag('cut=conv1;metric=bits'), /metric 'bits' is not one of edge, transfer, cloud, total, encode, decode, bytes/);
 });
 
