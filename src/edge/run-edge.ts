@@ -30,7 +30,7 @@ import type { Codec } from '../codecs/index.js';
 import { f32Codec } from '../codecs/f32.js';
 import type { InputCodec, PreprocessMode } from '../inputs/index.js';
 import type { PreprocessSpec } from '../protocol/messages.js';
-import type { CodecsMeta, FidelityRecord, InputsMeta } from '../results/metadata.js';
+import type { FidelityRecord } from '../results/metadata.js';
 import { F32_WIRE, armsOf, checkArmsInputs, hasEncodedArms, inputWire, isF32, tensorWire, type Arm } from './arms.js';
 import { prepareInputs, type RunInputs } from './run-inputs.js';
 import { measureFidelity, measureFidelityOnTensors } from '../fidelity/index.js';
@@ -95,6 +95,9 @@ export interface EdgeRunResult {
 }
 
 const require = createRequire(import.meta.url);
+type CodecsMeta = NonNullable<RunMetadata['codecs']>;
+type InputsMeta = NonNullable<RunMetadata['inputs']>;
+
 const TOOL_VERSION = (require('../../../package.json') as { version: string }).version;
 
 /** What loading the network and choosing its points needs. */

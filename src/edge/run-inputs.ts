@@ -1,7 +1,7 @@
 import { benchmarkInput } from '../engine/split-runner.js';
 import type { Network } from '../model/network.js';
 import type { PreprocessSpec } from '../protocol/messages.js';
-import type { InputsMeta } from '../results/metadata.js';
+import type { InputsMeta } from '../inputs/index.js';
 import { UserError } from '../errors.js';
 import { conventionOf, frameSize, inputsMeta, loadFrames, parseInputs, toTensor, type Convention, type Frame, type PreprocessMode } from '../inputs/index.js';
 import type { SampleInput } from './measure.js';

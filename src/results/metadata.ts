@@ -92,6 +92,43 @@ export const AdaptiveMetaSchema = Type.Object(
   { description: 'an adaptive run (dnn-edge --trace): what was replayed and how' },
 );
 
+export const InputsMetaSchema = Type.Object(
+  {
+    kind: Type.Union([Type.Literal('random'), Type.Literal('images')], { description: "what the edge fed the model: generated random tensors, or camera frames from image files (--inputs)" }),
+    files: Type.Array(Type.String(), { description: 'the image files (relative paths or names); empty for random inputs' }),
+    frames: Type.Integer({ minimum: 0, description: 'number of distinct input frames the sweep cycled through' }),
+    preprocess: Type.Union(['tf', 'caffe', 'torch', 'unit', 'raw'].map((m) => Type.Literal(m)), { description: "how a frame became the model's input: tf, caffe, torch, unit or raw (--preprocess)" }),
+    layout: Type.Union([Type.Literal('nhwc'), Type.Literal('nchw')], { description: "the model input's layout" }),
+  },
+  { description: 'the inputs the run fed the model' },
+);
+
+export const CodecsMetaSchema = Type.Object(
+  {
+    input: Type.Array(Type.String(), { description: 'wire codec labels measured at the input point (f32 = raw float32, u8, jpeg:Q, png, webp:Q)' }),
+    inner: Type.Array(Type.String(), { description: 'tensor codec names measured at inner points (f32, f16, int8, int8-ch, lz4, ...)' }),
+  },
+  { description: 'the wire codecs the run measured (--input-codec, --codec)' },
+);
+
+export const FidelityRecordSchema = Type.Object(
+  {
+    cut: Type.String({ description: 'the partition point (its layer name, as in cuts[].layer)' }),
+    codec: Type.String({ description: 'the wire codec label' }),
+    bytes: Type.Number({ minimum: 0, description: 'mean encoded bytes of the crossing tensor per input' }),
+    ratio: Type.Number({ minimum: 0, description: 'bytes / float32 bytes of the same tensor' }),
+    encode_ms: Type.Number({ minimum: 0, description: 'mean encode time per input, ms' }),
+    decode_ms: Type.Number({ minimum: 0, description: 'mean decode time per input, ms' }),
+    max_abs_diff: orNull(Type.Number({ minimum: 0 }), "largest absolute difference of the model's output from the unsplit f32 model's (null: NaN, an output was not finite)"),
+    rel_l2: orNull(Type.Number({ minimum: 0 }), "relative L2 distance of the model's output from the unsplit f32 model's (null: NaN)"),
+    top1_agreement: Type.Number({ minimum: 0, maximum: 1, description: "fraction of inputs whose top-1 class equals the f32 model's own" }),
+    top5_agreement: Type.Number({ minimum: 0, maximum: 1, description: "fraction of inputs whose top-5 classes contain the f32 model's top-1" }),
+    inputs: Type.Integer({ minimum: 0, description: 'number of inputs the figures are over' }),
+  },
+  { description: 'the fidelity of one (point, codec) pair, as dnn-cut --codecs --json gives it (cuts[].codecs[]) plus its point' },
+);
+export type FidelityRecord = Static<typeof FidelityRecordSchema>;
+
 /** How conditions were applied. Every field is optional: files of earlier releases lack some. */
 export const RunConditionsSchema = Type.Object(
   {
@@ -112,43 +149,6 @@ export const RunConditionsSchema = Type.Object(
   { description: 'how conditions were applied' },
 );
 export type RunConditions = Static<typeof RunConditionsSchema>;
-
-export const InputsMetaSchema = Type.Object(
-  {
-    kind: Type.Union([Type.Literal('random'), Type.Literal('images')], { description: "what the model was fed: seeded random values, or camera frames made from image files (--inputs)" }),
-    files: Type.Array(Type.String(), { description: 'the image files, as given (relative paths) or by name; empty for random inputs' }),
-    frames: Type.Integer({ minimum: 0, description: 'frames the sweep cycles through (frame i of the sweep is frames[i % n])' }),
-    preprocess: Type.String({ description: 'preprocessing convention that makes the model input of a frame: tf, caffe, torch, unit or raw (--preprocess)' }),
-    layout: Type.Union([Type.Literal('nhwc'), Type.Literal('nchw')], { description: 'layout of the model input: nhwc (TF.js, Keras) or nchw (ONNX)' }),
-  },
-  { description: 'the inputs of the run (absent: seeded random values, as before inputs existed)' },
-);
-
-export const CodecsMetaSchema = Type.Object(
-  {
-    input: Type.Array(Type.String(), { description: "wire codecs at the input point (--input-codec): f32 (raw float32), u8, jpeg:Q, png, webp:Q" }),
-    inner: Type.Array(Type.String(), { description: 'tensor codecs at the inner points (--codec): f32, f16, int8, int8-ch, lz4, ...' }),
-  },
-  { description: 'the codecs the run measured; present when some is not f32, and then every cell has encode, decode and bytes histograms' },
-);
-
-export const FidelityRecordSchema = Type.Object(
-  {
-    cut: Type.String({ description: 'the partition point (layer name)' }),
-    codec: Type.String({ description: 'the wire codec label, as in the cell tags' }),
-    bytes: Type.Number({ minimum: 0, description: 'mean bytes of the encoded crossing' }),
-    ratio: Type.Number({ minimum: 0, description: 'bytes / the float32 bytes of the crossing' }),
-    encode_ms: Type.Number({ minimum: 0, description: 'mean encode time, ms' }),
-    decode_ms: Type.Number({ minimum: 0, description: 'mean decode time, ms' }),
-    max_abs_diff: orNull(Type.Number({ minimum: 0 }), "largest absolute difference of the final output from the f32 model's (null: NaN, an output went non-finite)"),
-    rel_l2: orNull(Type.Number({ minimum: 0 }), "mean relative L2 distance of the final output from the f32 model's (null: NaN)"),
-    top1_agreement: Type.Number({ minimum: 0, maximum: 1, description: "fraction of inputs whose top-1 class is the f32 model's" }),
-    top5_agreement: Type.Number({ minimum: 0, maximum: 1, description: "fraction of inputs whose top-5 set holds the f32 model's top-1 class" }),
-    inputs: Type.Integer({ minimum: 0, description: 'inputs the figures are over' }),
-  },
-  { description: "one (point, codec) arm's fidelity, as dnn-cut --json's cuts[].codecs[] plus its cut" },
-);
-export type FidelityRecord = Static<typeof FidelityRecordSchema>;
 
 export const RunMetadataSchema = Type.Object({
   format: opt(Type.Integer({ minimum: 1, maximum: RESULTS_FORMAT, description: 'version of the results format (absent: 1)' })),
@@ -173,10 +173,8 @@ export const RunMetadataSchema = Type.Object({
   conditions: opt(RunConditionsSchema),
   inputs: opt(InputsMetaSchema),
   codecs: opt(CodecsMetaSchema),
-  fidelity: opt(Type.Array(FidelityRecordSchema, { description: 'measured fidelity of each encoded arm of the run (absent: not measured)' })),
+  fidelity: opt(Type.Array(FidelityRecordSchema, { description: 'measured fidelity per (point, codec) pair (dnn-cut --codecs, or the sweep); the report keeps pairs within --max-agreement-loss' })),
 });
-export type InputsMeta = Static<typeof InputsMetaSchema>;
-export type CodecsMeta = Static<typeof CodecsMetaSchema>;
 export type RunMetadata = Static<typeof RunMetadataSchema>;
 
 const metaChecker: Checker<typeof RunMetadataSchema> = checker({
