@@ -4,8 +4,9 @@ import { conditionKey, type Condition } from '../conditions/condition.js';
 import { isUserError } from '../errors.js';
 import { FormatError } from '../formats/check.js';
 import { ResultsFileError, readMetaLine, readResultsFile, type PolicyRun, type ResultsFile } from '../results/log-reader.js';
-import type { RunMetadata } from '../results/metadata.js';
-import type { Metric } from '../results/tags.js';
+import type { FidelityRecord, RunMetadata } from '../results/metadata.js';
+import type { AnyMetric } from '../results/tags.js';
+import { armLabel, splitArm } from './arms.js';
 import { assertOnePlan, planGapNote, type PlanFile } from './shard-plans.js';
 import type { CellStats, ConditionData, CutRef, NetworkData, ReferenceData } from './cells.js';
 import { cellStatsOf, statsOf } from './histogram-stats.js';
@@ -34,7 +35,10 @@ interface NetworkAcc {
   /** cut label -> shape of its tensor (batch excluded), from meta.cuts */
   cutShapes: Map<string, number[]>;
   metaCuts: boolean;
-  conditions: Map<string, { condition: Condition; cells: Map<string, Partial<Record<Metric, Histogram>>>; startMs: number; endMs: number }>;
+  /** keyed by arm label (armLabel: the cut, or CUT@CODEC) */
+  conditions: Map<string, { condition: Condition; cells: Map<string, Partial<Record<AnyMetric, Histogram>>>; startMs: number; endMs: number }>;
+  /** every file's fidelity records */
+  fidelity: FidelityRecord[];
   references: ReferenceData[];
   sources: string[];
   policyRuns: PolicyRun[];
@@ -79,7 +83,7 @@ export function loadResultFiles(paths: string[]): Loaded {
     const key = `${network}\0${id ?? 'unknown'}`;
     let acc = groups.get(key);
     if (!acc) {
-      acc = { network, testbed: id ? known!.get(id)! : null, testbedId: id, cutIndex: new Map(), cutBytes: new Map(), cutShapes: new Map(), metaCuts: false, conditions: new Map(), references: [], sources: [], policyRuns: [], files: [] };
+      acc = { network, testbed: id ? known!.get(id)! : null, testbedId: id, cutIndex: new Map(), cutBytes: new Map(), cutShapes: new Map(), metaCuts: false, conditions: new Map(), fidelity: [], references: [], sources: [], policyRuns: [], files: [] };
       groups.set(key, acc);
     }
     addFile(acc, path, file);
@@ -123,6 +127,7 @@ function addFile(acc: NetworkAcc, path: string, file: ResultsFile): void {
   acc.sources.push(path);
   acc.files.push({ path, meta: file.meta });
   acc.policyRuns.push(...file.policies);
+  acc.fidelity.push(...(file.meta?.fidelity ?? []));
   if (file.meta && !acc.metaCuts) {
     // Points appended by earlier files without meta keep their place after the model's own.
     const before = [...acc.cutIndex.keys()];
@@ -152,10 +157,11 @@ function addFile(acc: NetworkAcc, path: string, file: ResultsFile): void {
     cond.startMs = Math.min(cond.startMs, cell.startMs);
     cond.endMs = Math.max(cond.endMs, cell.endMs);
     addCut(acc, cell.tag.cut);
-    let hists = cond.cells.get(cell.tag.cut);
+    const arm = armLabel(cell.tag.cut, cell.tag.codec);
+    let hists = cond.cells.get(arm);
     if (!hists) {
       hists = {};
-      cond.cells.set(cell.tag.cut, hists);
+      cond.cells.set(arm, hists);
     }
     const prev = hists[cell.tag.metric];
     if (prev) prev.add(cell.histogram);
@@ -170,12 +176,22 @@ function addCut(acc: NetworkAcc, cut: string): void {
 }
 
 function toNetworkData(acc: NetworkAcc): NetworkData {
-  // meta.cuts lists every point of the model; the report is about the measured ones.
+  // meta.cuts lists every point of the model; the report is about the measured ones (arms of a point: f32 first, then as they appear).
   const measured = new Set([...acc.conditions.values()].flatMap((c) => [...c.cells.keys()]));
+  const armsOf = new Map<string, string[]>();
+  for (const label of measured) {
+    const { cut, codec } = splitArm(label);
+    if (!acc.cutIndex.has(cut)) continue;
+    armsOf.set(cut, [...(armsOf.get(cut) ?? []), ...(label === cut ? [] : [codec])]);
+  }
   const cuts: CutRef[] = [...acc.cutIndex.entries()]
-    .filter(([cut]) => measured.has(cut))
-    .map(([cut, index]) => ({ cut, index, ...(acc.cutBytes.has(cut) ? { bytes: acc.cutBytes.get(cut)! } : {}) }))
-    .sort((a, b) => a.index - b.index);
+    .filter(([cut]) => armsOf.has(cut))
+    .sort((a, b) => a[1] - b[1])
+    .flatMap(([cut, index]) => {
+      const bytes = acc.cutBytes.has(cut) ? { bytes: acc.cutBytes.get(cut)! } : {};
+      const f32 = measured.has(cut) ? [{ cut, index, ...bytes }] : [];
+      return [...f32, ...armsOf.get(cut)!.map((codec) => ({ cut: armLabel(cut, codec), index, ...bytes, point: cut, codec }))];
+    });
   const conditions: ConditionData[] = [...acc.conditions.values()].map((c) => {
     const cells = new Map<string, CellStats>();
     for (const [cut, hists] of c.cells) cells.set(cut, cellStatsOf(hists));
@@ -195,6 +211,7 @@ function toNetworkData(acc: NetworkAcc): NetworkData {
     ...(acc.cutShapes.size ? { shapes: acc.cutShapes } : {}),
     ...(outputBytes !== undefined ? { outputBytes } : {}),
     ...(acc.policyRuns.length ? { policyRuns: acc.policyRuns } : {}),
+    ...(acc.fidelity.length ? { fidelity: acc.fidelity } : {}),
   };
 }
 

@@ -4,8 +4,8 @@ import type { Histogram } from 'hdr-histogram-js';
 import type { Condition } from '../conditions/condition.js';
 import { UserError, errorMessage } from '../errors.js';
 import { META_PREFIX, type RunMetadata, checkRunMetadata } from './metadata.js';
-import { METRICS, type Metric, cellKey, parseTag } from './tags.js';
-import { APPLIED_PREFIX, REQUEST_PREFIX, cellText, decodeHistogram, headerText, isLegend, policyText, splitIntervalLine, timeComment } from './log-lines.js';
+import { METRICS, type AnyMetric, type Metric, cellKey, parseTag } from './tags.js';
+import { APPLIED_PREFIX, REQUEST_PREFIX, type CellHistograms, cellText, decodeHistogram, headerText, isLegend, policyText, splitIntervalLine, timeComment } from './log-lines.js';
 
 export { newLatencyHistogram } from './log-lines.js';
 
@@ -100,9 +100,9 @@ export class ResultsWriter {
     };
   }
 
-  /** Writes one (condition, cut) cell: the 4 metric histograms, in one write, then fsync. */
-  appendCell(condition: Condition, cut: string, histograms: Record<Metric, Histogram>, startMs: number, endMs: number, ref?: number): Promise<void> {
-    return this.appendText(cellText(this.baseMs, condition, cut, histograms, startMs, endMs, ref));
+  /** Writes one (condition, cut, codec) cell: its metric histograms, in one write, then fsync. */
+  appendCell(condition: Condition, cut: string, histograms: CellHistograms, startMs: number, endMs: number, ref?: number, codec?: string): Promise<void> {
+    return this.appendText(cellText(this.baseMs, condition, cut, histograms, startMs, endMs, ref, codec));
   }
 
   /** One policy's run of a trace: its timeline and applied steps as comment lines, then its 4 histograms; one write, then fsync. */
@@ -183,7 +183,7 @@ function scanForResume(path: string, buf: Buffer): ResumeScan {
   let legend = false;
   const done = new Set<string>();
   let keepBytes = first.end;
-  let group: { key: string; metrics: Set<Metric>; lines: number } | undefined;
+  let group: { key: string; metrics: Set<AnyMetric>; lines: number } | undefined;
   let damage: number | undefined; // first line (1-based) after the last complete cell that is not part of one
   let droppedLines = 0;
 
@@ -211,7 +211,7 @@ function scanForResume(path: string, buf: Buffer): ResumeScan {
       group = undefined;
       continue;
     }
-    if (group.metrics.size === METRICS.length) {
+    if (METRICS.every((m) => group!.metrics.has(m))) {
       if (damage !== undefined) {
         throw new UserError(
           `cannot resume ${path}: line ${damage} is damaged but complete cells follow it, which an interrupted run cannot cause; ` +
@@ -230,13 +230,13 @@ function scanForResume(path: string, buf: Buffer): ResumeScan {
   return { meta, metaLineBytes: first.end, baseMs: base * 1000, done, keepBytes, droppedLines };
 }
 
-function parseCellLine(text: string): { key: string; metric: Metric } | undefined {
+function parseCellLine(text: string): { key: string; metric: AnyMetric } | undefined {
   const iv = splitIntervalLine(text);
   if (!iv?.tag) return undefined;
   try {
     const tag = parseTag(iv.tag);
     decodeHistogram(iv.base64);
-    return { key: cellKey(tag.condition, tag.cut, tag.ref), metric: tag.metric };
+    return { key: cellKey(tag.condition, tag.cut, tag.ref, tag.codec), metric: tag.metric };
   } catch {
     return undefined; // TagError, or a histogram that does not decode
   }

@@ -92,6 +92,43 @@ export const AdaptiveMetaSchema = Type.Object(
   { description: 'an adaptive run (dnn-edge --trace): what was replayed and how' },
 );
 
+export const InputsMetaSchema = Type.Object(
+  {
+    kind: Type.Union([Type.Literal('random'), Type.Literal('images')], { description: "what the edge fed the model: generated random tensors, or camera frames from image files (--inputs)" }),
+    files: Type.Array(Type.String(), { description: 'the image files (relative paths or names); empty for random inputs' }),
+    frames: Type.Integer({ minimum: 0, description: 'number of distinct input frames the sweep cycled through' }),
+    preprocess: Type.Union(['tf', 'caffe', 'torch', 'unit', 'raw'].map((m) => Type.Literal(m)), { description: "how a frame became the model's input: tf, caffe, torch, unit or raw (--preprocess)" }),
+    layout: Type.Union([Type.Literal('nhwc'), Type.Literal('nchw')], { description: "the model input's layout" }),
+  },
+  { description: 'the inputs the run fed the model' },
+);
+
+export const CodecsMetaSchema = Type.Object(
+  {
+    input: Type.Array(Type.String(), { description: 'wire codec labels measured at the input point (f32 = raw float32, u8, jpeg:Q, png, webp:Q)' }),
+    inner: Type.Array(Type.String(), { description: 'tensor codec names measured at inner points (f32, f16, int8, int8-ch, lz4, ...)' }),
+  },
+  { description: 'the wire codecs the run measured (--input-codec, --codec)' },
+);
+
+export const FidelityRecordSchema = Type.Object(
+  {
+    cut: Type.String({ description: 'the partition point (its layer name, as in cuts[].layer)' }),
+    codec: Type.String({ description: 'the wire codec label' }),
+    bytes: Type.Number({ minimum: 0, description: 'mean encoded bytes of the crossing tensor per input' }),
+    ratio: Type.Number({ minimum: 0, description: 'bytes / float32 bytes of the same tensor' }),
+    encode_ms: Type.Number({ minimum: 0, description: 'mean encode time per input, ms' }),
+    decode_ms: Type.Number({ minimum: 0, description: 'mean decode time per input, ms' }),
+    max_abs_diff: Type.Number({ minimum: 0, description: "largest absolute difference of the model's output from the unsplit f32 model's" }),
+    rel_l2: Type.Number({ minimum: 0, description: "relative L2 distance of the model's output from the unsplit f32 model's" }),
+    top1_agreement: Type.Number({ minimum: 0, maximum: 1, description: "fraction of inputs whose top-1 class equals the f32 model's own" }),
+    top5_agreement: Type.Number({ minimum: 0, maximum: 1, description: "fraction of inputs whose top-5 classes contain the f32 model's top-1" }),
+    inputs: Type.Integer({ minimum: 0, description: 'number of inputs the figures are over' }),
+  },
+  { description: 'the fidelity of one (point, codec) pair, as dnn-cut --codecs --json gives it (cuts[].codecs[]) plus its point' },
+);
+export type FidelityRecord = Static<typeof FidelityRecordSchema>;
+
 /** How conditions were applied. Every field is optional: files of earlier releases lack some. */
 export const RunConditionsSchema = Type.Object(
   {
@@ -134,6 +171,9 @@ export const RunMetadataSchema = Type.Object({
   shard: opt(Type.Object(ShardRecordSchema.properties, { description: 'present when the run measured one shard of the plan (--shard K/N)' })),
   schedule: opt(ScheduleMetaSchema),
   conditions: opt(RunConditionsSchema),
+  inputs: opt(InputsMetaSchema),
+  codecs: opt(CodecsMetaSchema),
+  fidelity: opt(Type.Array(FidelityRecordSchema, { description: 'measured fidelity per (point, codec) pair (dnn-cut --codecs, or the sweep); the report keeps pairs within --max-agreement-loss' })),
 });
 export type RunMetadata = Static<typeof RunMetadataSchema>;
 

@@ -8,14 +8,28 @@ import { CONDITION_KEYS, FACTOR } from '../conditions/factors.js';
  * `net=none` means the link was not shaped. Values never contain `,` `;` `=` or whitespace
  * (HdrHistogram's log format ends a tag at the first comma).
  */
+/** The four latency metrics every cell has (µs); files written before codecs existed have only these. */
 export const METRICS = ['edge', 'transfer', 'cloud', 'total'] as const;
 export type Metric = (typeof METRICS)[number];
+/**
+ * Written for every cell of a run that sets --codec/--input-codec: `encode` (edge encode, µs),
+ * `decode` (cloud decode, µs) and `bytes` (INFER frame bytes on the wire per request: a count, never a time).
+ */
+export const CODEC_METRICS = ['encode', 'decode', 'bytes'] as const;
+export type CodecMetric = (typeof CODEC_METRICS)[number];
+/** Every metric a tag may name. */
+export const ALL_METRICS = [...METRICS, ...CODEC_METRICS] as const;
+export type AnyMetric = (typeof ALL_METRICS)[number];
+/** The codec of a cell that carries none: raw float32 (and, at the input point, raw float32 pixels). */
+export const DEFAULT_CODEC = 'f32';
 
 export interface CellTag {
   condition: Condition;
   /** name of the layer that produces the crossing tensor (as dnn-cut prints it) */
   cut: string;
-  metric: Metric;
+  metric: AnyMetric;
+  /** the wire codec of the crossing tensor when it is not f32 (`codec=`, right after `cut=`) */
+  codec?: string;
   /**
    * set on a re-measurement of the reference cell (drift control, `ref=N`, N = 0, 1, ...): kept apart
    * from the cell itself, never merged into it
@@ -24,7 +38,7 @@ export interface CellTag {
 }
 
 export function formatTag(t: CellTag): string {
-  return `${conditionKey(t.condition)};cut=${t.cut};metric=${t.metric}${t.ref === undefined ? '' : `;ref=${t.ref}`}`;
+  return `${conditionKey(t.condition)};cut=${t.cut}${codecPart(t.codec)};metric=${t.metric}${t.ref === undefined ? '' : `;ref=${t.ref}`}`;
 }
 
 export class TagError extends Error {}
@@ -44,7 +58,7 @@ export function parseTag(tag: string): CellTag {
   const cut = fields.get('cut');
   const metric = fields.get('metric');
   if (!cut) throw new TagError('no cut= in tag');
-  if (!metric || !(METRICS as readonly string[]).includes(metric)) throw new TagError(`metric '${metric ?? ''}' is not one of ${METRICS.join(', ')}`);
+  if (!metric || !(ALL_METRICS as readonly string[]).includes(metric)) throw new TagError(`metric '${metric ?? ''}' is not one of ${ALL_METRICS.join(', ')}`);
   const condition: Condition = { ...NO_CONDITION };
   for (const k of CONDITION_KEYS) {
     const v = fields.get(k);
@@ -59,10 +73,23 @@ export function parseTag(tag: string): CellTag {
   }
   const ref = fields.get('ref');
   if (ref !== undefined && !/^\d+$/.test(ref)) throw new TagError(`ref=${ref} is not a reference number`);
-  return { condition, cut, metric: metric as Metric, ...(ref === undefined ? {} : { ref: Number(ref) }) };
+  const codec = fields.get('codec');
+  if (codec === '') throw new TagError('codec= is empty');
+  return {
+    condition,
+    cut,
+    metric: metric as AnyMetric,
+    ...(codec === undefined || codec === DEFAULT_CODEC ? {} : { codec }),
+    ...(ref === undefined ? {} : { ref: Number(ref) }),
+  };
 }
 
-/** Key of a (condition, cut) cell, the unit that is measured, resumed and merged. */
-export function cellKey(condition: Condition, cut: string, ref?: number): string {
-  return `${conditionKey(condition)};cut=${cut}${ref === undefined ? '' : `;ref=${ref}`}`;
+/** `;codec=NAME`, or nothing for f32 (old files and f32 cells are unchanged). */
+function codecPart(codec: string | undefined): string {
+  return codec === undefined || codec === DEFAULT_CODEC ? '' : `;codec=${codec}`;
+}
+
+/** Key of a (condition, cut, codec) cell, the unit that is measured, resumed and merged. */
+export function cellKey(condition: Condition, cut: string, ref?: number, codec?: string): string {
+  return `${conditionKey(condition)};cut=${cut}${codecPart(codec)}${ref === undefined ? '' : `;ref=${ref}`}`;
 }

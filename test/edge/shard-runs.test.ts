@@ -10,7 +10,7 @@ import { loadResultFiles } from '../../src/analysis/load-results.js';
 import { buildReport } from '../../src/analysis/build-report.js';
 import { readResultsFile } from '../../src/results/log-reader.js';
 import { ResultsWriter } from '../../src/results/log-writer.js';
-import { METRICS, type Metric } from '../../src/results/tags.js';
+import { METRICS, type AnyMetric, type Metric } from '../../src/results/tags.js';
 import type { Histogram } from 'hdr-histogram-js';
 
 /**
@@ -57,7 +57,7 @@ t.test('3 shards run one after another merge into every cell exactly once, the s
   const { shard: _shard, ...meta } = first.meta!;
   const w = await ResultsWriter.create(one, meta);
   for (const f of files) {
-    const cells = new Map<string, { tag: (typeof first.cells)[number]['tag']; h: Partial<Record<Metric, Histogram>>; start: number; end: number }>();
+    const cells = new Map<string, { tag: (typeof first.cells)[number]['tag']; h: Partial<Record<AnyMetric, Histogram>>; start: number; end: number }>();
     for (const c of readResultsFile(f).cells) {
       const key = `${JSON.stringify(c.tag.condition)}|${c.tag.cut}`;
       const e = cells.get(key) ?? { tag: c.tag, h: {}, start: c.startMs, end: c.endMs };

@@ -1,6 +1,6 @@
 import { FACTORS } from '../../conditions/factors.js';
 import { conditionLabel, gainWithInterval, pct } from '../../analysis/condition-labels.js';
-import type { ConditionReport, FactorName, NetworkReport } from '../../analysis/findings.js';
+import type { ConditionReport, ExcludedArm, FactorName, NetworkReport } from '../../analysis/findings.js';
 import type { AdaptiveEntry } from '../../analysis/policy-runs.js';
 import { canonical, type EndIdentity, type Testbed } from '../../analysis/testbed.js';
 
@@ -12,6 +12,21 @@ export function ms(v: number | null): string {
   if (v === null) return '-';
   const a = Math.abs(v);
   return v.toFixed(a >= 100 ? 1 : a >= 10 ? 2 : 3);
+}
+
+/** Bytes (a count, never a time): "602.2 kB", "15.0 kB", "96 B"; '-' when not recorded. */
+export function bytesLabel(v: number | null): string {
+  if (v === null) return '-';
+  if (v >= 1e6) return `${(v / 1e6).toFixed(2)} MB`;
+  if (v >= 1e3) return `${(v / 1e3).toFixed(1)} kB`;
+  return `${Math.round(v)} B`;
+}
+
+/** "mid@int8 (3.0 points lost: over the budget)" or "mid@int8-ch (no fidelity recorded: ...)". */
+export function excludedLabel(e: ExcludedArm): string {
+  return e.reason === 'over the budget'
+    ? `${e.arm} (${e.top1_loss!.toFixed(1)} points of top-1 agreement lost: over the budget)`
+    : `${e.arm} (lossy, no fidelity recorded: record it with dnn-cut --codecs or the sweep)`;
 }
 
 /** The tie set, shortened: the points not significantly slower than the best. */
