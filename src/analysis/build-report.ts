@@ -52,7 +52,8 @@ export function buildReport(networks: NetworkData[], opts: ReportOptions, warnin
       continue;
     }
     all.push(...report.drift_warnings.map((w) => `${n.network}: ${w}`));
-    const model = fitCostModel(n, opts.metric);
+    // the arms the answer may choose (within the fidelity budget) are the ones the model predicts
+    const model = fitCostModel(judged ? restrictArms(n, (a) => judged.admitted.has(a.cut)) : n, opts.metric);
     if ('reason' in model) {
       if (opts.predict) throw new UserError(`--predict: no cost model for ${n.network}: ${model.reason}`);
       out.push(report);
