@@ -2,6 +2,7 @@
 import t from 'tap';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { NO_CONDITION, conditionKey } from '../../src/conditions/condition.js';
 import { loadResultFiles } from '../../src/analysis/load-results.js';
 import { buildReport, type ReportOptions } from '../../src/analysis/build-report.js';
@@ -12,6 +13,7 @@ import { LOSSLESS } from '../../src/codecs/registry.js';
 import { formatTable } from '../../src/report/format/table.js';
 import { formatJson } from '../../src/report/format/json.js';
 import { formatCsv } from '../../src/report/format/csv.js';
+import { formatHtml } from '../../src/report/format/html.js';
 import { parseReportOptions } from '../../src/cli/report-options.js';
 import { isUserError } from '../../src/errors.js';
 import type { NetworkReport } from '../../src/analysis/findings.js';
@@ -237,4 +239,16 @@ t.test('--max-agreement-loss: a number 0-100, else one line', async (t) => {
       t.notMatch((e as Error).message, /\n/, 'one line');
     }
   }
+});
+
+t.test('a file without codecs reports byte for byte as before codecs existed (text, CSV, HTML)', async (t) => {
+  // the expected outputs were written by dnn-report of the commit before this change (4b611a0)
+  const dir = fileURLToPath(new URL('../../../test/fixtures/results', import.meta.url));
+  const loaded = loadResultFiles([join(dir, 'lenet-grid-v0.1.0.hdr')]);
+  const report = buildReport(loaded.networks, OPTS, loaded.problems);
+  const expected = (ext: string) => readFileSync(join(dir, `lenet-grid-v0.1.0.before-codecs.${ext}`), 'utf8');
+  const strip = (s: string) => s.replaceAll(`${dir}/`, '');
+  t.equal(strip(formatTable(report)), expected('txt'));
+  t.equal(strip(formatCsv(report)), expected('csv'));
+  t.equal(strip(formatHtml(report)), expected('html'));
 });
