@@ -1,4 +1,6 @@
 import { DEFAULT_CODEC } from '../results/tags.js';
+import type { NetworkData } from './cells.js';
+import { median } from './stats.js';
 
 /**
  * An arm is a (partition point, wire codec) pair: what the report chooses among once the crossing
@@ -31,4 +33,10 @@ export const LOSSLESS_CODECS: ReadonlySet<string> = new Set(['f32', 'lz4', 'defl
 
 export function isLossless(codec: string): boolean {
   return LOSSLESS_CODECS.has(codec);
+}
+
+/** An arm's mean INFER bytes per request over the conditions that recorded them (the median of their means). */
+export function meanBytes(data: NetworkData, label: string): number | undefined {
+  const seen = data.conditions.map((c) => c.cells.get(label)?.bytes?.mean).filter((v): v is number => v !== undefined);
+  return seen.length ? median(seen) : undefined;
 }

@@ -5,6 +5,7 @@ import { UserError } from '../errors.js';
 import { inferFrameBytes } from '../protocol/frame-size.js';
 import type { CellStats, ConditionData, CutRef, NetworkData, Statistic } from './cells.js';
 import { median } from './stats.js';
+import { meanBytes } from './arms.js';
 
 /**
  * A cost model per arm (a partition point, or a (point, codec) pair: src/analysis/arms.ts), fitted
@@ -198,8 +199,8 @@ export function fitCostModel(data: NetworkData, metric: Statistic): CostModel | 
 function measuredFrames(data: NetworkData): Map<string, number> {
   const out = new Map<string, number>();
   for (const c of data.cuts) {
-    const seen = data.conditions.map((d) => d.cells.get(c.cut)?.bytes?.mean).filter((v): v is number => v !== undefined);
-    if (seen.length) out.set(c.cut, median(seen));
+    const bytes = meanBytes(data, c.cut);
+    if (bytes !== undefined) out.set(c.cut, bytes);
   }
   return out;
 }

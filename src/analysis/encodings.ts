@@ -1,8 +1,8 @@
 import type { FidelityRecord } from '../results/metadata.js';
 import { DEFAULT_CODEC } from '../results/tags.js';
-import { isLossless, splitArm } from './arms.js';
+import { isLossless, meanBytes, splitArm } from './arms.js';
 import type { ConditionData, CutRef, NetworkData } from './cells.js';
-import type { ConditionReport, EncodingChange, ExcludedArm, FidelityBudget, NetworkReport } from './findings.js';
+import type { ArmFidelity, ConditionReport, EncodingChange, ExcludedArm, FidelityBudget, NetworkReport } from './findings.js';
 import { moveChange } from './moves.js';
 
 /**
@@ -55,20 +55,34 @@ export function judgeArms(data: NetworkData, maxLoss: number): ArmBudget {
   const records = worstRecords(data.fidelity ?? []);
   const admitted = new Set<string>();
   const excluded: ExcludedArm[] = [];
+  const arms: ArmFidelity[] = [];
   for (const arm of data.cuts) {
     const { cut, codec } = armOf(arm);
     const record = records.get(`${cut}\0${codec}`);
+    const f32 = codec === DEFAULT_CODEC;
+    arms.push({
+      arm: arm.cut,
+      cut,
+      codec,
+      bytes: meanBytes(data, arm.cut) ?? record?.bytes ?? (f32 ? (arm.bytes ?? null) : null),
+      // a lossless crossing gives the f32 model's own answer
+      top1_agreement: record?.top1_agreement ?? (isLossless(codec) ? 1 : null),
+      top5_agreement: record?.top5_agreement ?? (isLossless(codec) ? 1 : null),
+      within_budget: false, // set below
+    });
     const loss = record ? agreementLoss(record.top1_agreement) : isLossless(codec) ? 0 : null;
     if (loss === null) excluded.push({ arm: arm.cut, cut, codec, reason: 'no fidelity recorded', top1_loss: null });
     else if (loss > maxLoss + 1e-9) excluded.push({ arm: arm.cut, cut, codec, reason: 'over the budget', top1_loss: loss });
     else admitted.add(arm.cut);
   }
+  for (const a of arms) a.within_budget = admitted.has(a.arm);
   const unrecorded = excluded.filter((e) => e.reason === 'no fidelity recorded').map((e) => e.arm);
   const notes = unrecorded.length
     ? [`${unrecorded.length} lossy arm(s) left out of the answer because no fidelity was recorded for them (${unrecorded.join(', ')}): record it with dnn-cut --codecs LIST --inputs ... or the sweep`]
     : [];
-  return { admitted, budget: { max_agreement_loss: maxLoss, excluded }, notes };
+  return { admitted, budget: { max_agreement_loss: maxLoss, excluded, arms }, notes };
 }
+
 
 /** The point and codec of an arm. */
 export function armOf(arm: CutRef): { cut: string; codec: string } {
@@ -106,4 +120,18 @@ export function withF32Answer(encoded: NetworkReport, f32: NetworkReport | undef
     return { ...c, best_f32: { cut: raw.best.cut, total_ms: raw.best.total_ms, gain: raw.gain, repartition: raw.repartition } };
   });
   return { ...encoded, conditions, deployed_f32: f32?.deployed.cut ?? null, fidelity_budget: budget, encoding_changes: changes };
+}
+
+/** Indices of the Pareto front of (fewest x, highest y): no other point has fewer or equal x and higher or equal y, one of them strictly. */
+export function paretoFront(points: readonly { x: number; y: number }[]): Set<number> {
+  const order = points.map((_, i) => i).sort((a, b) => points[a]!.x - points[b]!.x || points[b]!.y - points[a]!.y);
+  const out = new Set<number>();
+  let best = -Infinity;
+  for (const i of order) {
+    if (points[i]!.y > best) {
+      out.add(i);
+      best = points[i]!.y;
+    }
+  }
+  return out;
 }

@@ -105,6 +105,20 @@ export interface FidelityBudget {
   /** --max-agreement-loss: percentage points of top-1 agreement an arm may lose against f32 */
   max_agreement_loss: number;
   excluded: ExcludedArm[];
+  /** every arm: its bytes per request and its fidelity (what the HTML's bytes vs fidelity charts draw) */
+  arms: ArmFidelity[];
+}
+
+export interface ArmFidelity {
+  arm: string;
+  cut: string;
+  codec: string;
+  /** mean INFER frame bytes per request (measured; else the fidelity record's encoded bytes; f32: the tensor's); null when unknown */
+  bytes: number | null;
+  /** top-1 and top-5 agreement with the f32 model (fractions; f32 itself: 1); null when not recorded */
+  top1_agreement: number | null;
+  top5_agreement: number | null;
+  within_budget: boolean;
 }
 
 /** A condition where the answer over encoded arms differs from the f32 one. */

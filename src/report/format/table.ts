@@ -1,6 +1,6 @@
 import { conditionLabel, gainWithInterval, interval, levelLabel, pct, shortFactor, varyingFactors } from '../../analysis/condition-labels.js';
 import type { FactorName, NetworkReport, Report } from '../../analysis/findings.js';
-import { ADAPTIVE_HEADER, adaptiveRows, adaptiveTitle, baselineLine, baselineOf, bytesLabel, deployedLine, describeTestbed, excludedLabel, FACTOR_LABEL, movedLabel, ms, predictedLine, summaryLine, thresholdLine, tieSetLabel, times } from './labels.js';
+import { ADAPTIVE_HEADER, adaptiveRows, adaptiveTitle, baselineLine, baselineOf, bytesLabel, deployedLine, describeTestbed, encodingLines, FACTOR_LABEL, movedLabel, ms, predictedLine, summaryLine, thresholdLine, tieSetLabel, times } from './labels.js';
 
 /** The report for a terminal: the same essentials as the JSON, as aligned text tables. */
 export function formatTable(report: Report): string {
@@ -139,27 +139,6 @@ function conditionsTable(n: NetworkReport, varying: FactorName[], predicted: boo
       ]),
     ),
   ];
-}
-
-/**
- * Data with encoded crossings: what the answer is chosen among (the fidelity budget and the arms it
- * leaves out), and where it differs from the f32 answer.
- */
-function encodingLines(n: NetworkReport, varying: FactorName[]): string[] {
-  const b = n.fidelity_budget;
-  if (!b) return [];
-  const out = [
-    `encoded crossings: the best (point, codec) within ${b.max_agreement_loss} point(s) of top-1 agreement lost against f32 (--max-agreement-loss); f32 answer beside it (its deployed point: ${n.deployed_f32 ?? '-'})`,
-  ];
-  if (b.excluded.length) out.push(`  left out: ${b.excluded.map(excludedLabel).join('; ')}`);
-  const changes = n.encoding_changes ?? [];
-  const label = (key: string) => conditionLabel(n.conditions.find((c) => c.key === key)!.factors, varying);
-  out.push(
-    changes.length
-      ? `  encoding changes the answer in ${changes.length} of ${n.conditions.length} condition(s): ${changes.map((c) => `${label(c.condition)}: best ${c.best} (f32: ${c.best_f32})${c.move ? `, the point's move ${c.move}` : ''}`).join('; ')}`
-      : `  encoding changes neither the best point nor a move in any condition`,
-  );
-  return out;
 }
 
 /** The reference cell through the run, and a warning per stretch where it moved more than the gain claimed there. */
