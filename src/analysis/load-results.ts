@@ -144,7 +144,7 @@ function addFile(acc: NetworkAcc, path: string, file: ResultsFile): void {
     if (cell.tag.ref !== undefined) {
       // a reference re-measurement: drift data, never merged into the cell it repeats
       if (cell.tag.metric === 'total') {
-        acc.references.push({ ref: cell.tag.ref, condition: cell.tag.condition, cut: cell.tag.cut, startMs: cell.startMs, endMs: cell.endMs, total: statsOf(cell.histogram), source: path });
+        acc.references.push({ ref: cell.tag.ref, condition: cell.tag.condition, cut: armLabel(cell.tag.cut, cell.tag.codec), startMs: cell.startMs, endMs: cell.endMs, total: statsOf(cell.histogram), source: path });
       }
       continue;
     }
