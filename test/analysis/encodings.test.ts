@@ -16,6 +16,7 @@ import { formatCsv } from '../../src/report/format/csv.js';
 import { formatHtml } from '../../src/report/format/html.js';
 import { parseReportOptions } from '../../src/cli/report-options.js';
 import { isUserError } from '../../src/errors.js';
+import { TagError, cellKey, formatTag, parseTag } from '../../src/results/tags.js';
 import type { NetworkReport } from '../../src/analysis/findings.js';
 import { CODEC_ARMS, CODEC_FIDELITY, armTruth, writeCodecRun } from '../helpers/synthetic.js';
 
@@ -48,6 +49,27 @@ t.test('arm labels: the bare point for f32, POINT@CODEC otherwise; the last @ sp
   t.same(splitArm('conv1@int8+lz4'), { cut: 'conv1', codec: 'int8+lz4' });
   t.same(splitArm('conv1'), { cut: 'conv1', codec: 'f32' });
   t.same(splitArm('a@b@f16'), { cut: 'a@b', codec: 'f16' });
+});
+
+t.test('tags: codec= right after cut= when not f32; encode, decode and bytes are metrics', async (t) => {
+  const condition = { ...NO_CONDITION, net: 10 };
+  const tag = formatTag({ condition, cut: 'mid', codec: 'int8+lz4', metric: 'bytes' });
+  t.match(tag, /;cut=mid;codec=int8\+lz4;metric=bytes$/);
+  t.same(parseTag(tag), { condition, cut: 'mid', codec: 'int8+lz4', metric: 'bytes' });
+  t.equal(formatTag({ condition, cut: 'mid', codec: 'f32', metric: 'total' }), formatTag({ condition, cut: 'mid', metric: 'total' }), 'f32 cells are tagged as before');
+  t.same(parseTag(`${conditionKey(condition)};cut=mid;codec=f32;metric=encode`), { condition, cut: 'mid', metric: 'encode' }, 'an explicit codec=f32 reads as f32');
+  const tagError = (tag: string) => {
+    try {
+      parseTag(tag);
+      return 'parsed';
+    } catch (e) {
+      return e instanceof TagError ? e.message : `not a TagError: ${String(e)}`;
+    }
+  };
+  t.equal(tagError('cut=mid;codec=;metric=total'), 'codec= is empty');
+  t.equal(tagError('cut=mid;metric=bits'), "metric 'bits' is not one of edge, transfer, cloud, total, encode, decode, bytes");
+  t.equal(cellKey(condition, 'mid', undefined, 'f16'), `${conditionKey(condition)};cut=mid;codec=f16`);
+  t.equal(cellKey(condition, 'mid', 2, 'f32'), `${conditionKey(condition)};cut=mid;ref=2`);
 });
 
 t.test('the lossless labels include every lossless tensor codec of the registry', async (t) => {

@@ -151,15 +151,19 @@ function fidelityCharts(id: string, n: NetworkReport): string {
 <div class="charts">${charts.join('\n')}</div>`;
 }
 
+/** Data with codecs: the edge's encode and the cloud's decode stacked between edge, transfer and cloud. */
+const CODEC_SERIES = [SERIES[0]!, { name: 'encode', color: '#edc948' }, SERIES[1]!, { name: 'decode', color: '#b07aa1' }, SERIES[2]!];
+
 function bars(id: string, title: string, c: ConditionReport, n: NetworkReport, report: Report): string {
+  const codecs = c.cuts.some((p) => p.codec !== undefined);
   return stackedBars({
     id,
     title,
     unit: `ms (${report.metric})`,
-    series: SERIES,
+    series: codecs ? CODEC_SERIES : SERIES,
     bars: c.cuts.map((p) => ({
       label: p.cut,
-      values: [p.edge_ms, p.transfer_ms, p.cloud_ms],
+      values: codecs ? [p.edge_ms, p.encode_ms ?? null, p.transfer_ms, p.decode_ms ?? null, p.cloud_ms] : [p.edge_ms, p.transfer_ms, p.cloud_ms],
       total: p.total_ms,
       mark: [p.cut === c.best.cut ? 'best' : '', p.cut === n.deployed.cut ? 'deployed' : ''].filter(Boolean).join('+') || undefined,
       title: `point ${p.cut}`,
