@@ -22,8 +22,8 @@ export interface ReportOptions {
   condition?: Map<string, string>;
   /** --predict: factor levels to predict from a cost model fitted on the results */
   predict?: PredictLevels;
-  /** --max-agreement-loss: percentage points of top-1 agreement with f32 an encoded (point, codec) arm may lose */
-  maxAgreementLoss: number;
+  /** --max-agreement-loss: percentage points of top-1 agreement with f32 an encoded (point, codec) arm may lose (absent: DEFAULT_MAX_AGREEMENT_LOSS) */
+  maxAgreementLoss?: number;
   /** --check: list each plan's present, missing and duplicated cells instead of reporting */
   check: boolean;
 }
@@ -58,9 +58,8 @@ export function parseReportOptions(argv: readonly string[]): ReportOptions {
     .option('--confidence <fraction>', 'a move counts only when the best point is faster than the deployed one at this confidence (0.95 = 95 %), corrected for picking the best of the points', parseConfidence, 0.95)
     .option(
       '--max-agreement-loss <points>',
-      'encoded crossings: a (point, codec) pair may be chosen only when it loses at most this many percentage points of top-1 agreement with the f32 model (its recorded fidelity; lossless codecs lose 0)',
+      `encoded crossings: a (point, codec) pair may be chosen only when it loses at most this many percentage points of top-1 agreement with the f32 model (its recorded fidelity; lossless codecs lose 0; default ${DEFAULT_MAX_AGREEMENT_LOSS})`,
       parseMaxAgreementLoss,
-      DEFAULT_MAX_AGREEMENT_LOSS,
     )
     .option('--condition <selector>', 'html: the condition of the second bar chart, e.g. "net=10;ecpu=50" (default: the largest gain)', parseConditionSelector)
     .option('--predict <grid>', 'predict conditions that were not measured from a cost model fitted on the results, e.g. "net=5,2,1;delay=0,20" (lists expand to every combination)', parsePredictSpec)

@@ -7,7 +7,7 @@ import { NO_CONDITION, conditionKey } from '../../src/conditions/condition.js';
 import { loadResultFiles } from '../../src/analysis/load-results.js';
 import { buildReport, type ReportOptions } from '../../src/analysis/build-report.js';
 import { armLabel, LOSSLESS_CODECS, splitArm } from '../../src/analysis/arms.js';
-import { agreementLoss, isF32Arm, restrictArms } from '../../src/analysis/encodings.js';
+import { agreementLoss, DEFAULT_MAX_AGREEMENT_LOSS, isF32Arm, restrictArms } from '../../src/analysis/encodings.js';
 import { fitCostModel, predictCondition } from '../../src/analysis/cost-model.js';
 import { LOSSLESS } from '../../src/codecs/registry.js';
 import { formatTable } from '../../src/report/format/table.js';
@@ -248,7 +248,8 @@ t.test('--predict accounts for encoded bytes and codec time: closer to the truth
 });
 
 t.test('--max-agreement-loss: a number 0-100, else one line', async (t) => {
-  t.equal(parseReportOptions(['a.hdr']).maxAgreementLoss, 1, 'default: one point');
+  t.equal(parseReportOptions(['a.hdr']).maxAgreementLoss, undefined, 'not given: the analysis default');
+  t.equal(DEFAULT_MAX_AGREEMENT_LOSS, 1, 'one point');
   t.equal(parseReportOptions(['a.hdr', '--max-agreement-loss', '2.5']).maxAgreementLoss, 2.5);
   t.equal(parseReportOptions(['a.hdr', '--max-agreement-loss', '0']).maxAgreementLoss, 0);
   for (const bad of ['-1', '101', 'abc', '']) {
