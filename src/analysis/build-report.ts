@@ -46,6 +46,10 @@ export function buildReport(networks: NetworkData[], opts: ReportOptions, warnin
     if (n.policyRuns) adaptive.push(...summarizeAdaptive(n.network, n.policyRuns));
     const judged = hasEncodedArms(n) ? judgeArms(n, opts.maxAgreementLoss ?? DEFAULT_MAX_AGREEMENT_LOSS) : undefined;
     if (judged) all.push(...judged.notes.map((w) => `${n.network}: ${w}`));
+    const outside = judged?.budget.excluded.find((e) => has && e.arm === opts.deployed);
+    if (outside) {
+      throw new UserError(`--deployed ${outside.arm} is outside the fidelity budget of ${n.network} (${outside.top1_loss === null ? 'lossy, no fidelity recorded' : `${outside.top1_loss.toFixed(1)} points of top-1 agreement lost`}); raise --max-agreement-loss or name another point or (point, codec) pair`);
+    }
     const report = analyseArms(n, has ? opts : { ...opts, deployed: undefined }, judged);
     if (!report) {
       if (!n.policyRuns) all.push(`${n.network}: no condition has a measured total; left out`);

@@ -128,6 +128,23 @@ t.test('the best arm stays within the fidelity budget; the arms outside it are s
   t.same(tight.fidelity_budget!.excluded.map((e) => e.arm), ['input@jpeg:90', 'mid@int8', 'mid@int8-ch']);
 });
 
+t.test('--deployed: an arm, its point for the f32 answer; an arm outside the budget is refused in one line', async (t) => {
+  const f = await codecFile(t, [null, 10, 2]);
+  const { report } = network(f, { deployed: 'input@jpeg:90' });
+  t.same([report.deployed.cut, report.deployed.reason, report.deployed_f32], ['input@jpeg:90', 'flag', 'input']);
+  t.equal(report.conditions.find((c) => c.key === key(10))!.repartition, false, 'jpeg:90 deployed: no move at 10 Mbit/s');
+  const refused = (deployed: string) => {
+    try {
+      network(f, { deployed });
+      return 'accepted';
+    } catch (e) {
+      return isUserError(e) ? (e as Error).message : `not a user error: ${String(e)}`;
+    }
+  };
+  t.equal(refused('mid@int8'), '--deployed mid@int8 is outside the fidelity budget of codecnet (3.0 points of top-1 agreement lost); raise --max-agreement-loss or name another point or (point, codec) pair');
+  t.match(refused('mid@int8-ch'), /^--deployed mid@int8-ch is outside the fidelity budget of codecnet \(lossy, no fidelity recorded\)/);
+});
+
 t.test('the f32 answer beside; encoding changes the best point and removes the move', async (t) => {
   const f = await codecFile(t, [null, 10, 2]);
   const { report } = network(f);
@@ -179,7 +196,7 @@ t.test('outputs: JSON cells say codec, bytes, encode/decode; text and CSV show b
   const text = formatTable(report);
   t.match(text, /encoded crossings: the best \(point, codec\) within 1 point\(s\) of top-1 agreement lost against f32/);
   t.match(text, /left out: mid@int8 \(3\.0 points of top-1 agreement lost: over the budget\); mid@int8-ch \(lossy, no fidelity recorded/);
-  t.match(text, /encoding changes the answer in 2 of 3 condition\(s\): net=10: best input@jpeg:90 \(f32: out\), the point's move removed/);
+  t.match(text, /encoding changes the answer in 2 of 3 condition\(s\) \(point moves removed 2, created 0\): net=10: best input@jpeg:90 \(f32: out\), the point's move removed/);
   t.match(text, /f32 best/);
   const row = text.split('\n').find((l) => l.trimStart().startsWith('input@jpeg:90 '))!;
   t.match(row, /15\.0 kB/, 'bytes as kB in the baseline table');

@@ -115,7 +115,7 @@ t.test('encoded crossings: --max-agreement-loss chooses among the (point, codec)
   const loose = await run([file]);
   t.equal(loose.code, 0, loose.stderr);
   t.match(loose.stdout, /left out: .*mid@int8-ch \(lossy, no fidelity recorded: record it with dnn-cut --codecs or the sweep\)/);
-  t.match(loose.stdout, /encoding changes the answer in 2 of 3 condition\(s\): net=10: best input@jpeg:90 \(f32: out\), the point's move removed/);
+  t.match(loose.stdout, /encoding changes the answer in 2 of 3 condition\(s\) \(point moves removed 2, created 0\): net=10: best input@jpeg:90 \(f32: out\), the point's move removed/);
   const tight = await run([file, '--max-agreement-loss', '0.1', '--format', 'json']);
   t.equal(tight.code, 0, tight.stderr);
   const n = (JSON.parse(tight.stdout) as { networks: { fidelity_budget: { max_agreement_loss: number; excluded: { arm: string }[] } }[] }).networks[0]!;

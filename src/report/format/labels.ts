@@ -142,9 +142,15 @@ export function encodingLines(n: NetworkReport, varying: FactorName[]): string[]
   if (b.excluded.length) out.push(`  left out: ${b.excluded.map(excludedLabel).join('; ')}`);
   const changes = n.encoding_changes ?? [];
   const label = (key: string) => conditionLabel(n.conditions.find((c) => c.key === key)!.factors, varying);
+  // a large study changes many conditions: the first few, the rest in the JSON (encoding_changes)
+  const SHOWN = 6;
+  const shown = changes.slice(0, SHOWN).map((c) => `${label(c.condition)}: best ${c.best} (f32: ${c.best_f32})${c.move ? `, the point's move ${c.move}` : ''}`);
+  const more = changes.length > SHOWN ? `; +${changes.length - SHOWN} more (JSON: encoding_changes)` : '';
+  const removed = changes.filter((c) => c.move === 'removed').length;
+  const created = changes.filter((c) => c.move === 'created').length;
   out.push(
     changes.length
-      ? `  encoding changes the answer in ${changes.length} of ${n.conditions.length} condition(s): ${changes.map((c) => `${label(c.condition)}: best ${c.best} (f32: ${c.best_f32})${c.move ? `, the point's move ${c.move}` : ''}`).join('; ')}`
+      ? `  encoding changes the answer in ${changes.length} of ${n.conditions.length} condition(s) (point moves removed ${removed}, created ${created}): ${shown.join('; ')}${more}`
       : `  encoding changes neither the best point nor a move in any condition`,
   );
   return out;
