@@ -31,6 +31,15 @@ export function splitArm(label: string): Arm {
  */
 export const LOSSLESS_CODECS: ReadonlySet<string> = new Set(['f32', 'lz4', 'deflate', 'brotli', 'u8', 'png']);
 
+/**
+ * Camera-frame codecs of the input point (u8, png, jpeg:Q, webp:Q): the edge sends the frame
+ * itself and the cloud preprocesses it (in its decode time), so the edge's compute there is not
+ * the f32 arm's, which preprocesses on the edge.
+ */
+export function isImageCodec(codec: string): boolean {
+  return codec === 'u8' || codec === 'png' || /^(jpeg|webp):\d+$/.test(codec);
+}
+
 export function isLossless(codec: string): boolean {
   return LOSSLESS_CODECS.has(codec);
 }

@@ -5,7 +5,7 @@ import { UserError } from '../errors.js';
 import { inferFrameBytes } from '../protocol/frame-size.js';
 import type { CellStats, ConditionData, CutRef, NetworkData, Statistic } from './cells.js';
 import { median } from './stats.js';
-import { meanBytes } from './arms.js';
+import { isImageCodec, meanBytes } from './arms.js';
 
 /**
  * A cost model per arm (a partition point, or a (point, codec) pair: src/analysis/arms.ts), fitted
@@ -17,7 +17,8 @@ import { meanBytes } from './arms.js';
  *
  * - edge and cloud compute: the median over every measured network condition of the same stress
  *   levels (compute does not depend on the link), and over every codec of the point (encoding and
- *   decoding are timed apart from it); encode and decode: the arm's own medians (0 when not recorded);
+ *   decoding are timed apart from it; at the input point a camera-frame codec's edge is its own: the
+ *   cloud preprocesses, in its decode time); encode and decode: the arm's own medians (0 when not recorded);
  * - wire_bits: the INFER frame -- its measured mean bytes per request (the `bytes` metric) when
  *   recorded, else its float32 size as the protocol gives it (src/protocol/frame-size.ts) -- cut
  *   into TCP segments of MSS bytes, each with Ethernet, IP and TCP (timestamps) headers: what tbf counts;
@@ -127,13 +128,15 @@ export function fitCostModel(data: NetworkData, metric: Statistic): CostModel | 
   data = { ...data, cuts: data.cuts.filter((c) => c.codec === undefined || frames.has(c.cut)) };
   const wire = new Map(data.cuts.map((c) => [c.cut, frames.has(c.cut) ? frameWireBytes(frames.get(c.cut)!) : wireBytes(inferDims(c, data.shapes?.get(c.cut)))]));
   const stat = (cell: CellStats | undefined, m: 'edge' | 'cloud' | 'transfer' | 'encode' | 'decode') => cell?.[m]?.[metric];
-  // compute is the point's, whatever crosses: every arm of a point measures it
-  const armsOf = new Map<string, string[]>();
+  // compute is the point's, whatever crosses: every arm of a point measures it (the cloud's for every
+  // codec; the edge's for every tensor codec -- a camera-frame codec leaves preprocessing to the cloud)
+  const armsOf = new Map<string, CutRef[]>();
   for (const c of data.cuts) {
     const point = c.point ?? c.cut;
-    armsOf.set(point, [...(armsOf.get(point) ?? []), c.cut]);
+    armsOf.set(point, [...(armsOf.get(point) ?? []), c]);
   }
-  const pointArms = (c: CutRef) => armsOf.get(c.point ?? c.cut)!;
+  const image = (c: CutRef) => c.codec !== undefined && isImageCodec(c.codec);
+  const pointArms = (c: CutRef, m: 'edge' | 'cloud') => armsOf.get(c.point ?? c.cut)!.filter((a) => m === 'cloud' || image(a) === image(c)).map((a) => a.cut);
 
   // A point is local (edge-only) when nothing was ever sent for it.
   const local = new Set(
@@ -169,7 +172,7 @@ export function fitCostModel(data: NetworkData, metric: Statistic): CostModel | 
   for (const [k, conds] of groups) {
     const fit: StressFit = { stress: pickStress(conds[0]!.condition), edge: new Map(), cloud: new Map(), fixed: new Map(), encode: new Map(), decode: new Map() };
     for (const cut of data.cuts) {
-      const pooled = (m: 'edge' | 'cloud') => conds.flatMap((c) => pointArms(cut).map((arm) => stat(c.cells.get(arm), m))).filter((v): v is number => v !== undefined);
+      const pooled = (m: 'edge' | 'cloud') => conds.flatMap((c) => pointArms(cut, m).map((arm) => stat(c.cells.get(arm), m))).filter((v): v is number => v !== undefined);
       const own = (m: 'encode' | 'decode') => conds.map((c) => stat(c.cells.get(cut.cut), m)).filter((v): v is number => v !== undefined);
       const edges = pooled('edge');
       const clouds = pooled('cloud');

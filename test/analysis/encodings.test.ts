@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { NO_CONDITION, conditionKey } from '../../src/conditions/condition.js';
 import { loadResultFiles } from '../../src/analysis/load-results.js';
 import { buildReport, type ReportOptions } from '../../src/analysis/build-report.js';
-import { armLabel, LOSSLESS_CODECS, splitArm } from '../../src/analysis/arms.js';
+import { armLabel, isImageCodec, LOSSLESS_CODECS, splitArm } from '../../src/analysis/arms.js';
 import { agreementLoss, DEFAULT_MAX_AGREEMENT_LOSS, isF32Arm, restrictArms } from '../../src/analysis/encodings.js';
 import { fitCostModel, predictCondition } from '../../src/analysis/cost-model.js';
 import { LOSSLESS } from '../../src/codecs/registry.js';
@@ -76,6 +76,7 @@ t.test('the lossless labels include every lossless tensor codec of the registry'
   for (const c of LOSSLESS) t.ok(LOSSLESS_CODECS.has(c), c);
   t.notOk(LOSSLESS_CODECS.has('f16'));
   t.notOk(LOSSLESS_CODECS.has('jpeg:90'));
+  t.same(['u8', 'png', 'jpeg:90', 'webp:80', 'f32', 'f16', 'jpeg'].map(isImageCodec), [true, true, true, true, false, false, false], 'camera-frame codecs');
 });
 
 t.test('loading: codec cells become arms ordered by point then codec; bytes stay bytes', async (t) => {
@@ -241,6 +242,9 @@ t.test('--predict accounts for encoded bytes and codec time: closer to the truth
   if ('reason' in model) throw new Error(model.reason);
   const f32Model = fitCostModel(restrictArms(data, isF32Arm), 'mean');
   if ('reason' in f32Model) throw new Error(f32Model.reason);
+  const edgeAt = (arm: string) => predictCondition(model, { ...NO_CONDITION, net: 5 }).find((p) => p.cut === arm)!.edge_ms;
+  t.ok(Math.abs(edgeAt('input') - 4) < 0.4 && edgeAt('input@jpeg:90') < 0.01, 'at the input point a camera codec keeps its own edge time (no preprocessing on the edge)');
+  t.ok(Math.abs(edgeAt('mid@int8') - edgeAt('mid')) < 1e-9, 'inner points: one edge compute for every tensor codec');
   for (const rate of [5, 2]) {
     const c = { ...NO_CONDITION, net: rate };
     const predicted = new Map(predictCondition(model, c).map((p) => [p.cut, p.total_ms]));
