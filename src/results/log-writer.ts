@@ -4,7 +4,7 @@ import type { Histogram } from 'hdr-histogram-js';
 import type { Condition } from '../conditions/condition.js';
 import { UserError, errorMessage } from '../errors.js';
 import { META_PREFIX, type RunMetadata, checkRunMetadata } from './metadata.js';
-import { METRICS, type AnyMetric, type Metric, cellKey, parseTag } from './tags.js';
+import { CODEC_METRICS, METRICS, type AnyMetric, type Metric, cellKey, parseTag } from './tags.js';
 import { APPLIED_PREFIX, REQUEST_PREFIX, type CellHistograms, cellText, decodeHistogram, headerText, isLegend, policyText, splitIntervalLine, timeComment } from './log-lines.js';
 
 export { newLatencyHistogram } from './log-lines.js';
@@ -183,7 +183,8 @@ function scanForResume(path: string, buf: Buffer): ResumeScan {
   let legend = false;
   const done = new Set<string>();
   let keepBytes = first.end;
-  let group: { key: string; metrics: Set<AnyMetric>; lines: number } | undefined;
+  // whole: the cell's 4 latencies are in (and its 3 codec metrics, or none yet); start: its first byte
+  let group: { key: string; metrics: Set<AnyMetric>; lines: number; start: number; whole: boolean } | undefined;
   let damage: number | undefined; // first line (1-based) after the last complete cell that is not part of one
   let droppedLines = 0;
 
@@ -196,7 +197,7 @@ function scanForResume(path: string, buf: Buffer): ResumeScan {
       if (t?.kind === 'base') baseSec = t.sec;
       if (t?.kind === 'start') startSec = t.sec;
       if (isLegend(text)) legend = true;
-      if (!group && damage === undefined) keepBytes = line.end;
+      if ((!group || group.whole) && damage === undefined) keepBytes = line.end;
       continue;
     }
     const cell = line.complete ? parseCellLine(text) : undefined;
@@ -204,14 +205,24 @@ function scanForResume(path: string, buf: Buffer): ResumeScan {
       group.metrics.add(cell.metric);
       group.lines++;
     } else if (cell) {
-      if (group) damage ??= lineNo - group.lines;
-      group = { key: cell.key, metrics: new Set([cell.metric]), lines: 1 };
+      if (group && !group.whole) damage ??= lineNo - group.lines;
+      group = { key: cell.key, metrics: new Set([cell.metric]), lines: 1, start: line.start, whole: false };
     } else {
-      damage ??= group ? lineNo - group.lines : lineNo;
+      damage ??= group && !group.whole ? lineNo - group.lines : lineNo;
       group = undefined;
       continue;
     }
-    if (METRICS.every((m) => group!.metrics.has(m))) {
+    const codecs = CODEC_METRICS.filter((m) => group!.metrics.has(m)).length;
+    if (group.whole) {
+      // codec metrics follow the 4 latencies (a run that set a codec): the cell is whole again only with all three
+      if (codecs < CODEC_METRICS.length) {
+        done.delete(group.key);
+        keepBytes = group.start;
+        group.whole = false;
+        continue;
+      }
+    }
+    if (METRICS.every((m) => group!.metrics.has(m)) && (codecs === 0 || codecs === CODEC_METRICS.length)) {
       if (damage !== undefined) {
         throw new UserError(
           `cannot resume ${path}: line ${damage} is damaged but complete cells follow it, which an interrupted run cannot cause; ` +
@@ -220,7 +231,7 @@ function scanForResume(path: string, buf: Buffer): ResumeScan {
       }
       done.add(group.key);
       keepBytes = line.end;
-      group = undefined;
+      group.whole = true;
     }
   }
   for (const line of lines) if (line.start >= keepBytes && (line.text !== '' || line.complete)) droppedLines++;

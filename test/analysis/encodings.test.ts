@@ -1,6 +1,7 @@
 // The answer over (point, codec) arms, on results files written by the real writer (test/helpers/synthetic.ts: writeCodecRun).
 import t from 'tap';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { ResultsWriter } from '../../src/results/log-writer.js';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { NO_CONDITION, conditionKey } from '../../src/conditions/condition.js';
@@ -70,6 +71,24 @@ t.test('tags: codec= right after cut= when not f32; encode, decode and bytes are
   t.equal(tagError('cut=mid;metric=bits'), "metric 'bits' is not one of edge, transfer, cloud, total, encode, decode, bytes");
   t.equal(cellKey(condition, 'mid', undefined, 'f16'), `${conditionKey(condition)};cut=mid;codec=f16`);
   t.equal(cellKey(condition, 'mid', 2, 'f32'), `${conditionKey(condition)};cut=mid;ref=2`);
+});
+
+t.test('a codec file resumes: a cell is whole with its 4 latencies and its 3 codec metrics', async (t) => {
+  const f = await codecFile(t, [null], { arms: (a) => a.cut === 'mid' && (a.codec === 'f32' || a.codec === 'f16') });
+  const text = readFileSync(f, 'utf8');
+  const whole = await ResultsWriter.resume(f);
+  await whole.writer.close();
+  t.same([...whole.done].sort(), [cellKey(NO_CONDITION, 'mid'), cellKey(NO_CONDITION, 'mid', undefined, 'f16')], 'both cells whole');
+  t.equal(whole.dropped.lines, 0);
+  // killed after the f16 cell's encode line: its 4 latencies are there, its codec metrics are not all
+  const lines = text.split('\n');
+  const cut = lines.findIndex((l) => l.includes(';codec=f16;metric=encode,'));
+  writeFileSync(f, `${lines.slice(0, cut + 1).join('\n')}\n`);
+  const torn = await ResultsWriter.resume(f);
+  await torn.writer.close();
+  t.same([...torn.done], [cellKey(NO_CONDITION, 'mid')], 'the torn f16 cell is measured again');
+  t.equal(torn.dropped.lines, 5, "its 4 latencies and its encode line are cut off");
+  t.notMatch(readFileSync(f, 'utf8'), /codec=f16/);
 });
 
 t.test('the lossless labels include every lossless tensor codec of the registry', async (t) => {
