@@ -12,6 +12,8 @@ import { sensitivity } from './sensitivity.js';
 import { summarizeAdaptive, type AdaptiveEntry } from './policy-runs.js';
 import { allRateThresholds, fitCostModel, predictConditions, predictedData, type PredictLevels } from './cost-model.js';
 import type { Distribution } from './significance.js';
+import { DEFAULT_MAX_AGREEMENT_LOSS, hasCodecData, hasEncodedArms, isF32Arm, judgeArms, restrictArms, withF32Answer, type ArmBudget } from './encodings.js';
+import { splitArm } from './arms.js';
 
 export interface ReportOptions {
   metric: Statistic;
@@ -22,6 +24,8 @@ export interface ReportOptions {
   predict?: PredictLevels;
   /** --confidence: a move counts only when significant at this level (default 0.95) */
   confidence?: number;
+  /** --max-agreement-loss: percentage points of top-1 agreement an encoded arm may lose (default 1) */
+  maxAgreementLoss?: number;
 }
 
 export const DEFAULT_CONFIDENCE = 0.95;
@@ -40,13 +44,20 @@ export function buildReport(networks: NetworkData[], opts: ReportOptions, warnin
     const has = opts.deployed === undefined || n.cuts.some((c) => c.cut === opts.deployed);
     if (!has) all.push(`${n.network}: no point '${opts.deployed}', so its deployed point is its best at the baseline condition`);
     if (n.policyRuns) adaptive.push(...summarizeAdaptive(n.network, n.policyRuns));
-    const report = analyseNetwork(n, has ? opts : { ...opts, deployed: undefined });
+    const judged = hasEncodedArms(n) ? judgeArms(n, opts.maxAgreementLoss ?? DEFAULT_MAX_AGREEMENT_LOSS) : undefined;
+    if (judged) all.push(...judged.notes.map((w) => `${n.network}: ${w}`));
+    const outside = judged?.budget.excluded.find((e) => has && e.arm === opts.deployed);
+    if (outside) {
+      throw new UserError(`--deployed ${outside.arm} is outside the fidelity budget of ${n.network} (${outside.top1_loss === null ? 'lossy, no fidelity recorded' : `${outside.top1_loss.toFixed(1)} points of top-1 agreement lost`}); raise --max-agreement-loss or name another point or (point, codec) pair`);
+    }
+    const report = analyseArms(n, has ? opts : { ...opts, deployed: undefined }, judged);
     if (!report) {
       if (!n.policyRuns) all.push(`${n.network}: no condition has a measured total; left out`);
       continue;
     }
     all.push(...report.drift_warnings.map((w) => `${n.network}: ${w}`));
-    const model = fitCostModel(n, opts.metric);
+    // the arms the answer may choose (within the fidelity budget) are the ones the model predicts
+    const model = fitCostModel(judged ? restrictArms(n, (a) => judged.admitted.has(a.cut)) : n, opts.metric);
     if ('reason' in model) {
       if (opts.predict) throw new UserError(`--predict: no cost model for ${n.network}: ${model.reason}`);
       out.push(report);
@@ -59,7 +70,7 @@ export function buildReport(networks: NetworkData[], opts: ReportOptions, warnin
     }
     // Predicted conditions go through the same analysis; the deployed point stays the measured one.
     const predicted = predictedData(model, predictConditions(model, opts.predict));
-    const p = analyseNetwork({ ...n, conditions: predicted }, { ...opts, deployed: report.deployed.cut })!;
+    const p = analyseArms({ ...n, conditions: predicted }, { ...opts, deployed: report.deployed.cut }, judged, report.deployed_f32)!;
     out.push({
       ...p,
       deployed: { ...report.deployed, condition: report.baseline.key },
@@ -81,10 +92,33 @@ export function buildReport(networks: NetworkData[], opts: ReportOptions, warnin
   };
 }
 
+/**
+ * Analysis of one network over its arms: without encoded arms, analyseNetwork itself; with them,
+ * the answer over the arms within the fidelity budget, the f32 answer beside it, and the arms
+ * outside the budget shown (never chosen). `deployedF32`: the f32 answer's deployed point (--predict keeps the measured one).
+ */
+function analyseArms(data: NetworkData, opts: ReportOptions, judged: ArmBudget | undefined, deployedF32?: string | null): NetworkReport | undefined {
+  if (!judged) return analyseNetwork(data, opts);
+  const report = analyseNetwork(restrictArms(data, (a) => judged.admitted.has(a.cut)), opts);
+  if (!report) return undefined;
+  const f32Data = restrictArms(data, isF32Arm);
+  const asked = deployedF32 ?? (opts.deployed === undefined ? undefined : splitArm(opts.deployed).cut);
+  const f32 = analyseNetwork(f32Data, { ...opts, deployed: asked !== undefined && f32Data.cuts.some((c) => c.cut === asked) ? asked : undefined });
+  const outside = data.cuts.filter((a) => !judged.admitted.has(a.cut));
+  const order = new Map(data.cuts.map((a, i) => [a.cut, i]));
+  const conditions = report.conditions.map((c) => {
+    const cond = data.conditions.find((d) => conditionKey(d.condition) === c.key);
+    const extra = cond ? pointRows(cond, outside, opts.metric, true).map((r) => ({ ...r, within_budget: false })) : [];
+    return extra.length ? { ...c, cuts: [...c.cuts, ...extra].sort((a, b) => order.get(a.cut)! - order.get(b.cut)!) } : c;
+  });
+  return withF32Answer({ ...report, conditions }, f32, judged.budget);
+}
+
 /** Analysis of one network: per condition the best point, the deployed point's gain, and the summary. */
 export function analyseNetwork(data: NetworkData, opts: ReportOptions): NetworkReport | undefined {
+  const codecs = hasCodecData(data);
   const measured = data.conditions
-    .map((c) => ({ data: c, rows: pointRows(c, data.cuts, opts.metric) }))
+    .map((c) => ({ data: c, rows: pointRows(c, data.cuts, opts.metric, codecs) }))
     .filter((c) => c.rows.length > 0)
     .sort((a, b) => compareConditions(a.data.condition, b.data.condition));
   if (measured.length === 0) return undefined;

@@ -1,6 +1,7 @@
 import type { Condition } from '../conditions/factors.js';
 import type { PolicyRun } from '../results/log-reader.js';
-import type { Metric } from '../results/tags.js';
+import type { AnyMetric } from '../results/tags.js';
+import type { FidelityRecord } from '../results/metadata.js';
 import type { Distribution } from './significance.js';
 import type { Testbed } from './testbed.js';
 
@@ -12,7 +13,7 @@ import type { Testbed } from './testbed.js';
 export const STATISTICS = ['p50', 'p95', 'mean'] as const;
 export type Statistic = (typeof STATISTICS)[number];
 
-/** One metric of one cell, in milliseconds. */
+/** One metric of one cell, in milliseconds (`bytes`: in bytes). */
 export interface MetricStats {
   p50: number;
   p95: number;
@@ -22,20 +23,27 @@ export interface MetricStats {
   dist?: Distribution;
 }
 
-export type CellStats = Partial<Record<Metric, MetricStats>>;
+export type CellStats = Partial<Record<AnyMetric, MetricStats>>;
 
+/**
+ * A measured arm: a partition point, or a (point, codec) pair for an encoded crossing (src/analysis/arms.ts).
+ * Arms of one point share its index, so they order by point, then codec.
+ */
 export interface CutRef {
-  /** label: layer name, or the published tool's integer ordinal */
+  /** label: layer name, or the published tool's integer ordinal; `POINT@CODEC` for an encoded arm */
   cut: string;
   /** position in the model (meta.cuts index, or the ordinal) */
   index: number;
   /** float32 bytes of the crossing tensor (from the results' metadata; unknown for the published tool's data) */
   bytes?: number;
+  /** encoded arms only: the point's own label and the codec */
+  point?: string;
+  codec?: string;
 }
 
 export interface ConditionData {
   condition: Condition;
-  /** cut label -> its stats */
+  /** arm label (armLabel: the cut, or CUT@CODEC) -> its stats */
   cells: Map<string, CellStats>;
   /** when its cells were measured (ms since the epoch); absent when not recorded (--legacy) */
   startMs?: number;
@@ -72,4 +80,6 @@ export interface NetworkData {
   testbedId?: string | null;
   /** reference re-measurements, in time order */
   references?: ReferenceData[];
+  /** measured fidelity per (point, codec) pair, from the files' metadata (absent: none recorded) */
+  fidelity?: FidelityRecord[];
 }

@@ -1,6 +1,7 @@
 import { CONDITION_KEYS, FACTORS, compareLevel, type Condition, type Factors } from '../conditions/factors.js';
 import type { ConditionData, CutRef, Statistic } from './cells.js';
 import type { PointRef, PointRow } from './findings.js';
+import { DEFAULT_CODEC } from '../results/tags.js';
 
 /** Per-condition analysis: pure functions over already loaded stats. */
 
@@ -21,10 +22,13 @@ export function compareConditions(a: Condition, b: Condition): number {
 /** The baseline condition (shared with the run's schedule, which measures it first). */
 export { findBaseline } from '../conditions/baseline.js';
 
-/** Every measured point of a condition, in model order, at the chosen statistic. Points without a total are left out. */
-export function pointRows(data: ConditionData, cuts: CutRef[], stat: Statistic): PointRow[] {
+/**
+ * Every measured point of a condition, in model order, at the chosen statistic. Points without a total are left out.
+ * `codecs`: data with codecs, whose rows also say their codec, bytes per request and encode/decode times.
+ */
+export function pointRows(data: ConditionData, cuts: CutRef[], stat: Statistic, codecs = false): PointRow[] {
   const rows: PointRow[] = [];
-  for (const { cut, index } of cuts) {
+  for (const { cut, index, codec } of cuts) {
     const cell = data.cells.get(cut);
     if (!cell?.total) continue;
     rows.push({
@@ -37,6 +41,14 @@ export function pointRows(data: ConditionData, cuts: CutRef[], stat: Statistic):
       total_p95_ms: cell.total.p95,
       samples: cell.total.samples,
       vs_best: null, // filled in once the best point is known (moves.pointsAgainstBest)
+      ...(codecs
+        ? {
+            codec: codec ?? DEFAULT_CODEC,
+            bytes: cell.bytes ? cell.bytes.mean : null,
+            encode_ms: cell.encode ? cell.encode[stat] : null,
+            decode_ms: cell.decode ? cell.decode[stat] : null,
+          }
+        : {}),
     });
   }
   return rows;

@@ -5,17 +5,22 @@ import { UserError } from '../errors.js';
 import { inferFrameBytes } from '../protocol/frame-size.js';
 import type { CellStats, ConditionData, CutRef, NetworkData, Statistic } from './cells.js';
 import { median } from './stats.js';
+import { isImageCodec, meanBytes } from './arms.js';
 
 /**
- * A cost model per partition point, fitted on measured results, that predicts every point's total
- * for conditions that were never measured (Neurosurgeon-style, but from end-to-end measurements):
+ * A cost model per arm (a partition point, or a (point, codec) pair: src/analysis/arms.ts), fitted
+ * on measured results, that predicts every arm's total for conditions that were never measured
+ * (Neurosurgeon-style, but from end-to-end measurements):
  *
- *   total(cut, c) = edge(cut, stress) + cloud(cut, stress) + transfer(cut, c)
- *   transfer      = fixed(cut, stress) + beta * wire_bits(cut) / rate + gamma * delay
+ *   total(arm, c) = edge(point, stress) + encode(arm, stress) + transfer(arm, c) + decode(arm, stress) + cloud(point, stress)
+ *   transfer      = fixed(arm, stress) + beta * wire_bits(arm) / rate + gamma * delay
  *
  * - edge and cloud compute: the median over every measured network condition of the same stress
- *   levels (compute does not depend on the link);
- * - wire_bits: the INFER frame (its size as the protocol gives it: src/protocol/frame-size.ts) cut
+ *   levels (compute does not depend on the link), and over every codec of the point (encoding and
+ *   decoding are timed apart from it; at the input point a camera-frame codec's edge is its own: the
+ *   cloud preprocesses, in its decode time); encode and decode: the arm's own medians (0 when not recorded);
+ * - wire_bits: the INFER frame -- its measured mean bytes per request (the `bytes` metric) when
+ *   recorded, else its float32 size as the protocol gives it (src/protocol/frame-size.ts) -- cut
  *   into TCP segments of MSS bytes, each with Ethernet, IP and TCP (timestamps) headers: what tbf counts;
  * - fixed: what does not scale with the shaped rate (the protocol's own cost at both ends, the
  *   reply, which the lab's shaper does not slow, the base round trip), per point and stress;
@@ -34,7 +39,11 @@ export const SEGMENT_OVERHEAD = 14 + 20 + 32;
 
 /** Bytes on the wire (as tc counts them) for an INFER frame carrying a float32 tensor of `dims`. */
 export function wireBytes(dims: readonly number[]): number {
-  const frame = inferFrameBytes(dims);
+  return frameWireBytes(inferFrameBytes(dims));
+}
+
+/** Bytes on the wire (as tc counts them) for an INFER frame of `frame` bytes (0: nothing crosses). */
+export function frameWireBytes(frame: number): number {
   return frame + Math.ceil(frame / TCP_MSS) * SEGMENT_OVERHEAD;
 }
 
@@ -63,17 +72,22 @@ function unmodelled(c: Condition): ConditionKey[] {
 
 interface StressFit {
   stress: Stress;
-  /** per cut, ms at the model's statistic */
+  /** per arm label, ms at the model's statistic (edge and cloud: the point's, shared by its codecs) */
   edge: Map<string, number>;
   cloud: Map<string, number>;
   fixed: Map<string, number>;
+  /** per arm label: encode and decode ms (absent: not recorded, 0) */
+  encode: Map<string, number>;
+  decode: Map<string, number>;
 }
 
 export interface CostModel {
   network: string;
   metric: Statistic;
-  /** points in model order */
+  /** arms in model order (arms the data cannot size are left out) */
   cuts: CutRef[];
+  /** measured mean INFER frame bytes per request of each arm, when recorded */
+  frames: Map<string, number>;
   /** points where nothing crosses (edge-only): no transfer, no cloud */
   local: Set<string>;
   /** wire bytes of each point's request */
@@ -104,11 +118,25 @@ export function wireMs(bytes: number, rate: number | null): number {
  * the tensor sizes, as the published tool's outputs).
  */
 export function fitCostModel(data: NetworkData, metric: Statistic): CostModel | { reason: string } {
-  if (data.cuts.some((c) => c.bytes === undefined && !data.shapes?.has(c.cut))) return { reason: 'the data has no tensor sizes (results files without metadata, or the published tool\'s outputs)' };
   const cells = data.conditions.filter((c) => unmodelled(c.condition).length === 0);
+  const frames = measuredFrames(data);
+  // an f32 arm is sized by its measured bytes or else by its tensor; an encoded one only by its measured bytes (else left out)
+  if (data.cuts.some((c) => c.codec === undefined && c.bytes === undefined && !data.shapes?.has(c.cut) && !frames.has(c.cut))) {
+    return { reason: 'the data has no tensor sizes (results files without metadata, or the published tool\'s outputs)' };
+  }
   if (cells.length === 0) return { reason: 'every measured condition has jitter or loss, which the model does not cover' };
-  const wire = new Map(data.cuts.map((c) => [c.cut, wireBytes(inferDims(c, data.shapes?.get(c.cut)))]));
-  const stat = (cell: CellStats | undefined, m: 'edge' | 'cloud' | 'transfer') => cell?.[m]?.[metric];
+  data = { ...data, cuts: data.cuts.filter((c) => c.codec === undefined || frames.has(c.cut)) };
+  const wire = new Map(data.cuts.map((c) => [c.cut, frames.has(c.cut) ? frameWireBytes(frames.get(c.cut)!) : wireBytes(inferDims(c, data.shapes?.get(c.cut)))]));
+  const stat = (cell: CellStats | undefined, m: 'edge' | 'cloud' | 'transfer' | 'encode' | 'decode') => cell?.[m]?.[metric];
+  // compute is the point's, whatever crosses: every arm of a point measures it (the cloud's for every
+  // codec; the edge's for every tensor codec -- a camera-frame codec leaves preprocessing to the cloud)
+  const armsOf = new Map<string, CutRef[]>();
+  for (const c of data.cuts) {
+    const point = c.point ?? c.cut;
+    armsOf.set(point, [...(armsOf.get(point) ?? []), c]);
+  }
+  const image = (c: CutRef) => c.codec !== undefined && isImageCodec(c.codec);
+  const pointArms = (c: CutRef, m: 'edge' | 'cloud') => armsOf.get(c.point ?? c.cut)!.filter((a) => m === 'cloud' || image(a) === image(c)).map((a) => a.cut);
 
   // A point is local (edge-only) when nothing was ever sent for it.
   const local = new Set(
@@ -142,10 +170,12 @@ export function fitCostModel(data: NetworkData, metric: Statistic): CostModel | 
 
   const stress = new Map<string, StressFit>();
   for (const [k, conds] of groups) {
-    const fit: StressFit = { stress: pickStress(conds[0]!.condition), edge: new Map(), cloud: new Map(), fixed: new Map() };
+    const fit: StressFit = { stress: pickStress(conds[0]!.condition), edge: new Map(), cloud: new Map(), fixed: new Map(), encode: new Map(), decode: new Map() };
     for (const cut of data.cuts) {
-      const edges = conds.map((c) => stat(c.cells.get(cut.cut), 'edge')).filter((v): v is number => v !== undefined);
-      const clouds = conds.map((c) => stat(c.cells.get(cut.cut), 'cloud')).filter((v): v is number => v !== undefined);
+      const pooled = (m: 'edge' | 'cloud') => conds.flatMap((c) => pointArms(cut, m).map((arm) => stat(c.cells.get(arm), m))).filter((v): v is number => v !== undefined);
+      const own = (m: 'encode' | 'decode') => conds.map((c) => stat(c.cells.get(cut.cut), m)).filter((v): v is number => v !== undefined);
+      const edges = pooled('edge');
+      const clouds = pooled('cloud');
       const fixed = conds
         .map((c) => {
           const y = stat(c.cells.get(cut.cut), 'transfer');
@@ -156,13 +186,26 @@ export function fitCostModel(data: NetworkData, metric: Statistic): CostModel | 
       fit.edge.set(cut.cut, median(edges));
       fit.cloud.set(cut.cut, median(clouds));
       fit.fixed.set(cut.cut, local.has(cut.cut) ? 0 : Math.max(0, median(fixed)));
+      const [encodes, decodes] = [own('encode'), own('decode')];
+      if (encodes.length) fit.encode.set(cut.cut, median(encodes));
+      if (decodes.length) fit.decode.set(cut.cut, median(decodes));
     }
     if (fit.edge.size > 0) stress.set(k, fit);
   }
   if (stress.size === 0) return { reason: 'no point has edge, transfer and cloud times measured' };
   const rates = cells.map((c) => c.condition.net);
   const fastest = rates.includes(null) ? null : Math.max(...(rates as number[]));
-  return { network: data.network, metric, cuts: data.cuts, local, wire, stress, beta, gamma, fitted, fastest };
+  return { network: data.network, metric, cuts: data.cuts, frames, local, wire, stress, beta, gamma, fitted, fastest };
+}
+
+/** Each arm's measured mean INFER frame bytes per request (the `bytes` metric), where recorded: the median over conditions. */
+function measuredFrames(data: NetworkData): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const c of data.cuts) {
+    const bytes = meanBytes(data, c.cut);
+    if (bytes !== undefined) out.set(c.cut, bytes);
+  }
+  return out;
 }
 
 function pickStress(c: Condition): Stress {
@@ -217,6 +260,9 @@ export interface PredictedPoint {
   transfer_ms: number;
   cloud_ms: number;
   total_ms: number;
+  /** the arm's encode and decode (0 when not recorded) */
+  encode_ms: number;
+  decode_ms: number;
 }
 
 /** Every point's predicted times under `c`; throws a UserError for stress levels never measured. */
@@ -234,7 +280,9 @@ export function predictCondition(m: CostModel, c: Condition): PredictedPoint[] {
     const local = m.local.has(cut.cut);
     const transfer = local ? 0 : fit.fixed.get(cut.cut)! + m.beta * wireMs(m.wire.get(cut.cut)!, c.net) + m.gamma * c.delay;
     const cloud = local ? 0 : fit.cloud.get(cut.cut)!;
-    out.push({ cut: cut.cut, index: cut.index, edge_ms: edge, transfer_ms: transfer, cloud_ms: cloud, total_ms: edge + transfer + cloud });
+    const encode = fit.encode.get(cut.cut) ?? 0;
+    const decode = fit.decode.get(cut.cut) ?? 0;
+    out.push({ cut: cut.cut, index: cut.index, edge_ms: edge, transfer_ms: transfer, cloud_ms: cloud, total_ms: edge + transfer + cloud + encode + decode, encode_ms: encode, decode_ms: decode });
   }
   return out;
 }
@@ -245,7 +293,11 @@ export function predictedData(m: CostModel, conditions: Condition[]): ConditionD
     const cells = new Map<string, CellStats>();
     for (const p of predictCondition(m, c)) {
       const one = (v: number) => ({ p50: v, p95: v, mean: v, samples: 0 });
-      cells.set(p.cut, { edge: one(p.edge_ms), transfer: one(p.transfer_ms), cloud: one(p.cloud_ms), total: one(p.total_ms) });
+      const stats: CellStats = { edge: one(p.edge_ms), transfer: one(p.transfer_ms), cloud: one(p.cloud_ms), total: one(p.total_ms) };
+      // what the model knows of the encoding: the arm's measured bytes and encode/decode times
+      const frame = m.frames.get(p.cut);
+      if (frame !== undefined) Object.assign(stats, { encode: one(p.encode_ms), decode: one(p.decode_ms), bytes: one(frame) });
+      cells.set(p.cut, stats);
     }
     return { condition: c, cells };
   });

@@ -25,6 +25,15 @@ export interface PointRow {
   samples: number;
   /** how much slower than the condition's best point (typical ratio - 1) with its interval; null when unknown */
   vs_best: PointVsBest | null;
+  /** data with codecs only (absent otherwise): the arm's wire codec */
+  codec?: string;
+  /** mean INFER frame bytes on the wire per request (a count, not a time); null when not recorded */
+  bytes?: number | null;
+  /** edge encode and cloud decode time at the chosen statistic, ms; null when not recorded */
+  encode_ms?: number | null;
+  decode_ms?: number | null;
+  /** false for an arm outside the fidelity budget: measured and shown, never chosen */
+  within_budget?: boolean;
 }
 
 /** A point against the best one of its condition: gain interval (null ends = unbounded) and tie-set membership. */
@@ -71,6 +80,63 @@ export interface ConditionReport {
   speedup_vs_cloud_only: number | null;
   speedup_vs_edge_only: number | null;
   cuts: PointRow[];
+  /** data with encoded arms only: the f32 answer (best among f32 arms; its gain and move against the f32 deployed point); null when no f32 arm was measured here */
+  best_f32?: F32Answer | null;
+}
+
+export interface F32Answer {
+  cut: string;
+  total_ms: number;
+  gain: number | null;
+  repartition: boolean;
+}
+
+/** An arm the fidelity budget leaves out of the answer. */
+export interface ExcludedArm {
+  arm: string;
+  cut: string;
+  codec: string;
+  reason: 'no fidelity recorded' | 'over the budget';
+  /** percentage points of top-1 agreement lost against f32; null when not recorded */
+  top1_loss: number | null;
+}
+
+export interface FidelityBudget {
+  /** --max-agreement-loss: percentage points of top-1 agreement an arm may lose against f32 */
+  max_agreement_loss: number;
+  excluded: ExcludedArm[];
+  /** every arm: its bytes per request and its fidelity (what the HTML's bytes vs fidelity charts draw) */
+  arms: ArmFidelity[];
+}
+
+export interface ArmFidelity {
+  arm: string;
+  cut: string;
+  codec: string;
+  /** mean INFER frame bytes per request (measured; else the fidelity record's encoded bytes; f32: the tensor's); null when unknown */
+  bytes: number | null;
+  /** top-1 and top-5 agreement with the f32 model (fractions; f32 itself: 1); null when not recorded */
+  top1_agreement: number | null;
+  top5_agreement: number | null;
+  within_budget: boolean;
+}
+
+/** A condition where the answer over encoded arms differs from the f32 one. */
+export interface EncodingChange {
+  condition: string;
+  /** the best arm within the budget, and the best f32 point */
+  best: string;
+  best_f32: string;
+  /** the best arm's point differs from the best f32 point */
+  point_changed: boolean;
+  /** the encoded answer repartitions (another arm: point or codec) */
+  repartition: boolean;
+  /** ... and its partition point moves (the best arm's point differs from the deployed arm's) */
+  point_moves: boolean;
+  /** the f32 answer repartitions (its point moves) */
+  repartition_f32: boolean;
+  /** 'removed': the f32 answer's point must move here, the encoded one's not; 'created': the reverse; null: same decision */
+  move: 'removed' | 'created' | null;
 }
 
 export interface SensitivityLevel {
@@ -159,6 +225,12 @@ export interface NetworkReport {
   power: PowerStatement | null;
   /** one line on what the significance rests on */
   significance_note: string;
+  /** data with encoded arms only: the deployed point of the f32 answer (null: no f32 arm measured) */
+  deployed_f32?: string | null;
+  /** data with encoded arms only: the arms the budget leaves out */
+  fidelity_budget?: FidelityBudget;
+  /** data with encoded arms only: conditions where the best point or the move decision differs from the f32 answer */
+  encoding_changes?: EncodingChange[];
 }
 
 export interface Report {

@@ -4,8 +4,9 @@ import { conditionKey, type Condition } from '../conditions/condition.js';
 import { isUserError } from '../errors.js';
 import { FormatError } from '../formats/check.js';
 import { ResultsFileError, readMetaLine, readResultsFile, type PolicyRun, type ResultsFile } from '../results/log-reader.js';
-import type { RunMetadata } from '../results/metadata.js';
-import { METRICS, type Metric } from '../results/tags.js';
+import type { FidelityRecord, RunMetadata } from '../results/metadata.js';
+import type { AnyMetric } from '../results/tags.js';
+import { armLabel, splitArm } from './arms.js';
 import { assertOnePlan, planGapNote, type PlanFile } from './shard-plans.js';
 import type { CellStats, ConditionData, CutRef, NetworkData, ReferenceData } from './cells.js';
 import { cellStatsOf, statsOf } from './histogram-stats.js';
@@ -34,7 +35,10 @@ interface NetworkAcc {
   /** cut label -> shape of its tensor (batch excluded), from meta.cuts */
   cutShapes: Map<string, number[]>;
   metaCuts: boolean;
-  conditions: Map<string, { condition: Condition; cells: Map<string, Partial<Record<Metric, Histogram>>>; startMs: number; endMs: number }>;
+  /** keyed by arm label (armLabel: the cut, or CUT@CODEC) */
+  conditions: Map<string, { condition: Condition; cells: Map<string, Partial<Record<AnyMetric, Histogram>>>; startMs: number; endMs: number }>;
+  /** every file's fidelity records */
+  fidelity: FidelityRecord[];
   references: ReferenceData[];
   sources: string[];
   policyRuns: PolicyRun[];
@@ -79,7 +83,7 @@ export function loadResultFiles(paths: string[]): Loaded {
     const key = `${network}\0${id ?? 'unknown'}`;
     let acc = groups.get(key);
     if (!acc) {
-      acc = { network, testbed: id ? known!.get(id)! : null, testbedId: id, cutIndex: new Map(), cutBytes: new Map(), cutShapes: new Map(), metaCuts: false, conditions: new Map(), references: [], sources: [], policyRuns: [], files: [] };
+      acc = { network, testbed: id ? known!.get(id)! : null, testbedId: id, cutIndex: new Map(), cutBytes: new Map(), cutShapes: new Map(), metaCuts: false, conditions: new Map(), fidelity: [], references: [], sources: [], policyRuns: [], files: [] };
       groups.set(key, acc);
     }
     addFile(acc, path, file);
@@ -123,6 +127,7 @@ function addFile(acc: NetworkAcc, path: string, file: ResultsFile): void {
   acc.sources.push(path);
   acc.files.push({ path, meta: file.meta });
   acc.policyRuns.push(...file.policies);
+  acc.fidelity.push(...(file.meta?.fidelity ?? []));
   if (file.meta && !acc.metaCuts) {
     // Points appended by earlier files without meta keep their place after the model's own.
     const before = [...acc.cutIndex.keys()];
@@ -139,13 +144,10 @@ function addFile(acc: NetworkAcc, path: string, file: ResultsFile): void {
     if (cell.tag.ref !== undefined) {
       // a reference re-measurement: drift data, never merged into the cell it repeats
       if (cell.tag.metric === 'total') {
-        acc.references.push({ ref: cell.tag.ref, condition: cell.tag.condition, cut: armOf(cell.tag), startMs: cell.startMs, endMs: cell.endMs, total: statsOf(cell.histogram), source: path });
+        acc.references.push({ ref: cell.tag.ref, condition: cell.tag.condition, cut: armLabel(cell.tag.cut, cell.tag.codec), startMs: cell.startMs, endMs: cell.endMs, total: statsOf(cell.histogram), source: path });
       }
       continue;
     }
-    // encode/decode/bytes are not latencies: the analysis of points does not take them (yet)
-    const metric = cell.tag.metric as Metric;
-    if (!METRICS.includes(metric)) continue;
     const key = conditionKey(cell.tag.condition);
     let cond = acc.conditions.get(key);
     if (!cond) {
@@ -154,22 +156,17 @@ function addFile(acc: NetworkAcc, path: string, file: ResultsFile): void {
     }
     cond.startMs = Math.min(cond.startMs, cell.startMs);
     cond.endMs = Math.max(cond.endMs, cell.endMs);
-    const label = armOf(cell.tag);
-    addCut(acc, label);
-    let hists = cond.cells.get(label);
+    addCut(acc, cell.tag.cut);
+    const arm = armLabel(cell.tag.cut, cell.tag.codec);
+    let hists = cond.cells.get(arm);
     if (!hists) {
       hists = {};
-      cond.cells.set(label, hists);
+      cond.cells.set(arm, hists);
     }
-    const prev = hists[metric];
+    const prev = hists[cell.tag.metric];
     if (prev) prev.add(cell.histogram);
-    else hists[metric] = cell.histogram;
+    else hists[cell.tag.metric] = cell.histogram;
   }
-}
-
-/** An arm (point, codec) other than f32 is its own cell, labelled CUT@CODEC (as src/analysis/arms.ts's armLabel). */
-function armOf(tag: { cut: string; codec?: string }): string {
-  return tag.codec === undefined ? tag.cut : `${tag.cut}@${tag.codec}`;
 }
 
 function addCut(acc: NetworkAcc, cut: string): void {
@@ -179,12 +176,22 @@ function addCut(acc: NetworkAcc, cut: string): void {
 }
 
 function toNetworkData(acc: NetworkAcc): NetworkData {
-  // meta.cuts lists every point of the model; the report is about the measured ones.
+  // meta.cuts lists every point of the model; the report is about the measured ones (arms of a point: f32 first, then as they appear).
   const measured = new Set([...acc.conditions.values()].flatMap((c) => [...c.cells.keys()]));
+  const armsOf = new Map<string, string[]>();
+  for (const label of measured) {
+    const { cut, codec } = splitArm(label);
+    if (!acc.cutIndex.has(cut)) continue;
+    armsOf.set(cut, [...(armsOf.get(cut) ?? []), ...(label === cut ? [] : [codec])]);
+  }
   const cuts: CutRef[] = [...acc.cutIndex.entries()]
-    .filter(([cut]) => measured.has(cut))
-    .map(([cut, index]) => ({ cut, index, ...(acc.cutBytes.has(cut) ? { bytes: acc.cutBytes.get(cut)! } : {}) }))
-    .sort((a, b) => a.index - b.index);
+    .filter(([cut]) => armsOf.has(cut))
+    .sort((a, b) => a[1] - b[1])
+    .flatMap(([cut, index]) => {
+      const bytes = acc.cutBytes.has(cut) ? { bytes: acc.cutBytes.get(cut)! } : {};
+      const f32 = measured.has(cut) ? [{ cut, index, ...bytes }] : [];
+      return [...f32, ...armsOf.get(cut)!.map((codec) => ({ cut: armLabel(cut, codec), index, ...bytes, point: cut, codec }))];
+    });
   const conditions: ConditionData[] = [...acc.conditions.values()].map((c) => {
     const cells = new Map<string, CellStats>();
     for (const [cut, hists] of c.cells) cells.set(cut, cellStatsOf(hists));
@@ -204,6 +211,7 @@ function toNetworkData(acc: NetworkAcc): NetworkData {
     ...(acc.cutShapes.size ? { shapes: acc.cutShapes } : {}),
     ...(outputBytes !== undefined ? { outputBytes } : {}),
     ...(acc.policyRuns.length ? { policyRuns: acc.policyRuns } : {}),
+    ...(acc.fidelity.length ? { fidelity: acc.fidelity } : {}),
   };
 }
 

@@ -1,7 +1,7 @@
 import { UserError } from '../errors.js';
 import type { RunMetadata } from '../results/metadata.js';
 import { ownerOf, planCellKey, type PlanRecord } from '../results/plan.js';
-import { METRICS, type Metric } from '../results/tags.js';
+import { METRICS, type AnyMetric } from '../results/tags.js';
 
 /**
  * Plans across results files: shards of one sweep are merged, shards of different sweeps never
@@ -42,7 +42,7 @@ export function assertOnePlan(files: readonly PlanFile[]): void {
 }
 
 /** The cells a results file holds: cell key -> metrics present. */
-export type FileCells = Map<string, Set<Metric>>;
+export type FileCells = Map<string, Set<AnyMetric>>;
 
 export interface PlanCheck {
   plan: PlanRecord;
@@ -98,12 +98,12 @@ function checkOne(group: (PlanFile & { cells: FileCells })[]): PlanCheck {
   const shard = group[0]!.meta!.shard;
   const cells = plan.conditions.length * plan.cuts.length;
   const bounds = shard?.bounds ?? [0, cells];
-  const seen = new Map<string, { files: string[]; metrics: Set<Metric> }>();
+  const seen = new Map<string, { files: string[]; metrics: Set<AnyMetric> }>();
   for (const f of group) {
     for (const [key, metrics] of f.cells) {
-      const s = seen.get(key) ?? { files: [], metrics: new Set<Metric>() };
+      const s = seen.get(key) ?? { files: [], metrics: new Set<AnyMetric>() };
       // a cell counts once per file that holds all of it
-      if (metrics.size === METRICS.length) s.files.push(f.path);
+      if (METRICS.every((m) => metrics.has(m))) s.files.push(f.path);
       for (const m of metrics) s.metrics.add(m);
       seen.set(key, s);
     }

@@ -1,10 +1,9 @@
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { readResultsFile } from '../../src/results/log-reader.js';
-import type { Histogram } from 'hdr-histogram-js';
 import type { RunMetadata } from '../../src/results/metadata.js';
 import { METRICS, type Metric } from '../../src/results/tags.js';
-import { newLatencyHistogram } from '../../src/results/log-lines.js';
+import { newLatencyHistogram, type CellHistograms } from '../../src/results/log-lines.js';
 
 /** Run metadata as dnn-edge writes it, for a network with the given partition points. */
 export function sampleMeta(network: string, cuts: string[]): RunMetadata {
@@ -27,16 +26,35 @@ export function sampleMeta(network: string, cuts: string[]): RunMetadata {
   };
 }
 
-/** Histograms of one cell: `samples` values (µs) per metric, spread ±10 % around the given means (ms). */
-export function cellHistograms(ms: Record<Metric, number>, samples = 20): Record<Metric, Histogram> {
-  const out = {} as Record<Metric, Histogram>;
-  for (const m of METRICS) {
+/** What a run that sets a codec records besides the 4 latencies: encode/decode ms and INFER bytes per request. */
+export interface CodecFigures {
+  encode: number;
+  decode: number;
+  bytes: number;
+}
+
+/**
+ * Histograms of one cell: `samples` values (µs) per metric, spread ±10 % around the given means (ms).
+ * With `codec` figures, also the encode and decode times (spread alike) and the bytes per request
+ * (a count, recorded exactly: a codec of fixed output gives the same frame every request).
+ */
+export function cellHistograms(ms: Record<Metric, number>, samples = 20, codec?: CodecFigures): CellHistograms {
+  const out = {} as CellHistograms;
+  const times = (mean: number, floor = 1) => {
     const h = newLatencyHistogram();
     for (let i = 0; i < samples; i++) {
       const spread = samples > 1 ? 0.9 + (0.2 * i) / (samples - 1) : 1;
-      h.recordValue(Math.max(1, Math.round(ms[m] * 1000 * spread)));
+      h.recordValue(Math.max(floor, Math.round(mean * 1000 * spread)));
     }
-    out[m] = h;
+    return h;
+  };
+  for (const m of METRICS) out[m] = times(ms[m]);
+  if (codec) {
+    out.encode = times(codec.encode, 0);
+    out.decode = times(codec.decode, 0);
+    const bytes = newLatencyHistogram();
+    bytes.recordValueWithCount(codec.bytes, samples);
+    out.bytes = bytes;
   }
   return out;
 }

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ResultsWriter } from '../../src/results/log-writer.js';
 import { cellHistograms, sampleMeta } from '../helpers/results.js';
-import { SYNTHETIC, SYNTHETIC_CUTS, split } from '../helpers/synthetic.js';
+import { SYNTHETIC, SYNTHETIC_CUTS, split, writeCodecRun } from '../helpers/synthetic.js';
 
 // bin/dnn-report only imports this file. It is not spawned itself: under tap, the runner's injected
 // require hook makes Node load an extensionless ESM launcher through require() and fail.
@@ -34,6 +34,8 @@ t.test('usage mistakes: one line, exit 2', async (t) => {
     [[], /^dnn-report: no input: give results files .* or --legacy DIR\n$/],
     [['--legacy', LENET, '--metric', 'p99'], /--metric.*p99.*(p50|choices)/],
     [['--legacy', LENET, '--min-gain', '-1'], /^dnn-report: --min-gain must be a non-negative fraction/],
+    [['--legacy', LENET, '--max-agreement-loss', '101'], /^dnn-report: --max-agreement-loss must be a number of percentage points between 0 and 100 \(1 = one point of top-1 agreement\), got '101'\n$/],
+    [['--legacy', LENET, '--max-agreement-loss', 'one'], /^dnn-report: --max-agreement-loss must be a number of percentage points between 0 and 100 .*got 'one'\n$/],
     [['--legacy', LENET, '--deployed', '42'], /^dnn-report: --deployed 42 is not a partition point of lenet \(1, 2, 3/],
     [['--legacy', LENET, '--condition', 'foo'], /^dnn-report: --condition: 'foo' is not key=value/],
     [['--legacy', LENET, '--format', 'html', '--condition', 'net=11'], /^dnn-report: --condition: no condition matches net=11\n$/],
@@ -105,4 +107,18 @@ t.test('formats: json shape, csv rows, table, --out', async (t) => {
   t.match(text, /== synth/);
   t.match(text, /repartitioning needed in 1 \(25\.0%\)/);
   t.match(text, /largest gain \+\d+\.\d% \[\+\d+\.\d%, \+\d+\.\d%\] at net=10 ecpu=0 \(best point c, significant\)/);
+});
+
+t.test('encoded crossings: --max-agreement-loss chooses among the (point, codec) pairs; the f32 answer beside', async (t) => {
+  const file = join(t.testdir(), 'codecnet.hdr');
+  await writeCodecRun(file, [null, 10, 2]);
+  const loose = await run([file]);
+  t.equal(loose.code, 0, loose.stderr);
+  t.match(loose.stdout, /left out: .*mid@int8-ch \(lossy, no fidelity recorded: record it with dnn-cut --codecs or the sweep\)/);
+  t.match(loose.stdout, /encoding changes the answer in 2 of 3 condition\(s\) \(point moves removed 2, created 0\): net=10: best input@jpeg:90 \(f32: out\), the point's move removed/);
+  const tight = await run([file, '--max-agreement-loss', '0.1', '--format', 'json']);
+  t.equal(tight.code, 0, tight.stderr);
+  const n = (JSON.parse(tight.stdout) as { networks: { fidelity_budget: { max_agreement_loss: number; excluded: { arm: string }[] } }[] }).networks[0]!;
+  t.equal(n.fidelity_budget.max_agreement_loss, 0.1);
+  t.ok(n.fidelity_budget.excluded.some((e) => e.arm === 'input@jpeg:90'), 'jpeg:90 (0.5 points lost) is outside a 0.1-point budget');
 });

@@ -7,7 +7,8 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { buildReport } from '../../src/analysis/build-report.js';
 import { formatHtml } from '../../src/report/format/html.js';
 import { readLegacyDir } from '../../src/report/input/legacy.js';
-import { syntheticNetwork } from '../helpers/synthetic.js';
+import { syntheticNetwork, writeCodecRun } from '../helpers/synthetic.js';
+import { loadResultFiles } from '../../src/analysis/load-results.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const LENET = fileURLToPath(new URL('../../../test/fixtures/legacy/outputs_lenet', import.meta.url));
@@ -15,8 +16,10 @@ const LENET = fileURLToPath(new URL('../../../test/fixtures/legacy/outputs_lenet
 t.test('the HTML report loads in headless Chromium with its charts and no errors', { skip: existsSync(CHROMIUM) ? false : `${CHROMIUM} is not installed (Debian package chromium)` }, async (t) => {
   const { chromium } = await import('playwright-core');
   const lenet = readLegacyDir(LENET).networks;
-  const report = buildReport([syntheticNetwork(), ...lenet], { metric: 'p50', minGain: 0.05 });
   const dir = t.testdir();
+  await writeCodecRun(join(dir, 'codecnet.hdr'), [null, 10, 2]);
+  const codecnet = loadResultFiles([join(dir, 'codecnet.hdr')]).networks;
+  const report = buildReport([syntheticNetwork(), ...lenet, ...codecnet], { metric: 'p50', minGain: 0.05 });
   const page = join(dir, 'report.html');
   writeFileSync(page, formatHtml(report));
 
@@ -50,6 +53,14 @@ t.test('the HTML report loads in headless Chromium with its charts and no errors
   }
   t.equal(await count('svg[data-chart^="synth-factor-"]'), 2, 'synth: latency against network and edge CPU');
   t.equal(await count('svg[data-chart^="lenet-factor-"]'), 5, 'lenet: latency against each of its 5 factors');
+  // encoded arms with recorded fidelity: a bytes vs fidelity chart per point that has codecs, the chosen pair ringed
+  t.equal(await count('svg[data-chart*="-fidelity-"]'), 2, 'codecnet: bytes vs fidelity at input and at mid');
+  t.equal(await count('svg[data-chart$="-fidelity-mid"] circle.codec'), 4, 'mid: f32, f16, int8 and lz4 (lossless: agreement 1); int8-ch has no record, so no dot');
+  t.equal(await count('svg[data-chart$="-fidelity-input"] circle.chosen'), 1, 'the chosen pair (input, f32 at the baseline) is ringed');
+  t.equal(await count('svg[data-chart$="-fidelity-mid"] circle.chosen'), 0);
+  t.equal(await count('svg[data-chart$="-fidelity-mid"] circle.outside'), 1, 'int8 (3 points lost) drawn hollow');
+  t.equal(await count('svg[data-chart*="-fidelity-"] polyline.front'), 2, 'the Pareto front joined on each');
+  t.equal(await count('svg[data-chart^="synth-fidelity"], svg[data-chart^="lenet-fidelity"]'), 0, 'no such chart without codecs');
   const box = await tab.locator('svg[data-chart="lenet-heatmap"]').boundingBox();
   t.ok(box && box.width > 300 && box.height > 500, `heat map is drawn (${box?.width}x${box?.height})`);
 });

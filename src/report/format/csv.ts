@@ -3,11 +3,15 @@ import { round } from './json.js';
 import type { Report } from '../../analysis/findings.js';
 
 const FIELDS = FACTORS.map((f) => f.field);
-const HEADER = ['network', 'condition', ...FIELDS, 'cut', 'index', 'edge_ms', 'transfer_ms', 'cloud_ms', 'total_ms', 'total_p95_ms', 'samples', 'best', 'deployed', 'gain', 'repartition', 'gain_low', 'gain_high', 'significance', 'vs_best', 'vs_best_low', 'vs_best_high', 'tie', 'testbed_id', 'predicted'];
+const BASE_HEADER = ['network', 'condition', ...FIELDS, 'cut', 'index', 'edge_ms', 'transfer_ms', 'cloud_ms', 'total_ms', 'total_p95_ms', 'samples', 'best', 'deployed', 'gain', 'repartition', 'gain_low', 'gain_high', 'significance', 'vs_best', 'vs_best_low', 'vs_best_high', 'tie', 'testbed_id', 'predicted'];
 
-/** One row per (network, condition, point): everything needed to redo the analysis in a spreadsheet. */
+/** Data with codecs: 6 more columns at the end (files without codecs keep the columns they always had). */
+const CODEC_HEADER = ['codec', 'bytes', 'encode_ms', 'decode_ms', 'within_budget', 'best_f32'];
+
+/** One row per (network, condition, point or arm): everything needed to redo the analysis in a spreadsheet. */
 export function formatCsv(report: Report): string {
-  const rows: string[] = [HEADER.join(',')];
+  const codecs = report.networks.some((n) => n.conditions.some((c) => c.cuts.some((p) => p.codec !== undefined)));
+  const rows: string[] = [[...BASE_HEADER, ...(codecs ? CODEC_HEADER : [])].join(',')];
   for (const n of report.networks) {
     for (const c of n.conditions) {
       for (const p of c.cuts) {
@@ -37,6 +41,7 @@ export function formatCsv(report: Report): string {
             p.vs_best ? p.vs_best.tie : '',
             n.testbed_id,
             c.predicted === true,
+            ...(codecs ? [p.codec ?? '', num(p.bytes ?? null), num(p.encode_ms ?? null), num(p.decode_ms ?? null), p.within_budget !== false, c.best_f32?.cut ?? ''] : []),
           ]
             .map((v) => csvField(String(v)))
             .join(','),

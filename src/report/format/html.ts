@@ -1,9 +1,10 @@
-import { ADAPTIVE_HEADER, adaptiveRows, adaptiveTitle, predictedLine, thresholdLine, FACTOR_LABEL, baselineLine, baselineOf, deployedLine, maxGainCondition, movedLabel, ms, summaryLine, tieSetLabel, times } from './labels.js';
+import { ADAPTIVE_HEADER, adaptiveRows, adaptiveTitle, bytesLabel, encodingLines, predictedLine, thresholdLine, FACTOR_LABEL, baselineLine, baselineOf, deployedLine, maxGainCondition, movedLabel, ms, summaryLine, tieSetLabel, times } from './labels.js';
 import { conditionLabel, gainWithInterval, levelLabel, pct, varyingFactors } from '../../analysis/condition-labels.js';
 import { selectCondition } from '../input/condition-selector.js';
 import { describeTestbed } from './labels.js';
 import type { ConditionReport, FactorName, NetworkReport, Report } from '../../analysis/findings.js';
-import { esc, heatMap, lineChart, stackedBars, timelineChart } from './svg.js';
+import { esc, heatMap, lineChart, scatterLogX, stackedBars, timelineChart } from './svg.js';
+import { paretoFront } from '../../analysis/encodings.js';
 import type { AdaptiveEntry } from '../../analysis/policy-runs.js';
 
 export interface HtmlOptions {
@@ -84,7 +85,7 @@ function network(n: NetworkReport, report: Report, opts: HtmlOptions): string {
   if (n.rate_thresholds?.length) {
     parts.push(`<p>Rate thresholds (cost model, no added delay): the best point per rate range in Mbit/s.</p><ul>${n.rate_thresholds.map((t) => `<li>${esc(t.stress)}: ${esc(thresholdLine(t.ranges))}</li>`).join('')}</ul>`);
   }
-  parts.push(`<p>${esc(baselineLine(n, varying))}<br>${esc(deployedLine(n))}<br>${esc(summaryLine(n, report.min_gain, varying, report.confidence))}<br>significance: ${esc(n.significance_note)}<br>testbed ${esc(n.testbed_id)}: ${esc(describeTestbed(n.testbed))}<br>sources: ${esc(n.sources.join(', '))}</p>`);
+  parts.push(`<p>${esc(baselineLine(n, varying))}<br>${esc(deployedLine(n))}<br>${esc(summaryLine(n, report.min_gain, varying, report.confidence))}${encodingLines(n, varying).map((l) => `<br>${esc(l.trim())}`).join('')}<br>significance: ${esc(n.significance_note)}<br>testbed ${esc(n.testbed_id)}: ${esc(describeTestbed(n.testbed))}<br>sources: ${esc(n.sources.join(', '))}</p>`);
   parts.push(`<div class="charts">`);
   parts.push(bars(`${id}-stacked-baseline`, `baseline: ${conditionLabel(base.factors, varying)}`, base, n, report));
   if (chosen !== base || selected) parts.push(bars(`${id}-stacked-condition`, `${what}: ${conditionLabel(chosen.factors, varying)}`, chosen, n, report));
@@ -110,21 +111,59 @@ function network(n: NetworkReport, report: Report, opts: HtmlOptions): string {
     );
   }
   parts.push(`</div>`);
+  const fidelity = fidelityCharts(id, n);
+  if (fidelity) parts.push(fidelity);
   parts.push(sensitivityTable(n));
   parts.push(conditionsTable(n, varying));
   parts.push(`</section>`);
   return parts.join('\n');
 }
 
+/**
+ * Data with encoded arms and recorded fidelity: per point, bytes per request against top-1 agreement
+ * with f32, one dot per codec, the Pareto front joined, the chosen pair (the deployed arm) ringed.
+ */
+function fidelityCharts(id: string, n: NetworkReport): string {
+  const arms = (n.fidelity_budget?.arms ?? []).filter((a) => a.bytes !== null && a.bytes > 0 && a.top1_agreement !== null);
+  if (!arms.some((a) => a.codec !== 'f32')) return '';
+  const points = [...new Set(arms.map((a) => a.cut))].filter((cut) => arms.some((a) => a.cut === cut && a.codec !== 'f32'));
+  const charts = points.map((cut) => {
+    const mine = arms.filter((a) => a.cut === cut);
+    const front = paretoFront(mine.map((a) => ({ x: a.bytes!, y: a.top1_agreement! })));
+    return scatterLogX({
+      id: `${id}-fidelity-${cut.replace(/[^A-Za-z0-9_-]/g, '_')}`,
+      title: `${n.network} at ${cut}: bytes vs fidelity`,
+      xLabel: 'bytes per request (log)',
+      yLabel: 'top-1 agreement with f32',
+      yLine: { y: 1 - n.fidelity_budget!.max_agreement_loss / 100, label: 'budget' },
+      points: mine.map((a, i) => ({
+        label: a.codec,
+        x: a.bytes!,
+        y: a.top1_agreement!,
+        front: front.has(i),
+        chosen: a.arm === n.deployed.cut,
+        hollow: !a.within_budget,
+        title: `${a.arm}: ${bytesLabel(a.bytes)} per request, top-1 agreement ${(100 * a.top1_agreement!).toFixed(1)} %${a.within_budget ? '' : ' (outside the budget)'}`,
+      })),
+    });
+  });
+  return `<h3>Bytes vs fidelity</h3><p>Per point, each codec's bytes per request against its top-1 agreement with the f32 model; the line joins the Pareto front, hollow dots are outside the budget (${esc(String(n.fidelity_budget!.max_agreement_loss))} point(s) lost), the red ring marks the chosen pair (${esc(n.deployed.cut)}).</p>
+<div class="charts">${charts.join('\n')}</div>`;
+}
+
+/** Data with codecs: the edge's encode and the cloud's decode stacked between edge, transfer and cloud. */
+const CODEC_SERIES = [SERIES[0]!, { name: 'encode', color: '#edc948' }, SERIES[1]!, { name: 'decode', color: '#b07aa1' }, SERIES[2]!];
+
 function bars(id: string, title: string, c: ConditionReport, n: NetworkReport, report: Report): string {
+  const codecs = c.cuts.some((p) => p.codec !== undefined);
   return stackedBars({
     id,
     title,
     unit: `ms (${report.metric})`,
-    series: SERIES,
+    series: codecs ? CODEC_SERIES : SERIES,
     bars: c.cuts.map((p) => ({
       label: p.cut,
-      values: [p.edge_ms, p.transfer_ms, p.cloud_ms],
+      values: codecs ? [p.edge_ms, p.encode_ms ?? null, p.transfer_ms, p.decode_ms ?? null, p.cloud_ms] : [p.edge_ms, p.transfer_ms, p.cloud_ms],
       total: p.total_ms,
       mark: [p.cut === c.best.cut ? 'best' : '', p.cut === n.deployed.cut ? 'deployed' : ''].filter(Boolean).join('+') || undefined,
       title: `point ${p.cut}`,
@@ -173,12 +212,13 @@ function sensitivityTable(n: NetworkReport): string {
 }
 
 function conditionsTable(n: NetworkReport, varying: FactorName[]): string {
+  const f32 = n.conditions.some((c) => c.best_f32 !== undefined);
   const rows = n.conditions.map(
     (c) =>
-      `<tr${c.repartition ? ' class="repartition"' : ''}><td>${esc(conditionLabel(c.factors, varying))}</td><td>${esc(c.best.cut)}</td><td>${ms(c.best.total_ms)}</td><td>${ms(c.deployed_ms)}</td><td>${esc(gainWithInterval(c.gain, c))}</td><td>${esc(tieSetLabel(c.tie_set))}</td><td>${c.repartition ? 'yes' : c.move_not_significant ? 'not significant' : ''}</td></tr>`,
+      `<tr${c.repartition ? ' class="repartition"' : ''}><td>${esc(conditionLabel(c.factors, varying))}</td><td>${esc(c.best.cut)}</td><td>${ms(c.best.total_ms)}</td>${f32 ? `<td>${esc(c.best_f32?.cut ?? '-')}</td><td>${ms(c.best_f32?.total_ms ?? null)}</td>` : ''}<td>${ms(c.deployed_ms)}</td><td>${esc(gainWithInterval(c.gain, c))}</td><td>${esc(tieSetLabel(c.tie_set))}</td><td>${c.repartition ? 'yes' : c.move_not_significant ? 'not significant' : ''}</td></tr>`,
   );
   return `<details><summary>All ${n.conditions.length} conditions (${n.summary.repartition} need repartitioning)</summary>
-<table><tr><th>condition</th><th>best</th><th>best ms</th><th>deployed ms</th><th>gain [interval]</th><th>tie set</th><th>repartition</th></tr>${rows.join('')}</table></details>`;
+<table><tr><th>condition</th><th>best</th><th>best ms</th>${f32 ? '<th>f32 best</th><th>f32 ms</th>' : ''}<th>deployed ms</th><th>gain [interval]</th><th>tie set</th><th>repartition</th></tr>${rows.join('')}</table></details>`;
 }
 
 /** Adaptive runs: the comparison table, then a timeline per policy. */

@@ -1,6 +1,6 @@
 import { FACTORS } from '../../conditions/factors.js';
 import { conditionLabel, gainWithInterval, pct } from '../../analysis/condition-labels.js';
-import type { ConditionReport, FactorName, NetworkReport } from '../../analysis/findings.js';
+import type { ConditionReport, ExcludedArm, FactorName, NetworkReport } from '../../analysis/findings.js';
 import type { AdaptiveEntry } from '../../analysis/policy-runs.js';
 import { canonical, type EndIdentity, type Testbed } from '../../analysis/testbed.js';
 
@@ -12,6 +12,21 @@ export function ms(v: number | null): string {
   if (v === null) return '-';
   const a = Math.abs(v);
   return v.toFixed(a >= 100 ? 1 : a >= 10 ? 2 : 3);
+}
+
+/** Bytes (a count, never a time): "602.2 kB", "15.0 kB", "96 B"; '-' when not recorded. */
+export function bytesLabel(v: number | null): string {
+  if (v === null) return '-';
+  if (v >= 1e6) return `${(v / 1e6).toFixed(2)} MB`;
+  if (v >= 1e3) return `${(v / 1e3).toFixed(1)} kB`;
+  return `${Math.round(v)} B`;
+}
+
+/** "mid@int8 (3.0 points lost: over the budget)" or "mid@int8-ch (no fidelity recorded: ...)". */
+export function excludedLabel(e: ExcludedArm): string {
+  return e.reason === 'over the budget'
+    ? `${e.arm} (${e.top1_loss!.toFixed(1)} points of top-1 agreement lost: over the budget)`
+    : `${e.arm} (lossy, no fidelity recorded: record it with dnn-cut --codecs or the sweep)`;
 }
 
 /** The tie set, shortened: the points not significantly slower than the best. */
@@ -112,4 +127,31 @@ export function describeTestbed(t: Testbed | null): string {
     return `${e.host} (${facts.filter((f) => f !== null).join(', ')})`;
   };
   return `edge ${end(t.edge)} / cloud ${end(t.cloud)}`;
+}
+
+/**
+ * Data with encoded crossings: what the answer is chosen among (the fidelity budget and the arms it
+ * leaves out), and where it differs from the f32 answer.
+ */
+export function encodingLines(n: NetworkReport, varying: FactorName[]): string[] {
+  const b = n.fidelity_budget;
+  if (!b) return [];
+  const out = [
+    `encoded crossings: the best (point, codec) within ${b.max_agreement_loss} point(s) of top-1 agreement lost against f32 (--max-agreement-loss); f32 answer beside it (its deployed point: ${n.deployed_f32 ?? '-'})`,
+  ];
+  if (b.excluded.length) out.push(`  left out: ${b.excluded.map(excludedLabel).join('; ')}`);
+  const changes = n.encoding_changes ?? [];
+  const label = (key: string) => conditionLabel(n.conditions.find((c) => c.key === key)!.factors, varying);
+  // a large study changes many conditions: the first few, the rest in the JSON (encoding_changes)
+  const SHOWN = 6;
+  const shown = changes.slice(0, SHOWN).map((c) => `${label(c.condition)}: best ${c.best} (f32: ${c.best_f32})${c.move ? `, the point's move ${c.move}` : ''}`);
+  const more = changes.length > SHOWN ? `; +${changes.length - SHOWN} more (JSON: encoding_changes)` : '';
+  const removed = changes.filter((c) => c.move === 'removed').length;
+  const created = changes.filter((c) => c.move === 'created').length;
+  out.push(
+    changes.length
+      ? `  encoding changes the answer in ${changes.length} of ${n.conditions.length} condition(s) (point moves removed ${removed}, created ${created}): ${shown.join('; ')}${more}`
+      : `  encoding changes neither the best point nor a move in any condition`,
+  );
+  return out;
 }

@@ -250,3 +250,65 @@ export function timelineChart(opts: { id: string; title: string; rows: TimelineR
   parts.push(`<text x="${left + plotW / 2}" y="${axisY + 16}" class="axis" text-anchor="middle">seconds into the trace (rate: in force solid, estimated dashed)</text>`);
   return svg(opts.id, left + plotW + 20, axisY + 26, parts);
 }
+
+export interface ScatterPoint {
+  label: string;
+  x: number;
+  y: number;
+  /** on the Pareto front (joined by a line) */
+  front: boolean;
+  /** the chosen pair: ringed */
+  chosen: boolean;
+  /** outside the budget: drawn hollow */
+  hollow: boolean;
+  title: string;
+}
+
+/**
+ * Dots over a logarithmic x axis and a linear y axis (bytes per request vs top-1 agreement), the
+ * Pareto front (fewest bytes for the agreement) joined by a line, the chosen dot ringed.
+ */
+export function scatterLogX(opts: { id: string; title: string; xLabel: string; yLabel: string; points: ScatterPoint[]; /** a dashed level, e.g. the budget */ yLine?: { y: number; label: string } }): string {
+  const left = 56;
+  const top = 26;
+  const plotW = 300;
+  const plotH = 160;
+  const pts = opts.points;
+  const lx = pts.map((p) => Math.log10(Math.max(1, p.x)));
+  const x0 = Math.floor(Math.min(...lx));
+  const x1 = Math.max(x0 + 1, Math.ceil(Math.max(...lx)));
+  const yLow = Math.min(...pts.map((p) => p.y), opts.yLine?.y ?? 1);
+  const y0 = Math.max(0, Math.floor((yLow - 0.005) * 50) / 50);
+  const y1 = 1;
+  const x = (v: number) => left + ((Math.log10(Math.max(1, v)) - x0) / (x1 - x0)) * plotW;
+  const y = (v: number) => top + plotH - ((v - y0) / (y1 - y0)) * plotH;
+  const width = Math.max(left + plotW + 120, 12 + opts.title.length * 7);
+  const height = top + plotH + 44;
+  const parts: string[] = [`<text x="12" y="14" class="title">${esc(opts.title)}</text>`];
+  for (let e = x0; e <= x1; e++) {
+    parts.push(`<line x1="${f(x(10 ** e))}" x2="${f(x(10 ** e))}" y1="${top}" y2="${top + plotH}" class="grid"/>`);
+    parts.push(`<text x="${f(x(10 ** e))}" y="${top + plotH + 14}" class="tick" text-anchor="middle">${esc(bytesTick(10 ** e))}</text>`);
+  }
+  for (const t of [y0, (y0 + y1) / 2, y1]) {
+    parts.push(`<line x1="${left}" x2="${left + plotW}" y1="${f(y(t))}" y2="${f(y(t))}" class="grid"/>`);
+    parts.push(`<text x="${left - 5}" y="${f(y(t) + 4)}" class="tick" text-anchor="end">${(100 * t).toFixed(1)}%</text>`);
+  }
+  parts.push(`<text x="${left + plotW / 2}" y="${top + plotH + 32}" class="axis" text-anchor="middle">${esc(opts.xLabel)}</text>`);
+  parts.push(`<text x="12" y="${top + plotH / 2}" class="axis" transform="rotate(-90 12 ${top + plotH / 2})" text-anchor="middle">${esc(opts.yLabel)}</text>`);
+  if (opts.yLine) {
+    parts.push(`<line class="budget" x1="${left}" x2="${left + plotW}" y1="${f(y(opts.yLine.y))}" y2="${f(y(opts.yLine.y))}" stroke="#e15759" stroke-dasharray="4 3"/>`);
+    parts.push(`<text x="${left + plotW + 4}" y="${f(y(opts.yLine.y) + 4)}" class="tick">${esc(opts.yLine.label)}</text>`);
+  }
+  const front = pts.filter((p) => p.front).sort((a, b) => a.x - b.x);
+  if (front.length > 1) parts.push(`<polyline class="line front" points="${front.map((p) => `${f(x(p.x))},${f(y(p.y))}`).join(' ')}" stroke="#4e79a7"/>`);
+  for (const p of pts) {
+    parts.push(`<circle class="codec${p.hollow ? ' outside' : ''}" cx="${f(x(p.x))}" cy="${f(y(p.y))}" r="4" fill="${p.hollow ? '#fff' : '#4e79a7'}" stroke="#4e79a7"><title>${esc(p.title)}</title></circle>`);
+    parts.push(`<text x="${f(x(p.x) + 6)}" y="${f(y(p.y) - 5)}" class="tick">${esc(p.label)}</text>`);
+    if (p.chosen) parts.push(`<circle class="chosen" cx="${f(x(p.x))}" cy="${f(y(p.y))}" r="8" fill="none" stroke="#e00" stroke-width="2"><title>${esc(`chosen: ${p.title}`)}</title></circle>`);
+  }
+  return svg(opts.id, width, height, parts);
+}
+
+function bytesTick(v: number): string {
+  return v >= 1e6 ? `${v / 1e6} MB` : v >= 1e3 ? `${v / 1e3} kB` : `${v} B`;
+}

@@ -1,6 +1,6 @@
 import { conditionLabel, gainWithInterval, interval, levelLabel, pct, shortFactor, varyingFactors } from '../../analysis/condition-labels.js';
 import type { FactorName, NetworkReport, Report } from '../../analysis/findings.js';
-import { ADAPTIVE_HEADER, adaptiveRows, adaptiveTitle, baselineLine, baselineOf, deployedLine, describeTestbed, FACTOR_LABEL, movedLabel, ms, predictedLine, summaryLine, thresholdLine, tieSetLabel, times } from './labels.js';
+import { ADAPTIVE_HEADER, adaptiveRows, adaptiveTitle, baselineLine, baselineOf, bytesLabel, deployedLine, describeTestbed, encodingLines, FACTOR_LABEL, movedLabel, ms, predictedLine, summaryLine, thresholdLine, tieSetLabel, times } from './labels.js';
 
 /** The report for a terminal: the same essentials as the JSON, as aligned text tables. */
 export function formatTable(report: Report): string {
@@ -47,6 +47,7 @@ function headerLines(n: NetworkReport, report: Report, varying: FactorName[], pr
     baselineLine(n, varying),
     deployedLine(n),
     summaryLine(n, report.min_gain, varying, report.confidence),
+    ...encodingLines(n, varying),
     `significance: ${n.significance_note}`,
   ];
 }
@@ -54,21 +55,26 @@ function headerLines(n: NetworkReport, report: Report, varying: FactorName[], pr
 /** Every point at the baseline condition, then how much faster its best is than the extreme points. */
 function baselinePoints(n: NetworkReport): string[] {
   const base = baselineOf(n);
+  // data with codecs: each arm's bytes per request (a count) and its encode/decode times
+  const codecs = base.cuts.some((p) => p.codec !== undefined);
   return [
-    `points at the baseline condition:`,
+    `points at the baseline condition${codecs ? ' (POINT@CODEC: an encoded crossing; bytes: INFER frame bytes per request)' : ''}:`,
     table(
-      ['cut', 'index', 'edge', 'transfer', 'cloud', 'total', 'total p95', 'samples', 'slower than best', ''],
+      ['cut', 'index', 'edge', ...(codecs ? ['encode'] : []), 'transfer', ...(codecs ? ['decode'] : []), 'cloud', 'total', 'total p95', ...(codecs ? ['bytes'] : []), 'samples', 'slower than best', ''],
       base.cuts.map((p) => [
         p.cut,
         String(p.index),
         ms(p.edge_ms),
+        ...(codecs ? [ms(p.encode_ms ?? null)] : []),
         ms(p.transfer_ms),
+        ...(codecs ? [ms(p.decode_ms ?? null)] : []),
         ms(p.cloud_ms),
         ms(p.total_ms),
         ms(p.total_p95_ms),
+        ...(codecs ? [bytesLabel(p.bytes ?? null)] : []),
         String(p.samples),
         p.vs_best && p.cut !== base.best.cut ? `${pct(p.vs_best.gain)} ${interval(p.vs_best.low, p.vs_best.high)}` : '-',
-        mark(p.cut, base.best.cut, n.deployed.cut, p.vs_best?.tie),
+        p.within_budget === false ? 'outside the fidelity budget' : mark(p.cut, base.best.cut, n.deployed.cut, p.vs_best?.tie),
       ]),
     ),
     `best ${base.best.cut}: ${times(base.speedup_vs_cloud_only)} faster than cloud-only (first point ${base.cloud_only?.cut ?? '-'}), ` +
@@ -116,14 +122,16 @@ function thresholdLines(n: NetworkReport): string[] {
 /** Every condition: its best point, the deployed point's total and gain, and the tie set where significance is known. */
 function conditionsTable(n: NetworkReport, varying: FactorName[], predicted: boolean): string[] {
   const known = n.conditions.some((c) => c.significance !== 'unknown');
+  const f32 = n.conditions.some((c) => c.best_f32 !== undefined);
   return [
     `conditions${predicted ? ' (predicted)' : ''} (* = repartition${known ? ', ? = best point differs by >= min-gain but not significantly; tie set = points not significantly slower than the best' : ''}):`,
     table(
-      [...varying.map(shortFactor), 'best', 'best total', 'deployed total', known ? 'gain [interval]' : 'gain', ...(known ? ['tie set'] : []), ''],
+      [...varying.map(shortFactor), 'best', 'best total', ...(f32 ? ['f32 best', 'f32 total'] : []), 'deployed total', known ? 'gain [interval]' : 'gain', ...(known ? ['tie set'] : []), ''],
       n.conditions.map((c) => [
         ...varying.map((f) => levelLabel(c.factors[f])),
         c.best.cut,
         ms(c.best.total_ms),
+        ...(f32 ? [c.best_f32 ? `${c.best_f32.cut}${c.best_f32.repartition ? ' *' : ''}` : '-', ms(c.best_f32?.total_ms ?? null)] : []),
         ms(c.deployed_ms),
         gainWithInterval(c.gain, c),
         ...(known ? [tieSetLabel(c.tie_set)] : []),

@@ -1,6 +1,6 @@
 import { readOrNote } from '../../analysis/load-results.js';
 import { checkPlans, type ChecksResult, type FileCells, type PlanFile } from '../../analysis/shard-plans.js';
-import { METRICS, cellKey, type Metric } from '../../results/tags.js';
+import { cellKey, type AnyMetric } from '../../results/tags.js';
 
 /** --check: each file's plan and cells (files that cannot be read are reported, not checked). */
 export function checkFiles(paths: string[]): ChecksResult {
@@ -13,11 +13,9 @@ export function checkFiles(paths: string[]): ChecksResult {
     const cells: FileCells = new Map();
     for (const c of file.cells) {
       if (c.tag.ref !== undefined) continue; // a reference re-measurement (drift control), not a cell of the plan
-      // a plan's cell is a (condition, point): its latencies say whether a file holds it
-      if (!METRICS.includes(c.tag.metric as Metric)) continue;
-      const key = cellKey(c.tag.condition, c.tag.cut);
-      const metrics = cells.get(key) ?? new Set<Metric>();
-      metrics.add(c.tag.metric as Metric);
+      const key = cellKey(c.tag.condition, c.tag.cut, undefined, c.tag.codec);
+      const metrics = cells.get(key) ?? new Set<AnyMetric>();
+      metrics.add(c.tag.metric);
       cells.set(key, metrics);
     }
     files.push({ path, meta: file.meta, cells });
