@@ -2,6 +2,7 @@ import t from 'tap';
 import { copyFileSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { CODECS } from '../../src/codecs/index.js';
 import { selectBackend } from '../../src/engine/backend.js';
 import { createSplitRunner, type HostTensor } from '../../src/engine/split-runner.js';
 import { disposeNetwork, loadLayersNetwork } from '../../src/model/network.js';
@@ -93,6 +94,37 @@ for (const backend of ['wasm', 'onnx'] as const) {
     disposeNetwork(network);
   });
 }
+
+t.test('fashion-lenet: real accuracy when the crossing tensor is encoded, at every inner point', async (t) => {
+  await selectBackend('wasm');
+  const network = await loadLayersNetwork(MODEL, { seed: 1 });
+  const runner = createSplitRunner(network);
+  const truth = inputs.map(({ file }) => labels.images[file]!.label);
+  let full = 0;
+  for (const [i, { x }] of inputs.entries()) if (argmax((await runner.full(x)).value.data) === truth[i]) full++;
+  for (const cut of network.cuts.filter((c) => c.kind === 'inner')) {
+    const mids = [];
+    for (const { x } of inputs) mids.push((await runner.edge(cut, x)).value);
+    const plain: Float32Array[] = [];
+    for (const mid of mids) plain.push(new Float32Array((await runner.cloud(cut, mid)).value.data));
+    for (const name of ['lz4', 'f16', 'int8', 'int8-ch']) {
+      const codec = CODECS.get(name)!;
+      let correct = 0;
+      let maxDiff = 0;
+      for (const [i, mid] of mids.entries()) {
+        const dims = mid.shape.slice(1);
+        const decoded = codec.decode(codec.encode(mid.data, dims), dims);
+        const out = (await runner.cloud(cut, { data: new Float32Array(decoded), shape: mid.shape })).value.data;
+        for (let k = 0; k < out.length; k++) maxDiff = Math.max(maxDiff, Math.abs(out[k]! - plain[i]![k]!));
+        if (argmax(out) === truth[i]) correct++;
+      }
+      if (name === 'lz4') t.equal(maxDiff, 0, `${cut.layer} lz4: lossless, the same output to the bit`);
+      else t.ok(Math.abs(correct - full) <= 2, `${cut.layer} ${name}: ${correct} of ${inputs.length} right (unsplit: ${full}), max abs change ${maxDiff.toExponential(1)}`);
+    }
+  }
+  await runner.dispose();
+  disposeNetwork(network);
+});
 
 t.test('the fingerprint both ends compare covers the trained weights', async (t) => {
   await selectBackend('wasm');
