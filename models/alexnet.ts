@@ -32,6 +32,7 @@ function buildAlexnet(inputShape: number[]): tf.LayersModel {
 export const alexnet: ZooEntry = {
   name: 'alexnet',
   keras: "keras.models.Sequential (the seed's AlexNet)",
+  preprocess: 'unit',
   inputShape: INPUT_SHAPE,
   params: 29_038_480,
   build: (inputShape = INPUT_SHAPE) => buildAlexnet(inputShape),

@@ -76,6 +76,7 @@ function build(inputShape: number[] = INPUT_SHAPE): tf.LayersModel {
 export const densenet121: ZooEntry = {
   name: 'densenet121',
   keras: 'keras.applications.DenseNet121',
+  preprocess: 'torch',
   inputShape: INPUT_SHAPE,
   smallInputShape: [32, 32, 3],
   params: 8_062_504,

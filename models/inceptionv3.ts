@@ -123,6 +123,7 @@ function build(inputShape: number[] = INPUT_SHAPE): tf.LayersModel {
 export const inceptionv3: ZooEntry = {
   name: 'inceptionv3',
   keras: 'keras.applications.InceptionV3',
+  preprocess: 'tf',
   inputShape: INPUT_SHAPE,
   // keras_applications' min_size for InceptionV3
   smallInputShape: [75, 75, 3],

@@ -26,6 +26,7 @@ function buildLenet(inputShape: number[]): tf.LayersModel {
 export const lenet: ZooEntry = {
   name: 'lenet',
   keras: "keras.models.Sequential (the seed's LeNet)",
+  preprocess: 'unit',
   inputShape: INPUT_SHAPE,
   params: 1_752_070,
   build: (inputShape = INPUT_SHAPE) => buildLenet(inputShape),

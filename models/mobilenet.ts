@@ -74,6 +74,7 @@ function build(inputShape: number[] = INPUT_SHAPE): tf.LayersModel {
 export const mobilenet: ZooEntry = {
   name: 'mobilenet',
   keras: 'keras.applications.MobileNet',
+  preprocess: 'tf',
   inputShape: INPUT_SHAPE,
   smallInputShape: [32, 32, 3],
   params: 4_253_864,

@@ -103,6 +103,7 @@ function build(inputShape: number[] = INPUT_SHAPE): tf.LayersModel {
 export const mobilenetv2: ZooEntry = {
   name: 'mobilenetv2',
   keras: 'keras.applications.MobileNetV2',
+  preprocess: 'tf',
   inputShape: INPUT_SHAPE,
   smallInputShape: [32, 32, 3],
   params: 3_538_984,

@@ -75,6 +75,7 @@ class ResNet50Graph {
 export const resnet50: ZooEntry = {
   name: 'resnet50',
   keras: 'keras.applications.ResNet50',
+  preprocess: 'caffe',
   inputShape: INPUT_SHAPE,
   // Keras's min_size for ResNet50; global average pooling keeps the parameter count input-independent
   smallInputShape: [32, 32, 3],

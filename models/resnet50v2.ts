@@ -76,6 +76,7 @@ class ResNet50V2Graph {
 export const resnet50v2: ZooEntry = {
   name: 'resnet50v2',
   keras: 'keras.applications.ResNet50V2',
+  preprocess: 'tf',
   inputShape: INPUT_SHAPE,
   // Keras's min_size for the ResNets; global average pooling keeps the parameter count input-independent
   smallInputShape: [32, 32, 3],

@@ -32,5 +32,6 @@ function buildVgg(name: string, convsPerBlock: number[], inputShape: number[]): 
 /** The zoo entry of a VGG variant: they differ only in the number of convs per block. */
 export function vggEntry(name: string, keras: string, params: number, convsPerBlock: number[]): ZooEntry {
   const inputShape = [224, 224, 3];
-  return { name, keras, inputShape, params, build: (shape = inputShape) => buildVgg(name, convsPerBlock, shape) };
+  // keras.applications.vgg16/vgg19 preprocess_input: imagenet_utils mode 'caffe'
+  return { name, keras, preprocess: 'caffe', inputShape, params, build: (shape = inputShape) => buildVgg(name, convsPerBlock, shape) };
 }

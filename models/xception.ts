@@ -99,6 +99,7 @@ function build(inputShape: number[] = INPUT_SHAPE): tf.LayersModel {
 export const xception: ZooEntry = {
   name: 'xception',
   keras: 'keras.applications.Xception',
+  preprocess: 'tf',
   inputShape: INPUT_SHAPE,
   // keras_applications' min_size for Xception
   smallInputShape: [71, 71, 3],

@@ -1,6 +1,17 @@
 import type * as tf from '@tensorflow/tfjs';
 
 /**
+ * How a network wants its pixels (0..255 RGB) turned into input values: Keras imagenet_utils'
+ * preprocess_input modes plus 'unit' and 'raw'.
+ * - 'tf': x / 127.5 - 1 (to [-1, 1])
+ * - 'caffe': RGB -> BGR, minus the ImageNet BGR means 103.939, 116.779, 123.68 (no scaling)
+ * - 'torch': x / 255, minus the ImageNet mean [0.485, 0.456, 0.406], over the std [0.229, 0.224, 0.225]
+ * - 'unit': x / 255 (to [0, 1])
+ * - 'raw': 0..255 as float
+ */
+export type PreprocessMode = 'tf' | 'caffe' | 'torch' | 'unit' | 'raw';
+
+/**
  * One network of the zoo. Layer structure, order and names follow Keras applications
  * (Keras 2.2.5 where it has the model) or the seed's own Sequential AlexNet/LeNet, so a Keras
  * user recognises every partition point.
@@ -10,6 +21,8 @@ export interface ZooEntry {
   name: string;
   /** the Keras counterpart, e.g. 'keras.applications.VGG16' */
   keras: string;
+  /** the pixel convention of its Keras `preprocess_input` (the seed's own models: 'unit') */
+  preprocess: PreprocessMode;
   /** default input shape without batch, e.g. [224, 224, 3] */
   inputShape: number[];
   /**

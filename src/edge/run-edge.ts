@@ -6,7 +6,7 @@ import { selectBackend, describeBackend, inferenceThreads, type BackendChoice } 
 import { createSplitRunner, benchmarkInput } from '../engine/split-runner.js';
 import { assertNetworkSpec, type Network } from '../model/network.js';
 import { loadNetwork } from '../engine/load-network.js';
-import { selectCuts, type CutPoint } from '../model/partition.js';
+import { selectCutsOrThrow, type CutPoint } from '../model/partition.js';
 import { PROTOCOL_VERSION } from '../protocol/constants.js';
 import { ResultsWriter } from '../results/log-writer.js';
 import { RESULTS_FORMAT, type RunConditions, type RunMetadata, type ScheduleMeta } from '../results/metadata.js';
@@ -85,12 +85,8 @@ type PointsOptions = Pick<EdgeRunOptions, 'network' | 'seed' | 'inputShape' | 'c
 /** The network (built on the selected backend) and the points to measure; unknown --cuts are user errors. */
 async function loadPoints(o: PointsOptions): Promise<{ network: Network; selected: CutPoint[] }> {
   const network = await loadNetwork(o.network, { seed: o.seed, inputShape: o.inputShape });
-  const { selected: chosen, unknown } = selectCuts(network.cuts, o.cuts);
+  const chosen = selectCutsOrThrow(network.cuts, o.cuts, network.id, o.network);
   const selected = o.maxPoints ? spreadPoints(chosen, o.maxPoints) : chosen;
-  if (unknown.length > 0) {
-    throw new UserError(`--cuts: ${unknown.join(', ')} ${unknown.length > 1 ? 'are not partition points' : 'is not a partition point'} of ${network.id}; \`dnn-cut ${o.network}\` lists them (names or indices)`);
-  }
-  if (selected.length === 0) throw new UserError(`--cuts selects no partition point; use 'all' or names/indices from \`dnn-cut ${o.network}\``);
   return { network, selected };
 }
 

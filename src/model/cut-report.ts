@@ -59,12 +59,19 @@ function finiteOrNull(v: number | undefined): number | null {
   return v !== undefined && Number.isFinite(v) ? v : null;
 }
 
-const KIND_NOTE: Record<string, string> = { input: 'cloud-only', output: 'edge-only', inner: '' };
+/** The note a point's kind gets in tables. */
+export const KIND_NOTE: Record<string, string> = { input: 'cloud-only', output: 'edge-only', inner: '' };
+
+/** The table's first line: the network, its size and its points. */
+export function cutHeadline(r: CutReport): string {
+  return (
+    `${r.network}: ${r.params.toLocaleString('en-US')} parameters, ${r.layers} layers, input ${r.input_shape.join('x')}, ` +
+    `${r.cuts.length} partition points (fingerprint ${r.fingerprint.slice(0, 12)}, seed ${r.seed}, ${r.weights} weights)\n`
+  );
+}
 
 export function formatCutTable(r: CutReport): string {
-  const head =
-    `${r.network}: ${r.params.toLocaleString('en-US')} parameters, ${r.layers} layers, input ${r.input_shape.join('x')}, ` +
-    `${r.cuts.length} partition points (fingerprint ${r.fingerprint.slice(0, 12)}, seed ${r.seed}, ${r.weights} weights)\n`;
+  const head = cutHeadline(r);
   const verify = r.verify;
   const rows = r.cuts.map((c) => [
     String(c.index),
@@ -76,14 +83,19 @@ export function formatCutTable(r: CutReport): string {
     KIND_NOTE[c.kind] ?? '',
   ]);
   const header = ['index', 'layer', 'shape', 'bytes', 'edge params', ...(verify ? ['max abs diff'] : []), ''];
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
   const right = [true, false, false, true, true, ...(verify ? [true] : []), false];
+  return `${head}${alignColumns(header, rows, right)}${verify ? verifyLine(r.cuts.length, verify) : ''}`;
+}
+
+/** The header and rows as lines of columns two spaces apart, each column as wide as its widest cell (`right`: numbers). */
+export function alignColumns(header: string[], rows: string[][], right: boolean[]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
   const line = (cells: string[]) =>
     cells
       .map((c, i) => (right[i] ? c.padStart(widths[i]!) : c.padEnd(widths[i]!)))
       .join('  ')
       .trimEnd();
-  return `${head}${line(header)}\n${rows.map(line).join('\n')}\n${verify ? verifyLine(r.cuts.length, verify) : ''}`;
+  return `${[header, ...rows].map(line).join('\n')}\n`;
 }
 
 /** "0", "3.6e-7", or the number and "NOT EXACT" when beyond the tolerance. */

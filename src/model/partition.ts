@@ -1,4 +1,5 @@
 import type * as tf from '@tensorflow/tfjs';
+import { UserError } from '../errors.js';
 import { buildGraph, type GraphNode, type LayerGraph } from './graph.js';
 
 /**
@@ -135,4 +136,17 @@ export function selectCuts(cuts: CutPoint[], spec: string): { selected: CutPoint
   }
   selected.sort((a, b) => cuts.indexOf(a) - cuts.indexOf(b));
   return { selected, unknown };
+}
+
+/**
+ * selectCuts for a command's --cuts: an unknown entry or an empty selection is a UserError that
+ * points to `dnn-cut NETWORK` (`networkArg`: the network as the user named it) for the list.
+ */
+export function selectCutsOrThrow(cuts: CutPoint[], spec: string, networkId: string, networkArg: string): CutPoint[] {
+  const { selected, unknown } = selectCuts(cuts, spec);
+  if (unknown.length > 0) {
+    throw new UserError(`--cuts: ${unknown.join(', ')} ${unknown.length > 1 ? 'are not partition points' : 'is not a partition point'} of ${networkId}; \`dnn-cut ${networkArg}\` lists them (names or indices)`);
+  }
+  if (selected.length === 0) throw new UserError(`--cuts selects no partition point; use 'all' or names/indices from \`dnn-cut ${networkArg}\``);
+  return selected;
 }

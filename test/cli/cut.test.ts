@@ -10,6 +10,7 @@ import { loadLayersNetwork } from '../../src/model/network.js';
 import { loadNetwork } from '../../src/engine/load-network.js';
 import { parseCutOptions } from '../../src/cli/cut-options.js';
 import { userErrorOf } from '../helpers/user-error.js';
+import { toyModel, writeModel } from '../helpers/onnx.js';
 
 const LENET_JSON = path.join(FIXTURES, 'keras-json/lenet_edge_upto_9.json');
 
@@ -101,4 +102,91 @@ t.test('bad input: one clear line, exit 2, no stack trace', async (t) => {
   t.equal(r.exitCode, 2, 'exit 2 for a model with an unsupported layer');
   t.match(String(r.stderr), /^backend: [^\n]+\ndnn-cut: [^\n]*unsupported layer.*FancyActivation[^\n]*$/i, 'the backend line, then one error line');
   t.notMatch(String(r.stderr), /\n\s+at /, 'no stack trace');
+});
+
+t.test('dnn-cut --codecs --json: cuts[].codecs[] per measured point, and what the figures are over', async (t) => {
+  const r = await runBin('dnn-cut', ['lenet', '--codecs', 'f16,int8,lz4', '--frames', '4', '--cuts', '0,conv2d_1,8,activation_4', '--json']);
+  t.equal(r.exitCode, 0, String(r.stderr));
+  const j = JSON.parse(String(r.stdout));
+  t.equal(j.cuts.length, 12, 'every point is listed');
+  const measured = j.cuts.filter((c: { codecs?: unknown }) => c.codecs);
+  t.same(measured.map((c: { layer: string }) => c.layer), ['conv2d_1_input', 'conv2d_1', 'dense_1', 'activation_4'], '--cuts picks the measured ones');
+  const keys = 'codec,bytes,ratio,encode_ms,decode_ms,max_abs_diff,rel_l2,top1_agreement,top5_agreement,inputs';
+  for (const c of measured) for (const f of c.codecs) t.equal(Object.keys(f).join(','), keys, `${c.layer} ${f.codec}: the record's fields`);
+  const [input, conv, dense, out] = measured;
+  t.same(input.codecs.map((f: { codec: string }) => f.codec), ['jpeg:90'], 'the input point: jpeg:90 by default');
+  t.ok(input.codecs[0].bytes < input.bytes && input.codecs[0].max_abs_diff > 0);
+  t.same(conv.codecs.map((f: { codec: string }) => f.codec), ['f16', 'int8', 'lz4']);
+  t.equal(conv.codecs[0].bytes, conv.bytes / 2);
+  t.equal(conv.codecs[1].bytes, conv.bytes / 4);
+  t.same([conv.codecs[2].max_abs_diff, conv.codecs[2].rel_l2, conv.codecs[2].top1_agreement], [0, 0, 1], 'lz4: exact');
+  t.equal(dense.codecs[0].inputs, 4);
+  t.same(out.codecs, [{ codec: 'f32', bytes: 0, ratio: 1, encode_ms: 0, decode_ms: 0, max_abs_diff: 0, rel_l2: 0, top1_agreement: 1, top5_agreement: 1, inputs: 4 }], 'edge-only: one f32 record');
+  t.same(Object.keys(j.fidelity), ['frames', 'inputs', 'preprocess', 'layout', 'top5_definition']);
+  t.same([j.fidelity.frames, j.fidelity.inputs.length, j.fidelity.preprocess, j.fidelity.layout], [4, 4, 'unit', 'nhwc']);
+  t.match(j.fidelity.inputs[0], /\.(png|jpg)$/, 'frame sources name the photographs');
+  t.match(j.fidelity.top5_definition, /reference's top-1 class is among the codec output's 5 highest/);
+  t.match(String(r.stderr), /fidelity: \[4\/4\] activation_4/, 'progress on stderr');
+});
+
+t.test('dnn-cut --codecs: the table, a row per (point, codec)', async (t) => {
+  const r = await runBin('dnn-cut', ['lenet', '--codecs', 'f16,int8', '--input-codec', 'png,jpeg:50', '--frames', '2', '--cuts', '0,1']);
+  t.equal(r.exitCode, 0, String(r.stderr));
+  const out = String(r.stdout);
+  t.match(out, /^fidelity over 2 inputs \(\d files?: [^)]*; preprocess unit, NHWC\), against the float32 output of the same split/m);
+  t.match(out, /index\s+layer\s+shape\s+codec\s+bytes\s+ratio\s+encode ms\s+decode ms\s+max abs diff\s+rel L2\s+top-1\s+top-5/);
+  t.match(out, /^\s+0\s+conv2d_1_input\s+28x28x1\s+png\s+[\d,]+\s+[\d.]+\s+[\d.]+\s+[\d.]+\s+0\s+0\s+100\.0 %\s+100\.0 %\s+cloud-only$/m);
+  t.match(out, /^\s+jpeg:50\s/m);
+  t.match(out, /^\s+1\s+conv2d_1\s+28x28x20\s+f16\s+31,360\s+0\.500\s/m);
+  t.match(out, /^\s+int8\s+15,680\s+0\.250\s/m);
+  t.match(out, /^top-1: the output's top-1 class is the reference's; top-5: the reference's top-1 class/m);
+});
+
+t.test('dnn-cut --codecs on a network whose input is not an image: seeded random tensors, f32 at the input', async (t) => {
+  const file = writeModel(toyModel());
+  const r = await runBin('dnn-cut', [file, '--codecs', 'f16,lz4', '--inputs', 'random', '--frames', '3', '--json']);
+  t.equal(r.exitCode, 0, String(r.stderr));
+  const j = JSON.parse(String(r.stdout));
+  t.same(j.fidelity.inputs, ['random']);
+  t.same(j.cuts[0].codecs.map((f: { codec: string; max_abs_diff: number }) => [f.codec, f.max_abs_diff]), [['f32', 0]]);
+  for (const c of j.cuts.slice(1, -1)) t.equal(c.codecs[1].max_abs_diff, 0, `${c.layer}: lz4 exact`);
+  const bad = await runBin('dnn-cut', [file, '--codecs', 'f16', '--input-codec', 'jpeg', '--inputs', 'random']);
+  t.equal(bad.exitCode, 2);
+  t.match(String(bad.stderr), /is not an image: at the input point only --input-codec raw-f32 can be measured/);
+});
+
+t.test('dnn-cut --codecs bad input: one line, exit 2, before any measuring', async (t) => {
+  const dir = await mkdtemp(path.join(tmpdir(), 'dnn-cut-fid-'));
+  await writeFile(path.join(dir, 'notes.jpg'), 'not a picture');
+  // what the arguments alone tell: refused while parsing, before the backend loads
+  const parsing: [string[], RegExp][] = [
+    [['--codecs', 'f16,zstd'], /^--codecs: unknown codec 'zstd'; known codecs: f32, f16, int8/],
+    [['--codecs', 'f16', '--input-codec', 'jpeg:0'], /^--input-codec: quality of 'jpeg:0' must be an integer from 1 to 100/],
+    [['--codecs', 'f16', '--input-codec', 'webp:101'], /^--input-codec: quality of 'webp:101' must be an integer from 1 to 100/],
+    [['--codecs', 'f16', '--input-codec', 'gif'], /^--input-codec: unknown input codec 'gif'/],
+    [['--codecs', 'f16', '--frames', '0'], /^--frames must be between 1 and 100000, got 0/],
+    [['--codecs', 'f16', '--inputs', path.join(dir, 'absent.png')], /^--inputs: '.*absent\.png' does not exist/],
+    [['--frames', '5'], /^--frames applies to fidelity measurement: add --codecs LIST/],
+    [['--inputs', 'random'], /^--inputs applies to fidelity measurement/],
+  ];
+  for (const [args, re] of parsing) {
+    const e = await userErrorOf(() => parseCutOptions(['lenet', ...args]));
+    t.equal(e?.exitCode, 2, `exit 2 for ${args.join(' ')}`);
+    t.match(e?.message, re);
+    t.notMatch(e?.message, /\n/, 'one line');
+  }
+  // what needs the network: refused after loading it, before any inference
+  const loading: [string[], RegExp][] = [
+    [['--codecs', 'f16', '--inputs', path.join(dir, 'notes.jpg')], /^dnn-cut: --inputs: '.*notes\.jpg' is not an image/],
+    [['--codecs', 'f16', '--cuts', 'nope'], /^dnn-cut: --cuts: nope is not a partition point of lenet; `dnn-cut lenet` lists them/],
+  ];
+  for (const [args, re] of loading) {
+    const r = await runBin('dnn-cut', ['lenet', ...args, '--backend', 'cpu']);
+    t.equal(r.exitCode, 2, `exit 2 for ${args.join(' ')}`);
+    const lines = String(r.stderr).trim().split('\n').filter((l) => !/^(backend|note): /.test(l));
+    t.equal(lines.length, 1, `one error line for ${args.join(' ')}`);
+    t.match(lines[0], re);
+    t.notMatch(String(r.stderr), /fidelity: /, 'nothing measured');
+    t.equal(String(r.stdout), '');
+  }
 });

@@ -1,3 +1,4 @@
+import type { Test } from 'tap';
 import { UserError } from '../../src/errors.js';
 
 /** The UserError fn throws or rejects with, or undefined when it succeeds; anything else thrown is rethrown. */
@@ -9,4 +10,12 @@ export async function userErrorOf(fn: () => unknown): Promise<UserError | undefi
     throw e;
   }
   return undefined;
+}
+
+/** The message of the one-line UserError fn throws or rejects with; asserts there is one. */
+export async function oneLineUserError(t: Test, fn: () => unknown): Promise<string> {
+  const e = await userErrorOf(fn);
+  t.ok(e, 'a UserError');
+  t.notMatch(e?.message ?? '', /\n/, 'one line');
+  return e?.message ?? '';
 }
