@@ -1,4 +1,4 @@
-// test-lane: full (every point of lenet and a sample of squeezenet1_1 with 8 codecs: ~10 s)
+// test-lane: full (every point of lenet and of a small mobilenet, a sample of squeezenet1_1: ~20 s)
 import t, { type Test } from 'tap';
 import path from 'node:path';
 import { FIXTURES } from '../helpers/cli.js';
@@ -78,6 +78,20 @@ t.test('lenet (TF.js wasm, NHWC): every point', async (t) => {
 t.test('squeezenet1_1.onnx (ONNX Runtime, NCHW): a sample of points', async (t) => {
   const { network, records } = await measure(path.join(FIXTURES, 'onnx/squeezenet1_1.onnx'), 'onnx', undefined, (n) => [n.cuts[1]!, n.cuts[6]!, n.cuts[20]!, n.cuts.at(-2)!, n.cuts.at(-1)!]);
   check(t, network, records, (dims) => (dims.length > 2 ? 1 : dims.length - 1));
+});
+
+t.test('mobilenet at 32x32 (the zoo on ONNX Runtime): lossless codecs exact at every point', async (t) => {
+  await selectBackend('onnx', { threads: 1 });
+  const network = await loadNetwork('mobilenet', { seed: 1, inputShape: [32, 32, 3] });
+  const runner = createSplitRunner(network);
+  const inputs = [benchmarkInput(network.inputShape, 10)];
+  const inner = network.cuts.filter((c) => c.kind === 'inner');
+  const records = await measureTensorCodecs(runner, network, inner, parseCodecList('lz4,deflate,f16'), inputs);
+  await runner.dispose();
+  t.equal(records.length, 3 * inner.length);
+  const inexact = records.filter((r) => r.codec !== 'f16' && r.max_abs_diff !== 0).map((r) => `${r.cut} ${r.codec} ${r.max_abs_diff}`);
+  t.same(inexact, [], `lz4 and deflate exact at all ${inner.length} inner points`);
+  t.ok(records.some((r) => r.codec === 'f16' && r.max_abs_diff > 0), 'f16 is not');
 });
 
 t.test('the input point is refused: its codecs encode camera frames', async (t) => {
