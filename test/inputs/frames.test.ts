@@ -1,10 +1,11 @@
 import t from 'tap';
 import { createHash } from 'node:crypto';
-import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
 import { DEFAULT_IMAGES_DIR, inputFileLabel, inputsMeta, loadFrames, parseInputs, type Frame } from '../../src/inputs/index.js';
+import { ROOT } from '../helpers/cli.js';
 import { oneLineUserError } from '../helpers/user-error.js';
 
 const PHOTOS = ['astronaut.png', 'chelsea.png', 'coffee.png', 'hubble_deep_field.jpg', 'ihc.png', 'retina.jpg', 'rocket.jpg'];
@@ -154,4 +155,15 @@ t.test('inputsMeta: the shipped photos by their place in the package, other file
   t.equal(inputFileLabel('photos/x.png'), 'photos/x.png');
   const random = await loadFrames({ kind: 'random' }, { height: 4, width: 4 }, { atLeast: 3 });
   t.same(inputsMeta({ kind: 'random' }, random, { mode: 'torch', layout: 'nchw' }), { kind: 'random', files: [], frames: 3, preprocess: 'torch', layout: 'nchw' });
+});
+
+t.test("the shipped photos: in the package's models/images/, each with its licence row, under 3 MB in all", async (t) => {
+  t.equal(DEFAULT_IMAGES_DIR, path.join(ROOT, 'models', 'images'));
+  const licences = readFileSync(path.join(DEFAULT_IMAGES_DIR, 'LICENSES.md'), 'utf8');
+  let total = 0;
+  for (const p of PHOTOS) {
+    t.match(licences, new RegExp(`^\\| ${p.replace('.', '\\.')} \\| \\d+x\\d+ \\|`, 'm'), `${p} has a licence row`);
+    total += statSync(path.join(DEFAULT_IMAGES_DIR, p)).size;
+  }
+  t.ok(total < 3_000_000, `${total} bytes`);
 });
