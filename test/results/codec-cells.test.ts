@@ -60,10 +60,11 @@ t.test('write, read, resume: 7 lines a cell; a cell missing its bytes is torn', 
   await r.writer.close();
   t.equal(readFileSync(path, 'utf8'), intact);
 
-  // the analysis: arms apart (CUT@CODEC), only latencies in the cells (bytes is not a time)
+  // the analysis: arms apart (CUT@CODEC); every cell carries its codec metrics (bytes, encode, decode)
   const loaded = loadResultFiles([path]);
   const cells = loaded.networks[0]!.conditions[0]!.cells;
   t.same([...cells.keys()].sort(), ['conv1', 'conv1@f16']);
-  t.same(Object.keys(cells.get('conv1@f16')!).sort(), ['cloud', 'edge', 'total', 'transfer']);
+  t.same(Object.keys(cells.get('conv1@f16')!).sort(), ['bytes', 'cloud', 'decode', 'edge', 'encode', 'total', 'transfer']);
+  t.same(Object.keys(cells.get('conv1')!).sort(), ['bytes', 'cloud', 'decode', 'edge', 'encode', 'total', 'transfer'], 'an f32 arm records its bytes too');
   t.ok(Math.abs(cells.get('conv1@f16')!.total!.p50 - 8) < 0.1, 'the arm keeps its own latencies');
 });
