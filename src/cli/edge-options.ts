@@ -67,6 +67,10 @@ function parsePositive(v: string, flag: string): number {
  */
 export const QUICK_SLOWDOWN = 10;
 
+/** --quick without --codec/--input-codec: the float32 baseline and a camera's JPEG at the input, f32/f16/int8 inside. */
+export const QUICK_INPUT_CODECS = 'raw-f32,jpeg:90';
+export const QUICK_CODECS = 'f32,f16,int8';
+
 function parseSlowdown(v: string): number {
   const n = Number(v);
   if (v.trim() === '' || !Number.isFinite(n) || n < 1 || n > 1000) throw new UserError(`--edge-slowdown must be a factor from 1 (off) to 1000, like 5 or 10, got '${v}'`);
@@ -122,15 +126,15 @@ function edgeProgram(levels: { option: Option }[]): Command {
     .option('--policies <list>', 'with --trace: static:<cut>, static:auto (cloud-only, edge-only, best at the baseline, best at the mean rate), adaptive, oracle', 'adaptive,oracle,static:auto')
     .addOption(new Option('--interval <ms>', 'with --trace: one request every MS ms instead of back to back').argParser((v: string) => parsePositive(v, '--interval')))
     .option('--profile <file>', 'with --trace: fit the cost model on these results (repeatable; default: a short profile sweep first)', (v: string, acc: string[]) => [...acc, v], [] as string[])
-    .option('--quick', `a first look in minutes: --net 50,10 --edge-cpu 0,100, no other stress, ${QUICK_REPS} reps, at most ${QUICK_POINTS} points; prints the best point per condition`)
+    .option('--quick', `a first look in minutes: --net 50,10 --edge-cpu 0,100, no other stress, ${QUICK_REPS} reps, at most ${QUICK_POINTS} points, the shipped photos with ${QUICK_INPUT_CODECS} at the input and ${QUICK_CODECS} inside (unless --codec/--input-codec); prints the best (point, codec) per condition and the float32 answer`)
     .option('--shard <K/N>', 'measure only shard K of N of the plan (cells split by estimated time); default: from SLURM_ARRAY_TASK_ID or JOB_COMPLETION_INDEX when set')
     .addOption(new Option('--shards <n>', 'number of shards, with the index from the batch system (SLURM_ARRAY_TASK_ID, JOB_COMPLETION_INDEX)').argParser((v: string) => parseIntArg(v, '--shards', 1, 100000)))
     .option('--dry-run', 'print the plan, its shards and their estimated times, then exit (measures nothing, changes nothing)')
     .addOption(inputsOption())
     .addOption(preprocessOption())
-    .addOption(inputCodecOption())
+    .addOption(inputCodecOption(`--quick: ${QUICK_INPUT_CODECS}`))
     .addOption(
-      new Option('--codec <list>', `how the tensor crosses at every inner point, comma-separated: ${[...CODECS.keys()].join(', ')}; each point is measured with each (default: f32, raw float32)`).argParser(
+      new Option('--codec <list>', `how the tensor crosses at every inner point, comma-separated: ${[...CODECS.keys()].join(', ')}; each point is measured with each (default: f32, raw float32; --quick: ${QUICK_CODECS})`).argParser(
         (v: string) => parseCodecList(v),
       ),
     );
@@ -225,9 +229,12 @@ export function parseEdgeOptions(argv: readonly string[], env: NodeJS.ProcessEnv
   const shard = dryRunShards ? undefined : resolveShard(f.shard, f.shards, env);
   if (shard && f.quick) throw new UserError('--quick is a first look on one machine: drop it to shard a study (or drop --shard)');
   if (shard && trace) throw new UserError('--trace replays one timeline on one edge-cloud pair: drop --shard (or --trace)');
-  const codecs = f.codec ?? parseCodecList('f32');
-  const inputCodecs = f.inputCodec ?? parseInputCodecList('raw-f32');
   const random = f.inputs?.includes('random') ?? false;
+  // the quick look measures what a camera deployment sends (a JPEG at the input, f16/int8 inside)
+  // beside the float32 baseline, so its closing lines can say what float32 alone would answer
+  const quickWire = quick && !trace && f.codec === undefined && f.inputCodec === undefined;
+  const codecs = f.codec ?? parseCodecList(quickWire ? QUICK_CODECS : 'f32');
+  const inputCodecs = f.inputCodec ?? parseInputCodecList(quickWire && !random ? QUICK_INPUT_CODECS : 'raw-f32');
   const image = inputCodecs.find((c) => c.name !== 'f32');
   if (random && image) throw new UserError(`--input-codec ${image.label} encodes camera frames: it needs image inputs (--inputs PATH..., or none for the shipped photographs), not --inputs random`);
   if (random && f.preprocess) throw new UserError('--preprocess turns camera frames into model inputs: --inputs random has none; drop one of them');
@@ -277,6 +284,7 @@ export function parseEdgeOptions(argv: readonly string[], env: NodeJS.ProcessEnv
     ...(trace ? { trace } : {}),
     codecs,
     inputCodecs,
+    ...(quickWire ? { optionalImageCodecs: true } : {}),
     ...(f.inputs ? { inputs: f.inputs } : {}),
     ...(f.preprocess ? { preprocess: f.preprocess } : {}),
   };

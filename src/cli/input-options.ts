@@ -27,9 +27,9 @@ export function preprocessOption(): Option {
 }
 
 /** `--input-codec LIST`: what crosses the wire at the input (cloud-only) point; the value is InputCodec[]. */
-export function inputCodecOption(): Option {
+export function inputCodecOption(defaultNote?: string): Option {
   return new Option(
     '--input-codec <list>',
-    `what the edge sends at the input point, comma-separated: raw-f32 (the preprocessed float32 tensor, written f32), u8 (the RGB frame), jpeg[:Q] (default Q ${DEFAULT_QUALITY.jpeg}), png, webp[:Q] (default Q ${DEFAULT_QUALITY.webp}); Q 1-100 (default: raw-f32)`,
+    `what the edge sends at the input point, comma-separated: raw-f32 (the preprocessed float32 tensor, written f32), u8 (the RGB frame), jpeg[:Q] (default Q ${DEFAULT_QUALITY.jpeg}), png, webp[:Q] (default Q ${DEFAULT_QUALITY.webp}); Q 1-100 (default: raw-f32${defaultNote ? `; ${defaultNote}` : ''})`,
   ).argParser(parseInputCodecList);
 }

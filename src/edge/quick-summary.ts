@@ -1,21 +1,53 @@
+import { splitArm } from '../analysis/arms.js';
 import { loadResultFiles } from '../analysis/load-results.js';
 import { buildReport } from '../analysis/build-report.js';
 import { gainWithInterval } from '../analysis/condition-labels.js';
+import type { ConditionReport, NetworkReport } from '../analysis/findings.js';
 import { powerSentence } from '../analysis/power.js';
 
-/** The end of a --quick run: the best point under each condition, one line each (dnn-report has the rest). */
+/**
+ * The end of a --quick run: the best point under each condition, one line each (dnn-report has the
+ * rest). With encoded arms (the quick look's default: a JPEG at the input, f16/int8 inside) the best
+ * (point, codec) within the fidelity budget, then what the float32 baseline alone would answer, so
+ * the difference the encodings make is in view.
+ */
 export function printBestPoints(file: string, out: NodeJS.WritableStream = process.stdout): void {
   const loaded = loadResultFiles([file]);
   const report = buildReport(loaded.networks, { metric: 'p50', minGain: 0.05 });
   for (const n of report.networks) {
-    out.write(`best point per condition (${n.network}, p50 total; ${n.power ? powerSentence(n.power) : n.significance_note}):\n`);
-    for (const c of n.conditions) {
-      const flag = c.repartition
-        ? `  <- move from ${n.deployed.cut} (${gainWithInterval(c.gain, c)}, significant)`
-        : c.move_not_significant
-          ? `  (${gainWithInterval(c.gain, c)} over ${n.deployed.cut}: not significant)`
-          : '';
-      out.write(`  ${c.key.padEnd(62)} ${c.best.cut.padEnd(20)} ${c.best.total_ms.toFixed(1).padStart(9)} ms${flag}\n`);
-    }
+    const encoded = n.fidelity_budget !== undefined;
+    const what = encoded ? `best (point, codec) per condition, within ${n.fidelity_budget!.max_agreement_loss} point of top-1 agreement with float32` : 'best point per condition';
+    out.write(`${what} (${n.network}, p50 total; ${n.power ? powerSentence(n.power) : n.significance_note}):\n`);
+    for (const c of n.conditions) out.write(`  ${c.key.padEnd(62)} ${c.best.cut.padEnd(24)} ${c.best.total_ms.toFixed(1).padStart(9)} ms${moveFlag(c, n.deployed.cut)}\n`);
+    if (encoded) printF32Baseline(n, out);
   }
+}
+
+function moveFlag(c: ConditionReport, deployed: string): string {
+  if (c.repartition) return `  <- move from ${deployed} (${gainWithInterval(c.gain, c)}, significant)`;
+  if (c.move_not_significant) return `  (${gainWithInterval(c.gain, c)} over ${deployed}: not significant)`;
+  return '';
+}
+
+/** The closing lines: the float32 answer per condition, and the moves the encodings remove or create. */
+function printF32Baseline(n: NetworkReport, out: NodeJS.WritableStream): void {
+  const rows = n.conditions.filter((c) => c.best_f32);
+  if (rows.length === 0) return;
+  out.write(`with float32 alone (the preprocessed input and every tensor raw), the answer would be (deployed ${n.deployed_f32 ?? '-'}):\n`);
+  for (const c of rows) {
+    const f = c.best_f32!;
+    const vs = f.total_ms > 0 ? ` (the encoded answer ${c.best.total_ms <= f.total_ms ? `${(f.total_ms / c.best.total_ms).toFixed(2)}x faster` : `${(c.best.total_ms / f.total_ms).toFixed(2)}x slower`})` : '';
+    out.write(`  ${c.key.padEnd(62)} ${f.cut.padEnd(24)} ${f.total_ms.toFixed(1).padStart(9)} ms${f.repartition ? `  <- move from ${n.deployed_f32}` : ''}${vs}\n`);
+  }
+  const changes = (n.encoding_changes ?? []).filter((e) => e.move !== null);
+  for (const e of changes) {
+    const point = splitArm(e.best).cut;
+    out.write(
+      e.move === 'removed'
+        ? `  encoding removes the move at ${e.condition}: float32 must move to ${e.best_f32}; encoded, the point stays ${point} (${e.best})\n`
+        : `  encoding creates a move at ${e.condition}: float32 stays at ${n.deployed_f32}; encoded, the point moves to ${point} (${e.best})\n`,
+    );
+  }
+  const excluded = n.fidelity_budget?.excluded ?? [];
+  if (excluded.length) out.write(`  left out by the fidelity budget: ${excluded.map((x) => `${x.arm} (${x.top1_loss === null ? 'no fidelity recorded' : `-${x.top1_loss.toFixed(1)} points`})`).join(', ')}\n`);
 }

@@ -84,6 +84,8 @@ export interface EdgeRunOptions {
   inputs?: string[];
   /** --preprocess: instead of the network's own convention */
   preprocess?: PreprocessMode;
+  /** the image codecs at the input point are the quick look's default, not asked for: dropped when the network has no camera frames */
+  optionalImageCodecs?: boolean;
 }
 
 
@@ -167,6 +169,18 @@ function runArms(o: Pick<EdgeRunOptions, 'codecs' | 'inputCodecs'>, network: Net
   return armsOf(selected, input, inner);
 }
 
+/**
+ * The quick look's default JPEG at the input needs camera frames: on a network whose input is not an
+ * image (so the run falls back to the random input) it is dropped, with a note. A JPEG the user asked
+ * for stays, and checkArmsInputs refuses it.
+ */
+function imageArmsFor(o: Pick<EdgeRunOptions, 'optionalImageCodecs' | 'inputCodecs' | 'log'>, arms: Arm[], images: boolean): { arms: Arm[]; inputCodecs?: InputCodec[] } {
+  if (images || !o.optionalImageCodecs) return { arms, inputCodecs: o.inputCodecs };
+  const dropped = arms.filter((a) => a.codec.kind === 'image').map((a) => a.codec.label);
+  if (dropped.length) o.log(`note: no camera frames for this network: the quick look measures the input point as raw float32 only (not ${[...new Set(dropped)].join(', ')})`);
+  return { arms: arms.filter((a) => a.codec.kind !== 'image'), inputCodecs: o.inputCodecs?.filter((c) => c.name === 'f32') };
+}
+
 /** The codecs of the metadata: present when some arm is encoded (its cells then have encode, decode, bytes). */
 function codecsMeta(o: Pick<EdgeRunOptions, 'codecs' | 'inputCodecs'>, arms: Arm[]): CodecsMeta | undefined {
   if (!hasEncodedArms(arms)) return undefined;
@@ -221,10 +235,12 @@ export async function openSession(o: SessionOptions) {
 /** Connects, proves the fingerprint, sweeps every (condition, point) cell of the plan or of its shard into a results file. */
 export async function runEdge(o: EdgeRunOptions): Promise<EdgeRunResult> {
   const backend = await selectedBackend(o);
-  const { network, selected, arms, sharded, owned, shardRecord: shard } = await preparePlan(o);
+  const plan = await preparePlan(o);
+  const { network, selected, sharded, owned, shardRecord: shard } = plan;
   const inputs = await prepareInputs(o, network);
+  const { arms, inputCodecs } = imageArmsFor(o, plan.arms, inputs.images);
   checkArmsInputs(arms, inputs.images);
-  const codecs = codecsMeta(o, arms);
+  const codecs = codecsMeta({ ...o, inputCodecs }, arms);
   const { link, server } = await connectCloud(o, backend, network, inputs.preprocess);
   // one runner for calibration and sweep: the onnx runner converts the model once and frees its TF.js weights
   const runner = createSplitRunner(network);

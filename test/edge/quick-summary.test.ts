@@ -7,6 +7,7 @@ import { NO_CONDITION, conditionKey } from '../../src/conditions/condition.js';
 import { printBestPoints } from '../../src/edge/quick-summary.js';
 import { ResultsWriter } from '../../src/results/log-writer.js';
 import { cellHistograms, sampleMeta } from '../helpers/results.js';
+import { writeCodecRun } from '../helpers/synthetic.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'dnn-quick-'));
 t.teardown(() => rmSync(dir, { recursive: true, force: true }));
@@ -31,4 +32,24 @@ t.test('a --quick run ends with the best point per condition, and where the depl
   t.equal(lines.length, 3, 'one line per condition');
   t.match(lines.find((l) => l.includes(conditionKey(fast))), /\sa\s+(9|10)\.\d ms$/, 'the deployed point where it is best');
   t.match(lines.find((l) => l.includes(conditionKey(slow))), /\sb\s+1[23]\.\d ms {2}<- move from a \(\+1\d\d\.\d% \[.*\], significant\)$/, 'a move, with its gain and interval');
+});
+
+t.test('with encoded arms: the best (point, codec) per condition, then what float32 alone would answer', async (t) => {
+  const file = path.join(dir, 'quick-codecs.hdr');
+  // null = the unshaped baseline (mid is best), 10 and 2 Mbit/s: the JPEG at the input wins where float32 must go edge-only
+  await writeCodecRun(file, [null, 10, 2]);
+  const out = new PassThrough();
+  let text = '';
+  out.on('data', (d: Buffer) => (text += d.toString()));
+  printBestPoints(file, out);
+  const lines = text.trimEnd().split('\n');
+  t.match(lines[0], /^best \(point, codec\) per condition, within 1 point of top-1 agreement with float32 \(codecnet, p50 total; /);
+  const at = (net: number, from: number) => lines.slice(from).find((l) => l.includes(conditionKey({ ...NO_CONDITION, net })))!;
+  const f32Start = lines.findIndex((l) => l.startsWith('with float32 alone'));
+  t.ok(f32Start > 3, 'the float32 lines come after the encoded ones');
+  t.match(at(10, 1), /\sinput@jpeg:90\s/, 'at 10 Mbit/s the JPEG at the input is best');
+  t.match(at(10, f32Start), /\sout\s+\d+\.\d ms .*\(the encoded answer \d+\.\d\dx faster\)$/, 'float32 alone would go edge-only, slower');
+  t.match(text, /encoding removes the move at net=10[^\n]*: float32 must move to out; encoded, the point stays input \(input@jpeg:90\)/);
+  t.match(text, /left out by the fidelity budget: mid@int8 \(-3\.0 points\), mid@int8-ch \(no fidelity recorded\)/);
+  t.notOk(lines.slice(1, f32Start).some((l) => /\smid@int8\s/.test(l)), 'an arm over the budget is never the answer');
 });
