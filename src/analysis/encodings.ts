@@ -3,7 +3,6 @@ import { DEFAULT_CODEC } from '../results/tags.js';
 import { isLossless, meanBytes, splitArm } from './arms.js';
 import type { ConditionData, CutRef, NetworkData } from './cells.js';
 import type { ArmFidelity, ConditionReport, EncodingChange, ExcludedArm, FidelityBudget, NetworkReport } from './findings.js';
-import { moveChange } from './moves.js';
 
 /**
  * The answer over (point, codec) arms: which arms the fidelity budget admits, and how the answer
@@ -113,7 +112,11 @@ export function withF32Answer(encoded: NetworkReport, f32: NetworkReport | undef
     const point = splitArm(c.best.cut).cut;
     // the f32 answer's move is a move of the point; the encoded answer may only change the codec where it stands
     const pointMoves = c.repartition && point !== deployedPoint;
-    const move = moveChange(raw.repartition, pointMoves);
+    // A move one answer makes significantly and the other only by its gain (not significant) is no
+    // change the encoding made: the answer over more arms corrects for more comparisons, so it
+    // resolves less with the same samples. Only a move against no move by gain counts.
+    const leans = { f32: raw.repartition || raw.move_not_significant, encoded: pointMoves || (c.move_not_significant && point !== deployedPoint) };
+    const move = raw.repartition && !leans.encoded ? 'removed' : pointMoves && !leans.f32 ? 'created' : null;
     if (point !== raw.best.cut || move !== null) {
       changes.push({ condition: c.key, best: c.best.cut, best_f32: raw.best.cut, point_changed: point !== raw.best.cut, repartition: c.repartition, point_moves: pointMoves, repartition_f32: raw.repartition, move });
     }

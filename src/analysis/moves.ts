@@ -24,12 +24,6 @@ export function movesBy(bestCut: string, deployedCut: string, gain: number | nul
   return gain !== null && bestCut !== deployedCut && gain >= minGain;
 }
 
-/** How the move decision of the answer over encoded arms differs from the f32 one (each computed against its own deployed point). */
-export function moveChange(f32Moves: boolean, encodedMoves: boolean): 'removed' | 'created' | null {
-  if (f32Moves === encodedMoves) return null;
-  return f32Moves ? 'removed' : 'created';
-}
-
 /**
  * Every measured point of a condition against its best (interval of how much slower, tie-set
  * membership); null when a point has no recorded distribution (--legacy: significance unknown).

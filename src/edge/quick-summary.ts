@@ -36,16 +36,15 @@ function printF32Baseline(n: NetworkReport, out: NodeJS.WritableStream): void {
   out.write(`with float32 alone (the preprocessed input and every tensor raw), the answer would be (deployed ${n.deployed_f32 ?? '-'}):\n`);
   for (const c of rows) {
     const f = c.best_f32!;
-    const vs = f.total_ms > 0 ? ` (the encoded answer ${c.best.total_ms <= f.total_ms ? `${(f.total_ms / c.best.total_ms).toFixed(2)}x faster` : `${(c.best.total_ms / f.total_ms).toFixed(2)}x slower`})` : '';
+    const same = f.cut === c.best.cut;
+    const vs = same ? ' (the same)' : ` (the encoded answer ${c.best.total_ms <= f.total_ms ? `${(f.total_ms / c.best.total_ms).toFixed(2)}x faster` : `${(c.best.total_ms / f.total_ms).toFixed(2)}x slower`})`;
     out.write(`  ${c.key.padEnd(62)} ${f.cut.padEnd(24)} ${f.total_ms.toFixed(1).padStart(9)} ms${f.repartition ? `  <- move from ${n.deployed_f32}` : ''}${vs}\n`);
   }
-  const changes = (n.encoding_changes ?? []).filter((e) => e.move !== null);
-  for (const e of changes) {
-    const point = splitArm(e.best).cut;
+  for (const e of (n.encoding_changes ?? []).filter((x) => x.move !== null)) {
     out.write(
       e.move === 'removed'
-        ? `  encoding removes the move at ${e.condition}: float32 must move to ${e.best_f32}; encoded, the point stays ${point} (${e.best})\n`
-        : `  encoding creates a move at ${e.condition}: float32 stays at ${n.deployed_f32}; encoded, the point moves to ${point} (${e.best})\n`,
+        ? `  encoding removes the move at ${e.condition}: float32 must move from ${n.deployed_f32} to ${e.best_f32}; over encoded arms the split need not move from ${n.deployed.cut}\n`
+        : `  encoding creates a move at ${e.condition}: float32 need not move from ${n.deployed_f32}; over encoded arms the split must move from ${n.deployed.cut} to ${splitArm(e.best).cut} (${e.best})\n`,
     );
   }
   const excluded = n.fidelity_budget?.excluded ?? [];

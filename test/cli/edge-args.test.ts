@@ -45,6 +45,14 @@ t.test('dnn-edge: defaults, and what the flags turn into', async (t) => {
   const q = parseEdgeOptions(['lab', 'lenet', '--quick', '--no-shape', '--give-up', '2m', '--timeout', '1500ms', '--input-shape', '28x28x1']);
   t.match(q, { lab: true, quick: true, reps: 8, maxPoints: 10, order: 'randomized', referenceEvery: 4, shaping: false, giveUpMs: 120_000, timeoutMs: 1500, inputShape: [28, 28, 1] });
   t.ok(q.conditions.every((c) => c.net === null), '--no-shape: the link as it is');
+  const labels = (o: { codecs?: { name: string }[]; inputCodecs?: { label: string }[] }) => [o.inputCodecs?.map((c) => c.label).join(','), o.codecs?.map((c) => c.name).join(',')];
+  t.same(labels(q), ['f32,jpeg:90', 'f32,f16,int8'], '--quick: the float32 baseline, a JPEG at the input, f16 and int8 inside');
+  t.equal(q.optionalImageCodecs, true, "the quick look's JPEG is dropped where a network has no camera frames");
+  t.same(labels(parseEdgeOptions(['lab', 'lenet', '--quick', '--inputs', 'random'])), ['f32', 'f32,f16,int8'], '--quick --inputs random: no JPEG (no frames)');
+  const own = parseEdgeOptions(['lab', 'lenet', '--quick', '--codec', 'f32']);
+  t.same(labels(own), ['f32', 'f32'], '--quick with --codec: the codecs as asked');
+  t.notOk(own.optionalImageCodecs);
+  t.same(labels(parseEdgeOptions(['lab', 'lenet'])), ['f32', 'f32'], 'without --quick: float32 alone');
 
   const one = parseEdgeOptions(['h', 'lenet', '--net', 'none', '--edge-cpu', '0', '--edge-mem', '0', '--cloud-cpu', '0', '--cloud-mem', '0']);
   t.same(one.conditions, [NO_CONDITION]);
