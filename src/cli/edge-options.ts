@@ -122,7 +122,7 @@ function edgeProgram(levels: { option: Option }[]): Command {
     .addOption(new Option('--trace-scale <x>', "multiply the trace's rates by X").default(1).argParser((v: string) => parsePositive(v, '--trace-scale')))
     .option('--trace-loop', 'repeat the trace until --duration')
     .addOption(new Option('--duration <seconds>', 'replay only the first S seconds (with --trace-loop: this long)').argParser((v: string) => parsePositive(v, '--duration')))
-    .option('--policies <list>', 'with --trace: static:<cut>, static:auto (cloud-only, edge-only, best at the baseline, best at the mean rate), adaptive, oracle', 'adaptive,oracle,static:auto')
+    .option('--policies <list>', 'with --trace: static:<cut> or static:<cut>@<codec> (one arm), static:auto (cloud-only, edge-only, best at the baseline, best at the mean rate), adaptive, oracle; with --codec/--input-codec they choose (point, codec) arms', 'adaptive,oracle,static:auto')
     .addOption(new Option('--interval <ms>', 'with --trace: one request every MS ms instead of back to back').argParser((v: string) => parsePositive(v, '--interval')))
     .option('--profile <file>', 'with --trace: fit the cost model on these results (repeatable; default: a short profile sweep first); --codec/--input-codec select which of their arms the policies use', (v: string, acc: string[]) => [...acc, v], [] as string[])
     .addOption(maxAgreementLossOption())
