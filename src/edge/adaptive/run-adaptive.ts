@@ -10,7 +10,6 @@ import { EdgeConditionController } from '../condition-controller.js';
 import { ProgressTracker } from '../progress.js';
 import { codecsMeta, freshResultsPath, measureArmsFidelity, openSession, runArms, runMetadata, type Session, type SessionOptions } from '../run-edge.js';
 import { armName, hasEncodedArms, type Arm } from '../arms.js';
-import type { FidelityRecord } from '../../results/metadata.js';
 import { calibrateOrWarmUp, calibrationSetup } from '../edge-slowdown.js';
 import { runSweep } from '../sweep.js';
 import { autoStaticCuts, parsePolicies } from './policy.js';
@@ -47,7 +46,7 @@ export async function runAdaptive(o: AdaptiveRunOptions): Promise<{ file: string
   const session = await openSession(o);
   // one runner for calibration, profile and stream (the onnx runner frees the TF.js weights it converted)
   const runner = createSplitRunner(session.network);
-  const { file, writer, fidelity } = await openResults(o, session, runner);
+  const { file, writer, profiled } = await openResults(o, session, runner);
   const stress = new EdgeConditionController({ iface: null, stressor: o.stressor, link: session.link });
   const replay = new ReplayHandle(o);
   try {
@@ -56,7 +55,7 @@ export async function runAdaptive(o: AdaptiveRunOptions): Promise<{ file: string
     const sendable = new Map(runArms(o, session.network, session.network.cuts).map((a) => [armName(a), a]));
     const model = o.profile.length
       ? profileFromFiles(o.profile, session.network.id, { arms: sendable, maxLoss: o.maxAgreementLoss, log: o.log })
-      : await measureProfile(o, session, runner, fidelity ? armsWithinBudget(session.network.id, session.arms, fidelity, o.maxAgreementLoss, o.log) : session.arms, writer, mean);
+      : await measureProfile(o, session, runner, profiled, writer, mean);
     const encoded = model.cuts.filter((c) => c.codec !== undefined).length;
     o.log(`cost model: ${model.cuts.length} ${encoded ? `arms (${encoded} encoded)` : 'points'}, rate factor ${model.beta.toFixed(3)}, delay factor ${model.gamma.toFixed(3)}`);
     const policies = parsePolicies(o.policies, model.cuts.map((c) => c.cut), () => autoStaticCuts(model, mean, model.fastest));
@@ -72,15 +71,18 @@ export async function runAdaptive(o: AdaptiveRunOptions): Promise<{ file: string
 }
 
 /**
- * Calibrates the edge (a weak edge is what makes the point move, as in the sweep), measures the
- * fidelity of the encoded arms it will profile (as the sweep does, into the metadata), then opens a
- * fresh results file with the run's metadata. With --profile the files' fidelity records judge the arms.
+ * Calibrates the edge (a weak edge is what makes the point move, as in the sweep); without
+ * --profile, measures the fidelity of the encoded arms (as the sweep does, into the metadata) and
+ * keeps those within the budget for the profile; then opens a fresh results file with the run's
+ * metadata. With --profile the files' fidelity records judge the arms.
  */
-async function openResults(o: AdaptiveRunOptions, session: Session, runner: SplitRunner): Promise<{ file: string; writer: ResultsWriter; fidelity?: FidelityRecord[] }> {
+async function openResults(o: AdaptiveRunOptions, session: Session, runner: SplitRunner): Promise<{ file: string; writer: ResultsWriter; profiled: Arm[] }> {
   const { backend, network, link, server, arms, inputs } = session;
   const slowdown = await calibrateOrWarmUp(o, runner, link, network);
-  const codecs = codecsMeta(o, arms);
-  const fidelity = codecs && !o.profile.length ? await measureArmsFidelity(o, runner, network, arms, inputs) : undefined;
+  const fidelity = hasEncodedArms(arms) && !o.profile.length ? await measureArmsFidelity(o, runner, network, arms, inputs) : undefined;
+  const profiled = fidelity ? armsWithinBudget(network.id, arms, fidelity, o.maxAgreementLoss, o.log) : arms;
+  // the metadata's codecs say the cells carry encode, decode and bytes: so they do when an encoded arm is profiled
+  const codecs = codecsMeta(o, o.profile.length ? arms : profiled);
   const budget = hasEncodedArms(arms) ? { max_agreement_loss: o.maxAgreementLoss } : {};
   const file = freshResultsPath(o.out, `${network.id}-adaptive`, new Date());
   const stressed = o.schedule.steps.some((s) => s.condition.ecpu || s.condition.emem || s.condition.ccpu || s.condition.cmem);
@@ -100,7 +102,7 @@ async function openResults(o: AdaptiveRunOptions, session: Session, runner: Spli
     ),
   );
   o.log(`results: ${file}`);
-  return { file, writer, fidelity };
+  return { file, writer, profiled };
 }
 
 /**
