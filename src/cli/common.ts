@@ -1,6 +1,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import { BACKEND_CHOICES, parseThreads } from '../engine/backend-choices.js';
 import { UserError } from '../errors.js';
+import { DEFAULT_MAX_AGREEMENT_LOSS } from '../analysis/encodings.js';
 
 export const DEFAULT_SEED = 1;
 
@@ -86,4 +87,18 @@ export function portOption(): Option {
 
 export function tokenOption(): Option {
   return new Option('--token <secret>', 'shared secret both ends must present (or set DNN_TOKEN)').env('DNN_TOKEN');
+}
+
+function parseMaxAgreementLoss(v: string): number {
+  const n = Number(v);
+  if (v.trim() === '' || !Number.isFinite(n) || n < 0 || n > 100) throw new UserError(`--max-agreement-loss must be a number of percentage points between 0 and 100 (1 = one point of top-1 agreement), got '${v}'`);
+  return n;
+}
+
+/** --max-agreement-loss: the fidelity budget, the same for dnn-report (the answer) and dnn-edge --trace (the policies' choice). */
+export function maxAgreementLossOption(): Option {
+  return new Option(
+    '--max-agreement-loss <points>',
+    `encoded crossings: a (point, codec) pair may be chosen only when it loses at most this many percentage points of top-1 agreement with the f32 model (its recorded fidelity; lossless codecs lose 0; default ${DEFAULT_MAX_AGREEMENT_LOSS})`,
+  ).argParser(parseMaxAgreementLoss);
 }

@@ -1,5 +1,6 @@
 import { Option, type Command } from 'commander';
-import { makeProgram, parseArgv, portOption, parseIntArg } from './common.js';
+import { makeProgram, maxAgreementLossOption, parseArgv, portOption, parseIntArg } from './common.js';
+import { DEFAULT_MAX_AGREEMENT_LOSS } from '../analysis/encodings.js';
 import { endOptions } from './network-options.js';
 import type { EdgeRunOptions } from '../edge/run-edge.js';
 import { planConditions, needsShaping, QUICK_POINTS, QUICK_REPS } from '../edge/run-selection.js';
@@ -50,6 +51,8 @@ export interface TraceOptions {
   policies: string;
   intervalMs?: number;
   profile: string[];
+  /** --max-agreement-loss: the policies choose only among arms within this fidelity budget (percentage points) */
+  maxAgreementLoss: number;
 }
 
 function parsePositive(v: string, flag: string): number {
@@ -123,9 +126,10 @@ function edgeProgram(levels: { option: Option }[]): Command {
     .addOption(new Option('--trace-scale <x>', "multiply the trace's rates by X").default(1).argParser((v: string) => parsePositive(v, '--trace-scale')))
     .option('--trace-loop', 'repeat the trace until --duration')
     .addOption(new Option('--duration <seconds>', 'replay only the first S seconds (with --trace-loop: this long)').argParser((v: string) => parsePositive(v, '--duration')))
-    .option('--policies <list>', 'with --trace: static:<cut>, static:auto (cloud-only, edge-only, best at the baseline, best at the mean rate), adaptive, oracle', 'adaptive,oracle,static:auto')
+    .option('--policies <list>', 'with --trace: static:<cut> or static:<cut>@<codec> (one arm), static:auto (cloud-only, edge-only, best at the baseline, best at the mean rate), adaptive, oracle; with --codec/--input-codec they choose (point, codec) arms', 'adaptive,oracle,static:auto')
     .addOption(new Option('--interval <ms>', 'with --trace: one request every MS ms instead of back to back').argParser((v: string) => parsePositive(v, '--interval')))
-    .option('--profile <file>', 'with --trace: fit the cost model on these results (repeatable; default: a short profile sweep first)', (v: string, acc: string[]) => [...acc, v], [] as string[])
+    .option('--profile <file>', 'with --trace: fit the cost model on these results (repeatable; default: a short profile sweep first); --codec/--input-codec select which of their arms the policies use', (v: string, acc: string[]) => [...acc, v], [] as string[])
+    .addOption(maxAgreementLossOption())
     .option('--quick', `a first look in minutes: --net 50,10 --edge-cpu 0,100, no other stress, ${QUICK_REPS} reps, at most ${QUICK_POINTS} points, the shipped photos with ${QUICK_INPUT_CODECS} at the input and ${QUICK_CODECS} inside (unless --codec/--input-codec); prints the best (point, codec) per condition and the float32 answer`)
     .option('--shard <K/N>', 'measure only shard K of N of the plan (cells split by estimated time); default: from SLURM_ARRAY_TASK_ID or JOB_COMPLETION_INDEX when set')
     .addOption(new Option('--shards <n>', 'number of shards, with the index from the batch system (SLURM_ARRAY_TASK_ID, JOB_COMPLETION_INDEX)').argParser((v: string) => parseIntArg(v, '--shards', 1, 100000)))
@@ -183,6 +187,7 @@ interface EdgeFlags {
   policies: string;
   interval?: number;
   profile: string[];
+  maxAgreementLoss?: number;
   inputs?: string[];
   preprocess?: PreprocessMode;
   inputCodec?: InputCodec[];
@@ -190,16 +195,28 @@ interface EdgeFlags {
 }
 
 /** --trace and its companions, checked; undefined without --trace (whose companions are then refused). */
-function traceOptions(f: EdgeFlags): TraceOptions | undefined {
+function traceOptions(f: EdgeFlags, encoded: boolean): TraceOptions | undefined {
   if (!f.trace) {
+    if (f.maxAgreementLoss !== undefined) throw new UserError('--max-agreement-loss needs --trace FILE: a sweep measures every (point, codec) arm, and dnn-report applies the budget to them (dnn-report --max-agreement-loss)');
     for (const [v, flag] of [[f.traceLoop, '--trace-loop'], [f.duration, '--duration'], [f.interval, '--interval'], [f.profile.length || undefined, '--profile']] as const) {
       if (v !== undefined) throw new UserError(`${flag} needs --trace FILE`);
     }
     return undefined;
   }
+  // a budget over f32 arms alone judges nothing: most likely the codecs were forgotten
+  if (f.maxAgreementLoss !== undefined && !encoded) throw new UserError('--max-agreement-loss judges encoded arms: give --codec and/or --input-codec with a codec other than f32 (e.g. --codec f32,int8)');
   if (!f.shape) throw new UserError('--trace replays its rates with tc: it cannot be combined with --no-shape');
   const schedule = scheduleOf(readTrace(f.trace), { scale: f.traceScale, loop: Boolean(f.traceLoop), durationMs: f.duration === undefined ? undefined : f.duration * 1000 });
-  return { file: f.trace, schedule, scale: f.traceScale, loop: Boolean(f.traceLoop), policies: f.policies, intervalMs: f.interval, profile: f.profile };
+  return {
+    file: f.trace,
+    schedule,
+    scale: f.traceScale,
+    loop: Boolean(f.traceLoop),
+    policies: f.policies,
+    intervalMs: f.interval,
+    profile: f.profile,
+    maxAgreementLoss: f.maxAgreementLoss ?? DEFAULT_MAX_AGREEMENT_LOSS,
+  };
 }
 
 /**
@@ -221,7 +238,13 @@ export function parseEdgeOptions(argv: readonly string[], env: NodeJS.ProcessEnv
     if (typeof v === 'string') levels[key] = v;
   }
   const quick = Boolean(f.quick);
-  const trace = traceOptions(f);
+  const random = f.inputs?.includes('random') ?? false;
+  // the quick look measures what a camera deployment sends (a JPEG at the input, f16/int8 inside)
+  // beside the float32 baseline, so its closing lines can say what float32 alone would answer
+  const quickWire = quick && !f.trace && f.codec === undefined && f.inputCodec === undefined;
+  const codecs = f.codec ?? parseCodecList(quickWire ? QUICK_CODECS : 'f32');
+  const inputCodecs = f.inputCodec ?? parseInputCodecList(quickWire && !random ? QUICK_INPUT_CODECS : 'raw-f32');
+  const trace = traceOptions(f, codecs.some((c) => c.name !== 'f32') || inputCodecs.some((c) => c.name !== 'f32'));
   const conditions = trace ? trace.schedule.steps.map((s) => s.condition) : planConditions({ levels, design: f.design, conditionsFile: f.conditions, shape: f.shape, quick });
   // --dry-run --shards N without an index shows all N shards; otherwise the shard comes as for a run
   const indexFromEnv = Boolean(env.SLURM_ARRAY_TASK_ID || env.JOB_COMPLETION_INDEX);
@@ -229,18 +252,9 @@ export function parseEdgeOptions(argv: readonly string[], env: NodeJS.ProcessEnv
   const shard = dryRunShards ? undefined : resolveShard(f.shard, f.shards, env);
   if (shard && f.quick) throw new UserError('--quick is a first look on one machine: drop it to shard a study (or drop --shard)');
   if (shard && trace) throw new UserError('--trace replays one timeline on one edge-cloud pair: drop --shard (or --trace)');
-  const random = f.inputs?.includes('random') ?? false;
-  // the quick look measures what a camera deployment sends (a JPEG at the input, f16/int8 inside)
-  // beside the float32 baseline, so its closing lines can say what float32 alone would answer
-  const quickWire = quick && !trace && f.codec === undefined && f.inputCodec === undefined;
-  const codecs = f.codec ?? parseCodecList(quickWire ? QUICK_CODECS : 'f32');
-  const inputCodecs = f.inputCodec ?? parseInputCodecList(quickWire && !random ? QUICK_INPUT_CODECS : 'raw-f32');
   const image = inputCodecs.find((c) => c.name !== 'f32');
   if (random && image) throw new UserError(`--input-codec ${image.label} encodes camera frames: it needs image inputs (--inputs PATH..., or none for the shipped photographs), not --inputs random`);
   if (random && f.preprocess) throw new UserError('--preprocess turns camera frames into model inputs: --inputs random has none; drop one of them');
-  if (trace && (codecs.some((c) => c.name !== 'f32') || inputCodecs.some((c) => c.label !== 'f32'))) {
-    throw new UserError('--trace: the adaptive policy picks points only and sends raw float32 (choosing codecs too is a later step); drop --codec/--input-codec');
-  }
   const lab = host === 'lab';
   const limits = { edge: deviceLimitsFrom(f, 'edge'), cloud: deviceLimitsFrom(f, 'cloud') };
   if (!lab && hasLimits(limits.cloud)) throw new UserError("--cloud-cpuset/--cloud-cpus/--cloud-memory limit the lab's cloud; a cloud on another machine takes them itself: pass them to its dnn-cloud");

@@ -149,6 +149,7 @@ runMain('dnn-edge', async () => {
         policies: t.policies,
         intervalMs: t.intervalMs,
         profile: t.profile,
+        maxAgreementLoss: t.maxAgreementLoss,
         setup: { lab: o.lab, devices: devicesMeta(devices), shaped: true, design: o.design },
         log,
       });

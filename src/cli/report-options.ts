@@ -1,10 +1,9 @@
 import { Option } from 'commander';
-import { makeProgram, parseArgv } from './common.js';
+import { makeProgram, maxAgreementLossOption, parseArgv } from './common.js';
 import { UserError } from '../errors.js';
 import { parseConditionSelector } from '../report/input/condition-selector.js';
 import { STATISTICS, type Statistic } from '../analysis/cells.js';
 import { parsePredictSpec, type PredictLevels } from '../analysis/cost-model.js';
-import { DEFAULT_MAX_AGREEMENT_LOSS } from '../analysis/encodings.js';
 
 export const REPORT_FORMATS = ['table', 'csv', 'json', 'html'] as const;
 export type ReportFormat = (typeof REPORT_FORMATS)[number];
@@ -40,12 +39,6 @@ function parseConfidence(v: string): number {
   return n;
 }
 
-function parseMaxAgreementLoss(v: string): number {
-  const n = Number(v);
-  if (v.trim() === '' || !Number.isFinite(n) || n < 0 || n > 100) throw new UserError(`--max-agreement-loss must be a number of percentage points between 0 and 100 (1 = one point of top-1 agreement), got '${v}'`);
-  return n;
-}
-
 /** dnn-report's arguments (process.argv.slice(2)) -> checked options. Mistakes are UserErrors, --help a HelpRequested. */
 export function parseReportOptions(argv: readonly string[]): ReportOptions {
   const program = makeProgram('dnn-report', 'Best partition point per condition, and where the deployed point must move, from dnn-edge results files or the published tool\'s outputs.')
@@ -56,11 +49,7 @@ export function parseReportOptions(argv: readonly string[]): ReportOptions {
     .option('--deployed <cut>', 'the deployed partition point (default: the best point under the baseline condition)')
     .option('--min-gain <fraction>', 'smallest gain that justifies repartitioning (0.05 = 5 %)', parseMinGain, 0.05)
     .option('--confidence <fraction>', 'a move counts only when the best point is faster than the deployed one at this confidence (0.95 = 95 %), corrected for picking the best of the points', parseConfidence, 0.95)
-    .option(
-      '--max-agreement-loss <points>',
-      `encoded crossings: a (point, codec) pair may be chosen only when it loses at most this many percentage points of top-1 agreement with the f32 model (its recorded fidelity; lossless codecs lose 0; default ${DEFAULT_MAX_AGREEMENT_LOSS})`,
-      parseMaxAgreementLoss,
-    )
+    .addOption(maxAgreementLossOption())
     .option('--condition <selector>', 'html: the condition of the second bar chart, e.g. "net=10;ecpu=50" (default: the largest gain)', parseConditionSelector)
     .option('--predict <grid>', 'predict conditions that were not measured from a cost model fitted on the results, e.g. "net=5,2,1;delay=0,20" (lists expand to every combination)', parsePredictSpec)
     .option('--check', 'check the plans of the files instead of reporting: cells present, missing (with the shard that owes them) and duplicated; exit 1 when a plan is incomplete')

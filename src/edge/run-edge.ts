@@ -162,7 +162,7 @@ export async function preparePlan(o: PlanOptions): Promise<PreparedPlan> {
  * The arms of a run: the input point with each --input-codec, every inner point with each --codec
  * (int8-ch quantising the channels of this network's layout), the edge-only point once.
  */
-function runArms(o: Pick<EdgeRunOptions, 'codecs' | 'inputCodecs'>, network: Network, selected: CutPoint[]): Arm[] {
+export function runArms(o: Pick<EdgeRunOptions, 'codecs' | 'inputCodecs'>, network: Network, selected: readonly CutPoint[]): Arm[] {
   const layout = network.source === 'onnx' ? 'nchw' : 'nhwc';
   const inner = (o.codecs ?? [f32Codec]).map((c) => tensorWire(c, layout));
   const input = o.inputCodecs ? o.inputCodecs.map(inputWire) : [F32_WIRE];
@@ -182,13 +182,16 @@ function imageArmsFor(o: Pick<EdgeRunOptions, 'optionalImageCodecs' | 'inputCode
 }
 
 /** The codecs of the metadata: present when some arm is encoded (its cells then have encode, decode, bytes). */
-function codecsMeta(o: Pick<EdgeRunOptions, 'codecs' | 'inputCodecs'>, arms: Arm[]): CodecsMeta | undefined {
+export function codecsMeta(o: Pick<EdgeRunOptions, 'codecs' | 'inputCodecs'>, arms: Arm[]): CodecsMeta | undefined {
   if (!hasEncodedArms(arms)) return undefined;
   return { input: o.inputCodecs ? o.inputCodecs.map((c) => c.label) : ['f32'], inner: (o.codecs ?? [f32Codec]).map((c) => c.name) };
 }
 
 /** What connecting to a cloud needs (shared by the grid sweep and the adaptive run). */
-export type SessionOptions = Pick<EdgeRunOptions, 'host' | 'port' | 'network' | 'backend' | 'threads' | 'seed' | 'inputShape' | 'cuts' | 'maxPoints' | 'giveUpMs' | 'timeoutMs' | 'maxFrame' | 'token' | 'log' | 'edge' | 'slowdown'>;
+export type SessionOptions = Pick<
+  EdgeRunOptions,
+  'host' | 'port' | 'network' | 'backend' | 'threads' | 'seed' | 'inputShape' | 'cuts' | 'maxPoints' | 'giveUpMs' | 'timeoutMs' | 'maxFrame' | 'token' | 'log' | 'edge' | 'slowdown' | 'codecs' | 'inputCodecs' | 'inputs' | 'preprocess'
+>;
 
 async function selectedBackend(o: Pick<EdgeRunOptions, 'network' | 'backend' | 'threads' | 'log'>) {
   assertNetworkSpec(o.network, o.backend);
@@ -224,12 +227,18 @@ async function connectCloud(o: SessionOptions, backend: Awaited<ReturnType<typeo
   return { link, server };
 }
 
-/** Backend, network and points, then a connection to the cloud that proved the fingerprint. */
+/**
+ * Backend, network, points and their arms, the run's inputs (checked against the arms before
+ * anything connects), then a connection to the cloud that proved the fingerprint.
+ */
 export async function openSession(o: SessionOptions) {
   const backend = await selectedBackend(o);
   const { network, selected } = await loadPoints(o);
-  const { link, server } = await connectCloud(o, backend, network);
-  return { backend, network, selected, link, server };
+  const arms = runArms(o, network, selected);
+  const inputs = await prepareInputs(o, network);
+  checkArmsInputs(arms, inputs.images);
+  const { link, server } = await connectCloud(o, backend, network, inputs.preprocess);
+  return { backend, network, selected, arms, inputs, link, server };
 }
 
 /** Connects, proves the fingerprint, sweeps every (condition, point) cell of the plan or of its shard into a results file. */
@@ -331,7 +340,7 @@ function codecsMismatch(was: CodecsMeta | undefined, now: CodecsMeta | undefined
  * final output against the same split's float32 output, over the run's own inputs (its frames, or
  * the seeded random input). Measured once, before the sweep, on this edge.
  */
-async function measureArmsFidelity(o: Pick<EdgeRunOptions, 'log'>, runner: SplitRunner, network: Network, arms: Arm[], inputs: RunInputs): Promise<FidelityRecord[]> {
+export async function measureArmsFidelity(o: Pick<EdgeRunOptions, 'log'>, runner: SplitRunner, network: Network, arms: Arm[], inputs: RunInputs): Promise<FidelityRecord[]> {
   const t0 = performance.now();
   const encoded = arms.filter((a) => !isF32(a.codec));
   const cuts = [...new Set(encoded.map((a) => a.cut))];

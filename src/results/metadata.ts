@@ -88,6 +88,7 @@ export const AdaptiveMetaSchema = Type.Object(
     policies: Type.String({ description: 'the policies run on the trace, as given to --policies (comma-separated)' }),
     interval_ms: orNull(Type.Number({ minimum: 0 }), 'one request every this many ms, or null: back to back (--interval)'),
     profile: Type.Array(Type.String(), { description: 'results files the cost model was fitted on (--profile); empty: a profile sweep ran first' }),
+    max_agreement_loss: opt(Type.Number({ minimum: 0, maximum: 100, description: 'runs with codecs: the policies chose only among arms within this many percentage points of top-1 agreement lost (--max-agreement-loss)' })),
   },
   { description: 'an adaptive run (dnn-edge --trace): what was replayed and how' },
 );

@@ -24,8 +24,11 @@ t.test('bad wire flags: one clear line, exit 2', async (t) => {
     [['--preprocess', 'imagenet'], /--preprocess: unknown mode 'imagenet'; use one of tf/],
     [['--inputs', 'random', '--input-codec', 'raw-f32,jpeg:90'], /--input-codec jpeg:90 encodes camera frames: it needs image inputs .* not --inputs random/],
     [['--inputs', 'random', '--preprocess', 'tf'], /--preprocess turns camera frames into model inputs: --inputs random has none/],
-    [['--trace', TRACE, '--codec', 'f32,f16'], /--trace: the adaptive policy picks points only and sends raw float32 .*drop --codec\/--input-codec/],
-    [['--trace', TRACE, '--input-codec', 'jpeg'], /--trace: the adaptive policy picks points only/],
+    [['--max-agreement-loss', '2', '--codec', 'f32,int8'], /--max-agreement-loss needs --trace FILE: a sweep measures every \(point, codec\) arm, and dnn-report applies the budget/],
+    [['--trace', TRACE, '--max-agreement-loss', '2'], /--max-agreement-loss judges encoded arms: give --codec and\/or --input-codec with a codec other than f32/],
+    [['--trace', TRACE, '--codec', 'f32,int8', '--max-agreement-loss', 'lots'], /--max-agreement-loss must be a number of percentage points between 0 and 100/],
+    [['--trace', TRACE, '--codec', 'f32,int8', '--max-agreement-loss', '101'], /--max-agreement-loss must be a number of percentage points between 0 and 100/],
+    [['--trace', TRACE, '--inputs', 'random', '--input-codec', 'jpeg:90'], /--input-codec jpeg:90 encodes camera frames: it needs image inputs/],
   ];
   for (const [flags, re] of cases) {
     const e = await userErrorOf(() => parseEdgeOptions(['127.0.0.1', 'lenet', ...flags]));
@@ -70,4 +73,15 @@ t.test('defaults: f32 everywhere, the shipped photographs; lists as given', asyn
   await writeFile(photo, 'not really a png');
   t.same(parseEdgeOptions(['127.0.0.1', 'lenet', '--inputs', photo, dir]).inputs, [photo, dir], 'files and folders, as given');
   t.same(parseEdgeOptions(['lab', 'lenet', '--inputs', 'random']).inputs, ['random']);
+});
+
+t.test('--trace with codecs: the policies choose (point, codec) arms within the budget', async (t) => {
+  const o = parseEdgeOptions(['lab', 'lenet', '--trace', TRACE, '--codec', 'f32,int8', '--input-codec', 'raw-f32,jpeg:90', '--inputs', dir, '--preprocess', 'raw']);
+  t.same(o.codecs!.map((c) => c.name), ['f32', 'int8']);
+  t.same(o.inputCodecs!.map((c) => c.label), ['f32', 'jpeg:90']);
+  t.equal(o.trace!.maxAgreementLoss, 1, 'the default budget: 1 point of top-1 agreement, as dnn-report');
+  t.same(o.inputs, [dir]);
+  t.equal(o.preprocess, 'raw');
+  t.equal(parseEdgeOptions(['lab', 'lenet', '--trace', TRACE, '--input-codec', 'raw-f32,u8', '--max-agreement-loss', '2.5']).trace!.maxAgreementLoss, 2.5);
+  t.equal(parseEdgeOptions(['lab', 'lenet', '--trace', TRACE]).trace!.maxAgreementLoss, 1, 'f32 alone: the budget has nothing to judge, and is not refused when not given');
 });

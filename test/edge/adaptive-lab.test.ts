@@ -43,3 +43,44 @@ t.test('lab --trace: a calibrated weak edge, the trace replayed once per policy,
   t.ok(json.adaptive[0]!.best_static.startsWith('static:'), `best static: ${json.adaptive[0]!.best_static}`);
   t.ok(json.adaptive[0]!.policies.every((p) => p.requests > 0 && p.mean_ms > 0));
 });
+
+/**
+ * The policies over (point, codec) arms in the lab: a jpeg camera frame at the input point, int8 at
+ * an inner one, the budget wide open (seeded weights flip top-1 answers easily, so a real budget
+ * could leave the encoded arms out). No --edge-slowdown: a 96x96 model is too short for a CPU quota
+ * to slow evenly, and a starved edge makes the fidelity and the jpeg encoding crawl. static:<arm>
+ * makes sure an encoded arm is in a timeline whatever adaptive chooses.
+ */
+t.test('lab --trace with codecs: fidelity before the profile, arms profiled, an encoded arm in the timeline, read back by the report', { skip: NEEDS_ROOT }, async (t) => {
+  const dir = await mkdtemp(path.join(tmpdir(), 'dnn-adaptive-arms-'));
+  const trace = path.join(dir, 'steps.trace');
+  await writeFile(trace, 't=0;net=50\nt=1;net=5\n');
+  const out = path.join(dir, 'results');
+  const r = await runBin(
+    'dnn-edge',
+    [
+      ...['lab', 'mobilenet', '--input-shape', '96x96x3', '--cuts', '0,conv_pw_6,act_softmax', '--edge-cpu', '0', '--edge-mem', '0', '--cloud-cpu', '0', '--cloud-mem', '0', '--edge-slowdown', '1'],
+      ...['--trace', trace, '--duration', '2', '--policies', 'adaptive,static:input_1@jpeg:90', '--out', out],
+      ...['--codec', 'f32,int8', '--input-codec', 'raw-f32,jpeg:90', '--max-agreement-loss', '100'],
+    ],
+    { timeout: 300_000 },
+  );
+  t.equal(r.exitCode, 0, String(r.stderr));
+  const err = String(r.stderr);
+  t.match(err, /fidelity of 2 encoded arms over \d+ inputs/, 'the encoded arms\' fidelity measured before the profile');
+  t.match(err, /profiling 3 points as 5 arms \(point, codec\)/);
+  t.match(err, /cost model: 5 arms \(2 encoded\)/);
+  const { file, parsed } = await resultsOf(out);
+  t.same(parsed.meta!.codecs, { input: ['f32', 'jpeg:90'], inner: ['f32', 'int8'] }, 'the codecs in the metadata, as a sweep writes them');
+  t.same(parsed.meta!.fidelity!.map((f) => `${f.cut}@${f.codec}`).sort(), ['conv_pw_6@int8', 'input_1@jpeg:90'], 'and the fidelity of the encoded arms');
+  t.equal((parsed.meta!.conditions!.adaptive as { max_agreement_loss?: number }).max_agreement_loss, 100, 'and the budget');
+  t.equal(parsed.cells.filter((c) => c.tag.metric === 'total').length, 10, 'the profile: 5 arms at 2 rates');
+  const encoded = parsed.policies.find((p) => p.policy === 'static:input_1@jpeg:90')?.requests as { cut: string; bytes: number; encode_ms: number }[] | undefined;
+  t.ok(encoded?.length, 'the static arm streamed');
+  t.ok(encoded?.every((q) => q.cut === 'input_1@jpeg:90' && q.bytes > 0 && q.bytes < 96 * 96 * 3 && q.encode_ms > 0), 'an encoded arm in the timeline: camera frames as jpeg, their bytes and encode time per request');
+  const rep = await runBin('dnn-report', [file, '--format', 'json']);
+  t.equal(rep.exitCode, 0, String(rep.stderr));
+  const json = JSON.parse(String(rep.stdout)) as { adaptive: { policies: { policy: string; requests: number }[] }[] };
+  t.same(json.adaptive[0]!.policies.map((p) => p.policy), ['adaptive', 'static:input_1@jpeg:90'], 'the report reads the arm labels');
+  t.ok(json.adaptive[0]!.policies.every((p) => p.requests > 0));
+});

@@ -2,7 +2,10 @@ import t from 'tap';
 import { NO_CONDITION, type Condition } from '../../src/conditions/condition.js';
 import { ADAPTIVE_DEFAULTS, AdaptivePolicy, OraclePolicy, autoStaticCuts, parsePolicies, probePoint } from '../../src/edge/adaptive/policy.js';
 import type { CellStats, NetworkData } from '../../src/analysis/cells.js';
-import { fitCostModel, predictCondition, wireBytes, wireMs, type CostModel } from '../../src/analysis/cost-model.js';
+import { fitCostModel, frameWireBytes, predictCondition, wireBytes, wireMs, type CostModel } from '../../src/analysis/cost-model.js';
+import { DEFAULT_MAX_AGREEMENT_LOSS, judgeArms, restrictArms } from '../../src/analysis/encodings.js';
+import { inferFrameBytes } from '../../src/protocol/frame-size.js';
+import type { FidelityRecord } from '../../src/results/metadata.js';
 
 /** A profile with a known answer: cloud-only (600 KB) wins above ~3.2 Gbit/s, mid (60 KB) from ~40 Mbit/s, out (edge-only) below. */
 const POINTS = [
@@ -127,8 +130,124 @@ t.test('static:auto, probe point and --policies parsing', async (t) => {
   t.same(autoStaticCuts(m, 20, 50), ['input', 'out', 'mid'], 'cloud-only, edge-only, best at 50 (mid), best at 20 (mid): deduplicated');
   const cuts = m.cuts.map((c) => c.cut);
   t.same(parsePolicies('adaptive,oracle,static:auto', cuts, () => ['input', 'out']), ['adaptive', 'oracle', 'static:input', 'static:out']);
-  t.throws(() => parsePolicies('static:nope', cuts, () => []), /--policies: nope is not a profiled partition point \(input, mid, out\)/);
+  t.throws(() => parsePolicies('static:nope', cuts, () => []), /--policies: nope is not a profiled partition point or \(point, codec\) arm the policies may choose \(input, mid, out\)/);
   t.throws(() => parsePolicies('greedy', cuts, () => []), /unknown policy 'greedy'/);
   t.throws(() => parsePolicies('adaptive,,oracle', cuts, () => []), /empty entry/);
   t.ok(predictCondition(m, { ...NO_CONDITION, net: 20 }).length === 3);
+});
+
+/**
+ * Arms: the same three points, plus mid with int8 (a quarter of the bytes, 1.5 ms to encode and
+ * decode), mid with brotli (fewer bytes still, but 80 ms to encode) and the input point as a jpeg
+ * camera frame (the edge does nothing, the cloud decodes and preprocesses). Around 20 Mbit/s
+ * mid@int8 is best: f32 mid sends 4x the bytes, edge-only computes 45 ms.
+ */
+const ARMS = [
+  { cut: 'input', point: 'input', index: 0, frame: 0, edge: 0.1, cloud: 30, fixed: 1, encode: 0, decode: 0 },
+  { cut: 'input@jpeg:90', point: 'input', codec: 'jpeg:90', index: 0, frame: 30_000, edge: 0.05, cloud: 30, fixed: 1, encode: 3, decode: 4 },
+  { cut: 'mid', point: 'mid', index: 5, frame: 0, edge: 20, cloud: 12, fixed: 0.5, encode: 0, decode: 0 },
+  { cut: 'mid@int8', point: 'mid', codec: 'int8', index: 5, frame: 15_000, edge: 20, cloud: 12, fixed: 0.5, encode: 1, decode: 0.5 },
+  { cut: 'mid@brotli', point: 'mid', codec: 'brotli', index: 5, frame: 9_000, edge: 20, cloud: 12, fixed: 0.5, encode: 80, decode: 2 },
+  { cut: 'out', point: 'out', index: 9, frame: 0, edge: 45, cloud: 0, fixed: 0, encode: 0, decode: 0 },
+];
+type KnownArm = (typeof ARMS)[number];
+const armBytes = (a: KnownArm) => (a.frame ? frameWireBytes(a.frame) : wireBytes([1, POINTS.find((p) => p.cut === a.point)!.bytes / 4]));
+const armTimes = (a: KnownArm, net: number, edgeSlow = 1) => ({
+  edge: a.edge * edgeSlow,
+  transfer: a.cloud === 0 ? 0 : a.fixed + wireMs(armBytes(a), net),
+  cloud: a.cloud,
+  bytes: a.cloud === 0 ? 0 : a.frame || POINTS.find((p) => p.cut === a.point)!.bytes,
+});
+
+function armData(fidelity: FidelityRecord[] = []): NetworkData {
+  const stat = (v: number) => ({ p50: v, p95: v, mean: v, samples: 5 });
+  return {
+    network: 'known-arms',
+    cuts: ARMS.map((a) => ({ cut: a.cut, index: a.index, bytes: POINTS.find((p) => p.cut === a.point)!.bytes, ...(a.codec ? { point: a.point, codec: a.codec } : {}) })),
+    sources: [],
+    fidelity,
+    conditions: [50, 10].map((net) => {
+      const condition = { ...NO_CONDITION, net };
+      const cells = new Map<string, CellStats>();
+      for (const a of ARMS) {
+        const x = armTimes(a, net);
+        const total = x.edge + x.transfer + x.cloud + a.encode + a.decode;
+        // a run with codecs records encode, decode and bytes in every cell (f32: 0 and the raw frame)
+        const frame = a.cloud === 0 ? 0 : a.frame || inferFrameBytes([1, POINTS.find((p) => p.cut === a.point)!.bytes / 4]);
+        cells.set(a.cut, { edge: stat(x.edge), transfer: stat(x.transfer), cloud: stat(x.cloud), total: stat(total), encode: stat(a.encode), decode: stat(a.decode), bytes: stat(frame) });
+      }
+      return { condition, cells };
+    }),
+  };
+}
+
+const fit = (data: NetworkData) => fitCostModel(data, 'p50') as CostModel;
+
+t.test('arms: a slow link makes the encoded arm best; its encode and decode count', async (t) => {
+  const m = fit(armData());
+  const oracle = new OraclePolicy(m);
+  const best = (net: number) => oracle.choose({ ...NO_CONDITION, net });
+  t.same([5000, 20, 2].map(best), ['input', 'mid@int8', 'out'], 'cloud-only on a fast link, mid@int8 at 20 Mbit/s, edge-only at 2');
+  const p = new AdaptivePolicy(m, undefined, 20);
+  const raw = (cut: string) => {
+    const s = m.stress.values().next().value!;
+    return s.edge.get(cut)! + s.cloud.get(cut)! + s.fixed.get(cut)! + m.beta * wireMs(m.wire.get(cut)!, 20);
+  };
+  t.ok(Math.abs(p.predicted('mid@int8') - raw('mid@int8') - 1.5) < 0.05, `encode and decode (1.5 ms) in the prediction: ${(p.predicted('mid@int8') - raw('mid@int8')).toFixed(2)} ms`);
+  t.ok(raw('mid@brotli') < raw('mid@int8'), 'brotli sends fewer bytes than int8...');
+  t.ok(p.predicted('mid@brotli') > p.predicted('mid@int8') + 70, '...but its 80 ms of encoding make it the slower arm');
+  t.equal(p.choose(), 'mid@int8', 'adaptive at 20 Mbit/s');
+});
+
+t.test('arms: adaptive follows the rate across arms and learns it from the bytes each request sent', async (t) => {
+  const m = fit(armData());
+  const p = new AdaptivePolicy(m, undefined, 5000);
+  const rates = [...Array(20).fill(5000), ...Array(20).fill(20), ...Array(25).fill(2), ...Array(20).fill(20)];
+  const chosen: string[] = [];
+  rates.forEach((net, i) => {
+    const probe = p.probe(i * 250);
+    if (probe) {
+      t.equal(probe, 'mid', 'the probe is an f32 arm (a plain tensor)');
+      const x = armTimes(ARMS.find((a) => a.cut === probe)!, net);
+      p.observe({ cut: probe, edge_ms: NaN, transfer_ms: x.transfer, cloud_ms: x.cloud, probe: true, bytes: x.bytes });
+    }
+    const cut = p.choose();
+    const a = ARMS.find((q) => q.cut === cut)!;
+    const x = armTimes(a, net);
+    p.observe({ cut, edge_ms: x.edge, transfer_ms: x.transfer, cloud_ms: x.cloud, bytes: x.bytes });
+    chosen.push(cut);
+  });
+  t.equal(chosen[19], 'input', 'cloud-only on the fast link');
+  t.equal(chosen[39], 'mid@int8', 'the int8 arm at 20 Mbit/s');
+  t.equal(chosen[64], 'out', 'edge-only at 2 Mbit/s');
+  t.equal(chosen.at(-1), 'mid@int8', 'back to int8 once the link recovers (probes while edge-only)');
+  const est = p.estimate().rate!;
+  t.ok(est > 10 && est < 40, `rate estimate ${est.toFixed(1)} Mbit/s at 20, from the int8 frames' own bytes`);
+});
+
+t.test('arms: a camera frame\'s near-zero edge does not move the edge slowdown', async (t) => {
+  const m = fit(armData());
+  const p = new AdaptivePolicy(m, undefined, 50);
+  for (let i = 0; i < 10; i++) p.observe({ cut: 'input@jpeg:90', edge_ms: 0.005, transfer_ms: 6, cloud_ms: 30, bytes: 30_000 });
+  t.equal(p.estimate().edgeSlowdown, 1, 'edge slowdown unchanged');
+});
+
+t.test('arms: the fidelity budget leaves an arm out of every policy\'s choice', async (t) => {
+  const record = (codec: string, top1: number): FidelityRecord => ({ cut: 'mid', codec, bytes: 15_000, ratio: 0.25, encode_ms: 1, decode_ms: 0.5, max_abs_diff: 0.1, rel_l2: 0.1, top1_agreement: top1, top5_agreement: 1, inputs: 100 });
+  const data = armData([record('int8', 0.96), { ...record('jpeg:90', 0.995), cut: 'input' }]);
+  const judged = judgeArms(data, DEFAULT_MAX_AGREEMENT_LOSS);
+  const m = fit(restrictArms(data, (c) => judged.admitted.has(c.cut)));
+  t.same(m.cuts.map((c) => c.cut), ['input', 'input@jpeg:90', 'mid', 'mid@brotli', 'out'], 'int8 (4 points lost) is out; brotli is lossless, jpeg:90 within 1 point');
+  t.equal(new OraclePolicy(m).choose({ ...NO_CONDITION, net: 20 }), 'out', 'without int8 edge-only is best at 20 Mbit/s');
+  t.equal(new AdaptivePolicy(m, undefined, 20).choose(), 'out');
+  const cuts = m.cuts.map((c) => c.cut);
+  t.throws(() => parsePolicies('static:mid@int8', cuts, () => []), /--policies: mid@int8 is not a profiled partition point or \(point, codec\) arm the policies may choose/);
+  t.same(parsePolicies('static:input@jpeg:90,static:auto', cuts, () => autoStaticCuts(m, 20, 50)), ['static:input@jpeg:90', 'static:input', 'static:out', 'static:mid'], 'static:<arm>; static:auto over arms: cloud-only (the f32 input arm), edge-only, best at 50 (mid), at 20 (out)');
+});
+
+t.test('arms: without f32 arms the probe is a tensor codec, never a camera frame', async (t) => {
+  const data = armData();
+  const m = fit(restrictArms(data, (c) => c.cut.includes('@') || c.cut === 'out'));
+  t.equal(probePoint(m), 'mid@int8', 'the first tensor-codec arm of at least 16 KB');
+  t.same(autoStaticCuts(m, 20, 50).slice(0, 2), ['input@jpeg:90', 'out'], 'cloud-only is the input point\'s first arm when it has no f32 one');
 });

@@ -56,8 +56,8 @@ t.test('each policy streams through the whole schedule; stress follows it, the o
     {
       runner,
       link,
-      input,
-      cuts: new Map(network.cuts.map((c) => [c.layer, c])),
+      inputs: [{ tensor: input }],
+      arms: new Map(network.cuts.map((c) => [c.layer, { cut: c, codec: F32_WIRE }])),
       model: m,
       schedule,
       startReplay: async () => {
@@ -92,6 +92,7 @@ t.test('each policy streams through the whole schedule; stress follows it, the o
   }
   const [fixed, oracle] = done as [(typeof done)[number], (typeof done)[number]];
   t.ok(fixed.requests.every((q) => q.cut === first!.layer && !q.switched), 'a static policy stays at its point');
+  t.ok(fixed.requests.every((q) => q.bytes > first!.bytes && q.encode_ms === 0 && q.decode_ms === 0), 'each request with its INFER bytes (raw f32: nothing encoded)');
   t.ok(oracle.requests.every((q) => q.cut === q.oracle_cut), 'the oracle always at its own choice');
   t.equal(oracle.requests.filter((q) => q.switched).length, 1, 'and switches once, where the schedule steps');
   t.match(lines.find((l) => l.startsWith('policy oracle:') && l.includes('requests')), /1 switches, oracle's choice in 100 %; 0 trace steps applied/);

@@ -1,9 +1,11 @@
 import { NO_CONDITION, type Condition } from '../../conditions/condition.js';
 import { UserError } from '../../errors.js';
-import { predictCondition, stressKey, wireMs, type CostModel } from '../../analysis/cost-model.js';
+import { frameWireBytes, predictCondition, stressKey, wireMs, type CostModel } from '../../analysis/cost-model.js';
+import { isImageCodec } from '../../analysis/arms.js';
 
 /**
- * Partitioning policies of an adaptive run: each chooses the point of the next request. Pure
+ * Partitioning policies of an adaptive run: each chooses the arm of the next request -- a point, or
+ * a (point, codec) pair `POINT@CODEC` when the run has codecs (the cost model's arm labels). Pure
  * (no I/O): the run loop tells them what it observed and, for the oracle, which condition is in force.
  */
 
@@ -17,12 +19,15 @@ export interface Estimate {
 }
 
 export interface Observation {
+  /** the arm label */
   cut: string;
   edge_ms: number;
   transfer_ms: number;
   cloud_ms: number;
   /** a link probe's (no edge compute), not a request's */
   probe?: boolean;
+  /** the INFER frame's bytes as sent (an encoded crossing's size depends on its input); absent: the arm's profiled size */
+  bytes?: number;
 }
 
 export interface Policy {
@@ -139,13 +144,17 @@ export class AdaptivePolicy implements Policy {
     return { rate: this.rate, edgeSlowdown: this.edgeSlow, cloudSlowdown: this.cloudSlow };
   }
 
-  /** Predicted total of a point under the current estimates. */
+  /**
+   * Predicted total of an arm under the current estimates. Encoding runs on the edge's CPU and
+   * decoding on the cloud's, so they scale with the slowdown of their end, as compute does.
+   */
   predicted(cut: string): number {
     const edge = this.stress.edge.get(cut)! * this.edgeSlow;
     if (this.model.local.has(cut)) return edge;
     const cloud = this.stress.cloud.get(cut)! * this.cloudSlow;
+    const codec = (this.stress.encode.get(cut) ?? 0) * this.edgeSlow + (this.stress.decode.get(cut) ?? 0) * this.cloudSlow;
     const wire = this.rate === null ? 0 : this.model.beta * wireMs(this.model.wire.get(cut)!, this.rate);
-    return edge + cloud + this.stress.fixed.get(cut)! + wire;
+    return edge + cloud + codec + this.stress.fixed.get(cut)! + wire;
   }
 
   choose(): string {
@@ -170,7 +179,8 @@ export class AdaptivePolicy implements Policy {
     const edgeRef = this.stress.edge.get(o.cut);
     // Only where the end really computes: the edge's part of cloud-only is a no-op of ~0.3 ms whose
     // jitter read as a 3x faster edge, and the policy flapped to edge-only and back (36 switches in
-    // 170 requests on a 20x slower edge).
+    // 170 requests on a 20x slower edge). A camera-frame arm's edge (~0: the cloud preprocesses) is
+    // left out the same way.
     if (edgeRef && edgeRef >= this.edgeMin && Number.isFinite(o.edge_ms)) this.edgeSlow = ewma(this.edgeSlow, Math.max(0.2, o.edge_ms / edgeRef));
     if (this.model.local.has(o.cut)) return;
     const cloudRef = this.stress.cloud.get(o.cut);
@@ -178,7 +188,7 @@ export class AdaptivePolicy implements Policy {
     this.lastLinkMs = this.nowMs;
     // Wire time = transfer - fixed; at least 5 % of the transfer, so a fast link reads as fast, not infinite.
     const wire = Math.max(o.transfer_ms - this.stress.fixed.get(o.cut)!, 0.05 * o.transfer_ms, 0.01);
-    const bits = this.model.wire.get(o.cut)! * 8;
+    const bits = (o.bytes ? frameWireBytes(o.bytes) : this.model.wire.get(o.cut)!) * 8;
     const observed = (this.model.beta * bits) / (wire * 1000);
     // Averaged in log space: a rate that changes 20-fold is followed in a few observations either way.
     this.rate = this.rate === null ? observed : Math.exp(ewma(Math.log(this.rate), Math.log(observed)));
@@ -196,22 +206,33 @@ export class AdaptivePolicy implements Policy {
   }
 }
 
-/** The probe: the non-local point with the smallest tensor of at least 16 KB (enough bytes to time), else the largest. */
+/**
+ * The probe: the non-local point with the smallest tensor of at least 16 KB (enough bytes to time),
+ * else the largest. An f32 arm, so that a probe (zeros, no edge compute) is a plain tensor of known
+ * size; only a run without f32 arms probes with a tensor codec (never a camera-frame codec: no frame).
+ */
 export function probePoint(m: CostModel): string {
-  const sent = m.cuts.filter((c) => !m.local.has(c.cut) && c.bytes !== undefined);
+  const tensor = m.cuts.filter((c) => !m.local.has(c.cut) && c.bytes !== undefined && (c.codec === undefined || !isImageCodec(c.codec)));
+  const f32 = tensor.filter((c) => c.codec === undefined);
+  const sent = f32.length ? f32 : tensor;
   const big = sent.filter((c) => c.bytes! >= 16 * 1024).sort((a, b) => a.bytes! - b.bytes!);
   return (big[0] ?? sent.sort((a, b) => b.bytes! - a.bytes!)[0])!.cut;
 }
 
-/** The points static:auto stands for: cloud-only, edge-only, best at the profile's baseline, best at the trace's mean rate. */
+/**
+ * The arms static:auto stands for: cloud-only (the input point's f32 arm when there is one),
+ * edge-only, the best arm at the profile's baseline, the best at the trace's mean rate.
+ */
 export function autoStaticCuts(m: CostModel, meanRate: number | null, fastestProfiled: number | null): string[] {
   const ref = referenceStress(m);
   const at = (net: number | null) => bestFor(m, { ...NO_CONDITION, ...ref.stress, net });
-  const cuts = [m.cuts[0]!.cut, m.cuts.at(-1)!.cut, at(fastestProfiled), at(meanRate)];
+  const first = m.cuts[0]!;
+  const cloudOnly = m.cuts.find((c) => c.index === first.index && c.codec === undefined) ?? first;
+  const cuts = [cloudOnly.cut, m.cuts.at(-1)!.cut, at(fastestProfiled), at(meanRate)];
   return [...new Set(cuts)];
 }
 
-/** --policies: static:<cut>, static:auto, adaptive, oracle, comma separated. */
+/** --policies: static:<arm> (a point, or POINT@CODEC), static:auto, adaptive, oracle, comma separated. */
 export function parsePolicies(spec: string, cuts: readonly string[], auto: () => string[]): string[] {
   const out: string[] = [];
   for (const raw of spec.split(',').map((s) => s.trim())) {
@@ -220,9 +241,9 @@ export function parsePolicies(spec: string, cuts: readonly string[], auto: () =>
     else if (raw === 'static:auto') out.push(...auto().map((c) => `static:${c}`));
     else if (raw.startsWith('static:')) {
       const cut = raw.slice(7);
-      if (!cuts.includes(cut)) throw new UserError(`--policies: ${cut} is not a profiled partition point (${cuts.join(', ')})`);
+      if (!cuts.includes(cut)) throw new UserError(`--policies: ${cut} is not a profiled partition point or (point, codec) arm the policies may choose (${cuts.join(', ')})`);
       out.push(raw);
-    } else throw new UserError(`--policies: unknown policy '${raw}'; use static:<cut>, static:auto, adaptive or oracle`);
+    } else throw new UserError(`--policies: unknown policy '${raw}'; use static:<cut> (or static:<cut>@<codec>), static:auto, adaptive or oracle`);
   }
   return [...new Set(out)];
 }

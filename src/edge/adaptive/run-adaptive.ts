@@ -2,17 +2,18 @@ import { NO_CONDITION, type Condition } from '../../conditions/condition.js';
 import { resolveStressor, type StressorChoice } from '../../conditions/stress.js';
 import { meanRate, type Schedule } from '../../conditions/trace.js';
 import { TraceReplay, type AppliedStep } from '../../conditions/trace-replay.js';
-import { benchmarkInput, createSplitRunner, type HostTensor, type SplitRunner } from '../../engine/split-runner.js';
+import { createSplitRunner, type SplitRunner } from '../../engine/split-runner.js';
 import { inferenceThreads } from '../../engine/backend.js';
 import type { CostModel } from '../../analysis/cost-model.js';
 import { ResultsWriter } from '../../results/log-writer.js';
 import { EdgeConditionController } from '../condition-controller.js';
 import { ProgressTracker } from '../progress.js';
-import { freshResultsPath, openSession, runMetadata, type Session, type SessionOptions } from '../run-edge.js';
+import { codecsMeta, freshResultsPath, measureArmsFidelity, openSession, runArms, runMetadata, type Session, type SessionOptions } from '../run-edge.js';
+import { armName, hasEncodedArms, type Arm } from '../arms.js';
 import { calibrateOrWarmUp, calibrationSetup } from '../edge-slowdown.js';
 import { runSweep } from '../sweep.js';
 import { autoStaticCuts, parsePolicies } from './policy.js';
-import { profileFromFiles, ProfileCells } from './profile.js';
+import { armsWithinBudget, profileFromFiles, ProfileCells } from './profile.js';
 import { runPolicies, type StreamDeps } from './stream.js';
 
 export interface AdaptiveRunOptions extends SessionOptions {
@@ -23,6 +24,8 @@ export interface AdaptiveRunOptions extends SessionOptions {
   intervalMs?: number;
   /** results files to fit the cost model on; none = a short profile sweep first */
   profile: string[];
+  /** --max-agreement-loss: the policies choose among arms within this budget (percentage points of top-1 agreement) */
+  maxAgreementLoss: number;
   /** the interface the trace is replayed on (egress towards the cloud) */
   iface: string;
   stressor: StressorChoice;
@@ -43,16 +46,20 @@ export async function runAdaptive(o: AdaptiveRunOptions): Promise<{ file: string
   const session = await openSession(o);
   // one runner for calibration, profile and stream (the onnx runner frees the TF.js weights it converted)
   const runner = createSplitRunner(session.network);
-  const { file, writer } = await openResults(o, session, runner);
-  const input = benchmarkInput(session.network.inputShape, session.network.seed);
+  const { file, writer, profiled } = await openResults(o, session, runner);
   const stress = new EdgeConditionController({ iface: null, stressor: o.stressor, link: session.link });
   const replay = new ReplayHandle(o);
   try {
     const mean = meanRate(o.schedule);
-    const model = o.profile.length ? profileFromFiles(o.profile, session.network.id) : await measureProfile(o, session, runner, input, writer, mean);
-    o.log(`cost model: ${model.cuts.length} points, rate factor ${model.beta.toFixed(3)}, delay factor ${model.gamma.toFixed(3)}`);
+    // every arm this run can send, built as the sweep builds them: the model's arms (a profile's too) are looked up here
+    const sendable = new Map(runArms(o, session.network, session.network.cuts).map((a) => [armName(a), a]));
+    const model = o.profile.length
+      ? profileFromFiles(o.profile, session.network.id, { arms: sendable, maxLoss: o.maxAgreementLoss, log: o.log })
+      : await measureProfile(o, session, runner, profiled, writer, mean);
+    const encoded = model.cuts.filter((c) => c.codec !== undefined).length;
+    o.log(`cost model: ${model.cuts.length} ${encoded ? `arms (${encoded} encoded)` : 'points'}, rate factor ${model.beta.toFixed(3)}, delay factor ${model.gamma.toFixed(3)}`);
     const policies = parsePolicies(o.policies, model.cuts.map((c) => c.cut), () => autoStaticCuts(model, mean, model.fastest));
-    await runPolicies({ policies, intervalMs: o.intervalMs, initialRate: mean }, streamDeps(o, session, runner, input, model, writer, stress, replay));
+    await runPolicies({ policies, intervalMs: o.intervalMs, initialRate: mean }, streamDeps(o, session, runner, sendable, model, writer, stress, replay));
     return { file };
   } finally {
     await runner.dispose();
@@ -63,10 +70,20 @@ export async function runAdaptive(o: AdaptiveRunOptions): Promise<{ file: string
   }
 }
 
-/** Calibrates the edge (a weak edge is what makes the point move, as in the sweep), then opens a fresh results file with the run's metadata. */
-async function openResults(o: AdaptiveRunOptions, session: Session, runner: SplitRunner): Promise<{ file: string; writer: ResultsWriter }> {
-  const { backend, network, link, server } = session;
+/**
+ * Calibrates the edge (a weak edge is what makes the point move, as in the sweep); without
+ * --profile, measures the fidelity of the encoded arms (as the sweep does, into the metadata) and
+ * keeps those within the budget for the profile; then opens a fresh results file with the run's
+ * metadata. With --profile the files' fidelity records judge the arms.
+ */
+async function openResults(o: AdaptiveRunOptions, session: Session, runner: SplitRunner): Promise<{ file: string; writer: ResultsWriter; profiled: Arm[] }> {
+  const { backend, network, link, server, arms, inputs } = session;
   const slowdown = await calibrateOrWarmUp(o, runner, link, network);
+  const fidelity = hasEncodedArms(arms) && !o.profile.length ? await measureArmsFidelity(o, runner, network, arms, inputs) : undefined;
+  const profiled = fidelity ? armsWithinBudget(network.id, arms, fidelity, o.maxAgreementLoss, o.log) : arms;
+  // the metadata's codecs say the cells carry encode, decode and bytes: so they do when an encoded arm is profiled
+  const codecs = codecsMeta(o, o.profile.length ? arms : profiled);
+  const budget = hasEncodedArms(arms) ? { max_agreement_loss: o.maxAgreementLoss } : {};
   const file = freshResultsPath(o.out, `${network.id}-adaptive`, new Date());
   const stressed = o.schedule.steps.some((s) => s.condition.ecpu || s.condition.emem || s.condition.ccpu || s.condition.cmem);
   const stressor = stressed ? await resolveStressor(o.stressor) : 'none';
@@ -77,13 +94,15 @@ async function openResults(o: AdaptiveRunOptions, session: Session, runner: Spli
       network,
       backend,
       server,
-      { ...o.setup, ...calibrationSetup(o.setup, slowdown), iface: o.iface, edge_stressor: stressor, adaptive: { ...o.replay, policies: o.policies, interval_ms: o.intervalMs ?? null, profile: o.profile } },
+      { ...o.setup, ...calibrationSetup(o.setup, slowdown), iface: o.iface, edge_stressor: stressor, adaptive: { ...o.replay, policies: o.policies, interval_ms: o.intervalMs ?? null, profile: o.profile, ...budget } },
       undefined,
       await inferenceThreads(backend.name),
+      undefined,
+      { inputs: inputs.meta, codecs, fidelity },
     ),
   );
   o.log(`results: ${file}`);
-  return { file, writer };
+  return { file, writer, profiled };
 }
 
 /**
@@ -92,21 +111,23 @@ async function openResults(o: AdaptiveRunOptions, session: Session, runner: Spli
  * factor is fitted, not assumed, at rates the trace visits: a throttled edge may not drive a rate
  * far above them (its TCP stack runs on its own CPU time), and a fit there misjudges the trace's range.
  */
-async function measureProfile(o: AdaptiveRunOptions, session: Session, runner: SplitRunner, input: HostTensor, writer: ResultsWriter, mean: number | null): Promise<CostModel> {
-  const { network, selected, link } = session;
+async function measureProfile(o: AdaptiveRunOptions, session: Session, runner: SplitRunner, arms: Arm[], writer: ResultsWriter, mean: number | null): Promise<CostModel> {
+  const { network, link, inputs } = session;
+  const points = [...new Set(arms.map((a) => a.cut))];
   const rates = mean === null ? [50] : [...new Set([round2(mean / 2), round2(mean * 2)])];
-  o.log(`profiling ${selected.length} points at ${rates.join(' and ')} Mbit/s (${PROFILE_REPS} samples each; --profile FILE skips this)`);
+  const asArms = arms.length > points.length ? ` as ${arms.length} arms (point, codec)` : '';
+  o.log(`profiling ${points.length} points${asArms} at ${rates.join(' and ')} Mbit/s (${PROFILE_REPS} samples each; --profile FILE skips this)`);
   const cells = new ProfileCells(writer);
   const shaper = new EdgeConditionController({ iface: o.iface, stressor: o.stressor, link });
   try {
     await runSweep(
-      { conditions: rates.map((net) => ({ ...NO_CONDITION, net })), cuts: selected, reps: PROFILE_REPS, warmup: 1, done: new Set(), seed: 1, referenceEvery: 0 },
-      { runner, link, inputs: [{ tensor: input }], sink: cells, controller: shaper, progress: new ProgressTracker() },
+      { conditions: rates.map((net) => ({ ...NO_CONDITION, net })), cuts: points, arms, reps: PROFILE_REPS, warmup: 1, done: new Set(), seed: 1, referenceEvery: 0 },
+      { runner, link, inputs: inputs.samples, sink: cells, controller: shaper, progress: new ProgressTracker() },
     );
   } finally {
     await shaper.close();
   }
-  return cells.model(network.id, selected);
+  return cells.model(network.id, arms);
 }
 
 /** The trace's replay on the link: started afresh for each policy, stopped after it. */
@@ -128,12 +149,12 @@ class ReplayHandle {
 }
 
 /** What the policies' stream works with: the runner and link, the trace's replay, the stress it applies, and the results file each policy ends in. */
-function streamDeps(o: AdaptiveRunOptions, session: Session, runner: SplitRunner, input: HostTensor, model: CostModel, writer: ResultsWriter, stress: EdgeConditionController, replay: ReplayHandle): StreamDeps {
+function streamDeps(o: AdaptiveRunOptions, session: Session, runner: SplitRunner, arms: ReadonlyMap<string, Arm>, model: CostModel, writer: ResultsWriter, stress: EdgeConditionController, replay: ReplayHandle): StreamDeps {
   return {
     runner,
     link: session.link,
-    input,
-    cuts: new Map(session.network.cuts.map((c) => [c.layer, c])),
+    inputs: session.inputs.samples,
+    arms,
     model,
     schedule: o.schedule,
     startReplay: (onApplied) => replay.start(onApplied),

@@ -1,20 +1,20 @@
 import { conditionKey, type Condition } from '../../conditions/condition.js';
 import { conditionAt, type Schedule } from '../../conditions/trace.js';
 import { epochMs, type AppliedStep } from '../../conditions/trace-replay.js';
-import type { HostTensor, SplitRunner } from '../../engine/split-runner.js';
-import type { CutPoint } from '../../model/partition.js';
+import type { SplitRunner } from '../../engine/split-runner.js';
 import type { CostModel } from '../../analysis/cost-model.js';
 import { LinkFailure, type CloudLink } from '../cloud-link.js';
-import { F32_WIRE } from '../arms.js';
-import { measureOnce } from '../measure.js';
+import type { Arm } from '../arms.js';
+import { measureOnce, type SampleInput } from '../measure.js';
 import { CellRecorder, type Sample } from '../samples.js';
 import { bestFor, makePolicy, oracleCondition, type Policy } from './policy.js';
 
 /**
  * The adaptive run: for each policy in turn, the identical trace is replayed from its start while a
- * stream of inferences runs back to back (or one per `intervalMs`), each at the point the policy
- * chooses. Every request is logged (the timeline); the oracle's choice is logged with every request
- * of every policy, so agreement can be counted.
+ * stream of inferences runs back to back (or one per `intervalMs`), each at the arm (point, or
+ * (point, codec) pair) the policy chooses, cycling through the run's inputs as the sweep does. Every
+ * request is logged (the timeline); the oracle's choice is logged with every request of every policy,
+ * so agreement can be counted.
  */
 export interface RequestRecord {
   policy: string;
@@ -25,14 +25,20 @@ export interface RequestRecord {
   rate_mbit: number | null;
   /** the policy's estimate of the rate (adaptive), else null */
   est_mbit: number | null;
+  /** the arm chosen: the point, or POINT@CODEC for an encoded crossing (the results' arm label) */
   cut: string;
   oracle_cut: string;
-  /** the point differs from the previous request's */
+  /** the arm differs from the previous request's */
   switched: boolean;
   edge_ms: number;
   transfer_ms: number;
   cloud_ms: number;
   total_ms: number;
+  /** the edge encoding the crossing and the cloud decoding it (0: sent raw) */
+  encode_ms: number;
+  decode_ms: number;
+  /** the INFER frame's bytes (0: edge-only, nothing sent) */
+  bytes: number;
   /** a link probe the policy sent before this request (its time is in total_ms) */
   probe_ms?: number;
 }
@@ -40,8 +46,10 @@ export interface RequestRecord {
 export interface StreamDeps {
   runner: SplitRunner;
   link: CloudLink;
-  input: HostTensor;
-  cuts: Map<string, CutPoint>;
+  /** the run's inputs: request i takes inputs[i % n] (camera frames are preprocessed, timed, as in the sweep) */
+  inputs: readonly SampleInput[];
+  /** every arm the model may choose, by label (armName) */
+  arms: ReadonlyMap<string, Arm>;
   model: CostModel;
   schedule: Schedule;
   /** starts the trace's timeline for one policy; returns its start (epoch ms) */
@@ -115,7 +123,7 @@ async function streamRequests(run: PolicyStream, start: number, o: StreamOptions
     const oracle = bestFor(d.model, oracleCondition(d.model, inForce));
     let s: Sample;
     try {
-      s = await measureOnce(d.runner, d.link, { cut: d.cuts.get(cut)!, codec: F32_WIRE }, { tensor: d.input });
+      s = await measureOnce(d.runner, d.link, armOf(d, cut), d.inputs[n % d.inputs.length]!);
       failures = 0;
     } catch (e) {
       if (!(e instanceof LinkFailure) || ++failures > 10) throw e;
@@ -125,7 +133,7 @@ async function streamRequests(run: PolicyStream, start: number, o: StreamOptions
     }
     const total = s.total / 1000 + (probeMs ?? 0);
     run.recorder.record({ ...s, total: total * 1000 });
-    run.policy.observe({ cut, edge_ms: s.edge / 1000, transfer_ms: s.transfer / 1000, cloud_ms: s.cloud / 1000 });
+    run.policy.observe({ cut, edge_ms: s.edge / 1000, transfer_ms: s.transfer / 1000, cloud_ms: s.cloud / 1000, bytes: s.bytes });
     run.requests.push(requestRecord(run, { t, inForce, cut, oracle, switched: prevCut !== null && prevCut !== cut, s, total, probeMs }));
     prevCut = cut;
   }
@@ -143,14 +151,20 @@ async function applyStressChange(inForce: Condition, inEffect: string, d: Stream
   return stress;
 }
 
+function armOf(d: StreamDeps, label: string): Arm {
+  const arm = d.arms.get(label);
+  if (!arm) throw new Error(`bug: the policy chose ${label}, which is not among the run's arms`);
+  return arm;
+}
+
 /** The link probe the policy asks for before a request, if any: its time in ms (counted in the request's total), else undefined. */
 async function probeLink(policy: Policy, t: number, d: StreamDeps): Promise<number | undefined> {
   const probe = policy.probe?.(t);
   if (!probe) return undefined;
   const p0 = epochMs();
   try {
-    const s = await measureOnce(d.runner, d.link, { cut: d.cuts.get(probe)!, codec: F32_WIRE }, { tensor: d.input }, { probe: true });
-    policy.observe({ cut: probe, edge_ms: NaN, transfer_ms: s.transfer / 1000, cloud_ms: s.cloud / 1000, probe: true });
+    const s = await measureOnce(d.runner, d.link, armOf(d, probe), d.inputs[0]!, { probe: true });
+    policy.observe({ cut: probe, edge_ms: NaN, transfer_ms: s.transfer / 1000, cloud_ms: s.cloud / 1000, probe: true, bytes: s.bytes });
   } catch (e) {
     if (!(e instanceof LinkFailure)) throw e;
   }
@@ -176,6 +190,9 @@ function requestRecord(
     transfer_ms: round(r.s.transfer / 1000),
     cloud_ms: round(r.s.cloud / 1000),
     total_ms: round(r.total),
+    encode_ms: round(r.s.encode / 1000),
+    decode_ms: round(r.s.decode / 1000),
+    bytes: r.s.bytes,
     ...(r.probeMs !== undefined ? { probe_ms: round(r.probeMs) } : {}),
   };
 }
