@@ -17,7 +17,9 @@ t.test('lab --trace: a calibrated weak edge, the trace replayed once per policy,
   const out = path.join(dir, 'results');
   const r = await runBin(
     'dnn-edge',
-    ['lab', 'mobilenet', '--input-shape', '96x96x3', '--cuts', '0,act_softmax', '--edge-cpu', '0', '--edge-mem', '0', '--cloud-cpu', '0', '--cloud-mem', '0', '--edge-slowdown', '3', '--trace', trace, '--duration', '3', '--policies', 'adaptive,static:auto', '--out', out],
+    // 160x160 (~5 ms at full speed) spans several quota periods, so the calibration converges; at
+    // 96x96 (~1.5 ms) a run sometimes starved the edge at 0.01 cores and took minutes
+    ['lab', 'mobilenet', '--input-shape', '160x160x3', '--cuts', '0,act_softmax', '--edge-cpu', '0', '--edge-mem', '0', '--cloud-cpu', '0', '--cloud-mem', '0', '--edge-slowdown', '3', '--trace', trace, '--duration', '3', '--policies', 'adaptive,static:auto', '--out', out],
     { timeout: 300_000 },
   );
   t.equal(r.exitCode, 0, String(r.stderr));
