@@ -5,7 +5,7 @@ import { f16Codec } from './f16.js';
 import { f32Codec } from './f32.js';
 import { int8ChannelCodec } from './int8-channel.js';
 import { int8Codec } from './int8.js';
-import { brotli, deflate, lz4 } from './lossless.js';
+import { brotli, deflate, lz4, zstd, zstdProblem } from './lossless.js';
 import type { Codec } from './types.js';
 
 /** Every codec by the name a --codec list uses, in the order the docs list them. */
@@ -20,11 +20,18 @@ export const CODECS: ReadonlyMap<string, Codec> = new Map(
     chained('brotli', CODEC_IDS.brotli, f32Codec, brotli),
     chained('f16+lz4', CODEC_IDS['f16+lz4'], f16Codec, lz4),
     chained('int8+lz4', CODEC_IDS['int8+lz4'], int8Codec, lz4),
+    // zstd-napi is optional: these are listed wherever it is, and parseCodecList refuses them where it did not build
+    chained('zstd', CODEC_IDS.zstd, f32Codec, zstd),
+    chained('f16+zstd', CODEC_IDS['f16+zstd'], f16Codec, zstd),
+    chained('int8+zstd', CODEC_IDS['int8+zstd'], int8Codec, zstd),
   ].map((c) => [c.name, c]),
 );
 
 /** Codecs that give back exactly what they were given. */
-export const LOSSLESS = new Set(['f32', 'lz4', 'deflate', 'brotli']);
+export const LOSSLESS = new Set(['f32', 'lz4', 'deflate', 'brotli', 'zstd']);
+
+/** Codecs whose byte coder is zstd (the optional zstd-napi). */
+const ZSTD_CODECS = new Set(['zstd', 'f16+zstd', 'int8+zstd']);
 
 const BY_ID: readonly Codec[] = (() => {
   const a: Codec[] = [];
@@ -41,7 +48,7 @@ export function codecById(id: number): Codec {
 
 /**
  * `f32,f16,int8+lz4` as codecs, in order, each once. An empty or unknown name is a one-line
- * UserError listing the known names.
+ * UserError listing the known names; so is a zstd codec where zstd-napi did not build.
  */
 export function parseCodecList(spec: string): Codec[] {
   const out: Codec[] = [];
@@ -52,6 +59,8 @@ export function parseCodecList(spec: string): Codec[] {
       const what = name === '' ? `an empty codec name in '${spec}'` : `unknown codec '${raw.trim()}'`;
       throw new UserError(`--codec: ${what}; known codecs: ${[...CODECS.keys()].join(', ')}`);
     }
+    const missing = ZSTD_CODECS.has(name) ? zstdProblem(name) : null;
+    if (missing !== null) throw new UserError(`--codec: ${missing}`);
     if (!out.includes(codec)) out.push(codec);
   }
   return out;
