@@ -6,6 +6,7 @@ import { f32Codec } from './f32.js';
 import { int8ChannelCodec } from './int8-channel.js';
 import { int8Codec } from './int8.js';
 import { brotli, deflate, lz4, zstd, zstdProblem } from './lossless.js';
+export { zstdVersion } from './lossless.js';
 import type { Codec } from './types.js';
 
 /** Every codec by the name a --codec list uses, in the order the docs list them. */
@@ -38,6 +39,17 @@ const BY_ID: readonly Codec[] = (() => {
   for (const c of CODECS.values()) a[c.id] = c;
   return a;
 })();
+
+/**
+ * Why a cloud cannot decode one of `codecs`, or null: a zstd codec where its WELCOME's versions name
+ * no `zstd` (dnn-cloud lists zstd-napi's zstd there when it loads; a cloud without it would fail
+ * every such request with BAD_TENSOR).
+ */
+export function cloudCodecProblem(codecs: readonly Codec[], cloudVersions: Readonly<Record<string, string>>): string | null {
+  const z = codecs.find((c) => ZSTD_CODECS.has(c.name));
+  if (z === undefined || cloudVersions['zstd'] !== undefined) return null;
+  return `--codec ${z.name}: the cloud cannot decode zstd (its WELCOME names no zstd version: the optional package zstd-napi did not build there, or it runs an older release); use lz4 instead`;
+}
 
 /** The codec a frame's id names (ids the protocol accepted are all here). */
 export function codecById(id: number): Codec {

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { CODECS, LOSSLESS, parseCodecList } from '../../src/codecs/index.js';
+import { CODECS, LOSSLESS, cloudCodecProblem, parseCodecList } from '../../src/codecs/index.js';
 import { lz4, zstd, zstdMissing, zstdProblem, zstdVersion } from '../../src/codecs/lossless.js';
 import { activations } from '../helpers/activations.js';
 import { rng } from '../helpers/protocol.js';
@@ -112,4 +112,9 @@ t.test('where zstd-napi did not build: one line naming the package, the compiler
   const m = zstdMissing('int8+zstd');
   t.equal(m, 'int8+zstd needs the optional package zstd-napi, which did not build here (it compiles zstd at install and needs a C compiler: npm i zstd-napi); use lz4 instead');
   t.notMatch(m, /\n/);
+  // and a cloud without it: its WELCOME names no zstd, so the edge refuses before a sweep
+  const cloudless = cloudCodecProblem(parseCodecList('f32,f16+zstd'), { node: 'v20.20.2' });
+  t.equal(cloudless, '--codec f16+zstd: the cloud cannot decode zstd (its WELCOME names no zstd version: the optional package zstd-napi did not build there, or it runs an older release); use lz4 instead');
+  t.equal(cloudCodecProblem(parseCodecList('f32,f16+zstd'), { zstd: '1.5.7' }), null);
+  t.equal(cloudCodecProblem(parseCodecList('f32,int8+lz4'), {}), null, 'no zstd codec: nothing to ask of the cloud');
 });
