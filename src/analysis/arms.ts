@@ -29,7 +29,7 @@ export function splitArm(label: string): Arm {
  * importing the registry would load the native entropy coder into every report), and at the input
  * point u8 (the camera frame itself) and png.
  */
-export const LOSSLESS_CODECS: ReadonlySet<string> = new Set(['f32', 'lz4', 'deflate', 'brotli', 'u8', 'png']);
+export const LOSSLESS_CODECS: ReadonlySet<string> = new Set(['f32', 'lz4', 'deflate', 'brotli', 'zstd', 'u8', 'png']);
 
 /**
  * Camera-frame codecs of the input point (u8, png, jpeg:Q, webp:Q): the edge sends the frame

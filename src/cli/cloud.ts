@@ -16,6 +16,13 @@ import { checkLimits, describeLimits, requireCgroups } from '../conditions/cgrou
 import { confineSelf, hasLimits } from '../conditions/device.js';
 import { requireCommands } from '../conditions/tools.js';
 import { commandsNeeded } from '../cloud/preflight.js';
+import { zstdVersion } from '../codecs/index.js';
+
+/** zstd's version when zstd-napi loads here: the edge refuses zstd codecs before a sweep when WELCOME names none. */
+function zstdVersions(): { zstd?: string } {
+  const v = zstdVersion();
+  return v === undefined ? {} : { zstd: v };
+}
 
 runMain('dnn-cloud', async () => {
   const opts = parseCloudOptions(process.argv.slice(2));
@@ -50,7 +57,7 @@ runMain('dnn-cloud', async () => {
   const server = new CloudServer(
     service,
     // the stressor kind travels in WELCOME so the edge records which one loaded the cloud
-    { ...hostInfo(), backend: backend.name, versions: { ...backend.versions, node: process.versions.node, stressor: await resolveStressor(opts.stressor) }, cuts: network.cuts.map((c) => c.layer) },
+    { ...hostInfo(), backend: backend.name, versions: { ...backend.versions, node: process.versions.node, stressor: await resolveStressor(opts.stressor), ...zstdVersions() }, cuts: network.cuts.map((c) => c.layer) },
     { port: opts.port, host: opts.host, maxFrame: opts.maxFrame, token: opts.token, log, stress: new LocalCloudStress(opts.stressor, opts.limits) },
   );
   let address;

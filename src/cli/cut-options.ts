@@ -4,7 +4,7 @@ import { inputShapeOption } from './network-options.js';
 import { inputCodecOption, inputsOption, preprocessOption } from './input-options.js';
 import type { BackendChoice } from '../engine/backend.js';
 import { assertNetworkSpec } from '../model/network.js';
-import { parseCodecList, type Codec } from '../codecs/index.js';
+import { CODECS, parseCodecList, type Codec } from '../codecs/index.js';
 import { UserError, isUserError } from '../errors.js';
 import { parseInputs, type InputCodec, type InputsSpec, type PreprocessMode } from '../inputs/index.js';
 import { ZOO_NAMES } from '../../models/index.js';
@@ -58,7 +58,7 @@ export function parseCutOptions(argv: readonly string[]): CutOptions {
     .option('--json', 'print one JSON object instead of the table')
     .option('--verify', 'run the full model and the split model at every point on the seeded input and show how far each split output is from the full one (max_abs_diff)')
     .addOption(
-      new Option('--codecs <list>', `measure fidelity: tensor codecs at the inner points, comma-separated (f32, f16, int8, int8-ch, lz4, deflate, brotli, f16+lz4, int8+lz4); the input point gets --input-codec (default ${DEFAULT_INPUT})`).argParser(
+      new Option('--codecs <list>', `measure fidelity: tensor codecs at the inner points, comma-separated (${[...CODECS.keys()].join(', ')}); the input point gets --input-codec (default ${DEFAULT_INPUT})`).argParser(
         parseTensorCodecs,
       ),
     )

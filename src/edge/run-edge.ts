@@ -26,7 +26,7 @@ import { shardCells, type PlanRecord, type ShardRecord } from '../results/plan.j
 import { resolveStressor, type StressorChoice } from '../conditions/stress.js';
 import type { Device } from '../conditions/device.js';
 import { calibrateOrWarmUp, calibrationSetup } from './edge-slowdown.js';
-import type { Codec } from '../codecs/index.js';
+import { cloudCodecProblem, type Codec } from '../codecs/index.js';
 import { f32Codec } from '../codecs/f32.js';
 import type { InputCodec, PreprocessMode } from '../inputs/index.js';
 import type { PreprocessSpec } from '../protocol/messages.js';
@@ -251,6 +251,11 @@ export async function runEdge(o: EdgeRunOptions): Promise<EdgeRunResult> {
   checkArmsInputs(arms, inputs.images);
   const codecs = codecsMeta({ ...o, inputCodecs }, arms);
   const { link, server } = await connectCloud(o, backend, network, inputs.preprocess);
+  const undecodable = cloudCodecProblem(o.codecs ?? [], server.versions);
+  if (undecodable !== null) {
+    await link.close().catch(() => undefined);
+    throw new UserError(undecodable);
+  }
   // one runner for calibration and sweep: the onnx runner converts the model once and frees its TF.js weights
   const runner = createSplitRunner(network);
 

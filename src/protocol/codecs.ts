@@ -13,6 +13,7 @@ export const CODEC_IDS = {
   // bytes; jpeg/png/webp: that file's bytes); the dims are those of the model input the receiver makes of
   // it (decode, then the model's own preprocessing). Their quality is the sender's business, not carried.
   u8: 9, jpeg: 10, png: 11, webp: 12,
+  zstd: 13, 'f16+zstd': 14, 'int8+zstd': 15,
 } as const;
 export type CodecName = keyof typeof CODEC_IDS;
 export type CodecId = (typeof CODEC_IDS)[CodecName];
@@ -22,6 +23,7 @@ type CodecFields = 'none' | 'affine' | 'params';
 const FIELDS: Record<CodecName, CodecFields> = {
   raw: 'none', f16: 'none', int8: 'affine', 'int8-ch': 'params', lz4: 'none', deflate: 'none', brotli: 'none', 'f16+lz4': 'none', 'int8+lz4': 'affine',
   u8: 'none', jpeg: 'none', png: 'none', webp: 'none',
+  zstd: 'none', 'f16+zstd': 'none', 'int8+zstd': 'affine',
 };
 
 /**
@@ -32,6 +34,7 @@ const FIELDS: Record<CodecName, CodecFields> = {
 const BYTES_PER_ELEMENT: Record<CodecName, number | null> = {
   raw: 4, f16: 2, int8: 1, 'int8-ch': 1, lz4: null, deflate: null, brotli: null, 'f16+lz4': null, 'int8+lz4': null,
   u8: null, jpeg: null, png: null, webp: null,
+  zstd: null, 'f16+zstd': null, 'int8+zstd': null,
 };
 
 export function codecName(id: CodecId): CodecName {

@@ -131,13 +131,14 @@ t.test('int8 edge cases: empty, all equal, all zero, NaN and Inf', async (t) => 
   t.equal(f16.decode(f16.encode(new Float32Array(0), [0]), [0]).length, 0, 'f16 empty');
 });
 
-t.test('quantizer + lz4: same values as the quantizer alone, fewer bytes on ReLU outputs', async (t) => {
+t.test('quantizer + lz4 or zstd: same values as the quantizer alone, fewer bytes on ReLU outputs', async (t) => {
   const tensors = await activations('mobilenet', 3, [32, 32, 3]);
-  for (const [chain, alone] of [['int8+lz4', int8], ['f16+lz4', f16]] as const) {
+  for (const [chain, alone] of [['int8+lz4', int8], ['f16+lz4', f16], ['int8+zstd', int8], ['f16+zstd', f16]] as const) {
     for (const a of tensors) {
       const e = codec(chain).encode(a.values, a.dims);
       t.same(codec(chain).decode(e, a.dims), alone.decode(alone.encode(a.values, a.dims), a.dims), `${chain} at ${a.layer} decodes as ${alone.name}`);
       t.ok(e.payload.byteLength < a.values.byteLength / alone.bytesPerElement! * 1.01, `${chain} at ${a.layer}: ${e.payload.byteLength} bytes`);
+      t.same([e.scale, e.zeroPoint], [alone.encode(a.values, a.dims).scale, alone.encode(a.values, a.dims).zeroPoint], `${chain}: the quantizer's scale and zero point`);
     }
   }
 });
@@ -145,14 +146,14 @@ t.test('quantizer + lz4: same values as the quantizer alone, fewer bytes on ReLU
 t.test('parseCodecList: names in order, once each; unknown names are one-line UserErrors listing the known ones', async (t) => {
   t.same(parseCodecList('f32,f16,int8+lz4').map((c) => c.name), ['f32', 'f16', 'int8+lz4']);
   t.same(parseCodecList(' F16 , f16,int8-ch').map((c) => c.name), ['f16', 'int8-ch']);
-  t.same(parseCodecList('f32,f16,int8,int8-ch,lz4,deflate,brotli,f16+lz4,int8+lz4').map((c) => c.id), [0, 1, 2, 3, 4, 5, 6, 7, 8]);
-  for (const [spec, what] of [['f32,zstd', "unknown codec 'zstd'"], ['f32,,f16', "an empty codec name in 'f32,,f16'"], ['', "an empty codec name in ''"]]) {
+  t.same(parseCodecList('f32,f16,int8,int8-ch,lz4,deflate,brotli,f16+lz4,int8+lz4,zstd,f16+zstd,int8+zstd').map((c) => c.id), [0, 1, 2, 3, 4, 5, 6, 7, 8, 13, 14, 15]);
+  for (const [spec, what] of [['f32,snappy', "unknown codec 'snappy'"], ['f32,,f16', "an empty codec name in 'f32,,f16'"], ['', "an empty codec name in ''"]]) {
     try {
       parseCodecList(spec);
       t.fail(`'${spec}' was accepted`);
     } catch (e) {
       t.ok(isUserError(e), 'a UserError (exit 2)');
-      t.equal((e as Error).message, `--codec: ${what}; known codecs: f32, f16, int8, int8-ch, lz4, deflate, brotli, f16+lz4, int8+lz4`);
+      t.equal((e as Error).message, `--codec: ${what}; known codecs: f32, f16, int8, int8-ch, lz4, deflate, brotli, f16+lz4, int8+lz4, zstd, f16+zstd, int8+zstd`);
     }
   }
 });

@@ -120,6 +120,7 @@ t.test("through the edge's link to the same cloud: lossless arms give the f32 ou
     return Math.sqrt(d / n);
   };
 
+  t.match(link.server!.versions, { zstd: /^1\.\d+\.\d+$/ }, "dnn-cloud's WELCOME names its zstd (the edge refuses zstd codecs without it)");
   const input = network.cuts[0]!;
   const f32 = (await link.infer(input, x)).output.data.slice();
   for (const codec of parseInputCodecList('u8,png,jpeg:90')) {
@@ -134,11 +135,14 @@ t.test("through the edge's link to the same cloud: lossless arms give the f32 ou
     const cut = network.cuts.find((c) => c.layer === layer)!;
     const edge = (await runner.edge(cut, x)).value;
     const raw = (await link.infer(cut, edge)).output.data.slice();
-    for (const codec of parseCodecList('lz4,deflate,f16,int8,int8-ch')) {
+    const outputs = new Map<string, number[]>();
+    for (const codec of parseCodecList('lz4,deflate,zstd,f16,int8,int8-ch,int8+zstd')) {
       const e = codec.encode(edge.data, edge.shape);
       const reply = await link.infer(cut, { data: new Float32Array(0), shape: edge.shape }, { codec: { id: codec.id, scale: e.scale, zeroPoint: e.zeroPoint, params: e.params }, payload: e.payload });
-      if (codec.name === 'lz4' || codec.name === 'deflate') t.same(Array.from(reply.output.data), Array.from(raw), `${layer} ${codec.name}: lossless, the f32 output bit for bit`);
+      outputs.set(codec.name, Array.from(reply.output.data));
+      if (codec.name === 'lz4' || codec.name === 'deflate' || codec.name === 'zstd') t.same(Array.from(reply.output.data), Array.from(raw), `${layer} ${codec.name}: lossless, the f32 output bit for bit`);
       else t.ok(relL2(reply.output.data, raw) < (codec.name === 'f16' ? 1e-3 : 1e-2), `${layer} ${codec.name}: close (rel L2 ${relL2(reply.output.data, raw).toFixed(5)})`);
     }
+    t.same(outputs.get('int8+zstd'), outputs.get('int8'), `${layer} int8+zstd: the int8 output exactly`);
   }
 });

@@ -17,7 +17,7 @@ import type { FidelityRecord } from '../../src/fidelity/record.js';
  * than f16): a codec silently sending float32 would fail here.
  */
 
-const CODECS = 'f32,lz4,deflate,brotli,f16,int8,int8-ch,int8+lz4';
+const CODECS = 'f32,lz4,deflate,brotli,zstd,f16,int8,int8-ch,int8+lz4,int8+zstd';
 
 async function measure(spec: string, backend: BackendChoice, inputShape: number[] | undefined, pick: (n: Network) => Network['cuts']): Promise<{ network: Network; records: FidelityRecord[] }> {
   await selectBackend(backend, { threads: 1 });
@@ -55,12 +55,15 @@ function check(t: Test, network: Network, records: FidelityRecord[], channelAxis
     t.equal(of(layer, 'int8-ch').bytes, cut.bytes / 4 + 8 + 5 * channels, `${layer}: int8-ch is a quarter plus 8 + 5 x ${channels} parameter bytes`);
     // lz4 cannot shrink what has no redundancy (pre-activation tensors); its worst case adds 0.4 % + 16 bytes
     t.ok(of(layer, 'int8+lz4').bytes <= (cut.bytes / 4) * 1.004 + 16, `${layer}: int8+lz4 at most int8's bytes and lz4's worst-case overhead`);
+    // zstd's worst case: a raw block (3 bytes of header per 128 KiB) in a frame of at most 18 bytes of header
+    t.ok(of(layer, 'int8+zstd').bytes <= cut.bytes / 4 + 3 * Math.ceil(cut.bytes / 4 / 131072) + 18, `${layer}: int8+zstd at most int8's bytes and zstd's worst-case overhead`);
     const f16 = of(layer, 'f16');
     const int8 = of(layer, 'int8');
     t.ok(int8.rel_l2 > f16.rel_l2, `${layer}: int8 deviates more than f16 (rel L2 ${int8.rel_l2} > ${f16.rel_l2})`);
     t.ok(int8.max_abs_diff >= f16.max_abs_diff, `${layer}: int8 max abs diff ${int8.max_abs_diff} >= f16's ${f16.max_abs_diff}`);
     if (f16.max_abs_diff > 0) f16Deviates++;
     t.equal(of(layer, 'int8+lz4').max_abs_diff, int8.max_abs_diff, `${layer}: lz4 after int8 adds no error`);
+    t.same([of(layer, 'int8+zstd').max_abs_diff, of(layer, 'int8+zstd').rel_l2], [int8.max_abs_diff, int8.rel_l2], `${layer}: zstd after int8 adds no error`);
     for (const r of records.filter((r) => r.cut === layer)) {
       t.ok(r.encode_ms >= 0 && r.decode_ms >= 0, `${layer} ${r.codec}: times`);
       t.ok(r.top1_agreement >= 0 && r.top1_agreement <= r.top5_agreement && r.top5_agreement <= 1);
@@ -71,7 +74,7 @@ function check(t: Test, network: Network, records: FidelityRecord[], channelAxis
 
 t.test('lenet (TF.js wasm, NHWC): every point', async (t) => {
   const { network, records } = await measure('lenet', 'wasm', undefined, (n) => n.cuts.filter((c) => c.kind !== 'input'));
-  t.equal(records.length, 1 + 8 * (network.cuts.length - 2), 'inner points x codecs, and one record for edge-only');
+  t.equal(records.length, 1 + 10 * (network.cuts.length - 2), 'inner points x codecs, and one record for edge-only');
   check(t, network, records, (dims) => dims.length - 1);
 });
 
@@ -86,11 +89,11 @@ t.test('mobilenet at 32x32 (the zoo on ONNX Runtime): lossless codecs exact at e
   const runner = createSplitRunner(network);
   const inputs = [benchmarkInput(network.inputShape, 10)];
   const inner = network.cuts.filter((c) => c.kind === 'inner');
-  const records = await measureTensorCodecs(runner, network, inner, parseCodecList('lz4,deflate,f16'), inputs);
+  const records = await measureTensorCodecs(runner, network, inner, parseCodecList('lz4,deflate,zstd,f16'), inputs);
   await runner.dispose();
-  t.equal(records.length, 3 * inner.length);
+  t.equal(records.length, 4 * inner.length);
   const inexact = records.filter((r) => r.codec !== 'f16' && r.max_abs_diff !== 0).map((r) => `${r.cut} ${r.codec} ${r.max_abs_diff}`);
-  t.same(inexact, [], `lz4 and deflate exact at all ${inner.length} inner points`);
+  t.same(inexact, [], `lz4, deflate and zstd exact at all ${inner.length} inner points`);
   t.ok(records.some((r) => r.codec === 'f16' && r.max_abs_diff > 0), 'f16 is not');
 });
 

@@ -123,7 +123,7 @@ t.test('bad encoded messages fail at the sender; bad encoded frames at the recei
   const shortF16 = frame(f16);
   shortF16.writeUInt32LE(10, TENSOR_HEADER.payloadBytes);
   t.match(readAll(zeroScale), [{ code: 'BAD_HEADER' }]);
-  t.match(readAll(unknown), [{ code: 'UNKNOWN_CODEC', message: /tensor codec 200 is unknown \(protocol version knows 0 raw, 1 f16, 2 int8, 3 int8-ch, 4 lz4, 5 deflate, 6 brotli, 7 f16\+lz4, 8 int8\+lz4, 9 u8, 10 jpeg, 11 png, 12 webp\)/ }]);
+  t.match(readAll(unknown), [{ code: 'UNKNOWN_CODEC', message: /tensor codec 200 is unknown \(protocol version knows 0 raw, 1 f16, 2 int8, 3 int8-ch, 4 lz4, 5 deflate, 6 brotli, 7 f16\+lz4, 8 int8\+lz4, 9 u8, 10 jpeg, 11 png, 12 webp, 13 zstd, 14 f16\+zstd, 15 int8\+zstd\)/ }]);
   t.match(readAll(shortF16), [{ code: 'BAD_TENSOR' }]);
   t.match(readAll(good), [{ type: 'INFER', codec: { id: CODEC_IDS.int8, scale: int8.codec!.scale, zeroPoint: int8.codec!.zeroPoint } }]);
 });
