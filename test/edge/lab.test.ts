@@ -55,6 +55,7 @@ t.test('lab sweep of lenet over 2 rates x 2 edge-CPU levels: every cell, every s
   const nets = new Set(parsed.cells.map((c) => c.tag.condition.net));
   t.same([...nets].sort(), [10, 50]);
   t.equal(parsed.meta!.conditions!.lab, true);
+  t.match(parsed.meta!.conditions!.devices, { edge: { cpuset: /\d/ }, cloud: { cpuset: /\d/ } }, "each end's CPU set is in the metadata");
   const edgePid = Number(/dnn-(\w+)-/.exec(String(r.stderr))?.[1] ? parseInt(/namespace dnn-(\w+)-/.exec(String(r.stderr))![1]!, 36) : NaN);
   t.ok(Number.isFinite(edgePid), 'lab namespace named after the run');
   t.same(leftoversOf(edgePid), [], 'no namespace, veth or state of the run remains');
