@@ -10,26 +10,24 @@ import { resultsOf } from '../helpers/results.js';
  * An adaptive run end to end in the lab: a weak edge (--edge-slowdown), a short trace of the tool's
  * own format replayed on the shaped link, two policies, then dnn-report's comparison in JSON.
  */
-t.test('lab --trace: a calibrated weak edge, the trace replayed once per policy, timelines and histograms per policy, the report compares them', { skip: NEEDS_ROOT }, async (t) => {
+t.test('lab --trace: the trace replayed once per policy, timelines and histograms per policy, the report compares them', { skip: NEEDS_ROOT }, async (t) => {
   const dir = await mkdtemp(path.join(tmpdir(), 'dnn-adaptive-lab-'));
   const trace = path.join(dir, 'steps.trace');
   await writeFile(trace, 't=0;net=50\nt=1;net=2\nt=2;net=20\n');
   const out = path.join(dir, 'results');
   const r = await runBin(
     'dnn-edge',
-    // 160x160 (~5 ms at full speed) spans several quota periods, so the calibration converges; at
-    // 96x96 (~1.5 ms) a run sometimes starved the edge at 0.01 cores and took minutes
-    ['lab', 'mobilenet', '--input-shape', '160x160x3', '--cuts', '0,act_softmax', '--edge-cpu', '0', '--edge-mem', '0', '--cloud-cpu', '0', '--cloud-mem', '0', '--edge-slowdown', '3', '--trace', trace, '--duration', '3', '--policies', 'adaptive,static:auto', '--out', out],
+    // no --edge-slowdown: the calibration is the sweep's (lab-timing.serial.test.ts checks it), and on
+    // a ~1.5 ms model a quota cannot slow the edge evenly (a run once starved it for minutes)
+    ['lab', 'mobilenet', '--input-shape', '96x96x3', '--cuts', '0,act_softmax', '--edge-cpu', '0', '--edge-mem', '0', '--cloud-cpu', '0', '--cloud-mem', '0', '--trace', trace, '--duration', '3', '--policies', 'adaptive,static:auto', '--out', out],
     { timeout: 300_000 },
   );
   t.equal(r.exitCode, 0, String(r.stderr));
   const err = String(r.stderr);
-  t.match(err, /--edge-slowdown 3: (reached [\d.]+x with [\d.]+ cores|the edge is [\d.]+x slower)/, 'the weak edge is calibrated before the profile');
+  t.match(err, /warm-up: \d+ runs of the full model on each end/, 'both ends warmed up before the profile');
   t.match(err, /profiling 2 points/);
   t.match(err, /policy adaptive: \d+ requests/);
   const { file, parsed } = await resultsOf(out);
-  const devices = parsed.meta!.conditions!.devices as { edge: { slowdown?: { target: number } } };
-  t.equal(devices.edge.slowdown?.target, 3, 'the calibration is in the metadata');
   const policies = new Set(parsed.policies.map((p) => p.policy));
   t.ok(policies.has('adaptive'), `policies measured: ${[...policies].join(', ')}`);
   t.ok([...policies].some((p) => p.startsWith('static:')), 'the static policies too');

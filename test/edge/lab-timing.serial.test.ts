@@ -18,7 +18,7 @@ const NO_NET = ['--net', 'none', '--edge-mem', '0', '--cloud-mem', '0'];
 /** A model whose inference spans several 10 ms enforcement periods, and its edge-only point. */
 const MODEL = ['mobilenet', '--input-shape', '96x96x3'];
 const LAST = 'act_softmax';
-const NO_STRESS_EDGE_IDLE = ['--edge-mem', '0', '--cloud-cpu', '0', '--cloud-mem', '0'];
+const NO_STRESS_EDGE_IDLE = ['--edge-mem', '0', '--cloud-cpu', '0', '--cloud-mem', '0', '--reference-every', '0'];
 
 async function results(dir: string) {
   const files = (await readdir(dir)).filter((f) => f.endsWith('.hdr'));
@@ -56,7 +56,7 @@ t.test('a quarter core makes the full model (mobilenet at 160x160) 4x slower tha
 
 t.test('--edge-slowdown 5 lands within 15 % of 5, as the run itself measures it', { skip: NEEDS_ROOT }, async (t) => {
   const out = await mkdtemp(path.join(tmpdir(), 'dnn-lab-slowdown-'));
-  const r = await runBin('dnn-edge', ['lab', ...MODEL, '--cuts', `0,${LAST}`, ...NO_NET, '--edge-cpu', '0', '--cloud-cpu', '0', '--edge-slowdown', '5', '--backend', 'wasm', '--reps', '15', '--warmup', '3', '--out', out], {
+  const r = await runBin('dnn-edge', ['lab', ...MODEL, '--cuts', `0,${LAST}`, ...NO_NET, '--edge-cpu', '0', '--cloud-cpu', '0', '--edge-slowdown', '5', '--backend', 'wasm', '--reps', '15', '--warmup', '3', '--reference-every', '0', '--out', out], {
     timeout: 300_000,
   });
   t.equal(r.exitCode, 0, String(r.stderr));

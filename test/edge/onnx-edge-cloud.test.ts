@@ -10,7 +10,7 @@ import { readResultsFile } from '../../src/results/log-reader.js';
 import { METRICS } from '../../src/results/tags.js';
 
 /** one unshaped, unstressed condition: this is about ONNX files at both ends, not conditions */
-const PLAIN = ['--no-shape', '--edge-cpu', '0', '--edge-mem', '0', '--cloud-cpu', '0', '--cloud-mem', '0'];
+const PLAIN = ['--no-shape', '--edge-cpu', '0', '--edge-mem', '0', '--cloud-cpu', '0', '--cloud-mem', '0', '--reference-every', '0'];
 
 t.test('an ONNX file at both ends: every point measured over TCP, the report reads the results', async (t) => {
   const file = writeModel(toyModel(), { external: 'w1' });
