@@ -10,6 +10,9 @@ import { resultsOf } from '../helpers/results.js';
  * An adaptive run end to end in the lab: a weak edge (--edge-slowdown), a short trace of the tool's
  * own format replayed on the shaped link, two policies, then dnn-report's comparison in JSON.
  */
+// the two lab runs side by side (each lab has its own namespace and cgroups): no timing is asserted here
+t.jobs = 2;
+
 t.test('lab --trace: the trace replayed once per policy, timelines and histograms per policy, the report compares them', { skip: NEEDS_ROOT }, async (t) => {
   const dir = await mkdtemp(path.join(tmpdir(), 'dnn-adaptive-lab-'));
   const trace = path.join(dir, 'steps.trace');

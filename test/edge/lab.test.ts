@@ -98,7 +98,8 @@ t.test('after a SIGKILL, the next run removes the namespace, veth, qdisc and str
 });
 
 t.test('Ctrl-C and SIGTERM: the run ends at once and puts everything back, cloud stressors included', { skip: NEEDS_ROOT }, async (t) => {
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  // the two runs side by side: each lab is named after its own edge process, so they cannot meet
+  await Promise.all((['SIGINT', 'SIGTERM'] as const).map(async (signal) => {
     const out = await mkdtemp(path.join(tmpdir(), 'dnn-lab-signal-'));
     // two conditions, both stressed: the first (50 Mbit/s, ~1 s) writes its cells, the signal lands in the second (~5 s)
     const run = execa(path.join(ROOT, 'bin/dnn-edge'), ['lab', 'lenet', '--net', '50,10', '--edge-cpu', '50', '--edge-mem', '0', '--cloud-cpu', '50', '--cloud-mem', '0', '--reps', '20', '--out', out], {
@@ -122,7 +123,7 @@ t.test('Ctrl-C and SIGTERM: the run ends at once and puts everything back, cloud
     });
     t.same(alive, [], `${signal}: lab cloud and every stressor (edge and cloud) ended`);
     t.ok(readResultsFile(file).cells.length >= 8, `${signal}: the cells measured before are kept`);
-  }
+  }));
 });
 
 t.test('resume after a kill completes the grid with no duplicate or missing sample', { skip: NEEDS_ROOT }, async (t) => {
