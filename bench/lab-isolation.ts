@@ -1,9 +1,12 @@
 /**
- * Lab isolation: does stress on one end move the other end's compute? Full CPU stress on the edge
- * device against the cloud's compute at the cloud-only point, and the mirror (cloud stress against
- * the edge's compute at the edge-only point), from one real lab run of mobilenet (as root). Target:
- * each ratio within 10 % of 1 (issue 9: not yet stable run to run on the 2-core machine, so it is a
- * figure printed here, not a test).
+ * The lab's devices, as figures (issue 9: not yet stable run to run on the 2-core machine, so they
+ * are printed here, not asserted by tests), as root:
+ * - isolation: does stress on one end move the other end's compute? Full CPU stress on the edge
+ *   device against the cloud's compute at the cloud-only point, and the mirror (cloud stress against
+ *   the edge's compute at the edge-only point), from one real lab run of mobilenet. Target: each
+ *   ratio within 10 % of 1.
+ * - a CPU quota: mobilenet at 160x160 (wasm) in a device of its own at 1 core and at 0.25 cores
+ *   (throttle-ratio.ts, alternated). Target: 4x within 15 %.
  *   sudo npm run bench:lab-isolation        (REPS=25 by default)
  */
 import { execFileSync } from 'node:child_process';
@@ -41,3 +44,7 @@ try {
 } finally {
   rmSync(out, { recursive: true, force: true });
 }
+
+const THROTTLE = fileURLToPath(new URL('./throttle-ratio.js', import.meta.url));
+const { full, quarter } = JSON.parse(execFileSync(process.execPath, [THROTTLE], { env: { ...process.env, NODE_OPTIONS: '' } }).toString()) as { full: number; quarter: number };
+console.log(`a quarter core: mobilenet 160x160 (wasm) ${full.toFixed(2)} ms at 1 core, ${quarter.toFixed(2)} ms at 0.25 cores: ${(quarter / full).toFixed(2)}x (medians, interleaved; target 4x within 15 %)`);
