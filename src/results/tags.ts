@@ -17,8 +17,14 @@ export type Metric = (typeof METRICS)[number];
  */
 export const CODEC_METRICS = ['encode', 'decode', 'bytes'] as const;
 export type CodecMetric = (typeof CODEC_METRICS)[number];
+/**
+ * Written for every cell of a scenario other than `single` (frames in flight): `queue_edge` (frame
+ * arrival -> its edge compute started, µs) and `queue_cloud` (the cloud's queueing, from its RESULT, µs).
+ */
+export const STREAM_METRICS = ['queue_edge', 'queue_cloud'] as const;
+export type StreamMetric = (typeof STREAM_METRICS)[number];
 /** Every metric a tag may name. */
-export const ALL_METRICS = [...METRICS, ...CODEC_METRICS] as const;
+export const ALL_METRICS = [...METRICS, ...CODEC_METRICS, ...STREAM_METRICS] as const;
 export type AnyMetric = (typeof ALL_METRICS)[number];
 /** The codec of a cell that carries none: raw float32 (and, at the input point, raw float32 pixels). */
 export const DEFAULT_CODEC = 'f32';
@@ -30,6 +36,10 @@ export interface CellTag {
   metric: AnyMetric;
   /** the wire codec of the crossing tensor when it is not f32 (`codec=`, right after `cut=`) */
   codec?: string;
+  /** the load scenario when it is not `single` (`scenario=`, after `codec=`): `stream:15`, `server:20`, `max` */
+  scenario?: string;
+  /** which edge measured the cell in a run of several edges (`edge=`, after `scenario=`; absent with one edge) */
+  edge?: number;
   /**
    * set on a re-measurement of the reference cell (drift control, `ref=N`, N = 0, 1, ...): kept apart
    * from the cell itself, never merged into it
@@ -38,7 +48,7 @@ export interface CellTag {
 }
 
 export function formatTag(t: CellTag): string {
-  return `${conditionKey(t.condition)};cut=${t.cut}${codecPart(t.codec)};metric=${t.metric}${t.ref === undefined ? '' : `;ref=${t.ref}`}`;
+  return `${conditionKey(t.condition)};cut=${t.cut}${codecPart(t.codec)}${loadPart(t.scenario, t.edge)};metric=${t.metric}${t.ref === undefined ? '' : `;ref=${t.ref}`}`;
 }
 
 export class TagError extends Error {}
@@ -75,13 +85,28 @@ export function parseTag(tag: string): CellTag {
   if (ref !== undefined && !/^\d+$/.test(ref)) throw new TagError(`ref=${ref} is not a reference number`);
   const codec = fields.get('codec');
   if (codec === '') throw new TagError('codec= is empty');
+  const scenario = fields.get('scenario');
+  if (scenario === '') throw new TagError('scenario= is empty');
+  const edge = fields.get('edge');
+  if (edge !== undefined && !/^\d+$/.test(edge)) throw new TagError(`edge=${edge} is not an edge number`);
   return {
     condition,
     cut,
     metric: metric as AnyMetric,
     ...(codec === undefined || codec === DEFAULT_CODEC ? {} : { codec }),
+    ...(scenario === undefined || scenario === SINGLE_SCENARIO ? {} : { scenario }),
+    ...(edge === undefined ? {} : { edge: Number(edge) }),
     ...(ref === undefined ? {} : { ref: Number(ref) }),
   };
+}
+
+/** The scenario of a cell that carries none: one request at a time. */
+export const SINGLE_SCENARIO = 'single';
+
+/** `;scenario=LABEL[;edge=I]`, or nothing for `single` with one edge (files and cells as before scenarios). */
+function loadPart(scenario: string | undefined, edge: number | undefined): string {
+  const s = scenario === undefined || scenario === SINGLE_SCENARIO ? '' : `;scenario=${scenario}`;
+  return `${s}${edge === undefined ? '' : `;edge=${edge}`}`;
 }
 
 /** `;codec=NAME`, or nothing for f32 (old files and f32 cells are unchanged). */
@@ -89,7 +114,10 @@ function codecPart(codec: string | undefined): string {
   return codec === undefined || codec === DEFAULT_CODEC ? '' : `;codec=${codec}`;
 }
 
-/** Key of a (condition, cut, codec) cell, the unit that is measured, resumed and merged. */
-export function cellKey(condition: Condition, cut: string, ref?: number, codec?: string): string {
-  return `${conditionKey(condition)};cut=${cut}${codecPart(codec)}${ref === undefined ? '' : `;ref=${ref}`}`;
+/**
+ * Key of a (condition, cut, codec[, scenario, edge]) cell, the unit that is measured, resumed and merged.
+ * It is the cell's tag without `;metric=...` (the `cell` of its `#dnn-stream` and `#dnn-frame` lines).
+ */
+export function cellKey(condition: Condition, cut: string, ref?: number, codec?: string, scenario?: string, edge?: number): string {
+  return `${conditionKey(condition)};cut=${cut}${codecPart(codec)}${loadPart(scenario, edge)}${ref === undefined ? '' : `;ref=${ref}`}`;
 }

@@ -4,7 +4,7 @@
 import t from 'tap';
 import { appendFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { NO_CONDITION } from '../../src/conditions/condition.js';
+import { NO_CONDITION, conditionKey } from '../../src/conditions/condition.js';
 import { cellText, newLatencyHistogram } from '../../src/results/log-lines.js';
 import { readResultsFile } from '../../src/results/log-reader.js';
 import { ResultsWriter } from '../../src/results/log-writer.js';
@@ -67,4 +67,14 @@ t.test('write, read, resume: 7 lines a cell; a cell missing its bytes is torn', 
   t.same(Object.keys(cells.get('conv1@f16')!).sort(), ['bytes', 'cloud', 'decode', 'edge', 'encode', 'total', 'transfer']);
   t.same(Object.keys(cells.get('conv1')!).sort(), ['bytes', 'cloud', 'decode', 'edge', 'encode', 'total', 'transfer'], 'an f32 arm records its bytes too');
   t.ok(Math.abs(cells.get('conv1@f16')!.total!.p50 - 8) < 0.1, 'the arm keeps its own latencies');
+});
+
+t.test('scenario and edge tags: after the codec, absent for single and one edge, round trip', async (t) => {
+  const condition = { ...NO_CONDITION, net: 50 };
+  const tag = formatTag({ condition, cut: 'conv1', codec: 'int8', scenario: 'stream:15', edge: 2, metric: 'queue_cloud' });
+  t.match(tag, /;cut=conv1;codec=int8;scenario=stream:15;edge=2;metric=queue_cloud$/);
+  t.same(parseTag(tag), { condition, cut: 'conv1', codec: 'int8', scenario: 'stream:15', edge: 2, metric: 'queue_cloud' });
+  t.equal(formatTag({ condition, cut: 'conv1', scenario: 'single', metric: 'total' }), formatTag({ condition, cut: 'conv1', metric: 'total' }), 'single is untagged');
+  t.equal(cellKey(condition, 'conv1', undefined, undefined, 'max', 0), `${conditionKey(condition)};cut=conv1;scenario=max;edge=0`);
+  t.throws(() => parseTag(`${conditionKey(condition)};cut=conv1;edge=x;metric=total`), /edge=x is not an edge number/);
 });
