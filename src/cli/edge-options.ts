@@ -19,6 +19,7 @@ import { readTrace, scheduleOf, type Schedule } from '../conditions/trace.js';
 import { CODECS, parseCodecList, type Codec } from '../codecs/index.js';
 import { parseInputCodecList, type InputCodec, type PreprocessMode } from '../inputs/index.js';
 import { inputCodecOption, inputsOption, preprocessOption } from './input-options.js';
+import { MAX_EDGES } from '../edge/lab-edges/devices.js';
 
 /**
  * What dnn-edge's arguments ask for, checked: runEdge's options minus what this machine decides
@@ -41,6 +42,8 @@ export interface EdgeOptions extends Omit<EdgeRunOptions, 'iface' | 'setup' | 'l
   limits: { edge: DeviceLimits; cloud: DeviceLimits };
   /** --trace: the adaptive run (policies over a replayed trace) instead of a grid */
   trace?: TraceOptions;
+  /** lab --edges N: edge devices against the lab's one cloud (1 = the lab as it always was) */
+  edges: number;
 }
 
 export interface TraceOptions {
@@ -133,6 +136,7 @@ function edgeProgram(levels: { option: Option }[]): Command {
     .option('--quick', `a first look in minutes: --net 50,10 --edge-cpu 0,100, no other stress, ${QUICK_REPS} reps, at most ${QUICK_POINTS} points, the shipped photos with ${QUICK_INPUT_CODECS} at the input and ${QUICK_CODECS} inside (unless --codec/--input-codec); prints the best (point, codec) per condition and the float32 answer`)
     .option('--shard <K/N>', 'measure only shard K of N of the plan (cells split by estimated time); default: from SLURM_ARRAY_TASK_ID or JOB_COMPLETION_INDEX when set')
     .addOption(new Option('--shards <n>', 'number of shards, with the index from the batch system (SLURM_ARRAY_TASK_ID, JOB_COMPLETION_INDEX)').argParser((v: string) => parseIntArg(v, '--shards', 1, 100000)))
+    .addOption(new Option('--edges <n>', `lab: this many edge devices (each its own cgroup, namespace and shaped veth) against the one cloud, every cell started on all at once (1-${MAX_EDGES})`).argParser((v: string) => parseIntArg(v, '--edges', 1, MAX_EDGES)))
     .option('--dry-run', 'print the plan, its shards and their estimated times, then exit (measures nothing, changes nothing)')
     .addOption(inputsOption())
     .addOption(preprocessOption())
@@ -192,6 +196,7 @@ interface EdgeFlags {
   preprocess?: PreprocessMode;
   inputCodec?: InputCodec[];
   codec?: Codec[];
+  edges?: number;
 }
 
 /** --trace and its companions, checked; undefined without --trace (whose companions are then refused). */
@@ -217,6 +222,18 @@ function traceOptions(f: EdgeFlags, encoded: boolean): TraceOptions | undefined 
     profile: f.profile,
     maxAgreementLoss: f.maxAgreementLoss ?? DEFAULT_MAX_AGREEMENT_LOSS,
   };
+}
+
+/** --edges N: several edge devices need the lab, and one plan measured whole by each, from its start. */
+function labEdges(f: EdgeFlags, lab: boolean, trace: boolean, shard: boolean): number {
+  const n = f.edges ?? 1;
+  if (f.edges === undefined) return n;
+  if (!lab) throw new UserError(`--edges ${n} starts edge devices in the local lab: use 'dnn-edge lab <network> --edges ${n}' (edges on other machines each run dnn-edge against the one dnn-cloud)`);
+  if (n === 1) return n;
+  for (const [given, flag] of [[trace, '--trace'], [shard, '--shard'], [f.resume !== undefined, '--resume']] as const) {
+    if (given) throw new UserError(`--edges ${n} measures one whole plan on every edge at once: it cannot be combined with ${flag}`);
+  }
+  return n;
 }
 
 /**
@@ -258,6 +275,7 @@ export function parseEdgeOptions(argv: readonly string[], env: NodeJS.ProcessEnv
   const lab = host === 'lab';
   const limits = { edge: deviceLimitsFrom(f, 'edge'), cloud: deviceLimitsFrom(f, 'cloud') };
   if (!lab && hasLimits(limits.cloud)) throw new UserError("--cloud-cpuset/--cloud-cpus/--cloud-memory limit the lab's cloud; a cloud on another machine takes them itself: pass them to its dnn-cloud");
+  const edges = labEdges(f, lab, trace !== undefined, shard !== undefined);
   const wanted = f.edgeSlowdown ?? (lab && quick ? QUICK_SLOWDOWN : undefined);
   const slowdown = wanted === 1 ? undefined : wanted;
   if (slowdown !== undefined && limits.edge.cpus !== undefined) throw new UserError("--edge-slowdown sets the edge's CPU time itself: drop --edge-cpus (or --edge-slowdown)");
@@ -294,6 +312,7 @@ export function parseEdgeOptions(argv: readonly string[], env: NodeJS.ProcessEnv
     dryRunShards,
     limits,
     slowdown,
+    edges,
     commandLine: ['dnn-edge', ...argv],
     ...(trace ? { trace } : {}),
     codecs,

@@ -19,6 +19,10 @@ import { cleanupLeftovers, onExitSignal } from '../conditions/cleanup.js';
 import { isRoot } from '../conditions/proc.js';
 import { UserError } from '../errors.js';
 import type { RunConditions } from '../results/metadata.js';
+import { EdgeFailure, EdgeFleet } from '../edge/lab-edges/fleet.js';
+import { edgeDeviceLimits } from '../edge/lab-edges/devices.js';
+import { memAvailableBytes } from '../conditions/stress.js';
+import { newScheduleSeed } from '../edge/schedule.js';
 
 /** dnn-edge: the wiring around parseEdgeOptions and runEdge (privileges, leftovers, signals, the lab, exit codes). */
 
@@ -50,6 +54,11 @@ interface Devices {
 
 /** Each end's device: in the lab always (disjoint CPU sets by default); elsewhere the edge's, if limited or calibrated. */
 function devicesOf(o: EdgeOptions): Devices {
+  if (o.lab && o.edges > 1) {
+    // --edges N: every edge a device of the class given, sharing the edge CPU set (lab-edges/devices.ts)
+    const d = labDevices(allowedCpus(), o.limits.edge, o.limits.cloud);
+    return { ...d, edge: edgeDeviceLimits(o.edges, d.edge, { slowdown: o.slowdown, memAvailable: memAvailableBytes() }) };
+  }
   if (o.lab) return labDevices(allowedCpus(), o.limits.edge, o.limits.cloud);
   return hasLimits(o.limits.edge) || o.slowdown !== undefined ? { edge: o.limits.edge } : {};
 }
@@ -88,7 +97,7 @@ function labCloudArgs(o: EdgeOptions): string[] {
 
 /** A run that ended because the cloud or a stressor failed: what is measured is saved, exit 1. */
 function endedEarly(e: unknown): e is Error {
-  return e instanceof GiveUp || e instanceof LinkFailure || e instanceof StressError;
+  return e instanceof GiveUp || e instanceof LinkFailure || e instanceof StressError || e instanceof EdgeFailure;
 }
 
 /** --dry-run: the plan and the estimated time of each shard; nothing on the machine changes. */
@@ -96,6 +105,10 @@ async function dryRun(o: EdgeOptions): Promise<void> {
   await selectBackend(o.backend, { threads: o.threads });
   const prepared = await preparePlan({ ...o, shard: o.shard ?? { index: 1, count: o.dryRunShards ?? 1 } });
   process.stdout.write(formatDryRun(prepared, o.shard));
+  if (o.edges > 1) {
+    const d = devicesOf(o);
+    process.stdout.write(`lab: ${o.edges} edges against one cloud, each measuring every cell above at the same time: each edge ${describeLimits(d.edge!)} (a cgroup, a namespace and a shaped veth of its own); the cloud ${describeLimits(d.cloud!)}\n`);
+  }
 }
 
 runMain('dnn-edge', async () => {
@@ -121,6 +134,9 @@ runMain('dnn-edge', async () => {
   }
 
   let lab: Lab | null = null;
+  let fleet: EdgeFleet | null = null;
+  // every edge shuffles its conditions alike: the seed is fixed before the followers start
+  const orderSeed = o.edges > 1 ? (o.orderSeed ?? newScheduleSeed()) : o.orderSeed;
   const interrupted = (signal: string) => log(`dnn-edge: ${signal}: stopping; every completed cell is saved${lab ? ', the lab is removed' : ''} (continue with --resume)`);
   // the note, then the lab is removed and the process dies of the signal (nothing runs after the lab is gone)
   onExitSignal(interrupted);
@@ -129,12 +145,16 @@ runMain('dnn-edge', async () => {
   try {
     let { host, port } = o;
     if (o.lab) {
-      lab = await startLab(labCloudArgs(o), log, devices.cloud);
+      lab = await startLab(labCloudArgs(o), log, devices.cloud, o.edges > 1);
       host = lab.host;
       port = lab.port;
     }
     const iface = await shapedInterface(o, host, lab);
     if (iface) log(`shaping egress of ${iface} towards ${host}`);
+    if (lab && o.edges > 1) {
+      log(`lab: ${o.edges} edges, each ${describeLimits(devices.edge!)}; starting ${o.edges === 2 ? "edge 1" : `edges 1-${o.edges - 1}`}`);
+      fleet = await EdgeFleet.start({ network: lab.network, port: lab.port, edges: o.edges, argv: o.commandLine.slice(1), orderSeed: orderSeed!, limits: devices.edge!, shaping: iface !== null, calibrated: o.slowdown !== undefined ? (edge ?? undefined) : undefined, log });
+    }
     if (o.trace) {
       if (!iface) throw new UserError('--trace needs a shaped interface towards the cloud');
       const t = o.trace;
@@ -158,6 +178,8 @@ runMain('dnn-edge', async () => {
     }
     result = await runEdge({
       ...o,
+      orderSeed,
+      ...(fleet ? { labEdge: fleet.role() } : {}),
       host,
       port,
       iface,
@@ -171,6 +193,7 @@ runMain('dnn-edge', async () => {
     if (lab) log(lab.cloudLog().trim().split('\n').slice(-5).map((l) => `cloud: ${l}`).join('\n'));
     return 1;
   } finally {
+    await fleet?.close();
     await lab?.close();
     edge?.release();
   }

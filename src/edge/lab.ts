@@ -37,10 +37,11 @@ export interface Lab {
 
 /**
  * The local lab: a dnn-cloud in a private network namespace joined to this (edge) process by a
- * veth pair with 198.18.0.0/15 addresses, in a cgroup of its own (its device) when given limits. Everything is registered for clean-up on every exit
+ * veth pair with 198.18.0.0/15 addresses, in a cgroup of its own (its device) when given limits.
+ * With `manyEdges` the other edges' veths (lab-edges/fleet.ts) end in its namespace too. Everything is registered for clean-up on every exit
  * path; the cloud also watches this process and ends itself if the edge is killed outright.
  */
-export async function startLab(cloudArgs: string[], log: (line: string) => void, cloudLimits?: DeviceLimits): Promise<Lab> {
+export async function startLab(cloudArgs: string[], log: (line: string) => void, cloudLimits?: DeviceLimits, manyEdges = false): Promise<Lab> {
   const network = await createLabNetwork();
   let cloud: ResultPromise | null = null;
   let reg: Registration | null = null;
@@ -51,7 +52,8 @@ export async function startLab(cloudArgs: string[], log: (line: string) => void,
     const limitArgs = cloudLimits ? [...deviceArgs('cloud', cloudLimits), '--in-device'] : [];
     cloud = network.spawnInNetns(
       process.execPath,
-      [CLOUD_JS, ...cloudArgs, ...limitArgs, '--host', network.cloudAddress, '--port', String(LAB_PORT), '--parent-pid', `${process.pid}:${ownStartTime()}`],
+      // several edges (--edges N) reach it through veths of their own: it listens on every address of its namespace, and only they reach that
+      [CLOUD_JS, ...cloudArgs, ...limitArgs, '--host', manyEdges ? '0.0.0.0' : network.cloudAddress, '--port', String(LAB_PORT), '--parent-pid', `${process.pid}:${ownStartTime()}`],
       { detached: true, reject: false, stdin: 'ignore', env: { NODE_OPTIONS: '' } },
     );
     const pid = cloud.pid!;

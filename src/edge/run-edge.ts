@@ -35,6 +35,7 @@ import { F32_WIRE, armsOf, checkArmsInputs, hasEncodedArms, inputWire, isF32, te
 import { prepareInputs, type RunInputs } from './run-inputs.js';
 import { measureFidelity, measureFidelityOnTensors } from '../fidelity/index.js';
 import type { SplitRunner } from '../engine/split-runner.js';
+import { barrierController, edgeSink, type EdgeRole } from './lab-edges/role.js';
 
 export interface EdgeRunOptions {
   host: string;
@@ -86,6 +87,8 @@ export interface EdgeRunOptions {
   preprocess?: PreprocessMode;
   /** the image codecs at the input point are the quick look's default, not asked for: dropped when the network has no camera frames */
   optionalImageCodecs?: boolean;
+  /** lab --edges N (N > 1): this edge's part in the run (src/edge/lab-edges/) */
+  labEdge?: EdgeRole;
 }
 
 
@@ -268,12 +271,14 @@ export async function runEdge(o: EdgeRunOptions): Promise<EdgeRunResult> {
   if (shard) o.log(`shard ${shard.index}/${shard.count} of plan ${sharded.plan.hash}: ${owned!.size} of ${sharded.plan.conditions.length * selected.length} cells, estimated ${formatDuration(shard.predicted_s)}`);
 
   const threads = await inferenceThreads(backend.name);
-  let writer: ResultsWriter;
+  let writer: ResultsWriter | undefined;
   let done = new Set<string>();
   let file: string;
   let schedule: ScheduleMeta = { seed: o.orderSeed ?? newScheduleSeed(), order: o.order, reference_every: o.referenceEvery, interleaved: true };
   let referenceCut: string | undefined;
-  if (o.resume) {
+  if (o.labEdge?.sink) {
+    file = ''; // a follower of the lab: its cells go to the lab's file
+  } else if (o.resume) {
     const r = await ResultsWriter.resume(o.resume);
     if (r.meta.fingerprint !== network.fingerprint) {
       await r.writer.close();
@@ -297,21 +302,31 @@ export async function runEdge(o: EdgeRunOptions): Promise<EdgeRunResult> {
     const wire = { inputs: inputs.meta, codecs, fidelity };
     writer = await ResultsWriter.create(file, runMetadata(o, network, backend, server, { ...o.setup, ...calibrationSetup(o.setup, slowdown), iface: o.iface, edge_stressor: stressor }, schedule, threads, { plan: sharded.plan, shard }, wire));
   }
-  o.log(`results: ${file}`);
+  if (writer) o.log(`results: ${file}`);
+  if (writer) o.labEdge?.writing?.(writer);
   const ordered = orderConditions(o.conditions, schedule.order, schedule.seed);
   o.log(`order: ${arms.length > selected.length ? 'arms' : 'points'} interleaved rep by rep, conditions ${schedule.order} within each network rate (seed ${schedule.seed}); ${schedule.reference_every ? `reference cell every ${schedule.reference_every} conditions` : 'no reference cell'}`);
 
-  const controller = new EdgeConditionController({ iface: o.iface, stressor: o.stressor, link, limits: o.edge?.limits });
+  const controller = new EdgeConditionController({ iface: o.iface, stressor: o.stressor, link, limits: o.edge?.limits ?? o.labEdge?.limits });
+  const edges = o.labEdge;
   try {
     const stats = await runSweep(
       { conditions: ordered, cuts: selected, arms, reps: o.reps, warmup: o.warmup, done, seed: schedule.seed, referenceEvery: schedule.reference_every, referenceCut, owned },
-      { runner, link, inputs: inputs.samples, sink: writer, controller, progress: new ProgressTracker() },
+      {
+        runner,
+        link,
+        inputs: inputs.samples,
+        sink: edges ? (edges.sink ?? edgeSink(writer!, edges.index)) : writer!,
+        controller: edges ? barrierController(controller, (key) => edges.barrier(key)) : controller,
+        progress: new ProgressTracker(),
+      },
     );
+    await edges?.finish?.();
     return { file, network, cuts: selected, stats };
   } finally {
     await runner.dispose();
     await controller.close().catch((e: Error) => o.log(`restoring conditions: ${e.message}`));
-    await writer.close();
+    await writer?.close();
     await link.close().catch(() => undefined);
   }
 

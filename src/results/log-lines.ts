@@ -64,6 +64,7 @@ export function cellText(
   endMs: number,
   ref?: number,
   codec?: string,
+  edge?: number,
 ): string {
   if (!/^[^\s,;=]+$/.test(cut)) throw new Error(`cut name '${cut}' cannot be used in a result tag (no spaces , ; =)`);
   // HdrHistogram's readers skip intervals that start before BaseTime: never write one.
@@ -74,7 +75,7 @@ export function cellText(
       const h = histograms[metric];
       if (!h) throw new Error(`cell ${cut}: no '${metric}' histogram`);
       const oldTag = h.tag;
-      h.tag = formatTag({ condition, cut, metric, ref, codec });
+      h.tag = formatTag({ condition, cut, metric, ref, codec, edge });
       try {
         w.outputIntervalHistogram(h, (start - baseMs) / 1000, (end - baseMs) / 1000, MAX_VALUE_UNIT_RATIO);
       } finally {

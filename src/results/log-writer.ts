@@ -100,9 +100,9 @@ export class ResultsWriter {
     };
   }
 
-  /** Writes one (condition, cut, codec) cell: its metric histograms, in one write, then fsync. */
-  appendCell(condition: Condition, cut: string, histograms: CellHistograms, startMs: number, endMs: number, ref?: number, codec?: string): Promise<void> {
-    return this.appendText(cellText(this.baseMs, condition, cut, histograms, startMs, endMs, ref, codec));
+  /** Writes one (condition, cut, codec) cell: its metric histograms, in one write, then fsync. `edge`: which edge of a lab run of several measured it. */
+  appendCell(condition: Condition, cut: string, histograms: CellHistograms, startMs: number, endMs: number, ref?: number, codec?: string, edge?: number): Promise<void> {
+    return this.appendText(cellText(this.baseMs, condition, cut, histograms, startMs, endMs, ref, codec, edge));
   }
 
   /** One policy's run of a trace: its timeline and applied steps as comment lines, then its 4 histograms; one write, then fsync. */
