@@ -6,6 +6,7 @@ import { UserError, errorMessage } from '../errors.js';
 import { META_PREFIX, type RunMetadata, checkRunMetadata } from './metadata.js';
 import { CODEC_METRICS, METRICS, type AnyMetric, type Metric, cellKey, parseTag } from './tags.js';
 import { APPLIED_PREFIX, REQUEST_PREFIX, type CellHistograms, cellText, decodeHistogram, headerText, isLegend, policyText, splitIntervalLine, timeComment } from './log-lines.js';
+import { FRAME_PREFIX, STREAM_PREFIX, type FrameLine, type StreamLine } from './stream-lines.js';
 
 export { newLatencyHistogram } from './log-lines.js';
 
@@ -105,6 +106,14 @@ export class ResultsWriter {
     return this.appendText(cellText(this.baseMs, condition, cut, histograms, startMs, endMs, ref, codec));
   }
 
+  /**
+   * Writes one scenario cell: its `#dnn-stream` line, its histograms (tagged `;scenario=`), then one
+   * `#dnn-frame` line per frame offered, in one write, then fsync.
+   */
+  appendStreamCell(c: StreamCellText): Promise<void> {
+    return this.appendText(streamCellText(this.baseMs, c));
+  }
+
   /** One policy's run of a trace: its timeline and applied steps as comment lines, then its 4 histograms; one write, then fsync. */
   appendPolicy(policy: string, trace: string, histograms: Record<Metric, Histogram>, comments: { requests: object[]; applied: object[] }, startMs: number, endMs: number): Promise<void> {
     const lines = [...comments.applied.map((a) => `${APPLIED_PREFIX}${JSON.stringify(a)}`), ...comments.requests.map((r) => `${REQUEST_PREFIX}${JSON.stringify(r)}`)];
@@ -125,6 +134,30 @@ export class ResultsWriter {
     await this.queue;
     await this.file.close();
   }
+}
+
+/** A scenario cell as the writer takes it (the `cell` of its lines is its key, made here). */
+export interface StreamCellText {
+  condition: Condition;
+  cut: string;
+  codec?: string;
+  ref?: number;
+  scenario: string;
+  edge?: number;
+  histograms: CellHistograms;
+  startMs: number;
+  endMs: number;
+  stream: Omit<StreamLine, 'cell'>;
+  frames: Omit<FrameLine, 'cell'>[];
+}
+
+/** The text of a scenario cell: `#dnn-stream` line, histograms, `#dnn-frame` lines. */
+export function streamCellText(baseMs: number, c: StreamCellText): string {
+  const cell = cellKey(c.condition, c.cut, c.ref, c.codec, c.scenario, c.edge);
+  const stream: StreamLine = { cell, ...c.stream };
+  const frames = c.frames.map((f) => `${FRAME_PREFIX}${JSON.stringify({ cell, ...f })}\n`).join('');
+  const load = { scenario: c.scenario, ...(c.edge === undefined ? {} : { edge: c.edge }) };
+  return `${STREAM_PREFIX}${JSON.stringify(stream)}\n${cellText(baseMs, c.condition, c.cut, c.histograms, c.startMs, c.endMs, c.ref, c.codec, load)}${frames}`;
 }
 
 async function syncDir(dir: string): Promise<void> {
