@@ -19,7 +19,7 @@ runMain('dnn-edge (lab edge)', async () => {
   protectFromOom();
   const o = parseEdgeOptions(start.argv);
   try {
-    const r = await runEdge({ ...o, host: start.host, port: start.port, iface: start.iface, orderSeed: start.orderSeed, resume: undefined, setup: {}, log, labEdge: lab.role });
+    const r = await runEdge({ ...o, host: start.host, port: start.port, iface: start.iface, orderSeed: start.orderSeed, resume: undefined, setup: {}, log, edges: { count: o.edges, index: start.index }, labEdge: lab.role });
     lab.done(r.stats);
   } catch (e) {
     const early = e instanceof GiveUp || e instanceof LinkFailure || e instanceof StressError;

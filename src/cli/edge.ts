@@ -179,6 +179,7 @@ runMain('dnn-edge', async () => {
     result = await runEdge({
       ...o,
       orderSeed,
+      edges: { count: o.edges, index: 0 },
       ...(fleet ? { labEdge: fleet.role() } : {}),
       host,
       port,

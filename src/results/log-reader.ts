@@ -2,7 +2,8 @@ import { readFileSync } from 'node:fs';
 import type { Histogram } from 'hdr-histogram-js';
 import { UserError, errorMessage } from '../errors.js';
 import { META_PREFIX, type RunMetadata, checkRunMetadata } from './metadata.js';
-import { type CellTag, type Metric, METRICS, parseTag } from './tags.js';
+import { type CellTag, type Metric, METRICS, cellKey, parseTag } from './tags.js';
+import { FRAME_PREFIX, STREAM_PREFIX, type FrameLine, type StreamLine, frameLineChecker, streamLineChecker } from './stream-lines.js';
 import { APPLIED_PREFIX, REQUEST_PREFIX, type IntervalLine, decodeHistogram, isLegend, splitIntervalLine, timeBaseSec, timeComment } from './log-lines.js';
 
 export interface ResultCell {
@@ -29,6 +30,10 @@ export interface ResultsFile {
   cells: ResultCell[];
   /** adaptive runs, in file order */
   policies: PolicyRun[];
+  /** scenario cells' counts (`#dnn-stream`), in file order; empty for single runs */
+  streams: StreamLine[];
+  /** scenario cells' frames (`#dnn-frame`), in file order */
+  frames: FrameLine[];
   /** per-line problems that were skipped, as `file:line: what` */
   warnings: string[];
 }
@@ -67,7 +72,7 @@ function notALog(name: string): ResultsFileError {
 }
 
 /** What a line of a results file is, from its first characters; each kind has one handler below. */
-export type LineKind = 'blank' | 'meta' | 'legend' | 'request' | 'applied' | 'comment' | 'interval';
+export type LineKind = 'blank' | 'meta' | 'legend' | 'request' | 'applied' | 'stream' | 'frame' | 'comment' | 'interval';
 
 export function classifyLine(line: string): LineKind {
   if (line.trim() === '') return 'blank';
@@ -75,6 +80,8 @@ export function classifyLine(line: string): LineKind {
   if (isLegend(line)) return 'legend';
   if (line.startsWith(REQUEST_PREFIX)) return 'request';
   if (line.startsWith(APPLIED_PREFIX)) return 'applied';
+  if (line.startsWith(STREAM_PREFIX)) return 'stream';
+  if (line.startsWith(FRAME_PREFIX)) return 'frame';
   if (line.startsWith('#')) return 'comment';
   return 'interval';
 }
@@ -95,6 +102,8 @@ interface ReadState {
   /** timeline lines precede their policy's histograms */
   requests: Record<string, unknown>[];
   applied: Record<string, unknown>[];
+  streams: StreamLine[];
+  frames: FrameLine[];
 }
 
 type LineHandler = (s: ReadState, line: string, lineNo: number) => void;
@@ -111,6 +120,14 @@ const HANDLERS: Record<LineKind, LineHandler> = {
   },
   request: (s, line, lineNo) => readTimeline(s, line, lineNo, 'request'),
   applied: (s, line, lineNo) => readTimeline(s, line, lineNo, 'applied'),
+  stream: (s, line, lineNo) => {
+    const v = readChecked(s, line, lineNo, STREAM_PREFIX, streamLineChecker);
+    if (v) s.streams.push(v);
+  },
+  frame: (s, line, lineNo) => {
+    const v = readChecked(s, line, lineNo, FRAME_PREFIX, frameLineChecker);
+    if (v) s.frames.push(v);
+  },
   comment: (s, line) => {
     const t = timeComment(line);
     if (t) s.logLines++;
@@ -138,6 +155,16 @@ function readTimeline(s: ReadState, line: string, lineNo: number, kind: 'request
     (request ? s.requests : s.applied).push(JSON.parse(line.slice((request ? REQUEST_PREFIX : APPLIED_PREFIX).length)) as Record<string, unknown>);
   } catch (e) {
     s.warnings.push(`${s.name}:${lineNo}: unreadable ${request ? 'request' : 'trace step'} line (${errorMessage(e)}); line skipped`);
+  }
+}
+
+/** A `#dnn-stream` or `#dnn-frame` line: torn or off-schema ones are skipped with a warning (a torn last cell is not a broken file). */
+function readChecked<T>(s: ReadState, line: string, lineNo: number, prefix: string, c: { check(value: unknown, where: string): T }): T | undefined {
+  try {
+    return c.check(JSON.parse(line.slice(prefix.length)), `${s.name}:${lineNo}`);
+  } catch (e) {
+    s.warnings.push(`${s.name}:${lineNo}: unreadable ${prefix.trim()} line (${errorMessage(e)}); line skipped`);
+    return undefined;
   }
 }
 
@@ -189,14 +216,15 @@ function decodeOrSkip(s: ReadState, base64: string, lineNo: number): Histogram |
 /** Parses the text of a results file; `name` is used in messages. */
 export function parseResultsText(text: string, name: string): ResultsFile {
   if (text.trim() === '') throw new ResultsFileError(name, 'empty', `${name} is empty (no header, no measurements)`);
-  const s: ReadState = { name, warnings: [], logLines: 0, foreign: 0, corrupt: 0, pending: [], policies: [], requests: [], applied: [] };
+  const s: ReadState = { name, warnings: [], logLines: 0, foreign: 0, corrupt: 0, pending: [], policies: [], requests: [], applied: [], streams: [], frames: [] };
   text.split(/\r?\n/).forEach((line, i) => HANDLERS[classifyLine(line)](s, line, i + 1));
   return finish(s);
 }
 
 /** The cells with their times, or the ResultsFileError of a file that gives no usable data. */
 function finish(s: ReadState): ResultsFile {
-  const { name, pending, policies, meta, warnings } = s;
+  const { name, policies, meta, warnings } = s;
+  const pending = withStreamLines(s);
   if (pending.length === 0 && policies.length === 0) {
     if (s.logLines === 0 && !meta) throw notALog(name);
     if (s.foreign > 0 && !meta && s.corrupt === 0) {
@@ -212,7 +240,25 @@ function finish(s: ReadState): ResultsFile {
     startMs: (base + p.startSec) * 1000,
     endMs: (base + p.startSec + p.lengthSec) * 1000,
   }));
-  return { meta, cells, policies, warnings };
+  return { meta, cells, policies, warnings, streams: s.streams, frames: s.frames };
+}
+
+/**
+ * A scenario cell is a cell only with its `#dnn-stream` line (written in the same write, before
+ * its histograms): histograms of one without it are skipped, once per cell, with a warning.
+ */
+function withStreamLines(s: ReadState): ReadState['pending'] {
+  const streams = new Set(s.streams.map((l) => l.cell));
+  const orphans = new Set<string>();
+  const kept = s.pending.filter((p) => {
+    if (p.tag.scenario === undefined) return true;
+    const key = cellKey(p.tag.condition, p.tag.cut, p.tag.ref, p.tag.codec, p.tag.scenario, p.tag.edge);
+    if (streams.has(key)) return true;
+    orphans.add(key);
+    return false;
+  });
+  for (const key of orphans) s.warnings.push(`${s.name}: scenario cell ${key} has histograms but no #dnn-stream line; its histograms are skipped`);
+  return kept;
 }
 
 /** The `#dnn-meta` line of a results file, when it has a readable, valid one (e.g. a run stopped before its first cell). */

@@ -1,6 +1,6 @@
 import type { Readable, Writable } from 'node:stream';
 import type { DeviceLimits } from '../../conditions/cgroup.js';
-import { openChannel, encodeCell, type FromFollower, type ToFollower } from './ipc.js';
+import { openChannel, encodeCell, encodeStreamCell, type FromFollower, type ToFollower } from './ipc.js';
 import type { EdgeRole } from './role.js';
 import type { SweepStats } from '../sweep.js';
 
@@ -61,6 +61,10 @@ export async function joinLab(input: Readable, output: Writable, labGone: () => 
     sink: {
       appendCell: (condition, cut, histograms, startMs, endMs, ref, codec) => {
         channel.send({ t: 'cell', cell: encodeCell(condition, cut, histograms, startMs, endMs, ref, codec) });
+        return Promise.resolve();
+      },
+      appendStreamCell: (cell) => {
+        channel.send({ t: 'cell', cell: encodeStreamCell(cell) });
         return Promise.resolve();
       },
     },

@@ -4,6 +4,7 @@ import { encodeIntoCompressedBase64 } from 'hdr-histogram-js';
 import type { Condition } from '../../conditions/condition.js';
 import type { DeviceLimits } from '../../conditions/cgroup.js';
 import { decodeHistogram, type CellHistograms } from '../../results/log-lines.js';
+import type { StreamCellText } from '../../results/log-writer.js';
 
 /**
  * The messages between the lab (edge 0) and its followers (edges 1..N-1, `--edges N`): JSON lines
@@ -32,21 +33,27 @@ export type FromFollower =
   /** the run stopped: `early` = the cloud or a stressor failed (its cells are saved), else a bug or a user error */
   | { t: 'failed'; message: string; early: boolean };
 
-/** One cell as CellSink.appendCell receives it, the histograms as compressed base64 (lossless). */
-export interface WireCell {
-  condition: Condition;
-  cut: string;
-  codec?: string;
-  ref?: number;
-  startMs: number;
-  endMs: number;
+/**
+ * One cell as the follower's sink received it, the histograms as compressed base64 (lossless): a
+ * `single` cell (CellSink.appendCell) or, with `stream`, a scenario cell (appendStreamCell, which
+ * carries its edge).
+ */
+export type WireCell = Omit<StreamCellText, 'histograms' | 'scenario' | 'stream' | 'frames'> & {
   histograms: Record<string, string>;
+} & Partial<Pick<StreamCellText, 'scenario' | 'stream' | 'frames'>>;
+
+function encodeHistograms(histograms: CellHistograms): Record<string, string> {
+  const encoded: Record<string, string> = {};
+  for (const [metric, h] of Object.entries(histograms)) if (h) encoded[metric] = encodeIntoCompressedBase64(h);
+  return encoded;
 }
 
 export function encodeCell(condition: Condition, cut: string, histograms: CellHistograms, startMs: number, endMs: number, ref?: number, codec?: string): WireCell {
-  const encoded: Record<string, string> = {};
-  for (const [metric, h] of Object.entries(histograms)) if (h) encoded[metric] = encodeIntoCompressedBase64(h);
-  return { condition, cut, startMs, endMs, histograms: encoded, ...(ref === undefined ? {} : { ref }), ...(codec === undefined ? {} : { codec }) };
+  return { condition, cut, startMs, endMs, histograms: encodeHistograms(histograms), ...(ref === undefined ? {} : { ref }), ...(codec === undefined ? {} : { codec }) };
+}
+
+export function encodeStreamCell(c: StreamCellText): WireCell {
+  return { ...c, histograms: encodeHistograms(c.histograms) };
 }
 
 /** The histograms of a wire cell (the caller destroys them once written). */
