@@ -19,7 +19,7 @@ import { cleanupLeftovers, onExitSignal } from '../conditions/cleanup.js';
 import { isRoot } from '../conditions/proc.js';
 import { UserError } from '../errors.js';
 import type { RunConditions } from '../results/metadata.js';
-import { EdgeFailure, EdgeFleet } from '../edge/lab-edges/fleet.js';
+import { EdgeFailure, EdgeFleet, cloudClients } from '../edge/lab-edges/fleet.js';
 import { edgeDeviceLimits } from '../edge/lab-edges/devices.js';
 import { memAvailableBytes } from '../conditions/stress.js';
 import { newScheduleSeed } from '../edge/schedule.js';
@@ -152,7 +152,7 @@ runMain('dnn-edge', async () => {
     const iface = await shapedInterface(o, host, lab);
     if (iface) log(`shaping egress of ${iface} towards ${host}`);
     if (lab && o.edges > 1) {
-      log(`lab: ${o.edges} edges, each ${describeLimits(devices.edge!)}; starting ${o.edges === 2 ? "edge 1" : `edges 1-${o.edges - 1}`}`);
+      log(`lab: ${o.edges} edges, each ${describeLimits(devices.edge!)}; starting ${o.edges === 2 ? 'edge 1' : `edges 1-${o.edges - 1}`}`);
       fleet = await EdgeFleet.start({ network: lab.network, port: lab.port, edges: o.edges, argv: o.commandLine.slice(1), orderSeed: orderSeed!, limits: devices.edge!, shaping: iface !== null, calibrated: o.slowdown !== undefined ? (edge ?? undefined) : undefined, log });
     }
     if (o.trace) {
@@ -194,6 +194,7 @@ runMain('dnn-edge', async () => {
     if (lab) log(lab.cloudLog().trim().split('\n').slice(-5).map((l) => `cloud: ${l}`).join('\n'));
     return 1;
   } finally {
+    if (fleet && lab) log(`lab: the cloud's log shows HELLO from ${[...new Set(cloudClients(lab.cloudLog()))].join(', ')}`);
     await fleet?.close();
     await lab?.close();
     edge?.release();

@@ -1,6 +1,6 @@
 import t from 'tap';
 import { mkdtemp, readdir, readFile } from 'node:fs/promises';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
@@ -9,8 +9,8 @@ import { NEEDS_ROOT } from '../helpers/root.js';
 import { resultsOf } from '../helpers/results.js';
 import { readResultsFile } from '../../src/results/log-reader.js';
 import { cellKey } from '../../src/results/tags.js';
-import { ownerOfName, stateDir, interfacesWithOurQdisc } from '../../src/conditions/cleanup.js';
-import { leftoversOf } from '../helpers/leftovers.js';
+import { ownerOfName, interfacesWithOurQdisc } from '../../src/conditions/cleanup.js';
+import { leftoversOf, recordedGroups } from '../helpers/leftovers.js';
 import { readProcStat } from '../../src/conditions/proc.js';
 
 // no reference re-measurements: these tests count the grid's cells, not drift checks
@@ -26,19 +26,6 @@ async function waitForCells(dir: string, cells: number, timeoutMs = 120_000): Pr
     await new Promise((r) => setTimeout(r, 100));
   }
   throw new Error(`no ${cells} cells in ${dir} after ${timeoutMs} ms`);
-}
-
-/** Process groups a run (and its lab cloud) recorded in their state files. */
-function recordedGroups(pid: number): number[] {
-  const read = (p: number): { changes: { kind: string; pid?: number }[] } | null => {
-    try {
-      return JSON.parse(readFileSync(path.join(stateDir(), `state-${p}.json`), 'utf8'));
-    } catch {
-      return null;
-    }
-  };
-  const groups = (read(pid)?.changes ?? []).filter((c) => c.kind === 'process-group').map((c) => c.pid!);
-  return [...groups, ...groups.flatMap((g) => (read(g)?.changes ?? []).filter((c) => c.kind === 'process-group').map((c) => c.pid!))];
 }
 
 t.test('lab sweep of lenet over 2 rates x 2 edge-CPU levels: every cell, every sample, nothing left behind', { skip: NEEDS_ROOT }, async (t) => {

@@ -14,6 +14,11 @@ const FOLLOWER_JS = fileURLToPath(new URL('../../cli/edge-follower.js', import.m
 /** Lines of a follower's log kept to explain its failure. */
 const LOG_TAIL = 8;
 
+/** The addresses the cloud's log says edges said HELLO from, in order (one per connection). */
+export function cloudClients(cloudLog: string): string[] {
+  return [...cloudLog.matchAll(/client \d+ \(([^)]+?):\d+\): HELLO from /g)].map((m) => m[1]!);
+}
+
 /** An edge of the lab failed or left: the run stops (the cells written so far are kept). */
 export class EdgeFailure extends Error {}
 
