@@ -59,8 +59,15 @@ t.test('a cloud of another protocol version stops the edge with a user error', a
   await t.rejects(open(old.port), { name: 'UserError', message: /the cloud refused this edge: protocol version 2 but this cloud speaks 1/ }, "a version 1 cloud's refusal");
   await old.close();
   const welcomesOld = await fakeCloud((c) => c.send({ type: 'WELCOME', version: 1, server: { ...hostInfo(), backend: 'x', versions: {}, cuts: [] } }));
-  await t.rejects(open(welcomesOld.port), { name: 'UserError', message: /protocol version 1, this edge 2 \(VERSION_MISMATCH\)/ }, 'a WELCOME of version 1');
+  await t.rejects(open(welcomesOld.port), { name: 'UserError', message: /protocol version 1, this edge 3 \(VERSION_MISMATCH\)/ }, 'a WELCOME of version 1');
   await welcomesOld.close();
+  // version 2, with the bytes a version 2 cloud wrote
+  const v2 = await fakeCloud((c) => c.socket.end(readFileSync(path.join(FIXTURES, 'protocol/v2-error-version-mismatch.bin'))));
+  await t.rejects(open(v2.port), { name: 'UserError', message: /the cloud refused this edge: protocol version 3 but this cloud speaks 2/ }, "a version 2 cloud's refusal");
+  await v2.close();
+  const welcomesV2 = await fakeCloud((c) => c.socket.end(readFileSync(path.join(FIXTURES, 'protocol/v2-welcome.bin'))));
+  await t.rejects(open(welcomesV2.port), { name: 'UserError', message: /protocol version 2, this edge 3 \(VERSION_MISMATCH\)/ }, 'a WELCOME of version 2');
+  await welcomesV2.close();
 });
 
 t.test('an encoded RESULT is decoded by the edge; one that does not decode fails that request (redone after a reconnect)', async (t) => {
