@@ -1,5 +1,6 @@
 import { Option } from 'commander';
-import { makeProgram, parseArgv, portOption } from './common.js';
+import { makeProgram, parseArgv, parseIntArg, portOption } from './common.js';
+import { DEFAULT_CONCURRENCY, DEFAULT_QUEUE } from '../cloud/server.js';
 import { endOptions } from './network-options.js';
 import type { BackendChoice } from '../engine/backend.js';
 import { assertNetworkSpec } from '../model/network.js';
@@ -22,6 +23,10 @@ export interface CloudOptions {
   token?: string;
   inputShape?: number[];
   stressor: StressorChoice;
+  /** complete INFERs that may wait, all edges together (a full queue answers QUEUE_FULL) */
+  queue: number;
+  /** inferences computed at once */
+  concurrency: number;
   /** the lab's edge (pid and start time): the cloud ends itself when that process is gone */
   parent?: { pid: number; start: number };
   /** --cloud-cpuset/--cloud-cpus/--cloud-memory: this cloud as a device of its own (a cgroup) */
@@ -49,6 +54,16 @@ export function parseCloudOptions(argv: readonly string[]): CloudOptions {
   for (const option of endOptions()) program.addOption(option);
   program
     .addOption(new Option('--stressor <kind>', 'what applies CPU/memory stress an edge asks for').choices([...STRESSOR_CHOICES]).default('auto'))
+    .addOption(
+      new Option('--queue <n>', 'complete requests that may wait, all edges together; one more is answered QUEUE_FULL')
+        .default(DEFAULT_QUEUE)
+        .argParser((v: string) => parseIntArg(v, '--queue', 1, 100_000)),
+    )
+    .addOption(
+      new Option('--concurrency <k>', 'inferences computed at once (onnx only above 1: the other backends compute on the main thread)')
+        .default(DEFAULT_CONCURRENCY)
+        .argParser((v: string) => parseIntArg(v, '--concurrency', 1, 64)),
+    )
     // the lab's edge passes itself: the cloud ends itself (and its stressors) when that process is gone
     .addOption(new Option('--parent-pid <pid:starttime>').hideHelp().argParser(parseParent))
     // the lab's edge made this cloud's cgroup (a cgroup is not visible from inside the lab's namespace)
@@ -58,6 +73,9 @@ export function parseCloudOptions(argv: readonly string[]): CloudOptions {
   const network = program.args[0]!;
   const f = program.opts<Omit<CloudOptions, 'network' | 'parent' | 'limits' | 'inDevice'> & { parentPid?: CloudOptions['parent']; inDevice?: boolean }>();
   assertNetworkSpec(network, f.backend);
+  if (f.concurrency > 1 && f.backend !== 'onnx' && f.backend !== 'auto') {
+    throw new UserError(`--concurrency ${f.concurrency} needs --backend onnx: backend ${f.backend} computes on the main thread, one inference at a time`);
+  }
   return {
     network,
     port: f.port,
@@ -69,6 +87,8 @@ export function parseCloudOptions(argv: readonly string[]): CloudOptions {
     ...(f.token !== undefined ? { token: f.token } : {}),
     ...(f.inputShape !== undefined ? { inputShape: f.inputShape } : {}),
     stressor: f.stressor,
+    queue: f.queue,
+    concurrency: f.concurrency,
     parent: f.parentPid,
     limits: deviceLimitsFrom(f, 'cloud'),
     inDevice: Boolean(f.inDevice),

@@ -4,6 +4,7 @@ import { selectBackend, describeBackend } from '../engine/backend.js';
 import { loadNetwork } from '../engine/load-network.js';
 import { InferenceService } from '../cloud/inference-service.js';
 import { CloudServer } from '../cloud/server.js';
+import { largestInferFrame } from '../cloud/frame-cap.js';
 import { hostInfo } from '../host-info.js';
 import { openPortWarning } from '../cloud/token.js';
 import { UserError } from '../errors.js';
@@ -46,9 +47,14 @@ runMain('dnn-cloud', async () => {
   if (!protectFromOom()) log('note: cannot lower this process\'s OOM score here; memory stressors still volunteer to be killed first');
   const backend = await selectBackend(opts.backend, { threads: opts.threads });
   log(describeBackend(backend));
+  if (backend.name !== 'onnx' && opts.concurrency > 1) {
+    throw new UserError(`--concurrency ${opts.concurrency} needs the onnx backend: ${backend.name} computes on the main thread, one inference at a time`);
+  }
   const network = await loadNetwork(opts.network, { seed: opts.seed, inputShape: opts.inputShape });
   if (network.note) log(`note: ${network.note}`);
   log(`built ${network.id} in ${(network.buildMs / 1000).toFixed(1)} s: ${network.params.toLocaleString('en-US')} parameters, ${network.cuts.length} partition points`);
+  // the largest INFER this network takes: every queued request and partial frame is at most this
+  const maxFrame = Math.min(opts.maxFrame, largestInferFrame(network.cuts));
   const service = new InferenceService(network);
   const t0 = performance.now();
   await service.warmUp();
@@ -58,8 +64,13 @@ runMain('dnn-cloud', async () => {
     service,
     // the stressor kind travels in WELCOME so the edge records which one loaded the cloud
     { ...hostInfo(), backend: backend.name, versions: { ...backend.versions, node: process.versions.node, stressor: await resolveStressor(opts.stressor), ...zstdVersions() }, cuts: network.cuts.map((c) => c.layer) },
-    { port: opts.port, host: opts.host, maxFrame: opts.maxFrame, token: opts.token, log, stress: new LocalCloudStress(opts.stressor, opts.limits) },
+    { port: opts.port, host: opts.host, maxFrame, token: opts.token, log, stress: new LocalCloudStress(opts.stressor, opts.limits), queue: opts.queue, concurrency: opts.concurrency },
   );
+  log(`requests: one FIFO queue of ${opts.queue} for all edges (QUEUE_FULL past it), ${opts.concurrency} computed at once, frames up to ${maxFrame.toLocaleString('en-US')} bytes`);
+  if (backend.name !== 'onnx') {
+    // tfjs-node, wasm and cpu run a half synchronously (dataSync): a worker thread per model would lift it
+    log(`note: backend ${backend.name} computes on the main thread: while an inference runs no request is read, so queue times count from when a frame is read, not when it arrived; use --backend onnx (ONNX Runtime computes off the main thread) for pipelined edges`);
+  }
   let address;
   try {
     address = await server.listen();

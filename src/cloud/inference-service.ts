@@ -43,17 +43,25 @@ export class InferenceService {
     return c;
   }
 
-  /** Runs the cloud half of `cut`; the tensor must have the point's shape with batch 1. */
-  infer(cut: string, x: HostTensor): Promise<Timed<HostTensor>> {
+  /**
+   * The point `cut` if a tensor of `shape` fits it (batch 1) and it has cloud work to do, else a
+   * BadRequest: the cloud checks a request this way as it arrives, before queueing it.
+   */
+  check(cut: string, shape: readonly number[]): CutPoint {
     const point = this.resolve(cut);
     const want = [1, ...point.shape];
-    if (x.shape.length !== want.length || x.shape.some((d, i) => d !== want[i])) {
-      throw new BadRequest(`tensor of shape [${x.shape}] does not fit point '${point.layer}', which takes [${want}]`, 'BAD_SHAPE');
+    if (shape.length !== want.length || shape.some((d, i) => d !== want[i])) {
+      throw new BadRequest(`tensor of shape [${String(shape)}] does not fit point '${point.layer}', which takes [${want}]`, 'BAD_SHAPE');
     }
     if (point.kind === 'output') {
       throw new BadRequest(`'${point.layer}' is the edge-only point: there is no cloud work to do`, 'UNKNOWN_CUT');
     }
-    return this.runner.cloud(point, x);
+    return point;
+  }
+
+  /** Runs the cloud half of `cut`; the tensor must have the point's shape with batch 1. */
+  infer(cut: string, x: HostTensor): Promise<Timed<HostTensor>> {
+    return this.runner.cloud(this.check(cut, x.shape), x);
   }
 
   dispose(): Promise<void> {

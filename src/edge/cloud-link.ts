@@ -1,14 +1,26 @@
 import type { CutPoint } from '../model/partition.js';
 import type { HostTensor } from '../engine/split-runner.js';
 import type { TensorCodec } from '../protocol/codecs.js';
+import { UserError } from '../errors.js';
+
+/** The cloud-wide stress in force when the cloud computed a request (whole %) and its epoch (bumped on every change). */
+export interface CloudStressInForce {
+  cpu: number;
+  mem: number;
+  epoch: number;
+}
 
 /** What the cloud answers to one INFER. */
 export interface InferReply {
   output: HostTensor;
-  /** cloud compute: INFER frame fully received and decoded -> output materialised, as the cloud measured it */
+  /** cloud compute: decoded tensor in hand -> output materialised, as the cloud measured it */
   cloudMs: number;
   /** the cloud's decoding of an encoded crossing (and preprocessing of a camera frame); 0 or absent for raw */
   decodeMs?: number;
+  /** the cloud's queueing: INFER fully received -> its compute slot started (decoding excluded) */
+  queueMs?: number;
+  /** the stress in force at the cloud when it computed this request (already checked against the one asked for) */
+  cloudStress?: CloudStressInForce;
 }
 
 /** A crossing sent encoded: the codec's header fields and its payload (the tensor then carries only the dims). */
@@ -41,13 +53,25 @@ export interface CloudLink {
 
 /**
  * A measurement the link could not complete (reset, timeout, ERROR from the cloud): the sample is
- * thrown away and redone after a reconnect. Anything else thrown by a link is fatal.
+ * thrown away and redone after a reconnect. Anything else thrown by a link is fatal. `queue-full`:
+ * the cloud's bounded queue refused this one request (QUEUE_FULL); the connection is intact, so a
+ * stream counts the frame as refused while `single` redoes it.
  */
 export class LinkFailure extends Error {
-  constructor(message: string, readonly reason: 'reset' | 'timeout' | 'error-reply' | 'refused') {
+  constructor(message: string, readonly reason: 'reset' | 'timeout' | 'error-reply' | 'refused' | 'queue-full') {
     super(message);
   }
 }
+
+/**
+ * The cloud computed a request under another stress than the one this edge measures (another
+ * edge, or an older cloud, changed it): the run stops rather than record the sample under a false
+ * condition.
+ */
+export class CloudStressMismatch extends UserError {}
+
+/** The cloud refused this edge's CONDITION: another connected edge holds a different cloud stress. */
+export class ConditionConflict extends UserError {}
 
 /** The cloud stayed away longer than --give-up: the run ends, keeping what it measured. */
 export class GiveUp extends Error {}

@@ -19,11 +19,18 @@ export interface ControllerOptions {
  * changes, so a sweep with the rate outermost touches tc once per rate), asks the cloud for its
  * stress and waits for the acknowledgement, then starts the edge's own stressors. Each step
  * resolves only once the stress is measurably running.
+ *
+ * The cloud's stress is a cloud-wide lease (docs/protocol.md): the first condition sends its
+ * CONDITION even at cpu 0 mem 0, so this edge holds "no cloud stress" while it measures it and an
+ * edge asking the same cloud for another stress is refused; later ones send it when it changes
+ * (the lease lasts until the next CONDITION). Another edge holding a different stress stops the
+ * run (ConditionConflict, exit 2) before anything of that condition is measured.
  */
 export class EdgeConditionController implements ConditionController {
   private shaping: Shaping | null = null;
   private edgeStress: RunningStress | null = null;
-  private cloudStressed = false;
+  /** the cloud stress this edge last asked for (and was granted); null before the first condition */
+  private cloudStress: { cpu: number; mem: number } | null = null;
 
   constructor(private readonly o: ControllerOptions) {}
 
@@ -34,9 +41,12 @@ export class EdgeConditionController implements ConditionController {
       else await applyShaping(this.o.iface, shaping);
       this.shaping = shaping;
     }
-    if (changesAt(c, 'cloud') || this.cloudStressed) {
+    const held = this.cloudStress;
+    if (held === null || held.cpu !== c.ccpu || held.mem !== c.cmem) {
+      // forgotten first: a refused or failed CONDITION leaves nothing this edge may count on holding
+      this.cloudStress = null;
       await this.o.link.setCloudStress(c.ccpu, c.cmem);
-      this.cloudStressed = changesAt(c, 'cloud');
+      this.cloudStress = { cpu: c.ccpu, mem: c.cmem };
     }
     if (changesAt(c, 'edge')) {
       this.edgeStress = await startStress({ cpuPct: c.ecpu, memPct: c.emem }, { kind: this.o.stressor, limits: this.o.limits });
@@ -52,10 +62,10 @@ export class EdgeConditionController implements ConditionController {
   /** End of the run: no stress anywhere, the interface's own qdisc back. */
   async close(): Promise<void> {
     await this.release();
-    if (this.cloudStressed) {
-      this.cloudStressed = false;
-      await this.o.link.setCloudStress(0, 0).catch(() => null);
-    }
+    const held = this.cloudStress;
+    this.cloudStress = null;
+    // the lease ends with the connection anyway; a stress is stopped at once rather than at the disconnect
+    if (held !== null && (held.cpu > 0 || held.mem > 0)) await this.o.link.setCloudStress(0, 0).catch(() => null);
     if (this.o.iface !== null && this.shaping !== null) await restoreShaping(this.o.iface);
   }
 }

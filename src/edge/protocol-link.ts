@@ -1,13 +1,13 @@
 import { CODEC_IDS } from '../protocol/codecs.js';
 import { codecById } from '../codecs/registry.js';
 import { connect, type Connection } from '../protocol/connection.js';
-import { RemoteError, isConnectionFailure, isFatalRefusal, type ConnectionFailure } from '../protocol/errors.js';
+import { RemoteError, isConnectionFailure, isFatalRefusal, type ConnectionFailure, type RemoteErrorCode } from '../protocol/errors.js';
 import { PROTOCOL_VERSION } from '../protocol/constants.js';
-import type { HelloMessage, ServerInfo } from '../protocol/messages.js';
+import type { ConditionAckMessage, ConditionMessage, HelloMessage, InferMessage, Message, ResultMessage, ServerInfo } from '../protocol/messages.js';
 import type { CutPoint } from '../model/partition.js';
 import type { HostTensor } from '../engine/split-runner.js';
 import { UserError, errorMessage } from '../errors.js';
-import { GiveUp, LinkFailure, type CloudLink, type CloudStressAck, type EncodedCrossing, type InferReply } from './cloud-link.js';
+import { CloudStressMismatch, ConditionConflict, GiveUp, LinkFailure, type CloudLink, type CloudStressAck, type EncodedCrossing, type InferReply } from './cloud-link.js';
 
 export interface LinkOptions {
   host: string;
@@ -21,15 +21,38 @@ export interface LinkOptions {
   log: (line: string) => void;
 }
 
+/** A request in flight: what it waits for, how to settle it, and the stress its RESULT must carry. */
+interface Pending {
+  expect: 'RESULT' | 'CONDITION_ACK';
+  resolve(reply: ResultMessage | ConditionAckMessage): void;
+  reject(error: Error): void;
+  timer: NodeJS.Timeout;
+  /** INFER: the stress this edge held when it sent the request (its last acknowledged CONDITION) */
+  asked: { cpu: number; mem: number };
+}
+
+const NO_STRESS = { cpu: 0, mem: 0 };
+
 /**
- * The edge's connection to a dnn-cloud over the binary protocol. Any failure of a request becomes
- * a LinkFailure; reconnect() retries with exponential backoff until --give-up and re-applies the
- * cloud stress in force, so a restarted cloud continues under the same condition.
+ * The edge's connection to a dnn-cloud over the binary protocol. `infer` may be called concurrently:
+ * requests in flight on the connection are matched to their replies by id, in whatever order the
+ * cloud completes them. An ERROR naming a request fails that request alone; an ERROR without an id,
+ * a reply that makes no sense or a dropped connection fails every request in flight. Any failure of
+ * a request becomes a LinkFailure (QUEUE_FULL: reason 'queue-full', the connection intact);
+ * reconnect() retries with exponential backoff until --give-up and re-sends the CONDITION this edge
+ * holds, so a restarted cloud continues under the same condition. Every RESULT's stress is checked
+ * against the one this edge holds: a mismatch is a CloudStressMismatch (exit 2), never a sample.
  */
 export class ProtocolLink implements CloudLink {
   private conn: Connection | null = null;
   private nextId = 1;
-  private stress: { cpu: number; mem: number } = { cpu: 0, mem: 0 };
+  /** the stress this edge asks for (its last CONDITION) */
+  private stress: { cpu: number; mem: number } = NO_STRESS;
+  /** whether it ever sent a CONDITION (then a reconnect re-sends it, 0/0 included: it holds that lease) */
+  private stressSent = false;
+  /** the stress the cloud acknowledged: what RESULTs must carry (none before any CONDITION) */
+  private held: { cpu: number; mem: number } = NO_STRESS;
+  private readonly pending = new Map<number, Pending>();
   server: ServerInfo | null = null;
   /** Where each point is in the WELCOME's list of cuts: INFER names a point by that index. */
   private cutIndex = new Map<string, number>();
@@ -43,37 +66,45 @@ export class ProtocolLink implements CloudLink {
     return link;
   }
 
+  /** Requests sent and not yet answered. */
+  get inFlight(): number {
+    return this.pending.size;
+  }
+
   async infer(cut: CutPoint, tensor: HostTensor, encoded?: EncodedCrossing): Promise<InferReply> {
     const index = this.cutIndex.get(cut.layer);
     if (index === undefined) {
       // The fingerprint matched, so both ends built the same points: a cloud that lists another set is not this release.
       throw new UserError(`the cloud does not list point '${cut.layer}' among its ${this.cutIndex.size} cuts; run the same release of the tool on both ends`);
     }
-    const r = await this.request({ type: 'INFER', id: this.takeId(), cut: index, tensor: { data: tensor.data, shape: tensor.shape }, ...(encoded ?? {}) }, 'RESULT');
-    return { output: resultTensor(r), cloudMs: r.cloudUs / 1000, decodeMs: (r.decodeUs ?? 0) / 1000 };
+    const r = (await this.request({ type: 'INFER', id: this.takeId(), cut: index, tensor: { data: tensor.data, shape: tensor.shape }, ...(encoded ?? {}) }, 'RESULT')) as ResultMessage;
+    const stress = r.stress ?? { ...NO_STRESS, epoch: 0 };
+    return { output: resultTensor(r), cloudMs: r.cloudUs / 1000, decodeMs: (r.decodeUs ?? 0) / 1000, queueMs: (r.queueUs ?? 0) / 1000, cloudStress: stress };
   }
 
   async setCloudStress(cpu: number, mem: number): Promise<CloudStressAck | null> {
     this.stress = { cpu, mem };
+    this.stressSent = true;
     return this.sendStress();
   }
 
   async reconnect(): Promise<void> {
-    this.conn?.destroy();
-    this.conn = null;
+    this.drop(new LinkFailure('reconnecting: the request was abandoned', 'reset'));
     await this.connectWithBackoff();
-    if (this.stress.cpu > 0 || this.stress.mem > 0) await this.sendStress();
+    if (this.stressSent) await this.sendStress();
   }
 
   async close(): Promise<void> {
     const c = this.conn;
     this.conn = null;
     await c?.close(1000);
+    this.failAll(new LinkFailure('the link was closed', 'reset'));
   }
 
   private async sendStress(): Promise<CloudStressAck | null> {
     const { cpu, mem } = this.stress;
-    const ack = await this.request({ type: 'CONDITION', id: this.takeId(), cpu, mem }, 'CONDITION_ACK');
+    const ack = (await this.request({ type: 'CONDITION', id: this.takeId(), cpu, mem }, 'CONDITION_ACK')) as ConditionAckMessage;
+    this.held = { cpu, mem };
     const s = ack.stressor;
     return { cpu, mem, stressor: String(s.kind ?? s.stressor ?? 'unknown'), pids: Array.isArray(s.pids) ? (s.pids as number[]) : [] };
   }
@@ -85,23 +116,78 @@ export class ProtocolLink implements CloudLink {
     return id;
   }
 
-  private async request<K extends 'RESULT' | 'CONDITION_ACK'>(msg: Parameters<Connection['request']>[0], expect: K) {
+  /** Sends an INFER or CONDITION and waits for the reply with its id. */
+  private request(msg: InferMessage | ConditionMessage, expect: Pending['expect']): Promise<ResultMessage | ConditionAckMessage> {
     const conn = this.conn;
-    if (!conn) throw new LinkFailure('not connected', 'reset');
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new LinkFailure(`no ${expect} within ${this.opts.requestTimeoutMs / 1000} s`, 'timeout')), this.opts.requestTimeoutMs);
+    if (!conn) return Promise.reject(new LinkFailure('not connected', 'reset'));
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        // the cloud's state is unknown (wedged, or the reply lost): drop the connection, failing the rest too
+        this.settle(msg.id)?.reject(new LinkFailure(`no ${expect} within ${this.opts.requestTimeoutMs / 1000} s`, 'timeout'));
+        if (this.conn === conn) this.drop(new LinkFailure(`dropped after request ${msg.id} timed out`, 'reset'));
+      }, this.opts.requestTimeoutMs);
+      this.pending.set(msg.id, { expect, resolve, reject, timer, asked: this.held });
+      try {
+        conn.send(msg);
+      } catch (e) {
+        this.settle(msg.id);
+        reject(toLinkFailure(e));
+      }
     });
-    try {
-      return await Promise.race([conn.request(msg, expect), timeout]);
-    } catch (e) {
-      // after a timeout the connection's state is unknown (a late reply would be misread): drop it
-      conn.destroy();
-      if (this.conn === conn) this.conn = null;
-      throw toLinkFailure(e);
-    } finally {
-      clearTimeout(timer);
+  }
+
+  /** Takes request `id` out of the pending set (its timer stopped); undefined when it is not pending. */
+  private settle(id: number): Pending | undefined {
+    const p = this.pending.get(id);
+    if (p === undefined) return undefined;
+    this.pending.delete(id);
+    clearTimeout(p.timer);
+    return p;
+  }
+
+  /** A message from the cloud after WELCOME: the reply to one request in flight, or the end of all of them. */
+  private onReply(conn: Connection, m: Message): void {
+    if (m.type === 'ERROR' && m.id !== undefined && this.pending.has(m.id)) {
+      this.settle(m.id)!.reject(refusal(m.code, m.message, this.stress));
+      return;
     }
+    if (m.type === 'ERROR') {
+      // the connection's error (no id, or an id nobody waits for): every request in flight fails
+      this.dropConn(conn, refusal(m.code, m.message, this.stress));
+      return;
+    }
+    const p = 'id' in m ? this.pending.get(m.id) : undefined;
+    if (p === undefined || p.expect !== m.type) {
+      const what = 'id' in m ? `${m.type} ${m.id}` : m.type;
+      this.dropConn(conn, new LinkFailure(`the cloud sent ${what}, which answers no request in flight`, 'error-reply'));
+      return;
+    }
+    this.settle(m.id);
+    if (m.type === 'RESULT') {
+      const mismatch = stressMismatch(m, p.asked);
+      if (mismatch) {
+        p.reject(mismatch);
+        return;
+      }
+    }
+    p.resolve(m as ResultMessage | ConditionAckMessage);
+  }
+
+  /** Fails every request in flight with `error` and forgets the connection (destroyed). */
+  private drop(error: Error): void {
+    const c = this.conn;
+    this.conn = null;
+    c?.destroy();
+    this.failAll(error);
+  }
+
+  private dropConn(conn: Connection, error: Error): void {
+    if (this.conn === conn) this.drop(error);
+    else conn.destroy();
+  }
+
+  private failAll(error: Error): void {
+    for (const id of [...this.pending.keys()]) this.settle(id)!.reject(error);
   }
 
   private async connectWithBackoff(): Promise<void> {
@@ -134,14 +220,42 @@ export class ProtocolLink implements CloudLink {
       }
       this.server = welcome.server;
       this.cutIndex = new Map(welcome.server.cuts.map((layer, i) => [layer, i]));
-      return conn;
     } catch (e) {
       conn.destroy();
       // Refusals no retry can fix (token, version, model) stop the run with exit 2.
       if (e instanceof RemoteError && isFatalRefusal(e.code)) throw new UserError(`the cloud refused this edge: ${e.peerMessage}`);
       throw e;
     }
+    // From here every reply is matched to its request by id, as it arrives; the end of the
+    // connection (closed, or broken by the cloud) fails whatever is still in flight.
+    conn.serve((m) => this.onReply(conn, m)).then(
+      () => this.dropConn(conn, new LinkFailure('the cloud closed the connection', 'reset')),
+      (e: unknown) => this.dropConn(conn, isConnectionFailure(e) ? toLinkFailure(e) : new LinkFailure(errorMessage(e), 'error-reply')),
+    );
+    return conn;
   }
+}
+
+/**
+ * What an ERROR from the cloud means to the run: QUEUE_FULL a refused request (the connection
+ * intact), CONDITION_CONFLICT and the other fatal refusals a UserError, anything else a failed
+ * request that is redone after a reconnect.
+ */
+function refusal(code: RemoteErrorCode, message: string, asked: { cpu: number; mem: number }): Error {
+  if (code === 'QUEUE_FULL') return new LinkFailure(`peer reported QUEUE_FULL: ${message}`, 'queue-full');
+  if (code === 'CONDITION_CONFLICT') return new ConditionConflict(`the cloud refused cloud stress cpu ${asked.cpu} % mem ${asked.mem} %: ${message}`);
+  if (isFatalRefusal(code)) return new UserError(`the cloud refused this edge: ${message}`);
+  return new LinkFailure(`peer reported ${code}: ${message}`, 'error-reply');
+}
+
+/** A RESULT computed under another stress than the one asked for (percentages compared whole, as the wire carries them). */
+function stressMismatch(r: ResultMessage, asked: { cpu: number; mem: number }): CloudStressMismatch | null {
+  const s = r.stress ?? { cpu: 0, mem: 0, epoch: 0 };
+  if (s.cpu === Math.round(asked.cpu) && s.mem === Math.round(asked.mem)) return null;
+  return new CloudStressMismatch(
+    `the cloud computed request ${r.id} under cloud stress cpu ${s.cpu} % mem ${s.mem} % (stress epoch ${s.epoch}) but this edge asked for cpu ${asked.cpu} % mem ${asked.mem} %: ` +
+      'another edge changed the cloud\'s stress; run one condition at a time per cloud, or give each edge its own dnn-cloud',
+  );
 }
 
 /**

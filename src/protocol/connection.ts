@@ -83,6 +83,8 @@ export class Connection implements AsyncIterable<Message> {
   private readonly queue: Message[] = [];
   private readonly waiters: Waiter[] = [];
   private serving: Serving | null = null;
+  /** hold(true): the owner stopped reading (TCP back-pressure on the peer) whatever the queue says */
+  private held = false;
   private failure: Error | null = null;
   private socketError: Error | undefined;
 
@@ -210,10 +212,22 @@ export class Connection implements AsyncIterable<Message> {
     else s.reject(e);
   }
 
+  /**
+   * Stops reading from the socket (true) until released (false): the peer's sends back up in TCP.
+   * For a consumer whose own backlog is too long (the cloud's share of its request queue); messages
+   * already read are still delivered.
+   */
+  hold(on: boolean): void {
+    if (this.held === on) return;
+    this.held = on;
+    if (on) this.socket.pause();
+    else if (this.queue.length < this.highWaterMark && !this.failure) this.socket.resume();
+  }
+
   /** The oldest unread message; reading one may make room to resume a paused socket. */
   private shift(): Message | undefined {
     const m = this.queue.shift();
-    if (m !== undefined && this.socket.isPaused() && this.queue.length < this.highWaterMark && !this.failure) this.socket.resume();
+    if (m !== undefined && this.socket.isPaused() && this.queue.length < this.highWaterMark && !this.failure && !this.held) this.socket.resume();
     return m;
   }
 

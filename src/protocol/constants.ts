@@ -22,8 +22,10 @@ export const FRAME_ALIGN = 16;
 /**
  * Protocol version carried in HELLO/WELCOME; bump on any incompatible change.
  * 2: INFER and RESULT carry a fixed binary header (cut as an index into WELCOME's list, a codec id).
+ * 3: the header grows by 12 bytes (RESULT: queue time, the cloud stress in force and its epoch);
+ *    ERROR may name the request it answers; codes QUEUE_FULL and CONDITION_CONFLICT.
  */
-export const PROTOCOL_VERSION = 2;
+export const PROTOCOL_VERSION = 3;
 
 /** Default largest frame a reader accepts (a 12.8 MB activation is ~5 % of it). */
 export const DEFAULT_MAX_FRAME = 256 * 1024 * 1024;

@@ -33,6 +33,8 @@ const REFUSALS = {
   BAD_SHAPE: { fatal: false }, // INFER's tensor does not fit the partition point
   UNSUPPORTED: { fatal: false }, // CONDITION sent to a cloud that cannot apply stress
   STRESS_FAILED: { fatal: false }, // the cloud could not start the stress CONDITION asked for
+  QUEUE_FULL: { fatal: false }, // the cloud's bounded request queue is full: this INFER was not run (a stream drops the frame)
+  CONDITION_CONFLICT: { fatal: true }, // another connected edge holds a different cloud stress (the message names it)
 } as const satisfies Record<string, { fatal: boolean }>;
 export type RefusalCode = keyof typeof REFUSALS;
 

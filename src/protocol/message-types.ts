@@ -54,6 +54,8 @@ export interface ErrorMessage {
   code: RemoteErrorCode;
   /** the sender's explanation, for a human */
   message: string;
+  /** the request (INFER or CONDITION id) this error answers; absent: the connection's error, failing every request in flight */
+  id?: number;
 }
 /**
  * Run the model from partition point `cut` on `tensor`. `cut` is an index into the WELCOME's
@@ -72,6 +74,16 @@ export interface InferMessage {
    */
   payload?: Uint8Array;
 }
+/**
+ * The cloud-wide stress in force (whole percentages, 0 = none) and its epoch, a counter the cloud
+ * bumps on every change of its stress: two RESULTs of one epoch were computed under the same stress.
+ */
+export interface CloudStressState {
+  cpu: number;
+  mem: number;
+  epoch: number;
+}
+
 export interface ResultMessage {
   type: 'RESULT';
   id: number;
@@ -82,6 +94,13 @@ export interface ResultMessage {
    * in µs, rounded to an integer in [0, 2^32); 0 for a raw INFER. Absent means 0 (sent or received).
    */
   decodeUs?: number;
+  /**
+   * the request's wait in the cloud's queue, µs: INFER fully received -> its compute started
+   * (decoding excluded), rounded to an integer in [0, 2^32). Absent when sent means 0; always set when received.
+   */
+  queueUs?: number;
+  /** the cloud stress in force when this request was computed; absent when sent means none (epoch 0); always set when received */
+  stress?: CloudStressState;
   tensor: Tensor;
   /** as InferMessage's */
   codec?: TensorCodec;

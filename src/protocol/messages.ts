@@ -80,7 +80,7 @@ function parseControl(type: MessageType, source: Record<string, unknown>): Messa
       const code = f.string('code');
       const message = f.string('message');
       if (!isRemoteErrorCode(code)) throw f.error('code', `an error code of protocol version ${PROTOCOL_VERSION} (the peer said: ${message.slice(0, 200)})`);
-      return { type, code, message };
+      return f.source.id === undefined ? { type, code, message } : { type, code, message, id: f.u32('id') };
     }
     case 'PING':
     case 'PONG':
@@ -189,6 +189,12 @@ class Fields {
   uint(name: string): number {
     const v = this.source[name];
     if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) throw this.error(name, 'a non-negative integer');
+    return v;
+  }
+
+  u32(name: string): number {
+    const v = this.uint(name);
+    if (v > 0xffffffff) throw this.error(name, 'an integer in [0, 2^32)');
     return v;
   }
 

@@ -16,9 +16,14 @@
  *   44            i32      codec zero point (int8), else 0
  *   48            u32      codec parameter bytes P that follow the fixed header
  *   52            u32[8]   dims; those past the rank are 0
- *   84            P bytes  codec parameters
+ *   84            u32      RESULT: queue time, µs (INFER fully received -> its compute started, decoding excluded); INFER: 0
+ *   88            u8       RESULT: cloud stress CPU % in force when this request was computed; INFER: 0
+ *   89            u8       RESULT: cloud stress memory %, likewise; INFER: 0
+ *   90            u16      reserved, 0
+ *   92            u32      RESULT: cloud stress epoch (bumped by the cloud on every change of its stress); INFER: 0
+ *   96            P bytes  codec parameters
  *
- * The prefix's header length is 68 + P; the payload starts at the next multiple of 16 (96 for raw)
+ * The prefix's header length is 80 + P; the payload starts at the next multiple of 16 (96 for raw)
  * and the frame ends at the next multiple of 16 after it. Every field is checked on read.
  */
 import { getF32, getF64, getI32, getU32, putF32, putF64, putU32 } from './bytes.js';
@@ -26,7 +31,7 @@ import { CODEC_IDS, RAW_CODEC, type TensorCodec, codecProblem, payloadBytesPerEl
 import { FRAME_ALIGN, MAX_FRAME_LIMIT, MAX_HEADER_BYTES, MAX_TENSOR_DIMS, MESSAGE_CODES, PAYLOAD_ALIGN, PREFIX_BYTES, alignUp } from './constants.js';
 import { ProtocolError } from './errors.js';
 import { INLINE_PAYLOAD_BELOW, ZEROS, writePrefix, zero } from './frame-writer.js';
-import type { InferMessage, ResultMessage } from './message-types.js';
+import type { CloudStressState, InferMessage, ResultMessage } from './message-types.js';
 import { HOST_IS_LE, type Tensor, checkOutgoing, elementCount, payloadBytes, payloadTensor } from './tensor.js';
 
 /** Frame offsets of the header's fields. */
@@ -45,16 +50,32 @@ export const TENSOR_HEADER = {
   zeroPoint: 44,
   codecParamsBytes: 48,
   dims: 52,
+  queueUs: 84,
+  stressCpu: 88,
+  stressMem: 89,
+  reserved: 90,
+  stressEpoch: 92,
+  /** where the codec parameters start */
+  end: 96,
 } as const;
 
-/** Bytes of the fixed header (after the prefix, before the codec parameters): 68. */
-export const TENSOR_HEADER_BYTES = TENSOR_HEADER.dims + 4 * MAX_TENSOR_DIMS - PREFIX_BYTES;
+/** Bytes of the fixed header (after the prefix, before the codec parameters): 80. */
+export const TENSOR_HEADER_BYTES = TENSOR_HEADER.end - PREFIX_BYTES;
 
 /** Element types of the decoded tensor. */
 export const ELEMENT_TYPES = { float32: 0 } as const;
 
 const U32_LIMIT = 0x100000000;
 const EMPTY = new Float32Array(0);
+const NO_STRESS: CloudStressState = { cpu: 0, mem: 0, epoch: 0 };
+
+/** What is wrong with a RESULT's stress fields (whole percentages, a u32 epoch), or null. */
+function stressFieldProblem(s: CloudStressState): string | null {
+  const pct = (v: number) => Number.isInteger(v) && v >= 0 && v <= 100;
+  if (!pct(s.cpu) || !pct(s.mem)) return `cpu ${s.cpu} % mem ${s.mem} % must be whole percentages in [0, 100]`;
+  if (!isU32(s.epoch)) return `epoch ${s.epoch} is not an integer in [0, 2^32)`;
+  return null;
+}
 
 /** Where the payload starts in a frame whose header (after the prefix) is `headerBytes` long. */
 function payloadStart(headerBytes: number): number {
@@ -82,6 +103,8 @@ export function encodeTensorFrame(message: InferMessage | ResultMessage, maxFram
   const { id, tensor } = message;
   const cut = infer ? message.cut : Math.round(message.decodeUs ?? 0);
   const cloudUs = infer ? 0 : message.cloudUs;
+  const queueUs = infer ? 0 : (message.queueUs ?? 0);
+  const stress = infer ? NO_STRESS : (message.stress ?? NO_STRESS);
   const codec: TensorCodec = message.codec ?? RAW_CODEC;
   const params = codec.params;
   const problem = codecProblem(codec.id, codec.scale, codec.zeroPoint, params.length);
@@ -93,6 +116,9 @@ export function encodeTensorFrame(message: InferMessage | ResultMessage, maxFram
     throw new RangeError(infer ? `INFER cut ${cut} is not an index in [0, 2^32) into the WELCOME's list of cuts` : `RESULT decodeUs ${cut} is not a number of µs in [0, 2^32)`);
   }
   if (!Number.isFinite(cloudUs)) throw new RangeError(`RESULT cloudUs ${cloudUs} is not a finite number`);
+  if (!isU32(queueUs)) throw new RangeError(`RESULT queueUs ${queueUs} is not a number of µs in [0, 2^32)`);
+  const stressProblem = stressFieldProblem(stress);
+  if (stressProblem) throw new RangeError(`RESULT stress ${stressProblem}`);
   if (TENSOR_HEADER_BYTES + params.length > MAX_HEADER_BYTES) {
     throw new ProtocolError('BAD_HEADER', `header of ${TENSOR_HEADER_BYTES + params.length} bytes exceeds ${MAX_HEADER_BYTES}`);
   }
@@ -118,6 +144,12 @@ export function encodeTensorFrame(message: InferMessage | ResultMessage, maxFram
   putU32(head, TENSOR_HEADER.zeroPoint, codec.zeroPoint);
   putU32(head, TENSOR_HEADER.codecParamsBytes, params.length);
   for (let i = 0; i < MAX_TENSOR_DIMS; i++) putU32(head, TENSOR_HEADER.dims + 4 * i, i < shape.length ? shape[i]! : 0);
+  putU32(head, TENSOR_HEADER.queueUs, queueUs);
+  head[TENSOR_HEADER.stressCpu] = stress.cpu;
+  head[TENSOR_HEADER.stressMem] = stress.mem;
+  head[TENSOR_HEADER.reserved] = 0;
+  head[TENSOR_HEADER.reserved + 1] = 0;
+  putU32(head, TENSOR_HEADER.stressEpoch, stress.epoch);
   if (params.length > 0) head.set(params, PREFIX_BYTES + TENSOR_HEADER_BYTES);
   zero(head, PREFIX_BYTES + headerBytes, start);
   if (inline) {
@@ -150,11 +182,38 @@ function payloadProblem(codecId: number, n: number, byteLength: number, shape: n
   return new ProtocolError('BAD_TENSOR', `shape [${String(shape)}] needs ${n * per} bytes of codec ${codecId}, the header says ${byteLength}`);
 }
 
-/** A received RESULT; `decodeUs` only when the cloud decoded something (absent means 0, as when sent). */
-function resultOf(id: number, cloudUs: number, decodeUs: number, tensor: Tensor, codec: TensorCodec, payload?: Uint8Array): ResultMessage {
-  const m: ResultMessage = decodeUs === 0 ? { type: 'RESULT', id, cloudUs, tensor, codec } : { type: 'RESULT', id, cloudUs, decodeUs, tensor, codec };
+/** The fields only a RESULT carries. */
+interface ResultFields {
+  cloudUs: number;
+  decodeUs: number;
+  queueUs: number;
+  stress: CloudStressState;
+}
+
+/**
+ * A received RESULT; `decodeUs` only when the cloud decoded something (absent means 0, as when
+ * sent); `queueUs` and `stress` always (what the edge checks against the condition it measures).
+ */
+function resultOf(id: number, f: ResultFields, tensor: Tensor, codec: TensorCodec, payload?: Uint8Array): ResultMessage {
+  const { cloudUs, decodeUs, queueUs, stress } = f;
+  const m: ResultMessage =
+    decodeUs === 0 ? { type: 'RESULT', id, cloudUs, queueUs, stress, tensor, codec } : { type: 'RESULT', id, cloudUs, decodeUs, queueUs, stress, tensor, codec };
   if (payload !== undefined) m.payload = payload;
   return m;
+}
+
+/** The v3 fields at 84..96: 0 in an INFER; in a RESULT, whole percentages and a zero reserved field. */
+function queueAndStress(infer: boolean, buf: Buffer, at: number): { queueUs: number; stress: CloudStressState } {
+  const type = infer ? 'INFER' : 'RESULT';
+  const queueUs = getU32(buf, at + TENSOR_HEADER.queueUs);
+  const cpu = buf[at + TENSOR_HEADER.stressCpu]!;
+  const mem = buf[at + TENSOR_HEADER.stressMem]!;
+  const reserved = buf[at + TENSOR_HEADER.reserved]! | (buf[at + TENSOR_HEADER.reserved + 1]! << 8);
+  const epoch = getU32(buf, at + TENSOR_HEADER.stressEpoch);
+  if (reserved !== 0) throw badHeader(type, `reserved field at ${TENSOR_HEADER.reserved} must be 0 (got ${reserved})`);
+  if (infer && (queueUs !== 0 || cpu !== 0 || mem !== 0 || epoch !== 0)) throw badHeader(type, `fields 'queueUs' and 'stress' must be 0 in an INFER`);
+  if (cpu > 100 || mem > 100) throw badHeader(type, `stress cpu ${cpu} % mem ${mem} % must be percentages in [0, 100]`);
+  return { queueUs, stress: { cpu, mem, epoch } };
 }
 
 function badHeader(type: string, message: string): ProtocolError {
@@ -195,6 +254,7 @@ export function decodeTensorFrame(
   if (headerLength !== TENSOR_HEADER_BYTES + paramsBytes) {
     throw badHeader(type, `header of ${headerLength} bytes, its fixed ${TENSOR_HEADER_BYTES} and ${paramsBytes} codec parameter bytes make ${TENSOR_HEADER_BYTES + paramsBytes}`);
   }
+  const { queueUs, stress } = queueAndStress(infer, buf, at);
   const scale = getF32(buf, at + TENSOR_HEADER.scale);
   const zeroPoint = getI32(buf, at + TENSOR_HEADER.zeroPoint);
   const problem = codecProblem(codecId, scale, zeroPoint, paramsBytes);
@@ -226,12 +286,12 @@ export function decodeTensorFrame(
   }
   if (codecId === CODEC_IDS.raw) {
     const tensor: Tensor = payloadTensor(shape, n, buf, at + start, onCopy);
-    return infer ? { type: 'INFER', id, cut, tensor, codec: RAW_CODEC } : resultOf(id, cloudUs, cut, tensor, RAW_CODEC);
+    return infer ? { type: 'INFER', id, cut, tensor, codec: RAW_CODEC } : resultOf(id, { cloudUs, decodeUs: cut, queueUs, stress }, tensor, RAW_CODEC);
   }
   // Encoded: the payload and parameters as views on the frame, for the receiver's codec to decode.
   const paramsAt = at + PREFIX_BYTES + TENSOR_HEADER_BYTES;
   const codec: TensorCodec = { id: codecId as TensorCodec['id'], scale, zeroPoint, params: buf.subarray(paramsAt, paramsAt + paramsBytes) };
   const tensor: Tensor = { shape, data: EMPTY };
   const payload = buf.subarray(at + start, at + start + byteLength);
-  return infer ? { type: 'INFER', id, cut, tensor, codec, payload } : resultOf(id, cloudUs, cut, tensor, codec, payload);
+  return infer ? { type: 'INFER', id, cut, tensor, codec, payload } : resultOf(id, { cloudUs, decodeUs: cut, queueUs, stress }, tensor, codec, payload);
 }

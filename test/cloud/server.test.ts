@@ -10,7 +10,7 @@ import { encodeMessage, type HelloMessage, type Message } from '../../src/protoc
 import { FrameReader } from '../../src/protocol/frame-reader.js';
 import { RemoteError } from '../../src/protocol/errors.js';
 import { hostInfo } from '../../src/host-info.js';
-import { handFrame, rng } from '../helpers/protocol.js';
+import { feed, handFrame, rng } from '../helpers/protocol.js';
 import { FIXTURES } from '../helpers/cli.js';
 import { readFileSync } from 'node:fs';
 import { CODECS, type Codec } from '../../src/codecs/index.js';
@@ -84,6 +84,12 @@ function rawExchange(port: number, bytes: Buffer[], halfClose = false): Promise<
 
 const helloBytes = () => Buffer.concat(encodeMessage(hello()));
 
+/** The version 2 fixture's HELLO, re-encoded for this network (the fixture's bytes are checked in test/protocol/version.test.ts). */
+function v2Hello(): Buffer {
+  const [m] = feed([readFileSync(path.join(FIXTURES, 'protocol/v2-hello.bin'))]).messages;
+  return Buffer.concat(encodeMessage({ ...(m as HelloMessage), network: network.id, fingerprint: network.fingerprint }));
+}
+
 t.test('hostile input gets an ERROR and a closed socket; a good client keeps being served', async (t) => {
   const { server, port } = await startServer();
   const good = await goodClient(port);
@@ -99,7 +105,9 @@ t.test('hostile input gets an ERROR and a closed socket; a good client keeps bei
     ['unknown type', [handFrame({ type: 250, header: {} })], false, /UNKNOWN_TYPE/],
     ['absurd shape', [helloBytes(), Buffer.concat(encodeMessage({ type: 'INFER', id: 1, cut: cutIndex, tensor: tensorFor([1, 3, 3]) }))], false, /BAD_SHAPE/],
     ['unknown point', [helloBytes(), Buffer.concat(encodeMessage({ type: 'INFER', id: 1, cut: network.cuts.length, tensor: tensorFor() }))], false, /UNKNOWN_CUT: cut index \d+ is out of range/],
-    ['version 1 HELLO', [readFileSync(path.join(FIXTURES, 'protocol/v1-hello.bin'))], false, /VERSION_MISMATCH: protocol version 1 but this cloud speaks 2/],
+    ['version 1 HELLO', [readFileSync(path.join(FIXTURES, 'protocol/v1-hello.bin'))], false, /VERSION_MISMATCH: protocol version 1 but this cloud speaks 3/],
+    // a version 2 edge's HELLO as it wrote it (same network and fingerprint: refused by its version alone)
+    ['version 2 HELLO', [v2Hello()], false, /VERSION_MISMATCH: protocol version 2 but this cloud speaks 3/],
     ['INFER before HELLO', [full], false, /UNEXPECTED_MESSAGE/],
   ];
   // all hostile clients at once, while the good client works

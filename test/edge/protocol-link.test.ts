@@ -9,7 +9,7 @@ import { CloudServer } from '../../src/cloud/server.js';
 import { selectBackend } from '../../src/engine/backend.js';
 import { benchmarkInput } from '../../src/engine/split-runner.js';
 import { ProtocolLink } from '../../src/edge/protocol-link.js';
-import { LinkFailure } from '../../src/edge/cloud-link.js';
+import { CloudStressMismatch, LinkFailure } from '../../src/edge/cloud-link.js';
 import { UserError } from '../../src/errors.js';
 import { hostInfo } from '../../src/host-info.js';
 import { loadNetwork } from '../../src/engine/load-network.js';
@@ -59,8 +59,15 @@ t.test('a cloud of another protocol version stops the edge with a user error', a
   await t.rejects(open(old.port), { name: 'UserError', message: /the cloud refused this edge: protocol version 2 but this cloud speaks 1/ }, "a version 1 cloud's refusal");
   await old.close();
   const welcomesOld = await fakeCloud((c) => c.send({ type: 'WELCOME', version: 1, server: { ...hostInfo(), backend: 'x', versions: {}, cuts: [] } }));
-  await t.rejects(open(welcomesOld.port), { name: 'UserError', message: /protocol version 1, this edge 2 \(VERSION_MISMATCH\)/ }, 'a WELCOME of version 1');
+  await t.rejects(open(welcomesOld.port), { name: 'UserError', message: /protocol version 1, this edge 3 \(VERSION_MISMATCH\)/ }, 'a WELCOME of version 1');
   await welcomesOld.close();
+  // version 2, with the bytes a version 2 cloud wrote
+  const v2 = await fakeCloud((c) => c.socket.end(readFileSync(path.join(FIXTURES, 'protocol/v2-error-version-mismatch.bin'))));
+  await t.rejects(open(v2.port), { name: 'UserError', message: /the cloud refused this edge: protocol version 3 but this cloud speaks 2/ }, "a version 2 cloud's refusal");
+  await v2.close();
+  const welcomesV2 = await fakeCloud((c) => c.socket.end(readFileSync(path.join(FIXTURES, 'protocol/v2-welcome.bin'))));
+  await t.rejects(open(welcomesV2.port), { name: 'UserError', message: /protocol version 2, this edge 3 \(VERSION_MISMATCH\)/ }, 'a WELCOME of version 2');
+  await welcomesV2.close();
 });
 
 t.test('an encoded RESULT is decoded by the edge; one that does not decode fails that request (redone after a reconnect)', async (t) => {
@@ -86,6 +93,58 @@ t.test('an encoded RESULT is decoded by the edge; one that does not decode fails
   t.equal(reply.decodeMs, 0.007, "the cloud's decode time, in ms");
   corrupt = true;
   await t.rejects(link.infer(cut, benchmarkInput([1, ...cut.shape], 1)), new LinkFailure("the cloud's RESULT in tensor codec 4 does not decode: lz4 block claims 2147483647 bytes, the dims need at most 40", 'error-reply'));
+  await link.close();
+  await new Promise<void>((r) => server.close(() => r()));
+});
+
+t.test('requests in flight are matched by id, out of order; an ERROR with an id fails only its request, one without fails all; a RESULT under another stress stops the run', async (t) => {
+  const cut = network.cuts.find((c) => c.kind !== 'output' && c.index > 0)!;
+  const out = (v: number) => ({ shape: [1, 2], data: Float32Array.from([v, v]) });
+  let phase = 0;
+  const server = createServer((socket) => {
+    const c = new Connection(socket);
+    const got: number[] = [];
+    void (async () => {
+      for await (const m of c) {
+        if (m.type === 'HELLO') c.send({ type: 'WELCOME', version: PROTOCOL_VERSION, server: { ...hostInfo(), backend: 'x', versions: {}, cuts: [cut.layer] } });
+        else if (m.type === 'CONDITION') c.send({ type: 'CONDITION_ACK', id: m.id, stressor: { kind: 'none' } });
+        else if (m.type === 'INFER') {
+          got.push(m.id);
+          if (phase === 0 && got.length === 4) {
+            // the last first: ids 4 and 3 answered, 2 refused by the full queue, 1 with a tensor that does not decode
+            const [a, b, q, d] = [...got].reverse();
+            c.send({ type: 'RESULT', id: a!, cloudUs: 40, queueUs: 1500, stress: { cpu: 0, mem: 0, epoch: 3 }, tensor: out(a!) });
+            c.send({ type: 'RESULT', id: b!, cloudUs: 30, tensor: out(b!) });
+            c.send({ type: 'ERROR', code: 'QUEUE_FULL', message: 'queue of 4 is full', id: q! });
+            c.send({ type: 'ERROR', code: 'BAD_TENSOR', message: 'does not decode', id: d! });
+          } else if (phase === 1 && got.length === 6) c.send({ type: 'ERROR', code: 'BAD_HEADER', message: 'broken' });
+          else if (phase === 2) c.send({ type: 'RESULT', id: m.id, cloudUs: 1, stress: { cpu: 100, mem: 0, epoch: 9 }, tensor: out(0) });
+        }
+      }
+    })().catch(() => {});
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const link = await open((server.address() as AddressInfo).port);
+  const x = benchmarkInput([1, ...cut.shape], 1);
+  const settled = await Promise.allSettled([1, 2, 3, 4].map(() => link.infer(cut, x)));
+  t.equal(link.inFlight, 0, 'nothing left in flight');
+  t.match(settled[0], { status: 'rejected', reason: { name: 'Error', reason: 'error-reply', message: /BAD_TENSOR: does not decode/ } });
+  t.match(settled[1], { status: 'rejected', reason: { reason: 'queue-full', message: /QUEUE_FULL/ } }, 'QUEUE_FULL is its own reason');
+  t.ok((settled[1] as PromiseRejectedResult).reason instanceof LinkFailure);
+  const ok = settled.slice(2).map((s) => (s as PromiseFulfilledResult<Awaited<ReturnType<typeof link.infer>>>).value);
+  t.same(ok.map((r) => r.output.data[0]), [3, 4], 'each RESULT reached the request with its id, though answered in reverse');
+  t.same([ok[1]!.queueMs, ok[1]!.cloudStress, ok[1]!.cloudMs], [1.5, { cpu: 0, mem: 0, epoch: 3 }, 0.04], 'queue time and stress in force, from the RESULT');
+  t.same([ok[0]!.queueMs, ok[0]!.cloudStress], [0, { cpu: 0, mem: 0, epoch: 0 }]);
+  // the connection survived the per-request errors: an ERROR without an id fails everything in flight
+  phase = 1;
+  const both = await Promise.allSettled([link.infer(cut, x), link.infer(cut, x)]);
+  t.match(both, [{ status: 'rejected', reason: { reason: 'error-reply', message: /BAD_HEADER: broken/ } }, { status: 'rejected', reason: { reason: 'error-reply' } }]);
+  await link.reconnect();
+  phase = 2;
+  await t.rejects(link.infer(cut, x), { name: 'UserError', message: /request \d+ under cloud stress cpu 100 % mem 0 % \(stress epoch 9\) but this edge asked for cpu 0 % mem 0 %/ });
+  t.ok((await link.infer(cut, x).catch((e: unknown) => e)) instanceof CloudStressMismatch, 'a typed error: the run stops (exit 2)');
+  await link.setCloudStress(100, 0);
+  t.equal((await link.infer(cut, x)).cloudStress?.cpu, 100, 'once it holds that stress, the same RESULT is what it asked for');
   await link.close();
   await new Promise<void>((r) => server.close(() => r()));
 });

@@ -90,7 +90,7 @@ t.test('encoded frames: header fields, parameter bytes, and sizes (f16 payload e
     t.equal(f.readInt32LE(TENSOR_HEADER.zeroPoint), m.codec!.zeroPoint);
     t.equal(f.readUInt32LE(TENSOR_HEADER.codecParamsBytes), P);
     t.equal(f.readUInt32LE(TENSOR_HEADER.payloadBytes), m.payload!.byteLength);
-    t.ok(f.subarray(TENSOR_HEADER.dims + 32, TENSOR_HEADER.dims + 32 + P).equals(m.codec!.params), `${codec.name}: parameters after the fixed header`);
+    t.ok(f.subarray(TENSOR_HEADER.end, TENSOR_HEADER.end + P).equals(m.codec!.params), `${codec.name}: parameters after the fixed header`);
     const [got] = readAll(f) as InferMessage[];
     t.ok(Buffer.from(got!.payload!).equals(m.payload!), `${codec.name}: payload read back`);
     t.same(got!.tensor.shape, dims);

@@ -14,8 +14,12 @@ function randomMessages(seed: number, count: number): { sent: Message[]; bytes: 
     const tensor = randomTensor(r);
     const pick = r();
     if (pick < 0.45) sent.push({ type: 'INFER', id: randInt(r, 0, 2 ** 32 - 1), cut: randInt(r, 0, 300), tensor });
-    else if (pick < 0.9) sent.push({ type: 'RESULT', id: i, cloudUs: r() * 1e6, tensor });
-    else sent.push({ type: 'ERROR', code: 'UNKNOWN_CUT', message: 'x'.repeat(randInt(r, 0, 300)) });
+    else if (pick < 0.9) {
+      // every received RESULT carries its queue time and stress (0 and none when the sender left them out)
+      const stress = { cpu: randInt(r, 0, 100), mem: randInt(r, 0, 100), epoch: randInt(r, 0, 2 ** 32 - 1) };
+      sent.push({ type: 'RESULT', id: i, cloudUs: r() * 1e6, queueUs: randInt(r, 0, 2 ** 32 - 1), stress, tensor });
+    } else if (pick < 0.95) sent.push({ type: 'ERROR', code: 'UNKNOWN_CUT', message: 'x'.repeat(randInt(r, 0, 300)) });
+    else sent.push({ type: 'ERROR', code: 'QUEUE_FULL', message: 'x'.repeat(randInt(r, 0, 300)), id: randInt(r, 0, 2 ** 32 - 1) });
   }
   return { sent, bytes: Buffer.concat(sent.flatMap((m) => encodeMessage(m))) };
 }
@@ -164,8 +168,8 @@ t.test('the INFER and RESULT header, byte by byte', (t) => {
   const data = Float32Array.from([1, 2, 3, 4, 5, 6]);
   const infer = Buffer.concat(encodeMessage({ type: 'INFER', id: 0x01020304, cut: 7, tensor: { shape: [1, 2, 3], data } }));
   const hex = (b: Buffer, from: number, to: number): string => b.subarray(from, to).toString('hex');
-  t.equal(infer.length, 96 + 32, 'prefix 16 + header 68 + padding 12, payload 24 + padding 8');
-  t.equal(hex(infer, 0, 16), '444e4e50' + '80000000' + '04' + '00' + '0000' + '44000000', 'prefix: magic, length 128, INFER, flags, reserved, header length 68');
+  t.equal(infer.length, 96 + 32, 'prefix 16 + header 80, payload 24 + padding 8');
+  t.equal(hex(infer, 0, 16), '444e4e50' + '80000000' + '04' + '00' + '0000' + '50000000', 'prefix: magic, length 128, INFER, flags, reserved, header length 80');
   t.equal(hex(infer, 16, 20), '04030201', 'id, little-endian');
   t.equal(hex(infer, 20, 24), '07000000', 'cut index');
   t.equal(hex(infer, 24, 32), '0000000000000000', 'no cloud time in an INFER');
@@ -173,15 +177,23 @@ t.test('the INFER and RESULT header, byte by byte', (t) => {
   t.equal(hex(infer, 36, 40), '18000000', 'payload bytes 24');
   t.equal(hex(infer, 40, 52), '00'.repeat(12), 'scale, zero point, no codec parameters');
   t.equal(hex(infer, 52, 84), '01000000' + '02000000' + '03000000' + '00'.repeat(20), 'dims, then zeros to 8');
-  t.equal(hex(infer, 84, 96), '00'.repeat(12), 'padding to the payload');
+  t.equal(hex(infer, 84, 96), '00'.repeat(12), 'no queue time, stress or epoch in an INFER; reserved 0');
   t.ok(infer.subarray(96, 120).equals(Buffer.from(data.buffer)), 'payload at 96');
   t.equal(hex(infer, 120, 128), '00'.repeat(8), 'padding to 16');
-  const result = Buffer.concat(encodeMessage({ type: 'RESULT', id: 9, cloudUs: 812.5, tensor: { shape: [], data: Float32Array.from([1]) } }));
+  const result = Buffer.concat(
+    encodeMessage({ type: 'RESULT', id: 9, cloudUs: 812.5, queueUs: 0x0a0b0c0d, stress: { cpu: 100, mem: 25, epoch: 0x11223344 }, tensor: { shape: [], data: Float32Array.from([1]) } }),
+  );
   t.equal(result[8], MESSAGE_CODES.RESULT);
+  t.equal(result.readUInt32LE(12), 80, 'header length 80');
   t.equal(hex(result, 20, 24), '00000000', 'no cut in a RESULT');
   t.equal(result.readDoubleLE(24), 812.5, 'cloud time, f64 little-endian');
   t.equal(result[34], 0, 'rank 0: a scalar');
+  t.equal(hex(result, 84, 88), '0d0c0b0a', 'queue µs at 84, u32 little-endian');
+  t.equal(hex(result, 88, 92), '64' + '19' + '0000', 'stress cpu 100 %, mem 25 %, reserved u16 0');
+  t.equal(hex(result, 92, 96), '44332211', 'stress epoch at 92, u32 little-endian');
+  t.equal(hex(result, 96, 100), '0000803f', 'payload at 96: 1.0f');
   t.equal(result.length, 112);
+  t.same(feed([result]).messages[0], { type: 'RESULT', id: 9, cloudUs: 812.5, queueUs: 0x0a0b0c0d, stress: { cpu: 100, mem: 25, epoch: 0x11223344 }, tensor: { shape: [], data: Float32Array.from([1]) }, codec: { id: 0, scale: 0, zeroPoint: 0, params: new Uint8Array(0) } });
   t.end();
 });
 

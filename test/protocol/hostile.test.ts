@@ -1,5 +1,5 @@
 import t from 'tap';
-import { MAX_HEADER_BYTES, MESSAGE_CODES, PREFIX_BYTES } from '../../src/protocol/constants.js';
+import { MAX_HEADER_BYTES, MESSAGE_CODES, PREFIX_BYTES, PROTOCOL_VERSION } from '../../src/protocol/constants.js';
 import { ProtocolError } from '../../src/protocol/errors.js';
 import { type Message, encodeMessage } from '../../src/protocol/messages.js';
 import { TENSOR_HEADER, TENSOR_HEADER_BYTES } from '../../src/protocol/tensor-frame.js';
@@ -28,7 +28,7 @@ t.test('mutated valid frames: decode or fail with a ProtocolError, never throw',
   const valid: Message[] = [
     { type: 'INFER', id: 3, cut: 17, tensor: { shape: [2, 3, 4], data: new Float32Array(24).fill(1) } },
     { type: 'RESULT', id: 3, cloudUs: 812.5, tensor: { shape: [1, 10], data: new Float32Array(10).fill(1) } },
-    { type: 'HELLO', version: 2, network: 'lenet', fingerprint: 'f'.repeat(32), seed: 1, backend: 'wasm', client: { host: 'h', cpu: 'c', cores: 2, mem: 2 ** 34 } },
+    { type: 'HELLO', version: PROTOCOL_VERSION, network: 'lenet', fingerprint: 'f'.repeat(32), seed: 1, backend: 'wasm', client: { host: 'h', cpu: 'c', cores: 2, mem: 2 ** 34 } },
   ];
   const seen = new Set<string>();
   for (let i = 0; i < 3000; i++) {
@@ -95,7 +95,7 @@ t.test('control header violations are BAD_HEADER', (t) => {
   t.equal(codeOf(handFrame({ type: MESSAGE_CODES.PING, header: { nonce: '1', time: 2 } })), 'BAD_HEADER', 'wrong type');
   t.equal(codeOf(handFrame({ type: MESSAGE_CODES.CONDITION, header: { id: 1, cpu: 150, mem: 0 } })), 'BAD_HEADER', 'percent > 100');
   t.equal(codeOf(handFrame({ type: MESSAGE_CODES.PING, header: { nonce: 1, time: 2 }, payload: Buffer.alloc(16) })), 'BAD_LENGTH', 'a control frame carries no payload');
-  const hello = { version: 2, network: 'vgg16', fingerprint: 'f', seed: 1, backend: 'wasm', client: { host: 'h', cpu: 'c', cores: '2', mem: 1 } };
+  const hello = { version: PROTOCOL_VERSION, network: 'vgg16', fingerprint: 'f', seed: 1, backend: 'wasm', client: { host: 'h', cpu: 'c', cores: '2', mem: 1 } };
   const e = feed([handFrame({ type: MESSAGE_CODES.HELLO, header: hello })]).errors[0];
   t.equal(e?.code, 'BAD_HEADER');
   t.match(e?.message, /HELLO field 'client\.cores' must be a non-negative integer/, 'names the field');
@@ -166,6 +166,11 @@ t.test('binary INFER/RESULT header violations: each a typed error naming what is
     ['INFER with a cloud time', 'BAD_HEADER', (f) => f.writeDoubleLE(1, H.cloudUs)],
     ['RESULT with a NaN time', 'BAD_HEADER', (f) => f.writeDoubleLE(NaN, H.cloudUs), MESSAGE_CODES.RESULT],
     ['RESULT with an infinite time', 'BAD_HEADER', (f) => f.writeDoubleLE(Infinity, H.cloudUs), MESSAGE_CODES.RESULT],
+    ['INFER with a queue time', 'BAD_HEADER', (f) => f.writeUInt32LE(1, H.queueUs)],
+    ['INFER with a stress epoch', 'BAD_HEADER', (f) => f.writeUInt32LE(1, H.stressEpoch)],
+    ['reserved u16 at 90 set', 'BAD_HEADER', (f) => f.writeUInt16LE(0x100, H.reserved), MESSAGE_CODES.RESULT],
+    ['RESULT with cpu stress 255 %', 'BAD_HEADER', (f) => (f[H.stressCpu] = 255), MESSAGE_CODES.RESULT],
+    ['header of version 2 (68 bytes)', 'BAD_HEADER', (f) => f.writeUInt32LE(68, 12)],
   ];
   for (const [what, code, patch, type] of cases) {
     const { errors, messages } = feed([inferWith(patch, [4], type)]);
