@@ -9,6 +9,7 @@ import { DESIGNS, type Design } from '../conditions/grid.js';
 import { STRESSOR_CHOICES } from '../conditions/stress.js';
 import { ZOO_NAMES } from '../../models/index.js';
 import { UserError } from '../errors.js';
+import type { Condition } from '../conditions/condition.js';
 import { resolveShard } from '../edge/shard.js';
 import { DEFAULT_REFERENCE_EVERY, ORDERS, type Order } from '../edge/schedule.js';
 import { assertNetworkSpec } from '../model/network.js';
@@ -45,6 +46,9 @@ export interface EdgeOptions extends Omit<EdgeRunOptions, 'iface' | 'setup' | 'l
   trace?: TraceOptions;
   /** lab --edges N: edge devices against the lab's one cloud (1 = the lab as it always was) */
   edges: number;
+  /** lab: the cloud's --queue and --concurrency (its defaults when not given) */
+  cloudQueue?: number;
+  cloudConcurrency?: number;
 }
 
 export interface TraceOptions {
@@ -147,6 +151,8 @@ function edgeProgram(levels: { option: Option }[]): Command {
     .option('--shard <K/N>', 'measure only shard K of N of the plan (cells split by estimated time); default: from SLURM_ARRAY_TASK_ID or JOB_COMPLETION_INDEX when set')
     .addOption(new Option('--shards <n>', 'number of shards, with the index from the batch system (SLURM_ARRAY_TASK_ID, JOB_COMPLETION_INDEX)').argParser((v: string) => parseIntArg(v, '--shards', 1, 100000)))
     .addOption(new Option('--edges <n>', `lab: this many edge devices (each its own cgroup, namespace and shaped veth) against the one cloud, every cell started on all at once (1-${MAX_EDGES})`).argParser((v: string) => parseIntArg(v, '--edges', 1, MAX_EDGES)))
+    .addOption(new Option('--cloud-queue <n>', "lab: the lab's dnn-cloud --queue (requests that may wait, all edges together)").argParser((v: string) => parseIntArg(v, '--cloud-queue', 1, 100_000)))
+    .addOption(new Option('--cloud-concurrency <k>', "lab: the lab's dnn-cloud --concurrency (inferences computed at once)").argParser((v: string) => parseIntArg(v, '--cloud-concurrency', 1, 64)))
     .option('--dry-run', 'print the plan, its shards and their estimated times, then exit (measures nothing, changes nothing)')
     .addOption(inputsOption())
     .addOption(preprocessOption())
@@ -207,6 +213,8 @@ interface EdgeFlags {
   inputCodec?: InputCodec[];
   codec?: Codec[];
   edges?: number;
+  cloudQueue?: number;
+  cloudConcurrency?: number;
   scenario: Scenario;
   inFlight: number;
 }
@@ -237,7 +245,7 @@ function traceOptions(f: EdgeFlags, encoded: boolean): TraceOptions | undefined 
 }
 
 /** --edges N: several edge devices need the lab, and one plan measured whole by each, from its start. */
-function labEdges(f: EdgeFlags, lab: boolean, trace: boolean, shard: boolean): number {
+function labEdges(f: EdgeFlags, lab: boolean, trace: boolean, shard: boolean, conditions: Condition[]): number {
   const n = f.edges ?? 1;
   if (f.edges === undefined) return n;
   if (!lab) throw new UserError(`--edges ${n} starts edge devices in the local lab: use 'dnn-edge lab <network> --edges ${n}' (edges on other machines each run dnn-edge against the one dnn-cloud)`);
@@ -245,6 +253,10 @@ function labEdges(f: EdgeFlags, lab: boolean, trace: boolean, shard: boolean): n
   for (const [given, flag] of [[trace, '--trace'], [shard, '--shard'], [f.resume !== undefined, '--resume']] as const) {
     if (given) throw new UserError(`--edges ${n} measures one whole plan on every edge at once: it cannot be combined with ${flag}`);
   }
+  // the cloud's stress is one lease all its edges share, held until each edge's next CONDITION: an
+  // edge cannot move it to another level while the others hold the current one
+  const cloudLevels = new Set(conditions.map((c) => `--cloud-cpu ${c.ccpu} --cloud-mem ${c.cmem}`));
+  if (cloudLevels.size > 1) throw new UserError(`--edges ${n}: the edges share the cloud's stress, so a run measures one cloud stress level, not ${cloudLevels.size}; give one (e.g. ${[...cloudLevels][0]}) and run each level apart`);
   return n;
 }
 
@@ -291,7 +303,8 @@ export function parseEdgeOptions(argv: readonly string[], env: NodeJS.ProcessEnv
   const lab = host === 'lab';
   const limits = { edge: deviceLimitsFrom(f, 'edge'), cloud: deviceLimitsFrom(f, 'cloud') };
   if (!lab && hasLimits(limits.cloud)) throw new UserError("--cloud-cpuset/--cloud-cpus/--cloud-memory limit the lab's cloud; a cloud on another machine takes them itself: pass them to its dnn-cloud");
-  const edges = labEdges(f, lab, trace !== undefined, shard !== undefined);
+  const edges = labEdges(f, lab, trace !== undefined, shard !== undefined, conditions);
+  if (!lab && (f.cloudQueue !== undefined || f.cloudConcurrency !== undefined)) throw new UserError("--cloud-queue/--cloud-concurrency set the lab's cloud; a cloud on another machine takes them itself: pass --queue/--concurrency to its dnn-cloud");
   const wanted = f.edgeSlowdown ?? (lab && quick ? QUICK_SLOWDOWN : undefined);
   const slowdown = wanted === 1 ? undefined : wanted;
   if (slowdown !== undefined && limits.edge.cpus !== undefined) throw new UserError("--edge-slowdown sets the edge's CPU time itself: drop --edge-cpus (or --edge-slowdown)");
@@ -329,6 +342,8 @@ export function parseEdgeOptions(argv: readonly string[], env: NodeJS.ProcessEnv
     limits,
     slowdown,
     edges,
+    ...(f.cloudQueue !== undefined ? { cloudQueue: f.cloudQueue } : {}),
+    ...(f.cloudConcurrency !== undefined ? { cloudConcurrency: f.cloudConcurrency } : {}),
     commandLine: ['dnn-edge', ...argv],
     ...(trace ? { trace } : {}),
     codecs,
