@@ -3,6 +3,7 @@ import type { Histogram } from 'hdr-histogram-js';
 import { UserError, errorMessage } from '../errors.js';
 import { META_PREFIX, type RunMetadata, checkRunMetadata } from './metadata.js';
 import { type CellTag, type Metric, METRICS, parseTag } from './tags.js';
+import { FRAME_PREFIX, STREAM_PREFIX, type FrameLine, type StreamLine } from './stream-lines.js';
 import { APPLIED_PREFIX, REQUEST_PREFIX, type IntervalLine, decodeHistogram, isLegend, splitIntervalLine, timeBaseSec, timeComment } from './log-lines.js';
 
 export interface ResultCell {
@@ -29,6 +30,10 @@ export interface ResultsFile {
   cells: ResultCell[];
   /** adaptive runs, in file order */
   policies: PolicyRun[];
+  /** scenario cells' `#dnn-stream` lines (counts per cell), in file order */
+  streams: StreamLine[];
+  /** scenario cells' `#dnn-frame` lines (one per frame offered), in file order */
+  frames: FrameLine[];
   /** per-line problems that were skipped, as `file:line: what` */
   warnings: string[];
 }
@@ -67,7 +72,7 @@ function notALog(name: string): ResultsFileError {
 }
 
 /** What a line of a results file is, from its first characters; each kind has one handler below. */
-export type LineKind = 'blank' | 'meta' | 'legend' | 'request' | 'applied' | 'comment' | 'interval';
+export type LineKind = 'blank' | 'meta' | 'legend' | 'request' | 'applied' | 'stream' | 'frame' | 'comment' | 'interval';
 
 export function classifyLine(line: string): LineKind {
   if (line.trim() === '') return 'blank';
@@ -75,6 +80,8 @@ export function classifyLine(line: string): LineKind {
   if (isLegend(line)) return 'legend';
   if (line.startsWith(REQUEST_PREFIX)) return 'request';
   if (line.startsWith(APPLIED_PREFIX)) return 'applied';
+  if (line.startsWith(STREAM_PREFIX)) return 'stream';
+  if (line.startsWith(FRAME_PREFIX)) return 'frame';
   if (line.startsWith('#')) return 'comment';
   return 'interval';
 }
@@ -95,6 +102,8 @@ interface ReadState {
   /** timeline lines precede their policy's histograms */
   requests: Record<string, unknown>[];
   applied: Record<string, unknown>[];
+  streams: StreamLine[];
+  frames: FrameLine[];
 }
 
 type LineHandler = (s: ReadState, line: string, lineNo: number) => void;
@@ -111,6 +120,8 @@ const HANDLERS: Record<LineKind, LineHandler> = {
   },
   request: (s, line, lineNo) => readTimeline(s, line, lineNo, 'request'),
   applied: (s, line, lineNo) => readTimeline(s, line, lineNo, 'applied'),
+  stream: (s, line, lineNo) => readJsonLine(s, line, lineNo, STREAM_PREFIX, 'stream', s.streams),
+  frame: (s, line, lineNo) => readJsonLine(s, line, lineNo, FRAME_PREFIX, 'frame', s.frames),
   comment: (s, line) => {
     const t = timeComment(line);
     if (t) s.logLines++;
@@ -138,6 +149,17 @@ function readTimeline(s: ReadState, line: string, lineNo: number, kind: 'request
     (request ? s.requests : s.applied).push(JSON.parse(line.slice((request ? REQUEST_PREFIX : APPLIED_PREFIX).length)) as Record<string, unknown>);
   } catch (e) {
     s.warnings.push(`${s.name}:${lineNo}: unreadable ${request ? 'request' : 'trace step'} line (${errorMessage(e)}); line skipped`);
+  }
+}
+
+/** A `#dnn-stream` / `#dnn-frame` line: a torn one (unreadable JSON, no `cell`) is skipped with a warning. */
+function readJsonLine<T extends { cell: string }>(s: ReadState, line: string, lineNo: number, prefix: string, what: string, into: T[]): void {
+  try {
+    const v = JSON.parse(line.slice(prefix.length)) as T;
+    if (typeof v?.cell !== 'string') throw new Error('no cell');
+    into.push(v);
+  } catch (e) {
+    skip(s, lineNo, `unreadable ${what} line (${errorMessage(e)})`);
   }
 }
 
@@ -189,7 +211,7 @@ function decodeOrSkip(s: ReadState, base64: string, lineNo: number): Histogram |
 /** Parses the text of a results file; `name` is used in messages. */
 export function parseResultsText(text: string, name: string): ResultsFile {
   if (text.trim() === '') throw new ResultsFileError(name, 'empty', `${name} is empty (no header, no measurements)`);
-  const s: ReadState = { name, warnings: [], logLines: 0, foreign: 0, corrupt: 0, pending: [], policies: [], requests: [], applied: [] };
+  const s: ReadState = { name, warnings: [], logLines: 0, foreign: 0, corrupt: 0, pending: [], policies: [], requests: [], applied: [], streams: [], frames: [] };
   text.split(/\r?\n/).forEach((line, i) => HANDLERS[classifyLine(line)](s, line, i + 1));
   return finish(s);
 }
@@ -212,7 +234,7 @@ function finish(s: ReadState): ResultsFile {
     startMs: (base + p.startSec) * 1000,
     endMs: (base + p.startSec + p.lengthSec) * 1000,
   }));
-  return { meta, cells, policies, warnings };
+  return { meta, cells, policies, streams: s.streams, frames: s.frames, warnings };
 }
 
 /** The `#dnn-meta` line of a results file, when it has a readable, valid one (e.g. a run stopped before its first cell). */
