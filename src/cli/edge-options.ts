@@ -19,6 +19,7 @@ import { readTrace, scheduleOf, type Schedule } from '../conditions/trace.js';
 import { CODECS, parseCodecList, type Codec } from '../codecs/index.js';
 import { parseInputCodecList, type InputCodec, type PreprocessMode } from '../inputs/index.js';
 import { inputCodecOption, inputsOption, preprocessOption } from './input-options.js';
+import { DEFAULT_IN_FLIGHT, MAX_IN_FLIGHT, SINGLE, checkInFlight, isPipelined, parseScenario, scenarioLabel as scenarioText, type Scenario } from '../edge/stream/scenario.js';
 
 /**
  * What dnn-edge's arguments ask for, checked: runEdge's options minus what this machine decides
@@ -103,7 +104,16 @@ function edgeProgram(levels: { option: Option }[]): Command {
     .addOption(portOption())
     .option('--cuts <list>', "partition points to measure: 'all', or layer names / indices as dnn-cut prints them, comma separated (default: all)")
     .addOption(new Option('--reps <n>', `recorded samples per point and condition (default: 5, ${QUICK_REPS} with --quick)`).argParser((v: string) => parseIntArg(v, '--reps', 1, 100000)))
-    .addOption(new Option('--warmup <n>', 'unrecorded runs before each point').default(1).argParser((v: string) => parseIntArg(v, '--warmup', 0, 1000)))
+    .addOption(new Option('--warmup <n>', 'unrecorded runs before each point (with --scenario: frames streamed first, not recorded)').default(1).argParser((v: string) => parseIntArg(v, '--warmup', 0, 1000)))
+    .addOption(
+      new Option(
+        '--scenario <s>',
+        'the load each cell is measured under: single (one request at a time), stream:FPS (a camera: a frame every 1/FPS s, dropped when it cannot start before the next), server:RATE (Poisson arrivals per second, queued at the edge) or max (frames/s at saturation); with a scenario --reps counts the frames offered per cell',
+      )
+        .default(SINGLE, 'single')
+        .argParser((v: string) => parseScenario(v)),
+    )
+    .addOption(new Option('--in-flight <k>', `with --scenario stream/server/max: at most K frames in flight (started at the edge, not yet answered), 1-${MAX_IN_FLIGHT}`).default(DEFAULT_IN_FLIGHT).argParser((v: string) => checkInFlight(parseIntArg(v, '--in-flight', 1, MAX_IN_FLIGHT))))
     .option('--out <dir>', 'directory for the results file', 'results')
     .option('--resume <file>', 'continue an interrupted run in this results file (complete cells are kept, the rest measured)')
     .addOption(new Option('--give-up <duration>', 'end the run when the cloud stays unreachable this long').default(300_000, '5m').argParser((v: string) => parseDuration(v, '--give-up')))
@@ -192,6 +202,8 @@ interface EdgeFlags {
   preprocess?: PreprocessMode;
   inputCodec?: InputCodec[];
   codec?: Codec[];
+  scenario: Scenario;
+  inFlight: number;
 }
 
 /** --trace and its companions, checked; undefined without --trace (whose companions are then refused). */
@@ -245,6 +257,10 @@ export function parseEdgeOptions(argv: readonly string[], env: NodeJS.ProcessEnv
   const codecs = f.codec ?? parseCodecList(quickWire ? QUICK_CODECS : 'f32');
   const inputCodecs = f.inputCodec ?? parseInputCodecList(quickWire && !random ? QUICK_INPUT_CODECS : 'raw-f32');
   const trace = traceOptions(f, codecs.some((c) => c.name !== 'f32') || inputCodecs.some((c) => c.name !== 'f32'));
+  const scenario = f.scenario;
+  if (isPipelined(scenario) && trace) throw new UserError(`--scenario ${scenarioText(scenario)} with --trace is not supported yet: replay the trace with back-to-back requests (drop --scenario) or measure a grid (drop --trace)`);
+  if (isPipelined(scenario) && f.quick) throw new UserError('--quick is a first look at single requests: drop --scenario (or --quick)');
+  if (!isPipelined(scenario) && program.getOptionValueSource('inFlight') === 'cli') throw new UserError('--in-flight caps frames in flight: it needs --scenario stream:FPS, server:RATE or max');
   const conditions = trace ? trace.schedule.steps.map((s) => s.condition) : planConditions({ levels, design: f.design, conditionsFile: f.conditions, shape: f.shape, quick });
   // --dry-run --shards N without an index shows all N shards; otherwise the shard comes as for a run
   const indexFromEnv = Boolean(env.SLURM_ARRAY_TASK_ID || env.JOB_COMPLETION_INDEX);
@@ -301,5 +317,7 @@ export function parseEdgeOptions(argv: readonly string[], env: NodeJS.ProcessEnv
     ...(quickWire ? { optionalImageCodecs: true } : {}),
     ...(f.inputs ? { inputs: f.inputs } : {}),
     ...(f.preprocess ? { preprocess: f.preprocess } : {}),
+    scenario,
+    inFlight: f.inFlight,
   };
 }

@@ -16,7 +16,8 @@ import { hostInfo } from '../host-info.js';
 import { UserError } from '../errors.js';
 import { ProtocolLink } from './protocol-link.js';
 import { ProgressTracker } from './progress.js';
-import { runSweep, type SweepStats } from './sweep.js';
+import { runSweep, type SweepDeps, type SweepStats } from './sweep.js';
+import { DEFAULT_IN_FLIGHT, isPipelined, scenarioLabel, type Scenario } from './stream/scenario.js';
 import { EdgeConditionController } from './condition-controller.js';
 import { spreadPoints, describeGrid } from './run-selection.js';
 import { shardPlan, shardRecord, type ShardSpec, type ShardedPlan } from './shard.js';
@@ -86,6 +87,14 @@ export interface EdgeRunOptions {
   preprocess?: PreprocessMode;
   /** the image codecs at the input point are the quick look's default, not asked for: dropped when the network has no camera frames */
   optionalImageCodecs?: boolean;
+  /** --scenario: the load of every cell (default single) */
+  scenario?: Scenario;
+  /** --in-flight: the cap on frames in flight of a scenario cell */
+  inFlight?: number;
+  /** several edges on one cloud (lab --edges N, N > 1): how many, and which this process is (0..N-1); its cells are tagged `;edge=I` */
+  edges?: { count: number; index: number };
+  /** several edges: awaited before each scenario cell (SweepDeps.cellBarrier) */
+  cellBarrier?: SweepDeps['cellBarrier'];
 }
 
 
@@ -113,7 +122,12 @@ async function loadPoints(o: PointsOptions): Promise<{ network: Network; selecte
   return { network, selected };
 }
 
-export type PlanOptions = Pick<EdgeRunOptions, 'network' | 'seed' | 'inputShape' | 'cuts' | 'reps' | 'warmup' | 'conditions' | 'maxPoints' | 'shard' | 'codecs' | 'inputCodecs'>;
+export type PlanOptions = Pick<EdgeRunOptions, 'network' | 'seed' | 'inputShape' | 'cuts' | 'reps' | 'warmup' | 'conditions' | 'maxPoints' | 'shard' | 'codecs' | 'inputCodecs' | 'scenario'>;
+
+/** The scenario's label when it has frames in flight; undefined for single (files and plans as before scenarios). */
+export function pipelinedLabel(s: Scenario | undefined): string | undefined {
+  return s && isPipelined(s) ? scenarioLabel(s) : undefined;
+}
 
 export interface PreparedPlan {
   network: Network;
@@ -139,7 +153,7 @@ export async function preparePlan(o: PlanOptions): Promise<PreparedPlan> {
   // a point's cell in the plan is all its arms: its estimate counts each (their bytes as float32, a bound)
   const armsAt = (c: CutPoint) => arms.filter((a) => a.cut === c).length;
   const sharded = shardPlan(
-    { network: network.id, fingerprint: network.fingerprint, conditions: o.conditions, cuts: selected.map((c) => c.layer), reps: o.reps, warmup: o.warmup },
+    { network: network.id, fingerprint: network.fingerprint, conditions: o.conditions, cuts: selected.map((c) => c.layer), reps: o.reps, warmup: o.warmup, ...(pipelinedLabel(o.scenario) ? { scenario: pipelinedLabel(o.scenario) } : {}) },
     selected.map((c) => {
       const w = work.get(c.layer)!;
       const k = armsAt(c);
@@ -264,14 +278,16 @@ export async function runEdge(o: EdgeRunOptions): Promise<EdgeRunResult> {
   const needsStress = o.conditions.some(isStressed);
   const stressor = needsStress ? await resolveStressor(o.stressor) : 'none';
   const armsNote = arms.length > selected.length ? ` as ${arms.length} arms (point, codec)` : '';
-  o.log(`measuring ${selected.length} of ${network.cuts.length} points${armsNote} under ${describeGrid(o.conditions)}, ${o.reps} samples each after ${o.warmup} warm-up`);
+  const load = pipelinedLabel(o.scenario);
+  const each = load ? `scenario ${load}: ${o.reps} frames offered per cell after ${o.warmup} warm-up frames, at most ${o.inFlight ?? DEFAULT_IN_FLIGHT} in flight` : `${o.reps} samples each after ${o.warmup} warm-up`;
+  o.log(`measuring ${selected.length} of ${network.cuts.length} points${armsNote} under ${describeGrid(o.conditions)}, ${each}`);
   if (shard) o.log(`shard ${shard.index}/${shard.count} of plan ${sharded.plan.hash}: ${owned!.size} of ${sharded.plan.conditions.length * selected.length} cells, estimated ${formatDuration(shard.predicted_s)}`);
 
   const threads = await inferenceThreads(backend.name);
   let writer: ResultsWriter;
   let done = new Set<string>();
   let file: string;
-  let schedule: ScheduleMeta = { seed: o.orderSeed ?? newScheduleSeed(), order: o.order, reference_every: o.referenceEvery, interleaved: true };
+  let schedule: ScheduleMeta = { seed: o.orderSeed ?? newScheduleSeed(), order: o.order, reference_every: o.referenceEvery, interleaved: pipelinedLabel(o.scenario) === undefined };
   let referenceCut: string | undefined;
   if (o.resume) {
     const r = await ResultsWriter.resume(o.resume);
@@ -279,10 +295,10 @@ export async function runEdge(o: EdgeRunOptions): Promise<EdgeRunResult> {
       await r.writer.close();
       throw new UserError(`${o.resume} holds results of ${r.meta.network} (fingerprint ${r.meta.fingerprint.slice(0, 12)}), not of this ${network.id} (${network.fingerprint.slice(0, 12)}); resume with the same network and --seed`);
     }
-    const mismatch = resumeMismatch(r.meta, sharded.plan.hash, shard) ?? codecsMismatch(r.meta.codecs, codecs);
+    const mismatch = resumeMismatch(r.meta, sharded.plan.hash, shard) ?? codecsMismatch(r.meta.codecs, codecs) ?? loadMismatch(r.meta, o);
     if (mismatch) {
       await r.writer.close();
-      throw new UserError(`${o.resume} ${mismatch}; resume with the same flags (conditions, --cuts, --reps, --warmup, --shard, --codec, --input-codec)`);
+      throw new UserError(`${o.resume} ${mismatch}; resume with the same flags (conditions, --cuts, --reps, --warmup, --shard, --codec, --input-codec, --scenario, --in-flight)`);
     }
     writer = r.writer;
     done = r.done;
@@ -299,13 +315,28 @@ export async function runEdge(o: EdgeRunOptions): Promise<EdgeRunResult> {
   }
   o.log(`results: ${file}`);
   const ordered = orderConditions(o.conditions, schedule.order, schedule.seed);
-  o.log(`order: ${arms.length > selected.length ? 'arms' : 'points'} interleaved rep by rep, conditions ${schedule.order} within each network rate (seed ${schedule.seed}); ${schedule.reference_every ? `reference cell every ${schedule.reference_every} conditions` : 'no reference cell'}`);
+  o.log(`order: ${load ? `${arms.length > selected.length ? 'arms' : 'points'} one cell after another in a shuffled order per condition` : `${arms.length > selected.length ? 'arms' : 'points'} interleaved rep by rep`}, conditions ${schedule.order} within each network rate (seed ${schedule.seed}); ${schedule.reference_every ? `reference cell every ${schedule.reference_every} conditions` : 'no reference cell'}`);
 
   const controller = new EdgeConditionController({ iface: o.iface, stressor: o.stressor, link, limits: o.edge?.limits });
   try {
     const stats = await runSweep(
-      { conditions: ordered, cuts: selected, arms, reps: o.reps, warmup: o.warmup, done, seed: schedule.seed, referenceEvery: schedule.reference_every, referenceCut, owned },
-      { runner, link, inputs: inputs.samples, sink: writer, controller, progress: new ProgressTracker() },
+      {
+        conditions: ordered,
+        cuts: selected,
+        arms,
+        reps: o.reps,
+        warmup: o.warmup,
+        done,
+        seed: schedule.seed,
+        referenceEvery: schedule.reference_every,
+        referenceCut,
+        owned,
+        ...(o.scenario ? { scenario: o.scenario } : {}),
+        inFlight: o.inFlight ?? DEFAULT_IN_FLIGHT,
+        arrivalSeed: o.seed,
+        ...(o.edges && o.edges.count > 1 ? { edgeIndex: o.edges.index } : {}),
+      },
+      { runner, link, inputs: inputs.samples, sink: writer, controller, progress: new ProgressTracker(), ...(o.cellBarrier ? { cellBarrier: o.cellBarrier } : {}) },
     );
     return { file, network, cuts: selected, stats };
   } finally {
@@ -332,6 +363,14 @@ function referenceInFile(path: string, baseline: Condition | undefined): string 
   const totals = cells.filter((c) => c.tag.metric === 'total' && conditionKey(c.tag.condition) === key);
   totals.sort((a, b) => a.histogram.getValueAtPercentile(50) - b.histogram.getValueAtPercentile(50));
   return totals[0] ? arm(totals[0].tag) : undefined;
+}
+
+/** Why a file's scenario or cap on frames in flight differs from this run's, or undefined. */
+function loadMismatch(meta: RunMetadata, o: Pick<EdgeRunOptions, 'scenario' | 'inFlight'>): string | undefined {
+  const show = (scenario: string | undefined, k: number | undefined) => (scenario ? `--scenario ${scenario} --in-flight ${k ?? DEFAULT_IN_FLIGHT}` : '--scenario single');
+  const was = show(meta.scenario, meta.in_flight);
+  const now = show(pipelinedLabel(o.scenario), o.inFlight);
+  return was === now ? undefined : `measured ${was}, but this run is ${now}`;
 }
 
 /** Why a file's codecs differ from this run's (its cells are other arms), or undefined. */
@@ -380,7 +419,7 @@ export type Session = Awaited<ReturnType<typeof openSession>>;
 
 /** The run's metadata, the results file's first line. */
 export function runMetadata(
-  o: Pick<EdgeRunOptions, 'host' | 'port' | 'commandLine' | 'reps' | 'warmup'>,
+  o: Pick<EdgeRunOptions, 'host' | 'port' | 'commandLine' | 'reps' | 'warmup' | 'scenario' | 'inFlight' | 'edges'>,
   n: Network,
   b: Session['backend'],
   s: Session['server'],
@@ -408,6 +447,8 @@ export function runMetadata(
     started: new Date().toISOString(),
     reps: o.reps,
     warmup: o.warmup,
+    ...(pipelinedLabel(o.scenario) ? { scenario: pipelinedLabel(o.scenario), in_flight: o.inFlight ?? DEFAULT_IN_FLIGHT } : {}),
+    ...(o.edges && o.edges.count > 1 ? { edges: o.edges.count } : {}),
     ...(plan ? { plan: plan.plan, ...(plan.shard ? { shard: plan.shard } : {}) } : {}),
     conditions: setup,
     schedule,

@@ -21,6 +21,8 @@ export interface PlanSpec {
   cuts: string[];
   reps: number;
   warmup: number;
+  /** the scenario label when not single (plans of single runs hash as before scenarios existed) */
+  scenario?: string;
 }
 
 export interface ShardSpec {
@@ -30,7 +32,7 @@ export interface ShardSpec {
 }
 
 export function planRecord(p: PlanSpec): PlanRecord {
-  const body = { network: p.network, fingerprint: p.fingerprint, conditions: p.conditions.map(conditionKey), cuts: p.cuts, reps: p.reps, warmup: p.warmup };
+  const body = { network: p.network, fingerprint: p.fingerprint, conditions: p.conditions.map(conditionKey), cuts: p.cuts, reps: p.reps, warmup: p.warmup, ...(p.scenario === undefined ? {} : { scenario: p.scenario }) };
   return { hash: planHash(body), ...body };
 }
 

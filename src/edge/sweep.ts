@@ -9,6 +9,11 @@ import { measureOnce, type SampleInput } from './measure.js';
 import type { ProgressSink } from './progress.js';
 import { CellRecorder, type Sample } from './samples.js';
 import { conditionRandom, cycleOrders, runSteps } from './schedule.js';
+import { shuffled } from '../random.js';
+import { arrivalSeed } from './stream/arrivals.js';
+import { measureStreamCell, type StreamCell } from './stream/cell.js';
+import { DEFAULT_IN_FLIGHT, isPipelined, scenarioLabel, type PipelinedScenario, type Scenario } from './stream/scenario.js';
+import type { StreamCellText } from '../results/log-writer.js';
 
 /** Puts conditions in effect around the measurements (shaping, edge stress, cloud stress). */
 export interface ConditionController {
@@ -22,6 +27,8 @@ export interface ConditionController {
 export interface CellSink {
   /** ref: a re-measurement of the reference cell (drift control), tagged apart; codec: the arm's, undefined or f32 = raw */
   appendCell(condition: Condition, cut: string, histograms: CellHistograms, startMs: number, endMs: number, ref?: number, codec?: string): Promise<void>;
+  /** a scenario cell: its `#dnn-stream` line, histograms and `#dnn-frame` lines in one write (needed by runs with a scenario) */
+  appendStreamCell?(cell: StreamCellText): Promise<void>;
 }
 
 export interface SweepPlan {
@@ -42,6 +49,14 @@ export interface SweepPlan {
   referenceCut?: string;
   /** this shard's cells (--shard), by (condition, point): a shard measures every arm of its points; undefined = every cell */
   owned?: ReadonlySet<string>;
+  /** --scenario: the load each cell is measured under (default single: one request at a time, interleaved rep by rep) */
+  scenario?: Scenario;
+  /** --in-flight: the cap on frames in flight of a scenario cell (default DEFAULT_IN_FLIGHT) */
+  inFlight?: number;
+  /** the run's --seed: scenario cells draw their Poisson arrivals from it (and the cell), so reruns offer the same */
+  arrivalSeed?: number;
+  /** this edge's number in a run of several edges (lab --edges N, N > 1): its cells are tagged `;edge=I`; undefined with one edge */
+  edgeIndex?: number;
 }
 
 export interface SweepDeps {
@@ -52,6 +67,13 @@ export interface SweepDeps {
   sink: CellSink;
   controller: ConditionController;
   progress: ProgressSink;
+  /**
+   * Several edges on one cloud (lab --edges N): awaited just before each scenario cell's first frame
+   * (warm-up included) and each reference cell, with the condition's key (conditionKey) and the arm
+   * (armName), so that every edge process starts the same cell together; it resolves when all have
+   * arrived. Undefined: no one to wait for. A cell measured again after a link failure waits again.
+   */
+  cellBarrier?: (conditionKey: string, arm: string) => Promise<void>;
 }
 
 export interface SweepStats {
@@ -67,9 +89,10 @@ export interface SweepStats {
   referenceCut: string;
 }
 
-/** The key of an arm's cell: a (condition, point) key for f32, with its codec otherwise. */
-function armKey(c: Condition, arm: Arm, ref?: number): string {
-  return cellKey(c, arm.cut.layer, ref, arm.codec.label);
+/** The key of an arm's cell: a (condition, point) key for f32, with its codec otherwise, and the scenario (and edge) of a scenario run. */
+function armKey(c: Condition, arm: Arm, plan: SweepPlan, ref?: number): string {
+  const scenario = plan.scenario && isPipelined(plan.scenario) ? scenarioLabel(plan.scenario) : undefined;
+  return cellKey(c, arm.cut.layer, ref, arm.codec.label, scenario, scenario ? plan.edgeIndex : undefined);
 }
 
 /** Where the sweep is in its inputs (frame i of the sweep is inputs[i % n]). */
@@ -90,11 +113,12 @@ export async function runSweep(plan: SweepPlan, deps: SweepDeps): Promise<SweepS
   const wire = hasEncodedArms(arms);
   const cursor: Cursor = { next: 0 };
   const mine = (c: Condition) => (plan.owned ? arms.filter((a) => plan.owned!.has(cellKey(c, a.cut.layer))) : arms);
-  const todo = (c: Condition) => mine(c).filter((a) => !plan.done.has(armKey(c, a)));
+  const todo = (c: Condition) => mine(c).filter((a) => !plan.done.has(armKey(c, a, plan)));
   const total = plan.conditions.reduce((n, c) => n + mine(c).length, 0);
   deps.progress.start(total, total - plan.conditions.reduce((n, c) => n + todo(c).length, 0));
   const baseline = plan.conditions[0];
-  const ctx: MeasureContext = { plan, deps, stats, wire, cursor };
+  const scenario = plan.scenario && isPipelined(plan.scenario) ? plan.scenario : undefined;
+  const ctx: MeasureContext = { plan, deps, stats, wire, cursor, scenario };
 
   for (const step of runSteps(plan.conditions, plan.referenceEvery)) {
     if (step.kind === 'reference') {
@@ -107,6 +131,10 @@ export async function runSweep(plan: SweepPlan, deps: SweepDeps): Promise<SweepS
     const label = conditionKey(condition);
     await deps.controller.apply(condition);
     try {
+      if (scenario) {
+        await measureStreamCells(condition, left, scenario, ctx);
+        continue;
+      }
       const unit = arms.length > plan.cuts.length ? 'arms' : 'points';
       deps.progress.cellStarted(label, left.length > 1 ? `${left.length} ${unit} interleaved` : armName(left[0]!));
       const recs = await measureInterleaved(left, conditionRandom(plan.seed, condition), ctx);
@@ -143,6 +171,8 @@ interface MeasureContext {
   /** record encode, decode and bytes (a run with codecs) */
   wire: boolean;
   cursor: Cursor;
+  /** the run's scenario when it has frames in flight (undefined: single) */
+  scenario?: PipelinedScenario;
 }
 
 /** The arm with the lowest median total: the deployed arm a report would choose at the baseline. */
@@ -159,9 +189,16 @@ function fastest(arms: Arm[], recs: CellRecorder[]): string {
 async function measureReference(ref: number, baseline: Condition, arms: Arm[], ctx: MeasureContext): Promise<void> {
   const { plan, deps, stats } = ctx;
   const arm = arms.find((a) => armName(a) === stats.referenceCut);
-  if (!arm || plan.done.has(armKey(baseline, arm, ref))) return;
+  if (!arm || plan.done.has(armKey(baseline, arm, plan, ref))) return;
   await deps.controller.apply(baseline);
   try {
+    if (ctx.scenario) {
+      const cell = await streamCellWithRetry(baseline, arm, ctx.scenario, ctx);
+      const summary = await writeStreamCell(baseline, arm, cell, ctx, ref);
+      stats.references++;
+      deps.progress.note(`reference ${ref} (${armName(arm)} at the baseline): ${summary}`);
+      return;
+    }
     const [rec] = await measureInterleaved([arm], () => 0, ctx);
     try {
       await deps.sink.appendCell(baseline, arm.cut.layer, rec!.histograms, rec!.startMs, Date.now(), ref, codecOf(arm));
@@ -173,6 +210,101 @@ async function measureReference(ref: number, baseline: Condition, arms: Arm[], c
   } finally {
     await deps.controller.release();
   }
+}
+
+/**
+ * A condition's scenario cells: its arms one after the other in a shuffled order (seeded by the run
+ * and the condition, so a resumed run draws the same), each a stream of warm-up then recorded
+ * frames, written as soon as it is measured.
+ */
+async function measureStreamCells(condition: Condition, left: Arm[], scenario: PipelinedScenario, ctx: MeasureContext): Promise<void> {
+  const { plan, deps, stats } = ctx;
+  const label = conditionKey(condition);
+  const best: { arm: Arm; p50: number }[] = [];
+  for (const arm of shuffled(left, conditionRandom(plan.seed, condition))) {
+    deps.progress.cellStarted(label, `${armName(arm)} ${scenarioLabel(scenario)}`);
+    const cell = await streamCellWithRetry(condition, arm, scenario, ctx);
+    best.push({ arm, p50: cell.stream.completed > 0 ? cell.recorder.histograms.total.getValueAtPercentile(50) : Infinity });
+    const summary = await writeStreamCell(condition, arm, cell, ctx);
+    stats.cells++;
+    deps.progress.cellDone(label, armName(arm), summary);
+  }
+  const baseline = plan.conditions[0];
+  if (condition === baseline && !stats.referenceCut && left.length === (plan.arms ?? left).length && best.length > 0) {
+    stats.referenceCut = armName(best.reduce((a, b) => (b.p50 < a.p50 ? b : a)).arm);
+  }
+}
+
+/** Writes a scenario cell and frees its histograms; returns its progress summary. */
+async function writeStreamCell(condition: Condition, arm: Arm, cell: StreamCell, ctx: MeasureContext, ref?: number): Promise<string> {
+  const { deps, plan, stats } = ctx;
+  const summary = summariseStream(cell);
+  if (!deps.sink.appendStreamCell) throw new Error('bug: a scenario run needs a sink that writes scenario cells');
+  const wall = Date.now() - performance.now();
+  try {
+    await deps.sink.appendStreamCell({
+      condition,
+      cut: arm.cut.layer,
+      codec: codecOf(arm),
+      ref,
+      scenario: cell.stream.scenario,
+      edge: plan.edgeIndex,
+      histograms: cell.recorder.histograms,
+      startMs: wall + cell.firstMs,
+      endMs: wall + cell.lastMs,
+      stream: cell.stream,
+      frames: cell.frames,
+    });
+    stats.samples += cell.recorder.count;
+    stats.clamped += cell.recorder.clamped;
+    return summary;
+  } finally {
+    cell.recorder.destroy();
+  }
+}
+
+/**
+ * One scenario cell, measured again from scratch after a link failure (reconnect first), as a
+ * single request is redone; the barrier (several edges) is awaited before every attempt.
+ */
+async function streamCellWithRetry(condition: Condition, arm: Arm, scenario: PipelinedScenario, ctx: MeasureContext): Promise<StreamCell> {
+  const { plan, deps, stats, cursor } = ctx;
+  const frames = plan.warmup + plan.reps;
+  let failures = 0;
+  for (;;) {
+    await deps.cellBarrier?.(conditionKey(condition), armName(arm));
+    const firstInput = cursor.next;
+    cursor.next += frames;
+    try {
+      return await measureStreamCell(deps.runner, deps.link, arm, deps.inputs, {
+        scenario,
+        warmup: plan.warmup,
+        reps: plan.reps,
+        inFlight: plan.inFlight ?? DEFAULT_IN_FLIGHT,
+        seed: arrivalSeed(plan.arrivalSeed ?? plan.seed, armKey(condition, arm, plan)),
+        wire: ctx.wire,
+        edge: plan.edgeIndex ?? 0,
+        cloudStress: { cpu: condition.ccpu, mem: condition.cmem },
+        firstInput,
+      });
+    } catch (e) {
+      if (!(e instanceof LinkFailure) || ++failures > MAX_CONSECUTIVE_FAILURES) {
+        if (e instanceof LinkFailure) throw new LinkFailure(`cell ${armName(arm)} failed ${MAX_CONSECUTIVE_FAILURES} times in a row, last: ${e.message}`, e.reason);
+        throw e;
+      }
+      stats.retries++;
+      deps.progress.note(`${armName(arm)}: a frame failed (${e.message}); reconnecting to measure the cell again from scratch`);
+      await deps.link.reconnect();
+    }
+  }
+}
+
+function summariseStream(cell: StreamCell): string {
+  const s = cell.stream;
+  const h = cell.recorder.histograms.total;
+  const ms = (p: number) => (s.completed > 0 ? (h.getValueAtPercentile(p) / 1000).toFixed(1) : '-');
+  const drop = s.offered > 0 ? ((100 * s.dropped) / s.offered).toFixed(1) : '0.0';
+  return `${s.fps.toFixed(1)} frames/s, ${drop} % dropped${s.refused ? ` (${s.refused} refused by the cloud)` : ''}, total p50 ${ms(50)} ms p99 ${ms(99)} ms (${s.completed} of ${s.offered} frames)`;
 }
 
 /** A sample failing this many times in a row is not a passing fault: the run stops. */

@@ -1,7 +1,7 @@
 import { HistogramLogWriter, build, decodeFromCompressedBase64, type Histogram } from 'hdr-histogram-js';
 import type { Condition } from '../conditions/condition.js';
 import { META_PREFIX, type RunMetadata, checkRunMetadata } from './metadata.js';
-import { CODEC_METRICS, METRICS, type CodecMetric, type Metric, formatTag } from './tags.js';
+import { CODEC_METRICS, METRICS, STREAM_METRICS, type CodecMetric, type Metric, type StreamMetric, formatTag } from './tags.js';
 
 /**
  * The text lines of a results file, in HdrHistogram's log format (v1.3) so HdrHistogram's own
@@ -51,10 +51,16 @@ export function headerText(meta: RunMetadata, baseMs: number): string {
   );
 }
 
-/** A cell's histograms: the 4 latency metrics, and the codec metrics when the run recorded them. */
-export type CellHistograms = Record<Metric, Histogram> & Partial<Record<CodecMetric, Histogram>>;
+/** A cell's histograms: the 4 latency metrics, the codec metrics when the run recorded them, the queueing times of a scenario cell. */
+export type CellHistograms = Record<Metric, Histogram> & Partial<Record<CodecMetric | StreamMetric, Histogram>>;
 
-/** The tagged interval lines of one (condition, cut, codec) cell: the 4 METRICS, then the CODEC_METRICS given. */
+/** A scenario cell's place in its tags: `;scenario=LABEL` and, with several edges, `;edge=I`. */
+export interface CellLoad {
+  scenario: string;
+  edge?: number;
+}
+
+/** The tagged interval lines of one (condition, cut, codec[, scenario]) cell: the 4 METRICS, then the CODEC_METRICS given, then the STREAM_METRICS given. */
 export function cellText(
   baseMs: number,
   condition: Condition,
@@ -64,17 +70,18 @@ export function cellText(
   endMs: number,
   ref?: number,
   codec?: string,
+  load?: CellLoad,
 ): string {
   if (!/^[^\s,;=]+$/.test(cut)) throw new Error(`cut name '${cut}' cannot be used in a result tag (no spaces , ; =)`);
   // HdrHistogram's readers skip intervals that start before BaseTime: never write one.
   const start = Math.max(startMs, baseMs);
   const end = Math.max(endMs, start);
   return render((w) => {
-    for (const metric of [...METRICS, ...CODEC_METRICS.filter((m) => histograms[m])]) {
+    for (const metric of [...METRICS, ...CODEC_METRICS.filter((m) => histograms[m]), ...STREAM_METRICS.filter((m) => histograms[m])]) {
       const h = histograms[metric];
       if (!h) throw new Error(`cell ${cut}: no '${metric}' histogram`);
       const oldTag = h.tag;
-      h.tag = formatTag({ condition, cut, metric, ref, codec });
+      h.tag = formatTag({ condition, cut, metric, ref, codec, ...(load ? { scenario: load.scenario, ...(load.edge === undefined ? {} : { edge: load.edge }) } : {}) });
       try {
         w.outputIntervalHistogram(h, (start - baseMs) / 1000, (end - baseMs) / 1000, MAX_VALUE_UNIT_RATIO);
       } finally {

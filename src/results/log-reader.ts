@@ -2,8 +2,8 @@ import { readFileSync } from 'node:fs';
 import type { Histogram } from 'hdr-histogram-js';
 import { UserError, errorMessage } from '../errors.js';
 import { META_PREFIX, type RunMetadata, checkRunMetadata } from './metadata.js';
-import { type CellTag, type Metric, METRICS, parseTag } from './tags.js';
-import { FRAME_PREFIX, STREAM_PREFIX, type FrameLine, type StreamLine } from './stream-lines.js';
+import { type CellTag, type Metric, METRICS, cellKey, parseTag } from './tags.js';
+import { FRAME_PREFIX, STREAM_PREFIX, type FrameLine, type StreamLine, frameLineChecker, streamLineChecker } from './stream-lines.js';
 import { APPLIED_PREFIX, REQUEST_PREFIX, type IntervalLine, decodeHistogram, isLegend, splitIntervalLine, timeBaseSec, timeComment } from './log-lines.js';
 
 export interface ResultCell {
@@ -30,9 +30,9 @@ export interface ResultsFile {
   cells: ResultCell[];
   /** adaptive runs, in file order */
   policies: PolicyRun[];
-  /** scenario cells' `#dnn-stream` lines (counts per cell), in file order */
+  /** scenario cells' counts (`#dnn-stream`), in file order; empty for single runs */
   streams: StreamLine[];
-  /** scenario cells' `#dnn-frame` lines (one per frame offered), in file order */
+  /** scenario cells' frames (`#dnn-frame`), in file order */
   frames: FrameLine[];
   /** per-line problems that were skipped, as `file:line: what` */
   warnings: string[];
@@ -120,8 +120,14 @@ const HANDLERS: Record<LineKind, LineHandler> = {
   },
   request: (s, line, lineNo) => readTimeline(s, line, lineNo, 'request'),
   applied: (s, line, lineNo) => readTimeline(s, line, lineNo, 'applied'),
-  stream: (s, line, lineNo) => readJsonLine(s, line, lineNo, STREAM_PREFIX, 'stream', s.streams),
-  frame: (s, line, lineNo) => readJsonLine(s, line, lineNo, FRAME_PREFIX, 'frame', s.frames),
+  stream: (s, line, lineNo) => {
+    const v = readChecked(s, line, lineNo, STREAM_PREFIX, streamLineChecker);
+    if (v) s.streams.push(v);
+  },
+  frame: (s, line, lineNo) => {
+    const v = readChecked(s, line, lineNo, FRAME_PREFIX, frameLineChecker);
+    if (v) s.frames.push(v);
+  },
   comment: (s, line) => {
     const t = timeComment(line);
     if (t) s.logLines++;
@@ -152,14 +158,13 @@ function readTimeline(s: ReadState, line: string, lineNo: number, kind: 'request
   }
 }
 
-/** A `#dnn-stream` / `#dnn-frame` line: a torn one (unreadable JSON, no `cell`) is skipped with a warning. */
-function readJsonLine<T extends { cell: string }>(s: ReadState, line: string, lineNo: number, prefix: string, what: string, into: T[]): void {
+/** A `#dnn-stream` or `#dnn-frame` line: torn or off-schema ones are skipped with a warning (a torn last cell is not a broken file). */
+function readChecked<T>(s: ReadState, line: string, lineNo: number, prefix: string, c: { check(value: unknown, where: string): T }): T | undefined {
   try {
-    const v = JSON.parse(line.slice(prefix.length)) as T;
-    if (typeof v?.cell !== 'string') throw new Error('no cell');
-    into.push(v);
+    return c.check(JSON.parse(line.slice(prefix.length)), `${s.name}:${lineNo}`);
   } catch (e) {
-    skip(s, lineNo, `unreadable ${what} line (${errorMessage(e)})`);
+    s.warnings.push(`${s.name}:${lineNo}: unreadable ${prefix.trim()} line (${errorMessage(e)}); line skipped`);
+    return undefined;
   }
 }
 
@@ -218,7 +223,8 @@ export function parseResultsText(text: string, name: string): ResultsFile {
 
 /** The cells with their times, or the ResultsFileError of a file that gives no usable data. */
 function finish(s: ReadState): ResultsFile {
-  const { name, pending, policies, meta, warnings } = s;
+  const { name, policies, meta, warnings } = s;
+  const pending = withStreamLines(s);
   if (pending.length === 0 && policies.length === 0) {
     if (s.logLines === 0 && !meta) throw notALog(name);
     if (s.foreign > 0 && !meta && s.corrupt === 0) {
@@ -234,7 +240,25 @@ function finish(s: ReadState): ResultsFile {
     startMs: (base + p.startSec) * 1000,
     endMs: (base + p.startSec + p.lengthSec) * 1000,
   }));
-  return { meta, cells, policies, streams: s.streams, frames: s.frames, warnings };
+  return { meta, cells, policies, warnings, streams: s.streams, frames: s.frames };
+}
+
+/**
+ * A scenario cell is a cell only with its `#dnn-stream` line (written in the same write, before
+ * its histograms): histograms of one without it are skipped, once per cell, with a warning.
+ */
+function withStreamLines(s: ReadState): ReadState['pending'] {
+  const streams = new Set(s.streams.map((l) => l.cell));
+  const orphans = new Set<string>();
+  const kept = s.pending.filter((p) => {
+    if (p.tag.scenario === undefined) return true;
+    const key = cellKey(p.tag.condition, p.tag.cut, p.tag.ref, p.tag.codec, p.tag.scenario, p.tag.edge);
+    if (streams.has(key)) return true;
+    orphans.add(key);
+    return false;
+  });
+  for (const key of orphans) s.warnings.push(`${s.name}: scenario cell ${key} has histograms but no #dnn-stream line; its histograms are skipped`);
+  return kept;
 }
 
 /** The `#dnn-meta` line of a results file, when it has a readable, valid one (e.g. a run stopped before its first cell). */

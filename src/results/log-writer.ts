@@ -4,8 +4,9 @@ import type { Histogram } from 'hdr-histogram-js';
 import type { Condition } from '../conditions/condition.js';
 import { UserError, errorMessage } from '../errors.js';
 import { META_PREFIX, type RunMetadata, checkRunMetadata } from './metadata.js';
-import { CODEC_METRICS, METRICS, type AnyMetric, type Metric, cellKey, parseTag } from './tags.js';
+import { CODEC_METRICS, METRICS, STREAM_METRICS, type AnyMetric, type Metric, cellKey, parseTag } from './tags.js';
 import { APPLIED_PREFIX, REQUEST_PREFIX, type CellHistograms, cellText, decodeHistogram, headerText, isLegend, policyText, splitIntervalLine, timeComment } from './log-lines.js';
+import { FRAME_PREFIX, STREAM_PREFIX, type FrameLine, type StreamLine, streamLineChecker } from './stream-lines.js';
 
 export { newLatencyHistogram } from './log-lines.js';
 
@@ -105,6 +106,14 @@ export class ResultsWriter {
     return this.appendText(cellText(this.baseMs, condition, cut, histograms, startMs, endMs, ref, codec));
   }
 
+  /**
+   * Writes one scenario cell: its `#dnn-stream` line, its histograms (tagged `;scenario=`), then one
+   * `#dnn-frame` line per frame offered, in one write, then fsync.
+   */
+  appendStreamCell(c: StreamCellText): Promise<void> {
+    return this.appendText(streamCellText(this.baseMs, c));
+  }
+
   /** One policy's run of a trace: its timeline and applied steps as comment lines, then its 4 histograms; one write, then fsync. */
   appendPolicy(policy: string, trace: string, histograms: Record<Metric, Histogram>, comments: { requests: object[]; applied: object[] }, startMs: number, endMs: number): Promise<void> {
     const lines = [...comments.applied.map((a) => `${APPLIED_PREFIX}${JSON.stringify(a)}`), ...comments.requests.map((r) => `${REQUEST_PREFIX}${JSON.stringify(r)}`)];
@@ -125,6 +134,30 @@ export class ResultsWriter {
     await this.queue;
     await this.file.close();
   }
+}
+
+/** A scenario cell as the writer takes it (the `cell` of its lines is its key, made here). */
+export interface StreamCellText {
+  condition: Condition;
+  cut: string;
+  codec?: string;
+  ref?: number;
+  scenario: string;
+  edge?: number;
+  histograms: CellHistograms;
+  startMs: number;
+  endMs: number;
+  stream: Omit<StreamLine, 'cell'>;
+  frames: Omit<FrameLine, 'cell'>[];
+}
+
+/** The text of a scenario cell: `#dnn-stream` line, histograms, `#dnn-frame` lines. */
+export function streamCellText(baseMs: number, c: StreamCellText): string {
+  const cell = cellKey(c.condition, c.cut, c.ref, c.codec, c.scenario, c.edge);
+  const stream: StreamLine = { cell, ...c.stream };
+  const frames = c.frames.map((f) => `${FRAME_PREFIX}${JSON.stringify({ cell, ...f })}\n`).join('');
+  const load = { scenario: c.scenario, ...(c.edge === undefined ? {} : { edge: c.edge }) };
+  return `${STREAM_PREFIX}${JSON.stringify(stream)}\n${cellText(baseMs, c.condition, c.cut, c.histograms, c.startMs, c.endMs, c.ref, c.codec, load)}${frames}`;
 }
 
 async function syncDir(dir: string): Promise<void> {
@@ -183,21 +216,49 @@ function scanForResume(path: string, buf: Buffer): ResumeScan {
   let legend = false;
   const done = new Set<string>();
   let keepBytes = first.end;
-  // whole: the cell's 4 latencies are in (and its 3 codec metrics, or none yet); start: its first byte
-  let group: { key: string; metrics: Set<AnyMetric>; lines: number; start: number; whole: boolean } | undefined;
+  // whole: the cell's 4 latencies are in (and its 3 codec metrics, or none yet; a scenario cell: its
+  // stream line, queueing metrics and every frame line); start: its first byte
+  let group: Group | undefined;
+  // a scenario cell's #dnn-stream line, waiting for the cell's histograms (they follow it in the same write)
+  let stream: { key: string; start: number; offered: number; lineNo: number } | undefined;
   let damage: number | undefined; // first line (1-based) after the last complete cell that is not part of one
   let droppedLines = 0;
+  const complete = (g: Group, end: number) => {
+    if (damage !== undefined) {
+      throw new UserError(
+        `cannot resume ${path}: line ${damage} is damaged but complete cells follow it, which an interrupted run cannot cause; ` +
+          'start a new results file (dnn-report still reads this one and skips the damaged lines)',
+      );
+    }
+    done.add(g.key);
+    keepBytes = end;
+    g.whole = true;
+  };
 
   for (let i = 1; i < lines.length; i++) {
     const line = lines[i]!;
     const lineNo = i + 1;
     const text = line.text;
+    if (line.complete && text.startsWith(STREAM_PREFIX)) {
+      if (group && !group.whole) damage ??= lineNo - group.lines;
+      if (stream) damage ??= stream.lineNo;
+      group = undefined;
+      const s = streamLineOf(text);
+      if (s) stream = { ...s, start: line.start, lineNo };
+      else damage ??= lineNo;
+      continue;
+    }
+    if (line.complete && text.startsWith(FRAME_PREFIX)) {
+      if (group?.scenario && group.histograms && !group.whole && frameCellOf(text) === group.key && ++group.frames >= group.offered) complete(group, line.end);
+      else if (group?.whole && damage === undefined) keepBytes = line.end;
+      continue;
+    }
     if (line.complete && (text === '' || isLegend(text) || text.startsWith('#'))) {
       const t = timeComment(text);
       if (t?.kind === 'base') baseSec = t.sec;
       if (t?.kind === 'start') startSec = t.sec;
       if (isLegend(text)) legend = true;
-      if ((!group || group.whole) && damage === undefined) keepBytes = line.end;
+      if ((!group || group.whole) && !stream && damage === undefined) keepBytes = line.end;
       continue;
     }
     const cell = line.complete ? parseCellLine(text) : undefined;
@@ -206,10 +267,17 @@ function scanForResume(path: string, buf: Buffer): ResumeScan {
       group.lines++;
     } else if (cell) {
       if (group && !group.whole) damage ??= lineNo - group.lines;
-      group = { key: cell.key, metrics: new Set([cell.metric]), lines: 1, start: line.start, whole: false };
+      group = { key: cell.key, metrics: new Set([cell.metric]), lines: 1, start: line.start, whole: false, scenario: cell.scenario, histograms: false, offered: 0, frames: 0 };
+      if (cell.scenario) {
+        // its stream line came just before, in the same write: the cell starts there
+        if (stream?.key === cell.key) Object.assign(group, { start: stream.start, offered: stream.offered });
+        else damage ??= lineNo;
+      } else if (stream) damage ??= stream.lineNo;
+      stream = undefined;
     } else {
-      damage ??= group && !group.whole ? lineNo - group.lines : lineNo;
+      damage ??= group && !group.whole ? lineNo - group.lines : (stream?.lineNo ?? lineNo);
       group = undefined;
+      stream = undefined;
       continue;
     }
     const codecs = CODEC_METRICS.filter((m) => group!.metrics.has(m)).length;
@@ -222,16 +290,16 @@ function scanForResume(path: string, buf: Buffer): ResumeScan {
         continue;
       }
     }
-    if (METRICS.every((m) => group!.metrics.has(m)) && (codecs === 0 || codecs === CODEC_METRICS.length)) {
-      if (damage !== undefined) {
-        throw new UserError(
-          `cannot resume ${path}: line ${damage} is damaged but complete cells follow it, which an interrupted run cannot cause; ` +
-            'start a new results file (dnn-report still reads this one and skips the damaged lines)',
-        );
-      }
-      done.add(group.key);
-      keepBytes = line.end;
-      group.whole = true;
+    const latencies = METRICS.every((m) => group!.metrics.has(m)) && (codecs === 0 || codecs === CODEC_METRICS.length);
+    if (!latencies) continue;
+    if (!group.scenario) {
+      complete(group, line.end);
+      continue;
+    }
+    // a scenario cell: whole once its queueing metrics are in and then its frame lines
+    if (STREAM_METRICS.every((m) => group!.metrics.has(m)) && !group.histograms) {
+      group.histograms = true;
+      if (group.offered === 0) complete(group, line.end);
     }
   }
   for (const line of lines) if (line.start >= keepBytes && (line.text !== '' || line.complete)) droppedLines++;
@@ -241,13 +309,45 @@ function scanForResume(path: string, buf: Buffer): ResumeScan {
   return { meta, metaLineBytes: first.end, baseMs: base * 1000, done, keepBytes, droppedLines };
 }
 
-function parseCellLine(text: string): { key: string; metric: AnyMetric } | undefined {
+interface Group {
+  key: string;
+  metrics: Set<AnyMetric>;
+  lines: number;
+  start: number;
+  whole: boolean;
+  /** a scenario cell: whole only with its stream line before and all its frame lines after */
+  scenario: boolean;
+  /** a scenario cell's histograms are all in */
+  histograms: boolean;
+  offered: number;
+  frames: number;
+}
+
+function streamLineOf(text: string): { key: string; offered: number } | undefined {
+  try {
+    const v = streamLineChecker.check(JSON.parse(text.slice(STREAM_PREFIX.length)), 'resume');
+    return { key: v.cell, offered: v.offered };
+  } catch {
+    return undefined;
+  }
+}
+
+function frameCellOf(text: string): string | undefined {
+  try {
+    const v = JSON.parse(text.slice(FRAME_PREFIX.length)) as { cell?: unknown };
+    return typeof v.cell === 'string' ? v.cell : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function parseCellLine(text: string): { key: string; metric: AnyMetric; scenario: boolean } | undefined {
   const iv = splitIntervalLine(text);
   if (!iv?.tag) return undefined;
   try {
     const tag = parseTag(iv.tag);
     decodeHistogram(iv.base64);
-    return { key: cellKey(tag.condition, tag.cut, tag.ref, tag.codec), metric: tag.metric };
+    return { key: cellKey(tag.condition, tag.cut, tag.ref, tag.codec, tag.scenario, tag.edge), metric: tag.metric, scenario: tag.scenario !== undefined };
   } catch {
     return undefined; // TagError, or a histogram that does not decode
   }

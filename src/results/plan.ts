@@ -14,12 +14,14 @@ export const PlanRecordSchema = Type.Object({
   cuts: Type.Array(Type.String(), { description: 'names of the measured points, in sweep order' }),
   reps: Type.Integer({ minimum: 0, description: 'recorded samples per cell' }),
   warmup: Type.Integer({ minimum: 0, description: 'unrecorded runs before each point' }),
+  scenario: Type.Optional(Type.String({ description: 'the load scenario of every cell (--scenario stream:FPS, server:RATE or max); absent for single' })),
 });
 export type PlanRecord = Static<typeof PlanRecordSchema>;
 
 /** The hash of a plan's other fields (16 hex digits): equal hash = same sweep, on every machine. */
 export function planHash(p: Omit<PlanRecord, 'hash'>): string {
-  const body = { network: p.network, fingerprint: p.fingerprint, conditions: p.conditions, cuts: p.cuts, reps: p.reps, warmup: p.warmup };
+  // a single plan hashes as before scenarios existed
+  const body = { network: p.network, fingerprint: p.fingerprint, conditions: p.conditions, cuts: p.cuts, reps: p.reps, warmup: p.warmup, ...(p.scenario === undefined ? {} : { scenario: p.scenario }) };
   return createHash('sha256').update(JSON.stringify(body)).digest('hex').slice(0, 16);
 }
 

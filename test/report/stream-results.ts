@@ -1,10 +1,9 @@
 import { writeFileSync } from 'node:fs';
-import { HistogramLogWriter, type Histogram } from 'hdr-histogram-js';
+import type { Histogram } from 'hdr-histogram-js';
 import type { Condition } from '../../src/conditions/condition.js';
-import { MAX_VALUE_UNIT_RATIO, headerText, newLatencyHistogram } from '../../src/results/log-lines.js';
+import { headerText, newLatencyHistogram } from '../../src/results/log-lines.js';
+import { streamCellText } from '../../src/results/log-writer.js';
 import type { RunMetadata } from '../../src/results/metadata.js';
-import { FRAME_PREFIX, STREAM_PREFIX, type FrameLine, type StreamLine } from '../../src/results/stream-lines.js';
-import { METRICS, STREAM_METRICS, cellKey, formatTag, type AnyMetric } from '../../src/results/tags.js';
 import { rng } from '../../src/random.js';
 
 /**
@@ -85,71 +84,55 @@ export interface ScenarioCell {
   frames: SimFrame[][];
 }
 
-/** The #dnn-stream line, histogram lines and #dnn-frame lines of one scenario cell (every edge). */
-export function scenarioCellText(scenario: string, inFlight: number, cell: ScenarioCell): string {
+/** One scenario cell's text, every edge in turn: as the writer writes it (src/results/log-writer.ts streamCellText). */
+export function scenarioCellText(baseMs: number, scenario: string, inFlight: number, cell: ScenarioCell): string {
   const several = cell.frames.length > 1;
-  let text = '';
-  cell.frames.forEach((frames, edge) => {
-    const edgeTag = several ? edge : undefined;
-    const key = cellKey(cell.condition, cell.cut, undefined, undefined, scenario, edgeTag);
-    const completed = frames.filter((f) => !f.drop);
-    const elapsed = Math.max(...completed.map((f) => f.t[4]!)) - Math.min(...frames.map((f) => f.t[0]!));
-    const dropped = frames.length - completed.length;
-    const line: StreamLine = {
-      cell: key,
-      scenario,
-      edge,
-      offered: frames.length,
-      completed: completed.length,
-      dropped,
-      refused: 0,
-      elapsed_ms: elapsed,
-      fps: (completed.length * 1000) / elapsed,
-      in_flight: inFlight,
-      cloud_stress: { cpu: cell.condition.ccpu, mem: cell.condition.cmem },
-    };
-    const hist = (values: number[]): Histogram => {
-      const h = newLatencyHistogram();
-      for (const v of values) h.recordValue(Math.max(0, Math.round(v * 1000)));
-      return h;
-    };
-    const metrics: Record<string, Histogram> = {
-      edge: hist(completed.map((f) => f.t[2]! - f.t[1]!)),
-      transfer: hist(completed.map((f) => f.transfer)),
-      cloud: hist(completed.map((f) => f.cloud)),
-      total: hist(completed.map((f) => f.t[4]! - f.t[0]!)),
-      queue_edge: hist(completed.map((f) => f.t[1]! - f.t[0]!)),
-      queue_cloud: hist(completed.map((f) => f.q)),
-    };
-    text += `${STREAM_PREFIX}${JSON.stringify(line)}\n`;
-    text += render((w) => {
-      for (const m of [...METRICS, ...STREAM_METRICS] as AnyMetric[]) {
-        const h = metrics[m]!;
-        h.tag = formatTag({ condition: cell.condition, cut: cell.cut, metric: m, scenario, edge: edgeTag });
-        w.outputIntervalHistogram(h, 1, 2, MAX_VALUE_UNIT_RATIO);
-      }
-    });
-    frames.forEach((f, i) => {
-      const frame: FrameLine = f.drop ? { cell: key, i, t: [round(f.t[0]!)], drop: true } : { cell: key, i, t: f.t.map(round), q: round(f.q), d: 0, c: round(f.cloud), drop: false };
-      text += `${FRAME_PREFIX}${JSON.stringify(frame)}\n`;
-    });
-  });
-  return text;
+  return cell.frames
+    .map((frames, edge) => {
+      const completed = frames.filter((f) => !f.drop);
+      const elapsed = Math.max(...completed.map((f) => f.t[4]!)) - Math.min(...frames.map((f) => f.t[0]!));
+      const hist = (values: number[]): Histogram => {
+        const h = newLatencyHistogram();
+        for (const v of values) h.recordValue(Math.max(0, Math.round(v * 1000)));
+        return h;
+      };
+      return streamCellText(baseMs, {
+        condition: cell.condition,
+        cut: cell.cut,
+        scenario,
+        ...(several ? { edge } : {}),
+        histograms: {
+          edge: hist(completed.map((f) => f.t[2]! - f.t[1]!)),
+          transfer: hist(completed.map((f) => f.transfer)),
+          cloud: hist(completed.map((f) => f.cloud)),
+          total: hist(completed.map((f) => f.t[4]! - f.t[0]!)),
+          queue_edge: hist(completed.map((f) => f.t[1]! - f.t[0]!)),
+          queue_cloud: hist(completed.map((f) => f.q)),
+        },
+        startMs: baseMs + 1000,
+        endMs: baseMs + 2000,
+        stream: {
+          scenario,
+          edge,
+          offered: frames.length,
+          completed: completed.length,
+          dropped: frames.length - completed.length,
+          refused: 0,
+          elapsed_ms: elapsed,
+          fps: (completed.length * 1000) / elapsed,
+          in_flight: inFlight,
+          cloud_stress: { cpu: cell.condition.ccpu, mem: cell.condition.cmem },
+        },
+        frames: frames.map((f, i) => (f.drop ? { i, t: [round(f.t[0]!)], drop: true } : { i, t: f.t.map(round), q: round(f.q), d: 0, c: round(f.cloud), drop: false })),
+      });
+    })
+    .join('');
 }
 
 const round = (v: number) => Math.round(v * 1000) / 1000;
 
-function render(write: (w: HistogramLogWriter) => void): string {
-  let text = '';
-  const writer = new HistogramLogWriter((s: string) => {
-    text += s;
-  });
-  write(writer);
-  return text;
-}
-
 /** A scenario run's results file: the header, then every cell. */
 export function writeScenarioFile(path: string, meta: RunMetadata, scenario: string, inFlight: number, cells: ScenarioCell[]): void {
   const baseMs = Date.parse('2026-01-01T00:00:00Z');
-  writeFileSync(path, headerText(meta, baseMs) + cells.map((c) => scenarioCellText(scenario, inFlight, c)).join(''));
+  writeFileSync(path, headerText({ ...meta, scenario, in_flight: inFlight, ...(cells[0] && cells[0].frames.length > 1 ? { edges: cells[0].frames.length } : {}) }, baseMs) + cells.map((c) => scenarioCellText(baseMs, scenario, inFlight, c)).join(''));
 }
