@@ -5,7 +5,7 @@ import { readResultsFile } from '../../src/results/log-reader.js';
 import { loadResultFiles } from '../../src/analysis/load-results.js';
 import { buildReport, type ReportOptions } from '../../src/analysis/build-report.js';
 import type { NetworkReport } from '../../src/analysis/findings.js';
-import { STREAM_CUTS, writeScenarioRun, writeSingleRun } from '../report/stream-fixture.js';
+import { STREAM_CUTS, writeRuns, writeScenarioRun } from '../report/stream-fixture.js';
 
 const OPTS: ReportOptions = { metric: 'p50', minGain: 0.05 };
 
@@ -17,11 +17,7 @@ function report(paths: string[]) {
 const scenarioOf = (r: ReturnType<typeof report>, s: string) => r.networks.find((n) => n.scenario === s)!;
 
 t.test('a single run and a scenario run of one network: two entries, never merged', async (t) => {
-  const dir = t.testdir();
-  const single = join(dir, 'single.hdr');
-  const max = join(dir, 'max.hdr');
-  await writeSingleRun(single, 30);
-  writeScenarioRun(max, 'max', { frames: 200 });
+  const { single, run: max } = await writeRuns(t.testdir(), 'max', { frames: 200 });
   const loaded = loadResultFiles([single, max]);
   t.equal(loaded.networks.length, 2);
   const [s, m] = loaded.networks;
@@ -42,11 +38,7 @@ t.test('a single run and a scenario run of one network: two entries, never merge
 });
 
 t.test('scenario cells: fps, drops, percentiles, queueing; the answer for streams against the single run', async (t) => {
-  const dir = t.testdir();
-  const single = join(dir, 'single.hdr');
-  const max = join(dir, 'max.hdr');
-  await writeSingleRun(single, 30);
-  writeScenarioRun(max, 'max', { frames: 200 });
+  const { single, run: max } = await writeRuns(t.testdir(), 'max', { frames: 200 });
   const lines = readResultsFile(max).streams;
   const r = report([single, max]);
   const m = scenarioOf(r, 'max');
@@ -97,11 +89,7 @@ t.test('scenario cells: fps, drops, percentiles, queueing; the answer for stream
 });
 
 t.test('a camera above one point\'s capacity: drops near 1 - capacity / rate; the best for p99 keeps up', async (t) => {
-  const dir = t.testdir();
-  const single = join(dir, 'single.hdr');
-  const stream = join(dir, 'stream.hdr');
-  await writeSingleRun(single, 30);
-  writeScenarioRun(stream, 'stream:200', { frames: 300 });
+  const { single, run: stream } = await writeRuns(t.testdir(), 'stream:200', { frames: 300 });
   const m = scenarioOf(report([single, stream]), 'stream:200');
   for (const c of m.conditions) {
     const row = (cut: string) => c.cuts.find((p) => p.cut === cut)!;
@@ -114,11 +102,7 @@ t.test('a camera above one point\'s capacity: drops near 1 - capacity / rate; th
 });
 
 t.test('three edges on one cloud: per-edge figures, aggregate sums, the shared cloud\'s queueing', async (t) => {
-  const dir = t.testdir();
-  const single = join(dir, 'single.hdr');
-  const max3 = join(dir, 'max3.hdr');
-  await writeSingleRun(single, 30);
-  writeScenarioRun(max3, 'max', { edges: 3, frames: 120 });
+  const { single, run: max3 } = await writeRuns(t.testdir(), 'max', { edges: 3, frames: 120 });
   const m = scenarioOf(report([single, max3]), 'max');
   t.equal(m.edge_count, 3);
   t.same(m.edges!.map((e) => e.edge), [0, 1, 2]);

@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import { NO_CONDITION, type Condition } from '../../src/conditions/condition.js';
 import { ResultsWriter } from '../../src/results/log-writer.js';
 import { cellHistograms, sampleMeta } from '../helpers/results.js';
@@ -40,4 +41,13 @@ export function writeScenarioRun(path: string, scenario: string, opts: { edges?:
     STREAM_CUTS.map((cut) => ({ condition, cut, frames: simulate(new Array(opts.edges ?? 1).fill(STREAM_STAGES[cut]!), opts.frames ?? 200, inFlight, rate ? Number(rate[2]) : null, seed++) })),
   );
   writeScenarioFile(path, sampleMeta('pipe', STREAM_CUTS), scenario, inFlight, cells);
+}
+
+/** A single run (30 samples a cell) and a scenario run of the network in `dir`: their paths. */
+export async function writeRuns(dir: string, scenario: string, opts: { edges?: number; frames?: number } = {}): Promise<{ single: string; run: string }> {
+  const single = join(dir, 'single.hdr');
+  const run = join(dir, `${scenario.replace(/[^a-z0-9]/g, '-')}.hdr`);
+  await writeSingleRun(single, 30);
+  writeScenarioRun(run, scenario, opts);
+  return { single, run };
 }

@@ -1,9 +1,8 @@
 // dnn-report end to end on a single run and a scenario run of one network (results files written with the results helpers).
 import t from 'tap';
 import { execFile } from 'node:child_process';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { writeScenarioRun, writeSingleRun } from './stream-fixture.js';
+import { writeRuns } from './stream-fixture.js';
 import { loadResultFiles } from '../../src/analysis/load-results.js';
 import { buildReport } from '../../src/analysis/build-report.js';
 import { formatHtml } from '../../src/report/format/html.js';
@@ -21,11 +20,7 @@ function run(args: string[]): Promise<{ code: number; stdout: string; stderr: st
 }
 
 t.test('single + max: JSON fields, the answer in the text, the frames/s chart in the HTML; single alone unchanged', async (t) => {
-  const dir = t.testdir();
-  const single = join(dir, 'single.hdr');
-  const max = join(dir, 'max.hdr');
-  await writeSingleRun(single, 30);
-  writeScenarioRun(max, 'max', { frames: 100 });
+  const { single, run: max } = await writeRuns(t.testdir(), 'max', { frames: 100 });
   // one run of the command (the table); JSON, HTML and the single run alone through the same functions in-process
   const text = await run([single, max]);
   t.equal(text.code, 0, text.stderr);
