@@ -14,6 +14,7 @@ import { allRateThresholds, fitCostModel, predictConditions, predictedData, type
 import type { Distribution } from './significance.js';
 import { DEFAULT_MAX_AGREEMENT_LOSS, hasCodecData, hasEncodedArms, isF32Arm, judgeArms, restrictArms, withF32Answer, type ArmBudget } from './encodings.js';
 import { splitArm } from './arms.js';
+import { fpsModel, streamAnswers, withPredictedFps, withStreams } from './stream-report.js';
 
 export interface ReportOptions {
   metric: Statistic;
@@ -35,6 +36,9 @@ export function buildReport(networks: NetworkData[], opts: ReportOptions, warnin
   const out: NetworkReport[] = [];
   const adaptive: AdaptiveEntry[] = [];
   const all = [...warnings];
+  // scenario runs are paired with the single run of their network once every network is analysed
+  const singles: { report: NetworkReport; data: NetworkData }[] = [];
+  const scenarios: { index: number; data: NetworkData }[] = [];
   if (opts.deployed !== undefined && !networks.some((n) => n.cuts.some((c) => c.cut === opts.deployed))) {
     const only = networks.length === 1 ? networks[0]! : undefined;
     const points = only ? listCuts(only.cuts) : networks.map((n) => `${n.network}: ${listCuts(n.cuts)}`).join('; ');
@@ -56,6 +60,15 @@ export function buildReport(networks: NetworkData[], opts: ReportOptions, warnin
       continue;
     }
     all.push(...report.drift_warnings.map((w) => `${n.network}: ${w}`));
+    if (n.scenario !== undefined) {
+      // latencies under load are not what the cost model describes: the scenario's figures, measured
+      const r = withStreams(report, n, opts.confidence ?? DEFAULT_CONFIDENCE);
+      all.push(...(r.sample_warnings ?? []));
+      scenarios.push({ index: out.length, data: n });
+      out.push(r);
+      continue;
+    }
+    singles.push({ report, data: n });
     // the arms the answer may choose (within the fidelity budget) are the ones the model predicts
     const model = fitCostModel(judged ? restrictArms(n, (a) => judged.admitted.has(a.cut)) : n, opts.metric);
     if ('reason' in model) {
@@ -79,6 +92,7 @@ export function buildReport(networks: NetworkData[], opts: ReportOptions, warnin
       predicted_from: n.conditions.length,
     });
   }
+  for (const { index, data } of scenarios) out[index] = pairWithSingle(out[index]!, data, singles, all);
   if (out.length === 0 && adaptive.length === 0) throw new UserError('no usable data: no network has a measured total latency');
   return {
     tool: 'dnn-report',
@@ -228,6 +242,25 @@ function summarize(
       confidence,
     ),
   };
+}
+
+/**
+ * A scenario run beside the single run of its network (same testbed; else the network's only single
+ * run, with a note): the answer for streams and the pipeline model against the measurement.
+ */
+function pairWithSingle(report: NetworkReport, data: NetworkData, singles: { report: NetworkReport; data: NetworkData }[], notes: string[]): NetworkReport {
+  const mine = singles.filter((s) => s.data.network === data.network);
+  let single = mine.find((s) => s.report.testbed_id === report.testbed_id);
+  if (!single && mine.length === 1) {
+    single = mine[0]!;
+    notes.push(`${data.network} [${data.scenario}]: compared with the single run of testbed ${single.report.testbed_id} (the scenario run's testbed is ${report.testbed_id})`);
+  }
+  if (!single) {
+    notes.push(`${data.network} [${data.scenario}]: no single run of this network among the files, so no best point for latency beside the best for frames/s (give its single results file too)`);
+    return { ...report, stream_answers: streamAnswers(report, null), fps_model: null };
+  }
+  const model = fpsModel(report, data, single.data);
+  return { ...withPredictedFps(report, model), stream_answers: streamAnswers(report, single.report), fps_model: model };
 }
 
 function withoutKey(c: ConditionReport): Omit<ConditionReport, 'key'> {

@@ -1,5 +1,6 @@
 import type { Condition } from '../conditions/factors.js';
 import type { PolicyRun } from '../results/log-reader.js';
+import type { StreamLine } from '../results/stream-lines.js';
 import type { AnyMetric } from '../results/tags.js';
 import type { FidelityRecord } from '../results/metadata.js';
 import type { Distribution } from './significance.js';
@@ -43,11 +44,34 @@ export interface CutRef {
 
 export interface ConditionData {
   condition: Condition;
-  /** arm label (armLabel: the cut, or CUT@CODEC) -> its stats */
+  /** arm label (armLabel: the cut, or CUT@CODEC) -> its stats (a scenario run of several edges: the edges' histograms pooled) */
   cells: Map<string, CellStats>;
+  /** scenario runs only (frames in flight): arm label -> its counts and frames, per edge */
+  streams?: Map<string, StreamCell>;
   /** when its cells were measured (ms since the epoch); absent when not recorded (--legacy) */
   startMs?: number;
   endMs?: number;
+}
+
+/**
+ * One edge's share of a scenario cell (`--scenario stream:FPS | server:RATE | max`): the counts of its
+ * `#dnn-stream` lines (summed over the files that measured it), its own statistics and its frames.
+ */
+export interface EdgeStream extends StreamCounts {
+  /** which edge (0 with one edge) */
+  edge: number;
+  /** this edge's own histograms (with one edge: the cell's) */
+  stats: CellStats;
+  /** per measurement (a cell's `#dnn-frame` lines in one file): its completed frames' reply times, ms since its first arrival, ascending */
+  completions: number[][];
+}
+
+/** The counts of a `#dnn-stream` line (summed over measurements: elapsed_ms added, in_flight the largest). */
+export type StreamCounts = Pick<StreamLine, 'offered' | 'completed' | 'dropped' | 'refused' | 'elapsed_ms' | 'in_flight'>;
+
+/** A scenario cell: every edge that measured it, by edge number. */
+export interface StreamCell {
+  edges: EdgeStream[];
 }
 
 /** A re-measurement of the reference cell (drift control): the baseline condition's reference point alone. */
@@ -64,6 +88,8 @@ export interface ReferenceData {
 
 export interface NetworkData {
   network: string;
+  /** the load scenario of every cell (`stream:15`, `server:20`, `max`); absent for `single` (one request at a time) */
+  scenario?: string;
   /** every point, in model order */
   cuts: CutRef[];
   conditions: ConditionData[];

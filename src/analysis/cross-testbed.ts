@@ -5,18 +5,20 @@ import type { ConditionReport, CrossTestbedRow, NetworkReport } from './findings
  * per condition the best point on each testbed, and whether one point serves them all.
  */
 export function crossTestbed(networks: NetworkReport[]): CrossTestbedRow[] {
+  // a scenario run (frames in flight) is compared with the same scenario on other testbeds only
   const byNetwork = new Map<string, NetworkReport[]>();
-  for (const n of networks) byNetwork.set(n.network, [...(byNetwork.get(n.network) ?? []), n]);
+  for (const n of networks) byNetwork.set(`${n.network}\0${n.scenario ?? ''}`, [...(byNetwork.get(`${n.network}\0${n.scenario ?? ''}`) ?? []), n]);
   const rows: CrossTestbedRow[] = [];
-  for (const [network, entries] of byNetwork) {
+  for (const entries of byNetwork.values()) {
     if (entries.length < 2) continue;
+    const { network, scenario } = entries[0]!;
     const keys = [...new Set(entries.flatMap((e) => e.conditions.map((c) => c.key)))];
     for (const key of keys) {
       const here = entries.map((e) => ({ id: e.testbed_id, c: e.conditions.find((c) => c.key === key) }));
       const best: CrossTestbedRow['best'] = {};
       for (const { id, c } of here) best[id] = c ? { ...c.best } : null;
       const measured = here.flatMap(({ c }) => (c ? [c] : []));
-      rows.push({ network, condition: key, best, same_best: measured.every((a) => measured.every((b) => servesBoth(a, b))) });
+      rows.push({ network, ...(scenario === undefined ? {} : { scenario }), condition: key, best, same_best: measured.every((a) => measured.every((b) => servesBoth(a, b))) });
     }
   }
   return rows;

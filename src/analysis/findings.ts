@@ -34,6 +34,26 @@ export interface PointRow {
   decode_ms?: number | null;
   /** false for an arm outside the fidelity budget: measured and shown, never chosen */
   within_budget?: boolean;
+  // scenario runs only (frames in flight: docs/dnn-report.md "Streams"); several edges: all edges together
+  /** the load scenario: `stream:15`, `server:20`, `max` */
+  scenario?: string;
+  /** frames/s: completed * 1000 / elapsed (several edges: the sum), with its interval (batch means of the frames' completion times; null: too few frames) */
+  fps?: number;
+  fps_low?: number | null;
+  fps_high?: number | null;
+  /** in the tie set of the best frames/s (null: unknown) */
+  fps_tie?: boolean | null;
+  /** dropped / offered frames */
+  drop_fraction?: number;
+  /** frames offered, completed and dropped (of which refused by a full cloud queue) */
+  frames?: { offered: number; completed: number; dropped: number; refused: number };
+  /** percentiles of total (arrival -> result) over the completed frames, pooled over the edges */
+  p90_ms?: number;
+  p99_ms?: number;
+  /** p50 of the queueing before the edge's compute and in the cloud's queue; null when not recorded */
+  queue_ms?: { edge: number | null; cloud: number | null };
+  /** frames/s the pipeline model gives from the single run's stage times (null: no single run to take them from) */
+  predicted_fps?: number | null;
 }
 
 /** A point against the best one of its condition: gain interval (null ends = unbounded) and tie-set membership. */
@@ -82,6 +102,99 @@ export interface ConditionReport {
   cuts: PointRow[];
   /** data with encoded arms only: the f32 answer (best among f32 arms; its gain and move against the f32 deployed point); null when no f32 arm was measured here */
   best_f32?: F32Answer | null;
+  /** scenario runs only: the arm with the most frames/s, and the arms not significantly below it (null: unknown) */
+  best_fps?: FpsRef;
+  fps_tie_set?: string[] | null;
+  /** stream / server runs only: among the arms that keep up (drop at most 1 %), the lowest p99; null when none keeps up (or `max`) */
+  best_p99?: { cut: string; p99_ms: number } | null;
+}
+
+export interface FpsRef {
+  cut: string;
+  fps: number;
+  fps_low: number | null;
+  fps_high: number | null;
+}
+
+/** A scenario run: per edge, every cell's own figures (runs of several edges). */
+export interface EdgeReport {
+  edge: number;
+  cells: EdgeCell[];
+}
+
+export interface EdgeCell {
+  condition: string;
+  cut: string;
+  fps: number;
+  fps_low: number | null;
+  fps_high: number | null;
+  drop_fraction: number;
+  frames: { offered: number; completed: number; dropped: number; refused: number };
+  p50_ms: number | null;
+  p90_ms: number | null;
+  p99_ms: number | null;
+  queue_ms: { edge: number | null; cloud: number | null };
+}
+
+/** The answer for streams, per condition: the best arm for frames/s beside the best for one request at a time. */
+export interface StreamAnswer {
+  condition: string;
+  /** the best arm of the single run (one request at a time) at this condition; null when no single run measured it */
+  best_latency: PointRef | null;
+  best_fps: FpsRef;
+  /** arms whose frames/s is not significantly below the best (null: unknown) */
+  fps_tie_set: string[] | null;
+  /** stream / server runs: the best arm for p99 among those that keep up; null otherwise */
+  best_p99: { cut: string; p99_ms: number } | null;
+  /** the best arm for frames/s is not the best for latency (null: no single run) */
+  differ: boolean | null;
+  /** ... and the latency's best arm is significantly slower in frames/s (outside the fps tie set); null: unknown */
+  differ_significant: boolean | null;
+  /** the best arm for p99 at the rate is not the best for latency (null: either unknown) */
+  differ_p99: boolean | null;
+}
+
+/** The pipeline model's frames/s against what a scenario run measured (src/analysis/stream-model.ts). */
+export interface FpsModel {
+  /** the scenario run's cap on frames in flight and its number of edges, as the model takes them */
+  in_flight: number;
+  edges: number;
+  arms: FpsModelArm[];
+  /** |predicted / measured - 1| over the arms: median and largest */
+  median_error: number | null;
+  max_error: number | null;
+  /** conditions where the predicted best arm for frames/s is the measured one, of those compared */
+  best_agreement: number | null;
+  /** the shared cloud's queueing model against the measured cloud queueing (p50 of queue_cloud) */
+  queue: QueueCheck[];
+  /** per condition and number of edges on one cloud (1 to max(4, edges)): the arm with the most frames/s in all */
+  by_edges: { condition: string; edges: number; best: string; fps_total: number; model: 'D/D/1' | 'M/D/1' | 'saturated' }[];
+}
+
+export interface FpsModelArm {
+  condition: string;
+  cut: string;
+  /** mean stage times (edge + encode, transfer, decode + cloud) of the single run */
+  stages_ms: { edge: number; transfer: number; cloud: number };
+  /** 'measured': the single run's cell at this condition; 'cost model': predicted from the single run (the condition was not measured one at a time) */
+  source: 'measured' | 'cost model';
+  predicted_fps: number;
+  bottleneck: 'edge' | 'transfer' | 'cloud' | 'in-flight';
+  measured_fps: number;
+  /** predicted / measured - 1 */
+  error: number;
+}
+
+export interface QueueCheck {
+  condition: string;
+  cut: string;
+  edges: number;
+  rho: number;
+  model: 'D/D/1' | 'M/D/1' | 'saturated';
+  predicted_queue_cloud_ms: number;
+  measured_queue_cloud_ms: number | null;
+  predicted_fps_total: number;
+  measured_fps_total: number;
 }
 
 export interface F32Answer {
@@ -201,6 +314,19 @@ export interface NetworkSummary {
 
 export interface NetworkReport {
   network: string;
+  /** scenario runs only: the load scenario of every cell (`stream:15`, `server:20`, `max`); absent for single */
+  scenario?: string;
+  /** scenario runs only: the cap on frames in flight, and the number of edges that shared the cloud */
+  in_flight?: number;
+  edge_count?: number;
+  /** scenario runs of several edges: each edge's own figures (the cells' figures are all edges together) */
+  edges?: EdgeReport[];
+  /** scenario runs: per condition, the best arm for frames/s beside the best for latency (single run) */
+  stream_answers?: StreamAnswer[];
+  /** scenario runs: percentiles that rest on fewer samples than MLPerf LoadGen's minimum (also in the report's warnings) */
+  sample_warnings?: string[];
+  /** scenario runs with a single run of the same network beside them: the pipeline model against the measurement */
+  fps_model?: FpsModel | null;
   /** the testbed (each end's host, CPU, cores, backend, threads, limits; the model fingerprint); null when unknown */
   testbed: Testbed | null;
   /** short id of the testbed; one network appears once per testbed; 'unknown' when not recorded */
@@ -248,6 +374,8 @@ export interface Report {
 
 export interface CrossTestbedRow {
   network: string;
+  /** scenario runs: the scenario compared across testbeds (absent: single) */
+  scenario?: string;
   condition: string;
   /** testbed_id -> the best point there and its total (null: condition not measured on that testbed) */
   best: Record<string, PointRef | null>;

@@ -5,16 +5,23 @@ import { isUserError } from '../errors.js';
 import { FormatError } from '../formats/check.js';
 import { ResultsFileError, readMetaLine, readResultsFile, type PolicyRun, type ResultsFile } from '../results/log-reader.js';
 import type { FidelityRecord, RunMetadata } from '../results/metadata.js';
-import type { AnyMetric } from '../results/tags.js';
+import { SINGLE_SCENARIO, parseTag, type AnyMetric } from '../results/tags.js';
+import type { FrameLine, StreamLine } from '../results/stream-lines.js';
+import { newLatencyHistogram } from '../results/log-lines.js';
 import { armLabel, splitArm } from './arms.js';
 import { assertOnePlan, planGapNote, type PlanFile } from './shard-plans.js';
-import type { CellStats, ConditionData, CutRef, NetworkData, ReferenceData } from './cells.js';
+import type { CellStats, ConditionData, CutRef, EdgeStream, NetworkData, ReferenceData, StreamCell, StreamCounts } from './cells.js';
 import { cellStatsOf, statsOf } from './histogram-stats.js';
 import { testbedDifferences, testbedId, testbedOf, type Testbed } from './testbed.js';
 
 /**
  * Results files -> per network, condition, point and metric statistics (histograms of the same cell
  * merged): the input of every analysis, shared by dnn-report and the run's own quick summary.
+ *
+ * The load scenario is a dimension beside the testbed: cells measured one request at a time
+ * (`single`) and with frames in flight (`stream:15`, `max`, ...) are different measurements of the
+ * same (condition, arm), so each (network, testbed, scenario) is its own group, never merged with
+ * another; the report pairs a scenario's group with the `single` one of its network afterwards.
  */
 
 export interface Loaded {
@@ -23,8 +30,27 @@ export interface Loaded {
   problems: string[];
 }
 
+/** Counts and frames of one (condition, arm, edge) of a scenario group, gathered over its files. */
+interface EdgeAcc extends StreamCounts {
+  completions: number[][];
+  /** this edge's own histograms (several edges only; with one edge the cell's are its own) */
+  hists?: Partial<Record<AnyMetric, Histogram>>;
+}
+
+interface ConditionAcc {
+  condition: Condition;
+  /** arm label -> metric -> histogram (several edges: pooled) */
+  cells: Map<string, Partial<Record<AnyMetric, Histogram>>>;
+  startMs: number;
+  endMs: number;
+  /** scenario groups: arm label -> edge -> counts and frames */
+  streams: Map<string, Map<number, EdgeAcc>>;
+}
+
 interface NetworkAcc {
   network: string;
+  /** the load scenario of the group (`single`, `stream:15`, `max`, ...) */
+  scenario: string;
   /** null: no file of this group has metadata */
   testbed: Testbed | null;
   testbedId: string | null;
@@ -36,7 +62,7 @@ interface NetworkAcc {
   cutShapes: Map<string, number[]>;
   metaCuts: boolean;
   /** keyed by arm label (armLabel: the cut, or CUT@CODEC) */
-  conditions: Map<string, { condition: Condition; cells: Map<string, Partial<Record<AnyMetric, Histogram>>>; startMs: number; endMs: number }>;
+  conditions: Map<string, ConditionAcc>;
   /** every file's fidelity records */
   fidelity: FidelityRecord[];
   references: ReferenceData[];
@@ -80,20 +106,22 @@ export function loadResultFiles(paths: string[]): Loaded {
     let id = testbed ? testbedId(testbed) : null;
     if (!testbed && known?.size === 1) id = [...known.keys()][0]!;
     if (!testbed && known && known.size > 1) problems.push(`${path}: no #dnn-meta line, so its testbed is unknown; ${network} was measured on ${known.size} testbeds, so it is reported on its own`);
-    const key = `${network}\0${id ?? 'unknown'}`;
-    let acc = groups.get(key);
-    if (!acc) {
-      acc = { network, testbed: id ? known!.get(id)! : null, testbedId: id, cutIndex: new Map(), cutBytes: new Map(), cutShapes: new Map(), metaCuts: false, conditions: new Map(), fidelity: [], references: [], sources: [], policyRuns: [], files: [] };
-      groups.set(key, acc);
+    for (const [scenario, part] of byScenario(file)) {
+      const key = `${network}\0${id ?? 'unknown'}\0${scenario}`;
+      let acc = groups.get(key);
+      if (!acc) {
+        acc = { network, scenario, testbed: id ? known!.get(id)! : null, testbedId: id, cutIndex: new Map(), cutBytes: new Map(), cutShapes: new Map(), metaCuts: false, conditions: new Map(), fidelity: [], references: [], sources: [], policyRuns: [], files: [] };
+        groups.set(key, acc);
+      }
+      addFile(acc, path, part);
     }
-    addFile(acc, path, file);
   }
   // shards of one plan merge; shards of different plans never do (one line naming two files)
   for (const acc of groups.values()) {
     assertOnePlan(acc.files);
     const gap = planGapNote(acc.files, (key) => {
-      const cut = key.lastIndexOf(';cut=');
-      return acc.conditions.get(key.slice(0, cut))?.cells.get(key.slice(cut + 5))?.total !== undefined;
+      const tag = safe(() => parseTag(`${key};metric=total`));
+      return tag !== undefined && acc.conditions.get(conditionKey(tag.condition))?.cells.get(armLabel(tag.cut, tag.codec))?.total !== undefined;
     });
     if (gap) problems.push(gap);
   }
@@ -115,6 +143,32 @@ function groupTestbed(meta: RunMetadata): Testbed {
   if (!meta.shard) return t;
   const anyHost = 'any (shards of one plan)';
   return { ...t, edge: { ...t.edge, host: anyHost }, cloud: { ...t.cloud, host: anyHost } };
+}
+
+/** The scenario a cell key (a tag without `;metric=`) names: `single` when it names none. */
+function scenarioOfKey(key: string): string {
+  return /;scenario=([^;]+)/.exec(key)?.[1] ?? SINGLE_SCENARIO;
+}
+
+/**
+ * A file's content per load scenario: its single cells (with its adaptive runs) and each scenario's
+ * cells with their `#dnn-stream` and `#dnn-frame` lines. A file with no cells is one `single` part.
+ */
+function byScenario(file: ResultsFile): Map<string, ResultsFile> {
+  const scenarios = new Set(file.cells.map((c) => c.tag.scenario ?? SINGLE_SCENARIO));
+  if (scenarios.size === 0 || file.policies.length) scenarios.add(SINGLE_SCENARIO);
+  const parts = new Map<string, ResultsFile>();
+  for (const scenario of scenarios) {
+    parts.set(scenario, {
+      ...file,
+      cells: file.cells.filter((c) => (c.tag.scenario ?? SINGLE_SCENARIO) === scenario),
+      policies: scenario === SINGLE_SCENARIO ? file.policies : [],
+      streams: file.streams.filter((l) => scenarioOfKey(l.cell) === scenario),
+      frames: file.frames.filter((l) => scenarioOfKey(l.cell) === scenario),
+      warnings: [],
+    });
+  }
+  return parts;
 }
 
 function sameButThreads(a: Testbed, b: Testbed): boolean {
@@ -148,14 +202,7 @@ function addFile(acc: NetworkAcc, path: string, file: ResultsFile): void {
       }
       continue;
     }
-    const key = conditionKey(cell.tag.condition);
-    let cond = acc.conditions.get(key);
-    if (!cond) {
-      cond = { condition: cell.tag.condition, cells: new Map(), startMs: cell.startMs, endMs: cell.endMs };
-      acc.conditions.set(key, cond);
-    }
-    cond.startMs = Math.min(cond.startMs, cell.startMs);
-    cond.endMs = Math.max(cond.endMs, cell.endMs);
+    const cond = conditionOf(acc, cell.tag.condition, cell.startMs, cell.endMs);
     addCut(acc, cell.tag.cut);
     const arm = armLabel(cell.tag.cut, cell.tag.codec);
     let hists = cond.cells.get(arm);
@@ -163,9 +210,73 @@ function addFile(acc: NetworkAcc, path: string, file: ResultsFile): void {
       hists = {};
       cond.cells.set(arm, hists);
     }
+    if (cell.tag.edge !== undefined) {
+      // several edges: the cell pools them (below), and each edge keeps its own copy
+      const own = edgeAcc(cond.streams, arm, cell.tag.edge);
+      own.hists ??= {};
+      const copy = own.hists[cell.tag.metric] ?? newLatencyHistogram();
+      copy.add(cell.histogram);
+      own.hists[cell.tag.metric] = copy;
+    }
     const prev = hists[cell.tag.metric];
     if (prev) prev.add(cell.histogram);
     else hists[cell.tag.metric] = cell.histogram;
+  }
+  addStreams(acc, file.streams, file.frames);
+}
+
+function conditionOf(acc: NetworkAcc, condition: Condition, startMs: number, endMs: number): ConditionAcc {
+  const key = conditionKey(condition);
+  let cond = acc.conditions.get(key);
+  if (!cond) {
+    cond = { condition, cells: new Map(), startMs, endMs, streams: new Map() };
+    acc.conditions.set(key, cond);
+  }
+  cond.startMs = Math.min(cond.startMs, startMs);
+  cond.endMs = Math.max(cond.endMs, endMs);
+  return cond;
+}
+
+function edgeAcc(streams: Map<string, Map<number, EdgeAcc>>, arm: string, edge: number): EdgeAcc {
+  let byEdge = streams.get(arm);
+  if (!byEdge) streams.set(arm, (byEdge = new Map()));
+  let e = byEdge.get(edge);
+  if (!e) byEdge.set(edge, (e = { offered: 0, completed: 0, dropped: 0, refused: 0, elapsed_ms: 0, in_flight: 0, completions: [] }));
+  return e;
+}
+
+/** One file's `#dnn-stream` counts (summed into their cells) and `#dnn-frame` completion times (one list per cell measured). */
+function addStreams(acc: NetworkAcc, streams: StreamLine[], frames: FrameLine[]): void {
+  const where = (cell: string) => {
+    const tag = parseTag(`${cell};metric=total`);
+    const cond = acc.conditions.get(conditionKey(tag.condition));
+    return cond ? edgeAcc(cond.streams, armLabel(tag.cut, tag.codec), tag.edge ?? 0) : undefined;
+  };
+  for (const l of streams) {
+    const e = safe(() => where(l.cell));
+    if (!e) continue;
+    e.offered += l.offered;
+    e.completed += l.completed;
+    e.dropped += l.dropped;
+    e.refused += l.refused ?? 0;
+    e.elapsed_ms += l.elapsed_ms;
+    e.in_flight = Math.max(e.in_flight, l.in_flight ?? 0);
+  }
+  const byCell = new Map<string, number[]>();
+  for (const f of frames) {
+    const reply = f.t?.[4];
+    if (f.drop || typeof reply !== 'number') continue;
+    byCell.set(f.cell, [...(byCell.get(f.cell) ?? []), reply]);
+  }
+  for (const [cell, times] of byCell) safe(() => where(cell))?.completions.push(times.sort((a, b) => a - b));
+}
+
+/** A line whose cell key is not one of ours (or names no histogram of the file) is left out. */
+function safe<T>(f: () => T): T | undefined {
+  try {
+    return f();
+  } catch {
+    return undefined;
   }
 }
 
@@ -195,13 +306,15 @@ function toNetworkData(acc: NetworkAcc): NetworkData {
   const conditions: ConditionData[] = [...acc.conditions.values()].map((c) => {
     const cells = new Map<string, CellStats>();
     for (const [cut, hists] of c.cells) cells.set(cut, cellStatsOf(hists));
-    return { condition: c.condition, cells, startMs: c.startMs, endMs: c.endMs };
+    const streams = streamCells(c.streams, cells);
+    return { condition: c.condition, cells, startMs: c.startMs, endMs: c.endMs, ...(streams.size ? { streams } : {}) };
   });
   // The model's last point is its output: what the cloud sends back.
   const last = [...acc.cutIndex.entries()].sort((a, b) => a[1] - b[1]).at(-1);
   const outputBytes = last ? acc.cutBytes.get(last[0]) : undefined;
   return {
     network: acc.network,
+    ...(acc.scenario === SINGLE_SCENARIO ? {} : { scenario: acc.scenario }),
     cuts,
     conditions,
     sources: acc.sources,
@@ -213,6 +326,18 @@ function toNetworkData(acc: NetworkAcc): NetworkData {
     ...(acc.policyRuns.length ? { policyRuns: acc.policyRuns } : {}),
     ...(acc.fidelity.length ? { fidelity: acc.fidelity } : {}),
   };
+}
+
+/** A condition's scenario cells, by arm: each edge's counts, frames and statistics (one edge: the cell's own). */
+function streamCells(accs: Map<string, Map<number, EdgeAcc>>, cells: Map<string, CellStats>): Map<string, StreamCell> {
+  const out = new Map<string, StreamCell>();
+  for (const [arm, byEdge] of accs) {
+    const edges: EdgeStream[] = [...byEdge.entries()]
+      .sort((a, b) => a[0] - b[0])
+      .map(([edge, { hists, ...e }]) => ({ edge, ...e, stats: hists ? cellStatsOf(hists) : (cells.get(arm) ?? {}) }));
+    out.set(arm, { edges });
+  }
+  return out;
 }
 
 /**

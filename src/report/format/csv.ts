@@ -8,10 +8,14 @@ const BASE_HEADER = ['network', 'condition', ...FIELDS, 'cut', 'index', 'edge_ms
 /** Data with codecs: 6 more columns at the end (files without codecs keep the columns they always had). */
 const CODEC_HEADER = ['codec', 'bytes', 'encode_ms', 'decode_ms', 'within_budget', 'best_f32'];
 
+/** Scenario runs (frames in flight): 10 more columns at the end (reports without them keep their columns). */
+const STREAM_HEADER = ['scenario', 'fps', 'fps_low', 'fps_high', 'drop_fraction', 'p90_ms', 'p99_ms', 'queue_edge_ms', 'queue_cloud_ms', 'predicted_fps'];
+
 /** One row per (network, condition, point or arm): everything needed to redo the analysis in a spreadsheet. */
 export function formatCsv(report: Report): string {
   const codecs = report.networks.some((n) => n.conditions.some((c) => c.cuts.some((p) => p.codec !== undefined)));
-  const rows: string[] = [[...BASE_HEADER, ...(codecs ? CODEC_HEADER : [])].join(',')];
+  const streams = report.networks.some((n) => n.scenario !== undefined);
+  const rows: string[] = [[...BASE_HEADER, ...(codecs ? CODEC_HEADER : []), ...(streams ? STREAM_HEADER : [])].join(',')];
   for (const n of report.networks) {
     for (const c of n.conditions) {
       for (const p of c.cuts) {
@@ -42,6 +46,9 @@ export function formatCsv(report: Report): string {
             n.testbed_id,
             c.predicted === true,
             ...(codecs ? [p.codec ?? '', num(p.bytes ?? null), num(p.encode_ms ?? null), num(p.decode_ms ?? null), p.within_budget !== false, c.best_f32?.cut ?? ''] : []),
+            ...(streams
+              ? [n.scenario ?? 'single', num(p.fps ?? null), num(p.fps_low ?? null), num(p.fps_high ?? null), num(p.drop_fraction ?? null), num(p.p90_ms ?? null), num(p.p99_ms ?? null), num(p.queue_ms?.edge ?? null), num(p.queue_ms?.cloud ?? null), num(p.predicted_fps ?? null)]
+              : []),
           ]
             .map((v) => csvField(String(v)))
             .join(','),

@@ -6,6 +6,7 @@ import type { ConditionReport, FactorName, NetworkReport, Report } from '../../a
 import { esc, heatMap, lineChart, scatterLogX, stackedBars, timelineChart } from './svg.js';
 import { paretoFront } from '../../analysis/encodings.js';
 import type { AdaptiveEntry } from '../../analysis/policy-runs.js';
+import { STREAM_HEADER, answerLine, modelLines, scenarioTitle, streamRow } from './stream-labels.js';
 
 export interface HtmlOptions {
   /** --condition: the condition of the second bar chart (default: where the gain is largest) */
@@ -76,16 +77,17 @@ function network(n: NetworkReport, report: Report, opts: HtmlOptions): string {
   const selected = opts.condition && selectCondition(n, opts.condition);
   const chosen = selected ?? maxGainCondition(n);
   const what = selected ? `chosen condition (gain ${pct(chosen.gain)})` : `largest gain (${pct(chosen.gain)})`;
-  const id = `${n.network}${n.testbed_id === 'unknown' ? '' : `-${n.testbed_id}`}`.replace(/[^A-Za-z0-9_-]/g, '_');
+  const id = `${n.network}${n.testbed_id === 'unknown' ? '' : `-${n.testbed_id}`}${n.scenario ? `-${n.scenario}` : ''}`.replace(/[^A-Za-z0-9_-]/g, '_');
   const parts: string[] = [];
   parts.push(`<section data-network="${esc(n.network)}">`);
-  parts.push(`<h2>${esc(n.network)}${n.predicted_from !== undefined ? ' (predicted)' : ''}</h2>`);
+  parts.push(`<h2>${esc(n.network)}${n.scenario ? ` [${esc(scenarioTitle(n))}]` : ''}${n.predicted_from !== undefined ? ' (predicted)' : ''}</h2>`);
   const predicted = predictedLine(n);
   if (predicted) parts.push(`<p class="predicted"><b>${esc(predicted)}</b></p>`);
   if (n.rate_thresholds?.length) {
     parts.push(`<p>Rate thresholds (cost model, no added delay): the best point per rate range in Mbit/s.</p><ul>${n.rate_thresholds.map((t) => `<li>${esc(t.stress)}: ${esc(thresholdLine(t.ranges))}</li>`).join('')}</ul>`);
   }
   parts.push(`<p>${esc(baselineLine(n, varying))}<br>${esc(deployedLine(n))}<br>${esc(summaryLine(n, report.min_gain, varying, report.confidence))}${encodingLines(n, varying).map((l) => `<br>${esc(l.trim())}`).join('')}<br>significance: ${esc(n.significance_note)}<br>testbed ${esc(n.testbed_id)}: ${esc(describeTestbed(n.testbed))}<br>sources: ${esc(n.sources.join(', '))}</p>`);
+  if (n.scenario) parts.push(streamsHtml(id, n, varying));
   parts.push(`<div class="charts">`);
   parts.push(bars(`${id}-stacked-baseline`, `baseline: ${conditionLabel(base.factors, varying)}`, base, n, report));
   if (chosen !== base || selected) parts.push(bars(`${id}-stacked-condition`, `${what}: ${conditionLabel(chosen.factors, varying)}`, chosen, n, report));
@@ -117,6 +119,41 @@ function network(n: NetworkReport, report: Report, opts: HtmlOptions): string {
   parts.push(conditionsTable(n, varying));
   parts.push(`</section>`);
   return parts.join('\n');
+}
+
+/** Colours of the conditions in the frames/s chart (cycled). */
+const PALETTE = ['#4e79a7', '#f28e2b', '#59a14f', '#e15759', '#76b7b2', '#edc948', '#b07aa1', '#ff9da7', '#9c755f', '#bab0ac'];
+/** At most this many conditions in the frames/s chart (the table has them all). */
+const FPS_CHART_CONDITIONS = 10;
+
+/**
+ * A scenario run: frames/s per point, one line per condition, each condition's best point for
+ * frames/s ringed; the answer for streams; the pipeline model; the streams table.
+ */
+function streamsHtml(id: string, n: NetworkReport, varying: FactorName[]): string {
+  const cuts = unionCuts(n);
+  const shown = n.conditions.filter((c) => c.best_fps).slice(0, FPS_CHART_CONDITIONS);
+  const chart = lineChart({
+    id: `${id}-fps`,
+    title: `${n.network} [${n.scenario}]: frames/s per point (ring: best for frames/s)`,
+    xLabel: 'point',
+    unit: 'fps',
+    x: cuts,
+    series: shown.map((c, k) => {
+      const byCut = new Map(c.cuts.map((p) => [p.cut, p.fps ?? null]));
+      return { name: conditionLabel(c.factors, varying), color: PALETTE[k % PALETTE.length]!, values: cuts.map((cut) => byCut.get(cut) ?? null), ring: cuts.indexOf(c.best_fps!.cut) };
+    }),
+  });
+  const answers = (n.stream_answers ?? []).map((a) => `<li>${esc(answerLine(a, n, varying))}</li>`).join('');
+  const model = modelLines(n, varying).map((l) => esc(l.trim())).join('<br>');
+  const head = `<tr><th>condition</th>${STREAM_HEADER.map((h) => `<th>${esc(h)}</th>`).join('')}</tr>`;
+  const rows = n.conditions.flatMap((c) => c.cuts.map((p) => `<tr><td>${esc(conditionLabel(c.factors, varying))}</td>${streamRow(p, c.best_fps?.cut).map((v) => `<td>${esc(v)}</td>`).join('')}</tr>`)).join('');
+  const warn = (n.sample_warnings ?? []).map((w) => `<p class="warning">${esc(w)}</p>`).join('');
+  return `<h3>Streams: ${esc(scenarioTitle(n))}</h3>
+<p>Frames/s completed per point and condition; drop = dropped / offered; latencies from a frame's arrival to its result (ms); queue = p50 before the edge computes and in the cloud's queue.</p>
+${chart}
+${answers ? `<p><b>The answer for streams</b></p><ul>${answers}</ul>` : ''}${model ? `<p>${model}</p>` : ''}${warn}
+<table>${head}${rows}</table>`;
 }
 
 /**

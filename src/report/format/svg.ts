@@ -152,6 +152,8 @@ export interface LineSeries {
   name: string;
   color: string;
   values: (number | null)[];
+  /** the x index whose dot is ringed (the chosen point); absent: none */
+  ring?: number;
 }
 
 /** A small line chart over categorical x values. */
@@ -179,6 +181,7 @@ export function lineChart(opts: { id: string; title: string; xLabel: string; uni
     parts.push(`<polyline class="line" points="${pts.join(' ')}" stroke="${s.color}"/>`);
     s.values.forEach((v, i) => {
       if (v !== null) parts.push(`<circle cx="${f(x(i))}" cy="${f(y(v))}" r="3" fill="${s.color}"><title>${esc(`${s.name} at ${opts.x[i]}: ${v.toFixed(3)} ${opts.unit}`)}</title></circle>`);
+      if (v !== null && i === s.ring) parts.push(`<circle class="chosen" cx="${f(x(i))}" cy="${f(y(v))}" r="7" fill="none" stroke="${s.color}" stroke-width="2"><title>${esc(`${s.name}: best ${opts.x[i]} (${v.toFixed(1)} ${opts.unit})`)}</title></circle>`);
     });
     const ly = top + plotH + 48 + 16 * k;
     parts.push(`<line x1="${left}" x2="${left + 14}" y1="${ly - 4}" y2="${ly - 4}" stroke="${s.color}" stroke-width="2"/><text x="${left + 18}" y="${ly}" class="tick">${esc(s.name)}</text>`);

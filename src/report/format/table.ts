@@ -1,5 +1,6 @@
 import { conditionLabel, gainWithInterval, interval, levelLabel, pct, shortFactor, varyingFactors } from '../../analysis/condition-labels.js';
 import type { FactorName, NetworkReport, Report } from '../../analysis/findings.js';
+import { STREAM_HEADER, answerLine, dropLabel, fpsWithInterval, modelLines, scenarioTitle, streamRow } from './stream-labels.js';
 import { ADAPTIVE_HEADER, adaptiveRows, adaptiveTitle, baselineLine, baselineOf, bytesLabel, deployedLine, describeTestbed, encodingLines, FACTOR_LABEL, movedLabel, ms, predictedLine, summaryLine, thresholdLine, tieSetLabel, times } from './labels.js';
 
 /** The report for a terminal: the same essentials as the JSON, as aligned text tables. */
@@ -31,7 +32,7 @@ function crossTestbedTable(report: Report): string {
 function network(n: NetworkReport, report: Report): string {
   const varying = varyingFactors(n);
   const predicted = predictedLine(n);
-  const out: string[] = [...headerLines(n, report, varying, predicted), '', ...baselinePoints(n)];
+  const out: string[] = [...headerLines(n, report, varying, predicted), '', ...(n.scenario ? streamLines(n, varying) : []), ...baselinePoints(n)];
   if (n.summary.sensitivity.length) out.push(...sensitivityLines(n, varying), '');
   if (n.rate_thresholds?.length) out.push(...thresholdLines(n), '');
   if (n.drift) out.push(...driftLines(n), '');
@@ -41,7 +42,7 @@ function network(n: NetworkReport, report: Report): string {
 
 function headerLines(n: NetworkReport, report: Report, varying: FactorName[], predicted: string): string[] {
   return [
-    `== ${n.network} (${n.sources.join(', ')}; latencies in ms at ${report.metric})`,
+    `== ${n.network}${n.scenario ? ` [${scenarioTitle(n)}]` : ''} (${n.sources.join(', ')}; latencies in ms at ${report.metric})`,
     ...(predicted ? [predicted] : []),
     `testbed ${n.testbed_id}: ${describeTestbed(n.testbed)}`,
     baselineLine(n, varying),
@@ -50,6 +51,36 @@ function headerLines(n: NetworkReport, report: Report, varying: FactorName[], pr
     ...encodingLines(n, varying),
     `significance: ${n.significance_note}`,
   ];
+}
+
+/**
+ * A scenario run: per condition and point its frames/s, drops, latency percentiles and queueing;
+ * then the answer for streams per condition, the pipeline model and each edge's figures.
+ */
+function streamLines(n: NetworkReport, varying: FactorName[]): string[] {
+  const out = [`streams (fps: frames/s completed [interval]; drop: dropped / offered; p50/p90/p99: arrival -> result, ms; queue: p50 ms before the edge computes and in the cloud's queue):`];
+  out.push(
+    table(
+      [...varying.map(shortFactor), ...STREAM_HEADER],
+      n.conditions.flatMap((c) => c.cuts.map((p) => [...varying.map((f) => levelLabel(c.factors[f])), ...streamRow(p, c.best_fps?.cut)])),
+    ),
+  );
+  if (n.stream_answers?.length) out.push('answer for streams:', ...n.stream_answers.map((a) => `  ${answerLine(a, n, varying)}`));
+  out.push(...modelLines(n, varying));
+  for (const e of n.edges ?? []) {
+    out.push(`edge ${e.edge}:`);
+    out.push(
+      table(
+        ['condition', 'point', 'fps [interval]', 'drop', 'p50', 'p90', 'p99', 'queue edge', 'queue cloud'],
+        e.cells.map((x) => {
+          const c = n.conditions.find((y) => y.key === x.condition);
+          return [c ? conditionLabel(c.factors, varying) : x.condition, x.cut, fpsWithInterval(x.fps, x.fps_low, x.fps_high), dropLabel(x.drop_fraction), ms(x.p50_ms), ms(x.p90_ms), ms(x.p99_ms), ms(x.queue_ms.edge), ms(x.queue_ms.cloud)];
+        }),
+      ),
+    );
+  }
+  for (const w of n.sample_warnings ?? []) out.push(`WARNING ${w}`);
+  return [...out, ''];
 }
 
 /** Every point at the baseline condition, then how much faster its best is than the extreme points. */

@@ -1,0 +1,132 @@
+// Scenario runs in the report: kept apart from single runs, their figures, the answer for streams and the pipeline model.
+import t from 'tap';
+import { join } from 'node:path';
+import { readResultsFile } from '../../src/results/log-reader.js';
+import { loadResultFiles } from '../../src/analysis/load-results.js';
+import { buildReport, type ReportOptions } from '../../src/analysis/build-report.js';
+import type { NetworkReport } from '../../src/analysis/findings.js';
+import { STREAM_CUTS, writeRuns, writeScenarioRun } from '../report/stream-fixture.js';
+
+const OPTS: ReportOptions = { metric: 'p50', minGain: 0.05 };
+
+function report(paths: string[]) {
+  const loaded = loadResultFiles(paths);
+  return buildReport(loaded.networks, OPTS, loaded.problems);
+}
+
+const scenarioOf = (r: ReturnType<typeof report>, s: string) => r.networks.find((n) => n.scenario === s)!;
+
+t.test('a single run and a scenario run of one network: two entries, never merged', async (t) => {
+  const { single, run: max } = await writeRuns(t.testdir(), 'max', { frames: 200 });
+  const loaded = loadResultFiles([single, max]);
+  t.equal(loaded.networks.length, 2);
+  const [s, m] = loaded.networks;
+  t.equal(s!.scenario, undefined);
+  t.equal(m!.scenario, 'max');
+  for (const c of s!.conditions) for (const cut of STREAM_CUTS) t.equal(c.cells.get(cut)!.total!.samples, 30, 'single cells hold only the single samples');
+  for (const c of m!.conditions) for (const cut of STREAM_CUTS) t.equal(c.cells.get(cut)!.total!.samples, 200, 'scenario cells hold only their frames');
+  t.equal(s!.conditions[0]!.streams, undefined);
+  t.equal(m!.conditions[0]!.streams!.get('c')!.edges.length, 1);
+
+  // the single entry reports exactly as it does alone
+  const both = report([single, max]);
+  const alone = report([single]);
+  t.same(both.networks.find((n) => n.scenario === undefined), alone.networks[0], 'the single entry is unchanged by the scenario file beside it');
+  t.equal(alone.networks[0]!.stream_answers, undefined);
+  t.equal(alone.networks[0]!.conditions[0]!.cuts[0]!.fps, undefined, 'single rows carry no stream field');
+  t.same(both.cross_testbed, [], 'a scenario is not another testbed');
+});
+
+t.test('scenario cells: fps, drops, percentiles, queueing; the answer for streams against the single run', async (t) => {
+  const { single, run: max } = await writeRuns(t.testdir(), 'max', { frames: 200 });
+  const lines = readResultsFile(max).streams;
+  const r = report([single, max]);
+  const m = scenarioOf(r, 'max');
+  t.equal(m.in_flight, 4);
+  t.equal(m.edge_count, 1);
+  t.equal(m.edges, undefined, 'one edge: no per-edge list');
+  for (const c of m.conditions) {
+    for (const p of c.cuts) {
+      const line = lines.find((l) => l.cell === `${c.key};cut=${p.cut};scenario=max`)!;
+      t.equal(p.scenario, 'max');
+      t.ok(Math.abs(p.fps! - (line.completed * 1000) / line.elapsed_ms) < 1e-9, 'fps = completed * 1000 / elapsed');
+      t.ok(p.fps_low! < p.fps! && p.fps! < p.fps_high!, 'an interval around it');
+      t.equal(p.drop_fraction, 0);
+      t.same(p.frames, { offered: 200, completed: 200, dropped: 0, refused: 0 });
+      t.ok(p.total_ms <= p.p90_ms! && p.p90_ms! <= p.p99_ms!, 'p50 <= p90 <= p99');
+      t.type(p.queue_ms!.edge, 'number');
+      t.type(p.queue_ms!.cloud, 'number');
+    }
+    // stage times: a 6 ms cloud (167 fps), b 5.5 ms (182 fps), c 3.5 ms everywhere (286 fps)
+    t.equal(c.best_fps!.cut, 'c');
+    t.same(c.fps_tie_set, ['c']);
+    t.equal(c.best_p99, null, 'max: no p99 at a rate');
+  }
+  t.equal(m.stream_answers!.length, 2);
+  for (const a of m.stream_answers!) {
+    t.equal(a.best_latency!.cut, 'b', 'one at a time, b has the smallest sum');
+    t.equal(a.best_fps.cut, 'c', 'in flight, c has the smallest slowest stage');
+    t.equal(a.differ, true);
+    t.equal(a.differ_significant, true);
+    t.equal(a.differ_p99, null);
+  }
+  // the pipeline model from the single run's stage times
+  const model = m.fps_model!;
+  t.equal(model.arms.length, 6);
+  t.ok(model.median_error! < 0.05, `predicted frames/s within 5 % (median ${model.median_error})`);
+  t.equal(model.best_agreement, 1);
+  t.ok(model.arms.every((a) => a.source === 'measured'));
+  t.ok(model.arms.filter((a) => a.cut !== 'c').every((a) => a.bottleneck === 'cloud'), 'a and b wait on the cloud (c: every stage alike)');
+  t.ok(m.conditions.every((c) => c.cuts.every((p) => typeof p.predicted_fps === 'number')));
+  t.same(
+    model.by_edges.filter((b) => b.condition === m.conditions[0]!.key).map((b) => b.edges),
+    [1, 2, 3, 4],
+  );
+  // 200 completed frames per cell: p90 is fine (>= 64), p99 is not (< 662)
+  t.equal(m.sample_warnings!.length, 1);
+  t.match(m.sample_warnings![0]!, /6 have p99 on fewer than 662 completed frames and 0 p90 on fewer than 64/);
+  t.ok(r.warnings.includes(m.sample_warnings![0]!), 'the warning is in the report notes too');
+});
+
+t.test('a camera above one point\'s capacity: drops near 1 - capacity / rate; the best for p99 keeps up', async (t) => {
+  const { single, run: stream } = await writeRuns(t.testdir(), 'stream:200', { frames: 300 });
+  const m = scenarioOf(report([single, stream]), 'stream:200');
+  for (const c of m.conditions) {
+    const row = (cut: string) => c.cuts.find((p) => p.cut === cut)!;
+    t.ok(Math.abs(row('a').drop_fraction! - (1 - 1000 / 6 / 200)) < 0.05, `a drops ${row('a').drop_fraction} ~ 1 - 167/200`);
+    t.equal(row('c').drop_fraction, 0, 'c keeps up with 200 frames/s');
+    t.ok(Math.abs(row('c').fps! - 200) < 10);
+    t.same(c.best_p99 && c.best_p99.cut, 'c');
+  }
+  t.equal(m.stream_answers![0]!.differ_p99, true);
+});
+
+t.test('three edges on one cloud: per-edge figures, aggregate sums, the shared cloud\'s queueing', async (t) => {
+  const { single, run: max3 } = await writeRuns(t.testdir(), 'max', { edges: 3, frames: 120 });
+  const m = scenarioOf(report([single, max3]), 'max');
+  t.equal(m.edge_count, 3);
+  t.same(m.edges!.map((e) => e.edge), [0, 1, 2]);
+  for (const c of m.conditions) {
+    for (const p of c.cuts) {
+      const mine = m.edges!.map((e) => e.cells.find((x) => x.condition === c.key && x.cut === p.cut)!);
+      t.ok(Math.abs(p.fps! - mine.reduce((s, x) => s + x.fps, 0)) < 1e-9, 'aggregate fps = sum over the edges');
+      t.equal(p.frames!.completed, 360, 'frames of all edges');
+      t.equal(p.samples, 360, 'pooled percentiles over every edge\'s frames');
+    }
+  }
+  const q = m.fps_model!.queue;
+  t.ok(q.every((x) => x.edges === 3 && x.model === 'saturated'), 'three edges saturate the cloud at every point');
+  for (const x of q) t.ok(Math.abs(x.predicted_queue_cloud_ms - x.measured_queue_cloud_ms!) < 0.15 * x.measured_queue_cloud_ms!, `${x.cut}: queue predicted ${x.predicted_queue_cloud_ms.toFixed(1)} measured ${x.measured_queue_cloud_ms}`);
+});
+
+t.test('a scenario run alone: its figures, no latency answer, and a note saying what to add', async (t) => {
+  const dir = t.testdir();
+  const max = join(dir, 'max.hdr');
+  writeScenarioRun(max, 'max', { frames: 60 });
+  const r = report([max]);
+  const m: NetworkReport = r.networks[0]!;
+  t.equal(m.scenario, 'max');
+  t.equal(m.fps_model, null);
+  t.ok(m.stream_answers!.every((a) => a.best_latency === null && a.differ === null && a.best_fps.cut === 'c'));
+  t.ok(r.warnings.some((w) => /no single run of this network among the files/.test(w)));
+});
