@@ -205,7 +205,8 @@ runMain('dnn-edge', async () => {
     edge?.release();
   }
   const { stats, file } = result;
-  log(`${stats.cells} cells, ${stats.samples} samples, ${stats.retries} samples redone after failures -> ${file}`);
+  if (fleet) log(`edge 0: ${stats.cells} cells, ${stats.samples} samples, ${stats.retries} samples redone after failures; ${fleet.summary()} -> ${file}`);
+  else log(`${stats.cells} cells, ${stats.samples} samples, ${stats.retries} samples redone after failures -> ${file}`);
   if (o.quick) printBestPoints(file);
   log(`full report: ./bin/dnn-report ${file}`);
 });

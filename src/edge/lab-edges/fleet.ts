@@ -51,6 +51,8 @@ interface Follower {
   /** the barrier it waits at, if any */
   at: string | null;
   finished: boolean;
+  /** what its sweep measured (its `done` message) */
+  stats?: { cells: number; samples: number; retries: number };
   tail: string[];
 }
 
@@ -154,7 +156,10 @@ export class EdgeFleet {
   private message(f: Follower, m: FromFollower): void {
     if (m.t === 'at') f.at = m.key;
     else if (m.t === 'cell') this.write(f, m.cell);
-    else if (m.t === 'done') f.finished = true;
+    else if (m.t === 'done') {
+      f.finished = true;
+      f.stats = { cells: m.cells, samples: m.samples, retries: m.retries };
+    }
     else if (m.t === 'failed') {
       f.finished = true;
       this.fail(new EdgeFailure(`edge ${f.index}: ${m.message}`));
@@ -201,7 +206,7 @@ export class EdgeFleet {
     this.giveQuota();
     await this.until(() => {
       const other = this.followers.find((f) => f.at !== null && f.at !== key);
-      if (other) this.failure ??= new EdgeFailure(`edge ${other.index} is at '${other.at}' while edge 0 is at '${key}': the edges' plans differ`);
+      if (other) this.failure ??= new EdgeFailure(`edge ${other.index} is at '${other.at}' while edge 0 is at '${key}' (one edge measured a cell again after a link failure, or their plans differ)`);
       return this.failure === null && this.followers.every((f) => f.at === key);
     });
     for (const f of this.followers) {
@@ -228,6 +233,12 @@ export class EdgeFleet {
     await this.until(() => this.followers.every((f) => f.finished));
     await this.writes;
     if (this.failure) throw this.failure;
+  }
+
+  /** One line: what the followers measured. */
+  summary(): string {
+    const sum = (k: 'cells' | 'samples' | 'retries') => this.followers.reduce((n, f) => n + (f.stats?.[k] ?? 0), 0);
+    return `edges 1-${this.o.edges - 1}: ${sum('cells')} cells, ${sum('samples')} samples, ${sum('retries')} samples redone after failures`;
   }
 
   /** Ends every follower (SIGTERM: it undoes its own stress and shaping), then its cgroup and namespace. */
