@@ -9,6 +9,7 @@ import { cloudClients } from '../../src/edge/lab-edges/fleet.js';
 import { NO_CONDITION, type Condition } from '../../src/conditions/condition.js';
 import { newLatencyHistogram } from '../../src/results/log-lines.js';
 import { PassThrough } from 'node:stream';
+import { isRoot } from '../../src/conditions/proc.js';
 
 /** lab --edges N without a lab: its checks, device shares, barrier order and channel, in process. */
 
@@ -30,7 +31,10 @@ t.test('--edges: every mistake is one line, before anything starts', async (t) =
   }
   t.equal(parseEdgeOptions(['lab', 'lenet', ...ONE_LEVEL]).edges, 1, 'one edge by default');
   t.equal(parseEdgeOptions(['lab', 'lenet', '--edges', '3', ...ONE_LEVEL]).edges, 3);
-  // through the binary: one line, exit 2 (the device check runs after parsing, before any change)
+});
+
+t.test('--edges the edge CPUs cannot hold: one line, exit 2, nothing started', { skip: isRoot() ? false : 'the lab asks for root first' }, async (t) => {
+  // through the binary: the device check runs after parsing and the root check, before any change
   const r = await runBin('dnn-edge', ['lab', 'lenet', '--edges', '16', ...ONE_LEVEL]);
   t.equal(r.exitCode, 2, String(r.stderr));
   t.match(String(r.stderr), /^dnn-edge: --edges 16: the edges share CPU/);

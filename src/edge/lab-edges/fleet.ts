@@ -238,7 +238,7 @@ export class EdgeFleet {
   /** One line: what the followers measured. */
   summary(): string {
     const sum = (k: 'cells' | 'samples' | 'retries') => this.followers.reduce((n, f) => n + (f.stats?.[k] ?? 0), 0);
-    return `edges 1-${this.o.edges - 1}: ${sum('cells')} cells, ${sum('samples')} samples, ${sum('retries')} samples redone after failures`;
+    return `${this.o.edges === 2 ? 'edge 1' : `edges 1-${this.o.edges - 1}`}: ${sum('cells')} cells, ${sum('samples')} samples, ${sum('retries')} samples redone after failures`;
   }
 
   /** Ends every follower (SIGTERM: it undoes its own stress and shaping), then its cgroup and namespace. */
