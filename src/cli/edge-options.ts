@@ -9,7 +9,6 @@ import { DESIGNS, type Design } from '../conditions/grid.js';
 import { STRESSOR_CHOICES } from '../conditions/stress.js';
 import { ZOO_NAMES } from '../../models/index.js';
 import { UserError } from '../errors.js';
-import type { Condition } from '../conditions/condition.js';
 import { resolveShard } from '../edge/shard.js';
 import { DEFAULT_REFERENCE_EVERY, ORDERS, type Order } from '../edge/schedule.js';
 import { assertNetworkSpec } from '../model/network.js';
@@ -245,7 +244,7 @@ function traceOptions(f: EdgeFlags, encoded: boolean): TraceOptions | undefined 
 }
 
 /** --edges N: several edge devices need the lab, and one plan measured whole by each, from its start. */
-function labEdges(f: EdgeFlags, lab: boolean, trace: boolean, shard: boolean, conditions: Condition[]): number {
+function labEdges(f: EdgeFlags, lab: boolean, trace: boolean, shard: boolean): number {
   const n = f.edges ?? 1;
   if (f.edges === undefined) return n;
   if (!lab) throw new UserError(`--edges ${n} starts edge devices in the local lab: use 'dnn-edge lab <network> --edges ${n}' (edges on other machines each run dnn-edge against the one dnn-cloud)`);
@@ -253,10 +252,6 @@ function labEdges(f: EdgeFlags, lab: boolean, trace: boolean, shard: boolean, co
   for (const [given, flag] of [[trace, '--trace'], [shard, '--shard'], [f.resume !== undefined, '--resume']] as const) {
     if (given) throw new UserError(`--edges ${n} measures one whole plan on every edge at once: it cannot be combined with ${flag}`);
   }
-  // the cloud's stress is one lease all its edges share, held until each edge's next CONDITION: an
-  // edge cannot move it to another level while the others hold the current one
-  const cloudLevels = new Set(conditions.map((c) => `--cloud-cpu ${c.ccpu} --cloud-mem ${c.cmem}`));
-  if (cloudLevels.size > 1) throw new UserError(`--edges ${n}: the edges share the cloud's stress, so a run measures one cloud stress level, not ${cloudLevels.size}; give one (e.g. ${[...cloudLevels][0]}) and run each level apart`);
   return n;
 }
 
@@ -303,7 +298,7 @@ export function parseEdgeOptions(argv: readonly string[], env: NodeJS.ProcessEnv
   const lab = host === 'lab';
   const limits = { edge: deviceLimitsFrom(f, 'edge'), cloud: deviceLimitsFrom(f, 'cloud') };
   if (!lab && hasLimits(limits.cloud)) throw new UserError("--cloud-cpuset/--cloud-cpus/--cloud-memory limit the lab's cloud; a cloud on another machine takes them itself: pass them to its dnn-cloud");
-  const edges = labEdges(f, lab, trace !== undefined, shard !== undefined, conditions);
+  const edges = labEdges(f, lab, trace !== undefined, shard !== undefined);
   if (!lab && (f.cloudQueue !== undefined || f.cloudConcurrency !== undefined)) throw new UserError("--cloud-queue/--cloud-concurrency set the lab's cloud; a cloud on another machine takes them itself: pass --queue/--concurrency to its dnn-cloud");
   const wanted = f.edgeSlowdown ?? (lab && quick ? QUICK_SLOWDOWN : undefined);
   const slowdown = wanted === 1 ? undefined : wanted;

@@ -46,6 +46,11 @@ export interface CloudLink {
   infer(cut: CutPoint, tensor: HostTensor, encoded?: EncodedCrossing): Promise<InferReply>;
   /** asks the cloud to run CPU/memory stress; resolves once it is in effect there */
   setCloudStress(cpuPct: number, memPct: number): Promise<CloudStressAck | null>;
+  /**
+   * Another edge of the same lab holds the cloud's stress lease for this one (lab --edges N: edge 0
+   * asks, edges 1..N-1 share it): no CONDITION is sent, but every RESULT must carry this stress.
+   */
+  expectCloudStress?(cpuPct: number, memPct: number): void;
   /** drops the connection and connects again (re-proving the fingerprint, re-applying stress) */
   reconnect(): Promise<void>;
   close(): Promise<void>;

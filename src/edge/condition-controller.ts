@@ -12,6 +12,8 @@ export interface ControllerOptions {
   link: CloudLink;
   /** the edge device's limits (stress is sized to them); read at each condition, as calibration may change them */
   limits?: DeviceLimits;
+  /** lab --edges N, edges 1..N-1: edge 0 holds the cloud's stress for every edge; this one only expects it in its RESULTs */
+  sharesCloudStress?: boolean;
 }
 
 /**
@@ -42,7 +44,9 @@ export class EdgeConditionController implements ConditionController {
       this.shaping = shaping;
     }
     const held = this.cloudStress;
-    if (held === null || held.cpu !== c.ccpu || held.mem !== c.cmem) {
+    if (this.o.sharesCloudStress) {
+      this.o.link.expectCloudStress?.(c.ccpu, c.cmem);
+    } else if (held === null || held.cpu !== c.ccpu || held.mem !== c.cmem) {
       // forgotten first: a refused or failed CONDITION leaves nothing this edge may count on holding
       this.cloudStress = null;
       await this.o.link.setCloudStress(c.ccpu, c.cmem);

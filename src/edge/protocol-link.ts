@@ -88,6 +88,10 @@ export class ProtocolLink implements CloudLink {
     return this.sendStress();
   }
 
+  expectCloudStress(cpu: number, mem: number): void {
+    this.held = { cpu, mem };
+  }
+
   async reconnect(): Promise<void> {
     this.drop(new LinkFailure('reconnecting: the request was abandoned', 'reset'));
     await this.connectWithBackoff();

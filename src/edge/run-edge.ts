@@ -323,7 +323,7 @@ export async function runEdge(o: EdgeRunOptions): Promise<EdgeRunResult> {
   const ordered = orderConditions(o.conditions, schedule.order, schedule.seed);
   o.log(`order: ${load ? `${arms.length > selected.length ? 'arms' : 'points'} one cell after another in a shuffled order per condition` : `${arms.length > selected.length ? 'arms' : 'points'} interleaved rep by rep`}, conditions ${schedule.order} within each network rate (seed ${schedule.seed}); ${schedule.reference_every ? `reference cell every ${schedule.reference_every} conditions` : 'no reference cell'}`);
 
-  const controller = new EdgeConditionController({ iface: o.iface, stressor: o.stressor, link, limits: o.edge?.limits ?? o.labEdge?.limits });
+  const controller = new EdgeConditionController({ iface: o.iface, stressor: o.stressor, link, limits: o.edge?.limits ?? o.labEdge?.limits, sharesCloudStress: (o.labEdge?.index ?? 0) > 0 });
   const edges = o.labEdge;
   // several edges: each scenario cell starts on all of them together
   const cellBarrier = o.cellBarrier ?? (edges ? (key: string, arm: string) => edges.barrier(`cell ${key} ${arm}`) : undefined);

@@ -22,7 +22,6 @@ t.test('--edges: every mistake is one line, before anything starts', async (t) =
     [['lab', 'lenet', '--edges', '17', ...ONE_LEVEL], /--edges must be between 1 and 16/],
     [['lab', 'lenet', '--edges', '2', '--resume', 'x.hdr', ...ONE_LEVEL], /cannot be combined with --resume/],
     [['lab', 'lenet', '--edges', '2', '--shard', '1/2', ...ONE_LEVEL], /cannot be combined with --shard/],
-    [['lab', 'lenet', '--edges', '2', '--net', '50', '--cloud-cpu', '0,50'], /share the cloud's stress, so a run measures one cloud stress level, not \d+/],
     [['127.0.0.1', 'lenet', '--cloud-queue', '8', ...ONE_LEVEL], /--cloud-queue\/--cloud-concurrency set the lab's cloud/],
   ];
   for (const [args, re] of cases) {

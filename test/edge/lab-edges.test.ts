@@ -30,14 +30,16 @@ function labPid(stderr: string): number {
 /** A whole run: both edges measure every cell into the one file, the cloud serves both, nothing is left. */
 async function wholeRun(t: Test): Promise<void> {
   const out = await mkdtemp(path.join(tmpdir(), 'dnn-lab-edges-'));
-  const r = await runBin('dnn-edge', ['lab', 'lenet', '--edges', '2', '--cuts', '0,3', '--net', '50', '--edge-cpu', '0', ...NO_CLOUD_STRESS, '--reps', '3', '--out', out], { timeout: 120_000 });
+  // two cloud stress levels: edge 0 holds the cloud's stress for both edges, and edge 1's RESULTs must show it
+  const args = ['--edge-mem', '0', '--cloud-cpu', '0,50', '--cloud-mem', '0', '--reference-every', '0'];
+  const r = await runBin('dnn-edge', ['lab', 'lenet', '--edges', '2', '--cuts', '0,3', '--net', '50', '--edge-cpu', '0', ...args, '--reps', '3', '--out', out], { timeout: 120_000 });
   t.equal(r.exitCode, 0, String(r.stderr));
   const { parsed } = await resultsOf(out);
   t.equal(parsed.meta!.edges, 2, 'the metadata says two edges');
   for (const edge of [0, 1]) {
     const mine = parsed.cells.filter((c) => c.tag.edge === edge);
-    t.equal(new Set(mine.map((c) => cellKey(c.tag.condition, c.tag.cut))).size, 2, `edge ${edge}: both points`);
-    t.equal(mine.length, 2 * 4, `edge ${edge}: four metrics per cell, no duplicate`);
+    t.equal(new Set(mine.map((c) => cellKey(c.tag.condition, c.tag.cut))).size, 4, `edge ${edge}: both points under both cloud stress levels`);
+    t.equal(mine.length, 4 * 4, `edge ${edge}: four metrics per cell, no duplicate`);
     t.ok(mine.every((c) => c.histogram.totalCount === 3), `edge ${edge}: the asked samples in every histogram`);
   }
   t.equal(parsed.cells.filter((c) => c.tag.edge === undefined).length, 0, 'every cell says its edge');
