@@ -1,6 +1,5 @@
 import t from 'tap';
 import { userErrorOf } from '../helpers/user-error.js';
-import { runBin } from '../helpers/cli.js';
 import { parseEdgeOptions } from '../../src/cli/edge-options.js';
 import { edgeDeviceLimits } from '../../src/edge/lab-edges/devices.js';
 import { barrierController } from '../../src/edge/lab-edges/role.js';
@@ -9,9 +8,8 @@ import { cloudClients } from '../../src/edge/lab-edges/fleet.js';
 import { NO_CONDITION, type Condition } from '../../src/conditions/condition.js';
 import { newLatencyHistogram } from '../../src/results/log-lines.js';
 import { PassThrough } from 'node:stream';
-import { isRoot } from '../../src/conditions/proc.js';
 
-/** lab --edges N without a lab: its checks, device shares, barrier order and channel, in process. */
+/** lab --edges N without a lab: its checks, device shares, barrier order and channel, in process (the binary's checks: lab-edges.test.ts). */
 
 const ONE_LEVEL = ['--net', '50', '--edge-cpu', '0', '--edge-mem', '0', '--cloud-cpu', '0', '--cloud-mem', '0'];
 
@@ -30,20 +28,6 @@ t.test('--edges: every mistake is one line, before anything starts', async (t) =
   }
   t.equal(parseEdgeOptions(['lab', 'lenet', ...ONE_LEVEL]).edges, 1, 'one edge by default');
   t.equal(parseEdgeOptions(['lab', 'lenet', '--edges', '3', ...ONE_LEVEL]).edges, 3);
-});
-
-t.test('--edges the edge CPUs cannot hold: one line, exit 2, nothing started', { skip: isRoot() ? false : 'the lab asks for root first' }, async (t) => {
-  // through the binary: the device check runs after parsing and the root check, before any change
-  const r = await runBin('dnn-edge', ['lab', 'lenet', '--edges', '16', ...ONE_LEVEL]);
-  t.equal(r.exitCode, 2, String(r.stderr));
-  t.match(String(r.stderr), /^dnn-edge: --edges 16: the edges share CPU/);
-  t.equal(String(r.stderr).trim().split('\n').length, 1, 'one line');
-});
-
-t.test('--dry-run says how many edges and their devices', async (t) => {
-  const r = await runBin('dnn-edge', ['lab', 'lenet', '--edges', '2', ...ONE_LEVEL, '--dry-run']);
-  t.equal(r.exitCode, 0, String(r.stderr));
-  t.match(String(r.stdout), /lab: 2 edges against one cloud, .* each edge CPU \d+, 0\.5 cores of CPU time/);
 });
 
 t.test('each edge a device: shares of the edge CPU set, or refused', async (t) => {

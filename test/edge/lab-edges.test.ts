@@ -75,7 +75,19 @@ async function killedRun(t: Test): Promise<void> {
   t.same(alive(groups), [], 'the cloud, edge 1 and every stressor of both edges ended');
 }
 
-t.test('lab --edges 2: a whole run and a run killed with SIGTERM, side by side', { skip: NEEDS_ROOT }, async (t) => {
+/** The binary's own checks: --dry-run's edges, and N the edge CPU cannot hold refused (one line, exit 2) before anything starts. */
+async function checks(t: Test): Promise<void> {
+  const level = ['--net', '50', '--edge-cpu', '0', '--edge-mem', '0', '--cloud-cpu', '0', '--cloud-mem', '0'];
+  const dry = await runBin('dnn-edge', ['lab', 'lenet', '--edges', '2', ...level, '--dry-run']);
+  t.equal(dry.exitCode, 0, String(dry.stderr));
+  t.match(String(dry.stdout), /lab: 2 edges against one cloud, .* each edge CPU \d+, 0\.5 cores of CPU time/, '--dry-run says how many edges and their devices');
+  const r = await runBin('dnn-edge', ['lab', 'lenet', '--edges', '16', ...level]);
+  t.equal(r.exitCode, 2, String(r.stderr));
+  t.match(String(r.stderr), /^dnn-edge: --edges 16: the edges share CPU/);
+  t.equal(String(r.stderr).trim().split('\n').length, 1, 'one line');
+}
+
+t.test('lab --edges 2: a whole run, a run killed with SIGTERM and the checks, side by side', { skip: NEEDS_ROOT }, async (t) => {
   // each lab is named after its own process, so the two cannot meet
-  await Promise.all([wholeRun(t), killedRun(t)]);
+  await Promise.all([wholeRun(t), killedRun(t), checks(t)]);
 });
