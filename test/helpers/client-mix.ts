@@ -37,7 +37,7 @@ export interface MixOptions {
 
 export interface MixCounts {
   valid: { answered: number; correct: number; queueFull: number };
-  slow: { answered: number; correct: number };
+  slow: { answered: number; correct: number; queueFull: number };
   greedy: { sent: number; results: number; correct: number; queueFull: number; other: number };
   malformed: { clients: number; errors: number; closed: number };
 }
@@ -52,7 +52,7 @@ function hello(host: string): HelloMessage {
 export async function runMix(o: MixOptions): Promise<MixCounts> {
   const counts: MixCounts = {
     valid: { answered: 0, correct: 0, queueFull: 0 },
-    slow: { answered: 0, correct: 0 },
+    slow: { answered: 0, correct: 0, queueFull: 0 },
     greedy: { sent: 0, results: 0, correct: 0, queueFull: 0, other: 0 },
     malformed: { clients: 0, errors: 0, closed: 0 },
   };
@@ -65,7 +65,7 @@ export async function runMix(o: MixOptions): Promise<MixCounts> {
   await Promise.all([
     ...Array.from({ length: o.valid ?? 8 }, (_, i) => validStream(o, h(`valid-${i}`), counts, again)),
     ...Array.from({ length: o.slow ?? 3 }, (_, i) => loop(() => slowSender(o, h(`slow-${i}`), i, counts))),
-    loop(() => greedySender(o, h('greedy'), counts)),
+    ...((o.greedyBurst ?? 200) > 0 ? [loop(() => greedySender(o, h('greedy'), counts))] : []),
     ...Array.from({ length: o.malformed ?? 4 }, (_, i) => loop(() => malformed(o, h(`bad-${i}`), i, counts))),
   ]);
   return counts;
@@ -104,8 +104,8 @@ async function validStream(o: MixOptions, hello: HelloMessage, counts: MixCounts
   }
 }
 
-/** A raw client: writes `bytes` (in pieces of `piece` bytes every `everyMs`, or at once), collects replies until `enough` or the close. */
-function rawClient(o: MixOptions, bytes: Buffer, enough: (m: Message[]) => boolean, piece = 0, everyMs = 0): Promise<{ messages: Message[]; closed: boolean }> {
+/** A raw client: writes `bytes` at once, collects replies until `enough` or the close. */
+function rawClient(o: MixOptions, bytes: Buffer, enough: (m: Message[]) => boolean): Promise<{ messages: Message[]; closed: boolean }> {
   return new Promise((resolve) => {
     const messages: Message[] = [];
     let done = false;
@@ -116,15 +116,7 @@ function rawClient(o: MixOptions, bytes: Buffer, enough: (m: Message[]) => boole
       resolve({ messages, closed });
     };
     const reader = new FrameReader<Message>({ onMessage: (m) => messages.push(m), onError: () => finish(false) });
-    const s = net.connect(o.port, '127.0.0.1', async () => {
-      if (piece === 0) s.write(bytes);
-      else {
-        for (let at = 0; at < bytes.length && !done; at += piece) {
-          s.write(bytes.subarray(at, at + piece));
-          await new Promise((r) => setTimeout(r, everyMs));
-        }
-      }
-    });
+    const s = net.connect(o.port, '127.0.0.1', () => s.write(bytes));
     s.on('data', (d) => {
       reader.push(d);
       if (enough(messages)) finish(false);
@@ -141,15 +133,50 @@ function inferFrame(o: MixOptions, id: number, cut: CutPoint): Buffer {
   return frame({ type: 'INFER', id, cut: o.network.cuts.indexOf(cut), tensor: { shape: x.shape, data: x.data } });
 }
 
-/** HELLO and one INFER, 16 bytes every 2 ms: the cloud must assemble it and answer correctly. */
+/**
+ * HELLO and one INFER, 16 bytes every 2 ms: the cloud must assemble it and answer correctly. A
+ * QUEUE_FULL answer (the crowd filled the queue) is counted and the INFER trickled again.
+ */
 async function slowSender(o: MixOptions, hello: HelloMessage, i: number, counts: MixCounts): Promise<void> {
   const cut = o.cuts[0]!;
-  const bytes = Buffer.concat([frame(hello), inferFrame(o, 7 + i, cut)]);
-  const { messages } = await rawClient(o, bytes, (m) => m.some((x) => x.type === 'RESULT'), 16, 2);
-  const r = messages.find((m) => m.type === 'RESULT');
-  if (r && r.type === 'RESULT') {
-    counts.slow.answered++;
-    if (r.id === 7 + i && same(r.tensor.data, o.expected.get(cut.layer)!)) counts.slow.correct++;
+  const id = 7 + i;
+  const messages: Message[] = [];
+  let wake: (() => void) | null = null;
+  let closed = false;
+  const reader = new FrameReader<Message>({ onMessage: (m) => (messages.push(m), wake?.()), onError: () => s.destroy() });
+  const s = net.connect(o.port, '127.0.0.1');
+  s.on('data', (d) => reader.push(d));
+  s.on('error', () => {});
+  s.on('close', () => ((closed = true), wake?.()));
+  await new Promise((r) => s.once('connect', r));
+  const trickle = async (bytes: Buffer) => {
+    for (let at = 0; at < bytes.length && !closed; at += 16) {
+      s.write(bytes.subarray(at, at + 16));
+      await new Promise((r) => setTimeout(r, 2));
+    }
+  };
+  const next = async (): Promise<Message | null> => {
+    while (messages.length === 0 && !closed) await new Promise<void>((r) => (wake = r));
+    return messages.shift() ?? null;
+  };
+  try {
+    await trickle(frame(hello));
+    if ((await next())?.type !== 'WELCOME') return;
+    for (;;) {
+      await trickle(inferFrame(o, id, cut));
+      const m = await next();
+      if (m?.type === 'ERROR' && m.code === 'QUEUE_FULL' && m.id === id) {
+        counts.slow.queueFull++;
+        continue;
+      }
+      if (m?.type === 'RESULT') {
+        counts.slow.answered++;
+        if (m.id === id && same(m.tensor.data, o.expected.get(cut.layer)!)) counts.slow.correct++;
+      }
+      return;
+    }
+  } finally {
+    s.destroy();
   }
 }
 
