@@ -35,6 +35,10 @@ const shape = values['input-shape'] ? ['--input-shape', values['input-shape']] :
 const threads = values.threads ? ['--threads', values.threads] : [];
 const rssOf = (pid: number, key = 'VmRSS') => Number(new RegExp(`${key}:\\s+(\\d+) kB`).exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? NaN) * 1024;
 const mb = (b: number) => Math.round(b / 1e5) / 10;
+const pct = (xs: number[], p: number) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return Math.round((s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] ?? NaN) * 1000) / 1000;
+};
 
 // the reference outputs, computed here by the same cloud half
 await selectBackend('onnx', values.threads ? { threads: Number(values.threads) } : {});
@@ -87,7 +91,10 @@ console.log(
     served_per_s: Math.round((served / elapsed) * 10) / 10,
     valid_per_s: Math.round((counts.valid.answered / elapsed) * 10) / 10,
     wrong,
-    counts,
+    // each valid request's compute time (p50) and queue time (p50, p90), as the cloud reported them
+    cloud_ms_p50: pct(counts.valid.cloudMs, 50),
+    queue_ms: { p50: pct(counts.valid.queueMs, 50), p90: pct(counts.valid.queueMs, 90) },
+    counts: { ...counts, valid: { answered: counts.valid.answered, correct: counts.valid.correct, queueFull: counts.valid.queueFull } },
   }),
 );
 if (wrong > 0 || counts.greedy.other > 0) process.exitCode = 1;

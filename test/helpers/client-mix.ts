@@ -36,7 +36,8 @@ export interface MixOptions {
 }
 
 export interface MixCounts {
-  valid: { answered: number; correct: number; queueFull: number };
+  /** `cloudMs`, `queueMs`: every valid answer's cloud compute and queue times, as the RESULTs said */
+  valid: { answered: number; correct: number; queueFull: number; cloudMs: number[]; queueMs: number[] };
   slow: { answered: number; correct: number; queueFull: number };
   greedy: { sent: number; results: number; correct: number; queueFull: number; other: number };
   malformed: { clients: number; errors: number; closed: number };
@@ -51,7 +52,7 @@ function hello(host: string): HelloMessage {
 /** Runs the crowd once (or round after round until `untilMs`) and counts what came back. */
 export async function runMix(o: MixOptions): Promise<MixCounts> {
   const counts: MixCounts = {
-    valid: { answered: 0, correct: 0, queueFull: 0 },
+    valid: { answered: 0, correct: 0, queueFull: 0, cloudMs: [], queueMs: [] },
     slow: { answered: 0, correct: 0, queueFull: 0 },
     greedy: { sent: 0, results: 0, correct: 0, queueFull: 0, other: 0 },
     malformed: { clients: 0, errors: 0, closed: 0 },
@@ -87,6 +88,8 @@ async function validStream(o: MixOptions, hello: HelloMessage, counts: MixCounts
         try {
           const r = await link.infer(cut, inputs.get(cut.layer)!);
           counts.valid.answered++;
+          counts.valid.cloudMs.push(r.cloudMs);
+          counts.valid.queueMs.push(r.queueMs ?? 0);
           if (same(r.output.data, o.expected.get(cut.layer)!)) counts.valid.correct++;
           break;
         } catch (e) {
