@@ -8,7 +8,10 @@ import { userErrorOf } from '../helpers/user-error.js';
 /** In process, in milliseconds: what dnn-cloud, dnn-cut and dnn-report make of their arguments. */
 
 t.test('dnn-cloud: defaults, flags, and mistakes as UserErrors', async (t) => {
-  t.same(parseCloudOptions(['lenet']), { network: 'lenet', port: 5000, host: '0.0.0.0', backend: 'auto', seed: 1, maxFrame: 256 * 1024 * 1024, stressor: 'auto', parent: undefined, limits: {}, inDevice: false });
+  t.same(parseCloudOptions(['lenet']), { network: 'lenet', port: 5000, host: '0.0.0.0', backend: 'auto', seed: 1, maxFrame: 256 * 1024 * 1024, stressor: 'auto', queue: 32, concurrency: 1, parent: undefined, limits: {}, inDevice: false });
+  t.match(parseCloudOptions(['lenet', '--queue', '8', '--concurrency', '2', '--backend', 'onnx']), { queue: 8, concurrency: 2 });
+  t.match((await userErrorOf(() => parseCloudOptions(['lenet', '--queue', '0'])))?.message, /--queue must be between 1 and 100000, got 0/);
+  t.match((await userErrorOf(() => parseCloudOptions(['lenet', '--concurrency', '2', '--backend', 'wasm'])))?.message, /--concurrency 2 needs --backend onnx: backend wasm computes on the main thread/);
   t.same(parseCloudOptions(['lenet', '--cloud-cpuset', '1-3', '--cloud-cpus', '0.5', '--cloud-memory', '2G']).limits, { cpuset: '1,2,3', cpus: 0.5, memoryBytes: 2 * 1024 ** 3 });
   t.match((await userErrorOf(() => parseCloudOptions(['lenet', '--cloud-cpus', '0'])))?.message, /--cloud-cpus must be CPU time in cores above 0/);
   t.match((await userErrorOf(() => parseCloudOptions(['lenet', '--cloud-cpuset', '2-1'])))?.message, /--cloud-cpuset: '2-1': range 2-1 runs backwards/);
