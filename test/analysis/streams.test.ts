@@ -130,3 +130,22 @@ t.test('a scenario run alone: its figures, no latency answer, and a note saying 
   t.ok(m.stream_answers!.every((a) => a.best_latency === null && a.differ === null && a.best_fps.cut === 'c'));
   t.ok(r.warnings.some((w) => /no single run of this network among the files/.test(w)));
 });
+
+t.test('--predict beside a scenario run: predicted conditions get the pipeline model\'s frames/s; without one, nothing changes', async (t) => {
+  const { single, run } = await writeRuns(t.testdir(), 'max', { frames: 60 });
+  const predict = { ...OPTS, predict: { net: [10] } };
+  const build = (paths: string[]) => {
+    const loaded = loadResultFiles(paths);
+    return buildReport(loaded.networks, predict, loaded.problems);
+  };
+  const p = build([single, run]).networks.find((n) => n.scenario === undefined)!;
+  t.equal(p.predicted_from, 2);
+  for (const c of p.conditions) {
+    t.equal(c.predicted, true);
+    t.equal(c.best_fps!.cut, 'c', 'the smallest slowest stage');
+    t.equal(c.best_fps!.fps_low, null, 'a prediction has no interval');
+    t.ok(c.cuts.every((r) => typeof r.predicted_fps === 'number'));
+  }
+  const alone = build([single]).networks[0]!;
+  t.ok(alone.conditions.every((c) => c.best_fps === undefined && c.cuts.every((r) => r.predicted_fps === undefined)));
+});
