@@ -95,7 +95,7 @@ function endedEarly(e: unknown): e is Error {
 async function dryRun(o: EdgeOptions): Promise<void> {
   await selectBackend(o.backend, { threads: o.threads });
   const prepared = await preparePlan({ ...o, shard: o.shard ?? { index: 1, count: o.dryRunShards ?? 1 } });
-  process.stdout.write(formatDryRun(prepared, o.shard));
+  process.stdout.write(formatDryRun(prepared, o.shard, o.scenario));
 }
 
 runMain('dnn-edge', async () => {

@@ -2,9 +2,28 @@ import { ESTIMATE } from './shard.js';
 import type { PreparedPlan } from './run-edge.js';
 import { formatDuration } from './progress.js';
 import type { ShardSpec } from './shard.js';
+import { isPipelined, scenarioLabel, type Scenario } from './stream/scenario.js';
+
+/**
+ * A scenario run's time: stream/server offer (warm-up + reps) frames per cell at their rate, so a
+ * cell lasts frames / rate (a pipeline that keeps up; one that does not drops or queues, and the
+ * queue drains after); max is bounded by the single-request estimate (frames overlap, never slower).
+ */
+function scenarioLine(p: PreparedPlan, scenario: Scenario): string | undefined {
+  if (!isPipelined(scenario)) return undefined;
+  const { plan } = p.sharded;
+  const cells = plan.conditions.length * p.arms.length;
+  const frames = plan.reps + plan.warmup;
+  const label = scenarioLabel(scenario);
+  if (scenario.kind === 'max') return `scenario ${label}: ${cells} cells of ${frames} frames (${plan.warmup} warm-up) as fast as the pipeline takes them: at most the estimate above (single requests), less as stages overlap`;
+  const rate = scenario.kind === 'stream' ? scenario.fps : scenario.rate;
+  const settle = plan.conditions.length * ESTIMATE.settleMs;
+  const s = (cells * frames) / rate + settle / 1000;
+  return `scenario ${label}: ${cells} cells of ${frames} frames (${plan.warmup} warm-up) at ${rate}/s = ${formatDuration(frames / rate)} a cell, ~${formatDuration(s)} in all with ${ESTIMATE.settleMs / 1000} s to settle each condition (the shard estimates above are for single requests)`;
+}
 
 /** What --dry-run prints: the plan, its shards and the estimated time of each. Nothing is measured. */
-export function formatDryRun(p: PreparedPlan, shard: ShardSpec | undefined): string {
+export function formatDryRun(p: PreparedPlan, shard: ShardSpec | undefined, scenario?: Scenario): string {
   const { plan, partition } = p.sharded;
   const cells = plan.conditions.length * plan.cuts.length;
   // with codecs a point's cell holds its arms (point, codec): each is a results cell of its own
@@ -24,5 +43,7 @@ export function formatDryRun(p: PreparedPlan, shard: ShardSpec | undefined): str
   }
   const total = partition.predictedMs.reduce((a, b) => a + b, 0);
   lines.push(`total ~${formatDuration(total / 1000)}${n > 1 ? `, longest shard ~${formatDuration(Math.max(...partition.predictedMs) / 1000)}` : ''}`);
+  const load = scenario && scenarioLine(p, scenario);
+  if (load) lines.push(load);
   return `${lines.join('\n')}\n`;
 }

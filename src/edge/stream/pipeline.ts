@@ -96,6 +96,9 @@ export function runPipeline(o: PipelineOptions, stages: PipelineStages): Promise
             // the edge-only point: a pipeline of one stage, done when the edge is
             f.reply = out.edgeEnd;
             inFlight--;
+          } else if (failure) {
+            // the cell has failed: nothing more goes on the wire
+            inFlight--;
           } else {
             f.sent = performance.now();
             stages.cloud(out).then(
