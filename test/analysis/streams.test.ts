@@ -5,6 +5,9 @@ import { readResultsFile } from '../../src/results/log-reader.js';
 import { loadResultFiles } from '../../src/analysis/load-results.js';
 import { buildReport, type ReportOptions } from '../../src/analysis/build-report.js';
 import type { NetworkReport } from '../../src/analysis/findings.js';
+import { NO_CONDITION } from '../../src/conditions/condition.js';
+import { ResultsWriter } from '../../src/results/log-writer.js';
+import { cellHistograms, sampleMeta } from '../helpers/results.js';
 import { STREAM_CUTS, writeRuns, writeScenarioRun } from '../report/stream-fixture.js';
 
 const OPTS: ReportOptions = { metric: 'p50', minGain: 0.05 };
@@ -148,4 +151,18 @@ t.test('--predict beside a scenario run: predicted conditions get the pipeline m
   }
   const alone = build([single]).networks[0]!;
   t.ok(alone.conditions.every((c) => c.best_fps === undefined && c.cuts.every((r) => r.predicted_fps === undefined)));
+});
+
+t.test('merging a cell measured by several files or edges: the first histogram grows to hold larger values', async (t) => {
+  const dir = t.testdir();
+  const paths = [join(dir, 'fast.hdr'), join(dir, 'slow.hdr')];
+  for (const [i, path] of paths.entries()) {
+    const w = await ResultsWriter.create(path, sampleMeta('grow', ['a']));
+    const ms = i === 0 ? 1 : 5000; // the second file's values lie far beyond what the first one's histogram covers
+    await w.appendCell({ ...NO_CONDITION }, 'a', cellHistograms({ edge: ms, transfer: ms, cloud: ms, total: ms }, 10), Date.now(), Date.now() + 1);
+    await w.close();
+  }
+  const total = loadResultFiles(paths).networks[0]!.conditions[0]!.cells.get('a')!.total!;
+  t.equal(total.samples, 20);
+  t.ok(total.p95 > 4000, 'the large values are in');
 });
