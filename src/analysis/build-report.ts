@@ -14,7 +14,7 @@ import { allRateThresholds, fitCostModel, predictConditions, predictedData, type
 import type { Distribution } from './significance.js';
 import { DEFAULT_MAX_AGREEMENT_LOSS, hasCodecData, hasEncodedArms, isF32Arm, judgeArms, restrictArms, withF32Answer, type ArmBudget } from './encodings.js';
 import { splitArm } from './arms.js';
-import { fpsModel, streamAnswers, withPredictedFps, withStreams } from './stream-report.js';
+import { fpsModel, streamAnswers, withPredictedFps, withPredictedPipeline, withStreams } from './stream-report.js';
 
 export interface ReportOptions {
   metric: Statistic;
@@ -37,7 +37,7 @@ export function buildReport(networks: NetworkData[], opts: ReportOptions, warnin
   const adaptive: AdaptiveEntry[] = [];
   const all = [...warnings];
   // scenario runs are paired with the single run of their network once every network is analysed
-  const singles: { report: NetworkReport; data: NetworkData }[] = [];
+  const singles: { report: NetworkReport; data: NetworkData; index: number }[] = [];
   const scenarios: { index: number; data: NetworkData }[] = [];
   if (opts.deployed !== undefined && !networks.some((n) => n.cuts.some((c) => c.cut === opts.deployed))) {
     const only = networks.length === 1 ? networks[0]! : undefined;
@@ -68,7 +68,7 @@ export function buildReport(networks: NetworkData[], opts: ReportOptions, warnin
       out.push(r);
       continue;
     }
-    singles.push({ report, data: n });
+    singles.push({ report, data: n, index: out.length });
     // the arms the answer may choose (within the fidelity budget) are the ones the model predicts
     const model = fitCostModel(judged ? restrictArms(n, (a) => judged.admitted.has(a.cut)) : n, opts.metric);
     if ('reason' in model) {
@@ -92,7 +92,13 @@ export function buildReport(networks: NetworkData[], opts: ReportOptions, warnin
       predicted_from: n.conditions.length,
     });
   }
-  for (const { index, data } of scenarios) out[index] = pairWithSingle(out[index]!, data, singles, all);
+  for (const { index, data } of scenarios) {
+    const { report, single } = pairWithSingle(out[index]!, data, singles, all);
+    out[index] = report;
+    // --predict with a scenario run beside: the predicted conditions' frames/s by the same pipeline model
+    const predicted = single && out[single.index]!;
+    if (predicted && predicted.predicted_from !== undefined && !predicted.conditions.some((c) => c.best_fps)) out[single.index] = withPredictedPipeline(predicted, report.in_flight ?? 1);
+  }
   if (out.length === 0 && adaptive.length === 0) throw new UserError('no usable data: no network has a measured total latency');
   return {
     tool: 'dnn-report',
@@ -248,7 +254,12 @@ function summarize(
  * A scenario run beside the single run of its network (same testbed; else the network's only single
  * run, with a note): the answer for streams and the pipeline model against the measurement.
  */
-function pairWithSingle(report: NetworkReport, data: NetworkData, singles: { report: NetworkReport; data: NetworkData }[], notes: string[]): NetworkReport {
+function pairWithSingle(
+  report: NetworkReport,
+  data: NetworkData,
+  singles: { report: NetworkReport; data: NetworkData; index: number }[],
+  notes: string[],
+): { report: NetworkReport; single?: { index: number } } {
   const mine = singles.filter((s) => s.data.network === data.network);
   let single = mine.find((s) => s.report.testbed_id === report.testbed_id);
   if (!single && mine.length === 1) {
@@ -257,10 +268,10 @@ function pairWithSingle(report: NetworkReport, data: NetworkData, singles: { rep
   }
   if (!single) {
     notes.push(`${data.network} [${data.scenario}]: no single run of this network among the files, so no best point for latency beside the best for frames/s (give its single results file too)`);
-    return { ...report, stream_answers: streamAnswers(report, null), fps_model: null };
+    return { report: { ...report, stream_answers: streamAnswers(report, null), fps_model: null } };
   }
   const model = fpsModel(report, data, single.data);
-  return { ...withPredictedFps(report, model), stream_answers: streamAnswers(report, single.report), fps_model: model };
+  return { report: { ...withPredictedFps(report, model), stream_answers: streamAnswers(report, single.report), fps_model: model }, single };
 }
 
 function withoutKey(c: ConditionReport): Omit<ConditionReport, 'key'> {

@@ -219,8 +219,11 @@ function addFile(acc: NetworkAcc, path: string, file: ResultsFile): void {
       own.hists[cell.tag.metric] = copy;
     }
     const prev = hists[cell.tag.metric];
-    if (prev) prev.add(cell.histogram);
-    else hists[cell.tag.metric] = cell.histogram;
+    if (prev) {
+      // a decoded histogram only covers its own values: let it grow to hold another file's or edge's
+      prev.autoResize = true;
+      prev.add(cell.histogram);
+    } else hists[cell.tag.metric] = cell.histogram;
   }
   addStreams(acc, file.streams, file.frames);
 }

@@ -148,6 +148,24 @@ export function withPredictedFps(report: NetworkReport, model: FpsModel | null):
 }
 
 /**
+ * --predict beside a scenario run: every predicted condition's arms get the frames/s the pipeline
+ * model gives from their predicted stage times (one edge, `inFlight` frames in flight), and the
+ * condition its best arm for frames/s (no interval: a prediction).
+ */
+export function withPredictedPipeline(report: NetworkReport, inFlight: number): NetworkReport {
+  const conditions = report.conditions.map((c) => {
+    const cuts = c.cuts.map((r) => {
+      if (r.edge_ms === null || r.transfer_ms === null || r.cloud_ms === null) return r;
+      const stages = { edge: r.edge_ms + (r.encode_ms ?? 0), transfer: r.transfer_ms, cloud: r.cloud_ms + (r.decode_ms ?? 0) };
+      return { ...r, predicted_fps: pipelineFps(stages, inFlight).fps };
+    });
+    const best = cuts.filter((r) => r.predicted_fps != null).reduce<PointRow | undefined>((a, b) => (!a || b.predicted_fps! > a.predicted_fps! ? b : a), undefined);
+    return best ? { ...c, cuts, best_fps: { cut: best.cut, fps: best.predicted_fps!, fps_low: null, fps_high: null } } : { ...c, cuts };
+  });
+  return { ...report, conditions };
+}
+
+/**
  * The answer for streams: per condition of a scenario run, its best arm for frames/s (and p99) beside
  * the best arm of the single run at the same condition (`single`: its report, null when there is none).
  */

@@ -5,6 +5,9 @@ import { readResultsFile } from '../../src/results/log-reader.js';
 import { loadResultFiles } from '../../src/analysis/load-results.js';
 import { buildReport, type ReportOptions } from '../../src/analysis/build-report.js';
 import type { NetworkReport } from '../../src/analysis/findings.js';
+import { NO_CONDITION } from '../../src/conditions/condition.js';
+import { ResultsWriter } from '../../src/results/log-writer.js';
+import { cellHistograms, sampleMeta } from '../helpers/results.js';
 import { STREAM_CUTS, writeRuns, writeScenarioRun } from '../report/stream-fixture.js';
 
 const OPTS: ReportOptions = { metric: 'p50', minGain: 0.05 };
@@ -129,4 +132,37 @@ t.test('a scenario run alone: its figures, no latency answer, and a note saying 
   t.equal(m.fps_model, null);
   t.ok(m.stream_answers!.every((a) => a.best_latency === null && a.differ === null && a.best_fps.cut === 'c'));
   t.ok(r.warnings.some((w) => /no single run of this network among the files/.test(w)));
+});
+
+t.test('--predict beside a scenario run: predicted conditions get the pipeline model\'s frames/s; without one, nothing changes', async (t) => {
+  const { single, run } = await writeRuns(t.testdir(), 'max', { frames: 60 });
+  const predict = { ...OPTS, predict: { net: [10] } };
+  const build = (paths: string[]) => {
+    const loaded = loadResultFiles(paths);
+    return buildReport(loaded.networks, predict, loaded.problems);
+  };
+  const p = build([single, run]).networks.find((n) => n.scenario === undefined)!;
+  t.equal(p.predicted_from, 2);
+  for (const c of p.conditions) {
+    t.equal(c.predicted, true);
+    t.equal(c.best_fps!.cut, 'c', 'the smallest slowest stage');
+    t.equal(c.best_fps!.fps_low, null, 'a prediction has no interval');
+    t.ok(c.cuts.every((r) => typeof r.predicted_fps === 'number'));
+  }
+  const alone = build([single]).networks[0]!;
+  t.ok(alone.conditions.every((c) => c.best_fps === undefined && c.cuts.every((r) => r.predicted_fps === undefined)));
+});
+
+t.test('merging a cell measured by several files or edges: the first histogram grows to hold larger values', async (t) => {
+  const dir = t.testdir();
+  const paths = [join(dir, 'fast.hdr'), join(dir, 'slow.hdr')];
+  for (const [i, path] of paths.entries()) {
+    const w = await ResultsWriter.create(path, sampleMeta('grow', ['a']));
+    const ms = i === 0 ? 1 : 5000; // the second file's values lie far beyond what the first one's histogram covers
+    await w.appendCell({ ...NO_CONDITION }, 'a', cellHistograms({ edge: ms, transfer: ms, cloud: ms, total: ms }, 10), Date.now(), Date.now() + 1);
+    await w.close();
+  }
+  const total = loadResultFiles(paths).networks[0]!.conditions[0]!.cells.get('a')!.total!;
+  t.equal(total.samples, 20);
+  t.ok(total.p95 > 4000, 'the large values are in');
 });

@@ -55,3 +55,13 @@ t.test('single + max: JSON fields, the answer in the text, the frames/s chart in
   t.match(html.stdout, /The answer for streams/);
   t.notMatch(alone.html, /class="chosen"|-fps"/);
 });
+
+t.test('three edges: a table per edge in the text and the HTML', async (t) => {
+  const { single, run } = await writeRuns(t.testdir(), 'max', { edges: 3, frames: 40 });
+  const loaded = loadResultFiles([single, run]);
+  const report = buildReport(loaded.networks, { metric: 'p50', minGain: 0.05 }, loaded.problems);
+  const text = formatTable(report);
+  t.match(text, /== pipe \[max, 4 in flight, 3 edges on one cloud\]/);
+  for (const e of [0, 1, 2]) t.match(text, new RegExp(`\\nedge ${e}:\\n  condition  point +fps \\[interval\\]`));
+  t.equal(formatHtml(report).match(/<summary>edge \d<\/summary>/g)?.length, 3);
+});

@@ -6,7 +6,7 @@ import type { ConditionReport, FactorName, NetworkReport, Report } from '../../a
 import { esc, heatMap, lineChart, scatterLogX, stackedBars, timelineChart } from './svg.js';
 import { paretoFront } from '../../analysis/encodings.js';
 import type { AdaptiveEntry } from '../../analysis/policy-runs.js';
-import { STREAM_HEADER, answerLine, modelLines, scenarioTitle, streamRow } from './stream-labels.js';
+import { EDGE_HEADER, STREAM_HEADER, answerLine, edgeRow, modelLines, scenarioTitle, streamRow } from './stream-labels.js';
 
 export interface HtmlOptions {
   /** --condition: the condition of the second bar chart (default: where the gain is largest) */
@@ -131,6 +131,7 @@ const FPS_CHART_CONDITIONS = 10;
  * frames/s ringed; the answer for streams; the pipeline model; the streams table.
  */
 function streamsHtml(id: string, n: NetworkReport, varying: FactorName[]): string {
+  const cells = (r: string[]) => r.map((v) => `<td>${esc(v)}</td>`).join('');
   const cuts = unionCuts(n);
   const shown = n.conditions.filter((c) => c.best_fps).slice(0, FPS_CHART_CONDITIONS);
   const chart = lineChart({
@@ -147,13 +148,16 @@ function streamsHtml(id: string, n: NetworkReport, varying: FactorName[]): strin
   const answers = (n.stream_answers ?? []).map((a) => `<li>${esc(answerLine(a, n, varying))}</li>`).join('');
   const model = modelLines(n, varying).map((l) => esc(l.trim())).join('<br>');
   const head = `<tr><th>condition</th>${STREAM_HEADER.map((h) => `<th>${esc(h)}</th>`).join('')}</tr>`;
-  const rows = n.conditions.flatMap((c) => c.cuts.map((p) => `<tr><td>${esc(conditionLabel(c.factors, varying))}</td>${streamRow(p, c.best_fps?.cut).map((v) => `<td>${esc(v)}</td>`).join('')}</tr>`)).join('');
+  const rows = n.conditions.flatMap((c) => c.cuts.map((p) => `<tr><td>${esc(conditionLabel(c.factors, varying))}</td>${cells(streamRow(p, c.best_fps?.cut))}</tr>`)).join('');
   const warn = (n.sample_warnings ?? []).map((w) => `<p class="warning">${esc(w)}</p>`).join('');
+  const edges = (n.edges ?? [])
+    .map((e) => `<details><summary>edge ${e.edge}</summary><table><tr>${EDGE_HEADER.map((h) => `<th>${esc(h)}</th>`).join('')}</tr>${e.cells.map((x) => `<tr>${cells(edgeRow(x, n, varying))}</tr>`).join('')}</table></details>`)
+    .join('');
   return `<h3>Streams: ${esc(scenarioTitle(n))}</h3>
 <p>Frames/s completed per point and condition; drop = dropped / offered; latencies from a frame's arrival to its result (ms); queue = p50 before the edge computes and in the cloud's queue.</p>
 ${chart}
 ${answers ? `<p><b>The answer for streams</b></p><ul>${answers}</ul>` : ''}${model ? `<p>${model}</p>` : ''}${warn}
-<table>${head}${rows}</table>`;
+<table>${head}${rows}</table>${edges}`;
 }
 
 /**

@@ -1,5 +1,5 @@
 import { conditionLabel } from '../../analysis/condition-labels.js';
-import type { FactorName, NetworkReport, PointRow, StreamAnswer } from '../../analysis/findings.js';
+import type { EdgeCell, FactorName, NetworkReport, PointRow, StreamAnswer } from '../../analysis/findings.js';
 import { ms } from './labels.js';
 
 /** The figures of scenario runs (frames in flight) as text, shared by the table and the HTML page. */
@@ -79,4 +79,12 @@ export function modelLines(n: NetworkReport, varying: FactorName[]): string[] {
     out.push(`  best point for frames/s as edges share the cloud (model)${c ? ` at ${conditionLabel(c.factors, varying)}` : ''}: ${rows.map((b) => `${b.edges}: ${b.best} (${fpsLabel(b.fps_total)} fps)`).join(', ')}`);
   }
   return out;
+}
+
+export const EDGE_HEADER = ['condition', 'point', 'fps [interval]', 'drop', 'p50', 'p90', 'p99', 'queue edge', 'queue cloud'];
+
+/** One row of an edge's table (runs of several edges). */
+export function edgeRow(x: EdgeCell, n: NetworkReport, varying: FactorName[]): string[] {
+  const c = n.conditions.find((y) => y.key === x.condition);
+  return [c ? conditionLabel(c.factors, varying) : x.condition, x.cut, fpsWithInterval(x.fps, x.fps_low, x.fps_high), dropLabel(x.drop_fraction), ms(x.p50_ms), ms(x.p90_ms), ms(x.p99_ms), ms(x.queue_ms.edge), ms(x.queue_ms.cloud)];
 }

@@ -1,6 +1,6 @@
 import { conditionLabel, gainWithInterval, interval, levelLabel, pct, shortFactor, varyingFactors } from '../../analysis/condition-labels.js';
 import type { FactorName, NetworkReport, Report } from '../../analysis/findings.js';
-import { STREAM_HEADER, answerLine, dropLabel, fpsWithInterval, modelLines, scenarioTitle, streamRow } from './stream-labels.js';
+import { EDGE_HEADER, STREAM_HEADER, answerLine, edgeRow, fpsLabel, modelLines, scenarioTitle, streamRow } from './stream-labels.js';
 import { ADAPTIVE_HEADER, adaptiveRows, adaptiveTitle, baselineLine, baselineOf, bytesLabel, deployedLine, describeTestbed, encodingLines, FACTOR_LABEL, movedLabel, ms, predictedLine, summaryLine, thresholdLine, tieSetLabel, times } from './labels.js';
 
 /** The report for a terminal: the same essentials as the JSON, as aligned text tables. */
@@ -69,15 +69,7 @@ function streamLines(n: NetworkReport, varying: FactorName[]): string[] {
   out.push(...modelLines(n, varying));
   for (const e of n.edges ?? []) {
     out.push(`edge ${e.edge}:`);
-    out.push(
-      table(
-        ['condition', 'point', 'fps [interval]', 'drop', 'p50', 'p90', 'p99', 'queue edge', 'queue cloud'],
-        e.cells.map((x) => {
-          const c = n.conditions.find((y) => y.key === x.condition);
-          return [c ? conditionLabel(c.factors, varying) : x.condition, x.cut, fpsWithInterval(x.fps, x.fps_low, x.fps_high), dropLabel(x.drop_fraction), ms(x.p50_ms), ms(x.p90_ms), ms(x.p99_ms), ms(x.queue_ms.edge), ms(x.queue_ms.cloud)];
-        }),
-      ),
-    );
+    out.push(table(EDGE_HEADER, e.cells.map((x) => edgeRow(x, n, varying))));
   }
   for (const w of n.sample_warnings ?? []) out.push(`WARNING ${w}`);
   return [...out, ''];
@@ -154,15 +146,18 @@ function thresholdLines(n: NetworkReport): string[] {
 function conditionsTable(n: NetworkReport, varying: FactorName[], predicted: boolean): string[] {
   const known = n.conditions.some((c) => c.significance !== 'unknown');
   const f32 = n.conditions.some((c) => c.best_f32 !== undefined);
+  // scenario runs, and --predict beside one: the best point for frames/s (predicted: by the pipeline model)
+  const fps = n.conditions.some((c) => c.best_fps !== undefined);
   return [
     `conditions${predicted ? ' (predicted)' : ''} (* = repartition${known ? ', ? = best point differs by >= min-gain but not significantly; tie set = points not significantly slower than the best' : ''}):`,
     table(
-      [...varying.map(shortFactor), 'best', 'best total', ...(f32 ? ['f32 best', 'f32 total'] : []), 'deployed total', known ? 'gain [interval]' : 'gain', ...(known ? ['tie set'] : []), ''],
+      [...varying.map(shortFactor), 'best', 'best total', ...(f32 ? ['f32 best', 'f32 total'] : []), ...(fps ? ['best fps', 'fps'] : []), 'deployed total', known ? 'gain [interval]' : 'gain', ...(known ? ['tie set'] : []), ''],
       n.conditions.map((c) => [
         ...varying.map((f) => levelLabel(c.factors[f])),
         c.best.cut,
         ms(c.best.total_ms),
         ...(f32 ? [c.best_f32 ? `${c.best_f32.cut}${c.best_f32.repartition ? ' *' : ''}` : '-', ms(c.best_f32?.total_ms ?? null)] : []),
+        ...(fps ? [c.best_fps?.cut ?? '-', fpsLabel(c.best_fps?.fps)] : []),
         ms(c.deployed_ms),
         gainWithInterval(c.gain, c),
         ...(known ? [tieSetLabel(c.tie_set)] : []),
