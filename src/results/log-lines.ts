@@ -115,10 +115,7 @@ export function splitIntervalLine(line: string): IntervalLine | undefined {
 /** Decodes a line's histogram; throws with zlib's or the decoder's reason when it is truncated or corrupt. */
 export function decodeHistogram(base64: string): Histogram {
   if (!/^[A-Za-z0-9+/]+=*$/.test(base64)) throw new Error('not base64');
-  const h = decodeFromCompressedBase64(base64);
-  // a decoded histogram's range ends at its own largest value: merging another (an edge's, a shard's) must not overflow it
-  h.autoResize = true;
-  return h;
+  return decodeFromCompressedBase64(base64);
 }
 
 /** Seconds from a `#[StartTime: ...]` or `#[BaseTime: ...]` comment. */
