@@ -5,7 +5,7 @@ import type { Condition } from '../conditions/condition.js';
 import { UserError, errorMessage } from '../errors.js';
 import { META_PREFIX, type RunMetadata, checkRunMetadata } from './metadata.js';
 import { CODEC_METRICS, METRICS, STREAM_METRICS, type AnyMetric, type Metric, cellKey, parseTag } from './tags.js';
-import { APPLIED_PREFIX, REQUEST_PREFIX, type CellHistograms, type CellLoad, cellText, decodeHistogram, headerText, isLegend, policyText, splitIntervalLine, tagSafe, timeComment } from './log-lines.js';
+import { APPLIED_PREFIX, REQUEST_PREFIX, type CellHistograms, cellText, decodeHistogram, headerText, isLegend, policyText, splitIntervalLine, tagSafe, timeComment } from './log-lines.js';
 import { FRAME_PREFIX, STREAM_PREFIX, type FrameLine, type StreamLine, streamLineChecker } from './stream-lines.js';
 
 export { newLatencyHistogram } from './log-lines.js';
@@ -101,9 +101,9 @@ export class ResultsWriter {
     };
   }
 
-  /** Writes one (condition, cut, codec) cell: its metric histograms, in one write, then fsync. `load`: a `single` cell of one edge of several (lab --edges N) */
-  appendCell(condition: Condition, cut: string, histograms: CellHistograms, startMs: number, endMs: number, ref?: number, codec?: string, load?: CellLoad): Promise<void> {
-    return this.appendText(cellText(this.baseMs, condition, cut, histograms, startMs, endMs, ref, codec, load));
+  /** Writes one (condition, cut, codec) cell: its metric histograms, in one write, then fsync; `edge`: tagged `;edge=I` (a run of several edges). */
+  appendCell(condition: Condition, cut: string, histograms: CellHistograms, startMs: number, endMs: number, ref?: number, codec?: string, edge?: number): Promise<void> {
+    return this.appendText(cellText(this.baseMs, condition, cut, histograms, startMs, endMs, ref, codec, edge === undefined ? undefined : { edge }));
   }
 
   /**

@@ -8,7 +8,6 @@ import { makeDevice, type Device } from '../../conditions/device.js';
 import type { ResultsWriter } from '../../results/log-writer.js';
 import { decodeCellHistograms, openChannel, type Channel, type FromFollower, type ToFollower, type WireCell } from './ipc.js';
 import type { EdgeRole } from './role.js';
-import { SINGLE_SCENARIO } from '../../results/tags.js';
 
 const FOLLOWER_JS = fileURLToPath(new URL('../../cli/edge-follower.js', import.meta.url));
 /** Lines of a follower's log kept to explain its failure. */
@@ -174,7 +173,7 @@ export class EdgeFleet {
       try {
         const { stream, frames, scenario } = cell;
         if (stream && frames && scenario) await this.writer.appendStreamCell({ ...cell, histograms: h, stream, frames, scenario });
-        else await this.writer.appendCell(cell.condition, cell.cut, h, cell.startMs, cell.endMs, cell.ref, cell.codec, { scenario: SINGLE_SCENARIO, edge: f.index });
+        else await this.writer.appendCell(cell.condition, cell.cut, h, cell.startMs, cell.endMs, cell.ref, cell.codec, f.index);
       } finally {
         for (const x of Object.values(h)) x?.destroy();
       }

@@ -2,7 +2,6 @@ import { conditionKey, type Condition } from '../../conditions/condition.js';
 import type { DeviceLimits } from '../../conditions/cgroup.js';
 import type { ResultsWriter } from '../../results/log-writer.js';
 import type { CellSink, ConditionController } from '../sweep.js';
-import { SINGLE_SCENARIO } from '../../results/tags.js';
 
 /**
  * One edge's part in a lab run of several edges (`dnn-edge lab NET --edges N`): every edge sweeps
@@ -46,7 +45,7 @@ export function barrierController(inner: ConditionController, barrier: (key: str
 /** The sink that tags a cell with its edge, for the lab's own (edge 0's) cells. */
 export function edgeSink(writer: ResultsWriter, edge: number): CellSink {
   return {
-    appendCell: (condition, cut, histograms, startMs, endMs, ref, codec) => writer.appendCell(condition, cut, histograms, startMs, endMs, ref, codec, { scenario: SINGLE_SCENARIO, edge }),
+    appendCell: (condition, cut, histograms, startMs, endMs, ref, codec) => writer.appendCell(condition, cut, histograms, startMs, endMs, ref, codec, edge),
     // a scenario cell carries its edge (SweepPlan.edgeIndex)
     appendStreamCell: (cell) => writer.appendStreamCell(cell),
   };
