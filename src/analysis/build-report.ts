@@ -14,7 +14,7 @@ import { allRateThresholds, fitCostModel, predictConditions, predictedData, type
 import type { Distribution } from './significance.js';
 import { DEFAULT_MAX_AGREEMENT_LOSS, hasCodecData, hasEncodedArms, isF32Arm, judgeArms, restrictArms, withF32Answer, type ArmBudget } from './encodings.js';
 import { splitArm } from './arms.js';
-import { fpsModel, streamAnswers, withPredictedFps, withPredictedPipeline, withStreams } from './stream-report.js';
+import { edgeScaling, fpsModel, streamAnswers, withPredictedFps, withPredictedPipeline, withStreams } from './stream-report.js';
 
 export interface ReportOptions {
   metric: Statistic;
@@ -100,6 +100,7 @@ export function buildReport(networks: NetworkData[], opts: ReportOptions, warnin
     if (predicted && predicted.predicted_from !== undefined && !predicted.conditions.some((c) => c.best_fps)) out[single.index] = withPredictedPipeline(predicted, report.in_flight ?? 1);
   }
   if (out.length === 0 && adaptive.length === 0) throw new UserError('no usable data: no network has a measured total latency');
+  const scaling = edgeScaling(out);
   return {
     tool: 'dnn-report',
     metric: opts.metric,
@@ -107,6 +108,7 @@ export function buildReport(networks: NetworkData[], opts: ReportOptions, warnin
     confidence: opts.confidence ?? DEFAULT_CONFIDENCE,
     networks: out,
     cross_testbed: crossTestbed(out),
+    ...(scaling.length ? { edge_scaling: scaling } : {}),
     adaptive,
     warnings: all,
   };

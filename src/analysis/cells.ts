@@ -90,6 +90,8 @@ export interface NetworkData {
   network: string;
   /** the load scenario of every cell (`stream:15`, `server:20`, `max`); absent for `single` (one request at a time) */
   scenario?: string;
+  /** scenario runs of several edges on one cloud (lab --edges N): N; absent with one edge */
+  edgeCount?: number;
   /** every point, in model order */
   cuts: CutRef[];
   conditions: ConditionData[];

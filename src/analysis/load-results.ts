@@ -51,6 +51,8 @@ interface NetworkAcc {
   network: string;
   /** the load scenario of the group (`single`, `stream:15`, `max`, ...) */
   scenario: string;
+  /** edges that measured together against one cloud (1: one edge) */
+  edgeCount: number;
   /** null: no file of this group has metadata */
   testbed: Testbed | null;
   testbedId: string | null;
@@ -107,10 +109,12 @@ export function loadResultFiles(paths: string[]): Loaded {
     if (!testbed && known?.size === 1) id = [...known.keys()][0]!;
     if (!testbed && known && known.size > 1) problems.push(`${path}: no #dnn-meta line, so its testbed is unknown; ${network} was measured on ${known.size} testbeds, so it is reported on its own`);
     for (const [scenario, part] of byScenario(file)) {
-      const key = `${network}\0${id ?? 'unknown'}\0${scenario}`;
+      // N edges sharing the cloud is another load than one edge: a run of each N is its own group
+      const edgeCount = scenario === SINGLE_SCENARIO ? 1 : edgesOf(part);
+      const key = `${network}\0${id ?? 'unknown'}\0${scenario}\0${edgeCount}`;
       let acc = groups.get(key);
       if (!acc) {
-        acc = { network, scenario, testbed: id ? known!.get(id)! : null, testbedId: id, cutIndex: new Map(), cutBytes: new Map(), cutShapes: new Map(), metaCuts: false, conditions: new Map(), fidelity: [], references: [], sources: [], policyRuns: [], files: [] };
+        acc = { network, scenario, edgeCount, testbed: id ? known!.get(id)! : null, testbedId: id, cutIndex: new Map(), cutBytes: new Map(), cutShapes: new Map(), metaCuts: false, conditions: new Map(), fidelity: [], references: [], sources: [], policyRuns: [], files: [] };
         groups.set(key, acc);
       }
       addFile(acc, path, part);
@@ -169,6 +173,11 @@ function byScenario(file: ResultsFile): Map<string, ResultsFile> {
     });
   }
   return parts;
+}
+
+/** How many edges measured a scenario run together: its metadata's `edges`, else the highest `edge=` tag + 1. */
+function edgesOf(file: ResultsFile): number {
+  return file.meta?.edges ?? Math.max(1, ...file.cells.map((c) => (c.tag.edge ?? 0) + 1));
 }
 
 function sameButThreads(a: Testbed, b: Testbed): boolean {
@@ -318,6 +327,7 @@ function toNetworkData(acc: NetworkAcc): NetworkData {
   return {
     network: acc.network,
     ...(acc.scenario === SINGLE_SCENARIO ? {} : { scenario: acc.scenario }),
+    ...(acc.edgeCount > 1 ? { edgeCount: acc.edgeCount } : {}),
     cuts,
     conditions,
     sources: acc.sources,

@@ -6,6 +6,7 @@ import { loadResultFiles } from '../../src/analysis/load-results.js';
 import { buildReport, type ReportOptions } from '../../src/analysis/build-report.js';
 import type { NetworkReport } from '../../src/analysis/findings.js';
 import { NO_CONDITION } from '../../src/conditions/condition.js';
+import { formatTable } from '../../src/report/format/table.js';
 import { ResultsWriter } from '../../src/results/log-writer.js';
 import { cellHistograms, sampleMeta } from '../helpers/results.js';
 import { STREAM_CUTS, writeRuns, writeScenarioRun } from '../report/stream-fixture.js';
@@ -165,4 +166,24 @@ t.test('merging a cell measured by several files or edges: the first histogram g
   const total = loadResultFiles(paths).networks[0]!.conditions[0]!.cells.get('a')!.total!;
   t.equal(total.samples, 20);
   t.ok(total.p95 > 4000, 'the large values are in');
+});
+
+t.test('runs with 1, 2 and 3 edges on one cloud: the best point for frames/s moves toward the edge as the cloud saturates', async (t) => {
+  const dir = t.testdir();
+  // x leaves the cloud 3 ms a frame (333 frames/s alone, and in all); y 0.5 ms but 4 ms on the edge (250 frames/s per edge)
+  const stages = { x: { edge: 1, transfer: 1, cloud: 3 }, y: { edge: 4, transfer: 1, cloud: 0.5 } };
+  const paths = [1, 2, 3].map((edges) => join(dir, `max-${edges}.hdr`));
+  paths.forEach((path, i) => writeScenarioRun(path, 'max', { edges: i + 1, frames: 150, stages }));
+  const loaded = loadResultFiles(paths);
+  t.same(loaded.networks.map((n) => n.edgeCount ?? 1), [1, 2, 3], 'one entry per number of edges, never merged');
+  const r = buildReport(loaded.networks, OPTS, loaded.problems);
+  t.same(r.cross_testbed, [], 'other edge counts are not other testbeds');
+  t.equal(r.edge_scaling!.length, 2, 'one row per condition');
+  for (const row of r.edge_scaling!) {
+    t.same(row.runs.map((x) => [x.edges, x.best]), [[1, 'x'], [2, 'y'], [3, 'y']]);
+    t.equal(row.toward_edge, true);
+    t.equal(row.significant, true);
+    t.ok(row.runs[2]!.fps > 600, 'three edges at y: about 3 x 250 frames/s');
+  }
+  t.match(formatTable(r), /== edges on one cloud: .*\n  pipe \[max, testbed \w+\] [^\n]*: 1 edge: x \([\d.]+ fps, cloud queue [\d.]+ ms\) \| 2 edges: y .* -> the best point moves toward the edge \(significantly\)/);
 });

@@ -6,7 +6,7 @@ import type { ConditionReport, FactorName, NetworkReport, Report } from '../../a
 import { esc, heatMap, lineChart, scatterLogX, stackedBars, timelineChart } from './svg.js';
 import { paretoFront } from '../../analysis/encodings.js';
 import type { AdaptiveEntry } from '../../analysis/policy-runs.js';
-import { EDGE_HEADER, STREAM_HEADER, answerLine, edgeRow, modelLines, scenarioTitle, streamRow } from './stream-labels.js';
+import { EDGE_HEADER, SCALING_TITLE, STREAM_HEADER, answerLine, edgeRow, modelLines, scalingLine, scenarioTitle, streamRow } from './stream-labels.js';
 
 export interface HtmlOptions {
   /** --condition: the condition of the second bar chart (default: where the gain is largest) */
@@ -15,7 +15,8 @@ export interface HtmlOptions {
 
 /** One self-contained HTML page (inline CSS and SVG, no script, nothing fetched). */
 export function formatHtml(report: Report, opts: HtmlOptions = {}): string {
-  const body = [...report.networks.map((n) => network(n, report, opts)), ...report.adaptive.map(adaptiveSection)].join('\n') + crossTestbedHtml(report);
+  const scaling = report.edge_scaling?.length ? `<h2>Edges on one cloud</h2><p>${esc(SCALING_TITLE)}</p><ul>${report.edge_scaling.map((r) => `<li>${esc(scalingLine(r))}</li>`).join('')}</ul>` : '';
+  const body = [...report.networks.map((n) => network(n, report, opts)), ...report.adaptive.map(adaptiveSection)].join('\n') + scaling + crossTestbedHtml(report);
   const warnings = report.warnings.length
     ? `<details><summary>${report.warnings.length} input warning(s)</summary><ul>${report.warnings.map((w) => `<li>${esc(w)}</li>`).join('')}</ul></details>`
     : '';
