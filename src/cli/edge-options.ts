@@ -54,6 +54,8 @@ export interface TraceOptions {
   profile: string[];
   /** --max-agreement-loss: the policies choose only among arms within this fidelity budget (percentage points) */
   maxAgreementLoss: number;
+  /** --scenario stream:FPS: a camera's frames instead of requests one at a time */
+  camera?: { fps: number; inFlight: number };
 }
 
 function parsePositive(v: string, flag: string): number {
@@ -258,7 +260,11 @@ export function parseEdgeOptions(argv: readonly string[], env: NodeJS.ProcessEnv
   const inputCodecs = f.inputCodec ?? parseInputCodecList(quickWire && !random ? QUICK_INPUT_CODECS : 'raw-f32');
   const trace = traceOptions(f, codecs.some((c) => c.name !== 'f32') || inputCodecs.some((c) => c.name !== 'f32'));
   const scenario = f.scenario;
-  if (isPipelined(scenario) && trace) throw new UserError(`--scenario ${scenarioText(scenario)} with --trace is not supported yet: replay the trace with back-to-back requests (drop --scenario) or measure a grid (drop --trace)`);
+  if (trace && isPipelined(scenario)) {
+    if (scenario.kind !== 'stream') throw new UserError(`--trace replays a trace under a camera: --scenario stream:FPS (e.g. stream:15), not ${scenarioText(scenario)}`);
+    if (trace.intervalMs !== undefined) throw new UserError('--interval sets a request rate, --scenario stream:FPS a camera\'s frame rate: give one of them');
+    trace.camera = { fps: scenario.fps, inFlight: f.inFlight };
+  }
   if (isPipelined(scenario) && f.quick) throw new UserError('--quick is a first look at single requests: drop --scenario (or --quick)');
   if (!isPipelined(scenario) && program.getOptionValueSource('inFlight') === 'cli') throw new UserError('--in-flight caps frames in flight: it needs --scenario stream:FPS, server:RATE or max');
   const conditions = trace ? trace.schedule.steps.map((s) => s.condition) : planConditions({ levels, design: f.design, conditionsFile: f.conditions, shape: f.shape, quick });

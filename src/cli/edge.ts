@@ -150,6 +150,7 @@ runMain('dnn-edge', async () => {
         intervalMs: t.intervalMs,
         profile: t.profile,
         maxAgreementLoss: t.maxAgreementLoss,
+        ...(t.camera ? { camera: t.camera } : {}),
         setup: { lab: o.lab, devices: devicesMeta(devices), shaped: true, design: o.design },
         log,
       });

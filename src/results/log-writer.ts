@@ -5,7 +5,7 @@ import type { Condition } from '../conditions/condition.js';
 import { UserError, errorMessage } from '../errors.js';
 import { META_PREFIX, type RunMetadata, checkRunMetadata } from './metadata.js';
 import { CODEC_METRICS, METRICS, STREAM_METRICS, type AnyMetric, type Metric, cellKey, parseTag } from './tags.js';
-import { APPLIED_PREFIX, REQUEST_PREFIX, type CellHistograms, cellText, decodeHistogram, headerText, isLegend, policyText, splitIntervalLine, timeComment } from './log-lines.js';
+import { APPLIED_PREFIX, REQUEST_PREFIX, type CellHistograms, cellText, decodeHistogram, headerText, isLegend, policyText, splitIntervalLine, tagSafe, timeComment } from './log-lines.js';
 import { FRAME_PREFIX, STREAM_PREFIX, type FrameLine, type StreamLine, streamLineChecker } from './stream-lines.js';
 
 export { newLatencyHistogram } from './log-lines.js';
@@ -115,8 +115,18 @@ export class ResultsWriter {
   }
 
   /** One policy's run of a trace: its timeline and applied steps as comment lines, then its 4 histograms; one write, then fsync. */
-  appendPolicy(policy: string, trace: string, histograms: Record<Metric, Histogram>, comments: { requests: object[]; applied: object[] }, startMs: number, endMs: number): Promise<void> {
-    const lines = [...comments.applied.map((a) => `${APPLIED_PREFIX}${JSON.stringify(a)}`), ...comments.requests.map((r) => `${REQUEST_PREFIX}${JSON.stringify(r)}`)];
+  appendPolicy(
+    policy: string,
+    trace: string,
+    histograms: Record<Metric, Histogram>,
+    comments: { requests: object[]; applied: object[] },
+    startMs: number,
+    endMs: number,
+    camera?: Omit<StreamLine, 'cell'>,
+  ): Promise<void> {
+    // with a camera (--scenario stream:FPS) the policy's counts come first, as a scenario cell's do; its cell is the policy's tag prefix
+    const stream = camera ? [`${STREAM_PREFIX}${JSON.stringify({ cell: `policy=${tagSafe(policy)};trace=${tagSafe(trace)}`, ...camera })}`] : [];
+    const lines = [...stream, ...comments.applied.map((a) => `${APPLIED_PREFIX}${JSON.stringify(a)}`), ...comments.requests.map((r) => `${REQUEST_PREFIX}${JSON.stringify(r)}`)];
     return this.appendText(`${lines.map((l) => `${l}\n`).join('')}${policyText(this.baseMs, policy, trace, histograms, startMs, endMs)}`);
   }
 

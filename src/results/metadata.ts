@@ -89,6 +89,8 @@ export const AdaptiveMetaSchema = Type.Object(
     interval_ms: orNull(Type.Number({ minimum: 0 }), 'one request every this many ms, or null: back to back (--interval)'),
     profile: Type.Array(Type.String(), { description: 'results files the cost model was fitted on (--profile); empty: a profile sweep ran first' }),
     max_agreement_loss: opt(Type.Number({ minimum: 0, maximum: 100, description: 'runs with codecs: the policies chose only among arms within this many percentage points of top-1 agreement lost (--max-agreement-loss)' })),
+    scenario: opt(Type.String({ description: 'a camera under the trace (--scenario stream:FPS): its label; absent: requests one at a time' })),
+    in_flight: opt(Type.Integer({ minimum: 1, description: 'with a camera: the cap on frames in flight (--in-flight)' })),
   },
   { description: 'an adaptive run (dnn-edge --trace): what was replayed and how' },
 );

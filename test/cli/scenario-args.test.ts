@@ -1,5 +1,8 @@
 // dnn-edge --scenario and --in-flight: parsed, defaulted, and every mistake one line (exit 2), in process.
 import t from 'tap';
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { parseEdgeOptions } from '../../src/cli/edge-options.js';
 import { userErrorOf } from '../helpers/user-error.js';
 
@@ -35,4 +38,14 @@ t.test('every mistake is one line naming the flag', async (t) => {
     t.match(e?.message, re, args.join(' '));
     t.notMatch(e?.message ?? "", /\n/, 'one line');
   }
+});
+
+t.test('--trace takes a camera: stream:FPS becomes its camera; server, max and --interval are refused', async (t) => {
+  const trace = path.join(await mkdtemp(path.join(tmpdir(), 'scenario-args-')), 'steps.trace');
+  await writeFile(trace, 't=0;net=50\nt=1;net=10\n');
+  const withTrace = ['lab', 'lenet', '--trace', trace];
+  t.same(parseEdgeOptions([...withTrace, '--scenario', 'stream:15', '--in-flight', '2']).trace?.camera, { fps: 15, inFlight: 2 });
+  t.equal(parseEdgeOptions(withTrace).trace?.camera, undefined, 'no camera by default');
+  t.match((await userErrorOf(() => parseEdgeOptions([...withTrace, '--scenario', 'max'])))?.message, /^--trace replays a trace under a camera: --scenario stream:FPS \(e\.g\. stream:15\), not max$/);
+  t.match((await userErrorOf(() => parseEdgeOptions([...withTrace, '--scenario', 'stream:15', '--interval', '50'])))?.message, /^--interval sets a request rate, --scenario stream:FPS a camera's frame rate: give one of them$/);
 });

@@ -22,6 +22,8 @@ export interface AdaptiveRunOptions extends SessionOptions {
   replay: { file: string; scale: number; loop: boolean; duration_ms: number };
   policies: string;
   intervalMs?: number;
+  /** --scenario stream:FPS: a camera's frames (up to inFlight in flight) instead of requests one at a time */
+  camera?: { fps: number; inFlight: number };
   /** results files to fit the cost model on; none = a short profile sweep first */
   profile: string[];
   /** --max-agreement-loss: the policies choose among arms within this budget (percentage points of top-1 agreement) */
@@ -59,7 +61,7 @@ export async function runAdaptive(o: AdaptiveRunOptions): Promise<{ file: string
     const encoded = model.cuts.filter((c) => c.codec !== undefined).length;
     o.log(`cost model: ${model.cuts.length} ${encoded ? `arms (${encoded} encoded)` : 'points'}, rate factor ${model.beta.toFixed(3)}, delay factor ${model.gamma.toFixed(3)}`);
     const policies = parsePolicies(o.policies, model.cuts.map((c) => c.cut), () => autoStaticCuts(model, mean, model.fastest));
-    await runPolicies({ policies, intervalMs: o.intervalMs, initialRate: mean }, streamDeps(o, session, runner, sendable, model, writer, stress, replay));
+    await runPolicies({ policies, intervalMs: o.intervalMs, initialRate: mean, ...(o.camera ? { camera: o.camera } : {}) }, streamDeps(o, session, runner, sendable, model, writer, stress, replay));
     return { file };
   } finally {
     await runner.dispose();
@@ -90,11 +92,12 @@ async function openResults(o: AdaptiveRunOptions, session: Session, runner: Spli
   const writer = await ResultsWriter.create(
     file,
     runMetadata(
-      { ...o, reps: PROFILE_REPS, warmup: 1 },
+      // the profile's cells are single requests: the camera is in `adaptive`, not the file's scenario
+      { ...o, reps: PROFILE_REPS, warmup: 1, scenario: undefined, edges: undefined },
       network,
       backend,
       server,
-      { ...o.setup, ...calibrationSetup(o.setup, slowdown), iface: o.iface, edge_stressor: stressor, adaptive: { ...o.replay, policies: o.policies, interval_ms: o.intervalMs ?? null, profile: o.profile, ...budget } },
+      { ...o.setup, ...calibrationSetup(o.setup, slowdown), iface: o.iface, edge_stressor: stressor, adaptive: { ...o.replay, policies: o.policies, interval_ms: o.intervalMs ?? null, profile: o.profile, ...budget, ...(o.camera ? { scenario: `stream:${String(o.camera.fps)}`, in_flight: o.camera.inFlight } : {}) } },
       undefined,
       await inferenceThreads(backend.name),
       undefined,
@@ -163,7 +166,7 @@ function streamDeps(o: AdaptiveRunOptions, session: Session, runner: SplitRunner
       await stress.release();
       await stress.apply({ ...c, net: null, delay: 0, jitter: 0, loss: 0 });
     },
-    finished: (policy, recorder, requests, applied, startMs, endMs) => writer.appendPolicy(policy, o.schedule.trace, recorder.histograms, { requests, applied }, startMs, endMs),
+    finished: (policy, recorder, requests, applied, startMs, endMs, camera) => writer.appendPolicy(policy, o.schedule.trace, recorder.histograms, { requests, applied }, startMs, endMs, camera),
     log: o.log,
   };
 }

@@ -5,7 +5,10 @@ import type { SplitRunner } from '../../engine/split-runner.js';
 import type { CostModel } from '../../analysis/cost-model.js';
 import { LinkFailure, type CloudLink } from '../cloud-link.js';
 import type { Arm } from '../arms.js';
-import { measureOnce, type SampleInput } from '../measure.js';
+import { edgeStage, measureOnce, type SampleInput } from '../measure.js';
+import { runPipeline, type PipelineStages } from '../stream/pipeline.js';
+import { completed, frameSample } from '../stream/frame.js';
+import type { StreamLine } from '../../results/stream-lines.js';
 import { CellRecorder, type Sample } from '../samples.js';
 import { bestFor, makePolicy, oracleCondition, type Policy } from './policy.js';
 
@@ -41,6 +44,10 @@ export interface RequestRecord {
   bytes: number;
   /** a link probe the policy sent before this request (its time is in total_ms) */
   probe_ms?: number;
+  /** a camera (--scenario stream:FPS): frames the camera dropped since the previous request (they could not start in time) */
+  dropped?: number;
+  /** a camera: the frame's arrival -> its edge compute started, ms (waiting for the edge or a slot in flight) */
+  queue_ms?: number;
 }
 
 export interface StreamDeps {
@@ -57,8 +64,8 @@ export interface StreamDeps {
   stopReplay(): Promise<void>;
   /** puts stress changes of the trace in effect (between requests); link changes are the replay's */
   applyStress(c: Condition): Promise<void>;
-  /** one policy done: its histograms, timeline and applied steps, to be written */
-  finished(policy: string, recorder: CellRecorder, requests: RequestRecord[], applied: AppliedStep[], startMs: number, endMs: number): Promise<void>;
+  /** one policy done: its histograms, timeline and applied steps (and with a camera its counts), to be written */
+  finished(policy: string, recorder: CellRecorder, requests: RequestRecord[], applied: AppliedStep[], startMs: number, endMs: number, camera?: CameraCounts): Promise<void>;
   log(line: string): void;
 }
 
@@ -67,7 +74,12 @@ export interface StreamOptions {
   /** fixed request rate: one request per interval; default back to back */
   intervalMs?: number;
   initialRate: number | null;
+  /** --scenario stream:FPS: a camera's frames, several in flight, instead of requests one at a time */
+  camera?: { fps: number; inFlight: number };
 }
+
+/** A policy's frames under a camera: the `#dnn-stream` line of its run. */
+export type CameraCounts = Omit<StreamLine, 'cell'>;
 
 export async function runPolicies(o: StreamOptions, d: StreamDeps): Promise<void> {
   for (const name of o.policies) await runPolicy(name, o, d);
@@ -82,6 +94,8 @@ interface PolicyStream {
   applied: AppliedStep[];
   /** trace steps applied more than 20 ms off schedule */
   late: number;
+  /** with a camera: frames offered, completed, dropped, refused, first arrival and last reply (performance.now) */
+  camera?: { offered: number; completed: number; dropped: number; refused: number; first: number; last: number; stress?: { cpu: number; mem: number } };
 }
 
 /** One policy: the trace replayed from its start under a stream of requests, then its results handed on. */
@@ -94,14 +108,15 @@ async function runPolicy(name: string, o: StreamOptions, d: StreamDeps): Promise
   });
   d.log(`policy ${name}: replaying ${d.schedule.trace} for ${(d.schedule.lengthMs / 1000).toFixed(1)} s`);
   try {
-    await streamRequests(run, start, o, d);
+    if (o.camera) await streamCamera(run, start, o.camera, d);
+    else await streamRequests(run, start, o, d);
   } finally {
     await d.stopReplay();
   }
   const end = epochMs();
   d.log(runSummary(run));
   try {
-    await d.finished(name, run.recorder, run.requests, run.applied, start, end);
+    await d.finished(name, run.recorder, run.requests, run.applied, start, end, o.camera && cameraCounts(run, o.camera));
   } finally {
     run.recorder.destroy();
   }
@@ -140,6 +155,104 @@ async function streamRequests(run: PolicyStream, start: number, o: StreamOptions
     // otherwise starved the replay worker's step messages, and a whole policy logged 0 steps applied.
     if (!o.intervalMs) await new Promise((resolve) => setImmediate(resolve));
   }
+}
+
+/** What a camera frame's request knows when its edge stage starts: the condition, the policy's choice, the frames dropped before it. */
+interface FrameChoice {
+  t: number;
+  inForce: Condition;
+  cut: string;
+  oracle: string;
+  switched: boolean;
+  probeMs: number | undefined;
+  dropped: number;
+}
+
+/**
+ * A camera under the trace (--scenario stream:FPS): frames every 1/FPS through the pipeline of
+ * scenario cells (src/edge/stream/pipeline.ts), up to `inFlight` of them in flight; each frame's
+ * arm is the policy's choice when its edge stage starts (a probe the policy asks for runs first,
+ * in the frame's time), and the policy observes each frame as it completes. A frame that cannot
+ * start before the next arrives is dropped: counted on the next request's line and in the policy's
+ * counts. A link failure loses the frames in flight (not counted); the camera goes on after a
+ * reconnect for the rest of the trace.
+ */
+async function streamCamera(run: PolicyStream, start: number, camera: { fps: number; inFlight: number }, d: StreamDeps): Promise<void> {
+  const counts: NonNullable<PolicyStream['camera']> = { offered: 0, completed: 0, dropped: 0, refused: 0, first: Infinity, last: 0 };
+  run.camera = counts;
+  let stressKey = '';
+  let prevCut: string | null = null;
+  let dropsSince = 0;
+  let failures = 0;
+  let frameBase = 0;
+  for (;;) {
+    const frames = Math.floor(((d.schedule.lengthMs - (epochMs() - start)) * camera.fps) / 1000);
+    if (frames <= 0) return;
+    const base = frameBase;
+    frameBase += frames;
+    const chosen = new Map<number, FrameChoice>();
+    const stages: PipelineStages = {
+      edge: async (i) => {
+        const t = epochMs() - start;
+        const inForce = conditionAt(d.schedule, t);
+        stressKey = await applyStressChange(inForce, stressKey, d);
+        const probeMs = await probeLink(run.policy, t, d);
+        const cut = run.policy.choose(inForce);
+        chosen.set(i, { t, inForce, cut, oracle: bestFor(d.model, oracleCondition(d.model, inForce)), switched: prevCut !== null && prevCut !== cut, probeMs, dropped: dropsSince });
+        dropsSince = 0;
+        prevCut = cut;
+        return edgeStage(d.runner, armOf(d, cut), d.inputs[(base + i) % d.inputs.length]!);
+      },
+      cloud: (out, i) => d.link.infer(armOf(d, chosen.get(i)!.cut).cut, out.tensor!, out.encoded),
+      settled: (f) => {
+        counts.offered++;
+        counts.first = Math.min(counts.first, f.arrival);
+        if (!completed(f)) {
+          counts.dropped++;
+          if (f.refused) counts.refused++;
+          dropsSince++;
+          return;
+        }
+        counts.completed++;
+        counts.last = Math.max(counts.last, f.reply!);
+        const c = chosen.get(f.i)!;
+        chosen.delete(f.i);
+        counts.stress ??= f.stress ? { cpu: f.stress.cpu, mem: f.stress.mem } : { cpu: c.inForce.ccpu, mem: c.inForce.cmem };
+        const s = frameSample(f);
+        run.recorder.record(s);
+        run.policy.observe({ cut: c.cut, edge_ms: s.edge / 1000, transfer_ms: s.transfer / 1000, cloud_ms: s.cloud / 1000, bytes: s.bytes });
+        const r = requestRecord(run, { t: c.t, inForce: c.inForce, cut: c.cut, oracle: c.oracle, switched: c.switched, s, total: s.total / 1000, probeMs: c.probeMs });
+        run.requests.push({ ...r, dropped: c.dropped, queue_ms: round((s.queue_edge ?? 0) / 1000) });
+      },
+    };
+    try {
+      await runPipeline({ scenario: { kind: 'stream', fps: camera.fps }, frames, inFlight: camera.inFlight, seed: 1 }, stages);
+      return;
+    } catch (e) {
+      if (!(e instanceof LinkFailure) || ++failures > 10) throw e;
+      d.log(`policy ${run.name}: a frame failed (${e.message}); reconnecting, the camera goes on`);
+      await d.link.reconnect();
+    }
+  }
+}
+
+/** A policy's camera counts as its `#dnn-stream` line. */
+function cameraCounts(run: PolicyStream, camera: { fps: number; inFlight: number }): CameraCounts {
+  const c = run.camera!;
+  const elapsed = c.completed > 0 ? c.last - c.first : 0;
+  return {
+    scenario: `stream:${String(camera.fps)}`,
+    edge: 0,
+    offered: c.offered,
+    completed: c.completed,
+    dropped: c.dropped,
+    refused: c.refused,
+    elapsed_ms: round(elapsed),
+    fps: elapsed > 0 ? round((c.completed * 1000) / elapsed) : 0,
+    in_flight: camera.inFlight,
+    // the first answered frame's (a trace may change it: each request's condition is on its line)
+    cloud_stress: c.stress ?? { cpu: 0, mem: 0 },
+  };
 }
 
 async function sleepUntil(epoch: number): Promise<void> {
@@ -205,8 +318,9 @@ function runSummary(run: PolicyStream): string {
   const { requests, applied, late } = run;
   const switches = requests.filter((r) => r.switched).length;
   const agree = requests.filter((r) => r.cut === r.oracle_cut).length;
+  const cam = run.camera ? `, camera: ${run.camera.dropped} of ${run.camera.offered} frames dropped (${((100 * run.camera.dropped) / Math.max(1, run.camera.offered)).toFixed(1)} %)` : '';
   return (
-    `policy ${run.name}: ${requests.length} requests, mean ${(requests.reduce((a, r) => a + r.total_ms, 0) / Math.max(1, requests.length)).toFixed(1)} ms, ` +
+    `policy ${run.name}: ${requests.length} requests${cam}, mean ${(requests.reduce((a, r) => a + r.total_ms, 0) / Math.max(1, requests.length)).toFixed(1)} ms, ` +
     `${switches} switches, oracle's choice in ${((100 * agree) / Math.max(1, requests.length)).toFixed(0)} %; ` +
     `${applied.length} trace steps applied${late ? `, ${late} more than 20 ms late` : ''}`
   );

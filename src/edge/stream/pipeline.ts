@@ -25,8 +25,10 @@ import type { PipelinedScenario } from './scenario.js';
 export interface PipelineStages {
   /** the edge stage of frame i (preprocessing, edge half, readback, encoding) */
   edge(i: number): Promise<EdgeOutput>;
-  /** the cloud's half of a frame: the link's request */
-  cloud(out: EdgeOutput): Promise<InferReply>;
+  /** the cloud's half of frame i: the link's request */
+  cloud(out: EdgeOutput, i: number): Promise<InferReply>;
+  /** told of each frame once it is done: completed, dropped or refused (not of frames lost to a failure) */
+  settled?(f: FrameRecord): void;
 }
 
 export interface PipelineOptions {
@@ -71,6 +73,17 @@ export function runPipeline(o: PipelineOptions, stages: PipelineStages): Promise
     const fail = (e: unknown) => {
       failure ??= { error: e };
     };
+    const settled = (f: FrameRecord) => {
+      try {
+        stages.settled?.(f);
+      } catch (e) {
+        fail(e);
+      }
+    };
+    const drop = (f: FrameRecord) => {
+      f.dropped = true;
+      settled(f);
+    };
     const canStart = () => !failure && !edgeBusy && inFlight < o.inFlight;
 
     const answered = (f: FrameRecord, reply: ReplyV3) => {
@@ -96,21 +109,25 @@ export function runPipeline(o: PipelineOptions, stages: PipelineStages): Promise
             // the edge-only point: a pipeline of one stage, done when the edge is
             f.reply = out.edgeEnd;
             inFlight--;
+            settled(f);
           } else if (failure) {
             // the cell has failed: nothing more goes on the wire
             inFlight--;
           } else {
             f.sent = performance.now();
-            stages.cloud(out).then(
+            stages.cloud(out, f.i).then(
               (reply) => {
                 answered(f, reply);
                 inFlight--;
+                settled(f);
                 pump();
               },
               (e: unknown) => {
                 inFlight--;
-                if (isRefusal(e)) f.dropped = f.refused = true;
-                else fail(e);
+                if (isRefusal(e)) {
+                  f.refused = true;
+                  drop(f);
+                } else fail(e);
                 pump();
               },
             );
@@ -131,9 +148,9 @@ export function runPipeline(o: PipelineOptions, stages: PipelineStages): Promise
         const f = arrive(t0 + offsets[frames.length]!);
         if (o.scenario.kind === 'stream') {
           // the waiting frame did not start before this one arrived: the camera drops it
-          for (const w of waiting.splice(0)) w.dropped = true;
+          for (const w of waiting.splice(0)) drop(w);
           waiting.push(f);
-        } else if (waiting.length >= cap) f.dropped = true;
+        } else if (waiting.length >= cap) drop(f);
         else waiting.push(f);
         // a frame that can start at its arrival does, before the next arrival is looked at
         if (canStart()) start(waiting.shift()!);
