@@ -47,7 +47,7 @@ export function buildReport(networks: NetworkData[], opts: ReportOptions, warnin
   for (const n of networks) {
     const has = opts.deployed === undefined || n.cuts.some((c) => c.cut === opts.deployed);
     if (!has) all.push(`${n.network}: no point '${opts.deployed}', so its deployed point is its best at the baseline condition`);
-    if (n.policyRuns) adaptive.push(...summarizeAdaptive(n.network, n.policyRuns));
+    if (n.policyRuns) adaptive.push(...summarizeAdaptive(n.network, n.policyRuns, n.policyStreams));
     const judged = hasEncodedArms(n) ? judgeArms(n, opts.maxAgreementLoss ?? DEFAULT_MAX_AGREEMENT_LOSS) : undefined;
     if (judged) all.push(...judged.notes.map((w) => `${n.network}: ${w}`));
     const outside = judged?.budget.excluded.find((e) => has && e.arm === opts.deployed);

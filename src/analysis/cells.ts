@@ -103,6 +103,8 @@ export interface NetworkData {
   outputBytes?: number;
   /** adaptive runs (dnn-edge --trace) of this network */
   policyRuns?: PolicyRun[];
+  /** the `#dnn-stream` lines of adaptive runs replayed under a camera (cell `policy=P;trace=T`) */
+  policyStreams?: StreamLine[];
   /** where it was measured (run metadata); null when unknown (--legacy, files without metadata) */
   testbed?: Testbed | null;
   testbedId?: string | null;

@@ -70,6 +70,8 @@ interface NetworkAcc {
   references: ReferenceData[];
   sources: string[];
   policyRuns: PolicyRun[];
+  /** camera replays of policies: their `#dnn-stream` lines */
+  policyStreams: StreamLine[];
   /** each file's metadata, to refuse mixing shards of different plans */
   files: PlanFile[];
 }
@@ -114,7 +116,7 @@ export function loadResultFiles(paths: string[]): Loaded {
       const key = `${network}\0${id ?? 'unknown'}\0${scenario}\0${edgeCount}`;
       let acc = groups.get(key);
       if (!acc) {
-        acc = { network, scenario, edgeCount, testbed: id ? known!.get(id)! : null, testbedId: id, cutIndex: new Map(), cutBytes: new Map(), cutShapes: new Map(), metaCuts: false, conditions: new Map(), fidelity: [], references: [], sources: [], policyRuns: [], files: [] };
+        acc = { network, scenario, edgeCount, testbed: id ? known!.get(id)! : null, testbedId: id, cutIndex: new Map(), cutBytes: new Map(), cutShapes: new Map(), metaCuts: false, conditions: new Map(), fidelity: [], references: [], sources: [], policyRuns: [], policyStreams: [], files: [] };
         groups.set(key, acc);
       }
       addFile(acc, path, part);
@@ -190,6 +192,7 @@ function addFile(acc: NetworkAcc, path: string, file: ResultsFile): void {
   acc.sources.push(path);
   acc.files.push({ path, meta: file.meta });
   acc.policyRuns.push(...file.policies);
+  acc.policyStreams.push(...file.streams.filter((l) => l.cell.startsWith('policy=')));
   acc.fidelity.push(...(file.meta?.fidelity ?? []));
   if (file.meta && !acc.metaCuts) {
     // Points appended by earlier files without meta keep their place after the model's own.
@@ -337,6 +340,7 @@ function toNetworkData(acc: NetworkAcc): NetworkData {
     ...(acc.cutShapes.size ? { shapes: acc.cutShapes } : {}),
     ...(outputBytes !== undefined ? { outputBytes } : {}),
     ...(acc.policyRuns.length ? { policyRuns: acc.policyRuns } : {}),
+    ...(acc.policyStreams.length ? { policyStreams: acc.policyStreams } : {}),
     ...(acc.fidelity.length ? { fidelity: acc.fidelity } : {}),
   };
 }

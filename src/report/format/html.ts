@@ -1,4 +1,4 @@
-import { ADAPTIVE_HEADER, adaptiveRows, adaptiveTitle, bytesLabel, encodingLines, predictedLine, thresholdLine, FACTOR_LABEL, baselineLine, baselineOf, deployedLine, maxGainCondition, movedLabel, ms, summaryLine, tieSetLabel, times } from './labels.js';
+import { adaptiveHeader, adaptiveRows, adaptiveTitle, bytesLabel, encodingLines, predictedLine, thresholdLine, FACTOR_LABEL, baselineLine, baselineOf, deployedLine, maxGainCondition, movedLabel, ms, summaryLine, tieSetLabel, times } from './labels.js';
 import { conditionLabel, gainWithInterval, levelLabel, pct, varyingFactors } from '../../analysis/condition-labels.js';
 import { selectCondition } from '../input/condition-selector.js';
 import { describeTestbed } from './labels.js';
@@ -267,7 +267,7 @@ function conditionsTable(n: NetworkReport, varying: FactorName[]): string {
 function adaptiveSection(e: AdaptiveEntry): string {
   const id = `${e.network}-${e.trace}`.replace(/[^A-Za-z0-9_-]/g, '_');
   const cuts = [...new Set(Object.values(e.timelines).flatMap((t) => t.map((r) => r.cut)))];
-  const head = `<tr>${ADAPTIVE_HEADER.map((h) => `<th>${esc(h)}</th>`).join('')}</tr>`;
+  const head = `<tr>${adaptiveHeader(e).map((h) => `<th>${esc(h)}</th>`).join('')}</tr>`;
   const rows = adaptiveRows(e).map((r) => `<tr>${r.map((c) => `<td>${esc(c)}</td>`).join('')}</tr>`).join('');
   const charts = Object.entries(e.timelines).map(([policy, t]) =>
     timelineChart({ id: `${id}-timeline-${policy.replace(/[^A-Za-z0-9_-]/g, '_')}`, title: `${e.network} on ${e.trace}: ${policy}`, cuts, rows: t.map((r) => ({ ...r, point: cuts.indexOf(r.cut) })) }),
