@@ -26,7 +26,7 @@ export interface ConditionController {
 /** Where finished cells go: the results file (one fsynced write per cell). */
 export interface CellSink {
   /** ref: a re-measurement of the reference cell (drift control), tagged apart; codec: the arm's, undefined or f32 = raw */
-  appendCell(condition: Condition, cut: string, histograms: CellHistograms, startMs: number, endMs: number, ref?: number, codec?: string): Promise<void>;
+  appendCell(condition: Condition, cut: string, histograms: CellHistograms, startMs: number, endMs: number, ref?: number, codec?: string, edge?: number): Promise<void>;
   /** a scenario cell: its `#dnn-stream` line, histograms and `#dnn-frame` lines in one write (needed by runs with a scenario) */
   appendStreamCell?(cell: StreamCellText): Promise<void>;
 }
@@ -72,6 +72,8 @@ export interface SweepDeps {
    * (warm-up included) and each reference cell, with the condition's key (conditionKey) and the arm
    * (armName), so that every edge process starts the same cell together; it resolves when all have
    * arrived. Undefined: no one to wait for. A cell measured again after a link failure waits again.
+   * A single run (arms interleaved rep by rep) waits once per condition, with arm '*', and before
+   * each reference cell with its arm.
    */
   cellBarrier?: (conditionKey: string, arm: string) => Promise<void>;
 }
@@ -89,10 +91,10 @@ export interface SweepStats {
   referenceCut: string;
 }
 
-/** The key of an arm's cell: a (condition, point) key for f32, with its codec otherwise, and the scenario (and edge) of a scenario run. */
+/** The key of an arm's cell: a (condition, point) key for f32, with its codec otherwise, the scenario of a scenario run and the edge of a run of several. */
 function armKey(c: Condition, arm: Arm, plan: SweepPlan, ref?: number): string {
   const scenario = plan.scenario && isPipelined(plan.scenario) ? scenarioLabel(plan.scenario) : undefined;
-  return cellKey(c, arm.cut.layer, ref, arm.codec.label, scenario, scenario ? plan.edgeIndex : undefined);
+  return cellKey(c, arm.cut.layer, ref, arm.codec.label, scenario, plan.edgeIndex);
 }
 
 /** Where the sweep is in its inputs (frame i of the sweep is inputs[i % n]). */
@@ -137,11 +139,12 @@ export async function runSweep(plan: SweepPlan, deps: SweepDeps): Promise<SweepS
       }
       const unit = arms.length > plan.cuts.length ? 'arms' : 'points';
       deps.progress.cellStarted(label, left.length > 1 ? `${left.length} ${unit} interleaved` : armName(left[0]!));
+      await deps.cellBarrier?.(label, '*');
       const recs = await measureInterleaved(left, conditionRandom(plan.seed, condition), ctx);
       try {
         for (const [i, arm] of left.entries()) {
           const rec = recs[i]!;
-          await deps.sink.appendCell(condition, arm.cut.layer, rec.histograms, rec.startMs, Date.now(), undefined, codecOf(arm));
+          await deps.sink.appendCell(condition, arm.cut.layer, rec.histograms, rec.startMs, Date.now(), undefined, codecOf(arm), plan.edgeIndex);
           stats.cells++;
           stats.samples += rec.count;
           stats.clamped += rec.clamped;
@@ -199,9 +202,10 @@ async function measureReference(ref: number, baseline: Condition, arms: Arm[], c
       deps.progress.note(`reference ${ref} (${armName(arm)} at the baseline): ${summary}`);
       return;
     }
+    await deps.cellBarrier?.(conditionKey(baseline), armName(arm));
     const [rec] = await measureInterleaved([arm], () => 0, ctx);
     try {
-      await deps.sink.appendCell(baseline, arm.cut.layer, rec!.histograms, rec!.startMs, Date.now(), ref, codecOf(arm));
+      await deps.sink.appendCell(baseline, arm.cut.layer, rec!.histograms, rec!.startMs, Date.now(), ref, codecOf(arm), plan.edgeIndex);
       stats.references++;
       deps.progress.note(`reference ${ref} (${armName(arm)} at the baseline): ${summarise(rec!)}`);
     } finally {

@@ -54,9 +54,9 @@ export function headerText(meta: RunMetadata, baseMs: number): string {
 /** A cell's histograms: the 4 latency metrics, the codec metrics when the run recorded them, the queueing times of a scenario cell. */
 export type CellHistograms = Record<Metric, Histogram> & Partial<Record<CodecMetric | StreamMetric, Histogram>>;
 
-/** A scenario cell's place in its tags: `;scenario=LABEL` and, with several edges, `;edge=I`. */
+/** A cell's load in its tags: `;scenario=LABEL` (scenario cells) and, with several edges, `;edge=I`. */
 export interface CellLoad {
-  scenario: string;
+  scenario?: string;
   edge?: number;
 }
 
@@ -81,7 +81,7 @@ export function cellText(
       const h = histograms[metric];
       if (!h) throw new Error(`cell ${cut}: no '${metric}' histogram`);
       const oldTag = h.tag;
-      h.tag = formatTag({ condition, cut, metric, ref, codec, ...(load ? { scenario: load.scenario, ...(load.edge === undefined ? {} : { edge: load.edge }) } : {}) });
+      h.tag = formatTag({ condition, cut, metric, ref, codec, ...(load?.scenario === undefined ? {} : { scenario: load.scenario }), ...(load?.edge === undefined ? {} : { edge: load.edge }) });
       try {
         w.outputIntervalHistogram(h, (start - baseMs) / 1000, (end - baseMs) / 1000, MAX_VALUE_UNIT_RATIO);
       } finally {

@@ -101,9 +101,9 @@ export class ResultsWriter {
     };
   }
 
-  /** Writes one (condition, cut, codec) cell: its metric histograms, in one write, then fsync. */
-  appendCell(condition: Condition, cut: string, histograms: CellHistograms, startMs: number, endMs: number, ref?: number, codec?: string): Promise<void> {
-    return this.appendText(cellText(this.baseMs, condition, cut, histograms, startMs, endMs, ref, codec));
+  /** Writes one (condition, cut, codec) cell: its metric histograms, in one write, then fsync; `edge`: tagged `;edge=I` (a run of several edges). */
+  appendCell(condition: Condition, cut: string, histograms: CellHistograms, startMs: number, endMs: number, ref?: number, codec?: string, edge?: number): Promise<void> {
+    return this.appendText(cellText(this.baseMs, condition, cut, histograms, startMs, endMs, ref, codec, edge === undefined ? undefined : { edge }));
   }
 
   /**

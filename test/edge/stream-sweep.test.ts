@@ -84,3 +84,16 @@ t.test('a link failure measures the cell again from scratch after a reconnect', 
   t.equal(barrier.length, 4, 'the measured-again cell waited at the barrier again');
   t.match(deps.progress.lines.join('\n'), /a frame failed \(call 5 dropped\); reconnecting to measure the cell again from scratch/);
 });
+
+t.test('a single run of several edges: the barrier once per condition (arm *), cells written with their edge', async (t) => {
+  const written: string[] = [];
+  const sink: CellSink = {
+    appendCell: async (c, cut, _h, _s, _e, ref, codec, edge) => void written.push(cellKey(c, cut, ref, codec, undefined, edge)),
+  };
+  const barrier: string[] = [];
+  const p: SweepPlan = { ...plan, scenario: { kind: 'single' }, reps: 2, warmup: 0 };
+  await runSweep(p, { runner, link: new InProcessLink(runner, () => null), inputs: [{ tensor: input }], sink, controller, progress: new Notes(), cellBarrier: async (c, arm) => void barrier.push(`${c}|${arm}`) });
+  t.same(barrier, plan.conditions.map((c) => `${conditionKey(c)}|*`));
+  t.equal(written.length, 6);
+  t.ok(written.every((k) => k.endsWith(';edge=1') && !k.includes('scenario=')), 'tagged ;edge=1, no scenario');
+});
