@@ -69,6 +69,8 @@ export function buildReport(networks: NetworkData[], opts: ReportOptions, warnin
       continue;
     }
     singles.push({ report, data: n, index: out.length });
+    // a single run of several edges (lab --edges N): its own entry, named by its number of edges
+    if (n.edgeCount !== undefined) report.edge_count = n.edgeCount;
     // the arms the answer may choose (within the fidelity budget) are the ones the model predicts
     const model = fitCostModel(judged ? restrictArms(n, (a) => judged.admitted.has(a.cut)) : n, opts.metric);
     if ('reason' in model) {
@@ -262,8 +264,10 @@ function pairWithSingle(
   singles: { report: NetworkReport; data: NetworkData; index: number }[],
   notes: string[],
 ): { report: NetworkReport; single?: { index: number } } {
+  // the single run of the same testbed and number of edges, else of one edge
   const mine = singles.filter((s) => s.data.network === data.network);
-  let single = mine.find((s) => s.report.testbed_id === report.testbed_id);
+  const edges = (s: { data: NetworkData }) => s.data.edgeCount ?? 1;
+  let single = mine.find((s) => s.report.testbed_id === report.testbed_id && edges(s) === (data.edgeCount ?? 1)) ?? mine.find((s) => s.report.testbed_id === report.testbed_id && edges(s) === 1);
   if (!single && mine.length === 1) {
     single = mine[0]!;
     notes.push(`${data.network} [${data.scenario}]: compared with the single run of testbed ${single.report.testbed_id} (the scenario run's testbed is ${report.testbed_id})`);

@@ -112,7 +112,7 @@ export function loadResultFiles(paths: string[]): Loaded {
     if (!testbed && known && known.size > 1) problems.push(`${path}: no #dnn-meta line, so its testbed is unknown; ${network} was measured on ${known.size} testbeds, so it is reported on its own`);
     for (const [scenario, part] of byScenario(file)) {
       // N edges sharing the cloud is another load than one edge: a run of each N is its own group
-      const edgeCount = scenario === SINGLE_SCENARIO ? 1 : edgesOf(part);
+      const edgeCount = edgesOf(part);
       const key = `${network}\0${id ?? 'unknown'}\0${scenario}\0${edgeCount}`;
       let acc = groups.get(key);
       if (!acc) {
@@ -222,7 +222,7 @@ function addFile(acc: NetworkAcc, path: string, file: ResultsFile): void {
       hists = {};
       cond.cells.set(arm, hists);
     }
-    if (cell.tag.edge !== undefined) {
+    if (cell.tag.edge !== undefined && acc.scenario !== SINGLE_SCENARIO) {
       // several edges: the cell pools them (below), and each edge keeps its own copy
       const own = edgeAcc(cond.streams, arm, cell.tag.edge);
       own.hists ??= {};

@@ -9,7 +9,7 @@ import { NO_CONDITION } from '../../src/conditions/condition.js';
 import { formatTable } from '../../src/report/format/table.js';
 import { ResultsWriter } from '../../src/results/log-writer.js';
 import { cellHistograms, sampleMeta } from '../helpers/results.js';
-import { STREAM_CUTS, writeRuns, writeScenarioRun } from '../report/stream-fixture.js';
+import { STREAM_CUTS, writeRuns, writeScenarioRun, writeSingleRun } from '../report/stream-fixture.js';
 
 const OPTS: ReportOptions = { metric: 'p50', minGain: 0.05 };
 
@@ -186,4 +186,22 @@ t.test('runs with 1, 2 and 3 edges on one cloud: the best point for frames/s mov
     t.ok(row.runs[2]!.fps > 600, 'three edges at y: about 3 x 250 frames/s');
   }
   t.match(formatTable(r), /== edges on one cloud: .*\n  pipe \[max, testbed \w+\] [^\n]*: 1 edge: x \([\d.]+ fps, cloud queue [\d.]+ ms\) \| 2 edges: y .* -> the best point moves toward the edge \(significantly\)/);
+});
+
+t.test('a single run of several edges (edge=I tags): its own entry, pooled over the edges, apart from the one-edge run', async (t) => {
+  const dir = t.testdir();
+  const one = join(dir, 'one.hdr');
+  const two = join(dir, 'two.hdr');
+  await writeSingleRun(one, 10);
+  const w = await ResultsWriter.create(two, { ...sampleMeta('pipe', STREAM_CUTS), edges: 2 });
+  for (const edge of [0, 1]) for (const cut of STREAM_CUTS) await w.appendCell({ ...NO_CONDITION }, cut, cellHistograms({ edge: 1, transfer: 1, cloud: 10 * (edge + 1), total: 12 }, 10), Date.now(), Date.now() + 1, undefined, undefined, edge);
+  await w.close();
+  const loaded = loadResultFiles([one, two]);
+  t.same(loaded.networks.map((n) => n.edgeCount ?? 1), [1, 2]);
+  t.equal(loaded.networks[1]!.conditions[0]!.cells.get('a')!.total!.samples, 20, 'both edges pooled');
+  t.equal(loaded.networks[1]!.conditions[0]!.streams, undefined, 'no stream figures for a single run');
+  const r = buildReport(loaded.networks, OPTS, loaded.problems);
+  t.same(r.networks.map((n) => n.edge_count ?? 1), [1, 2]);
+  t.same(r.cross_testbed, []);
+  t.match(formatTable(r), /\n== pipe \[single, 2 edges on one cloud\] /);
 });

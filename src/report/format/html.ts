@@ -78,10 +78,10 @@ function network(n: NetworkReport, report: Report, opts: HtmlOptions): string {
   const selected = opts.condition && selectCondition(n, opts.condition);
   const chosen = selected ?? maxGainCondition(n);
   const what = selected ? `chosen condition (gain ${pct(chosen.gain)})` : `largest gain (${pct(chosen.gain)})`;
-  const id = `${n.network}${n.testbed_id === 'unknown' ? '' : `-${n.testbed_id}`}${n.scenario ? `-${n.scenario}` : ''}`.replace(/[^A-Za-z0-9_-]/g, '_');
+  const id = `${n.network}${n.testbed_id === 'unknown' ? '' : `-${n.testbed_id}`}${n.scenario ? `-${n.scenario}` : ''}${(n.edge_count ?? 1) > 1 ? `-${n.edge_count}edges` : ''}`.replace(/[^A-Za-z0-9_-]/g, '_');
   const parts: string[] = [];
   parts.push(`<section data-network="${esc(n.network)}">`);
-  parts.push(`<h2>${esc(n.network)}${n.scenario ? ` [${esc(scenarioTitle(n))}]` : ''}${n.predicted_from !== undefined ? ' (predicted)' : ''}</h2>`);
+  parts.push(`<h2>${esc(n.network)}${n.scenario || (n.edge_count ?? 1) > 1 ? ` [${esc(scenarioTitle(n))}]` : ''}${n.predicted_from !== undefined ? ' (predicted)' : ''}</h2>`);
   const predicted = predictedLine(n);
   if (predicted) parts.push(`<p class="predicted"><b>${esc(predicted)}</b></p>`);
   if (n.rate_thresholds?.length) {

@@ -18,10 +18,10 @@ export function dropLabel(v: number | undefined): string {
   return v === undefined ? '-' : `${(100 * v).toFixed(1)}%`;
 }
 
-/** "max, 4 in flight, 3 edges on one cloud" */
+/** "max, 4 in flight, 3 edges on one cloud"; a single run of several edges: "single, 3 edges on one cloud" */
 export function scenarioTitle(n: NetworkReport): string {
   const edges = (n.edge_count ?? 1) > 1 ? `, ${n.edge_count} edges on one cloud` : '';
-  return `${n.scenario}, ${n.in_flight ?? '?'} in flight${edges}`;
+  return n.scenario ? `${n.scenario}, ${n.in_flight ?? '?'} in flight${edges}` : `single${edges}`;
 }
 
 export const STREAM_HEADER = ['point', 'fps [interval]', 'drop', 'p50', 'p90', 'p99', 'queue edge', 'queue cloud', 'predicted fps', ''];

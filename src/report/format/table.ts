@@ -43,7 +43,7 @@ function network(n: NetworkReport, report: Report): string {
 
 function headerLines(n: NetworkReport, report: Report, varying: FactorName[], predicted: string): string[] {
   return [
-    `== ${n.network}${n.scenario ? ` [${scenarioTitle(n)}]` : ''} (${n.sources.join(', ')}; latencies in ms at ${report.metric})`,
+    `== ${n.network}${n.scenario || (n.edge_count ?? 1) > 1 ? ` [${scenarioTitle(n)}]` : ''} (${n.sources.join(', ')}; latencies in ms at ${report.metric})`,
     ...(predicted ? [predicted] : []),
     `testbed ${n.testbed_id}: ${describeTestbed(n.testbed)}`,
     baselineLine(n, varying),
