@@ -14,7 +14,7 @@ import { allRateThresholds, fitCostModel, predictConditions, predictedData, type
 import type { Distribution } from './significance.js';
 import { DEFAULT_MAX_AGREEMENT_LOSS, hasCodecData, hasEncodedArms, isF32Arm, judgeArms, restrictArms, withF32Answer, type ArmBudget } from './encodings.js';
 import { splitArm } from './arms.js';
-import { fpsModel, streamAnswers, withPredictedFps, withPredictedPipeline, withStreams } from './stream-report.js';
+import { edgeScaling, fpsModel, streamAnswers, withPredictedFps, withPredictedPipeline, withStreams } from './stream-report.js';
 
 export interface ReportOptions {
   metric: Statistic;
@@ -47,7 +47,7 @@ export function buildReport(networks: NetworkData[], opts: ReportOptions, warnin
   for (const n of networks) {
     const has = opts.deployed === undefined || n.cuts.some((c) => c.cut === opts.deployed);
     if (!has) all.push(`${n.network}: no point '${opts.deployed}', so its deployed point is its best at the baseline condition`);
-    if (n.policyRuns) adaptive.push(...summarizeAdaptive(n.network, n.policyRuns));
+    if (n.policyRuns) adaptive.push(...summarizeAdaptive(n.network, n.policyRuns, n.policyStreams));
     const judged = hasEncodedArms(n) ? judgeArms(n, opts.maxAgreementLoss ?? DEFAULT_MAX_AGREEMENT_LOSS) : undefined;
     if (judged) all.push(...judged.notes.map((w) => `${n.network}: ${w}`));
     const outside = judged?.budget.excluded.find((e) => has && e.arm === opts.deployed);
@@ -69,6 +69,8 @@ export function buildReport(networks: NetworkData[], opts: ReportOptions, warnin
       continue;
     }
     singles.push({ report, data: n, index: out.length });
+    // a single run of several edges (lab --edges N): its own entry, named by its number of edges
+    if (n.edgeCount !== undefined) report.edge_count = n.edgeCount;
     // the arms the answer may choose (within the fidelity budget) are the ones the model predicts
     const model = fitCostModel(judged ? restrictArms(n, (a) => judged.admitted.has(a.cut)) : n, opts.metric);
     if ('reason' in model) {
@@ -100,6 +102,7 @@ export function buildReport(networks: NetworkData[], opts: ReportOptions, warnin
     if (predicted && predicted.predicted_from !== undefined && !predicted.conditions.some((c) => c.best_fps)) out[single.index] = withPredictedPipeline(predicted, report.in_flight ?? 1);
   }
   if (out.length === 0 && adaptive.length === 0) throw new UserError('no usable data: no network has a measured total latency');
+  const scaling = edgeScaling(out);
   return {
     tool: 'dnn-report',
     metric: opts.metric,
@@ -107,6 +110,7 @@ export function buildReport(networks: NetworkData[], opts: ReportOptions, warnin
     confidence: opts.confidence ?? DEFAULT_CONFIDENCE,
     networks: out,
     cross_testbed: crossTestbed(out),
+    ...(scaling.length ? { edge_scaling: scaling } : {}),
     adaptive,
     warnings: all,
   };
@@ -260,8 +264,10 @@ function pairWithSingle(
   singles: { report: NetworkReport; data: NetworkData; index: number }[],
   notes: string[],
 ): { report: NetworkReport; single?: { index: number } } {
+  // the single run of the same testbed and number of edges, else of one edge
   const mine = singles.filter((s) => s.data.network === data.network);
-  let single = mine.find((s) => s.report.testbed_id === report.testbed_id);
+  const edges = (s: { data: NetworkData }) => s.data.edgeCount ?? 1;
+  let single = mine.find((s) => s.report.testbed_id === report.testbed_id && edges(s) === (data.edgeCount ?? 1)) ?? mine.find((s) => s.report.testbed_id === report.testbed_id && edges(s) === 1);
   if (!single && mine.length === 1) {
     single = mine[0]!;
     notes.push(`${data.network} [${data.scenario}]: compared with the single run of testbed ${single.report.testbed_id} (the scenario run's testbed is ${report.testbed_id})`);

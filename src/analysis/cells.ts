@@ -90,6 +90,8 @@ export interface NetworkData {
   network: string;
   /** the load scenario of every cell (`stream:15`, `server:20`, `max`); absent for `single` (one request at a time) */
   scenario?: string;
+  /** scenario runs of several edges on one cloud (lab --edges N): N; absent with one edge */
+  edgeCount?: number;
   /** every point, in model order */
   cuts: CutRef[];
   conditions: ConditionData[];
@@ -101,6 +103,8 @@ export interface NetworkData {
   outputBytes?: number;
   /** adaptive runs (dnn-edge --trace) of this network */
   policyRuns?: PolicyRun[];
+  /** the `#dnn-stream` lines of adaptive runs replayed under a camera (cell `policy=P;trace=T`) */
+  policyStreams?: StreamLine[];
   /** where it was measured (run metadata); null when unknown (--legacy, files without metadata) */
   testbed?: Testbed | null;
   testbedId?: string | null;

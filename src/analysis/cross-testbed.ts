@@ -5,9 +5,12 @@ import type { ConditionReport, CrossTestbedRow, NetworkReport } from './findings
  * per condition the best point on each testbed, and whether one point serves them all.
  */
 export function crossTestbed(networks: NetworkReport[]): CrossTestbedRow[] {
-  // a scenario run (frames in flight) is compared with the same scenario on other testbeds only
+  // a scenario run (frames in flight) is compared with the same scenario and number of edges on other testbeds only
   const byNetwork = new Map<string, NetworkReport[]>();
-  for (const n of networks) byNetwork.set(`${n.network}\0${n.scenario ?? ''}`, [...(byNetwork.get(`${n.network}\0${n.scenario ?? ''}`) ?? []), n]);
+  for (const n of networks) {
+    const key = `${n.network}\0${n.scenario ?? ''}\0${n.edge_count ?? 1}`;
+    byNetwork.set(key, [...(byNetwork.get(key) ?? []), n]);
+  }
   const rows: CrossTestbedRow[] = [];
   for (const entries of byNetwork.values()) {
     if (entries.length < 2) continue;

@@ -369,6 +369,8 @@ export interface Report {
   adaptive: AdaptiveEntry[];
   /** networks measured on more than one testbed: per condition, the best point on each */
   cross_testbed: CrossTestbedRow[];
+  /** scenario runs of one network, scenario and testbed with different numbers of edges on one cloud: per condition, the best point for frames/s as edges are added */
+  edge_scaling?: EdgeScalingRow[];
   warnings: string[];
 }
 
@@ -419,4 +421,17 @@ export interface DriftReport {
   /** largest |change| against the first reference */
   max_change: number;
   stretches: DriftStretch[];
+}
+
+export interface EdgeScalingRow {
+  network: string;
+  testbed_id: string;
+  scenario: string;
+  condition: string;
+  /** per number of edges measured (ascending): the best arm for frames/s, its frames/s (all edges), its tie set and its cloud queueing (p50) */
+  runs: { edges: number; best: string; index: number; fps: number; fps_tie_set: string[] | null; queue_cloud_ms: number | null }[];
+  /** the best arm's point never moves toward the cloud as edges are added, and moves toward the edge at least once; null: it does not move */
+  toward_edge: boolean | null;
+  /** every move is significant (the earlier best is outside the later run's frames/s tie set); null: no move, or a tie set unknown */
+  significant: boolean | null;
 }

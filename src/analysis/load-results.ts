@@ -51,6 +51,8 @@ interface NetworkAcc {
   network: string;
   /** the load scenario of the group (`single`, `stream:15`, `max`, ...) */
   scenario: string;
+  /** edges that measured together against one cloud (1: one edge) */
+  edgeCount: number;
   /** null: no file of this group has metadata */
   testbed: Testbed | null;
   testbedId: string | null;
@@ -68,6 +70,8 @@ interface NetworkAcc {
   references: ReferenceData[];
   sources: string[];
   policyRuns: PolicyRun[];
+  /** camera replays of policies: their `#dnn-stream` lines */
+  policyStreams: StreamLine[];
   /** each file's metadata, to refuse mixing shards of different plans */
   files: PlanFile[];
 }
@@ -107,10 +111,12 @@ export function loadResultFiles(paths: string[]): Loaded {
     if (!testbed && known?.size === 1) id = [...known.keys()][0]!;
     if (!testbed && known && known.size > 1) problems.push(`${path}: no #dnn-meta line, so its testbed is unknown; ${network} was measured on ${known.size} testbeds, so it is reported on its own`);
     for (const [scenario, part] of byScenario(file)) {
-      const key = `${network}\0${id ?? 'unknown'}\0${scenario}`;
+      // N edges sharing the cloud is another load than one edge: a run of each N is its own group
+      const edgeCount = edgesOf(part);
+      const key = `${network}\0${id ?? 'unknown'}\0${scenario}\0${edgeCount}`;
       let acc = groups.get(key);
       if (!acc) {
-        acc = { network, scenario, testbed: id ? known!.get(id)! : null, testbedId: id, cutIndex: new Map(), cutBytes: new Map(), cutShapes: new Map(), metaCuts: false, conditions: new Map(), fidelity: [], references: [], sources: [], policyRuns: [], files: [] };
+        acc = { network, scenario, edgeCount, testbed: id ? known!.get(id)! : null, testbedId: id, cutIndex: new Map(), cutBytes: new Map(), cutShapes: new Map(), metaCuts: false, conditions: new Map(), fidelity: [], references: [], sources: [], policyRuns: [], policyStreams: [], files: [] };
         groups.set(key, acc);
       }
       addFile(acc, path, part);
@@ -171,6 +177,11 @@ function byScenario(file: ResultsFile): Map<string, ResultsFile> {
   return parts;
 }
 
+/** How many edges measured a scenario run together: its metadata's `edges`, else the highest `edge=` tag + 1. */
+function edgesOf(file: ResultsFile): number {
+  return file.meta?.edges ?? Math.max(1, ...file.cells.map((c) => (c.tag.edge ?? 0) + 1));
+}
+
 function sameButThreads(a: Testbed, b: Testbed): boolean {
   const edge = (t: Testbed) => ({ ...t, edge: { ...t.edge, threads: null } });
   return testbedId(edge(a)) === testbedId(edge(b));
@@ -181,6 +192,7 @@ function addFile(acc: NetworkAcc, path: string, file: ResultsFile): void {
   acc.sources.push(path);
   acc.files.push({ path, meta: file.meta });
   acc.policyRuns.push(...file.policies);
+  acc.policyStreams.push(...file.streams.filter((l) => l.cell.startsWith('policy=')));
   acc.fidelity.push(...(file.meta?.fidelity ?? []));
   if (file.meta && !acc.metaCuts) {
     // Points appended by earlier files without meta keep their place after the model's own.
@@ -210,7 +222,7 @@ function addFile(acc: NetworkAcc, path: string, file: ResultsFile): void {
       hists = {};
       cond.cells.set(arm, hists);
     }
-    if (cell.tag.edge !== undefined) {
+    if (cell.tag.edge !== undefined && acc.scenario !== SINGLE_SCENARIO) {
       // several edges: the cell pools them (below), and each edge keeps its own copy
       const own = edgeAcc(cond.streams, arm, cell.tag.edge);
       own.hists ??= {};
@@ -318,6 +330,7 @@ function toNetworkData(acc: NetworkAcc): NetworkData {
   return {
     network: acc.network,
     ...(acc.scenario === SINGLE_SCENARIO ? {} : { scenario: acc.scenario }),
+    ...(acc.edgeCount > 1 ? { edgeCount: acc.edgeCount } : {}),
     cuts,
     conditions,
     sources: acc.sources,
@@ -327,6 +340,7 @@ function toNetworkData(acc: NetworkAcc): NetworkData {
     ...(acc.cutShapes.size ? { shapes: acc.cutShapes } : {}),
     ...(outputBytes !== undefined ? { outputBytes } : {}),
     ...(acc.policyRuns.length ? { policyRuns: acc.policyRuns } : {}),
+    ...(acc.policyStreams.length ? { policyStreams: acc.policyStreams } : {}),
     ...(acc.fidelity.length ? { fidelity: acc.fidelity } : {}),
   };
 }

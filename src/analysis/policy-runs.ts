@@ -1,4 +1,6 @@
 import type { PolicyRun } from '../results/log-reader.js';
+import { tagSafe } from '../results/log-lines.js';
+import type { StreamLine } from '../results/stream-lines.js';
 import { statsOf } from './histogram-stats.js';
 import { median } from './stats.js';
 
@@ -20,6 +22,12 @@ export interface PolicySummary {
   gain_over_best_static: number | null;
   /** median of (first request after a switch - the next requests at the same point in the same condition), ms; null without switches */
   switch_penalty_ms: number | null;
+  /** trace replay with a camera (--scenario stream:FPS) only: the policy's frames offered, dropped, dropped / offered and frames/s */
+  scenario?: string;
+  offered?: number;
+  dropped?: number;
+  drop_fraction?: number;
+  fps?: number;
 }
 
 export interface TimelinePoint {
@@ -59,7 +67,8 @@ export function switchPenalty(requests: Request[]): number | null {
   return penalties.length ? median(penalties) : null;
 }
 
-export function summarizeAdaptive(network: string, runs: PolicyRun[]): AdaptiveEntry[] {
+/** `streams`: the `#dnn-stream` lines of policies replayed under a camera (cell `policy=P;trace=T`). */
+export function summarizeAdaptive(network: string, runs: PolicyRun[], streams: readonly StreamLine[] = []): AdaptiveEntry[] {
   const traces = [...new Set(runs.map((r) => r.trace))];
   return traces.map((trace) => {
     const mine = runs.filter((r) => r.trace === trace && r.histograms.total);
@@ -76,6 +85,7 @@ export function summarizeAdaptive(network: string, runs: PolicyRun[]): AdaptiveE
         oracle_agreement: reqs.length ? reqs.filter((q) => q.cut === q.oracle_cut).length / reqs.length : 0,
         gain_over_best_static: null,
         switch_penalty_ms: switchPenalty(reqs),
+        ...cameraCounts(streams.find((l) => l.cell === `policy=${tagSafe(r.policy)};trace=${tagSafe(trace)}`)),
       };
     });
     const statics = policies.filter((p) => p.policy.startsWith('static:'));
@@ -93,4 +103,10 @@ export function summarizeAdaptive(network: string, runs: PolicyRun[]): AdaptiveE
       max_step_lateness_ms: lateness.length ? Math.max(...lateness) : null,
     };
   });
+}
+
+/** A camera replay's counts for its policy's summary (nothing without one). */
+function cameraCounts(l: StreamLine | undefined): Partial<PolicySummary> {
+  if (!l) return {};
+  return { scenario: l.scenario, offered: l.offered, dropped: l.dropped, drop_fraction: l.offered > 0 ? l.dropped / l.offered : 0, fps: l.fps };
 }

@@ -1,6 +1,6 @@
 import { conditionKey, type Condition } from '../conditions/condition.js';
 import type { CellStats, ConditionData, EdgeStream, NetworkData, StreamCell } from './cells.js';
-import type { EdgeCell, EdgeReport, FpsModel, FpsModelArm, FpsRef, NetworkReport, PointRow, QueueCheck, StreamAnswer } from './findings.js';
+import type { EdgeCell, EdgeReport, EdgeScalingRow, FpsModel, FpsModelArm, FpsRef, NetworkReport, PointRow, QueueCheck, StreamAnswer } from './findings.js';
 import { fitCostModel, predictCondition, type CostModel } from './cost-model.js';
 import { median } from './stats.js';
 import { bestFps, fpsEstimate, fpsInterval, fpsTieSet, quantileOf, shortPercentiles, sumEstimates, LOADGEN_MIN_SAMPLES, type FpsEstimate } from './stream-stats.js';
@@ -100,7 +100,7 @@ export function withStreams(report: NetworkReport, data: NetworkData, confidence
     ...report,
     scenario,
     in_flight: inFlight,
-    edge_count: Math.max(1, edgeCount),
+    edge_count: data.edgeCount ?? Math.max(1, edgeCount),
     conditions,
     ...(edges.size ? { edges: [...edges.entries()].sort((a, b) => a[0] - b[0]).map(([edge, cells]): EdgeReport => ({ edge, cells })) } : {}),
     sample_warnings: warnings,
@@ -279,4 +279,37 @@ export function fpsModel(scenario: NetworkReport, data: NetworkData, single: Net
     queue,
     by_edges: byEdges,
   };
+}
+
+/**
+ * Runs of one network, scenario and testbed with different numbers of edges on one cloud: per
+ * condition, the best arm for frames/s at each N, and whether it moves toward the edge (a later
+ * point) as N grows -- the cloud queues, so splits that leave it less work gain.
+ */
+export function edgeScaling(reports: NetworkReport[]): EdgeScalingRow[] {
+  const groups = new Map<string, NetworkReport[]>();
+  for (const r of reports) {
+    if (r.scenario === undefined) continue;
+    const key = `${r.network}\0${r.testbed_id}\0${r.scenario}`;
+    groups.set(key, [...(groups.get(key) ?? []), r]);
+  }
+  const rows: EdgeScalingRow[] = [];
+  for (const entries of groups.values()) {
+    if (new Set(entries.map((e) => e.edge_count ?? 1)).size < 2) continue;
+    const sorted = [...entries].sort((a, b) => (a.edge_count ?? 1) - (b.edge_count ?? 1));
+    for (const key of [...new Set(sorted.flatMap((e) => e.conditions.map((c) => c.key)))]) {
+      const runs = sorted.flatMap((e) => {
+        const c = e.conditions.find((x) => x.key === key);
+        const best = c?.best_fps && c.cuts.find((p) => p.cut === c.best_fps!.cut);
+        return best ? [{ edges: e.edge_count ?? 1, best: best.cut, index: best.index, fps: best.fps!, fps_tie_set: c!.fps_tie_set ?? null, queue_cloud_ms: best.queue_ms?.cloud ?? null }] : [];
+      });
+      if (runs.length < 2) continue;
+      const steps = runs.slice(1).map((r, i) => r.index - runs[i]!.index);
+      const moved = steps.some((d) => d !== 0);
+      const moves = runs.slice(1).flatMap((r, i) => (r.best === runs[i]!.best ? [] : [{ from: runs[i]!.best, ties: r.fps_tie_set }]));
+      const significant = moves.length === 0 || moves.some((m) => m.ties === null) ? null : moves.every((m) => !m.ties!.includes(m.from));
+      rows.push({ network: sorted[0]!.network, testbed_id: sorted[0]!.testbed_id, scenario: sorted[0]!.scenario!, condition: key, runs, toward_edge: moved ? steps.every((d) => d >= 0) : null, significant });
+    }
+  }
+  return rows;
 }

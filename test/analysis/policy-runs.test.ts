@@ -54,3 +54,15 @@ t.test('results files carry policy histograms and timelines; a file with only th
   t.match(f.policies[0], { policy: 'adaptive', trace: 'my_trace.txt', requests: [{ cut: 'a' }], applied: [{ applied_ms: 1 }] });
   t.same(Object.keys(f.policies[0]!.histograms).sort(), ['cloud', 'edge', 'total', 'transfer']);
 });
+
+t.test('a camera replay (--trace with --scenario stream:FPS): drops and frames/s per policy from its #dnn-stream line', async (t) => {
+  const runs = [run('static:a', [10, 10], [req('a', 10), req('a', 10)]), run('adaptive', [8, 8], [req('a', 8), req('b', 8, { switched: true })])];
+  const line = (policy: string, dropped: number) => ({ cell: `policy=${policy};trace=tr`, scenario: 'stream:15', edge: 0, offered: 20, completed: 20 - dropped, dropped, refused: 0, elapsed_ms: 1000, fps: 20 - dropped, in_flight: 4, cloud_stress: { cpu: 0, mem: 0 } });
+  const [e] = summarizeAdaptive('net', runs, [line('static:a', 5), line('adaptive', 1)]);
+  t.same(e!.policies.map((p) => [p.policy, p.scenario, p.dropped, p.offered, p.drop_fraction, p.fps]), [
+    ['static:a', 'stream:15', 5, 20, 0.25, 15],
+    ['adaptive', 'stream:15', 1, 20, 0.05, 19],
+  ]);
+  const [plain] = summarizeAdaptive('net', runs);
+  t.ok(plain!.policies.every((p) => !('drop_fraction' in p)), 'without a camera: the summary as before');
+});

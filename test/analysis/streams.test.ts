@@ -6,9 +6,10 @@ import { loadResultFiles } from '../../src/analysis/load-results.js';
 import { buildReport, type ReportOptions } from '../../src/analysis/build-report.js';
 import type { NetworkReport } from '../../src/analysis/findings.js';
 import { NO_CONDITION } from '../../src/conditions/condition.js';
+import { formatTable } from '../../src/report/format/table.js';
 import { ResultsWriter } from '../../src/results/log-writer.js';
 import { cellHistograms, sampleMeta } from '../helpers/results.js';
-import { STREAM_CUTS, writeRuns, writeScenarioRun } from '../report/stream-fixture.js';
+import { STREAM_CUTS, writeRuns, writeScenarioRun, writeSingleRun } from '../report/stream-fixture.js';
 
 const OPTS: ReportOptions = { metric: 'p50', minGain: 0.05 };
 
@@ -165,4 +166,42 @@ t.test('merging a cell measured by several files or edges: the first histogram g
   const total = loadResultFiles(paths).networks[0]!.conditions[0]!.cells.get('a')!.total!;
   t.equal(total.samples, 20);
   t.ok(total.p95 > 4000, 'the large values are in');
+});
+
+t.test('runs with 1, 2 and 3 edges on one cloud: the best point for frames/s moves toward the edge as the cloud saturates', async (t) => {
+  const dir = t.testdir();
+  // x leaves the cloud 3 ms a frame (333 frames/s alone, and in all); y 0.5 ms but 4 ms on the edge (250 frames/s per edge)
+  const stages = { x: { edge: 1, transfer: 1, cloud: 3 }, y: { edge: 4, transfer: 1, cloud: 0.5 } };
+  const paths = [1, 2, 3].map((edges) => join(dir, `max-${edges}.hdr`));
+  paths.forEach((path, i) => writeScenarioRun(path, 'max', { edges: i + 1, frames: 150, stages }));
+  const loaded = loadResultFiles(paths);
+  t.same(loaded.networks.map((n) => n.edgeCount ?? 1), [1, 2, 3], 'one entry per number of edges, never merged');
+  const r = buildReport(loaded.networks, OPTS, loaded.problems);
+  t.same(r.cross_testbed, [], 'other edge counts are not other testbeds');
+  t.equal(r.edge_scaling!.length, 2, 'one row per condition');
+  for (const row of r.edge_scaling!) {
+    t.same(row.runs.map((x) => [x.edges, x.best]), [[1, 'x'], [2, 'y'], [3, 'y']]);
+    t.equal(row.toward_edge, true);
+    t.equal(row.significant, true);
+    t.ok(row.runs[2]!.fps > 600, 'three edges at y: about 3 x 250 frames/s');
+  }
+  t.match(formatTable(r), /== edges on one cloud: .*\n  pipe \[max, testbed \w+\] [^\n]*: 1 edge: x \([\d.]+ fps, cloud queue [\d.]+ ms\) \| 2 edges: y .* -> the best point moves toward the edge \(significantly\)/);
+});
+
+t.test('a single run of several edges (edge=I tags): its own entry, pooled over the edges, apart from the one-edge run', async (t) => {
+  const dir = t.testdir();
+  const one = join(dir, 'one.hdr');
+  const two = join(dir, 'two.hdr');
+  await writeSingleRun(one, 10);
+  const w = await ResultsWriter.create(two, { ...sampleMeta('pipe', STREAM_CUTS), edges: 2 });
+  for (const edge of [0, 1]) for (const cut of STREAM_CUTS) await w.appendCell({ ...NO_CONDITION }, cut, cellHistograms({ edge: 1, transfer: 1, cloud: 10 * (edge + 1), total: 12 }, 10), Date.now(), Date.now() + 1, undefined, undefined, edge);
+  await w.close();
+  const loaded = loadResultFiles([one, two]);
+  t.same(loaded.networks.map((n) => n.edgeCount ?? 1), [1, 2]);
+  t.equal(loaded.networks[1]!.conditions[0]!.cells.get('a')!.total!.samples, 20, 'both edges pooled');
+  t.equal(loaded.networks[1]!.conditions[0]!.streams, undefined, 'no stream figures for a single run');
+  const r = buildReport(loaded.networks, OPTS, loaded.problems);
+  t.same(r.networks.map((n) => n.edge_count ?? 1), [1, 2]);
+  t.same(r.cross_testbed, []);
+  t.match(formatTable(r), /\n== pipe \[single, 2 edges on one cloud\] /);
 });

@@ -32,15 +32,16 @@ export async function writeSingleRun(path: string, samples = 30): Promise<void> 
   await w.close();
 }
 
-/** A scenario run of the same network: `edges` edges (each its own simulation, one shared cloud), `frames` offered per edge. */
-export function writeScenarioRun(path: string, scenario: string, opts: { edges?: number; frames?: number; inFlight?: number } = {}): void {
+/** A scenario run of the same network: `edges` edges (each its own simulation, one shared cloud), `frames` offered per edge; `stages`: other points. */
+export function writeScenarioRun(path: string, scenario: string, opts: { edges?: number; frames?: number; inFlight?: number; stages?: Record<string, Stages> } = {}): void {
   const rate = /^(stream|server):(.+)$/.exec(scenario);
   const inFlight = opts.inFlight ?? 4;
+  const stages = opts.stages ?? STREAM_STAGES;
   let seed = 1;
   const cells = STREAM_CONDITIONS.flatMap((condition) =>
-    STREAM_CUTS.map((cut) => ({ condition, cut, frames: simulate(new Array(opts.edges ?? 1).fill(STREAM_STAGES[cut]!), opts.frames ?? 200, inFlight, rate ? Number(rate[2]) : null, seed++) })),
+    Object.keys(stages).map((cut) => ({ condition, cut, frames: simulate(new Array(opts.edges ?? 1).fill(stages[cut]!), opts.frames ?? 200, inFlight, rate ? Number(rate[2]) : null, seed++) })),
   );
-  writeScenarioFile(path, sampleMeta('pipe', STREAM_CUTS), scenario, inFlight, cells);
+  writeScenarioFile(path, sampleMeta('pipe', Object.keys(stages)), scenario, inFlight, cells);
 }
 
 /** A single run (30 samples a cell) and a scenario run of the network in `dir`: their paths. */

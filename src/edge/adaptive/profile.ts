@@ -34,7 +34,8 @@ export interface ArmChoice {
  */
 export function profileFromFiles(files: string[], network: string, choice: ArmChoice): CostModel {
   const loaded = loadResultFiles(files);
-  const data = loaded.networks.find((n) => n.network === network);
+  // the profile is one request at a time: a scenario run's latencies (frames in flight, queueing) are not its input
+  const data = loaded.networks.find((n) => n.network === network && n.scenario === undefined);
   if (!data) throw new UserError(`--profile: no results of ${network} in ${files.join(', ')}${loaded.problems.length ? ` (${loaded.problems[0]})` : ''}`);
   const points = new Set([...choice.arms.values()].map((a) => a.cut.layer));
   const foreign = data.cuts.find((c) => !points.has(c.point ?? c.cut));

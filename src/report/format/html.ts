@@ -1,4 +1,4 @@
-import { ADAPTIVE_HEADER, adaptiveRows, adaptiveTitle, bytesLabel, encodingLines, predictedLine, thresholdLine, FACTOR_LABEL, baselineLine, baselineOf, deployedLine, maxGainCondition, movedLabel, ms, summaryLine, tieSetLabel, times } from './labels.js';
+import { adaptiveHeader, adaptiveRows, adaptiveTitle, bytesLabel, encodingLines, predictedLine, thresholdLine, FACTOR_LABEL, baselineLine, baselineOf, deployedLine, maxGainCondition, movedLabel, ms, summaryLine, tieSetLabel, times } from './labels.js';
 import { conditionLabel, gainWithInterval, levelLabel, pct, varyingFactors } from '../../analysis/condition-labels.js';
 import { selectCondition } from '../input/condition-selector.js';
 import { describeTestbed } from './labels.js';
@@ -6,7 +6,7 @@ import type { ConditionReport, FactorName, NetworkReport, Report } from '../../a
 import { esc, heatMap, lineChart, scatterLogX, stackedBars, timelineChart } from './svg.js';
 import { paretoFront } from '../../analysis/encodings.js';
 import type { AdaptiveEntry } from '../../analysis/policy-runs.js';
-import { EDGE_HEADER, STREAM_HEADER, answerLine, edgeRow, modelLines, scenarioTitle, streamRow } from './stream-labels.js';
+import { EDGE_HEADER, SCALING_TITLE, STREAM_HEADER, answerLine, edgeRow, modelLines, scalingLine, scenarioTitle, streamRow } from './stream-labels.js';
 
 export interface HtmlOptions {
   /** --condition: the condition of the second bar chart (default: where the gain is largest) */
@@ -15,7 +15,8 @@ export interface HtmlOptions {
 
 /** One self-contained HTML page (inline CSS and SVG, no script, nothing fetched). */
 export function formatHtml(report: Report, opts: HtmlOptions = {}): string {
-  const body = [...report.networks.map((n) => network(n, report, opts)), ...report.adaptive.map(adaptiveSection)].join('\n') + crossTestbedHtml(report);
+  const scaling = report.edge_scaling?.length ? `<h2>Edges on one cloud</h2><p>${esc(SCALING_TITLE)}</p><ul>${report.edge_scaling.map((r) => `<li>${esc(scalingLine(r))}</li>`).join('')}</ul>` : '';
+  const body = [...report.networks.map((n) => network(n, report, opts)), ...report.adaptive.map(adaptiveSection)].join('\n') + scaling + crossTestbedHtml(report);
   const warnings = report.warnings.length
     ? `<details><summary>${report.warnings.length} input warning(s)</summary><ul>${report.warnings.map((w) => `<li>${esc(w)}</li>`).join('')}</ul></details>`
     : '';
@@ -77,10 +78,10 @@ function network(n: NetworkReport, report: Report, opts: HtmlOptions): string {
   const selected = opts.condition && selectCondition(n, opts.condition);
   const chosen = selected ?? maxGainCondition(n);
   const what = selected ? `chosen condition (gain ${pct(chosen.gain)})` : `largest gain (${pct(chosen.gain)})`;
-  const id = `${n.network}${n.testbed_id === 'unknown' ? '' : `-${n.testbed_id}`}${n.scenario ? `-${n.scenario}` : ''}`.replace(/[^A-Za-z0-9_-]/g, '_');
+  const id = `${n.network}${n.testbed_id === 'unknown' ? '' : `-${n.testbed_id}`}${n.scenario ? `-${n.scenario}` : ''}${(n.edge_count ?? 1) > 1 ? `-${n.edge_count}edges` : ''}`.replace(/[^A-Za-z0-9_-]/g, '_');
   const parts: string[] = [];
   parts.push(`<section data-network="${esc(n.network)}">`);
-  parts.push(`<h2>${esc(n.network)}${n.scenario ? ` [${esc(scenarioTitle(n))}]` : ''}${n.predicted_from !== undefined ? ' (predicted)' : ''}</h2>`);
+  parts.push(`<h2>${esc(n.network)}${n.scenario || (n.edge_count ?? 1) > 1 ? ` [${esc(scenarioTitle(n))}]` : ''}${n.predicted_from !== undefined ? ' (predicted)' : ''}</h2>`);
   const predicted = predictedLine(n);
   if (predicted) parts.push(`<p class="predicted"><b>${esc(predicted)}</b></p>`);
   if (n.rate_thresholds?.length) {
@@ -266,7 +267,7 @@ function conditionsTable(n: NetworkReport, varying: FactorName[]): string {
 function adaptiveSection(e: AdaptiveEntry): string {
   const id = `${e.network}-${e.trace}`.replace(/[^A-Za-z0-9_-]/g, '_');
   const cuts = [...new Set(Object.values(e.timelines).flatMap((t) => t.map((r) => r.cut)))];
-  const head = `<tr>${ADAPTIVE_HEADER.map((h) => `<th>${esc(h)}</th>`).join('')}</tr>`;
+  const head = `<tr>${adaptiveHeader(e).map((h) => `<th>${esc(h)}</th>`).join('')}</tr>`;
   const rows = adaptiveRows(e).map((r) => `<tr>${r.map((c) => `<td>${esc(c)}</td>`).join('')}</tr>`).join('');
   const charts = Object.entries(e.timelines).map(([policy, t]) =>
     timelineChart({ id: `${id}-timeline-${policy.replace(/[^A-Za-z0-9_-]/g, '_')}`, title: `${e.network} on ${e.trace}: ${policy}`, cuts, rows: t.map((r) => ({ ...r, point: cuts.indexOf(r.cut) })) }),

@@ -97,8 +97,9 @@ export function thresholdLine(ranges: { cut: string; min_mbit: number; max_mbit:
     .join(' | ');
 }
 
-/** The adaptive runs as table rows: policy, requests, p50, p95, mean, gain over the best static, switches, oracle agreement, switch penalty. */
+/** The adaptive runs as table rows: policy, requests, p50, p95, mean, gain over the best static, switches, oracle agreement, switch penalty (a camera replay: drops and frames/s). */
 export function adaptiveRows(e: AdaptiveEntry): string[][] {
+  const camera = isCameraReplay(e);
   return e.policies.map((p) => [
     p.policy + (p.policy === e.best_static ? ' (best static)' : ''),
     String(p.requests),
@@ -109,10 +110,20 @@ export function adaptiveRows(e: AdaptiveEntry): string[][] {
     String(p.switches),
     `${(100 * p.oracle_agreement).toFixed(0)}%`,
     ms(p.switch_penalty_ms),
+    ...(camera ? [p.drop_fraction === undefined ? '-' : `${p.dropped}/${p.offered} (${(100 * p.drop_fraction).toFixed(1)}%)`, p.fps === undefined ? '-' : p.fps.toFixed(1)] : []),
   ]);
 }
 
 export const ADAPTIVE_HEADER = ['policy', 'requests', 'p50', 'p95', 'mean', 'gain vs best static', 'switches', 'oracle agreement', 'switch penalty'];
+
+/** The adaptive table's header: a camera replay (--trace with --scenario stream:FPS) adds drops and frames/s. */
+export function adaptiveHeader(e: AdaptiveEntry): string[] {
+  return isCameraReplay(e) ? [...ADAPTIVE_HEADER, 'dropped', 'fps'] : ADAPTIVE_HEADER;
+}
+
+function isCameraReplay(e: AdaptiveEntry): boolean {
+  return e.policies.some((p) => p.drop_fraction !== undefined);
+}
 
 export function adaptiveTitle(e: AdaptiveEntry): string {
   const late = e.max_step_lateness_ms === null ? '' : `; trace steps applied at most ${e.max_step_lateness_ms.toFixed(1)} ms off schedule`;

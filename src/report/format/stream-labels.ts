@@ -1,5 +1,5 @@
 import { conditionLabel } from '../../analysis/condition-labels.js';
-import type { EdgeCell, FactorName, NetworkReport, PointRow, StreamAnswer } from '../../analysis/findings.js';
+import type { EdgeCell, EdgeScalingRow, FactorName, NetworkReport, PointRow, StreamAnswer } from '../../analysis/findings.js';
 import { ms } from './labels.js';
 
 /** The figures of scenario runs (frames in flight) as text, shared by the table and the HTML page. */
@@ -18,10 +18,10 @@ export function dropLabel(v: number | undefined): string {
   return v === undefined ? '-' : `${(100 * v).toFixed(1)}%`;
 }
 
-/** "max, 4 in flight, 3 edges on one cloud" */
+/** "max, 4 in flight, 3 edges on one cloud"; a single run of several edges: "single, 3 edges on one cloud" */
 export function scenarioTitle(n: NetworkReport): string {
   const edges = (n.edge_count ?? 1) > 1 ? `, ${n.edge_count} edges on one cloud` : '';
-  return `${n.scenario}, ${n.in_flight ?? '?'} in flight${edges}`;
+  return n.scenario ? `${n.scenario}, ${n.in_flight ?? '?'} in flight${edges}` : `single${edges}`;
 }
 
 export const STREAM_HEADER = ['point', 'fps [interval]', 'drop', 'p50', 'p90', 'p99', 'queue edge', 'queue cloud', 'predicted fps', ''];
@@ -87,4 +87,14 @@ export const EDGE_HEADER = ['condition', 'point', 'fps [interval]', 'drop', 'p50
 export function edgeRow(x: EdgeCell, n: NetworkReport, varying: FactorName[]): string[] {
   const c = n.conditions.find((y) => y.key === x.condition);
   return [c ? conditionLabel(c.factors, varying) : x.condition, x.cut, fpsWithInterval(x.fps, x.fps_low, x.fps_high), dropLabel(x.drop_fraction), ms(x.p50_ms), ms(x.p90_ms), ms(x.p99_ms), ms(x.queue_ms.edge), ms(x.queue_ms.cloud)];
+}
+
+export const SCALING_TITLE = 'edges on one cloud: the best point for frames/s as edges are added (measured; tied: points not significantly fewer frames/s)';
+
+/** "mobilenet [max] net=50...: 1 edge: a (57.7 fps, cloud queue 26.2 ms) | 2 edges: ... -> moves toward the edge" */
+export function scalingLine(r: EdgeScalingRow): string {
+  const runs = r.runs.map((x) => `${x.edges} edge${x.edges === 1 ? '' : 's'}: ${x.best} (${fpsLabel(x.fps)} fps, cloud queue ${ms(x.queue_cloud_ms)} ms${x.fps_tie_set && x.fps_tie_set.length > 1 ? `; tied: ${x.fps_tie_set.filter((c) => c !== x.best).join(',')}` : ''})`);
+  const moved = r.toward_edge ? 'the best point moves toward the edge' : 'the best point moves, not only toward the edge';
+  const verdict = r.toward_edge === null ? 'the best point does not move' : `${moved}${r.significant === false ? ' (not significantly: the earlier best stays tied)' : r.significant ? ' (significantly)' : ''}`;
+  return `${r.network} [${r.scenario}, testbed ${r.testbed_id}] ${r.condition}: ${runs.join(' | ')} -> ${verdict}`;
 }

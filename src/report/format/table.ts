@@ -1,13 +1,14 @@
 import { conditionLabel, gainWithInterval, interval, levelLabel, pct, shortFactor, varyingFactors } from '../../analysis/condition-labels.js';
 import type { FactorName, NetworkReport, Report } from '../../analysis/findings.js';
-import { EDGE_HEADER, STREAM_HEADER, answerLine, edgeRow, fpsLabel, modelLines, scenarioTitle, streamRow } from './stream-labels.js';
-import { ADAPTIVE_HEADER, adaptiveRows, adaptiveTitle, baselineLine, baselineOf, bytesLabel, deployedLine, describeTestbed, encodingLines, FACTOR_LABEL, movedLabel, ms, predictedLine, summaryLine, thresholdLine, tieSetLabel, times } from './labels.js';
+import { EDGE_HEADER, SCALING_TITLE, STREAM_HEADER, answerLine, edgeRow, fpsLabel, modelLines, scalingLine, scenarioTitle, streamRow } from './stream-labels.js';
+import { adaptiveHeader, adaptiveRows, adaptiveTitle, baselineLine, baselineOf, bytesLabel, deployedLine, describeTestbed, encodingLines, FACTOR_LABEL, movedLabel, ms, predictedLine, summaryLine, thresholdLine, tieSetLabel, times } from './labels.js';
 
 /** The report for a terminal: the same essentials as the JSON, as aligned text tables. */
 export function formatTable(report: Report): string {
   const parts = report.networks.map((n) => network(n, report));
+  if (report.edge_scaling?.length) parts.push(`== ${SCALING_TITLE}\n${report.edge_scaling.map((r) => `  ${scalingLine(r)}`).join('\n')}\n`);
   if (report.cross_testbed.length) parts.push(crossTestbedTable(report));
-  for (const e of report.adaptive) parts.push(`${adaptiveTitle(e)}\n${table(ADAPTIVE_HEADER, adaptiveRows(e))}\n`);
+  for (const e of report.adaptive) parts.push(`${adaptiveTitle(e)}\n${table(adaptiveHeader(e), adaptiveRows(e))}\n`);
   return parts.join('\n');
 }
 
@@ -42,7 +43,7 @@ function network(n: NetworkReport, report: Report): string {
 
 function headerLines(n: NetworkReport, report: Report, varying: FactorName[], predicted: string): string[] {
   return [
-    `== ${n.network}${n.scenario ? ` [${scenarioTitle(n)}]` : ''} (${n.sources.join(', ')}; latencies in ms at ${report.metric})`,
+    `== ${n.network}${n.scenario || (n.edge_count ?? 1) > 1 ? ` [${scenarioTitle(n)}]` : ''} (${n.sources.join(', ')}; latencies in ms at ${report.metric})`,
     ...(predicted ? [predicted] : []),
     `testbed ${n.testbed_id}: ${describeTestbed(n.testbed)}`,
     baselineLine(n, varying),
