@@ -168,7 +168,7 @@ export class ProtocolLink implements CloudLink {
     }
     this.settle(m.id);
     if (m.type === 'RESULT') {
-      const mismatch = stressMismatch(m, p.asked);
+      const mismatch = stressMismatch(m, p.asked, this.stressSent);
       if (mismatch) {
         p.reject(mismatch);
         return;
@@ -252,12 +252,16 @@ function refusal(code: RemoteErrorCode, message: string, asked: { cpu: number; m
   return new LinkFailure(`peer reported ${code}: ${message}`, 'error-reply');
 }
 
-/** A RESULT computed under another stress than the one asked for (percentages compared whole, as the wire carries them). */
-function stressMismatch(r: ResultMessage, asked: { cpu: number; mem: number }): CloudStressMismatch | null {
+/**
+ * A RESULT computed under another stress than the one asked for (percentages compared whole, as
+ * the wire carries them); `sent`: whether this edge ever sent a CONDITION (else it expects none).
+ */
+function stressMismatch(r: ResultMessage, asked: { cpu: number; mem: number }, sent: boolean): CloudStressMismatch | null {
   const s = r.stress ?? { cpu: 0, mem: 0, epoch: 0 };
   if (s.cpu === Math.round(asked.cpu) && s.mem === Math.round(asked.mem)) return null;
+  const wanted = sent ? `this edge asked for cpu ${asked.cpu} % mem ${asked.mem} %` : 'this edge has asked for no cloud stress yet (cpu 0 % mem 0 %)';
   return new CloudStressMismatch(
-    `the cloud computed request ${r.id} under cloud stress cpu ${s.cpu} % mem ${s.mem} % (stress epoch ${s.epoch}) but this edge asked for cpu ${asked.cpu} % mem ${asked.mem} %: ` +
+    `the cloud computed request ${r.id} under cloud stress cpu ${s.cpu} % mem ${s.mem} % (stress epoch ${s.epoch}) but ${wanted}: ` +
       'another edge changed the cloud\'s stress; run one condition at a time per cloud, or give each edge its own dnn-cloud',
   );
 }
