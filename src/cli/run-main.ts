@@ -18,6 +18,9 @@ export function runMain(command: string, main: () => Promise<number | void>): vo
       } else if (isUserError(e)) {
         process.stderr.write(`${command}: ${e.message}\n`);
         process.exitCode = 2;
+        // a refusal met mid-way (a cloud that refused a condition) may leave its socket open: do not wait
+        // on it ('exit' undoes every change to the machine); unref'd, so a clean exit is not delayed
+        setTimeout(() => process.exit(2), 1000).unref();
       } else {
         process.stderr.write(`${command}: internal error: ${errorMessage(e)}\n`);
         if (e instanceof Error && e.stack) process.stderr.write(`${e.stack}\n`);

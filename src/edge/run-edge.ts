@@ -276,6 +276,14 @@ export async function runEdge(o: EdgeRunOptions): Promise<EdgeRunResult> {
   // one runner for calibration and sweep: the onnx runner converts the model once and frees its TF.js weights
   const runner = createSplitRunner(network);
 
+  // Warm-up and calibration run against an unstressed cloud, so this edge holds "no cloud stress" from
+  // the start: another edge holding a stress refuses us here (CONDITION_CONFLICT, naming it), before anything runs.
+  if ((o.labEdge?.index ?? 0) === 0) {
+    await link.setCloudStress(0, 0).catch(async (e: unknown) => {
+      await link.close().catch(() => undefined);
+      throw e;
+    });
+  }
   const slowdown = await calibrateOrWarmUp(o, runner, link, network);
 
   const needsStress = o.conditions.some(isStressed);

@@ -4,6 +4,10 @@
 // once the holder leaves the other can take it; every RESULT says the stress in force and its epoch.
 // The stressor is a recorder of what the cloud asks it (real stressors: cloud-stress.serial.test.ts).
 import t from 'tap';
+import { mkdtemp, readdir } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { runBin } from '../helpers/cli.js';
 import { selectBackend } from '../../src/engine/backend.js';
 import { loadNetwork } from '../../src/engine/load-network.js';
 import { benchmarkInput } from '../../src/engine/split-runner.js';
@@ -107,4 +111,17 @@ t.test('the second edge asking for another stress is refused before it measures 
   const d = await edge('edge-d');
   t.same((await d.link.infer(cut, x)).cloudStress, { cpu: 0, mem: 0, epoch: 2 }, 'a new edge sees no stress, in a new epoch');
   await d.link.close();
+});
+
+t.test('dnn-edge itself: started while another edge holds a cloud stress, it exits 2 naming the holder, before measuring anything', async (t) => {
+  const holder = await edge('edge-holder');
+  await holder.controller.apply(at(30));
+  const out = await mkdtemp(path.join(tmpdir(), 'dnn-conflict-'));
+  const r = await runBin('dnn-edge', ['127.0.0.1', 'lenet', '--port', String(port), '--out', out, '--give-up', '3s', '--reps', '2', '--no-shape', '--edge-cpu', '0', '--edge-mem', '0', '--cloud-cpu', '0', '--cloud-mem', '0', '--reference-every', '0'], { timeout: 20_000 });
+  t.equal(r.exitCode, 2, String(r.stderr));
+  t.match(String(r.stderr), /cloud stress cpu 30 % mem 0 % is held by client \d+ \(edge-holder, 127\.0\.0\.1:\d+\)/, 'the cloud says who holds what');
+  t.notMatch(String(r.stderr), /warm-up:|\n\s+at /, 'refused before warm-up; no stack trace');
+  t.same(await readdir(out), [], 'no results file: nothing was measured');
+  await holder.controller.close();
+  await holder.link.close();
 });
