@@ -51,8 +51,8 @@ runMain('dnn-cloud', async () => {
   log(`built ${network.id} in ${(network.buildMs / 1000).toFixed(1)} s: ${network.params.toLocaleString('en-US')} parameters, ${network.cuts.length} partition points`);
   const service = new InferenceService(network);
   const t0 = performance.now();
-  await service.warmUp();
-  log(`warmed up every cloud half in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  const halves = await service.warmUp(opts.warmUp);
+  log(`warmed up ${opts.warmUp === undefined ? 'every cloud half' : `${halves} cloud halves (--warm-up)`} in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
 
   const server = new CloudServer(
     service,

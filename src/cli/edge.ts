@@ -83,7 +83,11 @@ async function shapedInterface(o: EdgeOptions, host: string, lab: Lab | null): P
 
 /** The lab's cloud serves the same network, with the same weights and stressor kind, as this edge. */
 function labCloudArgs(o: EdgeOptions): string[] {
-  return [o.network, '--backend', o.backend, ...(o.threads ? ['--threads', String(o.threads)] : []), '--seed', String(o.seed), '--stressor', o.stressor, ...(o.inputShape ? ['--input-shape', o.inputShape.join('x')] : [])];
+  return [
+    ...[o.network, '--backend', o.backend, ...(o.threads ? ['--threads', String(o.threads)] : []), '--seed', String(o.seed), '--stressor', o.stressor],
+    ...(o.inputShape ? ['--input-shape', o.inputShape.join('x')] : []),
+    ...(o.cuts !== 'all' ? ['--warm-up', o.cuts] : []),
+  ];
 }
 
 /** A run that ended because the cloud or a stressor failed: what is measured is saved, exit 1. */
