@@ -53,8 +53,8 @@ function sourceOf(compiled: string): string {
 }
 
 /**
- * Seconds per file: this machine's last run, over the committed seed (test/test-times.seed.json, a
- * quiet run of the project's 2-core VM), so a fresh clone (CI) also starts the long lab files first
+ * Seconds per file: this machine's last run, over the committed seed (test/test-times.seed.json,
+ * measured runs of the project's 2-core VM: only the order matters), so a fresh clone (CI) also starts the long lab files first
  * instead of finding them last. Refresh the seed by copying a quiet run's cache (rounded).
  */
 const SEED_TIMES = path.join(ROOT, 'test/test-times.seed.json');

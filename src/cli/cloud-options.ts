@@ -33,6 +33,8 @@ export interface CloudOptions {
   limits: DeviceLimits;
   /** the lab's edge already put this process in a cgroup with `limits` (the cloud only sizes its stress to them) */
   inDevice: boolean;
+  /** the lab's edge: the points (its --cuts) whose halves are warmed up at start; default every point */
+  warmUp?: string;
 }
 
 /** --parent-pid <pid:starttime>, as the lab passes it. */
@@ -67,7 +69,10 @@ export function parseCloudOptions(argv: readonly string[]): CloudOptions {
     // the lab's edge passes itself: the cloud ends itself (and its stressors) when that process is gone
     .addOption(new Option('--parent-pid <pid:starttime>').hideHelp().argParser(parseParent))
     // the lab's edge made this cloud's cgroup (a cgroup is not visible from inside the lab's namespace)
-    .addOption(new Option('--in-device').hideHelp());
+    .addOption(new Option('--in-device').hideHelp())
+    // the lab's edge passes its --cuts: warming up only the halves it will ask for (of mobilenet's 93,
+    // 10-20 s of a lab's start) leaves every other half built on its first request
+    .addOption(new Option('--warm-up <cuts>').hideHelp());
   for (const option of deviceOptions('cloud')) program.addOption(option);
   parseArgv(program, argv);
   const network = program.args[0]!;
@@ -92,5 +97,6 @@ export function parseCloudOptions(argv: readonly string[]): CloudOptions {
     parent: f.parentPid,
     limits: deviceLimitsFrom(f, 'cloud'),
     inDevice: Boolean(f.inDevice),
+    ...(f.warmUp !== undefined ? { warmUp: f.warmUp } : {}),
   };
 }

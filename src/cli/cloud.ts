@@ -57,8 +57,8 @@ runMain('dnn-cloud', async () => {
   const maxFrame = Math.min(opts.maxFrame, largestInferFrame(network.cuts));
   const service = new InferenceService(network);
   const t0 = performance.now();
-  await service.warmUp();
-  log(`warmed up every cloud half in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  const halves = await service.warmUp(opts.warmUp);
+  log(`warmed up ${opts.warmUp === undefined ? 'every cloud half' : `${halves} cloud halves (--warm-up)`} in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
 
   const server = new CloudServer(
     service,

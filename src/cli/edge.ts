@@ -92,7 +92,12 @@ async function shapedInterface(o: EdgeOptions, host: string, lab: Lab | null): P
 
 /** The lab's cloud serves the same network, with the same weights and stressor kind, as this edge. */
 function labCloudArgs(o: EdgeOptions): string[] {
-  return [o.network, '--backend', o.backend, ...(o.threads ? ['--threads', String(o.threads)] : []), '--seed', String(o.seed), '--stressor', o.stressor, ...(o.inputShape ? ['--input-shape', o.inputShape.join('x')] : []), ...labQueueArgs(o)];
+  return [
+    ...[o.network, '--backend', o.backend, ...(o.threads ? ['--threads', String(o.threads)] : []), '--seed', String(o.seed), '--stressor', o.stressor],
+    ...(o.inputShape ? ['--input-shape', o.inputShape.join('x')] : []),
+    ...(o.cuts !== 'all' ? ['--warm-up', o.cuts] : []),
+    ...labQueueArgs(o),
+  ];
 }
 
 /** --cloud-queue/--cloud-concurrency: the lab's cloud's --queue/--concurrency (its own defaults otherwise). */

@@ -1,5 +1,5 @@
 import type { Network } from '../model/network.js';
-import type { CutPoint } from '../model/partition.js';
+import { selectCuts, type CutPoint } from '../model/partition.js';
 import { createSplitRunner, benchmarkInput, type HostTensor, type SplitRunner, type Timed } from '../engine/split-runner.js';
 import type { RefusalCode } from '../protocol/errors.js';
 
@@ -25,15 +25,21 @@ export class InferenceService {
   }
 
   /**
-   * Builds every cloud half and runs each once on a tensor of its point's shape, so set-up
-   * errors show at start and (within the onnx session budget) requests pay no set-up.
+   * Builds every cloud half (or those of the points `only` selects, --cuts syntax; names it does
+   * not know are the edge's to report) and runs each once on a tensor of its point's shape, so
+   * set-up errors show at start and (within the onnx session budget) requests pay no set-up.
+   * Returns how many halves it ran.
    */
-  async warmUp(onPoint?: (cut: CutPoint, ms: number) => void): Promise<void> {
-    for (const cut of this.network.cuts) {
+  async warmUp(only?: string, onPoint?: (cut: CutPoint, ms: number) => void): Promise<number> {
+    const points = only === undefined ? this.network.cuts : selectCuts(this.network.cuts, only).selected;
+    let n = 0;
+    for (const cut of points) {
       if (cut.kind === 'output') continue;
       const r = await this.runner.cloud(cut, benchmarkInput(cut.shape, 1));
       onPoint?.(cut, r.ms);
+      n++;
     }
+    return n;
   }
 
   /** The point named `cut` (the server maps INFER's index in its WELCOME list to this name). */

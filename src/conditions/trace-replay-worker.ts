@@ -8,9 +8,11 @@ import { createInterface } from 'node:readline';
  * thread of its own by tens of ms per step. It keeps one `tc -batch -` process
  * open (line-buffered through stdbuf), so a step costs a write to its stdin instead of starting a
  * process (tens of ms on a busy machine): each step's `qdisc change` lines are followed by
- * `qdisc show dev IF`, and the step counts as applied when our root qdisc's line comes back.
+ * `qdisc show dev IF`, and the step counts as applied when the root qdisc's line comes back (with
+ * an error when that is not ours: the step then changed nothing).
  * Imports nothing of the tool, so it carries no clean-up handlers or other state of the edge.
- * It ends when the edge does (the IPC channel closes) or kills it.
+ * It ends when told to stop (after reporting the step tc is applying), when the edge does (the IPC
+ * channel closes), or when killed.
  */
 export interface AppliedStep {
   step: number;
@@ -18,7 +20,7 @@ export interface AppliedStep {
   /** ms since the replay's start */
   scheduled_ms: number;
   applied_ms: number;
-  /** our root qdisc as tc showed it right after the change */
+  /** the root qdisc as tc showed it right after the change (ours, else `error` says so) */
   tc?: string;
   error?: string;
 }
@@ -36,36 +38,91 @@ export function epochMs(): number {
   return performance.timeOrigin + performance.now();
 }
 
-function run(input: WorkerInput): void {
-  const tc = spawn('stdbuf', ['-oL', 'tc', '-force', ...(input.netns ? ['-n', input.netns] : []), '-batch', '-'], { stdio: ['pipe', 'pipe', 'pipe'] });
-  const acks: ((line: string) => void)[] = [];
-  let errors: string[] = [];
-  createInterface({ input: tc.stdout! }).on('line', (line) => {
-    if (line.startsWith(`qdisc tbf ${input.handle}`) || line.startsWith(`qdisc netem ${input.handle}`)) acks.shift()?.(line);
-  });
-  createInterface({ input: tc.stderr! }).on('line', (line) => errors.push(line));
-  tc.on('error', (e) => post({ fatal: `cannot run tc -batch: ${e.message}` }));
-  process.once('message', ({ start }: { start: number }) => {
-    input.steps.forEach((s, i) => {
-      setTimeout(() => {
-        const lines = [...s.args.map((a) => a.join(' ')), `qdisc show dev ${input.iface}`];
-        acks.push((line) => {
-          const applied: AppliedStep = { step: i, condition: s.key, scheduled_ms: s.atMs, applied_ms: epochMs() - start, tc: line, ...(errors.length ? { error: errors.join('; ') } : {}) };
-          errors = [];
-          post(applied);
-        });
-        tc.stdin!.write(`${lines.join('\n')}\n`);
-      }, Math.max(0, start + s.atMs - epochMs()));
+/** What the edge sends: the steps, then the start of the clock, then (at the policy's end) stop. */
+export type WorkerMessage = WorkerInput | { start: number } | { stop: true };
+
+/** What the worker posts: ready (tc answers, our qdisc is there), each applied step, stopped (nothing more follows), or a fatal error. */
+export type WorkerReport = { ready: true } | AppliedStep | { stopped: true } | { fatal: string };
+
+/** The replay under way: tc answering, the steps' timers, the steps written and awaiting tc's answer. */
+class Replay {
+  private readonly tc;
+  /** one per command batch written, in order: called with the root qdisc line tc printed after it */
+  private readonly acks: ((root: string) => void)[] = [];
+  /** the timers of steps not yet applied, by step */
+  private readonly timers = new Map<number, NodeJS.Timeout>();
+  private startMs = 0;
+  private errors: string[] = [];
+  private stopping = false;
+
+  constructor(private readonly input: WorkerInput) {
+    this.tc = spawn('stdbuf', ['-oL', 'tc', '-force', ...(input.netns ? ['-n', input.netns] : []), '-batch', '-'], { stdio: ['pipe', 'pipe', 'pipe'] });
+    // `qdisc show dev IF` prints the root qdisc's line first (children follow with "parent")
+    createInterface({ input: this.tc.stdout! }).on('line', (line) => {
+      if (/^qdisc \S+ [0-9a-f]+: root/.test(line)) this.acks.shift()?.(line);
     });
-  });
-  post({ ready: true });
+    createInterface({ input: this.tc.stderr! }).on('line', (line) => this.errors.push(line));
+    this.tc.on('error', (e) => post({ fatal: `cannot run tc -batch: ${e.message}` }));
+    // ready once tc answers and our qdisc is in place: the first step is then not late by tc's start-up
+    this.send([], (root) => post(this.ours(root) ? { ready: true } : { fatal: `the trace replay's qdisc is not on ${input.iface} (root qdisc: ${root.trim()})` }));
+  }
+
+  start(start: number): void {
+    this.startMs = start;
+    this.input.steps.forEach((_, i) => this.timers.set(i, setTimeout(() => this.apply(i), Math.max(0, start + this.input.steps[i]!.atMs - epochMs()))));
+  }
+
+  /** Steps not yet due are dropped, a due one whose timer is late is applied now; then each step written to tc is reported, then `stopped`. */
+  stop(): void {
+    this.stopping = true;
+    for (const [i, timer] of this.timers) {
+      clearTimeout(timer);
+      if (this.startMs + this.input.steps[i]!.atMs <= epochMs()) this.apply(i);
+    }
+    this.timers.clear();
+    this.finishIfIdle();
+  }
+
+  private apply(i: number): void {
+    this.timers.delete(i);
+    const s = this.input.steps[i]!;
+    this.send(s.args.map((a) => a.join(' ')), (root) => {
+      const error = [...this.errors, ...(this.ours(root) ? [] : [`our qdisc is gone from ${this.input.iface} (root qdisc: ${root.trim()}): something else removed it`])];
+      this.errors = [];
+      post({ step: i, condition: s.key, scheduled_ms: s.atMs, applied_ms: epochMs() - this.startMs, tc: root, ...(error.length ? { error: error.join('; ') } : {}) } satisfies AppliedStep);
+      if (this.stopping) this.finishIfIdle();
+    });
+  }
+
+  private finishIfIdle(): void {
+    if (this.acks.length > 0) return;
+    this.tc.stdin!.end();
+    // exit only once `stopped` (and so every step before it) is written to the channel
+    process.send?.({ stopped: true } satisfies WorkerReport, () => process.exit(0));
+  }
+
+  /** Writes commands followed by `qdisc show dev IF`; `ack` gets the root qdisc's line. */
+  private send(commands: string[], ack: (root: string) => void): void {
+    this.acks.push(ack);
+    this.tc.stdin!.write(`${[...commands, `qdisc show dev ${this.input.iface}`].join('\n')}\n`);
+  }
+
+  private ours(root: string): boolean {
+    return root.split(' ')[2] === this.input.handle;
+  }
 }
 
-function post(m: unknown): void {
+function post(m: WorkerReport): void {
   process.send?.(m);
 }
 
 if (process.send) {
   process.once('disconnect', () => process.exit(0));
-  process.once('message', (input: WorkerInput) => run(input));
+  let replay: Replay | null = null;
+  process.on('message', (m: WorkerMessage) => {
+    if ('steps' in m) replay = new Replay(m);
+    else if ('start' in m) replay?.start(m.start);
+    else if (replay) replay.stop();
+    else process.exit(0);
+  });
 }

@@ -15,7 +15,10 @@ import type { Schedule } from './trace.js';
  * quota can delay a change. Each change is reported
  * with its scheduled and applied time (when tc returned), in ms since the replay's start.
  */
-import { epochMs, type AppliedStep, type WorkerInput } from './trace-replay-worker.js';
+import { epochMs, type AppliedStep, type WorkerInput, type WorkerMessage, type WorkerReport } from './trace-replay-worker.js';
+
+/** How long a stopping timer process may take to report the step in flight before it is killed. */
+const STOP_GRACE_MS = 2000;
 
 export { epochMs, type AppliedStep } from './trace-replay-worker.js';
 
@@ -76,27 +79,44 @@ export class TraceReplay {
     await new Promise<void>((resolve, reject) => {
       worker.once('error', reject);
       worker.once('exit', (code) => reject(new Error(`the trace replay's timer process ended (${code}) before it was ready`)));
-      worker.on('message', (m: AppliedStep | { ready: true } | { fatal: string }) => {
+      worker.on('message', (m: WorkerReport) => {
         if ('ready' in m) resolve();
         else if ('fatal' in m) reject(new Error(m.fatal));
-        else {
+        else if ('step' in m) {
           this.applied.push(m);
           onApplied?.(m);
         }
       });
-      worker.send(input);
+      worker.send(input satisfies WorkerMessage);
     });
     this.startMs = epochMs();
     worker.send({ start: this.startMs });
     return this.startMs;
   }
 
-  /** Stops the timeline (steps not yet due are not applied). */
+  /**
+   * Stops the timeline: steps not yet due are not applied, a step tc is applying is waited for, and
+   * every step applied is in `applied` (and was handed to onApplied) when this resolves. The timer
+   * process is asked to stop, and killed only if it does not within STOP_GRACE_MS.
+   */
   async stop(): Promise<void> {
     const w = this.worker;
     this.worker = null;
-    if (w && w.exitCode === null && w.signalCode === null) w.kill('SIGKILL');
-    await this.finished;
+    if (!w) return;
+    // the channel closes after the last message in it was read: waiting for it delivers every report
+    const drained = w.connected ? new Promise<void>((resolve) => w.once('disconnect', () => resolve())) : Promise.resolve();
+    const kill = setTimeout(() => {
+      process.stderr.write(`note: the trace replay's timer process did not stop within ${STOP_GRACE_MS / 1000} s (tc did not answer); killed, a step may be missing\n`);
+      w.kill('SIGKILL');
+    }, STOP_GRACE_MS);
+
+    try {
+      if (w.connected) w.send({ stop: true } satisfies WorkerMessage, () => {});
+      else w.kill('SIGKILL');
+      await Promise.all([this.finished, drained]);
+    } finally {
+      clearTimeout(kill);
+    }
   }
 
   /** Stops and removes our qdiscs. */

@@ -1,11 +1,13 @@
-import { existsSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import t, { type Test } from 'tap';
 import { cleanupLeftovers, listLinks, listNetns, stateDir } from '../../src/conditions/cleanup.js';
 import { createLabNetwork } from '../../src/conditions/netns.js';
-import { processGroup } from '../../src/conditions/proc.js';
+import { processGroup, readProcStat } from '../../src/conditions/proc.js';
 import { NEEDS_ROOT, firstLine, tcShow } from '../helpers/root.js';
 
 /** Whether stressors get a parent-death signal here (util-linux's setpriv with --pdeathsig). */
@@ -85,6 +87,61 @@ t.test('leftover namespaces and links named after a dead owner go even without a
   t.notOk(listNetns().includes(held.netns), 'namespace gone');
   t.notOk(listLinks().includes(held.link), 'link gone');
   t.notMatch(await tcShow(lab.edgeIface), /d1e:/, 'no qdisc of ours');
+});
+
+/**
+ * Every dnn-edge and dnn-cloud sweeps at its start, while other runs shape and unshape their links
+ * (a lab's trace replay re-installs its qdisc for every policy). A sweep that read the claims before
+ * looking at the host took a qdisc recorded and installed in between for a leftover, and deleted a
+ * living lab's shaping under it (a whole policy then logged 0 trace steps applied). Here the other
+ * run (state file in the name of a living `sleep`) acts at the worst moments: a `tc` first on PATH
+ * does its part when the sweep runs `tc qdisc show` (the host's qdiscs) or `tc qdisc show dev IF
+ * root` (the check before removing one), around the real tc.
+ */
+t.test('the sweep spares a qdisc a living run records and installs while the sweep runs', { skip: NEEDS_ROOT }, async (t) => {
+  const lab = await createLabNetwork();
+  t.teardown(lab.teardown);
+  const owner = execa('sleep', ['60'], { reject: false });
+  t.teardown(() => void owner.kill('SIGKILL'));
+  const stateFile = join(stateDir(), `state-${owner.pid}.json`);
+  t.teardown(() => rmSync(stateFile, { force: true }));
+  const dir = await mkdtemp(join(tmpdir(), 'dnn-sweep-race-'));
+  const claim = join(dir, 'claim.json');
+  await writeFile(claim, JSON.stringify({ format: 1, pid: owner.pid, startTime: readProcStat(owner.pid!)!.startTime, changes: [{ kind: 'qdisc', iface: lab.edgeIface }] }));
+  const tc = String((await execa('sh', ['-c', 'command -v tc'])).stdout).trim();
+  const iface = lab.edgeIface;
+  const record = `mkdir -p ${stateDir()} && cp ${claim} ${stateFile}`;
+  const install = `${tc} qdisc add dev ${iface} root handle d1e: tbf rate 10mbit burst 5k latency 50ms`;
+  const remove = `${tc} qdisc del dev ${iface} root`;
+  type Hook = { command: string; before?: string; after?: string };
+  /** One sweep, the other run acting once at each hook: `before` ahead of the tc command, `after` once its output is taken. */
+  const sweepWith = async (...hooks: Hook[]) => {
+    const marks = hooks.map((_, i) => join(dir, `acted-${i}`));
+    for (const m of marks) rmSync(m, { force: true });
+    const cases = hooks.map((h, i) => [
+      `  "${h.command}") if [ ! -e ${marks[i]} ]; then`,
+      `    touch ${marks[i]}; ${h.before ?? ':'}; out=$(${tc} "$@"); ${h.after ?? ':'}; printf '%s\\n' "$out"; exit 0`,
+      '  fi;;',
+    ]);
+    await writeFile(join(dir, 'tc'), ['#!/bin/sh', 'case "$*" in', ...cases.flat(), 'esac', `exec ${tc} "$@"`, ''].join('\n'), { mode: 0o755 });
+    const path = process.env.PATH;
+    process.env.PATH = `${dir}:${path}`;
+    try {
+      const removed = cleanupLeftovers();
+      t.ok(marks.every((m) => existsSync(m)), `the other run acted during the sweep (at ${hooks.map((h) => `tc ${h.command}`).join(', ')})`);
+      return removed.filter((r) => r.includes(iface));
+    } finally {
+      process.env.PATH = path;
+    }
+  };
+  t.same(await sweepWith({ command: 'qdisc show', before: `${record}; ${install}` }), [], 'a qdisc recorded and installed just before the sweep looks at the host is not taken for a leftover');
+  t.match(await tcShow(iface), /qdisc tbf d1e: root/, 'it is still on the link');
+  t.same(
+    await sweepWith({ command: 'qdisc show', after: `${remove}; rm ${stateFile}` }, { command: `qdisc show dev ${iface} root`, before: `${record}; ${install}` }),
+    [],
+    'nor one removed and forgotten once the sweep saw it, then recorded and installed again before the sweep checks it before removing it',
+  );
+  t.match(await tcShow(iface), /qdisc tbf d1e: root/, 'it is still on the link');
 });
 
 for (const signal of ['SIGTERM', 'SIGINT'] as const) {

@@ -37,6 +37,7 @@ t.test('lab --trace: the trace replayed once per policy, timelines and histogram
   for (const run of parsed.policies) {
     t.ok(run.requests.length > 0, `${run.policy}: a timeline of requests`);
     t.equal(run.applied.length, 3, `${run.policy}: every trace step applied and logged`);
+    t.same(run.applied.filter((a) => a.error), [], `${run.policy}: no step failed (our qdisc stayed on the link)`);
     t.ok(run.histograms.total && run.histograms.total.totalCount === run.requests.length, `${run.policy}: one total sample per request`);
   }
   const rep = await runBin('dnn-report', [file, '--format', 'json']);

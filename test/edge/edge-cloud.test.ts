@@ -10,6 +10,10 @@ import { startCloud, stopCloud, freePort } from '../helpers/cloud-process.js';
 import { readResultsFile } from '../../src/results/log-reader.js';
 import { METRICS } from '../../src/results/tags.js';
 
+// the subtests side by side (each its own cloud and port): much of each is waiting (a cloud's
+// start, --give-up's 2 s, the restart's pauses); no timing is asserted here
+t.jobs = 2;
+
 const REPS = 4;
 /** one unshaped, unstressed condition: these tests are about the protocol loop, not conditions */
 const PLAIN = ['--no-shape', '--edge-cpu', '0', '--edge-mem', '0', '--cloud-cpu', '0', '--cloud-mem', '0', '--reference-every', '0'];
@@ -78,13 +82,16 @@ t.test('a cloud killed and restarted mid-run: the run completes with every sampl
 t.test('the edge refuses a cloud running another network, with exit 2', async (t) => {
   const cloud = await startCloud('lenet', ['--token', 'abc']);
   const out = await mkdtemp(path.join(tmpdir(), 'dnn-edge-fp-'));
-  const wrongSeed = await runBin('dnn-edge', ['127.0.0.1', 'lenet', '--port', String(cloud.port), '--out', out, '--seed', '2', '--token', 'abc', ...PLAIN]);
+  // three edges refused, side by side (one cloud serves any number of edges)
+  const [wrongSeed, noToken, badCut] = await Promise.all([
+    runBin('dnn-edge', ['127.0.0.1', 'lenet', '--port', String(cloud.port), '--out', out, '--seed', '2', '--token', 'abc', ...PLAIN]),
+    runBin('dnn-edge', ['127.0.0.1', 'lenet', '--port', String(cloud.port), '--out', out, ...PLAIN]),
+    runBin('dnn-edge', ['127.0.0.1', 'lenet', '--port', String(cloud.port), '--out', out, '--token', 'abc', '--cuts', 'dense_1,bogus', ...PLAIN]),
+  ]);
   t.equal(wrongSeed.exitCode, 2);
   t.match(String(wrongSeed.stderr), /dnn-edge: the cloud refused this edge: edge runs lenet .* but this cloud serves lenet .*same network, --seed/);
-  const noToken = await runBin('dnn-edge', ['127.0.0.1', 'lenet', '--port', String(cloud.port), '--out', out, ...PLAIN]);
   t.equal(noToken.exitCode, 2);
   t.match(String(noToken.stderr), /requires a token/);
-  const badCut = await runBin('dnn-edge', ['127.0.0.1', 'lenet', '--port', String(cloud.port), '--out', out, '--token', 'abc', '--cuts', 'dense_1,bogus', ...PLAIN]);
   t.equal(badCut.exitCode, 2);
   t.match(String(badCut.stderr), /--cuts: bogus is not a partition point of lenet; `dnn-cut lenet` lists them/);
   await stopCloud(cloud);

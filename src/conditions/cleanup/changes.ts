@@ -19,8 +19,13 @@ export interface ChangeKind<C extends Change> {
   describe(c: C): string;
   /** Names the thing changed within its kind: records with one key are one thing (see claimKey). */
   key(c: C): string;
-  /** Reverses the change if it is still in place; true if something was removed. Synchronous: it runs in 'exit'. */
-  undo(c: C): boolean;
+  /**
+   * Reverses the change if it is still in place; true if something was removed. Synchronous: it runs
+   * in 'exit'. `stillLeftover` (the sweep's): asked once the thing is seen in place, just before it
+   * is removed, where a living run may have re-made it meanwhile (kinds whose names are fresh per
+   * run never are, and may ignore it).
+   */
+  undo(c: C, stillLeftover?: () => boolean): boolean;
   /**
    * Things of this kind on the host that look like a run's leftovers, found without any state file
    * (our qdisc handle, a name whose owner pid is dead). The sweep spares those a living run claims.
@@ -41,9 +46,11 @@ const KINDS: { [K in ChangeKindName]: ChangeKind<ChangeOf<K>> } = {
   qdisc: {
     describe: (c) => `qdisc ${OUR_HANDLE}: on ${c.iface}${c.netns ? ` (netns ${c.netns})` : ''}`,
     key: (c) => `${c.netns ?? ''}:${c.iface}`,
-    undo(c) {
+    undo(c, stillLeftover) {
       // Only our own qdisc: never delete shaping somebody else put there meanwhile.
       if (rootQdisc(c.iface, c.netns)?.handle !== OUR_HANDLE) return false;
+      // asked after the look: a run that installs it records it first, so one seen here is claimed by now
+      if (stillLeftover && !stillLeftover()) return false;
       return run('tc', [...nsArgs(c.netns), 'qdisc', 'del', 'dev', c.iface, 'root']).ok;
     },
     // Runs record a qdisc before they install it, so an unclaimed one is a leftover whoever owns the link.
@@ -124,8 +131,8 @@ export function describeChange(c: Change): string {
 }
 
 /** Reverses one change if it is still in place. Returns true if something was removed; false for kinds this release does not know. */
-export function undoChange(c: Change): boolean {
-  return kindOf(c)?.undo(c) ?? false;
+export function undoChange(c: Change, stillLeftover?: () => boolean): boolean {
+  return kindOf(c)?.undo(c, stillLeftover) ?? false;
 }
 
 /** Leftovers of every kind found on the host, claimed or not, in the order of KINDS. */

@@ -151,8 +151,9 @@ async function streamRequests(run: PolicyStream, start: number, o: StreamOptions
     run.policy.observe({ cut, edge_ms: s.edge / 1000, transfer_ms: s.transfer / 1000, cloud_ms: s.cloud / 1000, bytes: s.bytes });
     run.requests.push(requestRecord(run, { t, inForce, cut, oracle, switched: prevCut !== null && prevCut !== cut, s, total, probeMs }));
     prevCut = cut;
-    // Let pending I/O through between back-to-back requests: a fast edge-only stream (2 ms requests)
-    // otherwise starved the replay worker's step messages, and a whole policy logged 0 steps applied.
+    // Let pending I/O through between back-to-back requests: an edge-only request on a backend that
+    // computes synchronously never waits for I/O, and the replay's step reports would queue until
+    // the policy's end (they are not lost: stopReplay delivers them all).
     if (!o.intervalMs) await new Promise((resolve) => setImmediate(resolve));
   }
 }
