@@ -45,7 +45,7 @@ t.test('a shaped transfer of 602112 bytes at 10 Mbit/s takes bytes*8/rate within
 
 t.test('--edge-slowdown 5 lands within 15 % of 5, as the run itself measures it', { skip: NEEDS_ROOT }, async (t) => {
   const out = await mkdtemp(path.join(tmpdir(), 'dnn-lab-slowdown-'));
-  const r = await runBin('dnn-edge', ['lab', ...MODEL, '--cuts', `0,${LAST}`, ...NO_NET, '--edge-cpu', '0', '--cloud-cpu', '0', '--edge-slowdown', '5', '--backend', 'wasm', '--reps', '15', '--warmup', '3', '--reference-every', '0', '--out', out], {
+  const r = await runBin('dnn-edge', ['lab', ...MODEL, '--cuts', `0,${LAST}`, ...NO_NET, '--edge-cpu', '0', '--cloud-cpu', '0', '--edge-slowdown', '5', '--backend', 'wasm', '--reps', '8', '--warmup', '2', '--reference-every', '0', '--out', out], {
     timeout: 300_000,
   });
   t.equal(r.exitCode, 0, String(r.stderr));
