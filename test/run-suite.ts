@@ -156,16 +156,10 @@ async function main(): Promise<number> {
   const key = (f: string) => path.relative(ROOT, f);
   // the unit lane asserts no timing: nothing needs the CPUs to itself
   const isSerial = (f: string) => !unit && f.endsWith('.serial.test.js');
-  // files that mostly wait (a Slurm job's scheduling: 22 s of which 7 s CPU) run in a slot of their
-  // own beside the jobs, rather than holding one of the CPUs' slots idle
-  const waits = (f: string) => !isSerial(f) && /^\/\/ test-slot: waits\b/m.test(readFileSync(f, 'utf8').slice(0, 500));
-  const longestFirst = (a: string, b: string) => (times[key(b)] ?? 0) - (times[key(a)] ?? 0);
-  const parallel = files.filter((f) => !isSerial(f) && !waits(f)).sort(longestFirst);
-  const waiting = files.filter(waits).sort(longestFirst);
+  const parallel = files.filter((f) => !isSerial(f)).sort((a, b) => (times[key(b)] ?? 0) - (times[key(a)] ?? 0));
   const serial = files.filter(isSerial);
   const started = performance.now();
-  const beside = await Promise.all([runAll(parallel, jobs, report), runAll(waiting, 1, report)]);
-  const outcomes = [...beside.flat(), ...(await runAll(serial, 1, report))];
+  const outcomes = [...(await runAll(parallel, jobs, report)), ...(await runAll(serial, 1, report))];
 
   // the unit lane's times (root tests skipped) would misorder the full suite's next run
   if (!unit) {
@@ -176,7 +170,7 @@ async function main(): Promise<number> {
   const failed = outcomes.filter((o) => !o.ok);
   const minutes = (performance.now() - started) / 60_000;
   process.stdout.write(
-    `\n# ${unit ? 'unit lane: ' : ''}${outcomes.length} test files (${parallel.length} run ${jobs} at a time${waiting.length ? ` with ${waiting.length} that mostly wait beside them` : ''}, then ${serial.length} alone) in ${Math.floor(minutes)}m${String(Math.round((minutes % 1) * 60)).padStart(2, '0')}s: ` +
+    `\n# ${unit ? 'unit lane: ' : ''}${outcomes.length} test files (${parallel.length} run ${jobs} at a time, then ${serial.length} alone) in ${Math.floor(minutes)}m${String(Math.round((minutes % 1) * 60)).padStart(2, '0')}s: ` +
       `${sum('total')} assertions, ${sum('pass')} pass, ${sum('fail')} fail, ${sum('todo')} todo, ${sum('skip')} skip\n`,
   );
   if (failed.length) process.stdout.write(`# FAILED: ${failed.map((o) => o.file).join(', ')}\n`);

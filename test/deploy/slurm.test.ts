@@ -1,4 +1,3 @@
-// test-slot: waits (Slurm schedules its jobs: ~22 s of which ~7 s CPU; run-suite runs it beside the CPU-bound files)
 import t from 'tap';
 import { execa, type ResultPromise } from 'execa';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
