@@ -212,7 +212,7 @@ t.test('the report path: a results file with request lines -> JSON, text and HTM
   t.match(text, /step at 30\.0 s \(ecpu 0 -> 100\): adaptive moved to b after 3\.\d s; model did not move/);
   t.match(text, /WARNING: the hindsight best is over the run's 2 static policies/);
   const html = formatHtml(report, {});
-  t.match(html, /stroke="#9c9c9c" stroke-dasharray="1 3"/, 'the hindsight choice in the timeline');
+  t.match(html, /stroke="#7f7f7f" style="stroke-width:7;opacity:0.35"/, 'the hindsight choice in the timeline');
   t.match(html, /step at 30\.0 s/);
   // the same file with 10 s windows: the flag reaches the analysis
   t.equal(buildReport(loaded.networks, { metric: 'p50', minGain: 0.05, hindsightWindowS: 10 }).adaptive[0]!.hindsight_choices.length, 6);

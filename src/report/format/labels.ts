@@ -111,7 +111,7 @@ export function adaptiveRows(e: AdaptiveEntry): string[][] {
     ms(p.p50_ms),
     ms(p.p95_ms),
     ms(p.mean_ms),
-    withCi(p.gain_over_best_static, p.gain_over_best_static_ci),
+    p.policy === e.best_static ? pct(p.gain_over_best_static) : withCi(p.gain_over_best_static, p.gain_over_best_static_ci),
     withCi(p.regret_vs_hindsight, p.regret_vs_hindsight_ci),
     `${(100 * p.explore_share).toFixed(1)}%`,
     String(p.switches),
