@@ -188,7 +188,7 @@ export function exploreShare(requests: TimedRequest[]): number {
 export const STRESS_KEYS: readonly string[] = FACTORS.filter((f) => f.end !== 'link').map((f) => f.key);
 
 export interface StepReaction {
-  /** seconds from the step (its scheduled time) to the start of the policy's first request on another arm */
+  /** seconds from the step (its scheduled time) to the start of the policy's first request, not an exploring one, on another arm than before the step */
   after_s: number;
   /** the arm it moved to */
   to: string;
@@ -201,7 +201,7 @@ export interface StressStep {
   /** the conditions before and after it (tag syntax, as in `#dnn-applied`) */
   from: string;
   to: string;
-  /** per non-static policy its first switch after the step, null when it did not switch before the next such step or the end */
+  /** per non-static policy its first move after the step (to an arm other than the one it held before the step; explored requests do not count), null when it did not move before the next such step or the end */
   reactions: Record<string, StepReaction | null>;
 }
 
@@ -220,7 +220,7 @@ export function stressChanges(from: string, to: string): [string, string, string
 /**
  * The steps of the replayed trace (the `#dnn-applied` lines of the first run that has them: every
  * policy replays the same schedule) that change a stress factor, with each non-static policy's
- * first switch after it. Empty for traces that change only the link.
+ * first move after it. Empty for traces that change only the link.
  */
 export function stressSteps(runs: PolicyRun[]): StressStep[] {
   const applied = runs.find((r) => r.applied.length)?.applied ?? [];
@@ -235,7 +235,10 @@ export function stressSteps(runs: PolicyRun[]): StressStep[] {
     const from = schedule[schedule.indexOf(s) - 1]!.condition;
     const reactions = Object.fromEntries(
       adaptive.map(({ policy, requests }) => {
-        const first = requests.find((r) => r.switched && r.t_ms >= s.ms && r.t_ms < until);
+        // exploring is not following: an explored arm (and the way back from it) does not count
+        const chosen = requests.filter((r) => !r.explore);
+        const before = chosen.filter((r) => r.t_ms < s.ms).at(-1)?.cut;
+        const first = chosen.find((r) => r.t_ms >= s.ms && r.t_ms < until && (before === undefined ? r.switched : r.cut !== before));
         return [policy, first ? { after_s: (first.t_ms - s.ms) / 1000, to: first.cut } : null];
       }),
     );

@@ -108,12 +108,12 @@ const asRun = (policy: string, requests: TimedRequest[], steps: ReturnType<typeo
   return { policy, trace: 'tr', histograms: { total: h }, requests: requests.map((r) => ({ ...r, condition: 'x', oracle_cut: r.cut, rate_mbit: 10, est_mbit: null })), applied: steps };
 };
 
-t.test('stress steps: each change of an end\'s CPU or memory, with each non-static policy\'s first switch after it', async (t) => {
+t.test('stress steps: each change of an end\'s CPU or memory, with each non-static policy\'s first move after it (explored arms do not count)', async (t) => {
   const steps = applied([[0, cond(10)], [10_000, cond(20)], [30_000, cond(20, 100)], [40_000, cond(5, 100)], [50_000, cond(5, 100, 50)]]);
   t.same(stressChanges(cond(20), cond(20, 100)), [['ecpu', '0', '100']]);
   t.same(stressChanges(cond(10), cond(20)), [], 'the rate is not stress');
   const runs = [
-    asRun('adaptive', [rq(0, 10), rq(20_000, 10, 'b', { switched: true }), rq(33_400, 10, 'c', { switched: true }), rq(34_000, 10, 'b', { switched: true })], steps),
+    asRun('adaptive', [rq(0, 10), rq(20_000, 10, 'b', { switched: true }), rq(31_000, 10, 'a', { switched: true, explore: true }), rq(31_100, 10, 'b', { switched: true }), rq(33_400, 10, 'c', { switched: true }), rq(34_000, 10, 'b', { switched: true })], steps),
     asRun('model', [rq(0, 10), rq(60_000, 10, 'b', { switched: true })], steps),
     asRun('static:a', [rq(0, 10), rq(31_000, 10, 'a', { switched: true })], steps),
   ];
@@ -123,6 +123,9 @@ t.test('stress steps: each change of an end\'s CPU or memory, with each non-stat
     { t_s: 50, from: cond(5, 100), to: cond(5, 100, 50), reactions: { adaptive: null, model: { after_s: 10, to: 'b' } } },
   ]);
   t.same(stressSteps(runs.map((r) => ({ ...r, applied: applied([[0, cond(10)], [1000, cond(3)], [2000, cond(7)]]) }))), [], 'a bandwidth-only trace: no steps');
+  // exploring right after the step and coming back is not following it
+  const explorer = asRun('adaptive', [rq(0, 10), rq(30_500, 10, 'b', { switched: true, explore: true }), rq(30_600, 10, 'a', { switched: true })], steps);
+  t.same(stressSteps([explorer])[0]!.reactions, { adaptive: null });
 });
 
 t.test('summary: regret against hindsight with intervals, warnings when the statics are not every arm or windows hold few requests', async (t) => {
