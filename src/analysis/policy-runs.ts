@@ -177,15 +177,16 @@ function withHindsight(runs: PolicyRun[], policies: PolicySummary[], bestStatic:
   const hs = hindsightSeries(statics, h, windows);
   const bestRequests = timed.find((r) => r.policy === bestStatic)?.requests;
   const bs = bestRequests && windowSeries(bestRequests, windows, windowS);
-  for (const p of policies) {
-    const mine = windowSeries(timed.find((r) => r.policy === p.policy)!.requests, windows, windowS);
-    if (!mine.n.some((n) => n > 0)) continue;
+  // policies[i] summarizes runs[i] (a policy run twice, e.g. two files of one trace, is two rows)
+  policies.forEach((p, i) => {
+    const mine = windowSeries(timed[i]!.requests, windows, windowS);
+    if (!mine.n.some((n) => n > 0)) return;
     if (h.mean_ms !== null) {
       p.regret_vs_hindsight = p.mean_ms / h.mean_ms - 1;
       p.regret_vs_hindsight_ci = ratioInterval(mine, hs, draws);
     }
     if (bs) p.gain_over_best_static_ci = ratioInterval(bs, mine, draws);
-  }
+  });
   const sorted = [...h.totals].sort((a, b) => a - b);
   return {
     hindsight_ms: h.mean_ms,
