@@ -7,6 +7,7 @@ import { META_PREFIX, type RunMetadata, checkRunMetadata } from './metadata.js';
 import { CODEC_METRICS, METRICS, STREAM_METRICS, type AnyMetric, type Metric, cellKey, parseTag } from './tags.js';
 import { APPLIED_PREFIX, REQUEST_PREFIX, type CellHistograms, cellText, decodeHistogram, headerText, isLegend, policyText, splitIntervalLine, tagSafe, timeComment } from './log-lines.js';
 import { FRAME_PREFIX, STREAM_PREFIX, type FrameLine, type StreamLine, streamLineChecker } from './stream-lines.js';
+import { RACED_PREFIX, type RacedLine, racedLineChecker, racedLineText } from './raced-lines.js';
 
 export { newLatencyHistogram } from './log-lines.js';
 
@@ -101,9 +102,13 @@ export class ResultsWriter {
     };
   }
 
-  /** Writes one (condition, cut, codec) cell: its metric histograms, in one write, then fsync; `edge`: tagged `;edge=I` (a run of several edges). */
-  appendCell(condition: Condition, cut: string, histograms: CellHistograms, startMs: number, endMs: number, ref?: number, codec?: string, edge?: number): Promise<void> {
-    return this.appendText(cellText(this.baseMs, condition, cut, histograms, startMs, endMs, ref, codec, edge === undefined ? undefined : { edge }));
+  /**
+   * Writes one (condition, cut, codec) cell: its metric histograms, in one write, then fsync; `edge`: tagged `;edge=I` (a run of several edges);
+   * `raced`: the cell left a race early (dnn-edge --race): its `#dnn-raced` line goes just before the histograms, in the same write.
+   */
+  appendCell(condition: Condition, cut: string, histograms: CellHistograms, startMs: number, endMs: number, ref?: number, codec?: string, edge?: number, raced?: Omit<RacedLine, 'cell'>): Promise<void> {
+    const line = raced ? racedLineText({ cell: cellKey(condition, cut, ref, codec, undefined, edge), ...raced }) : '';
+    return this.appendText(line + cellText(this.baseMs, condition, cut, histograms, startMs, endMs, ref, codec, edge === undefined ? undefined : { edge }));
   }
 
   /**
@@ -231,6 +236,8 @@ function scanForResume(path: string, buf: Buffer): ResumeScan {
   let group: Group | undefined;
   // a scenario cell's #dnn-stream line, waiting for the cell's histograms (they follow it in the same write)
   let stream: { key: string; start: number; offered: number; lineNo: number } | undefined;
+  // a raced cell's #dnn-raced line, waiting for the cell's histograms (they follow it in the same write)
+  let raced: { key: string; start: number; lineNo: number } | undefined;
   let damage: number | undefined; // first line (1-based) after the last complete cell that is not part of one
   let droppedLines = 0;
   const complete = (g: Group, end: number) => {
@@ -258,6 +265,18 @@ function scanForResume(path: string, buf: Buffer): ResumeScan {
       else damage ??= lineNo;
       continue;
     }
+    if (line.complete && text.startsWith(RACED_PREFIX)) {
+      // a raced cell's line comes just before its histograms, in the same write: the cell starts here
+      if (group && !group.whole) damage ??= lineNo - group.lines;
+      if (stream) damage ??= stream.lineNo;
+      if (raced) damage ??= raced.lineNo;
+      group = undefined;
+      stream = undefined;
+      const key = racedCellOf(text);
+      if (key !== undefined) raced = { key, start: line.start, lineNo };
+      else damage ??= lineNo;
+      continue;
+    }
     if (line.complete && text.startsWith(FRAME_PREFIX)) {
       if (group?.scenario && group.histograms && !group.whole && frameCellOf(text) === group.key && ++group.frames >= group.offered) complete(group, line.end);
       else if (group?.whole && damage === undefined) keepBytes = line.end;
@@ -268,7 +287,7 @@ function scanForResume(path: string, buf: Buffer): ResumeScan {
       if (t?.kind === 'base') baseSec = t.sec;
       if (t?.kind === 'start') startSec = t.sec;
       if (isLegend(text)) legend = true;
-      if ((!group || group.whole) && !stream && damage === undefined) keepBytes = line.end;
+      if ((!group || group.whole) && !stream && !raced && damage === undefined) keepBytes = line.end;
       continue;
     }
     const cell = line.complete ? parseCellLine(text) : undefined;
@@ -278,6 +297,11 @@ function scanForResume(path: string, buf: Buffer): ResumeScan {
     } else if (cell) {
       if (group && !group.whole) damage ??= lineNo - group.lines;
       group = { key: cell.key, metrics: new Set([cell.metric]), lines: 1, start: line.start, whole: false, scenario: cell.scenario, histograms: false, offered: 0, frames: 0 };
+      if (raced) {
+        if (raced.key === cell.key) group.start = raced.start;
+        else damage ??= raced.lineNo;
+        raced = undefined;
+      }
       if (cell.scenario) {
         // its stream line came just before, in the same write: the cell starts there
         if (stream?.key === cell.key) Object.assign(group, { start: stream.start, offered: stream.offered });
@@ -337,6 +361,14 @@ function streamLineOf(text: string): { key: string; offered: number } | undefine
   try {
     const v = streamLineChecker.check(JSON.parse(text.slice(STREAM_PREFIX.length)), 'resume');
     return { key: v.cell, offered: v.offered };
+  } catch {
+    return undefined;
+  }
+}
+
+function racedCellOf(text: string): string | undefined {
+  try {
+    return racedLineChecker.check(JSON.parse(text.slice(RACED_PREFIX.length)), 'resume').cell;
   } catch {
     return undefined;
   }
