@@ -105,17 +105,13 @@ export class ResultsWriter {
     };
   }
 
-  /** Writes one (condition, cut, codec) cell: its metric histograms, in one write, then fsync; `edge`: tagged `;edge=I` (a run of several edges). */
-  appendCell(condition: Condition, cut: string, histograms: CellHistograms, startMs: number, endMs: number, ref?: number, codec?: string, edge?: number): Promise<void> {
-    return this.appendText(cellText(this.baseMs, condition, cut, histograms, startMs, endMs, ref, codec, edge === undefined ? undefined : { edge }));
-  }
-
   /**
-   * Writes a cell a raced sweep stopped sampling early (dnn-edge --race): its `#dnn-raced` line, then
-   * its histograms (the samples it has), in one write, then fsync; `raced.cell` must be the cell's key.
+   * Writes one (condition, cut, codec) cell: its metric histograms, in one write, then fsync; `edge`: tagged `;edge=I` (a run of several edges);
+   * `raced`: the cell left a race early (dnn-edge --race): its `#dnn-raced` line goes just before the histograms, in the same write.
    */
-  appendRacedCell(raced: RacedLine, condition: Condition, cut: string, histograms: CellHistograms, startMs: number, endMs: number, codec?: string, edge?: number): Promise<void> {
-    return this.appendText(racedCellText(this.baseMs, raced, condition, cut, histograms, startMs, endMs, codec, edge));
+  appendCell(condition: Condition, cut: string, histograms: CellHistograms, startMs: number, endMs: number, ref?: number, codec?: string, edge?: number, raced?: Omit<RacedLine, 'cell'>): Promise<void> {
+    const line = raced ? racedLineText({ cell: cellKey(condition, cut, ref, codec, undefined, edge), ...raced }) : '';
+    return this.appendText(line + cellText(this.baseMs, condition, cut, histograms, startMs, endMs, ref, codec, edge === undefined ? undefined : { edge }));
   }
 
   /**
@@ -156,13 +152,6 @@ export class ResultsWriter {
     await this.queue;
     await this.file.close();
   }
-}
-
-/** The text of a raced cell: its `#dnn-raced` line just before its histogram lines. */
-export function racedCellText(baseMs: number, raced: RacedLine, condition: Condition, cut: string, histograms: CellHistograms, startMs: number, endMs: number, codec?: string, edge?: number): string {
-  const key = cellKey(condition, cut, undefined, codec, undefined, edge);
-  if (raced.cell !== key) throw new Error(`internal: #dnn-raced line of cell ${raced.cell} written with cell ${key}`);
-  return `${racedLineText(raced)}${cellText(baseMs, condition, cut, histograms, startMs, endMs, undefined, codec, edge === undefined ? undefined : { edge })}`;
 }
 
 /** A scenario cell as the writer takes it (the `cell` of its lines is its key, made here). */
