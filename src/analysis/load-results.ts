@@ -48,6 +48,8 @@ interface ConditionAcc {
   streams: Map<string, Map<number, EdgeAcc>>;
   /** raced runs: arm label -> its `#dnn-raced` line */
   raced: Map<string, RacedLine>;
+  /** arms some file measured in full (no `#dnn-raced` line): merged with a raced cell of another file, not raced */
+  full: Set<string>;
 }
 
 interface NetworkAcc {
@@ -222,6 +224,7 @@ function addFile(acc: NetworkAcc, path: string, file: ResultsFile): void {
     const cond = conditionOf(acc, cell.tag.condition, cell.startMs, cell.endMs);
     addCut(acc, cell.tag.cut);
     const arm = armLabel(cell.tag.cut, cell.tag.codec);
+    if (!cell.raced) cond.full.add(arm);
     let hists = cond.cells.get(arm);
     if (!hists) {
       hists = {};
@@ -271,7 +274,7 @@ function conditionOf(acc: NetworkAcc, condition: Condition, startMs: number, end
   const key = conditionKey(condition);
   let cond = acc.conditions.get(key);
   if (!cond) {
-    cond = { condition, cells: new Map(), startMs, endMs, streams: new Map(), raced: new Map() };
+    cond = { condition, cells: new Map(), startMs, endMs, streams: new Map(), raced: new Map(), full: new Set() };
     acc.conditions.set(key, cond);
   }
   cond.startMs = Math.min(cond.startMs, startMs);
@@ -349,7 +352,8 @@ function toNetworkData(acc: NetworkAcc): NetworkData {
     const cells = new Map<string, CellStats>();
     for (const [cut, hists] of c.cells) cells.set(cut, cellStatsOf(hists));
     const streams = streamCells(c.streams, cells);
-    return { condition: c.condition, cells, startMs: c.startMs, endMs: c.endMs, ...(streams.size ? { streams } : {}), ...(c.raced.size ? { raced: c.raced } : {}) };
+    const raced = new Map([...c.raced].filter(([arm]) => !c.full.has(arm)));
+    return { condition: c.condition, cells, startMs: c.startMs, endMs: c.endMs, ...(streams.size ? { streams } : {}), ...(raced.size ? { raced } : {}) };
   });
   // The model's last point is its output: what the cloud sends back.
   const last = [...acc.cutIndex.entries()].sort((a, b) => a[1] - b[1]).at(-1);

@@ -218,7 +218,7 @@ t.test('raced cells: their own sample counts, the race summary, and the answer f
   t.equal(net.effects[0]?.significance, 'significant', 'the deployed point slowed (6 samples at 5 Mbit/s against 10 at 100)');
 
   const table = formatTable(report);
-  t.match(table, `raced: 5 of 8 cells stopped early (${SAVED} inferences saved (${((100 * SAVED) / 80).toFixed(1)} %) of an exhaustive 80); 2 raced-out points are in their condition's tie set`);
+  t.match(table, `raced: 5 of 8 cells stopped early (${SAVED} inferences saved of an exhaustive 80, ${((100 * SAVED) / 80).toFixed(1)} %); 2 raced-out points are in their condition's tie set`);
   t.match(table, /\n\s+c\s.*\s6\s+\+\S+% \[\S+%, \S+%\] n=6 raced\n/, 'a raced-out point: interval with its sample count');
   t.match(table, /\n\s+d\s.*\s1\s+\+\S+% \[-inf, \+inf\] n=1 raced\s+tie\n/);
   t.match(table, /\+98\.2% \[\S+%, \S+%\] n=6 raced\s+b,d\s+3\/4\s+\*/, 'the raced-out deployed point: its gain says on how many samples it rests; 3 of 4 points raced there');
@@ -247,6 +247,19 @@ t.test('a run without racing reports as before: no race summary, no raced fields
   t.notOk(n.conditions.some((c) => c.cuts.some((p) => 'raced' in p)));
   t.notMatch(formatTable(report), /n=\d+ raced|raced: |raced = points/);
   t.notMatch(formatCsv(report), /raced/);
+});
+
+t.test('a raced file merged with a run that measured the same cells in full: the samples add up, no cell reads as raced', async (t) => {
+  const dir = t.testdir();
+  const { file } = reportOf(runText(), dir);
+  const full = join(dir, 'full.hdr');
+  writeFileSync(full, runText(CELLS.map((c) => ({ cond: c.cond, cut: c.cut, total: c.total, samples: REPS }))));
+  const loaded = loadResultFiles([file, full]);
+  const n = buildReport(loaded.networks, { metric: 'p50', minGain: 0.05 }).networks[0]!;
+  const d = n.conditions.find((c) => c.key === conditionKey(slow))!.cuts.find((p) => p.cut === 'd')!;
+  t.equal(d.samples, 1 + REPS);
+  t.equal(d.raced, undefined);
+  t.same(n.race, { cells: 8, raced_cells: 5, inferences_saved: SAVED, inferences_exhaustive: 80, raced_in_tie_set: 0 }, "the savings are the raced file's");
 });
 
 t.test('--check: a raced cell is complete with its line and all its histograms, and counted', async (t) => {

@@ -50,11 +50,11 @@ export function racedCount(c: ConditionReport): string {
 export function raceLine(n: NetworkReport): string {
   const r = n.race;
   if (!r) return '';
-  const share = r.inferences_exhaustive ? ` (${((100 * r.inferences_saved) / r.inferences_exhaustive).toFixed(1)} %)` : '';
+  const share = r.inferences_exhaustive ? `, ${((100 * r.inferences_saved) / r.inferences_exhaustive).toFixed(1)} %` : '';
   const tie = r.raced_in_tie_set
     ? `; ${r.raced_in_tie_set} raced-out point${r.raced_in_tie_set === 1 ? ' is' : 's are'} in ${r.raced_in_tie_set === 1 ? 'its' : 'their'} condition's tie set (too few samples to rule out at the report's correction)`
     : '';
-  return `raced: ${r.raced_cells} of ${r.cells} cells stopped early (${r.inferences_saved} inferences saved${share} of an exhaustive ${r.inferences_exhaustive})${tie}`;
+  return `raced: ${r.raced_cells} of ${r.cells} cells stopped early (${r.inferences_saved} inferences saved of an exhaustive ${r.inferences_exhaustive}${share})${tie}`;
 }
 
 export function times(v: number | null): string {
