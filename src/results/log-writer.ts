@@ -33,8 +33,10 @@ export const openLogFile: OpenLogFile = async (path, flags) => {
 
 export interface ResumeResult {
   writer: ResultsWriter;
-  /** cellKey() of every complete cell already in the file (references with their ref number) */
+  /** cellKey() of every complete cell already in the file (references with their ref number); raced cells (`#dnn-raced` line and all their histograms) included */
   done: Set<string>;
+  /** the complete raced cells among `done`, with their `#dnn-raced` line (a raced sweep's points already dropped) */
+  raced: Map<string, RacedLine>;
   meta: RunMetadata;
   /** what was cut off the end (a torn last cell), for the caller to report */
   dropped: { lines: number; bytes: number };
@@ -97,6 +99,7 @@ export class ResultsWriter {
     return {
       writer: new ResultsWriter(path, file, baseMs),
       done: scan.done,
+      raced: scan.raced,
       meta: scan.meta,
       dropped: { lines: scan.droppedLines, bytes: buf.length - keep },
     };
@@ -194,6 +197,7 @@ interface ResumeScan {
   metaLineBytes: number;
   baseMs?: number;
   done: Set<string>;
+  raced: Map<string, RacedLine>;
   keepBytes: number;
   droppedLines: number;
 }
@@ -236,8 +240,9 @@ function scanForResume(path: string, buf: Buffer): ResumeScan {
   let group: Group | undefined;
   // a scenario cell's #dnn-stream line, waiting for the cell's histograms (they follow it in the same write)
   let stream: { key: string; start: number; offered: number; lineNo: number } | undefined;
-  // a raced cell's #dnn-raced line, waiting for the cell's histograms (they follow it in the same write)
-  let raced: { key: string; start: number; lineNo: number } | undefined;
+  // a raced cell's #dnn-raced line, waiting for the cell's histograms (same write): the cell starts there
+  let raced: { line: RacedLine; start: number; lineNo: number } | undefined;
+  const racedDone = new Map<string, RacedLine>();
   let damage: number | undefined; // first line (1-based) after the last complete cell that is not part of one
   let droppedLines = 0;
   const complete = (g: Group, end: number) => {
@@ -248,6 +253,7 @@ function scanForResume(path: string, buf: Buffer): ResumeScan {
       );
     }
     done.add(g.key);
+    if (g.raced) racedDone.set(g.key, g.raced);
     keepBytes = end;
     g.whole = true;
   };
@@ -256,25 +262,22 @@ function scanForResume(path: string, buf: Buffer): ResumeScan {
     const line = lines[i]!;
     const lineNo = i + 1;
     const text = line.text;
-    if (line.complete && text.startsWith(STREAM_PREFIX)) {
+    if (line.complete && (text.startsWith(RACED_PREFIX) || text.startsWith(STREAM_PREFIX))) {
+      // a line that leads its cell's histograms (same write): the cell starts at it
       if (group && !group.whole) damage ??= lineNo - group.lines;
-      if (stream) damage ??= stream.lineNo;
-      group = undefined;
-      const s = streamLineOf(text);
-      if (s) stream = { ...s, start: line.start, lineNo };
-      else damage ??= lineNo;
-      continue;
-    }
-    if (line.complete && text.startsWith(RACED_PREFIX)) {
-      // a raced cell's line comes just before its histograms, in the same write: the cell starts here
-      if (group && !group.whole) damage ??= lineNo - group.lines;
-      if (stream) damage ??= stream.lineNo;
-      if (raced) damage ??= raced.lineNo;
+      if (stream ?? raced) damage ??= (stream ?? raced)!.lineNo;
       group = undefined;
       stream = undefined;
-      const key = racedCellOf(text);
-      if (key !== undefined) raced = { key, start: line.start, lineNo };
-      else damage ??= lineNo;
+      raced = undefined;
+      const at = { start: line.start, lineNo };
+      if (text.startsWith(RACED_PREFIX)) {
+        const r = checkedLine(text, RACED_PREFIX, racedLineChecker);
+        if (r) raced = { line: r, ...at };
+      } else {
+        const v = checkedLine(text, STREAM_PREFIX, streamLineChecker);
+        if (v) stream = { key: v.cell, offered: v.offered, ...at };
+      }
+      if (!stream && !raced) damage ??= lineNo;
       continue;
     }
     if (line.complete && text.startsWith(FRAME_PREFIX)) {
@@ -297,21 +300,21 @@ function scanForResume(path: string, buf: Buffer): ResumeScan {
     } else if (cell) {
       if (group && !group.whole) damage ??= lineNo - group.lines;
       group = { key: cell.key, metrics: new Set([cell.metric]), lines: 1, start: line.start, whole: false, scenario: cell.scenario, histograms: false, offered: 0, frames: 0 };
-      if (raced) {
-        if (raced.key === cell.key) group.start = raced.start;
-        else damage ??= raced.lineNo;
-        raced = undefined;
-      }
       if (cell.scenario) {
         // its stream line came just before, in the same write: the cell starts there
         if (stream?.key === cell.key) Object.assign(group, { start: stream.start, offered: stream.offered });
         else damage ??= lineNo;
       } else if (stream) damage ??= stream.lineNo;
+      // a raced cell: its #dnn-raced line came just before, in the same write; a torn cell loses it too
+      if (raced?.line.cell === cell.key && !cell.scenario) Object.assign(group, { start: raced.start, raced: raced.line });
+      else if (raced) damage ??= raced.lineNo;
       stream = undefined;
+      raced = undefined;
     } else {
-      damage ??= group && !group.whole ? lineNo - group.lines : (stream?.lineNo ?? lineNo);
+      damage ??= group && !group.whole ? lineNo - group.lines : (stream?.lineNo ?? raced?.lineNo ?? lineNo);
       group = undefined;
       stream = undefined;
+      raced = undefined;
       continue;
     }
     const codecs = CODEC_METRICS.filter((m) => group!.metrics.has(m)).length;
@@ -319,6 +322,7 @@ function scanForResume(path: string, buf: Buffer): ResumeScan {
       // codec metrics follow the 4 latencies (a run that set a codec): the cell is whole again only with all three
       if (codecs < CODEC_METRICS.length) {
         done.delete(group.key);
+        racedDone.delete(group.key);
         keepBytes = group.start;
         group.whole = false;
         continue;
@@ -337,10 +341,10 @@ function scanForResume(path: string, buf: Buffer): ResumeScan {
     }
   }
   for (const line of lines) if (line.start >= keepBytes && (line.text !== '' || line.complete)) droppedLines++;
-  if (!legend && done.size === 0) return { meta, metaLineBytes: first.end, done, keepBytes: first.end, droppedLines };
+  if (!legend && done.size === 0) return { meta, metaLineBytes: first.end, done, raced: racedDone, keepBytes: first.end, droppedLines };
   const base = baseSec ?? startSec;
   if (base === undefined) throw new UserError(`cannot resume ${path}: no #[BaseTime] or #[StartTime] line; start a new results file`);
-  return { meta, metaLineBytes: first.end, baseMs: base * 1000, done, keepBytes, droppedLines };
+  return { meta, metaLineBytes: first.end, baseMs: base * 1000, done, raced: racedDone, keepBytes, droppedLines };
 }
 
 interface Group {
@@ -355,20 +359,14 @@ interface Group {
   histograms: boolean;
   offered: number;
   frames: number;
+  /** a raced cell: its `#dnn-raced` line (the cell starts at it) */
+  raced?: RacedLine;
 }
 
-function streamLineOf(text: string): { key: string; offered: number } | undefined {
+/** A `#dnn-raced` or `#dnn-stream` line, checked; undefined when torn or off its schema. */
+function checkedLine<T>(text: string, prefix: string, c: { check(value: unknown, where: string): T }): T | undefined {
   try {
-    const v = streamLineChecker.check(JSON.parse(text.slice(STREAM_PREFIX.length)), 'resume');
-    return { key: v.cell, offered: v.offered };
-  } catch {
-    return undefined;
-  }
-}
-
-function racedCellOf(text: string): string | undefined {
-  try {
-    return racedLineChecker.check(JSON.parse(text.slice(RACED_PREFIX.length)), 'resume').cell;
+    return c.check(JSON.parse(text.slice(prefix.length)), 'resume');
   } catch {
     return undefined;
   }
