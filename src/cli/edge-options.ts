@@ -93,27 +93,27 @@ function parseSlowdown(v: string): number {
 export const DEFAULT_MIN_REPS = 3;
 export const DEFAULT_RACE_PRIOR = 3;
 
-function parseRacePrior(v: string): number | null {
-  if (v.trim() === 'off') return null;
+function parseRacePrior(v: string): number | 'off' {
+  // 'off', not null: commander takes a null from a parser as no value
+  if (v.trim() === 'off') return 'off';
   const n = Number(v);
   if (v.trim() === '' || !Number.isFinite(n) || n <= 1) throw new UserError(`--race-prior must be a factor above 1 (e.g. 3: points predicted above 3x the best start with 1 sample) or 'off', got '${v}'`);
   return n;
 }
 
 /** --race and its companions, checked; undefined without --race (whose companions are then refused). */
-function raceOptions(f: EdgeFlags, reps: number, scenario: Scenario, trace: boolean, edges: number): EdgeRunOptions['race'] {
+function raceOptions(f: EdgeFlags, reps: number, scenario: Scenario, edges: number): EdgeRunOptions['race'] {
   if (!f.race) {
     if (f.minReps !== undefined) throw new UserError('--min-reps needs --race (without racing every point gets --reps samples)');
     if (f.racePrior !== undefined) throw new UserError('--race-prior needs --race');
     return undefined;
   }
   if (isPipelined(scenario)) throw new UserError(`--race races single requests: it cannot be combined with --scenario ${scenarioText(scenario)} (drop one of them)`);
-  if (trace) throw new UserError('--race races the points of a sweep: it cannot be combined with --trace (an adaptive run)');
   if (reps < 2) throw new UserError(`--race needs --reps 2 or more to race (got --reps ${reps})`);
   if (edges > 1) throw new UserError(`--race cannot be combined with --edges ${edges}: every edge would race on its own samples and drop other points`);
   const minReps = f.minReps ?? Math.min(DEFAULT_MIN_REPS, reps);
   if (minReps > reps) throw new UserError(`--min-reps ${minReps} is more than --reps ${reps}: give --min-reps 1..${reps}`);
-  return { minReps, prior: f.racePrior === undefined ? DEFAULT_RACE_PRIOR : f.racePrior };
+  return { minReps, prior: f.racePrior === undefined ? DEFAULT_RACE_PRIOR : f.racePrior === 'off' ? null : f.racePrior };
 }
 
 /** One level-list flag per condition factor, e.g. --edge-cpu <pct>. */
@@ -252,7 +252,7 @@ interface EdgeFlags {
   inFlight: number;
   race?: boolean;
   minReps?: number;
-  racePrior?: number | null;
+  racePrior?: number | 'off';
 }
 
 /** --trace and its companions, checked; undefined without --trace (whose companions are then refused). */
@@ -317,6 +317,8 @@ export function parseEdgeOptions(argv: readonly string[], env: NodeJS.ProcessEnv
   const quickWire = quick && !f.trace && f.codec === undefined && f.inputCodec === undefined;
   const codecs = f.codec ?? parseCodecList(quickWire ? QUICK_CODECS : 'f32');
   const inputCodecs = f.inputCodec ?? parseInputCodecList(quickWire && !random ? QUICK_INPUT_CODECS : 'raw-f32');
+  // before the trace is read: the flags conflict whatever the file holds
+  if (f.race && f.trace) throw new UserError('--race races the points of a sweep: it cannot be combined with --trace (an adaptive run)');
   const trace = traceOptions(f, codecs.some((c) => c.name !== 'f32') || inputCodecs.some((c) => c.name !== 'f32'));
   const scenario = f.scenario;
   if (trace && isPipelined(scenario)) {
@@ -342,7 +344,7 @@ export function parseEdgeOptions(argv: readonly string[], env: NodeJS.ProcessEnv
   const edges = labEdges(f, lab, trace !== undefined, shard !== undefined);
   if (!lab && (f.cloudQueue !== undefined || f.cloudConcurrency !== undefined)) throw new UserError("--cloud-queue/--cloud-concurrency set the lab's cloud; a cloud on another machine takes them itself: pass --queue/--concurrency to its dnn-cloud");
   const reps = f.reps ?? (quick ? QUICK_REPS : 5);
-  const race = raceOptions(f, reps, scenario, trace !== undefined, edges);
+  const race = raceOptions(f, reps, scenario, edges);
   const wanted = f.edgeSlowdown ?? (lab && quick ? QUICK_SLOWDOWN : undefined);
   const slowdown = wanted === 1 ? undefined : wanted;
   if (slowdown !== undefined && limits.edge.cpus !== undefined) throw new UserError("--edge-slowdown sets the edge's CPU time itself: drop --edge-cpus (or --edge-slowdown)");

@@ -20,7 +20,7 @@ import { runSweep, type SweepDeps, type SweepStats } from './sweep.js';
 import { DEFAULT_IN_FLIGHT, isPipelined, scenarioLabel, type Scenario } from './stream/scenario.js';
 import { EdgeConditionController } from './condition-controller.js';
 import { spreadPoints, describeGrid } from './run-selection.js';
-import { shardPlan, shardRecord, type ShardSpec, type ShardedPlan } from './shard.js';
+import { shardPlan, shardRecord, type PointCost, type ShardSpec, type ShardedPlan } from './shard.js';
 import { formatDuration } from './progress.js';
 import { pointWork } from '../model/work.js';
 import { shardCells, type PlanRecord, type RaceMeta, type ShardRecord } from '../results/plan.js';
@@ -155,6 +155,10 @@ export interface PreparedPlan {
   /** the (point, codec) arms: each point's arms are measured by the shard that owns the point */
   arms: Arm[];
   sharded: ShardedPlan;
+  /** each point's nominal cost (its arms together), in `selected` order: what the estimates rest on */
+  points: PointCost[];
+  /** the plan's conditions, in plan order */
+  conditions: Condition[];
   /** the cells this run measures (undefined: all of them) */
   owned?: Set<string>;
   shardRecord?: ShardRecord;
@@ -171,21 +175,24 @@ export async function preparePlan(o: PlanOptions): Promise<PreparedPlan> {
   const work = pointWork(network);
   // a point's cell in the plan is all its arms: its estimate counts each (their bytes as float32, a bound)
   const armsAt = (c: CutPoint) => arms.filter((a) => a.cut === c).length;
+  const points = selected.map((c) => {
+    const w = work.get(c.layer)!;
+    const k = armsAt(c);
+    return { edgeMacs: w.edgeMacs * k, cloudMacs: w.cloudMacs * k, bytes: c.bytes * k };
+  });
   const sharded = shardPlan(
     { network: network.id, fingerprint: network.fingerprint, conditions: o.conditions, cuts: selected.map((c) => c.layer), reps: o.reps, warmup: o.warmup, ...(pipelinedLabel(o.scenario) ? { scenario: pipelinedLabel(o.scenario) } : {}), ...(o.race ? { race: raceMeta(o.race, o.reps) } : {}) },
-    selected.map((c) => {
-      const w = work.get(c.layer)!;
-      const k = armsAt(c);
-      return { edgeMacs: w.edgeMacs * k, cloudMacs: w.cloudMacs * k, bytes: c.bytes * k };
-    }),
+    points,
     o.shard?.count ?? 1,
   );
-  if (!o.shard) return { network, selected, arms, sharded };
+  if (!o.shard) return { network, selected, arms, sharded, points, conditions: o.conditions };
   return {
     network,
     selected,
     arms,
     sharded,
+    points,
+    conditions: o.conditions,
     owned: shardCells(sharded.plan, sharded.partition.bounds, o.shard.index),
     shardRecord: shardRecord(sharded.partition, o.shard),
   };
