@@ -2,8 +2,8 @@ import { type Condition, conditionKey } from '../conditions/condition.js';
 import { UserError } from '../errors.js';
 import { bestPoint, compareConditions, extremePoints, factorsOf, findBaseline, pointRows, speedup } from './condition-points.js';
 import { chooseDeployed, gainOver, listCuts, movesBy, needsRepartition, pointsAgainstBest, significanceOf } from './moves.js';
-import type { ConditionReport, NetworkReport, NetworkSummary, PointVsBest, Report } from './findings.js';
-import type { NetworkData, Statistic } from './cells.js';
+import type { ConditionReport, NetworkReport, NetworkSummary, PointVsBest, RaceSummary, Report } from './findings.js';
+import type { NetworkData, RaceRun, Statistic } from './cells.js';
 import { logSpread, powerSentence, powerStatement, type PowerStatement } from './power.js';
 import { crossTestbed } from './cross-testbed.js';
 import { analyseDrift } from './drift.js';
@@ -92,6 +92,7 @@ export function buildReport(networks: NetworkData[], opts: ReportOptions, warnin
     const p = analyseArms({ ...n, conditions: predicted }, { ...opts, deployed: report.deployed.cut }, judged, report.deployed_f32)!;
     out.push({
       ...p,
+      ...(report.race ? { race: report.race } : {}),
       deployed: { ...report.deployed, condition: report.baseline.key },
       conditions: p.conditions.map((c) => ({ key: c.key, predicted: true as const, ...withoutKey(c) })),
       cost_model: costModel,
@@ -196,6 +197,7 @@ export function analyseNetwork(data: NetworkData, opts: ReportOptions): NetworkR
     },
   });
   const power = powerOf(measured.map((m) => m.data), data.cuts.length, confidence, opts.minGain);
+  const race = data.race ? raceSummary(data.race, conditions) : undefined;
   return {
     network: data.network,
     testbed: data.testbed ?? null,
@@ -217,21 +219,35 @@ export function analyseNetwork(data: NetworkData, opts: ReportOptions): NetworkR
     significance_note: power
       ? `a move counts when the best point beats the deployed one at ${(100 * confidence).toFixed(0)} % confidence (rank interval, corrected for picking the best of ${data.cuts.length} points) and by >= ${(100 * opts.minGain).toFixed(1)} %; ${powerSentence(power)}`
       : 'no spread recorded: significance unknown (moves counted by gain alone)',
+    ...(race ? { race } : {}),
   };
 }
 
-/** The power statement over every measured cell; null when a cell has no distribution (no spread recorded). */
+/** What racing saved, and how many raced-out points the report's own test still ties with their condition's best. */
+function raceSummary(run: RaceRun, conditions: ConditionReport[]): RaceSummary {
+  const inTie = conditions.reduce((n, c) => n + c.cuts.filter((r) => r.raced && r.vs_best?.tie).length, 0);
+  return { cells: run.cells, raced_cells: run.raced, inferences_saved: run.saved, inferences_exhaustive: run.exhaustive, raced_in_tie_set: inTie };
+}
+
+/**
+ * The power statement over every measured cell; null when a cell has no distribution (no spread recorded).
+ * Samples per point: the median over the cells, each with its own count; in a raced run, over the
+ * points not raced out (the ones the answer rests on: a raced-out point was already told apart).
+ */
 function powerOf(conditions: NetworkData['conditions'], points: number, confidence: number, minGain: number): PowerStatement | null {
   const dists: Distribution[] = [];
+  const survivors: number[] = [];
   for (const c of conditions) {
-    for (const cell of c.cells.values()) {
+    for (const [arm, cell] of c.cells) {
       if (!cell.total) continue;
       if (!cell.total.dist) return null;
       dists.push(cell.total.dist);
+      if (!c.raced?.has(arm)) survivors.push(cell.total.dist.n);
     }
   }
   const spread = logSpread(dists);
-  const samples = dists.map((d) => d.n).sort((a, b) => a - b)[Math.floor((dists.length - 1) / 2)]!;
+  const counts = (survivors.length ? survivors : dists.map((d) => d.n)).sort((a, b) => a - b);
+  const samples = counts[Math.floor((counts.length - 1) / 2)]!;
   return powerStatement(samples, points, spread, confidence, minGain);
 }
 

@@ -1,6 +1,7 @@
 import type { Condition } from '../conditions/factors.js';
 import type { PolicyRun } from '../results/log-reader.js';
 import type { StreamLine } from '../results/stream-lines.js';
+import type { RacedLine } from '../results/raced-lines.js';
 import type { AnyMetric } from '../results/tags.js';
 import type { FidelityRecord } from '../results/metadata.js';
 import type { Distribution } from './significance.js';
@@ -48,6 +49,11 @@ export interface ConditionData {
   cells: Map<string, CellStats>;
   /** scenario runs only (frames in flight): arm label -> its counts and frames, per edge */
   streams?: Map<string, StreamCell>;
+  /**
+   * raced runs only (dnn-edge --race): arm label -> the `#dnn-raced` line of a point the race stopped
+   * sampling early here; its stats hold the samples it has (`samples`), never --reps
+   */
+  raced?: Map<string, RacedLine>;
   /** when its cells were measured (ms since the epoch); absent when not recorded (--legacy) */
   startMs?: number;
   endMs?: number;
@@ -112,4 +118,18 @@ export interface NetworkData {
   references?: ReferenceData[];
   /** measured fidelity per (point, codec) pair, from the files' metadata (absent: none recorded) */
   fidelity?: FidelityRecord[];
+  /** raced runs (a file with `#dnn-raced` lines or racing metadata): what racing saved, summed over the files */
+  race?: RaceRun;
+}
+
+/** What racing saved, from the files: samples are recorded inferences (warm-ups left out). */
+export interface RaceRun {
+  /** cells measured (reference re-measurements left out) */
+  cells: number;
+  /** of those, stopped early (a `#dnn-raced` line) */
+  raced: number;
+  /** sum over raced cells of (--reps - the samples they hold) */
+  saved: number;
+  /** cells x --reps: what an exhaustive sweep of the same cells records */
+  exhaustive: number;
 }

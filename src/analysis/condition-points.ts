@@ -40,6 +40,7 @@ export function pointRows(data: ConditionData, cuts: CutRef[], stat: Statistic, 
       total_ms: cell.total[stat],
       total_p95_ms: cell.total.p95,
       samples: cell.total.samples,
+      ...racedOf(data, cut),
       vs_best: null, // filled in once the best point is known (moves.pointsAgainstBest)
       ...(codecs
         ? {
@@ -52,6 +53,14 @@ export function pointRows(data: ConditionData, cuts: CutRef[], stat: Statistic, 
     });
   }
   return rows;
+}
+
+/** A raced-out point's `raced` field (from its `#dnn-raced` line); nothing for a point that ran all --reps. */
+function racedOf(data: ConditionData, cut: string): Pick<PointRow, 'raced'> {
+  const l = data.raced?.get(cut);
+  if (!l) return {};
+  const { cell: _cell, ...rest } = l;
+  return { raced: rest };
 }
 
 /** The point with the lowest total; ties go to the earlier point. */

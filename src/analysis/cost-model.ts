@@ -4,7 +4,7 @@ import { parseLevel } from '../conditions/grid.js';
 import { UserError } from '../errors.js';
 import { inferFrameBytes } from '../protocol/frame-size.js';
 import type { CellStats, ConditionData, CutRef, NetworkData, Statistic } from './cells.js';
-import { median } from './stats.js';
+import { median, weightedMedian } from './stats.js';
 import { isImageCodec, meanBytes } from './arms.js';
 
 /**
@@ -29,6 +29,9 @@ import { isImageCodec, meanBytes } from './arms.js';
  *   egress adds once to a request-reply exchange). TCP's restart after idle does not matter for
  *   back-to-back requests (the gap is far below the retransmission timeout), so it is not modelled.
  * Jitter and loss are not modelled: predicting them is refused rather than guessed.
+ * Every cell weighs as many samples as it holds (medians and least squares weighted by its count): a
+ * point a raced sweep dropped after 1-3 samples still counts, but as 1-3 samples, not as --reps.
+ * With equal counts (an exhaustive sweep) the weights are all 1 and the fit is the unweighted one.
  * Pure functions.
  */
 
@@ -128,6 +131,21 @@ export function fitCostModel(data: NetworkData, metric: Statistic): CostModel | 
   data = { ...data, cuts: data.cuts.filter((c) => c.codec === undefined || frames.has(c.cut)) };
   const wire = new Map(data.cuts.map((c) => [c.cut, frames.has(c.cut) ? frameWireBytes(frames.get(c.cut)!) : wireBytes(inferDims(c, data.shapes?.get(c.cut)))]));
   const stat = (cell: CellStats | undefined, m: 'edge' | 'cloud' | 'transfer' | 'encode' | 'decode') => cell?.[m]?.[metric];
+  // a cell's weight: its samples over the fullest cell's (an unknown count, 0, is one sample)
+  const fullest = Math.max(1, ...cells.flatMap((c) => [...c.cells.values()].map((x) => x.total?.samples ?? 0)));
+  const weigh = (cell: CellStats | undefined, m: 'edge' | 'cloud' | 'transfer' | 'encode' | 'decode') => Math.max(1, cell?.[m]?.samples ?? 0) / fullest;
+  /** the metric's values over cells, with their weights */
+  const sampled = (list: (CellStats | undefined)[], m: 'edge' | 'cloud' | 'transfer' | 'encode' | 'decode') => {
+    const vs: number[] = [];
+    const ws: number[] = [];
+    for (const cell of list) {
+      const v = stat(cell, m);
+      if (v === undefined) continue;
+      vs.push(v);
+      ws.push(weigh(cell, m));
+    }
+    return { vs, ws };
+  };
   // compute is the point's, whatever crosses: every arm of a point measures it (the cloud's for every
   // codec; the edge's for every tensor codec -- a camera-frame codec leaves preprocessing to the cloud)
   const armsOf = new Map<string, CutRef[]>();
@@ -154,7 +172,7 @@ export function fitCostModel(data: NetworkData, metric: Statistic): CostModel | 
     const k = stressKey(c.condition);
     groups.set(k, [...(groups.get(k) ?? []), c]);
   }
-  type Obs = { group: string; y: number; x1: number; x2: number };
+  type Obs = { group: string; y: number; x1: number; x2: number; w: number };
   const obs: Obs[] = [];
   for (const [k, conds] of groups) {
     for (const cut of data.cuts) {
@@ -162,7 +180,7 @@ export function fitCostModel(data: NetworkData, metric: Statistic): CostModel | 
       for (const c of conds) {
         const y = stat(c.cells.get(cut.cut), 'transfer');
         if (y === undefined) continue;
-        obs.push({ group: `${k}|${cut.cut}`, y, x1: wireMs(wire.get(cut.cut)!, c.condition.net), x2: c.condition.delay });
+        obs.push({ group: `${k}|${cut.cut}`, y, x1: wireMs(wire.get(cut.cut)!, c.condition.net), x2: c.condition.delay, w: weigh(c.cells.get(cut.cut), 'transfer') });
       }
     }
   }
@@ -172,23 +190,19 @@ export function fitCostModel(data: NetworkData, metric: Statistic): CostModel | 
   for (const [k, conds] of groups) {
     const fit: StressFit = { stress: pickStress(conds[0]!.condition), edge: new Map(), cloud: new Map(), fixed: new Map(), encode: new Map(), decode: new Map() };
     for (const cut of data.cuts) {
-      const pooled = (m: 'edge' | 'cloud') => conds.flatMap((c) => pointArms(cut, m).map((arm) => stat(c.cells.get(arm), m))).filter((v): v is number => v !== undefined);
-      const own = (m: 'encode' | 'decode') => conds.map((c) => stat(c.cells.get(cut.cut), m)).filter((v): v is number => v !== undefined);
+      const pooled = (m: 'edge' | 'cloud') => sampled(conds.flatMap((c) => pointArms(cut, m).map((arm) => c.cells.get(arm))), m);
+      const own = (m: 'encode' | 'decode') => sampled(conds.map((c) => c.cells.get(cut.cut)), m);
       const edges = pooled('edge');
       const clouds = pooled('cloud');
-      const fixed = conds
-        .map((c) => {
-          const y = stat(c.cells.get(cut.cut), 'transfer');
-          return y === undefined ? undefined : y - beta * wireMs(wire.get(cut.cut)!, c.condition.net) - gamma * c.condition.delay;
-        })
-        .filter((v): v is number => v !== undefined);
-      if (edges.length === 0 || clouds.length === 0 || fixed.length === 0) continue;
-      fit.edge.set(cut.cut, median(edges));
-      fit.cloud.set(cut.cut, median(clouds));
-      fit.fixed.set(cut.cut, local.has(cut.cut) ? 0 : Math.max(0, median(fixed)));
+      const transfers = conds.map((c) => ({ c, cell: c.cells.get(cut.cut) })).filter(({ cell }) => stat(cell, 'transfer') !== undefined);
+      const fixed = transfers.map(({ c, cell }) => stat(cell, 'transfer')! - beta * wireMs(wire.get(cut.cut)!, c.condition.net) - gamma * c.condition.delay);
+      if (edges.vs.length === 0 || clouds.vs.length === 0 || fixed.length === 0) continue;
+      fit.edge.set(cut.cut, weightedMedian(edges.vs, edges.ws));
+      fit.cloud.set(cut.cut, weightedMedian(clouds.vs, clouds.ws));
+      fit.fixed.set(cut.cut, local.has(cut.cut) ? 0 : Math.max(0, weightedMedian(fixed, transfers.map(({ cell }) => weigh(cell, 'transfer')))));
       const [encodes, decodes] = [own('encode'), own('decode')];
-      if (encodes.length) fit.encode.set(cut.cut, median(encodes));
-      if (decodes.length) fit.decode.set(cut.cut, median(decodes));
+      if (encodes.vs.length) fit.encode.set(cut.cut, weightedMedian(encodes.vs, encodes.ws));
+      if (decodes.vs.length) fit.decode.set(cut.cut, weightedMedian(decodes.vs, decodes.ws));
     }
     if (fit.edge.size > 0) stress.set(k, fit);
   }
@@ -213,22 +227,24 @@ function pickStress(c: Condition): Stress {
 }
 
 /**
- * y = a_group + beta*x1 + gamma*x2 by least squares on group-demeaned data. A slope whose
+ * y = a_group + beta*x1 + gamma*x2 by (weighted) least squares on group-demeaned data. A slope whose
  * regressor does not vary keeps its physical value 1; a fitted slope is kept within [0.5, 2]
  * (outside that, the data says more about noise than about the link).
  */
-function fitSlopes(obs: { group: string; y: number; x1: number; x2: number }[]): { beta: number; gamma: number; fitted: { beta: boolean; gamma: boolean } } {
+function fitSlopes(obs: { group: string; y: number; x1: number; x2: number; w: number }[]): { beta: number; gamma: number; fitted: { beta: boolean; gamma: boolean } } {
   const byGroup = new Map<string, typeof obs>();
   for (const o of obs) byGroup.set(o.group, [...(byGroup.get(o.group) ?? []), o]);
-  const d: { y: number; x1: number; x2: number }[] = [];
+  const d: { y: number; x1: number; x2: number; w: number }[] = [];
   for (const g of byGroup.values()) {
-    const mean = (f: (o: (typeof obs)[number]) => number) => g.reduce((s, o) => s + f(o), 0) / g.length;
+    const weight = g.reduce((s, o) => s + o.w, 0);
+    const mean = (f: (o: (typeof obs)[number]) => number) => g.reduce((s, o) => s + o.w * f(o), 0) / weight;
     const my = mean((o) => o.y);
     const m1 = mean((o) => o.x1);
     const m2 = mean((o) => o.x2);
-    for (const o of g) d.push({ y: o.y - my, x1: o.x1 - m1, x2: o.x2 - m2 });
+    for (const o of g) d.push({ y: o.y - my, x1: o.x1 - m1, x2: o.x2 - m2, w: o.w });
   }
-  const s = (f: (o: (typeof d)[number]) => number) => d.reduce((acc, o) => acc + f(o), 0);
+  // weighted by each cell's samples (all 1 with equal counts: ordinary least squares)
+  const s = (f: (o: (typeof d)[number]) => number) => d.reduce((acc, o) => acc + o.w * f(o), 0);
   const s11 = s((o) => o.x1 * o.x1);
   const s22 = s((o) => o.x2 * o.x2);
   const s12 = s((o) => o.x1 * o.x2);

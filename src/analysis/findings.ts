@@ -4,6 +4,7 @@ import type { AdaptiveEntry } from './policy-runs.js';
 import type { Statistic } from './cells.js';
 import type { PowerStatement } from './power.js';
 import type { Testbed } from './testbed.js';
+import type { RaceRule } from '../results/raced-lines.js';
 
 /**
  * What the analysis finds: the report (its JSON form is documented in docs/dnn-report.md and kept stable).
@@ -22,7 +23,10 @@ export interface PointRow {
   cloud_ms: number | null;
   total_ms: number;
   total_p95_ms: number;
+  /** samples the cell holds (its histogram's count: a raced-out point's are fewer than --reps) */
   samples: number;
+  /** raced runs only: the race stopped sampling this point early here (absent for points that ran all --reps) */
+  raced?: RacedPoint;
   /** how much slower than the condition's best point (typical ratio - 1) with its interval; null when unknown */
   vs_best: PointVsBest | null;
   /** data with codecs only (absent otherwise): the arm's wire codec */
@@ -54,6 +58,34 @@ export interface PointRow {
   queue_ms?: { edge: number | null; cloud: number | null };
   /** frames/s the pipeline model gives from the single run's stage times (null: no single run to take them from) */
   predicted_fps?: number | null;
+}
+
+/** A point a raced sweep dropped early in a condition: its `#dnn-raced` line, as the report gives it. */
+export interface RacedPoint {
+  /** samples it was dropped after (the line's; the row's `samples` is what the histograms hold) */
+  samples: number;
+  /** significance: significantly slower than `best`; prior: the cost model predicted it far slower and its first sample(s) agreed */
+  rule: RaceRule;
+  /** the arm that was fastest when it was dropped */
+  best: string;
+  /** estimated (this / best - 1) when dropped, with the interval the rule used (significance) or the predicted ratio (prior) */
+  slower: number;
+  low?: number;
+  high?: number;
+  predicted?: number;
+  reason: string;
+}
+
+/** What racing saved in a network's files (`raced: N of M cells stopped early`). */
+export interface RaceSummary {
+  cells: number;
+  raced_cells: number;
+  /** recorded inferences saved: sum over raced cells of (--reps - samples held) */
+  inferences_saved: number;
+  /** cells x --reps: what an exhaustive sweep of the same cells records */
+  inferences_exhaustive: number;
+  /** raced-out points the report's own test cannot tell from their condition's best (in its tie set): their few samples cannot exclude them at the report's correction */
+  raced_in_tie_set: number;
 }
 
 /** A point against the best one of its condition: gain interval (null ends = unbounded) and tie-set membership. */
@@ -351,6 +383,8 @@ export interface NetworkReport {
   power: PowerStatement | null;
   /** one line on what the significance rests on */
   significance_note: string;
+  /** raced runs only (dnn-edge --race): how many cells were stopped early and what it saved */
+  race?: RaceSummary;
   /** data with encoded arms only: the deployed point of the f32 answer (null: no f32 arm measured) */
   deployed_f32?: string | null;
   /** data with encoded arms only: the arms the budget leaves out */

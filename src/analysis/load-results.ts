@@ -10,7 +10,8 @@ import type { FrameLine, StreamLine } from '../results/stream-lines.js';
 import { newLatencyHistogram } from '../results/log-lines.js';
 import { armLabel, splitArm } from './arms.js';
 import { assertOnePlan, planGapNote, type PlanFile } from './shard-plans.js';
-import type { CellStats, ConditionData, CutRef, EdgeStream, NetworkData, ReferenceData, StreamCell, StreamCounts } from './cells.js';
+import type { RacedLine } from '../results/raced-lines.js';
+import type { CellStats, ConditionData, CutRef, EdgeStream, NetworkData, RaceRun, ReferenceData, StreamCell, StreamCounts } from './cells.js';
 import { cellStatsOf, statsOf } from './histogram-stats.js';
 import { testbedDifferences, testbedId, testbedOf, type Testbed } from './testbed.js';
 
@@ -45,6 +46,10 @@ interface ConditionAcc {
   endMs: number;
   /** scenario groups: arm label -> edge -> counts and frames */
   streams: Map<string, Map<number, EdgeAcc>>;
+  /** raced runs: arm label -> its `#dnn-raced` line */
+  raced: Map<string, RacedLine>;
+  /** arms some file measured in full (no `#dnn-raced` line): merged with a raced cell of another file, not raced */
+  full: Set<string>;
 }
 
 interface NetworkAcc {
@@ -74,6 +79,8 @@ interface NetworkAcc {
   policyStreams: StreamLine[];
   /** each file's metadata, to refuse mixing shards of different plans */
   files: PlanFile[];
+  /** raced runs: their savings, summed over files */
+  race?: RaceRun;
 }
 
 export function loadResultFiles(paths: string[]): Loaded {
@@ -217,6 +224,7 @@ function addFile(acc: NetworkAcc, path: string, file: ResultsFile): void {
     const cond = conditionOf(acc, cell.tag.condition, cell.startMs, cell.endMs);
     addCut(acc, cell.tag.cut);
     const arm = armLabel(cell.tag.cut, cell.tag.codec);
+    if (!cell.raced) cond.full.add(arm);
     let hists = cond.cells.get(arm);
     if (!hists) {
       hists = {};
@@ -238,13 +246,35 @@ function addFile(acc: NetworkAcc, path: string, file: ResultsFile): void {
     } else hists[cell.tag.metric] = cell.histogram;
   }
   addStreams(acc, file.streams, file.frames);
+  addRace(acc, file);
+}
+
+/**
+ * A raced file's cells (dnn-edge --race): the `#dnn-raced` line of each raced cell joins its
+ * condition, and what racing saved is counted from the histograms (never from --reps alone):
+ * saved = sum over raced cells of (--reps - samples held), of an exhaustive cells x --reps.
+ */
+function addRace(acc: NetworkAcc, file: ResultsFile): void {
+  const totals = file.cells.filter((c) => c.tag.ref === undefined && c.tag.metric === 'total');
+  const raced = totals.filter((c) => c.raced);
+  if (raced.length === 0 && !(file.meta && 'race' in file.meta && file.meta.race)) return;
+  // --reps of the run; a file without metadata: its fullest cell's samples
+  const reps = file.meta?.reps ?? Math.max(0, ...totals.map((c) => c.histogram.totalCount));
+  const run = (acc.race ??= { cells: 0, raced: 0, saved: 0, exhaustive: 0 });
+  run.cells += totals.length;
+  run.raced += raced.length;
+  run.exhaustive += totals.length * reps;
+  for (const c of raced) {
+    run.saved += Math.max(0, reps - c.histogram.totalCount);
+    conditionOf(acc, c.tag.condition, c.startMs, c.endMs).raced.set(armLabel(c.tag.cut, c.tag.codec), c.raced!);
+  }
 }
 
 function conditionOf(acc: NetworkAcc, condition: Condition, startMs: number, endMs: number): ConditionAcc {
   const key = conditionKey(condition);
   let cond = acc.conditions.get(key);
   if (!cond) {
-    cond = { condition, cells: new Map(), startMs, endMs, streams: new Map() };
+    cond = { condition, cells: new Map(), startMs, endMs, streams: new Map(), raced: new Map(), full: new Set() };
     acc.conditions.set(key, cond);
   }
   cond.startMs = Math.min(cond.startMs, startMs);
@@ -322,7 +352,8 @@ function toNetworkData(acc: NetworkAcc): NetworkData {
     const cells = new Map<string, CellStats>();
     for (const [cut, hists] of c.cells) cells.set(cut, cellStatsOf(hists));
     const streams = streamCells(c.streams, cells);
-    return { condition: c.condition, cells, startMs: c.startMs, endMs: c.endMs, ...(streams.size ? { streams } : {}) };
+    const raced = new Map([...c.raced].filter(([arm]) => !c.full.has(arm)));
+    return { condition: c.condition, cells, startMs: c.startMs, endMs: c.endMs, ...(streams.size ? { streams } : {}), ...(raced.size ? { raced } : {}) };
   });
   // The model's last point is its output: what the cloud sends back.
   const last = [...acc.cutIndex.entries()].sort((a, b) => a[1] - b[1]).at(-1);
@@ -342,6 +373,7 @@ function toNetworkData(acc: NetworkAcc): NetworkData {
     ...(acc.policyRuns.length ? { policyRuns: acc.policyRuns } : {}),
     ...(acc.policyStreams.length ? { policyStreams: acc.policyStreams } : {}),
     ...(acc.fidelity.length ? { fidelity: acc.fidelity } : {}),
+    ...(acc.race ? { race: acc.race } : {}),
   };
 }
 

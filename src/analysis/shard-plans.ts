@@ -52,6 +52,8 @@ export interface PlanCheck {
   files: string[];
   cells: number;
   present: number;
+  /** of the present cells, how many a raced sweep stopped early (complete with their `#dnn-raced` line and fewer samples than --reps) */
+  raced: number;
   /** per missing cell: its key, the shard that owes it, and whether some metrics of it are there */
   missing: { key: string; shard: number; partial: boolean }[];
   duplicated: { key: string; files: string[] }[];
@@ -69,9 +71,12 @@ export interface ChecksResult {
 }
 
 /** Per plan: present, missing (with the shard that owes it) and duplicated cells. */
-export function checkPlans(files: readonly (PlanFile & { cells: FileCells })[]): ChecksResult {
+/** A file's cells for --check; `raced`: the keys of its raced cells (dnn-edge --race). */
+export type CheckedFile = PlanFile & { cells: FileCells; raced?: ReadonlySet<string> };
+
+export function checkPlans(files: readonly CheckedFile[]): ChecksResult {
   const notes: string[] = [];
-  const groups = new Map<string, (PlanFile & { cells: FileCells })[]>();
+  const groups = new Map<string, CheckedFile[]>();
   for (const f of files) {
     if (!f.meta?.plan) {
       notes.push(`${f.path}: no plan recorded (written before plans existed, or not by dnn-edge): not checked`);
@@ -93,17 +98,20 @@ export function checkPlans(files: readonly (PlanFile & { cells: FileCells })[]):
   return { plans, notes, complete };
 }
 
-function checkOne(group: (PlanFile & { cells: FileCells })[]): PlanCheck {
+function checkOne(group: CheckedFile[]): PlanCheck {
   const plan = group[0]!.meta!.plan!;
   const shard = group[0]!.meta!.shard;
   const cells = plan.conditions.length * plan.cuts.length;
   const bounds = shard?.bounds ?? [0, cells];
-  const seen = new Map<string, { files: string[]; metrics: Set<AnyMetric> }>();
+  const seen = new Map<string, { files: string[]; metrics: Set<AnyMetric>; raced: boolean }>();
   for (const f of group) {
     for (const [key, metrics] of f.cells) {
-      const s = seen.get(key) ?? { files: [], metrics: new Set<AnyMetric>() };
+      const s = seen.get(key) ?? { files: [], metrics: new Set<AnyMetric>(), raced: false };
       // a cell counts once per file that holds all of it
-      if (METRICS.every((m) => metrics.has(m))) s.files.push(f.path);
+      if (METRICS.every((m) => metrics.has(m))) {
+        s.files.push(f.path);
+        if (f.raced?.has(key)) s.raced = true;
+      }
       for (const m of metrics) s.metrics.add(m);
       seen.set(key, s);
     }
@@ -111,13 +119,17 @@ function checkOne(group: (PlanFile & { cells: FileCells })[]): PlanCheck {
   const missing: PlanCheck['missing'] = [];
   const duplicated: PlanCheck['duplicated'] = [];
   let present = 0;
+  let raced = 0;
   const inPlan = new Set<string>();
   for (let i = 0; i < cells; i++) {
     const key = planCellKey(plan, i);
     inPlan.add(key);
     const s = seen.get(key);
     if (!s || s.files.length === 0) missing.push({ key, shard: ownerOf(bounds, i), partial: Boolean(s && s.metrics.size > 0) });
-    else present++;
+    else {
+      present++;
+      if (s.raced) raced++;
+    }
     if (s && s.files.length > 1) duplicated.push({ key, files: s.files });
   }
   const given = new Set(group.map((f) => f.meta!.shard?.index ?? 1));
@@ -129,6 +141,7 @@ function checkOne(group: (PlanFile & { cells: FileCells })[]): PlanCheck {
     files: group.map((f) => f.path),
     cells,
     present,
+    raced,
     missing,
     duplicated,
     outside: [...seen.keys()].filter((k) => !inPlan.has(k)).length,

@@ -89,6 +89,33 @@ function parseSlowdown(v: string): number {
   return n;
 }
 
+/** --min-reps and --race-prior defaults (issue 22): 3 samples before the significance rule may drop a point; probes above 3x the predicted best. */
+export const DEFAULT_MIN_REPS = 3;
+export const DEFAULT_RACE_PRIOR = 3;
+
+function parseRacePrior(v: string): number | 'off' {
+  // 'off', not null: commander takes a null from a parser as no value
+  if (v.trim() === 'off') return 'off';
+  const n = Number(v);
+  if (v.trim() === '' || !Number.isFinite(n) || n <= 1) throw new UserError(`--race-prior must be a factor above 1 (e.g. 3: points predicted above 3x the best start with 1 sample) or 'off', got '${v}'`);
+  return n;
+}
+
+/** --race and its companions, checked; undefined without --race (whose companions are then refused). */
+function raceOptions(f: EdgeFlags, reps: number, scenario: Scenario, edges: number): EdgeRunOptions['race'] {
+  if (!f.race) {
+    if (f.minReps !== undefined) throw new UserError('--min-reps needs --race (without racing every point gets --reps samples)');
+    if (f.racePrior !== undefined) throw new UserError('--race-prior needs --race');
+    return undefined;
+  }
+  if (isPipelined(scenario)) throw new UserError(`--race races single requests: it cannot be combined with --scenario ${scenarioText(scenario)} (drop one of them)`);
+  if (reps < 2) throw new UserError(`--race needs --reps 2 or more to race (got --reps ${reps})`);
+  if (edges > 1) throw new UserError(`--race cannot be combined with --edges ${edges}: every edge would race on its own samples and drop other points`);
+  const minReps = f.minReps ?? Math.min(DEFAULT_MIN_REPS, reps);
+  if (minReps > reps) throw new UserError(`--min-reps ${minReps} is more than --reps ${reps}: give --min-reps 1..${reps}`);
+  return { minReps, prior: f.racePrior === undefined ? DEFAULT_RACE_PRIOR : f.racePrior === 'off' ? null : f.racePrior };
+}
+
 /** One level-list flag per condition factor, e.g. --edge-cpu <pct>. */
 function levelOptions(): { key: ConditionKey; option: Option }[] {
   return FACTORS.map((f) => ({ key: f.key, option: new Option(`${f.flag} <${f.arg}>`, flagHelp(f)) }));
@@ -154,7 +181,12 @@ function edgeProgram(levels: { option: Option }[]): Command {
     .addOption(new Option('--edges <n>', `lab: this many edge devices (each its own cgroup, namespace and shaped veth) against the one cloud, every cell started on all at once (1-${MAX_EDGES})`).argParser((v: string) => parseIntArg(v, '--edges', 1, MAX_EDGES)))
     .addOption(new Option('--cloud-queue <n>', "lab: the lab's dnn-cloud --queue (requests that may wait, all edges together)").argParser((v: string) => parseIntArg(v, '--cloud-queue', 1, 100_000)))
     .addOption(new Option('--cloud-concurrency <k>', "lab: the lab's dnn-cloud --concurrency (inferences computed at once)").argParser((v: string) => parseIntArg(v, '--cloud-concurrency', 1, 64)))
-    .option('--dry-run', 'print the plan, its shards and their estimated times, then exit (measures nothing, changes nothing)')
+    .option('--race', 'race the points of each condition: after --min-reps samples, points significantly slower than the best (the report\'s tie-set test) are sampled no more; survivors get all --reps (single requests only)')
+    .addOption(new Option('--min-reps <n>', `with --race: samples every point gets before it may leave the race, 1..--reps (default: ${DEFAULT_MIN_REPS})`).argParser((v: string) => parseIntArg(v, '--min-reps', 1, 100000)))
+    .addOption(
+      new Option('--race-prior <x>', `with --race: points the cost model of the conditions already measured predicts above X times the best start with 1 sample, and leave if it agrees; 'off': no prior (default: ${DEFAULT_RACE_PRIOR})`).argParser(parseRacePrior),
+    )
+    .option('--dry-run', 'print the plan, its shards and their estimated times (with and without --race), then exit (measures nothing, changes nothing)')
     .addOption(inputsOption())
     .addOption(preprocessOption())
     .addOption(inputCodecOption(`--quick: ${QUICK_INPUT_CODECS}`))
@@ -218,6 +250,9 @@ interface EdgeFlags {
   cloudConcurrency?: number;
   scenario: Scenario;
   inFlight: number;
+  race?: boolean;
+  minReps?: number;
+  racePrior?: number | 'off';
 }
 
 /** --trace and its companions, checked; undefined without --trace (whose companions are then refused). */
@@ -282,6 +317,8 @@ export function parseEdgeOptions(argv: readonly string[], env: NodeJS.ProcessEnv
   const quickWire = quick && !f.trace && f.codec === undefined && f.inputCodec === undefined;
   const codecs = f.codec ?? parseCodecList(quickWire ? QUICK_CODECS : 'f32');
   const inputCodecs = f.inputCodec ?? parseInputCodecList(quickWire && !random ? QUICK_INPUT_CODECS : 'raw-f32');
+  // before the trace is read: the flags conflict whatever the file holds
+  if (f.race && f.trace) throw new UserError('--race races the points of a sweep: it cannot be combined with --trace (an adaptive run)');
   const trace = traceOptions(f, codecs.some((c) => c.name !== 'f32') || inputCodecs.some((c) => c.name !== 'f32'));
   const scenario = f.scenario;
   if (trace && isPipelined(scenario)) {
@@ -306,6 +343,8 @@ export function parseEdgeOptions(argv: readonly string[], env: NodeJS.ProcessEnv
   if (!lab && hasLimits(limits.cloud)) throw new UserError("--cloud-cpuset/--cloud-cpus/--cloud-memory limit the lab's cloud; a cloud on another machine takes them itself: pass them to its dnn-cloud");
   const edges = labEdges(f, lab, trace !== undefined, shard !== undefined);
   if (!lab && (f.cloudQueue !== undefined || f.cloudConcurrency !== undefined)) throw new UserError("--cloud-queue/--cloud-concurrency set the lab's cloud; a cloud on another machine takes them itself: pass --queue/--concurrency to its dnn-cloud");
+  const reps = f.reps ?? (quick ? QUICK_REPS : 5);
+  const race = raceOptions(f, reps, scenario, edges);
   const wanted = f.edgeSlowdown ?? (lab && quick ? QUICK_SLOWDOWN : undefined);
   const slowdown = wanted === 1 ? undefined : wanted;
   if (slowdown !== undefined && limits.edge.cpus !== undefined) throw new UserError("--edge-slowdown sets the edge's CPU time itself: drop --edge-cpus (or --edge-slowdown)");
@@ -319,7 +358,8 @@ export function parseEdgeOptions(argv: readonly string[], env: NodeJS.ProcessEnv
     seed: f.seed,
     inputShape: f.inputShape,
     cuts: f.cuts ?? 'all',
-    reps: f.reps ?? (quick ? QUICK_REPS : 5),
+    reps,
+    ...(race ? { race } : {}),
     warmup: f.warmup,
     out: f.out,
     resume: f.resume,

@@ -20,10 +20,13 @@ import { runSweep, type SweepDeps, type SweepStats } from './sweep.js';
 import { DEFAULT_IN_FLIGHT, isPipelined, scenarioLabel, type Scenario } from './stream/scenario.js';
 import { EdgeConditionController } from './condition-controller.js';
 import { spreadPoints, describeGrid } from './run-selection.js';
-import { shardPlan, shardRecord, type ShardSpec, type ShardedPlan } from './shard.js';
+import { shardPlan, shardRecord, type PointCost, type ShardSpec, type ShardedPlan } from './shard.js';
 import { formatDuration } from './progress.js';
 import { pointWork } from '../model/work.js';
-import { shardCells, type PlanRecord, type ShardRecord } from '../results/plan.js';
+import { shardCells, type PlanRecord, type RaceMeta, type ShardRecord } from '../results/plan.js';
+import { DEFAULT_CONFIDENCE } from '../analysis/build-report.js';
+import { raceLooks } from './race/race.js';
+import { loadResultFiles } from '../analysis/load-results.js';
 import { resolveStressor, type StressorChoice } from '../conditions/stress.js';
 import type { Device } from '../conditions/device.js';
 import { calibrateOrWarmUp, calibrationSetup } from './edge-slowdown.js';
@@ -98,6 +101,19 @@ export interface EdgeRunOptions {
   edges?: { count: number; index: number };
   /** several edges: awaited before each scenario cell (SweepDeps.cellBarrier) */
   cellBarrier?: SweepDeps['cellBarrier'];
+  /** --race: race each condition's points (--min-reps, --race-prior; null: no prior) */
+  race?: RaceOptions;
+}
+
+/** --race's settings as given. */
+export interface RaceOptions {
+  minReps: number;
+  prior: number | null;
+}
+
+/** The metadata's and the plan's `race`: the settings and the elimination test's confidence (the report's default). */
+export function raceMeta(r: RaceOptions | undefined, reps: number): RaceMeta | undefined {
+  return r ? { min_reps: r.minReps, prior: r.prior, confidence: DEFAULT_CONFIDENCE, looks: raceLooks({ minReps: r.minReps, reps }) } : undefined;
 }
 
 
@@ -125,7 +141,7 @@ async function loadPoints(o: PointsOptions): Promise<{ network: Network; selecte
   return { network, selected };
 }
 
-export type PlanOptions = Pick<EdgeRunOptions, 'network' | 'seed' | 'inputShape' | 'cuts' | 'reps' | 'warmup' | 'conditions' | 'maxPoints' | 'shard' | 'codecs' | 'inputCodecs' | 'scenario'>;
+export type PlanOptions = Pick<EdgeRunOptions, 'network' | 'seed' | 'inputShape' | 'cuts' | 'reps' | 'warmup' | 'conditions' | 'maxPoints' | 'shard' | 'codecs' | 'inputCodecs' | 'scenario' | 'race'>;
 
 /** The scenario's label when it has frames in flight; undefined for single (files and plans as before scenarios). */
 export function pipelinedLabel(s: Scenario | undefined): string | undefined {
@@ -139,6 +155,10 @@ export interface PreparedPlan {
   /** the (point, codec) arms: each point's arms are measured by the shard that owns the point */
   arms: Arm[];
   sharded: ShardedPlan;
+  /** each point's nominal cost (its arms together), in `selected` order: what the estimates rest on */
+  points: PointCost[];
+  /** the plan's conditions, in plan order */
+  conditions: Condition[];
   /** the cells this run measures (undefined: all of them) */
   owned?: Set<string>;
   shardRecord?: ShardRecord;
@@ -155,21 +175,24 @@ export async function preparePlan(o: PlanOptions): Promise<PreparedPlan> {
   const work = pointWork(network);
   // a point's cell in the plan is all its arms: its estimate counts each (their bytes as float32, a bound)
   const armsAt = (c: CutPoint) => arms.filter((a) => a.cut === c).length;
+  const points = selected.map((c) => {
+    const w = work.get(c.layer)!;
+    const k = armsAt(c);
+    return { edgeMacs: w.edgeMacs * k, cloudMacs: w.cloudMacs * k, bytes: c.bytes * k };
+  });
   const sharded = shardPlan(
-    { network: network.id, fingerprint: network.fingerprint, conditions: o.conditions, cuts: selected.map((c) => c.layer), reps: o.reps, warmup: o.warmup, ...(pipelinedLabel(o.scenario) ? { scenario: pipelinedLabel(o.scenario) } : {}) },
-    selected.map((c) => {
-      const w = work.get(c.layer)!;
-      const k = armsAt(c);
-      return { edgeMacs: w.edgeMacs * k, cloudMacs: w.cloudMacs * k, bytes: c.bytes * k };
-    }),
+    { network: network.id, fingerprint: network.fingerprint, conditions: o.conditions, cuts: selected.map((c) => c.layer), reps: o.reps, warmup: o.warmup, ...(pipelinedLabel(o.scenario) ? { scenario: pipelinedLabel(o.scenario) } : {}), ...(o.race ? { race: raceMeta(o.race, o.reps) } : {}) },
+    points,
     o.shard?.count ?? 1,
   );
-  if (!o.shard) return { network, selected, arms, sharded };
+  if (!o.shard) return { network, selected, arms, sharded, points, conditions: o.conditions };
   return {
     network,
     selected,
     arms,
     sharded,
+    points,
+    conditions: o.conditions,
     owned: shardCells(sharded.plan, sharded.partition.bounds, o.shard.index),
     shardRecord: shardRecord(sharded.partition, o.shard),
   };
@@ -311,7 +334,7 @@ export async function runEdge(o: EdgeRunOptions): Promise<EdgeRunResult> {
     const mismatch = resumeMismatch(r.meta, sharded.plan.hash, shard) ?? codecsMismatch(r.meta.codecs, codecs) ?? loadMismatch(r.meta, o);
     if (mismatch) {
       await r.writer.close();
-      throw new UserError(`${o.resume} ${mismatch}; resume with the same flags (conditions, --cuts, --reps, --warmup, --shard, --codec, --input-codec, --scenario, --in-flight)`);
+      throw new UserError(`${o.resume} ${mismatch}; resume with the same flags (conditions, --cuts, --reps, --warmup, --shard, --codec, --input-codec, --scenario, --in-flight, --race, --min-reps, --race-prior)`);
     }
     writer = r.writer;
     done = r.done;
@@ -352,6 +375,8 @@ export async function runEdge(o: EdgeRunOptions): Promise<EdgeRunResult> {
         inFlight: o.inFlight ?? DEFAULT_IN_FLIGHT,
         arrivalSeed: o.seed,
         ...(o.edges && o.edges.count > 1 ? { edgeIndex: o.edges.index } : {}),
+        ...(o.race ? { race: { ...o.race, reps: o.reps, confidence: DEFAULT_CONFIDENCE } } : {}),
+        ...(o.race?.prior != null && o.resume ? { raceHistory: raceHistory(o.resume, network.id) } : {}),
       },
       {
         runner,
@@ -389,6 +414,11 @@ function referenceInFile(path: string, baseline: Condition | undefined): string 
   const totals = cells.filter((c) => c.tag.metric === 'total' && conditionKey(c.tag.condition) === key);
   totals.sort((a, b) => a.histogram.getValueAtPercentile(50) - b.histogram.getValueAtPercentile(50));
   return totals[0] ? arm(totals[0].tag) : undefined;
+}
+
+/** A resumed race's prior starts from the conditions already in the file (their cells, references apart). */
+function raceHistory(file: string, network: string) {
+  return loadResultFiles([file]).networks.find((n) => n.network === network)?.conditions ?? [];
 }
 
 /** Why a file's scenario or cap on frames in flight differs from this run's, or undefined. */
@@ -445,7 +475,7 @@ export type Session = Awaited<ReturnType<typeof openSession>>;
 
 /** The run's metadata, the results file's first line. */
 export function runMetadata(
-  o: Pick<EdgeRunOptions, 'host' | 'port' | 'commandLine' | 'reps' | 'warmup' | 'scenario' | 'inFlight' | 'edges'>,
+  o: Pick<EdgeRunOptions, 'host' | 'port' | 'commandLine' | 'reps' | 'warmup' | 'scenario' | 'inFlight' | 'edges' | 'race'>,
   n: Network,
   b: Session['backend'],
   s: Session['server'],
@@ -475,6 +505,7 @@ export function runMetadata(
     warmup: o.warmup,
     ...(pipelinedLabel(o.scenario) ? { scenario: pipelinedLabel(o.scenario), in_flight: o.inFlight ?? DEFAULT_IN_FLIGHT } : {}),
     ...(o.edges && o.edges.count > 1 ? { edges: o.edges.count } : {}),
+    ...(o.race ? { race: raceMeta(o.race, o.reps) } : {}),
     ...(plan ? { plan: plan.plan, ...(plan.shard ? { shard: plan.shard } : {}) } : {}),
     conditions: setup,
     schedule,

@@ -1,6 +1,6 @@
 import { conditionKey, type Condition } from '../conditions/condition.js';
 import { UserError } from '../errors.js';
-import { type PlanRecord, type ShardRecord, planHash } from '../results/plan.js';
+import { type PlanRecord, type RaceMeta, type ShardRecord, planHash } from '../results/plan.js';
 
 /**
  * Sharding: one sweep split into N independent runs on N edge-cloud pairs.
@@ -23,6 +23,8 @@ export interface PlanSpec {
   warmup: number;
   /** the scenario label when not single (plans of single runs hash as before scenarios existed) */
   scenario?: string;
+  /** --race: how each condition's points are raced (plans of exhaustive sweeps hash as before racing existed) */
+  race?: RaceMeta;
 }
 
 export interface ShardSpec {
@@ -32,7 +34,7 @@ export interface ShardSpec {
 }
 
 export function planRecord(p: PlanSpec): PlanRecord {
-  const body = { network: p.network, fingerprint: p.fingerprint, conditions: p.conditions.map(conditionKey), cuts: p.cuts, reps: p.reps, warmup: p.warmup, ...(p.scenario === undefined ? {} : { scenario: p.scenario }) };
+  const body = { network: p.network, fingerprint: p.fingerprint, conditions: p.conditions.map(conditionKey), cuts: p.cuts, reps: p.reps, warmup: p.warmup, ...(p.scenario === undefined ? {} : { scenario: p.scenario }), ...(p.race === undefined ? {} : { race: p.race }) };
   return { hash: planHash(body), ...body };
 }
 

@@ -14,6 +14,9 @@ import { arrivalSeed } from './stream/arrivals.js';
 import { measureStreamCell, type StreamCell } from './stream/cell.js';
 import { DEFAULT_IN_FLIGHT, isPipelined, scenarioLabel, type PipelinedScenario, type Scenario } from './stream/scenario.js';
 import type { StreamCellText } from '../results/log-writer.js';
+import type { RacedLine } from '../results/raced-lines.js';
+import { RacePrior, raceArms, type RaceSettings } from './race/sweep-race.js';
+import type { ConditionData } from '../analysis/cells.js';
 
 /** Puts conditions in effect around the measurements (shaping, edge stress, cloud stress). */
 export interface ConditionController {
@@ -26,7 +29,7 @@ export interface ConditionController {
 /** Where finished cells go: the results file (one fsynced write per cell). */
 export interface CellSink {
   /** ref: a re-measurement of the reference cell (drift control), tagged apart; codec: the arm's, undefined or f32 = raw */
-  appendCell(condition: Condition, cut: string, histograms: CellHistograms, startMs: number, endMs: number, ref?: number, codec?: string, edge?: number): Promise<void>;
+  appendCell(condition: Condition, cut: string, histograms: CellHistograms, startMs: number, endMs: number, ref?: number, codec?: string, edge?: number, raced?: Omit<RacedLine, 'cell'>): Promise<void>;
   /** a scenario cell: its `#dnn-stream` line, histograms and `#dnn-frame` lines in one write (needed by runs with a scenario) */
   appendStreamCell?(cell: StreamCellText): Promise<void>;
 }
@@ -57,6 +60,10 @@ export interface SweepPlan {
   arrivalSeed?: number;
   /** this edge's number in a run of several edges (lab --edges N, N > 1): its cells are tagged `;edge=I`; undefined with one edge */
   edgeIndex?: number;
+  /** --race: each condition's arms are raced (src/edge/race/); undefined: every arm gets every rep */
+  race?: RaceSettings;
+  /** --race with the prior, resumed: the conditions already in the results file, which the prior is fitted on too */
+  raceHistory?: ConditionData[];
 }
 
 export interface SweepDeps {
@@ -89,6 +96,8 @@ export interface SweepStats {
   references: number;
   /** the reference arm, as armName() ('' when none was measured) */
   referenceCut: string;
+  /** --race: cells written with fewer than --reps samples (dropped from the race) */
+  raced: number;
 }
 
 /** The key of an arm's cell: a (condition, point) key for f32, with its codec otherwise, the scenario of a scenario run and the edge of a run of several. */
@@ -110,7 +119,7 @@ interface Cursor {
  */
 export async function runSweep(plan: SweepPlan, deps: SweepDeps): Promise<SweepStats> {
   if (deps.inputs.length === 0) throw new Error('bug: a sweep needs at least one input');
-  const stats: SweepStats = { cells: 0, samples: 0, retries: 0, clamped: 0, references: 0, referenceCut: plan.referenceCut ?? '' };
+  const stats: SweepStats = { cells: 0, samples: 0, retries: 0, clamped: 0, references: 0, referenceCut: plan.referenceCut ?? '', raced: 0 };
   const arms = plan.arms ?? armsOf(plan.cuts, [F32_WIRE], [F32_WIRE]);
   const wire = hasEncodedArms(arms);
   const cursor: Cursor = { next: 0 };
@@ -121,6 +130,8 @@ export async function runSweep(plan: SweepPlan, deps: SweepDeps): Promise<SweepS
   const baseline = plan.conditions[0];
   const scenario = plan.scenario && isPipelined(plan.scenario) ? plan.scenario : undefined;
   const ctx: MeasureContext = { plan, deps, stats, wire, cursor, scenario };
+  // the race's prior: the cost model fitted on the conditions measured so far (kept as statistics, not histograms)
+  const prior = plan.race && plan.race.prior !== null && !scenario ? new RacePrior(arms, plan.race.prior, plan.raceHistory) : undefined;
 
   for (const step of runSteps(plan.conditions, plan.referenceEvery)) {
     if (step.kind === 'reference') {
@@ -140,17 +151,23 @@ export async function runSweep(plan: SweepPlan, deps: SweepDeps): Promise<SweepS
       const unit = arms.length > plan.cuts.length ? 'arms' : 'points';
       deps.progress.cellStarted(label, left.length > 1 ? `${left.length} ${unit} interleaved` : armName(left[0]!));
       await deps.cellBarrier?.(label, '*');
-      const recs = await measureInterleaved(left, conditionRandom(plan.seed, condition), ctx);
+      const random = conditionRandom(plan.seed, condition);
+      const raced = plan.race ? await raceArms(left, random, plan.race, prior?.predict(condition, left, (line) => deps.progress.note(line)), (arm) => sampleWithRetry(arm, ctx), plan.warmup, wire) : undefined;
+      const recs = raced ? raced.recs : await measureInterleaved(left, random, ctx);
       try {
         for (const [i, arm] of left.entries()) {
           const rec = recs[i]!;
-          await deps.sink.appendCell(condition, arm.cut.layer, rec.histograms, rec.startMs, Date.now(), undefined, codecOf(arm), plan.edgeIndex);
+          const drop = raced?.drops.get(i);
+          await deps.sink.appendCell(condition, arm.cut.layer, rec.histograms, rec.startMs, drop?.atMs ?? Date.now(), undefined, codecOf(arm), plan.edgeIndex, drop?.line);
           stats.cells++;
           stats.samples += rec.count;
           stats.clamped += rec.clamped;
-          deps.progress.cellDone(label, armName(arm), summarise(rec));
+          if (drop) stats.raced++;
+          deps.progress.cellDone(label, armName(arm), `${summarise(rec)}${drop ? ` (left the race: ${drop.line.rule}, slower than ${drop.line.best})` : ''}`);
         }
-        if (condition === baseline && !stats.referenceCut && left.length === arms.length) stats.referenceCut = fastest(left, recs);
+        prior?.keep(condition, left, recs);
+        const survivors = left.map((_, i) => i).filter((i) => !raced?.drops.has(i));
+        if (condition === baseline && !stats.referenceCut && left.length === arms.length) stats.referenceCut = fastest(survivors.map((i) => left[i]!), survivors.map((i) => recs[i]!));
       } finally {
         for (const r of recs) r.destroy();
       }

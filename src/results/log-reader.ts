@@ -4,6 +4,7 @@ import { UserError, errorMessage } from '../errors.js';
 import { META_PREFIX, type RunMetadata, checkRunMetadata } from './metadata.js';
 import { type CellTag, type Metric, METRICS, cellKey, parseTag } from './tags.js';
 import { FRAME_PREFIX, STREAM_PREFIX, type FrameLine, type StreamLine, frameLineChecker, streamLineChecker } from './stream-lines.js';
+import { RACED_PREFIX, type RacedLine, racedLineChecker } from './raced-lines.js';
 import { APPLIED_PREFIX, REQUEST_PREFIX, type IntervalLine, decodeHistogram, isLegend, splitIntervalLine, timeBaseSec, timeComment } from './log-lines.js';
 
 export interface ResultCell {
@@ -12,6 +13,8 @@ export interface ResultCell {
   /** interval of the cell's measurement, ms since the epoch */
   startMs: number;
   endMs: number;
+  /** a cell a raced sweep stopped sampling early: its `#dnn-raced` line (the histogram holds its samples, fewer than --reps) */
+  raced?: RacedLine;
 }
 
 /** One policy's run of a trace (dnn-edge --trace): its histograms and per-request timeline. */
@@ -34,6 +37,8 @@ export interface ResultsFile {
   streams: StreamLine[];
   /** scenario cells' frames (`#dnn-frame`), in file order */
   frames: FrameLine[];
+  /** the `#dnn-raced` lines attached to their cells (dnn-edge --race), in file order; empty for exhaustive runs */
+  raced: RacedLine[];
   /** per-line problems that were skipped, as `file:line: what` */
   warnings: string[];
 }
@@ -72,7 +77,7 @@ function notALog(name: string): ResultsFileError {
 }
 
 /** What a line of a results file is, from its first characters; each kind has one handler below. */
-export type LineKind = 'blank' | 'meta' | 'legend' | 'request' | 'applied' | 'stream' | 'frame' | 'comment' | 'interval';
+export type LineKind = 'blank' | 'meta' | 'legend' | 'request' | 'applied' | 'stream' | 'frame' | 'raced' | 'comment' | 'interval';
 
 export function classifyLine(line: string): LineKind {
   if (line.trim() === '') return 'blank';
@@ -82,6 +87,7 @@ export function classifyLine(line: string): LineKind {
   if (line.startsWith(APPLIED_PREFIX)) return 'applied';
   if (line.startsWith(STREAM_PREFIX)) return 'stream';
   if (line.startsWith(FRAME_PREFIX)) return 'frame';
+  if (line.startsWith(RACED_PREFIX)) return 'raced';
   if (line.startsWith('#')) return 'comment';
   return 'interval';
 }
@@ -97,13 +103,16 @@ interface ReadState {
   logLines: number;
   foreign: number;
   corrupt: number;
-  pending: { tag: CellTag; histogram: Histogram; startSec: number; lengthSec: number }[];
+  pending: { tag: CellTag; histogram: Histogram; startSec: number; lengthSec: number; raced?: RacedLine }[];
   policies: PolicyRun[];
   /** timeline lines precede their policy's histograms */
   requests: Record<string, unknown>[];
   applied: Record<string, unknown>[];
   streams: StreamLine[];
   frames: FrameLine[];
+  /** the last `#dnn-raced` line: it belongs to the histogram lines of its cell that follow it (same write) */
+  raced?: { line: RacedLine; lineNo: number; used: boolean };
+  racedLines: RacedLine[];
 }
 
 type LineHandler = (s: ReadState, line: string, lineNo: number) => void;
@@ -127,6 +136,11 @@ const HANDLERS: Record<LineKind, LineHandler> = {
   frame: (s, line, lineNo) => {
     const v = readChecked(s, line, lineNo, FRAME_PREFIX, frameLineChecker);
     if (v) s.frames.push(v);
+  },
+  raced: (s, line, lineNo) => {
+    endRaced(s);
+    const v = readChecked(s, line, lineNo, RACED_PREFIX, racedLineChecker);
+    if (v) s.raced = { line: v, lineNo, used: false };
   },
   comment: (s, line) => {
     const t = timeComment(line);
@@ -182,7 +196,28 @@ function readInterval(s: ReadState, line: string, lineNo: number): void {
     return skip(s, lineNo, `tag is not a dnn-partition-bench tag (${errorMessage(e)})`);
   }
   const histogram = decodeOrSkip(s, iv.base64, lineNo);
-  if (histogram) s.pending.push({ tag, histogram, startSec: iv.startSec, lengthSec: iv.lengthSec });
+  const raced = racedFor(s, tag);
+  if (histogram) s.pending.push({ tag, histogram, startSec: iv.startSec, lengthSec: iv.lengthSec, ...(raced ? { raced } : {}) });
+}
+
+/** The pending `#dnn-raced` line when this histogram is of its cell; a line of another cell ends it. */
+function racedFor(s: ReadState, tag: CellTag): RacedLine | undefined {
+  if (!s.raced) return undefined;
+  if (s.raced.line.cell !== cellKey(tag.condition, tag.cut, tag.ref, tag.codec, tag.scenario, tag.edge)) {
+    endRaced(s);
+    return undefined;
+  }
+  s.raced.used = true;
+  return s.raced.line;
+}
+
+/** Done with the pending `#dnn-raced` line: kept when histograms of its cell followed it, else skipped with a warning. */
+function endRaced(s: ReadState): void {
+  const r = s.raced;
+  s.raced = undefined;
+  if (!r) return;
+  if (r.used) s.racedLines.push(r.line);
+  else s.warnings.push(`${s.name}:${r.lineNo}: #dnn-raced line of cell ${r.line.cell} is not followed by that cell's histograms; line skipped`);
 }
 
 /** One of the 4 histograms of a policy's run; the run takes the timeline lines read before it. */
@@ -216,8 +251,9 @@ function decodeOrSkip(s: ReadState, base64: string, lineNo: number): Histogram |
 /** Parses the text of a results file; `name` is used in messages. */
 export function parseResultsText(text: string, name: string): ResultsFile {
   if (text.trim() === '') throw new ResultsFileError(name, 'empty', `${name} is empty (no header, no measurements)`);
-  const s: ReadState = { name, warnings: [], logLines: 0, foreign: 0, corrupt: 0, pending: [], policies: [], requests: [], applied: [], streams: [], frames: [] };
+  const s: ReadState = { name, warnings: [], logLines: 0, foreign: 0, corrupt: 0, pending: [], policies: [], requests: [], applied: [], streams: [], frames: [], racedLines: [] };
   text.split(/\r?\n/).forEach((line, i) => HANDLERS[classifyLine(line)](s, line, i + 1));
+  endRaced(s);
   return finish(s);
 }
 
@@ -239,8 +275,9 @@ function finish(s: ReadState): ResultsFile {
     histogram: p.histogram,
     startMs: (base + p.startSec) * 1000,
     endMs: (base + p.startSec + p.lengthSec) * 1000,
+    ...(p.raced ? { raced: p.raced } : {}),
   }));
-  return { meta, cells, policies, warnings, streams: s.streams, frames: s.frames };
+  return { meta, cells, policies, warnings, streams: s.streams, frames: s.frames, raced: s.racedLines };
 }
 
 /**

@@ -7,6 +7,7 @@ import { META_PREFIX, type RunMetadata, checkRunMetadata } from './metadata.js';
 import { CODEC_METRICS, METRICS, STREAM_METRICS, type AnyMetric, type Metric, cellKey, parseTag } from './tags.js';
 import { APPLIED_PREFIX, REQUEST_PREFIX, type CellHistograms, cellText, decodeHistogram, headerText, isLegend, policyText, splitIntervalLine, tagSafe, timeComment } from './log-lines.js';
 import { FRAME_PREFIX, STREAM_PREFIX, type FrameLine, type StreamLine, streamLineChecker } from './stream-lines.js';
+import { RACED_PREFIX, type RacedLine, racedLineChecker, racedLineText } from './raced-lines.js';
 
 export { newLatencyHistogram } from './log-lines.js';
 
@@ -32,8 +33,10 @@ export const openLogFile: OpenLogFile = async (path, flags) => {
 
 export interface ResumeResult {
   writer: ResultsWriter;
-  /** cellKey() of every complete cell already in the file (references with their ref number) */
+  /** cellKey() of every complete cell already in the file (references with their ref number); raced cells (`#dnn-raced` line and all their histograms) included */
   done: Set<string>;
+  /** the complete raced cells among `done`, with their `#dnn-raced` line (a raced sweep's points already dropped) */
+  raced: Map<string, RacedLine>;
   meta: RunMetadata;
   /** what was cut off the end (a torn last cell), for the caller to report */
   dropped: { lines: number; bytes: number };
@@ -96,14 +99,19 @@ export class ResultsWriter {
     return {
       writer: new ResultsWriter(path, file, baseMs),
       done: scan.done,
+      raced: scan.raced,
       meta: scan.meta,
       dropped: { lines: scan.droppedLines, bytes: buf.length - keep },
     };
   }
 
-  /** Writes one (condition, cut, codec) cell: its metric histograms, in one write, then fsync; `edge`: tagged `;edge=I` (a run of several edges). */
-  appendCell(condition: Condition, cut: string, histograms: CellHistograms, startMs: number, endMs: number, ref?: number, codec?: string, edge?: number): Promise<void> {
-    return this.appendText(cellText(this.baseMs, condition, cut, histograms, startMs, endMs, ref, codec, edge === undefined ? undefined : { edge }));
+  /**
+   * Writes one (condition, cut, codec) cell: its metric histograms, in one write, then fsync; `edge`: tagged `;edge=I` (a run of several edges);
+   * `raced`: the cell left a race early (dnn-edge --race): its `#dnn-raced` line goes just before the histograms, in the same write.
+   */
+  appendCell(condition: Condition, cut: string, histograms: CellHistograms, startMs: number, endMs: number, ref?: number, codec?: string, edge?: number, raced?: Omit<RacedLine, 'cell'>): Promise<void> {
+    const line = raced ? racedLineText({ cell: cellKey(condition, cut, ref, codec, undefined, edge), ...raced }) : '';
+    return this.appendText(line + cellText(this.baseMs, condition, cut, histograms, startMs, endMs, ref, codec, edge === undefined ? undefined : { edge }));
   }
 
   /**
@@ -189,6 +197,7 @@ interface ResumeScan {
   metaLineBytes: number;
   baseMs?: number;
   done: Set<string>;
+  raced: Map<string, RacedLine>;
   keepBytes: number;
   droppedLines: number;
 }
@@ -231,6 +240,9 @@ function scanForResume(path: string, buf: Buffer): ResumeScan {
   let group: Group | undefined;
   // a scenario cell's #dnn-stream line, waiting for the cell's histograms (they follow it in the same write)
   let stream: { key: string; start: number; offered: number; lineNo: number } | undefined;
+  // a raced cell's #dnn-raced line, waiting for the cell's histograms (same write): the cell starts there
+  let raced: { line: RacedLine; start: number; lineNo: number } | undefined;
+  const racedDone = new Map<string, RacedLine>();
   let damage: number | undefined; // first line (1-based) after the last complete cell that is not part of one
   let droppedLines = 0;
   const complete = (g: Group, end: number) => {
@@ -241,6 +253,7 @@ function scanForResume(path: string, buf: Buffer): ResumeScan {
       );
     }
     done.add(g.key);
+    if (g.raced) racedDone.set(g.key, g.raced);
     keepBytes = end;
     g.whole = true;
   };
@@ -249,13 +262,22 @@ function scanForResume(path: string, buf: Buffer): ResumeScan {
     const line = lines[i]!;
     const lineNo = i + 1;
     const text = line.text;
-    if (line.complete && text.startsWith(STREAM_PREFIX)) {
+    if (line.complete && (text.startsWith(RACED_PREFIX) || text.startsWith(STREAM_PREFIX))) {
+      // a line that leads its cell's histograms (same write): the cell starts at it
       if (group && !group.whole) damage ??= lineNo - group.lines;
-      if (stream) damage ??= stream.lineNo;
+      if (stream ?? raced) damage ??= (stream ?? raced)!.lineNo;
       group = undefined;
-      const s = streamLineOf(text);
-      if (s) stream = { ...s, start: line.start, lineNo };
-      else damage ??= lineNo;
+      stream = undefined;
+      raced = undefined;
+      const at = { start: line.start, lineNo };
+      if (text.startsWith(RACED_PREFIX)) {
+        const r = checkedLine(text, RACED_PREFIX, racedLineChecker);
+        if (r) raced = { line: r, ...at };
+      } else {
+        const v = checkedLine(text, STREAM_PREFIX, streamLineChecker);
+        if (v) stream = { key: v.cell, offered: v.offered, ...at };
+      }
+      if (!stream && !raced) damage ??= lineNo;
       continue;
     }
     if (line.complete && text.startsWith(FRAME_PREFIX)) {
@@ -268,7 +290,7 @@ function scanForResume(path: string, buf: Buffer): ResumeScan {
       if (t?.kind === 'base') baseSec = t.sec;
       if (t?.kind === 'start') startSec = t.sec;
       if (isLegend(text)) legend = true;
-      if ((!group || group.whole) && !stream && damage === undefined) keepBytes = line.end;
+      if ((!group || group.whole) && !stream && !raced && damage === undefined) keepBytes = line.end;
       continue;
     }
     const cell = line.complete ? parseCellLine(text) : undefined;
@@ -283,11 +305,16 @@ function scanForResume(path: string, buf: Buffer): ResumeScan {
         if (stream?.key === cell.key) Object.assign(group, { start: stream.start, offered: stream.offered });
         else damage ??= lineNo;
       } else if (stream) damage ??= stream.lineNo;
+      // a raced cell: its #dnn-raced line came just before, in the same write; a torn cell loses it too
+      if (raced?.line.cell === cell.key && !cell.scenario) Object.assign(group, { start: raced.start, raced: raced.line });
+      else if (raced) damage ??= raced.lineNo;
       stream = undefined;
+      raced = undefined;
     } else {
-      damage ??= group && !group.whole ? lineNo - group.lines : (stream?.lineNo ?? lineNo);
+      damage ??= group && !group.whole ? lineNo - group.lines : (stream?.lineNo ?? raced?.lineNo ?? lineNo);
       group = undefined;
       stream = undefined;
+      raced = undefined;
       continue;
     }
     const codecs = CODEC_METRICS.filter((m) => group!.metrics.has(m)).length;
@@ -295,6 +322,7 @@ function scanForResume(path: string, buf: Buffer): ResumeScan {
       // codec metrics follow the 4 latencies (a run that set a codec): the cell is whole again only with all three
       if (codecs < CODEC_METRICS.length) {
         done.delete(group.key);
+        racedDone.delete(group.key);
         keepBytes = group.start;
         group.whole = false;
         continue;
@@ -313,10 +341,10 @@ function scanForResume(path: string, buf: Buffer): ResumeScan {
     }
   }
   for (const line of lines) if (line.start >= keepBytes && (line.text !== '' || line.complete)) droppedLines++;
-  if (!legend && done.size === 0) return { meta, metaLineBytes: first.end, done, keepBytes: first.end, droppedLines };
+  if (!legend && done.size === 0) return { meta, metaLineBytes: first.end, done, raced: racedDone, keepBytes: first.end, droppedLines };
   const base = baseSec ?? startSec;
   if (base === undefined) throw new UserError(`cannot resume ${path}: no #[BaseTime] or #[StartTime] line; start a new results file`);
-  return { meta, metaLineBytes: first.end, baseMs: base * 1000, done, keepBytes, droppedLines };
+  return { meta, metaLineBytes: first.end, baseMs: base * 1000, done, raced: racedDone, keepBytes, droppedLines };
 }
 
 interface Group {
@@ -331,12 +359,14 @@ interface Group {
   histograms: boolean;
   offered: number;
   frames: number;
+  /** a raced cell: its `#dnn-raced` line (the cell starts at it) */
+  raced?: RacedLine;
 }
 
-function streamLineOf(text: string): { key: string; offered: number } | undefined {
+/** A `#dnn-raced` or `#dnn-stream` line, checked; undefined when torn or off its schema. */
+function checkedLine<T>(text: string, prefix: string, c: { check(value: unknown, where: string): T }): T | undefined {
   try {
-    const v = streamLineChecker.check(JSON.parse(text.slice(STREAM_PREFIX.length)), 'resume');
-    return { key: v.cell, offered: v.offered };
+    return c.check(JSON.parse(text.slice(prefix.length)), 'resume');
   } catch {
     return undefined;
   }

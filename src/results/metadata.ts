@@ -1,7 +1,7 @@
 import { type Static, type TSchema, Type } from '@sinclair/typebox';
 import { DESIGNS } from '../conditions/grid.js';
 import { type Checker, FormatError, checker } from '../formats/check.js';
-import { PlanRecordSchema, ShardRecordSchema, shardPlanProblem } from './plan.js';
+import { PlanRecordSchema, RaceMetaSchema, ShardRecordSchema, shardPlanProblem } from './plan.js';
 
 /**
  * Run metadata: the first line of every results file is `#dnn-meta ` followed by this object as
@@ -173,6 +173,7 @@ export const RunMetadataSchema = Type.Object({
   scenario: opt(Type.String({ description: 'the load scenario of the cells (--scenario): stream:FPS, server:RATE or max; absent: single (one request at a time)' })),
   in_flight: opt(Type.Integer({ minimum: 1, description: 'scenario runs: the cap on frames in flight (--in-flight)' })),
   edges: opt(Type.Integer({ minimum: 2, description: 'edges measuring together against one cloud (lab --edges N); absent: one' })),
+  race: opt(RaceMetaSchema),
   plan: opt(Type.Object(PlanRecordSchema.properties, { description: 'the whole sweep this file is part of (files written before sharding existed lack it)' })),
   shard: opt(Type.Object(ShardRecordSchema.properties, { description: 'present when the run measured one shard of the plan (--shard K/N)' })),
   schedule: opt(ScheduleMetaSchema),

@@ -6,6 +6,18 @@
 import { createHash } from 'node:crypto';
 import { type Static, Type } from '@sinclair/typebox';
 
+/** How a raced sweep (dnn-edge --race) raced each condition's points: in the metadata (`race`) and its plan. */
+export const RaceMetaSchema = Type.Object(
+  {
+    min_reps: Type.Integer({ minimum: 1, description: 'samples every point got before it could leave the race (--min-reps)' }),
+    prior: Type.Union([Type.Number({ exclusiveMinimum: 1 }), Type.Null()], { description: 'points the cost model predicted above this many times the best started with 1 sample (--race-prior); null: no prior (--race-prior off)' }),
+    confidence: Type.Number({ exclusiveMinimum: 0, exclusiveMaximum: 1, description: "the elimination test's confidence (the report's default), Bonferroni-corrected over the points still in the race minus one and over `looks`" }),
+    looks: Type.Optional(Type.Integer({ minimum: 1, description: "how many times a condition's race may test (after each cycle from min_reps to reps - 1): each test runs at (1 - confidence) / (points - 1) / looks" })),
+  },
+  { description: 'present when the sweep raced its points (dnn-edge --race); absent: every point got every rep' },
+);
+export type RaceMeta = Static<typeof RaceMetaSchema>;
+
 export const PlanRecordSchema = Type.Object({
   hash: Type.String({ description: 'hash of network, fingerprint, conditions, points, reps and warm-up: equal hash = same sweep' }),
   network: Type.String({ description: 'the network the sweep measures' }),
@@ -15,13 +27,15 @@ export const PlanRecordSchema = Type.Object({
   reps: Type.Integer({ minimum: 0, description: 'recorded samples per cell' }),
   warmup: Type.Integer({ minimum: 0, description: 'unrecorded runs before each point' }),
   scenario: Type.Optional(Type.String({ description: 'the load scenario of every cell (--scenario stream:FPS, server:RATE or max); absent for single' })),
+  race: Type.Optional(RaceMetaSchema),
 });
 export type PlanRecord = Static<typeof PlanRecordSchema>;
 
 /** The hash of a plan's other fields (16 hex digits): equal hash = same sweep, on every machine. */
 export function planHash(p: Omit<PlanRecord, 'hash'>): string {
   // a single plan hashes as before scenarios existed
-  const body = { network: p.network, fingerprint: p.fingerprint, conditions: p.conditions, cuts: p.cuts, reps: p.reps, warmup: p.warmup, ...(p.scenario === undefined ? {} : { scenario: p.scenario }) };
+  // ... and an exhaustive one as before racing existed
+  const body = { network: p.network, fingerprint: p.fingerprint, conditions: p.conditions, cuts: p.cuts, reps: p.reps, warmup: p.warmup, ...(p.scenario === undefined ? {} : { scenario: p.scenario }), ...(p.race === undefined ? {} : { race: p.race }) };
   return createHash('sha256').update(JSON.stringify(body)).digest('hex').slice(0, 16);
 }
 

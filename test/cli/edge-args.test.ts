@@ -24,6 +24,14 @@ t.test('dnn-edge: bad flags get one clear line and exit 2, before anything is ch
     [['127.0.0.1', 'lenet', '--max-frame', 'big'], /--max-frame must be a size like/],
     [['127.0.0.1', 'lenet', '--order', 'shuffled'], /argument 'shuffled' is invalid/],
     [['127.0.0.1', 'lenet', '--reference-every', '-1'], /--reference-every must be/],
+    [['127.0.0.1', 'lenet', '--min-reps', '2'], /--min-reps needs --race/],
+    [['127.0.0.1', 'lenet', '--race-prior', '2'], /--race-prior needs --race/],
+    [['127.0.0.1', 'lenet', '--race', '--reps', '5', '--min-reps', '6'], /--min-reps 6 is more than --reps 5/],
+    [['127.0.0.1', 'lenet', '--race', '--reps', '1'], /--race needs --reps 2 or more/],
+    [['127.0.0.1', 'lenet', '--race', '--scenario', 'max'], /--race races single requests: it cannot be combined with --scenario max/],
+    [['127.0.0.1', 'lenet', '--race', '--trace', 'x.trace'], /--race races the points of a sweep: it cannot be combined with --trace/],
+    [['lab', 'lenet', '--race', '--edges', '2'], /--race cannot be combined with --edges 2/],
+    [['127.0.0.1', 'lenet', '--race', '--race-prior', '1'], /--race-prior must be a factor above 1/],
   ];
   // in process: parseEdgeOptions raises what runMain prints as one line with exit 2
   for (const [args, re] of cases) {
@@ -58,6 +66,14 @@ t.test('dnn-edge: defaults, and what the flags turn into', async (t) => {
   t.same(one.conditions, [NO_CONDITION]);
   t.notOk(one.shaping, 'an unshaped, unstressed condition needs no tc');
   t.match(parseEdgeOptions(['h', 'lenet', '--order', 'sequential', '--order-seed', '7', '--reference-every', '0']), { order: 'sequential', orderSeed: 7, referenceEvery: 0 });
+});
+
+t.test('dnn-edge --race: its settings and defaults', async (t) => {
+  t.equal(parseEdgeOptions(['10.0.0.2', 'lenet']).race, undefined, 'no racing unless asked');
+  t.same(parseEdgeOptions(['10.0.0.2', 'lenet', '--race']).race, { minReps: 3, prior: 3 });
+  t.same(parseEdgeOptions(['10.0.0.2', 'lenet', '--race', '--reps', '2']).race, { minReps: 2, prior: 3 }, '--min-reps defaults to at most --reps');
+  t.same(parseEdgeOptions(['10.0.0.2', 'lenet', '--race', '--reps', '10', '--min-reps', '4', '--race-prior', 'off']).race, { minReps: 4, prior: null });
+  t.same(parseEdgeOptions(['10.0.0.2', 'lenet', '--race', '--race-prior', '2.5']).race, { minReps: 3, prior: 2.5 });
 });
 
 t.test('dnn-edge: device limits and the emulated device class', async (t) => {

@@ -22,7 +22,34 @@ t.test('edge against a real cloud: every point measured, file readable by HdrHis
   const cloud = await startCloud('lenet');
   const out = await mkdtemp(path.join(tmpdir(), 'dnn-edge-'));
   const r = await runBin('dnn-edge', ['127.0.0.1', 'lenet', '--port', String(cloud.port), '--out', out, '--reps', String(REPS), ...PLAIN]);
+  // the same cloud races 3 points far apart (cloud-only, an early split, edge-only), then resumes the raced file
+  const raceOut = await mkdtemp(path.join(tmpdir(), 'dnn-edge-race-'));
+  const race = ['127.0.0.1', 'lenet', '--port', String(cloud.port), '--reps', '12', '--race', '--cuts', 'conv2d_1_input,conv2d_1,activation_4', ...PLAIN];
+  const raced = await runBin('dnn-edge', [...race, '--out', raceOut]);
+  const [racedFile] = (await readdir(raceOut)).map((f) => path.join(raceOut, f));
+  const resumed = racedFile ? await runBin('dnn-edge', [...race, '--resume', racedFile]) : undefined;
   await stopCloud(cloud);
+  t.test('--race: points significantly slower leave early with a #dnn-raced line; --resume measures nothing more', async (t) => {
+    t.equal(raced.exitCode, 0, String(raced.stderr));
+    const text = await readFile(racedFile!, 'utf8');
+    const lines = text.split('\n');
+    const racedLines = lines.filter((l) => l.startsWith('#dnn-raced '));
+    t.ok(racedLines.length >= 1, `${racedLines.length} raced cell(s)`);
+    const parsed = readResultsFile(racedFile!);
+    t.match(parsed.meta!.race, { min_reps: 3, prior: 3, confidence: 0.95, looks: 9 });
+    t.match(parsed.meta!.plan!.race, { min_reps: 3 }, 'the plan is a raced one (hashes apart from the exhaustive plan)');
+    const totals = parsed.cells.filter((c) => c.tag.metric === 'total');
+    for (const l of racedLines) {
+      const v = JSON.parse(l.slice('#dnn-raced '.length)) as { cell: string; samples: number };
+      const cell = totals.find((c) => v.cell.endsWith(`;cut=${c.tag.cut}`))!;
+      t.ok(v.samples >= 3 && v.samples < 12 && cell.histogram.totalCount === v.samples, `${cell.tag.cut}: ${v.samples} samples, fewer than --reps`);
+      // the line comes just before its cell's histograms
+      t.match(lines[lines.indexOf(l) + 1], new RegExp(`^Tag=${v.cell.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')};metric=`));
+    }
+    t.ok(totals.some((c) => c.histogram.totalCount === 12), 'the survivors get every rep');
+    t.equal(resumed?.exitCode, 0, String(resumed?.stderr));
+    t.match(String(resumed?.stderr), /0 cells \(0 left the race early\), 0 samples/, 'a complete raced file: nothing measured on --resume');
+  });
   t.equal(r.exitCode, 0, String(r.stderr));
   const [file] = await readdir(out);
   t.match(file, /^lenet-\d{8}T\d{6}Z\.hdr$/);

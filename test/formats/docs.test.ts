@@ -10,11 +10,13 @@ import { StateFileSchema } from '../../src/conditions/cleanup/state-file.js';
 import { CHANGE_SCHEMAS } from '../../src/conditions/cleanup/change.js';
 import { TRACE_LINE_SCHEMAS } from '../../src/conditions/trace.js';
 import { FrameLineSchema, StreamLineSchema } from '../../src/results/stream-lines.js';
+import { RacedLineSchema } from '../../src/results/raced-lines.js';
 
 const SCHEMAS: Record<string, TSchema> = {
   'run-metadata': RunMetadataSchema,
   'stream-line': StreamLineSchema,
   'frame-line': FrameLineSchema,
+  'raced-line': RacedLineSchema,
   'state-file': StateFileSchema,
   ...Object.fromEntries(Object.entries(CHANGE_SCHEMAS).map(([k, s]) => [`change-${k}`, s])),
   ...Object.fromEntries(Object.entries(TRACE_LINE_SCHEMAS).map(([k, s]) => [`trace-${k}`, s])),

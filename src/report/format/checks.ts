@@ -6,7 +6,7 @@ export function formatChecks(r: ChecksResult, listLimit = 20): string {
   for (const p of r.plans) {
     const head = `plan ${p.plan.hash}: ${p.plan.network}, ${p.plan.conditions.length} conditions x ${p.plan.cuts.length} points = ${p.cells} cells, ${p.shards === 1 ? 'one run' : `${p.shards} shards`}, ${p.files.length} file${p.files.length === 1 ? '' : 's'}`;
     out.push(head);
-    out.push(`  present ${p.present}, missing ${p.missing.length}, duplicated ${p.duplicated.length}${p.outside ? `, ${p.outside} cells outside the plan` : ''}: ${p.missing.length === 0 ? 'complete' : 'INCOMPLETE'}`);
+    out.push(`  present ${p.present}${p.raced ? ` (${p.raced} raced: stopped early, complete with their #dnn-raced line)` : ''}, missing ${p.missing.length}, duplicated ${p.duplicated.length}${p.outside ? `, ${p.outside} cells outside the plan` : ''}: ${p.missing.length === 0 ? 'complete' : 'INCOMPLETE'}`);
     if (p.absentShards.length > 0 && p.shards > 1) out.push(`  no file of shard${p.absentShards.length === 1 ? '' : 's'} ${p.absentShards.map((k) => `${k}/${p.shards}`).join(', ')}: run ${p.absentShards.length === 1 ? 'it' : 'them'} (or pass ${p.absentShards.length === 1 ? 'its file' : 'their files'})`);
     const absent = new Set(p.absentShards);
     const listed = p.missing.filter((m) => !absent.has(m.shard));

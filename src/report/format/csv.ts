@@ -11,11 +11,15 @@ const CODEC_HEADER = ['codec', 'bytes', 'encode_ms', 'decode_ms', 'within_budget
 /** Scenario runs (frames in flight): 10 more columns at the end (reports without them keep their columns). */
 const STREAM_HEADER = ['scenario', 'fps', 'fps_low', 'fps_high', 'drop_fraction', 'p90_ms', 'p99_ms', 'queue_edge_ms', 'queue_cloud_ms', 'predicted_fps'];
 
+/** Raced runs (dnn-edge --race): 3 more columns at the end: the race's rule, when it dropped the point (its samples then) and why. */
+const RACE_HEADER = ['raced_rule', 'raced_samples', 'raced_reason'];
+
 /** One row per (network, condition, point or arm): everything needed to redo the analysis in a spreadsheet. */
 export function formatCsv(report: Report): string {
   const codecs = report.networks.some((n) => n.conditions.some((c) => c.cuts.some((p) => p.codec !== undefined)));
   const streams = report.networks.some((n) => n.scenario !== undefined);
-  const rows: string[] = [[...BASE_HEADER, ...(codecs ? CODEC_HEADER : []), ...(streams ? STREAM_HEADER : [])].join(',')];
+  const raced = report.networks.some((n) => n.conditions.some((c) => c.cuts.some((p) => p.raced)));
+  const rows: string[] = [[...BASE_HEADER, ...(codecs ? CODEC_HEADER : []), ...(streams ? STREAM_HEADER : []), ...(raced ? RACE_HEADER : [])].join(',')];
   for (const n of report.networks) {
     for (const c of n.conditions) {
       for (const p of c.cuts) {
@@ -49,6 +53,7 @@ export function formatCsv(report: Report): string {
             ...(streams
               ? [n.scenario ?? 'single', num(p.fps ?? null), num(p.fps_low ?? null), num(p.fps_high ?? null), num(p.drop_fraction ?? null), num(p.p90_ms ?? null), num(p.p99_ms ?? null), num(p.queue_ms?.edge ?? null), num(p.queue_ms?.cloud ?? null), num(p.predicted_fps ?? null)]
               : []),
+            ...(raced ? [p.raced?.rule ?? '', p.raced?.samples ?? '', p.raced?.reason ?? ''] : []),
           ]
             .map((v) => csvField(String(v)))
             .join(','),

@@ -1,4 +1,4 @@
-import { adaptiveHeader, adaptiveNotes, adaptiveRows, adaptiveTitle, bytesLabel, encodingLines, predictedLine, thresholdLine, FACTOR_LABEL, baselineLine, baselineOf, deployedLine, maxGainCondition, movedLabel, ms, summaryLine, tieSetLabel, times } from './labels.js';
+import { adaptiveHeader, adaptiveNotes, adaptiveRows, adaptiveTitle, bytesLabel, encodingLines, predictedLine, thresholdLine, FACTOR_LABEL, baselineLine, baselineOf, deployedLine, maxGainCondition, movedLabel, ms, raceLine, racedCount, racedTag, summaryLine, tieSetLabel, times } from './labels.js';
 import { conditionLabel, gainWithInterval, levelLabel, pct, varyingFactors } from '../../analysis/condition-labels.js';
 import { selectCondition } from '../input/condition-selector.js';
 import { describeTestbed } from './labels.js';
@@ -87,7 +87,7 @@ function network(n: NetworkReport, report: Report, opts: HtmlOptions): string {
   if (n.rate_thresholds?.length) {
     parts.push(`<p>Rate thresholds (cost model, no added delay): the best point per rate range in Mbit/s.</p><ul>${n.rate_thresholds.map((t) => `<li>${esc(t.stress)}: ${esc(thresholdLine(t.ranges))}</li>`).join('')}</ul>`);
   }
-  parts.push(`<p>${esc(baselineLine(n, varying))}<br>${esc(deployedLine(n))}<br>${esc(summaryLine(n, report.min_gain, varying, report.confidence))}${encodingLines(n, varying).map((l) => `<br>${esc(l.trim())}`).join('')}<br>significance: ${esc(n.significance_note)}<br>testbed ${esc(n.testbed_id)}: ${esc(describeTestbed(n.testbed))}<br>sources: ${esc(n.sources.join(', '))}</p>`);
+  parts.push(`<p>${esc(baselineLine(n, varying))}<br>${esc(deployedLine(n))}<br>${esc(summaryLine(n, report.min_gain, varying, report.confidence))}${encodingLines(n, varying).map((l) => `<br>${esc(l.trim())}`).join('')}<br>significance: ${esc(n.significance_note)}${n.race ? `<br><span class="raced">${esc(raceLine(n))}</span>` : ''}<br>testbed ${esc(n.testbed_id)}: ${esc(describeTestbed(n.testbed))}<br>sources: ${esc(n.sources.join(', '))}</p>`);
   if (n.scenario) parts.push(streamsHtml(id, n, varying));
   parts.push(`<div class="charts">`);
   parts.push(bars(`${id}-stacked-baseline`, `baseline: ${conditionLabel(base.factors, varying)}`, base, n, report));
@@ -207,8 +207,8 @@ function bars(id: string, title: string, c: ConditionReport, n: NetworkReport, r
       label: p.cut,
       values: codecs ? [p.edge_ms, p.encode_ms ?? null, p.transfer_ms, p.decode_ms ?? null, p.cloud_ms] : [p.edge_ms, p.transfer_ms, p.cloud_ms],
       total: p.total_ms,
-      mark: [p.cut === c.best.cut ? 'best' : '', p.cut === n.deployed.cut ? 'deployed' : ''].filter(Boolean).join('+') || undefined,
-      title: `point ${p.cut}`,
+      mark: [p.cut === c.best.cut ? 'best' : '', p.cut === n.deployed.cut ? 'deployed' : '', p.raced ? `n=${p.samples}` : ''].filter(Boolean).join('+') || undefined,
+      title: `point ${p.cut}${p.raced ? ` (raced out after ${p.samples} samples: ${p.raced.reason})` : ''}`,
     })),
   });
 }
@@ -223,13 +223,14 @@ function heat(id: string, n: NetworkReport, varying: FactorName[], report: Repor
     legend: (v) => `${ms(v)} ms`,
     rows: n.conditions.map((c) => {
       const label = conditionLabel(c.factors, varying);
-      const byCut = new Map(c.cuts.map((p) => [p.cut, p.total_ms]));
+      const byCut = new Map(c.cuts.map((p) => [p.cut, p]));
       return {
         label,
         best: columns.indexOf(c.best.cut),
         cells: columns.map((cut) => {
-          const v = byCut.get(cut) ?? null;
-          return { value: v, title: `${label} | point ${cut}: ${ms(v)} ms` };
+          const p = byCut.get(cut);
+          const v = p?.total_ms ?? null;
+          return { value: v, title: `${label} | point ${cut}: ${ms(v)} ms${racedTag(p)}` };
         }),
       };
     }),
@@ -255,12 +256,13 @@ function sensitivityTable(n: NetworkReport): string {
 
 function conditionsTable(n: NetworkReport, varying: FactorName[]): string {
   const f32 = n.conditions.some((c) => c.best_f32 !== undefined);
+  const raced = n.conditions.some((c) => c.cuts.some((p) => p.raced));
   const rows = n.conditions.map(
     (c) =>
-      `<tr${c.repartition ? ' class="repartition"' : ''}><td>${esc(conditionLabel(c.factors, varying))}</td><td>${esc(c.best.cut)}</td><td>${ms(c.best.total_ms)}</td>${f32 ? `<td>${esc(c.best_f32?.cut ?? '-')}</td><td>${ms(c.best_f32?.total_ms ?? null)}</td>` : ''}<td>${ms(c.deployed_ms)}</td><td>${esc(gainWithInterval(c.gain, c))}</td><td>${esc(tieSetLabel(c.tie_set))}</td><td>${c.repartition ? 'yes' : c.move_not_significant ? 'not significant' : ''}</td></tr>`,
+      `<tr${c.repartition ? ' class="repartition"' : ''}><td>${esc(conditionLabel(c.factors, varying))}</td><td>${esc(c.best.cut)}</td><td>${ms(c.best.total_ms)}</td>${f32 ? `<td>${esc(c.best_f32?.cut ?? '-')}</td><td>${ms(c.best_f32?.total_ms ?? null)}</td>` : ''}<td>${ms(c.deployed_ms)}</td><td>${esc(gainWithInterval(c.gain, c) + racedTag(c.cuts.find((p) => p.cut === n.deployed.cut)))}</td><td>${esc(tieSetLabel(c.tie_set))}</td>${raced ? `<td class="raced">${esc(racedCount(c))}</td>` : ''}<td>${c.repartition ? 'yes' : c.move_not_significant ? 'not significant' : ''}</td></tr>`,
   );
   return `<details><summary>All ${n.conditions.length} conditions (${n.summary.repartition} need repartitioning)</summary>
-<table><tr><th>condition</th><th>best</th><th>best ms</th>${f32 ? '<th>f32 best</th><th>f32 ms</th>' : ''}<th>deployed ms</th><th>gain [interval]</th><th>tie set</th><th>repartition</th></tr>${rows.join('')}</table></details>`;
+<table><tr><th>condition</th><th>best</th><th>best ms</th>${f32 ? '<th>f32 best</th><th>f32 ms</th>' : ''}<th>deployed ms</th><th>gain [interval]</th><th>tie set</th>${raced ? '<th>raced (points stopped early)</th>' : ''}<th>repartition</th></tr>${rows.join('')}</table></details>`;
 }
 
 /** Adaptive runs: the comparison table, then a timeline per policy. */

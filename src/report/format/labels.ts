@@ -1,7 +1,7 @@
 import { FACTORS } from '../../conditions/factors.js';
 import { conditionLabel, gainWithInterval, interval, pct } from '../../analysis/condition-labels.js';
 import { stressChanges } from '../../analysis/hindsight.js';
-import type { ConditionReport, ExcludedArm, FactorName, NetworkReport } from '../../analysis/findings.js';
+import type { ConditionReport, ExcludedArm, FactorName, NetworkReport, PointRow } from '../../analysis/findings.js';
 import type { AdaptiveEntry } from '../../analysis/policy-runs.js';
 import { canonical, type EndIdentity, type Testbed } from '../../analysis/testbed.js';
 
@@ -34,6 +34,28 @@ export function excludedLabel(e: ExcludedArm): string {
 export function tieSetLabel(tie: string[] | null): string {
   if (tie === null) return '-';
   return tie.length <= 3 ? tie.join(',') : `${tie.slice(0, 2).join(',')} +${tie.length - 2}`;
+}
+
+/** ' n=3 raced' after a raced-out point's figures (its interval rests on that many samples); '' for a point that ran all --reps. */
+export function racedTag(p: PointRow | undefined): string {
+  return p?.raced ? ` n=${p.samples} raced` : '';
+}
+
+/** A condition's raced-out points, "9/12"; '-' when none. */
+export function racedCount(c: ConditionReport): string {
+  const k = c.cuts.filter((p) => p.raced).length;
+  return k ? `${k}/${c.cuts.length}` : '-';
+}
+
+/** "raced: N of M cells stopped early (K inferences saved of an exhaustive L)", or '' for a run that did not race. */
+export function raceLine(n: NetworkReport): string {
+  const r = n.race;
+  if (!r) return '';
+  const share = r.inferences_exhaustive ? `, ${((100 * r.inferences_saved) / r.inferences_exhaustive).toFixed(1)} %` : '';
+  const tie = r.raced_in_tie_set
+    ? `; ${r.raced_in_tie_set} raced-out point${r.raced_in_tie_set === 1 ? ' is' : 's are'} in ${r.raced_in_tie_set === 1 ? 'its' : 'their'} condition's tie set (too few samples to rule out at the report's correction)`
+    : '';
+  return `raced: ${r.raced_cells} of ${r.cells} cells stopped early (${r.inferences_saved} inferences saved of an exhaustive ${r.inferences_exhaustive}${share})${tie}`;
 }
 
 export function times(v: number | null): string {

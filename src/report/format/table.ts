@@ -1,7 +1,7 @@
 import { conditionLabel, gainWithInterval, interval, levelLabel, pct, shortFactor, varyingFactors } from '../../analysis/condition-labels.js';
 import type { FactorName, NetworkReport, Report } from '../../analysis/findings.js';
 import { EDGE_HEADER, SCALING_TITLE, STREAM_HEADER, answerLine, edgeRow, fpsLabel, modelLines, scalingLine, scenarioTitle, streamRow } from './stream-labels.js';
-import { adaptiveHeader, adaptiveNotes, adaptiveRows, adaptiveTitle, baselineLine, baselineOf, bytesLabel, deployedLine, describeTestbed, encodingLines, FACTOR_LABEL, movedLabel, ms, predictedLine, summaryLine, thresholdLine, tieSetLabel, times } from './labels.js';
+import { adaptiveHeader, adaptiveNotes, adaptiveRows, adaptiveTitle, baselineLine, baselineOf, bytesLabel, deployedLine, describeTestbed, encodingLines, FACTOR_LABEL, movedLabel, ms, predictedLine, raceLine, racedCount, racedTag, summaryLine, thresholdLine, tieSetLabel, times } from './labels.js';
 
 /** The report for a terminal: the same essentials as the JSON, as aligned text tables. */
 export function formatTable(report: Report): string {
@@ -51,6 +51,7 @@ function headerLines(n: NetworkReport, report: Report, varying: FactorName[], pr
     summaryLine(n, report.min_gain, varying, report.confidence),
     ...encodingLines(n, varying),
     `significance: ${n.significance_note}`,
+    ...(n.race ? [raceLine(n)] : []),
   ];
 }
 
@@ -97,7 +98,7 @@ function baselinePoints(n: NetworkReport): string[] {
         ms(p.total_p95_ms),
         ...(codecs ? [bytesLabel(p.bytes ?? null)] : []),
         String(p.samples),
-        p.vs_best && p.cut !== base.best.cut ? `${pct(p.vs_best.gain)} ${interval(p.vs_best.low, p.vs_best.high)}` : '-',
+        p.vs_best && p.cut !== base.best.cut ? `${pct(p.vs_best.gain)} ${interval(p.vs_best.low, p.vs_best.high)}${racedTag(p)}` : racedTag(p).trim() || '-',
         p.within_budget === false ? 'outside the fidelity budget' : mark(p.cut, base.best.cut, n.deployed.cut, p.vs_best?.tie),
       ]),
     ),
@@ -149,10 +150,12 @@ function conditionsTable(n: NetworkReport, varying: FactorName[], predicted: boo
   const f32 = n.conditions.some((c) => c.best_f32 !== undefined);
   // scenario runs, and --predict beside one: the best point for frames/s (predicted: by the pipeline model)
   const fps = n.conditions.some((c) => c.best_fps !== undefined);
+  // a raced run: how many points the race dropped in each condition; a raced-out deployed point's gain says on how many samples it rests
+  const raced = n.conditions.some((c) => c.cuts.some((p) => p.raced));
   return [
-    `conditions${predicted ? ' (predicted)' : ''} (* = repartition${known ? ', ? = best point differs by >= min-gain but not significantly; tie set = points not significantly slower than the best' : ''}):`,
+    `conditions${predicted ? ' (predicted)' : ''} (* = repartition${known ? ', ? = best point differs by >= min-gain but not significantly; tie set = points not significantly slower than the best' : ''}${raced ? '; raced = points stopped early' : ''}):`,
     table(
-      [...varying.map(shortFactor), 'best', 'best total', ...(f32 ? ['f32 best', 'f32 total'] : []), ...(fps ? ['best fps', 'fps'] : []), 'deployed total', known ? 'gain [interval]' : 'gain', ...(known ? ['tie set'] : []), ''],
+      [...varying.map(shortFactor), 'best', 'best total', ...(f32 ? ['f32 best', 'f32 total'] : []), ...(fps ? ['best fps', 'fps'] : []), 'deployed total', known ? 'gain [interval]' : 'gain', ...(known ? ['tie set'] : []), ...(raced ? ['raced'] : []), ''],
       n.conditions.map((c) => [
         ...varying.map((f) => levelLabel(c.factors[f])),
         c.best.cut,
@@ -160,8 +163,9 @@ function conditionsTable(n: NetworkReport, varying: FactorName[], predicted: boo
         ...(f32 ? [c.best_f32 ? `${c.best_f32.cut}${c.best_f32.repartition ? ' *' : ''}` : '-', ms(c.best_f32?.total_ms ?? null)] : []),
         ...(fps ? [c.best_fps?.cut ?? '-', fpsLabel(c.best_fps?.fps)] : []),
         ms(c.deployed_ms),
-        gainWithInterval(c.gain, c),
+        `${gainWithInterval(c.gain, c)}${racedTag(c.cuts.find((p) => p.cut === n.deployed.cut))}`,
         ...(known ? [tieSetLabel(c.tie_set)] : []),
+        ...(raced ? [racedCount(c)] : []),
         c.repartition ? '*' : c.move_not_significant ? '?' : '',
       ]),
     ),

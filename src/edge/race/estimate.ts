@@ -1,0 +1,82 @@
+import { criticalCount } from '../../analysis/significance.js';
+import { factorsAppliedBy } from '../../conditions/factors.js';
+import type { Condition } from '../../conditions/condition.js';
+import { sampleMs, settleMs, type PointCost } from '../shard.js';
+import { raceLooks, type RaceSettings } from './race.js';
+
+/**
+ * What racing is expected to save, before anything is measured (--dry-run). A pilot-free estimate
+ * from the same nominal model as the time estimate (shard.ts: MACs at a nominal rate per end, the
+ * tensor's bytes at the link's rate), under stated assumptions:
+ * - the prior exists for a condition once a condition of the same stress levels came before it (the
+ *   cost model predicts only measured stress levels); its probes (nominal time above `prior` times the
+ *   nominal best) cost 1 sample each (the measurement agrees);
+ * - a point nominally above SEPARABLE times the best separates completely from it, so it leaves at the
+ *   first look where a complete separation is significant (the exact rank test, corrected over the
+ *   points still in the race and the looks); nearer points run to --reps.
+ * Measured latencies spread (the report's power line: 5-15 % on this project's machines), so a point
+ * 1.5x the best rarely overlaps it; when the nominal model misranks points the saving differs.
+ */
+export const SEPARABLE = 1.5;
+
+export interface RaceEstimate {
+  /** recorded samples without and with racing */
+  samples: number;
+  racedSamples: number;
+  /** warm-up inferences (the same with and without) */
+  warmups: number;
+  /** estimated time, ms, without and with racing (settling each condition included) */
+  ms: number;
+  racedMs: number;
+  /** conditions the prior is expected to cover */
+  withPrior: number;
+}
+
+/** The estimate for `conditions` (the plan's, in any order: which ones get a prior depends only on the stress levels) and `points`. */
+export function estimateRace(conditions: readonly Condition[], points: readonly PointCost[], s: RaceSettings, warmup: number): RaceEstimate {
+  const looks = raceLooks(s);
+  const stressSeen = new Set<string>();
+  const stressKeys = [...factorsAppliedBy('edge'), ...factorsAppliedBy('cloud')];
+  const out: RaceEstimate = { samples: 0, racedSamples: 0, warmups: 0, ms: 0, racedMs: 0, withPrior: 0 };
+  for (const c of conditions) {
+    const stress = stressKeys.map((k) => c[k]).join(';');
+    const prior = s.prior !== null && stressSeen.has(stress);
+    stressSeen.add(stress);
+    if (prior) out.withPrior++;
+    const t = points.map((p) => sampleMs(p, c));
+    const best = Math.min(...t);
+    const n = racedCounts(t, best, prior ? s.prior : null, s, looks);
+    const settle = settleMs(c);
+    out.warmups += warmup * points.length;
+    out.samples += s.reps * points.length;
+    out.racedSamples += n.reduce((a, b) => a + b, 0);
+    const warm = warmup * t.reduce((a, b) => a + b, 0);
+    out.ms += settle + warm + s.reps * t.reduce((a, b) => a + b, 0);
+    out.racedMs += settle + warm + n.reduce((a, k, i) => a + k * t[i]!, 0);
+  }
+  return out;
+}
+
+/** Samples each point gets in one condition's race under the assumptions above. */
+function racedCounts(t: number[], best: number, prior: number | null, s: RaceSettings, looks: number): number[] {
+  const n = t.map(() => s.reps);
+  const alive = new Set(t.map((_, i) => i));
+  if (prior !== null) {
+    for (const [i, v] of t.entries()) {
+      if (v > prior * best) {
+        n[i] = 1;
+        alive.delete(i);
+      }
+    }
+  }
+  for (let cycle = s.minReps; cycle < s.reps && alive.size > 1; cycle++) {
+    if (criticalCount(cycle, cycle, (1 - s.confidence) / ((alive.size - 1) * looks)) < 0) continue;
+    for (const i of [...alive]) {
+      if (t[i]! > SEPARABLE * best) {
+        n[i] = cycle;
+        alive.delete(i);
+      }
+    }
+  }
+  return n;
+}

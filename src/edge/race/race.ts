@@ -1,0 +1,191 @@
+import { compareDistributions, type Distribution } from '../../analysis/significance.js';
+import type { RacedLine } from '../../results/raced-lines.js';
+
+/**
+ * Racing the arms of one condition (`dnn-edge --race`, issue 22): sequential elimination with the
+ * report's own test, so the sweep spends samples only where the answer is still open.
+ *
+ * - Every arm is sampled in cycles, one sample per arm still in the race per cycle (the sweep keeps
+ *   them interleaved rep by rep, each cycle shuffled).
+ * - The prior: arms the cost model (fitted on the conditions already measured) predicts more than
+ *   `prior` times the predicted best are probes: after cycle 1 a probe leaves the race only if its
+ *   one sample agrees, i.e. it is above `prior` times the slowest sample of the arm measured fastest
+ *   so far; otherwise it simply stays in the race like every other arm (it has as many samples as
+ *   they do, so nothing is lost but the prediction).
+ * - From cycle `minReps` on, after every cycle but the last, the arms still in the race are compared
+ *   with the fastest of them (lowest median total) with the report's test for its tie set (the rank
+ *   interval of compareDistributions at `confidence`, Bonferroni over the arms still in the race
+ *   minus one), further corrected for the race's looks (`raceLooks`: the test is repeated after
+ *   every cycle, and a test repeated L times errs up to L times as often: identical points measured
+ *   10 times lost one of 4 in 15 % of races without it); the arms significantly slower leave.
+ * - Survivors are sampled up to `reps`.
+ * Pure: the caller measures, this only decides.
+ */
+
+/**
+ * How often the race tests: after each cycle from `minReps` to `reps - 1` (a test after the last
+ * cycle would save nothing). Each test's error rate is divided by this (Bonferroni over the looks).
+ */
+export function raceLooks(s: Pick<RaceSettings, 'minReps' | 'reps'>): number {
+  return Math.max(1, s.reps - s.minReps);
+}
+
+export interface RaceSettings {
+  /** samples every arm gets before the significance rule may drop it (1..reps) */
+  minReps: number;
+  /** the most samples an arm gets (--reps) */
+  reps: number;
+  /** the report's confidence (0.95) */
+  confidence: number;
+  /** probes: arms predicted more than this many times the predicted best; null: no prior */
+  prior: number | null;
+}
+
+/** What the race needs to know of an arm's samples so far (totals in ms). */
+export interface ArmSamples {
+  /** the distribution of its totals (the report's: from the cell's histogram) */
+  dist: Distribution;
+  /** its median total (the report's best point is the lowest median) */
+  p50: number;
+}
+
+/** An arm that left the race: the `#dnn-raced` line's fields without the cell key. */
+export type Drop = Omit<RacedLine, 'cell'> & { arm: string };
+
+export class Race {
+  private readonly alive: string[];
+  private readonly probes = new Map<string, number>();
+  private readonly dropped = new Map<string, Drop>();
+  private cycle = 0;
+
+  /**
+   * arms: their labels; predicted: the cost model's predicted total per arm for this condition
+   * (absent or empty: no prior; arms it does not cover are never probes).
+   */
+  constructor(
+    arms: readonly string[],
+    private readonly s: RaceSettings,
+    predicted?: ReadonlyMap<string, number>,
+  ) {
+    if (s.minReps < 1 || s.minReps > s.reps) throw new Error(`bug: race minReps ${s.minReps} outside 1..${s.reps}`);
+    this.alive = [...arms];
+    if (s.prior !== null && predicted && predicted.size > 1) {
+      const best = Math.min(...arms.map((a) => predicted.get(a) ?? Infinity));
+      if (Number.isFinite(best) && best > 0) {
+        for (const a of arms) {
+          const p = predicted.get(a);
+          if (p !== undefined && p > s.prior * best) this.probes.set(a, p / best);
+        }
+      }
+    }
+  }
+
+  /** The arms the prior made probes (label -> predicted / predicted best). */
+  get probeRatios(): ReadonlyMap<string, number> {
+    return this.probes;
+  }
+
+  /** The arms to sample in the next cycle (in arm order; the caller shuffles), or [] when the race is over. */
+  nextCycle(): string[] {
+    return this.cycle >= this.s.reps ? [] : [...this.alive];
+  }
+
+  /** Cycles completed. */
+  get cycles(): number {
+    return this.cycle;
+  }
+
+  /** Every arm that left, in the order they left. */
+  get drops(): Drop[] {
+    return [...this.dropped.values()];
+  }
+
+  isAlive(arm: string): boolean {
+    return this.alive.includes(arm);
+  }
+
+  /**
+   * Ends a cycle: `samples` gives every arm's samples so far (those in the race at least). Returns
+   * the arms that leave now (they are sampled no more).
+   */
+  endCycle(samples: (arm: string) => ArmSamples): Drop[] {
+    this.cycle++;
+    const out: Drop[] = [];
+    if (this.cycle === 1 && this.probes.size > 0) out.push(...this.judgeProbes(samples));
+    this.probes.clear();
+    if (this.cycle >= this.s.minReps && this.cycle < this.s.reps && this.alive.length > 1) out.push(...this.judgeSignificance(samples));
+    for (const d of out) {
+      this.dropped.set(d.arm, d);
+      this.alive.splice(this.alive.indexOf(d.arm), 1);
+    }
+    return out;
+  }
+
+  /** The probes whose one sample agrees with the prediction: above `prior` times the slowest sample of the arm measured fastest. */
+  private judgeProbes(samples: (arm: string) => ArmSamples): Drop[] {
+    const x = this.s.prior!;
+    const best = fastest(this.alive, samples);
+    const b = samples(best);
+    const bestMax = b.dist.values[b.dist.values.length - 1]!;
+    const out: Drop[] = [];
+    for (const [arm, ratio] of this.probes) {
+      if (arm === best) continue;
+      const mine = samples(arm);
+      const first = mine.dist.values[0]!;
+      if (!(first > x * bestMax)) continue;
+      out.push({
+        arm,
+        samples: mine.dist.n,
+        best,
+        rule: 'prior',
+        slower: mine.p50 / b.p50 - 1,
+        predicted: round(ratio),
+        reason: `predicted ${ratio.toFixed(1)}x the predicted best by the cost model of the conditions measured before; its sample (${first.toFixed(1)} ms) was above ${x}x the slowest of ${best} (${bestMax.toFixed(1)} ms) in cycle 1`,
+      });
+    }
+    return out;
+  }
+
+  /** The report's tie-set test among the arms still in the race: the significantly slower ones leave. */
+  private judgeSignificance(samples: (arm: string) => ArmSamples): Drop[] {
+    const best = fastest(this.alive, samples);
+    const out: Drop[] = [];
+    const b = samples(best);
+    const looks = raceLooks(this.s);
+    // againstBest's comparison of every point with the best, corrected over the looks as well
+    const comparisons = (this.alive.length - 1) * looks;
+    for (const arm of this.alive) {
+      if (arm === best) continue;
+      const mine = samples(arm);
+      const v = compareDistributions(mine.dist, b.dist, { confidence: this.s.confidence, comparisons });
+      if (!(v.low > 0)) continue;
+      out.push({
+        arm,
+        samples: mine.dist.n,
+        best,
+        rule: 'significance',
+        slower: round(mine.p50 / b.p50 - 1),
+        low: round(v.low),
+        high: round(v.high),
+        reason: `significantly slower than ${best} after ${mine.dist.n} samples each: ${pct(v.estimate)} [${pct(v.low)}, ${pct(v.high)}] at ${(this.s.confidence * 100).toFixed(0)} % over ${this.alive.length - 1} comparisons x ${looks} looks`,
+      });
+    }
+    return out;
+  }
+}
+
+/** The arm with the lowest median total (the first of equals, in arm order). */
+function fastest(arms: readonly string[], samples: (arm: string) => ArmSamples): string {
+  let best = arms[0]!;
+  for (const a of arms) if (samples(a).p50 < samples(best).p50) best = a;
+  return best;
+}
+
+function round(v: number): number {
+  return Number.isFinite(v) ? Math.round(v * 1e4) / 1e4 : v;
+}
+
+function pct(v: number): string {
+  if (!Number.isFinite(v)) return v > 0 ? '+inf' : '-inf';
+  return `${v >= 0 ? '+' : ''}${(v * 100).toFixed(1)}%`;
+}
