@@ -148,3 +148,27 @@ t.test('the prior in a sweep: the cost model of the conditions measured before p
   t.equal(prior.predict({ ...NO_CONDITION, net: 5, ecpu: 100 }, arms, (l) => notes.push(l)), undefined, 'a stress level never measured: no prior');
   t.match(notes.at(-1), /race prior: none for .*ecpu=100.*never measured/);
 });
+
+t.test("--dry-run's estimate: probes cost 1 sample where the prior exists, separable points leave at the first possible look", async (t) => {
+  const { estimateRace } = await import('../../src/edge/race/estimate.js');
+  const { NO_CONDITION } = await import('../../src/conditions/condition.js');
+  // nominal: a point 100x the bytes of another; 1 GMAC of compute on either side
+  const points = [
+    { edgeMacs: 0, cloudMacs: 1e9, bytes: 1e6 },
+    { edgeMacs: 0.5e9, cloudMacs: 0.5e9, bytes: 1e4 },
+    { edgeMacs: 1e9, cloudMacs: 0, bytes: 0 },
+  ];
+  const conditions = [{ ...NO_CONDITION, net: 50 }, { ...NO_CONDITION, net: 5 }];
+  const e = estimateRace(conditions, points, { ...S, prior: 3 }, 1);
+  t.equal(e.samples, 60);
+  t.equal(e.warmups, 6);
+  t.equal(e.withPrior, 1, 'the second condition has the first one (same stress) to be predicted from');
+  t.ok(e.racedSamples < e.samples && e.racedMs < e.ms, `${e.racedSamples} of ${e.samples} samples`);
+  const off = estimateRace(conditions, points, { ...S, prior: null }, 1);
+  t.equal(off.withPrior, 0);
+  t.ok(off.racedSamples >= e.racedSamples, 'without the prior, no fewer samples');
+  // 5 reps and 12 points: the significance rule can never drop (4 samples cannot separate at 0.05 / 11 / 2)
+  const many = Array.from({ length: 12 }, (_, i) => ({ edgeMacs: 0, cloudMacs: 1e9, bytes: 1e5 * (i + 1) }));
+  const five = estimateRace([conditions[0]!], many, { ...S, reps: 5, prior: null }, 1);
+  t.equal(five.racedSamples, five.samples);
+});
