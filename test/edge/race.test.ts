@@ -118,3 +118,57 @@ t.test('the budget: never more than --reps samples, every arm at least one, at l
   }
   t.throws(() => new Race(['a'], { ...S, minReps: 11 }), /minReps/);
 });
+
+t.test('the prior in a sweep: the cost model of the conditions measured before predicts the next', async (t) => {
+  const { RacePrior } = await import('../../src/edge/race/sweep-race.js');
+  const { armsOf, F32_WIRE } = await import('../../src/edge/arms.js');
+  const { CellRecorder } = await import('../../src/edge/samples.js');
+  const { NO_CONDITION } = await import('../../src/conditions/condition.js');
+  const cut = (index: number, layer: string, bytes: number, kind: 'input' | 'inner' | 'output') => ({ index, layer, shape: [bytes / 4], bytes, kind, edgeParams: 0 }) as never;
+  // a big tensor early (1 MB), a small one late (4 KB), edge-only last
+  const arms = armsOf([cut(0, 'in', 1_000_000, 'input'), cut(5, 'mid', 4000, 'inner'), cut(9, 'out', 40, 'output')], [F32_WIRE], [F32_WIRE]);
+  const at50 = { ...NO_CONDITION, net: 50 };
+  // measured at 50 Mbit/s: transfer = wire time, edge grows with the split (us)
+  const ms = { in: [0, 175_000, 10_000], mid: [30_000, 3_000, 2_000], out: [40_000, 0, 0] } as Record<string, number[]>;
+  const recs = arms.map((a) => {
+    const r = new CellRecorder();
+    const [edge, transfer, cloud] = ms[a.cut.layer]!;
+    for (let i = 0; i < 5; i++) r.record({ edge: edge! * (1 + i / 100), transfer: transfer!, cloud: cloud!, total: edge! + transfer! + cloud!, encode: 0, decode: 0, bytes: 0 });
+    return r;
+  });
+  const notes: string[] = [];
+  const prior = new RacePrior(arms, 3);
+  t.equal(prior.predict(at50, arms, (l) => notes.push(l)), undefined, 'nothing measured yet: no prior');
+  prior.keep(at50, arms, recs);
+  for (const r of recs) r.destroy();
+  t.equal(prior.predict(at50, arms, (l) => notes.push(l)), undefined, 'a condition is not predicted from its own cells');
+  const at5 = prior.predict({ ...NO_CONDITION, net: 5 }, arms, (l) => notes.push(l))!;
+  t.ok(at5.get('in')! > 3 * at5.get('out')!, `at 5 Mbit/s the 1 MB split is predicted far slower (${at5.get('in')!.toFixed(0)} ms vs ${at5.get('out')!.toFixed(0)} ms)`);
+  t.match(notes.at(-1), /fitted on 1 condition\(s\); 1 of 3 arms predicted above 3x/);
+  t.equal(prior.predict({ ...NO_CONDITION, net: 5, ecpu: 100 }, arms, (l) => notes.push(l)), undefined, 'a stress level never measured: no prior');
+  t.match(notes.at(-1), /race prior: none for .*ecpu=100.*never measured/);
+});
+
+t.test("--dry-run's estimate: probes cost 1 sample where the prior exists, separable points leave at the first possible look", async (t) => {
+  const { estimateRace } = await import('../../src/edge/race/estimate.js');
+  const { NO_CONDITION } = await import('../../src/conditions/condition.js');
+  // nominal: a point 100x the bytes of another; 1 GMAC of compute on either side
+  const points = [
+    { edgeMacs: 0, cloudMacs: 1e9, bytes: 1e6 },
+    { edgeMacs: 0.5e9, cloudMacs: 0.5e9, bytes: 1e4 },
+    { edgeMacs: 1e9, cloudMacs: 0, bytes: 0 },
+  ];
+  const conditions = [{ ...NO_CONDITION, net: 50 }, { ...NO_CONDITION, net: 5 }];
+  const e = estimateRace(conditions, points, { ...S, prior: 3 }, 1);
+  t.equal(e.samples, 60);
+  t.equal(e.warmups, 6);
+  t.equal(e.withPrior, 1, 'the second condition has the first one (same stress) to be predicted from');
+  t.ok(e.racedSamples < e.samples && e.racedMs < e.ms, `${e.racedSamples} of ${e.samples} samples`);
+  const off = estimateRace(conditions, points, { ...S, prior: null }, 1);
+  t.equal(off.withPrior, 0);
+  t.ok(off.racedSamples >= e.racedSamples, 'without the prior, no fewer samples');
+  // 5 reps and 12 points: the significance rule can never drop (4 samples cannot separate at 0.05 / 11 / 2)
+  const many = Array.from({ length: 12 }, (_, i) => ({ edgeMacs: 0, cloudMacs: 1e9, bytes: 1e5 * (i + 1) }));
+  const five = estimateRace([conditions[0]!], many, { ...S, reps: 5, prior: null }, 1);
+  t.equal(five.racedSamples, five.samples);
+});
