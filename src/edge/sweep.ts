@@ -152,7 +152,7 @@ export async function runSweep(plan: SweepPlan, deps: SweepDeps): Promise<SweepS
       deps.progress.cellStarted(label, left.length > 1 ? `${left.length} ${unit} interleaved` : armName(left[0]!));
       await deps.cellBarrier?.(label, '*');
       const random = conditionRandom(plan.seed, condition);
-      const raced = plan.race ? await raceArms(left, random, plan.race, prior?.predict(condition, left, (line) => deps.progress.note(line)), (arm) => sampleWithRetry(arm, ctx), plan.warmup, wire) : undefined;
+      const raced = plan.race ? await raceArms(left, random, plan.race, prior?.predict(condition, left, (line) => deps.progress.note(line)), (arm) => sampleWithRetry(arm, ctx), plan.warmup, wire, stats.referenceCut || undefined) : undefined;
       const recs = raced ? raced.recs : await measureInterleaved(left, random, ctx);
       try {
         for (const [i, arm] of left.entries()) {

@@ -66,6 +66,12 @@ export class Race {
     arms: readonly string[],
     private readonly s: RaceSettings,
     predicted?: ReadonlyMap<string, number>,
+    /**
+     * never a probe: the deployed arm (the baseline's fastest). One sample cannot show it significantly
+     * slower, so dropped after it, it would read as a tie in the report and hide a move the exhaustive
+     * sweep finds; it is raced by the significance rule, with its samples.
+     */
+    keep?: string,
   ) {
     if (s.minReps < 1 || s.minReps > s.reps) throw new Error(`bug: race minReps ${s.minReps} outside 1..${s.reps}`);
     this.alive = [...arms];
@@ -74,7 +80,7 @@ export class Race {
       if (Number.isFinite(best) && best > 0) {
         for (const a of arms) {
           const p = predicted.get(a);
-          if (p !== undefined && p > s.prior * best) this.probes.set(a, p / best);
+          if (p !== undefined && p > s.prior * best && a !== keep) this.probes.set(a, p / best);
         }
       }
     }

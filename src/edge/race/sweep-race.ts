@@ -39,13 +39,15 @@ export async function raceArms(
   sample: (arm: Arm) => Promise<Sample>,
   warmup: number,
   wire = false,
+  /** the deployed arm: never a probe of the prior (see Race) */
+  deployed?: string,
 ): Promise<{ recs: CellRecorder[]; drops: Map<number, RacedCell> }> {
   const recs = arms.map(() => new CellRecorder(wire));
   const index = new Map(arms.map((a, i) => [armName(a), i]));
   const drops = new Map<number, RacedCell>();
   try {
     for (const order of cycleOrders(arms, warmup, random)) for (const arm of order) await sample(arm);
-    const race = new Race(arms.map(armName), settings, predicted);
+    const race = new Race(arms.map(armName), settings, predicted, deployed);
     const of = (label: string): ArmSamples => {
       const s = statsOf(recs[index.get(label)!]!.histograms.total);
       return { dist: s.dist!, p50: s.p50 };
