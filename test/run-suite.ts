@@ -8,7 +8,7 @@
  * 15.8 s of CPU under `tap`, 6.7 s as plain `node FILE`), a minute of a 2-core machine for the suite.
  * The files are tap tests all the same: `npx tap FILE` runs one with tap's reporters.
  *
- *   node dist/test/run-suite.js [--jobs N] [--unit] [FILE...]      (default: every dist/test/**\/*.test.js)
+ *   node dist/test/run-suite.js [--jobs N] [--unit] [--cpu] [FILE...]   (default: every dist/test/**\/*.test.js)
  *
  * --unit (`npm run test:unit`): the fast lane. Every test that needs root (namespaces, tc, cgroups,
  * stressors, the lab, Slurm) skips, as root too (DNN_TEST_LANE=unit, see test/helpers/lane.ts), so
@@ -20,7 +20,8 @@
  * without `npm run build`'s wipe) is not run.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -35,6 +36,8 @@ interface Outcome {
   file: string;
   ok: boolean;
   seconds: number;
+  /** --cpu: user+system CPU seconds of the file's process and every child it waited for. */
+  cpu?: { user: number; sys: number };
   counts: Record<string, number>;
   output: string;
 }
@@ -81,11 +84,31 @@ const running = new Set<ChildProcess>();
 /** Set by --unit: the children's environment says which lane they run in. */
 let lane: Record<string, string> = {};
 
+/**
+ * --cpu: each file runs under GNU time (`/usr/bin/time`), which writes the rusage of the file's
+ * process and of every descendant reaped below it (the lab's devices, CLIs, clouds) to a file of its
+ * own. The suite is CPU-bound on 2 cores: its CPU seconds, unlike its wall time, do not depend on
+ * what else the machine runs, so they are the figure to compare between versions of a test.
+ */
+let cpuDir: string | undefined;
+const GNU_TIME = '/usr/bin/time';
+
+function readCpu(file: string): Outcome['cpu'] {
+  try {
+    const [user, sys] = readFileSync(file, 'utf8').trim().split('\n').pop()!.split(' ').map(Number);
+    return Number.isFinite(user) && Number.isFinite(sys) ? { user: user!, sys: sys! } : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 function runFile(file: string): Promise<Outcome> {
   const started = performance.now();
   return new Promise((resolve) => {
     // its own process group, so a timeout ends what the test started too
-    const child = spawn(process.execPath, [file], { cwd: ROOT, detached: true, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...lane, TAP_TIMEOUT: String(TIMEOUT_S) } });
+    const cpuFile = cpuDir && path.join(cpuDir, `${path.relative(TESTS, file).replaceAll('/', '_')}.cpu`);
+    const [cmd, argv] = cpuFile ? [GNU_TIME, ['-f', '%U %S', '-o', cpuFile, process.execPath, file]] : [process.execPath, [file]];
+    const child = spawn(cmd, argv, { cwd: ROOT, detached: true, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...lane, TAP_TIMEOUT: String(TIMEOUT_S) } });
     running.add(child);
     const chunks: Buffer[] = [];
     child.stdout!.on('data', (c: Buffer) => chunks.push(c));
@@ -97,7 +120,8 @@ function runFile(file: string): Promise<Outcome> {
       const output = Buffer.concat(chunks).toString('utf8');
       const counts = countsOf(output);
       const ok = code === 0 && signal === null && counts.total !== undefined && !counts.fail;
-      resolve({ file: path.relative(ROOT, file), ok, seconds: (performance.now() - started) / 1000, counts, output: ok ? output : `${output}\n(exit ${signal ?? code})` });
+      const cpu = cpuFile ? readCpu(cpuFile) : undefined;
+      resolve({ file: path.relative(ROOT, file), ok, seconds: (performance.now() - started) / 1000, cpu, counts, output: ok ? output : `${output}\n(exit ${signal ?? code})` });
     });
   });
 }
@@ -128,7 +152,8 @@ async function runAll(files: string[], jobs: number, report: (o: Outcome) => voi
 /** One line per file; a failed file's whole output; a serial file's comments (its measured figures). */
 function report(o: Outcome): void {
   const n = Object.entries(o.counts).filter(([k]) => k !== 'total').map(([k, v]) => `${v} ${k}`).join(', ');
-  process.stdout.write(`${o.ok ? 'ok  ' : 'FAIL'} ${o.seconds.toFixed(1).padStart(6)} s  ${o.file}  (${n || 'no summary'})\n`);
+  const cpu = o.cpu ? ` ${(o.cpu.user + o.cpu.sys).toFixed(1).padStart(6)} s cpu` : '';
+  process.stdout.write(`${o.ok ? 'ok  ' : 'FAIL'} ${o.seconds.toFixed(1).padStart(6)} s${cpu}  ${o.file}  (${n || 'no summary'})\n`);
   const notes = o.output.split('\n').filter((l) => /^\s*# (?!Subtest|time=|\{)/.test(l) || /# (TODO|SKIP)/.test(l));
   if (!o.ok) process.stdout.write(`${o.output.replace(/^/gm, '     | ')}\n`);
   else if (o.file.includes('.serial.')) process.stdout.write(`${notes.map((l) => `     | ${l.trim()}`).join('\n')}\n`);
@@ -141,6 +166,15 @@ async function main(): Promise<number> {
   if (unit) {
     args.splice(u, 1);
     lane = { DNN_TEST_LANE: 'unit' };
+  }
+  const c = args.indexOf('--cpu');
+  if (c >= 0) {
+    args.splice(c, 1);
+    if (!existsSync(GNU_TIME)) {
+      process.stderr.write(`run-suite: --cpu needs GNU time at ${GNU_TIME} (Debian: apt-get install time)\n`);
+      return 2;
+    }
+    cpuDir = mkdtempSync(path.join(tmpdir(), 'dnn-test-cpu-'));
   }
   const j = args.indexOf('--jobs');
   const jobs = j >= 0 ? Number(args.splice(j, 2)[1]) : 2;
@@ -173,6 +207,11 @@ async function main(): Promise<number> {
     `\n# ${unit ? 'unit lane: ' : ''}${outcomes.length} test files (${parallel.length} run ${jobs} at a time, then ${serial.length} alone) in ${Math.floor(minutes)}m${String(Math.round((minutes % 1) * 60)).padStart(2, '0')}s: ` +
       `${sum('total')} assertions, ${sum('pass')} pass, ${sum('fail')} fail, ${sum('todo')} todo, ${sum('skip')} skip\n`,
   );
+  if (cpuDir) {
+    const cpu = outcomes.reduce((s, o) => ({ user: s.user + (o.cpu?.user ?? 0), sys: s.sys + (o.cpu?.sys ?? 0) }), { user: 0, sys: 0 });
+    process.stdout.write(`# cpu: ${(cpu.user + cpu.sys).toFixed(1)} s (${cpu.user.toFixed(1)} user + ${cpu.sys.toFixed(1)} sys) over ${outcomes.length} files\n`);
+    rmSync(cpuDir, { recursive: true, force: true });
+  }
   if (failed.length) process.stdout.write(`# FAILED: ${failed.map((o) => o.file).join(', ')}\n`);
   return failed.length ? 1 : 0;
 }

@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { NO_CONDITION, conditionKey, type Condition } from '../../src/conditions/condition.js';
 import { newLatencyHistogram } from '../../src/results/log-lines.js';
 import { checkFiles } from '../../src/report/input/check-files.js';
+import { formatChecks } from '../../src/report/format/checks.js';
 import { distributionOf, statsOf } from '../../src/analysis/histogram-stats.js';
 import { loadResultFiles } from '../../src/analysis/load-results.js';
 import { buildReport } from '../../src/analysis/build-report.js';
@@ -20,6 +21,15 @@ function run(args: string[]): Promise<{ code: number; stdout: string; stderr: st
       resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
     });
   });
+}
+
+/**
+ * `dnn-report --check FILE...` in process: what src/cli/report.ts prints and its exit code (each
+ * dnn-report spawn costs ~0.6 s of CPU; the first test runs the real --check once).
+ */
+function check(files: string[]): { code: number; stdout: string } {
+  const result = checkFiles(files);
+  return { code: result.complete ? 0 : 1, stdout: formatChecks(result) };
 }
 
 const conditions: Condition[] = [0, 100].flatMap((ecpu) => [50, 10].map((net) => ({ ...NO_CONDITION, net, ecpu })));
@@ -66,17 +76,17 @@ t.test('shards on different pairs of hosts (one class of hardware) merge into on
 t.test('--check finds a deleted cell (with the shard that owes it) and a duplicated one', async (t) => {
   const gone = `${conditionKey(conditions[2]!)};cut=pool1`; // cell 16: shard 2 (cells 9..18)
   const files = writeShardFiles(sub('hole'), { network: 'lenet', conditions, cuts, reps: 5, bounds: bounds3, skip: new Set([gone]) });
-  const r = await run(['--check', ...files]);
+  const r = check([...files]);
   t.equal(r.code, 1, 'incomplete: exit 1');
   t.match(r.stdout, /present 27, missing 1, duplicated 0: INCOMPLETE/);
   t.match(r.stdout, `missing ${gone} (shard 2/3)`);
 
-  const again = await run(['--check', ...files, files[0]!, files[1]!]);
+  const again = check([...files, files[0]!, files[1]!]);
   t.match(again.stdout, /duplicated 18:/, 'shards 1 and 2 given twice: their 18 remaining cells are duplicated');
   const report = await run(files);
   t.equal(report.code, 0, 'the report covers what was measured');
   t.match(report.stderr, /lenet: plan [0-9a-f]{16} is incomplete: 1 of 28 cells missing \(owed by shard 2\/3\); dnn-report --check lists them/, 'and says that a cell is missing');
-  const twoShardsOnly = await run(['--check', files[0]!, files[2]!]);
+  const twoShardsOnly = check([files[0]!, files[2]!]);
   t.equal(twoShardsOnly.code, 1);
   t.match(twoShardsOnly.stdout, /no file of shard 2\/3/, 'a shard without a file is named once, not cell by cell');
 });
@@ -86,7 +96,7 @@ t.test('a shard stopped before its first cell: its cells are missing, its file i
   const shard2 = new Set<string>();
   for (let i = bounds3[1]!; i < bounds3[2]!; i++) shard2.add(`${conds[Math.floor(i / cuts.length)]};cut=${cuts[i % cuts.length]}`);
   const files = writeShardFiles(sub('header-only'), { network: 'lenet', conditions, cuts, reps: 5, bounds: bounds3, skip: shard2 });
-  const r = await run(['--check', ...files]);
+  const r = check([...files]);
   t.equal(r.code, 1);
   t.match(r.stdout, /present 18, missing 10, duplicated 0: INCOMPLETE/);
   t.notMatch(r.stdout, /no file of shard/);
@@ -103,7 +113,7 @@ t.test('shards of different plans: the report refuses in one line, --check shows
   t.match(r.stderr, mine[0]!);
   t.match(r.stderr, other[2]!);
   t.match(r.stderr, /not shards of one plan/);
-  const c = await run(['--check', mine[0]!, mine[1]!, other[2]!]);
+  const c = check([mine[0]!, mine[1]!, other[2]!]);
   t.equal(c.code, 1);
   t.equal(c.stdout.match(/^plan [0-9a-f]{16}:/gm)?.length, 2, 'both plans listed');
   t.match(c.stdout, /lenet: 2 different plans .* refuses to merge them/);

@@ -70,6 +70,8 @@ async function killedRun(t: Test): Promise<void> {
   run.kill('SIGTERM');
   const r = await run;
   t.ok(r.signal === 'SIGTERM' || r.exitCode === 143, `ends by the signal (${r.signal ?? r.exitCode})`);
+  // lab.test.ts ends a one-edge lab with Ctrl-C; SIGTERM takes the same path, and says so too
+  t.match(String(r.stderr), /SIGTERM: stopping; every completed cell is saved, the lab is removed/, 'says it stops and removes the lab');
   t.same(leftoversOf(pid), [], 'namespaces, veths, cgroups and state file removed');
   t.same(interfacesWithOurQdisc().filter((i) => ownerOfName(i) === pid), [], 'no qdisc of ours remains');
   t.same(alive(groups), [], 'the cloud, edge 1 and every stressor of both edges ended');

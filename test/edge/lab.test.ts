@@ -49,32 +49,75 @@ t.test('lab sweep of lenet over 2 rates x 2 edge-CPU levels: every cell, every s
   t.same(interfacesWithOurQdisc().filter((i) => ownerOfName(i) === edgePid), [], 'no qdisc of ours remains');
 });
 
-t.test('after a SIGKILL, the next run removes the namespace, veth, qdisc and stressors left behind', { skip: NEEDS_ROOT }, async (t) => {
-  const out = await mkdtemp(path.join(tmpdir(), 'dnn-lab-kill-'));
-  const victim = execa(path.join(ROOT, 'bin/dnn-edge'), ['lab', 'lenet', '--net', '10', '--edge-cpu', '50', '--edge-mem', '0', '--cloud-cpu', '50', '--cloud-mem', '0', '--reps', '50', '--out', out], {
+/**
+ * Ctrl-C (SIGINT). SIGTERM and SIGHUP take the same path (src/conditions/cleanup/signals.ts):
+ * conditions/cleanup.test.ts ends a run holding conditions with each of SIGTERM and SIGINT, and
+ * lab-edges.test.ts ends a whole lab (two edges) with SIGTERM, message included.
+ */
+t.test('Ctrl-C: the run ends at once and puts everything back, cloud stressors included', { skip: NEEDS_ROOT }, async (t) => {
+  const out = await mkdtemp(path.join(tmpdir(), 'dnn-lab-signal-'));
+  // two conditions, both stressed (a light 10 %: any level starts a stressor group): the first
+  // (50 Mbit/s, ~1 s) writes its cells, the signal lands in the second (~5 s)
+  const run = execa(path.join(ROOT, 'bin/dnn-edge'), ['lab', 'lenet', '--net', '50,10', '--edge-cpu', '10', '--edge-mem', '0', '--cloud-cpu', '10', '--cloud-mem', '0', '--reps', '20', '--out', out], {
     reject: false,
     env: { NODE_OPTIONS: '' },
     stdin: 'ignore',
   });
-  // a condition's cells are written when all its samples are in (points are interleaved), by which
-  // time its stress is over: wait for the run's stressors to be recorded instead
-  const pid = victim.pid!;
-  for (let i = 0; i < 1200 && recordedGroups(pid).length < 2; i++) await new Promise((r) => setTimeout(r, 50));
+  const file = await waitForCells(out, 2);
+  const pid = run.pid!;
+  // the second condition's stressors are running: the lab's cloud, its cloud stressor, the edge stressor
+  for (let i = 0; i < 1200 && recordedGroups(pid).length < 3; i++) await new Promise((r) => setTimeout(r, 50));
   const groups = recordedGroups(pid);
-  t.ok(groups.length >= 2, `the run recorded its lab cloud and stressors (${groups.join(', ')})`);
+  t.ok(groups.length >= 3, `the lab's cloud and both ends' stressors are running (${groups.join(', ')})`);
+  run.kill('SIGINT');
+  const r = await run;
+  t.ok(r.signal === 'SIGINT' || r.exitCode === 130, `ends by the signal (${r.signal ?? r.exitCode})`);
+  t.match(String(r.stderr), /SIGINT: stopping; every completed cell is saved/);
+  // the signal lands mid-sample: the run must die, not retry it against a lab already removed
+  t.notMatch(String(r.stderr).split('stopping;')[1] ?? '', /reconnecting|waiting for the cloud/, 'no retry after the lab is gone');
+  t.same(leftoversOf(pid), [], 'namespace, veth and state file removed');
+  const alive = groups.filter((g) => {
+    const st = readProcStat(g);
+    return st !== null && st.state !== 'Z';
+  });
+  t.same(alive, [], 'lab cloud and every stressor (edge and cloud) ended');
+  t.ok(readResultsFile(file).cells.length >= 8, 'the cells measured before are kept');
+});
+
+/**
+ * One run killed with SIGKILL part-way, then its resume: what the kill left (namespace, veth,
+ * cgroups, qdisc, the lab's cloud, the stressors of both ends) is removed by the next run, and the
+ * resume completes the grid with no duplicate or missing sample. (Two claims on one pair of runs:
+ * each lab start costs ~5 s of CPU; the sweep itself is tested by the first test above.)
+ */
+t.test('after a SIGKILL part-way, the resume removes what the run left behind and completes the grid with no duplicate or missing sample', { skip: NEEDS_ROOT }, async (t) => {
+  const out = await mkdtemp(path.join(tmpdir(), 'dnn-lab-kill-'));
+  // both ends stressed (a light 10 %: any level starts a stressor group), so that the kill leaves stressors behind
+  const args = ['lab', 'lenet', '--net', '50,10', '--edge-cpu', '10', '--edge-mem', '0', '--cloud-cpu', '10', '--cloud-mem', '0', '--reference-every', '0', '--reps', '10', '--out', out];
+  const victim = execa(path.join(ROOT, 'bin/dnn-edge'), args, { reject: false, env: { NODE_OPTIONS: '' }, stdin: 'ignore' });
+  const pid = victim.pid!;
+  // a condition's cells are written when all its samples are in (points are interleaved), by which
+  // time its edge stress is over: after the first condition's cells, wait for the second's stressors
+  // (the lab's cloud, its cloud stressor and the edge stressor)
+  const file = await waitForCells(out, 5);
+  for (let i = 0; i < 1200 && recordedGroups(pid).length < 3; i++) await new Promise((r) => setTimeout(r, 50));
+  const groups = recordedGroups(pid);
+  t.ok(groups.length >= 3, `the run recorded its lab cloud and the stressors of both ends (${groups.join(', ')})`);
   t.ok(leftoversOf(pid).length > 0, 'the run has a namespace and veth while it runs');
   victim.kill('SIGKILL');
   await victim;
   t.ok(leftoversOf(pid).some((n) => n.startsWith('dnn-')), 'a SIGKILL leaves the namespace behind');
   t.ok(leftoversOf(pid).some((n) => n.startsWith('cgroup dnn-')), 'and the cgroups of its two devices');
+  const before = readResultsFile(file).cells.length / 4;
+  t.ok(before >= 5 && before < 24, `killed part-way (${before} of 24 cells)`);
 
-  // Another test file's run (tap runs two at once) sweeps dead runs' leftovers at its start too, so
-  // the next run can say it removed them only when they were still there just before it started.
+  // Another test file's run (two run at once) sweeps dead runs' leftovers at its start too, so
+  // the resume can say it removed them only when they were still there just before it started.
   const leftBehind = leftoversOf(pid);
-  const next = await runBin('dnn-edge', ['lab', 'lenet', '--cuts', '0', '--net', '50', '--edge-cpu', '0', ...NO_STRESS, '--reps', '1', '--out', out], { timeout: 300_000 });
-  t.equal(next.exitCode, 0, String(next.stderr));
-  if (leftBehind.length > 0 && /removed what a killed run left: /.test(String(next.stderr)) === false) t.comment(`left behind before the next run: ${leftBehind.join(', ')} (swept by another run first?)`);
-  t.ok(leftBehind.length === 0 || /removed what a killed run left: /.test(String(next.stderr)) || leftoversOf(pid).length === 0, 'the next run (or a concurrent one) removed what the killed run left');
+  const second = await runBin('dnn-edge', [...args, '--resume', file], { timeout: 300_000 });
+  t.equal(second.exitCode, 0, String(second.stderr));
+  if (leftBehind.length > 0 && /removed what a killed run left: /.test(String(second.stderr)) === false) t.comment(`left behind before the next run: ${leftBehind.join(', ')} (swept by another run first?)`);
+  t.ok(leftBehind.length === 0 || /removed what a killed run left: /.test(String(second.stderr)) || leftoversOf(pid).length === 0, 'the next run (or a concurrent one) removed what the killed run left');
   t.same(leftoversOf(pid), [], 'namespace, veth, cgroups and state file of the killed run are gone');
   t.same(interfacesWithOurQdisc().filter((i) => ownerOfName(i) === pid), [], 'its qdisc is gone');
   const alive = groups.filter((g) => {
@@ -82,48 +125,7 @@ t.test('after a SIGKILL, the next run removes the namespace, veth, qdisc and str
     return s !== null && s.state !== 'Z';
   });
   t.same(alive, [], 'its lab cloud and every stressor it started are gone');
-});
 
-t.test('Ctrl-C and SIGTERM: the run ends at once and puts everything back, cloud stressors included', { skip: NEEDS_ROOT }, async (t) => {
-  // the two runs side by side: each lab is named after its own edge process, so they cannot meet
-  await Promise.all((['SIGINT', 'SIGTERM'] as const).map(async (signal) => {
-    const out = await mkdtemp(path.join(tmpdir(), 'dnn-lab-signal-'));
-    // two conditions, both stressed: the first (50 Mbit/s, ~1 s) writes its cells, the signal lands in the second (~5 s)
-    const run = execa(path.join(ROOT, 'bin/dnn-edge'), ['lab', 'lenet', '--net', '50,10', '--edge-cpu', '50', '--edge-mem', '0', '--cloud-cpu', '50', '--cloud-mem', '0', '--reps', '20', '--out', out], {
-      reject: false,
-      env: { NODE_OPTIONS: '' },
-      stdin: 'ignore',
-    });
-    const file = await waitForCells(out, 2);
-    const pid = run.pid!;
-    const groups = recordedGroups(pid);
-    run.kill(signal);
-    const r = await run;
-    t.ok(r.signal === signal || r.exitCode === (signal === 'SIGINT' ? 130 : 143), `${signal}: ends by the signal (${r.signal ?? r.exitCode})`);
-    t.match(String(r.stderr), new RegExp(`${signal}: stopping; every completed cell is saved`));
-    // the signal lands mid-sample: the run must die, not retry it against a lab already removed
-    t.notMatch(String(r.stderr).split('stopping;')[1] ?? '', /reconnecting|waiting for the cloud/, `${signal}: no retry after the lab is gone`);
-    t.same(leftoversOf(pid), [], `${signal}: namespace, veth and state file removed`);
-    const alive = groups.filter((g) => {
-      const st = readProcStat(g);
-      return st !== null && st.state !== 'Z';
-    });
-    t.same(alive, [], `${signal}: lab cloud and every stressor (edge and cloud) ended`);
-    t.ok(readResultsFile(file).cells.length >= 8, `${signal}: the cells measured before are kept`);
-  }));
-});
-
-t.test('resume after a kill completes the grid with no duplicate or missing sample', { skip: NEEDS_ROOT }, async (t) => {
-  const out = await mkdtemp(path.join(tmpdir(), 'dnn-lab-resume-'));
-  const args = ['lab', 'lenet', '--net', '50,10', '--edge-cpu', '0', ...NO_STRESS, '--reps', '10', '--out', out];
-  const first = execa(path.join(ROOT, 'bin/dnn-edge'), args, { reject: false, env: { NODE_OPTIONS: '' }, stdin: 'ignore' });
-  const file = await waitForCells(out, 5);
-  first.kill('SIGKILL');
-  await first;
-  const before = readResultsFile(file).cells.length / 4;
-  t.ok(before >= 5 && before < 24, `killed part-way (${before} of 24 cells)`);
-  const second = await runBin('dnn-edge', [...args, '--resume', file], { timeout: 300_000 });
-  t.equal(second.exitCode, 0, String(second.stderr));
   const parsed = readResultsFile(file);
   const keys = parsed.cells.map((c) => `${cellKey(c.tag.condition, c.tag.cut)};${c.tag.metric}`);
   t.equal(new Set(keys).size, keys.length, 'no duplicate histogram');

@@ -69,7 +69,7 @@ async function compare(t: Test, spec: string, inputShape: number[] | undefined, 
 
 // VGG16 and VGG19 are AlexNet's layer types (Conv2D, MaxPooling2D, Flatten, Dense, Dropout) at
 // 138-144 M weights: 17 and 12 s here for no converter path AlexNet does not take
-// (`dnn-cut vgg16 --verify --backend onnx` checks their splits on onnx; zoo-split.test.ts splits VGG16 on TF.js)
+// (`dnn-cut vgg16 --verify --backend onnx` checks their splits on onnx; zoo-split.test.ts splits VGG16's layers on TF.js)
 for (const entry of ZOO.filter((e) => e.name !== 'vgg16' && e.name !== 'vgg19')) {
   t.test(`${entry.name}: onnx agrees with wasm`, (t) => compare(t, entry.name, entry.smallInputShape, entry.smallInputShape !== undefined));
 }

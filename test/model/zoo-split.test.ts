@@ -1,9 +1,13 @@
 // test-lane: full (builds whole models: too slow for `npm run test:unit`)
-import t from 'tap';
+import t, { type Test } from 'tap';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { selectBackend } from '../../src/engine/backend.js';
 import { loadLayersNetwork, disposeNetwork } from '../../src/model/network.js';
 import { createSplitRunner, benchmarkInput } from '../../src/engine/split-runner.js';
 import { ZOO, zooEntry } from '../../models/index.js';
+import type { ZooEntry } from '../../models/zoo-entry.js';
 import { spreadPoints } from '../../src/edge/run-selection.js';
 import { relErr } from '../helpers/compare.js';
 
@@ -13,20 +17,35 @@ await selectBackend('wasm');
 /** Every point for these, an even sample (always with both ends) for the rest. */
 const EVERY_POINT = new Set(['lenet', 'alexnet', 'mobilenet', 'resnet50']);
 const SAMPLE = 4;
-/**
- * Models that only run at 224x224, where a pass costs seconds on wasm: only the sample's inner
- * points. Their two ends are whole-model passes on one side (the same code as every model's ends,
- * checked at every point above) and cost two full passes each.
- */
-const INNER_ONLY = new Set(['vgg16', 'vgg19']);
 /** Sequential models (one chain of layers): every layer boundary must be a point. */
 const SEQUENTIAL = new Set(['lenet', 'alexnet', 'vgg16']);
+
+/**
+ * VGG only runs at 224x224 (Flatten feeds Dense), where building and seeding its 138M weights and
+ * five wasm passes cost ~12 s of CPU (a third of this file). Its layers built at 32x32 (Flatten then
+ * feeds fc1 512 values instead of 25088) are the same layers, points and split, at 38M weights and
+ * a fiftieth of the convolutions: written as the Keras JSON a user could pass, and split from that
+ * file (zoo-a.test.ts checks the 224x224 model's structure and parameter count).
+ */
+const SMALL_VGG = [32, 32, 3];
+
+async function load(t: Test, entry: ZooEntry) {
+  if (entry.name !== 'vgg16') return loadLayersNetwork(entry.name, { seed: 1, inputShape: entry.smallInputShape });
+  const file = path.join(mkdtempSync(path.join(tmpdir(), 'dnn-zoo-split-')), 'vgg16.json');
+  const model = entry.build(SMALL_VGG);
+  writeFileSync(file, JSON.stringify(model.toJSON(null, false)));
+  const layers = model.layers.map((l) => `${l.name} ${l.getClassName()}`);
+  model.dispose();
+  const network = await loadLayersNetwork(file, { seed: 1 });
+  t.same(network.model.layers.map((l) => `${l.name} ${l.getClassName()}`), layers, "VGG16's layers, read back from its Keras JSON");
+  return network;
+}
 
 // VGG19 is VGG16 with three more 3x3 convolutions of the same kind: the same layer types, points
 // and conversion, at ~10 s more per test file on the 2-core machine (`dnn-cut vgg19 --verify` checks it)
 for (const entry of ZOO.filter((e) => e.name !== 'vgg19')) {
   t.test(`${entry.name}: cloud(edge(x)) equals model(x) at every tested point`, async (t) => {
-    const network = await loadLayersNetwork(entry.name, { seed: 1, inputShape: entry.smallInputShape });
+    const network = await load(t, entry);
     const runner = createSplitRunner(network);
     const x = benchmarkInput(network.inputShape, 3);
     const full = (await runner.full(x)).value.data;
@@ -34,8 +53,7 @@ for (const entry of ZOO.filter((e) => e.name !== 'vgg19')) {
     // a constant output would make the comparison below vacuous
     const spread = Math.max(...full) - Math.min(...full);
     t.ok(spread > 1e-3 * Math.max(...full), `output varies across classes (spread ${spread.toExponential(2)})`);
-    const sample = EVERY_POINT.has(entry.name) ? network.cuts : spreadPoints(network.cuts, SAMPLE);
-    const cuts = INNER_ONLY.has(entry.name) ? sample.filter((c) => c.kind === 'inner') : sample;
+    const cuts = EVERY_POINT.has(entry.name) ? network.cuts : spreadPoints(network.cuts, SAMPLE);
     t.ok(cuts.length >= 2, `${cuts.length} points tested`);
     for (const cut of cuts) {
       const mid = (await runner.edge(cut, x)).value;

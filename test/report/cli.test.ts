@@ -7,6 +7,8 @@ import { fileURLToPath } from 'node:url';
 import { ResultsWriter } from '../../src/results/log-writer.js';
 import { cellHistograms, sampleMeta } from '../helpers/results.js';
 import { SYNTHETIC, SYNTHETIC_CUTS, split, writeCodecRun } from '../helpers/synthetic.js';
+import { userErrorOf } from '../helpers/user-error.js';
+import { parseReportOptions } from '../../src/cli/report-options.js';
 
 // bin/dnn-report only imports this file. It is not spawned itself: under tap, the runner's injected
 // require hook makes Node load an extensionless ESM launcher through require() and fail.
@@ -30,14 +32,25 @@ async function synthFile(path: string): Promise<void> {
 }
 
 t.test('usage mistakes: one line, exit 2', async (t) => {
+  // what the arguments alone tell, in process (each spawn costs ~0.6 s of CPU): the UserError that
+  // runMain prints as `dnn-report: <message>` with exit 2, as the spawns below show
+  const parsing: [string[], RegExp][] = [
+    [['--legacy', LENET, '--metric', 'p99'], /--metric.*p99.*(p50|choices)/],
+    [['--legacy', LENET, '--min-gain', '-1'], /^--min-gain must be a non-negative fraction/],
+    [['--legacy', LENET, '--max-agreement-loss', '101'], /^--max-agreement-loss must be a number of percentage points between 0 and 100 \(1 = one point of top-1 agreement\), got '101'$/],
+    [['--legacy', LENET, '--max-agreement-loss', 'one'], /^--max-agreement-loss must be a number of percentage points between 0 and 100 .*got 'one'$/],
+    [['--legacy', LENET, '--condition', 'foo'], /^--condition: 'foo' is not key=value/],
+  ];
+  for (const [args, message] of parsing) {
+    const e = await userErrorOf(() => parseReportOptions(args));
+    t.equal(e?.exitCode, 2, args.join(' '));
+    t.match(e?.message, message);
+    t.notMatch(e?.message, /\n/, 'one line');
+  }
+  // as processes: the ones found after parsing, and one found while parsing
   const cases: [string[], RegExp][] = [
     [[], /^dnn-report: no input: give results files .* or --legacy DIR\n$/],
-    [['--legacy', LENET, '--metric', 'p99'], /--metric.*p99.*(p50|choices)/],
-    [['--legacy', LENET, '--min-gain', '-1'], /^dnn-report: --min-gain must be a non-negative fraction/],
-    [['--legacy', LENET, '--max-agreement-loss', '101'], /^dnn-report: --max-agreement-loss must be a number of percentage points between 0 and 100 \(1 = one point of top-1 agreement\), got '101'\n$/],
-    [['--legacy', LENET, '--max-agreement-loss', 'one'], /^dnn-report: --max-agreement-loss must be a number of percentage points between 0 and 100 .*got 'one'\n$/],
     [['--legacy', LENET, '--deployed', '42'], /^dnn-report: --deployed 42 is not a partition point of lenet \(1, 2, 3/],
-    [['--legacy', LENET, '--condition', 'foo'], /^dnn-report: --condition: 'foo' is not key=value/],
     [['--legacy', LENET, '--format', 'html', '--condition', 'net=11'], /^dnn-report: --condition: no condition matches net=11\n$/],
     [['--legacy', '/nonexistent-dir'], /^dnn-report: --legacy \/nonexistent-dir: no such directory\n$/],
   ];

@@ -91,7 +91,7 @@ type Tap = Test;
 
 /**
  * Checked for structure only: a first pass at 224x224 costs ~7 s each on wasm (XNNPACK packs
- * 138M weights), and test/model/zoo-split.test.ts already runs both, halves and whole.
+ * 138M weights); test/model/zoo-split.test.ts runs VGG16's layers (built at 32x32), halves and whole.
  */
 const RUN_ELSEWHERE = new Set(['vgg16', 'vgg19']);
 
@@ -124,8 +124,9 @@ for (const [entry, params, layerCount] of REFERENCE) {
     const started = performance.now();
     const model = entry.build();
     const buildMs = performance.now() - started;
+    // No time limit asserted here (a test file shares the CPUs: VGG16 took 11.5 s at load 12): what
+    // keeps the build to seconds is the zeros initializer, which 'every weight starts at zero' checks.
     t.comment(`${entry.name}: built at ${entry.inputShape.join('x')} in ${buildMs.toFixed(0)} ms`);
-    if (entry.name === 'vgg16') t.ok(buildMs < 10_000, `VGG16 builds in seconds (${buildMs.toFixed(0)} ms)`);
 
     t.equal(model.countParams(), params, 'parameter count');
     t.equal(model.layers.length, layerCount, 'layer count (InputLayer included)');
@@ -145,7 +146,7 @@ for (const [entry, params, layerCount] of REFERENCE) {
       t.equal(runModel.layers.length, layerCount, `same layer count at ${runShape.join('x')}`);
     }
     if (RUN_ELSEWHERE.has(entry.name)) {
-      t.comment(`${entry.name}: not run here (zoo-split.test runs it at ${runShape.join('x')})`);
+      t.comment(`${entry.name}: not run here (zoo-split.test runs ${entry.name === 'vgg16' ? "VGG16's layers at 32x32" : 'VGG16, its layer types'})`);
       runModel.dispose();
       return;
     }
