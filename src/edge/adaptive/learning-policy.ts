@@ -48,6 +48,8 @@ export const LEARNING_DEFAULTS: LearningOptions = { alpha: 0.3, hysteresis: 0.05
 
 /** A ratio learned from one observation is kept within this factor of the shared estimate (a request stalled by the scheduler is not an arm's cost). */
 const MAX_RATIO = 5;
+/** Choices in a row a challenger must win by the margin to become the greedy choice. */
+const CONFIRM = 2;
 /** Choices after which an exploration whose observation never came (a frame lost with the link) is given up. */
 const PENDING_LIMIT = 16;
 
@@ -74,6 +76,10 @@ export class LearningPolicy implements Policy {
   /** the arm of an exploration whose observation is pending (its time counts as exploring), and the choices made since */
   private exploring: string | null = null;
   private pendingFor = 0;
+  /** an arm that beat the current one by the margin at the latest choices, and how many in a row */
+  private challenger: { cut: string; times: number } | null = null;
+  /** greedy requests since the latest exploration */
+  private greedySince = 0;
   private readonly edgeMin: number;
   private readonly cloudMin: number;
   private readonly prior: ModelPolicy;
@@ -129,18 +135,25 @@ export class LearningPolicy implements Policy {
   choose(): string {
     const pred = new Map(this.cuts.map((c) => [c, this.predicted(c)]));
     const best = this.cuts.reduce((a, b) => (pred.get(b)! < pred.get(a)! ? b : a));
-    if (this.current === null || (best !== this.current && this.dwell >= this.o.minDwell && pred.get(best)! * (1 + this.o.hysteresis) <= pred.get(this.current)!)) {
+    // A switch needs the margin twice in a row, with an observation of the current arm between: an
+    // exploration's lucky draw alone does not move the greedy choice (it flapped in simulation)
+    const wins = this.current !== null && best !== this.current && pred.get(best)! * (1 + this.o.hysteresis) <= pred.get(this.current)!;
+    this.challenger = wins ? (this.challenger?.cut === best ? { cut: best, times: this.challenger.times + 1 } : { cut: best, times: 1 }) : null;
+    if (this.current === null || (wins && this.dwell >= this.o.minDwell && this.challenger!.times >= CONFIRM)) {
       this.current = best;
       this.dwell = 0;
+      this.challenger = null;
     }
     const explore = this.exploration(pred);
     if (explore !== null) {
       this.exploring = explore;
       this.pendingFor = 0;
+      this.greedySince = 0;
       this.last = { pred_ms: pred.get(explore)!, explore: true };
       return explore;
     }
     this.dwell++;
+    this.greedySince++;
     this.last = { pred_ms: pred.get(this.current)!, explore: false };
     return this.current;
   }
@@ -150,50 +163,69 @@ export class LearningPolicy implements Policy {
     // one exploration at a time (frames in flight): a lost one (a link failure) is given up after a while
     if (this.exploring !== null && ++this.pendingFor < PENDING_LIMIT) return null;
     this.exploring = null;
-    if (this.o.budget <= 0) return null;
-    const greedy = pred.get(this.current!)!;
+    // only once the greedy choice has settled (within its dwell a better arm is a switch to come, not an exploration)
+    // and with greedy requests between explorations: an exploration is one request, then the policy returns to its choice
+    if (this.o.budget <= 0 || this.dwell < this.o.minDwell || this.greedySince < this.o.minDwell) return null;
+    // only arms that could beat the greedy one by the switching margin: a result within it would change nothing
+    const greedy = pred.get(this.current!)! / (1 + this.o.hysteresis);
     let pick: string | null = null;
     let lowest = greedy;
     for (const c of this.cuts) {
       if (c === this.current) continue;
       const lcb = pred.get(c)! * (1 - this.doubt(c));
-      if (lcb < lowest && this.exploreMs + pred.get(c)! <= this.o.budget * this.busyMs) {
+      if (lcb < lowest) {
         lowest = lcb;
         pick = c;
       }
     }
-    return pick;
+    // the most promising arm waits until the budget covers it (a cheaper arm taking the budget first would starve it)
+    return pick !== null && this.exploreMs + pred.get(pick)! <= this.o.budget * this.busyMs ? pick : null;
+  }
+
+  /** An observation with each end's compute within a factor 2 of the shared prediction. */
+  private winsorized(o: Observation): Observation {
+    const p = this.shared.parts(o.cut);
+    const within = (obs: number, pred: number) => (pred > 0 && Number.isFinite(obs) ? Math.min(2 * pred, Math.max(pred / 2, obs)) : obs);
+    const edge = within(o.edge_ms + (o.encode_ms ?? 0), p.edge) - (o.encode_ms ?? 0);
+    const cloud = within(o.cloud_ms + (o.decode_ms ?? 0), p.cloud) - (o.decode_ms ?? 0);
+    return { ...o, edge_ms: Math.max(0, edge), cloud_ms: Math.max(0, cloud) };
   }
 
   observe(o: Observation): void {
+    // The shared context learns from every request as the model policy does; an exploration's
+    // compute is first kept within a factor 2 of the prediction: one request of an arm not run for a
+    // while is the noisiest there is (on the 10x onnx edge the first conv_pw_6 after 20 s computed
+    // 662 ms, the next 133: a CPU quota throttles in bursts), and the shared slowdowns move every
+    // arm's prediction (one such request made the greedy arm look 3x slower).
+    const explored = this.exploring === o.cut;
     const total = o.total_ms ?? o.edge_ms + (o.encode_ms ?? 0) + o.transfer_ms + (o.decode_ms ?? 0) + o.cloud_ms;
     if (!o.probe && Number.isFinite(total)) {
       this.busyMs += total;
-      if (this.exploring === o.cut) {
+      if (explored) {
         this.exploreMs += total;
         this.exploring = null;
       }
     }
-    // the shared context learns from every request, as the model policy does (its rate always; its slowdowns only when correcting)
-    this.shared.observe(o);
+    this.shared.observe(explored ? this.winsorized(o) : o);
     if (o.probe) return;
     const arm = this.arms.get(o.cut);
     if (!arm) return;
+    const a = this.o.alpha;
     arm.seen = this.busyMs;
     if (!this.o.correct) return;
     const p = this.shared.parts(o.cut);
     const edgeObs = o.edge_ms + (o.encode_ms ?? 0);
     const cloudObs = o.cloud_ms + (o.decode_ms ?? 0);
     const ref = referenceStress(this.model);
-    const a = this.o.alpha;
     // an end's part of an arm where it does (next to) nothing (cloud-only's edge no-op, edge-only's cloud) is left out: its jitter is not a ratio
     if ((ref.edge.get(o.cut) ?? 0) + (ref.encode.get(o.cut) ?? 0) >= this.edgeMin && p.edge > 0 && Number.isFinite(edgeObs)) {
-      arm.edge = (1 - a) * arm.edge + a * clampRatio(edgeObs / p.edge);
+      arm.edge = (1 - a) * arm.edge + a * bounded(edgeObs / p.edge, arm.edge);
     }
     if (!this.model.local.has(o.cut) && (ref.cloud.get(o.cut) ?? 0) + (ref.decode.get(o.cut) ?? 0) >= this.cloudMin && p.cloud > 0 && Number.isFinite(cloudObs)) {
-      arm.cloud = (1 - a) * arm.cloud + a * clampRatio(cloudObs / p.cloud);
+      arm.cloud = (1 - a) * arm.cloud + a * bounded(cloudObs / p.cloud, arm.cloud);
     }
   }
 }
 
-const clampRatio = (r: number) => Math.min(MAX_RATIO, Math.max(1 / MAX_RATIO, r));
+/** One observation's ratio, within a factor 2 of the arm's correction so far (so one request moves it by at most `alpha`), and within MAX_RATIO of the shared estimate. */
+const bounded = (r: number, k: number) => Math.min(MAX_RATIO, Math.max(1 / MAX_RATIO, Math.min(2 * k, Math.max(k / 2, r))));
