@@ -27,6 +27,8 @@ export interface ReportOptions {
   confidence?: number;
   /** --max-agreement-loss: percentage points of top-1 agreement an encoded arm may lose (default 1) */
   maxAgreementLoss?: number;
+  /** --hindsight-window: seconds per window of adaptive runs' hindsight best (default 5) */
+  hindsightWindowS?: number;
 }
 
 export const DEFAULT_CONFIDENCE = 0.95;
@@ -47,8 +49,10 @@ export function buildReport(networks: NetworkData[], opts: ReportOptions, warnin
   for (const n of networks) {
     const has = opts.deployed === undefined || n.cuts.some((c) => c.cut === opts.deployed);
     if (!has) all.push(`${n.network}: no point '${opts.deployed}', so its deployed point is its best at the baseline condition`);
-    if (n.policyRuns) adaptive.push(...summarizeAdaptive(n.network, n.policyRuns, n.policyStreams));
     const judged = hasEncodedArms(n) ? judgeArms(n, opts.maxAgreementLoss ?? DEFAULT_MAX_AGREEMENT_LOSS) : undefined;
+    // the arms the policies could choose: those within the fidelity budget (the run judged them alike)
+    const arms = judged ? judged.admitted.size : n.cuts.length || null;
+    if (n.policyRuns) adaptive.push(...summarizeAdaptive(n.network, n.policyRuns, n.policyStreams, { windowS: opts.hindsightWindowS, arms }));
     if (judged) all.push(...judged.notes.map((w) => `${n.network}: ${w}`));
     const outside = judged?.budget.excluded.find((e) => has && e.arm === opts.deployed);
     if (outside) {

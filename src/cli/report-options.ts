@@ -3,6 +3,7 @@ import { makeProgram, maxAgreementLossOption, parseArgv } from './common.js';
 import { UserError } from '../errors.js';
 import { parseConditionSelector } from '../report/input/condition-selector.js';
 import { STATISTICS, type Statistic } from '../analysis/cells.js';
+import { DEFAULT_HINDSIGHT_WINDOW_S } from '../analysis/hindsight.js';
 import { parsePredictSpec, type PredictLevels } from '../analysis/cost-model.js';
 
 export const REPORT_FORMATS = ['table', 'csv', 'json', 'html'] as const;
@@ -23,6 +24,8 @@ export interface ReportOptions {
   predict?: PredictLevels;
   /** --max-agreement-loss: percentage points of top-1 agreement with f32 an encoded (point, codec) arm may lose (absent: DEFAULT_MAX_AGREEMENT_LOSS) */
   maxAgreementLoss?: number;
+  /** --hindsight-window: seconds per window of adaptive runs' hindsight best */
+  hindsightWindow: number;
   /** --check: list each plan's present, missing and duplicated cells instead of reporting */
   check: boolean;
 }
@@ -39,6 +42,12 @@ function parseConfidence(v: string): number {
   return n;
 }
 
+function parseHindsightWindow(v: string): number {
+  const n = Number(v);
+  if (v.trim() === '' || !Number.isFinite(n) || n <= 0) throw new UserError(`--hindsight-window must be a positive number of seconds (e.g. 5), got '${v}'`);
+  return n;
+}
+
 /** dnn-report's arguments (process.argv.slice(2)) -> checked options. Mistakes are UserErrors, --help a HelpRequested. */
 export function parseReportOptions(argv: readonly string[]): ReportOptions {
   const program = makeProgram('dnn-report', 'Best partition point per condition, and where the deployed point must move, from dnn-edge results files or the published tool\'s outputs.')
@@ -52,6 +61,7 @@ export function parseReportOptions(argv: readonly string[]): ReportOptions {
     .addOption(maxAgreementLossOption())
     .option('--condition <selector>', 'html: the condition of the second bar chart, e.g. "net=10;ecpu=50" (default: the largest gain)', parseConditionSelector)
     .option('--predict <grid>', 'predict conditions that were not measured from a cost model fitted on the results, e.g. "net=5,2,1;delay=0,20" (lists expand to every combination)', parsePredictSpec)
+    .option('--hindsight-window <s>', "adaptive runs: seconds per window of the hindsight best (per window the fastest static policy) and of the bootstrap intervals", parseHindsightWindow, DEFAULT_HINDSIGHT_WINDOW_S)
     .option('--check', 'check the plans of the files instead of reporting: cells present, missing (with the shard that owes them) and duplicated; exit 1 when a plan is incomplete')
     .option('--legacy <dir>', "read the published tool's outputs (outputs_<model>/weights_ABCDE.txt); repeatable", (v: string, acc: string[]) => [...acc, v], [] as string[]);
   parseArgv(program, argv);

@@ -47,7 +47,7 @@ async function main(argv: string[]): Promise<number> {
   for (const p of problems) process.stderr.write(`dnn-report: ${p}\n`);
   if (networks.length === 0) throw new UserError(`no usable data in the input (${problems.length} problem(s) above)`);
 
-  const report = buildReport(networks, { metric: opts.metric, deployed: opts.deployed, minGain: opts.minGain, confidence: opts.confidence, predict: opts.predict, maxAgreementLoss: opts.maxAgreementLoss }, problems);
+  const report = buildReport(networks, { metric: opts.metric, deployed: opts.deployed, minGain: opts.minGain, confidence: opts.confidence, predict: opts.predict, maxAgreementLoss: opts.maxAgreementLoss, hindsightWindowS: opts.hindsightWindow }, problems);
   if (opts.condition && !report.networks.some((n) => selectCondition(n, opts.condition!))) {
     throw new UserError(`--condition: no condition matches ${[...opts.condition].map(([k, v]) => `${k}=${v}`).join(';')}`);
   }

@@ -29,13 +29,17 @@ t.test('dnn-cut: defaults and --json', async (t) => {
 });
 
 t.test('dnn-report: defaults, repeatable --legacy, and no input', async (t) => {
-  t.same(parseReportOptions(['a.hdr', 'b.hdr']), { files: ['a.hdr', 'b.hdr'], format: 'table', metric: 'p50', minGain: 0.05, confidence: 0.95, legacy: [], check: false });
+  t.same(parseReportOptions(['a.hdr', 'b.hdr']), { files: ['a.hdr', 'b.hdr'], format: 'table', metric: 'p50', minGain: 0.05, confidence: 0.95, hindsightWindow: 5, legacy: [], check: false });
   const o = parseReportOptions(['--legacy', 'x', '--legacy', 'y', '--format', 'html', '--condition', 'net=10;ecpu=50', '--min-gain', '0.1']);
   t.same(o.legacy, ['x', 'y']);
   t.same([...o.condition!], [['net', '10'], ['ecpu', '50']]);
   t.equal(o.minGain, 0.1);
   t.match((await userErrorOf(() => parseReportOptions([])))?.message, /no input: give results files/);
   t.match((await userErrorOf(() => parseReportOptions(['a.hdr', '--min-gain', '-1'])))?.message, /--min-gain must be a non-negative fraction/);
+  t.equal(parseReportOptions(['a.hdr', '--hindsight-window', '2.5']).hindsightWindow, 2.5);
+  for (const bad of ['0', '-1', 'abc', '']) {
+    t.match((await userErrorOf(() => parseReportOptions(['a.hdr', '--hindsight-window', bad])))?.message, /^--hindsight-window must be a positive number of seconds/, `--hindsight-window '${bad}'`);
+  }
   t.match((await userErrorOf(() => parseReportOptions(['a.hdr', '--condition', 'speed=3'])))?.message, /--condition: 'speed=3' is not key=value with a key among net, delay/);
 });
 

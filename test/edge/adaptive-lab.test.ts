@@ -48,6 +48,18 @@ t.test('lab --trace: the trace replayed once per policy, timelines and histogram
   t.equal(json.adaptive.length, 1, 'one (network, trace) entry');
   t.ok(json.adaptive[0]!.best_static.startsWith('static:'), `best static: ${json.adaptive[0]!.best_static}`);
   t.ok(json.adaptive[0]!.policies.every((p) => p.requests > 0 && p.mean_ms > 0));
+  // the hindsight best over the statics, per 1 s window (the trace's steps): the report path on a real run
+  const h = await runBin('dnn-report', [file, '--format', 'json', '--hindsight-window', '1']);
+  t.equal(h.exitCode, 0, String(h.stderr));
+  type Hp = { policy: string; mean_ms: number; regret_vs_hindsight: number; regret_vs_hindsight_ci: [number, number] | null; explore_share: number };
+  const e = (JSON.parse(String(h.stdout)) as { adaptive: { hindsight_ms: number; hindsight_statics: number; hindsight_arms: number; hindsight_choices: { t0_s: number; policy: string }[]; steps: unknown[]; policies: Hp[] }[] }).adaptive[0]!;
+  const statics = e.policies.filter((p) => p.policy.startsWith('static:'));
+  t.equal(e.hindsight_statics, statics.length);
+  t.equal(e.hindsight_arms, 2, 'the 2 profiled points');
+  t.ok(e.hindsight_choices.length >= 3 && e.hindsight_choices.every((c) => statics.some((p) => p.policy === c.policy)), `choices: ${JSON.stringify(e.hindsight_choices)}`);
+  t.ok(e.hindsight_ms > 0 && statics.every((p) => e.hindsight_ms <= p.mean_ms * 1.05), `hindsight ${e.hindsight_ms} ms, statics ${statics.map((p) => p.mean_ms).join(', ')}`);
+  t.ok(e.policies.every((p) => Number.isFinite(p.regret_vs_hindsight) && p.regret_vs_hindsight_ci !== null && p.explore_share >= 0 && p.explore_share <= 1));
+  t.same(e.steps, [], 'a link-only trace: no stress steps');
 });
 
 /**

@@ -1,4 +1,4 @@
-import { adaptiveHeader, adaptiveRows, adaptiveTitle, bytesLabel, encodingLines, predictedLine, thresholdLine, FACTOR_LABEL, baselineLine, baselineOf, deployedLine, maxGainCondition, movedLabel, ms, summaryLine, tieSetLabel, times } from './labels.js';
+import { adaptiveHeader, adaptiveNotes, adaptiveRows, adaptiveTitle, bytesLabel, encodingLines, predictedLine, thresholdLine, FACTOR_LABEL, baselineLine, baselineOf, deployedLine, maxGainCondition, movedLabel, ms, summaryLine, tieSetLabel, times } from './labels.js';
 import { conditionLabel, gainWithInterval, levelLabel, pct, varyingFactors } from '../../analysis/condition-labels.js';
 import { selectCondition } from '../input/condition-selector.js';
 import { describeTestbed } from './labels.js';
@@ -269,8 +269,12 @@ function adaptiveSection(e: AdaptiveEntry): string {
   const cuts = [...new Set(Object.values(e.timelines).flatMap((t) => t.map((r) => r.cut)))];
   const head = `<tr>${adaptiveHeader(e).map((h) => `<th>${esc(h)}</th>`).join('')}</tr>`;
   const rows = adaptiveRows(e).map((r) => `<tr>${r.map((c) => `<td>${esc(c)}</td>`).join('')}</tr>`).join('');
+  const hindsight = e.hindsight_choices
+    .map((c) => ({ t0_ms: c.t0_s * 1000, t1_ms: (c.t0_s + e.hindsight_window_s) * 1000, point: cuts.indexOf(c.policy.slice('static:'.length)) }))
+    .filter((h) => h.point >= 0);
   const charts = Object.entries(e.timelines).map(([policy, t]) =>
-    timelineChart({ id: `${id}-timeline-${policy.replace(/[^A-Za-z0-9_-]/g, '_')}`, title: `${e.network} on ${e.trace}: ${policy}`, cuts, rows: t.map((r) => ({ ...r, point: cuts.indexOf(r.cut) })) }),
+    timelineChart({ id: `${id}-timeline-${policy.replace(/[^A-Za-z0-9_-]/g, '_')}`, title: `${e.network} on ${e.trace}: ${policy}`, cuts, rows: t.map((r) => ({ ...r, point: cuts.indexOf(r.cut) })), hindsight }),
   );
-  return `<section data-adaptive="${esc(id)}"><h2>${esc(adaptiveTitle(e))}</h2><table>${head}${rows}</table>${charts.join('\n')}</section>`;
+  const notes = adaptiveNotes(e).map((l) => `<p${l.startsWith('WARNING') ? ' class="warning"' : ''}>${esc(l)}</p>`).join('');
+  return `<section data-adaptive="${esc(id)}"><h2>${esc(adaptiveTitle(e))}</h2><table>${head}${rows}</table>${notes}${charts.join('\n')}</section>`;
 }

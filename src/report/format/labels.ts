@@ -1,5 +1,6 @@
 import { FACTORS } from '../../conditions/factors.js';
-import { conditionLabel, gainWithInterval, pct } from '../../analysis/condition-labels.js';
+import { conditionLabel, gainWithInterval, interval, pct } from '../../analysis/condition-labels.js';
+import { stressChanges } from '../../analysis/hindsight.js';
 import type { ConditionReport, ExcludedArm, FactorName, NetworkReport } from '../../analysis/findings.js';
 import type { AdaptiveEntry } from '../../analysis/policy-runs.js';
 import { canonical, type EndIdentity, type Testbed } from '../../analysis/testbed.js';
@@ -97,28 +98,67 @@ export function thresholdLine(ranges: { cut: string; min_mbit: number; max_mbit:
     .join(' | ');
 }
 
-/** The adaptive runs as table rows: policy, requests, p50, p95, mean, gain over the best static, switches, oracle agreement, switch penalty (a camera replay: drops and frames/s). */
+/**
+ * The adaptive runs as table rows: policy, requests, p50, p95, mean, gain over the best static and
+ * regret against the hindsight best (each with its bootstrap interval), explore share, switches,
+ * oracle agreement, switch penalty (a camera replay: drops and frames/s); then the hindsight row.
+ */
 export function adaptiveRows(e: AdaptiveEntry): string[][] {
   const camera = isCameraReplay(e);
-  return e.policies.map((p) => [
+  const rows = e.policies.map((p) => [
     p.policy + (p.policy === e.best_static ? ' (best static)' : ''),
     String(p.requests),
     ms(p.p50_ms),
     ms(p.p95_ms),
     ms(p.mean_ms),
-    pct(p.gain_over_best_static),
+    p.policy === e.best_static ? pct(p.gain_over_best_static) : withCi(p.gain_over_best_static, p.gain_over_best_static_ci),
+    withCi(p.regret_vs_hindsight, p.regret_vs_hindsight_ci),
+    `${(100 * p.explore_share).toFixed(1)}%`,
     String(p.switches),
     `${(100 * p.oracle_agreement).toFixed(0)}%`,
     ms(p.switch_penalty_ms),
     ...(camera ? [p.drop_fraction === undefined ? '-' : `${p.dropped}/${p.offered} (${(100 * p.drop_fraction).toFixed(1)}%)`, p.fps === undefined ? '-' : p.fps.toFixed(1)] : []),
   ]);
+  if (e.hindsight_ms === null) return rows;
+  const best = e.policies.find((p) => p.policy === e.best_static);
+  const switches = e.hindsight_choices.filter((c, i) => i > 0 && c.policy !== e.hindsight_choices[i - 1]!.policy).length;
+  rows.push([
+    `hindsight (best static per ${e.hindsight_window_s} s)`,
+    String(e.hindsight_requests),
+    ms(e.hindsight_p50_ms),
+    ms(e.hindsight_p95_ms),
+    ms(e.hindsight_ms),
+    best ? pct(best.mean_ms / e.hindsight_ms - 1) : '-',
+    pct(0),
+    '-',
+    String(switches),
+    '-',
+    '-',
+    ...(camera ? ['-', '-'] : []),
+  ]);
+  return rows;
 }
 
-export const ADAPTIVE_HEADER = ['policy', 'requests', 'p50', 'p95', 'mean', 'gain vs best static', 'switches', 'oracle agreement', 'switch penalty'];
+/** "+4.1% [+1.2%, +7.0%]", or the figure alone without an interval. */
+function withCi(v: number | null, ci: [number, number] | null): string {
+  return ci === null || v === null ? pct(v) : `${pct(v)} ${interval(ci[0], ci[1])}`;
+}
+
+export const ADAPTIVE_HEADER = ['policy', 'requests', 'p50', 'p95', 'mean', 'gain vs best static [95% CI]', 'regret vs hindsight [95% CI]', 'explore', 'switches', 'oracle agreement', 'switch penalty'];
 
 /** The adaptive table's header: a camera replay (--trace with --scenario stream:FPS) adds drops and frames/s. */
 export function adaptiveHeader(e: AdaptiveEntry): string[] {
   return isCameraReplay(e) ? [...ADAPTIVE_HEADER, 'dropped', 'fps'] : ADAPTIVE_HEADER;
+}
+
+/** Below the adaptive table: what limits the hindsight best, then how the policies followed each change of an end's stress. */
+export function adaptiveNotes(e: AdaptiveEntry): string[] {
+  const steps = e.steps.map((s) => {
+    const change = stressChanges(s.from, s.to).map(([k, a, b]) => `${k} ${a} -> ${b}`).join(', ');
+    const reactions = Object.entries(s.reactions).map(([policy, r]) => (r ? `${policy} moved to ${r.to} after ${r.after_s.toFixed(1)} s` : `${policy} did not move`));
+    return `step at ${s.t_s.toFixed(1)} s (${change}): ${reactions.length ? reactions.join('; ') : 'no adaptive policy'}`;
+  });
+  return [...e.hindsight_warnings.map((w) => `WARNING: ${w}`), ...steps];
 }
 
 function isCameraReplay(e: AdaptiveEntry): boolean {
@@ -127,7 +167,8 @@ function isCameraReplay(e: AdaptiveEntry): boolean {
 
 export function adaptiveTitle(e: AdaptiveEntry): string {
   const late = e.max_step_lateness_ms === null ? '' : `; trace steps applied at most ${e.max_step_lateness_ms.toFixed(1)} ms off schedule`;
-  return `adaptive runs: ${e.network} on ${e.trace} (latencies in ms; gain = best static mean / mean - 1${late})`;
+  const regret = e.hindsight_ms === null ? '' : '; regret = mean / hindsight mean - 1';
+  return `adaptive runs: ${e.network} on ${e.trace} (latencies in ms; gain = best static mean / mean - 1${regret}${late})`;
 }
 
 /** e.g. "edge vm (Intel Xeon, 2 cores, wasm) / cloud vm (Intel Xeon, 2 cores, wasm)". */

@@ -211,7 +211,7 @@ export interface TimelineRow {
  * the policy's estimate (dashed), the point chosen (a step line over the points in model order),
  * and each request's latency.
  */
-export function timelineChart(opts: { id: string; title: string; rows: TimelineRow[]; cuts: string[] }): string {
+export function timelineChart(opts: { id: string; title: string; rows: TimelineRow[]; cuts: string[]; /** the hindsight best's point per window (start and end, ms): a grey band in the point panel */ hindsight?: { t0_ms: number; t1_ms: number; point: number }[] }): string {
   const left = 110;
   const plotW = 560;
   const panelH = 90;
@@ -219,9 +219,11 @@ export function timelineChart(opts: { id: string; title: string; rows: TimelineR
   const top = 26;
   const rows = opts.rows;
   const tMax = Math.max(1, ...rows.map((r) => r.t_ms)) / 1000;
+  const hindsight = opts.hindsight ?? [];
   const x = (ms: number) => left + (ms / 1000 / tMax) * plotW;
   const parts: string[] = [`<text x="12" y="14" class="title">${esc(opts.title)}</text>`];
-  const panel = (k: number, label: string, yMaxRaw: number, series: { values: (number | null)[]; color: string; dash?: boolean; step?: boolean }[], yTicks?: [number, string][]) => {
+  // a series' values are at the requests' times unless it gives its own (`at`, ms)
+  const panel = (k: number, label: string, yMaxRaw: number, series: { values: (number | null)[]; at?: number[]; color: string; dash?: boolean; step?: boolean; band?: boolean }[], yTicks?: [number, string][]) => {
     const y0 = top + k * (panelH + gap);
     const ticks = yTicks ?? niceTicks(yMaxRaw, 3).map((t) => [t, String(t)] as [number, string]);
     const yMax = yTicks ? Math.max(1, yMaxRaw) : Math.max(...ticks.map((t) => t[0]), 1e-9);
@@ -235,10 +237,12 @@ export function timelineChart(opts: { id: string; title: string; rows: TimelineR
       const pts: string[] = [];
       s.values.forEach((v, i) => {
         if (v === null) return;
-        if (s.step && pts.length) pts.push(`${f(x(rows[i]!.t_ms))},${pts.at(-1)!.split(',')[1]}`);
-        pts.push(`${f(x(rows[i]!.t_ms))},${f(y(v))}`);
+        const t = Math.min(s.at?.[i] ?? rows[i]!.t_ms, tMax * 1000);
+        if (s.step && pts.length) pts.push(`${f(x(t))},${pts.at(-1)!.split(',')[1]}`);
+        pts.push(`${f(x(t))},${f(y(v))}`);
       });
-      parts.push(`<polyline class="line" points="${pts.join(' ')}" stroke="${s.color}"${s.dash ? ' stroke-dasharray="4 3"' : ''}/>`);
+      // a band: wide and pale, under the lines drawn after it
+      parts.push(`<polyline class="line" points="${pts.join(' ')}" stroke="${s.color}"${s.dash ? ' stroke-dasharray="4 3"' : ''}${s.band ? ' style="stroke-width:7;opacity:0.35"' : ''}/>`);
     }
   };
   const rateMax = Math.max(0, ...rows.flatMap((r) => [r.rate_mbit ?? 0, r.est_mbit ?? 0]));
@@ -246,11 +250,13 @@ export function timelineChart(opts: { id: string; title: string; rows: TimelineR
     { values: rows.map((r) => r.rate_mbit), color: '#4e79a7', step: true },
     { values: rows.map((r) => r.est_mbit), color: '#f28e2b', dash: true },
   ]);
-  panel(1, 'point', opts.cuts.length - 1, [{ values: rows.map((r) => r.point), color: '#59a14f', step: true }], opts.cuts.map((c, i) => [i, c.length > 14 ? `${c.slice(0, 13)}…` : c] as [number, string]));
+  // the hindsight choice holds over its window: a value at the window's start and its end
+  const hindsightLine = { values: hindsight.flatMap((h) => [h.point, h.point]), at: hindsight.flatMap((h) => [h.t0_ms, h.t1_ms]), color: '#7f7f7f', step: true, band: true };
+  panel(1, 'point', opts.cuts.length - 1, [...(hindsight.length ? [hindsightLine] : []), { values: rows.map((r) => r.point), color: '#59a14f', step: true }], opts.cuts.map((c, i) => [i, c.length > 14 ? `${c.slice(0, 13)}…` : c] as [number, string]));
   panel(2, 'latency ms', Math.max(0, ...rows.map((r) => r.total_ms)), [{ values: rows.map((r) => r.total_ms), color: '#e15759' }]);
   const axisY = top + 3 * (panelH + gap) - gap + 16;
   for (const t of niceTicks(tMax, 5)) parts.push(`<text x="${f(x(t * 1000))}" y="${axisY}" class="tick" text-anchor="middle">${t}</text>`);
-  parts.push(`<text x="${left + plotW / 2}" y="${axisY + 16}" class="axis" text-anchor="middle">seconds into the trace (rate: in force solid, estimated dashed)</text>`);
+  parts.push(`<text x="${left + plotW / 2}" y="${axisY + 16}" class="axis" text-anchor="middle">seconds into the trace (rate: in force solid, estimated dashed${hindsight.length ? '; point: the hindsight best as a grey band' : ''})</text>`);
   return svg(opts.id, left + plotW + 20, axisY + 26, parts);
 }
 

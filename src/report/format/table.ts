@@ -1,14 +1,14 @@
 import { conditionLabel, gainWithInterval, interval, levelLabel, pct, shortFactor, varyingFactors } from '../../analysis/condition-labels.js';
 import type { FactorName, NetworkReport, Report } from '../../analysis/findings.js';
 import { EDGE_HEADER, SCALING_TITLE, STREAM_HEADER, answerLine, edgeRow, fpsLabel, modelLines, scalingLine, scenarioTitle, streamRow } from './stream-labels.js';
-import { adaptiveHeader, adaptiveRows, adaptiveTitle, baselineLine, baselineOf, bytesLabel, deployedLine, describeTestbed, encodingLines, FACTOR_LABEL, movedLabel, ms, predictedLine, summaryLine, thresholdLine, tieSetLabel, times } from './labels.js';
+import { adaptiveHeader, adaptiveNotes, adaptiveRows, adaptiveTitle, baselineLine, baselineOf, bytesLabel, deployedLine, describeTestbed, encodingLines, FACTOR_LABEL, movedLabel, ms, predictedLine, summaryLine, thresholdLine, tieSetLabel, times } from './labels.js';
 
 /** The report for a terminal: the same essentials as the JSON, as aligned text tables. */
 export function formatTable(report: Report): string {
   const parts = report.networks.map((n) => network(n, report));
   if (report.edge_scaling?.length) parts.push(`== ${SCALING_TITLE}\n${report.edge_scaling.map((r) => `  ${scalingLine(r)}`).join('\n')}\n`);
   if (report.cross_testbed.length) parts.push(crossTestbedTable(report));
-  for (const e of report.adaptive) parts.push(`${adaptiveTitle(e)}\n${table(adaptiveHeader(e), adaptiveRows(e))}\n`);
+  for (const e of report.adaptive) parts.push(`${adaptiveTitle(e)}\n${table(adaptiveHeader(e), adaptiveRows(e))}\n${adaptiveNotes(e).map((l) => `  ${l}\n`).join('')}`);
   return parts.join('\n');
 }
 
