@@ -38,13 +38,15 @@ export interface LearningOptions {
   budget: number;
   /** an arm's relative doubt grows by this much per second of stream time since it was observed */
   driftPerS: number;
-  /** the largest doubt: how wrong the prior may be (an arm never run) */
+  /** the doubt of an arm never run: how wrong the prior may be */
   maxDoubt: number;
+  /** the largest doubt of an arm once measured: how far its cost may drift unseen (less than the prior may be wrong) */
+  maxDrift: number;
   /** learn from observed compute (the ends' slowdowns and the arms' corrections); off: the prior and the rate only */
   correct: boolean;
 }
 
-export const LEARNING_DEFAULTS: LearningOptions = { alpha: 0.3, hysteresis: 0.05, minDwell: 3, budget: 0.05, driftPerS: 0.02, maxDoubt: 0.5, correct: true };
+export const LEARNING_DEFAULTS: LearningOptions = { alpha: 0.3, hysteresis: 0.05, minDwell: 3, budget: 0.05, driftPerS: 0.02, maxDoubt: 0.5, maxDrift: 0.3, correct: true };
 
 /** A ratio learned from one observation is kept within this factor of the shared estimate (a request stalled by the scheduler is not an arm's cost). */
 const MAX_RATIO = 5;
@@ -124,7 +126,7 @@ export class LearningPolicy implements Policy {
   doubt(cut: string): number {
     const seen = this.arms.get(cut)!.seen;
     if (seen === undefined) return this.o.maxDoubt;
-    return Math.min(this.o.maxDoubt, (this.o.driftPerS * (this.busyMs - seen)) / 1000);
+    return Math.min(this.o.maxDrift, (this.o.driftPerS * (this.busyMs - seen)) / 1000);
   }
 
   /** The share of the stream's time spent exploring so far. */
