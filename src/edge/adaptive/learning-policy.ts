@@ -46,7 +46,7 @@ export interface LearningOptions {
   correct: boolean;
 }
 
-export const LEARNING_DEFAULTS: LearningOptions = { alpha: 0.3, hysteresis: 0.05, minDwell: 3, budget: 0.05, driftPerS: 0.02, maxDoubt: 0.5, maxDrift: 0.3, correct: true };
+export const LEARNING_DEFAULTS: LearningOptions = { alpha: 0.3, hysteresis: 0.05, minDwell: 3, budget: 0.05, driftPerS: 0.02, maxDoubt: 0.5, maxDrift: 0.5, correct: true };
 
 /** A ratio learned from one observation is kept within this factor of the shared estimate (a request stalled by the scheduler is not an arm's cost). */
 const MAX_RATIO = 5;
