@@ -16,6 +16,7 @@ import type { DeviceLimits } from '../conditions/cgroup.js';
 import { hasLimits } from '../conditions/device.js';
 import { deviceLimitsFrom, deviceOptions } from './device-options.js';
 import { readTrace, scheduleOf, type Schedule } from '../conditions/trace.js';
+import { DEFAULT_POLICIES } from '../edge/adaptive/policy.js';
 import { CODECS, parseCodecList, type Codec } from '../codecs/index.js';
 import { parseInputCodecList, type InputCodec, type PreprocessMode } from '../inputs/index.js';
 import { inputCodecOption, inputsOption, preprocessOption } from './input-options.js';
@@ -171,7 +172,7 @@ function edgeProgram(levels: { option: Option }[]): Command {
     .addOption(new Option('--trace-scale <x>', "multiply the trace's rates by X").default(1).argParser((v: string) => parsePositive(v, '--trace-scale')))
     .option('--trace-loop', 'repeat the trace until --duration')
     .addOption(new Option('--duration <seconds>', 'replay only the first S seconds (with --trace-loop: this long)').argParser((v: string) => parsePositive(v, '--duration')))
-    .option('--policies <list>', 'with --trace: static:<cut> or static:<cut>@<codec> (one arm), static:auto (cloud-only, edge-only, best at the baseline, best at the mean rate), adaptive, oracle; with --codec/--input-codec they choose (point, codec) arms', 'adaptive,oracle,static:auto')
+    .option('--policies <list>', 'with --trace: adaptive (the cost model corrected online from every request, exploring within 5 % of the time), model (the cost model alone), oracle (the model fed the condition in force), static:<cut> or static:<cut>@<codec> (one arm), static:auto (cloud-only, edge-only, best at the baseline, best at the mean rate), static:all (one static per arm; the hindsight best needs them); with --codec/--input-codec they choose (point, codec) arms', DEFAULT_POLICIES)
     .addOption(new Option('--interval <ms>', 'with --trace: one request every MS ms instead of back to back').argParser((v: string) => parsePositive(v, '--interval')))
     .option('--profile <file>', 'with --trace: fit the cost model on these results (repeatable; default: a short profile sweep first); --codec/--input-codec select which of their arms the policies use', (v: string, acc: string[]) => [...acc, v], [] as string[])
     .addOption(maxAgreementLossOption())

@@ -29,11 +29,13 @@ t.test('lab --trace: the trace replayed once per policy, timelines and histogram
   const err = String(r.stderr);
   t.match(err, /warm-up: \d+ runs of the full model on each end/, 'both ends warmed up before the profile');
   t.match(err, /profiling 2 points/);
-  t.match(err, /policy adaptive: \d+ requests/);
+  t.match(err, /policy adaptive: \d+ requests, mean [\d.]+ ms, \d+ switches, explored \d+ \([\d.]+ % of requests, [\d.]+ % of their time\)/, 'the learning policy\'s summary says its exploration share');
   const { file, parsed } = await resultsOf(out);
   const policies = new Set(parsed.policies.map((p) => p.policy));
   t.ok(policies.has('adaptive'), `policies measured: ${[...policies].join(', ')}`);
   t.ok([...policies].some((p) => p.startsWith('static:')), 'the static policies too');
+  const learned = parsed.policies.find((p) => p.policy === 'adaptive')!.requests as { pred_ms?: number; explore?: boolean }[];
+  t.ok(learned.every((q) => typeof q.pred_ms === 'number' && q.pred_ms > 0 && (q.explore === undefined || q.explore === true)), 'adaptive\'s requests carry its prediction (pred_ms), explore only when true');
   for (const run of parsed.policies) {
     t.ok(run.requests.length > 0, `${run.policy}: a timeline of requests`);
     t.equal(run.applied.length, 3, `${run.policy}: every trace step applied and logged`);

@@ -1,6 +1,6 @@
 import t from 'tap';
 import { NO_CONDITION, type Condition } from '../../src/conditions/condition.js';
-import { ADAPTIVE_DEFAULTS, AdaptivePolicy, OraclePolicy, autoStaticCuts, parsePolicies, probePoint } from '../../src/edge/adaptive/policy.js';
+import { DEFAULT_POLICIES, MODEL_DEFAULTS, ModelPolicy, OraclePolicy, autoStaticCuts, parsePolicies, probePoint } from '../../src/edge/adaptive/policy.js';
 import type { CellStats, NetworkData } from '../../src/analysis/cells.js';
 import { fitCostModel, frameWireBytes, predictCondition, wireBytes, wireMs, type CostModel } from '../../src/analysis/cost-model.js';
 import { DEFAULT_MAX_AGREEMENT_LOSS, judgeArms, restrictArms } from '../../src/analysis/encodings.js';
@@ -40,7 +40,7 @@ function model(): CostModel {
 
 /** Drives a policy through a rate timeline, the requests' times coming from the same known link. */
 function drive(m: CostModel, rates: number[], edgeSlow = 1) {
-  const p = new AdaptivePolicy(m, undefined, rates[0]!);
+  const p = new ModelPolicy(m, undefined, rates[0]!);
   const oracle = new OraclePolicy(m);
   const chosen: string[] = [];
   let agree = 0;
@@ -60,7 +60,7 @@ function drive(m: CostModel, rates: number[], edgeSlow = 1) {
   return { chosen, agree: agree / rates.length, switches: chosen.filter((c, i) => i > 0 && c !== chosen[i - 1]).length, policy: p };
 }
 
-t.test('adaptive follows the rate, learns it from transfers, and does not flap', async (t) => {
+t.test('model follows the rate, learns it from transfers, and does not flap', async (t) => {
   const m = model();
   const best = (net: number) => new OraclePolicy(m).choose({ ...NO_CONDITION, net });
   t.same([5000, 100, 5].map(best), ['input', 'mid', 'out'], 'the oracle knows the answer per rate');
@@ -76,7 +76,7 @@ t.test('adaptive follows the rate, learns it from transfers, and does not flap',
   t.ok(drive(m, threshold).switches <= 2, 'alternating rates near a threshold: at most 2 switches');
 });
 
-t.test('adaptive sees a slower edge from observed compute', async (t) => {
+t.test('model sees a slower edge from observed compute', async (t) => {
   const m = model();
   // At 100 Mbit/s mid is best; with the edge 4x slower, cloud-only wins.
   const r = drive(m, Array(30).fill(100), 4);
@@ -84,9 +84,9 @@ t.test('adaptive sees a slower edge from observed compute', async (t) => {
   t.ok(r.policy.estimate().edgeSlowdown > 3, `edge slowdown ${r.policy.estimate().edgeSlowdown.toFixed(2)}`);
 });
 
-t.test('adaptive: the edge\'s near-nothing at cloud-only does not read as a faster edge', async (t) => {
+t.test('model: the edge\'s near-nothing at cloud-only does not read as a faster edge', async (t) => {
   const m = model();
-  const p = new AdaptivePolicy(m, undefined, 5000);
+  const p = new ModelPolicy(m, undefined, 5000);
   const c = { ...NO_CONDITION, net: 5000 };
   for (let i = 0; i < 20; i++) {
     const cut = p.choose();
@@ -98,9 +98,9 @@ t.test('adaptive: the edge\'s near-nothing at cloud-only does not read as a fast
   t.equal(p.estimate().edgeSlowdown, 1, 'edge slowdown unchanged');
 });
 
-t.test('adaptive: link probes while edge-only take at most a tenth of the time', async (t) => {
+t.test('model: link probes while edge-only take at most a tenth of the time', async (t) => {
   const m = model();
-  const p = new AdaptivePolicy(m, undefined, 1);
+  const p = new ModelPolicy(m, undefined, 1);
   const c = { ...NO_CONDITION, net: 1 };
   const probesAt: number[] = [];
   const chosen = new Set<string>();
@@ -119,7 +119,7 @@ t.test('adaptive: link probes while edge-only take at most a tenth of the time',
   // a probe of mid (60 KB at 1 Mbit/s: ~0.5 s with the cloud's 12 ms) every ~5 s, not every 1 s
   const cost = times(POINTS[1]!, c).transfer + POINTS[1]!.cloud;
   const gaps = probesAt.slice(2).map((v, i) => v - probesAt[i + 1]!);
-  t.ok(gaps.every((g) => g >= cost / ADAPTIVE_DEFAULTS.probeShare - 50), `probe gaps ${Math.min(...gaps)}-${Math.max(...gaps)} ms for probes of ${cost.toFixed(0)} ms`);
+  t.ok(gaps.every((g) => g >= cost / MODEL_DEFAULTS.probeShare - 50), `probe gaps ${Math.min(...gaps)}-${Math.max(...gaps)} ms for probes of ${cost.toFixed(0)} ms`);
   t.ok(gaps.every((g) => g > 4000), 'so about every 5 s');
   t.ok(probesAt.length >= 10, `still probing (${probesAt.length} probes in 60 s)`);
 });
@@ -130,8 +130,10 @@ t.test('static:auto, probe point and --policies parsing', async (t) => {
   t.same(autoStaticCuts(m, 20, 50), ['input', 'out', 'mid'], 'cloud-only, edge-only, best at 50 (mid), best at 20 (mid): deduplicated');
   const cuts = m.cuts.map((c) => c.cut);
   t.same(parsePolicies('adaptive,oracle,static:auto', cuts, () => ['input', 'out']), ['adaptive', 'oracle', 'static:input', 'static:out']);
+  t.same(parsePolicies(DEFAULT_POLICIES, cuts, () => ['input', 'out']), ['adaptive', 'model', 'oracle', 'static:input', 'static:out'], 'the default: the learning policy, the model alone, the oracle, static:auto');
+  t.same(parsePolicies('model,static:all,static:out', cuts, () => []), ['model', 'static:input', 'static:mid', 'static:out'], 'static:all: every arm in the model\'s order (deduplicated)');
   t.throws(() => parsePolicies('static:nope', cuts, () => []), /--policies: nope is not a profiled partition point or \(point, codec\) arm the policies may choose \(input, mid, out\)/);
-  t.throws(() => parsePolicies('greedy', cuts, () => []), /unknown policy 'greedy'/);
+  t.throws(() => parsePolicies('greedy', cuts, () => []), /unknown policy 'greedy'; use .*static:all, adaptive, model or oracle/);
   t.throws(() => parsePolicies('adaptive,,oracle', cuts, () => []), /empty entry/);
   t.ok(predictCondition(m, { ...NO_CONDITION, net: 20 }).length === 3);
 });
@@ -188,7 +190,7 @@ t.test('arms: a slow link makes the encoded arm best; its encode and decode coun
   const oracle = new OraclePolicy(m);
   const best = (net: number) => oracle.choose({ ...NO_CONDITION, net });
   t.same([5000, 20, 2].map(best), ['input', 'mid@int8', 'out'], 'cloud-only on a fast link, mid@int8 at 20 Mbit/s, edge-only at 2');
-  const p = new AdaptivePolicy(m, undefined, 20);
+  const p = new ModelPolicy(m, undefined, 20);
   const raw = (cut: string) => {
     const s = m.stress.values().next().value!;
     return s.edge.get(cut)! + s.cloud.get(cut)! + s.fixed.get(cut)! + m.beta * wireMs(m.wire.get(cut)!, 20);
@@ -196,12 +198,12 @@ t.test('arms: a slow link makes the encoded arm best; its encode and decode coun
   t.ok(Math.abs(p.predicted('mid@int8') - raw('mid@int8') - 1.5) < 0.05, `encode and decode (1.5 ms) in the prediction: ${(p.predicted('mid@int8') - raw('mid@int8')).toFixed(2)} ms`);
   t.ok(raw('mid@brotli') < raw('mid@int8'), 'brotli sends fewer bytes than int8...');
   t.ok(p.predicted('mid@brotli') > p.predicted('mid@int8') + 70, '...but its 80 ms of encoding make it the slower arm');
-  t.equal(p.choose(), 'mid@int8', 'adaptive at 20 Mbit/s');
+  t.equal(p.choose(), 'mid@int8', 'model at 20 Mbit/s');
 });
 
-t.test('arms: adaptive follows the rate across arms and learns it from the bytes each request sent', async (t) => {
+t.test('arms: model follows the rate across arms and learns it from the bytes each request sent', async (t) => {
   const m = fit(armData());
-  const p = new AdaptivePolicy(m, undefined, 5000);
+  const p = new ModelPolicy(m, undefined, 5000);
   const rates = [...Array(20).fill(5000), ...Array(20).fill(20), ...Array(25).fill(2), ...Array(20).fill(20)];
   const chosen: string[] = [];
   rates.forEach((net, i) => {
@@ -227,7 +229,7 @@ t.test('arms: adaptive follows the rate across arms and learns it from the bytes
 
 t.test('arms: a camera frame\'s near-zero edge does not move the edge slowdown', async (t) => {
   const m = fit(armData());
-  const p = new AdaptivePolicy(m, undefined, 50);
+  const p = new ModelPolicy(m, undefined, 50);
   for (let i = 0; i < 10; i++) p.observe({ cut: 'input@jpeg:90', edge_ms: 0.005, transfer_ms: 6, cloud_ms: 30, bytes: 30_000 });
   t.equal(p.estimate().edgeSlowdown, 1, 'edge slowdown unchanged');
 });
@@ -239,7 +241,7 @@ t.test('arms: the fidelity budget leaves an arm out of every policy\'s choice', 
   const m = fit(restrictArms(data, (c) => judged.admitted.has(c.cut)));
   t.same(m.cuts.map((c) => c.cut), ['input', 'input@jpeg:90', 'mid', 'mid@brotli', 'out'], 'int8 (4 points lost) is out; brotli is lossless, jpeg:90 within 1 point');
   t.equal(new OraclePolicy(m).choose({ ...NO_CONDITION, net: 20 }), 'out', 'without int8 edge-only is best at 20 Mbit/s');
-  t.equal(new AdaptivePolicy(m, undefined, 20).choose(), 'out');
+  t.equal(new ModelPolicy(m, undefined, 20).choose(), 'out');
   const cuts = m.cuts.map((c) => c.cut);
   t.throws(() => parsePolicies('static:mid@int8', cuts, () => []), /--policies: mid@int8 is not a profiled partition point or \(point, codec\) arm the policies may choose/);
   t.same(parsePolicies('static:input@jpeg:90,static:auto', cuts, () => autoStaticCuts(m, 20, 50)), ['static:input@jpeg:90', 'static:input', 'static:out', 'static:mid'], 'static:<arm>; static:auto over arms: cloud-only (the f32 input arm), edge-only, best at 50 (mid), at 20 (out)');

@@ -9,7 +9,7 @@ import { isImageCodec } from '../../analysis/arms.js';
  * (no I/O): the run loop tells them what it observed and, for the oracle, which condition is in force.
  */
 
-/** What a policy knows of the link and the ends when it chooses (the adaptive policy's estimates). */
+/** What a policy knows of the link and the ends when it chooses (the model and adaptive policies' estimates). */
 export interface Estimate {
   /** Mbit/s; null = no estimate yet */
   rate: number | null;
@@ -28,18 +28,31 @@ export interface Observation {
   probe?: boolean;
   /** the INFER frame's bytes as sent (an encoded crossing's size depends on its input); absent: the arm's profiled size */
   bytes?: number;
+  /** the edge encoding the crossing and the cloud decoding it (absent: 0) */
+  encode_ms?: number;
+  decode_ms?: number;
+  /** end to end as measured (absent: the parts' sum) */
+  total_ms?: number;
+}
+
+/** Why the latest choice was made: the predicted total of the arm chosen, and whether it was chosen to learn its cost. */
+export interface Decision {
+  pred_ms: number;
+  explore: boolean;
 }
 
 export interface Policy {
-  /** as given in --policies, e.g. static:conv2 or adaptive */
+  /** as given in --policies, e.g. static:conv2, model or adaptive */
   readonly name: string;
   /** the point of the next request; `inForce` is the condition the trace applies now (only the oracle may look) */
   choose(inForce: Condition): string;
-  /** the current estimates (adaptive), for the timeline */
+  /** the current estimates (model, adaptive), for the timeline */
   estimate(): Estimate | null;
   observe(o: Observation): void;
-  /** the adaptive policy asks for a link probe while it runs edge-only: the point to probe, or null */
+  /** the model policy asks for a link probe while it runs edge-only: the point to probe, or null */
   probe?(nowMs: number): string | null;
+  /** the latest choice's prediction and whether it explored (model, adaptive) */
+  decision?(): Decision;
 }
 
 export class StaticPolicy implements Policy {
@@ -87,7 +100,7 @@ export function referenceStress(m: CostModel): NonNullable<ReturnType<CostModel[
   return ref;
 }
 
-export interface AdaptiveOptions {
+export interface ModelOptions {
   /** weight of the newest observation in the moving estimates (0..1] */
   alpha: number;
   /** switch only when the new point is predicted this much faster than the current one */
@@ -101,9 +114,9 @@ export interface AdaptiveOptions {
 }
 
 /** An end's time at a point updates its slowdown when its profiled compute there is at least this share of its largest. */
-const MIN_COMPUTE_SHARE = 0.1;
+export const MIN_COMPUTE_SHARE = 0.1;
 
-export const ADAPTIVE_DEFAULTS: AdaptiveOptions = { alpha: 0.5, hysteresis: 0.1, minDwell: 3, probeEveryMs: 1000, probeShare: 0.1 };
+export const MODEL_DEFAULTS: ModelOptions = { alpha: 0.5, hysteresis: 0.1, minDwell: 3, probeEveryMs: 1000, probeShare: 0.1 };
 
 /**
  * The point with the lowest predicted total under the current estimates: link rate from recent
@@ -112,8 +125,8 @@ export const ADAPTIVE_DEFAULTS: AdaptiveOptions = { alpha: 0.5, hysteresis: 0.1,
  * too). Estimates are exponentially weighted; it switches only for a predicted gain of at least
  * `hysteresis` and after `minDwell` requests on a point, so noise does not make it flap.
  */
-export class AdaptivePolicy implements Policy {
-  readonly name = 'adaptive';
+export class ModelPolicy implements Policy {
+  readonly name = 'model';
   private rate: number | null = null;
   private edgeSlow = 1;
   private cloudSlow = 1;
@@ -131,7 +144,7 @@ export class AdaptivePolicy implements Policy {
 
   constructor(
     private readonly model: CostModel,
-    private readonly o: AdaptiveOptions = ADAPTIVE_DEFAULTS,
+    private readonly o: ModelOptions = MODEL_DEFAULTS,
     initialRate: number | null = null,
   ) {
     this.stress = referenceStress(model);
@@ -144,17 +157,27 @@ export class AdaptivePolicy implements Policy {
     return { rate: this.rate, edgeSlowdown: this.edgeSlow, cloudSlowdown: this.cloudSlow };
   }
 
-  /**
-   * Predicted total of an arm under the current estimates. Encoding runs on the edge's CPU and
-   * decoding on the cloud's, so they scale with the slowdown of their end, as compute does.
-   */
+  decision(): Decision {
+    return { pred_ms: this.current === null ? NaN : this.predicted(this.current), explore: false };
+  }
+
+  /** Predicted total of an arm under the current estimates. */
   predicted(cut: string): number {
-    const edge = this.stress.edge.get(cut)! * this.edgeSlow;
-    if (this.model.local.has(cut)) return edge;
-    const cloud = this.stress.cloud.get(cut)! * this.cloudSlow;
-    const codec = (this.stress.encode.get(cut) ?? 0) * this.edgeSlow + (this.stress.decode.get(cut) ?? 0) * this.cloudSlow;
+    const p = this.parts(cut);
+    return p.edge + p.cloud + p.fixed + p.wire;
+  }
+
+  /**
+   * An arm's predicted parts under the current estimates: each end's work (its compute, and the
+   * encoding on the edge's CPU or the decoding on the cloud's, so they scale with the slowdown of
+   * their end, as compute does), the transfer's fixed cost and its wire time at the estimated rate.
+   */
+  parts(cut: string): ArmParts {
+    const edge = (this.stress.edge.get(cut)! + (this.stress.encode.get(cut) ?? 0)) * this.edgeSlow;
+    if (this.model.local.has(cut)) return { edge, cloud: 0, fixed: 0, wire: 0 };
+    const cloud = (this.stress.cloud.get(cut)! + (this.stress.decode.get(cut) ?? 0)) * this.cloudSlow;
     const wire = this.rate === null ? 0 : this.model.beta * wireMs(this.model.wire.get(cut)!, this.rate);
-    return edge + cloud + codec + this.stress.fixed.get(cut)! + wire;
+    return { edge, cloud, fixed: this.stress.fixed.get(cut)!, wire };
   }
 
   choose(): string {
@@ -206,6 +229,14 @@ export class AdaptivePolicy implements Policy {
   }
 }
 
+/** An arm's predicted total in parts: edge = its edge compute and encoding, cloud = its decoding and cloud compute. */
+export interface ArmParts {
+  edge: number;
+  cloud: number;
+  fixed: number;
+  wire: number;
+}
+
 /**
  * The probe: the non-local point with the smallest tensor of at least 16 KB (enough bytes to time),
  * else the largest. An f32 arm, so that a probe (zeros, no edge compute) is a plain tensor of known
@@ -232,24 +263,27 @@ export function autoStaticCuts(m: CostModel, meanRate: number | null, fastestPro
   return [...new Set(cuts)];
 }
 
-/** --policies: static:<arm> (a point, or POINT@CODEC), static:auto, adaptive, oracle, comma separated. */
+/** The policies --policies names besides the static ones. */
+export const POLICY_NAMES = ['adaptive', 'model', 'oracle'] as const;
+export const DEFAULT_POLICIES = 'adaptive,model,oracle,static:auto';
+
+/**
+ * --policies: static:<arm> (a point, or POINT@CODEC), static:auto, static:all (every arm the
+ * policies may choose, in the model's order: `cuts`), adaptive, model, oracle, comma separated.
+ */
 export function parsePolicies(spec: string, cuts: readonly string[], auto: () => string[]): string[] {
   const out: string[] = [];
   for (const raw of spec.split(',').map((s) => s.trim())) {
-    if (raw === '') throw new UserError(`--policies: '${spec}' has an empty entry; e.g. --policies adaptive,oracle,static:auto`);
-    if (raw === 'adaptive' || raw === 'oracle') out.push(raw);
+    if (raw === '') throw new UserError(`--policies: '${spec}' has an empty entry; e.g. --policies ${DEFAULT_POLICIES}`);
+    if ((POLICY_NAMES as readonly string[]).includes(raw)) out.push(raw);
     else if (raw === 'static:auto') out.push(...auto().map((c) => `static:${c}`));
+    else if (raw === 'static:all') out.push(...cuts.map((c) => `static:${c}`));
     else if (raw.startsWith('static:')) {
       const cut = raw.slice(7);
       if (!cuts.includes(cut)) throw new UserError(`--policies: ${cut} is not a profiled partition point or (point, codec) arm the policies may choose (${cuts.join(', ')})`);
       out.push(raw);
-    } else throw new UserError(`--policies: unknown policy '${raw}'; use static:<cut> (or static:<cut>@<codec>), static:auto, adaptive or oracle`);
+    } else throw new UserError(`--policies: unknown policy '${raw}'; use static:<cut> (or static:<cut>@<codec>), static:auto, static:all, adaptive, model or oracle`);
   }
   return [...new Set(out)];
 }
 
-export function makePolicy(name: string, model: CostModel, initialRate: number | null): Policy {
-  if (name === 'adaptive') return new AdaptivePolicy(model, ADAPTIVE_DEFAULTS, initialRate);
-  if (name === 'oracle') return new OraclePolicy(model);
-  return new StaticPolicy(name.slice('static:'.length));
-}

@@ -1,5 +1,6 @@
 import { conditionKey, type Condition } from '../../conditions/condition.js';
 import { conditionAt, type Schedule } from '../../conditions/trace.js';
+import { factorsAppliedBy } from '../../conditions/factors.js';
 import { epochMs, type AppliedStep } from '../../conditions/trace-replay.js';
 import type { SplitRunner } from '../../engine/split-runner.js';
 import type { CostModel } from '../../analysis/cost-model.js';
@@ -10,7 +11,8 @@ import { runPipeline, type PipelineStages } from '../stream/pipeline.js';
 import { completed, frameSample } from '../stream/frame.js';
 import type { StreamLine } from '../../results/stream-lines.js';
 import { CellRecorder, type Sample } from '../samples.js';
-import { bestFor, makePolicy, oracleCondition, type Policy } from './policy.js';
+import { bestFor, ModelPolicy, OraclePolicy, oracleCondition, StaticPolicy, type Decision, type Policy } from './policy.js';
+import { LearningPolicy } from './learning-policy.js';
 
 /**
  * The adaptive run: for each policy in turn, the identical trace is replayed from its start while a
@@ -44,6 +46,10 @@ export interface RequestRecord {
   bytes: number;
   /** a link probe the policy sent before this request (its time is in total_ms) */
   probe_ms?: number;
+  /** the arm was chosen to learn its cost, not because it was predicted best (adaptive); absent otherwise */
+  explore?: true;
+  /** the policy's predicted total of the arm when it chose it (adaptive and model) */
+  pred_ms?: number;
   /** a camera (--scenario stream:FPS): frames the camera dropped since the previous request (they could not start in time) */
   dropped?: number;
   /** a camera: the frame's arrival -> its edge compute started, ms (waiting for the edge or a slot in flight) */
@@ -81,6 +87,14 @@ export interface StreamOptions {
 /** A policy's frames under a camera: the `#dnn-stream` line of its run. */
 export type CameraCounts = Omit<StreamLine, 'cell'>;
 
+/** The policy a --policies name stands for (names as parsePolicies gives them). */
+export function makePolicy(name: string, model: CostModel, initialRate: number | null): Policy {
+  if (name === 'adaptive') return new LearningPolicy(model, undefined, initialRate);
+  if (name === 'model') return new ModelPolicy(model, undefined, initialRate);
+  if (name === 'oracle') return new OraclePolicy(model);
+  return new StaticPolicy(name.slice('static:'.length));
+}
+
 export async function runPolicies(o: StreamOptions, d: StreamDeps): Promise<void> {
   for (const name of o.policies) await runPolicy(name, o, d);
 }
@@ -94,13 +108,15 @@ interface PolicyStream {
   applied: AppliedStep[];
   /** trace steps applied more than 20 ms off schedule */
   late: number;
+  /** following stress: the latest trace step that changed a stress factor, until the policy's greedy choice changes after it */
+  follow: StressFollow;
   /** with a camera: frames offered, completed, dropped, refused, first arrival and last reply (performance.now) */
   camera?: { offered: number; completed: number; dropped: number; refused: number; first: number; last: number; stress?: { cpu: number; mem: number } };
 }
 
 /** One policy: the trace replayed from its start under a stream of requests, then its results handed on. */
 async function runPolicy(name: string, o: StreamOptions, d: StreamDeps): Promise<void> {
-  const run: PolicyStream = { name, policy: makePolicy(name, d.model, o.initialRate), recorder: new CellRecorder(), requests: [], applied: [], late: 0 };
+  const run: PolicyStream = { name, policy: makePolicy(name, d.model, o.initialRate), recorder: new CellRecorder(), requests: [], applied: [], late: 0, follow: new StressFollow(name, d.schedule, d.log) };
   const start = await d.startReplay((a) => {
     run.applied.push(a);
     if (a.error) d.log(`trace step ${a.step} (${a.condition}): ${a.error}`);
@@ -135,6 +151,8 @@ async function streamRequests(run: PolicyStream, start: number, o: StreamOptions
     stressKey = await applyStressChange(inForce, stressKey, d);
     const probeMs = await probeLink(run.policy, t, d);
     const cut = run.policy.choose(inForce);
+    const decision = run.policy.decision?.();
+    run.follow.chose(t, inForce, cut, decision);
     const oracle = bestFor(d.model, oracleCondition(d.model, inForce));
     let s: Sample;
     try {
@@ -148,8 +166,8 @@ async function streamRequests(run: PolicyStream, start: number, o: StreamOptions
     }
     const total = s.total / 1000 + (probeMs ?? 0);
     run.recorder.record({ ...s, total: total * 1000 });
-    run.policy.observe({ cut, edge_ms: s.edge / 1000, transfer_ms: s.transfer / 1000, cloud_ms: s.cloud / 1000, bytes: s.bytes });
-    run.requests.push(requestRecord(run, { t, inForce, cut, oracle, switched: prevCut !== null && prevCut !== cut, s, total, probeMs }));
+    run.policy.observe(observation(cut, s));
+    run.requests.push(requestRecord(run, { t, inForce, cut, oracle, switched: prevCut !== null && prevCut !== cut, s, total, probeMs, decision }));
     prevCut = cut;
     // Let pending I/O through between back-to-back requests: an edge-only request on a backend that
     // computes synchronously never waits for I/O, and the replay's step reports would queue until
@@ -167,6 +185,7 @@ interface FrameChoice {
   switched: boolean;
   probeMs: number | undefined;
   dropped: number;
+  decision: Decision | undefined;
 }
 
 /**
@@ -199,7 +218,9 @@ async function streamCamera(run: PolicyStream, start: number, camera: { fps: num
         stressKey = await applyStressChange(inForce, stressKey, d);
         const probeMs = await probeLink(run.policy, t, d);
         const cut = run.policy.choose(inForce);
-        chosen.set(i, { t, inForce, cut, oracle: bestFor(d.model, oracleCondition(d.model, inForce)), switched: prevCut !== null && prevCut !== cut, probeMs, dropped: dropsSince });
+        const decision = run.policy.decision?.();
+        run.follow.chose(t, inForce, cut, decision);
+        chosen.set(i, { t, inForce, cut, oracle: bestFor(d.model, oracleCondition(d.model, inForce)), switched: prevCut !== null && prevCut !== cut, probeMs, dropped: dropsSince, decision });
         dropsSince = 0;
         prevCut = cut;
         return edgeStage(d.runner, armOf(d, cut), d.inputs[(base + i) % d.inputs.length]!);
@@ -221,8 +242,8 @@ async function streamCamera(run: PolicyStream, start: number, camera: { fps: num
         counts.stress ??= f.stress ? { cpu: f.stress.cpu, mem: f.stress.mem } : { cpu: c.inForce.ccpu, mem: c.inForce.cmem };
         const s = frameSample(f);
         run.recorder.record(s);
-        run.policy.observe({ cut: c.cut, edge_ms: s.edge / 1000, transfer_ms: s.transfer / 1000, cloud_ms: s.cloud / 1000, bytes: s.bytes });
-        const r = requestRecord(run, { t: c.t, inForce: c.inForce, cut: c.cut, oracle: c.oracle, switched: c.switched, s, total: s.total / 1000, probeMs: c.probeMs });
+        run.policy.observe(observation(c.cut, s));
+        const r = requestRecord(run, { t: c.t, inForce: c.inForce, cut: c.cut, oracle: c.oracle, switched: c.switched, s, total: s.total / 1000, probeMs: c.probeMs, decision: c.decision });
         run.requests.push({ ...r, dropped: c.dropped, queue_ms: round((s.queue_edge ?? 0) / 1000) });
       },
     };
@@ -288,10 +309,15 @@ async function probeLink(policy: Policy, t: number, d: StreamDeps): Promise<numb
   return epochMs() - p0;
 }
 
+/** What the policy learns from a request (ms). */
+function observation(cut: string, s: Sample) {
+  return { cut, edge_ms: s.edge / 1000, transfer_ms: s.transfer / 1000, cloud_ms: s.cloud / 1000, bytes: s.bytes, encode_ms: s.encode / 1000, decode_ms: s.decode / 1000, total_ms: s.total / 1000 };
+}
+
 /** One request of the timeline, times in ms. */
 function requestRecord(
   run: PolicyStream,
-  r: { t: number; inForce: Condition; cut: string; oracle: string; switched: boolean; s: Sample; total: number; probeMs: number | undefined },
+  r: { t: number; inForce: Condition; cut: string; oracle: string; switched: boolean; s: Sample; total: number; probeMs: number | undefined; decision: Decision | undefined },
 ): RequestRecord {
   const est = run.policy.estimate();
   return {
@@ -311,8 +337,48 @@ function requestRecord(
     decode_ms: round(r.s.decode / 1000),
     bytes: r.s.bytes,
     ...(r.probeMs !== undefined ? { probe_ms: round(r.probeMs) } : {}),
+    ...(r.decision?.explore ? { explore: true as const } : {}),
+    ...(r.decision && Number.isFinite(r.decision.pred_ms) ? { pred_ms: round(r.decision.pred_ms) } : {}),
   };
 }
+
+/**
+ * Says when a policy follows a change of stress: after a trace step that changed a stress factor,
+ * the first change of its greedy choice (explorations aside), as one log line, e.g.
+ * `adaptive: after the step at 30.0 s (ecpu 0 -> 100) it moved to conv_pw_6 at 33.4 s`.
+ */
+class StressFollow {
+  private stress: Condition | null = null;
+  private step: { atMs: number; change: string } | null = null;
+  private greedy: string | null = null;
+
+  constructor(
+    private readonly policy: string,
+    private readonly schedule: Schedule,
+    private readonly log: (line: string) => void,
+  ) {}
+
+  chose(t: number, inForce: Condition, cut: string, decision: Decision | undefined): void {
+    const changed = this.stress === null ? [] : STRESS_FACTORS.filter((k) => inForce[k] !== this.stress![k]);
+    if (changed.length) this.step = { atMs: stepTime(this.schedule, t), change: changed.map((k) => `${k} ${String(this.stress![k])} -> ${String(inForce[k])}`).join(', ') };
+    this.stress = inForce;
+    if (decision?.explore) return;
+    if (this.step && this.greedy !== null && cut !== this.greedy) {
+      this.log(`${this.policy}: after the step at ${(this.step.atMs / 1000).toFixed(1)} s (${this.step.change}) it moved to ${cut} at ${(t / 1000).toFixed(1)} s`);
+      this.step = null;
+    }
+    this.greedy = cut;
+  }
+}
+
+/** When the step in force at `t` started (ms of the replay). */
+function stepTime(s: Schedule, t: number): number {
+  let at = 0;
+  for (const step of s.steps) if (step.atMs <= t) at = step.atMs;
+  return at;
+}
+
+const STRESS_FACTORS = [...factorsAppliedBy('edge'), ...factorsAppliedBy('cloud')];
 
 /** The line a policy's run ends with: requests, mean, switches, agreement with the oracle, trace steps. */
 function runSummary(run: PolicyStream): string {
@@ -320,9 +386,14 @@ function runSummary(run: PolicyStream): string {
   const switches = requests.filter((r) => r.switched).length;
   const agree = requests.filter((r) => r.cut === r.oracle_cut).length;
   const cam = run.camera ? `, camera: ${run.camera.dropped} of ${run.camera.offered} frames dropped (${((100 * run.camera.dropped) / Math.max(1, run.camera.offered)).toFixed(1)} %)` : '';
+  const explored = requests.filter((r) => r.explore);
+  const busy = requests.reduce((a, r) => a + r.total_ms, 0);
+  const explore = run.policy.decision
+    ? `, explored ${explored.length} (${((100 * explored.length) / Math.max(1, requests.length)).toFixed(1)} % of requests, ${((100 * explored.reduce((a, r) => a + r.total_ms, 0)) / Math.max(1, busy)).toFixed(1)} % of their time)`
+    : '';
   return (
     `policy ${run.name}: ${requests.length} requests${cam}, mean ${(requests.reduce((a, r) => a + r.total_ms, 0) / Math.max(1, requests.length)).toFixed(1)} ms, ` +
-    `${switches} switches, oracle's choice in ${((100 * agree) / Math.max(1, requests.length)).toFixed(0)} %; ` +
+    `${switches} switches${explore}, oracle's choice in ${((100 * agree) / Math.max(1, requests.length)).toFixed(0)} %; ` +
     `${applied.length} trace steps applied${late ? `, ${late} more than 20 ms late` : ''}`
   );
 }
