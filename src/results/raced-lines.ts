@@ -23,7 +23,7 @@ export const RacedLineSchema = Type.Object({
     RACE_RULES.map((r) => Type.Literal(r)),
     {
       description:
-        'significance: significantly slower than `best` (the report\'s tie-set test: the same interval and correction); prior: the cost model fitted on the conditions already measured predicted it far slower than the best and its first sample(s) agreed',
+        'significance: significantly slower than `best` (the report\'s tie-set test, its rank interval, corrected over the points still in the race and, stricter, over the race\'s looks); prior: the cost model fitted on the conditions already measured predicted it far slower than the best and its first sample(s) agreed',
     },
   ),
   /** how much slower than the best, with the interval the rule used (fractions: 0.5 = 50 % slower) */
