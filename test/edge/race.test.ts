@@ -102,6 +102,10 @@ t.test('the prior: a probe leaves after 1 sample only when its sample agrees', a
   // arms the model does not cover are never probes
   const partial = new Race(['a', 'b', 'c'], S, new Map([['a', 10], ['b', 100]]));
   t.same([...partial.probeRatios.keys()], ['b']);
+  // the deployed arm is never a probe, even predicted far slower (one sample could not show it slower)
+  const keep = new Race(['a', 'b', 'c'], S, new Map([['a', 10], ['b', 100], ['c', 100]]), 'c');
+  t.same([...keep.probeRatios.keys()], ['b'], 'the deployed arm c is raced by the significance rule only');
+  t.same([...keep.probeRatios.values()], [10], 'the predicted best still counts for the others');
 });
 
 t.test('the budget: never more than --reps samples, every arm at least one, at least --min-reps without the prior', async (t) => {
