@@ -73,8 +73,11 @@ interface Run {
   switches: number;
 }
 
-/** N requests back to back; `edgeSlow(i)` is the truth's edge factor at request i. */
-function simulate(policy: { choose(): string; observe: ModelPolicy['observe']; decision?(): { explore: boolean } }, n: number, edgeSlow: (i: number) => number, seed = 7): Run {
+/**
+ * N requests back to back; `edgeSlow(i)` is the truth's edge factor at request i; `cold`: an
+ * explored request's edge at request i computes this many times slower (an arm not run for a while, on a CPU quota).
+ */
+function simulate(policy: { choose(): string; observe: ModelPolicy['observe']; decision?(): { explore: boolean } }, n: number, edgeSlow: (i: number) => number, seed = 7, cold: (i: number) => number = () => 1): Run {
   const rnd = seeded(seed);
   const chosen: string[] = [];
   const totals: number[] = [];
@@ -83,6 +86,7 @@ function simulate(policy: { choose(): string; observe: ModelPolicy['observe']; d
     const cut = policy.choose();
     explored.push(policy.decision?.().explore ?? false);
     const x = truth(POINTS.find((p) => p.cut === cut)!, RATE, edgeSlow(i), rnd);
+    if (explored.at(-1)) x.edge *= cold(i);
     const total = x.edge + x.transfer + x.cloud;
     policy.observe({ cut, edge_ms: x.edge, transfer_ms: x.transfer, cloud_ms: x.cloud, bytes: x.bytes, total_ms: total });
     chosen.push(cut);
@@ -121,6 +125,20 @@ t.test('the prior is wrong about the edge: the model policy stays on cloud-only,
   t.notOk(noExplore.explored.some(Boolean), 'and never explores');
   const noCorrection = simulate(learner({ correct: false }), 600, () => 0.6);
   t.ok(noCorrection.mean > 1.15 * best.mean, `without the online correction: ${noCorrection.mean.toFixed(1)} ms, fails the bound (explores, learns nothing)`);
+});
+
+t.test('one stalled request does not move the greedy choice; cold explorations do not either', async (t) => {
+  // the lab's failure (10x onnx edge): one greedy edge-only request stalled (437 ms for ~92), the
+  // edge's slowdown tripled, the greedy choice moved from edge-only to cloud-only, which never
+  // measures the edge again: 20 s at 3x the cost. Here the edge stalls 5x for one request at 400,
+  // and from then on every exploration's edge is 6x slower than its truth (cold).
+  const best = bestTrue(0.6);
+  const run = simulate(learner(), 1000, (i) => (i === 400 ? 3 : 0.6), 7, (i) => (i >= 400 ? 6 : 1));
+  t.equal(run.chosen[400], best.cut, 'the stalled request was a greedy edge-only one');
+  const after = run.chosen.slice(401).filter((_, i) => !run.explored[401 + i]);
+  t.ok(after.every((c) => c === best.cut), `after the stall, every greedy request stays edge-only (${after.filter((c) => c !== best.cut).length} not)`);
+  const lateMean = run.totals.slice(401).reduce((a, b) => a + b, 0) / (run.totals.length - 401);
+  t.ok(lateMean <= 1.1 * best.mean * NOISE_MEAN, `mean after the stall ${lateMean.toFixed(1)} ms within 10 % of the best's ${best.mean.toFixed(1)} (cold explorations included)`);
 });
 
 t.test('exploration stays within its time budget', async (t) => {

@@ -50,6 +50,8 @@ export const LEARNING_DEFAULTS: LearningOptions = { alpha: 0.3, hysteresis: 0.05
 
 /** A ratio learned from one observation is kept within this factor of the shared estimate (a request stalled by the scheduler is not an arm's cost). */
 const MAX_RATIO = 5;
+/** A greedy request whose end computed more than this many times its prediction waits for the next to confirm it. */
+const STALL = 2;
 /** Choices in a row a challenger must win by the margin to become the greedy choice. */
 const CONFIRM = 2;
 /** Choices after which an exploration whose observation never came (a frame lost with the link) is given up. */
@@ -80,6 +82,8 @@ export class LearningPolicy implements Policy {
   private pendingFor = 0;
   /** an arm that beat the current one by the margin at the latest choices, and how many in a row */
   private challenger: { cut: string; times: number } | null = null;
+  /** a greedy observation far slower than predicted, waiting for the next to confirm it (see observe) */
+  private suspect: Observation | null = null;
   /** greedy requests since the latest exploration */
   private greedySince = 0;
   private readonly edgeMin: number;
@@ -184,21 +188,26 @@ export class LearningPolicy implements Policy {
     return pick !== null && this.exploreMs + pred.get(pick)! <= this.o.budget * this.busyMs ? pick : null;
   }
 
-  /** An observation with each end's compute within a factor 2 of the shared prediction. */
-  private winsorized(o: Observation): Observation {
+  /**
+   * An observation as the shared slowdowns learn from it: each end's compute within [1/2, 2] of the
+   * shared prediction, so one request moves an end's slowdown by at most half of a factor 2 (a
+   * greedy edge-only request on the 10x onnx edge stalled 437 ms for ~92: unclamped it tripled the
+   * edge's slowdown and moved the greedy choice to cloud-only, which never measures the edge again);
+   * a lasting change is still followed, compounding over a few requests. An exploration's compute
+   * counts at most as predicted: coldness only slows a request (an arm not run for a while), so an
+   * exploration faster than predicted says the end is faster, one slower may only be cold.
+   */
+  private forShared(o: Observation, explored: boolean): Observation {
     const p = this.shared.parts(o.cut);
-    const within = (obs: number, pred: number) => (pred > 0 && Number.isFinite(obs) ? Math.min(2 * pred, Math.max(pred / 2, obs)) : obs);
+    const up = explored ? 1 : 2;
+    const within = (obs: number, pred: number) => (pred > 0 && Number.isFinite(obs) ? Math.min(up * pred, Math.max(pred / 2, obs)) : obs);
     const edge = within(o.edge_ms + (o.encode_ms ?? 0), p.edge) - (o.encode_ms ?? 0);
     const cloud = within(o.cloud_ms + (o.decode_ms ?? 0), p.cloud) - (o.decode_ms ?? 0);
     return { ...o, edge_ms: Math.max(0, edge), cloud_ms: Math.max(0, cloud) };
   }
 
   observe(o: Observation): void {
-    // The shared context learns from every request as the model policy does; an exploration's
-    // compute is first kept within a factor 2 of the prediction: one request of an arm not run for a
-    // while is the noisiest there is (on the 10x onnx edge the first conv_pw_6 after 20 s computed
-    // 662 ms, the next 133: a CPU quota throttles in bursts), and the shared slowdowns move every
-    // arm's prediction (one such request made the greedy arm look 3x slower).
+    // The shared context learns from every request as the model policy does, each clamped (forShared).
     const explored = this.exploring === o.cut;
     const total = o.total_ms ?? o.edge_ms + (o.encode_ms ?? 0) + o.transfer_ms + (o.decode_ms ?? 0) + o.cloud_ms;
     if (!o.probe && Number.isFinite(total)) {
@@ -208,7 +217,33 @@ export class LearningPolicy implements Policy {
         this.exploring = null;
       }
     }
-    this.shared.observe(explored ? this.winsorized(o) : o);
+    if (!o.probe && !explored && this.o.correct) {
+      // A greedy request far slower than predicted is held until the next one says whether the end
+      // really slowed (then both teach) or it stalled once (then it teaches nothing): a CPU quota
+      // throttles in bursts (a 92 ms edge-only request took 437 ms once, the next 92 again).
+      const stalled = this.stalled(o);
+      const held = this.suspect;
+      this.suspect = null;
+      if (stalled && !held) {
+        this.suspect = o;
+        const arm = this.arms.get(o.cut);
+        if (arm) arm.seen = this.busyMs;
+        return;
+      }
+      if (stalled && held) this.learn(held, false);
+    }
+    this.learn(o, explored);
+  }
+
+  /** An end computed more than STALL times the arm's prediction of it. */
+  private stalled(o: Observation): boolean {
+    const p = this.parts(o.cut);
+    const over = (obs: number, pred: number) => pred > 0 && Number.isFinite(obs) && obs > STALL * pred;
+    return over(o.edge_ms + (o.encode_ms ?? 0), p.edge) || (!this.model.local.has(o.cut) && over(o.cloud_ms + (o.decode_ms ?? 0), p.cloud));
+  }
+
+  private learn(o: Observation, explored: boolean): void {
+    this.shared.observe(this.forShared(o, explored));
     if (o.probe) return;
     const arm = this.arms.get(o.cut);
     if (!arm) return;
