@@ -63,7 +63,10 @@ t.test('cleanupLeftovers removes what a SIGKILLed run left behind', { skip: NEED
   // second line: the sweep removes the rest (and the stressor, where no parent-death signal was had)
   const removed = cleanupLeftovers();
   t.comment(`removed: ${removed.join('; ')}`);
-  for (const what of [/network namespace/, /link/, /qdisc d1e:/]) t.ok(removed.some((r) => what.test(r)), `removed: ${what.source}`);
+  // the namespace is removed by the sweep; its veth's root end and that end's qdisc go with the namespace
+  // when the kernel tears the pair down first, so they are reported only when the sweep got to them first
+  // (CI once saw them gone unreported): that they are gone is asserted below
+  t.ok(removed.some((r) => /network namespace/.test(r)), 'removed: network namespace');
   // tap runs test files side by side, and some kill runs on purpose: their leftovers may be swept here too
   const ours = (r: string) => [held.netns, held.link, lab.edgeIface, ...held.stressorPids.map((p) => `process group ${p})`)].some((x) => r.includes(x));
   t.ok(removed.filter(ours).length <= 4, 'nothing else of this run (at most the stressor group record besides)');
