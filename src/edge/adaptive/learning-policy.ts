@@ -89,6 +89,8 @@ export class LearningPolicy implements Policy {
   private readonly edgeMin: number;
   private readonly cloudMin: number;
   private readonly prior: ModelPolicy;
+  /** the profile's reference stress level (referenceStress sorts the model's levels: once, not per request) */
+  private readonly ref: ReturnType<typeof referenceStress>;
 
   constructor(
     private readonly model: CostModel,
@@ -98,7 +100,7 @@ export class LearningPolicy implements Policy {
     this.shared = new ModelPolicy(model, MODEL_DEFAULTS, initialRate);
     // the uncorrected prior at the shared rate: what the parts are scaled against when correction is off
     this.prior = new ModelPolicy(model, MODEL_DEFAULTS, initialRate);
-    const ref = referenceStress(model);
+    const ref = (this.ref = referenceStress(model));
     this.cuts = [...ref.edge.keys()];
     for (const c of this.cuts) this.arms.set(c, { edge: 1, cloud: 1 });
     this.edgeMin = MIN_COMPUTE_SHARE * Math.max(...ref.edge.values());
@@ -253,7 +255,7 @@ export class LearningPolicy implements Policy {
     const p = this.shared.parts(o.cut);
     const edgeObs = o.edge_ms + (o.encode_ms ?? 0);
     const cloudObs = o.cloud_ms + (o.decode_ms ?? 0);
-    const ref = referenceStress(this.model);
+    const ref = this.ref;
     // an end's part of an arm where it does (next to) nothing (cloud-only's edge no-op, edge-only's cloud) is left out: its jitter is not a ratio
     if ((ref.edge.get(o.cut) ?? 0) + (ref.encode.get(o.cut) ?? 0) >= this.edgeMin && p.edge > 0 && Number.isFinite(edgeObs)) {
       arm.edge = (1 - a) * arm.edge + a * bounded(edgeObs / p.edge, arm.edge);

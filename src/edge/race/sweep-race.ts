@@ -48,15 +48,22 @@ export async function raceArms(
   try {
     for (const order of cycleOrders(arms, warmup, random)) for (const arm of order) await sample(arm);
     const race = new Race(arms.map(armName), settings, predicted, deployed);
-    const of = (label: string): ArmSamples => {
-      const s = statsOf(recs[index.get(label)!]!.histograms.total);
-      return { dist: s.dist!, p50: s.p50 };
-    };
     for (let ids = race.nextCycle(); ids.length > 0; ids = race.nextCycle()) {
       for (const label of shuffled(ids, random)) {
         const i = index.get(label)!;
         recs[i]!.record(await sample(arms[i]!));
       }
+      // an arm's distribution from its histogram once per cycle: the race asks for it in every comparison
+      const cycle = new Map<string, ArmSamples>();
+      const of = (label: string): ArmSamples => {
+        let got = cycle.get(label);
+        if (!got) {
+          const s = statsOf(recs[index.get(label)!]!.histograms.total);
+          got = { dist: s.dist!, p50: s.p50 };
+          cycle.set(label, got);
+        }
+        return got;
+      };
       for (const d of race.endCycle(of)) {
         const { arm, ...line } = d;
         drops.set(index.get(arm)!, { line, atMs: Date.now() });
