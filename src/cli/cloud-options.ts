@@ -1,8 +1,7 @@
 import { Option } from 'commander';
 import { makeProgram, parseArgv, parseIntArg, portOption } from './common.js';
 import { DEFAULT_CONCURRENCY, DEFAULT_QUEUE } from '../cloud/server.js';
-import { endOptions } from './network-options.js';
-import type { BackendChoice } from '../engine/backend.js';
+import { endOptions, endValues, type EndValues } from './network-options.js';
 import { assertNetworkSpec } from '../model/network.js';
 import { STRESSOR_CHOICES, type StressorChoice } from '../conditions/stress.js';
 import { ZOO_NAMES } from '../../models/index.js';
@@ -11,17 +10,10 @@ import type { DeviceLimits } from '../conditions/cgroup.js';
 import { deviceLimitsFrom, deviceOptions } from './device-options.js';
 
 /** What dnn-cloud's arguments ask for, checked. */
-export interface CloudOptions {
+export interface CloudOptions extends EndValues {
   network: string;
   port: number;
   host: string;
-  backend: BackendChoice;
-  /** onnx: intra-op threads (default: the CPUs this process may use) */
-  threads?: number;
-  seed: number;
-  maxFrame: number;
-  token?: string;
-  inputShape?: number[];
   stressor: StressorChoice;
   /** complete INFERs that may wait, all edges together (a full queue answers QUEUE_FULL) */
   queue: number;
@@ -85,12 +77,7 @@ export function parseCloudOptions(argv: readonly string[]): CloudOptions {
     network,
     port: f.port,
     host: f.host,
-    backend: f.backend,
-    ...(f.threads !== undefined ? { threads: f.threads } : {}),
-    seed: f.seed,
-    maxFrame: f.maxFrame,
-    ...(f.token !== undefined ? { token: f.token } : {}),
-    ...(f.inputShape !== undefined ? { inputShape: f.inputShape } : {}),
+    ...endValues(f),
     stressor: f.stressor,
     queue: f.queue,
     concurrency: f.concurrency,

@@ -1,6 +1,6 @@
 import { Option } from 'commander';
 import { makeProgram, parseArgv, parseIntArg } from './common.js';
-import { endOptions } from './network-options.js';
+import { endOptions, endValues, type EndValues } from './network-options.js';
 import { parseDuration } from './edge-options.js';
 import { parseParent } from './cloud-options.js';
 import type { BackendChoice } from '../engine/backend.js';
@@ -9,19 +9,13 @@ import { ZOO_NAMES } from '../../models/index.js';
 import { UserError } from '../errors.js';
 
 /** What dnn-relay's arguments ask for, checked. */
-export interface RelayCliOptions {
+export interface RelayCliOptions extends EndValues {
   /** the dnn-cloud this relay forwards to */
   nextHost: string;
   nextPort: number;
   network: string;
   port: number;
   listen: string;
-  backend: BackendChoice;
-  threads?: number;
-  seed: number;
-  maxFrame: number;
-  token?: string;
-  inputShape?: number[];
   giveUpMs: number;
   timeoutMs: number;
   /** the lab's device (pid and start time): the relay ends itself when that process is gone */
@@ -69,12 +63,7 @@ export function parseRelayOptions(argv: readonly string[]): RelayCliOptions {
     network,
     port: f.port,
     listen: f.listen,
-    backend: f.backend,
-    ...(f.threads !== undefined ? { threads: f.threads } : {}),
-    seed: f.seed,
-    maxFrame: f.maxFrame,
-    ...(f.token !== undefined ? { token: f.token } : {}),
-    ...(f.inputShape !== undefined ? { inputShape: f.inputShape } : {}),
+    ...endValues(f),
     giveUpMs: f.giveUp,
     timeoutMs: f.timeout,
     ...(f.parentPid !== undefined ? { parent: f.parentPid } : {}),

@@ -3,7 +3,9 @@ import { codecById } from '../codecs/registry.js';
 import { connect, type Connection } from '../protocol/connection.js';
 import { RemoteError, isConnectionFailure, isFatalRefusal, type ConnectionFailure, type RemoteErrorCode } from '../protocol/errors.js';
 import { PROTOCOL_VERSION } from '../protocol/constants.js';
-import type { ConditionAckMessage, ConditionMessage, HelloMessage, InferMessage, Message, ResultMessage, ServerInfo } from '../protocol/messages.js';
+import type { ConditionAckMessage, ConditionMessage, HelloMessage, InferMessage, Message, PreprocessSpec, ResultMessage, ServerInfo } from '../protocol/messages.js';
+import type { Network } from '../model/network.js';
+import { hostInfo } from '../host-info.js';
 import type { CutPoint } from '../model/partition.js';
 import type { HostTensor } from '../engine/split-runner.js';
 import { UserError, errorMessage } from '../errors.js';
@@ -252,6 +254,21 @@ export class ProtocolLink implements CloudLink {
     );
     return conn;
   }
+}
+
+/** The HELLO an end sends its cloud: the network (its fingerprint proves the weights), its backend and machine. */
+export function helloFor(network: Network, backend: string, token?: string, preprocess?: PreprocessSpec): HelloMessage {
+  return {
+    type: 'HELLO',
+    version: PROTOCOL_VERSION,
+    network: network.id,
+    fingerprint: network.fingerprint,
+    seed: network.seed,
+    backend,
+    client: hostInfo(),
+    ...(token ? { token } : {}),
+    ...(preprocess ? { preprocess } : {}),
+  };
 }
 
 /**

@@ -14,7 +14,7 @@ import { readResultsFile } from '../results/log-reader.js';
 import { newScheduleSeed, orderConditions, type Order } from './schedule.js';
 import { hostInfo } from '../host-info.js';
 import { UserError } from '../errors.js';
-import { ProtocolLink } from './protocol-link.js';
+import { ProtocolLink, helloFor } from './protocol-link.js';
 import { ProgressTracker } from './progress.js';
 import { runSweep, type SweepDeps, type SweepStats } from './sweep.js';
 import { DEFAULT_IN_FLIGHT, isPipelined, scenarioLabel, type Scenario } from './stream/scenario.js';
@@ -250,17 +250,7 @@ async function connectCloud(o: SessionOptions, backend: Awaited<ReturnType<typeo
     requestTimeoutMs: o.timeoutMs,
     giveUpMs: o.giveUpMs,
     log: o.log,
-    hello: {
-      type: 'HELLO',
-      version: PROTOCOL_VERSION,
-      network: network.id,
-      fingerprint: network.fingerprint,
-      seed: network.seed,
-      backend: backend.name,
-      client: hostInfo(),
-      ...(o.token ? { token: o.token } : {}),
-      ...(preprocess ? { preprocess } : {}),
-    },
+    hello: helloFor(network, backend.name, o.token, preprocess),
   });
   const server = link.server!;
   o.log(`connected to ${o.host}:${o.port}: cloud ${server.host} (${server.backend}, ${server.cores} cores) serves ${network.id}, fingerprint ${network.fingerprint.slice(0, 12)} matches`);

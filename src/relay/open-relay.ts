@@ -1,10 +1,9 @@
 import type { Network } from '../model/network.js';
-import { PROTOCOL_VERSION } from '../protocol/constants.js';
 import type { ServerInfo } from '../protocol/messages.js';
 import { CloudServer } from '../cloud/server.js';
 import { largestInferFrame } from '../cloud/frame-cap.js';
 import { GiveUp } from '../edge/cloud-link.js';
-import { ProtocolLink } from '../edge/protocol-link.js';
+import { ProtocolLink, helloFor } from '../edge/protocol-link.js';
 import { UserError } from '../errors.js';
 import { hostInfo } from '../host-info.js';
 import { RELAY_BLOCK } from '../protocol/tensor-frame.js';
@@ -53,16 +52,7 @@ export async function openRelay(o: RelayOptions): Promise<Relay> {
       requestTimeoutMs: o.timeoutMs,
       giveUpMs: o.giveUpMs,
       log: o.log,
-      hello: {
-        type: 'HELLO',
-        version: PROTOCOL_VERSION,
-        network: network.id,
-        fingerprint: network.fingerprint,
-        seed: network.seed,
-        backend: o.backend.name,
-        client: hostInfo(),
-        ...(o.token ? { token: o.token } : {}),
-      },
+      hello: helloFor(network, o.backend.name, o.token),
     });
   } catch (e) {
     if (e instanceof GiveUp) throw new UserError(`the next host ${where} ${e.message.replace(/^the cloud at \S+ /, '')}`);
