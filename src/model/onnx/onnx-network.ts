@@ -77,8 +77,8 @@ export function onnxHalves(network: OnnxFileNetwork, cut: CutPoint): { edge: Mod
 export function onnxMiddle(network: OnnxFileNetwork, from: CutPoint, to: CutPoint): ModelProto | null {
   if (from.layer === to.layer) return null;
   const m = network.onnx;
+  if (from.kind === 'input' && to.kind === 'output') return m.proto;
   const start = from.kind === 'input' ? modelInput(m) : floatValue(from.layer, [1, ...from.shape]);
   const end = to.kind === 'output' ? modelOutput(m) : floatValue(to.layer, [1, ...to.shape]);
-  if (from.kind === 'input' && to.kind === 'output') return m.proto;
   return extractModel(m, start, end, `${network.id}_middle`);
 }
