@@ -90,9 +90,9 @@ function parseSlowdown(v: string): number {
   return n;
 }
 
-/** --min-reps and --race-prior defaults (issue 22): 3 samples before the significance rule may drop a point; probes above 3x the predicted best. */
+/** --min-reps and --race-prior defaults (issue 22): 3 samples before the significance rule may drop a point; probes above 2x the predicted best (2: the simulation of docs/method.md, racing). */
 export const DEFAULT_MIN_REPS = 3;
-export const DEFAULT_RACE_PRIOR = 3;
+export const DEFAULT_RACE_PRIOR = 2;
 
 function parseRacePrior(v: string): number | 'off' {
   // 'off', not null: commander takes a null from a parser as no value

@@ -212,7 +212,7 @@ runMain('dnn-edge', async () => {
   }
   const { stats, file } = result;
   if (fleet) log(`edge 0: ${stats.cells} cells, ${stats.samples} samples, ${stats.retries} samples redone after failures; ${fleet.summary()} -> ${file}`);
-  else log(`${stats.cells} cells${o.race ? ` (${stats.raced} left the race early)` : ''}, ${stats.samples} samples, ${stats.retries} samples redone after failures -> ${file}`);
+  else log(`${stats.cells} cells${o.race ? ` (${stats.raced} left the race early, ${stats.warmups ?? 0} warm-ups)` : ''}, ${stats.samples} samples, ${stats.retries} samples redone after failures -> ${file}`);
   if (o.quick) printBestPoints(file);
   log(`full report: ./bin/dnn-report ${file}`);
 });

@@ -7,7 +7,7 @@ import type { ShardSpec } from './shard.js';
 import { isPipelined, scenarioLabel, type Scenario } from './stream/scenario.js';
 
 /** --race's defaults (src/cli/edge-options.ts), for a dry run that does not race: what racing would save. */
-const DEFAULT_RACE: RaceOptions = { minReps: 3, prior: 3 };
+const DEFAULT_RACE: RaceOptions = { minReps: 3, prior: 2 };
 
 /**
  * A scenario run's time: stream/server offer (warm-up + reps) frames per cell at their rate, so a
