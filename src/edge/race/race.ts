@@ -25,7 +25,7 @@ import { NoiseEnvelope } from './noise.js';
  *   beta = alpha_gap / ((arms - 1) * gap looks): for that, all of its n samples must lie above its
  *   median times U (probability p^n, U = the noise's upper factor at p = (beta/2)^(1/n)) or all m of
  *   the fastest's below its median times D (the same with the lower factor), so g = U / D. Far points
- *   leave after 2-4 samples instead of waiting for the rank test, which cannot separate 12 points
+ *   leave after 3-5 samples instead of waiting for the rank test, which cannot separate 12 points
  *   with fewer than 7 samples each whatever the gap. alpha_gap is half the race's error rate, the
  *   significance rule's one-sided test the other half (its two-sided interval at `confidence`).
  * - Survivors are sampled up to `reps`.
@@ -230,7 +230,8 @@ export class Race {
       const m = samples(arm);
       const min = m.dist.values[0]!;
       if (!(min > g * bestMax)) continue;
-      if (arm === this.keep && criticalCount(m.dist.n, this.s.reps, 1 - this.s.confidence) < 0) continue;
+      // the report's test: the best of the condition's points against it, corrected over the points - 1
+      if (arm === this.keep && criticalCount(m.dist.n, this.s.reps, (1 - this.s.confidence) / Math.max(1, this.arms - 1)) < 0) continue;
       out.push({
         arm,
         samples: m.dist.n,
