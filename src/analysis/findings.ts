@@ -64,7 +64,7 @@ export interface PointRow {
 export interface RacedPoint {
   /** samples it was dropped after (the line's; the row's `samples` is what the histograms hold) */
   samples: number;
-  /** significance: significantly slower than `best`; prior: the cost model predicted it far slower and its first sample(s) agreed */
+  /** significance: significantly slower than `best`; gap: even its fastest sample was further above `best` than the run's noise allows; prior: the cost model predicted it far slower and its first sample(s) agreed */
   rule: RaceRule;
   /** the arm that was fastest when it was dropped */
   best: string;
@@ -72,6 +72,8 @@ export interface RacedPoint {
   slower: number;
   low?: number;
   high?: number;
+  /** gap rule: the factor its fastest sample exceeded over the slowest of `best` */
+  gap?: number;
   predicted?: number;
   reason: string;
 }

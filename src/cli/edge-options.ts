@@ -90,9 +90,9 @@ function parseSlowdown(v: string): number {
   return n;
 }
 
-/** --min-reps and --race-prior defaults (issue 22): 3 samples before the significance rule may drop a point; probes above 3x the predicted best. */
+/** --min-reps and --race-prior defaults (issue 22): 3 samples before the significance rule may drop a point; probes above 2x the predicted best (2: the simulation of docs/method.md, racing). */
 export const DEFAULT_MIN_REPS = 3;
-export const DEFAULT_RACE_PRIOR = 3;
+export const DEFAULT_RACE_PRIOR = 2;
 
 function parseRacePrior(v: string): number | 'off' {
   // 'off', not null: commander takes a null from a parser as no value
@@ -182,7 +182,7 @@ function edgeProgram(levels: { option: Option }[]): Command {
     .addOption(new Option('--edges <n>', `lab: this many edge devices (each its own cgroup, namespace and shaped veth) against the one cloud, every cell started on all at once (1-${MAX_EDGES})`).argParser((v: string) => parseIntArg(v, '--edges', 1, MAX_EDGES)))
     .addOption(new Option('--cloud-queue <n>', "lab: the lab's dnn-cloud --queue (requests that may wait, all edges together)").argParser((v: string) => parseIntArg(v, '--cloud-queue', 1, 100_000)))
     .addOption(new Option('--cloud-concurrency <k>', "lab: the lab's dnn-cloud --concurrency (inferences computed at once)").argParser((v: string) => parseIntArg(v, '--cloud-concurrency', 1, 64)))
-    .option('--race', 'race the points of each condition: after --min-reps samples, points significantly slower than the best (the report\'s tie-set test) are sampled no more; survivors get all --reps (single requests only)')
+    .option('--race', 'race the points of each condition: after --min-reps samples, points significantly slower than the best (the report\'s tie-set test), or further above it than the run\'s measured noise allows (the gap rule), are sampled no more; survivors get all --reps (single requests only)')
     .addOption(new Option('--min-reps <n>', `with --race: samples every point gets before it may leave the race, 1..--reps (default: ${DEFAULT_MIN_REPS})`).argParser((v: string) => parseIntArg(v, '--min-reps', 1, 100000)))
     .addOption(
       new Option('--race-prior <x>', `with --race: points the cost model of the conditions already measured predicts above X times the best start with 1 sample, and leave if it agrees; 'off': no prior (default: ${DEFAULT_RACE_PRIOR})`).argParser(parseRacePrior),

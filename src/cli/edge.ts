@@ -114,7 +114,7 @@ function endedEarly(e: unknown): e is Error {
 async function dryRun(o: EdgeOptions): Promise<void> {
   await selectBackend(o.backend, { threads: o.threads });
   const prepared = await preparePlan({ ...o, shard: o.shard ?? { index: 1, count: o.dryRunShards ?? 1 } });
-  process.stdout.write(formatDryRun(prepared, o.shard, o.scenario, o.race));
+  process.stdout.write(formatDryRun(prepared, o.shard, o.scenario, o.race, o.edges));
   if (o.edges > 1) {
     const d = devicesOf(o);
     process.stdout.write(`lab: ${o.edges} edges against one cloud, each measuring every cell above at the same time: each edge ${describeLimits(d.edge!)} (a cgroup, a namespace and a shaped veth of its own); the cloud ${describeLimits(d.cloud!)}\n`);
@@ -212,7 +212,7 @@ runMain('dnn-edge', async () => {
   }
   const { stats, file } = result;
   if (fleet) log(`edge 0: ${stats.cells} cells, ${stats.samples} samples, ${stats.retries} samples redone after failures; ${fleet.summary()} -> ${file}`);
-  else log(`${stats.cells} cells${o.race ? ` (${stats.raced} left the race early)` : ''}, ${stats.samples} samples, ${stats.retries} samples redone after failures -> ${file}`);
+  else log(`${stats.cells} cells${o.race ? ` (${stats.raced} left the race early, ${stats.warmups ?? 0} warm-ups)` : ''}, ${stats.samples} samples, ${stats.retries} samples redone after failures -> ${file}`);
   if (o.quick) printBestPoints(file);
   log(`full report: ./bin/dnn-report ${file}`);
 });

@@ -7,7 +7,7 @@ import type { ShardSpec } from './shard.js';
 import { isPipelined, scenarioLabel, type Scenario } from './stream/scenario.js';
 
 /** --race's defaults (src/cli/edge-options.ts), for a dry run that does not race: what racing would save. */
-const DEFAULT_RACE: RaceOptions = { minReps: 3, prior: 3 };
+const DEFAULT_RACE: RaceOptions = { minReps: 3, prior: 2 };
 
 /**
  * A scenario run's time: stream/server offer (warm-up + reps) frames per cell at their rate, so a
@@ -31,25 +31,32 @@ function scenarioLine(p: PreparedPlan, scenario: Scenario): string | undefined {
  * The two estimates of a single-request sweep, exhaustive and raced (with this run's --race
  * settings, or the defaults when it does not race): inferences and time, from the nominal model.
  */
-function raceLines(p: PreparedPlan, race: RaceOptions): string[] {
+function raceLines(p: PreparedPlan, race: RaceOptions, edges: number): string[] {
   const { plan } = p.sharded;
+  if (edges > 1) {
+    const e = estimateRace(p.conditions, p.points, { minReps: 1, reps: plan.reps, confidence: DEFAULT_CONFIDENCE, prior: null }, plan.warmup);
+    return [
+      `inferences: exhaustive ${(e.samples + e.warmups).toLocaleString('en')} per edge (${e.samples.toLocaleString('en')} recorded + ${e.warmups.toLocaleString('en')} warm-up), ${(edges * (e.samples + e.warmups)).toLocaleString('en')} for the ${edges} edges; ` +
+        `no raced estimate: --race cannot be combined with --edges ${edges} (every edge would race on its own samples)`,
+    ];
+  }
   const settings = { minReps: Math.min(race.minReps, plan.reps), reps: plan.reps, confidence: DEFAULT_CONFIDENCE, prior: race.prior };
   if (plan.reps < 2) return [`racing: needs --reps 2 or more (this plan has ${plan.reps})`];
   const e = estimateRace(p.conditions, p.points, settings, plan.warmup);
   const all = e.samples + e.warmups;
-  const raced = e.racedSamples + e.warmups;
+  const raced = e.racedSamples + e.racedWarmups;
   const flags = `--race --min-reps ${settings.minReps} --race-prior ${race.prior ?? 'off'}`;
   return [
     `inferences: exhaustive ${all.toLocaleString('en')} (${e.samples.toLocaleString('en')} recorded + ${e.warmups.toLocaleString('en')} warm-up), ~${formatDuration(e.ms / 1000)}; ` +
-      `raced (${flags}) ~${raced.toLocaleString('en')} (${(100 * (1 - raced / all)).toFixed(0)} % fewer, ${(all / raced).toFixed(1)}x), ~${formatDuration(e.racedMs / 1000)}`,
+      `raced (${flags}) ~${raced.toLocaleString('en')} (${e.racedSamples.toLocaleString('en')} + ${e.racedWarmups.toLocaleString('en')}; ${(100 * (1 - raced / all)).toFixed(0)} % fewer, ${(all / raced).toFixed(1)}x), ~${formatDuration(e.racedMs / 1000)}`,
     `  the raced figure is an estimate without a pilot, from the nominal model above: points nominally above ${SEPARABLE}x the best are assumed to separate completely ` +
-      `and leave at the first look where that is significant; ${race.prior === null ? 'no prior' : `the prior covers ${e.withPrior} of ${plan.conditions.length} conditions (those whose stress levels were measured before) and its probes are assumed to agree`}; ` +
+      `and leave at the first look where that is significant; ${race.prior === null ? 'no prior' : `the prior covers ${e.withPrior} of ${plan.conditions.length} conditions (those whose stress levels were measured before) and its probes are assumed to agree (1 sample, no warm-up)`}; the gap rule, which reads the run's measured noise, is left out (it drops far points sooner); ` +
       'a wrong prediction costs samples, not the answer (docs/method.md, racing)',
   ];
 }
 
 /** What --dry-run prints: the plan, its shards and the estimated time of each, exhaustive and raced. Nothing is measured. */
-export function formatDryRun(p: PreparedPlan, shard: ShardSpec | undefined, scenario?: Scenario, race: RaceOptions = DEFAULT_RACE): string {
+export function formatDryRun(p: PreparedPlan, shard: ShardSpec | undefined, scenario?: Scenario, race: RaceOptions = DEFAULT_RACE, edges = 1): string {
   const { plan, partition } = p.sharded;
   const cells = plan.conditions.length * plan.cuts.length;
   // with codecs a point's cell holds its arms (point, codec): each is a results cell of its own
@@ -71,6 +78,6 @@ export function formatDryRun(p: PreparedPlan, shard: ShardSpec | undefined, scen
   lines.push(`total ~${formatDuration(total / 1000)}${n > 1 ? `, longest shard ~${formatDuration(Math.max(...partition.predictedMs) / 1000)}` : ''}`);
   const load = scenario && scenarioLine(p, scenario);
   if (load) lines.push(load);
-  else lines.push(...raceLines(p, race));
+  else lines.push(...raceLines(p, race, edges));
   return `${lines.join('\n')}\n`;
 }

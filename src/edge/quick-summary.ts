@@ -2,14 +2,14 @@ import { splitArm } from '../analysis/arms.js';
 import { loadResultFiles } from '../analysis/load-results.js';
 import { buildReport } from '../analysis/build-report.js';
 import { gainWithInterval } from '../analysis/condition-labels.js';
-import type { ConditionReport, NetworkReport } from '../analysis/findings.js';
+import type { ConditionReport, NetworkReport, RaceSummary } from '../analysis/findings.js';
 import { powerSentence } from '../analysis/power.js';
 
 /**
  * The end of a --quick run: the best point under each condition, one line each (dnn-report has the
  * rest). With encoded arms (the quick look's default: a JPEG at the input, f16/int8 inside) the best
  * (point, codec) within the fidelity budget, then what the float32 baseline alone would answer, so
- * the difference the encodings make is in view.
+ * the difference the encodings make is in view. A raced run (--race) ends with what racing saved.
  */
 export function printBestPoints(file: string, out: NodeJS.WritableStream = process.stdout): void {
   const loaded = loadResultFiles([file]);
@@ -20,7 +20,15 @@ export function printBestPoints(file: string, out: NodeJS.WritableStream = proce
     out.write(`${what} (${n.network}, p50 total; ${n.power ? powerSentence(n.power) : n.significance_note}):\n`);
     for (const c of n.conditions) out.write(`  ${c.key.padEnd(62)} ${c.best.cut.padEnd(24)} ${c.best.total_ms.toFixed(1).padStart(9)} ms${moveFlag(c, n.deployed.cut)}\n`);
     if (encoded) printF32Baseline(n, out);
+    if (n.race) out.write(`${raceSentence(n.race)}\n`);
   }
+}
+
+/** What racing saved (a --quick --race run): cells stopped early and recorded inferences. */
+function raceSentence(r: RaceSummary): string {
+  const recorded = r.inferences_exhaustive - r.inferences_saved;
+  const fewer = recorded > 0 ? `, ${(r.inferences_exhaustive / recorded).toFixed(1)}x fewer` : '';
+  return `racing: ${r.raced_cells} of ${r.cells} cells stopped early; ${recorded} of an exhaustive ${r.inferences_exhaustive} samples recorded (${r.inferences_saved} saved${fewer}; warm-ups apart)`;
 }
 
 function moveFlag(c: ConditionReport, deployed: string): string {

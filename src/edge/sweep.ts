@@ -15,7 +15,7 @@ import { measureStreamCell, type StreamCell } from './stream/cell.js';
 import { DEFAULT_IN_FLIGHT, isPipelined, scenarioLabel, type PipelinedScenario, type Scenario } from './stream/scenario.js';
 import type { StreamCellText } from '../results/log-writer.js';
 import type { RacedLine } from '../results/raced-lines.js';
-import { RacePrior, raceArms, type RaceSettings } from './race/sweep-race.js';
+import { NoiseEnvelope, RacePrior, raceArms, type RaceSettings } from './race/sweep-race.js';
 import type { ConditionData } from '../analysis/cells.js';
 
 /** Puts conditions in effect around the measurements (shaping, edge stress, cloud stress). */
@@ -98,6 +98,8 @@ export interface SweepStats {
   referenceCut: string;
   /** --race: cells written with fewer than --reps samples (dropped from the race) */
   raced: number;
+  /** --race: warm-up inferences of the raced conditions (a probe already warm skips its own) */
+  warmups?: number;
 }
 
 /** The key of an arm's cell: a (condition, point) key for f32, with its codec otherwise, the scenario of a scenario run and the edge of a run of several. */
@@ -132,6 +134,9 @@ export async function runSweep(plan: SweepPlan, deps: SweepDeps): Promise<SweepS
   const ctx: MeasureContext = { plan, deps, stats, wire, cursor, scenario };
   // the race's prior: the cost model fitted on the conditions measured so far (kept as statistics, not histograms)
   const prior = plan.race && plan.race.prior !== null && !scenario ? new RacePrior(arms, plan.race.prior, plan.raceHistory) : undefined;
+  const noise = new NoiseEnvelope(); // the race's gap rule: the noise of the cells measured so far
+  const warmed = new Set<string>(); // the race: arms run in this process (a probe among them skips its warm-up)
+  const warmups = { count: 0 };
 
   for (const step of runSteps(plan.conditions, plan.referenceEvery)) {
     if (step.kind === 'reference') {
@@ -152,7 +157,7 @@ export async function runSweep(plan: SweepPlan, deps: SweepDeps): Promise<SweepS
       deps.progress.cellStarted(label, left.length > 1 ? `${left.length} ${unit} interleaved` : armName(left[0]!));
       await deps.cellBarrier?.(label, '*');
       const random = conditionRandom(plan.seed, condition);
-      const raced = plan.race ? await raceArms(left, random, plan.race, prior?.predict(condition, left, (line) => deps.progress.note(line)), (arm) => sampleWithRetry(arm, ctx), plan.warmup, wire, stats.referenceCut || undefined) : undefined;
+      const raced = plan.race ? await raceArms(left, random, plan.race, prior?.predict(condition, left, (line) => deps.progress.note(line), stats.referenceCut || undefined), (arm) => sampleWithRetry(arm, ctx), plan.warmup, wire, stats.referenceCut || undefined, noise, warmed, warmups) : undefined;
       const recs = raced ? raced.recs : await measureInterleaved(left, random, ctx);
       try {
         for (const [i, arm] of left.entries()) {
@@ -176,6 +181,7 @@ export async function runSweep(plan: SweepPlan, deps: SweepDeps): Promise<SweepS
     }
   }
   deps.progress.finish();
+  if (plan.race) stats.warmups = warmups.count;
   return stats;
 }
 

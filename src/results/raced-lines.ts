@@ -12,7 +12,7 @@ import { type Checker, checker } from '../formats/check.js';
 export const RACED_PREFIX = '#dnn-raced ';
 
 /** Why a point left the race. */
-export const RACE_RULES = ['significance', 'prior'] as const;
+export const RACE_RULES = ['significance', 'gap', 'prior'] as const;
 export type RaceRule = (typeof RACE_RULES)[number];
 
 export const RacedLineSchema = Type.Object({
@@ -23,13 +23,14 @@ export const RacedLineSchema = Type.Object({
     RACE_RULES.map((r) => Type.Literal(r)),
     {
       description:
-        'significance: significantly slower than `best` (the report\'s tie-set test, its rank interval, corrected over the points still in the race and, stricter, over the race\'s looks); prior: the cost model fitted on the conditions already measured predicted it far slower than the best and its first sample(s) agreed',
+        'significance: significantly slower than `best` (the report\'s tie-set test, its rank interval, corrected over the points still in the race and, stricter, over the race\'s looks); gap: even its fastest sample was above `gap` times the slowest of `best`, a gap the run\'s measured noise makes (for a point no slower than `best`) less likely than the race\'s error rate split over its points and looks; prior: the cost model fitted on the conditions already measured predicted it far slower than the best and its first sample(s) agreed',
     },
   ),
   /** how much slower than the best, with the interval the rule used (fractions: 0.5 = 50 % slower) */
   slower: Type.Number({ description: 'estimated (this / best - 1) when dropped, from the samples so far' }),
   low: Type.Optional(Type.Number({ description: 'the interval\'s lower end (significance rule)' })),
   high: Type.Optional(Type.Number({ description: 'the interval\'s upper end (significance rule)' })),
+  gap: Type.Optional(Type.Number({ description: 'gap rule: the factor g its fastest sample exceeded over the slowest sample of `best` (from the run\'s noise: larger with fewer samples)' })),
   predicted: Type.Optional(Type.Number({ description: 'prior rule: the cost model\'s predicted total of this arm / the predicted best\'s' })),
   reason: Type.String({ description: 'one human-readable sentence: when and why' }),
 });

@@ -10,10 +10,12 @@ import { raceLooks, type RaceSettings } from './race.js';
  * tensor's bytes at the link's rate), under stated assumptions:
  * - the prior exists for a condition once a condition of the same stress levels came before it (the
  *   cost model predicts only measured stress levels); its probes (nominal time above `prior` times the
- *   nominal best) cost 1 sample each (the measurement agrees);
+ *   nominal best) cost 1 sample each (the measurement agrees) and no warm-up (they ran before);
  * - a point nominally above SEPARABLE times the best separates completely from it, so it leaves at the
  *   first look where a complete separation is significant (the exact rank test, corrected over the
- *   points still in the race and the looks); nearer points run to --reps.
+ *   points still in the race and the looks); nearer points run to --reps. The gap rule (race.ts)
+ *   often drops them sooner, but it reads the run's measured noise, which a plan does not have: the
+ *   estimate leaves it out (it errs on the side of more samples).
  * Measured latencies spread (the report's power line: 5-15 % on this project's machines), so a point
  * 1.5x the best rarely overlaps it; when the nominal model misranks points the saving differs.
  */
@@ -23,8 +25,9 @@ export interface RaceEstimate {
   /** recorded samples without and with racing */
   samples: number;
   racedSamples: number;
-  /** warm-up inferences (the same with and without) */
+  /** warm-up inferences without and with racing (a probe already warm skips its own) */
   warmups: number;
+  racedWarmups: number;
   /** estimated time, ms, without and with racing (settling each condition included) */
   ms: number;
   racedMs: number;
@@ -37,7 +40,7 @@ export function estimateRace(conditions: readonly Condition[], points: readonly 
   const looks = raceLooks(s);
   const stressSeen = new Set<string>();
   const stressKeys = [...factorsAppliedBy('edge'), ...factorsAppliedBy('cloud')];
-  const out: RaceEstimate = { samples: 0, racedSamples: 0, warmups: 0, ms: 0, racedMs: 0, withPrior: 0 };
+  const out: RaceEstimate = { samples: 0, racedSamples: 0, warmups: 0, racedWarmups: 0, ms: 0, racedMs: 0, withPrior: 0 };
   for (const c of conditions) {
     const stress = stressKeys.map((k) => c[k]).join(';');
     const prior = s.prior !== null && stressSeen.has(stress);
@@ -48,11 +51,15 @@ export function estimateRace(conditions: readonly Condition[], points: readonly 
     const n = racedCounts(t, best, prior ? s.prior : null, s, looks);
     const settle = settleMs(c);
     out.warmups += warmup * points.length;
+    // a probe skips its warm-up: where the prior exists, a condition of its stress levels ran before, so every arm is warm
+    const probes = n.filter((k, i) => k === 1 && prior && t[i]! > s.prior! * best).length;
+    out.racedWarmups += warmup * (points.length - probes);
     out.samples += s.reps * points.length;
     out.racedSamples += n.reduce((a, b) => a + b, 0);
     const warm = warmup * t.reduce((a, b) => a + b, 0);
+    const racedWarm = warmup * t.reduce((a, v) => a + (prior && v > s.prior! * best ? 0 : v), 0);
     out.ms += settle + warm + s.reps * t.reduce((a, b) => a + b, 0);
-    out.racedMs += settle + warm + n.reduce((a, k, i) => a + k * t[i]!, 0);
+    out.racedMs += settle + racedWarm + n.reduce((a, k, i) => a + k * t[i]!, 0);
   }
   return out;
 }

@@ -1,5 +1,6 @@
-import { compareDistributions, type Distribution } from '../../analysis/significance.js';
+import { compareDistributions, criticalCount, type Distribution } from '../../analysis/significance.js';
 import type { RacedLine } from '../../results/raced-lines.js';
+import { NoiseEnvelope } from './noise.js';
 
 /**
  * Racing the arms of one condition (`dnn-edge --race`, issue 22): sequential elimination with the
@@ -18,9 +19,23 @@ import type { RacedLine } from '../../results/raced-lines.js';
  *   minus one), further corrected for the race's looks (`raceLooks`: the test is repeated after
  *   every cycle, and a test repeated L times errs up to L times as often: identical points measured
  *   10 times lost one of 4 in 15 % of races without it); the arms significantly slower leave.
+ * - The gap rule, from cycle max(2, `minReps`) on (every cycle but the last): an arm leaves when even its fastest
+ *   sample is more than g times the slowest sample of the fastest arm, g read off the run's measured
+ *   noise (noise.ts) so that an arm no slower than the fastest is dropped with probability at most
+ *   beta = alpha_gap / ((arms - 1) * gap looks): for that, all of its n samples must lie above its
+ *   median times U (probability p^n, U = the noise's upper factor at p = (beta/2)^(1/n)) or all m of
+ *   the fastest's below its median times D (the same with the lower factor), so g = U / D. Far points
+ *   leave after 3-5 samples instead of waiting for the rank test, which cannot separate 12 points
+ *   with fewer than 7 samples each whatever the gap. alpha_gap is half the race's error rate, the
+ *   significance rule's one-sided test the other half (its two-sided interval at `confidence`).
  * - Survivors are sampled up to `reps`.
  * Pure: the caller measures, this only decides.
  */
+
+/** How often the gap rule may test: after each cycle from 2 to `reps - 1` (counted from 2 whatever --min-reps, a bound that does not depend on it). */
+export function gapLooks(s: Pick<RaceSettings, 'reps'>): number {
+  return Math.max(1, s.reps - 2);
+}
 
 /**
  * How often the race tests: after each cycle from `minReps` to `reps - 1` (a test after the last
@@ -57,6 +72,7 @@ export class Race {
   private readonly probes = new Map<string, number>();
   private readonly dropped = new Map<string, Drop>();
   private cycle = 0;
+  private readonly arms: number;
 
   /**
    * arms: their labels; predicted: the cost model's predicted total per arm for this condition
@@ -71,8 +87,11 @@ export class Race {
      * slower, so dropped after it, it would read as a tie in the report and hide a move the exhaustive
      * sweep finds; it is raced by the significance rule, with its samples.
      */
-    keep?: string,
+    private readonly keep?: string,
+    /** the noise of the cells the run measured before this condition (their samples); absent: only this condition's cells */
+    private readonly noise: NoiseEnvelope = new NoiseEnvelope(),
   ) {
+    this.arms = arms.length;
     if (s.minReps < 1 || s.minReps > s.reps) throw new Error(`bug: race minReps ${s.minReps} outside 1..${s.reps}`);
     this.alive = [...arms];
     if (s.prior !== null && predicted && predicted.size > 1) {
@@ -120,6 +139,10 @@ export class Race {
     if (this.cycle === 1 && this.probes.size > 0) out.push(...this.judgeProbes(samples));
     this.probes.clear();
     if (this.cycle >= this.s.minReps && this.cycle < this.s.reps && this.alive.length > 1) out.push(...this.judgeSignificance(samples));
+    if (this.cycle >= Math.max(2, this.s.minReps) && this.cycle < this.s.reps && this.alive.length > out.length + 1) {
+      const gone = new Set(out.map((d) => d.arm));
+      out.push(...this.judgeGap(samples, gone));
+    }
     for (const d of out) {
       this.dropped.set(d.arm, d);
       this.alive.splice(this.alive.indexOf(d.arm), 1);
@@ -178,6 +201,55 @@ export class Race {
     }
     return out;
   }
+
+  /**
+   * The gap rule: arms whose fastest sample is above g times the slowest sample of the fastest arm,
+   * g = U / D from the noise (see the class comment). The noise is the run's cells and this condition's
+   * own, and when both can say, the wider of the two (a condition noisier than the run so far is read
+   * by its own tails). The deployed arm leaves by it only once the report's test could show it slower
+   * with its samples against a full cell (else dropped, it would read as a tie and hide a move).
+   */
+  private judgeGap(samples: (arm: string) => ArmSamples, gone: ReadonlySet<string>): Drop[] {
+    const alive = this.alive.filter((a) => !gone.has(a));
+    const best = fastest(alive, samples);
+    const b = samples(best);
+    const n = this.cycle;
+    const beta = (1 - this.s.confidence) / 2 / (Math.max(1, this.arms - 1) * gapLooks(this.s));
+    const mine = [...this.alive, ...this.dropped.keys()].map((a) => samples(a).dist);
+    const run = this.noise.with(mine);
+    const here = new NoiseEnvelope().with(mine);
+    const p = Math.pow(beta / 2, 1 / n);
+    const up = widest([run.upper(p), here.upper(p)], Math.max);
+    const down = widest([run.lower(p), here.lower(p)], Math.min);
+    if (up === undefined || down === undefined) return [];
+    const g = up / down;
+    const bestMax = b.dist.values[b.dist.values.length - 1]!;
+    const out: Drop[] = [];
+    for (const arm of alive) {
+      if (arm === best) continue;
+      const m = samples(arm);
+      const min = m.dist.values[0]!;
+      if (!(min > g * bestMax)) continue;
+      // the report's test: the best of the condition's points against it, corrected over the points - 1
+      if (arm === this.keep && criticalCount(m.dist.n, this.s.reps, (1 - this.s.confidence) / Math.max(1, this.arms - 1)) < 0) continue;
+      out.push({
+        arm,
+        samples: m.dist.n,
+        best,
+        rule: 'gap',
+        slower: round(m.p50 / b.p50 - 1),
+        gap: round(g),
+        reason: `its fastest of ${m.dist.n} samples (${min.toFixed(1)} ms) was above ${g.toFixed(2)}x the slowest of ${best} (${bestMax.toFixed(1)} ms): the run's noise (${run.size} samples) strays above ${up.toFixed(2)}x or below ${down.toFixed(2)}x a median with probability ${(p * 100).toFixed(2)} % a sample, so a point no slower than ${best} shows this with probability < ${(beta * 100).toFixed(3)} % (${((1 - this.s.confidence) * 50).toFixed(1)} % over ${this.arms - 1} points x ${gapLooks(this.s)} looks)`,
+      });
+    }
+    return out;
+  }
+}
+
+/** The defined estimates combined by pick (the widest), or undefined when none is. */
+function widest(xs: (number | undefined)[], pick: (...v: number[]) => number): number | undefined {
+  const ok = xs.filter((x): x is number => x !== undefined);
+  return ok.length ? pick(...ok) : undefined;
 }
 
 /** The arm with the lowest median total (the first of equals, in arm order). */

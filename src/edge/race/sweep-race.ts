@@ -9,9 +9,11 @@ import { armName, isF32, type Arm } from '../arms.js';
 import type { CutRef } from '../../analysis/cells.js';
 import { CellRecorder, type Sample } from '../samples.js';
 import { cycleOrders } from '../schedule.js';
+import { NoiseEnvelope } from './noise.js';
 import { Race, type ArmSamples, type RaceSettings } from './race.js';
 
 export type { RaceSettings } from './race.js';
+export { NoiseEnvelope } from './noise.js';
 
 /**
  * The sweep's side of a race: measuring one condition's arms as the race (race.ts) decides, and the
@@ -27,7 +29,7 @@ export interface RacedCell {
 
 /**
  * One condition's arms raced: `warmup` unrecorded cycles of every arm (as an exhaustive sweep
- * does), then cycles of the arms still in the race, each cycle in a fresh shuffled order from
+ * does; but a probe of the prior whose arm ran earlier in this process skips them), then cycles of the arms still in the race, each cycle in a fresh shuffled order from
  * `random` (the condition's), one recorded sample per arm per cycle. Returns a recorder per arm
  * (in `arms` order) and, by index, the arms that left early.
  */
@@ -41,13 +43,24 @@ export async function raceArms(
   wire = false,
   /** the deployed arm: never a probe of the prior (see Race) */
   deployed?: string,
+  /** the run's noise so far (the gap rule's, see Race); this condition's cells are added to it when its race ends */
+  noise: NoiseEnvelope = new NoiseEnvelope(),
+  /** the arms already run in this process (warm): a probe among them skips its warm-up; this condition's are added */
+  warmed: Set<string> = new Set(),
+  /** warm-up inferences made, added to */
+  warmups: { count: number } = { count: 0 },
 ): Promise<{ recs: CellRecorder[]; drops: Map<number, RacedCell> }> {
   const recs = arms.map(() => new CellRecorder(wire));
   const index = new Map(arms.map((a, i) => [armName(a), i]));
   const drops = new Map<number, RacedCell>();
   try {
-    for (const order of cycleOrders(arms, warmup, random)) for (const arm of order) await sample(arm);
-    const race = new Race(arms.map(armName), settings, predicted, deployed);
+    const race = new Race(arms.map(armName), settings, predicted, deployed, noise);
+    // a probe of the prior already run in this process skips its warm-up: its one sample decides whether it
+    // leaves, and the condition's switch is warmed by the other arms' warm-ups, which all come first
+    const cold = arms.filter((a) => !(race.probeRatios.has(armName(a)) && warmed.has(armName(a))));
+    for (const order of cycleOrders(cold, warmup, random)) for (const arm of order) await sample(arm);
+    for (const a of arms) warmed.add(armName(a));
+    warmups.count += warmup * cold.length;
     for (let ids = race.nextCycle(); ids.length > 0; ids = race.nextCycle()) {
       for (const label of shuffled(ids, random)) {
         const i = index.get(label)!;
@@ -69,6 +82,7 @@ export async function raceArms(
         drops.set(index.get(arm)!, { line, atMs: Date.now() });
       }
     }
+    for (const r of recs) if (r.count > 0) noise.add(statsOf(r.histograms.total).dist!);
     return { recs, drops };
   } catch (e) {
     for (const r of recs) r.destroy();
@@ -108,9 +122,9 @@ export class RacePrior {
   /**
    * Each arm's predicted total (ms) under `condition`, or undefined when the model cannot say: no
    * condition measured yet, a stress level never measured, jitter or loss (the model covers rate
-   * and delay only). `note` says which, once per condition.
+   * and delay only). `note` says which, once per condition, or how many arms are probes (`deployed`, never one, left out).
    */
-  predict(condition: Condition, arms: readonly Arm[], note: (line: string) => void): Map<string, number> | undefined {
+  predict(condition: Condition, arms: readonly Arm[], note: (line: string) => void, deployed?: string): Map<string, number> | undefined {
     const label = conditionKey(condition);
     // conditions measured before this one (a resumed condition's own cells are not a prediction of it)
     const before = [...this.measured.values()].filter((c) => conditionKey(c.condition) !== label);
@@ -134,7 +148,8 @@ export class RacePrior {
     const wanted = new Set(arms.map(armName));
     const out = new Map(rows.filter((r) => wanted.has(r.cut)).map((r) => [r.cut, r.total_ms]));
     const best = Math.min(...out.values());
-    const far = [...out.values()].filter((v) => v > this.ratio * best).length;
+    // the deployed arm is never a probe (Race): it is not counted among them
+    const far = [...out].filter(([arm, v]) => v > this.ratio * best && arm !== deployed).length;
     note(`race prior for ${label}: fitted on ${before.length} condition(s); ${far} of ${arms.length} arms predicted above ${this.ratio}x the best start with 1 sample`);
     return out;
   }

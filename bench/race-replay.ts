@@ -1,0 +1,72 @@
+/**
+ * Racing replayed offline: an exhaustive results file's samples fed through the race's rules
+ * (src/edge/race/race.ts deciding, the prior fitted as the sweep fits it, the run's noise pooled as the
+ * sweep pools it), each cell's samples in a fresh random order per replay. Says how many samples the
+ * race would have recorded and whether its best point stays in the exhaustive tie set of every
+ * condition. In process, seconds; no lab. The figures of docs/benchmarks.md (racing with the gap rule):
+ *   npx tsc -p . && node dist/bench/race-replay.js docs/data/runs/race/mobilenet-20261204T194837Z.hdr [PRIOR|off] [MIN_REPS] [REPLAYS]
+ */
+import { loadResultFiles } from '../src/analysis/load-results.js';
+import { againstBest, distributionFrom, type Distribution } from '../src/analysis/significance.js';
+import { Race, type ArmSamples } from '../src/edge/race/race.js';
+import { NoiseEnvelope } from '../src/edge/race/noise.js';
+import { RacePrior } from '../src/edge/race/sweep-race.js';
+import { F32_WIRE, type Arm } from '../src/edge/arms.js';
+import { rng, shuffled } from '../src/random.js';
+
+const [file, priorArg = '2', minRepsArg = '3', replaysArg = '40'] = process.argv.slice(2);
+if (!file) throw new Error('usage: race-replay FILE [PRIOR|off] [MIN_REPS] [REPLAYS]');
+const prior = priorArg === 'off' ? null : Number(priorArg);
+const settings = { minReps: Number(minRepsArg), reps: 0, confidence: 0.95, prior };
+const replays = Number(replaysArg);
+
+const net = loadResultFiles([file]).networks[0]!;
+const conds = net.conditions;
+const names = [...conds[0]!.cells.keys()];
+const refs = new Map(net.cuts.map((c) => [c.cut, c]));
+const arms: Arm[] = names.map((a) => ({ cut: { index: refs.get(a)!.index, layer: a, shape: [...(net.shapes?.get(a) ?? [])], bytes: refs.get(a)!.bytes ?? 0 }, codec: F32_WIRE }) as unknown as Arm);
+const dist = (c: (typeof conds)[number], a: string): Distribution => c.cells.get(a)!.total!.dist!;
+const values = (d: Distribution): number[] => d.values.flatMap((v, i) => Array<number>(d.counts[i]!).fill(v));
+settings.reps = Math.min(...conds.flatMap((c) => names.map((a) => dist(c, a).n)));
+const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.ceil(xs.length / 2) - 1]!;
+// the deployed point: the baseline's (the first condition's) fastest, as the sweep has it
+const deployed = names.reduce((x, y) => (conds[0]!.cells.get(y)!.total!.p50 < conds[0]!.cells.get(x)!.total!.p50 ? y : x));
+const ties = conds.map((c) => {
+  const best = names.reduce((x, y) => (c.cells.get(y)!.total!.p50 < c.cells.get(x)!.total!.p50 ? y : x));
+  const verdicts = againstBest(new Map(names.map((a) => [a, dist(c, a)])), best, 0.95);
+  return new Set(names.filter((a) => verdicts.get(a)!.tie));
+});
+
+let total = 0;
+let outside = 0;
+const perCondition = conds.map(() => 0);
+const rules = new Map<string, number>();
+for (let replay = 0; replay < replays; replay++) {
+  const random = rng(replay + 1);
+  const noise = new NoiseEnvelope();
+  conds.forEach((c, ci) => {
+    const predicted = prior === null ? undefined : new RacePrior(arms, prior, conds.slice(0, ci)).predict(c.condition, arms, () => {}, deployed);
+    const streams = new Map(names.map((a) => [a, shuffled(values(dist(c, a)), random)]));
+    const got = new Map(names.map((a) => [a, [] as number[]]));
+    const race = new Race(names, settings, predicted, deployed, noise);
+    const of = (a: string): ArmSamples => ({ dist: distributionFrom(got.get(a)!), p50: median(got.get(a)!) });
+    for (let ids = race.nextCycle(); ids.length > 0; ids = race.nextCycle()) {
+      for (const a of ids) got.get(a)!.push(streams.get(a)![got.get(a)!.length]!);
+      race.endCycle(of);
+    }
+    for (const d of race.drops) rules.set(`${d.rule}@${d.samples}`, (rules.get(`${d.rule}@${d.samples}`) ?? 0) + 1);
+    for (const a of names) noise.add(distributionFrom(got.get(a)!));
+    const n = [...got.values()].reduce((s, xs) => s + xs.length, 0);
+    perCondition[ci]! += n;
+    total += n;
+    const full = names.filter((a) => got.get(a)!.length === settings.reps);
+    const best = full.reduce((x, y) => (median(got.get(y)!) < median(got.get(x)!) ? y : x));
+    if (!ties[ci]!.has(best)) outside++;
+  });
+}
+const exhaustive = conds.length * names.length * settings.reps;
+console.log(
+  `--race-prior ${prior ?? 'off'} --min-reps ${settings.minReps}: ${(total / replays).toFixed(1)} of ${exhaustive} samples recorded (${((exhaustive * replays) / total).toFixed(2)}x fewer); ` +
+    `per condition ${perCondition.map((x) => (x / replays).toFixed(0)).join(' ')}; raced best outside the exhaustive tie set in ${outside} of ${replays * conds.length} conditions`,
+);
+console.log(`left the race (rule@samples, per replay): ${[...rules].sort().map(([k, v]) => `${k} ${(v / replays).toFixed(1)}`).join(', ')}`);
