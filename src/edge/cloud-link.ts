@@ -21,6 +21,19 @@ export interface InferReply {
   queueMs?: number;
   /** the stress in force at the cloud when it computed this request (already checked against the one asked for) */
   cloudStress?: CloudStressInForce;
+  /**
+   * Three tiers: what the relay (the middle tier) reported, ms: its compute after the first cut up
+   * to the second (0 when they are the same point), and its round trip to the cloud minus the
+   * cloud's decode and compute (0 when it answered itself). The other fields are the cloud's, as
+   * the cloud reported them to the relay.
+   */
+  relay?: { edgeMs: number; transferMs: number };
+}
+
+/** Options of one INFER. */
+export interface InferOptions {
+  /** three tiers: the second cut; the peer must be a dnn-relay (its WELCOME says so) */
+  cut2?: CutPoint;
 }
 
 /** A crossing sent encoded: the codec's header fields and its payload (the tensor then carries only the dims). */
@@ -43,7 +56,7 @@ export interface CloudStressAck {
  */
 export interface CloudLink {
   /** `encoded`: the crossing as its codec wrote it; `tensor.data` is then empty and `tensor.shape` its dims */
-  infer(cut: CutPoint, tensor: HostTensor, encoded?: EncodedCrossing): Promise<InferReply>;
+  infer(cut: CutPoint, tensor: HostTensor, encoded?: EncodedCrossing, o?: InferOptions): Promise<InferReply>;
   /** asks the cloud to run CPU/memory stress; resolves once it is in effect there */
   setCloudStress(cpuPct: number, memPct: number): Promise<CloudStressAck | null>;
   /**

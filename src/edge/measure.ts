@@ -19,7 +19,7 @@ export interface SampleInput {
 const EMPTY = new Float32Array(0);
 
 /** The model input of a sample and the ms its preprocessing took (0 for random inputs). */
-function modelInput(input: SampleInput): { x: HostTensor; ms: number } {
+export function modelInput(input: SampleInput): { x: HostTensor; ms: number } {
   if (input.tensor) return { x: input.tensor, ms: 0 };
   if (!input.frame || !input.preprocess) throw new Error('bug: a sample input needs a tensor, or a frame and its preprocessing');
   const t0 = performance.now();

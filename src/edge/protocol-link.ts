@@ -7,7 +7,7 @@ import type { ConditionAckMessage, ConditionMessage, HelloMessage, InferMessage,
 import type { CutPoint } from '../model/partition.js';
 import type { HostTensor } from '../engine/split-runner.js';
 import { UserError, errorMessage } from '../errors.js';
-import { CloudStressMismatch, ConditionConflict, GiveUp, LinkFailure, type CloudLink, type CloudStressAck, type EncodedCrossing, type InferReply } from './cloud-link.js';
+import { CloudStressMismatch, ConditionConflict, GiveUp, LinkFailure, type CloudLink, type CloudStressAck, type EncodedCrossing, type InferOptions, type InferReply } from './cloud-link.js';
 
 export interface LinkOptions {
   host: string;
@@ -71,15 +71,29 @@ export class ProtocolLink implements CloudLink {
     return this.pending.size;
   }
 
-  async infer(cut: CutPoint, tensor: HostTensor, encoded?: EncodedCrossing): Promise<InferReply> {
+  async infer(cut: CutPoint, tensor: HostTensor, encoded?: EncodedCrossing, o: InferOptions = {}): Promise<InferReply> {
+    const index = this.indexOf(cut);
+    const second = o.cut2 === undefined ? {} : { cut2: this.indexOf(o.cut2, true) };
+    const r = (await this.request({ type: 'INFER', id: this.takeId(), cut: index, ...second, tensor: { data: tensor.data, shape: tensor.shape }, ...(encoded ?? {}) }, 'RESULT')) as ResultMessage;
+    const stress = r.stress ?? { ...NO_STRESS, epoch: 0 };
+    const reply: InferReply = { output: resultTensor(r), cloudMs: r.cloudUs / 1000, decodeMs: (r.decodeUs ?? 0) / 1000, queueMs: (r.queueUs ?? 0) / 1000, cloudStress: stress };
+    if (r.relay) reply.relay = { edgeMs: r.relay.edgeUs / 1000, transferMs: r.relay.transferUs / 1000 };
+    else if (o.cut2 !== undefined) throw new LinkFailure(`the relay answered the two-cut INFER ${r.id} without its relay times`, 'error-reply');
+    return reply;
+  }
+
+  /** INFER names a point by its index in the WELCOME's list; a second cut only to a dnn-relay. */
+  private indexOf(cut: CutPoint, second = false): number {
+    if (second && !this.server?.relay) {
+      const { host, port } = this.opts;
+      throw new UserError(`${host}:${port} is a dnn-cloud, not a dnn-relay: three tiers need \`dnn-relay <cloud host> <network>\` there`);
+    }
     const index = this.cutIndex.get(cut.layer);
     if (index === undefined) {
       // The fingerprint matched, so both ends built the same points: a cloud that lists another set is not this release.
       throw new UserError(`the cloud does not list point '${cut.layer}' among its ${this.cutIndex.size} cuts; run the same release of the tool on both ends`);
     }
-    const r = (await this.request({ type: 'INFER', id: this.takeId(), cut: index, tensor: { data: tensor.data, shape: tensor.shape }, ...(encoded ?? {}) }, 'RESULT')) as ResultMessage;
-    const stress = r.stress ?? { ...NO_STRESS, epoch: 0 };
-    return { output: resultTensor(r), cloudMs: r.cloudUs / 1000, decodeMs: (r.decodeUs ?? 0) / 1000, queueMs: (r.queueUs ?? 0) / 1000, cloudStress: stress };
+    return index;
   }
 
   async setCloudStress(cpu: number, mem: number): Promise<CloudStressAck | null> {

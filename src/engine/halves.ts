@@ -27,9 +27,27 @@ export function edgeHalf(model: tf.LayersModel, cut: CutPoint): tf.LayersModel |
 export function cloudHalf(model: tf.LayersModel, graph: LayerGraph, cut: CutPoint): tf.LayersModel | null {
   if (cut.kind === 'output') return null;
   if (cut.kind === 'input') return model;
+  return spanAfter(graph, cut, graph.output, `cloud_${cut.layer}`);
+}
+
+/**
+ * The middle tier's sub-model (three tiers): the layers after point `from` up to point `to`, built
+ * like the cloud half; `null` when `from` is `to` (nothing to run).
+ */
+export function middleSpan(model: tf.LayersModel, graph: LayerGraph, from: CutPoint, to: CutPoint): tf.LayersModel | null {
+  if (from.layer === to.layer) return null;
+  if (from.kind === 'input') return edgeHalf(model, to);
+  if (to.kind === 'output') return cloudHalf(model, graph, from);
+  return spanAfter(graph, from, layerTensor(to), `middle_${from.layer}_${to.layer}`);
+}
+
+/** A new input of `cut`'s crossing shape and the layers after it re-applied up to tensor `end`. */
+function spanAfter(graph: LayerGraph, cut: CutPoint, end: tf.SymbolicTensor, name: string): tf.LayersModel {
   const input = tf.input({ shape: cut.shape, name: `cut_${cut.layer.replace(/[^A-Za-z0-9_]/g, '_')}` });
   const mapped = new Map<number, tf.SymbolicTensor>([[layerTensor(cut).id, input]]);
   for (const node of nodesAfter(graph, cut)) {
+    // topological order: once `end` is computed, every layer it depends on has been applied
+    if (mapped.has(end.id)) break;
     const ins = node.inputTensors.map((t) => {
       const m = mapped.get(t.id);
       if (!m) throw new Error(`layer '${node.outboundLayer.name}' needs '${t.name}', which does not come from point '${cut.layer}'`);
@@ -39,9 +57,9 @@ export function cloudHalf(model: tf.LayersModel, graph: LayerGraph, cut: CutPoin
     const outs = Array.isArray(result) ? result : [result];
     node.outputTensors.forEach((t, i) => mapped.set(t.id, outs[i] as tf.SymbolicTensor));
   }
-  const output = mapped.get(graph.output.id);
-  if (!output) throw new Error(`point '${cut.layer}' does not lead to the model output`);
-  return tf.model({ inputs: input, outputs: output, name: `cloud_${cut.layer}` });
+  const output = mapped.get(end.id);
+  if (!output) throw new Error(`point '${cut.layer}' does not lead to '${end.name}'`);
+  return tf.model({ inputs: input, outputs: output, name: name.replace(/[^A-Za-z0-9_]/g, '_') });
 }
 
 export function buildHalves(model: tf.LayersModel, graph: LayerGraph, cut: CutPoint): Halves {

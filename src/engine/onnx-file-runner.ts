@@ -1,6 +1,6 @@
 import type { OnnxFileNetwork } from '../model/network.js';
 import type { CutPoint } from '../model/partition.js';
-import { onnxHalves } from '../model/onnx/onnx-network.js';
+import { onnxHalves, onnxMiddle } from '../model/onnx/onnx-network.js';
 import { encodeModel, type ModelProto } from '../model/onnx/onnx-codec.js';
 import { weightBytes } from '../model/onnx/weight-file.js';
 import type { HostTensor, Timed } from './host-tensor.js';
@@ -50,6 +50,14 @@ export class OnnxFileRunner implements SplitRunner {
   cloud(cut: CutPoint, x: HostTensor): Promise<Timed<HostTensor>> {
     const half = cut.kind === 'output' ? null : () => onnxHalves(this.network, cut).cloud!;
     return this.run(this.key(cut, 'cloud'), half, x);
+  }
+
+  middle(from: CutPoint, to: CutPoint, x: HostTensor): Promise<Timed<HostTensor>> {
+    if (from.layer === to.layer) return this.run('none', null, x);
+    // an end at the input or output point is a half: it shares that half's (or the full model's) session
+    if (from.kind === 'input') return this.edge(to, x);
+    if (to.kind === 'output') return this.cloud(from, x);
+    return this.run(`middle:${from.layer}|${to.layer}`, () => onnxMiddle(this.network, from, to)!, x);
   }
 
   full(input: HostTensor): Promise<Timed<HostTensor>> {

@@ -57,6 +57,15 @@ export class OnnxSplitRunner {
     return { key: `cloud:${cut.layer}`, model: () => this.spanModel(`cloud_${cut.layer}`, layerTensor(cut), this.network.graph.output) };
   }
 
+  /** The middle tier's span; an end at the input or output point is a half, sharing its session. */
+  private middleSpan(from: CutPoint, to: CutPoint): Span {
+    if (from.layer === to.layer) return null;
+    if (from.kind === 'input') return this.edgeSpan(to);
+    if (to.kind === 'output') return this.cloudSpan(from);
+    const name = `middle_${from.layer}_${to.layer}`;
+    return { key: `middle:${from.layer}|${to.layer}`, model: () => this.spanModel(name, layerTensor(from), layerTensor(to)) };
+  }
+
   private session(span: NonNullable<Span>): Promise<OnnxSession> {
     return this.sessions.get(span.key, () => {
       const model = span.model();
@@ -84,6 +93,10 @@ export class OnnxSplitRunner {
 
   cloud(cut: CutPoint, x: HostTensor): Promise<Timed<HostTensor>> {
     return this.run(this.cloudSpan(cut), x);
+  }
+
+  middle(from: CutPoint, to: CutPoint, x: HostTensor): Promise<Timed<HostTensor>> {
+    return this.run(this.middleSpan(from, to), x);
   }
 
   full(input: HostTensor): Promise<Timed<HostTensor>> {

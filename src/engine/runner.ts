@@ -11,6 +11,13 @@ export interface SplitRunner {
   edge(cut: CutPoint, input: HostTensor): Promise<Timed<HostTensor>>;
   /** Cloud half on a received tensor: the model output. */
   cloud(cut: CutPoint, x: HostTensor): Promise<Timed<HostTensor>>;
+  /**
+   * The middle tier's part (three tiers): the layers after point `from` up to point `to`'s output,
+   * on the crossing tensor of `from`. `from` must not come after `to`; `from` = `to` runs nothing
+   * (the tensor is copied, like a half with nothing to run); the input point as `from` is an edge
+   * half, the output point as `to` a cloud half.
+   */
+  middle(from: CutPoint, to: CutPoint, x: HostTensor): Promise<Timed<HostTensor>>;
   /** The full model, for reference timings. */
   full(input: HostTensor): Promise<Timed<HostTensor>>;
   /** Frees what the runner built (sessions, temporary files). */

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { LayersNetwork, Network } from '../model/network.js';
 import type { CutPoint } from '../model/partition.js';
 import { activeBackend } from './backend.js';
-import { buildHalves, runHalf, type Halves } from './halves.js';
+import { buildHalves, middleSpan, runHalf, type Halves } from './halves.js';
 import type { HostTensor, Timed } from './host-tensor.js';
 import type { RunnerOptions, SplitRunner } from './runner.js';
 import { OnnxSplitRunner } from './onnx-split-runner.js';
@@ -29,6 +29,8 @@ export function createSplitRunner(network: Network, opts: RunnerOptions = {}): S
  */
 export class TfjsSplitRunner implements SplitRunner {
   private readonly halves = new Map<string, Halves>();
+  /** middle spans by `from|to` (`|` never appears in a layer name) */
+  private readonly middles = new Map<string, tf.LayersModel | null>();
 
   constructor(readonly network: LayersNetwork) {}
 
@@ -47,6 +49,16 @@ export class TfjsSplitRunner implements SplitRunner {
 
   cloud(cut: CutPoint, x: HostTensor): Promise<Timed<HostTensor>> {
     return Promise.resolve(this.run(this.halvesOf(cut).cloud, x, true));
+  }
+
+  middle(from: CutPoint, to: CutPoint, x: HostTensor): Promise<Timed<HostTensor>> {
+    const key = `${from.layer}|${to.layer}`;
+    let span = this.middles.get(key);
+    if (span === undefined) {
+      span = middleSpan(this.network.model, this.network.graph, from, to);
+      this.middles.set(key, span);
+    }
+    return Promise.resolve(this.run(span, x, true));
   }
 
   full(input: HostTensor): Promise<Timed<HostTensor>> {

@@ -18,6 +18,16 @@ export interface ServerInfo extends HostInfo {
   versions: Record<string, string>;
   /** partition points the server can run from, by layer name; INFER names one by its index here */
   cuts: string[];
+  /**
+   * Present when the server is a dnn-relay (the middle tier of three): it takes INFERs naming a
+   * second cut. `next`: the cloud it forwards to (host:port); `cloud`: that cloud's machine and backend.
+   */
+  relay?: RelayInfo;
+}
+
+export interface RelayInfo {
+  next: string;
+  cloud: HostInfo & { backend: string };
 }
 
 /**
@@ -66,6 +76,12 @@ export interface InferMessage {
   id: number;
   cut: number;
   tensor: Tensor;
+  /**
+   * Three tiers (to a dnn-relay only): the second cut, an index into the WELCOME's `server.cuts`
+   * not before `cut`: the relay computes from `cut` up to `cut2` and sends the cloud `cut2`.
+   * Absent: an ordinary INFER (its frame as version 3 always wrote it).
+   */
+  cut2?: number;
   /** how the tensor travels; absent when sent means raw, always set when received */
   codec?: TensorCodec;
   /**
@@ -101,12 +117,25 @@ export interface ResultMessage {
   queueUs?: number;
   /** the cloud stress in force when this request was computed; absent when sent means none (epoch 0); always set when received */
   stress?: CloudStressState;
+  /**
+   * A relay's answer to an INFER naming a second cut: its own compute and its link to the cloud, µs
+   * (the other fields are the cloud's, as the cloud reported them). Absent: an ordinary RESULT.
+   */
+  relay?: RelayTimes;
   tensor: Tensor;
   /** as InferMessage's */
   codec?: TensorCodec;
   /** as InferMessage's */
   payload?: Uint8Array;
 }
+/** The middle tier's times in a relay's RESULT, µs (finite, not negative). */
+export interface RelayTimes {
+  /** the relay's compute from the first cut up to the second (0: the same point, it forwarded) */
+  edgeUs: number;
+  /** the relay's round trip to the cloud minus the cloud's decode and compute (0: it answered itself) */
+  transferUs: number;
+}
+
 export interface PingMessage {
   type: 'PING';
   nonce: number;

@@ -7,7 +7,7 @@ import { Decoder, Encoder } from '@msgpack/msgpack';
 import { FRAME_ALIGN, MAX_FRAME_LIMIT, MAX_HEADER_BYTES, MESSAGE_CODES, MESSAGE_TYPES, PREFIX_BYTES, PROTOCOL_VERSION, alignUp, type MessageType } from './constants.js';
 import { ProtocolError, isRemoteErrorCode } from './errors.js';
 import { writePrefix, zero } from './frame-writer.js';
-import type { HelloMessage, HostInfo, Message, PreprocessSpec, WelcomeMessage } from './message-types.js';
+import type { HelloMessage, HostInfo, Message, PreprocessSpec, RelayInfo, WelcomeMessage } from './message-types.js';
 import { decodeTensorFrame, encodeTensorFrame } from './tensor-frame.js';
 
 export type * from './message-types.js';
@@ -140,7 +140,7 @@ function preprocessSpec(p: Fields): PreprocessSpec {
 
 function welcome(f: Fields, version: number): WelcomeMessage {
   const s = new Fields('WELCOME', f.map('server'), 'server.');
-  return {
+  const m: WelcomeMessage = {
     type: 'WELCOME',
     version,
     server: {
@@ -150,6 +150,14 @@ function welcome(f: Fields, version: number): WelcomeMessage {
       cuts: s.stringList('cuts'),
     },
   };
+  if (s.source.relay !== undefined) m.server.relay = relayInfo(new Fields('WELCOME', s.map('relay'), 'server.relay.'));
+  return m;
+}
+
+/** A dnn-relay's WELCOME: the cloud it forwards to. */
+function relayInfo(r: Fields): RelayInfo {
+  const c = new Fields('WELCOME', r.map('cloud'), 'server.relay.cloud.');
+  return { next: r.string('next'), cloud: { ...hostInfo(c), backend: c.string('backend') } };
 }
 
 function hostInfo(h: Fields): HostInfo {

@@ -25,13 +25,18 @@
  *
  * The prefix's header length is 80 + P; the payload starts at the next multiple of 16 (96 for raw)
  * and the frame ends at the next multiple of 16 after it. Every field is checked on read.
+ *
+ * Three tiers: flag bit 0 (RELAY_FLAG) at 35 announces a 16-byte relay block at 96, before the
+ * codec parameters (which then start at 112; header length 96 + P). INFER: u32 cut2 at 96 (an index
+ * into server.cuts) and 12 zero bytes; RESULT: f64 the relay's compute (µs) at 96 and f64 its link
+ * to the cloud (µs) at 104. Without the flag a frame is exactly version 3's, byte for byte.
  */
 import { getF32, getF64, getI32, getU32, putF32, putF64, putU32 } from './bytes.js';
 import { CODEC_IDS, RAW_CODEC, type TensorCodec, codecProblem, payloadBytesPerElement } from './codecs.js';
 import { FRAME_ALIGN, MAX_FRAME_LIMIT, MAX_HEADER_BYTES, MAX_TENSOR_DIMS, MESSAGE_CODES, PAYLOAD_ALIGN, PREFIX_BYTES, alignUp } from './constants.js';
 import { ProtocolError } from './errors.js';
 import { INLINE_PAYLOAD_BELOW, ZEROS, writePrefix, zero } from './frame-writer.js';
-import type { CloudStressState, InferMessage, ResultMessage } from './message-types.js';
+import type { CloudStressState, InferMessage, RelayTimes, ResultMessage } from './message-types.js';
 import { HOST_IS_LE, type Tensor, checkOutgoing, elementCount, payloadBytes, payloadTensor } from './tensor.js';
 
 /** Frame offsets of the header's fields. */
@@ -61,6 +66,11 @@ export const TENSOR_HEADER = {
 
 /** Bytes of the fixed header (after the prefix, before the codec parameters): 80. */
 export const TENSOR_HEADER_BYTES = TENSOR_HEADER.end - PREFIX_BYTES;
+
+/** Flag bit (offset 35): a relay block follows the fixed header (three tiers). */
+export const RELAY_FLAG = 1;
+/** The relay block: INFER's second cut; RESULT's relay compute and link times. */
+export const RELAY_BLOCK = { cut2: 96, edgeUs: 96, transferUs: 104, bytes: 16 } as const;
 
 /** Element types of the decoded tensor. */
 export const ELEMENT_TYPES = { float32: 0 } as const;
@@ -106,6 +116,8 @@ export function encodeTensorFrame(message: InferMessage | ResultMessage, maxFram
   const queueUs = infer ? 0 : (message.queueUs ?? 0);
   const stress = infer ? NO_STRESS : (message.stress ?? NO_STRESS);
   const codec: TensorCodec = message.codec ?? RAW_CODEC;
+  const relayBlock = infer ? message.cut2 !== undefined : message.relay !== undefined;
+  const fixedBytes = TENSOR_HEADER_BYTES + (relayBlock ? RELAY_BLOCK.bytes : 0);
   const params = codec.params;
   const problem = codecProblem(codec.id, codec.scale, codec.zeroPoint, params.length);
   if (problem) throw problem;
@@ -119,12 +131,13 @@ export function encodeTensorFrame(message: InferMessage | ResultMessage, maxFram
   if (!isU32(queueUs)) throw new RangeError(`RESULT queueUs ${queueUs} is not a number of µs in [0, 2^32)`);
   const stressProblem = stressFieldProblem(stress);
   if (stressProblem) throw new RangeError(`RESULT stress ${stressProblem}`);
-  if (TENSOR_HEADER_BYTES + params.length > MAX_HEADER_BYTES) {
-    throw new ProtocolError('BAD_HEADER', `header of ${TENSOR_HEADER_BYTES + params.length} bytes exceeds ${MAX_HEADER_BYTES}`);
+  if (relayBlock) checkRelayBlock(message);
+  if (fixedBytes + params.length > MAX_HEADER_BYTES) {
+    throw new ProtocolError('BAD_HEADER', `header of ${fixedBytes + params.length} bytes exceeds ${MAX_HEADER_BYTES}`);
   }
   const { shape, data } = tensor;
   const byteLength = encoded === null ? data.byteLength : encoded.byteLength;
-  const headerBytes = TENSOR_HEADER_BYTES + params.length;
+  const headerBytes = fixedBytes + params.length;
   const start = payloadStart(headerBytes);
   const frameLength = alignUp(start + byteLength, FRAME_ALIGN);
   if (frameLength > maxFrame) throw new ProtocolError('FRAME_TOO_LARGE', `frame of ${frameLength} bytes exceeds the limit of ${maxFrame}`);
@@ -138,7 +151,7 @@ export function encodeTensorFrame(message: InferMessage | ResultMessage, maxFram
   head[TENSOR_HEADER.elementType] = ELEMENT_TYPES.float32;
   head[TENSOR_HEADER.codec] = codec.id;
   head[TENSOR_HEADER.rank] = shape.length;
-  head[TENSOR_HEADER.flags] = 0;
+  head[TENSOR_HEADER.flags] = relayBlock ? RELAY_FLAG : 0;
   putU32(head, TENSOR_HEADER.payloadBytes, byteLength);
   putF32(head, TENSOR_HEADER.scale, codec.scale);
   putU32(head, TENSOR_HEADER.zeroPoint, codec.zeroPoint);
@@ -150,7 +163,8 @@ export function encodeTensorFrame(message: InferMessage | ResultMessage, maxFram
   head[TENSOR_HEADER.reserved] = 0;
   head[TENSOR_HEADER.reserved + 1] = 0;
   putU32(head, TENSOR_HEADER.stressEpoch, stress.epoch);
-  if (params.length > 0) head.set(params, PREFIX_BYTES + TENSOR_HEADER_BYTES);
+  if (relayBlock) writeRelayBlock(head, message);
+  if (params.length > 0) head.set(params, PREFIX_BYTES + fixedBytes);
   zero(head, PREFIX_BYTES + headerBytes, start);
   if (inline) {
     // A plain byte view to copy from: Buffer.from's checks cost more than the few bytes.
@@ -161,6 +175,40 @@ export function encodeTensorFrame(message: InferMessage | ResultMessage, maxFram
   const pad = frameLength - start - byteLength;
   const body = encoded === null ? payloadBytes(tensor) : Buffer.from(encoded.buffer, encoded.byteOffset, encoded.byteLength);
   return pad > 0 ? [head, body, ZEROS.subarray(0, pad)] : [head, body];
+}
+
+/** A two-cut INFER's cut2 is a u32; a relay RESULT's times are finite. */
+function checkRelayBlock(message: InferMessage | ResultMessage): void {
+  if (message.type === 'INFER') {
+    if (!isU32(message.cut2!)) throw new RangeError(`INFER cut2 ${message.cut2} is not an index in [0, 2^32) into the WELCOME's list of cuts`);
+    return;
+  }
+  const { edgeUs, transferUs } = message.relay!;
+  if (!Number.isFinite(edgeUs) || !Number.isFinite(transferUs)) throw new RangeError(`RESULT relay times ${edgeUs} µs and ${transferUs} µs must be finite numbers`);
+}
+
+function writeRelayBlock(head: Buffer, message: InferMessage | ResultMessage): void {
+  if (message.type === 'INFER') {
+    putU32(head, RELAY_BLOCK.cut2, message.cut2!);
+    zero(head, RELAY_BLOCK.cut2 + 4, RELAY_BLOCK.cut2 + RELAY_BLOCK.bytes);
+    return;
+  }
+  putF64(head, RELAY_BLOCK.edgeUs, message.relay!.edgeUs);
+  putF64(head, RELAY_BLOCK.transferUs, message.relay!.transferUs);
+}
+
+/** The relay block of a frame whose flag announces one (checked as the rest of the header is). */
+function readRelayBlock(infer: boolean, buf: Buffer, at: number): { cut2: number } | { relay: RelayTimes } {
+  if (infer) {
+    for (let i = RELAY_BLOCK.cut2 + 4; i < RELAY_BLOCK.cut2 + RELAY_BLOCK.bytes; i++) {
+      if (buf[at + i] !== 0) throw badHeader('INFER', `relay block bytes ${RELAY_BLOCK.cut2 + 4}..${RELAY_BLOCK.cut2 + RELAY_BLOCK.bytes} must be 0`);
+    }
+    return { cut2: getU32(buf, at + RELAY_BLOCK.cut2) };
+  }
+  const edgeUs = getF64(buf, at + RELAY_BLOCK.edgeUs);
+  const transferUs = getF64(buf, at + RELAY_BLOCK.transferUs);
+  if (!Number.isFinite(edgeUs) || !Number.isFinite(transferUs)) throw badHeader('RESULT', `relay times ${edgeUs} µs and ${transferUs} µs must be finite numbers`);
+  return { relay: { edgeUs, transferUs } };
 }
 
 /** An encoded message's payload, checked: bytes present, tensor data empty, shape valid, size as the codec fixes. */
@@ -234,8 +282,12 @@ export function decodeTensorFrame(
   onCopy: () => void,
 ): InferMessage | ResultMessage {
   const type = infer ? 'INFER' : 'RESULT';
-  if (headerLength < TENSOR_HEADER_BYTES) {
-    throw badHeader(type, `header of ${headerLength} bytes is shorter than its fixed ${TENSOR_HEADER_BYTES}`);
+  const flags = buf[at + TENSOR_HEADER.flags]!;
+  if ((flags & ~RELAY_FLAG) !== 0) throw badHeader(type, `flags must be 0 or ${RELAY_FLAG} (a relay block follows) (got ${flags})`);
+  const relayBlock = flags === RELAY_FLAG;
+  const fixedBytes = TENSOR_HEADER_BYTES + (relayBlock ? RELAY_BLOCK.bytes : 0);
+  if (headerLength < fixedBytes) {
+    throw badHeader(type, `header of ${headerLength} bytes is shorter than its fixed ${fixedBytes}`);
   }
   const id = getU32(buf, at + TENSOR_HEADER.id);
   // INFER: the cut; RESULT: the cloud's decode time (µs)
@@ -247,13 +299,12 @@ export function decodeTensorFrame(
   if (elementType !== ELEMENT_TYPES.float32) throw new ProtocolError('BAD_TENSOR', `element type ${elementType} is not float32 (0)`);
   const codecId = buf[at + TENSOR_HEADER.codec]!;
   const rank = buf[at + TENSOR_HEADER.rank]!;
-  const flags = buf[at + TENSOR_HEADER.flags]!;
-  if (flags !== 0) throw badHeader(type, `flags must be 0 (got ${flags})`);
   const byteLength = getU32(buf, at + TENSOR_HEADER.payloadBytes);
   const paramsBytes = getU32(buf, at + TENSOR_HEADER.codecParamsBytes);
-  if (headerLength !== TENSOR_HEADER_BYTES + paramsBytes) {
-    throw badHeader(type, `header of ${headerLength} bytes, its fixed ${TENSOR_HEADER_BYTES} and ${paramsBytes} codec parameter bytes make ${TENSOR_HEADER_BYTES + paramsBytes}`);
+  if (headerLength !== fixedBytes + paramsBytes) {
+    throw badHeader(type, `header of ${headerLength} bytes, its fixed ${fixedBytes} and ${paramsBytes} codec parameter bytes make ${fixedBytes + paramsBytes}`);
   }
+  const block = relayBlock ? readRelayBlock(infer, buf, at) : undefined;
   const { queueUs, stress } = queueAndStress(infer, buf, at);
   const scale = getF32(buf, at + TENSOR_HEADER.scale);
   const zeroPoint = getI32(buf, at + TENSOR_HEADER.zeroPoint);
@@ -284,14 +335,18 @@ export function decodeTensorFrame(
   if (frameLength !== want) {
     throw new ProtocolError('BAD_LENGTH', `${type} frame of ${frameLength} bytes, its header and ${byteLength}-byte payload make ${want}`);
   }
+  let m: InferMessage | ResultMessage;
   if (codecId === CODEC_IDS.raw) {
     const tensor: Tensor = payloadTensor(shape, n, buf, at + start, onCopy);
-    return infer ? { type: 'INFER', id, cut, tensor, codec: RAW_CODEC } : resultOf(id, { cloudUs, decodeUs: cut, queueUs, stress }, tensor, RAW_CODEC);
+    m = infer ? { type: 'INFER', id, cut, tensor, codec: RAW_CODEC } : resultOf(id, { cloudUs, decodeUs: cut, queueUs, stress }, tensor, RAW_CODEC);
+  } else {
+    // Encoded: the payload and parameters as views on the frame, for the receiver's codec to decode.
+    const paramsAt = at + PREFIX_BYTES + fixedBytes;
+    const codec: TensorCodec = { id: codecId as TensorCodec['id'], scale, zeroPoint, params: buf.subarray(paramsAt, paramsAt + paramsBytes) };
+    const tensor: Tensor = { shape, data: EMPTY };
+    const payload = buf.subarray(at + start, at + start + byteLength);
+    m = infer ? { type: 'INFER', id, cut, tensor, codec, payload } : resultOf(id, { cloudUs, decodeUs: cut, queueUs, stress }, tensor, codec, payload);
   }
-  // Encoded: the payload and parameters as views on the frame, for the receiver's codec to decode.
-  const paramsAt = at + PREFIX_BYTES + TENSOR_HEADER_BYTES;
-  const codec: TensorCodec = { id: codecId as TensorCodec['id'], scale, zeroPoint, params: buf.subarray(paramsAt, paramsAt + paramsBytes) };
-  const tensor: Tensor = { shape, data: EMPTY };
-  const payload = buf.subarray(at + start, at + start + byteLength);
-  return infer ? { type: 'INFER', id, cut, tensor, codec, payload } : resultOf(id, { cloudUs, decodeUs: cut, queueUs, stress }, tensor, codec, payload);
+  if (block !== undefined) Object.assign(m, block);
+  return m;
 }

@@ -69,3 +69,16 @@ export function onnxHalves(network: OnnxFileNetwork, cut: CutPoint): { edge: Mod
     cloud: extractModel(m, crossing, modelOutput(m), `${network.id}_cloud`),
   };
 }
+
+/**
+ * The middle tier's sub-model of an ONNX file (three tiers): the nodes after point `from` up to
+ * point `to`; `null` when they are the same point (nothing to run).
+ */
+export function onnxMiddle(network: OnnxFileNetwork, from: CutPoint, to: CutPoint): ModelProto | null {
+  if (from.layer === to.layer) return null;
+  const m = network.onnx;
+  const start = from.kind === 'input' ? modelInput(m) : floatValue(from.layer, [1, ...from.shape]);
+  const end = to.kind === 'output' ? modelOutput(m) : floatValue(to.layer, [1, ...to.shape]);
+  if (from.kind === 'input' && to.kind === 'output') return m.proto;
+  return extractModel(m, start, end, `${network.id}_middle`);
+}

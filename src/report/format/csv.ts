@@ -2,7 +2,8 @@ import { FACTORS } from '../../conditions/factors.js';
 import { round } from './json.js';
 import type { Report } from '../../analysis/findings.js';
 
-const FIELDS = FACTORS.map((f) => f.field);
+// optional factors (the three-tier device link) are not columns of two-tier reports (the three-tier report adds its own)
+const FIELDS = FACTORS.filter((f) => !('optional' in f)).map((f) => f.field);
 const BASE_HEADER = ['network', 'condition', ...FIELDS, 'cut', 'index', 'edge_ms', 'transfer_ms', 'cloud_ms', 'total_ms', 'total_p95_ms', 'samples', 'best', 'deployed', 'gain', 'repartition', 'gain_low', 'gain_high', 'significance', 'vs_best', 'vs_best_low', 'vs_best_high', 'tie', 'testbed_id', 'predicted'];
 
 /** Data with codecs: 6 more columns at the end (files without codecs keep the columns they always had). */

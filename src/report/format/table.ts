@@ -100,7 +100,7 @@ function streamLines(n: NetworkReport, varying: FactorName[]): string[] {
   out.push(
     table(
       [...varying.map(shortFactor), ...STREAM_HEADER],
-      n.conditions.flatMap((c) => c.cuts.map((p) => [...varying.map((f) => levelLabel(c.factors[f])), ...streamRow(p, c.best_fps?.cut)])),
+      n.conditions.flatMap((c) => c.cuts.map((p) => [...varying.map((f) => levelLabel(c.factors[f] ?? null)), ...streamRow(p, c.best_fps?.cut)])),
     ),
   );
   if (n.stream_answers?.length) out.push('answer for streams:', ...n.stream_answers.map((a) => `  ${answerLine(a, n, varying)}`));
@@ -193,7 +193,7 @@ function conditionsTable(n: NetworkReport, varying: FactorName[], predicted: boo
     table(
       [...varying.map(shortFactor), 'best', 'best total', ...(f32 ? ['f32 best', 'f32 total'] : []), ...(fps ? ['best fps', 'fps'] : []), 'deployed total', known ? 'gain [interval]' : 'gain', ...(known ? ['tie set'] : []), ...(raced ? ['raced'] : []), ''],
       n.conditions.map((c) => [
-        ...varying.map((f) => levelLabel(c.factors[f])),
+        ...varying.map((f) => levelLabel(c.factors[f] ?? null)),
         c.best.cut,
         ms(c.best.total_ms),
         ...(f32 ? [c.best_f32 ? `${c.best_f32.cut}${c.best_f32.repartition ? ' *' : ''}` : '-', ms(c.best_f32?.total_ms ?? null)] : []),
