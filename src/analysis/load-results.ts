@@ -205,7 +205,7 @@ function byTiers(file: ResultsFile): Map<boolean, ResultsFile> {
 
 /** A three-tier cell's y (`cut2=`); undefined for a two-tier cell. */
 function cut2Of(tag: CellTag): string | undefined {
-  return (tag as CellTag & { cut2?: string }).cut2;
+  return tag.cut2;
 }
 
 /** The arm a tag's cell belongs to: the configuration `x|y` of a three-tier cell, else the (point, codec) arm. */

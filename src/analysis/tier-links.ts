@@ -13,7 +13,8 @@ import { median } from './stats.js';
 
 /** The device->edge link's rate of a condition (`dnet`, Mbit/s; null = not shaped). */
 export function deviceRate(c: Condition): number | null {
-  return (c as Partial<Record<'dnet', number | null>>).dnet ?? null;
+  // a condition made before the factor existed has none: unshaped
+  return c.dnet ?? null;
 }
 
 /** The edge->cloud link's rate (`net`, Mbit/s; null = not shaped). */
@@ -87,5 +88,5 @@ export function linkMs(fit: LinkFit, c: Crossing, rate: number | null): number {
 
 /** A metric of a cell at the median (ms), when recorded. */
 export function p50(cell: CellStats | undefined, metric: 'device' | 'device_transfer' | 'edge' | 'transfer' | 'cloud' | 'total'): number | undefined {
-  return (cell as Partial<Record<string, { p50: number }>> | undefined)?.[metric]?.p50;
+  return cell?.[metric]?.p50;
 }

@@ -86,7 +86,7 @@ export function predictTiers(data: NetworkData, levels: PredictLevels): Conditio
       const edgeLink = t.y === output ? 0 : linkMs(fit.edgeLink, sizes.get(t.y)!, edgeRate(c));
       const one = (v: number) => ({ p50: v, p95: v, mean: v, samples: 0 });
       const total = compute.device + devLink + compute.edge + edgeLink + compute.cloud;
-      cells.set(cfg.cut, { device: one(compute.device), device_transfer: one(devLink), edge: one(compute.edge), transfer: one(edgeLink), cloud: one(compute.cloud), total: one(total) } as CellStats);
+      cells.set(cfg.cut, { device: one(compute.device), device_transfer: one(devLink), edge: one(compute.edge), transfer: one(edgeLink), cloud: one(compute.cloud), total: one(total) });
     }
     return { condition: c, cells };
   });

@@ -26,7 +26,7 @@ export function withTiers(report: NetworkReport, data: NetworkData, stat: Statis
     const cond = data.conditions.find((d) => conditionKeyOf(d) === c.key);
     const rows = c.cuts.map((p): PointRow => {
       const t = refs.get(p.cut)!;
-      const cell = cond?.cells.get(p.cut) as Partial<Record<string, Record<Statistic, number>>> | undefined;
+      const cell = cond?.cells.get(p.cut);
       const { cut: _cut, index, ...rest } = p;
       return { cut: t.x, cut2: t.y, index, uses: uses(p.cut), device_ms: cell?.device?.[stat] ?? null, device_transfer_ms: cell?.device_transfer?.[stat] ?? null, ...rest };
     });

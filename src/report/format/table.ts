@@ -59,7 +59,7 @@ function tierNetwork(n: NetworkReport, report: Report): string {
   if (n.summary.sensitivity.length) out.push(...sensitivityLines(named, varying), '');
   if (n.drift) out.push(...driftLines(n), '');
   out.push(`conditions${predicted ? ' (predicted)' : ''} (best x|y with the interval of its median; 3 vs 2 tiers: best two-tier / best three-tier - 1 with its interval, * = significant; tie set = configurations not significantly slower than the best):`);
-  out.push(table([...varying.map(shortFactor), ...TIER_HEADER, ''], n.conditions.map((c) => [...varying.map((f) => levelLabel(c.factors[f])), ...tierRow(c), c.repartition ? '*' : c.move_not_significant ? '?' : ''])));
+  out.push(table([...varying.map(shortFactor), ...TIER_HEADER, ''], n.conditions.map((c) => [...varying.map((f) => levelLabel(c.factors[f] ?? null)), ...tierRow(c), c.repartition ? '*' : c.move_not_significant ? '?' : ''])));
   for (const c of n.conditions) {
     out.push('', `${conditionLabel(c.factors, varying)}: best ${bestLabel(c.tiers!)}; ${versusLabel(c.tiers!)}`);
     const m = tierMatrix(n, c);
