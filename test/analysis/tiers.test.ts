@@ -98,10 +98,17 @@ async function writeRun(path: string, plan = false): Promise<void> {
 }
 
 const opts = { metric: 'p50' as const, minGain: 0.05 };
+// one file for every test (and one with a plan for --check), written once
+const DIR = t.testdir();
+const RUN = join(DIR, 'tri.hdr');
+const PLANNED = join(DIR, 'planned.hdr');
+t.before(async () => {
+  await writeRun(RUN);
+  await writeRun(PLANNED, true);
+});
 
 t.test('three-tier cells load as configurations x|y, in their own entry', async (t) => {
-  const path = join(t.testdir(), 'tri.hdr');
-  await writeRun(path);
+  const path = RUN;
   const { networks, problems } = loadResultFiles([path]);
   t.same(problems, []);
   t.equal(networks.length, 1);
@@ -115,8 +122,7 @@ t.test('three-tier cells load as configurations x|y, in their own entry', async 
 });
 
 t.test('the answer: best (x, y), tie set, three vs two tiers, same significance as single cuts', async (t) => {
-  const path = join(t.testdir(), 'tri.hdr');
-  await writeRun(path);
+  const path = RUN;
   const report = buildReport(loadResultFiles([path]).networks, opts);
   const n = report.networks[0]!;
   t.same(n.tiers, { count: 3, points: POINTS, configs: 15, three_tier_configs: 3 });
@@ -159,8 +165,7 @@ t.test('the answer: best (x, y), tie set, three vs two tiers, same significance 
 });
 
 t.test('the additive prediction: calibrated on configurations with a tier unused, errors known', async (t) => {
-  const path = join(t.testdir(), 'tri.hdr');
-  await writeRun(path);
+  const path = RUN;
   const n = buildReport(loadResultFiles([path]).networks, opts).networks[0]!;
   const a = n.additive_check!;
   t.equal(a.configs, 6, '3 three-tier configurations x 2 conditions');
@@ -183,8 +188,7 @@ t.test('the additive prediction: calibrated on configurations with a tier unused
 });
 
 t.test('--predict: link rates never measured, from the measured parts', async (t) => {
-  const path = join(t.testdir(), 'tri.hdr');
-  await writeRun(path);
+  const path = RUN;
   const at = { ...NO_CONDITION, net: 5, dnet: 20 };
   const n = buildReport(loadResultFiles([path]).networks, { ...opts, predict: parsePredictSpec('dnet=20;net=5') }).networks[0]!;
   t.equal(n.predicted_from, 2);
@@ -205,8 +209,7 @@ t.test('--predict: link rates never measured, from the measured parts', async (t
 });
 
 t.test('text, HTML, CSV and JSON of a three-tier run', async (t) => {
-  const path = join(t.testdir(), 'tri.hdr');
-  await writeRun(path);
+  const path = RUN;
   const report = buildReport(loadResultFiles([path]).networks, opts);
   const text = formatTable(report);
   t.match(text, /== tri \[three tiers\]/);
@@ -231,8 +234,7 @@ t.test('text, HTML, CSV and JSON of a three-tier run', async (t) => {
 });
 
 t.test('--check: a three-tier cell is whole with its 6 metrics', async (t) => {
-  const path = join(t.testdir(), 'tri.hdr');
-  await writeRun(path, true);
+  const path = PLANNED;
   const r = checkFiles([path]);
   t.equal(r.plans.length, 1);
   const p = r.plans[0]!;
