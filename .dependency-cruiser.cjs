@@ -1,6 +1,8 @@
 /**
  * The layering rules `npm run lint:deps` checks (and test/layering.test.ts runs in `npm test`).
  * Layering target: model -> engine -> protocol -> cloud / edge -> results -> analysis -> report;
+ * src/relay/ (the middle tier of three) sits on cloud / edge: it is a cloud to its devices and an edge
+ * to its cloud, so it composes their pieces, and neither of them imports it.
  * src/cli/ is thin commander wiring that nothing imports.
  *
  * Paths are matched relative to the folder cruised from, so the same rules hold for a copy of the
@@ -18,10 +20,10 @@ module.exports = {
     },
     {
       name: 'report-not-run',
-      comment: 'The report reads results files; it does not import the run (src/edge/, src/cloud/). Shared logic lives in src/analysis/.',
+      comment: 'The report reads results files; it does not import the run (src/edge/, src/cloud/, src/relay/). Shared logic lives in src/analysis/.',
       severity: 'error',
       from: { path: '^src/report/' },
-      to: { path: '^src/(edge|cloud)/' },
+      to: { path: '^src/(edge|cloud|relay)/' },
     },
     {
       name: 'cloud-not-report',
@@ -29,6 +31,20 @@ module.exports = {
       severity: 'error',
       from: { path: '^src/cloud/' },
       to: { path: '^src/report/' },
+    },
+    {
+      name: 'run-not-relay',
+      comment: 'dnn-relay composes the cloud\'s server and the edge\'s link (src/relay/); the cloud and the edge do not import it.',
+      severity: 'error',
+      from: { path: '^src/(edge|cloud)/' },
+      to: { path: '^src/relay/' },
+    },
+    {
+      name: 'relay-serves-only',
+      comment: 'The relay serves requests; results files, their analysis and the report are the device\'s and dnn-report\'s.',
+      severity: 'error',
+      from: { path: '^src/relay/' },
+      to: { path: '^src/(results|analysis|report)/' },
     },
     {
       name: 'model-not-engine',

@@ -48,6 +48,8 @@ const TREE: Record<string, string[]> = {
   'src/edge/sweep.ts': ['../analysis/stats.js', '../engine/run.js'],
   'src/report/format.ts': ['../analysis/stats.js'],
   'src/cli/edge.ts': ['../edge/sweep.js', '../report/format.js', '../cloud/server.js'],
+  // the relay composes the cloud's server and the edge's link
+  'src/relay/service.ts': ['../cloud/server.js', '../edge/sweep.js'],
   // planted: one violation per rule
   'src/edge/summary.ts': ['../report/format.js'],
   'src/report/live.ts': ['../edge/sweep.js'],
@@ -55,6 +57,8 @@ const TREE: Record<string, string[]> = {
   'src/cloud/page.ts': ['../report/format.js'],
   'src/model/check.ts': ['type:../engine/run.js'],
   'src/edge/options.ts': ['../cli/edge.js'],
+  'src/cloud/relayed.ts': ['../relay/service.js'],
+  'src/relay/log.ts': ['../analysis/stats.js'],
   'src/protocol/a.ts': ['./b.js'],
   'src/protocol/b.ts': ['./a.js'],
   'src/protocol/c.ts': ['./missing.js'],
@@ -67,6 +71,8 @@ const PLANTED: Violation[] = [
   { rule: 'cloud-not-report', from: 'src/cloud/page.ts', to: 'src/report/format.ts' },
   { rule: 'model-not-engine', from: 'src/model/check.ts', to: 'src/engine/run.ts' },
   { rule: 'nothing-imports-cli', from: 'src/edge/options.ts', to: 'src/cli/edge.ts' },
+  { rule: 'run-not-relay', from: 'src/cloud/relayed.ts', to: 'src/relay/service.ts' },
+  { rule: 'relay-serves-only', from: 'src/relay/log.ts', to: 'src/analysis/stats.ts' },
   // a cycle is reported once, at the edge where the cruise first closed it
   { rule: 'no-cycles', from: 'src/protocol/a.ts', to: 'src/protocol/b.ts' },
   { rule: 'resolvable', from: 'src/protocol/c.ts', to: './missing.js' },

@@ -38,7 +38,7 @@ export interface CloudOptions {
 }
 
 /** --parent-pid <pid:starttime>, as the lab passes it. */
-function parseParent(value: string): { pid: number; start: number } {
+export function parseParent(value: string): { pid: number; start: number } {
   const m = /^(\d+):(\d+)$/.exec(value.trim());
   if (!m) throw new UserError(`--parent-pid must be <pid>:<start time>, got '${value}'`);
   return { pid: Number(m[1]), start: Number(m[2]) };

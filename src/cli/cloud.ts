@@ -11,8 +11,8 @@ import { UserError } from '../errors.js';
 import { LocalCloudStress } from '../cloud/cloud-stress.js';
 import { protectFromOom, resolveStressor } from '../conditions/stress.js';
 import { cleanupLeftovers, onExitSignal } from '../conditions/cleanup.js';
-import { isRoot, isSameProcess } from '../conditions/proc.js';
-import net from 'node:net';
+import { isRoot } from '../conditions/proc.js';
+import { checkPortFree, listenError, watchParent } from './serve-process.js';
 import { checkLimits, describeLimits, requireCgroups } from '../conditions/cgroup.js';
 import { confineSelf, hasLimits } from '../conditions/device.js';
 import { requireCommands } from '../conditions/tools.js';
@@ -91,32 +91,3 @@ runMain('dnn-cloud', async () => {
   await server.close().catch(() => {});
   log('closed');
 });
-
-/** What a failed listen means for the user (a UserError), or the error itself. */
-function listenError(e: unknown, host: string, port: number): unknown {
-  const code = (e as NodeJS.ErrnoException).code;
-  if (code === 'EADDRINUSE') return new UserError(`port ${port} on ${host} is already in use; stop what holds it or pick another --port`);
-  if (code === 'EADDRNOTAVAIL') return new UserError(`cannot listen on ${host}: no such address on this machine; use --host 0.0.0.0`);
-  if (code === 'EACCES') return new UserError(`not allowed to listen on port ${port}; use a port above 1023 or run as root`);
-  return e;
-}
-
-/** Binds and releases the port before the cloud makes its cgroup or builds its model. */
-async function checkPortFree(host: string, port: number): Promise<void> {
-  const probe = net.createServer();
-  await new Promise<void>((resolve, reject) => {
-    probe.once('error', (e) => reject(listenError(e, host, port)));
-    probe.listen({ port, host, exclusive: true }, () => probe.close(() => resolve()));
-  });
-}
-
-/** Polls the lab's edge process; a kill -9 of the edge must not leave this cloud and its stress running. */
-function watchParent({ pid, start }: { pid: number; start: number }, onGone: () => void): void {
-  const timer = setInterval(() => {
-    if (!isSameProcess(pid, start)) {
-      clearInterval(timer);
-      onGone();
-    }
-  }, 500);
-  timer.unref();
-}

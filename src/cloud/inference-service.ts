@@ -2,25 +2,40 @@ import type { Network } from '../model/network.js';
 import { selectCuts, type CutPoint } from '../model/partition.js';
 import { createSplitRunner, benchmarkInput, type HostTensor, type SplitRunner, type Timed } from '../engine/split-runner.js';
 import type { RefusalCode } from '../protocol/errors.js';
+import type { ResultMessage } from '../protocol/messages.js';
+import type { RunnerOptions } from '../engine/runner.js';
 
-/** A request the cloud cannot serve; answered with an ERROR naming the reason. */
+/** A request the server cannot serve; answered with an ERROR naming the reason. */
 export class BadRequest extends Error {
-  constructor(message: string, readonly code: Extract<RefusalCode, 'UNKNOWN_CUT' | 'BAD_SHAPE'> | 'BAD_TENSOR') {
+  constructor(message: string, readonly code: RefusalCode | 'BAD_TENSOR') {
     super(message);
   }
+}
+
+/** An inference's output and its time; a relay adds the RESULT fields the cloud reported to it, and its own. */
+export interface Served extends Timed<HostTensor> {
+  reply?: Pick<ResultMessage, 'cloudUs' | 'decodeUs' | 'queueUs' | 'stress' | 'relay'>;
+}
+
+/** What a server serves: the cloud's halves (InferenceService), or a relay's middle tier (src/relay/). */
+export interface ServedModel {
+  readonly network: Network;
+  /** the point an INFER starts from, checked as the request arrives; `cut2`: its second cut (a relay's) */
+  check(cut: string, shape: readonly number[], cut2?: string): CutPoint;
+  infer(cut: string, x: HostTensor, cut2?: string): Promise<Served>;
 }
 
 /**
  * The cloud's inference side: every cloud half built once and warmed up at start, then
  * `infer(cut, tensor)` on whatever arrives. Knows nothing of sockets.
  */
-export class InferenceService {
-  private readonly runner: SplitRunner;
+export class InferenceService implements ServedModel {
+  protected readonly runner: SplitRunner;
   private readonly byName = new Map<string, CutPoint>();
 
-  constructor(readonly network: Network) {
-    // onnx: keep sessions worth one model's weights, so memory does not grow with the points
-    this.runner = createSplitRunner(network, { sessionBudget: 1, lowMemory: true });
+  // onnx: keep sessions worth one model's weights, so memory does not grow with the points
+  constructor(readonly network: Network, runnerOptions: RunnerOptions = { sessionBudget: 1, lowMemory: true }) {
+    this.runner = createSplitRunner(network, runnerOptions);
     for (const c of network.cuts) this.byName.set(c.layer, c);
   }
 
@@ -53,7 +68,8 @@ export class InferenceService {
    * The point `cut` if a tensor of `shape` fits it (batch 1) and it has cloud work to do, else a
    * BadRequest: the cloud checks a request this way as it arrives, before queueing it.
    */
-  check(cut: string, shape: readonly number[]): CutPoint {
+  check(cut: string, shape: readonly number[], cut2?: string): CutPoint {
+    if (cut2 !== undefined) throw new BadRequest(`this is a dnn-cloud: an INFER naming a second cut ('${cut2}') goes to a dnn-relay`, 'UNKNOWN_CUT');
     const point = this.resolve(cut);
     const want = [1, ...point.shape];
     if (shape.length !== want.length || shape.some((d, i) => d !== want[i])) {
@@ -66,7 +82,7 @@ export class InferenceService {
   }
 
   /** Runs the cloud half of `cut`; the tensor must have the point's shape with batch 1. */
-  infer(cut: string, x: HostTensor): Promise<Timed<HostTensor>> {
+  infer(cut: string, x: HostTensor): Promise<Served> {
     return this.runner.cloud(this.check(cut, x.shape), x);
   }
 

@@ -6,7 +6,7 @@ import type { CloudStressState, ConditionMessage, HelloMessage, InferMessage, Me
 import { RequestQueue } from './request-queue.js';
 import { StressLease, describeStress } from './stress-lease.js';
 import { errorMessage } from '../errors.js';
-import { BadRequest, type InferenceService } from './inference-service.js';
+import { BadRequest, type ServedModel } from './inference-service.js';
 import { decodeInfer } from './decode-infer.js';
 import { tokenMatches } from './token.js';
 
@@ -73,7 +73,7 @@ export class CloudServer {
   private nextClient = 1;
 
   constructor(
-    private readonly service: InferenceService,
+    private readonly service: ServedModel,
     private readonly info: ServerInfo,
     private readonly opts: CloudServerOptions,
   ) {
@@ -196,16 +196,18 @@ export class CloudServer {
   private enqueue(client: Client, m: InferMessage, hello: HelloMessage, log: (l: string) => void): boolean {
     const received = performance.now();
     let cut: string;
+    let cut2: string | undefined;
     try {
       cut = this.cutAt(m.cut);
-      this.service.check(cut, m.tensor.shape);
+      cut2 = m.cut2 === undefined ? undefined : this.cutAt(m.cut2);
+      this.service.check(cut, m.tensor.shape, cut2);
     } catch (e) {
       if (!(e instanceof BadRequest)) throw e;
       log(`refused INFER ${m.id}: ${e.message}`);
       this.sendError(client.conn, e.code, e.message, m.id);
       return false;
     }
-    const queued = this.queue.push(client, (queuedMs) => this.compute(client, m, cut, hello, queuedMs, log), received);
+    const queued = this.queue.push(client, (queuedMs) => this.compute(client, m, cut, cut2, hello, queuedMs, log), received);
     if (!queued) {
       const q = this.queue;
       this.sendError(client.conn, 'QUEUE_FULL', `the cloud's queue of ${q.capacity} requests is full (${q.running} computing); request ${m.id} was not run`, m.id);
@@ -218,7 +220,7 @@ export class CloudServer {
    * `queuedMs`: frame complete -> this slot started. A payload that does not decode fails this
    * request alone; anything unforeseen closes its connection, never the cloud.
    */
-  private async compute(client: Client, m: InferMessage, cut: string, hello: HelloMessage, queuedMs: number, log: (l: string) => void): Promise<void> {
+  private async compute(client: Client, m: InferMessage, cut: string, cut2: string | undefined, hello: HelloMessage, queuedMs: number, log: (l: string) => void): Promise<void> {
     const { conn } = client;
     if (conn.socket.destroyed) return;
     const encoded = m.codec !== undefined && m.codec.id !== 0;
@@ -228,17 +230,19 @@ export class CloudServer {
       const x = encoded ? await decodeInfer(m, hello.preprocess) : { data: m.tensor.data, shape: m.tensor.shape };
       const t0 = performance.now();
       const stress = this.inForce;
-      const r = await this.service.infer(cut, x);
+      const r = await this.service.infer(cut, x, cut2);
       const cloudUs = (performance.now() - t0) * 1000;
       const decodeUs = encoded ? Math.min(Math.round((t0 - td) * 1000), MAX_U32) : 0;
       const queueUs = Math.min(Math.round(queuedMs * 1000), MAX_U32);
-      this.trySend(conn, { type: 'RESULT', id: m.id, cloudUs, ...(decodeUs > 0 ? { decodeUs } : {}), queueUs, stress, tensor: { data: r.value.data, shape: r.value.shape } });
+      // a relay's reply carries the cloud's own times and stress in place of these
+      const own = { cloudUs, ...(decodeUs > 0 ? { decodeUs } : {}), queueUs, stress };
+      this.trySend(conn, { type: 'RESULT', id: m.id, ...own, ...r.reply, tensor: { data: r.value.data, shape: r.value.shape } });
     } catch (e) {
       if (e instanceof BadRequest) {
         log(`refused INFER ${m.id}: ${e.message}`);
         this.sendError(conn, e.code, e.message, m.id);
-        // a payload that does not decode fails its request only: the stream is intact
-        if (e.code !== 'BAD_TENSOR') conn.destroy();
+        // a payload that does not decode, or a relay's failed request to the cloud, fails that request only: the stream is intact
+        if (e.code !== 'BAD_TENSOR' && e.code !== 'NEXT_HOP_FAILED' && e.code !== 'QUEUE_FULL') conn.destroy();
         return;
       }
       log(`closed after an internal error in INFER ${m.id}: ${errorMessage(e)}`);

@@ -1,4 +1,5 @@
 import { rng } from '../random.js';
+import { UserError } from '../errors.js';
 import type { CutPoint } from './partition.js';
 
 /**
@@ -62,4 +63,35 @@ export function enumerateConfigs(points: readonly CutPoint[], o: { maxConfigs?: 
 /** How many configurations `n` points give: n (n + 1) / 2. */
 export function configCount(n: number): number {
   return (n * (n + 1)) / 2;
+}
+
+/**
+ * The points a three-tier study builds its configurations from: the selected ones plus the input
+ * and output points (so the pure configurations, one tier doing everything, are always among them).
+ */
+export function tierPoints(all: readonly CutPoint[], selected: readonly CutPoint[]): CutPoint[] {
+  const ends = all.filter((p) => p.kind === 'input' || p.kind === 'output');
+  return all.filter((p) => selected.includes(p) || ends.includes(p));
+}
+
+/**
+ * `--configs x|y,...` against the network's points: each name a point (name or index, as --cuts
+ * takes them), x no later than y; one-line UserErrors otherwise. In the order given, duplicates dropped.
+ */
+export function resolveConfigs(points: readonly CutPoint[], labels: readonly string[], networkArg: string): TierConfig[] {
+  const find = (name: string) => {
+    const n = name.trim();
+    const p = /^-?\d+$/.test(n) ? points.find((c) => c.index === Number(n)) : points.find((c) => c.layer === n);
+    if (!p) throw new UserError(`--configs: '${n}' is not a partition point of this network; \`dnn-cut ${networkArg}\` lists them (names or indices)`);
+    return p;
+  };
+  const out: TierConfig[] = [];
+  for (const label of labels) {
+    const [a, b] = label.split('|') as [string, string];
+    const x = find(a);
+    const y = find(b);
+    if (points.indexOf(x) > points.indexOf(y)) throw new UserError(`--configs: '${label}' has x after y (${x.layer} comes after ${y.layer}): the device computes up to x, the edge tier from x to y; give ${y.layer}|${x.layer}`);
+    if (!out.some((c) => c.x === x && c.y === y)) out.push({ x, y });
+  }
+  return out;
 }

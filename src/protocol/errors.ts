@@ -35,6 +35,7 @@ const REFUSALS = {
   STRESS_FAILED: { fatal: false }, // the cloud could not start the stress CONDITION asked for
   QUEUE_FULL: { fatal: false }, // the cloud's bounded request queue is full: this INFER was not run (a stream drops the frame)
   CONDITION_CONFLICT: { fatal: true }, // another connected edge holds a different cloud stress (the message names it)
+  NEXT_HOP_FAILED: { fatal: false }, // a relay's request to the cloud failed (reset, timeout, its ERROR): this two-cut INFER was not answered; only a relay sends it, only to two-cut INFERs
 } as const satisfies Record<string, { fatal: boolean }>;
 export type RefusalCode = keyof typeof REFUSALS;
 

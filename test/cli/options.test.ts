@@ -2,6 +2,7 @@ import t from 'tap';
 import { parseCloudOptions } from '../../src/cli/cloud-options.js';
 import { parseReportOptions } from '../../src/cli/report-options.js';
 import { parseCutOptions } from '../../src/cli/cut-options.js';
+import { parseRelayOptions } from '../../src/cli/relay-options.js';
 import { HelpRequested } from '../../src/cli/common.js';
 import { userErrorOf } from '../helpers/user-error.js';
 
@@ -21,6 +22,20 @@ t.test('dnn-cloud: defaults, flags, and mistakes as UserErrors', async (t) => {
   t.match((await userErrorOf(() => parseCloudOptions(['lenet', '--parent-pid', 'x'])))?.message, /--parent-pid must be <pid>:<start time>/);
   t.match((await userErrorOf(() => parseCloudOptions(['alexnet2'])))?.message, /unknown network 'alexnet2'/);
   t.match((await userErrorOf(() => parseCloudOptions(['lenet', '--stressor', 'magic'])))?.message, /argument 'magic' is invalid.*\(run dnn-cloud --help for usage\)$/);
+});
+
+t.test('dnn-relay: defaults, flags, and one-line errors', async (t) => {
+  t.same(parseRelayOptions(['198.18.0.2', 'mobilenet']), {
+    nextHost: '198.18.0.2', nextPort: 5000, network: 'mobilenet', port: 5000, listen: '0.0.0.0', backend: 'auto', seed: 1, maxFrame: 256 * 1024 * 1024, giveUpMs: 60_000, timeoutMs: 120_000,
+  });
+  t.match(parseRelayOptions(['cloud', 'lenet', '--port', '0', '--next-port', '5001', '--listen', '127.0.0.1', '--give-up', '5s', '--parent-pid', '1:2', '--token', 's']), {
+    port: 0, nextPort: 5001, listen: '127.0.0.1', giveUpMs: 5000, parent: { pid: 1, start: 2 }, token: 's',
+  });
+  t.match((await userErrorOf(() => parseRelayOptions(['cloud:5000', 'lenet'])))?.message, /^<next-host> 'cloud:5000' carries a port: give the host alone and the port with --next-port 5000$/);
+  t.match((await userErrorOf(() => parseRelayOptions(['cloud'])))?.message, /missing required argument 'network'/);
+  t.match((await userErrorOf(() => parseRelayOptions(['cloud', 'nosuch'])))?.message, /unknown network 'nosuch'/);
+  t.match((await userErrorOf(() => parseRelayOptions(['cloud', 'lenet', '--next-port', '0'])))?.message, /--next-port must be between 1 and 65535/);
+  t.match((await userErrorOf(() => parseRelayOptions(['cloud', 'lenet', '--give-up', '0'])))?.message, /--give-up and --timeout must be positive durations/);
 });
 
 t.test('dnn-cut: defaults and --json', async (t) => {
@@ -44,7 +59,7 @@ t.test('dnn-report: defaults, repeatable --legacy, and no input', async (t) => {
 });
 
 t.test('--help is a HelpRequested carrying the usage text, for every command', async (t) => {
-  for (const [name, parse] of [['dnn-cloud', parseCloudOptions], ['dnn-cut', parseCutOptions], ['dnn-report', parseReportOptions]] as const) {
+  for (const [name, parse] of [['dnn-cloud', parseCloudOptions], ['dnn-relay', parseRelayOptions], ['dnn-cut', parseCutOptions], ['dnn-report', parseReportOptions]] as const) {
     let caught: unknown;
     try {
       parse(['--help']);

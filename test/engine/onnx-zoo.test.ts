@@ -58,6 +58,9 @@ async function compare(t: Test, spec: string, inputShape: number[] | undefined, 
       agrees((await onnx.cloud(edgeTo, wasmEdge)).value, want, `wasm edge -> onnx cloud at ${edgeTo.layer}`);
       agrees((await onnx.cloud(edgeTo, onnxEdge)).value, want, `onnx edge -> onnx cloud at ${edgeTo.layer}`);
       agrees((await onnx.full(x)).value, want, 'full model');
+      // three tiers: the middle span from the middle point to the last inner one ends where the edge half does
+      const firstPart = (await onnx.edge(cloudFrom, x)).value;
+      agrees((await onnx.middle(cloudFrom, edgeTo, firstPart)).value, wasmEdge, `middle ${cloudFrom.layer} -> ${edgeTo.layer}`);
     } else {
       t.ok(Math.max(...wasmCloud.data) < 0.5, 'the softmax is not saturated (the comparison can see a difference)');
     }

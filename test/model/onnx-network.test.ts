@@ -8,6 +8,9 @@ import { create } from '@bufbuild/protobuf';
 import { DataType, ValueInfoProtoSchema, floatValue, tensorTypeOf } from '../../src/model/onnx/onnx-codec.js';
 import { FIXTURES } from '../helpers/cli.js';
 import { checkOnnx, onnxCheckerMissing, toyModel, writeModel } from '../helpers/onnx.js';
+import { selectBackend } from '../../src/engine/backend.js';
+import { benchmarkInput, createSplitRunner } from '../../src/engine/split-runner.js';
+import { relErr } from '../helpers/compare.js';
 
 const SQUEEZENET = path.join(FIXTURES, 'onnx/squeezenet1_1.onnx');
 const load = async (file: string, inputShape?: number[]) => (await loadNetwork(file, { seed: 1, inputShape })) as OnnxFileNetwork;
@@ -46,6 +49,24 @@ t.test('constants and weights carry no path; external data is read', async (t) =
   t.equal(w1.rawData?.length, 54 * 4, 'external weights embedded');
   t.same(w1.externalData, []);
   if (!checker) t.equal(await checkOnnx(n.cuts.flatMap((c) => Object.values(onnxHalves(n, c)).filter((m) => m !== null))), 'ok');
+});
+
+t.test('three tiers: cloud(middle(edge(x))) is the full model on an ONNX file, every (a, b) pair', async (t) => {
+  await selectBackend('onnx', { threads: 1 });
+  const n = await load(writeModel(toyModel()));
+  const runner = createSplitRunner(n);
+  const x = benchmarkInput(n.inputShape, 3);
+  const full = (await runner.full(x)).value;
+  for (const [i, a] of n.cuts.entries()) {
+    const mid = (await runner.edge(a, x)).value;
+    for (const b of n.cuts.slice(i)) {
+      const m = await runner.middle(a, b, mid);
+      t.same(m.value.shape, [1, ...b.shape], `${a.layer}|${b.layer}: the second cut's shape`);
+      const out = (await runner.cloud(b, m.value)).value;
+      t.ok(relErr(out.data, full.data) <= 1e-5, `${a.layer}|${b.layer}: the full model's output`);
+    }
+  }
+  await runner.dispose();
 });
 
 t.test('dynamic dimensions: batch fixed to 1, the others by --input-shape', async (t) => {

@@ -62,6 +62,16 @@ for (const entry of ZOO.filter((e) => e.name !== 'vgg19')) {
       const err = relErr(out.data, full);
       t.ok(err <= 1e-4, `${cut.layer}: relative error ${err.toExponential(2)} <= 1e-4`);
     }
+    // three tiers: a few (a, b) pairs of the tested points, incl. the ends and a = b
+    const pairs: [number, number][] = [[0, Math.floor(cuts.length / 2)], [1, cuts.length - 2], [Math.floor(cuts.length / 3), cuts.length - 1], [1, 1]];
+    for (const [i, j] of pairs) {
+      const a = cuts[Math.min(i, cuts.length - 1)]!;
+      const b = cuts[Math.max(j, Math.min(i, cuts.length - 1))]!;
+      const m = (await runner.middle(a, b, (await runner.edge(a, x)).value)).value;
+      t.same(m.shape.slice(1), b.shape, `middle ${a.layer} -> ${b.layer}: the second cut's shape`);
+      const err = relErr((await runner.cloud(b, m)).value.data, full);
+      t.ok(err <= 1e-4, `cloud(middle(edge)) at ${a.layer}|${b.layer}: relative error ${err.toExponential(2)} <= 1e-4`);
+    }
     // sequential models: every layer boundary is a point (checked here, on the network already built)
     if (SEQUENTIAL.has(entry.name)) t.same(network.cuts.map((c) => c.index), network.model.layers.map((_, i) => i), 'every layer boundary is a point');
     t.equal(network.cuts[0]!.kind, 'input');
