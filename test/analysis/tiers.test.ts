@@ -4,6 +4,7 @@
 // --predict at link rates never measured, the text/HTML/CSV/JSON forms and --check. In process, no lab.
 import t from 'tap';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { NO_CONDITION, conditionKey, type Condition } from '../../src/conditions/condition.js';
 import { buildReport } from '../../src/analysis/build-report.js';
 import { loadResultFiles } from '../../src/analysis/load-results.js';
@@ -15,6 +16,7 @@ import { ResultsWriter } from '../../src/results/log-writer.js';
 import { newLatencyHistogram, type CellHistograms } from '../../src/results/log-lines.js';
 import { planHash } from '../../src/results/plan.js';
 import { checkFiles } from '../../src/report/input/check-files.js';
+import { formatChecks } from '../../src/report/format/checks.js';
 import { formatTable } from '../../src/report/format/table.js';
 import { formatHtml } from '../../src/report/format/html.js';
 import { formatCsv } from '../../src/report/format/csv.js';
@@ -243,6 +245,7 @@ t.test('--check: a three-tier cell is whole with its 6 metrics', async (t) => {
   t.same(p.missing.map((m) => m.key), [`${conditionKey(SLOW)};cut=b;cut2=b`]);
   t.equal(p.outside, 0);
   t.equal(r.complete, false);
+  t.match(formatChecks(r), /2 conditions x 15 configurations \(x\|y\) = 30 cells[^]*present 29, missing 1, duplicated 0: INCOMPLETE/);
 });
 
 t.test('the interval of a median: order statistics', async (t) => {
@@ -250,4 +253,21 @@ t.test('the interval of a median: order statistics', async (t) => {
   const d = distributionFrom(Array.from({ length: 21 }, (_, i) => i + 1));
   t.same(medianInterval(d, 0.95), { low: 6, high: 16 });
   t.equal(medianInterval(distributionFrom([1, 2, 3, 4, 5]), 0.95), null, '5 samples cannot bound a median at 95 %');
+});
+
+t.test('a real three-tier run (the lab, lenet, 5 points, dnet 20 and 2 Mbit/s, net 5): loads and reports', async (t) => {
+  const path = fileURLToPath(new URL('../../../docs/data/runs/tiers/lenet-20261204T231326Z.hdr', import.meta.url));
+  const report = buildReport(loadResultFiles([path]).networks, opts);
+  t.equal(report.networks.length, 1);
+  const n = report.networks[0]!;
+  t.match(n.tiers, { count: 3, configs: 15, three_tier_configs: 3 });
+  t.equal(n.conditions.length, 2);
+  for (const c of n.conditions) {
+    t.equal(c.cuts.length, 15);
+    t.ok(c.cuts.every((p) => p.device_ms !== null && p.device_transfer_ms !== null), 'the 6 metrics of every cell');
+    t.match(c.tiers, { three_tier_wins: false, significance: 'significant' }, 'the device alone: lenet is too small to split on this machine');
+  }
+  t.match(n.additive_check, { configs: 6, calibration_configs: 24 });
+  t.ok(n.additive_check!.median_error! > 0 && n.additive_check!.median_error! < 0.1, `median error ${n.additive_check!.median_error}`);
+  t.equal(checkFiles([path]).complete, true);
 });
