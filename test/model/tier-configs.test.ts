@@ -34,3 +34,11 @@ t.test('--max-configs: that many, seeded, the pure ones kept, (x, y) order kept'
   t.equal(enumerateConfigs(many, { maxConfigs: 2 }).length, 3, 'fewer than the pure ones: the pure ones');
   t.equal(enumerateConfigs(many, { maxConfigs: 1000 }).length, 253, 'more than there are: all');
 });
+
+t.test('--configs: names or indices, x <= y, one-line errors; tierPoints adds the input and output points', async (t) => {
+  const { resolveConfigs, tierPoints } = await import('../../src/model/tier-configs.js');
+  t.same(resolveConfigs(points, ['a|c', '2|b', 'a|c'], 'net').map(configLabel), ['a|c', 'a|b'], 'indices too, duplicates dropped');
+  t.throws(() => resolveConfigs(points, ['c|a'], 'net'), /'c\|a' has x after y \(c comes after a\).*give a\|c/);
+  t.throws(() => resolveConfigs(points, ['a|nope'], 'net'), /--configs: 'nope' is not a partition point.*dnn-cut net/);
+  t.same(tierPoints(points, [points[2]!]).map((p) => p.layer), ['input', 'b', 'out']);
+});
