@@ -14,6 +14,8 @@ import { allRateThresholds, fitCostModel, predictConditions, predictedData, type
 import type { Distribution } from './significance.js';
 import { DEFAULT_MAX_AGREEMENT_LOSS, hasCodecData, hasEncodedArms, isF32Arm, judgeArms, restrictArms, withF32Answer, type ArmBudget } from './encodings.js';
 import { splitArm } from './arms.js';
+import { withTiers } from './tier-report.js';
+import { predictTiers } from './tier-predict.js';
 import { edgeScaling, fpsModel, streamAnswers, withPredictedFps, withPredictedPipeline, withStreams } from './stream-report.js';
 
 export interface ReportOptions {
@@ -57,6 +59,13 @@ export function buildReport(networks: NetworkData[], opts: ReportOptions, warnin
     const outside = judged?.budget.excluded.find((e) => has && e.arm === opts.deployed);
     if (outside) {
       throw new UserError(`--deployed ${outside.arm} is outside the fidelity budget of ${n.network} (${outside.top1_loss === null ? 'lossy, no fidelity recorded' : `${outside.top1_loss.toFixed(1)} points of top-1 agreement lost`}); raise --max-agreement-loss or name another point or (point, codec) pair`);
+    }
+    if (n.tiers) {
+      // a three-tier run: its configurations (x, y) are the arms; its own entry, never merged with a two-tier run
+      const tiered = analyseTiers(n, has ? opts : { ...opts, deployed: undefined });
+      if (tiered) out.push(tiered);
+      else all.push(`${n.network} (three tiers): no condition has a measured total; left out`);
+      continue;
     }
     const report = analyseArms(n, has ? opts : { ...opts, deployed: undefined }, judged);
     if (!report) {
@@ -119,6 +128,27 @@ export function buildReport(networks: NetworkData[], opts: ReportOptions, warnin
     adaptive,
     warnings: all,
   };
+}
+
+/**
+ * A three-tier run: the same analysis over its configurations (arms labelled `x|y`), written in the
+ * three-tier form with the additive check; --predict predicts the configurations at the asked link
+ * rates (src/analysis/tier-predict.ts), the deployed configuration staying the measured one.
+ */
+function analyseTiers(data: NetworkData, opts: ReportOptions): NetworkReport | undefined {
+  const confidence = opts.confidence ?? DEFAULT_CONFIDENCE;
+  const report = analyseNetwork(data, opts);
+  if (!report) return undefined;
+  if (!opts.predict) return withTiers(report, data, opts.metric, confidence);
+  const predicted: NetworkData = { ...data, conditions: predictTiers(data, opts.predict) };
+  const p = analyseNetwork(predicted, { ...opts, deployed: report.deployed.cut })!;
+  const marked: NetworkReport = {
+    ...p,
+    deployed: { ...report.deployed, condition: report.baseline.key },
+    conditions: p.conditions.map((c) => ({ key: c.key, predicted: true as const, ...withoutKey(c) })),
+    predicted_from: data.conditions.length,
+  };
+  return withTiers(marked, predicted, opts.metric, confidence, false);
 }
 
 /**

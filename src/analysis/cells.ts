@@ -41,6 +41,29 @@ export interface CutRef {
   /** encoded arms only: the point's own label and the codec */
   point?: string;
   codec?: string;
+  /** three-tier data only: the configuration (x, y) this arm is (its label is `x|y`, configLabel) */
+  tier?: TierRef;
+}
+
+/**
+ * A three-tier configuration as the analysis sees it: the device computes up to x, the edge after x up
+ * to y, the cloud after y (src/model/tier-configs.ts). `kind`: 'three' when all three tiers compute
+ * (input < x < y < output by index), else 'two' (one tier unused) or 'one' (only one tier computes).
+ */
+export interface TierRef {
+  x: string;
+  y: string;
+  xIndex: number;
+  yIndex: number;
+  kind: 'three' | 'two' | 'one';
+}
+
+/** A partition point of a three-tier network: its name, index and float32 bytes, in model order. */
+export interface TierPoint {
+  cut: string;
+  index: number;
+  /** float32 bytes of its tensor (batch 1); unknown without metadata */
+  bytes?: number;
 }
 
 export interface ConditionData {
@@ -120,6 +143,11 @@ export interface NetworkData {
   fidelity?: FidelityRecord[];
   /** raced runs (a file with `#dnn-raced` lines or racing metadata): what racing saved, summed over the files */
   race?: RaceRun;
+  /**
+   * three-tier runs only (tags with `cut2=`): every partition point of the model in order (the first
+   * is the input point, the last the output point); `cuts` are then the configurations (x, y)
+   */
+  tiers?: { points: TierPoint[] };
 }
 
 /** What racing saved, from the files: samples are recorded inferences (warm-ups left out). */

@@ -25,8 +25,9 @@ export function varyingFactors(n: Pick<NetworkReport, 'conditions'>): FactorName
 
 /** e.g. "net=10 ecpu=50": the factors that vary (all of them when none does). */
 export function conditionLabel(f: Factors, varying: FactorName[]): string {
-  const shown = varying.length ? varying : FACTORS.map((x) => x.field);
-  return shown.map((k) => `${SHORT[k]}=${levelLabel(f[k])}`).join(' ');
+  // factors absent from f (an unset optional one: the device link of two tiers) are not shown
+  const shown = varying.length ? varying : FACTORS.map((x) => x.field).filter((k) => k in f);
+  return shown.map((k) => `${SHORT[k]}=${levelLabel(f[k] ?? null)}`).join(' ');
 }
 
 export function pct(v: number | null): string {

@@ -1,4 +1,5 @@
 import { CONDITION_KEYS, FACTORS, compareLevel, type Condition, type Factors } from '../conditions/factors.js';
+import { isUnsetOptional } from '../conditions/condition.js';
 import type { ConditionData, CutRef, Statistic } from './cells.js';
 import type { PointRef, PointRow } from './findings.js';
 import { DEFAULT_CODEC } from '../results/tags.js';
@@ -7,7 +8,8 @@ import { DEFAULT_CODEC } from '../results/tags.js';
 
 /** A condition under the report's JSON names, in tag order. */
 export function factorsOf(c: Condition): Factors {
-  return Object.fromEntries(FACTORS.map((f) => [f.field, c[f.key]])) as Factors;
+  // an unset optional factor (the device link of two-tier runs) is left out: two-tier reports as before
+  return Object.fromEntries(FACTORS.filter((f) => !isUnsetOptional(f.key, c[f.key])).map((f) => [f.field, c[f.key]])) as Factors;
 }
 
 /** Stable display order: the baseline-like conditions first, factor by factor in tag order. */

@@ -222,7 +222,8 @@ function measuredFrames(data: NetworkData): Map<string, number> {
   return out;
 }
 
-function pickStress(c: Condition): Stress {
+/** The stress levels (what either end applies) of a condition. */
+export function pickStress(c: Condition): Stress {
   return Object.fromEntries(STRESS_KEYS.map((k) => [k, c[k]]));
 }
 
@@ -406,8 +407,13 @@ export function parsePredictSpec(spec: string): PredictLevels {
 
 /** The conditions of a --predict grid for a model: named factors crossed with the measured stress levels. */
 export function predictConditions(m: CostModel, levels: PredictLevels): Condition[] {
+  return gridConditions([...m.stress.values()].map((f) => f.stress), levels);
+}
+
+/** The conditions of a --predict grid: named factors crossed with `measured` stress levels (unless a stress factor is named). */
+export function gridConditions(measured: Stress[], levels: PredictLevels): Condition[] {
   const stressNamed = STRESS_KEYS.some((k) => levels[k] !== undefined);
-  let base: Condition[] = stressNamed ? [{ ...NO_CONDITION }] : [...m.stress.values()].map((f) => ({ ...NO_CONDITION, ...f.stress }));
+  let base: Condition[] = stressNamed ? [{ ...NO_CONDITION }] : measured.map((stress) => ({ ...NO_CONDITION, ...stress }));
   for (const key of CONDITION_KEYS) {
     const vs = levels[key];
     if (vs) base = base.flatMap((c) => vs.map((v) => ({ ...c, [key]: v })));

@@ -8,6 +8,8 @@ export function crossTestbed(networks: NetworkReport[]): CrossTestbedRow[] {
   // a scenario run (frames in flight) is compared with the same scenario and number of edges on other testbeds only
   const byNetwork = new Map<string, NetworkReport[]>();
   for (const n of networks) {
+    // a three-tier run names configurations, not points: not compared here (yet)
+    if (n.tiers) continue;
     const key = `${n.network}\0${n.scenario ?? ''}\0${n.edge_count ?? 1}`;
     byNetwork.set(key, [...(byNetwork.get(key) ?? []), n]);
   }

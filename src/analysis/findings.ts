@@ -15,8 +15,16 @@ import type { RaceRule } from '../results/raced-lines.js';
 export type { Factors, FactorName };
 
 export interface PointRow {
+  /** the partition point; of a three-tier configuration (x, y): x */
   cut: string;
+  /** three-tier data only: y, the second cut (the edge computes after x up to y, the cloud after y) */
+  cut2?: string;
   index: number;
+  /** three-tier data only: which tiers compute ("device+edge+cloud", "device+cloud", ...) */
+  uses?: string;
+  /** three-tier data only: device compute up to x, and the device<->edge link (round trip minus the edge's own time), at the statistic */
+  device_ms?: number | null;
+  device_transfer_ms?: number | null;
   /** each metric at the chosen statistic; null when that metric is missing */
   edge_ms: number | null;
   transfer_ms: number | null;
@@ -104,6 +112,8 @@ export type Significance = 'significant' | 'not significant' | 'unknown';
 
 export interface PointRef {
   cut: string;
+  /** three-tier data only: y of the configuration (x, y) (`cut` is x) */
+  cut2?: string;
   total_ms: number;
 }
 
@@ -141,6 +151,72 @@ export interface ConditionReport {
   fps_tie_set?: string[] | null;
   /** stream / server runs only: among the arms that keep up (drop at most 1 %), the lowest p99; null when none keeps up (or `max`) */
   best_p99?: { cut: string; p99_ms: number } | null;
+  /** three-tier data only: the best configuration with its interval, and the best three-tier against the best two-tier one */
+  tiers?: TierAnswer;
+}
+
+/** A configuration (x, y) of a three-tier run with its total at the statistic. */
+export interface TierPick {
+  cut: string;
+  cut2: string;
+  /** which tiers compute ("device+edge+cloud", ...) */
+  uses: string;
+  total_ms: number;
+}
+
+/** Per condition of a three-tier run: the best (x, y), and whether three tiers beat two. */
+export interface TierAnswer {
+  /** the best configuration; low_ms/high_ms: the distribution-free interval of its median total at --confidence (null: too few samples, or unknown) */
+  best: TierPick & { low_ms: number | null; high_ms: number | null; samples: number };
+  /** the fastest configuration in which all three tiers compute; null when none was measured */
+  best_three_tier: TierPick | null;
+  /** the fastest configuration with a tier unused (two tiers, or one); null when none was measured */
+  best_two_tier: TierPick | null;
+  /** the best three-tier configuration is faster than the best two-tier one; null when either is missing */
+  three_tier_wins: boolean | null;
+  /** best_two_tier / best_three_tier - 1 (positive: three tiers faster), with the interval of the rank test against the condition's best */
+  gain: number | null;
+  gain_low: number | null;
+  gain_high: number | null;
+  /** the winner (three or two tiers) is significantly faster: the loser is outside the tie set (same correction as the tie set) */
+  significance: Significance;
+}
+
+/** One three-tier configuration of one condition: the additive prediction against the measured median total. */
+export interface AdditivePrediction {
+  condition: string;
+  cut: string;
+  cut2: string;
+  measured_ms: number;
+  predicted_ms: number;
+  /** |predicted - measured| / measured */
+  error: number;
+  /** the prediction's parts (ms): D(x), the device link, E(x..y), the edge link, C(y) */
+  parts: { device_ms: number; device_link_ms: number; edge_ms: number; edge_link_ms: number; cloud_ms: number };
+}
+
+/** How far the additive (Scission-style) prediction is from the end-to-end measurement (docs/method.md). */
+export interface AdditiveCheck {
+  /** median and largest relative error of the median total over the predicted (condition, configuration) pairs; null when none */
+  median_error: number | null;
+  max_error: number | null;
+  /** (condition, three-tier configuration) pairs predicted and compared */
+  configs: number;
+  /** (condition, configuration) pairs with a tier unused that the predictions are calibrated on */
+  calibration_configs: number;
+  worst: AdditivePrediction | null;
+  conditions: { key: string; median_error: number | null; max_error: number | null; configs: number }[];
+  predictions: AdditivePrediction[];
+}
+
+/** A three-tier network's shape: its points and how many configurations of each kind were measured. */
+export interface TierSummary {
+  count: 3;
+  /** every partition point in model order: the first is the input point, the last the output point */
+  points: string[];
+  /** configurations measured in any condition, and of those the three-tier ones */
+  configs: number;
+  three_tier_configs: number;
 }
 
 export interface FpsRef {
@@ -368,7 +444,8 @@ export interface NetworkReport {
   sources: string[];
   /** the reference condition: the fastest network, no delay/jitter/loss, no stress */
   baseline: { key: string; exact: boolean };
-  deployed: { cut: string; condition: string; reason: 'flag' | 'best-at-baseline' };
+  /** the deployed point (three-tier data: the configuration, x in `cut`, y in `cut2`) */
+  deployed: { cut: string; cut2?: string; condition: string; reason: 'flag' | 'best-at-baseline' };
   conditions: ConditionReport[];
   summary: NetworkSummary;
   /** per measured stress level: the rate ranges in which each point is best (cost model; absent when it cannot be fitted) */
@@ -393,6 +470,10 @@ export interface NetworkReport {
   fidelity_budget?: FidelityBudget;
   /** data with encoded arms only: conditions where the best point or the move decision differs from the f32 answer */
   encoding_changes?: EncodingChange[];
+  /** three-tier runs only (dnn-edge --tiers 3): the points and configurations; tie sets and moves name configurations `x|y` */
+  tiers?: TierSummary;
+  /** three-tier runs only: the additive prediction against the measurement; absent with --predict */
+  additive_check?: AdditiveCheck;
 }
 
 export interface Report {

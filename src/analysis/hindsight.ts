@@ -185,7 +185,7 @@ export function exploreShare(requests: TimedRequest[]): number {
 }
 
 /** The factors an end applies (CPU and memory stress): a step that changes one is a change of an end's speed. */
-export const STRESS_KEYS: readonly string[] = FACTORS.filter((f) => f.end !== 'link').map((f) => f.key);
+export const STRESS_KEYS: readonly string[] = FACTORS.filter((f) => f.end === 'edge' || f.end === 'cloud').map((f) => f.key);
 
 export interface StepReaction {
   /** seconds from the step (its scheduled time) to the start of the policy's first request, not an exploring one, on another arm than before the step */

@@ -5,13 +5,14 @@ import { isUserError } from '../errors.js';
 import { FormatError } from '../formats/check.js';
 import { ResultsFileError, readMetaLine, readResultsFile, type PolicyRun, type ResultsFile } from '../results/log-reader.js';
 import type { FidelityRecord, RunMetadata } from '../results/metadata.js';
-import { SINGLE_SCENARIO, parseTag, type AnyMetric } from '../results/tags.js';
+import { SINGLE_SCENARIO, parseTag, type AnyMetric, type CellTag } from '../results/tags.js';
 import type { FrameLine, StreamLine } from '../results/stream-lines.js';
 import { newLatencyHistogram } from '../results/log-lines.js';
 import { armLabel, splitArm } from './arms.js';
 import { assertOnePlan, planGapNote, type PlanFile } from './shard-plans.js';
 import type { RacedLine } from '../results/raced-lines.js';
-import type { CellStats, ConditionData, CutRef, EdgeStream, NetworkData, RaceRun, ReferenceData, StreamCell, StreamCounts } from './cells.js';
+import type { CellStats, ConditionData, CutRef, EdgeStream, NetworkData, RaceRun, ReferenceData, StreamCell, StreamCounts, TierPoint } from './cells.js';
+import { tierLabel, tierRef } from './tier-kinds.js';
 import { cellStatsOf, statsOf } from './histogram-stats.js';
 import { testbedDifferences, testbedId, testbedOf, type Testbed } from './testbed.js';
 
@@ -81,6 +82,8 @@ interface NetworkAcc {
   files: PlanFile[];
   /** raced runs: their savings, summed over files */
   race?: RaceRun;
+  /** a three-tier run's cells (tags with `cut2=`): arms are configurations `x|y` */
+  tiers: boolean;
 }
 
 export function loadResultFiles(paths: string[]): Loaded {
@@ -120,13 +123,16 @@ export function loadResultFiles(paths: string[]): Loaded {
     for (const [scenario, part] of byScenario(file)) {
       // N edges sharing the cloud is another load than one edge: a run of each N is its own group
       const edgeCount = edgesOf(part);
-      const key = `${network}\0${id ?? 'unknown'}\0${scenario}\0${edgeCount}`;
-      let acc = groups.get(key);
-      if (!acc) {
-        acc = { network, scenario, edgeCount, testbed: id ? known!.get(id)! : null, testbedId: id, cutIndex: new Map(), cutBytes: new Map(), cutShapes: new Map(), metaCuts: false, conditions: new Map(), fidelity: [], references: [], sources: [], policyRuns: [], policyStreams: [], files: [] };
-        groups.set(key, acc);
+      // three tiers (cells with `cut2=`) are another measurement than two: their own group
+      for (const [tiers, tpart] of byTiers(part)) {
+        const key = `${network}\0${id ?? 'unknown'}\0${scenario}\0${edgeCount}${tiers ? '\0tiers' : ''}`;
+        let acc = groups.get(key);
+        if (!acc) {
+          acc = { network, scenario, edgeCount, testbed: id ? known!.get(id)! : null, testbedId: id, cutIndex: new Map(), cutBytes: new Map(), cutShapes: new Map(), metaCuts: false, conditions: new Map(), fidelity: [], references: [], sources: [], policyRuns: [], policyStreams: [], files: [], tiers };
+          groups.set(key, acc);
+        }
+        addFile(acc, path, tpart);
       }
-      addFile(acc, path, part);
     }
   }
   // shards of one plan merge; shards of different plans never do (one line naming two files)
@@ -134,7 +140,7 @@ export function loadResultFiles(paths: string[]): Loaded {
     assertOnePlan(acc.files);
     const gap = planGapNote(acc.files, (key) => {
       const tag = safe(() => parseTag(`${key};metric=total`));
-      return tag !== undefined && acc.conditions.get(conditionKey(tag.condition))?.cells.get(armLabel(tag.cut, tag.codec))?.total !== undefined;
+      return tag !== undefined && acc.conditions.get(conditionKey(tag.condition))?.cells.get(armOfTag(tag))?.total !== undefined;
     });
     if (gap) problems.push(gap);
   }
@@ -184,6 +190,30 @@ function byScenario(file: ResultsFile): Map<string, ResultsFile> {
   return parts;
 }
 
+/**
+ * A file's two-tier and three-tier cells apart (a three-tier run writes only the latter; a file with
+ * neither is one two-tier part, as before).
+ */
+function byTiers(file: ResultsFile): Map<boolean, ResultsFile> {
+  const three = file.cells.filter((c) => cut2Of(c.tag) !== undefined);
+  if (three.length === 0) return new Map([[false, file]]);
+  const two = file.cells.filter((c) => cut2Of(c.tag) === undefined);
+  const parts = new Map<boolean, ResultsFile>([[true, { ...file, cells: three, policies: [], streams: [], frames: [], warnings: [] }]]);
+  if (two.length || file.policies.length) parts.set(false, { ...file, cells: two });
+  return parts;
+}
+
+/** A three-tier cell's y (`cut2=`); undefined for a two-tier cell. */
+function cut2Of(tag: CellTag): string | undefined {
+  return tag.cut2;
+}
+
+/** The arm a tag's cell belongs to: the configuration `x|y` of a three-tier cell, else the (point, codec) arm. */
+function armOfTag(tag: CellTag): string {
+  const y = cut2Of(tag);
+  return y === undefined ? armLabel(tag.cut, tag.codec) : tierLabel(tag.cut, y);
+}
+
 /** How many edges measured a scenario run together: its metadata's `edges`, else the highest `edge=` tag + 1. */
 function edgesOf(file: ResultsFile): number {
   return file.meta?.edges ?? Math.max(1, ...file.cells.map((c) => (c.tag.edge ?? 0) + 1));
@@ -217,13 +247,15 @@ function addFile(acc: NetworkAcc, path: string, file: ResultsFile): void {
     if (cell.tag.ref !== undefined) {
       // a reference re-measurement: drift data, never merged into the cell it repeats
       if (cell.tag.metric === 'total') {
-        acc.references.push({ ref: cell.tag.ref, condition: cell.tag.condition, cut: armLabel(cell.tag.cut, cell.tag.codec), startMs: cell.startMs, endMs: cell.endMs, total: statsOf(cell.histogram), source: path });
+        acc.references.push({ ref: cell.tag.ref, condition: cell.tag.condition, cut: armOfTag(cell.tag), startMs: cell.startMs, endMs: cell.endMs, total: statsOf(cell.histogram), source: path });
       }
       continue;
     }
     const cond = conditionOf(acc, cell.tag.condition, cell.startMs, cell.endMs);
     addCut(acc, cell.tag.cut);
-    const arm = armLabel(cell.tag.cut, cell.tag.codec);
+    const y = cut2Of(cell.tag);
+    if (y !== undefined) addCut(acc, y);
+    const arm = armOfTag(cell.tag);
     if (!cell.raced) cond.full.add(arm);
     let hists = cond.cells.get(arm);
     if (!hists) {
@@ -332,6 +364,28 @@ function addCut(acc: NetworkAcc, cut: string): void {
 }
 
 function toNetworkData(acc: NetworkAcc): NetworkData {
+  return acc.tiers ? withTierCuts(acc, toArmData(acc)) : toArmData(acc);
+}
+
+/**
+ * A three-tier group: its arms are the configurations (x, y) measured, in (x, y) index order (index =
+ * that order's position), and its points every partition point of the model (input first, output last).
+ */
+function withTierCuts(acc: NetworkAcc, data: NetworkData): NetworkData {
+  const points: TierPoint[] = [...acc.cutIndex.entries()].sort((a, b) => a[1] - b[1]).map(([cut, index]) => ({ cut, index, ...(acc.cutBytes.has(cut) ? { bytes: acc.cutBytes.get(cut)! } : {}) }));
+  const byName = new Map(points.map((p) => [p.cut, p]));
+  const labels = new Set([...acc.conditions.values()].flatMap((c) => [...c.cells.keys()]));
+  const refs = [...labels]
+    .map((label) => {
+      const bar = label.indexOf('|');
+      return tierRef(byName.get(label.slice(0, bar))!, byName.get(label.slice(bar + 1))!, points);
+    })
+    .sort((a, b) => a.xIndex - b.xIndex || a.yIndex - b.yIndex);
+  const cuts: CutRef[] = refs.map((t, i) => ({ cut: tierLabel(t.x, t.y), index: i, tier: t }));
+  return { ...data, cuts, tiers: { points } };
+}
+
+function toArmData(acc: NetworkAcc): NetworkData {
   // meta.cuts lists every point of the model; the report is about the measured ones (arms of a point: f32 first, then as they appear).
   const measured = new Set([...acc.conditions.values()].flatMap((c) => [...c.cells.keys()]));
   const armsOf = new Map<string, string[]>();

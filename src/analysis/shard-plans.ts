@@ -1,7 +1,7 @@
 import { UserError } from '../errors.js';
 import type { RunMetadata } from '../results/metadata.js';
 import { ownerOf, planCellKey, type PlanRecord } from '../results/plan.js';
-import { METRICS, type AnyMetric } from '../results/tags.js';
+import { METRICS, THREE_TIER_METRICS, type AnyMetric } from '../results/tags.js';
 
 /**
  * Plans across results files: shards of one sweep are merged, shards of different sweeps never
@@ -98,17 +98,38 @@ export function checkPlans(files: readonly CheckedFile[]): ChecksResult {
   return { plans, notes, complete };
 }
 
+/**
+ * A plan's cells: how many, and the key of cell i. A three-tier plan (`plan.tiers`) measures its
+ * configurations `x|y` in each condition (cell i: condition floor(i / configs), configuration i % configs).
+ */
+function planCells(plan: PlanRecord): { count: number; key: (i: number) => string } {
+  const configs = plan.tiers?.configs;
+  if (!configs) return { count: plan.conditions.length * plan.cuts.length, key: (i) => planCellKey(plan, i) };
+  return {
+    count: plan.conditions.length * configs.length,
+    key: (i) => {
+      const [x, y] = configs[i % configs.length]!.split('|');
+      return `${plan.conditions[Math.floor(i / configs.length)]!};cut=${x};cut2=${y}`;
+    },
+  };
+}
+
+/** A cell is whole with its 4 latencies; a three-tier cell (`cut2=`) with its 6 metrics. */
+function whole(key: string, metrics: ReadonlySet<AnyMetric>): boolean {
+  return (key.includes(';cut2=') ? THREE_TIER_METRICS : METRICS).every((m) => metrics.has(m));
+}
+
 function checkOne(group: CheckedFile[]): PlanCheck {
   const plan = group[0]!.meta!.plan!;
   const shard = group[0]!.meta!.shard;
-  const cells = plan.conditions.length * plan.cuts.length;
+  const { count: cells, key: keyAt } = planCells(plan);
   const bounds = shard?.bounds ?? [0, cells];
   const seen = new Map<string, { files: string[]; metrics: Set<AnyMetric>; raced: boolean }>();
   for (const f of group) {
     for (const [key, metrics] of f.cells) {
       const s = seen.get(key) ?? { files: [], metrics: new Set<AnyMetric>(), raced: false };
       // a cell counts once per file that holds all of it
-      if (METRICS.every((m) => metrics.has(m))) {
+      if (whole(key, metrics)) {
         s.files.push(f.path);
         if (f.raced?.has(key)) s.raced = true;
       }
@@ -122,7 +143,7 @@ function checkOne(group: CheckedFile[]): PlanCheck {
   let raced = 0;
   const inPlan = new Set<string>();
   for (let i = 0; i < cells; i++) {
-    const key = planCellKey(plan, i);
+    const key = keyAt(i);
     inPlan.add(key);
     const s = seen.get(key);
     if (!s || s.files.length === 0) missing.push({ key, shard: ownerOf(bounds, i), partial: Boolean(s && s.metrics.size > 0) });
@@ -157,11 +178,11 @@ export function planGapNote(files: readonly PlanFile[], has: (cellKey: string) =
   const shard = files.find((f) => f.meta?.shard)?.meta;
   if (!shard?.plan || !shard.shard) return undefined;
   const { plan } = shard;
-  const cells = plan.conditions.length * plan.cuts.length;
+  const { count: cells, key: keyAt } = planCells(plan);
   const owing = new Set<number>();
   let missing = 0;
   for (let i = 0; i < cells; i++) {
-    if (has(planCellKey(plan, i))) continue;
+    if (has(keyAt(i))) continue;
     missing++;
     owing.add(ownerOf(shard.shard.bounds, i));
   }

@@ -46,9 +46,21 @@ export interface EdgeOptions extends Omit<EdgeRunOptions, 'iface' | 'setup' | 'l
   trace?: TraceOptions;
   /** lab --edges N: edge devices against the lab's one cloud (1 = the lab as it always was) */
   edges: number;
+  /** --tiers 3: device (this process), edge tier (dnn-relay), cloud; undefined: two tiers */
+  tiers?: TierOptions;
   /** lab: the cloud's --queue and --concurrency (its defaults when not given) */
   cloudQueue?: number;
   cloudConcurrency?: number;
+}
+
+/** --tiers 3 and its companions, checked. */
+export interface TierOptions {
+  /** --device-slowdown: the device calibrated this many times slower than the cloud (lab) */
+  deviceSlowdown?: number;
+  /** --max-configs: sample this many configurations per condition (the pure ones always kept) */
+  maxConfigs?: number;
+  /** --configs: exactly these configurations 'x|y' (checked against the network's points when it is loaded) */
+  configs?: string[];
 }
 
 export interface TraceOptions {
@@ -84,10 +96,51 @@ export const QUICK_SLOWDOWN = 10;
 export const QUICK_INPUT_CODECS = 'raw-f32,jpeg:90';
 export const QUICK_CODECS = 'f32,f16,int8';
 
-function parseSlowdown(v: string): number {
+function parseSlowdown(v: string, flag = '--edge-slowdown'): number {
   const n = Number(v);
-  if (v.trim() === '' || !Number.isFinite(n) || n < 1 || n > 1000) throw new UserError(`--edge-slowdown must be a factor from 1 (off) to 1000, like 5 or 10, got '${v}'`);
+  if (v.trim() === '' || !Number.isFinite(n) || n < 1 || n > 1000) throw new UserError(`${flag} must be a factor from 1 (off) to 1000, like 5 or 10, got '${v}'`);
   return n;
+}
+
+/** --configs x|y,...: configuration labels, each two point names joined by '|'. */
+function parseConfigList(v: string): string[] {
+  const items = v.split(',').map((s) => s.trim());
+  for (const item of items) {
+    const parts = item.split('|');
+    if (parts.length !== 2 || parts.some((p) => p.trim() === '')) throw new UserError(`--configs: '${item}' is not x|y (two partition points joined by |, e.g. --configs 'conv1|pool2,input_1|conv1'; quote it for the shell)`);
+  }
+  return items;
+}
+
+/**
+ * --tiers 3 and its flags: the device link, the device's slowdown and the configurations need three
+ * tiers; three tiers measure single f32 requests of one edge, without trace or race (not yet).
+ */
+function tierOptions(f: EdgeFlags, given: Partial<Record<ConditionKey, string>>, o: { lab: boolean; scenario: Scenario }): TierOptions | undefined {
+  if (f.tiers !== 3) {
+    const needs: [unknown, string][] = [[given.dnet, '--device-net'], [f.deviceSlowdown, '--device-slowdown'], [f.maxConfigs, '--max-configs'], [f.configs, '--configs']];
+    for (const [v, flag] of needs) if (v !== undefined) throw new UserError(`${flag} needs --tiers 3 (a device, an edge tier and a cloud)`);
+    return undefined;
+  }
+  const notYet = (what: string) => new UserError(`--tiers 3 cannot be combined with ${what} yet: drop it (three-tier runs measure single float32 requests of one device)`);
+  if (f.codec?.some((c) => c.name !== 'f32') || f.inputCodec?.some((c) => c.name !== 'f32')) throw notYet('--codec/--input-codec other than f32');
+  if (isPipelined(o.scenario)) throw notYet(`--scenario ${scenarioText(o.scenario)}`);
+  if (f.race) throw notYet('--race');
+  if (f.trace) throw notYet('--trace');
+  if (f.edges !== undefined && f.edges !== 1) throw notYet(`--edges ${f.edges}`);
+  if (f.quick) throw notYet('--quick');
+  if (f.shard !== undefined || f.shards !== undefined) throw notYet('--shard/--shards');
+  for (const [key, flag] of [['ecpu', '--edge-cpu'], ['emem', '--edge-mem'], ['ccpu', '--cloud-cpu'], ['cmem', '--cloud-mem']] as const) {
+    const v = given[key];
+    if (v !== undefined && v.split(',').some((x) => Number(x.trim()) !== 0)) throw notYet(`${flag} other than 0`);
+  }
+  if (f.configs && f.maxConfigs !== undefined) throw new UserError('--configs lists the configurations itself: drop --max-configs (or --configs)');
+  if (f.deviceSlowdown !== undefined && !o.lab) throw new UserError("--device-slowdown calibrates the lab's device: use 'dnn-edge lab <network> --tiers 3 ...'");
+  return {
+    ...(f.deviceSlowdown !== undefined && f.deviceSlowdown !== 1 ? { deviceSlowdown: f.deviceSlowdown } : {}),
+    ...(f.maxConfigs !== undefined ? { maxConfigs: f.maxConfigs } : {}),
+    ...(f.configs ? { configs: f.configs } : {}),
+  };
 }
 
 /** --min-reps and --race-prior defaults (issue 22): 3 samples before the significance rule may drop a point; probes above 2x the predicted best (2: the simulation of docs/method.md, racing). */
@@ -179,6 +232,10 @@ function edgeProgram(levels: { option: Option }[]): Command {
     .option('--quick', `a first look in minutes: --net 50,10 --edge-cpu 0,100, no other stress, ${QUICK_REPS} reps, at most ${QUICK_POINTS} points, the shipped photos with ${QUICK_INPUT_CODECS} at the input and ${QUICK_CODECS} inside (unless --codec/--input-codec); prints the best (point, codec) per condition and the float32 answer`)
     .option('--shard <K/N>', 'measure only shard K of N of the plan (cells split by estimated time); default: from SLURM_ARRAY_TASK_ID or JOB_COMPLETION_INDEX when set')
     .addOption(new Option('--shards <n>', 'number of shards, with the index from the batch system (SLURM_ARRAY_TASK_ID, JOB_COMPLETION_INDEX)').argParser((v: string) => parseIntArg(v, '--shards', 1, 100000)))
+    .addOption(new Option('--tiers <n>', "2: edge and cloud (the default); 3: this machine is the device, <host> runs dnn-relay (the edge tier) which forwards to a dnn-cloud: every configuration (x, y) of two points x <= y is measured (device up to x, edge tier up to y, cloud the rest); 'lab' starts all three").default(2).argParser((v: string) => parseIntArg(v, '--tiers', 2, 3)))
+    .addOption(new Option('--device-slowdown <x>', 'with --tiers 3 in the lab: emulate a weaker device: calibrate its CPU time so that the full model takes X times as long on it as on the cloud (--edge-slowdown does the same for the edge tier)').argParser((v: string) => parseSlowdown(v, '--device-slowdown')))
+    .addOption(new Option('--max-configs <n>', 'with --tiers 3: measure this many configurations per condition, sampled uniformly (seeded by the schedule seed) from every x <= y pair of the --cuts points; device-only, edge-only and cloud-only are always kept').argParser((v: string) => parseIntArg(v, '--max-configs', 3, 1_000_000)))
+    .addOption(new Option('--configs <list>', "with --tiers 3: measure exactly these configurations, e.g. 'conv1|pool2,input_1|conv1' (x|y, x no later than y; quote the | for the shell)").argParser(parseConfigList))
     .addOption(new Option('--edges <n>', `lab: this many edge devices (each its own cgroup, namespace and shaped veth) against the one cloud, every cell started on all at once (1-${MAX_EDGES})`).argParser((v: string) => parseIntArg(v, '--edges', 1, MAX_EDGES)))
     .addOption(new Option('--cloud-queue <n>', "lab: the lab's dnn-cloud --queue (requests that may wait, all edges together)").argParser((v: string) => parseIntArg(v, '--cloud-queue', 1, 100_000)))
     .addOption(new Option('--cloud-concurrency <k>', "lab: the lab's dnn-cloud --concurrency (inferences computed at once)").argParser((v: string) => parseIntArg(v, '--cloud-concurrency', 1, 64)))
@@ -199,7 +256,7 @@ function edgeProgram(levels: { option: Option }[]): Command {
   for (const option of endOptions()) program.addOption(option);
   program
     .addOption(
-      new Option('--edge-slowdown <x>', `emulate a weaker edge: calibrate its CPU time so that the full model takes X times as long on the edge as on the cloud (lab --quick: ${QUICK_SLOWDOWN}; 1 = off)`).argParser(parseSlowdown),
+      new Option('--edge-slowdown <x>', `emulate a weaker edge: calibrate its CPU time so that the full model takes X times as long on the edge as on the cloud (lab --quick: ${QUICK_SLOWDOWN}; 1 = off)`).argParser((v: string) => parseSlowdown(v)),
     );
   for (const option of [...deviceOptions('edge'), ...deviceOptions('cloud')]) program.addOption(option);
   return program;
@@ -254,6 +311,10 @@ interface EdgeFlags {
   race?: boolean;
   minReps?: number;
   racePrior?: number | 'off';
+  tiers: number;
+  deviceSlowdown?: number;
+  maxConfigs?: number;
+  configs?: string[];
 }
 
 /** --trace and its companions, checked; undefined without --trace (whose companions are then refused). */
@@ -329,7 +390,11 @@ export function parseEdgeOptions(argv: readonly string[], env: NodeJS.ProcessEnv
   }
   if (isPipelined(scenario) && f.quick) throw new UserError('--quick is a first look at single requests: drop --scenario (or --quick)');
   if (!isPipelined(scenario) && program.getOptionValueSource('inFlight') === 'cli') throw new UserError('--in-flight caps frames in flight: it needs --scenario stream:FPS, server:RATE or max');
-  const conditions = trace ? trace.schedule.steps.map((s) => s.condition) : planConditions({ levels, design: f.design, conditionsFile: f.conditions, shape: f.shape, quick });
+  const tiers = tierOptions(f, levels, { lab: host === 'lab', scenario });
+  const conditions = trace ? trace.schedule.steps.map((s) => s.condition) : planConditions({ levels, design: f.design, conditionsFile: f.conditions, shape: f.shape, quick, tiers: tiers !== undefined });
+  if (tiers && host !== 'lab' && f.shape && needsShaping(conditions)) {
+    throw new UserError("--tiers 3 shapes its two links only in the lab ('dnn-edge lab <network> --tiers 3'); with a relay on another machine give --no-shape (the links as they are)");
+  }
   // --dry-run --shards N without an index shows all N shards; otherwise the shard comes as for a run
   const indexFromEnv = Boolean(env.SLURM_ARRAY_TASK_ID || env.JOB_COMPLETION_INDEX);
   const dryRunShards = f.dryRun && f.shard === undefined && !indexFromEnv ? f.shards : undefined;
@@ -342,6 +407,7 @@ export function parseEdgeOptions(argv: readonly string[], env: NodeJS.ProcessEnv
   const lab = host === 'lab';
   const limits = { edge: deviceLimitsFrom(f, 'edge'), cloud: deviceLimitsFrom(f, 'cloud') };
   if (!lab && hasLimits(limits.cloud)) throw new UserError("--cloud-cpuset/--cloud-cpus/--cloud-memory limit the lab's cloud; a cloud on another machine takes them itself: pass them to its dnn-cloud");
+  if (tiers && hasLimits(limits.edge)) throw new UserError('--tiers 3 cannot be combined with --edge-cpuset/--edge-cpus/--edge-memory yet: give the tiers their speed with --device-slowdown and --edge-slowdown');
   const edges = labEdges(f, lab, trace !== undefined, shard !== undefined);
   if (!lab && (f.cloudQueue !== undefined || f.cloudConcurrency !== undefined)) throw new UserError("--cloud-queue/--cloud-concurrency set the lab's cloud; a cloud on another machine takes them itself: pass --queue/--concurrency to its dnn-cloud");
   const reps = f.reps ?? (quick ? QUICK_REPS : 5);
@@ -384,6 +450,7 @@ export function parseEdgeOptions(argv: readonly string[], env: NodeJS.ProcessEnv
     limits,
     slowdown,
     edges,
+    ...(tiers ? { tiers } : {}),
     ...(f.cloudQueue !== undefined ? { cloudQueue: f.cloudQueue } : {}),
     ...(f.cloudConcurrency !== undefined ? { cloudConcurrency: f.cloudConcurrency } : {}),
     commandLine: ['dnn-edge', ...argv],

@@ -23,6 +23,7 @@ import { EdgeFailure, EdgeFleet, cloudClients } from '../edge/lab-edges/fleet.js
 import { edgeDeviceLimits } from '../edge/lab-edges/devices.js';
 import { memAvailableBytes } from '../conditions/stress.js';
 import { newScheduleSeed } from '../edge/schedule.js';
+import { runTiersCli } from './edge-tiers.js';
 
 /** dnn-edge: the wiring around parseEdgeOptions and runEdge (privileges, leftovers, signals, the lab, exit codes). */
 
@@ -124,6 +125,7 @@ async function dryRun(o: EdgeOptions): Promise<void> {
 runMain('dnn-edge', async () => {
   const o = parseEdgeOptions(process.argv.slice(2));
   const log: Log = (line) => process.stderr.write(`${line}\n`);
+  if (o.tiers) return runTiersCli({ ...o, tiers: o.tiers }, log);
   if (o.dryRun) return dryRun(o);
   // first: it reads the PATH only, and a missing command is the first thing to fix, root or not
   requireCommands(commandsNeeded({ ...o, trace: o.trace !== undefined }));

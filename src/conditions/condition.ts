@@ -1,4 +1,4 @@
-import { CONDITION_KEYS, FACTOR, FACTORS, type Condition, type FactorEnd } from './factors.js';
+import { CONDITION_KEYS, FACTOR, FACTORS, type Condition, type ConditionKey, type FactorEnd } from './factors.js';
 
 /** Conditions as values: their neutral form, their text key, and which ends they change. Factors are in factors.ts. */
 export { CONDITION_KEYS, type Condition, type ConditionKey } from './factors.js';
@@ -6,9 +6,19 @@ export { CONDITION_KEYS, type Condition, type ConditionKey } from './factors.js'
 /** The unstressed, unshaped condition: what a run without condition flags measures. */
 export const NO_CONDITION: Condition = Object.fromEntries(FACTORS.map((f) => [f.key, f.neutral])) as Condition;
 
-/** Stable text key of a condition, e.g. "net=10;delay=0;jitter=0;loss=0;ecpu=50;emem=0;ccpu=0;cmem=100". */
+/**
+ * Stable text key of a condition, e.g. "net=10;delay=0;jitter=0;loss=0;ecpu=50;emem=0;ccpu=0;cmem=100";
+ * an optional factor (the three-tier device link, `;dnet=V`) only when it is set.
+ */
 export function conditionKey(c: Condition): string {
-  return CONDITION_KEYS.map((k) => `${k}=${formatValue(c[k])}`).join(';');
+  return CONDITION_KEYS.filter((k) => !isUnsetOptional(k, c[k]))
+    .map((k) => `${k}=${formatValue(c[k])}`)
+    .join(';');
+}
+
+/** An optional factor at its neutral level (or missing from a hand-made condition): left out of keys and report columns. */
+export function isUnsetOptional(k: ConditionKey, v: number | null | undefined): boolean {
+  return FACTOR[k].optional === true && (v === undefined || v === FACTOR[k].neutral);
 }
 
 export function formatValue(v: number | null): string {

@@ -8,8 +8,11 @@
  * limit for an end). Everything else (Condition, flags, tags, report columns, sensitivity) follows.
  */
 
-/** Who puts a factor into effect: the edge's egress qdisc (link), the edge itself or the cloud. */
-export type FactorEnd = 'link' | 'edge' | 'cloud';
+/**
+ * Who puts a factor into effect: the edge's egress qdisc (link), the edge itself or the cloud; in a
+ * three-tier run (`--tiers 3`) the device's link to the edge tier (`device-link`, shaped by the lab).
+ */
+export type FactorEnd = 'link' | 'device-link' | 'edge' | 'cloud';
 
 export interface FactorSpec {
   /** key in result tags, conditions files and report selectors (`net=10;ecpu=50`) */
@@ -41,11 +44,19 @@ export interface FactorSpec {
   /** levels measured when the flag is not given (the published tool's grid) */
   readonly defaults: readonly (number | null)[];
   readonly end: FactorEnd;
+  /**
+   * written (tags, conditions keys, report columns) only away from its neutral level, so runs that
+   * never set it (two tiers) read and write exactly what they did before it existed
+   */
+  readonly optional?: boolean;
 }
 
 const PERCENT = { unit: '%', min: 0, max: 100, integer: true, neutral: 0, better: 'lower', defaults: [0, 50, 100] } as const;
 
-/** In result-tag order: the network first (the outermost loop of a sweep), then the stress factors. */
+/**
+ * In result-tag order: the network first (the outermost loop of a sweep), then the stress factors, then
+ * the device link of three-tier runs (last, so the keys of two-tier runs are unchanged).
+ */
 export const FACTORS = [
   {
     key: 'net', field: 'net_mbit', flag: '--net', arg: 'mbits', help: 'network rate levels in Mbit/s, or none', label: 'network Mbit/s',
@@ -67,6 +78,10 @@ export const FACTORS = [
   { key: 'emem', field: 'edge_mem', flag: '--edge-mem', arg: 'pct', help: 'edge memory stress levels, % of available memory', label: 'edge memory %', ...PERCENT, end: 'edge' },
   { key: 'ccpu', field: 'cloud_cpu', flag: '--cloud-cpu', arg: 'pct', help: 'cloud CPU stress levels in %', label: 'cloud CPU %', ...PERCENT, end: 'cloud' },
   { key: 'cmem', field: 'cloud_mem', flag: '--cloud-mem', arg: 'pct', help: 'cloud memory stress levels, % of available memory', label: 'cloud memory %', ...PERCENT, end: 'cloud' },
+  {
+    key: 'dnet', field: 'device_net_mbit', flag: '--device-net', arg: 'mbits', help: 'with --tiers 3: device->edge link rate levels in Mbit/s, or none', label: 'device link Mbit/s',
+    unit: 'Mbit/s', min: 0, max: 100_000, integer: false, minExclusive: true, allowNone: true, neutral: null, better: 'higher', defaults: [null], end: 'device-link', optional: true,
+  },
 ] as const satisfies readonly FactorSpec[];
 
 type FactorDef = (typeof FACTORS)[number];
@@ -86,7 +101,9 @@ export type FactorName = FactorDef['field'];
  */
 export type Condition = { [D in FactorDef as D['key']]: LevelOf<D> };
 /** A condition under the report's JSON names; net_mbit null = not shaped (the fastest). */
-export type Factors = { [D in FactorDef as D['field']]: LevelOf<D> };
+export type Factors = { [D in FactorDef as D extends { optional: true } ? never : D['field']]: LevelOf<D> } & {
+  [D in FactorDef as D extends { optional: true } ? D['field'] : never]?: LevelOf<D>;
+};
 
 /** Keys in the order they appear in result tags. */
 export const CONDITION_KEYS: readonly ConditionKey[] = FACTORS.map((f) => f.key);

@@ -7,6 +7,9 @@ import { formatCpuList, parseCpuList, type DeviceLimits } from '../conditions/cg
 import { deviceArgs, makeDevice, type Device } from '../conditions/device.js';
 
 const CLOUD_JS = fileURLToPath(new URL('../cli/cloud.js', import.meta.url));
+/** dnn-relay's entry (the edge tier of a three-tier lab) */
+export const RELAY_JS = fileURLToPath(new URL('../cli/relay.js', import.meta.url));
+export { CLOUD_JS, LAB_PORT };
 const LAB_PORT = 5000;
 
 /**
@@ -43,59 +46,87 @@ export interface Lab {
  */
 export async function startLab(cloudArgs: string[], log: (line: string) => void, cloudLimits?: DeviceLimits, manyEdges = false): Promise<Lab> {
   const network = await createLabNetwork();
-  let cloud: ResultPromise | null = null;
-  let reg: Registration | null = null;
-  let device: Device | null = null;
-  let text = '';
+  let service: LabService;
   try {
-    device = cloudLimits ? makeDevice('cloud', cloudLimits) : null;
-    const limitArgs = cloudLimits ? [...deviceArgs('cloud', cloudLimits), '--in-device'] : [];
-    cloud = network.spawnInNetns(
-      process.execPath,
-      // several edges (--edges N) reach it through veths of their own: it listens on every address of its namespace, and only they reach that
-      [CLOUD_JS, ...cloudArgs, ...limitArgs, '--host', manyEdges ? '0.0.0.0' : network.cloudAddress, '--port', String(LAB_PORT), '--parent-pid', `${process.pid}:${ownStartTime()}`],
-      { detached: true, reject: false, stdin: 'ignore', env: { NODE_OPTIONS: '' } },
-    );
-    const pid = cloud.pid!;
-    reg = registerChange({ kind: 'process-group', pid, startTime: readProcStat(pid)?.startTime ?? 0, what: 'lab dnn-cloud', graceful: true });
-    // at once: the cloud starts nothing of its own (stressors) before it listens
-    device?.attach(pid);
-    cloud.stderr!.on('data', (d: Buffer) => (text += d.toString()));
-    await new Promise<void>((resolve, reject) => {
-      const onData = () => {
-        if (/listening on /.test(text)) {
-          cloud!.stderr!.off('data', onData);
-          resolve();
-        }
-      };
-      cloud!.stderr!.on('data', onData);
-      void cloud!.then((r) => reject(new Error(`the lab's dnn-cloud exited (${r.exitCode ?? r.signal}) before listening:\n${text.trim()}`)));
-    });
+    // several edges (--edges N) reach it through veths of their own: it listens on every address of its namespace, and only they reach that
+    service = await startLabService(network, CLOUD_JS, [...cloudArgs, '--host', manyEdges ? '0.0.0.0' : network.cloudAddress, '--port', String(LAB_PORT)], 'cloud', cloudLimits);
     log(`lab: dnn-cloud listening at ${network.cloudAddress}:${LAB_PORT} in namespace ${network.netns}, edge end ${network.edgeIface} (${network.edgeAddress})`);
   } catch (e) {
-    if (cloud) cloud.kill('SIGKILL');
-    reg?.undo();
-    device?.release();
     await network.teardown();
     throw e;
   }
-  const proc = cloud;
   return {
     network,
     host: network.cloudAddress,
     port: LAB_PORT,
     iface: network.edgeIface,
-    cloudLog: () => text,
+    cloudLog: service.log,
     close: async () => {
-      if (proc.exitCode === null && proc.signalCode === null) {
-        proc.kill('SIGTERM'); // the cloud stops its stressors on the way out
-        const timer = setTimeout(() => proc.kill('SIGKILL'), 5000);
-        await proc;
+      await service.stop();
+      await network.teardown();
+    },
+  };
+}
+
+/** A lab process (dnn-cloud, dnn-relay) listening in a namespace, in its device when given limits. */
+export interface LabService {
+  /** what it printed so far */
+  log(): string;
+  /** the device it runs in (its cgroup), when it was given limits */
+  device: Device | null;
+  /** SIGTERM (SIGKILL after 5 s), then its registration and device go */
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts `script` (node) in `ns`'s namespace with the `--parent-pid` watch, registered for clean-up
+ * as a process group and in a device of `side` when given limits; resolves once it logs its
+ * "listening on" line, rejects (everything undone) when it exits before.
+ */
+export async function startLabService(ns: Pick<LabNetwork, 'spawnInNetns'>, script: string, args: string[], side: 'edge' | 'cloud', limits?: DeviceLimits): Promise<LabService> {
+  const what = script === CLOUD_JS ? 'dnn-cloud' : 'dnn-relay';
+  let proc: ResultPromise | null = null;
+  let reg: Registration | null = null;
+  let device: Device | null = null;
+  let text = '';
+  try {
+    device = limits ? makeDevice(side, limits) : null;
+    const limitArgs = limits && script === CLOUD_JS ? [...deviceArgs('cloud', limits), '--in-device'] : [];
+    proc = ns.spawnInNetns(process.execPath, [script, ...args, ...limitArgs, '--parent-pid', `${process.pid}:${ownStartTime()}`], { detached: true, reject: false, stdin: 'ignore', env: { NODE_OPTIONS: '' } });
+    const pid = proc.pid!;
+    reg = registerChange({ kind: 'process-group', pid, startTime: readProcStat(pid)?.startTime ?? 0, what: `lab ${what}`, graceful: true });
+    // at once: it starts nothing of its own (stressors) before it listens
+    device?.attach(pid);
+    proc.stderr!.on('data', (d: Buffer) => (text += d.toString()));
+    await new Promise<void>((resolve, reject) => {
+      const onData = () => {
+        if (/listening on /.test(text)) {
+          proc!.stderr!.off('data', onData);
+          resolve();
+        }
+      };
+      proc!.stderr!.on('data', onData);
+      void proc!.then((r) => reject(new Error(`the lab's ${what} exited (${r.exitCode ?? r.signal}) before listening:\n${text.trim()}`)));
+    });
+  } catch (e) {
+    if (proc) proc.kill('SIGKILL');
+    reg?.undo();
+    device?.release();
+    throw e;
+  }
+  const running = proc;
+  return {
+    log: () => text,
+    device,
+    stop: async () => {
+      if (running.exitCode === null && running.signalCode === null) {
+        running.kill('SIGTERM'); // the cloud stops its stressors on the way out
+        const timer = setTimeout(() => running.kill('SIGKILL'), 5000);
+        await running;
         clearTimeout(timer);
       }
       reg?.undo();
       device?.release();
-      await network.teardown();
     },
   };
 }

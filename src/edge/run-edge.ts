@@ -134,7 +134,7 @@ const TOOL_VERSION = (require('../../../package.json') as { version: string }).v
 type PointsOptions = Pick<EdgeRunOptions, 'network' | 'seed' | 'inputShape' | 'cuts' | 'maxPoints'>;
 
 /** The network (built on the selected backend) and the points to measure; unknown --cuts are user errors. */
-async function loadPoints(o: PointsOptions): Promise<{ network: Network; selected: CutPoint[] }> {
+export async function loadPoints(o: PointsOptions): Promise<{ network: Network; selected: CutPoint[] }> {
   const network = await loadNetwork(o.network, { seed: o.seed, inputShape: o.inputShape });
   const chosen = selectCutsOrThrow(network.cuts, o.cuts, network.id, o.network);
   const selected = o.maxPoints ? spreadPoints(chosen, o.maxPoints) : chosen;
@@ -233,7 +233,7 @@ export type SessionOptions = Pick<
   'host' | 'port' | 'network' | 'backend' | 'threads' | 'seed' | 'inputShape' | 'cuts' | 'maxPoints' | 'giveUpMs' | 'timeoutMs' | 'maxFrame' | 'token' | 'log' | 'edge' | 'slowdown' | 'codecs' | 'inputCodecs' | 'inputs' | 'preprocess'
 >;
 
-async function selectedBackend(o: Pick<EdgeRunOptions, 'network' | 'backend' | 'threads' | 'log'>) {
+export async function selectedBackend(o: Pick<EdgeRunOptions, 'network' | 'backend' | 'threads' | 'log'>) {
   assertNetworkSpec(o.network, o.backend);
   const backend = await selectBackend(o.backend, { threads: o.threads });
   o.log(describeBackend(backend));
@@ -241,7 +241,7 @@ async function selectedBackend(o: Pick<EdgeRunOptions, 'network' | 'backend' | '
 }
 
 /** A connection to the cloud that proved it serves this very network (fingerprint). */
-async function connectCloud(o: SessionOptions, backend: Awaited<ReturnType<typeof selectBackend>>, network: Network, preprocess?: PreprocessSpec) {
+export async function connectCloud(o: SessionOptions, backend: Awaited<ReturnType<typeof selectBackend>>, network: Network, preprocess?: PreprocessSpec) {
   if (network.note) o.log(`note: ${network.note}`);
   const link = await ProtocolLink.open({
     host: o.host,

@@ -1,4 +1,4 @@
-import { CONDITION_KEYS, isShaped, type Condition, type ConditionKey } from '../conditions/condition.js';
+import { CONDITION_KEYS, changesAt, isShaped, type Condition, type ConditionKey } from '../conditions/condition.js';
 import { FACTOR, factorsAppliedBy } from '../conditions/factors.js';
 import { DEFAULT_LEVELS, conditionsFor, levelsFrom, readConditionsFile, type Design, type Levels } from '../conditions/grid.js';
 import type { CutPoint } from '../model/partition.js';
@@ -12,10 +12,14 @@ export interface ConditionFlags {
   conditionsFile?: string;
   shape: boolean;
   quick: boolean;
+  /** --tiers 3: no stress by default (stress is not yet applied to three tiers) */
+  tiers?: boolean;
 }
 
 /** --quick: a first look in a few minutes (two rates, edge CPU idle or saturated, nothing else). */
 export const QUICK_LEVELS: Levels = { ...DEFAULT_LEVELS, net: [50, 10], ecpu: [0, 100], emem: [0], ccpu: [0], cmem: [0] };
+/** --tiers 3: the default rates, and no stress at any end (not yet: refused when asked for). */
+export const TIER_LEVELS: Levels = { ...DEFAULT_LEVELS, ecpu: [0], emem: [0], ccpu: [0], cmem: [0] };
 // 8, not 3: with 3 samples per point no move among 10 points can be significant (rank test); 8 resolve a clear move
 export const QUICK_REPS = 8;
 /** --quick measures at most this many points, evenly spread, always with both ends. */
@@ -32,9 +36,9 @@ export function planConditions(f: ConditionFlags): Condition[] {
     }
     return list;
   }
-  const defaults = f.quick ? QUICK_LEVELS : DEFAULT_LEVELS;
+  const defaults = f.tiers ? TIER_LEVELS : f.quick ? QUICK_LEVELS : DEFAULT_LEVELS;
   if (!f.shape) {
-    const linkFactors = factorsAppliedBy('link');
+    const linkFactors = [...factorsAppliedBy('link'), ...factorsAppliedBy('device-link')];
     const shapingFlags = linkFactors.filter((k) => f.levels[k] !== undefined);
     if (shapingFlags.length > 0) throw new UserError(`${shapingFlags.map((k) => FACTOR[k].flag).join(', ')} need shaping: drop --no-shape, or drop them`);
     const unshaped = Object.fromEntries(linkFactors.map((k) => [k, [FACTOR[k].neutral]]));
@@ -44,7 +48,7 @@ export function planConditions(f: ConditionFlags): Condition[] {
 }
 
 export function needsShaping(conditions: Condition[]): boolean {
-  return conditions.some(isShaped);
+  return conditions.some((c) => isShaped(c) || changesAt(c, 'device-link'));
 }
 
 /** An evenly spread subset of points that keeps the first (cloud-only) and the last (edge-only). */

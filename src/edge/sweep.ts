@@ -364,18 +364,26 @@ async function measureInterleaved(arms: Arm[], random: () => number, ctx: Measur
 async function sampleWithRetry(arm: Arm, ctx: MeasureContext): Promise<Sample> {
   const { deps, stats, cursor } = ctx;
   const input = deps.inputs[cursor.next++ % deps.inputs.length]!;
+  return redoOnLinkFailure(`point ${armName(arm)}`, deps, () => stats.retries++, () => measureOnce(deps.runner, deps.link, arm, input));
+}
+
+/**
+ * One sample, redone after a reconnect when the link fails (reconnect throws GiveUp once the peer
+ * stays away past --give-up); MAX_CONSECUTIVE_FAILURES in a row stop the run. Shared with the three-tier sweep.
+ */
+export async function redoOnLinkFailure<T>(what: string, deps: { link: CloudLink; progress: ProgressSink }, retried: () => void, sample: () => Promise<T>): Promise<T> {
   let failures = 0;
   for (;;) {
     try {
-      return await measureOnce(deps.runner, deps.link, arm, input);
+      return await sample();
     } catch (e) {
       if (!(e instanceof LinkFailure) || ++failures > MAX_CONSECUTIVE_FAILURES) {
-        if (e instanceof LinkFailure) throw new LinkFailure(`point ${armName(arm)} failed ${MAX_CONSECUTIVE_FAILURES} times in a row, last: ${e.message}`, e.reason);
+        if (e instanceof LinkFailure) throw new LinkFailure(`${what} failed ${MAX_CONSECUTIVE_FAILURES} times in a row, last: ${e.message}`, e.reason);
         throw e;
       }
-      stats.retries++;
-      deps.progress.note(`${armName(arm)}: sample failed (${e.message}); reconnecting to redo it`);
-      await deps.link.reconnect(); // throws GiveUp once the cloud stays away past --give-up
+      retried();
+      deps.progress.note(`${what.replace(/^point /, '')}: sample failed (${e.message}); reconnecting to redo it`);
+      await deps.link.reconnect();
     }
   }
 }

@@ -1,7 +1,7 @@
 import { HistogramLogWriter, build, decodeFromCompressedBase64, type Histogram } from 'hdr-histogram-js';
 import type { Condition } from '../conditions/condition.js';
 import { META_PREFIX, type RunMetadata, checkRunMetadata } from './metadata.js';
-import { CODEC_METRICS, METRICS, STREAM_METRICS, type CodecMetric, type Metric, type StreamMetric, formatTag } from './tags.js';
+import { CODEC_METRICS, METRICS, STREAM_METRICS, TIER_METRICS, type CodecMetric, type Metric, type StreamMetric, type TierMetric, formatTag } from './tags.js';
 
 /**
  * The text lines of a results file, in HdrHistogram's log format (v1.3) so HdrHistogram's own
@@ -52,7 +52,7 @@ export function headerText(meta: RunMetadata, baseMs: number): string {
 }
 
 /** A cell's histograms: the 4 latency metrics, the codec metrics when the run recorded them, the queueing times of a scenario cell. */
-export type CellHistograms = Record<Metric, Histogram> & Partial<Record<CodecMetric | StreamMetric, Histogram>>;
+export type CellHistograms = Record<Metric, Histogram> & Partial<Record<CodecMetric | StreamMetric | TierMetric, Histogram>>;
 
 /** A cell's load in its tags: `;scenario=LABEL` (scenario cells) and, with several edges, `;edge=I`. */
 export interface CellLoad {
@@ -60,7 +60,11 @@ export interface CellLoad {
   edge?: number;
 }
 
-/** The tagged interval lines of one (condition, cut, codec[, scenario]) cell: the 4 METRICS, then the CODEC_METRICS given, then the STREAM_METRICS given. */
+/**
+ * The tagged interval lines of one (condition, cut, codec[, scenario]) cell: the 4 METRICS, then the
+ * CODEC_METRICS given, then the STREAM_METRICS given. A three-tier cell (`cut2`: its y) writes its 2
+ * TIER_METRICS first (all required): the cell is whole once its `total` is in, as a two-tier one.
+ */
 export function cellText(
   baseMs: number,
   condition: Condition,
@@ -71,17 +75,18 @@ export function cellText(
   ref?: number,
   codec?: string,
   load?: CellLoad,
+  cut2?: string,
 ): string {
-  if (!/^[^\s,;=]+$/.test(cut)) throw new Error(`cut name '${cut}' cannot be used in a result tag (no spaces , ; =)`);
+  for (const name of cut2 === undefined ? [cut] : [cut, cut2]) if (!/^[^\s,;=]+$/.test(name)) throw new Error(`cut name '${name}' cannot be used in a result tag (no spaces , ; =)`);
   // HdrHistogram's readers skip intervals that start before BaseTime: never write one.
   const start = Math.max(startMs, baseMs);
   const end = Math.max(endMs, start);
   return render((w) => {
-    for (const metric of [...METRICS, ...CODEC_METRICS.filter((m) => histograms[m]), ...STREAM_METRICS.filter((m) => histograms[m])]) {
+    for (const metric of [...(cut2 === undefined ? [] : TIER_METRICS), ...METRICS, ...CODEC_METRICS.filter((m) => histograms[m]), ...STREAM_METRICS.filter((m) => histograms[m])]) {
       const h = histograms[metric];
       if (!h) throw new Error(`cell ${cut}: no '${metric}' histogram`);
       const oldTag = h.tag;
-      h.tag = formatTag({ condition, cut, metric, ref, codec, ...(load?.scenario === undefined ? {} : { scenario: load.scenario }), ...(load?.edge === undefined ? {} : { edge: load.edge }) });
+      h.tag = formatTag({ condition, cut, ...(cut2 === undefined ? {} : { cut2 }), metric, ref, codec, ...(load?.scenario === undefined ? {} : { scenario: load.scenario }), ...(load?.edge === undefined ? {} : { edge: load.edge }) });
       try {
         w.outputIntervalHistogram(h, (start - baseMs) / 1000, (end - baseMs) / 1000, MAX_VALUE_UNIT_RATIO);
       } finally {

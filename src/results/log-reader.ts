@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import type { Histogram } from 'hdr-histogram-js';
 import { UserError, errorMessage } from '../errors.js';
 import { META_PREFIX, type RunMetadata, checkRunMetadata } from './metadata.js';
-import { type CellTag, type Metric, METRICS, cellKey, parseTag } from './tags.js';
+import { type CellTag, type Metric, METRICS, parseTag, tagCellKey } from './tags.js';
 import { FRAME_PREFIX, STREAM_PREFIX, type FrameLine, type StreamLine, frameLineChecker, streamLineChecker } from './stream-lines.js';
 import { RACED_PREFIX, type RacedLine, racedLineChecker } from './raced-lines.js';
 import { APPLIED_PREFIX, REQUEST_PREFIX, type IntervalLine, decodeHistogram, isLegend, splitIntervalLine, timeBaseSec, timeComment } from './log-lines.js';
@@ -203,7 +203,7 @@ function readInterval(s: ReadState, line: string, lineNo: number): void {
 /** The pending `#dnn-raced` line when this histogram is of its cell; a line of another cell ends it. */
 function racedFor(s: ReadState, tag: CellTag): RacedLine | undefined {
   if (!s.raced) return undefined;
-  if (s.raced.line.cell !== cellKey(tag.condition, tag.cut, tag.ref, tag.codec, tag.scenario, tag.edge)) {
+  if (s.raced.line.cell !== tagCellKey(tag)) {
     endRaced(s);
     return undefined;
   }
@@ -289,7 +289,7 @@ function withStreamLines(s: ReadState): ReadState['pending'] {
   const orphans = new Set<string>();
   const kept = s.pending.filter((p) => {
     if (p.tag.scenario === undefined) return true;
-    const key = cellKey(p.tag.condition, p.tag.cut, p.tag.ref, p.tag.codec, p.tag.scenario, p.tag.edge);
+    const key = tagCellKey(p.tag);
     if (streams.has(key)) return true;
     orphans.add(key);
     return false;

@@ -4,7 +4,7 @@ import type { Histogram } from 'hdr-histogram-js';
 import type { Condition } from '../conditions/condition.js';
 import { UserError, errorMessage } from '../errors.js';
 import { META_PREFIX, type RunMetadata, checkRunMetadata } from './metadata.js';
-import { CODEC_METRICS, METRICS, STREAM_METRICS, type AnyMetric, type Metric, cellKey, parseTag } from './tags.js';
+import { CODEC_METRICS, METRICS, STREAM_METRICS, TIER_METRICS, type AnyMetric, type Metric, cellKey, parseTag, tagCellKey } from './tags.js';
 import { APPLIED_PREFIX, REQUEST_PREFIX, type CellHistograms, cellText, decodeHistogram, headerText, isLegend, policyText, splitIntervalLine, tagSafe, timeComment } from './log-lines.js';
 import { FRAME_PREFIX, STREAM_PREFIX, type FrameLine, type StreamLine, streamLineChecker } from './stream-lines.js';
 import { RACED_PREFIX, type RacedLine, racedLineChecker, racedLineText } from './raced-lines.js';
@@ -112,6 +112,14 @@ export class ResultsWriter {
   appendCell(condition: Condition, cut: string, histograms: CellHistograms, startMs: number, endMs: number, ref?: number, codec?: string, edge?: number, raced?: Omit<RacedLine, 'cell'>): Promise<void> {
     const line = raced ? racedLineText({ cell: cellKey(condition, cut, ref, codec, undefined, edge), ...raced }) : '';
     return this.appendText(line + cellText(this.baseMs, condition, cut, histograms, startMs, endMs, ref, codec, edge === undefined ? undefined : { edge }));
+  }
+
+  /**
+   * Writes one three-tier cell (condition, x, y): its 6 histograms (`device`, `device_transfer`, then
+   * the 4 latencies), tagged `;cut=X;cut2=Y`, in one write, then fsync.
+   */
+  appendTierCell(condition: Condition, x: string, y: string, histograms: CellHistograms, startMs: number, endMs: number, ref?: number): Promise<void> {
+    return this.appendText(cellText(this.baseMs, condition, x, histograms, startMs, endMs, ref, undefined, undefined, y));
   }
 
   /**
@@ -328,7 +336,9 @@ function scanForResume(path: string, buf: Buffer): ResumeScan {
         continue;
       }
     }
-    const latencies = METRICS.every((m) => group!.metrics.has(m)) && (codecs === 0 || codecs === CODEC_METRICS.length);
+    // a three-tier cell (cut2=) writes its device metrics first: whole with all 6
+    const tiers = !cell.tiers || TIER_METRICS.every((m) => group!.metrics.has(m));
+    const latencies = tiers && METRICS.every((m) => group!.metrics.has(m)) && (codecs === 0 || codecs === CODEC_METRICS.length);
     if (!latencies) continue;
     if (!group.scenario) {
       complete(group, line.end);
@@ -381,13 +391,13 @@ function frameCellOf(text: string): string | undefined {
   }
 }
 
-function parseCellLine(text: string): { key: string; metric: AnyMetric; scenario: boolean } | undefined {
+function parseCellLine(text: string): { key: string; metric: AnyMetric; scenario: boolean; tiers: boolean } | undefined {
   const iv = splitIntervalLine(text);
   if (!iv?.tag) return undefined;
   try {
     const tag = parseTag(iv.tag);
     decodeHistogram(iv.base64);
-    return { key: cellKey(tag.condition, tag.cut, tag.ref, tag.codec, tag.scenario, tag.edge), metric: tag.metric, scenario: tag.scenario !== undefined };
+    return { key: tagCellKey(tag), metric: tag.metric, scenario: tag.scenario !== undefined, tiers: tag.cut2 !== undefined };
   } catch {
     return undefined; // TagError, or a histogram that does not decode
   }

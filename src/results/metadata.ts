@@ -95,6 +95,17 @@ export const AdaptiveMetaSchema = Type.Object(
   { description: 'an adaptive run (dnn-edge --trace): what was replayed and how' },
 );
 
+export const TiersMetaSchema = Type.Object(
+  {
+    count: Type.Literal(3, { description: 'tiers: device (this dnn-edge), edge (dnn-relay), cloud (dnn-cloud)' }),
+    device_slowdown: opt(Type.Number({ minimum: 1, description: 'lab: the device calibrated this many times slower than the cloud on the full model (--device-slowdown)' })),
+    edge_slowdown: opt(Type.Number({ minimum: 1, description: 'lab: the edge tier calibrated this many times slower than the cloud (--edge-slowdown)' })),
+    configs: Type.Integer({ minimum: 1, description: 'configurations (x, y) measured in each condition' }),
+    max_configs: opt(Type.Integer({ minimum: 1, description: '--max-configs: the configurations were sampled (seeded, the pure ones always kept) down to this many' })),
+  },
+  { description: 'three-tier runs (--tiers 3); absent: two tiers (edge and cloud)' },
+);
+
 export const InputsMetaSchema = Type.Object(
   {
     kind: Type.Union([Type.Literal('random'), Type.Literal('images')], { description: "what the edge fed the model: generated random tensors, or camera frames from image files (--inputs)" }),
@@ -174,6 +185,7 @@ export const RunMetadataSchema = Type.Object({
   in_flight: opt(Type.Integer({ minimum: 1, description: 'scenario runs: the cap on frames in flight (--in-flight)' })),
   edges: opt(Type.Integer({ minimum: 2, description: 'edges measuring together against one cloud (lab --edges N); absent: one' })),
   race: opt(RaceMetaSchema),
+  tiers: opt(TiersMetaSchema),
   plan: opt(Type.Object(PlanRecordSchema.properties, { description: 'the whole sweep this file is part of (files written before sharding existed lack it)' })),
   shard: opt(Type.Object(ShardRecordSchema.properties, { description: 'present when the run measured one shard of the plan (--shard K/N)' })),
   schedule: opt(ScheduleMetaSchema),

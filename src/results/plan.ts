@@ -18,6 +18,15 @@ export const RaceMetaSchema = Type.Object(
 );
 export type RaceMeta = Static<typeof RaceMetaSchema>;
 
+/** A three-tier sweep's configurations (dnn-edge --tiers 3), in the plan: absent for two tiers, so their plans hash as before. */
+export const PlanTiersSchema = Type.Object(
+  {
+    count: Type.Literal(3, { description: 'tiers: device, edge, cloud' }),
+    configs: Type.Array(Type.String(), { description: "the measured configurations 'x|y' (x, y: points of cuts), in sweep order" }),
+  },
+  { description: 'three-tier sweeps (--tiers 3): the configurations measured in each condition; absent: two tiers' },
+);
+
 export const PlanRecordSchema = Type.Object({
   hash: Type.String({ description: 'hash of network, fingerprint, conditions, points, reps and warm-up: equal hash = same sweep' }),
   network: Type.String({ description: 'the network the sweep measures' }),
@@ -28,14 +37,15 @@ export const PlanRecordSchema = Type.Object({
   warmup: Type.Integer({ minimum: 0, description: 'unrecorded runs before each point' }),
   scenario: Type.Optional(Type.String({ description: 'the load scenario of every cell (--scenario stream:FPS, server:RATE or max); absent for single' })),
   race: Type.Optional(RaceMetaSchema),
+  tiers: Type.Optional(PlanTiersSchema),
 });
 export type PlanRecord = Static<typeof PlanRecordSchema>;
 
 /** The hash of a plan's other fields (16 hex digits): equal hash = same sweep, on every machine. */
 export function planHash(p: Omit<PlanRecord, 'hash'>): string {
   // a single plan hashes as before scenarios existed
-  // ... and an exhaustive one as before racing existed
-  const body = { network: p.network, fingerprint: p.fingerprint, conditions: p.conditions, cuts: p.cuts, reps: p.reps, warmup: p.warmup, ...(p.scenario === undefined ? {} : { scenario: p.scenario }), ...(p.race === undefined ? {} : { race: p.race }) };
+  // ... and an exhaustive one as before racing existed, and a two-tier one as before three tiers existed
+  const body = { network: p.network, fingerprint: p.fingerprint, conditions: p.conditions, cuts: p.cuts, reps: p.reps, warmup: p.warmup, ...(p.scenario === undefined ? {} : { scenario: p.scenario }), ...(p.race === undefined ? {} : { race: p.race }), ...(p.tiers === undefined ? {} : { tiers: p.tiers }) };
   return createHash('sha256').update(JSON.stringify(body)).digest('hex').slice(0, 16);
 }
 

@@ -23,8 +23,18 @@ export type CodecMetric = (typeof CODEC_METRICS)[number];
  */
 export const STREAM_METRICS = ['queue_edge', 'queue_cloud'] as const;
 export type StreamMetric = (typeof STREAM_METRICS)[number];
+/**
+ * Written for every cell of a three-tier run (`--tiers 3`, tagged `cut2=`), before the 4 METRICS:
+ * `device` (the device's compute up to x, preprocessing included, µs) and `device_transfer` (the
+ * device's round trip to the edge tier minus the edge tier's own time for the request, µs). There
+ * `edge` is the edge tier's compute (x to y) and `transfer` its link to the cloud.
+ */
+export const TIER_METRICS = ['device', 'device_transfer'] as const;
+export type TierMetric = (typeof TIER_METRICS)[number];
+/** The 6 metrics of a three-tier cell, in the order they are written. */
+export const THREE_TIER_METRICS = [...TIER_METRICS, ...METRICS] as const;
 /** Every metric a tag may name. */
-export const ALL_METRICS = [...METRICS, ...CODEC_METRICS, ...STREAM_METRICS] as const;
+export const ALL_METRICS = [...METRICS, ...CODEC_METRICS, ...STREAM_METRICS, ...TIER_METRICS] as const;
 export type AnyMetric = (typeof ALL_METRICS)[number];
 /** The codec of a cell that carries none: raw float32 (and, at the input point, raw float32 pixels). */
 export const DEFAULT_CODEC = 'f32';
@@ -34,7 +44,12 @@ export interface CellTag {
   /** name of the layer that produces the crossing tensor (as dnn-cut prints it) */
   cut: string;
   metric: AnyMetric;
-  /** the wire codec of the crossing tensor when it is not f32 (`codec=`, right after `cut=`) */
+  /**
+   * three-tier runs: the second cut y (`cut2=`, right after `cut=`, which is then x): the device
+   * computes up to x, the edge tier after x up to y, the cloud after y; absent in two-tier cells
+   */
+  cut2?: string;
+  /** the wire codec of the crossing tensor when it is not f32 (`codec=`, right after `cut=` / `cut2=`) */
   codec?: string;
   /** the load scenario when it is not `single` (`scenario=`, after `codec=`): `stream:15`, `server:20`, `max` */
   scenario?: string;
@@ -48,7 +63,7 @@ export interface CellTag {
 }
 
 export function formatTag(t: CellTag): string {
-  return `${conditionKey(t.condition)};cut=${t.cut}${codecPart(t.codec)}${loadPart(t.scenario, t.edge)};metric=${t.metric}${t.ref === undefined ? '' : `;ref=${t.ref}`}`;
+  return `${conditionKey(t.condition)};cut=${t.cut}${cut2Part(t.cut2)}${codecPart(t.codec)}${loadPart(t.scenario, t.edge)};metric=${t.metric}${t.ref === undefined ? '' : `;ref=${t.ref}`}`;
 }
 
 export class TagError extends Error {}
@@ -87,12 +102,15 @@ export function parseTag(tag: string): CellTag {
   if (codec === '') throw new TagError('codec= is empty');
   const scenario = fields.get('scenario');
   if (scenario === '') throw new TagError('scenario= is empty');
+  const cut2 = fields.get('cut2');
+  if (cut2 === '') throw new TagError('cut2= is empty');
   const edge = fields.get('edge');
   if (edge !== undefined && !/^\d+$/.test(edge)) throw new TagError(`edge=${edge} is not an edge number`);
   return {
     condition,
     cut,
     metric: metric as AnyMetric,
+    ...(cut2 === undefined ? {} : { cut2 }),
     ...(codec === undefined || codec === DEFAULT_CODEC ? {} : { codec }),
     ...(scenario === undefined || scenario === SINGLE_SCENARIO ? {} : { scenario }),
     ...(edge === undefined ? {} : { edge: Number(edge) }),
@@ -109,15 +127,25 @@ function loadPart(scenario: string | undefined, edge: number | undefined): strin
   return `${s}${edge === undefined ? '' : `;edge=${edge}`}`;
 }
 
+/** `;cut2=Y` of a three-tier cell, or nothing (two-tier cells are unchanged). */
+function cut2Part(cut2: string | undefined): string {
+  return cut2 === undefined ? '' : `;cut2=${cut2}`;
+}
+
 /** `;codec=NAME`, or nothing for f32 (old files and f32 cells are unchanged). */
 function codecPart(codec: string | undefined): string {
   return codec === undefined || codec === DEFAULT_CODEC ? '' : `;codec=${codec}`;
 }
 
 /**
- * Key of a (condition, cut, codec[, scenario, edge]) cell, the unit that is measured, resumed and merged.
+ * Key of a (condition, cut[, cut2], codec[, scenario, edge]) cell, the unit that is measured, resumed and merged.
  * It is the cell's tag without `;metric=...` (the `cell` of its `#dnn-stream` and `#dnn-frame` lines).
  */
-export function cellKey(condition: Condition, cut: string, ref?: number, codec?: string, scenario?: string, edge?: number): string {
-  return `${conditionKey(condition)};cut=${cut}${codecPart(codec)}${loadPart(scenario, edge)}${ref === undefined ? '' : `;ref=${ref}`}`;
+export function cellKey(condition: Condition, cut: string, ref?: number, codec?: string, scenario?: string, edge?: number, cut2?: string): string {
+  return `${conditionKey(condition)};cut=${cut}${cut2Part(cut2)}${codecPart(codec)}${loadPart(scenario, edge)}${ref === undefined ? '' : `;ref=${ref}`}`;
+}
+
+/** The key of a parsed tag's cell (cellKey of its fields). */
+export function tagCellKey(t: Omit<CellTag, 'metric'>): string {
+  return cellKey(t.condition, t.cut, t.ref, t.codec, t.scenario, t.edge, t.cut2);
 }

@@ -68,7 +68,7 @@ t.test('tags: codec= right after cut= when not f32; encode, decode and bytes are
     }
   };
   t.equal(tagError('cut=mid;codec=;metric=total'), 'codec= is empty');
-  t.equal(tagError('cut=mid;metric=bits'), "metric 'bits' is not one of edge, transfer, cloud, total, encode, decode, bytes, queue_edge, queue_cloud");
+  t.equal(tagError('cut=mid;metric=bits'), "metric 'bits' is not one of edge, transfer, cloud, total, encode, decode, bytes, queue_edge, queue_cloud, device, device_transfer");
   t.equal(cellKey(condition, 'mid', undefined, 'f16'), `${conditionKey(condition)};cut=mid;codec=f16`);
   t.equal(cellKey(condition, 'mid', 2, 'f32'), `${conditionKey(condition)};cut=mid;ref=2`);
 });

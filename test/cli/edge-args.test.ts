@@ -32,6 +32,26 @@ t.test('dnn-edge: bad flags get one clear line and exit 2, before anything is ch
     [['127.0.0.1', 'lenet', '--race', '--trace', 'x.trace'], /--race races the points of a sweep: it cannot be combined with --trace/],
     [['lab', 'lenet', '--race', '--edges', '2'], /--race cannot be combined with --edges 2/],
     [['127.0.0.1', 'lenet', '--race', '--race-prior', '1'], /--race-prior must be a factor above 1/],
+    // three tiers (issue 23): its flags need --tiers 3, and what is not yet combined with it is refused
+    [['lab', 'lenet', '--device-net', '50'], /--device-net needs --tiers 3/],
+    [['lab', 'lenet', '--device-slowdown', '10'], /--device-slowdown needs --tiers 3/],
+    [['lab', 'lenet', '--max-configs', '10'], /--max-configs needs --tiers 3/],
+    [['lab', 'lenet', '--configs', 'conv1|pool1'], /--configs needs --tiers 3/],
+    [['lab', 'lenet', '--tiers', '4'], /--tiers must be between 2 and 3/],
+    [['lab', 'lenet', '--tiers', '3', '--device-net', 'fast'], /--device-net: 'fast' is not a number of Mbit\/s/],
+    [['lab', 'lenet', '--tiers', '3', '--device-slowdown', '0.5'], /--device-slowdown must be a factor from 1/],
+    [['lab', 'lenet', '--tiers', '3', '--max-configs', '2'], /--max-configs must be between 3 and/],
+    [['lab', 'lenet', '--tiers', '3', '--configs', 'conv1'], /--configs: 'conv1' is not x\|y/],
+    [['lab', 'lenet', '--tiers', '3', '--configs', 'conv1|pool1', '--max-configs', '5'], /--configs lists the configurations itself/],
+    [['lab', 'lenet', '--tiers', '3', '--codec', 'f32,int8'], /--tiers 3 cannot be combined with --codec\/--input-codec other than f32 yet/],
+    [['lab', 'lenet', '--tiers', '3', '--scenario', 'max'], /--tiers 3 cannot be combined with --scenario max yet/],
+    [['lab', 'lenet', '--tiers', '3', '--race'], /--tiers 3 cannot be combined with --race yet/],
+    [['lab', 'lenet', '--tiers', '3', '--edges', '2'], /--tiers 3 cannot be combined with --edges 2 yet/],
+    [['lab', 'lenet', '--tiers', '3', '--edge-cpu', '0,50'], /--tiers 3 cannot be combined with --edge-cpu other than 0 yet/],
+    [['lab', 'lenet', '--tiers', '3', '--cloud-mem', '50'], /--tiers 3 cannot be combined with --cloud-mem other than 0 yet/],
+    [['lab', 'lenet', '--tiers', '3', '--edge-cpus', '0.5'], /--tiers 3 cannot be combined with --edge-cpuset/],
+    [['10.0.0.2', 'lenet', '--tiers', '3', '--device-slowdown', '4'], /--device-slowdown calibrates the lab's device/],
+    [['10.0.0.2', 'lenet', '--tiers', '3'], /--tiers 3 shapes its two links only in the lab/],
   ];
   // in process: parseEdgeOptions raises what runMain prints as one line with exit 2
   for (const [args, re] of cases) {
@@ -40,6 +60,21 @@ t.test('dnn-edge: bad flags get one clear line and exit 2, before anything is ch
     t.match(e?.message, re, args.slice(2).join(' '));
     t.notMatch(e?.message, /\n/, 'one line');
   }
+});
+
+t.test('dnn-edge --tiers 3: the device link is a factor like --net; no stress by default', async (t) => {
+  const o = parseEdgeOptions(['lab', 'lenet', '--tiers', '3', '--device-net', '50,5', '--net', '10,50', '--device-slowdown', '10', '--edge-slowdown', '2', '--max-configs', '12']);
+  t.same(o.tiers, { deviceSlowdown: 10, maxConfigs: 12 });
+  t.equal(o.slowdown, 2, '--edge-slowdown: the edge tier');
+  t.same(o.conditions.map((c) => `${c.net}/${c.dnet}`), ['10/50', '10/5', '50/50', '50/5'], 'a full factorial of the two links');
+  t.ok(o.conditions.every((c) => c.ecpu === 0 && c.emem === 0 && c.ccpu === 0 && c.cmem === 0), 'no stress');
+  t.ok(o.shaping);
+  const oat = parseEdgeOptions(['lab', 'lenet', '--tiers', '3', '--device-net', '50,5', '--net', '10,50', '--design', 'one-at-a-time']);
+  t.same(oat.conditions.map((c) => `${c.net}/${c.dnet}`), ['10/50', '50/50', '10/5'], 'one at a time, as --net');
+  t.equal(parseEdgeOptions(['lab', 'lenet', '--net', '10']).tiers, undefined, 'two tiers by default');
+  t.ok(parseEdgeOptions(['lab', 'lenet', '--net', '10']).conditions.every((c) => c.dnet === null), 'two tiers: the device link is not a factor');
+  t.same(parseEdgeOptions(['lab', 'lenet', '--tiers', '3', '--configs', 'a|b,c|d']).tiers, { configs: ['a|b', 'c|d'] });
+  t.same(parseEdgeOptions(['10.0.0.2', 'lenet', '--tiers', '3', '--no-shape']).conditions.length, 1, 'a relay elsewhere: the links as they are');
 });
 
 t.test('dnn-edge: defaults, and what the flags turn into', async (t) => {

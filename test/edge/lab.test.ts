@@ -50,6 +50,39 @@ t.test('lab sweep of lenet over 2 rates x 2 edge-CPU levels: every cell, every s
 });
 
 /**
+ * Three tiers (issue 23): device (this run), edge tier (dnn-relay) and cloud in namespaces of their
+ * own, both links shaped. lenet's three points (input, one inner, output): its 6 configurations,
+ * the tier-unused ones included. One lab start-up: ~10 s.
+ */
+t.test('lab --tiers 3: every configuration, six metrics a cell, cut2 and dnet tags, nothing left behind', { skip: NEEDS_ROOT }, async (t) => {
+  const out = await mkdtemp(path.join(tmpdir(), 'dnn-lab-tiers-'));
+  const r = await runBin('dnn-edge', ['lab', 'lenet', '--tiers', '3', '--device-net', '50', '--net', '10', '--cuts', 'max_pooling2d_2', '--reps', '2', '--out', out], { timeout: 300_000 });
+  t.equal(r.exitCode, 0, String(r.stderr));
+  const { parsed } = await resultsOf(out);
+  t.match(parsed.meta!.tiers, { count: 3, configs: 6 });
+  t.same(parsed.meta!.plan!.tiers!.configs.length, 6);
+  const cells = new Map<string, string[]>();
+  for (const c of parsed.cells) {
+    const key = `${c.tag.cut}|${c.tag.cut2}`;
+    cells.set(key, [...(cells.get(key) ?? []), c.tag.metric]);
+  }
+  const input = parsed.meta!.cuts[0]!.layer;
+  const output = parsed.meta!.cuts.at(-1)!.layer;
+  t.same([...cells.keys()].sort(), parsed.meta!.plan!.tiers!.configs.slice().sort(), 'every configuration measured');
+  t.ok([...cells.values()].every((m) => m.join() === 'device,device_transfer,edge,transfer,cloud,total'), 'six metrics per cell, in order');
+  t.ok(cells.has(`${output}|${output}`) && cells.has(`${input}|${input}`) && cells.has(`${input}|${output}`), 'device-only, cloud-only and edge-only among them');
+  t.ok(parsed.cells.every((c) => c.tag.condition.dnet === 50 && c.tag.condition.net === 10 && c.histogram.totalCount === 2), 'both links in the condition, the asked samples');
+  const deviceOnly = parsed.cells.find((c) => c.tag.cut === output && c.tag.metric === 'device_transfer')!;
+  t.equal(deviceOnly.histogram.maxValue, 0, 'device-only: nothing crosses the device link');
+  const middle = parsed.cells.find((c) => c.tag.cut === input && c.tag.cut2 === output && c.tag.metric === 'edge')!;
+  t.ok(middle.histogram.getValueAtPercentile(50) > 0, 'edge-only: the edge tier computes');
+  t.match(String(r.stdout), /best configuration \(x\|y\) per condition/);
+  const pid = parseInt(/namespace dnn-(\w+)-/.exec(String(r.stderr))![1]!, 36);
+  t.same(leftoversOf(pid), [], 'no namespace, veth, cgroup or state of the run remains');
+  t.same(interfacesWithOurQdisc().filter((i) => ownerOfName(i) === pid), [], 'no qdisc of ours remains');
+});
+
+/**
  * Ctrl-C (SIGINT). SIGTERM and SIGHUP take the same path (src/conditions/cleanup/signals.ts):
  * conditions/cleanup.test.ts ends a run holding conditions with each of SIGTERM and SIGINT, and
  * lab-edges.test.ts ends a whole lab (two edges) with SIGTERM, message included.

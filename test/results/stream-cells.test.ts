@@ -58,7 +58,7 @@ t.test('a single run writes exactly what it wrote before scenarios (golden from 
     return h;
   };
   const four = () => ({ edge: hist(1), transfer: hist(2), cloud: hist(3), total: hist(4) });
-  const c = { net: 10, delay: 0, jitter: 0, loss: 0, ecpu: 50, emem: 0, ccpu: 0, cmem: 0 };
+  const c = { net: 10, delay: 0, jitter: 0, loss: 0, ecpu: 50, emem: 0, ccpu: 0, cmem: 0, dnet: null };
   const text =
     headerText(m, base) +
     cellText(base, c, 'conv2d_1', four(), base + 1000, base + 2500) +

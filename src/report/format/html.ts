@@ -6,6 +6,7 @@ import type { ConditionReport, FactorName, NetworkReport, Report } from '../../a
 import { esc, heatMap, lineChart, scatterLogX, stackedBars, timelineChart } from './svg.js';
 import { paretoFront } from '../../analysis/encodings.js';
 import type { AdaptiveEntry } from '../../analysis/policy-runs.js';
+import { TIER_HEADER, additiveLine, bestLabel, labelled, tierMatrix, tierRow, tiersLine, versusLabel } from './tier-labels.js';
 import { EDGE_HEADER, SCALING_TITLE, STREAM_HEADER, answerLine, edgeRow, modelLines, scalingLine, scenarioTitle, streamRow } from './stream-labels.js';
 
 export interface HtmlOptions {
@@ -73,6 +74,7 @@ const SERIES = [
 ];
 
 function network(n: NetworkReport, report: Report, opts: HtmlOptions): string {
+  if (n.tiers) return tierSection(n, report);
   const varying = varyingFactors(n);
   const base = baselineOf(n);
   const selected = opts.condition && selectCondition(n, opts.condition);
@@ -118,6 +120,49 @@ function network(n: NetworkReport, report: Report, opts: HtmlOptions): string {
   if (fidelity) parts.push(fidelity);
   parts.push(sensitivityTable(n));
   parts.push(conditionsTable(n, varying));
+  parts.push(`</section>`);
+  return parts.join('\n');
+}
+
+/**
+ * A three-tier run: the summary lines, the additive check, a table of the conditions (best x|y with
+ * its interval, best three-tier against best two-tier), and per condition a heat map of the median
+ * total over (x rows, y columns): the best ringed, unmeasured configurations grey.
+ */
+function tierSection(n: NetworkReport, report: Report): string {
+  const varying = varyingFactors(n);
+  const named = labelled(n);
+  const id = `${n.network}${n.testbed_id === 'unknown' ? '' : `-${n.testbed_id}`}-tiers`.replace(/[^A-Za-z0-9_-]/g, '_');
+  const cells = (r: string[]) => r.map((v) => `<td>${esc(v)}</td>`).join('');
+  const parts: string[] = [`<section data-network="${esc(n.network)}" data-tiers="3">`, `<h2>${esc(n.network)} [three tiers]${n.predicted_from !== undefined ? ' (predicted)' : ''}</h2>`];
+  const lines = [tiersLine(n), additiveLine(n, varying), baselineLine(named, varying), deployedLine(named), summaryLine(named, report.min_gain, varying, report.confidence), `significance: ${n.significance_note}`, `testbed ${n.testbed_id}: ${describeTestbed(n.testbed)}`, `sources: ${n.sources.join(', ')}`].filter(Boolean);
+  parts.push(`<p>${lines.map(esc).join('<br>')}</p>`);
+  parts.push(`<table><tr><th>condition</th>${TIER_HEADER.map((h) => `<th>${esc(h)}</th>`).join('')}</tr>${n.conditions.map((c) => `<tr${c.repartition ? ' class="repartition"' : ''}><td>${esc(conditionLabel(c.factors, varying))}</td>${cells(tierRow(c))}</tr>`).join('')}</table>`);
+  parts.push(`<div class="charts">`);
+  n.conditions.forEach((c, k) => {
+    const m = tierMatrix(n, c);
+    const label = conditionLabel(c.factors, varying);
+    const best = `${c.tiers!.best.cut}|${c.tiers!.best.cut2}`;
+    parts.push(
+      heatMap({
+        id: `${id}-heatmap-${k}`,
+        title: `${label}: total (${report.metric}) over x (rows) and y (columns); ring = best ${best}; grey = not measured`,
+        columns: m.ys,
+        legend: (v) => `${ms(v)} ms`,
+        rows: m.xs.map((x) => ({
+          label: x,
+          best: `${x}|${c.tiers!.best.cut2}` === best ? m.ys.indexOf(c.tiers!.best.cut2) : -1,
+          cells: m.ys.map((y) => {
+            const p = m.cell(x, y);
+            return p === undefined ? { value: null, title: '' } : p === null ? { value: null, unmeasured: true, title: `${x}|${y}: not measured` } : { value: p.total_ms, title: `${label} | ${x}|${y} (${p.uses}): ${ms(p.total_ms)} ms` };
+          }),
+        })),
+      }),
+    );
+  });
+  parts.push(`</div>`);
+  parts.push(`<ul>${n.conditions.map((c) => `<li>${esc(`${conditionLabel(c.factors, varying)}: best ${bestLabel(c.tiers!)}; ${versusLabel(c.tiers!)}`)}</li>`).join('')}</ul>`);
+  parts.push(sensitivityTable(named));
   parts.push(`</section>`);
   return parts.join('\n');
 }

@@ -95,6 +95,8 @@ export function stackedBars(opts: { id: string; title: string; unit: string; ser
 export interface HeatCell {
   value: number | null;
   title: string;
+  /** a cell that could be measured but was not: drawn grey (a null value without it is left blank) */
+  unmeasured?: boolean;
 }
 
 export function heatMap(opts: {
@@ -131,11 +133,15 @@ export function heatMap(opts: {
     const y = top + i * ch;
     if (ch >= 12) parts.push(`<text x="${left - 6}" y="${f(y + ch - 3)}" class="tick" text-anchor="end">${esc(r.label)}</text>`);
     r.cells.forEach((c, j) => {
-      if (c.value === null) return;
+      if (c.value === null) {
+        if (c.unmeasured) parts.push(`<rect class="cell unmeasured" x="${f(left + j * cw)}" y="${f(y)}" width="${f(cw)}" height="${ch}" fill="#bbb"><title>${esc(c.title)}</title></rect>`);
+        return;
+      }
       parts.push(`<rect class="cell" x="${f(left + j * cw)}" y="${f(y)}" width="${f(cw)}" height="${ch}" fill="${viridis(t(c.value))}"><title>${esc(c.title)}</title></rect>`);
     });
     const bx = left + r.best * cw + cw / 2;
-    parts.push(`<circle class="best" cx="${f(bx)}" cy="${f(y + ch / 2)}" r="${f(Math.max(2, Math.min(cw, ch) / 2.5))}"><title>${esc(`${r.label}: best point ${columns[r.best]}`)}</title></circle>`);
+    // best < 0: the row holds no best (a three-tier map marks one best in the whole map)
+    if (r.best >= 0) parts.push(`<circle class="best" cx="${f(bx)}" cy="${f(y + ch / 2)}" r="${f(Math.max(2, Math.min(cw, ch) / 2.5))}"><title>${esc(`${r.label}: best point ${columns[r.best]}`)}</title></circle>`);
   });
   if (opts.highlight !== undefined) {
     parts.push(`<rect class="deployed" x="${f(left + opts.highlight * cw)}" y="${top}" width="${f(cw)}" height="${ch * rows.length}"/>`);

@@ -1,6 +1,7 @@
 import { conditionLabel, gainWithInterval, interval, levelLabel, pct, shortFactor, varyingFactors } from '../../analysis/condition-labels.js';
 import type { FactorName, NetworkReport, Report } from '../../analysis/findings.js';
 import { EDGE_HEADER, SCALING_TITLE, STREAM_HEADER, answerLine, edgeRow, fpsLabel, modelLines, scalingLine, scenarioTitle, streamRow } from './stream-labels.js';
+import { TIER_HEADER, additiveLine, bestLabel, labelled, tierMatrix, tierRow, tiersLine, versusLabel } from './tier-labels.js';
 import { adaptiveHeader, adaptiveNotes, adaptiveRows, adaptiveTitle, baselineLine, baselineOf, bytesLabel, deployedLine, describeTestbed, encodingLines, FACTOR_LABEL, movedLabel, ms, predictedLine, raceLine, racedCount, racedTag, summaryLine, thresholdLine, tieSetLabel, times } from './labels.js';
 
 /** The report for a terminal: the same essentials as the JSON, as aligned text tables. */
@@ -31,6 +32,7 @@ function crossTestbedTable(report: Report): string {
 
 /** One network: what it is and where it was measured, its baseline points, sensitivity, rate thresholds, drift and every condition. */
 function network(n: NetworkReport, report: Report): string {
+  if (n.tiers) return tierNetwork(n, report);
   const varying = varyingFactors(n);
   const predicted = predictedLine(n);
   const out: string[] = [...headerLines(n, report, varying, predicted), '', ...(n.scenario ? streamLines(n, varying) : []), ...baselinePoints(n)];
@@ -38,6 +40,40 @@ function network(n: NetworkReport, report: Report): string {
   if (n.rate_thresholds?.length) out.push(...thresholdLines(n), '');
   if (n.drift) out.push(...driftLines(n), '');
   out.push(...conditionsTable(n, varying, predicted !== ''));
+  return `${out.join('\n')}\n`;
+}
+
+/**
+ * A three-tier run: per condition the best (x, y) with the interval of its median, the best three-tier
+ * against the best two-tier configuration, the additive check, and each condition's matrix of totals
+ * (x rows, y columns; * = best, - = not measured).
+ */
+function tierNetwork(n: NetworkReport, report: Report): string {
+  const varying = varyingFactors(n);
+  const named = labelled(n);
+  const predicted = predictedLine(n) || (n.predicted_from !== undefined ? `PREDICTED from ${n.predicted_from} measured condition(s) by the three-tier link model, not measured` : '');
+  const out: string[] = [...headerLines(named, report, varying, predicted).map((l, i) => (i === 0 ? l.replace(/ \(/, ' [three tiers] (') : l)), tiersLine(n)];
+  const additive = additiveLine(n, varying);
+  if (additive) out.push(additive);
+  out.push('');
+  if (n.summary.sensitivity.length) out.push(...sensitivityLines(named, varying), '');
+  if (n.drift) out.push(...driftLines(n), '');
+  out.push(`conditions${predicted ? ' (predicted)' : ''} (best x|y with the interval of its median; 3 vs 2 tiers: best two-tier / best three-tier - 1 with its interval, * = significant; tie set = configurations not significantly slower than the best):`);
+  out.push(table([...varying.map(shortFactor), ...TIER_HEADER, ''], n.conditions.map((c) => [...varying.map((f) => levelLabel(c.factors[f] ?? null)), ...tierRow(c), c.repartition ? '*' : c.move_not_significant ? '?' : ''])));
+  for (const c of n.conditions) {
+    out.push('', `${conditionLabel(c.factors, varying)}: best ${bestLabel(c.tiers!)}; ${versusLabel(c.tiers!)}`);
+    const m = tierMatrix(n, c);
+    const best = `${c.tiers!.best.cut}|${c.tiers!.best.cut2}`;
+    out.push(
+      table(
+        ['x \\ y', ...m.ys],
+        m.xs.map((x) => [x, ...m.ys.map((y) => {
+          const p = m.cell(x, y);
+          return p === undefined ? '' : p === null ? '-' : `${ms(p.total_ms)}${`${x}|${y}` === best ? '*' : ''}`;
+        })]),
+      ),
+    );
+  }
   return `${out.join('\n')}\n`;
 }
 
@@ -64,7 +100,7 @@ function streamLines(n: NetworkReport, varying: FactorName[]): string[] {
   out.push(
     table(
       [...varying.map(shortFactor), ...STREAM_HEADER],
-      n.conditions.flatMap((c) => c.cuts.map((p) => [...varying.map((f) => levelLabel(c.factors[f])), ...streamRow(p, c.best_fps?.cut)])),
+      n.conditions.flatMap((c) => c.cuts.map((p) => [...varying.map((f) => levelLabel(c.factors[f] ?? null)), ...streamRow(p, c.best_fps?.cut)])),
     ),
   );
   if (n.stream_answers?.length) out.push('answer for streams:', ...n.stream_answers.map((a) => `  ${answerLine(a, n, varying)}`));
@@ -157,7 +193,7 @@ function conditionsTable(n: NetworkReport, varying: FactorName[], predicted: boo
     table(
       [...varying.map(shortFactor), 'best', 'best total', ...(f32 ? ['f32 best', 'f32 total'] : []), ...(fps ? ['best fps', 'fps'] : []), 'deployed total', known ? 'gain [interval]' : 'gain', ...(known ? ['tie set'] : []), ...(raced ? ['raced'] : []), ''],
       n.conditions.map((c) => [
-        ...varying.map((f) => levelLabel(c.factors[f])),
+        ...varying.map((f) => levelLabel(c.factors[f] ?? null)),
         c.best.cut,
         ms(c.best.total_ms),
         ...(f32 ? [c.best_f32 ? `${c.best_f32.cut}${c.best_f32.repartition ? ' *' : ''}` : '-', ms(c.best_f32?.total_ms ?? null)] : []),

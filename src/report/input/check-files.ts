@@ -15,7 +15,7 @@ export function checkFiles(paths: string[]): ChecksResult {
     const raced = new Set<string>();
     for (const c of file.cells) {
       if (c.tag.ref !== undefined) continue; // a reference re-measurement (drift control), not a cell of the plan
-      const key = cellKey(c.tag.condition, c.tag.cut, undefined, c.tag.codec);
+      const key = cellKey(c.tag.condition, c.tag.cut, undefined, c.tag.codec, undefined, undefined, c.tag.cut2);
       const metrics = cells.get(key) ?? new Set<AnyMetric>();
       metrics.add(c.tag.metric);
       cells.set(key, metrics);

@@ -1,0 +1,94 @@
+import { NO_CONDITION, type ConditionKey } from '../conditions/condition.js';
+import { factorsAppliedBy } from '../conditions/factors.js';
+import { UserError } from '../errors.js';
+import type { CellStats, ConditionData, NetworkData } from './cells.js';
+import { gridConditions, pickStress, stressKey, type PredictLevels } from './cost-model.js';
+import { crossings, deviceRate, edgeRate, fitLink, linkMs, p50, type LinkFit, type LinkObs } from './tier-links.js';
+import { median } from './stats.js';
+
+/**
+ * --predict for a three-tier run: every measured configuration (x, y) at link rates that were not
+ * measured (`dnet` for the device->edge link, `net` for the edge->cloud one), under measured stress:
+ *
+ *   total(x, y) = device(x, y) + Ldev(x) + edge(x, y) + Ledge(y) + cloud(x, y)
+ *
+ * compute parts: the configuration's own medians over every measured condition of the same stress
+ * (compute does not depend on the links); each link: fixed + perByte * frame + wire / rate, fitted on
+ * every measured cell of that stress that crosses it (src/analysis/tier-links.ts); a link a
+ * configuration does not cross (x = output: no request; y = output: no cloud) costs 0. Pure.
+ */
+
+/** The link factors the three-tier model covers: the two rates. */
+const MODELLED = new Set<string>(['net', 'dnet']);
+
+interface StressFit {
+  compute: Map<string, { device: number; edge: number; cloud: number }>;
+  deviceLink?: LinkFit;
+  edgeLink?: LinkFit;
+}
+
+/** The measured conditions grouped by stress, each fitted. */
+function fitTiers(data: NetworkData): Map<string, StressFit> {
+  const points = data.tiers!.points;
+  const output = points[points.length - 1]!.cut;
+  const sizes = crossings(data, points);
+  const groups = new Map<string, ConditionData[]>();
+  for (const c of data.conditions) groups.set(stressKey(c.condition), [...(groups.get(stressKey(c.condition)) ?? []), c]);
+  const fits = new Map<string, StressFit>();
+  for (const [key, conds] of groups) {
+    const fit: StressFit = { compute: new Map() };
+    const dev: LinkObs[] = [];
+    const edge: LinkObs[] = [];
+    for (const cfg of data.cuts) {
+      const t = cfg.tier!;
+      const parts = { device: [] as number[], edge: [] as number[], cloud: [] as number[] };
+      for (const c of conds) {
+        const cell = c.cells.get(cfg.cut);
+        if (p50(cell, 'total') === undefined) continue;
+        for (const m of ['device', 'edge', 'cloud'] as const) {
+          const v = p50(cell, m);
+          if (v !== undefined) parts[m].push(v);
+        }
+        const dt = p50(cell, 'device_transfer');
+        if (t.x !== output && dt !== undefined && sizes.has(t.x)) dev.push({ crossing: sizes.get(t.x)!, rate: deviceRate(c.condition), ms: dt });
+        const et = p50(cell, 'transfer');
+        if (t.y !== output && et !== undefined && sizes.has(t.y)) edge.push({ crossing: sizes.get(t.y)!, rate: edgeRate(c.condition), ms: et });
+      }
+      if (parts.device.length && parts.edge.length && parts.cloud.length) fit.compute.set(cfg.cut, { device: median(parts.device), edge: median(parts.edge), cloud: median(parts.cloud) });
+    }
+    fit.deviceLink = fitLink(dev);
+    fit.edgeLink = fitLink(edge);
+    fits.set(key, fit);
+  }
+  return fits;
+}
+
+/** The predicted conditions of a --predict grid as cells (no spread: significance unknown), for the same analysis as measured ones. */
+export function predictTiers(data: NetworkData, levels: PredictLevels): ConditionData[] {
+  const fits = fitTiers(data);
+  const points = data.tiers!.points;
+  const output = points[points.length - 1]!.cut;
+  const sizes = crossings(data, points);
+  // the grid over the measured stress levels, as for two tiers
+  const conditions = gridConditions([...fits.keys()].map((k) => pickStress(data.conditions.find((d) => stressKey(d.condition) === k)!.condition)), levels);
+  return conditions.map((c) => {
+    const off = factorsAppliedBy('link').filter((k: ConditionKey) => !MODELLED.has(k) && c[k] !== NO_CONDITION[k]);
+    if (off.length) throw new UserError(`--predict: ${off.join(' and ')} ${off.length > 1 ? 'are' : 'is'} not in the three-tier model (only the rates net and dnet); drop ${off.length > 1 ? 'them' : 'it'}`);
+    const fit = fits.get(stressKey(c));
+    if (!fit) throw new UserError(`--predict: ${data.network} (three tiers) was never measured at ${stressKey(c)}; measured stress levels: ${[...fits.keys()].join(' | ')}`);
+    if (!fit.deviceLink || !fit.edgeLink || sizes.size === 0) throw new UserError(`--predict: ${data.network} (three tiers): the data has no ${!fit.deviceLink ? 'device->edge' : 'edge->cloud'} link times or no tensor sizes to fit the links on`);
+    const cells = new Map<string, CellStats>();
+    for (const cfg of data.cuts) {
+      const t = cfg.tier!;
+      const compute = fit.compute.get(cfg.cut);
+      if (!compute || !sizes.has(t.x) || !sizes.has(t.y)) continue;
+      const devLink = t.x === output ? 0 : linkMs(fit.deviceLink, sizes.get(t.x)!, deviceRate(c));
+      const edgeLink = t.y === output ? 0 : linkMs(fit.edgeLink, sizes.get(t.y)!, edgeRate(c));
+      const one = (v: number) => ({ p50: v, p95: v, mean: v, samples: 0 });
+      const total = compute.device + devLink + compute.edge + edgeLink + compute.cloud;
+      cells.set(cfg.cut, { device: one(compute.device), device_transfer: one(devLink), edge: one(compute.edge), transfer: one(edgeLink), cloud: one(compute.cloud), total: one(total) });
+    }
+    return { condition: c, cells };
+  });
+}
+

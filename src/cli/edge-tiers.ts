@@ -1,0 +1,87 @@
+import type { EdgeOptions, TierOptions } from './edge-options.js';
+import { selectBackend } from '../engine/backend.js';
+import { formatTierDryRun, prepareTierPlan, runTiers } from '../edge/run-tiers.js';
+import { startTierLab, tierLabDevices, type TierLab } from '../edge/tier-lab.js';
+import { printBestConfigs } from '../edge/tier-summary.js';
+import { allowedCpus, checkLimits, describeLimits, requireCgroups } from '../conditions/cgroup.js';
+import { confineSelf, type Device } from '../conditions/device.js';
+import { cleanupLeftovers, onExitSignal } from '../conditions/cleanup.js';
+import { isRoot } from '../conditions/proc.js';
+import { requireCommands } from '../conditions/tools.js';
+import { checkNetem, checkResume, checkInputFiles, commandsNeeded } from '../edge/preflight.js';
+import { GiveUp, LinkFailure } from '../edge/cloud-link.js';
+import { UserError } from '../errors.js';
+
+/** dnn-edge --tiers 3: the wiring (dry run, privileges, leftovers, signals, the three-tier lab, the summary). */
+
+type Log = (line: string) => void;
+
+/** The network and backend flags the lab's relay and cloud take alike (same weights, same backend). */
+function endArgs(o: EdgeOptions): string[] {
+  return ['--backend', o.backend, ...(o.threads ? ['--threads', String(o.threads)] : []), '--seed', String(o.seed), ...(o.inputShape ? ['--input-shape', o.inputShape.join('x')] : [])];
+}
+
+export async function runTiersCli(o: EdgeOptions & { tiers: TierOptions }, log: Log): Promise<number> {
+  if (o.dryRun) {
+    await selectBackend(o.backend, { threads: o.threads });
+    const plan = await prepareTierPlan(o, o.orderSeed ?? 0);
+    process.stdout.write(formatTierDryRun(plan, { reps: o.reps, warmup: o.warmup, maxConfigs: o.tiers.maxConfigs, deviceSlowdown: o.tiers.deviceSlowdown, edgeSlowdown: o.slowdown }));
+    return 0;
+  }
+  requireCommands(commandsNeeded({ ...o, trace: false }));
+  if (o.lab && !isRoot()) throw new UserError("the three-tier lab (host 'lab') creates network namespaces and needs root: run with sudo");
+  // before anything is changed: the network and its points, --configs and --cuts (one-line errors)
+  await prepareTierPlan(o, o.orderSeed ?? 0);
+  const devices = o.lab ? tierLabDevices(allowedCpus(), o.limits.cloud) : undefined;
+  if (devices) {
+    checkLimits('--cloud', devices.cloud);
+    requireCgroups("the three-tier lab's devices");
+  }
+  if (o.shaping) await checkNetem(o.conditions);
+  await checkResume(o.resume);
+  await checkInputFiles(o);
+  for (let pass = 0; pass < 3; pass++) {
+    const removed = cleanupLeftovers();
+    for (const line of removed) log(`removed what a killed run left: ${line}`);
+    if (!removed.some((l) => /process group/.test(l))) break;
+    await new Promise((r) => setTimeout(r, 300));
+  }
+  let lab: TierLab | null = null;
+  let device: Device | null = null;
+  onExitSignal((signal) => log(`dnn-edge: ${signal}: stopping; every completed cell is saved${lab ? ', the lab is removed' : ''} (continue with --resume)`));
+  let file: string;
+  try {
+    let { host, port } = o;
+    if (devices) {
+      device = confineSelf('edge', devices.device);
+      log(`device (this process): ${describeLimits(devices.device)} (cgroup ${device.name}); edge tier ${describeLimits(devices.edge)}; cloud ${describeLimits(devices.cloud)}`);
+      lab = await startTierLab(o.network, endArgs(o), [o.network, ...endArgs(o), '--stressor', o.stressor], { edge: devices.edge, cloud: devices.cloud }, log);
+      host = lab.host;
+      port = lab.port;
+    }
+    const r = await runTiers({
+      ...o,
+      host,
+      port,
+      iface: lab ? lab.deviceIface : null,
+      edge: device ?? undefined,
+      ...(lab?.relayDevice ? { relayDevice: lab.relayDevice } : {}),
+      ...(lab ? { controller: lab.controller() } : {}),
+      setup: { lab: o.lab, shaped: lab !== null && o.shaping, design: o.design },
+      log,
+    });
+    file = r.file;
+    log(`${r.stats.cells} cells of ${r.configs.length} configurations, ${r.stats.samples} samples, ${r.stats.retries} samples redone after failures -> ${file}`);
+  } catch (e) {
+    if (!(e instanceof GiveUp || e instanceof LinkFailure)) throw e;
+    log(`dnn-edge: ${e.message}; every cell measured so far is saved (continue with --resume)`);
+    if (lab) log(lab.logs().trim().split('\n').slice(-8).map((l) => `lab: ${l}`).join('\n'));
+    return 1;
+  } finally {
+    await lab?.close();
+    device?.release();
+  }
+  printBestConfigs(file);
+  log(`full report: ./bin/dnn-report ${file}`);
+  return 0;
+}

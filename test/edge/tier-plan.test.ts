@@ -1,0 +1,48 @@
+// --tiers 3 before anything runs: the plan (points, configurations, plan record) and --dry-run's
+// figures, from the real lenet; the best (x, y) per condition read back from a results file.
+import t from 'tap';
+import { join } from 'node:path';
+import { parseEdgeOptions } from '../../src/cli/edge-options.js';
+import { formatTierDryRun, prepareTierPlan, tierPlanRecord } from '../../src/edge/run-tiers.js';
+import { bestConfigs } from '../../src/edge/tier-summary.js';
+import { ResultsWriter } from '../../src/results/log-writer.js';
+import { NO_CONDITION } from '../../src/conditions/condition.js';
+import { newLatencyHistogram } from '../../src/results/log-lines.js';
+import { sampleMeta } from '../helpers/results.js';
+import { userErrorOf } from '../helpers/user-error.js';
+
+t.test('plan and --dry-run: configurations, cells, inferences; --max-configs; a bad --configs before anything starts', async (t) => {
+  const o = parseEdgeOptions(['lab', 'lenet', '--tiers', '3', '--device-net', '50,5', '--net', '10', '--cuts', 'max_pooling2d_2,dense_1', '--reps', '4']);
+  const plan = await prepareTierPlan({ ...o, tiers: o.tiers! }, 1);
+  t.equal(plan.points.length, 4, 'the two points plus input and output');
+  t.equal(plan.configs.length, 10);
+  const text = formatTierDryRun(plan, { reps: 4, warmup: 1 });
+  t.match(text, /4 points \(the input and output points included\) -> 10 configurations \(x, y\), 1 of them three-tier/);
+  t.match(text, /2 conditions x 10 configurations = 20 cells, 4 samples \+ 1 warm-up each = 100 inferences/);
+  const record = tierPlanRecord(plan, 4, 1);
+  t.equal(record.tiers?.configs.length, 10);
+  t.not(record.hash, tierPlanRecord({ ...plan, configs: plan.configs.slice(1) }, 4, 1).hash, 'the configurations are in the hash');
+  const all = await prepareTierPlan({ ...o, cuts: 'all', tiers: { maxConfigs: 5 } }, 7);
+  t.equal(all.configs.length, 5);
+  t.match(formatTierDryRun(all, { reps: 4, warmup: 1, maxConfigs: 5 }), /--max-configs 5: sampled from \d+/);
+  const e = await userErrorOf(() => prepareTierPlan({ ...o, tiers: { configs: ['dense_1|max_pooling2d_2'] } }, 1));
+  t.match(e?.message, /x after y/);
+});
+
+t.test('the best (x, y) per condition, and the best with a tier unused beside it', async (t) => {
+  const path = join(t.testdir(), 'run.hdr');
+  const meta = { ...sampleMeta('lenet', ['in', 'a', 'b', 'out']), tiers: { count: 3 as const, configs: 3 } };
+  const w = await ResultsWriter.create(path, meta);
+  const cell = (ms: number) => Object.fromEntries(['device', 'device_transfer', 'edge', 'transfer', 'cloud', 'total'].map((m) => {
+    const h = newLatencyHistogram();
+    h.recordValue(m === 'total' ? ms * 1000 : 1);
+    return [m, h];
+  })) as never;
+  const c = { ...NO_CONDITION, dnet: 5 };
+  await w.appendTierCell(c, 'a', 'b', cell(10), 0, 1);
+  await w.appendTierCell(c, 'in', 'out', cell(20), 0, 1);
+  await w.appendTierCell(c, 'out', 'out', cell(15), 0, 1);
+  await w.close();
+  const [b] = bestConfigs(path);
+  t.match(b, { best: { config: 'a|b', threeTier: true }, bestTwoTier: { config: 'out|out' }, configs: 3 });
+});
