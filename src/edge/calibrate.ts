@@ -37,12 +37,12 @@ export function nextCores(cores: number, ratio: number, target: number, maxCores
   return Math.min(maxCores, Math.max(MIN_CORES, (cores * ratio) / target));
 }
 
-export async function calibrateSlowdown(target: number, maxCores: number, probe: SlowdownProbe, log: (line: string) => void): Promise<SlowdownResult> {
+export async function calibrateSlowdown(target: number, maxCores: number, probe: SlowdownProbe, log: (line: string) => void, flag = '--edge-slowdown'): Promise<SlowdownResult> {
   let cores = maxCores;
   probe.setCores(cores);
   let { edgeMs, cloudMs } = await probe.measure();
   let ratio = edgeMs / cloudMs;
-  log(`calibrating --edge-slowdown ${target}: full model ${cloudMs.toFixed(1)} ms on the cloud, ${edgeMs.toFixed(1)} ms on the edge at ${cores} core${cores === 1 ? '' : 's'} (${ratio.toFixed(2)}x)`);
+  log(`calibrating ${flag} ${target}: full model ${cloudMs.toFixed(1)} ms on the cloud, ${edgeMs.toFixed(1)} ms on the edge at ${cores} core${cores === 1 ? '' : 's'} (${ratio.toFixed(2)}x)`);
   if (ratio > target * (1 + TOLERANCE)) {
     return { target, reached: ratio, cores, edgeMs, cloudMs, unreachable: true };
   }

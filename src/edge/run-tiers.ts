@@ -158,7 +158,7 @@ async function calibrateTiers(o: TierRunOptions, runner: SplitRunner, link: Clou
       logWarmUp(o.log, await warmUntilSettled(p.pair));
       warm = true;
     }
-    const r = await calibrateSlowdown(target, device.cpuList.length, p.probe, o.log);
+    const r = await calibrateSlowdown(target, device.cpuList.length, p.probe, o.log, flag);
     o.log(`${flag} ${target}: the ${tier === 'device' ? 'device' : 'edge tier'} reached ${r.reached.toFixed(2)}x with ${r.cores.toFixed(3)} cores of CPU time (full model ${r.edgeMs.toFixed(1)} ms there, ${r.cloudMs.toFixed(1)} ms on the cloud)${r.unreachable ? ': slower than asked already at full speed' : ''}`);
     out[tier] = r;
   }

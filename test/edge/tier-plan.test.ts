@@ -27,6 +27,8 @@ t.test('plan and --dry-run: configurations, cells, inferences; --max-configs; a 
   t.match(formatTierDryRun(all, { reps: 4, warmup: 1, maxConfigs: 5 }), /--max-configs 5: sampled from \d+/);
   const e = await userErrorOf(() => prepareTierPlan({ ...o, tiers: { configs: ['dense_1|max_pooling2d_2'] } }, 1));
   t.match(e?.message, /x after y/);
+  const bad = await userErrorOf(() => prepareTierPlan({ ...o, cuts: 'nope', tiers: {} }, 1));
+  t.match(bad?.message, /--cuts: nope is not a partition point of lenet/);
 });
 
 t.test('the best (x, y) per condition, and the best with a tier unused beside it', async (t) => {
