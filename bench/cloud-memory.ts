@@ -11,7 +11,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import * as tf from '@tensorflow/tfjs';
+import tf from '../src/tfjs.cjs';
 import { ZOO } from '../models/index.js';
 import { parseBackendChoice, parseThreads, selectBackend } from '../src/engine/backend.js';
 import { loadNetwork } from '../src/engine/load-network.js';

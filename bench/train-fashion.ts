@@ -8,7 +8,7 @@
  */
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import * as tf from '@tensorflow/tfjs';
+import tf from '../src/tfjs.cjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { rng, shuffled } from '../src/random.js';
 import { FASHION_CLASSES, loadSplit, type Split } from './fashion-mnist.js';

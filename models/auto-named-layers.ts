@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import tf from '../src/tfjs.cjs';
 import { KerasAutoNames } from './keras-names.js';
 import { conv2d, dense } from './zero-layers.js';
 

@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import tf from '../src/tfjs.cjs';
 
 /** Applies a layer to one symbolic tensor (or a list, for merge layers) and returns its single output. */
 export function call(layer: tf.layers.Layer, inputs: tf.SymbolicTensor | tf.SymbolicTensor[]): tf.SymbolicTensor {

@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import tf from '../src/tfjs.cjs';
 import { AutoNamedLayers } from './auto-named-layers.js';
 import { chainModel } from './functional.js';
 import type { ZooEntry } from './zoo-entry.js';

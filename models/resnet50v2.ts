@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import tf from '../src/tfjs.cjs';
 import { AutoNamedLayers } from './auto-named-layers.js';
 import { call } from './functional.js';
 import { batchNormalization, conv2d, dense } from './zero-layers.js';

@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import tf from '../src/tfjs.cjs';
 
 /*
  * The layers that own weights, created with every initializer 'zeros': the seeded weight

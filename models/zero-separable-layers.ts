@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import tf from '../src/tfjs.cjs';
 
 /*
  * Depthwise and separable convolutions with every initializer 'zeros', as in zero-layers.ts:

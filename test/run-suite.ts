@@ -16,6 +16,11 @@
  * A file whose first line is `// test-lane: full` (whole model zoos, edge and cloud processes end
  * to end) is left to `npm test`: the lane stays under a minute.
  *
+ * Files whose first line is `// test-process: shared` (pure tests: no backend chosen, no environment,
+ * signal handlers, children, or root tests side by side) share a process, up to SHARED_PER_PROCESS
+ * of them (test/run-shared.ts): the start of a node process with tap loaded is ~0.5 s of CPU, more
+ * than most such files take to run (45 files: 52 s of CPU as 45 processes, 10.5 s as one).
+ *
  * A compiled test whose source is gone (dist/ outlives a deleted or renamed test/*.ts when built
  * without `npm run build`'s wipe) is not run.
  */
@@ -32,8 +37,24 @@ const TIMEOUT_S = 600;
 /** Last run's seconds per file: slowest first keeps both CPUs busy to the end. */
 const TIMES = path.join(ROOT, 'node_modules/.cache/dnn-partition-bench/test-times.json');
 
+/** What one test process runs: a test file, or files that share a process (test/run-shared.ts). */
+interface Job {
+  /** the file (relative to the root), or `shared i/n (N files: ...)` */
+  label: string;
+  /** its key in the times of the last run: the file, or `shared i/n` */
+  key: string;
+  files: string[];
+  shared: boolean;
+}
+
+/** How many `test-process: shared` files one process runs: fewer processes, yet both jobs kept busy. */
+const SHARED_PER_PROCESS = 16;
+const RUN_SHARED = path.join(TESTS, 'run-shared.js');
+
 interface Outcome {
+  /** the job's label */
   file: string;
+  key: string;
   ok: boolean;
   seconds: number;
   /** --cpu: user+system CPU seconds of the file's process and every child it waited for. */
@@ -102,13 +123,15 @@ function readCpu(file: string): Outcome['cpu'] {
   }
 }
 
-function runFile(file: string): Promise<Outcome> {
+function runJob(job: Job): Promise<Outcome> {
   const started = performance.now();
   return new Promise((resolve) => {
     // its own process group, so a timeout ends what the test started too
-    const cpuFile = cpuDir && path.join(cpuDir, `${path.relative(TESTS, file).replaceAll('/', '_')}.cpu`);
-    const [cmd, argv] = cpuFile ? [GNU_TIME, ['-f', '%U %S', '-o', cpuFile, process.execPath, file]] : [process.execPath, [file]];
-    const child = spawn(cmd, argv, { cwd: ROOT, detached: true, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...lane, TAP_TIMEOUT: String(TIMEOUT_S) } });
+    const cpuFile = cpuDir && path.join(cpuDir, `${job.key.replace(/[^\w.-]+/g, '_')}.cpu`);
+    const script = job.shared ? RUN_SHARED : job.files[0]!;
+    const files = job.shared ? { DNN_TEST_FILES: job.files.join(path.delimiter) } : {};
+    const [cmd, argv] = cpuFile ? [GNU_TIME, ['-f', '%U %S', '-o', cpuFile, process.execPath, script]] : [process.execPath, [script]];
+    const child = spawn(cmd, argv, { cwd: ROOT, detached: true, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...lane, ...files, TAP_TIMEOUT: String(TIMEOUT_S) } });
     running.add(child);
     const chunks: Buffer[] = [];
     child.stdout!.on('data', (c: Buffer) => chunks.push(c));
@@ -119,9 +142,10 @@ function runFile(file: string): Promise<Outcome> {
       running.delete(child);
       const output = Buffer.concat(chunks).toString('utf8');
       const counts = countsOf(output);
-      const ok = code === 0 && signal === null && counts.total !== undefined && !counts.fail;
+      // a test added after tap's root ended is not run, and not counted as failed either
+      const ok = code === 0 && signal === null && counts.total !== undefined && !counts.fail && !output.includes('cannot create subtest after parent test ends');
       const cpu = cpuFile ? readCpu(cpuFile) : undefined;
-      resolve({ file: path.relative(ROOT, file), ok, seconds: (performance.now() - started) / 1000, cpu, counts, output: ok ? output : `${output}\n(exit ${signal ?? code})` });
+      resolve({ file: job.label, key: job.key, ok, seconds: (performance.now() - started) / 1000, cpu, counts, output: ok ? output : `${output}\n(exit ${signal ?? code})` });
     });
   });
 }
@@ -134,18 +158,18 @@ function killGroup(child: ChildProcess, signal: NodeJS.Signals = 'SIGKILL'): voi
   }
 }
 
-/** Runs files `jobs` at a time, reporting each as it ends. */
-async function runAll(files: string[], jobs: number, report: (o: Outcome) => void): Promise<Outcome[]> {
-  const queue = [...files];
+/** Runs the jobs `jobs` at a time, reporting each as it ends. */
+async function runAll(list: Job[], jobs: number, report: (o: Outcome) => void): Promise<Outcome[]> {
+  const queue = [...list];
   const done: Outcome[] = [];
   const worker = async () => {
     for (let f = queue.shift(); f !== undefined; f = queue.shift()) {
-      const o = await runFile(f);
+      const o = await runJob(f);
       report(o);
       done.push(o);
     }
   };
-  await Promise.all(Array.from({ length: Math.min(jobs, files.length) }, worker));
+  await Promise.all(Array.from({ length: Math.min(jobs, list.length) }, worker));
   return done;
 }
 
@@ -184,32 +208,43 @@ async function main(): Promise<number> {
   }
   const all = (args.length ? args.map((f) => path.resolve(f)) : findTests(TESTS)).sort();
   const fullOnly = (f: string) => /^\/\/ test-lane: full\b/.test(readFileSync(f, 'utf8'));
+  // the source's first line: tsc drops a comment that sits on an elided `import type`
+  const sharesProcess = (f: string) => /^\/\/ test-process: shared\b/.test(readFileSync(sourceOf(f), 'utf8'));
   const files = unit ? all.filter((f) => !fullOnly(f)) : all;
   if (files.length < all.length) process.stdout.write(`# unit lane: leaves ${all.length - files.length} files to npm test (test-lane: full)\n`);
   const times = readTimes();
   const key = (f: string) => path.relative(ROOT, f);
   // the unit lane asserts no timing: nothing needs the CPUs to itself
   const isSerial = (f: string) => !unit && f.endsWith('.serial.test.js');
-  const parallel = files.filter((f) => !isSerial(f)).sort((a, b) => (times[key(b)] ?? 0) - (times[key(a)] ?? 0));
-  const serial = files.filter(isSerial);
+  const single = (f: string): Job => ({ label: key(f), key: key(f), files: [f], shared: false });
+  const shared = files.filter((f) => !isSerial(f) && sharesProcess(f));
+  const n = Math.ceil(shared.length / SHARED_PER_PROCESS);
+  // dealt round-robin (the files are sorted): each process gets a mix of folders, and about as much to do
+  const groups: Job[] = Array.from({ length: n }, (_, i) => {
+    const mine = shared.filter((_, k) => k % n === i);
+    const names = mine.map((f) => path.relative(TESTS, f).replace(/\.test\.js$/, '')).join(' ');
+    return { label: `shared ${i + 1}/${n} (${mine.length} files: ${names})`, key: `shared ${i + 1}/${n}`, files: mine, shared: true };
+  });
+  const parallel = [...files.filter((f) => !isSerial(f) && !shared.includes(f)).map(single), ...groups].sort((a, b) => (times[b.key] ?? 0) - (times[a.key] ?? 0));
+  const serial = files.filter(isSerial).map(single);
   const started = performance.now();
   const outcomes = [...(await runAll(parallel, jobs, report)), ...(await runAll(serial, 1, report))];
 
   // the unit lane's times (root tests skipped) would misorder the full suite's next run
   if (!unit) {
     mkdirSync(path.dirname(TIMES), { recursive: true });
-    writeFileSync(TIMES, JSON.stringify({ ...times, ...Object.fromEntries(outcomes.map((o) => [o.file, Math.round(o.seconds * 10) / 10])) }, null, 1));
+    writeFileSync(TIMES, JSON.stringify({ ...times, ...Object.fromEntries(outcomes.map((o) => [o.key, Math.round(o.seconds * 10) / 10])) }, null, 1));
   }
   const sum = (k: string) => outcomes.reduce((s, o) => s + (o.counts[k] ?? 0), 0);
   const failed = outcomes.filter((o) => !o.ok);
   const minutes = (performance.now() - started) / 60_000;
   process.stdout.write(
-    `\n# ${unit ? 'unit lane: ' : ''}${outcomes.length} test files (${parallel.length} run ${jobs} at a time, then ${serial.length} alone) in ${Math.floor(minutes)}m${String(Math.round((minutes % 1) * 60)).padStart(2, '0')}s: ` +
+    `\n# ${unit ? 'unit lane: ' : ''}${files.length} test files (${parallel.length} processes ${jobs} at a time, ${shared.length} files of them in ${n} shared, then ${serial.length} alone) in ${Math.floor(minutes)}m${String(Math.round((minutes % 1) * 60)).padStart(2, '0')}s: ` +
       `${sum('total')} assertions, ${sum('pass')} pass, ${sum('fail')} fail, ${sum('todo')} todo, ${sum('skip')} skip\n`,
   );
   if (cpuDir) {
     const cpu = outcomes.reduce((s, o) => ({ user: s.user + (o.cpu?.user ?? 0), sys: s.sys + (o.cpu?.sys ?? 0) }), { user: 0, sys: 0 });
-    process.stdout.write(`# cpu: ${(cpu.user + cpu.sys).toFixed(1)} s (${cpu.user.toFixed(1)} user + ${cpu.sys.toFixed(1)} sys) over ${outcomes.length} files\n`);
+    process.stdout.write(`# cpu: ${(cpu.user + cpu.sys).toFixed(1)} s (${cpu.user.toFixed(1)} user + ${cpu.sys.toFixed(1)} sys) over ${outcomes.length} processes\n`);
     rmSync(cpuDir, { recursive: true, force: true });
   }
   if (failed.length) process.stdout.write(`# FAILED: ${failed.map((o) => o.file).join(', ')}\n`);

@@ -1,11 +1,19 @@
 import type { HostTensor } from '../engine/split-runner.js';
-import { decodeFrame, toTensor, type Convention, type PreprocessMode } from '../inputs/index.js';
+import { decodeFrame, loadSharp, toTensor, type Convention, type PreprocessMode } from '../inputs/index.js';
 import { CODEC_IDS } from '../protocol/codecs.js';
 import type { PreprocessSpec } from '../protocol/messages.js';
 
 /** Image codecs (ids 9-12): the payload is the camera's frame, not a tensor. */
 export function isImageCodec(id: number): boolean {
   return id === CODEC_IDS.u8 || id === CODEC_IDS.jpeg || id === CODEC_IDS.png || id === CODEC_IDS.webp;
+}
+
+/**
+ * Loads the frames' decoder (sharp) ahead of the first frame, whose decode time is measured; a
+ * failure to load surfaces in that decode (BAD_TENSOR).
+ */
+export function preloadImageDecoder(): void {
+  loadSharp().catch(() => {});
 }
 
 /**

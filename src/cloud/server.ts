@@ -8,6 +8,7 @@ import { StressLease, describeStress } from './stress-lease.js';
 import { errorMessage } from '../errors.js';
 import { BadRequest, type ServedModel } from './inference-service.js';
 import { decodeInfer } from './decode-infer.js';
+import { preloadImageDecoder } from './image-input.js';
 import { tokenMatches } from './token.js';
 
 const MAX_U32 = 0xffffffff;
@@ -168,6 +169,8 @@ export class CloudServer {
     }
     conn.send({ type: 'WELCOME', version: PROTOCOL_VERSION, server: this.info });
     log(`HELLO from ${first.client.host} (${first.backend}), serving ${n.id}`);
+    // an edge that announces its preprocessing may send camera frames
+    if (first.preprocess) preloadImageDecoder();
     return first;
   }
 

@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import tf from '../tfjs.cjs';
 import { createRequire } from 'node:module';
 import { UserError, errorMessage, firstLine } from '../errors.js';
 import { defaultThreads, executionProviders, loadOnnxRuntime } from './onnx-runtime.js';
@@ -39,6 +39,14 @@ function packageVersion(pkg: string): string | undefined {
   }
 }
 
+/**
+ * The wasm backend registers itself on load. Required, not imported: an ES import of this CommonJS
+ * package makes Node scan its bundle for named exports (~0.2 s of CPU; see src/tfjs.cts).
+ */
+function wasmBackend(): typeof import('@tensorflow/tfjs-backend-wasm') {
+  return require('@tensorflow/tfjs-backend-wasm') as typeof import('@tensorflow/tfjs-backend-wasm');
+}
+
 const FIX: Record<BackendName, string> = {
   onnx: 'reinstall dependencies with `npm ci` (onnxruntime-node ships its CPU library for Linux x64/arm64, macOS arm64 and Windows x64), or use --backend wasm',
   tensorflow:
@@ -57,7 +65,7 @@ async function load(name: BackendName): Promise<void> {
     // tfjs-node registers the 'tensorflow' backend on import; it is an optional dependency.
     await import('@tensorflow/tfjs-node' as string);
   } else if (name === 'wasm') {
-    await import('@tensorflow/tfjs-backend-wasm');
+    wasmBackend();
   }
   const ok = await tf.setBackend(name);
   if (!ok) throw new Error(`tf.setBackend('${name}') returned false`);
@@ -135,7 +143,7 @@ export function parseBackendChoice(value: string): BackendChoice {
 export async function inferenceThreads(name: BackendName): Promise<number | null> {
   if (name === 'cpu') return 1;
   if (name === 'onnx') return null; // the loaded backend carries its own count (Backend.threads)
-  if (name === 'wasm') return (await import('@tensorflow/tfjs-backend-wasm')).getThreadsCount();
+  if (name === 'wasm') return wasmBackend().getThreadsCount();
   const n = Number(process.env.TF_NUM_INTRAOP_THREADS);
   return Number.isInteger(n) && n > 0 ? n : null;
 }

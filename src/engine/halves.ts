@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import tf from '../tfjs.cjs';
 import type { LayerGraph } from '../model/graph.js';
 import { layerTensor, nodesAfter, type CutPoint } from '../model/partition.js';
 

@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import tf from '../tfjs.cjs';
 import type { LayersNetwork, Network } from '../model/network.js';
 import type { CutPoint } from '../model/partition.js';
 import { activeBackend } from './backend.js';

@@ -1,11 +1,12 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import sharp, { type OutputInfo } from 'sharp';
+import type { OutputInfo } from 'sharp';
 import { firstLine, UserError } from '../errors.js';
 import { rng } from '../random.js';
 import { cropRegion, variants, type Variant } from './augment.js';
 import type { Frame, FrameSize } from './frame.js';
 import { inputFileLabel, type InputsSpec } from './image-files.js';
+import { loadSharp } from './sharp.js';
 import type { Convention, Layout, PreprocessMode } from './preprocess.js';
 
 /** A decoded photo: all its pixels, RGB. */
@@ -26,6 +27,7 @@ async function decodePhoto(file: string, size: FrameSize): Promise<Photo> {
   } catch (e) {
     throw new UserError(`--inputs: cannot read '${file}' (${(e as NodeJS.ErrnoException).code ?? firstLine(String(e))})`);
   }
+  const sharp = await loadSharp();
   let format: string | undefined;
   try {
     format = (await sharp(bytes).metadata()).format;
@@ -49,6 +51,7 @@ async function decodePhoto(file: string, size: FrameSize): Promise<Photo> {
 
 /** One frame of a photo: the camera's view (centre crop of the model's aspect ratio, resized), or a variant of it. */
 async function frameOf(photo: Photo, size: FrameSize, v: Variant): Promise<Frame> {
+  const sharp = await loadSharp();
   let img = sharp(photo.rgb, { raw: { width: photo.width, height: photo.height, channels: 3 } });
   if (v.scale === 1 && v.position === 'c') {
     img = img.resize({ width: size.width, height: size.height, fit: 'cover', position: 'centre' });

@@ -3,4 +3,5 @@ export { DEFAULT_IMAGES_DIR, inputFileLabel, isImageFileName, parseInputs, type 
 export type { Frame, FrameSize } from './frame.js';
 export { inputsMeta, loadFrames, type InputsMeta } from './frames.js';
 export { conventionOf, describeModes, frameSize, parsePreprocess, PREPROCESS_MODES, toTensor, type Convention, type Layout, type PreprocessMode } from './preprocess.js';
+export { loadSharp } from './sharp.js';
 export { DEFAULT_QUALITY, decodeFrame, encodeFrame, parseInputCodecList, type InputCodec, type InputCodecName } from './input-codecs.js';

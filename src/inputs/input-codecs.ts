@@ -1,7 +1,8 @@
-import sharp, { type OutputInfo, type Sharp } from 'sharp';
+import type { OutputInfo, Sharp } from 'sharp';
 import { CODEC_IDS, type CodecId } from '../protocol/codecs.js';
 import { errorMessage, firstLine, UserError } from '../errors.js';
 import type { Frame, FrameSize } from './frame.js';
+import { loadSharp } from './sharp.js';
 
 /**
  * What crosses the wire at the input point (--input-codec): the preprocessed float32 tensor ('f32',
@@ -53,7 +54,8 @@ export function parseInputCodecList(spec: string): InputCodec[] {
   return codecs;
 }
 
-function rawInput(frame: Frame): Sharp {
+async function rawInput(frame: Frame): Promise<Sharp> {
+  const sharp = await loadSharp();
   return sharp(frame.rgb, { raw: { width: frame.width, height: frame.height, channels: 3 } });
 }
 
@@ -67,11 +69,11 @@ export async function encodeFrame(frame: Frame, codec: InputCodec): Promise<Uint
     case 'u8':
       return frame.rgb;
     case 'jpeg':
-      return rawInput(frame).jpeg({ quality: codec.quality ?? DEFAULT_QUALITY.jpeg, chromaSubsampling: '4:2:0' }).toBuffer();
+      return (await rawInput(frame)).jpeg({ quality: codec.quality ?? DEFAULT_QUALITY.jpeg, chromaSubsampling: '4:2:0' }).toBuffer();
     case 'png':
-      return rawInput(frame).png({ compressionLevel: 6 }).toBuffer();
+      return (await rawInput(frame)).png({ compressionLevel: 6 }).toBuffer();
     case 'webp':
-      return rawInput(frame).webp({ quality: codec.quality ?? DEFAULT_QUALITY.webp }).toBuffer();
+      return (await rawInput(frame)).webp({ quality: codec.quality ?? DEFAULT_QUALITY.webp }).toBuffer();
     case 'f32':
       throw new RangeError('f32 sends the preprocessed tensor (toTensor), not an encoded frame');
   }
@@ -92,6 +94,7 @@ export async function decodeFrame(bytes: Uint8Array, codec: InputCodec | CodecId
     return { width: size.width, height: size.height, rgb: bytes, source: 'u8' };
   }
   if (name !== 'jpeg' && name !== 'png' && name !== 'webp') throw new RangeError(`codec ${id} is not an image codec (u8 9, jpeg 10, png 11, webp 12)`);
+  const sharp = await loadSharp();
   let decoded: { data: Buffer; info: OutputInfo };
   try {
     decoded = await sharp(bytes).removeAlpha().toColourspace('srgb').raw().toBuffer({ resolveWithObject: true });

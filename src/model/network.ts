@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import tf from '../tfjs.cjs';
 import path from 'node:path';
 import { ZOO, zooEntry } from '../../models/index.js';
 import { UserError } from '../errors.js';

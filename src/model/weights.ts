@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import tf from '../tfjs.cjs';
 import { createHash, type Hash } from 'node:crypto';
 
 /**

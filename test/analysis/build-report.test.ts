@@ -1,3 +1,4 @@
+// test-process: shared (pure: no backend, environment, signal handlers or children; see test/run-shared.ts)
 import t from 'tap';
 import { join } from 'node:path';
 import { NO_CONDITION, conditionKey } from '../../src/conditions/condition.js';

@@ -1,3 +1,4 @@
+// test-process: shared (pure: no backend, environment, signal handlers or children; see test/run-shared.ts)
 import t from 'tap';
 import { NO_CONDITION, type Condition } from '../../src/conditions/condition.js';
 import { buildReport } from '../../src/analysis/build-report.js';

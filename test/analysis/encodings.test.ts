@@ -1,3 +1,4 @@
+// test-process: shared (pure: no backend, environment, signal handlers or children; see test/run-shared.ts)
 // The answer over (point, codec) arms, on results files written by the real writer (test/helpers/synthetic.ts: writeCodecRun).
 import t from 'tap';
 import { readFileSync, writeFileSync } from 'node:fs';

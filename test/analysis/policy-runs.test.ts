@@ -1,3 +1,4 @@
+// test-process: shared (pure: no backend, environment, signal handlers or children; see test/run-shared.ts)
 import t from 'tap';
 import { summarizeAdaptive, switchPenalty } from '../../src/analysis/policy-runs.js';
 import { newLatencyHistogram } from '../../src/results/log-lines.js';

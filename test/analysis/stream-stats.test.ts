@@ -1,3 +1,4 @@
+// test-process: shared (pure: no backend, environment, signal handlers or children; see test/run-shared.ts)
 // Pure statistics and the pipeline model of scenario runs (frames in flight): hand-built inputs, known answers.
 import t from 'tap';
 import { distributionFrom } from '../../src/analysis/significance.js';

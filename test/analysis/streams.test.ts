@@ -1,3 +1,4 @@
+// test-process: shared (pure: no backend, environment, signal handlers or children; see test/run-shared.ts)
 // Scenario runs in the report: kept apart from single runs, their figures, the answer for streams and the pipeline model.
 import t from 'tap';
 import { join } from 'node:path';

@@ -1,6 +1,6 @@
 // test-lane: full (spawns dnn-cut over many models: ~9 s)
 import t from 'tap';
-import * as tf from '@tensorflow/tfjs';
+import tf from '../../src/tfjs.cjs';
 import { mkdtemp, writeFile, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';

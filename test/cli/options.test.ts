@@ -1,3 +1,4 @@
+// test-process: shared (pure: no backend, environment, signal handlers or children; see test/run-shared.ts)
 import t from 'tap';
 import { parseCloudOptions } from '../../src/cli/cloud-options.js';
 import { parseReportOptions } from '../../src/cli/report-options.js';

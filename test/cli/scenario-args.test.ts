@@ -1,3 +1,4 @@
+// test-process: shared (pure: no backend, environment, signal handlers or children; see test/run-shared.ts)
 // dnn-edge --scenario and --in-flight: parsed, defaulted, and every mistake one line (exit 2), in process.
 import t from 'tap';
 import { mkdtemp, writeFile } from 'node:fs/promises';

@@ -1,3 +1,4 @@
+// test-process: shared (pure: no backend, environment, signal handlers or children; see test/run-shared.ts)
 // The cloud's request queue alone: FIFO across owners, a hard bound (a push past it is refused),
 // `concurrency` running at once, the fair-share signal, and an owner's waiting requests dropped.
 import t from 'tap';

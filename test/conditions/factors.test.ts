@@ -1,3 +1,4 @@
+// test-process: shared (pure: no backend, environment, signal handlers or children; see test/run-shared.ts)
 import t from 'tap';
 import { CONDITION_KEYS, FACTOR, FACTORS, compareLevel, factorsAppliedBy, flagHelp } from '../../src/conditions/factors.js';
 import { NO_CONDITION, changesAt, isShaped, isStressed } from '../../src/conditions/condition.js';

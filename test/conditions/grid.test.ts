@@ -1,3 +1,4 @@
+// test-process: shared (pure: no backend, environment, signal handlers or children; see test/run-shared.ts)
 import t from 'tap';
 import { conditionKey, NO_CONDITION } from '../../src/conditions/condition.js';
 import { DEFAULT_LEVELS, baselineOf, fullFactorial, levelsFrom, oneAtATime, parseConditionsFile, parseLevels, readConditionsFile } from '../../src/conditions/grid.js';

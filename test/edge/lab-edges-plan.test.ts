@@ -1,3 +1,4 @@
+// test-process: shared (pure: no backend, environment, signal handlers or children; see test/run-shared.ts)
 import t from 'tap';
 import { userErrorOf } from '../helpers/user-error.js';
 import { parseEdgeOptions } from '../../src/cli/edge-options.js';

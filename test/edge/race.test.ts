@@ -1,3 +1,4 @@
+// test-process: shared (pure: no backend, environment, signal handlers or children; see test/run-shared.ts)
 // The race's decisions on synthetic sample streams (pure, milliseconds): what leaves, when, and why.
 import t from 'tap';
 import { distributionFrom } from '../../src/analysis/significance.js';

@@ -1,3 +1,4 @@
+// test-process: shared (pure: no backend, environment, signal handlers or children; see test/run-shared.ts)
 import t from 'tap';
 import { planConditions, spreadPoints, describeGrid, needsShaping, QUICK_POINTS } from '../../src/edge/run-selection.js';
 import { formatDuration, ProgressTracker } from '../../src/edge/progress.js';

@@ -1,3 +1,4 @@
+// test-process: shared (pure: no backend, environment, signal handlers or children; see test/run-shared.ts)
 // Scenarios and their arrivals: pure functions, no timing.
 import t from 'tap';
 import { UserError } from '../../src/errors.js';

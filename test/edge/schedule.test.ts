@@ -1,3 +1,4 @@
+// test-process: shared (pure: no backend, environment, signal handlers or children; see test/run-shared.ts)
 import t from 'tap';
 import { NO_CONDITION, conditionKey, type Condition } from '../../src/conditions/condition.js';
 import { conditionRandom, cycleOrders, orderConditions, runSteps } from '../../src/edge/schedule.js';

@@ -1,3 +1,4 @@
+// test-process: shared (pure: no backend, environment, signal handlers or children; see test/run-shared.ts)
 // The sweep with a scenario (about 2 s, LeNet in process): each (condition, arm) is one scenario cell
 // through the real pipeline, the several-edges barrier is awaited before each, a link failure measures
 // the cell again from scratch, a resumed run skips the cells it has. An in-process cloud half (the

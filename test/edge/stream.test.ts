@@ -1,3 +1,4 @@
+// test-process: shared (pure: no backend, environment, signal handlers or children; see test/run-shared.ts)
 // runPolicies in process (about 1 s with LeNet on the CPU backend): real inference on both halves
 // through an in-process cloud, a two-step schedule whose link changes are left to the caller (the
 // replay needs root: adaptive-lab.test.ts runs it), stress changes recorded.

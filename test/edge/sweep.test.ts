@@ -1,3 +1,4 @@
+// test-process: shared (pure: no backend, environment, signal handlers or children; see test/run-shared.ts)
 // runSweep's retry path in process (about 2 s with LeNet on the CPU backend): real inference on both
 // halves, a CloudLink that runs the cloud half here and fails on purpose when told to, an in-memory
 // sink. The real-process counterpart (a cloud killed and restarted mid-run) is in edge-cloud.test.ts.

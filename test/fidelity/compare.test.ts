@@ -1,3 +1,4 @@
+// test-process: shared (pure: no backend, environment, signal handlers or children; see test/run-shared.ts)
 import t from 'tap';
 import { agreement, maxAbsDiff, relativeL2, topK } from '../../src/fidelity/compare.js';
 import { FidelityTally } from '../../src/fidelity/record.js';

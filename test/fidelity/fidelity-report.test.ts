@@ -1,3 +1,4 @@
+// test-process: shared (pure: no backend, environment, signal handlers or children; see test/run-shared.ts)
 import t from 'tap';
 import type { CutReport } from '../../src/model/cut-report.js';
 import { TOP5_DEFINITION } from '../../src/fidelity/compare.js';

@@ -1,3 +1,4 @@
+// test-process: shared (pure: no backend, environment, signal handlers or children; see test/run-shared.ts)
 // docs/results-format.md against the schemas: every schema field is documented, every documented field exists.
 import t from 'tap';
 import { readFileSync } from 'node:fs';

@@ -1,3 +1,4 @@
+// test-process: shared (pure: no backend, environment, signal handlers or children; see test/run-shared.ts)
 // The reader of results files classifies each line, then hands it to the handler of its kind.
 import t from 'tap';
 import { readFileSync } from 'node:fs';

@@ -1,3 +1,4 @@
+// test-process: shared (pure: no backend, environment, signal handlers or children; see test/run-shared.ts)
 // The plan and shard records in #dnn-meta: a schema each, plus what a schema cannot say (the bounds
 // partition the plan's cells, the shard is one of them), checked on every read.
 import t from 'tap';

@@ -1,3 +1,4 @@
+// test-process: shared (pure: no backend, environment, signal handlers or children; see test/run-shared.ts)
 // State files are checked on read: a schema for the file and one per kind of change; newer formats and
 // damaged files are named, file:line and field; readers leave such a file alone with a note.
 import t from 'tap';

@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import tf from '../../src/tfjs.cjs';
 
 /** Layer names in model order. */
 export function names(model: tf.LayersModel): string[] {

@@ -1,5 +1,6 @@
+// test-process: shared (pure: no backend, environment, signal handlers or children; see test/run-shared.ts)
 import t from 'tap';
-import * as tf from '@tensorflow/tfjs';
+import tf from '../../src/tfjs.cjs';
 import path from 'node:path';
 import { ZOO } from '../../models/index.js';
 import { loadNetwork } from '../../src/engine/load-network.js';

@@ -1,5 +1,5 @@
 import t from 'tap';
-import * as tf from '@tensorflow/tfjs';
+import tf from '../../src/tfjs.cjs';
 import path from 'node:path';
 import { selectBackend } from '../../src/engine/backend.js';
 import { buildGraph } from '../../src/model/graph.js';

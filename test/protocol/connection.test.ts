@@ -1,3 +1,4 @@
+// test-process: shared (pure: no backend, environment, signal handlers or children; see test/run-shared.ts)
 import { type AddressInfo, type Socket, connect as netConnect, createServer } from 'node:net';
 import t from 'tap';
 import { PROTOCOL_VERSION } from '../../src/protocol/constants.js';

@@ -1,3 +1,4 @@
+// test-process: shared (pure: no backend, environment, signal handlers or children; see test/run-shared.ts)
 import { type AddressInfo, createServer } from 'node:net';
 import t from 'tap';
 import { CODECS, codecById, type Codec } from '../../src/codecs/index.js';

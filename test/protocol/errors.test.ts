@@ -1,3 +1,4 @@
+// test-process: shared (pure: no backend, environment, signal handlers or children; see test/run-shared.ts)
 // The remote error codes as both ends see them (in process, milliseconds).
 import t from 'tap';
 import { RemoteError, isFatalRefusal, isRemoteErrorCode, type RemoteErrorCode } from '../../src/protocol/errors.js';

@@ -1,3 +1,4 @@
+// test-process: shared (pure: no backend, environment, signal handlers or children; see test/run-shared.ts)
 // The byte size the cost model uses is the size of the frames the protocol writes.
 import t from 'tap';
 import { inferFrameBytes, resultFrameBytes } from '../../src/protocol/frame-size.js';

@@ -1,3 +1,4 @@
+// test-process: shared (pure: no backend, environment, signal handlers or children; see test/run-shared.ts)
 import { encode } from '@msgpack/msgpack';
 import t from 'tap';
 import { MESSAGE_CODES, PAYLOAD_ALIGN, PREFIX_BYTES, alignUp } from '../../src/protocol/constants.js';

@@ -1,3 +1,4 @@
+// test-process: shared (pure: no backend, environment, signal handlers or children; see test/run-shared.ts)
 import t from 'tap';
 import { MAX_HEADER_BYTES, MESSAGE_CODES, PREFIX_BYTES, PROTOCOL_VERSION } from '../../src/protocol/constants.js';
 import { ProtocolError } from '../../src/protocol/errors.js';

@@ -1,3 +1,4 @@
+// test-process: shared (pure: no backend, environment, signal handlers or children; see test/run-shared.ts)
 // Protocol versions 1 and 2 against version 3, with real bytes they wrote (test/fixtures/protocol/v1-*.bin,
 // made by the release before the binary INFER/RESULT header; v2-*.bin, by the release before the 12-byte
 // queue/stress fields of version 3).

@@ -1,3 +1,4 @@
+// test-process: shared (pure: no backend, environment, signal handlers or children; see test/run-shared.ts)
 // The fields the wiring of codecs added to protocol version 2: RESULT's decode time at offset 20 and
 // HELLO's optional preprocessing; and the frame sizes the cost model takes for encoded crossings.
 // Version 3's: RESULT's queue time and cloud stress at 84..96, ERROR's optional request id.

@@ -1,3 +1,4 @@
+// test-process: shared (pure: no backend, environment, signal handlers or children; see test/run-shared.ts)
 // Cells of a run with codecs: `codec=` after the cut (f32 cells without), encode/decode/bytes after the
 // latencies, read back as such; a resume counts a cell complete only with all 7 of its metrics; the
 // analysis keeps arms apart and bytes out of the latencies.

@@ -1,3 +1,4 @@
+// test-process: shared (pure: no backend, environment, signal handlers or children; see test/run-shared.ts)
 // Raced cells (dnn-edge --race), from the file to the report, in process on synthetic results text built with
 // the project's own writer functions. The file: the `#dnn-raced` line just before the cell's histograms (one
 // write) is read back onto its cell; a torn or off-schema one is skipped with a warning; a resume counts a raced

@@ -1,3 +1,4 @@
+// test-process: shared (pure: no backend, environment, signal handlers or children; see test/run-shared.ts)
 // Scenario cells in results files: `;scenario=` tags, the queueing metrics, the `#dnn-stream` line before
 // and `#dnn-frame` lines after the histograms (one write), read back as ResultsFile.streams/frames; a
 // resume keeps a scenario cell only whole; and a single run's file is byte for byte what it was.

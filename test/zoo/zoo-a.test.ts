@@ -1,6 +1,6 @@
 // test-lane: full (builds whole models: too slow for `npm run test:unit`)
 import t, { type Test } from 'tap';
-import * as tf from '@tensorflow/tfjs';
+import tf from '../../src/tfjs.cjs';
 import { selectBackend } from '../../src/engine/backend.js';
 import { alexnet } from '../../models/alexnet.js';
 import { lenet } from '../../models/lenet.js';

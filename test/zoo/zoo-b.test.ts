@@ -1,6 +1,6 @@
 // test-lane: full (builds whole models: too slow for `npm run test:unit`)
 import t, { type Test } from 'tap';
-import * as tf from '@tensorflow/tfjs';
+import tf from '../../src/tfjs.cjs';
 import { densenet121 } from '../../models/densenet121.js';
 import { inceptionv3 } from '../../models/inceptionv3.js';
 import { mobilenet } from '../../models/mobilenet.js';
