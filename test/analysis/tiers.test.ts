@@ -1,3 +1,4 @@
+// test-process: shared
 // Three-tier reports (issue 23): a synthetic three-tier results file written with the project's own
 // ResultsWriter, whose numbers are chosen so the answer is known: per condition the best (x, y), its
 // tie set, whether three tiers beat two, the additive (Scission-style) prediction and its errors,

@@ -1,3 +1,4 @@
+// test-process: shared
 // Three-tier configurations: every x <= y pair in partition order, the "tier unused" ones included;
 // --max-configs samples seeded and always keeps the pure configurations.
 import t from 'tap';

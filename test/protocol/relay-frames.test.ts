@@ -1,3 +1,4 @@
+// test-process: shared
 // Three tiers on the wire: the two-cut INFER and the relay's RESULT (flag bit 0 and a 16-byte relay
 // block at 96), read back field for field; frames without them stay version 3's, byte for byte;
 // a broken relay block is a typed error.

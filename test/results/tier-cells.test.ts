@@ -1,3 +1,4 @@
+// test-process: shared
 // Three-tier cells (--tiers 3): `cut2=` right after `cut=`, `dnet=` after the other condition keys
 // only when set, 6 metrics a cell (device, device_transfer first); a resume counts a cell whole only
 // with all 6. Two-tier tags and keys are unchanged.
