@@ -22,6 +22,11 @@ const STOP_GRACE_MS = 2000;
 
 export { epochMs, type AppliedStep } from './trace-replay-worker.js';
 
+/** Whether a schedule's qdiscs need a netem child: some step has delay, jitter or loss. */
+export function needsNetem(schedule: Schedule): boolean {
+  return schedule.steps.some((s) => s.condition.delay > 0 || s.condition.jitter > 0 || s.condition.loss > 0);
+}
+
 export class TraceReplay {
   readonly applied: AppliedStep[] = [];
   private worker: ChildProcess | null = null;
@@ -42,11 +47,13 @@ export class TraceReplay {
    * `outside`: cgroup directories the timer process (and so its tc) is moved to when this process is
    * a throttled device (the edge): the network's emulation must not queue for the edge's CPU quota
    * (steps were applied 20-60 ms late under --edge-slowdown 10).
+   * `netem`: whether to install the netem child (default: when this schedule needs it; a piece of
+   * a longer schedule passes the whole one's, so every piece installs the same qdiscs).
    */
-  static async prepare(iface: string, schedule: Schedule, opts: { netns?: string; outside?: string[] } = {}): Promise<TraceReplay> {
+  static async prepare(iface: string, schedule: Schedule, opts: { netns?: string; outside?: string[]; netem?: boolean } = {}): Promise<TraceReplay> {
     const unshaped = schedule.steps.find((s) => s.condition.net === null);
     if (unshaped) throw new UserError(`trace ${schedule.trace}: the step at ${unshaped.atMs / 1000} s has net=none; a replayed link needs a rate at every step`);
-    const netem = schedule.steps.some((s) => s.condition.delay > 0 || s.condition.jitter > 0 || s.condition.loss > 0);
+    const netem = opts.netem ?? needsNetem(schedule);
     const first = await applyShaping(iface, shapingOf(schedule.steps[0]!.condition), { netns: opts.netns, netem });
     return new TraceReplay(iface, opts.netns, schedule, netem, first.mtu, opts.outside ?? []);
   }

@@ -1,7 +1,7 @@
 import { NO_CONDITION, type Condition } from '../../conditions/condition.js';
 import { resolveStressor, type StressorChoice } from '../../conditions/stress.js';
 import { meanRate, type Schedule } from '../../conditions/trace.js';
-import { TraceReplay, type AppliedStep } from '../../conditions/trace-replay.js';
+import { needsNetem, TraceReplay, type AppliedStep } from '../../conditions/trace-replay.js';
 import { createSplitRunner, type SplitRunner } from '../../engine/split-runner.js';
 import { inferenceThreads } from '../../engine/backend.js';
 import type { CostModel } from '../../analysis/cost-model.js';
@@ -12,9 +12,11 @@ import { codecsMeta, freshResultsPath, measureArmsFidelity, openSession, runArms
 import { armName, hasEncodedArms, type Arm } from '../arms.js';
 import { calibrateOrWarmUp, calibrationSetup } from '../edge-slowdown.js';
 import { runSweep } from '../sweep.js';
+import { newScheduleSeed } from '../schedule.js';
 import { autoStaticCuts, parsePolicies } from './policy.js';
 import { armsWithinBudget, profileFromFiles, ProfileCells } from './profile.js';
 import { runPolicies, type StreamDeps } from './stream.js';
+import { slotSchedule } from './slots.js';
 
 export interface AdaptiveRunOptions extends SessionOptions {
   schedule: Schedule;
@@ -24,6 +26,10 @@ export interface AdaptiveRunOptions extends SessionOptions {
   intervalMs?: number;
   /** --scenario stream:FPS: a camera's frames (up to inFlight in flight) instead of requests one at a time */
   camera?: { fps: number; inFlight: number };
+  /** --policy-slot: the policies interleaved in slots of this much trace time (ms); null: each replays the whole trace in turn */
+  slotMs: number | null;
+  /** --order-seed: seed of the slots' shuffled orders (default: a fresh one, recorded) */
+  slotSeed?: number;
   /** results files to fit the cost model on; none = a short profile sweep first */
   profile: string[];
   /** --max-agreement-loss: the policies choose among arms within this budget (percentage points of top-1 agreement) */
@@ -45,10 +51,11 @@ const PROFILE_REPS = 3;
  * its timeline and histograms.
  */
 export async function runAdaptive(o: AdaptiveRunOptions): Promise<{ file: string }> {
+  const slotSeed = o.slotSeed ?? newScheduleSeed();
   const session = await openSession(o);
   // one runner for calibration, profile and stream (the onnx runner frees the TF.js weights it converted)
   const runner = createSplitRunner(session.network);
-  const { file, writer, profiled } = await openResults(o, session, runner);
+  const { file, writer, profiled } = await openResults(o, session, runner, slotSeed);
   const stress = new EdgeConditionController({ iface: null, stressor: o.stressor, link: session.link });
   const replay = new ReplayHandle(o);
   try {
@@ -61,7 +68,7 @@ export async function runAdaptive(o: AdaptiveRunOptions): Promise<{ file: string
     const encoded = model.cuts.filter((c) => c.codec !== undefined).length;
     o.log(`cost model: ${model.cuts.length} ${encoded ? `arms (${encoded} encoded)` : 'points'}, rate factor ${model.beta.toFixed(3)}, delay factor ${model.gamma.toFixed(3)}`);
     const policies = parsePolicies(o.policies, model.cuts.map((c) => c.cut), () => autoStaticCuts(model, mean, model.fastest));
-    await runPolicies({ policies, intervalMs: o.intervalMs, initialRate: mean, ...(o.camera ? { camera: o.camera } : {}) }, streamDeps(o, session, runner, sendable, model, writer, stress, replay));
+    await runPolicies({ policies, intervalMs: o.intervalMs, initialRate: mean, slotMs: o.slotMs, slotSeed, ...(o.camera ? { camera: o.camera } : {}) }, streamDeps(o, session, runner, sendable, model, writer, stress, replay));
     return { file };
   } finally {
     await runner.dispose();
@@ -78,7 +85,7 @@ export async function runAdaptive(o: AdaptiveRunOptions): Promise<{ file: string
  * keeps those within the budget for the profile; then opens a fresh results file with the run's
  * metadata. With --profile the files' fidelity records judge the arms.
  */
-async function openResults(o: AdaptiveRunOptions, session: Session, runner: SplitRunner): Promise<{ file: string; writer: ResultsWriter; profiled: Arm[] }> {
+async function openResults(o: AdaptiveRunOptions, session: Session, runner: SplitRunner, slotSeed: number): Promise<{ file: string; writer: ResultsWriter; profiled: Arm[] }> {
   const { backend, network, link, server, arms, inputs } = session;
   const slowdown = await calibrateOrWarmUp(o, runner, link, network);
   const fidelity = hasEncodedArms(arms) && !o.profile.length ? await measureArmsFidelity(o, runner, network, arms, inputs) : undefined;
@@ -97,7 +104,7 @@ async function openResults(o: AdaptiveRunOptions, session: Session, runner: Spli
       network,
       backend,
       server,
-      { ...o.setup, ...calibrationSetup(o.setup, slowdown), iface: o.iface, edge_stressor: stressor, adaptive: { ...o.replay, policies: o.policies, interval_ms: o.intervalMs ?? null, profile: o.profile, ...budget, ...(o.camera ? { scenario: `stream:${String(o.camera.fps)}`, in_flight: o.camera.inFlight } : {}) } },
+      { ...o.setup, ...calibrationSetup(o.setup, slowdown), iface: o.iface, edge_stressor: stressor, adaptive: { ...o.replay, policies: o.policies, interval_ms: o.intervalMs ?? null, profile: o.profile, ...slotsMeta(o.slotMs, slotSeed), ...budget, ...(o.camera ? { scenario: `stream:${String(o.camera.fps)}`, in_flight: o.camera.inFlight } : {}) } },
       undefined,
       await inferenceThreads(backend.name),
       undefined,
@@ -133,15 +140,22 @@ async function measureProfile(o: AdaptiveRunOptions, session: Session, runner: S
   return cells.model(network.id, arms);
 }
 
-/** The trace's replay on the link: started afresh for each policy, stopped after it. */
+/** The trace's replay on the link: started afresh for each policy's slot (the whole trace when not interleaved), stopped after it. */
 class ReplayHandle {
   private replay: TraceReplay | null = null;
+  /** the whole schedule's qdiscs: with a netem child when any step (not only this slot's) has delay, jitter or loss */
+  private readonly netem: boolean;
 
-  constructor(private readonly o: Pick<AdaptiveRunOptions, 'iface' | 'schedule' | 'edge'>) {}
+  constructor(private readonly o: Pick<AdaptiveRunOptions, 'iface' | 'schedule' | 'edge'>) {
+    this.netem = needsNetem(o.schedule);
+  }
 
-  async start(onApplied: (a: AppliedStep) => void): Promise<number> {
-    this.replay = await TraceReplay.prepare(this.o.iface, this.o.schedule, { outside: this.o.edge?.outside });
-    return await this.replay.start(onApplied);
+  async start(onApplied: (a: AppliedStep) => void, window: { fromMs: number; toMs: number }, ready: () => Promise<void>): Promise<number> {
+    const piece = slotSchedule(this.o.schedule, window.fromMs, window.toMs);
+    this.replay = await TraceReplay.prepare(this.o.iface, piece.schedule, { outside: this.o.edge?.outside, netem: this.netem });
+    await ready();
+    // the slot's steps are reported as the whole trace's: its index, its times in trace time
+    return await this.replay.start((a) => onApplied({ ...a, step: piece.steps[a.step] ?? a.step, scheduled_ms: a.scheduled_ms + window.fromMs, applied_ms: a.applied_ms + window.fromMs }));
   }
 
   async stop(): Promise<void> {
@@ -160,7 +174,7 @@ function streamDeps(o: AdaptiveRunOptions, session: Session, runner: SplitRunner
     arms,
     model,
     schedule: o.schedule,
-    startReplay: (onApplied) => replay.start(onApplied),
+    startReplay: (onApplied, window, ready) => replay.start(onApplied, window, ready),
     stopReplay: () => replay.stop(),
     applyStress: async (c: Condition) => {
       await stress.release();
@@ -169,6 +183,11 @@ function streamDeps(o: AdaptiveRunOptions, session: Session, runner: SplitRunner
     finished: (policy, recorder, requests, applied, startMs, endMs, camera) => writer.appendPolicy(policy, o.schedule.trace, recorder.histograms, { requests, applied }, startMs, endMs, camera),
     log: o.log,
   };
+}
+
+/** The metadata of the interleaving: the slot length (null: sequential) and the seed of the slots' orders (each request line has its slot and place). */
+function slotsMeta(slotMs: number | null, seed: number) {
+  return slotMs === null ? { policy_slot_s: null } : { policy_slot_s: slotMs / 1000, policy_slot_seed: seed };
 }
 
 const round2 = (v: number) => Math.max(0.01, Math.round(v * 100) / 100);
