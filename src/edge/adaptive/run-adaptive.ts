@@ -1,7 +1,7 @@
 import { NO_CONDITION, type Condition } from '../../conditions/condition.js';
 import { resolveStressor, type StressorChoice } from '../../conditions/stress.js';
 import { meanRate, type Schedule } from '../../conditions/trace.js';
-import { needsNetem, TraceReplay, type AppliedStep } from '../../conditions/trace-replay.js';
+import { TraceReplay, type AppliedStep } from '../../conditions/trace-replay.js';
 import { createSplitRunner, type SplitRunner } from '../../engine/split-runner.js';
 import { inferenceThreads } from '../../engine/backend.js';
 import type { CostModel } from '../../analysis/cost-model.js';
@@ -72,7 +72,7 @@ export async function runAdaptive(o: AdaptiveRunOptions): Promise<{ file: string
     return { file };
   } finally {
     await runner.dispose();
-    await replay.stop().catch((e: Error) => o.log(`restoring the link: ${e.message}`));
+    await replay.close().catch((e: Error) => o.log(`restoring the link: ${e.message}`));
     await stress.close().catch((e: Error) => o.log(`restoring conditions: ${e.message}`));
     await writer.close();
     await session.link.close().catch(() => undefined);
@@ -140,25 +140,30 @@ async function measureProfile(o: AdaptiveRunOptions, session: Session, runner: S
   return cells.model(network.id, arms);
 }
 
-/** The trace's replay on the link: started afresh for each policy's slot (the whole trace when not interleaved), stopped after it. */
+/**
+ * The trace's replay on the link: our qdiscs installed at the first slot (the whole trace when not
+ * interleaved) and kept until the run's end; each slot of each policy is a window played by the one
+ * timer process, paused after it.
+ */
 class ReplayHandle {
   private replay: TraceReplay | null = null;
-  /** the whole schedule's qdiscs: with a netem child when any step (not only this slot's) has delay, jitter or loss */
-  private readonly netem: boolean;
 
-  constructor(private readonly o: Pick<AdaptiveRunOptions, 'iface' | 'schedule' | 'edge'>) {
-    this.netem = needsNetem(o.schedule);
-  }
+  constructor(private readonly o: Pick<AdaptiveRunOptions, 'iface' | 'schedule' | 'edge'>) {}
 
   async start(onApplied: (a: AppliedStep) => void, window: { fromMs: number; toMs: number }, ready: () => Promise<void>): Promise<number> {
     const piece = slotSchedule(this.o.schedule, window.fromMs, window.toMs);
-    this.replay = await TraceReplay.prepare(this.o.iface, piece.schedule, { outside: this.o.edge?.outside, netem: this.netem });
-    await ready();
+    this.replay ??= await TraceReplay.prepare(this.o.iface, this.o.schedule, { outside: this.o.edge?.outside });
     // the slot's steps are reported as the whole trace's: its index, its times in trace time
-    return await this.replay.start((a) => onApplied({ ...a, step: piece.steps[a.step] ?? a.step, scheduled_ms: a.scheduled_ms + window.fromMs, applied_ms: a.applied_ms + window.fromMs }));
+    return await this.replay.startWindow(piece.schedule, (a) => onApplied({ ...a, step: piece.steps[a.step] ?? a.step, scheduled_ms: a.scheduled_ms + window.fromMs, applied_ms: a.applied_ms + window.fromMs }), ready);
   }
 
-  async stop(): Promise<void> {
+  /** The slot's end: its steps not yet due are not applied; the link keeps the last one's condition. */
+  async pause(): Promise<void> {
+    await this.replay?.pauseWindow();
+  }
+
+  /** The run's end: the timer process stopped, our qdiscs removed. */
+  async close(): Promise<void> {
     const r = this.replay;
     this.replay = null;
     await r?.close();
@@ -175,7 +180,7 @@ function streamDeps(o: AdaptiveRunOptions, session: Session, runner: SplitRunner
     model,
     schedule: o.schedule,
     startReplay: (onApplied, window, ready) => replay.start(onApplied, window, ready),
-    stopReplay: () => replay.stop(),
+    stopReplay: () => replay.pause(),
     applyStress: async (c: Condition) => {
       await stress.release();
       await stress.apply({ ...c, net: null, delay: 0, jitter: 0, loss: 0 });

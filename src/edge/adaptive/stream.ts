@@ -114,6 +114,7 @@ export async function runPolicies(o: StreamOptions, d: StreamDeps): Promise<void
   const runs = new Map(o.policies.map((name) => [name, newRun(name, o, d)]));
   const machine: Machine = { stress: '', lastArm: null };
   const last = plan.at(-1)!;
+  const began = epochMs();
   try {
     for (const slot of plan) {
       for (const [pos, name] of slot.order.entries()) {
@@ -122,6 +123,7 @@ export async function runPolicies(o: StreamOptions, d: StreamDeps): Promise<void
         // a policy's results are written once its last slot is done (sequential: as each policy ends)
         if (slot === last) await finishRun(run, o, d);
       }
+      if (plan.length > 1 && slot !== last) d.log(`slot ${slot.index + 1}/${plan.length} done (${(slot.toMs / 1000).toFixed(1)} s of the trace) after ${((epochMs() - began) / 1000).toFixed(0)} s`);
     }
   } finally {
     for (const run of runs.values()) run.recorder.destroy();
