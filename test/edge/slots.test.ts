@@ -2,7 +2,7 @@ import t from 'tap';
 import path from 'node:path';
 import { NO_CONDITION } from '../../src/conditions/condition.js';
 import type { Schedule } from '../../src/conditions/trace.js';
-import { slotPlan, slotSchedule } from '../../src/edge/adaptive/slots.js';
+import { playSlots, slotPlan, slotSchedule, type Slot } from '../../src/edge/adaptive/slots.js';
 import { parseEdgeOptions } from '../../src/cli/edge-options.js';
 import { userErrorOf } from '../helpers/user-error.js';
 import { FIXTURES } from '../helpers/cli.js';
@@ -42,6 +42,38 @@ t.test('the orders: shuffled per slot, reproduced by the seed, another seed anot
 t.test('off: the sequential replay, one slot of the whole trace in the order given', async (t) => {
   t.same(slotPlan(60_000, null, POLICIES, 7), [{ index: 0, fromMs: 0, toMs: 60_000, order: POLICIES }]);
   t.same(slotPlan(3000, 5000, POLICIES, 7).length, 1, 'a slot longer than the trace: one slot (its order still shuffled)');
+});
+
+t.test('playing the plan: each policy keeps its own state across its slots, in trace order; done after its last slot', async (t) => {
+  const plan = slotPlan(23_000, 5000, POLICIES, 3);
+  // a policy's state as a learning policy's would be: what it has seen so far
+  const states = new Map(POLICIES.map((p) => [p, { name: p, played: [] as number[], done: false }]));
+  const turns: string[] = [];
+  const log: string[] = [];
+  await playSlots(
+    plan,
+    states,
+    async (state, slot: Slot, pos) => {
+      t.equal(slot.order[pos], state.name, 'the turn is the policy at its place in the slot');
+      t.notOk(state.done, `${state.name}: no turn after its results were written`);
+      state.played.push(slot.index);
+      turns.push(`${slot.index}:${state.name}`);
+    },
+    async (state) => {
+      state.done = true;
+      log.push(`done ${state.name} after ${turns.length} turns`);
+    },
+    (slot) => log.push(`slot ${slot.index}`),
+  );
+  for (const s of states.values()) t.same(s.played, [0, 1, 2, 3, 4], `${s.name}: every slot, in trace order, on one state`);
+  t.same(turns, plan.flatMap((s) => s.order.map((p) => `${s.index}:${p}`)), 'turns in the order of the plan');
+  const doneAt = log.filter((l) => l.startsWith('done')).map((l) => Number(l.split(' after ')[1]!.split(' ')[0]));
+  t.same(doneAt, [21, 22, 23, 24, 25], 'each policy done right after its turn in the last slot');
+  t.same(log.filter((l) => l.startsWith('slot')), ['slot 0', 'slot 1', 'slot 2', 'slot 3'], 'between the slots, not after the last');
+  // sequential: each policy done as it ends
+  const seq: string[] = [];
+  await playSlots(slotPlan(23_000, null, POLICIES, 3), states, async (s) => void seq.push(`turn ${s.name}`), async (s) => void seq.push(`done ${s.name}`));
+  t.same(seq, POLICIES.flatMap((p) => [`turn ${p}`, `done ${p}`]));
 });
 
 const cond = (net: number) => ({ ...NO_CONDITION, net });

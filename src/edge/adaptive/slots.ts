@@ -72,3 +72,28 @@ function stepIndexAt(s: Schedule, ms: number): number {
   });
   return at;
 }
+
+/**
+ * Plays a plan: slot after slot, its policies in its order, each turn with that policy's own state
+ * (made once, before the first slot: what it learned carries over to its next slot); `done` as
+ * soon as a policy's last slot is played (the sequential replay: as each policy ends), `between`
+ * after each slot but the last.
+ */
+export async function playSlots<S>(
+  plan: readonly Slot[],
+  states: ReadonlyMap<string, S>,
+  turn: (state: S, slot: Slot, pos: number) => Promise<void>,
+  done: (state: S) => Promise<void>,
+  between: (slot: Slot) => void = () => undefined,
+): Promise<void> {
+  const last = plan.at(-1);
+  for (const slot of plan) {
+    for (const [pos, name] of slot.order.entries()) {
+      const state = states.get(name);
+      if (state === undefined) throw new Error(`bug: slot ${slot.index} names ${name}, which has no state`);
+      await turn(state, slot, pos);
+      if (slot === last) await done(state);
+    }
+    if (slot !== last) between(slot);
+  }
+}

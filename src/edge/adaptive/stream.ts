@@ -13,7 +13,7 @@ import type { StreamLine } from '../../results/stream-lines.js';
 import { CellRecorder, type Sample } from '../samples.js';
 import { bestFor, ModelPolicy, OraclePolicy, oracleCondition, StaticPolicy, type Decision, type Policy } from './policy.js';
 import { LearningPolicy } from './learning-policy.js';
-import { slotPlan, type Slot } from './slots.js';
+import { playSlots, slotPlan, type Slot } from './slots.js';
 
 /**
  * The adaptive run: for each policy in turn, the identical trace is replayed from its start while a
@@ -113,20 +113,21 @@ export async function runPolicies(o: StreamOptions, d: StreamDeps): Promise<void
   if (plan.length > 1) d.log(`interleaved replay: ${plan.length} slots of ${((o.slotMs ?? 0) / 1000).toFixed(1)} s, in each every policy in turn (order shuffled per slot, seed ${o.slotSeed ?? 0})`);
   const runs = new Map(o.policies.map((name) => [name, newRun(name, o, d)]));
   const machine: Machine = { stress: '', lastArm: null };
-  const last = plan.at(-1)!;
   const began = epochMs();
+  const finished = new Set<PolicyStream>();
   try {
-    for (const slot of plan) {
-      for (const [pos, name] of slot.order.entries()) {
-        const run = runs.get(name)!;
-        await runSlot(run, slot, plan.length > 1 ? pos : null, o, d, machine);
-        // a policy's results are written once its last slot is done (sequential: as each policy ends)
-        if (slot === last) await finishRun(run, o, d);
-      }
-      if (plan.length > 1 && slot !== last) d.log(`slot ${slot.index + 1}/${plan.length} done (${(slot.toMs / 1000).toFixed(1)} s of the trace) after ${((epochMs() - began) / 1000).toFixed(0)} s`);
-    }
+    await playSlots(
+      plan,
+      runs,
+      (run, slot, pos) => runSlot(run, slot, plan.length > 1 ? pos : null, o, d, machine),
+      async (run) => {
+        finished.add(run);
+        await finishRun(run, o, d);
+      },
+      (slot) => d.log(`slot ${slot.index + 1}/${plan.length} done (${(slot.toMs / 1000).toFixed(1)} s of the trace) after ${((epochMs() - began) / 1000).toFixed(0)} s`),
+    );
   } finally {
-    for (const run of runs.values()) run.recorder.destroy();
+    for (const run of runs.values()) if (!finished.has(run)) run.recorder.destroy();
   }
 }
 
