@@ -72,7 +72,11 @@ export class TraceReplay {
     const worker = this.worker ?? (await this.launch(steps));
     worker.send({ load: steps } satisfies WorkerMessage);
     const set = await this.reply('set', () => worker.send({ set: 0 } satisfies WorkerMessage));
-    if (set) throw new Error(`the trace replay could not set ${window.trace}'s condition ${steps[0]!.key}: ${set}`);
+    if (set) {
+      // something removed our qdiscs between windows (the replay once installed them per policy, which repaired this): install them again
+      process.stderr.write(`note: the trace replay could not set ${steps[0]!.key} (${set}); installing its qdiscs again\n`);
+      await applyShaping(this.iface, shapingOf(window.steps[0]!.condition), { netns: this.netns, netem: this.netem });
+    }
     await ready();
     this.startMs = epochMs();
     worker.send({ start: this.startMs } satisfies WorkerMessage);
