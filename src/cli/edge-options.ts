@@ -75,6 +75,8 @@ export interface TraceOptions {
   maxAgreementLoss: number;
   /** --scenario stream:FPS: a camera's frames instead of requests one at a time */
   camera?: { fps: number; inFlight: number };
+  /** --policy-slot: the policies interleaved in slots of this much trace time (ms); null: sequential (off, and always with a camera) */
+  slotMs: number | null;
 }
 
 function parsePositive(v: string, flag: string): number {
@@ -226,6 +228,7 @@ function edgeProgram(levels: { option: Option }[]): Command {
     .option('--trace-loop', 'repeat the trace until --duration')
     .addOption(new Option('--duration <seconds>', 'replay only the first S seconds (with --trace-loop: this long)').argParser((v: string) => parsePositive(v, '--duration')))
     .option('--policies <list>', 'with --trace: adaptive (the cost model corrected online from every request, exploring within 5 % of the time), model (the cost model alone), oracle (the model fed the condition in force), static:<cut> or static:<cut>@<codec> (one arm), static:auto (cloud-only, edge-only, best at the baseline, best at the mean rate), static:all (one static per arm; the hindsight best needs them); with --codec/--input-codec they choose (point, codec) arms', DEFAULT_POLICIES)
+    .option('--policy-slot <s|off>', `with --trace: interleave the policies: in each slot of S s of trace time every policy replays it in turn (order shuffled per slot, seeded by --order-seed), each keeping its state, so load that drifts hits all alike; off: each policy replays the whole trace in turn (the only mode with --scenario stream:FPS) (default: ${DEFAULT_POLICY_SLOT_S})`)
     .addOption(new Option('--interval <ms>', 'with --trace: one request every MS ms instead of back to back').argParser((v: string) => parsePositive(v, '--interval')))
     .option('--profile <file>', 'with --trace: fit the cost model on these results (repeatable; default: a short profile sweep first); --codec/--input-codec select which of their arms the policies use', (v: string, acc: string[]) => [...acc, v], [] as string[])
     .addOption(maxAgreementLossOption())
@@ -297,6 +300,7 @@ interface EdgeFlags {
   duration?: number;
   policies: string;
   interval?: number;
+  policySlot?: string;
   profile: string[];
   maxAgreementLoss?: number;
   inputs?: string[];
@@ -321,7 +325,7 @@ interface EdgeFlags {
 function traceOptions(f: EdgeFlags, encoded: boolean): TraceOptions | undefined {
   if (!f.trace) {
     if (f.maxAgreementLoss !== undefined) throw new UserError('--max-agreement-loss needs --trace FILE: a sweep measures every (point, codec) arm, and dnn-report applies the budget to them (dnn-report --max-agreement-loss)');
-    for (const [v, flag] of [[f.traceLoop, '--trace-loop'], [f.duration, '--duration'], [f.interval, '--interval'], [f.profile.length || undefined, '--profile']] as const) {
+    for (const [v, flag] of [[f.traceLoop, '--trace-loop'], [f.duration, '--duration'], [f.interval, '--interval'], [f.policySlot, '--policy-slot'], [f.profile.length || undefined, '--profile']] as const) {
       if (v !== undefined) throw new UserError(`${flag} needs --trace FILE`);
     }
     return undefined;
@@ -339,7 +343,20 @@ function traceOptions(f: EdgeFlags, encoded: boolean): TraceOptions | undefined 
     intervalMs: f.interval,
     profile: f.profile,
     maxAgreementLoss: f.maxAgreementLoss ?? DEFAULT_MAX_AGREEMENT_LOSS,
+    slotMs: policySlotMs(f.policySlot),
   };
+}
+
+/** Seconds of trace time per slot of the interleaved replay when --policy-slot is not given: the report's hindsight window, so each window is one slot of every policy. */
+export const DEFAULT_POLICY_SLOT_S = 5;
+
+/** --policy-slot S|off -> ms, or null (off: the sequential replay). */
+function policySlotMs(v: string | undefined): number | null {
+  if (v === undefined) return DEFAULT_POLICY_SLOT_S * 1000;
+  if (v.trim() === 'off') return null;
+  const s = Number(v);
+  if (v.trim() === '' || !Number.isFinite(s) || s <= 0) throw new UserError(`--policy-slot must be seconds of trace time above 0 (e.g. 5) or off, got '${v}'`);
+  return s * 1000;
 }
 
 /** --edges N: several edge devices need the lab, and one plan measured whole by each, from its start. */
@@ -386,7 +403,10 @@ export function parseEdgeOptions(argv: readonly string[], env: NodeJS.ProcessEnv
   if (trace && isPipelined(scenario)) {
     if (scenario.kind !== 'stream') throw new UserError(`--trace replays a trace under a camera: --scenario stream:FPS (e.g. stream:15), not ${scenarioText(scenario)}`);
     if (trace.intervalMs !== undefined) throw new UserError('--interval sets a request rate, --scenario stream:FPS a camera\'s frame rate: give one of them');
+    // a camera's frames are in flight across any boundary: its policies replay the whole trace each, in turn
+    if (f.policySlot !== undefined && f.policySlot.trim() !== 'off') throw new UserError(`--policy-slot ${f.policySlot} interleaves single requests; a camera (--scenario stream:FPS) replays each policy whole: drop --policy-slot (or give --policy-slot off)`);
     trace.camera = { fps: scenario.fps, inFlight: f.inFlight };
+    trace.slotMs = null;
   }
   if (isPipelined(scenario) && f.quick) throw new UserError('--quick is a first look at single requests: drop --scenario (or --quick)');
   if (!isPipelined(scenario) && program.getOptionValueSource('inFlight') === 'cli') throw new UserError('--in-flight caps frames in flight: it needs --scenario stream:FPS, server:RATE or max');

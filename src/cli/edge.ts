@@ -182,6 +182,8 @@ runMain('dnn-edge', async () => {
         intervalMs: t.intervalMs,
         profile: t.profile,
         maxAgreementLoss: t.maxAgreementLoss,
+        slotMs: t.slotMs,
+        slotSeed: o.orderSeed,
         ...(t.camera ? { camera: t.camera } : {}),
         setup: { lab: o.lab, devices: devicesMeta(devices), shaped: true, design: o.design },
         log,

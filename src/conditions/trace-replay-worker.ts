@@ -38,11 +38,16 @@ export function epochMs(): number {
   return performance.timeOrigin + performance.now();
 }
 
-/** What the edge sends: the steps, then the start of the clock, then (at the policy's end) stop. */
-export type WorkerMessage = WorkerInput | { start: number } | { stop: true };
+/**
+ * What the edge sends: the steps, then the start of the clock, then (at the policy's end) stop.
+ * Played in windows (the interleaved replay): after the steps, per window `load` (the window's
+ * steps, its clock at 0), `set` (apply one of them now, before the clock), `start`, then `pause`
+ * (as stop, but the process and its tc stay for the next window).
+ */
+export type WorkerMessage = WorkerInput | { start: number } | { stop: true } | { load: WorkerInput['steps'] } | { set: number } | { pause: true };
 
-/** What the worker posts: ready (tc answers, our qdisc is there), each applied step, stopped (nothing more follows), or a fatal error. */
-export type WorkerReport = { ready: true } | AppliedStep | { stopped: true } | { fatal: string };
+/** What the worker posts: ready (tc answers, our qdisc is there), each applied step, stopped (nothing more follows), paused (every step of the window reported), set (the step given to `set` applied, or why not), or a fatal error. */
+export type WorkerReport = { ready: true } | AppliedStep | { stopped: true } | { paused: true } | { set: true; error?: string } | { fatal: string };
 
 /** The replay under way: tc answering, the steps' timers, the steps written and awaiting tc's answer. */
 class Replay {
@@ -53,9 +58,10 @@ class Replay {
   private readonly timers = new Map<number, NodeJS.Timeout>();
   private startMs = 0;
   private errors: string[] = [];
-  private stopping = false;
+  /** stop: end once every step written is reported; pause: report `paused` then, and wait for the next window */
+  private ending: 'stop' | 'pause' | null = null;
 
-  constructor(private readonly input: WorkerInput) {
+  constructor(private input: WorkerInput) {
     this.tc = spawn('stdbuf', ['-oL', 'tc', '-force', ...(input.netns ? ['-n', input.netns] : []), '-batch', '-'], { stdio: ['pipe', 'pipe', 'pipe'] });
     // `qdisc show dev IF` prints the root qdisc's line first (children follow with "parent")
     createInterface({ input: this.tc.stdout! }).on('line', (line) => {
@@ -67,14 +73,30 @@ class Replay {
     this.send([], (root) => post(this.ours(root) ? { ready: true } : { fatal: `the trace replay's qdisc is not on ${input.iface} (root qdisc: ${root.trim()})` }));
   }
 
+  /** The next window's steps (times from its own clock's start). */
+  load(steps: WorkerInput['steps']): void {
+    this.input = { ...this.input, steps };
+  }
+
+  /** Applies step i now, outside any clock: the window's first condition, in place before its clock starts. */
+  set(i: number): void {
+    const s = this.input.steps[i]!;
+    this.send(s.args.map((a) => a.join(' ')), (root) => {
+      const error = [...this.errors, ...(this.ours(root) ? [] : [`our qdisc is gone from ${this.input.iface} (root qdisc: ${root.trim()})`])];
+      this.errors = [];
+      post(error.length ? { set: true, error: error.join('; ') } : { set: true });
+    });
+  }
+
   start(start: number): void {
+    this.ending = null;
     this.startMs = start;
     this.input.steps.forEach((_, i) => this.timers.set(i, setTimeout(() => this.apply(i), Math.max(0, start + this.input.steps[i]!.atMs - epochMs()))));
   }
 
   /** Steps not yet due are dropped, a due one whose timer is late is applied now; then each step written to tc is reported, then `stopped`. */
-  stop(): void {
-    this.stopping = true;
+  stop(how: 'stop' | 'pause' = 'stop'): void {
+    this.ending = how;
     for (const [i, timer] of this.timers) {
       clearTimeout(timer);
       if (this.startMs + this.input.steps[i]!.atMs <= epochMs()) this.apply(i);
@@ -90,12 +112,17 @@ class Replay {
       const error = [...this.errors, ...(this.ours(root) ? [] : [`our qdisc is gone from ${this.input.iface} (root qdisc: ${root.trim()}): something else removed it`])];
       this.errors = [];
       post({ step: i, condition: s.key, scheduled_ms: s.atMs, applied_ms: epochMs() - this.startMs, tc: root, ...(error.length ? { error: error.join('; ') } : {}) } satisfies AppliedStep);
-      if (this.stopping) this.finishIfIdle();
+      if (this.ending) this.finishIfIdle();
     });
   }
 
   private finishIfIdle(): void {
     if (this.acks.length > 0) return;
+    if (this.ending === 'pause') {
+      this.ending = null;
+      post({ paused: true });
+      return;
+    }
     this.tc.stdin!.end();
     // exit only once `stopped` (and so every step before it) is written to the channel
     process.send?.({ stopped: true } satisfies WorkerReport, () => process.exit(0));
@@ -121,7 +148,10 @@ if (process.send) {
   let replay: Replay | null = null;
   process.on('message', (m: WorkerMessage) => {
     if ('steps' in m) replay = new Replay(m);
+    else if ('load' in m) replay?.load(m.load);
+    else if ('set' in m) replay?.set(m.set);
     else if ('start' in m) replay?.start(m.start);
+    else if ('pause' in m) replay?.stop('pause');
     else if (replay) replay.stop();
     else process.exit(0);
   });

@@ -22,16 +22,23 @@ const STOP_GRACE_MS = 2000;
 
 export { epochMs, type AppliedStep } from './trace-replay-worker.js';
 
+/** Whether a schedule's qdiscs need a netem child: some step has delay, jitter or loss (a window of it played by startWindow uses the same qdiscs). */
+function needsNetem(schedule: Schedule): boolean {
+  return schedule.steps.some((s) => s.condition.delay > 0 || s.condition.jitter > 0 || s.condition.loss > 0);
+}
+
 export class TraceReplay {
   readonly applied: AppliedStep[] = [];
   private worker: ChildProcess | null = null;
   private finished: Promise<void> = Promise.resolve();
   private startMs = 0;
+  private onApplied?: (a: AppliedStep) => void;
+  /** a window's set or pause awaiting the worker's report */
+  private waiting: { kind: 'set' | 'paused'; resolve: (error: string | undefined) => void; reject: (e: Error) => void } | null = null;
 
   private constructor(
     private readonly iface: string,
     private readonly netns: string | undefined,
-    private readonly schedule: Schedule,
     private readonly netem: boolean,
     private readonly mtu: number,
     private readonly outside: string[],
@@ -46,27 +53,62 @@ export class TraceReplay {
   static async prepare(iface: string, schedule: Schedule, opts: { netns?: string; outside?: string[] } = {}): Promise<TraceReplay> {
     const unshaped = schedule.steps.find((s) => s.condition.net === null);
     if (unshaped) throw new UserError(`trace ${schedule.trace}: the step at ${unshaped.atMs / 1000} s has net=none; a replayed link needs a rate at every step`);
-    const netem = schedule.steps.some((s) => s.condition.delay > 0 || s.condition.jitter > 0 || s.condition.loss > 0);
+    const netem = needsNetem(schedule);
     const first = await applyShaping(iface, shapingOf(schedule.steps[0]!.condition), { netns: opts.netns, netem });
-    return new TraceReplay(iface, opts.netns, schedule, netem, first.mtu, opts.outside ?? []);
+    return new TraceReplay(iface, opts.netns, netem, first.mtu, opts.outside ?? []);
   }
 
   /**
-   * Starts the timeline: the timer thread and its tc process are made ready first, then the clock
-   * starts (step 0 is applied again with `change`, so its time is logged too). Resolves with the
-   * start, epoch ms.
+   * Starts a timeline: plays `window` (the schedule prepared, or a piece of it: its steps' times
+   * from the window's own start, e.g. a slot of the interleaved replay) on the timer process,
+   * which is started at the first window and kept between windows (a process start per window cost
+   * seconds on a throttled edge). The window's first step is applied, then `ready` runs, then the
+   * clock starts (the first step is applied again at 0, so its time is logged). `pauseWindow` ends
+   * it, `stop` ends the process. Resolves with the clock's start, epoch ms.
    */
-  async start(onApplied?: (a: AppliedStep) => void): Promise<number> {
-    const input: WorkerInput = {
-      iface: this.iface,
-      netns: this.netns,
-      handle: `${OUR_HANDLE}:`,
-      steps: this.schedule.steps.map((s) => ({
-        atMs: s.atMs,
-        key: conditionKey(s.condition),
-        args: shapingCommands(this.iface, shapingOf(s.condition), this.mtu, { verb: 'change', netem: this.netem }),
-      })),
-    };
+  async startWindow(window: Schedule, onApplied: (a: AppliedStep) => void, ready: () => Promise<void>): Promise<number> {
+    const steps = this.workerSteps(window);
+    this.onApplied = onApplied;
+    const worker = this.worker ?? (await this.launch(steps));
+    worker.send({ load: steps } satisfies WorkerMessage);
+    const set = await this.reply('set', () => worker.send({ set: 0 } satisfies WorkerMessage));
+    if (set) {
+      // something removed our qdiscs between windows (the replay once installed them per policy, which repaired this): install them again
+      process.stderr.write(`note: the trace replay could not set ${steps[0]!.key} (${set}); installing its qdiscs again\n`);
+      await applyShaping(this.iface, shapingOf(window.steps[0]!.condition), { netns: this.netns, netem: this.netem });
+    }
+    await ready();
+    this.startMs = epochMs();
+    worker.send({ start: this.startMs } satisfies WorkerMessage);
+    return this.startMs;
+  }
+
+  /** Ends a window (startWindow): steps not yet due are not applied, and every step applied was handed to onApplied when this resolves; the timer process stays. */
+  async pauseWindow(): Promise<void> {
+    const w = this.worker;
+    if (!w?.connected) return;
+    await this.reply('paused', () => w.send({ pause: true } satisfies WorkerMessage));
+  }
+
+  /** Sends with `send` and waits for the worker's `kind` report (its error, if any), or its end. */
+  private reply(kind: 'set' | 'paused', send: () => void): Promise<string | undefined> {
+    return new Promise((resolve, reject) => {
+      this.waiting = { kind, resolve, reject };
+      send();
+    });
+  }
+
+  private workerSteps(schedule: Schedule): WorkerInput['steps'] {
+    return schedule.steps.map((s) => ({
+      atMs: s.atMs,
+      key: conditionKey(s.condition),
+      args: shapingCommands(this.iface, shapingOf(s.condition), this.mtu, { verb: 'change', netem: this.netem }),
+    }));
+  }
+
+  /** Forks the timer process with `steps` and waits until it is ready (tc answers, our qdisc is there). */
+  private async launch(steps: WorkerInput['steps']): Promise<ChildProcess> {
+    const input: WorkerInput = { iface: this.iface, netns: this.netns, handle: `${OUR_HANDLE}:`, steps };
     const worker = fork(fileURLToPath(new URL('./trace-replay-worker.js', import.meta.url)), [], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'], execArgv: [] });
     this.worker = worker;
     this.finished = new Promise((resolve) => worker.once('exit', () => resolve()));
@@ -76,6 +118,10 @@ export class TraceReplay {
     } catch (e) {
       process.stderr.write(`note: the trace replay stays inside the edge device (${(e as Error).message}); its steps may be late\n`);
     }
+    worker.once('exit', (code) => {
+      this.waiting?.reject(new Error(`the trace replay's timer process ended (${code})`));
+      this.waiting = null;
+    });
     await new Promise<void>((resolve, reject) => {
       worker.once('error', reject);
       worker.once('exit', (code) => reject(new Error(`the trace replay's timer process ended (${code}) before it was ready`)));
@@ -84,14 +130,16 @@ export class TraceReplay {
         else if ('fatal' in m) reject(new Error(m.fatal));
         else if ('step' in m) {
           this.applied.push(m);
-          onApplied?.(m);
+          this.onApplied?.(m);
+        } else if ('set' in m || 'paused' in m) {
+          const w = this.waiting;
+          this.waiting = null;
+          w?.resolve('set' in m ? m.error : undefined);
         }
       });
       worker.send(input satisfies WorkerMessage);
     });
-    this.startMs = epochMs();
-    worker.send({ start: this.startMs });
-    return this.startMs;
+    return worker;
   }
 
   /**

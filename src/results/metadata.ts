@@ -91,6 +91,8 @@ export const AdaptiveMetaSchema = Type.Object(
     max_agreement_loss: opt(Type.Number({ minimum: 0, maximum: 100, description: 'runs with codecs: the policies chose only among arms within this many percentage points of top-1 agreement lost (--max-agreement-loss)' })),
     scenario: opt(Type.String({ description: 'a camera under the trace (--scenario stream:FPS): its label; absent: requests one at a time' })),
     in_flight: opt(Type.Integer({ minimum: 1, description: 'with a camera: the cap on frames in flight (--in-flight)' })),
+    policy_slot_s: opt(orNull(Type.Number({ exclusiveMinimum: 0 }), 'the interleaved replay (--policy-slot): seconds of trace time per slot, in each of which every policy replayed it in turn; null: each policy replayed the whole trace in turn (absent: runs before the option, sequential)')),
+    policy_slot_seed: opt(Type.Integer({ description: "with slots: the seed of the slots' orders (each #dnn-request line has its slot and slot_pos)" })),
   },
   { description: 'an adaptive run (dnn-edge --trace): what was replayed and how' },
 );

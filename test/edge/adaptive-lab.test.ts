@@ -13,7 +13,7 @@ import { resultsOf } from '../helpers/results.js';
 // the two lab runs side by side (each lab has its own namespace and cgroups): no timing is asserted here
 t.jobs = 2;
 
-t.test('lab --trace: the trace replayed once per policy, timelines and histograms per policy, the report compares them', { skip: NEEDS_ROOT }, async (t) => {
+t.test('lab --trace: the trace replayed per policy in interleaved 1 s slots, timelines and histograms per policy, the report compares them', { skip: NEEDS_ROOT }, async (t) => {
   const dir = await mkdtemp(path.join(tmpdir(), 'dnn-adaptive-lab-'));
   const trace = path.join(dir, 'steps.trace');
   await writeFile(trace, 't=0;net=50\nt=1;net=2\nt=2;net=20\n');
@@ -22,7 +22,7 @@ t.test('lab --trace: the trace replayed once per policy, timelines and histogram
     'dnn-edge',
     // no --edge-slowdown: the calibration is the sweep's (lab-timing.serial.test.ts checks it), and on
     // a ~1.5 ms model a quota cannot slow the edge evenly (a run once starved it for minutes)
-    ['lab', 'mobilenet', '--input-shape', '96x96x3', '--cuts', '0,act_softmax', '--edge-cpu', '0', '--edge-mem', '0', '--cloud-cpu', '0', '--cloud-mem', '0', '--trace', trace, '--duration', '3', '--policies', 'adaptive,static:auto', '--out', out],
+    ['lab', 'mobilenet', '--input-shape', '96x96x3', '--cuts', '0,act_softmax', '--edge-cpu', '0', '--edge-mem', '0', '--cloud-cpu', '0', '--cloud-mem', '0', '--trace', trace, '--duration', '3', '--policies', 'adaptive,static:auto', '--policy-slot', '1', '--out', out],
     { timeout: 300_000 },
   );
   t.equal(r.exitCode, 0, String(r.stderr));
@@ -30,15 +30,33 @@ t.test('lab --trace: the trace replayed once per policy, timelines and histogram
   t.match(err, /warm-up: \d+ runs of the full model on each end/, 'both ends warmed up before the profile');
   t.match(err, /profiling 2 points/);
   t.match(err, /policy adaptive: \d+ requests, mean [\d.]+ ms, \d+ switches, explored \d+ \([\d.]+ % of requests, [\d.]+ % of their time\)/, 'the learning policy\'s summary says its exploration share');
+  t.match(err, /interleaved replay: 3 slots of 1\.0 s/);
   const { file, parsed } = await resultsOf(out);
   const policies = new Set(parsed.policies.map((p) => p.policy));
+  t.match(parsed.meta?.conditions?.adaptive, { policy_slot_s: 1 }, 'the slot length in the metadata');
+  t.type(parsed.meta?.conditions?.adaptive?.policy_slot_seed, 'number', "and the seed of the slots' orders");
+  // each request in its slot of trace time, with its policy's place in that slot's order: one place per policy, all places taken
+  const places = new Map<number, Map<string, Set<number>>>();
+  for (const run of parsed.policies) {
+    for (const q of run.requests as { t_ms: number; slot?: number; slot_pos?: number }[]) {
+      t.ok(q.slot !== undefined && q.t_ms >= q.slot * 1000 && q.t_ms < (q.slot + 1) * 1000, `${run.policy}: t_ms ${q.t_ms} in its slot ${q.slot}`);
+      const slot = places.get(q.slot!) ?? new Map<string, Set<number>>();
+      places.set(q.slot!, slot.set(run.policy, (slot.get(run.policy) ?? new Set()).add(q.slot_pos!)));
+    }
+  }
+  t.same([...places.keys()].sort(), [0, 1, 2], 'every slot ran');
+  for (const [k, slot] of places) {
+    t.ok([...slot.values()].every((p) => p.size === 1), `slot ${k}: one place per policy`);
+    if (slot.size === policies.size) t.same([...slot.values()].map((p) => [...p][0]).sort(), [...Array(policies.size).keys()], `slot ${k}: places 0..${policies.size - 1}`);
+  }
   t.ok(policies.has('adaptive'), `policies measured: ${[...policies].join(', ')}`);
   t.ok([...policies].some((p) => p.startsWith('static:')), 'the static policies too');
   const learned = parsed.policies.find((p) => p.policy === 'adaptive')!.requests as { pred_ms?: number; explore?: boolean }[];
   t.ok(learned.every((q) => typeof q.pred_ms === 'number' && q.pred_ms > 0 && (q.explore === undefined || q.explore === true)), 'adaptive\'s requests carry its prediction (pred_ms), explore only when true');
   for (const run of parsed.policies) {
     t.ok(run.requests.length > 0, `${run.policy}: a timeline of requests`);
-    t.equal(run.applied.length, 3, `${run.policy}: every trace step applied and logged`);
+    // one step in force at the start of each 1 s slot, in trace time
+    t.same(run.applied.map((a) => [a.step, a.scheduled_ms]), [[0, 0], [1, 1000], [2, 2000]], `${run.policy}: every trace step applied and logged, in trace time`);
     t.same(run.applied.filter((a) => a.error), [], `${run.policy}: no step failed (our qdisc stayed on the link)`);
     t.ok(run.histograms.total && run.histograms.total.totalCount === run.requests.length, `${run.policy}: one total sample per request`);
   }
@@ -99,6 +117,7 @@ t.test('lab --trace with codecs: fidelity before the profile, arms profiled, an 
   const rep = await runBin('dnn-report', [file, '--format', 'json']);
   t.equal(rep.exitCode, 0, String(rep.stderr));
   const json = JSON.parse(String(rep.stdout)) as { adaptive: { policies: { policy: string; requests: number }[] }[] };
-  t.same(json.adaptive[0]!.policies.map((p) => p.policy), ['adaptive', 'static:input_1@jpeg:90'], 'the report reads the arm labels');
+  // in the order of the file: interleaved (one 5 s slot here), the last slot's order
+  t.same(json.adaptive[0]!.policies.map((p) => p.policy).sort(), ['adaptive', 'static:input_1@jpeg:90'], 'the report reads the arm labels');
   t.ok(json.adaptive[0]!.policies.every((p) => p.requests > 0));
 });

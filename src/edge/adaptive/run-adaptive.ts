@@ -12,9 +12,11 @@ import { codecsMeta, freshResultsPath, measureArmsFidelity, openSession, runArms
 import { armName, hasEncodedArms, type Arm } from '../arms.js';
 import { calibrateOrWarmUp, calibrationSetup } from '../edge-slowdown.js';
 import { runSweep } from '../sweep.js';
+import { newScheduleSeed } from '../schedule.js';
 import { autoStaticCuts, parsePolicies } from './policy.js';
 import { armsWithinBudget, profileFromFiles, ProfileCells } from './profile.js';
 import { runPolicies, type StreamDeps } from './stream.js';
+import { slotSchedule } from './slots.js';
 
 export interface AdaptiveRunOptions extends SessionOptions {
   schedule: Schedule;
@@ -24,6 +26,10 @@ export interface AdaptiveRunOptions extends SessionOptions {
   intervalMs?: number;
   /** --scenario stream:FPS: a camera's frames (up to inFlight in flight) instead of requests one at a time */
   camera?: { fps: number; inFlight: number };
+  /** --policy-slot: the policies interleaved in slots of this much trace time (ms); null: each replays the whole trace in turn */
+  slotMs: number | null;
+  /** --order-seed: seed of the slots' shuffled orders (default: a fresh one, recorded) */
+  slotSeed?: number;
   /** results files to fit the cost model on; none = a short profile sweep first */
   profile: string[];
   /** --max-agreement-loss: the policies choose among arms within this budget (percentage points of top-1 agreement) */
@@ -45,10 +51,11 @@ const PROFILE_REPS = 3;
  * its timeline and histograms.
  */
 export async function runAdaptive(o: AdaptiveRunOptions): Promise<{ file: string }> {
+  const slotSeed = o.slotSeed ?? newScheduleSeed();
   const session = await openSession(o);
   // one runner for calibration, profile and stream (the onnx runner frees the TF.js weights it converted)
   const runner = createSplitRunner(session.network);
-  const { file, writer, profiled } = await openResults(o, session, runner);
+  const { file, writer, profiled } = await openResults(o, session, runner, slotSeed);
   const stress = new EdgeConditionController({ iface: null, stressor: o.stressor, link: session.link });
   const replay = new ReplayHandle(o);
   try {
@@ -61,11 +68,11 @@ export async function runAdaptive(o: AdaptiveRunOptions): Promise<{ file: string
     const encoded = model.cuts.filter((c) => c.codec !== undefined).length;
     o.log(`cost model: ${model.cuts.length} ${encoded ? `arms (${encoded} encoded)` : 'points'}, rate factor ${model.beta.toFixed(3)}, delay factor ${model.gamma.toFixed(3)}`);
     const policies = parsePolicies(o.policies, model.cuts.map((c) => c.cut), () => autoStaticCuts(model, mean, model.fastest));
-    await runPolicies({ policies, intervalMs: o.intervalMs, initialRate: mean, ...(o.camera ? { camera: o.camera } : {}) }, streamDeps(o, session, runner, sendable, model, writer, stress, replay));
+    await runPolicies({ policies, intervalMs: o.intervalMs, initialRate: mean, slotMs: o.slotMs, slotSeed, ...(o.camera ? { camera: o.camera } : {}) }, streamDeps(o, session, runner, sendable, model, writer, stress, replay));
     return { file };
   } finally {
     await runner.dispose();
-    await replay.stop().catch((e: Error) => o.log(`restoring the link: ${e.message}`));
+    await replay.close().catch((e: Error) => o.log(`restoring the link: ${e.message}`));
     await stress.close().catch((e: Error) => o.log(`restoring conditions: ${e.message}`));
     await writer.close();
     await session.link.close().catch(() => undefined);
@@ -78,7 +85,7 @@ export async function runAdaptive(o: AdaptiveRunOptions): Promise<{ file: string
  * keeps those within the budget for the profile; then opens a fresh results file with the run's
  * metadata. With --profile the files' fidelity records judge the arms.
  */
-async function openResults(o: AdaptiveRunOptions, session: Session, runner: SplitRunner): Promise<{ file: string; writer: ResultsWriter; profiled: Arm[] }> {
+async function openResults(o: AdaptiveRunOptions, session: Session, runner: SplitRunner, slotSeed: number): Promise<{ file: string; writer: ResultsWriter; profiled: Arm[] }> {
   const { backend, network, link, server, arms, inputs } = session;
   const slowdown = await calibrateOrWarmUp(o, runner, link, network);
   const fidelity = hasEncodedArms(arms) && !o.profile.length ? await measureArmsFidelity(o, runner, network, arms, inputs) : undefined;
@@ -97,7 +104,7 @@ async function openResults(o: AdaptiveRunOptions, session: Session, runner: Spli
       network,
       backend,
       server,
-      { ...o.setup, ...calibrationSetup(o.setup, slowdown), iface: o.iface, edge_stressor: stressor, adaptive: { ...o.replay, policies: o.policies, interval_ms: o.intervalMs ?? null, profile: o.profile, ...budget, ...(o.camera ? { scenario: `stream:${String(o.camera.fps)}`, in_flight: o.camera.inFlight } : {}) } },
+      { ...o.setup, ...calibrationSetup(o.setup, slowdown), iface: o.iface, edge_stressor: stressor, adaptive: { ...o.replay, policies: o.policies, interval_ms: o.intervalMs ?? null, profile: o.profile, ...slotsMeta(o.slotMs, slotSeed), ...budget, ...(o.camera ? { scenario: `stream:${String(o.camera.fps)}`, in_flight: o.camera.inFlight } : {}) } },
       undefined,
       await inferenceThreads(backend.name),
       undefined,
@@ -133,18 +140,30 @@ async function measureProfile(o: AdaptiveRunOptions, session: Session, runner: S
   return cells.model(network.id, arms);
 }
 
-/** The trace's replay on the link: started afresh for each policy, stopped after it. */
+/**
+ * The trace's replay on the link: our qdiscs installed at the first slot (the whole trace when not
+ * interleaved) and kept until the run's end; each slot of each policy is a window played by the one
+ * timer process, paused after it.
+ */
 class ReplayHandle {
   private replay: TraceReplay | null = null;
 
   constructor(private readonly o: Pick<AdaptiveRunOptions, 'iface' | 'schedule' | 'edge'>) {}
 
-  async start(onApplied: (a: AppliedStep) => void): Promise<number> {
-    this.replay = await TraceReplay.prepare(this.o.iface, this.o.schedule, { outside: this.o.edge?.outside });
-    return await this.replay.start(onApplied);
+  async start(onApplied: (a: AppliedStep) => void, window: { fromMs: number; toMs: number }, ready: () => Promise<void>): Promise<number> {
+    const piece = slotSchedule(this.o.schedule, window.fromMs, window.toMs);
+    this.replay ??= await TraceReplay.prepare(this.o.iface, this.o.schedule, { outside: this.o.edge?.outside });
+    // the slot's steps are reported as the whole trace's: its index, its times in trace time
+    return await this.replay.startWindow(piece.schedule, (a) => onApplied({ ...a, step: piece.steps[a.step] ?? a.step, scheduled_ms: a.scheduled_ms + window.fromMs, applied_ms: a.applied_ms + window.fromMs }), ready);
   }
 
-  async stop(): Promise<void> {
+  /** The slot's end: its steps not yet due are not applied; the link keeps the last one's condition. */
+  async pause(): Promise<void> {
+    await this.replay?.pauseWindow();
+  }
+
+  /** The run's end: the timer process stopped, our qdiscs removed. */
+  async close(): Promise<void> {
     const r = this.replay;
     this.replay = null;
     await r?.close();
@@ -160,8 +179,8 @@ function streamDeps(o: AdaptiveRunOptions, session: Session, runner: SplitRunner
     arms,
     model,
     schedule: o.schedule,
-    startReplay: (onApplied) => replay.start(onApplied),
-    stopReplay: () => replay.stop(),
+    startReplay: (onApplied, window, ready) => replay.start(onApplied, window, ready),
+    stopReplay: () => replay.pause(),
     applyStress: async (c: Condition) => {
       await stress.release();
       await stress.apply({ ...c, net: null, delay: 0, jitter: 0, loss: 0 });
@@ -169,6 +188,11 @@ function streamDeps(o: AdaptiveRunOptions, session: Session, runner: SplitRunner
     finished: (policy, recorder, requests, applied, startMs, endMs, camera) => writer.appendPolicy(policy, o.schedule.trace, recorder.histograms, { requests, applied }, startMs, endMs, camera),
     log: o.log,
   };
+}
+
+/** The metadata of the interleaving: the slot length (null: sequential) and the seed of the slots' orders (each request line has its slot and place). */
+function slotsMeta(slotMs: number | null, seed: number) {
+  return slotMs === null ? { policy_slot_s: null } : { policy_slot_s: slotMs / 1000, policy_slot_seed: seed };
 }
 
 const round2 = (v: number) => Math.max(0.01, Math.round(v * 100) / 100);

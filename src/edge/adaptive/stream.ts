@@ -13,6 +13,7 @@ import type { StreamLine } from '../../results/stream-lines.js';
 import { CellRecorder, type Sample } from '../samples.js';
 import { bestFor, ModelPolicy, OraclePolicy, oracleCondition, StaticPolicy, type Decision, type Policy } from './policy.js';
 import { LearningPolicy } from './learning-policy.js';
+import { playSlots, slotPlan, type Slot } from './slots.js';
 
 /**
  * The adaptive run: for each policy in turn, the identical trace is replayed from its start while a
@@ -54,6 +55,9 @@ export interface RequestRecord {
   dropped?: number;
   /** a camera: the frame's arrival -> its edge compute started, ms (waiting for the edge or a slot in flight) */
   queue_ms?: number;
+  /** interleaved replay (--policy-slot): the slot of trace time the request ran in, and its policy's place in that slot's order (0: first) */
+  slot?: number;
+  slot_pos?: number;
 }
 
 export interface StreamDeps {
@@ -65,8 +69,12 @@ export interface StreamDeps {
   arms: ReadonlyMap<string, Arm>;
   model: CostModel;
   schedule: Schedule;
-  /** starts the trace's timeline for one policy; returns its start (epoch ms) */
-  startReplay(onApplied: (a: AppliedStep) => void): Promise<number>;
+  /**
+   * Starts the trace's timeline over `window` of trace time for one policy: the window's first
+   * condition is put on the link, then `ready` runs, then the clock starts. Steps are reported in
+   * trace time (indices and times of the whole schedule). Returns the clock's start (epoch ms).
+   */
+  startReplay(onApplied: (a: AppliedStep) => void, window: { fromMs: number; toMs: number }, ready: () => Promise<void>): Promise<number>;
   stopReplay(): Promise<void>;
   /** puts stress changes of the trace in effect (between requests); link changes are the replay's */
   applyStress(c: Condition): Promise<void>;
@@ -82,6 +90,10 @@ export interface StreamOptions {
   initialRate: number | null;
   /** --scenario stream:FPS: a camera's frames, several in flight, instead of requests one at a time */
   camera?: { fps: number; inFlight: number };
+  /** --policy-slot: interleaved replay in slots of this much trace time (ms); null/absent: each policy replays the whole trace in turn */
+  slotMs?: number | null;
+  /** seed of the slots' shuffled orders */
+  slotSeed?: number;
 }
 
 /** A policy's frames under a camera: the `#dnn-stream` line of its run. */
@@ -96,10 +108,36 @@ export function makePolicy(name: string, model: CostModel, initialRate: number |
 }
 
 export async function runPolicies(o: StreamOptions, d: StreamDeps): Promise<void> {
-  for (const name of o.policies) await runPolicy(name, o, d);
+  if (o.camera && o.slotMs != null) throw new Error('bug: a camera replays each policy in one pass (--policy-slot off)');
+  const plan = slotPlan(d.schedule.lengthMs, o.slotMs ?? null, o.policies, o.slotSeed ?? 0);
+  if (plan.length > 1) d.log(`interleaved replay: ${plan.length} slots of ${((o.slotMs ?? 0) / 1000).toFixed(1)} s, in each every policy in turn (order shuffled per slot, seed ${o.slotSeed ?? 0})`);
+  const runs = new Map(o.policies.map((name) => [name, newRun(name, o, d)]));
+  const machine: Machine = { stress: '', lastArm: null };
+  const began = epochMs();
+  const finished = new Set<PolicyStream>();
+  try {
+    await playSlots(
+      plan,
+      runs,
+      (run, slot, pos) => runSlot(run, slot, plan.length > 1 ? pos : null, o, d, machine),
+      async (run) => {
+        finished.add(run);
+        await finishRun(run, o, d);
+      },
+      (slot) => d.log(`slot ${slot.index + 1}/${plan.length} done (${(slot.toMs / 1000).toFixed(1)} s of the trace) after ${((epochMs() - began) / 1000).toFixed(0)} s`),
+    );
+  } finally {
+    for (const run of runs.values()) if (!finished.has(run)) run.recorder.destroy();
+  }
 }
 
-/** What one policy's run keeps: its histograms, its timeline and the trace steps applied under it. */
+/** What the machine is left in between slots, whichever policy ran last: the stress in effect and the arm last computed (warm). */
+interface Machine {
+  stress: string;
+  lastArm: string | null;
+}
+
+/** What one policy's run keeps across its slots: its histograms, its timeline, the trace steps applied under it, its place in the inputs. */
 interface PolicyStream {
   name: string;
   policy: Policy;
@@ -110,45 +148,108 @@ interface PolicyStream {
   late: number;
   /** following stress: the latest trace step that changed a stress factor, until the policy's greedy choice changes after it */
   follow: StressFollow;
+  /** requests so far (the next takes inputs[n % inputs.length]), the arm of the latest, link failures in a row */
+  n: number;
+  prevCut: string | null;
+  failures: number;
+  /** epoch ms of its first slot's start and its last slot's end */
+  startMs: number;
+  endMs: number;
   /** with a camera: frames offered, completed, dropped, refused, first arrival and last reply (performance.now) */
   camera?: { offered: number; completed: number; dropped: number; refused: number; first: number; last: number; stress?: { cpu: number; mem: number } };
 }
 
-/** One policy: the trace replayed from its start under a stream of requests, then its results handed on. */
-async function runPolicy(name: string, o: StreamOptions, d: StreamDeps): Promise<void> {
-  const run: PolicyStream = { name, policy: makePolicy(name, d.model, o.initialRate), recorder: new CellRecorder(), requests: [], applied: [], late: 0, follow: new StressFollow(name, d.schedule, d.log) };
-  const start = await d.startReplay((a) => {
-    run.applied.push(a);
-    if (a.error) d.log(`trace step ${a.step} (${a.condition}): ${a.error}`);
-    if (Math.abs(a.applied_ms - a.scheduled_ms) > 20) run.late++;
-  });
-  d.log(`policy ${name}: replaying ${d.schedule.trace} for ${(d.schedule.lengthMs / 1000).toFixed(1)} s`);
+function newRun(name: string, o: StreamOptions, d: StreamDeps): PolicyStream {
+  const run: PolicyStream = {
+    name,
+    policy: makePolicy(name, d.model, o.initialRate),
+    recorder: new CellRecorder(),
+    requests: [],
+    applied: [],
+    late: 0,
+    follow: new StressFollow(name, d.schedule, d.log),
+    n: 0,
+    prevCut: null,
+    failures: 0,
+    startMs: NaN,
+    endMs: NaN,
+  };
+  return run;
+}
+
+/**
+ * One policy's part of one slot: the slot's piece of the trace replayed under its stream of
+ * requests (trace time continues from the policy's previous slot). Before the clock starts, with
+ * the slot's first condition on the link: the stress in force at the slot's start, and, when the
+ * machine last computed another arm than the policy's latest, one untimed, unrecorded request of
+ * the policy's latest arm, so it does not pay for the previous policy having warmed other sessions
+ * (on a CPU-quota edge a cold arm computed 5-7x slower once).
+ */
+async function runSlot(run: PolicyStream, slot: Slot, pos: number | null, o: StreamOptions, d: StreamDeps, machine: Machine): Promise<void> {
+  const window = { fromMs: slot.fromMs, toMs: slot.toMs };
+  const ready = async () => {
+    machine.stress = await applyStressChange(conditionAt(d.schedule, slot.fromMs), machine.stress, d);
+    if (pos !== null && run.prevCut !== null && machine.lastArm !== run.prevCut) {
+      await warmUp(d, run.prevCut);
+      machine.lastArm = run.prevCut;
+    }
+  };
+  const start = await d.startReplay(
+    (a) => {
+      run.applied.push(a);
+      if (a.error) d.log(`trace step ${a.step} (${a.condition}): ${a.error}`);
+      if (Math.abs(a.applied_ms - a.scheduled_ms) > 20) run.late++;
+    },
+    window,
+    ready,
+  );
+  if (Number.isNaN(run.startMs)) run.startMs = start;
+  if (pos === null) d.log(`policy ${run.name}: replaying ${d.schedule.trace} for ${((slot.toMs - slot.fromMs) / 1000).toFixed(1)} s`);
   try {
-    if (o.camera) await streamCamera(run, start, o.camera, d);
-    else await streamRequests(run, start, o, d);
+    if (o.camera) await streamCamera(run, start, o.camera, d, machine);
+    else await streamRequests(run, { start, slot, pos }, o, d, machine);
   } finally {
     await d.stopReplay();
   }
-  const end = epochMs();
+  run.endMs = epochMs();
+}
+
+/** One request of the arm, not timed for anything: the sessions of an arm another policy left cold. */
+async function warmUp(d: StreamDeps, cut: string): Promise<void> {
+  try {
+    await measureOnce(d.runner, d.link, armOf(d, cut), d.inputs[0]!);
+  } catch (e) {
+    if (!(e instanceof LinkFailure)) throw e;
+    await d.link.reconnect();
+  }
+}
+
+/** A policy's last slot done: its summary logged, its results handed on. */
+async function finishRun(run: PolicyStream, o: StreamOptions, d: StreamDeps): Promise<void> {
   d.log(runSummary(run));
   try {
-    await d.finished(name, run.recorder, run.requests, run.applied, start, end, o.camera && cameraCounts(run, o.camera));
+    await d.finished(run.name, run.recorder, run.requests, run.applied, run.startMs, run.endMs, o.camera && cameraCounts(run, o.camera));
   } finally {
     run.recorder.destroy();
   }
 }
 
-/** Requests back to back (or one per interval) until the trace's end, each at the point the policy chooses. */
-async function streamRequests(run: PolicyStream, start: number, o: StreamOptions, d: StreamDeps): Promise<void> {
-  let stressKey = '';
-  let prevCut: string | null = null;
-  let failures = 0;
-  for (let n = 0; ; n++) {
-    if (o.intervalMs) await sleepUntil(start + n * o.intervalMs);
-    const t = epochMs() - start;
-    if (t >= d.schedule.lengthMs) break;
+/**
+ * Requests back to back (or one per interval of trace time) until the slot's end, each at the arm
+ * the policy chooses; `t_ms` is trace time (the slot's start + the time since its clock started).
+ * The request in flight at the slot's end finishes, counted, before the next policy's turn.
+ */
+async function streamRequests(run: PolicyStream, at: { start: number; slot: Slot; pos: number | null }, o: StreamOptions, d: StreamDeps, machine: Machine): Promise<void> {
+  const { start, slot, pos } = at;
+  const now = () => epochMs() - start + slot.fromMs;
+  // with --interval the requests keep one grid of trace time across slots: request m at m x interval
+  let m = o.intervalMs ? Math.ceil(slot.fromMs / o.intervalMs) : 0;
+  for (; ; m++) {
+    if (o.intervalMs) await sleepUntil(start + m * o.intervalMs - slot.fromMs);
+    const t = now();
+    if (t >= slot.toMs) break;
     const inForce = conditionAt(d.schedule, t);
-    stressKey = await applyStressChange(inForce, stressKey, d);
+    machine.stress = await applyStressChange(inForce, machine.stress, d);
     const probeMs = await probeLink(run.policy, t, d);
     const cut = run.policy.choose(inForce);
     const decision = run.policy.decision?.();
@@ -156,19 +257,23 @@ async function streamRequests(run: PolicyStream, start: number, o: StreamOptions
     const oracle = bestFor(d.model, oracleCondition(d.model, inForce));
     let s: Sample;
     try {
-      s = await measureOnce(d.runner, d.link, armOf(d, cut), d.inputs[n % d.inputs.length]!);
-      failures = 0;
+      s = await measureOnce(d.runner, d.link, armOf(d, cut), d.inputs[run.n % d.inputs.length]!);
+      run.failures = 0;
     } catch (e) {
-      if (!(e instanceof LinkFailure) || ++failures > 10) throw e;
+      if (!(e instanceof LinkFailure) || ++run.failures > 10) throw e;
       d.log(`policy ${run.name}: request failed (${e.message}); reconnecting`);
       await d.link.reconnect();
       continue;
+    } finally {
+      run.n++;
     }
+    machine.lastArm = cut;
     const total = s.total / 1000 + (probeMs ?? 0);
     run.recorder.record({ ...s, total: total * 1000 });
     run.policy.observe(observation(cut, s));
-    run.requests.push(requestRecord(run, { t, inForce, cut, oracle, switched: prevCut !== null && prevCut !== cut, s, total, probeMs, decision }));
-    prevCut = cut;
+    const r = requestRecord(run, { t, inForce, cut, oracle, switched: run.prevCut !== null && run.prevCut !== cut, s, total, probeMs, decision });
+    run.requests.push(pos === null ? r : { ...r, slot: slot.index, slot_pos: pos });
+    run.prevCut = cut;
     // Let pending I/O through between back-to-back requests: an edge-only request on a backend that
     // computes synchronously never waits for I/O, and the replay's step reports would queue until
     // the policy's end (they are not lost: stopReplay delivers them all).
@@ -197,10 +302,9 @@ interface FrameChoice {
  * counts. A link failure loses the frames in flight (not counted); the camera goes on after a
  * reconnect for the rest of the trace.
  */
-async function streamCamera(run: PolicyStream, start: number, camera: { fps: number; inFlight: number }, d: StreamDeps): Promise<void> {
+async function streamCamera(run: PolicyStream, start: number, camera: { fps: number; inFlight: number }, d: StreamDeps, machine: Machine): Promise<void> {
   const counts: NonNullable<PolicyStream['camera']> = { offered: 0, completed: 0, dropped: 0, refused: 0, first: Infinity, last: 0 };
   run.camera = counts;
-  let stressKey = '';
   let prevCut: string | null = null;
   let dropsSince = 0;
   let failures = 0;
@@ -215,7 +319,7 @@ async function streamCamera(run: PolicyStream, start: number, camera: { fps: num
       edge: async (i) => {
         const t = epochMs() - start;
         const inForce = conditionAt(d.schedule, t);
-        stressKey = await applyStressChange(inForce, stressKey, d);
+        machine.stress = await applyStressChange(inForce, machine.stress, d);
         const probeMs = await probeLink(run.policy, t, d);
         const cut = run.policy.choose(inForce);
         const decision = run.policy.decision?.();
