@@ -146,6 +146,15 @@ export class ResultsWriter {
     return this.appendText(`${lines.map((l) => `${l}\n`).join('')}${policyText(this.baseMs, policy, trace, histograms, startMs, endMs)}`);
   }
 
+  /**
+   * Request lines of a policy's run ahead of its histograms (interleaved replay: turn by turn, so a
+   * killed run keeps them). The reader gives each policy the request lines that name it.
+   */
+  appendRequests(requests: object[]): Promise<void> {
+    if (requests.length === 0) return Promise.resolve();
+    return this.appendText(requests.map((r) => `${REQUEST_PREFIX}${JSON.stringify(r)}\n`).join(''));
+  }
+
   private appendText(text: string): Promise<void> {
     // Calls are serialised so two writes never interleave, even if a caller forgets to await.
     const next = this.queue.then(async () => {

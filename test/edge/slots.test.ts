@@ -1,3 +1,5 @@
+// test-process: shared (pure: no backend, environment, signal handlers or children; see test/run-shared.ts)
+// Interleaved replay (--policy-slot): the slot plan, its balanced seeded orders, each slot's piece of the trace, one state per policy across its slots.
 import t from 'tap';
 import path from 'node:path';
 import { NO_CONDITION } from '../../src/conditions/condition.js';

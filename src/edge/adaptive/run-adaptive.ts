@@ -186,6 +186,7 @@ function streamDeps(o: AdaptiveRunOptions, session: Session, runner: SplitRunner
       await stress.apply({ ...c, net: null, delay: 0, jitter: 0, loss: 0 });
     },
     finished: (policy, recorder, requests, applied, startMs, endMs, camera) => writer.appendPolicy(policy, o.schedule.trace, recorder.histograms, { requests, applied }, startMs, endMs, camera),
+    turnDone: (requests) => writer.appendRequests(requests),
     log: o.log,
   };
 }

@@ -80,6 +80,12 @@ export interface StreamDeps {
   applyStress(c: Condition): Promise<void>;
   /** one policy done: its histograms, timeline and applied steps (and with a camera its counts), to be written */
   finished(policy: string, recorder: CellRecorder, requests: RequestRecord[], applied: AppliedStep[], startMs: number, endMs: number, camera?: CameraCounts): Promise<void>;
+  /**
+   * Interleaved replay: a turn's requests, written (fsynced) as soon as the turn ends, so a run
+   * killed before its last slot keeps every request line it measured (`finished` then gets only
+   * those not yet written). Absent: every request goes with `finished`.
+   */
+  turnDone?(requests: RequestRecord[]): Promise<void>;
   log(line: string): void;
 }
 
@@ -119,7 +125,13 @@ export async function runPolicies(o: StreamOptions, d: StreamDeps): Promise<void
     await playSlots(
       plan,
       runs,
-      (run, slot, pos) => runSlot(run, slot, plan.length > 1 ? pos : null, o, d, machine),
+      async (run, slot, pos) => {
+        await runSlot(run, slot, plan.length > 1 ? pos : null, o, d, machine);
+        if (plan.length > 1 && d.turnDone) {
+          await d.turnDone(run.requests.slice(run.written));
+          run.written = run.requests.length;
+        }
+      },
       async (run) => {
         finished.add(run);
         await finishRun(run, o, d);
@@ -143,6 +155,8 @@ interface PolicyStream {
   policy: Policy;
   recorder: CellRecorder;
   requests: RequestRecord[];
+  /** how many of `requests` are already in the results file (interleaved replay: written turn by turn) */
+  written: number;
   applied: AppliedStep[];
   /** trace steps applied more than 20 ms off schedule */
   late: number;
@@ -165,6 +179,7 @@ function newRun(name: string, o: StreamOptions, d: StreamDeps): PolicyStream {
     policy: makePolicy(name, d.model, o.initialRate),
     recorder: new CellRecorder(),
     requests: [],
+    written: 0,
     applied: [],
     late: 0,
     follow: new StressFollow(name, d.schedule, d.log),
@@ -228,7 +243,7 @@ async function warmUp(d: StreamDeps, cut: string): Promise<void> {
 async function finishRun(run: PolicyStream, o: StreamOptions, d: StreamDeps): Promise<void> {
   d.log(runSummary(run));
   try {
-    await d.finished(run.name, run.recorder, run.requests, run.applied, run.startMs, run.endMs, o.camera && cameraCounts(run, o.camera));
+    await d.finished(run.name, run.recorder, run.requests.slice(run.written), run.applied, run.startMs, run.endMs, o.camera && cameraCounts(run, o.camera));
   } finally {
     run.recorder.destroy();
   }
