@@ -52,6 +52,8 @@ export interface HindsightBest {
   statics: number;
   /** per window where some static has a request: its start (s into the trace) and the static chosen */
   choices: { t0_s: number; policy: string }[];
+  /** the window index of each of `choices` (kept, not recomputed from t0_s: a fractional window does not divide back exactly) */
+  choiceWindows: number[];
   /** the stitched requests' totals, in window order */
   totals: number[];
   /** mean of `totals`; null when no static has a timed request */
@@ -85,6 +87,7 @@ export function hindsightBest(statics: PolicyRequests[], windowS: number): Hinds
   const grouped = statics.map((s) => byWindow(s.requests, windowS));
   const windows = [...new Set(grouped.flatMap((g) => [...g.keys()]))].sort((a, b) => a - b);
   const choices: HindsightBest['choices'] = [];
+  const choiceWindows: number[] = [];
   const totals: number[] = [];
   const perStatic: number[] = [];
   for (const w of windows) {
@@ -100,6 +103,7 @@ export function hindsightBest(statics: PolicyRequests[], windowS: number): Hinds
     const chosen = best as { i: number; mean: number } | null;
     if (!chosen) continue;
     choices.push({ t0_s: w * windowS, policy: statics[chosen.i]!.policy });
+    choiceWindows.push(w);
     totals.push(...grouped[chosen.i]!.get(w)!.map((r) => r.total_ms));
     perStatic.push(requests / statics.length);
   }
@@ -107,6 +111,7 @@ export function hindsightBest(statics: PolicyRequests[], windowS: number): Hinds
     window_s: windowS,
     statics: statics.length,
     choices,
+    choiceWindows,
     totals,
     mean_ms: totals.length ? meanOf(totals) : null,
     window_requests: perStatic.length ? median(perStatic) : null,
@@ -134,7 +139,7 @@ export function windowSeries(requests: TimedRequest[], windows: number[], window
 
 /** The stitched hindsight requests per window of `windows`: the chosen static's in each. */
 export function hindsightSeries(statics: PolicyRequests[], best: HindsightBest, windows: number[]): WindowSeries {
-  const chosen = new Map(best.choices.map((c) => [windowOf(c.t0_s * 1000, best.window_s), c.policy]));
+  const chosen = new Map(best.choices.map((c, i) => [best.choiceWindows[i]!, c.policy]));
   const stitched = statics.flatMap((s) => s.requests.filter((r) => chosen.get(windowOf(r.t_ms, best.window_s)) === s.policy));
   return windowSeries(stitched, windows, best.window_s);
 }

@@ -97,6 +97,10 @@ t.test('the stitched hindsight series per window and the explore share', async (
   const windows = windowsOf([...statics, { policy: 'adaptive', requests: [rq(12_000, 1)] }], 5);
   t.same(windows, [0, 1, 2]);
   t.same(hindsightSeries(statics, h, windows), { sum: [10, 42, 0], n: [1, 2, 0] });
+  // a fractional window: 3 x 0.3 s is 0.8999... s, so a window index worked back from t0_s lands one short
+  const f = [{ policy: 'static:a', requests: [rq(900, 10)] }, { policy: 'static:b', requests: [rq(900, 20)] }];
+  const hf = hindsightBest(f, 0.3);
+  t.same(hindsightSeries(f, hf, windowsOf(f, 0.3)), { sum: [10], n: [1] }, 'a fractional --hindsight-window stitches the chosen static of each window');
   t.equal(exploreShare([rq(0, 1, 'a', { explore: true }), rq(1, 1), rq(2, 1), rq(3, 1)]), 0.25);
   t.equal(exploreShare([]), 0);
 });
