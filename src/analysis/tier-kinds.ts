@@ -1,4 +1,4 @@
-import type { CutRef, TierPoint, TierRef } from './cells.js';
+import type { TierPoint, TierRef } from './cells.js';
 
 /**
  * Three-tier configurations (x, y) as the analysis sees them: which tiers compute, and the arm
@@ -29,9 +29,4 @@ export function tiersUsed(t: TierRef, points: readonly TierPoint[]): string {
 /** The configurations of a network's data in (x, y) index order, each with its tier reference. */
 export function tierRef(x: TierPoint, y: TierPoint, points: readonly TierPoint[]): TierRef {
   return { x: x.cut, y: y.cut, xIndex: x.index, yIndex: y.index, kind: tierKind(x.index, y.index, points[0]!.index, points[points.length - 1]!.index) };
-}
-
-/** The tier reference of an arm (three-tier data), or undefined for a two-tier point. */
-export function tierOf(cuts: readonly CutRef[], label: string): TierRef | undefined {
-  return cuts.find((c) => c.cut === label)?.tier;
 }

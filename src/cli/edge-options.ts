@@ -1,3 +1,4 @@
+import { DEFAULT_MIN_REPS, DEFAULT_RACE_PRIOR } from '../edge/race/race.js';
 import { Option, type Command } from 'commander';
 import { makeProgram, maxAgreementLossOption, parseArgv, portOption, parseIntArg } from './common.js';
 import { DEFAULT_MAX_AGREEMENT_LOSS } from '../analysis/encodings.js';
@@ -145,9 +146,6 @@ function tierOptions(f: EdgeFlags, given: Partial<Record<ConditionKey, string>>,
   };
 }
 
-/** --min-reps and --race-prior defaults (issue 22): 3 samples before the significance rule may drop a point; probes above 2x the predicted best (2: the simulation of docs/method.md, racing). */
-export const DEFAULT_MIN_REPS = 3;
-export const DEFAULT_RACE_PRIOR = 2;
 
 function parseRacePrior(v: string): number | 'off' {
   // 'off', not null: commander takes a null from a parser as no value

@@ -5,7 +5,7 @@ import { startTierLab, tierLabDevices, type TierLab } from '../edge/tier-lab.js'
 import { printBestConfigs } from '../edge/tier-summary.js';
 import { allowedCpus, checkLimits, describeLimits, requireCgroups } from '../conditions/cgroup.js';
 import { confineSelf, type Device } from '../conditions/device.js';
-import { cleanupLeftovers, onExitSignal } from '../conditions/cleanup.js';
+import { onExitSignal, removeLeftovers } from '../conditions/cleanup.js';
 import { isRoot } from '../conditions/proc.js';
 import { requireCommands } from '../conditions/tools.js';
 import { checkNetem, checkResume, checkInputFiles, commandsNeeded } from '../edge/preflight.js';
@@ -40,12 +40,7 @@ export async function runTiersCli(o: EdgeOptions & { tiers: TierOptions }, log: 
   if (o.shaping) await checkNetem(o.conditions);
   await checkResume(o.resume);
   await checkInputFiles(o);
-  for (let pass = 0; pass < 3; pass++) {
-    const removed = cleanupLeftovers();
-    for (const line of removed) log(`removed what a killed run left: ${line}`);
-    if (!removed.some((l) => /process group/.test(l))) break;
-    await new Promise((r) => setTimeout(r, 300));
-  }
+  await removeLeftovers(log);
   let lab: TierLab | null = null;
   let device: Device | null = null;
   onExitSignal((signal) => log(`dnn-edge: ${signal}: stopping; every completed cell is saved${lab ? ', the lab is removed' : ''} (continue with --resume)`));

@@ -15,7 +15,7 @@ import { printBestPoints } from '../edge/quick-summary.js';
 import { FACTOR } from '../conditions/factors.js';
 import { StressError, protectFromOom } from '../conditions/stress.js';
 import { interfaceFor } from '../conditions/tc.js';
-import { cleanupLeftovers, onExitSignal } from '../conditions/cleanup.js';
+import { onExitSignal, removeLeftovers } from '../conditions/cleanup.js';
 import { isRoot } from '../conditions/proc.js';
 import { UserError } from '../errors.js';
 import type { RunConditions } from '../results/metadata.js';
@@ -33,19 +33,6 @@ type Log = (line: string) => void;
 function checkPrivileges(o: EdgeOptions): void {
   if (o.lab && !isRoot()) throw new UserError("the lab (host 'lab') creates a network namespace and needs root: run with sudo");
   if (o.shaping && !isRoot()) throw new UserError(`shaping the network (tc) needs root: run with sudo, or pass --no-shape to measure the network as it is (${FACTOR.net.flag} levels are then ignored)`);
-}
-
-/**
- * What a run killed with -9 left behind goes first (our qdiscs, namespaces, stressors). A killed
- * lab cloud's own stressors are listed in its state file: a second pass finds them.
- */
-async function removeLeftovers(log: Log): Promise<void> {
-  for (let pass = 0; pass < 3; pass++) {
-    const removed = cleanupLeftovers();
-    for (const line of removed) log(`removed what a killed run left: ${line}`);
-    if (!removed.some((l) => /process group/.test(l))) break;
-    await new Promise((r) => setTimeout(r, 300));
-  }
 }
 
 interface Devices {

@@ -15,7 +15,7 @@
  */
 export { claimKey, describeChange, undoChange, type Change, type ChangeKind } from './cleanup/changes.js';
 export { interfacesWithOurQdisc, listLinks, listNetns, nsArgs, rootQdisc } from './cleanup/host-queries.js';
-export { cleanupLeftovers } from './cleanup/leftovers.js';
+export { cleanupLeftovers, removeLeftovers } from './cleanup/leftovers.js';
 export { NAME_PREFIX, OUR_CHILD_HANDLE, OUR_HANDLE, ownedName, ownerOfName } from './cleanup/names.js';
 export { registerChange, undoAll, type Registration } from './cleanup/registry.js';
 export { onExitSignal } from './cleanup/signals.js';

@@ -1,13 +1,14 @@
 import { ESTIMATE } from './shard.js';
 import type { PreparedPlan, RaceOptions } from './run-edge.js';
 import { estimateRace, SEPARABLE } from './race/estimate.js';
+import { DEFAULT_MIN_REPS, DEFAULT_RACE_PRIOR } from './race/race.js';
 import { DEFAULT_CONFIDENCE } from '../analysis/build-report.js';
 import { formatDuration } from './progress.js';
 import type { ShardSpec } from './shard.js';
 import { isPipelined, scenarioLabel, type Scenario } from './stream/scenario.js';
 
 /** --race's defaults (src/cli/edge-options.ts), for a dry run that does not race: what racing would save. */
-const DEFAULT_RACE: RaceOptions = { minReps: 3, prior: 2 };
+const DEFAULT_RACE: RaceOptions = { minReps: DEFAULT_MIN_REPS, prior: DEFAULT_RACE_PRIOR };
 
 /**
  * A scenario run's time: stream/server offer (warm-up + reps) frames per cell at their rate, so a

@@ -4,7 +4,7 @@ import { inferenceThreads } from '../engine/backend.js';
 import { createSplitRunner, type SplitRunner } from '../engine/split-runner.js';
 import type { Network } from '../model/network.js';
 import type { CutPoint } from '../model/partition.js';
-import { configLabel, enumerateConfigs, resolveConfigs, tierPoints, type TierConfig } from '../model/tier-configs.js';
+import { configCount, configLabel, enumerateConfigs, isThreeTier, resolveConfigs, tierPoints, type TierConfig } from '../model/tier-configs.js';
 import { pointWork } from '../model/work.js';
 import { median } from '../analysis/stats.js';
 import { UserError } from '../errors.js';
@@ -89,8 +89,8 @@ export function tierSampleMs(work: Map<string, { edgeMacs: number; cloudMacs: nu
 
 /** What --dry-run --tiers 3 prints: points, configurations (sampled or not), cells, inferences, estimated time. */
 export function formatTierDryRun(p: TierPlan, o: { reps: number; warmup: number; maxConfigs?: number; deviceSlowdown?: number; edgeSlowdown?: number }): string {
-  const all = (p.points.length * (p.points.length + 1)) / 2;
-  const three = p.configs.filter((k) => k.x.kind !== 'input' && k.y.kind !== 'output' && k.x !== k.y).length;
+  const all = configCount(p.points.length);
+  const three = p.configs.filter(isThreeTier).length;
   const cells = p.conditions.length * p.configs.length;
   const inferences = cells * (o.reps + o.warmup);
   const work = pointWork(p.network);

@@ -42,3 +42,16 @@ function livingClaims(): { claimed: Set<string>; dead: StateFiles } {
   }
   return { claimed, dead };
 }
+
+/**
+ * What a run killed with -9 left behind goes first (our qdiscs, namespaces, stressors), each removal
+ * logged. A killed lab end's own stressors are listed in its state file: a second pass finds them.
+ */
+export async function removeLeftovers(log: (line: string) => void): Promise<void> {
+  for (let pass = 0; pass < 3; pass++) {
+    const removed = cleanupLeftovers();
+    for (const line of removed) log(`removed what a killed run left: ${line}`);
+    if (!removed.some((l) => /process group/.test(l))) break;
+    await new Promise((r) => setTimeout(r, 300));
+  }
+}

@@ -135,11 +135,6 @@ export class LearningPolicy implements Policy {
     return Math.min(this.o.maxDrift, (this.o.driftPerS * (this.busyMs - seen)) / 1000);
   }
 
-  /** The share of the stream's time spent exploring so far. */
-  exploreShare(): number {
-    return this.busyMs > 0 ? this.exploreMs / this.busyMs : 0;
-  }
-
   choose(): string {
     const pred = new Map(this.cuts.map((c) => [c, this.predicted(c)]));
     const best = this.cuts.reduce((a, b) => (pred.get(b)! < pred.get(a)! ? b : a));

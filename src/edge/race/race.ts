@@ -2,6 +2,10 @@ import { compareDistributions, criticalCount, type Distribution } from '../../an
 import type { RacedLine } from '../../results/raced-lines.js';
 import { NoiseEnvelope } from './noise.js';
 
+/** --min-reps and --race-prior defaults (issue 22): 3 samples before the significance rule may drop a point; probes above 2x the predicted best (2: the simulation of docs/method.md, racing). */
+export const DEFAULT_MIN_REPS = 3;
+export const DEFAULT_RACE_PRIOR = 2;
+
 /**
  * Racing the arms of one condition (`dnn-edge --race`, issue 22): sequential elimination with the
  * report's own test, so the sweep spends samples only where the answer is still open.
