@@ -244,8 +244,8 @@ export function scheduleOf(trace: Trace, o: ReplayOptions = {}): Schedule {
   return { trace: trace.name, steps, lengthMs };
 }
 
-/** The condition in force at `ms` after the start (the last step that began at or before it). */
-export function conditionAt(s: Schedule, ms: number): Condition {
+/** The index of the step in force at `ms` after the start (the last that began at or before it; the first before any). */
+export function stepIndexAt(s: Schedule, ms: number): number {
   let lo = 0;
   let hi = s.steps.length - 1;
   while (lo < hi) {
@@ -253,7 +253,12 @@ export function conditionAt(s: Schedule, ms: number): Condition {
     if (s.steps[mid]!.atMs <= ms) lo = mid;
     else hi = mid - 1;
   }
-  return s.steps[lo]!.condition;
+  return lo;
+}
+
+/** The condition in force at `ms` after the start (the last step that began at or before it). */
+export function conditionAt(s: Schedule, ms: number): Condition {
+  return s.steps[stepIndexAt(s, ms)]!.condition;
 }
 
 /** Time-weighted mean rate of a schedule (unshaped steps left out), for static:auto's "best at the mean rate". */

@@ -1,5 +1,5 @@
 import type { Schedule } from '../../conditions/trace.js';
-import { conditionAt } from '../../conditions/trace.js';
+import { conditionAt, stepIndexAt } from '../../conditions/trace.js';
 import { rng, shuffled } from '../../random.js';
 
 /**
@@ -62,15 +62,6 @@ export function slotSchedule(s: Schedule, fromMs: number, toMs: number): SlotSch
     },
     steps,
   };
-}
-
-/** The index of the step in force at `ms` (the last that began at or before it). */
-function stepIndexAt(s: Schedule, ms: number): number {
-  let at = 0;
-  s.steps.forEach((step, i) => {
-    if (step.atMs <= ms) at = i;
-  });
-  return at;
 }
 
 /**

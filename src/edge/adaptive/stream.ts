@@ -1,5 +1,5 @@
 import { conditionKey, type Condition } from '../../conditions/condition.js';
-import { conditionAt, type Schedule } from '../../conditions/trace.js';
+import { conditionAt, stepIndexAt, type Schedule } from '../../conditions/trace.js';
 import { factorsAppliedBy } from '../../conditions/factors.js';
 import { epochMs, type AppliedStep } from '../../conditions/trace-replay.js';
 import type { SplitRunner } from '../../engine/split-runner.js';
@@ -479,7 +479,7 @@ class StressFollow {
 
   chose(t: number, inForce: Condition, cut: string, decision: Decision | undefined): void {
     const changed = this.stress === null ? [] : STRESS_FACTORS.filter((k) => inForce[k] !== this.stress![k]);
-    if (changed.length) this.step = { atMs: stepTime(this.schedule, t), change: changed.map((k) => `${k} ${String(this.stress![k])} -> ${String(inForce[k])}`).join(', ') };
+    if (changed.length) this.step = { atMs: this.schedule.steps[stepIndexAt(this.schedule, t)]!.atMs, change: changed.map((k) => `${k} ${String(this.stress![k])} -> ${String(inForce[k])}`).join(', ') };
     this.stress = inForce;
     if (decision?.explore) return;
     if (this.step && this.greedy !== null && cut !== this.greedy) {
@@ -488,13 +488,6 @@ class StressFollow {
     }
     this.greedy = cut;
   }
-}
-
-/** When the step in force at `t` started (ms of the replay). */
-function stepTime(s: Schedule, t: number): number {
-  let at = 0;
-  for (const step of s.steps) if (step.atMs <= t) at = step.atMs;
-  return at;
 }
 
 const STRESS_FACTORS = [...factorsAppliedBy('edge'), ...factorsAppliedBy('cloud')];
