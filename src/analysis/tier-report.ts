@@ -4,6 +4,7 @@ import type { ConditionReport, NetworkReport, PointRef, PointRow, Significance, 
 import type { Distribution } from './significance.js';
 import { additiveCheck } from './additive.js';
 import { tiersUsed } from './tier-kinds.js';
+import { quantileOf } from './stream-stats.js';
 
 /**
  * A three-tier run's report: the analysis of its configurations (x, y) as arms labelled `x|y` (the
@@ -22,8 +23,9 @@ export function withTiers(report: NetworkReport, data: NetworkData, stat: Statis
     const t = refs.get(p.cut);
     return t ? { ...p, cut: t.x, cut2: t.y } : p;
   };
+  const byKey = new Map(data.conditions.map((d) => [conditionKey(d.condition), d]));
   const conditions: ConditionReport[] = report.conditions.map((c) => {
-    const cond = data.conditions.find((d) => conditionKeyOf(d) === c.key);
+    const cond = byKey.get(c.key);
     const rows = c.cuts.map((p): PointRow => {
       const t = refs.get(p.cut)!;
       const cell = cond?.cells.get(p.cut);
@@ -49,10 +51,6 @@ export function withTiers(report: NetworkReport, data: NetworkData, stat: Statis
     tiers: { count: 3, points: points.map((p) => p.cut), configs: measured.size, three_tier_configs: [...measured].filter((l) => refs.get(l)?.kind === 'three').length },
     ...(additive ? { additive_check: additiveCheck(data) } : {}),
   };
-}
-
-function conditionKeyOf(d: NetworkData['conditions'][number]): string {
-  return conditionKey(d.condition);
 }
 
 /**
@@ -108,15 +106,7 @@ export function medianInterval(d: Distribution, confidence: number): { low: numb
     logP += Math.log((n - i) / (i + 1));
   }
   if (k < 1) return null;
-  return { low: valueAtRank(d, k), high: valueAtRank(d, n - k + 1) };
+  // the k-th smallest and the k-th largest sample
+  return { low: quantileOf(d, k / n), high: quantileOf(d, (n - k + 1) / n) };
 }
 
-/** The r-th smallest sample (1-based) of a distribution. */
-function valueAtRank(d: Distribution, r: number): number {
-  let seen = 0;
-  for (let i = 0; i < d.values.length; i++) {
-    seen += d.counts[i]!;
-    if (seen >= r) return d.values[i]!;
-  }
-  return d.values[d.values.length - 1]!;
-}
