@@ -5,8 +5,8 @@ import { sampleMs, settleMs, type PointCost } from '../shard.js';
 import { raceLooks, type RaceSettings } from './race.js';
 
 /**
- * What racing is expected to save, before anything is measured (--dry-run). A pilot-free estimate
- * from the same nominal model as the time estimate (shard.ts: MACs at a nominal rate per end, the
+ * What racing is expected to save, before anything is measured (--dry-run). An estimate that
+ * measures nothing, from the same nominal model as the time estimate (shard.ts: MACs at a nominal rate per end, the
  * tensor's bytes at the link's rate), under stated assumptions:
  * - the prior exists for the run's first condition (the pilot: its warm-ups) and for a condition once a
  *   condition of the same stress levels came before it (the cost model predicts only measured stress
