@@ -317,3 +317,34 @@ t.test("the pilot: in a first condition the arms' warm-ups are the prior; arms a
   t.match(notes.at(-1), /race: 3 warm arm\(s\) skipped their warm-ups; their first samples were [\d.]+x their cells' medians \(median of 3/);
   for (const r of second.recs) r.destroy();
 });
+
+t.test("after a switch without warm-ups, a probe's one sample never takes the switch: the other arms go first in cycle 1", async (t) => {
+  const { raceArms } = await import('../../src/edge/race/sweep-race.js');
+  const { armsOf, armName, F32_WIRE } = await import('../../src/edge/arms.js');
+  const cut = (index: number, layer: string) => ({ index, layer, shape: [10], bytes: 40, kind: 'inner', edgeParams: 0 }) as never;
+  const arms = armsOf([cut(1, 'a'), cut(2, 'b'), cut(3, 'tie')], [F32_WIRE], [F32_WIRE]);
+  // 'tie' is as fast as the others, but the model predicts it 10x slower: a probe; the condition's first inference
+  // (the switch: new shaping or stress, no warm-up to take it) runs 5x slow
+  const predicted = new Map([
+    ['a', 100],
+    ['b', 100],
+    ['tie', 1000],
+  ]);
+  let firstProbe = 0;
+  for (let seed = 0; seed < 30; seed++) {
+    let calls = 0;
+    const r = rng(100 + seed);
+    const order: string[] = [];
+    const sample = async (arm: (typeof arms)[number]) => {
+      order.push(armName(arm));
+      const v = 100_000 * (1 + 0.05 * r()) * (calls++ === 0 ? 5 : 1);
+      return { edge: v, transfer: 0, cloud: 0, total: v, encode: 0, decode: 0, bytes: 0 };
+    };
+    const out = await raceArms(arms, rng(seed), sample, { settings: { ...S, prior: 2 }, predicted, warmup: 1, warmed: new Set(['a', 'b', 'tie']) });
+    if (order[0] === 'tie') firstProbe++;
+    const drop = [...out.drops.values()].find((d) => d.line.rule === 'prior');
+    if (drop) t.fail(`seed ${seed}: the probe left on the switch's sample (${drop.line.reason})`);
+    for (const x of out.recs) x.destroy();
+  }
+  t.equal(firstProbe, 0, 'the probe is never the first sample after the switch');
+});

@@ -82,7 +82,7 @@ export async function raceArms(
     const first = new Map<number, number>();
     const skipped = new Set(arms.filter((a) => !cold.includes(a)).map((a) => index.get(armName(a))!));
     for (let ids = race.nextCycle(); ids.length > 0; ids = race.nextCycle()) {
-      for (const label of shuffled(ids, random)) {
+      for (const label of cycleOrder(ids, race, skipped.size > 0, random)) {
         const i = index.get(label)!;
         const got = await sample(arms[i]!);
         if (skipped.has(i) && !first.has(i)) first.set(i, got.total / 1000);
@@ -111,6 +111,19 @@ export async function raceArms(
     for (const r of recs) r.destroy();
     throw e;
   }
+}
+
+/**
+ * A cycle's order: shuffled; but in the first cycle of a condition whose arms skipped their warm-ups,
+ * the probes of the prior after the other arms (each group shuffled). A probe leaves on its one
+ * sample, so it must not be the one that takes the condition's switch (a first transfer after the
+ * shaping changed ran 2.3x its cell's median once in the lab); the other arms' samples take it, as
+ * their warm-ups used to, where a high sample only delays drops.
+ */
+function cycleOrder(ids: string[], race: Race, switched: boolean, random: () => number): string[] {
+  if (!switched || race.cycles > 0 || race.probeRatios.size === 0) return shuffled(ids, random);
+  const probes = ids.filter((a) => race.probeRatios.has(a));
+  return [...shuffled(ids.filter((a) => !race.probeRatios.has(a)), random), ...shuffled(probes, random)];
 }
 
 /** The note on the warm-ups skipped: the first samples of those arms against their cells' medians (arms with 3 samples or more). */
