@@ -3,8 +3,12 @@
  * (src/edge/race/race.ts deciding, the prior fitted as the sweep fits it, the run's noise pooled as the
  * sweep pools it), each cell's samples in a fresh random order per replay. Says how many samples the
  * race would have recorded and whether its best point stays in the exhaustive tie set of every
- * condition. In process, seconds; no lab. The figures of docs/benchmarks.md (racing with the gap rule):
- *   npx tsc -p . && node dist/bench/race-replay.js docs/data/runs/race/mobilenet-20261204T194837Z.hdr [PRIOR|off] [MIN_REPS] [REPLAYS]
+ * condition. The run's first condition has no cost model to predict it: there the sweep's prior is
+ * the pilot, each arm's warm-up, which an exhaustive file does not keep; the replay draws it from the
+ * cell's samples (with replacement: a warm-up is one more sample of the same cell). Later conditions
+ * make no warm-ups (every arm is warm), which the warm-up count says. In process, seconds; no lab.
+ * The figures of docs/benchmarks.md (racing with the gap rule; the pilot):
+ *   npx tsc -p . && node dist/bench/race-replay.js docs/data/runs/race/mobilenet-20261204T194837Z.hdr [PRIOR|off] [MIN_REPS] [REPLAYS] [pilot|nopilot]
  */
 import { loadResultFiles } from '../src/analysis/load-results.js';
 import { againstBest, distributionFrom, type Distribution } from '../src/analysis/significance.js';
@@ -14,8 +18,8 @@ import { RacePrior } from '../src/edge/race/sweep-race.js';
 import { F32_WIRE, type Arm } from '../src/edge/arms.js';
 import { rng, shuffled } from '../src/random.js';
 
-const [file, priorArg = '2', minRepsArg = '3', replaysArg = '40'] = process.argv.slice(2);
-if (!file) throw new Error('usage: race-replay FILE [PRIOR|off] [MIN_REPS] [REPLAYS]');
+const [file, priorArg = '2', minRepsArg = '3', replaysArg = '40', pilotArg = 'pilot'] = process.argv.slice(2);
+if (!file) throw new Error('usage: race-replay FILE [PRIOR|off] [MIN_REPS] [REPLAYS] [pilot|nopilot]');
 const prior = priorArg === 'off' ? null : Number(priorArg);
 const settings = { minReps: Number(minRepsArg), reps: 0, confidence: 0.95, prior };
 const replays = Number(replaysArg);
@@ -45,10 +49,12 @@ for (let replay = 0; replay < replays; replay++) {
   const random = rng(replay + 1);
   const noise = new NoiseEnvelope();
   conds.forEach((c, ci) => {
-    const predicted = prior === null ? undefined : new RacePrior(arms, prior, conds.slice(0, ci)).predict(c.condition, arms, () => {}, deployed);
+    const model = prior === null ? undefined : new RacePrior(arms, prior, conds.slice(0, ci)).predict(c.condition, arms, () => {}, deployed);
+    // the pilot: in the first condition every arm warms up, and its warm-up is one more sample of its cell
+    const pilot = prior !== null && !model && ci === 0 && pilotArg === 'pilot' ? new Map(names.map((a) => [a, values(dist(c, a))[Math.floor(random() * dist(c, a).n)]!])) : undefined;
     const streams = new Map(names.map((a) => [a, shuffled(values(dist(c, a)), random)]));
     const got = new Map(names.map((a) => [a, [] as number[]]));
-    const race = new Race(names, settings, predicted, deployed, noise);
+    const race = new Race(names, settings, model ?? pilot, ci === 0 ? undefined : deployed, noise);
     const of = (a: string): ArmSamples => ({ dist: distributionFrom(got.get(a)!), p50: median(got.get(a)!) });
     for (let ids = race.nextCycle(); ids.length > 0; ids = race.nextCycle()) {
       for (const a of ids) got.get(a)!.push(streams.get(a)![got.get(a)!.length]!);
@@ -66,7 +72,8 @@ for (let replay = 0; replay < replays; replay++) {
 }
 const exhaustive = conds.length * names.length * settings.reps;
 console.log(
-  `--race-prior ${prior ?? 'off'} --min-reps ${settings.minReps}: ${(total / replays).toFixed(1)} of ${exhaustive} samples recorded (${((exhaustive * replays) / total).toFixed(2)}x fewer); ` +
+  `--race-prior ${prior ?? 'off'} --min-reps ${settings.minReps}${pilotArg === 'pilot' && prior !== null ? ' (pilot)' : ''}: ${(total / replays).toFixed(1)} of ${exhaustive} samples recorded (${((exhaustive * replays) / total).toFixed(2)}x fewer), ` +
+    `${names.length} warm-ups (the first condition's; ${conds.length * names.length} exhaustively); ` +
     `per condition ${perCondition.map((x) => (x / replays).toFixed(0)).join(' ')}; raced best outside the exhaustive tie set in ${outside} of ${replays * conds.length} conditions`,
 );
 console.log(`left the race (rule@samples, per replay): ${[...rules].sort().map(([k, v]) => `${k} ${(v / replays).toFixed(1)}`).join(', ')}`);

@@ -135,7 +135,7 @@ export async function runSweep(plan: SweepPlan, deps: SweepDeps): Promise<SweepS
   // the race's prior: the cost model fitted on the conditions measured so far (kept as statistics, not histograms)
   const prior = plan.race && plan.race.prior !== null && !scenario ? new RacePrior(arms, plan.race.prior, plan.raceHistory) : undefined;
   const noise = new NoiseEnvelope(); // the race's gap rule: the noise of the cells measured so far
-  const warmed = new Set<string>(); // the race: arms run in this process (a probe among them skips its warm-up)
+  const warmed = new Set<string>(); // the race: arms run in this process (they skip their warm-ups)
   const warmups = { count: 0 };
 
   for (const step of runSteps(plan.conditions, plan.referenceEvery)) {
@@ -157,7 +157,11 @@ export async function runSweep(plan: SweepPlan, deps: SweepDeps): Promise<SweepS
       deps.progress.cellStarted(label, left.length > 1 ? `${left.length} ${unit} interleaved` : armName(left[0]!));
       await deps.cellBarrier?.(label, '*');
       const random = conditionRandom(plan.seed, condition);
-      const raced = plan.race ? await raceArms(left, random, plan.race, prior?.predict(condition, left, (line) => deps.progress.note(line), stats.referenceCut || undefined), (arm) => sampleWithRetry(arm, ctx), plan.warmup, wire, stats.referenceCut || undefined, noise, warmed, warmups) : undefined;
+      const note = (line: string) => deps.progress.note(line);
+      const deployed = stats.referenceCut || undefined;
+      const raced = plan.race
+        ? await raceArms(left, random, (arm) => sampleWithRetry(arm, ctx), { settings: plan.race, predicted: prior?.predict(condition, left, note, deployed), warmup: plan.warmup, wire, deployed, noise, warmed, warmups, note })
+        : undefined;
       const recs = raced ? raced.recs : await measureInterleaved(left, random, ctx);
       try {
         for (const [i, arm] of left.entries()) {

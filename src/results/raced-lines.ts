@@ -23,7 +23,7 @@ export const RacedLineSchema = Type.Object({
     RACE_RULES.map((r) => Type.Literal(r)),
     {
       description:
-        'significance: significantly slower than `best` (the report\'s tie-set test, its rank interval, corrected over the points still in the race and, stricter, over the race\'s looks); gap: even its fastest sample was above `gap` times the slowest of `best`, a gap the run\'s measured noise makes (for a point no slower than `best`) less likely than the race\'s error rate split over its points and looks; prior: the cost model fitted on the conditions already measured predicted it far slower than the best and its first sample(s) agreed',
+        'significance: significantly slower than `best` (the report\'s tie-set test, its rank interval, corrected over the points still in the race and, stricter, over the race\'s looks); gap: even its fastest sample was above `gap` times the slowest of `best`, a gap the run\'s measured noise makes (for a point no slower than `best`) less likely than the race\'s error rate split over its points and looks; prior: the cost model fitted on the conditions already measured (in a condition it cannot predict, the run\'s first, the pilot: each arm\'s warm-up in the condition) predicted it far slower than the best and its first sample(s) agreed',
     },
   ),
   /** how much slower than the best, with the interval the rule used (fractions: 0.5 = 50 % slower) */
@@ -31,7 +31,7 @@ export const RacedLineSchema = Type.Object({
   low: Type.Optional(Type.Number({ description: 'the interval\'s lower end (significance rule)' })),
   high: Type.Optional(Type.Number({ description: 'the interval\'s upper end (significance rule)' })),
   gap: Type.Optional(Type.Number({ description: 'gap rule: the factor g its fastest sample exceeded over the slowest sample of `best` (from the run\'s noise: larger with fewer samples)' })),
-  predicted: Type.Optional(Type.Number({ description: 'prior rule: the cost model\'s predicted total of this arm / the predicted best\'s' })),
+  predicted: Type.Optional(Type.Number({ description: 'prior rule: the predicted total of this arm (the cost model\'s, or the pilot\'s: its warm-up) / the predicted best\'s' })),
   reason: Type.String({ description: 'one human-readable sentence: when and why' }),
 });
 export type RacedLine = Static<typeof RacedLineSchema>;

@@ -41,9 +41,11 @@ t.test('edge against a real cloud: every point measured, file readable by HdrHis
     t.match(parsed.meta!.plan!.race, { min_reps: 3 }, 'the plan is a raced one (hashes apart from the exhaustive plan)');
     const totals = parsed.cells.filter((c) => c.tag.metric === 'total');
     for (const l of racedLines) {
-      const v = JSON.parse(l.slice('#dnn-raced '.length)) as { cell: string; samples: number };
+      const v = JSON.parse(l.slice('#dnn-raced '.length)) as { cell: string; samples: number; rule: string };
       const cell = totals.find((c) => v.cell.endsWith(`;cut=${c.tag.cut}`))!;
-      t.ok(v.samples >= 3 && v.samples < 12 && cell.histogram.totalCount === v.samples, `${cell.tag.cut}: ${v.samples} samples, fewer than --reps`);
+      // the run's one condition has no cost model to predict it: the pilot (the warm-ups) may make far points probes, which leave after 1
+      const least = v.rule === 'prior' ? 1 : 3;
+      t.ok(v.samples >= least && v.samples < 12 && cell.histogram.totalCount === v.samples, `${cell.tag.cut}: ${v.samples} samples (${v.rule}), fewer than --reps`);
       // the line comes just before its cell's histograms
       t.match(lines[lines.indexOf(l) + 1], new RegExp(`^Tag=${v.cell.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')};metric=`));
     }

@@ -258,7 +258,8 @@ t.test("--dry-run's estimate: probes cost 1 sample where the prior exists, separ
   const e = estimateRace(conditions, points, { ...S, prior: 3 }, 1);
   t.equal(e.samples, 60);
   t.equal(e.warmups, 6);
-  t.equal(e.withPrior, 1, 'the second condition has the first one (same stress) to be predicted from');
+  t.equal(e.racedWarmups, 3, 'warm-ups in the first condition only: every point is warm after it');
+  t.equal(e.withPrior, 2, 'the first condition has the pilot, the second the first one (same stress) to be predicted from');
   t.ok(e.racedSamples < e.samples && e.racedMs < e.ms, `${e.racedSamples} of ${e.samples} samples`);
   const off = estimateRace(conditions, points, { ...S, prior: null }, 1);
   t.equal(off.withPrior, 0);
@@ -267,4 +268,83 @@ t.test("--dry-run's estimate: probes cost 1 sample where the prior exists, separ
   const many = Array.from({ length: 12 }, (_, i) => ({ edgeMacs: 0, cloudMacs: 1e9, bytes: 1e5 * (i + 1) }));
   const five = estimateRace([conditions[0]!], many, { ...S, reps: 5, prior: null }, 1);
   t.equal(five.racedSamples, five.samples);
+});
+
+t.test("the pilot: in a first condition the arms' warm-ups are the prior; arms already run skip their warm-ups", async (t) => {
+  const { raceArms } = await import('../../src/edge/race/sweep-race.js');
+  const { armsOf, armName, F32_WIRE } = await import('../../src/edge/arms.js');
+  const cut = (index: number, layer: string, bytes: number, kind: 'input' | 'inner' | 'output') => ({ index, layer, shape: [bytes / 4], bytes, kind, edgeParams: 0 }) as never;
+  const arms = armsOf([cut(0, 'in', 1_000_000, 'input'), cut(5, 'mid', 4000, 'inner'), cut(9, 'out', 40, 'output')], [F32_WIRE], [F32_WIRE]);
+  // 'in' 10x the others; an arm's first run also creates its session: its end-to-end total then holds 2 s more than its timed parts
+  const ms: Record<string, number> = { in: 1000, mid: 100, out: 102 };
+  const setup = () => {
+    const calls: string[] = [];
+    const r = rng(7);
+    const sample = async (arm: (typeof arms)[number]) => {
+      const name = armName(arm);
+      const cold = !calls.includes(name);
+      calls.push(name);
+      const v = ms[name]! * (1 + 0.1 * r()) * 1000;
+      return { edge: v / 2, transfer: v / 2, cloud: 0, total: cold ? v + 2_000_000 : v, encode: 0, decode: 0, bytes: 0 };
+    };
+    return { calls, sample, count: (a: string) => calls.filter((c) => c === a).length };
+  };
+  const settings = { ...S, prior: 2 };
+  const s = setup();
+  const notes: string[] = [];
+  const warmed = new Set<string>();
+  const warmups = { count: 0 };
+  const first = await raceArms(arms, rng(1), s.sample, { settings, warmup: 1, warmed, warmups, note: (l) => notes.push(l) });
+  t.equal(s.count('in'), 2, 'the far arm: its warm-up and 1 recorded sample');
+  const drop = [...first.drops.values()][0]!.line;
+  t.equal(drop.rule, 'prior');
+  t.match(drop.reason, /by its warm-up \(the pilot/);
+  t.match(notes[0], /the pilot \(each arm's warm-up\) puts 1 of 3 arms above 2x/, 'the warm-ups timed parts, not their totals (a first run creates its session)');
+  t.equal(warmups.count, 3);
+  for (const r of first.recs) r.destroy();
+
+  // the same first condition without the prior: no pilot either, the far arm gets --min-reps
+  const off = setup();
+  const noPilot = await raceArms(arms, rng(1), off.sample, { settings: { ...S, prior: null }, warmup: 1 });
+  t.ok(off.count('in') >= 1 + S.minReps, `no pilot with --race-prior off (${off.count('in')} runs)`);
+  for (const r of noPilot.recs) r.destroy();
+
+  // the next condition: every arm is warm, so none warms up, and there is no pilot (the cost model's prior, or none)
+  s.calls.length = 0;
+  const second = await raceArms(arms, rng(2), s.sample, { settings, warmup: 1, warmed, warmups, note: (l) => notes.push(l) });
+  t.equal(warmups.count, 3, 'no warm-up for arms already run');
+  t.ok(s.count('in') >= S.minReps, `no pilot among warm arms: the far arm races from --min-reps (${s.count('in')} samples)`);
+  t.match(notes.at(-1), /race: 3 warm arm\(s\) skipped their warm-ups; their first samples were [\d.]+x their cells' medians \(median of 3/);
+  for (const r of second.recs) r.destroy();
+});
+
+t.test("after a switch without warm-ups, a probe's one sample never takes the switch: the other arms go first in cycle 1", async (t) => {
+  const { raceArms } = await import('../../src/edge/race/sweep-race.js');
+  const { armsOf, armName, F32_WIRE } = await import('../../src/edge/arms.js');
+  const cut = (index: number, layer: string) => ({ index, layer, shape: [10], bytes: 40, kind: 'inner', edgeParams: 0 }) as never;
+  const arms = armsOf([cut(1, 'a'), cut(2, 'b'), cut(3, 'tie')], [F32_WIRE], [F32_WIRE]);
+  // 'tie' is as fast as the others, but the model predicts it 10x slower: a probe; the condition's first inference
+  // (the switch: new shaping or stress, no warm-up to take it) runs 5x slow
+  const predicted = new Map([
+    ['a', 100],
+    ['b', 100],
+    ['tie', 1000],
+  ]);
+  let firstProbe = 0;
+  for (let seed = 0; seed < 30; seed++) {
+    let calls = 0;
+    const r = rng(100 + seed);
+    const order: string[] = [];
+    const sample = async (arm: (typeof arms)[number]) => {
+      order.push(armName(arm));
+      const v = 100_000 * (1 + 0.05 * r()) * (calls++ === 0 ? 5 : 1);
+      return { edge: v, transfer: 0, cloud: 0, total: v, encode: 0, decode: 0, bytes: 0 };
+    };
+    const out = await raceArms(arms, rng(seed), sample, { settings: { ...S, prior: 2 }, predicted, warmup: 1, warmed: new Set(['a', 'b', 'tie']) });
+    if (order[0] === 'tie') firstProbe++;
+    const drop = [...out.drops.values()].find((d) => d.line.rule === 'prior');
+    if (drop) t.fail(`seed ${seed}: the probe left on the switch's sample (${drop.line.reason})`);
+    for (const x of out.recs) x.destroy();
+  }
+  t.equal(firstProbe, 0, 'the probe is never the first sample after the switch');
 });

@@ -5,12 +5,14 @@ import { sampleMs, settleMs, type PointCost } from '../shard.js';
 import { raceLooks, type RaceSettings } from './race.js';
 
 /**
- * What racing is expected to save, before anything is measured (--dry-run). A pilot-free estimate
- * from the same nominal model as the time estimate (shard.ts: MACs at a nominal rate per end, the
+ * What racing is expected to save, before anything is measured (--dry-run). An estimate that
+ * measures nothing, from the same nominal model as the time estimate (shard.ts: MACs at a nominal rate per end, the
  * tensor's bytes at the link's rate), under stated assumptions:
- * - the prior exists for a condition once a condition of the same stress levels came before it (the
- *   cost model predicts only measured stress levels); its probes (nominal time above `prior` times the
- *   nominal best) cost 1 sample each (the measurement agrees) and no warm-up (they ran before);
+ * - the prior exists for the run's first condition (the pilot: its warm-ups) and for a condition once a
+ *   condition of the same stress levels came before it (the cost model predicts only measured stress
+ *   levels); its probes (nominal time above `prior` times the nominal best) cost 1 sample each (the
+ *   measurement agrees);
+ * - warm-ups are made in the first condition only: after it every point has run and is warm;
  * - a point nominally above SEPARABLE times the best separates completely from it, so it leaves at the
  *   first look where a complete separation is significant (the exact rank test, corrected over the
  *   points still in the race and the looks); nearer points run to --reps. The gap rule (race.ts)
@@ -41,9 +43,10 @@ export function estimateRace(conditions: readonly Condition[], points: readonly 
   const stressSeen = new Set<string>();
   const stressKeys = [...factorsAppliedBy('edge'), ...factorsAppliedBy('cloud')];
   const out: RaceEstimate = { samples: 0, racedSamples: 0, warmups: 0, racedWarmups: 0, ms: 0, racedMs: 0, withPrior: 0 };
-  for (const c of conditions) {
+  for (const [ci, c] of conditions.entries()) {
+    const first = ci === 0;
     const stress = stressKeys.map((k) => c[k]).join(';');
-    const prior = s.prior !== null && stressSeen.has(stress);
+    const prior = s.prior !== null && (first || stressSeen.has(stress));
     stressSeen.add(stress);
     if (prior) out.withPrior++;
     const t = points.map((p) => sampleMs(p, c));
@@ -51,13 +54,11 @@ export function estimateRace(conditions: readonly Condition[], points: readonly 
     const n = racedCounts(t, best, prior ? s.prior : null, s, looks);
     const settle = settleMs(c);
     out.warmups += warmup * points.length;
-    // a probe skips its warm-up: where the prior exists, a condition of its stress levels ran before, so every arm is warm
-    const probes = n.filter((k, i) => k === 1 && prior && t[i]! > s.prior! * best).length;
-    out.racedWarmups += warmup * (points.length - probes);
+    out.racedWarmups += first ? warmup * points.length : 0;
     out.samples += s.reps * points.length;
     out.racedSamples += n.reduce((a, b) => a + b, 0);
     const warm = warmup * t.reduce((a, b) => a + b, 0);
-    const racedWarm = warmup * t.reduce((a, v) => a + (prior && v > s.prior! * best ? 0 : v), 0);
+    const racedWarm = first ? warm : 0;
     out.ms += settle + warm + s.reps * t.reduce((a, b) => a + b, 0);
     out.racedMs += settle + racedWarm + n.reduce((a, k, i) => a + k * t[i]!, 0);
   }

@@ -13,7 +13,8 @@ export const DEFAULT_RACE_PRIOR = 2;
  * - Every arm is sampled in cycles, one sample per arm still in the race per cycle (the sweep keeps
  *   them interleaved rep by rep, each cycle shuffled).
  * - The prior: arms the cost model (fitted on the conditions already measured) predicts more than
- *   `prior` times the predicted best are probes: after cycle 1 a probe leaves the race only if its
+ *   `prior` times the predicted best are probes (where the model cannot predict, the pilot: each
+ *   arm's warm-up in this condition, sweep-race.ts): after cycle 1 a probe leaves the race only if its
  *   one sample agrees, i.e. it is above `prior` times the slowest sample of the arm measured fastest
  *   so far; otherwise it simply stays in the race like every other arm (it has as many samples as
  *   they do, so nothing is lost but the prediction).
@@ -94,6 +95,8 @@ export class Race {
     private readonly keep?: string,
     /** the noise of the cells the run measured before this condition (their samples); absent: only this condition's cells */
     private readonly noise: NoiseEnvelope = new NoiseEnvelope(),
+    /** where `predicted` comes from, as the drop's reason names it */
+    private readonly source = 'the cost model of the conditions measured before',
   ) {
     this.arms = arms.length;
     if (s.minReps < 1 || s.minReps > s.reps) throw new Error(`bug: race minReps ${s.minReps} outside 1..${s.reps}`);
@@ -173,7 +176,7 @@ export class Race {
         rule: 'prior',
         slower: mine.p50 / b.p50 - 1,
         predicted: round(ratio),
-        reason: `predicted ${ratio.toFixed(1)}x the predicted best by the cost model of the conditions measured before; its sample (${first.toFixed(1)} ms) was above ${x}x the slowest of ${best} (${bestMax.toFixed(1)} ms) in cycle 1`,
+        reason: `predicted ${ratio.toFixed(1)}x the predicted best by ${this.source}; its sample (${first.toFixed(1)} ms) was above ${x}x the slowest of ${best} (${bestMax.toFixed(1)} ms) in cycle 1`,
       });
     }
     return out;

@@ -27,44 +27,66 @@ export interface RacedCell {
   atMs: number;
 }
 
+/** What one condition's race is run with (besides its arms and samples). */
+export interface RaceRun {
+  settings: RaceSettings;
+  /** the cost model's predicted total per arm for this condition (RacePrior.predict); undefined: the model cannot say */
+  predicted?: ReadonlyMap<string, number>;
+  /** warm-up inferences per arm not yet run in this process */
+  warmup: number;
+  /** record encode, decode and bytes (a run with codecs) */
+  wire?: boolean;
+  /** the deployed arm: never a probe of the prior (see Race) */
+  deployed?: string;
+  /** the run's noise so far (the gap rule's, see Race); this condition's cells are added to it when its race ends */
+  noise?: NoiseEnvelope;
+  /** the arms already run in this process (warm): they skip their warm-ups; this condition's are added */
+  warmed?: Set<string>;
+  /** warm-up inferences made, added to */
+  warmups?: { count: number };
+  /** the progress's notes (the pilot, when it is the prior) */
+  note?: (line: string) => void;
+}
+
 /**
- * One condition's arms raced: `warmup` unrecorded cycles of every arm (as an exhaustive sweep
- * does; but a probe of the prior whose arm ran earlier in this process skips them), then cycles of the arms still in the race, each cycle in a fresh shuffled order from
- * `random` (the condition's), one recorded sample per arm per cycle. Returns a recorder per arm
- * (in `arms` order) and, by index, the arms that left early.
+ * One condition's arms raced: `warmup` unrecorded cycles of the arms not yet run in this process
+ * (an arm already run is warm: its session, buffers and code paths exist; see docs/method.md, racing),
+ * then cycles of the arms still in the race, each cycle in a fresh shuffled order from `random` (the
+ * condition's), one recorded sample per arm per cycle. The prior is the cost model's prediction when
+ * it has one; otherwise, when every arm warmed up here (the run's first condition), the pilot: each
+ * arm's warm-up, as the sum of its timed parts (pilotMs). Returns a recorder per arm (in `arms`
+ * order) and, by index, the arms that left early.
  */
 export async function raceArms(
   arms: readonly Arm[],
   random: () => number,
-  settings: RaceSettings,
-  predicted: ReadonlyMap<string, number> | undefined,
   sample: (arm: Arm) => Promise<Sample>,
-  warmup: number,
-  wire = false,
-  /** the deployed arm: never a probe of the prior (see Race) */
-  deployed?: string,
-  /** the run's noise so far (the gap rule's, see Race); this condition's cells are added to it when its race ends */
-  noise: NoiseEnvelope = new NoiseEnvelope(),
-  /** the arms already run in this process (warm): a probe among them skips its warm-up; this condition's are added */
-  warmed: Set<string> = new Set(),
-  /** warm-up inferences made, added to */
-  warmups: { count: number } = { count: 0 },
+  run: RaceRun,
 ): Promise<{ recs: CellRecorder[]; drops: Map<number, RacedCell> }> {
-  const recs = arms.map(() => new CellRecorder(wire));
+  const { settings, warmup, deployed, noise = new NoiseEnvelope(), warmed = new Set<string>(), warmups = { count: 0 } } = run;
+  const recs = arms.map(() => new CellRecorder(run.wire ?? false));
   const index = new Map(arms.map((a, i) => [armName(a), i]));
   const drops = new Map<number, RacedCell>();
   try {
-    const race = new Race(arms.map(armName), settings, predicted, deployed, noise);
-    // a probe of the prior already run in this process skips its warm-up: its one sample decides whether it
-    // leaves, and the condition's switch is warmed by the other arms' warm-ups, which all come first
-    const cold = arms.filter((a) => !(race.probeRatios.has(armName(a)) && warmed.has(armName(a))));
-    for (const order of cycleOrders(cold, warmup, random)) for (const arm of order) await sample(arm);
+    const cold = arms.filter((a) => !warmed.has(armName(a)));
+    const pilot = new Map<string, number>();
+    for (const order of cycleOrders(cold, warmup, random)) for (const arm of order) pilot.set(armName(arm), pilotMs(await sample(arm)));
     for (const a of arms) warmed.add(armName(a));
     warmups.count += warmup * cold.length;
+    const usePilot = !run.predicted && settings.prior !== null && pilot.size === arms.length && arms.length > 1;
+    const race = usePilot
+      ? new Race(arms.map(armName), settings, pilot, deployed, noise, 'its warm-up (the pilot: the cost model cannot predict this condition)')
+      : new Race(arms.map(armName), settings, run.predicted, deployed, noise);
+    if (usePilot) run.note?.(`race prior: the pilot (each arm's warm-up) puts ${race.probeRatios.size} of ${arms.length} arms above ${settings.prior}x the best: they get 1 sample first`);
+    // the first sample of each arm that skipped its warm-up: how far the condition's switch moved it (a note at the end)
+    const first = new Map<number, number>();
+    const skipped = new Set(arms.filter((a) => !cold.includes(a)).map((a) => index.get(armName(a))!));
     for (let ids = race.nextCycle(); ids.length > 0; ids = race.nextCycle()) {
-      for (const label of shuffled(ids, random)) {
+      for (const label of cycleOrder(ids, race, skipped.size > 0, random)) {
         const i = index.get(label)!;
-        recs[i]!.record(await sample(arms[i]!));
+        const got = await sample(arms[i]!);
+        if (skipped.has(i) && !first.has(i)) first.set(i, got.total / 1000);
+        recs[i]!.record(got);
       }
       // an arm's distribution from its histogram once per cycle: the race asks for it in every comparison
       const cycle = new Map<string, ArmSamples>();
@@ -83,11 +105,41 @@ export async function raceArms(
       }
     }
     for (const r of recs) if (r.count > 0) noise.add(statsOf(r.histograms.total).dist!);
+    if (skipped.size > 0) run.note?.(warmSkipNote(skipped.size, [...first].filter(([i]) => recs[i]!.count >= 3).map(([i, ms]) => ms / statsOf(recs[i]!.histograms.total).p50)));
     return { recs, drops };
   } catch (e) {
     for (const r of recs) r.destroy();
     throw e;
   }
+}
+
+/**
+ * A cycle's order: shuffled; but in the first cycle of a condition whose arms skipped their warm-ups,
+ * the probes of the prior after the other arms (each group shuffled). A probe leaves on its one
+ * sample, so it must not be the one that takes the condition's switch (a first transfer after the
+ * shaping changed ran 2.3x its cell's median once in the lab); the other arms' samples take it, as
+ * their warm-ups used to, where a high sample only delays drops.
+ */
+function cycleOrder(ids: string[], race: Race, switched: boolean, random: () => number): string[] {
+  if (!switched || race.cycles > 0 || race.probeRatios.size === 0) return shuffled(ids, random);
+  const probes = ids.filter((a) => race.probeRatios.has(a));
+  return [...shuffled(ids.filter((a) => !race.probeRatios.has(a)), random), ...shuffled(probes, random)];
+}
+
+/** The note on the warm-ups skipped: the first samples of those arms against their cells' medians (arms with 3 samples or more). */
+export function warmSkipNote(skipped: number, ratios: number[]): string {
+  const sorted = [...ratios].sort((a, b) => a - b);
+  const mid = sorted.length ? sorted[Math.ceil(sorted.length / 2) - 1]! : undefined;
+  return `race: ${skipped} warm arm(s) skipped their warm-ups${mid === undefined ? '' : `; their first samples were ${mid.toFixed(2)}x their cells' medians (median of ${sorted.length}, ${sorted[0]!.toFixed(2)}-${sorted[sorted.length - 1]!.toFixed(2)}x)`}`;
+}
+
+/**
+ * A warm-up as the pilot's prediction, ms: the sum of its timed parts (edge, encode, transfer, decode,
+ * cloud), not its end-to-end total, which in an arm's first run also holds creating its session (ONNX
+ * Runtime's first run of a session is made unmeasured inside the edge's timing, so the parts are warm).
+ */
+export function pilotMs(s: Sample): number {
+  return (s.edge + s.encode + s.transfer + s.decode + s.cloud) / 1000;
 }
 
 /**
