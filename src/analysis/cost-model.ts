@@ -1,5 +1,5 @@
 import { CONDITION_KEYS, NO_CONDITION, type Condition, type ConditionKey } from '../conditions/condition.js';
-import { factorsAppliedBy } from '../conditions/factors.js';
+import { STRESS_FACTORS, factorsAppliedBy } from '../conditions/factors.js';
 import { parseLevel } from '../conditions/grid.js';
 import { UserError } from '../errors.js';
 import { inferFrameBytes } from '../protocol/frame-size.js';
@@ -60,13 +60,12 @@ export function inferDims(cut: CutRef, shape: readonly number[] | undefined): nu
 }
 
 /** The factors either end applies (stress): what the compute parts depend on. */
-const STRESS_KEYS: ConditionKey[] = [...factorsAppliedBy('edge'), ...factorsAppliedBy('cloud')];
 /** The link factors the model covers; the other link factors (jitter, loss) are refused. */
 const MODELLED_LINK = new Set<ConditionKey>(['net', 'delay']);
 export type Stress = Partial<Condition>;
 
 export function stressKey(c: Stress): string {
-  return STRESS_KEYS.map((k) => `${k}=${c[k]}`).join(';');
+  return STRESS_FACTORS.map((k) => `${k}=${c[k]}`).join(';');
 }
 
 function unmodelled(c: Condition): ConditionKey[] {
@@ -224,7 +223,7 @@ function measuredFrames(data: NetworkData): Map<string, number> {
 
 /** The stress levels (what either end applies) of a condition. */
 export function pickStress(c: Condition): Stress {
-  return Object.fromEntries(STRESS_KEYS.map((k) => [k, c[k]]));
+  return Object.fromEntries(STRESS_FACTORS.map((k) => [k, c[k]]));
 }
 
 /**
@@ -412,7 +411,7 @@ export function predictConditions(m: CostModel, levels: PredictLevels): Conditio
 
 /** The conditions of a --predict grid: named factors crossed with `measured` stress levels (unless a stress factor is named). */
 export function gridConditions(measured: Stress[], levels: PredictLevels): Condition[] {
-  const stressNamed = STRESS_KEYS.some((k) => levels[k] !== undefined);
+  const stressNamed = STRESS_FACTORS.some((k) => levels[k] !== undefined);
   let base: Condition[] = stressNamed ? [{ ...NO_CONDITION }] : measured.map((stress) => ({ ...NO_CONDITION, ...stress }));
   for (const key of CONDITION_KEYS) {
     const vs = levels[key];

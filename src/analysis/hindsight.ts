@@ -1,4 +1,4 @@
-import { FACTORS } from '../conditions/factors.js';
+import { STRESS_FACTORS } from '../conditions/factors.js';
 import { rng } from '../random.js';
 import type { PolicyRun } from '../results/log-reader.js';
 import { median } from './stats.js';
@@ -189,9 +189,6 @@ export function exploreShare(requests: TimedRequest[]): number {
   return requests.length ? requests.filter((r) => r.explore).length / requests.length : 0;
 }
 
-/** The factors an end applies (CPU and memory stress): a step that changes one is a change of an end's speed. */
-export const STRESS_KEYS: readonly string[] = FACTORS.filter((f) => f.end === 'edge' || f.end === 'cloud').map((f) => f.key);
-
 export interface StepReaction {
   /** seconds from the step (its scheduled time) to the start of the policy's first request, not an exploring one, on another arm than before the step */
   after_s: number;
@@ -219,7 +216,8 @@ function conditionFactors(key: string): Map<string, string> {
 export function stressChanges(from: string, to: string): [string, string, string][] {
   const a = conditionFactors(from);
   const b = conditionFactors(to);
-  return STRESS_KEYS.filter((k) => (a.get(k) ?? '0') !== (b.get(k) ?? '0')).map((k) => [k, a.get(k) ?? '0', b.get(k) ?? '0']);
+  // a step that changes an end's CPU or memory stress changes that end's speed
+  return STRESS_FACTORS.filter((k) => (a.get(k) ?? '0') !== (b.get(k) ?? '0')).map((k) => [k, a.get(k) ?? '0', b.get(k) ?? '0']);
 }
 
 /**

@@ -116,6 +116,9 @@ export function factorsAppliedBy(end: FactorEnd): ConditionKey[] {
   return FACTORS.filter((f) => f.end === end).map((f) => f.key);
 }
 
+/** The stress factors (the ends' CPU and memory), edge then cloud, in tag order: a condition's stress level. */
+export const STRESS_FACTORS: readonly ConditionKey[] = [...factorsAppliedBy('edge'), ...factorsAppliedBy('cloud')];
+
 /** The flag's --help text: what it sets, then what applies it and the default levels. */
 export function flagHelp(f: FactorSpec): string {
   return `${f.help} (${f.via ? `${f.via}; ` : ''}default: ${f.defaults.map((v) => v ?? 'none').join(',')})`;

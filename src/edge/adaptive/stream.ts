@@ -1,6 +1,6 @@
 import { conditionKey, type Condition } from '../../conditions/condition.js';
 import { conditionAt, stepIndexAt, type Schedule } from '../../conditions/trace.js';
-import { factorsAppliedBy } from '../../conditions/factors.js';
+import { STRESS_FACTORS } from '../../conditions/factors.js';
 import { epochMs, type AppliedStep } from '../../conditions/trace-replay.js';
 import type { SplitRunner } from '../../engine/split-runner.js';
 import type { CostModel } from '../../analysis/cost-model.js';
@@ -489,8 +489,6 @@ class StressFollow {
     this.greedy = cut;
   }
 }
-
-const STRESS_FACTORS = [...factorsAppliedBy('edge'), ...factorsAppliedBy('cloud')];
 
 /** The line a policy's run ends with: requests, mean, switches, agreement with the oracle, trace steps. */
 function runSummary(run: PolicyStream): string {

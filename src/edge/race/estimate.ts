@@ -1,5 +1,5 @@
 import { criticalCount } from '../../analysis/significance.js';
-import { factorsAppliedBy } from '../../conditions/factors.js';
+import { STRESS_FACTORS } from '../../conditions/factors.js';
 import type { Condition } from '../../conditions/condition.js';
 import { sampleMs, settleMs, type PointCost } from '../shard.js';
 import { raceLooks, type RaceSettings } from './race.js';
@@ -41,11 +41,10 @@ export interface RaceEstimate {
 export function estimateRace(conditions: readonly Condition[], points: readonly PointCost[], s: RaceSettings, warmup: number): RaceEstimate {
   const looks = raceLooks(s);
   const stressSeen = new Set<string>();
-  const stressKeys = [...factorsAppliedBy('edge'), ...factorsAppliedBy('cloud')];
   const out: RaceEstimate = { samples: 0, racedSamples: 0, warmups: 0, racedWarmups: 0, ms: 0, racedMs: 0, withPrior: 0 };
   for (const [ci, c] of conditions.entries()) {
     const first = ci === 0;
-    const stress = stressKeys.map((k) => c[k]).join(';');
+    const stress = STRESS_FACTORS.map((k) => c[k]).join(';');
     const prior = s.prior !== null && (first || stressSeen.has(stress));
     stressSeen.add(stress);
     if (prior) out.withPrior++;
