@@ -57,7 +57,8 @@ export class NoiseEnvelope {
   /** A copy with more cells (a condition's own cells on top of the run's). */
   with(cells: readonly Distribution[]): NoiseEnvelope {
     const e = new NoiseEnvelope();
-    e.residuals = [...this.residuals];
+    // copied in order, so the copy's sort (TimSort) only merges the condition's few new residuals in
+    e.residuals = [...this.ordered()];
     e.sorted = false;
     for (const c of cells) e.add(c);
     return e;
