@@ -142,7 +142,7 @@ function tierProbe(runner: SplitRunner, link: CloudLink, network: Network, alone
 }
 
 /** --device-slowdown and --edge-slowdown: each tier's CPU time calibrated against the cloud (the device first). */
-async function calibrateTiers(o: TierRunOptions, runner: SplitRunner, link: CloudLink, network: Network): Promise<{ device?: SlowdownResult; edge?: SlowdownResult }> {
+export async function calibrateTiers(o: TierRunOptions, runner: SplitRunner, link: CloudLink, network: Network): Promise<{ device?: SlowdownResult; edge?: SlowdownResult }> {
   const first = network.cuts[0]!;
   const last = network.cuts[network.cuts.length - 1]!;
   const out: { device?: SlowdownResult; edge?: SlowdownResult } = {};

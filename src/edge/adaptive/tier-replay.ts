@@ -1,0 +1,264 @@
+import { conditionKey, type Condition } from '../../conditions/condition.js';
+import { conditionAt, replayedLinks, type Schedule, type TraceLink } from '../../conditions/trace.js';
+import { epochMs, type AppliedStep } from '../../conditions/trace-replay.js';
+import { inferenceThreads } from '../../engine/backend.js';
+import { createSplitRunner, type SplitRunner } from '../../engine/split-runner.js';
+import { configLabel, pureConfig, type TierConfig } from '../../model/tier-configs.js';
+import { UserError } from '../../errors.js';
+import { ResultsWriter } from '../../results/log-writer.js';
+import { LinkFailure, type CloudLink } from '../cloud-link.js';
+import type { SampleInput } from '../measure.js';
+import { measureTiers, type TierSample } from '../measure-tiers.js';
+import { calibrationSetup } from '../edge-slowdown.js';
+import { connectCloud, freshResultsPath, runMetadata, selectedBackend } from '../run-edge.js';
+import { prepareInputs } from '../run-inputs.js';
+import { calibrateTiers, prepareTierPlan, type TierRunOptions } from '../run-tiers.js';
+import { newScheduleSeed } from '../schedule.js';
+import { CellRecorder } from '../samples.js';
+import { parsePolicies } from './policy.js';
+import { ReplayHandle, slotsMeta } from './run-adaptive.js';
+import { playSlots, slotPlan, type Slot } from './slots.js';
+
+/**
+ * dnn-edge lab <net> --tiers 3 --trace: the trace replayed on both links of the three-tier lab (the
+ * device link from its `dnet`, the edge->cloud link from its `net`, delay, jitter and loss, each by
+ * a timer process of its own on its own interface), while static configurations (x, y) take turns
+ * as policies (`static:x|y`, `static:auto` = the pure ones, `static:all` = every configuration of
+ * the run), interleaved in slots as the two-tier replay does. Each request line carries both cuts
+ * and every tier's part, so the report's hindsight says per window which (x, y) was best.
+ * Policies that need a cost model (adaptive, model, oracle) are refused before this runs.
+ */
+
+export interface TierTraceOptions extends TierRunOptions {
+  schedule: Schedule;
+  /** how the schedule was made, for the metadata (`link`: the link a one-rate trace shapes) */
+  replay: { file: string; scale: number; loop: boolean; duration_ms: number; link?: TraceLink };
+  policies: string;
+  slotMs: number | null;
+  slotSeed?: number;
+  /** the lab's two links: where each is shaped */
+  links: Record<TraceLink, { iface: string; netns?: string }>;
+  out: string;
+}
+
+/** One request of a three-tier replay (a `#dnn-request` line), ms. */
+export interface TierRequestRecord {
+  policy: string;
+  /** trace time of the request's start */
+  t_ms: number;
+  condition: string;
+  /** the edge->cloud link's rate in force, and the device link's (null: unshaped) */
+  rate_mbit: number | null;
+  device_rate_mbit: number | null;
+  /** x and y of the configuration */
+  cut: string;
+  cut2: string;
+  switched: boolean;
+  device_ms: number;
+  device_transfer_ms: number;
+  edge_ms: number;
+  transfer_ms: number;
+  cloud_ms: number;
+  total_ms: number;
+  slot?: number;
+  slot_pos?: number;
+}
+
+/** The configurations static:auto stands for in three tiers: the pure ones (one tier does everything). */
+function autoConfigs(configs: readonly TierConfig[]): string[] {
+  return configs.filter((c) => pureConfig(c) !== undefined).map(configLabel);
+}
+
+/** The policies' configurations, checked against the run's (one-line UserError for a name not among them): before anything starts. */
+export function tierPolicies(spec: string, configs: readonly TierConfig[]): { name: string; config: TierConfig }[] {
+  const byLabel = new Map(configs.map((c) => [configLabel(c), c]));
+  return parsePolicies(spec, [...byLabel.keys()], () => autoConfigs(configs), 'configuration (x|y) of this run').map((name) => {
+    const config = name.startsWith('static:') ? byLabel.get(name.slice('static:'.length)) : undefined;
+    if (!config) throw new UserError(`--policies: ${name} is not a static configuration; --tiers 3 --trace replays static:x|y, static:auto or static:all`);
+    return { name, config };
+  });
+}
+
+interface PolicyTurns {
+  name: string;
+  config: TierConfig;
+  recorder: CellRecorder;
+  requests: TierRequestRecord[];
+  written: number;
+  applied: (AppliedStep & { link: TraceLink })[];
+  n: number;
+  failures: number;
+  startMs: number;
+  endMs: number;
+}
+
+export async function runTierTrace(o: TierTraceOptions): Promise<{ file: string }> {
+  const backend = await selectedBackend(o);
+  const slotSeed = o.slotSeed ?? newScheduleSeed();
+  const plan = await prepareTierPlan(o, o.orderSeed ?? slotSeed);
+  const policies = tierPolicies(o.policies, plan.configs);
+  const links = replayedLinks(o.schedule);
+  const { network } = plan;
+  const inputs = await prepareInputs(o, network);
+  const { link, server } = await connectCloud(o, backend, network, inputs.preprocess);
+  if (!server.relay) {
+    await link.close().catch(() => undefined);
+    throw new UserError(`${o.host}:${o.port} is a dnn-cloud, not a dnn-relay: --tiers 3 talks to the edge tier`);
+  }
+  const runner = createSplitRunner(network);
+  const replays = links.map(({ link: which, schedule }) => ({ which, handle: new ReplayHandle({ ...o.links[which], schedule, edge: o.edge }) }));
+  let writer: ResultsWriter | undefined;
+  try {
+    const slow = await calibrateTiers(o, runner, link, network);
+    const file = freshResultsPath(o.out, `${network.id}-adaptive`, new Date());
+    const adaptive = { ...o.replay, policies: o.policies, interval_ms: null, profile: [], ...slotsMeta(o.slotMs, slotSeed) };
+    const { link: traceLink, ...replay } = adaptive;
+    writer = await ResultsWriter.create(file, {
+      ...runMetadata(o, network, backend, server, { ...o.setup, ...calibrationSetup(o.setup, slow.device), iface: o.links.device.iface, edge_stressor: 'none', adaptive: { ...replay, ...(traceLink ? { trace_link: traceLink } : {}) } }, undefined, await inferenceThreads(backend.name)),
+      tiers: {
+        count: 3,
+        ...(o.tiers.deviceSlowdown ? { device_slowdown: o.tiers.deviceSlowdown } : {}),
+        ...(o.slowdown ? { edge_slowdown: o.slowdown } : {}),
+        configs: policies.length,
+      },
+    });
+    o.log(`results: ${file}`);
+    o.log(`replaying ${o.schedule.trace} (${(o.schedule.lengthMs / 1000).toFixed(1)} s) on the ${links.map((l) => (l.link === 'device' ? 'device link' : 'edge->cloud link')).join(' and the ')} under ${policies.length} static configurations`);
+    const w = writer;
+    await playTurns(o, policies, { runner, link, inputs: inputs.samples, replays, writer: w });
+    return { file };
+  } finally {
+    await runner.dispose();
+    for (const r of replays) await r.handle.close().catch((e: Error) => o.log(`restoring the ${r.which} link: ${e.message}`));
+    await writer?.close();
+    await link.close().catch(() => undefined);
+  }
+}
+
+interface TurnDeps {
+  runner: SplitRunner;
+  link: CloudLink;
+  inputs: readonly SampleInput[];
+  replays: { which: TraceLink; handle: ReplayHandle }[];
+  writer: ResultsWriter;
+}
+
+/** The slots, each policy's turn in each, and each policy's results once its last slot is played. */
+async function playTurns(o: TierTraceOptions, policies: { name: string; config: TierConfig }[], d: TurnDeps): Promise<void> {
+  const plan = slotPlan(o.schedule.lengthMs, o.slotMs, policies.map((p) => p.name), o.slotSeed ?? 0);
+  if (plan.length > 1) o.log(`interleaved replay: ${plan.length} slots of ${((o.slotMs ?? 0) / 1000).toFixed(1)} s, in each every configuration in turn (order shuffled per slot)`);
+  const turns = new Map(policies.map((p) => [p.name, { ...p, recorder: new CellRecorder(), requests: [], written: 0, applied: [], n: 0, failures: 0, startMs: NaN, endMs: NaN } satisfies PolicyTurns as PolicyTurns]));
+  const began = epochMs();
+  const machine = { last: null as string | null };
+  const finished = new Set<PolicyTurns>();
+  try {
+    await playSlots(
+      plan,
+      turns,
+      async (run, slot, pos) => {
+        await playTurn(run, slot, plan.length > 1 ? pos : null, o, d, machine);
+        if (plan.length > 1) {
+          await d.writer.appendRequests(run.requests.slice(run.written));
+          run.written = run.requests.length;
+        }
+      },
+      async (run) => {
+        finished.add(run);
+        const mean = run.requests.reduce((a, r) => a + r.total_ms, 0) / Math.max(1, run.requests.length);
+        o.log(`policy ${run.name}: ${run.requests.length} requests, mean ${mean.toFixed(1)} ms; ${run.applied.length} trace steps applied`);
+        try {
+          await d.writer.appendPolicy(run.name, o.schedule.trace, run.recorder.histograms, { requests: run.requests.slice(run.written), applied: run.applied }, run.startMs, run.endMs);
+        } finally {
+          run.recorder.destroy();
+        }
+      },
+      (slot) => o.log(`slot ${slot.index + 1}/${plan.length} done (${(slot.toMs / 1000).toFixed(1)} s of the trace) after ${((epochMs() - began) / 1000).toFixed(0)} s`),
+    );
+  } finally {
+    for (const run of turns.values()) if (!finished.has(run)) run.recorder.destroy();
+  }
+}
+
+/**
+ * One configuration's part of one slot: both links' pieces of the trace started together (the
+ * device link's clock last, a fraction of a ms after the edge link's: the requests' clock), one
+ * untimed request first when the machine last computed another configuration (interleaved: the
+ * sessions another policy left cold), then requests back to back until the slot's end.
+ */
+async function playTurn(run: PolicyTurns, slot: Slot, pos: number | null, o: TierTraceOptions, d: TurnDeps, machine: { last: string | null }): Promise<void> {
+  const window = { fromMs: slot.fromMs, toMs: slot.toMs };
+  const ready = async () => {
+    if (machine.last !== null && machine.last !== run.name) await sample(run, d, { count: false });
+    machine.last = run.name;
+  };
+  // each replay's ready starts the next one's window: the clocks start back to back, the requests' (the outermost) last
+  const startAll = (i: number, onReady: () => Promise<void>): Promise<number> => {
+    const r = d.replays[i];
+    if (!r) return onReady().then(() => epochMs());
+    return r.handle.start(
+      (a) => {
+        run.applied.push({ ...a, link: r.which });
+        if (a.error) o.log(`trace step ${a.step} (${r.which} link, ${a.condition}): ${a.error}`);
+      },
+      window,
+      async () => void (await startAll(i + 1, onReady)),
+    );
+  };
+  const start = await startAll(0, ready);
+  if (Number.isNaN(run.startMs)) run.startMs = start;
+  if (pos === null) o.log(`policy ${run.name}: replaying ${o.schedule.trace} for ${((slot.toMs - slot.fromMs) / 1000).toFixed(1)} s`);
+  try {
+    for (;;) {
+      const t = epochMs() - start + slot.fromMs;
+      if (t >= slot.toMs) break;
+      const inForce = conditionAt(o.schedule, t);
+      const s = await sample(run, d, { count: true });
+      if (!s) continue;
+      run.recorder.record({ edge: s.edge, transfer: s.transfer, cloud: s.cloud, total: s.total, encode: 0, decode: 0, bytes: 0 });
+      const r = requestRecord(run, t, inForce, s);
+      run.requests.push(pos === null ? r : { ...r, slot: slot.index, slot_pos: pos });
+      // let the replays' step reports through between back-to-back requests (a device-only request never waits for I/O)
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+  } finally {
+    for (const r of d.replays) await r.handle.pause();
+  }
+  run.endMs = epochMs();
+}
+
+/** One request of the policy's configuration; null after a link failure (reconnected; more than 10 in a row end the run). */
+async function sample(run: PolicyTurns, d: TurnDeps, o: { count: boolean }): Promise<TierSample | null> {
+  try {
+    const s = await measureTiers(d.runner, d.link, run.config, d.inputs[run.n % d.inputs.length]!);
+    run.failures = 0;
+    return s;
+  } catch (e) {
+    if (!(e instanceof LinkFailure) || ++run.failures > 10) throw e;
+    await d.link.reconnect();
+    return null;
+  } finally {
+    if (o.count) run.n++;
+  }
+}
+
+function requestRecord(run: PolicyTurns, t: number, inForce: Condition, s: TierSample): TierRequestRecord {
+  const ms = (us: number) => round(Math.max(0, us) / 1000);
+  return {
+    policy: run.name,
+    t_ms: round(t),
+    condition: conditionKey(inForce),
+    rate_mbit: inForce.net,
+    device_rate_mbit: inForce.dnet,
+    cut: run.config.x.layer,
+    cut2: run.config.y.layer,
+    switched: false,
+    device_ms: ms(s.device),
+    device_transfer_ms: ms(s.device_transfer),
+    edge_ms: ms(s.edge),
+    transfer_ms: ms(s.transfer),
+    cloud_ms: ms(s.cloud),
+    total_ms: ms(s.total),
+  };
+}
+
+const round = (v: number) => Math.round(v * 1000) / 1000;
