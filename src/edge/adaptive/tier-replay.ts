@@ -119,7 +119,9 @@ export async function runTierTrace(o: TierTraceOptions): Promise<{ file: string 
         count: 3,
         ...(o.tiers.deviceSlowdown ? { device_slowdown: o.tiers.deviceSlowdown } : {}),
         ...(o.slowdown ? { edge_slowdown: o.slowdown } : {}),
-        configs: policies.length,
+        // the configurations the policies could be: the hindsight best is an upper bound only over all of them
+        configs: plan.configs.length,
+        ...(o.tiers.maxConfigs !== undefined ? { max_configs: o.tiers.maxConfigs } : {}),
       },
     });
     o.log(`results: ${file}`);
