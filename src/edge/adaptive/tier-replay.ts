@@ -12,7 +12,7 @@ import { measureTiers, type TierSample } from '../measure-tiers.js';
 import { calibrationSetup } from '../edge-slowdown.js';
 import { connectCloud, freshResultsPath, runMetadata, selectedBackend } from '../run-edge.js';
 import { prepareInputs } from '../run-inputs.js';
-import { calibrateTiers, prepareTierPlan, type TierRunOptions } from '../run-tiers.js';
+import { calibrateTiers, prepareTierPlan, tiersMeta, type TierRunOptions } from '../run-tiers.js';
 import { newScheduleSeed } from '../schedule.js';
 import { CellRecorder } from '../samples.js';
 import { parsePolicies } from './policy.js';
@@ -115,14 +115,8 @@ export async function runTierTrace(o: TierTraceOptions): Promise<{ file: string 
     const { link: traceLink, ...replay } = adaptive;
     writer = await ResultsWriter.create(file, {
       ...runMetadata(o, network, backend, server, { ...o.setup, ...calibrationSetup(o.setup, slow.device), iface: o.links.device.iface, edge_stressor: 'none', adaptive: { ...replay, ...(traceLink ? { trace_link: traceLink } : {}) } }, undefined, await inferenceThreads(backend.name)),
-      tiers: {
-        count: 3,
-        ...(o.tiers.deviceSlowdown ? { device_slowdown: o.tiers.deviceSlowdown } : {}),
-        ...(o.slowdown ? { edge_slowdown: o.slowdown } : {}),
-        // the configurations the policies could be: the hindsight best is an upper bound only over all of them
-        configs: plan.configs.length,
-        ...(o.tiers.maxConfigs !== undefined ? { max_configs: o.tiers.maxConfigs } : {}),
-      },
+      // the configurations the policies could be: the hindsight best is an upper bound only over all of them
+      tiers: tiersMeta(o, plan.configs.length),
     });
     o.log(`results: ${file}`);
     o.log(`replaying ${o.schedule.trace} (${(o.schedule.lengthMs / 1000).toFixed(1)} s) on the ${links.map((l) => (l.link === 'device' ? 'device link' : 'edge->cloud link')).join(' and the ')} under ${policies.length} static configurations`);
