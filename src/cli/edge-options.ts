@@ -371,6 +371,7 @@ function tierTrace(f: EdgeFlags, policiesGiven: boolean): Pick<TraceOptions, 'po
   if (learning) throw new UserError(`--tiers 3 --trace replays static configurations only: --policies static:x|y,...,static:auto or static:all (the default); ${learning} needs a three-tier cost model, not built yet`);
   if (f.profile.length) throw new UserError('--profile fits the cost model of adaptive policies: --tiers 3 --trace replays static configurations only, drop --profile');
   if (f.interval !== undefined) throw new UserError('--tiers 3 --trace sends requests back to back: drop --interval');
+  if (f.resume !== undefined) throw new UserError('--tiers 3 --trace replays the trace into a fresh results file: drop --resume (an interrupted replay keeps the request lines of every finished turn)');
   return { policies };
 }
 

@@ -1,7 +1,7 @@
 import type { EdgeOptions, TierOptions } from './edge-options.js';
 import { selectBackend } from '../engine/backend.js';
 import { formatTierDryRun, prepareTierPlan, runTiers } from '../edge/run-tiers.js';
-import { runTierTrace, tierPolicies } from '../edge/adaptive/tier-replay.js';
+import { formatTierTraceDryRun, runTierTrace, tierPolicies } from '../edge/adaptive/tier-replay.js';
 import { startTierLab, tierLabDevices, type TierLab } from '../edge/tier-lab.js';
 import { printBestConfigs } from '../edge/tier-summary.js';
 import { allowedCpus, checkLimits, describeLimits, requireCgroups } from '../conditions/cgroup.js';
@@ -26,6 +26,10 @@ export async function runTiersCli(o: EdgeOptions & { tiers: TierOptions }, log: 
   if (o.dryRun) {
     await selectBackend(o.backend, { threads: o.threads });
     const plan = await prepareTierPlan(o, o.orderSeed ?? 0);
+    if (o.trace) {
+      process.stdout.write(formatTierTraceDryRun(o.trace, tierPolicies(o.trace.policies, plan.configs).length, plan.configs.length));
+      return 0;
+    }
     process.stdout.write(formatTierDryRun(plan, { reps: o.reps, warmup: o.warmup, maxConfigs: o.tiers.maxConfigs, deviceSlowdown: o.tiers.deviceSlowdown, edgeSlowdown: o.slowdown }));
     return 0;
   }

@@ -66,6 +66,7 @@ t.test('dnn-edge: bad flags get one clear line and exit 2, before anything is ch
     [['lab', 'lenet', '--tiers', '3', '--trace', dnet, '--trace-link', 'device'], /--trace-link is for one-rate traces .*names each link itself/],
     [['lab', 'lenet', '--tiers', '3', '--trace', dnet, '--policies', 'adaptive,static:all'], /--tiers 3 --trace replays static configurations only: .*adaptive needs a three-tier cost model/],
     [['lab', 'lenet', '--tiers', '3', '--trace', dnet, '--interval', '100'], /--tiers 3 --trace sends requests back to back: drop --interval/],
+    [['lab', 'lenet', '--tiers', '3', '--trace', dnet, '--resume', 'x.hdr'], /--tiers 3 --trace replays the trace into a fresh results file: drop --resume/],
     [['lab', 'lenet', '--tiers', '3', '--trace', path.join(dir, 'stressed.trace')], /stressed\.trace: the step at 2 s stresses an end .*not stress yet/],
     [['lab', 'lenet', '--tiers', '3', '--trace', path.join(dir, 'gap.trace')], /the step at 2 s leaves the device link unshaped \(dnet=none\) while others shape it/],
   ];

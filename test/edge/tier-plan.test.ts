@@ -2,6 +2,9 @@
 // figures, from the real lenet; the best (x, y) per condition read back from a results file.
 import t from 'tap';
 import { join } from 'node:path';
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { formatTierTraceDryRun, tierPolicies } from '../../src/edge/adaptive/tier-replay.js';
 import { parseEdgeOptions } from '../../src/cli/edge-options.js';
 import { formatTierDryRun, prepareTierPlan, tierPlanRecord } from '../../src/edge/run-tiers.js';
 import { bestConfigs } from '../../src/edge/tier-summary.js';
@@ -29,6 +32,23 @@ t.test('plan and --dry-run: configurations, cells, inferences; --max-configs; a 
   t.match(e?.message, /x after y/);
   const bad = await userErrorOf(() => prepareTierPlan({ ...o, cuts: 'nope', tiers: {} }, 1));
   t.match(bad?.message, /--cuts: nope is not a partition point of lenet/);
+});
+
+t.test('--tiers 3 --trace before anything runs: the statics as configurations, the dry run', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'dnn-tier-trace-plan-'));
+  const trace = join(dir, 'drop.trace');
+  await writeFile(trace, 't=0;dnet=50\nt=10;dnet=5\n');
+  const o = parseEdgeOptions(['lab', 'lenet', '--tiers', '3', '--trace', trace, '--cuts', 'max_pooling2d_2']);
+  const plan = await prepareTierPlan({ ...o, tiers: o.tiers! }, 1);
+  const [input, mid, output] = plan.points.map((p) => p.layer);
+  t.same(tierPolicies('static:all', plan.configs).map((p) => p.name), plan.configs.map((c) => `static:${c.x.layer}|${c.y.layer}`), 'static:all: every configuration');
+  t.same(tierPolicies('static:auto', plan.configs).map((p) => p.name).sort(), [`static:${input}|${input}`, `static:${input}|${output}`, `static:${output}|${output}`].sort(), 'static:auto: the pure ones');
+  t.same(tierPolicies(`static:${mid}|${output},static:auto`, plan.configs).length, 4);
+  t.match((await userErrorOf(() => tierPolicies(`static:${output}|${mid}`, plan.configs)))?.message, /is not a configuration x\|y of this run \(6 from/);
+  t.match((await userErrorOf(() => tierPolicies('oracle', plan.configs)))?.message, /oracle is not a static configuration/);
+  const text = formatTierTraceDryRun(o.trace!, 6, 6);
+  t.match(text, /drop\.trace \(2 steps, 20\.0 s\) on the device link \(dnet\)\n/, 'the edge link never set: not replayed');
+  t.match(text, /6 of the run's 6 configurations \(x, y\) as static policies, interleaved in 4 slots of 5 s: 2m00s of requests/);
 });
 
 t.test('the best (x, y) per condition, and the best with a tier unused beside it', async (t) => {

@@ -14,6 +14,7 @@ import { connectCloud, freshResultsPath, runMetadata, selectedBackend } from '..
 import { prepareInputs } from '../run-inputs.js';
 import { calibrateTiers, prepareTierPlan, tiersMeta, type TierRunOptions } from '../run-tiers.js';
 import { newScheduleSeed } from '../schedule.js';
+import { formatDuration } from '../progress.js';
 import { CellRecorder } from '../samples.js';
 import { parsePolicies } from './policy.js';
 import { ReplayHandle, slotsMeta } from './run-adaptive.js';
@@ -72,11 +73,28 @@ function autoConfigs(configs: readonly TierConfig[]): string[] {
 /** The policies' configurations, checked against the run's (one-line UserError for a name not among them): before anything starts. */
 export function tierPolicies(spec: string, configs: readonly TierConfig[]): { name: string; config: TierConfig }[] {
   const byLabel = new Map(configs.map((c) => [configLabel(c), c]));
+  // a deep network has thousands of configurations: name a few, not all (parsePolicies would list every one)
+  const unknown = spec.split(',').map((p) => p.trim()).find((p) => p.startsWith('static:') && !['static:auto', 'static:all'].includes(p) && !byLabel.has(p.slice('static:'.length)));
+  if (unknown) {
+    const some = [...byLabel.keys()].slice(0, 4).join(', ');
+    throw new UserError(`--policies: ${unknown.slice('static:'.length)} is not a configuration x|y of this run (${byLabel.size} from the --cuts/--configs points and the input and output, e.g. ${some}${byLabel.size > 4 ? ', ...' : ''}); \`dnn-edge ... --tiers 3 --dry-run\` counts them, \`dnn-cut <network>\` lists the points`);
+  }
   return parsePolicies(spec, [...byLabel.keys()], () => autoConfigs(configs), 'configuration (x|y) of this run').map((name) => {
     const config = name.startsWith('static:') ? byLabel.get(name.slice('static:'.length)) : undefined;
     if (!config) throw new UserError(`--policies: ${name} is not a static configuration; --tiers 3 --trace replays static:x|y, static:auto or static:all`);
     return { name, config };
   });
+}
+
+/** --dry-run of a three-tier replay: the links, the statics, the slots and the replay's length (requests back to back: wall time is the trace's length per configuration, plus calibration). */
+export function formatTierTraceDryRun(o: { schedule: Schedule; slotMs: number | null }, statics: number, configs: number): string {
+  const links = replayedLinks(o.schedule).map((l) => (l.link === 'device' ? 'the device link (dnet)' : 'the edge->cloud link (net, delay, jitter, loss)'));
+  const slots = o.slotMs === null ? 'each configuration replays the whole trace in turn' : `interleaved in ${Math.ceil(o.schedule.lengthMs / o.slotMs)} slots of ${o.slotMs / 1000} s`;
+  return [
+    `three tiers under a trace: ${o.schedule.trace} (${o.schedule.steps.length} steps, ${(o.schedule.lengthMs / 1000).toFixed(1)} s) on ${links.join(' and ')}`,
+    `${statics} of the run's ${configs} configurations (x, y) as static policies, ${slots}: ${formatDuration((statics * o.schedule.lengthMs) / 1000)} of requests back to back, after the calibration`,
+    '',
+  ].join('\n');
 }
 
 interface PolicyTurns {
