@@ -129,17 +129,16 @@ export async function runTierTrace(o: TierTraceOptions): Promise<{ file: string 
   try {
     const slow = await calibrateTiers(o, runner, link, network);
     const file = freshResultsPath(o.out, `${network.id}-adaptive`, new Date());
-    const adaptive = { ...o.replay, policies: o.policies, interval_ms: null, profile: [], ...slotsMeta(o.slotMs, slotSeed) };
-    const { link: traceLink, ...replay } = adaptive;
+    const { link: traceLink, ...replay } = o.replay;
+    const adaptive = { ...replay, policies: o.policies, interval_ms: null, profile: [], ...slotsMeta(o.slotMs, slotSeed), ...(traceLink ? { trace_link: traceLink } : {}) };
     writer = await ResultsWriter.create(file, {
-      ...runMetadata(o, network, backend, server, { ...o.setup, ...calibrationSetup(o.setup, slow.device), iface: o.links.device.iface, edge_stressor: 'none', adaptive: { ...replay, ...(traceLink ? { trace_link: traceLink } : {}) } }, undefined, await inferenceThreads(backend.name)),
+      ...runMetadata(o, network, backend, server, { ...o.setup, ...calibrationSetup(o.setup, slow.device), iface: o.links.device.iface, edge_stressor: 'none', adaptive }, undefined, await inferenceThreads(backend.name)),
       // the configurations the policies could be: the hindsight best is an upper bound only over all of them
       tiers: tiersMeta(o, plan.configs.length),
     });
     o.log(`results: ${file}`);
     o.log(`replaying ${o.schedule.trace} (${(o.schedule.lengthMs / 1000).toFixed(1)} s) on the ${links.map((l) => (l.link === 'device' ? 'device link' : 'edge->cloud link')).join(' and the ')} under ${policies.length} static configurations`);
-    const w = writer;
-    await playTurns(o, policies, { runner, link, inputs: inputs.samples, replays, writer: w });
+    await playTurns({ ...o, slotSeed }, policies, { runner, link, inputs: inputs.samples, replays, writer });
     return { file };
   } finally {
     await runner.dispose();
@@ -157,10 +156,10 @@ interface TurnDeps {
   writer: ResultsWriter;
 }
 
-/** The slots, each policy's turn in each, and each policy's results once its last slot is played. */
-async function playTurns(o: TierTraceOptions, policies: { name: string; config: TierConfig }[], d: TurnDeps): Promise<void> {
-  const plan = slotPlan(o.schedule.lengthMs, o.slotMs, policies.map((p) => p.name), o.slotSeed ?? 0);
-  if (plan.length > 1) o.log(`interleaved replay: ${plan.length} slots of ${((o.slotMs ?? 0) / 1000).toFixed(1)} s, in each every configuration in turn (order shuffled per slot)`);
+/** The slots (their orders seeded by `slotSeed`, as the metadata records it), each policy's turn in each, and each policy's results once its last slot is played. */
+async function playTurns(o: TierTraceOptions & { slotSeed: number }, policies: { name: string; config: TierConfig }[], d: TurnDeps): Promise<void> {
+  const plan = slotPlan(o.schedule.lengthMs, o.slotMs, policies.map((p) => p.name), o.slotSeed);
+  if (plan.length > 1) o.log(`interleaved replay: ${plan.length} slots of ${((o.slotMs ?? 0) / 1000).toFixed(1)} s, in each every configuration in turn (order shuffled per slot, seed ${o.slotSeed})`);
   const turns = new Map(policies.map((p) => [p.name, { ...p, recorder: new CellRecorder(), requests: [], written: 0, applied: [], n: 0, failures: 0, startMs: NaN, endMs: NaN } satisfies PolicyTurns as PolicyTurns]));
   const began = epochMs();
   const machine = { last: null as string | null };
