@@ -210,7 +210,9 @@ async function playTurn(run: PolicyTurns, slot: Slot, pos: number | null, o: Tie
     if (!r) return onReady().then(() => epochMs());
     return r.handle.start(
       (a) => {
-        run.applied.push({ ...a, link: r.which });
+        // the trace's whole condition (both links), not the link's own schedule's (the device link's rate is its `net` there)
+        const step = o.schedule.steps[a.step];
+        run.applied.push({ ...a, ...(step ? { condition: conditionKey(step.condition) } : {}), link: r.which });
         if (a.error) o.log(`trace step ${a.step} (${r.which} link, ${a.condition}): ${a.error}`);
       },
       window,
