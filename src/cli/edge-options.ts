@@ -362,14 +362,18 @@ function traceOptions(f: EdgeFlags, encoded: boolean, policiesGiven: boolean): T
 }
 
 /**
- * --trace with --tiers 3: static configurations only (the cost-model policies have no three-tier
- * model yet), and none of the cost model's companions; the policies default to static:all.
+ * --trace with --tiers 3: static configurations and the oracle (the additive model of a three-tier
+ * sweep given with --profile, fed the condition in force); the learning policies have no
+ * three-tier model yet. The policies default to static:all.
  */
 function tierTrace(f: EdgeFlags, policiesGiven: boolean): Pick<TraceOptions, 'policies'> {
   const policies = policiesGiven ? f.policies : 'static:all';
-  const learning = policies.split(',').map((p) => p.trim()).find((p) => (POLICY_NAMES as readonly string[]).includes(p));
-  if (learning) throw new UserError(`--tiers 3 --trace replays static configurations only: --policies static:x|y,...,static:auto or static:all (the default); ${learning} needs a three-tier cost model, not built yet`);
-  if (f.profile.length) throw new UserError('--profile fits the cost model of adaptive policies: --tiers 3 --trace replays static configurations only, drop --profile');
+  const names = policies.split(',').map((p) => p.trim());
+  const learning = names.find((p) => p !== 'oracle' && (POLICY_NAMES as readonly string[]).includes(p));
+  if (learning) throw new UserError(`--tiers 3 --trace replays static configurations and the oracle only: --policies static:x|y,...,static:auto, static:all (the default), oracle; ${learning} needs a learning three-tier cost model, not built yet`);
+  const oracle = names.includes('oracle');
+  if (oracle && !f.profile.length) throw new UserError('--tiers 3 --trace: the oracle predicts each configuration from a three-tier sweep of this network: give it with --profile FILE (dnn-edge lab <network> --tiers 3 --device-net ... --net ...)');
+  if (!oracle && f.profile.length) throw new UserError('--profile fits the oracle of --tiers 3 --trace: add oracle to --policies, or drop --profile');
   if (f.interval !== undefined) throw new UserError('--tiers 3 --trace sends requests back to back: drop --interval');
   if (f.resume !== undefined) throw new UserError('--tiers 3 --trace replays the trace into a fresh results file: drop --resume (an interrupted replay keeps the request lines of every finished turn)');
   return { policies };

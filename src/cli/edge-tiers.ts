@@ -1,7 +1,7 @@
 import type { EdgeOptions, TierOptions } from './edge-options.js';
 import { selectBackend } from '../engine/backend.js';
 import { formatTierDryRun, prepareTierPlan, runTiers } from '../edge/run-tiers.js';
-import { formatTierTraceDryRun, runTierTrace, tierPolicies } from '../edge/adaptive/tier-replay.js';
+import { formatTierTraceDryRun, runTierTrace, tierOracle, tierPolicies } from '../edge/adaptive/tier-replay.js';
 import { startTierLab, tierLabDevices, type TierLab } from '../edge/tier-lab.js';
 import { printBestConfigs } from '../edge/tier-summary.js';
 import { allowedCpus, checkLimits, describeLimits, requireCgroups } from '../conditions/cgroup.js';
@@ -27,7 +27,7 @@ export async function runTiersCli(o: EdgeOptions & { tiers: TierOptions }, log: 
     await selectBackend(o.backend, { threads: o.threads });
     const plan = await prepareTierPlan(o, o.orderSeed ?? 0);
     if (o.trace) {
-      process.stdout.write(formatTierTraceDryRun(o.trace, tierPolicies(o.trace.policies, plan.configs).length, plan.configs.length));
+      process.stdout.write(formatTierTraceDryRun(o.trace, tierPolicies(o.trace.policies, plan.configs), plan.configs.length));
       return 0;
     }
     process.stdout.write(formatTierDryRun(plan, { reps: o.reps, warmup: o.warmup, maxConfigs: o.tiers.maxConfigs, deviceSlowdown: o.tiers.deviceSlowdown, edgeSlowdown: o.slowdown }));
@@ -37,7 +37,7 @@ export async function runTiersCli(o: EdgeOptions & { tiers: TierOptions }, log: 
   if (o.lab && !isRoot()) throw new UserError("the three-tier lab (host 'lab') creates network namespaces and needs root: run with sudo");
   // before anything is changed: the network and its points, --configs and --cuts (one-line errors)
   const plan = await prepareTierPlan(o, o.orderSeed ?? 0);
-  if (o.trace) tierPolicies(o.trace.policies, plan.configs);
+  if (o.trace && tierPolicies(o.trace.policies, plan.configs).some((p) => p.config === null)) tierOracle(o.trace.profile, plan.network.id, plan.configs, o.trace.schedule);
   const devices = o.lab ? tierLabDevices(allowedCpus(), o.limits.cloud) : undefined;
   if (devices) {
     checkLimits('--cloud', devices.cloud);
@@ -73,6 +73,7 @@ export async function runTiersCli(o: EdgeOptions & { tiers: TierOptions }, log: 
         schedule: t.schedule,
         replay: { file: t.file, scale: t.scale, loop: t.loop, duration_ms: t.schedule.lengthMs, ...(t.link ? { link: t.link } : {}) },
         policies: t.policies,
+        profile: t.profile,
         slotMs: t.slotMs,
         slotSeed: o.orderSeed,
         links: { device: { iface: lab.deviceIface }, edge: { iface: lab.edgeIface, netns: lab.edgeNetns } },

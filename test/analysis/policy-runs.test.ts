@@ -85,6 +85,9 @@ t.test('a three-tier replay (--tiers 3 --trace): configurations as statics, the 
   t.match(e!.hindsight_warnings.join('\n'), /not over all 6 arms/, 'two of six configurations: not an upper bound');
   t.equal(adaptiveNotes(e!).at(-1), 'best configuration (x|y) per 5 s window (hindsight): 0-5 s a|b; 5-10 s c|c (1 move)');
   t.equal(adaptiveRows(e!)[0]![9], '-', 'the oracle column');
+  const oracleRun = { ...tierRun('a', 'b', 10, 25), policy: 'oracle', requests: series('a', 'b', 10, 25).map((q, i) => ({ ...q, oracle_cut: i < 5 ? 'a|b' : 'c|c' })) };
+  const [withOracle] = summarizeAdaptive('mobilenet', [tierRun('a', 'b', 10, 40), oracleRun], [], { arms: 6 });
+  t.equal(withOracle!.policies.find((p) => p.policy === 'oracle')!.oracle_agreement, 0.5, 'agreement over configurations x|y, not x alone');
   const [two] = summarizeAdaptive('net', [run('static:a', [10], [req('a', 10)])]);
   t.equal(two!.three_tier, undefined, 'two tiers: no such field, no such note');
   t.notMatch(adaptiveNotes(two!).join('\n'), /per 5 s window/);

@@ -14,6 +14,10 @@ import { leftoversOf, recordedGroups } from '../helpers/leftovers.js';
 import { readProcStat } from '../../src/conditions/proc.js';
 import { buildReport } from '../../src/analysis/build-report.js';
 import { loadResultFiles } from '../../src/analysis/load-results.js';
+import { fileURLToPath } from 'node:url';
+
+/** A stored three-tier sweep of lenet (dnet 20 and 2, net 5; tiers.test reads it too): the oracle's profile. */
+const PROFILE = fileURLToPath(new URL('../../../docs/data/runs/tiers/lenet-20261204T231326Z.hdr', import.meta.url));
 
 // no reference re-measurements: these tests count the grid's cells, not drift checks
 const NO_STRESS = ['--edge-mem', '0', '--cloud-cpu', '0', '--cloud-mem', '0', '--reference-every', '0'];
@@ -86,22 +90,22 @@ t.test('lab --tiers 3: every configuration, six metrics a cell, cut2 and dnet ta
 
 /**
  * Three tiers under a trace (issue 23): both links replayed from one tag trace (the device link
- * drops from 20 to 1 Mbit/s at 1 s, the edge->cloud link stays at 5), cloud-only and device-only
- * interleaved in slots of 1 s: 2 s of trace each, ~4 s of requests (static:auto and static:all are
- * resolved in tier-plan.test, without a lab).
+ * drops from 20 to 1 Mbit/s at 1 s, the edge->cloud link stays at 5), cloud-only, device-only and
+ * the oracle (fitted on a stored three-tier sweep of lenet) interleaved in slots of 1 s: 2 s of
+ * trace each, ~6 s of requests (static:auto and static:all are resolved in tier-plan.test, without a lab).
  */
 t.test('lab --tiers 3 --trace: both links replayed, static configurations interleaved, request lines with both cuts', { skip: NEEDS_ROOT }, async (t) => {
   const out = await mkdtemp(path.join(tmpdir(), 'dnn-lab-tier-trace-'));
   const trace = path.join(out, 'drop.trace');
   await writeFile(trace, 't=0;dnet=20;net=5\nt=1;dnet=1\n');
-  const r = await runBin('dnn-edge', ['lab', 'lenet', '--tiers', '3', '--trace', trace, '--policies', 'static:conv2d_1_input|conv2d_1_input,static:activation_4|activation_4', '--policy-slot', '1', '--cuts', 'max_pooling2d_2', '--out', out], { timeout: 300_000 });
+  const r = await runBin('dnn-edge', ['lab', 'lenet', '--tiers', '3', '--trace', trace, '--policies', 'static:conv2d_1_input|conv2d_1_input,static:activation_4|activation_4,oracle', '--profile', PROFILE, '--policy-slot', '1', '--cuts', 'max_pooling2d_2', '--out', out], { timeout: 300_000 });
   t.equal(r.exitCode, 0, String(r.stderr));
   const { parsed, file } = await resultsOf(out);
   t.match(parsed.meta!.tiers, { count: 3, configs: 6 }, 'the configurations the statics were chosen among');
   t.match(parsed.meta!.conditions!.adaptive, { file: trace, policy_slot_s: 1 });
   const input = parsed.meta!.cuts[0]!.layer;
   const output = parsed.meta!.cuts.at(-1)!.layer;
-  t.same(parsed.policies.map((p) => p.policy).sort(), [`static:${input}|${input}`, `static:${output}|${output}`].sort(), 'cloud-only and device-only');
+  t.same(parsed.policies.map((p) => p.policy).sort(), ['oracle', `static:${input}|${input}`, `static:${output}|${output}`].sort(), 'cloud-only, device-only and the oracle');
   const cloudOnly = parsed.policies.find((p) => p.policy === `static:${input}|${input}`)!;
   const reqs = cloudOnly.requests as { t_ms: number; cut: string; cut2: string; device_rate_mbit: number; rate_mbit: number; device_transfer_ms: number; total_ms: number; slot: number }[];
   t.ok(reqs.length > 10 && reqs.every((q) => q.cut === input && q.cut2 === input && q.rate_mbit === 5), 'both cuts and the edge link on every line');
@@ -118,6 +122,10 @@ t.test('lab --tiers 3 --trace: both links replayed, static configurations interl
   const e = report.adaptive[0]!;
   t.equal(e.three_tier, true);
   t.equal(e.hindsight_statics, 2);
+  const oracle = e.policies.find((p) => p.policy === 'oracle')!;
+  t.equal(oracle.oracle_agreement, 1, "the oracle's requests are its choices");
+  t.ok(reqs.every((q) => typeof (q as { oracle_cut?: string }).oracle_cut === 'string' && (q as { oracle_cut?: string }).oracle_cut!.includes('|')), "every request line has the oracle's configuration");
+  t.ok(parsed.policies.find((p) => p.policy === 'oracle')!.requests.length > 10, 'the oracle ran');
   t.ok(e.hindsight_choices.length >= 1 && e.hindsight_choices.every((c) => c.policy.startsWith('static:')), 'the best configuration per window');
   const pid = parseInt(/namespace dnn-(\w+)-/.exec(String(r.stderr))![1]!, 36);
   t.same(leftoversOf(pid), [], 'no namespace, veth, cgroup or state of the run remains');
