@@ -53,7 +53,7 @@ export function buildReport(networks: NetworkData[], opts: ReportOptions, warnin
     if (!has) all.push(`${n.network}: no point '${opts.deployed}', so its deployed point is its best at the baseline condition`);
     const judged = hasEncodedArms(n) ? judgeArms(n, opts.maxAgreementLoss ?? DEFAULT_MAX_AGREEMENT_LOSS) : undefined;
     // the arms the policies could choose: those within the fidelity budget (the run judged them alike)
-    const arms = judged ? judged.admitted.size : n.cuts.length || null;
+    const arms = n.policyArms ?? (judged ? judged.admitted.size : n.cuts.length || null);
     if (n.policyRuns) adaptive.push(...summarizeAdaptive(n.network, n.policyRuns, n.policyStreams, { windowS: opts.hindsightWindowS, arms }));
     if (judged) all.push(...judged.notes.map((w) => `${n.network}: ${w}`));
     const outside = judged?.budget.excluded.find((e) => has && e.arm === opts.deployed);

@@ -132,6 +132,8 @@ export interface NetworkData {
   outputBytes?: number;
   /** adaptive runs (dnn-edge --trace) of this network */
   policyRuns?: PolicyRun[];
+  /** a three-tier trace replay (--tiers 3 --trace): the configurations (x, y) its static policies could be */
+  policyArms?: number;
   /** the `#dnn-stream` lines of adaptive runs replayed under a camera (cell `policy=P;trace=T`) */
   policyStreams?: StreamLine[];
   /** where it was measured (run metadata); null when unknown (--legacy, files without metadata) */

@@ -76,6 +76,8 @@ interface NetworkAcc {
   references: ReferenceData[];
   sources: string[];
   policyRuns: PolicyRun[];
+  /** a three-tier trace replay's configurations the policies could choose (its metadata's tiers.configs) */
+  policyArms?: number;
   /** camera replays of policies: their `#dnn-stream` lines */
   policyStreams: StreamLine[];
   /** each file's metadata, to refuse mixing shards of different plans */
@@ -229,6 +231,7 @@ function addFile(acc: NetworkAcc, path: string, file: ResultsFile): void {
   acc.sources.push(path);
   acc.files.push({ path, meta: file.meta });
   acc.policyRuns.push(...file.policies);
+  if (file.policies.length && file.meta?.tiers) acc.policyArms = file.meta.tiers.configs;
   acc.policyStreams.push(...file.streams.filter((l) => l.cell.startsWith('policy=')));
   acc.fidelity.push(...(file.meta?.fidelity ?? []));
   if (file.meta && !acc.metaCuts) {
@@ -425,6 +428,7 @@ function toArmData(acc: NetworkAcc): NetworkData {
     ...(acc.cutShapes.size ? { shapes: acc.cutShapes } : {}),
     ...(outputBytes !== undefined ? { outputBytes } : {}),
     ...(acc.policyRuns.length ? { policyRuns: acc.policyRuns } : {}),
+    ...(acc.policyArms !== undefined ? { policyArms: acc.policyArms } : {}),
     ...(acc.policyStreams.length ? { policyStreams: acc.policyStreams } : {}),
     ...(acc.fidelity.length ? { fidelity: acc.fidelity } : {}),
     ...(acc.race ? { race: acc.race } : {}),

@@ -30,8 +30,8 @@ export interface PolicySummary {
   p95_ms: number;
   mean_ms: number;
   switches: number;
-  /** share of requests at the oracle's choice (0..1) */
-  oracle_agreement: number;
+  /** share of requests at the oracle's choice (0..1); null when the run had no oracle (three-tier replays) */
+  oracle_agreement: number | null;
   /** best static policy's mean / this mean - 1 (positive: faster than the best static); null for no static policy */
   gain_over_best_static: number | null;
   /** median of (first request after a switch - the next requests at the same point in the same condition), ms; null without switches */
@@ -76,6 +76,8 @@ export interface AdaptiveEntry {
   hindsight_statics: number;
   /** the arms the run could choose (the report's arms within the fidelity budget), null when unknown */
   hindsight_arms: number | null;
+  /** a three-tier replay (--tiers 3 --trace: request lines with cut2): its statics are configurations x|y; absent for two tiers */
+  three_tier?: true;
   /** per window (start, s into the trace) the static policy chosen */
   hindsight_choices: { t0_s: number; policy: string }[];
   /** the stitched requests: how many, their p50 and p95 */
@@ -97,7 +99,10 @@ export interface AdaptiveOptions {
   arms?: number | null;
 }
 
-type Request = { t_ms: number; condition: string; rate_mbit: number | null; est_mbit: number | null; cut: string; oracle_cut: string; switched: boolean; total_ms: number; probe_ms?: number };
+type Request = { t_ms: number; condition: string; rate_mbit: number | null; est_mbit: number | null; cut: string; cut2?: string; oracle_cut: string; switched: boolean; total_ms: number; probe_ms?: number };
+
+/** A request's arm: the cut (two tiers), or the configuration `x|y` (a three-tier replay: oracle_cut names one so). */
+const armOf = (q: Request) => (q.cut2 === undefined ? q.cut : `${q.cut}|${q.cut2}`);
 
 /** The first request after a switch against the next (up to 3) requests at the same point and condition. */
 export function switchPenalty(requests: Request[]): number | null {
@@ -107,7 +112,7 @@ export function switchPenalty(requests: Request[]): number | null {
     const steady: number[] = [];
     for (let j = i + 1; j < requests.length && steady.length < 3; j++) {
       const q = requests[j]!;
-      if (q.cut !== r.cut || q.condition !== r.condition || q.switched) break;
+      if (armOf(q) !== armOf(r) || q.condition !== r.condition || q.switched) break;
       if (q.probe_ms === undefined) steady.push(q.total_ms);
     }
     if (steady.length) penalties.push(r.total_ms - median(steady));
@@ -131,7 +136,7 @@ export function summarizeAdaptive(network: string, runs: PolicyRun[], streams: r
         p95_ms: st.p95,
         mean_ms: st.mean,
         switches: reqs.filter((q) => q.switched).length,
-        oracle_agreement: reqs.length ? reqs.filter((q) => q.cut === q.oracle_cut).length / reqs.length : 0,
+        oracle_agreement: !reqs.length ? 0 : reqs.some((q) => q.oracle_cut !== undefined) ? reqs.filter((q) => armOf(q) === q.oracle_cut).length / reqs.length : null,
         gain_over_best_static: null,
         switch_penalty_ms: switchPenalty(reqs),
         regret_vs_hindsight: null,
@@ -152,9 +157,10 @@ export function summarizeAdaptive(network: string, runs: PolicyRun[], streams: r
       best_static: best?.policy ?? null,
       policies,
       timelines: Object.fromEntries(
-        mine.map((r) => [r.policy, (r.requests as unknown as Request[]).map((q) => ({ t_ms: q.t_ms, rate_mbit: q.rate_mbit, est_mbit: q.est_mbit, cut: q.cut, total_ms: q.total_ms }))]),
+        mine.map((r) => [r.policy, (r.requests as unknown as Request[]).map((q) => ({ t_ms: q.t_ms, rate_mbit: q.rate_mbit, est_mbit: q.est_mbit, cut: armOf(q), total_ms: q.total_ms }))]),
       ),
       max_step_lateness_ms: lateness.length ? Math.max(...lateness) : null,
+      ...(mine.some((r) => r.requests.some((q) => q['cut2'] !== undefined)) ? { three_tier: true as const } : {}),
       ...hindsight,
       steps: stressSteps(mine),
     };

@@ -1,4 +1,4 @@
-import { NO_CONDITION, type ConditionKey } from '../conditions/condition.js';
+import { NO_CONDITION, type Condition, type ConditionKey } from '../conditions/condition.js';
 import { factorsAppliedBy } from '../conditions/factors.js';
 import { UserError } from '../errors.js';
 import type { CellStats, ConditionData, NetworkData } from './cells.js';
@@ -71,24 +71,40 @@ export function predictTiers(data: NetworkData, levels: PredictLevels): Conditio
   const sizes = crossings(data, points);
   // the grid over the measured stress levels, as for two tiers
   const conditions = gridConditions([...fits.keys()].map((k) => pickStress(data.conditions.find((d) => stressKey(d.condition) === k)!.condition)), levels);
-  return conditions.map((c) => {
-    const off = factorsAppliedBy('link').filter((k: ConditionKey) => !MODELLED.has(k) && c[k] !== NO_CONDITION[k]);
-    if (off.length) throw new UserError(`--predict: ${off.join(' and ')} ${off.length > 1 ? 'are' : 'is'} not in the three-tier model (only the rates net and dnet); drop ${off.length > 1 ? 'them' : 'it'}`);
-    const fit = fits.get(stressKey(c));
-    if (!fit) throw new UserError(`--predict: ${data.network} (three tiers) was never measured at ${stressKey(c)}; measured stress levels: ${[...fits.keys()].join(' | ')}`);
-    if (!fit.deviceLink || !fit.edgeLink || sizes.size === 0) throw new UserError(`--predict: ${data.network} (three tiers): the data has no ${!fit.deviceLink ? 'device->edge' : 'edge->cloud'} link times or no tensor sizes to fit the links on`);
-    const cells = new Map<string, CellStats>();
-    for (const cfg of data.cuts) {
-      const t = cfg.tier!;
-      const compute = fit.compute.get(cfg.cut);
-      if (!compute || !sizes.has(t.x) || !sizes.has(t.y)) continue;
-      const devLink = t.x === output ? 0 : linkMs(fit.deviceLink, sizes.get(t.x)!, deviceRate(c));
-      const edgeLink = t.y === output ? 0 : linkMs(fit.edgeLink, sizes.get(t.y)!, edgeRate(c));
-      const one = (v: number) => ({ p50: v, p95: v, mean: v, samples: 0 });
-      const total = compute.device + devLink + compute.edge + edgeLink + compute.cloud;
-      cells.set(cfg.cut, { device: one(compute.device), device_transfer: one(devLink), edge: one(compute.edge), transfer: one(edgeLink), cloud: one(compute.cloud), total: one(total) });
-    }
-    return { condition: c, cells };
-  });
+  return conditions.map((c) => ({ condition: c, cells: predictedCells(data, fits, sizes, output, c, '--predict') }));
+}
+
+/** Every configuration's predicted parts under c (ms, no spread); `flag` names what asked in a one-line UserError (a link factor outside the model, an unmeasured stress, no link times). */
+function predictedCells(data: NetworkData, fits: Map<string, StressFit>, sizes: ReturnType<typeof crossings>, output: string, c: Condition, flag: string): Map<string, CellStats> {
+  const off = factorsAppliedBy('link').filter((k: ConditionKey) => !MODELLED.has(k) && c[k] !== NO_CONDITION[k]);
+  if (off.length) throw new UserError(`${flag}: ${off.join(' and ')} ${off.length > 1 ? 'are' : 'is'} not in the three-tier model (only the rates net and dnet); drop ${off.length > 1 ? 'them' : 'it'}`);
+  const fit = fits.get(stressKey(c));
+  if (!fit) throw new UserError(`${flag}: ${data.network} (three tiers) was never measured at ${stressKey(c)}; measured stress levels: ${[...fits.keys()].join(' | ')}`);
+  if (!fit.deviceLink || !fit.edgeLink || sizes.size === 0) throw new UserError(`${flag}: ${data.network} (three tiers): the data has no ${!fit.deviceLink ? 'device->edge' : 'edge->cloud'} link times or no tensor sizes to fit the links on`);
+  const cells = new Map<string, CellStats>();
+  for (const cfg of data.cuts) {
+    const t = cfg.tier!;
+    const compute = fit.compute.get(cfg.cut);
+    if (!compute || !sizes.has(t.x) || !sizes.has(t.y)) continue;
+    const devLink = t.x === output ? 0 : linkMs(fit.deviceLink, sizes.get(t.x)!, deviceRate(c));
+    const edgeLink = t.y === output ? 0 : linkMs(fit.edgeLink, sizes.get(t.y)!, edgeRate(c));
+    const one = (v: number) => ({ p50: v, p95: v, mean: v, samples: 0 });
+    const total = compute.device + devLink + compute.edge + edgeLink + compute.cloud;
+    cells.set(cfg.cut, { device: one(compute.device), device_transfer: one(devLink), edge: one(compute.edge), transfer: one(edgeLink), cloud: one(compute.cloud), total: one(total) });
+  }
+  return cells;
+}
+
+/**
+ * The additive model of a three-tier sweep as a function of the condition in force: each
+ * configuration's (`x|y`) predicted total, ms (the oracle of a three-tier trace replay, fitted on
+ * its --profile files). Throws the one-line UserError of predictedCells for a condition outside it.
+ */
+export function tierPredictor(data: NetworkData, flag: string): (c: Condition) => Map<string, number> {
+  const fits = fitTiers(data);
+  const points = data.tiers!.points;
+  const output = points[points.length - 1]!.cut;
+  const sizes = crossings(data, points);
+  return (c) => new Map([...predictedCells(data, fits, sizes, output, c, flag)].map(([cut, cell]) => [cut, cell.total!.p50]));
 }
 

@@ -6,6 +6,7 @@ import { endOptions } from './network-options.js';
 import type { EdgeRunOptions } from '../edge/run-edge.js';
 import { planConditions, needsShaping, QUICK_POINTS, QUICK_REPS } from '../edge/run-selection.js';
 import { FACTORS, flagHelp, type ConditionKey } from '../conditions/factors.js';
+import { conditionKey, isStressed } from '../conditions/condition.js';
 import { DESIGNS, type Design } from '../conditions/grid.js';
 import { STRESSOR_CHOICES } from '../conditions/stress.js';
 import { ZOO_NAMES } from '../../models/index.js';
@@ -16,8 +17,8 @@ import { assertNetworkSpec } from '../model/network.js';
 import type { DeviceLimits } from '../conditions/cgroup.js';
 import { hasLimits } from '../conditions/device.js';
 import { deviceLimitsFrom, deviceOptions } from './device-options.js';
-import { readTrace, scheduleOf, type Schedule } from '../conditions/trace.js';
-import { DEFAULT_POLICIES } from '../edge/adaptive/policy.js';
+import { namesDeviceLink, readTrace, replayedLinks, scheduleOf, traceOnLink, type Schedule, type TraceLink } from '../conditions/trace.js';
+import { DEFAULT_POLICIES, POLICY_NAMES } from '../edge/adaptive/policy.js';
 import { CODECS, parseCodecList, type Codec } from '../codecs/index.js';
 import { parseInputCodecList, type InputCodec, type PreprocessMode } from '../inputs/index.js';
 import { inputCodecOption, inputsOption, preprocessOption } from './input-options.js';
@@ -78,6 +79,8 @@ export interface TraceOptions {
   camera?: { fps: number; inFlight: number };
   /** --policy-slot: the policies interleaved in slots of this much trace time (ms); null: sequential (off, and always with a camera) */
   slotMs: number | null;
+  /** --tiers 3: which link a one-rate trace (two-column, Mahimahi) shapes (--trace-link; default edge); absent with two tiers and for tag traces */
+  link?: TraceLink;
 }
 
 function parsePositive(v: string, flag: string): number {
@@ -129,7 +132,6 @@ function tierOptions(f: EdgeFlags, given: Partial<Record<ConditionKey, string>>,
   if (f.codec?.some((c) => c.name !== 'f32') || f.inputCodec?.some((c) => c.name !== 'f32')) throw notYet('--codec/--input-codec other than f32');
   if (isPipelined(o.scenario)) throw notYet(`--scenario ${scenarioText(o.scenario)}`);
   if (f.race) throw notYet('--race');
-  if (f.trace) throw notYet('--trace');
   if (f.edges !== undefined && f.edges !== 1) throw notYet(`--edges ${f.edges}`);
   if (f.quick) throw notYet('--quick');
   if (f.shard !== undefined || f.shards !== undefined) throw notYet('--shard/--shards');
@@ -223,12 +225,13 @@ function edgeProgram(levels: { option: Option }[]): Command {
     )
     .option('--trace <file>', 'replay a timeline of conditions (two-column time_s rate_mbit, Mahimahi, or t=0;net=10 lines) and run --policies on it, instead of a grid')
     .addOption(new Option('--trace-scale <x>', "multiply the trace's rates by X").default(1).argParser((v: string) => parsePositive(v, '--trace-scale')))
+    .addOption(new Option('--trace-link <link>', "with --tiers 3: the link a two-column or Mahimahi trace shapes: edge (edge tier -> cloud, as --net) or device (device -> edge tier, as --device-net); a tag trace names each link itself (net=, dnet=) (default: edge)").choices(['edge', 'device']))
     .option('--trace-loop', 'repeat the trace until --duration')
     .addOption(new Option('--duration <seconds>', 'replay only the first S seconds (with --trace-loop: this long)').argParser((v: string) => parsePositive(v, '--duration')))
-    .option('--policies <list>', 'with --trace: adaptive (the cost model corrected online from every request, exploring within 5 % of the time), model (the cost model alone), oracle (the model fed the condition in force), static:<cut> or static:<cut>@<codec> (one arm), static:auto (cloud-only, edge-only, best at the baseline, best at the mean rate), static:all (one static per arm; the hindsight best needs them); with --codec/--input-codec they choose (point, codec) arms', DEFAULT_POLICIES)
+    .option('--policies <list>', 'with --trace: adaptive (the cost model corrected online from every request, exploring within 5 % of the time), model (the cost model alone), oracle (the model fed the condition in force), static:<cut> or static:<cut>@<codec> (one arm), static:auto (cloud-only, edge-only, best at the baseline, best at the mean rate), static:all (one static per arm; the hindsight best needs them); with --codec/--input-codec they choose (point, codec) arms; with --tiers 3: static:x|y (a configuration), static:auto (device-, edge- and cloud-only), static:all (the default there) and oracle (with --profile: a three-tier sweep)', DEFAULT_POLICIES)
     .option('--policy-slot <s|off>', `with --trace: interleave the policies: in each slot of S s of trace time every policy replays it in turn (order shuffled per slot, seeded by --order-seed), each keeping its state, so load that drifts hits all alike; off: each policy replays the whole trace in turn (the only mode with --scenario stream:FPS) (default: ${DEFAULT_POLICY_SLOT_S})`)
     .addOption(new Option('--interval <ms>', 'with --trace: one request every MS ms instead of back to back').argParser((v: string) => parsePositive(v, '--interval')))
-    .option('--profile <file>', 'with --trace: fit the cost model on these results (repeatable; default: a short profile sweep first); --codec/--input-codec select which of their arms the policies use', (v: string, acc: string[]) => [...acc, v], [] as string[])
+    .option('--profile <file>', 'with --trace: fit the cost model on these results (repeatable; default: a short profile sweep first); --codec/--input-codec select which of their arms the policies use; with --tiers 3: the three-tier sweep the oracle is fitted on', (v: string, acc: string[]) => [...acc, v], [] as string[])
     .addOption(maxAgreementLossOption())
     .option('--quick', `a first look in minutes: --net 50,10 --edge-cpu 0,100, no other stress, ${QUICK_REPS} reps, at most ${QUICK_POINTS} points, the shipped photos with ${QUICK_INPUT_CODECS} at the input and ${QUICK_CODECS} inside (unless --codec/--input-codec); prints the best (point, codec) per condition and the float32 answer`)
     .option('--shard <K/N>', 'measure only shard K of N of the plan (cells split by estimated time); default: from SLURM_ARRAY_TASK_ID or JOB_COMPLETION_INDEX when set')
@@ -295,6 +298,7 @@ interface EdgeFlags {
   trace?: string;
   traceScale: number;
   traceLoop?: boolean;
+  traceLink?: TraceLink;
   duration?: number;
   policies: string;
   interval?: number;
@@ -319,11 +323,11 @@ interface EdgeFlags {
   configs?: string[];
 }
 
-/** --trace and its companions, checked; undefined without --trace (whose companions are then refused). */
-function traceOptions(f: EdgeFlags, encoded: boolean): TraceOptions | undefined {
+/** --trace and its companions, checked; undefined without --trace (whose companions are then refused). `policiesGiven`: --policies was on the command line. */
+function traceOptions(f: EdgeFlags, encoded: boolean, policiesGiven: boolean): TraceOptions | undefined {
   if (!f.trace) {
     if (f.maxAgreementLoss !== undefined) throw new UserError('--max-agreement-loss needs --trace FILE: a sweep measures every (point, codec) arm, and dnn-report applies the budget to them (dnn-report --max-agreement-loss)');
-    for (const [v, flag] of [[f.traceLoop, '--trace-loop'], [f.duration, '--duration'], [f.interval, '--interval'], [f.policySlot, '--policy-slot'], [f.profile.length || undefined, '--profile']] as const) {
+    for (const [v, flag] of [[f.traceLoop, '--trace-loop'], [f.traceLink, '--trace-link'], [f.duration, '--duration'], [f.interval, '--interval'], [f.policySlot, '--policy-slot'], [f.profile.length || undefined, '--profile']] as const) {
       if (v !== undefined) throw new UserError(`${flag} needs --trace FILE`);
     }
     return undefined;
@@ -331,8 +335,19 @@ function traceOptions(f: EdgeFlags, encoded: boolean): TraceOptions | undefined 
   // a budget over f32 arms alone judges nothing: most likely the codecs were forgotten
   if (f.maxAgreementLoss !== undefined && !encoded) throw new UserError('--max-agreement-loss judges encoded arms: give --codec and/or --input-codec with a codec other than f32 (e.g. --codec f32,int8)');
   if (!f.shape) throw new UserError('--trace replays its rates with tc: it cannot be combined with --no-shape');
-  const schedule = scheduleOf(readTrace(f.trace), { scale: f.traceScale, loop: Boolean(f.traceLoop), durationMs: f.duration === undefined ? undefined : f.duration * 1000 });
+  const tiers = f.tiers === 3 ? tierTrace(f, policiesGiven) : undefined;
+  const parsed = readTrace(f.trace);
+  if (!tiers && namesDeviceLink(parsed)) throw new UserError(`${f.trace}: the trace sets dnet= (the device link of three tiers): replay it with --tiers 3 in the lab, or drop dnet=`);
+  if (f.traceLink !== undefined && parsed.format === 'tags') throw new UserError(`--trace-link is for one-rate traces (two-column, Mahimahi); ${f.trace} is a tag trace and names each link itself (net= edge->cloud, dnet= device->edge): drop --trace-link`);
+  const link = tiers && parsed.format !== 'tags' ? (f.traceLink ?? 'edge') : undefined;
+  const schedule = scheduleOf(link ? traceOnLink(parsed, link) : parsed, { scale: f.traceScale, loop: Boolean(f.traceLoop), durationMs: f.duration === undefined ? undefined : f.duration * 1000 });
+  if (tiers) {
+    const stressed = schedule.steps.find((s) => isStressed(s.condition));
+    if (stressed) throw new UserError(`${f.trace}: the step at ${stressed.atMs / 1000} s stresses an end (${conditionKey(stressed.condition)}); --tiers 3 --trace replays the two links only, not stress yet: drop ecpu/emem/ccpu/cmem from the trace`);
+    replayedLinks(schedule);
+  }
   return {
+    ...(link ? { link } : {}),
     file: f.trace,
     schedule,
     scale: f.traceScale,
@@ -342,7 +357,26 @@ function traceOptions(f: EdgeFlags, encoded: boolean): TraceOptions | undefined 
     profile: f.profile,
     maxAgreementLoss: f.maxAgreementLoss ?? DEFAULT_MAX_AGREEMENT_LOSS,
     slotMs: policySlotMs(f.policySlot),
+    ...tiers,
   };
+}
+
+/**
+ * --trace with --tiers 3: static configurations and the oracle (the additive model of a three-tier
+ * sweep given with --profile, fed the condition in force); the learning policies have no
+ * three-tier model yet. The policies default to static:all.
+ */
+function tierTrace(f: EdgeFlags, policiesGiven: boolean): Pick<TraceOptions, 'policies'> {
+  const policies = policiesGiven ? f.policies : 'static:all';
+  const names = policies.split(',').map((p) => p.trim());
+  const learning = names.find((p) => p !== 'oracle' && (POLICY_NAMES as readonly string[]).includes(p));
+  if (learning) throw new UserError(`--tiers 3 --trace replays static configurations and the oracle only: --policies static:x|y,...,static:auto, static:all (the default), oracle; ${learning} needs a learning three-tier cost model, not built yet`);
+  const oracle = names.includes('oracle');
+  if (oracle && !f.profile.length) throw new UserError('--tiers 3 --trace: the oracle predicts each configuration from a three-tier sweep of this network: give it with --profile FILE (dnn-edge lab <network> --tiers 3 --device-net ... --net ...)');
+  if (!oracle && f.profile.length) throw new UserError('--profile fits the oracle of --tiers 3 --trace: add oracle to --policies, or drop --profile');
+  if (f.interval !== undefined) throw new UserError('--tiers 3 --trace sends requests back to back: drop --interval');
+  if (f.resume !== undefined) throw new UserError('--tiers 3 --trace replays the trace into a fresh results file: drop --resume (an interrupted replay keeps the request lines of every finished turn)');
+  return { policies };
 }
 
 /** Seconds of trace time per slot of the interleaved replay when --policy-slot is not given: the report's hindsight window, so each window is one slot of every policy. */
@@ -396,7 +430,8 @@ export function parseEdgeOptions(argv: readonly string[], env: NodeJS.ProcessEnv
   const inputCodecs = f.inputCodec ?? parseInputCodecList(quickWire && !random ? QUICK_INPUT_CODECS : 'raw-f32');
   // before the trace is read: the flags conflict whatever the file holds
   if (f.race && f.trace) throw new UserError('--race races the points of a sweep: it cannot be combined with --trace (an adaptive run)');
-  const trace = traceOptions(f, codecs.some((c) => c.name !== 'f32') || inputCodecs.some((c) => c.name !== 'f32'));
+  if (f.traceLink !== undefined && f.tiers !== 3) throw new UserError('--trace-link picks one of the two links of three tiers: it needs --tiers 3 (two tiers replay a trace on the edge->cloud link)');
+  const trace = traceOptions(f, codecs.some((c) => c.name !== 'f32') || inputCodecs.some((c) => c.name !== 'f32'), program.getOptionValueSource('policies') === 'cli');
   const scenario = f.scenario;
   if (trace && isPipelined(scenario)) {
     if (scenario.kind !== 'stream') throw new UserError(`--trace replays a trace under a camera: --scenario stream:FPS (e.g. stream:15), not ${scenarioText(scenario)}`);

@@ -1,6 +1,7 @@
 import type { EdgeOptions, TierOptions } from './edge-options.js';
 import { selectBackend } from '../engine/backend.js';
 import { formatTierDryRun, prepareTierPlan, runTiers } from '../edge/run-tiers.js';
+import { formatTierTraceDryRun, runTierTrace, tierOracle, tierPolicies } from '../edge/adaptive/tier-replay.js';
 import { startTierLab, tierLabDevices, type TierLab } from '../edge/tier-lab.js';
 import { printBestConfigs } from '../edge/tier-summary.js';
 import { allowedCpus, checkLimits, describeLimits, requireCgroups } from '../conditions/cgroup.js';
@@ -25,13 +26,18 @@ export async function runTiersCli(o: EdgeOptions & { tiers: TierOptions }, log: 
   if (o.dryRun) {
     await selectBackend(o.backend, { threads: o.threads });
     const plan = await prepareTierPlan(o, o.orderSeed ?? 0);
+    if (o.trace) {
+      process.stdout.write(formatTierTraceDryRun(o.trace, tierPolicies(o.trace.policies, plan.configs), plan.configs.length));
+      return 0;
+    }
     process.stdout.write(formatTierDryRun(plan, { reps: o.reps, warmup: o.warmup, maxConfigs: o.tiers.maxConfigs, deviceSlowdown: o.tiers.deviceSlowdown, edgeSlowdown: o.slowdown }));
     return 0;
   }
-  requireCommands(commandsNeeded({ ...o, trace: false }));
+  requireCommands(commandsNeeded({ ...o, trace: o.trace !== undefined }));
   if (o.lab && !isRoot()) throw new UserError("the three-tier lab (host 'lab') creates network namespaces and needs root: run with sudo");
   // before anything is changed: the network and its points, --configs and --cuts (one-line errors)
-  await prepareTierPlan(o, o.orderSeed ?? 0);
+  const plan = await prepareTierPlan(o, o.orderSeed ?? 0);
+  if (o.trace && tierPolicies(o.trace.policies, plan.configs).some((p) => p.config === null)) tierOracle(o.trace.profile, plan.network.id, plan.configs, o.trace.schedule);
   const devices = o.lab ? tierLabDevices(allowedCpus(), o.limits.cloud) : undefined;
   if (devices) {
     checkLimits('--cloud', devices.cloud);
@@ -53,6 +59,29 @@ export async function runTiersCli(o: EdgeOptions & { tiers: TierOptions }, log: 
       lab = await startTierLab(o.network, endArgs(o), [o.network, ...endArgs(o), '--stressor', o.stressor], { edge: devices.edge, cloud: devices.cloud }, log);
       host = lab.host;
       port = lab.port;
+    }
+    if (o.trace) {
+      if (!lab) throw new UserError("--tiers 3 --trace replays the trace on the lab's two links: use 'dnn-edge lab <network> --tiers 3 --trace FILE'");
+      const t = o.trace;
+      const { file: traced } = await runTierTrace({
+        ...o,
+        host,
+        port,
+        iface: lab.deviceIface,
+        edge: device ?? undefined,
+        ...(lab.relayDevice ? { relayDevice: lab.relayDevice } : {}),
+        schedule: t.schedule,
+        replay: { file: t.file, scale: t.scale, loop: t.loop, duration_ms: t.schedule.lengthMs, ...(t.link ? { link: t.link } : {}) },
+        policies: t.policies,
+        profile: t.profile,
+        slotMs: t.slotMs,
+        slotSeed: o.orderSeed,
+        links: { device: { iface: lab.deviceIface }, edge: { iface: lab.edgeIface, netns: lab.edgeNetns } },
+        setup: { lab: o.lab, shaped: true, design: o.design },
+        log,
+      });
+      log(`report: ./bin/dnn-report ${traced}`);
+      return 0;
     }
     const r = await runTiers({
       ...o,

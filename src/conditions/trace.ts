@@ -12,7 +12,10 @@ import { parseConditionLine, readInputFile } from './grid.js';
  *  - two columns `time_s rate_mbit` (adaptive-streaming bandwidth traces, e.g. the Norway 3G set);
  *  - Mahimahi delivery traces: one integer millisecond timestamp per 1500-byte delivery opportunity;
  *  - the tool's own lines `t=12.5;net=10;delay=20;ecpu=50`: any factor may change, factors not
- *    named keep their value from the line before (the first line starts from no shaping, no stress).
+ *    named keep their value from the line before (the first line starts from no shaping, no stress);
+ *    `dnet=` is the three-tier device link's rate (--tiers 3).
+ * The first two carry one rate: the edge->cloud link's (`net`), or with --tiers 3 --trace-link device
+ * the device link's (`dnet`, traceOnLink).
  * Times are relative to the first line. `#` starts a comment. Pure functions, errors name file:line.
  *
  * Traces are written by people and other tools (the Norway set, Mahimahi), so they carry no format
@@ -53,8 +56,8 @@ export const TRACE_LINE_SCHEMAS = {
   }),
   tags: Type.Object({
     t: Type.Number({ minimum: 0, errorMessage: "t {got} is not a non-negative number of seconds", description: 'seconds; the first line is time 0, times must increase' }),
-    // the three-tier device link (optional factor) is not replayed yet: --trace is two tiers
-    ...Object.fromEntries(FACTORS.filter((f) => !('optional' in f)).map((f) => [f.key, Type.Optional(factorSchema(f))])),
+    // every factor; the three-tier device link (dnet, optional) is replayed with --tiers 3 only (the CLI refuses it otherwise)
+    ...Object.fromEntries(FACTORS.map((f) => [f.key, Type.Optional(factorSchema(f))])),
   }),
 };
 
@@ -234,7 +237,7 @@ export function scheduleOf(trace: Trace, o: ReplayOptions = {}): Schedule {
     for (const s of trace.steps) {
       const atMs = offset + s.atMs;
       if (atMs >= lengthMs) break;
-      const condition = { ...s.condition, net: s.condition.net === null ? null : roundRate(s.condition.net * scale) };
+      const condition = { ...s.condition, net: scaled(s.condition.net, scale), dnet: scaled(s.condition.dnet, scale) };
       // Equal neighbours are one step: nothing to change on the link.
       if (steps.length && conditionKey(steps.at(-1)!.condition) === conditionKey(condition)) continue;
       steps.push({ atMs, condition });
@@ -242,6 +245,56 @@ export function scheduleOf(trace: Trace, o: ReplayOptions = {}): Schedule {
     if (!o.loop) break;
   }
   return { trace: trace.name, steps, lengthMs };
+}
+
+function scaled(rate: number | null, scale: number): number | null {
+  return rate === null || rate === undefined ? null : roundRate(rate * scale);
+}
+
+/** The links a trace shapes: `edge` (edge->cloud: net, delay, jitter, loss) and, with --tiers 3, `device` (device->edge: dnet). */
+export type TraceLink = 'edge' | 'device';
+
+/** Whether a trace sets the three-tier device link's rate at some step (it then needs --tiers 3). */
+export function namesDeviceLink(trace: Pick<Trace, 'steps'>): boolean {
+  return trace.steps.some((s) => s.condition.dnet !== null);
+}
+
+/**
+ * A one-rate trace (two-column, Mahimahi) as the given link's timeline: `edge` leaves it as parsed
+ * (net); `device` moves each step's rate to the device link (dnet), the edge link left unshaped.
+ */
+export function traceOnLink(trace: Trace, link: TraceLink): Trace {
+  if (link === 'edge') return trace;
+  if (trace.format === 'tags') throw new Error('bug: a tag trace names its links itself (dnet=, net=)');
+  return { ...trace, steps: trace.steps.map((s) => ({ atMs: s.atMs, condition: { ...NO_CONDITION, dnet: s.condition.net } })) };
+}
+
+/**
+ * A three-tier replay's timeline of one link, or null when the trace leaves that link unshaped at
+ * every step: `device` the device link's rate (dnet) as a link condition; `edge` the edge->cloud
+ * link's (net, delay, jitter, loss). Steps keep their index and time (a slot's piece of either is
+ * cut alike). A link shaped at some steps and not at others is refused: tc cannot leave a rate
+ * mid-replay.
+ */
+export function linkSchedule(s: Schedule, link: TraceLink): Schedule | null {
+  const rate = (c: Condition) => (link === 'device' ? c.dnet : c.net);
+  const unshaped = s.steps.filter((step) => rate(step.condition) === null);
+  if (unshaped.length === s.steps.length) return null;
+  if (unshaped.length) {
+    const key = link === 'device' ? 'dnet' : 'net';
+    throw new UserError(`trace ${s.trace}: the step at ${unshaped[0]!.atMs / 1000} s leaves the ${link === 'device' ? 'device' : 'edge->cloud'} link unshaped (${key}=none) while others shape it; give ${key}= at every step or at none`);
+  }
+  return { ...s, steps: s.steps.map((step) => ({ atMs: step.atMs, condition: link === 'device' ? { ...NO_CONDITION, net: step.condition.dnet } : { ...step.condition, dnet: null } })) };
+}
+
+/** The links a schedule shapes (the others stay unshaped); a one-line UserError when it shapes neither. */
+export function replayedLinks(s: Schedule): { link: TraceLink; schedule: Schedule }[] {
+  const out = (['device', 'edge'] as const).flatMap((link) => {
+    const schedule = linkSchedule(s, link);
+    return schedule ? [{ link, schedule }] : [];
+  });
+  if (out.length === 0) throw new UserError(`trace ${s.trace} shapes neither link: give net= (edge->cloud) and/or dnet= (device->edge) rates, or a two-column/Mahimahi trace with --trace-link`);
+  return out;
 }
 
 /** The index of the step in force at `ms` after the start (the last that began at or before it; the first before any). */

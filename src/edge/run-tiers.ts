@@ -104,6 +104,17 @@ export function formatTierDryRun(p: TierPlan, o: { reps: number; warmup: number;
   ].join('\n');
 }
 
+/** The metadata's `tiers`: the tiers' slowdowns and the configurations (x, y) of the run (`configs`: how many). */
+export function tiersMeta(o: Pick<TierRunOptions, 'tiers' | 'slowdown'>, configs: number): NonNullable<RunMetadata['tiers']> {
+  return {
+    count: 3,
+    ...(o.tiers.deviceSlowdown ? { device_slowdown: o.tiers.deviceSlowdown } : {}),
+    ...(o.slowdown ? { edge_slowdown: o.slowdown } : {}),
+    configs,
+    ...(o.tiers.maxConfigs !== undefined ? { max_configs: o.tiers.maxConfigs } : {}),
+  };
+}
+
 export interface TierRunResult {
   file: string;
   network: Network;
@@ -142,7 +153,7 @@ function tierProbe(runner: SplitRunner, link: CloudLink, network: Network, alone
 }
 
 /** --device-slowdown and --edge-slowdown: each tier's CPU time calibrated against the cloud (the device first). */
-async function calibrateTiers(o: TierRunOptions, runner: SplitRunner, link: CloudLink, network: Network): Promise<{ device?: SlowdownResult; edge?: SlowdownResult }> {
+export async function calibrateTiers(o: TierRunOptions, runner: SplitRunner, link: CloudLink, network: Network): Promise<{ device?: SlowdownResult; edge?: SlowdownResult }> {
   const first = network.cuts[0]!;
   const last = network.cuts[network.cuts.length - 1]!;
   const out: { device?: SlowdownResult; edge?: SlowdownResult } = {};
@@ -209,13 +220,7 @@ export async function runTiers(o: TierRunOptions): Promise<TierRunResult> {
         file = freshResultsPath(o.out, network.id, new Date());
         const meta: RunMetadata = {
           ...runMetadata(o, network, backend, server, { ...o.setup, ...calibrationSetup(o.setup, slow.device), iface: o.iface, edge_stressor: 'none' }, schedule, threads, { plan: record }),
-          tiers: {
-            count: 3,
-            ...(o.tiers.deviceSlowdown ? { device_slowdown: o.tiers.deviceSlowdown } : {}),
-            ...(o.slowdown ? { edge_slowdown: o.slowdown } : {}),
-            configs: configs.length,
-            ...(o.tiers.maxConfigs !== undefined ? { max_configs: o.tiers.maxConfigs } : {}),
-          },
+          tiers: tiersMeta(o, configs.length),
         };
         writer = await ResultsWriter.create(file, meta);
       }

@@ -93,6 +93,7 @@ export const AdaptiveMetaSchema = Type.Object(
     in_flight: opt(Type.Integer({ minimum: 1, description: 'with a camera: the cap on frames in flight (--in-flight)' })),
     policy_slot_s: opt(orNull(Type.Number({ exclusiveMinimum: 0 }), 'the interleaved replay (--policy-slot): seconds of trace time per slot, in each of which every policy replayed it in turn; null: each policy replayed the whole trace in turn (absent: runs before the option, sequential)')),
     policy_slot_seed: opt(Type.Integer({ description: "with slots: the seed of the slots' orders (each #dnn-request line has its slot and slot_pos)" })),
+    trace_link: opt(Type.Union([Type.Literal('edge'), Type.Literal('device')], { description: "three tiers (--tiers 3) with a one-rate trace (two-column, Mahimahi): the link it shaped (--trace-link): edge (edge tier -> cloud) or device (device -> edge tier); absent: two tiers, or a tag trace (net= and dnet= name the links)" })),
   },
   { description: 'an adaptive run (dnn-edge --trace): what was replayed and how' },
 );

@@ -4,6 +4,7 @@ import { summarizeAdaptive, switchPenalty } from '../../src/analysis/policy-runs
 import { newLatencyHistogram } from '../../src/results/log-lines.js';
 import { parseResultsText } from '../../src/results/log-reader.js';
 import type { PolicyRun } from '../../src/results/log-reader.js';
+import { adaptiveNotes, adaptiveRows } from '../../src/report/format/labels.js';
 
 const req = (cut: string, total: number, o: { switched?: boolean; oracle?: string; condition?: string } = {}) => ({
   t_ms: 0, condition: o.condition ?? 'net=10', rate_mbit: 10, est_mbit: null, cut, oracle_cut: o.oracle ?? cut, switched: Boolean(o.switched), total_ms: total,
@@ -66,4 +67,28 @@ t.test('a camera replay (--trace with --scenario stream:FPS): drops and frames/s
   ]);
   const [plain] = summarizeAdaptive('net', runs);
   t.ok(plain!.policies.every((p) => !('drop_fraction' in p)), 'without a camera: the summary as before');
+});
+
+t.test('a three-tier replay (--tiers 3 --trace): configurations as statics, the best per window, no oracle', async (t) => {
+  // x|y configurations: a|b is faster before 5 s (the device link fast), c|c after (the device link slow)
+  const tierReq = (x: string, y: string, t_ms: number, total: number) => ({ t_ms, condition: 'net=50;dnet=50', rate_mbit: 50, device_rate_mbit: 50, cut: x, cut2: y, switched: false, device_ms: 1, device_transfer_ms: 1, edge_ms: 1, transfer_ms: 1, cloud_ms: 1, total_ms: total });
+  const series = (x: string, y: string, before: number, after: number) => [0, 1000, 2000, 3000, 4000, 5000, 6000, 7000, 8000, 9000].map((ms) => tierReq(x, y, ms, ms < 5000 ? before : after));
+  const tierRun = (x: string, y: string, before: number, after: number) => {
+    const requests = series(x, y, before, after);
+    return { ...run(`static:${x}|${y}`, requests.map((r) => r.total_ms), []), requests };
+  };
+  const [e] = summarizeAdaptive('mobilenet', [tierRun('a', 'b', 10, 40), tierRun('c', 'c', 20, 25)], [], { arms: 6 });
+  t.equal(e!.three_tier, true);
+  t.same(e!.hindsight_choices, [{ t0_s: 0, policy: 'static:a|b' }, { t0_s: 5, policy: 'static:c|c' }], 'the best configuration per window');
+  t.ok(e!.policies.every((p) => p.oracle_agreement === null), 'no oracle in the run: no agreement');
+  t.equal(e!.hindsight_ms, 17.5);
+  t.match(e!.hindsight_warnings.join('\n'), /not over all 6 arms/, 'two of six configurations: not an upper bound');
+  t.equal(adaptiveNotes(e!).at(-1), 'best configuration (x|y) per 5 s window (hindsight): 0-5 s a|b; 5-10 s c|c (1 move)');
+  t.equal(adaptiveRows(e!)[0]![9], '-', 'the oracle column');
+  const oracleRun = { ...tierRun('a', 'b', 10, 25), policy: 'oracle', requests: series('a', 'b', 10, 25).map((q, i) => ({ ...q, oracle_cut: i < 5 ? 'a|b' : 'c|c' })) };
+  const [withOracle] = summarizeAdaptive('mobilenet', [tierRun('a', 'b', 10, 40), oracleRun], [], { arms: 6 });
+  t.equal(withOracle!.policies.find((p) => p.policy === 'oracle')!.oracle_agreement, 0.5, 'agreement over configurations x|y, not x alone');
+  const [two] = summarizeAdaptive('net', [run('static:a', [10], [req('a', 10)])]);
+  t.equal(two!.three_tier, undefined, 'two tiers: no such field, no such note');
+  t.notMatch(adaptiveNotes(two!).join('\n'), /per 5 s window/);
 });

@@ -11,6 +11,13 @@ import { NO_CONDITION } from '../../src/conditions/condition.js';
 t.test('dnn-edge: bad flags get one clear line and exit 2, before anything is changed', async (t) => {
   const dir = await mkdtemp(path.join(tmpdir(), 'dnn-edge-args-'));
   await writeFile(path.join(dir, 'bad.conditions'), 'net=10;ecpu=50\nnet=fast\n');
+  // three-tier traces (issue 23): a tag trace naming the device link, a one-rate trace, a stressed one, one shaping the device link at some steps only
+  const dnet = path.join(dir, 'dnet.trace');
+  const rates = path.join(dir, 'rates.trace');
+  await writeFile(dnet, 't=0;dnet=50;net=20\nt=2;dnet=5\n');
+  await writeFile(rates, '0 10\n2 5\n');
+  await writeFile(path.join(dir, 'stressed.trace'), 't=0;dnet=50;net=20\nt=2;ecpu=50\n');
+  await writeFile(path.join(dir, 'gap.trace'), 't=0;dnet=50;net=20\nt=2;dnet=none\n');
   const cases: [string[], RegExp][] = [
     [['127.0.0.1', 'lenet', '--net', 'fast'], /--net: 'fast' is not a number of Mbit\/s/],
     [['127.0.0.1', 'lenet', '--edge-cpu', '150'], /--edge-cpu: 150 is out of range/],
@@ -52,6 +59,18 @@ t.test('dnn-edge: bad flags get one clear line and exit 2, before anything is ch
     [['lab', 'lenet', '--tiers', '3', '--edge-cpus', '0.5'], /--tiers 3 cannot be combined with --edge-cpuset/],
     [['10.0.0.2', 'lenet', '--tiers', '3', '--device-slowdown', '4'], /--device-slowdown calibrates the lab's device/],
     [['10.0.0.2', 'lenet', '--tiers', '3'], /--tiers 3 shapes its two links only in the lab/],
+    [['lab', 'lenet', '--trace', dnet], /dnet\.trace: the trace sets dnet= \(the device link of three tiers\): replay it with --tiers 3/],
+    [['lab', 'lenet', '--trace', rates, '--trace-link', 'device'], /--trace-link picks one of the two links of three tiers: it needs --tiers 3/],
+    [['lab', 'lenet', '--tiers', '3', '--trace-link', 'edge'], /--trace-link needs --trace FILE/],
+    [['lab', 'lenet', '--tiers', '3', '--trace', rates, '--trace-link', 'cloud'], /argument 'cloud' is invalid/],
+    [['lab', 'lenet', '--tiers', '3', '--trace', dnet, '--trace-link', 'device'], /--trace-link is for one-rate traces .*names each link itself/],
+    [['lab', 'lenet', '--tiers', '3', '--trace', dnet, '--policies', 'adaptive,static:all'], /--tiers 3 --trace replays static configurations and the oracle only: .*adaptive needs a learning three-tier cost model/],
+    [['lab', 'lenet', '--tiers', '3', '--trace', dnet, '--policies', 'oracle'], /the oracle predicts each configuration from a three-tier sweep of this network: give it with --profile FILE/],
+    [['lab', 'lenet', '--tiers', '3', '--trace', dnet, '--profile', 'x.hdr'], /--profile fits the oracle of --tiers 3 --trace: add oracle to --policies/],
+    [['lab', 'lenet', '--tiers', '3', '--trace', dnet, '--interval', '100'], /--tiers 3 --trace sends requests back to back: drop --interval/],
+    [['lab', 'lenet', '--tiers', '3', '--trace', dnet, '--resume', 'x.hdr'], /--tiers 3 --trace replays the trace into a fresh results file: drop --resume/],
+    [['lab', 'lenet', '--tiers', '3', '--trace', path.join(dir, 'stressed.trace')], /stressed\.trace: the step at 2 s stresses an end .*not stress yet/],
+    [['lab', 'lenet', '--tiers', '3', '--trace', path.join(dir, 'gap.trace')], /the step at 2 s leaves the device link unshaped \(dnet=none\) while others shape it/],
   ];
   // in process: parseEdgeOptions raises what runMain prints as one line with exit 2
   for (const [args, re] of cases) {
@@ -60,6 +79,26 @@ t.test('dnn-edge: bad flags get one clear line and exit 2, before anything is ch
     t.match(e?.message, re, args.slice(2).join(' '));
     t.notMatch(e?.message, /\n/, 'one line');
   }
+});
+
+t.test('dnn-edge --tiers 3 --trace: a tag trace shapes both links, a one-rate trace the link --trace-link names; static configurations by default', async (t) => {
+  const dir = await mkdtemp(path.join(tmpdir(), 'dnn-edge-tier-trace-'));
+  const tags = path.join(dir, 'tags.trace');
+  const rates = path.join(dir, 'rates.trace');
+  await writeFile(tags, 't=0;dnet=50;net=20\nt=2;dnet=5\n');
+  await writeFile(rates, '0 10\n2 5\n');
+  const o = parseEdgeOptions(['lab', 'lenet', '--tiers', '3', '--trace', tags, '--trace-scale', '2']);
+  t.equal(o.trace?.policies, 'static:all', 'the default policies: every configuration as a static');
+  t.equal(o.trace?.link, undefined, 'a tag trace names its links');
+  t.same(o.trace?.schedule.steps.map((s) => [s.atMs, s.condition.dnet, s.condition.net]), [[0, 100, 40], [2000, 10, 40]], 'dnet scaled like net');
+  const device = parseEdgeOptions(['lab', 'lenet', '--tiers', '3', '--trace', rates, '--trace-link', 'device', '--policies', 'static:auto']);
+  t.equal(device.trace?.link, 'device');
+  t.equal(device.trace?.policies, 'static:auto');
+  t.same(device.trace?.schedule.steps.map((s) => [s.condition.dnet, s.condition.net]), [[10, null], [5, null]], 'the rates on the device link, the edge link unshaped');
+  const edge = parseEdgeOptions(['lab', 'lenet', '--tiers', '3', '--trace', rates]);
+  t.equal(edge.trace?.link, 'edge', '--trace-link edge by default');
+  t.same(edge.trace?.schedule.steps.map((s) => [s.condition.dnet, s.condition.net]), [[null, 10], [null, 5]]);
+  t.same(parseEdgeOptions(['lab', 'lenet', '--trace', rates]).trace?.schedule.steps.map((s) => s.condition.net), [10, 5], 'two tiers: as before');
 });
 
 t.test('dnn-edge --tiers 3: the device link is a factor like --net; no stress by default', async (t) => {

@@ -2,7 +2,7 @@
 import t from 'tap';
 import { fileURLToPath } from 'node:url';
 import { NO_CONDITION } from '../../src/conditions/condition.js';
-import { conditionAt, meanRate, parseTrace, readTrace, scheduleOf } from '../../src/conditions/trace.js';
+import { conditionAt, linkSchedule, meanRate, namesDeviceLink, parseTrace, readTrace, replayedLinks, scheduleOf, traceOnLink } from '../../src/conditions/trace.js';
 
 const NORWAY = fileURLToPath(new URL('../../../test/fixtures/traces/norway_train_11.txt', import.meta.url));
 
@@ -84,4 +84,25 @@ t.test('each line is checked against its format\'s schema: ranges, with file:lin
   t.throws(() => parseTrace('-1 1\n2 3\n', 'b.txt'), /^b.txt:1: time -1 s is not a non-negative number of seconds$/);
   t.throws(() => parseTrace('t=-1;net=3\nt=2\n', 'b.txt'), /^b.txt:1: t -1 is not a non-negative number of seconds$/);
   t.same(parseTrace('t=0;net=none\nt=1;net=3\n', 'b.txt').steps.length, 2, 'net=none is a level of a tag line');
+});
+
+t.test('three tiers: dnet on tag lines, a one-rate trace on either link, each link its own timeline', async (t) => {
+  const tags = parseTrace('t=0;dnet=50;net=20;delay=5\nt=2;dnet=5\n', 'tiers.trace');
+  t.ok(namesDeviceLink(tags), 'the device link is named');
+  t.notOk(namesDeviceLink(parseTrace('t=0;net=10\nt=1;net=5\n', 'b.txt')), 'a two-tier trace does not name it');
+  t.same(tags.steps.map((s) => s.condition.dnet), [50, 5], 'dnet carries over like any factor');
+  t.throws(() => parseTrace('t=0;dnet=0\nt=1;dnet=5\n', 'b.txt'), /^b.txt:1: dnet: 0 is out of range/, 'dnet has the range of net');
+  const s = scheduleOf(tags, { scale: 2 });
+  t.same(s.steps.map((x) => [x.condition.dnet, x.condition.net]), [[100, 40], [10, 40]], '--trace-scale scales both links');
+  t.same(linkSchedule(s, 'device')!.steps, [{ atMs: 0, condition: { ...NO_CONDITION, net: 100 } }, { atMs: 2000, condition: { ...NO_CONDITION, net: 10 } }], "the device link: its rate as a link condition, nothing else");
+  t.same(linkSchedule(s, 'edge')!.steps.map((x) => [x.atMs, x.condition.net, x.condition.delay, x.condition.dnet]), [[0, 40, 5, null], [2000, 40, 5, null]], 'the edge link: net, delay, ... at every step (the same indices)');
+  t.same(replayedLinks(s).map((l) => l.link), ['device', 'edge']);
+  const rates = parseTrace('0 10\n2 5\n', 'r.txt');
+  t.equal(traceOnLink(rates, 'edge'), rates, 'edge: as parsed');
+  const device = scheduleOf(traceOnLink(rates, 'device'));
+  t.same(device.steps.map((x) => [x.condition.dnet, x.condition.net]), [[10, null], [5, null]], 'device: the rates move to dnet');
+  t.equal(linkSchedule(device, 'edge'), null, 'the edge link unshaped throughout: not replayed');
+  t.same(replayedLinks(device).map((l) => l.link), ['device']);
+  t.throws(() => replayedLinks(scheduleOf(parseTrace('t=0;ecpu=10\nt=1;ecpu=20\n', 'n.txt'))), /trace n.txt shapes neither link/);
+  t.throws(() => linkSchedule(scheduleOf(parseTrace('t=0;net=10;dnet=5\nt=1;dnet=none\n', 'g.txt')), 'device'), /the step at 1 s leaves the device link unshaped \(dnet=none\) while others shape it/);
 });

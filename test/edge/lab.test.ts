@@ -1,5 +1,5 @@
 import t from 'tap';
-import { mkdtemp, readdir, readFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -12,6 +12,12 @@ import { cellKey } from '../../src/results/tags.js';
 import { ownerOfName, interfacesWithOurQdisc } from '../../src/conditions/cleanup.js';
 import { leftoversOf, recordedGroups } from '../helpers/leftovers.js';
 import { readProcStat } from '../../src/conditions/proc.js';
+import { buildReport } from '../../src/analysis/build-report.js';
+import { loadResultFiles } from '../../src/analysis/load-results.js';
+import { fileURLToPath } from 'node:url';
+
+/** A stored three-tier sweep of lenet (dnet 20 and 2, net 5; tiers.test reads it too): the oracle's profile. */
+const PROFILE = fileURLToPath(new URL('../../../docs/data/runs/tiers/lenet-20261204T231326Z.hdr', import.meta.url));
 
 // no reference re-measurements: these tests count the grid's cells, not drift checks
 const NO_STRESS = ['--edge-mem', '0', '--cloud-cpu', '0', '--cloud-mem', '0', '--reference-every', '0'];
@@ -77,6 +83,50 @@ t.test('lab --tiers 3: every configuration, six metrics a cell, cut2 and dnet ta
   const middle = parsed.cells.find((c) => c.tag.cut === input && c.tag.cut2 === output && c.tag.metric === 'edge')!;
   t.ok(middle.histogram.getValueAtPercentile(50) > 0, 'edge-only: the edge tier computes');
   t.match(String(r.stdout), /best configuration \(x\|y\) per condition/);
+  const pid = parseInt(/namespace dnn-(\w+)-/.exec(String(r.stderr))![1]!, 36);
+  t.same(leftoversOf(pid), [], 'no namespace, veth, cgroup or state of the run remains');
+  t.same(interfacesWithOurQdisc().filter((i) => ownerOfName(i) === pid), [], 'no qdisc of ours remains');
+});
+
+/**
+ * Three tiers under a trace (issue 23): both links replayed from one tag trace (the device link
+ * drops from 20 to 1 Mbit/s at 1 s, the edge->cloud link stays at 5), cloud-only, device-only and
+ * the oracle (fitted on a stored three-tier sweep of lenet) interleaved in slots of 1 s: 2 s of
+ * trace each, ~6 s of requests (static:auto and static:all are resolved in tier-plan.test, without a lab).
+ */
+t.test('lab --tiers 3 --trace: both links replayed, static configurations interleaved, request lines with both cuts', { skip: NEEDS_ROOT }, async (t) => {
+  const out = await mkdtemp(path.join(tmpdir(), 'dnn-lab-tier-trace-'));
+  const trace = path.join(out, 'drop.trace');
+  await writeFile(trace, 't=0;dnet=20;net=5\nt=1;dnet=1\n');
+  const r = await runBin('dnn-edge', ['lab', 'lenet', '--tiers', '3', '--trace', trace, '--policies', 'static:conv2d_1_input|conv2d_1_input,static:activation_4|activation_4,oracle', '--profile', PROFILE, '--policy-slot', '1', '--cuts', 'max_pooling2d_2', '--out', out], { timeout: 300_000 });
+  t.equal(r.exitCode, 0, String(r.stderr));
+  const { parsed, file } = await resultsOf(out);
+  t.match(parsed.meta!.tiers, { count: 3, configs: 6 }, 'the configurations the statics were chosen among');
+  t.match(parsed.meta!.conditions!.adaptive, { file: trace, policy_slot_s: 1 });
+  const input = parsed.meta!.cuts[0]!.layer;
+  const output = parsed.meta!.cuts.at(-1)!.layer;
+  t.same(parsed.policies.map((p) => p.policy).sort(), ['oracle', `static:${input}|${input}`, `static:${output}|${output}`].sort(), 'cloud-only, device-only and the oracle');
+  const cloudOnly = parsed.policies.find((p) => p.policy === `static:${input}|${input}`)!;
+  const reqs = cloudOnly.requests as { t_ms: number; cut: string; cut2: string; device_rate_mbit: number; rate_mbit: number; device_transfer_ms: number; total_ms: number; slot: number }[];
+  t.ok(reqs.length > 10 && reqs.every((q) => q.cut === input && q.cut2 === input && q.rate_mbit === 5), 'both cuts and the edge link on every line');
+  t.same([...new Set(reqs.map((q) => q.slot))].sort(), [0, 1], 'one turn per slot');
+  const median = (xs: number[]) => xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+  const fast = median(reqs.filter((q) => q.device_rate_mbit === 20).map((q) => q.device_transfer_ms));
+  const slow = median(reqs.filter((q) => q.device_rate_mbit === 1).map((q) => q.device_transfer_ms));
+  // lenet's input (28x28 floats, 3.1 kB) takes ~25 ms at 1 Mbit/s, ~1.3 ms at 20
+  t.ok(slow > 3 * fast && slow > 10, `the device link follows the trace: device_transfer ${fast} ms at 20 Mbit/s, ${slow} ms at 1`);
+  const links = new Set(cloudOnly.applied.map((a) => a['link']));
+  t.same([...links].sort(), ['device', 'edge'], 'trace steps applied on both links');
+  t.ok(cloudOnly.applied.every((a) => a['error'] === undefined), 'every step applied on our qdisc');
+  const report = buildReport(loadResultFiles([file]).networks, { metric: 'p50', minGain: 0.05 });
+  const e = report.adaptive[0]!;
+  t.equal(e.three_tier, true);
+  t.equal(e.hindsight_statics, 2);
+  const oracle = e.policies.find((p) => p.policy === 'oracle')!;
+  t.equal(oracle.oracle_agreement, 1, "the oracle's requests are its choices");
+  t.ok(reqs.every((q) => typeof (q as { oracle_cut?: string }).oracle_cut === 'string' && (q as { oracle_cut?: string }).oracle_cut!.includes('|')), "every request line has the oracle's configuration");
+  t.ok(parsed.policies.find((p) => p.policy === 'oracle')!.requests.length > 10, 'the oracle ran');
+  t.ok(e.hindsight_choices.length >= 1 && e.hindsight_choices.every((c) => c.policy.startsWith('static:')), 'the best configuration per window');
   const pid = parseInt(/namespace dnn-(\w+)-/.exec(String(r.stderr))![1]!, 36);
   t.same(leftoversOf(pid), [], 'no namespace, veth, cgroup or state of the run remains');
   t.same(interfacesWithOurQdisc().filter((i) => ownerOfName(i) === pid), [], 'no qdisc of ours remains');

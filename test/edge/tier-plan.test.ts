@@ -2,6 +2,10 @@
 // figures, from the real lenet; the best (x, y) per condition read back from a results file.
 import t from 'tap';
 import { join } from 'node:path';
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { formatTierTraceDryRun, tierOracle, tierPolicies } from '../../src/edge/adaptive/tier-replay.js';
+import { fileURLToPath } from 'node:url';
 import { parseEdgeOptions } from '../../src/cli/edge-options.js';
 import { formatTierDryRun, prepareTierPlan, tierPlanRecord } from '../../src/edge/run-tiers.js';
 import { bestConfigs } from '../../src/edge/tier-summary.js';
@@ -29,6 +33,42 @@ t.test('plan and --dry-run: configurations, cells, inferences; --max-configs; a 
   t.match(e?.message, /x after y/);
   const bad = await userErrorOf(() => prepareTierPlan({ ...o, cuts: 'nope', tiers: {} }, 1));
   t.match(bad?.message, /--cuts: nope is not a partition point of lenet/);
+});
+
+t.test('--tiers 3 --trace before anything runs: the statics as configurations, the dry run', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'dnn-tier-trace-plan-'));
+  const trace = join(dir, 'drop.trace');
+  await writeFile(trace, 't=0;dnet=50\nt=10;dnet=5\n');
+  const o = parseEdgeOptions(['lab', 'lenet', '--tiers', '3', '--trace', trace, '--cuts', 'max_pooling2d_2']);
+  const plan = await prepareTierPlan({ ...o, tiers: o.tiers! }, 1);
+  const [input, mid, output] = plan.points.map((p) => p.layer);
+  t.same(tierPolicies('static:all', plan.configs).map((p) => p.name), plan.configs.map((c) => `static:${c.x.layer}|${c.y.layer}`), 'static:all: every configuration');
+  t.same(tierPolicies('static:auto', plan.configs).map((p) => p.name).sort(), [`static:${input}|${input}`, `static:${input}|${output}`, `static:${output}|${output}`].sort(), 'static:auto: the pure ones');
+  t.same(tierPolicies(`static:${mid}|${output},static:auto`, plan.configs).length, 4);
+  t.match((await userErrorOf(() => tierPolicies(`static:${output}|${mid}`, plan.configs)))?.message, /is not a configuration x\|y of this run \(6 from/);
+  t.same(tierPolicies('oracle,static:auto', plan.configs).map((p) => p.config === null), [true, false, false, false], 'the oracle chooses per request');
+  t.match(formatTierTraceDryRun(o.trace!, tierPolicies('oracle,static:auto', plan.configs), 6), /3 of the run's 6 configurations \(x, y\) as static policies and the oracle, interleaved in 4 slots of 5 s: 1m20s/);
+  const text = formatTierTraceDryRun(o.trace!, tierPolicies('static:all', plan.configs), 6);
+  t.match(text, /drop\.trace \(2 steps, 20\.0 s\) on the device link \(dnet\)\n/, 'the edge link never set: not replayed');
+  t.match(text, /6 of the run's 6 configurations \(x, y\) as static policies, interleaved in 4 slots of 5 s: 2m00s of requests/);
+});
+
+t.test('--tiers 3 --trace oracle: the additive model of a stored three-tier sweep picks a configuration per condition', async (t) => {
+  const profile = fileURLToPath(new URL('../../../docs/data/runs/tiers/lenet-20261204T231326Z.hdr', import.meta.url));
+  const o = parseEdgeOptions(['lab', 'lenet', '--tiers', '3', '--device-net', '20', '--net', '5', '--cuts', 'max_pooling2d_2']);
+  const plan = await prepareTierPlan({ ...o, tiers: o.tiers! }, 1);
+  const schedule = { trace: 't', lengthMs: 2000, steps: [{ atMs: 0, condition: { ...NO_CONDITION, net: 5, dnet: 20 } }, { atMs: 1000, condition: { ...NO_CONDITION, net: 5, dnet: 0.05 } }] };
+  const oracle = tierOracle([profile], 'lenet', plan.configs, schedule);
+  const label = (c: { x: { layer: string }; y: { layer: string } }) => `${c.x.layer}|${c.y.layer}`;
+  // lenet computes in well under a ms: the device alone wins unless a link is very fast (tiers.test: three_tier_wins false)
+  t.equal(label(oracle(schedule.steps[0]!.condition)), 'activation_4|activation_4', 'device-only at dnet 20 / net 5, as the sweep measured');
+  t.ok(plan.configs.includes(oracle(schedule.steps[1]!.condition)), "one of the run's configurations");
+  const twoTier = fileURLToPath(new URL('../../../test/fixtures/results/lenet-grid-v0.1.0.hdr', import.meta.url));
+  t.match((await userErrorOf(() => tierOracle([twoTier], 'lenet', plan.configs, schedule)))?.message, /--profile: .*lenet-grid-v0\.1\.0\.hdr holds no three-tier sweep of lenet/);
+  const outside = await prepareTierPlan({ ...o, tiers: { configs: ['conv2d_1|conv2d_1'] } }, 1);
+  t.match((await userErrorOf(() => tierOracle([profile], 'lenet', outside.configs, schedule)))?.message, /none of this run's 1 configurations is in the three-tier sweep of lenet/);
+  const delayed = { ...schedule, steps: [{ atMs: 0, condition: { ...NO_CONDITION, net: 5, dnet: 20, delay: 10 } }] };
+  t.match((await userErrorOf(() => tierOracle([profile], 'lenet', plan.configs, delayed)))?.message, /--profile \(the oracle\): delay is not in the three-tier model/, 'a condition outside the model: refused before anything starts');
 });
 
 t.test('the best (x, y) per condition, and the best with a tier unused beside it', async (t) => {

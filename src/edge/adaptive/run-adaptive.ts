@@ -145,14 +145,15 @@ async function measureProfile(o: AdaptiveRunOptions, session: Session, runner: S
  * interleaved) and kept until the run's end; each slot of each policy is a window played by the one
  * timer process, paused after it.
  */
-class ReplayHandle {
+export class ReplayHandle {
   private replay: TraceReplay | null = null;
 
-  constructor(private readonly o: Pick<AdaptiveRunOptions, 'iface' | 'schedule' | 'edge'>) {}
+  /** `netns`: the namespace the interface is in (the three-tier lab's edge-cloud link); default this one */
+  constructor(private readonly o: Pick<AdaptiveRunOptions, 'iface' | 'schedule' | 'edge'> & { netns?: string }) {}
 
   async start(onApplied: (a: AppliedStep) => void, window: { fromMs: number; toMs: number }, ready: () => Promise<void>): Promise<number> {
     const piece = slotSchedule(this.o.schedule, window.fromMs, window.toMs);
-    this.replay ??= await TraceReplay.prepare(this.o.iface, this.o.schedule, { outside: this.o.edge?.outside });
+    this.replay ??= await TraceReplay.prepare(this.o.iface, this.o.schedule, { outside: this.o.edge?.outside, ...(this.o.netns ? { netns: this.o.netns } : {}) });
     // the slot's steps are reported as the whole trace's: its index, its times in trace time
     return await this.replay.startWindow(piece.schedule, (a) => onApplied({ ...a, step: piece.steps[a.step] ?? a.step, scheduled_ms: a.scheduled_ms + window.fromMs, applied_ms: a.applied_ms + window.fromMs }), ready);
   }
@@ -192,7 +193,7 @@ function streamDeps(o: AdaptiveRunOptions, session: Session, runner: SplitRunner
 }
 
 /** The metadata of the interleaving: the slot length (null: sequential) and the seed of the slots' orders (each request line has its slot and place). */
-function slotsMeta(slotMs: number | null, seed: number) {
+export function slotsMeta(slotMs: number | null, seed: number) {
   return slotMs === null ? { policy_slot_s: null } : { policy_slot_s: slotMs / 1000, policy_slot_seed: seed };
 }
 

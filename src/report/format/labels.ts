@@ -137,7 +137,7 @@ export function adaptiveRows(e: AdaptiveEntry): string[][] {
     withCi(p.regret_vs_hindsight, p.regret_vs_hindsight_ci),
     `${(100 * p.explore_share).toFixed(1)}%`,
     String(p.switches),
-    `${(100 * p.oracle_agreement).toFixed(0)}%`,
+    p.oracle_agreement === null ? '-' : `${(100 * p.oracle_agreement).toFixed(0)}%`,
     ms(p.switch_penalty_ms),
     ...(camera ? [p.drop_fraction === undefined ? '-' : `${p.dropped}/${p.offered} (${(100 * p.drop_fraction).toFixed(1)}%)`, p.fps === undefined ? '-' : p.fps.toFixed(1)] : []),
   ]);
@@ -180,7 +180,21 @@ export function adaptiveNotes(e: AdaptiveEntry): string[] {
     const reactions = Object.entries(s.reactions).map(([policy, r]) => (r ? `${policy} moved to ${r.to} after ${r.after_s.toFixed(1)} s` : `${policy} did not move`));
     return `step at ${s.t_s.toFixed(1)} s (${change}): ${reactions.length ? reactions.join('; ') : 'no adaptive policy'}`;
   });
-  return [...e.hindsight_warnings.map((w) => `WARNING: ${w}`), ...steps];
+  return [...e.hindsight_warnings.map((w) => `WARNING: ${w}`), ...steps, ...(e.three_tier ? [hindsightWindows(e)] : [])];
+}
+
+/** Three tiers: the configuration (x|y) the hindsight best took per window, runs of equal windows joined, e.g. "0-30 s a|b; 30-60 s c|d". */
+function hindsightWindows(e: AdaptiveEntry): string {
+  const w = e.hindsight_window_s;
+  const runs: { from: number; to: number; policy: string }[] = [];
+  for (const c of e.hindsight_choices) {
+    const last = runs.at(-1);
+    if (last && last.policy === c.policy && Math.abs(last.to - c.t0_s) < 1e-9) last.to = c.t0_s + w;
+    else runs.push({ from: c.t0_s, to: c.t0_s + w, policy: c.policy });
+  }
+  const s = (v: number) => String(Math.round(v * 1000) / 1000);
+  const moves = runs.length - 1;
+  return `best configuration (x|y) per ${s(w)} s window (hindsight): ${runs.length ? runs.map((r) => `${s(r.from)}-${s(r.to)} s ${r.policy.replace(/^static:/, '')}`).join('; ') : '-'}${runs.length ? ` (${moves === 0 ? 'it never moves' : `${moves} move${moves === 1 ? '' : 's'}`})` : ''}`;
 }
 
 function isCameraReplay(e: AdaptiveEntry): boolean {
