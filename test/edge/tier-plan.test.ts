@@ -51,6 +51,9 @@ t.test('--tiers 3 --trace before anything runs: the statics as configurations, t
   const text = formatTierTraceDryRun(o.trace!, tierPolicies('static:all', plan.configs), 6);
   t.match(text, /drop\.trace \(2 steps, 20\.0 s\) on the device link \(dnet\)\n/, 'the edge link never set: not replayed');
   t.match(text, /6 of the run's 6 configurations \(x, y\) as static policies, interleaved in 4 slots of 5 s: 2m00s of requests/);
+  t.notMatch(text, /many configurations/, 'a few statics: no advice');
+  const many = Array.from({ length: 25 }, () => tierPolicies('static:all', plan.configs)[0]!);
+  t.match(formatTierTraceDryRun(o.trace!, many, 25), /many configurations: narrow them with --configs/, 'many statics: how to narrow them');
 });
 
 t.test('--tiers 3 --trace oracle: the additive model of a stored three-tier sweep picks a configuration per condition', async (t) => {

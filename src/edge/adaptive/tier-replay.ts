@@ -101,6 +101,9 @@ export function tierPolicies(spec: string, configs: readonly TierConfig[]): Tier
   });
 }
 
+/** Above this many statics the dry run suggests narrowing the configurations. */
+const MANY_STATICS = 24;
+
 /** --dry-run of a three-tier replay: the links, the statics, the slots and the replay's length (requests back to back: wall time is the trace's length per configuration, plus calibration). */
 export function formatTierTraceDryRun(o: { schedule: Schedule; slotMs: number | null }, policies: readonly TierPolicy[], configs: number): string {
   const statics = policies.filter((p) => p.config !== null).length;
@@ -110,6 +113,8 @@ export function formatTierTraceDryRun(o: { schedule: Schedule; slotMs: number | 
   return [
     `three tiers under a trace: ${o.schedule.trace} (${o.schedule.steps.length} steps, ${(o.schedule.lengthMs / 1000).toFixed(1)} s) on ${links.join(' and ')}`,
     `${statics} of the run's ${configs} configurations (x, y) as static policies${oracle}, ${slots}: ${formatDuration((policies.length * o.schedule.lengthMs) / 1000)} of requests back to back, after the calibration`,
+    // every static replays the whole trace: a deep network's x <= y pairs make that days
+    ...(statics > MANY_STATICS ? [`that is many configurations: narrow them with --configs 'x|y,...', --cuts, --max-configs N or --policies static:auto`] : []),
     '',
   ].join('\n');
 }
