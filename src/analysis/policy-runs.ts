@@ -3,6 +3,7 @@ import { tagSafe } from '../results/log-lines.js';
 import type { StreamLine } from '../results/stream-lines.js';
 import { statsOf } from './histogram-stats.js';
 import { median } from './stats.js';
+import { configName } from './tier-kinds.js';
 import {
   DEFAULT_HINDSIGHT_WINDOW_S,
   FEW_WINDOW_REQUESTS,
@@ -102,7 +103,7 @@ export interface AdaptiveOptions {
 type Request = { t_ms: number; condition: string; rate_mbit: number | null; est_mbit: number | null; cut: string; cut2?: string; oracle_cut: string; switched: boolean; total_ms: number; probe_ms?: number };
 
 /** A request's arm: the cut (two tiers), or the configuration `x|y` (a three-tier replay: oracle_cut names one so). */
-const armOf = (q: Request) => (q.cut2 === undefined ? q.cut : `${q.cut}|${q.cut2}`);
+const armOf = (q: Request) => configName(q);
 
 /** The first request after a switch against the next (up to 3) requests at the same point and condition. */
 export function switchPenalty(requests: Request[]): number | null {

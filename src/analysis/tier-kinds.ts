@@ -10,6 +10,11 @@ export function tierLabel(x: string, y: string): string {
   return `${x}|${y}`;
 }
 
+/** A measured point's or configuration's name: `x|y` for (cut, cut2), a two-tier point's own name. */
+export function configName(p: { cut: string; cut2?: string }): string {
+  return p.cut2 === undefined ? p.cut : tierLabel(p.cut, p.cut2);
+}
+
 /**
  * Which tiers compute in (x, y), given the model's input and output points' indexes: the device when
  * x is after the input, the edge when y is after x, the cloud when y is before the output.

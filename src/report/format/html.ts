@@ -3,6 +3,7 @@ import { conditionLabel, gainWithInterval, levelLabel, pct, varyingFactors } fro
 import { selectCondition } from '../input/condition-selector.js';
 import { describeTestbed } from './labels.js';
 import type { ConditionReport, FactorName, NetworkReport, Report } from '../../analysis/findings.js';
+import { configName, tierLabel } from '../../analysis/tier-kinds.js';
 import { esc, heatMap, lineChart, scatterLogX, stackedBars, timelineChart } from './svg.js';
 import { paretoFront } from '../../analysis/encodings.js';
 import type { AdaptiveEntry } from '../../analysis/policy-runs.js';
@@ -142,7 +143,7 @@ function tierSection(n: NetworkReport, report: Report): string {
   n.conditions.forEach((c, k) => {
     const m = tierMatrix(n, c);
     const label = conditionLabel(c.factors, varying);
-    const best = `${c.tiers!.best.cut}|${c.tiers!.best.cut2}`;
+    const best = configName(c.tiers!.best);
     parts.push(
       heatMap({
         id: `${id}-heatmap-${k}`,
@@ -151,10 +152,10 @@ function tierSection(n: NetworkReport, report: Report): string {
         legend: (v) => `${ms(v)} ms`,
         rows: m.xs.map((x) => ({
           label: x,
-          best: `${x}|${c.tiers!.best.cut2}` === best ? m.ys.indexOf(c.tiers!.best.cut2) : -1,
+          best: x === c.tiers!.best.cut ? m.ys.indexOf(c.tiers!.best.cut2!) : -1,
           cells: m.ys.map((y) => {
             const p = m.cell(x, y);
-            return p === undefined ? { value: null, title: '' } : p === null ? { value: null, unmeasured: true, title: `${x}|${y}: not measured` } : { value: p.total_ms, title: `${label} | ${x}|${y} (${p.uses}): ${ms(p.total_ms)} ms` };
+            return p === undefined ? { value: null, title: '' } : p === null ? { value: null, unmeasured: true, title: `${tierLabel(x, y)}: not measured` } : { value: p.total_ms, title: `${label} | ${tierLabel(x, y)} (${p.uses}): ${ms(p.total_ms)} ms` };
           }),
         })),
       }),

@@ -1,5 +1,6 @@
 import { conditionLabel, gainWithInterval, interval, levelLabel, pct, shortFactor, varyingFactors } from '../../analysis/condition-labels.js';
 import type { FactorName, NetworkReport, Report } from '../../analysis/findings.js';
+import { configName, tierLabel } from '../../analysis/tier-kinds.js';
 import { EDGE_HEADER, SCALING_TITLE, STREAM_HEADER, answerLine, edgeRow, fpsLabel, modelLines, scalingLine, scenarioTitle, streamRow } from './stream-labels.js';
 import { TIER_HEADER, additiveLine, bestLabel, labelled, tierMatrix, tierRow, tiersLine, versusLabel } from './tier-labels.js';
 import { adaptiveHeader, adaptiveNotes, adaptiveRows, adaptiveTitle, baselineLine, baselineOf, bytesLabel, deployedLine, describeTestbed, encodingLines, FACTOR_LABEL, movedLabel, ms, predictedLine, raceLine, racedCount, racedTag, summaryLine, thresholdLine, tieSetLabel, times } from './labels.js';
@@ -63,13 +64,13 @@ function tierNetwork(n: NetworkReport, report: Report): string {
   for (const c of n.conditions) {
     out.push('', `${conditionLabel(c.factors, varying)}: best ${bestLabel(c.tiers!)}; ${versusLabel(c.tiers!)}`);
     const m = tierMatrix(n, c);
-    const best = `${c.tiers!.best.cut}|${c.tiers!.best.cut2}`;
+    const best = configName(c.tiers!.best);
     out.push(
       table(
         ['x \\ y', ...m.ys],
         m.xs.map((x) => [x, ...m.ys.map((y) => {
           const p = m.cell(x, y);
-          return p === undefined ? '' : p === null ? '-' : `${ms(p.total_ms)}${`${x}|${y}` === best ? '*' : ''}`;
+          return p === undefined ? '' : p === null ? '-' : `${ms(p.total_ms)}${tierLabel(x, y) === best ? '*' : ''}`;
         })]),
       ),
     );

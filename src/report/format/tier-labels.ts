@@ -1,13 +1,10 @@
 import { conditionLabel, interval, pct } from '../../analysis/condition-labels.js';
 import type { ConditionReport, FactorName, NetworkReport, PointRow, TierAnswer } from '../../analysis/findings.js';
+import { configName, tierLabel } from '../../analysis/tier-kinds.js';
 import { ms, tieSetLabel } from './labels.js';
 
 /** Labels of a three-tier run's report (text and HTML share them). */
 
-/** A configuration's name: `x|y` (a two-tier point: its name). */
-export function configName(p: { cut: string; cut2?: string }): string {
-  return p.cut2 === undefined ? p.cut : `${p.cut}|${p.cut2}`;
-}
 
 /**
  * The report with every best and the deployed point named `x|y`, as its tie sets and moves are: what
@@ -35,7 +32,7 @@ export function additiveLine(n: NetworkReport, varying: FactorName[]): string {
   const w = a.worst!;
   const c = n.conditions.find((x) => x.key === w.condition);
   const where = c ? conditionLabel(c.factors, varying) : w.condition;
-  return `additive prediction (Scission: parts measured with a tier unused, added) against the measured median total: median error ${pctAbs(a.median_error)}, max ${pctAbs(a.max_error)} over ${a.configs} (condition, three-tier configuration) pair(s), calibrated on ${a.calibration_configs} with a tier unused; worst ${where} ${w.cut}|${w.cut2}: predicted ${ms(w.predicted_ms)} ms, measured ${ms(w.measured_ms)} ms`;
+  return `additive prediction (Scission: parts measured with a tier unused, added) against the measured median total: median error ${pctAbs(a.median_error)}, max ${pctAbs(a.max_error)} over ${a.configs} (condition, three-tier configuration) pair(s), calibrated on ${a.calibration_configs} with a tier unused; worst ${where} ${configName(w)}: predicted ${ms(w.predicted_ms)} ms, measured ${ms(w.measured_ms)} ms`;
 }
 
 function pctAbs(v: number | null): string {
@@ -45,15 +42,15 @@ function pctAbs(v: number | null): string {
 /** "best a|b (device+edge+cloud) 12.3 [11.9, 12.8] ms" */
 export function bestLabel(t: TierAnswer): string {
   const iv = t.best.low_ms !== null && t.best.high_ms !== null ? ` [${ms(t.best.low_ms)}, ${ms(t.best.high_ms)}]` : '';
-  return `${t.best.cut}|${t.best.cut2} (${t.best.uses}) ${ms(t.best.total_ms)}${iv} ms`;
+  return `${configName(t.best)} (${t.best.uses}) ${ms(t.best.total_ms)}${iv} ms`;
 }
 
 /** "three tiers beat two: +14.6% [+5.1%, +22.0%] significant (a|b 12.3 ms vs c|d 14.1 ms)" */
 export function versusLabel(t: TierAnswer): string {
   if (!t.best_three_tier) return 'no three-tier configuration measured';
   if (!t.best_two_tier) return 'no configuration with a tier unused measured';
-  const three = `${t.best_three_tier.cut}|${t.best_three_tier.cut2} ${ms(t.best_three_tier.total_ms)} ms`;
-  const two = `${t.best_two_tier.cut}|${t.best_two_tier.cut2} (${t.best_two_tier.uses}) ${ms(t.best_two_tier.total_ms)} ms`;
+  const three = `${configName(t.best_three_tier)} ${ms(t.best_three_tier.total_ms)} ms`;
+  const two = `${configName(t.best_two_tier)} (${t.best_two_tier.uses}) ${ms(t.best_two_tier.total_ms)} ms`;
   const sig = t.significance === 'unknown' ? '' : ` ${t.significance}`;
   const gain = t.significance === 'unknown' ? pct(t.gain) : `${pct(t.gain)} ${interval(t.gain_low, t.gain_high)}`;
   return `${t.three_tier_wins ? 'three tiers beat two' : 'two tiers beat three'}: ${gain}${sig} (best three-tier ${three} vs best two-tier ${two})`;
@@ -65,12 +62,12 @@ export const TIER_HEADER = ['best x|y', 'tiers', 'best total', 'interval', 'best
 export function tierRow(c: ConditionReport): string[] {
   const t = c.tiers!;
   return [
-    `${t.best.cut}|${t.best.cut2}`,
+    configName(t.best),
     t.best.uses,
     ms(t.best.total_ms),
     t.best.low_ms !== null && t.best.high_ms !== null ? `[${ms(t.best.low_ms)}, ${ms(t.best.high_ms)}]` : '-',
-    t.best_three_tier ? `${t.best_three_tier.cut}|${t.best_three_tier.cut2} ${ms(t.best_three_tier.total_ms)}` : '-',
-    t.best_two_tier ? `${t.best_two_tier.cut}|${t.best_two_tier.cut2} ${ms(t.best_two_tier.total_ms)}` : '-',
+    t.best_three_tier ? `${configName(t.best_three_tier)} ${ms(t.best_three_tier.total_ms)}` : '-',
+    t.best_two_tier ? `${configName(t.best_two_tier)} ${ms(t.best_two_tier.total_ms)}` : '-',
     t.gain === null ? '-' : t.significance === 'unknown' ? pct(t.gain) : `${pct(t.gain)} ${interval(t.gain_low, t.gain_high)}`,
     t.three_tier_wins === null ? '' : `${t.three_tier_wins ? '3' : '2'} wins${t.significance === 'significant' ? ' *' : t.significance === 'not significant' ? ' (n.s.)' : ''}`,
     ms(c.deployed_ms),
@@ -88,6 +85,6 @@ export function tierMatrix(n: NetworkReport, c: ConditionReport): { xs: string[]
   return {
     xs: used,
     ys: used,
-    cell: (x, y) => (order.get(y)! < order.get(x)! ? undefined : (rows.get(`${x}|${y}`) ?? null)),
+    cell: (x, y) => (order.get(y)! < order.get(x)! ? undefined : (rows.get(tierLabel(x, y)) ?? null)),
   };
 }
