@@ -170,3 +170,8 @@ export function policyText(baseMs: number, policy: string, trace: string, histog
     }
   });
 }
+
+/** gzip's magic bytes: an archived results file. */
+export function isGzip(buf: Uint8Array): boolean {
+  return buf.length >= 2 && buf[0] === 0x1f && buf[1] === 0x8b;
+}

@@ -1,11 +1,12 @@
 import { readFileSync } from 'node:fs';
+import { gunzipSync } from 'node:zlib';
 import type { Histogram } from 'hdr-histogram-js';
 import { UserError, errorMessage } from '../errors.js';
 import { META_PREFIX, type RunMetadata, checkRunMetadata } from './metadata.js';
 import { type CellTag, type Metric, METRICS, parseTag, tagCellKey } from './tags.js';
 import { FRAME_PREFIX, STREAM_PREFIX, type FrameLine, type StreamLine, frameLineChecker, streamLineChecker } from './stream-lines.js';
 import { RACED_PREFIX, type RacedLine, racedLineChecker } from './raced-lines.js';
-import { APPLIED_PREFIX, REQUEST_PREFIX, type IntervalLine, decodeHistogram, isLegend, splitIntervalLine, timeBaseSec, timeComment } from './log-lines.js';
+import { APPLIED_PREFIX, REQUEST_PREFIX, type IntervalLine, decodeHistogram, isGzip, isLegend, splitIntervalLine, timeBaseSec, timeComment } from './log-lines.js';
 
 export interface ResultCell {
   tag: CellTag;
@@ -67,6 +68,14 @@ export function readResultsFile(path: string): ResultsFile {
     const why =
       code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory (pass the .hdr files in it, or --legacy DIR for the published tool\'s outputs)' : errorMessage(e);
     throw new ResultsFileError(path, 'unreadable', `${path}: ${why}`);
+  }
+  if (isGzip(buf)) {
+    // archived runs (docs/data) are gzipped: read them as they are
+    try {
+      buf = gunzipSync(buf);
+    } catch (e) {
+      throw new ResultsFileError(path, 'unreadable', `${path}: a damaged gzip file (${errorMessage(e)}); check it with gzip -t`);
+    }
   }
   if (buf.includes(0)) throw notALog(path);
   return parseResultsText(buf.toString('utf8'), path);

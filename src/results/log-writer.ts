@@ -5,7 +5,7 @@ import type { Condition } from '../conditions/condition.js';
 import { UserError, errorMessage } from '../errors.js';
 import { META_PREFIX, type RunMetadata, checkRunMetadata } from './metadata.js';
 import { CODEC_METRICS, METRICS, STREAM_METRICS, TIER_METRICS, type AnyMetric, type Metric, cellKey, parseTag, tagCellKey } from './tags.js';
-import { APPLIED_PREFIX, REQUEST_PREFIX, type CellHistograms, cellText, decodeHistogram, headerText, isLegend, policyText, splitIntervalLine, tagSafe, timeComment } from './log-lines.js';
+import { APPLIED_PREFIX, REQUEST_PREFIX, type CellHistograms, cellText, decodeHistogram, headerText, isGzip, isLegend, policyText, splitIntervalLine, tagSafe, timeComment } from './log-lines.js';
 import { FRAME_PREFIX, STREAM_PREFIX, type FrameLine, type StreamLine, streamLineChecker } from './stream-lines.js';
 import { RACED_PREFIX, type RacedLine, racedLineChecker, racedLineText } from './raced-lines.js';
 
@@ -235,6 +235,7 @@ async function readForResume(path: string): Promise<Buffer> {
 
 function scanForResume(path: string, buf: Buffer): ResumeScan {
   if (buf.length === 0) throw new UserError(`cannot resume ${path}: the file is empty; start a new run without --resume`);
+  if (isGzip(buf)) throw new UserError(`cannot resume ${path}: it is gzipped; gunzip it and resume the .hdr file`);
   const notOurs = `cannot resume ${path}: its first line is not a '${META_PREFIX.trim()}' line, so it was not written by dnn-edge`;
   const lines = splitWithOffsets(buf);
   const first = lines[0]!;

@@ -2,6 +2,7 @@ import t from 'tap';
 import { spawn } from 'node:child_process';
 import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { fileURLToPath } from 'node:url';
 import { HistogramLogReader, HistogramLogWriter } from 'hdr-histogram-js';
 import { NO_CONDITION, type Condition } from '../../src/conditions/condition.js';
@@ -89,6 +90,22 @@ t.test('each cell is one write followed by fsync', async (t) => {
   for (const cut of ['conv1', 'pool1']) void w.appendCell(NO_CONDITION, cut, cellHistograms(ms(5)), 0, 1);
   await w.close();
   t.same(ops, ['write 5 lines', 'fsync', 'write 4 lines', 'fsync', 'write 4 lines', 'fsync']);
+});
+
+t.test('a gzipped results file (an archived run) reads as the plain one; damaged gzip and resume refused in one line', async (t) => {
+  const dir = t.testdir();
+  const path = join(dir, 'run.hdr');
+  await writeCells(path, 3);
+  const gz = join(dir, 'run.hdr.gz');
+  writeFileSync(gz, gzipSync(readFileSync(path)));
+  const plain = readResultsFile(path);
+  const zipped = readResultsFile(gz);
+  t.same(zipped.meta, plain.meta);
+  t.same(zipped.cells.map((c) => [formatTag(c.tag), c.histogram.totalCount, c.histogram.mean]), plain.cells.map((c) => [formatTag(c.tag), c.histogram.totalCount, c.histogram.mean]));
+  const damaged = join(dir, 'damaged.hdr.gz');
+  writeFileSync(damaged, readFileSync(gz).subarray(0, 60));
+  t.throws(() => readResultsFile(damaged), { name: 'ResultsFileError', message: /damaged\.hdr\.gz: a damaged gzip file .*gzip -t/ });
+  await t.rejects(ResultsWriter.resume(gz), new UserError(`cannot resume ${gz}: it is gzipped; gunzip it and resume the .hdr file`));
 });
 
 t.test('resume keeps complete cells and cuts a torn tail', async (t) => {
