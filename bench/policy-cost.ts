@@ -9,44 +9,17 @@
  * CPU costs ~10 µs of the edge's wall time. In process, seconds; no lab:
  *   npx tsc -p . && node dist/bench/policy-cost.js FILE.hdr [PASSES]
  */
-import { gunzipSync } from 'node:zlib';
-import { readFileSync, writeFileSync, mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { loadResultFiles } from '../src/analysis/load-results.js';
-import { fitCostModel, type CostModel } from '../src/analysis/cost-model.js';
-import { NO_CONDITION, type Condition } from '../src/conditions/condition.js';
-import { parseConditionLine } from '../src/conditions/grid.js';
-import { bestFor, oracleCondition, type Observation } from '../src/edge/adaptive/policy.js';
-import { makePolicy, type RequestRecord } from '../src/edge/adaptive/stream.js';
+import { bestFor, oracleCondition } from '../src/edge/adaptive/policy.js';
+import { makePolicy } from '../src/edge/adaptive/stream.js';
+import { observationOf, readAdaptiveFile } from './adaptive-file.js';
 
 const [fileArg, passesArg = '20'] = process.argv.slice(2);
 if (!fileArg) throw new Error('usage: policy-cost FILE.hdr[.gz] [PASSES]');
 const passes = Number(passesArg);
-
-// a gzipped file (docs/data) is read from a plain copy: the loader reads plain files
-const file = fileArg.endsWith('.gz') ? join(mkdtempSync(join(tmpdir(), 'policy-cost-')), 'run.hdr') : fileArg;
-if (file !== fileArg) writeFileSync(file, gunzipSync(readFileSync(fileArg)));
-const text = readFileSync(file, 'utf8');
-const requests = text
-  .split('\n')
-  .filter((l) => l.startsWith('#dnn-request '))
-  .map((l) => JSON.parse(l.slice('#dnn-request '.length)) as RequestRecord);
-const net = loadResultFiles([file]).networks.find((n) => n.scenario === undefined)!;
-const fitted = fitCostModel(net, 'p50');
-if ('reason' in fitted) throw new Error(fitted.reason);
-const model: CostModel = fitted;
-
-const conditions = new Map<string, Condition>();
-const conditionOf = (key: string) => {
-  let c = conditions.get(key);
-  if (!c) conditions.set(key, (c = parseConditionLine(key, 'request', NO_CONDITION).condition));
-  return c;
-};
-const observed = (r: RequestRecord): Observation => ({ cut: r.cut, edge_ms: r.edge_ms, transfer_ms: r.transfer_ms, cloud_ms: r.cloud_ms, bytes: r.bytes, encode_ms: r.encode_ms, decode_ms: r.decode_ms, total_ms: r.total_ms });
+const { path: file, requests, model, initialRate, conditionOf } = readAdaptiveFile(fileArg);
+const observed = observationOf;
 
 const names = [...new Set(requests.map((r) => r.policy))];
-const initialRate = requests.find((r) => r.est_mbit !== null)?.est_mbit ?? null;
 const ns = (t0: bigint) => Number(process.hrtime.bigint() - t0);
 
 console.log(`${file}: ${requests.length} requests of ${names.length} policies, ${model.cuts.length} arms; ${passes} passes (the first is warm-up)`);
