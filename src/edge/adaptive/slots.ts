@@ -56,7 +56,7 @@ export function slotPlan(lengthMs: number, slotMs: number | null, policies: read
  * 0, 1, p-1, 2, p-2, ... (p even: every treatment directly follows every other once in its p
  * rows); p odd: with its mirror (each twice in 2p rows), square and mirror rows alternated.
  */
-export function williamsRows(p: number, random: () => number): number[][] {
+function williamsRows(p: number, random: () => number): number[][] {
   const first = [0];
   for (let k = 1; first.length < p; k++) {
     first.push(k);
