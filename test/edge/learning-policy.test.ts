@@ -33,16 +33,16 @@ function truth(p: Point, net: number, edgeSlow: number, rnd: () => number) {
   return { edge, transfer: (p.fixed + wireMs(wire(p), net)) * noise(), cloud: p.cloud * noise(), bytes: inferFrameBytes([1, p.bytes / 4]) };
 }
 
-function profile(): CostModel {
+function profile(points: readonly Point[] = POINTS): CostModel {
   const stat = (v: number) => ({ p50: v, p95: v, mean: v, samples: 3 });
   const data: NetworkData = {
     network: 'learn',
-    cuts: POINTS.map(({ cut, index, bytes }) => ({ cut, index, bytes })),
+    cuts: points.map(({ cut, index, bytes }) => ({ cut, index, bytes })),
     sources: [],
     conditions: [5, 20].map((net) => {
       const condition = { ...NO_CONDITION, net };
       const cells = new Map<string, CellStats>();
-      for (const p of POINTS) {
+      for (const p of points) {
         const transfer = p.cloud === 0 ? 0 : p.fixed + wireMs(wire(p), net);
         cells.set(p.cut, { edge: stat(p.edge), transfer: stat(transfer), cloud: stat(p.cloud), total: stat(p.edge + transfer + p.cloud) });
       }
@@ -78,7 +78,7 @@ interface Run {
  * N requests back to back; `edgeSlow(i)` is the truth's edge factor at request i; `cold`: an
  * explored request's edge at request i computes this many times slower (an arm not run for a while, on a CPU quota).
  */
-function simulate(policy: { choose(): string; observe: ModelPolicy['observe']; decision?(): { explore: boolean } }, n: number, edgeSlow: (i: number) => number, seed = 7, cold: (i: number) => number = () => 1): Run {
+function simulate(policy: { choose(): string; observe: ModelPolicy['observe']; decision?(): { explore: boolean } }, n: number, edgeSlow: (i: number) => number, seed = 7, cold: (i: number) => number = () => 1, points: readonly Point[] = POINTS): Run {
   const rnd = seeded(seed);
   const chosen: string[] = [];
   const totals: number[] = [];
@@ -86,7 +86,7 @@ function simulate(policy: { choose(): string; observe: ModelPolicy['observe']; d
   for (let i = 0; i < n; i++) {
     const cut = policy.choose();
     explored.push(policy.decision?.().explore ?? false);
-    const x = truth(POINTS.find((p) => p.cut === cut)!, RATE, edgeSlow(i), rnd);
+    const x = truth(points.find((p) => p.cut === cut)!, RATE, edgeSlow(i), rnd);
     if (explored.at(-1)) x.edge *= cold(i);
     const total = x.edge + x.transfer + x.cloud;
     policy.observe({ cut, edge_ms: x.edge, transfer_ms: x.transfer, cloud_ms: x.cloud, bytes: x.bytes, total_ms: total });
@@ -140,6 +140,26 @@ t.test('one stalled request does not move the greedy choice; cold explorations d
   t.ok(after.every((c) => c === best.cut), `after the stall, every greedy request stays edge-only (${after.filter((c) => c !== best.cut).length} not)`);
   const lateMean = run.totals.slice(401).reduce((a, b) => a + b, 0) / (run.totals.length - 401);
   t.ok(lateMean <= 1.1 * best.mean * NOISE_MEAN, `mean after the stall ${lateMean.toFixed(1)} ms within 10 % of the best's ${best.mean.toFixed(1)} (cold explorations included)`);
+});
+
+t.test('an arm whose cost is mostly an end the greedy arm measures is not re-explored for that end\'s doubt', async (t) => {
+  // the 10x onnx edge (2026-12-04): edge-only greedy throughout, and conv_dw_13_bn (its edge part ~95 %
+  // of edge-only's compute, ~2x edge-only's total with its transfer) explored again and again, each
+  // time cold: 170-400 ms more than a greedy request. Here `late`: edge 190 (x0.6: 114 ms), transfer ~65 ms
+  // at 10 Mbit/s; edge-only 120 ms. Half its cost off (the whole arm's doubt) looks like a win; its edge
+  // part is edge-only's end, measured all along, and its transfer alone cannot make up the gap.
+  // (cloud-only's input is larger here, so that its explorations do not take the budget first)
+  const points = [{ ...POINTS[0]!, bytes: 400_000 }, { cut: 'late', index: 8, bytes: 80_000, edge: 190, cloud: 5, fixed: 1 }, POINTS[2]!];
+  const run = (o: Partial<LearningOptions>) => simulate(new LearningPolicy(profile(points), { ...LEARNING_DEFAULTS, ...o }, RATE), 2000, () => 0.6, 7, () => 1, points);
+  const narrow = run({});
+  const whole = run({ maxArmDrift: LEARNING_DEFAULTS.maxDrift });
+  const late = (r: typeof narrow) => r.chosen.filter((c, i) => i >= 300 && c === 'late' && r.explored[i]).length;
+  t.ok(late(whole) >= 5, `with the whole arm's doubt (as before): late explored ${late(whole)} times once edge-only is the greedy choice`);
+  t.ok(late(narrow) <= 1, `with the doubt of what is unseen: ${late(narrow)}`);
+  const after = (r: typeof narrow) => r.totals.slice(300).reduce((a, b) => a + b, 0) / (r.totals.length - 300);
+  t.ok(after(narrow) < after(whole), `mean ${after(narrow).toFixed(1)} ms against ${after(whole).toFixed(1)} once edge-only is the greedy choice`);
+  t.ok(narrow.chosen.slice(300).every((c, i) => c === 'out' || narrow.explored[300 + i]), 'edge-only throughout (explorations aside)');
+  // an end nobody measures keeps the whole doubt: the first test (the edge unmeasured while cloud-only runs) finds edge-only with it
 });
 
 t.test('exploration stays within its time budget', async (t) => {

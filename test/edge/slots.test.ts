@@ -30,15 +30,29 @@ t.test('the orders: shuffled per slot, reproduced by the seed, another seed anot
   t.same(slotPlan(60_000, 5000, POLICIES, 7), a, 'the same seed: the same orders');
   t.notSame(slotPlan(60_000, 5000, POLICIES, 8).map((s) => s.order), a.map((s) => s.order), 'another seed: other orders');
   t.ok(new Set(a.map((s) => s.order.join())).size > 1, 'the order changes from slot to slot');
-  // balanced: within each round of P slots, every policy takes every place once
-  for (let r = 0; r + POLICIES.length <= a.length; r += POLICIES.length) {
-    const round = a.slice(r, r + POLICIES.length);
-    for (let place = 0; place < POLICIES.length; place++) t.same(new Set(round.map((s) => s.order[place])).size, POLICIES.length, `round ${r / POLICIES.length}, place ${place}: every policy once`);
+  // balanced (Williams): in each round, every policy at every place and directly after every other equally often
+  for (const policies of [POLICIES, POLICIES.slice(0, 4)]) {
+    const p = policies.length;
+    const per = p % 2 ? 2 : 1;
+    const plan = slotPlan(3 * per * p * 5000, 5000, policies, 11);
+    for (let r = 0; r < plan.length; r += per * p) {
+      const round = plan.slice(r, r + per * p);
+      const places = new Map<string, number>();
+      const after = new Map<string, number>();
+      for (const s of round) {
+        s.order.forEach((name, i) => {
+          places.set(`${name}@${i}`, (places.get(`${name}@${i}`) ?? 0) + 1);
+          if (i > 0) after.set(`${s.order[i - 1]}<${name}`, (after.get(`${s.order[i - 1]}<${name}`) ?? 0) + 1);
+        });
+      }
+      t.same([places.size, new Set(places.values())], [p * p, new Set([per])], `${p} policies, round ${r / (per * p)}: every policy ${per}x at every place`);
+      t.same([after.size, new Set(after.values())], [p * (p - 1), new Set([per])], `${p} policies, round ${r / (per * p)}: every policy ${per}x right after every other`);
+    }
   }
   // rounds reshuffled: who follows whom changes
   const follows = (s: { order: string[] }) => s.order.map((p, i) => `${s.order[(i + 1) % s.order.length]}<${p}`).sort().join();
-  const cycles = new Set(a.filter((_, k) => k % POLICIES.length === 0).map(follows));
-  t.ok(cycles.size > 1, `rounds with other neighbours: ${cycles.size} cycles in ${Math.ceil(a.length / POLICIES.length)} rounds`);
+  const cycles = new Set(a.filter((_, k) => k % (2 * POLICIES.length) === 0).map(follows));
+  t.ok(cycles.size > 1, `rounds with other neighbours: ${cycles.size} cycles in ${Math.ceil(a.length / (2 * POLICIES.length))} rounds`);
 });
 
 t.test('off: the sequential replay, one slot of the whole trace in the order given', async (t) => {

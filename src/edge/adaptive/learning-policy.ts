@@ -17,9 +17,10 @@ import { MIN_COMPUTE_SHARE, MODEL_DEFAULTS, ModelPolicy, referenceStress, type A
  * cannot be told apart from a change of rate, and would learn the trace as a property of the arm.
  *
  * Exploration (a lower confidence bound on latency): an arm's estimate is uncertain by a share
- * that grows with the stream's time since the arm was last observed (`driftPerS`, up to `maxDoubt`;
- * an arm never run: `maxDoubt`). The next request explores the arm whose optimistic estimate
- * (prediction x (1 - doubt)) is lowest, if that is below the greedy arm's prediction, and only
+ * that grows with the stream's time since it was last observed (`driftPerS`, up to `maxDrift`;
+ * an arm never run: `maxDoubt`), part by part: what its end or the link may have drifted since any
+ * arm measured them, and its own correction since it ran (`optimistic`). The next request explores
+ * the arm whose optimistic estimate is lowest, if that is below the greedy arm's prediction, and only
  * while the time spent exploring stays within `budget` of the stream's time (a hard cap: an
  * arm is explored only when the budget already earned covers its predicted cost). A time budget,
  * not a request budget: exploring a slow arm (edge-only at 3x the cost) costs its time, not one
@@ -42,11 +43,17 @@ export interface LearningOptions {
   maxDoubt: number;
   /** the largest doubt of an arm once measured: how far its cost may drift unseen (less than the prior may be wrong) */
   maxDrift: number;
+  /**
+   * the largest doubt of a measured arm's own corrections, where its end (or the link) is measured
+   * meanwhile through other arms: what may drift unseen is then only the arm's ratio to its end
+   * (>= maxDrift: the doubt of the whole arm, as before 2026-12-05)
+   */
+  maxArmDrift: number;
   /** learn from observed compute (the ends' slowdowns and the arms' corrections); off: the prior and the rate only */
   correct: boolean;
 }
 
-export const LEARNING_DEFAULTS: LearningOptions = { alpha: 0.3, hysteresis: 0.05, minDwell: 3, budget: 0.05, driftPerS: 0.02, maxDoubt: 0.5, maxDrift: 0.5, correct: true };
+export const LEARNING_DEFAULTS: LearningOptions = { alpha: 0.3, hysteresis: 0.05, minDwell: 3, budget: 0.05, driftPerS: 0.02, maxDoubt: 0.5, maxDrift: 0.5, maxArmDrift: 0.2, correct: true };
 
 /** A ratio learned from one observation is kept within this factor of the shared estimate (a request stalled by the scheduler is not an arm's cost). */
 const MAX_RATIO = 5;
@@ -86,6 +93,8 @@ export class LearningPolicy implements Policy {
   private suspect: Observation | null = null;
   /** greedy requests since the latest exploration */
   private greedySince = 0;
+  /** stream time when each end's shared slowdown and the link's rate last learned from a request (undefined: never) */
+  private readonly seenPart: { edge?: number; cloud?: number; link?: number } = {};
   private readonly edgeMin: number;
   private readonly cloudMin: number;
   private readonly prior: ModelPolicy;
@@ -130,9 +139,32 @@ export class LearningPolicy implements Policy {
 
   /** How uncertain the arm's estimate is, as a share of it: grows with the time since it was observed. */
   doubt(cut: string): number {
+    return this.drift(this.arms.get(cut)!.seen, this.o.maxDrift);
+  }
+
+  /** A share that grows by driftPerS per second of stream time since `seen`, up to `cap`; never seen: maxDoubt. */
+  private drift(seen: number | undefined, cap: number): number {
+    return seen === undefined ? this.o.maxDoubt : Math.min(cap, (this.o.driftPerS * (this.busyMs - seen)) / 1000);
+  }
+
+  /**
+   * The arm's optimistic estimate, a lower confidence bound: each part less its doubt. An arm never
+   * run: all of it by maxDoubt (the prior may be that wrong). A measured arm: each part by what
+   * may have drifted unseen -- the shared estimate it scales (its end's slowdown, or the link's
+   * rate for its transfer) since any arm last taught it, and the arm's own correction since the arm
+   * was last run, that one up to maxArmDrift. So an arm whose end the greedy arm measures all along
+   * (on the 10x onnx edge, conv_dw_13_bn while edge-only ran: ~95 % of its cost is edge-only's own
+   * compute) is not re-explored for the doubt of a part that is being measured: each such
+   * exploration cost 170-400 ms there (cold). An end nobody measures (the edge while cloud-only
+   * runs) keeps the whole drift, as before.
+   */
+  optimistic(cut: string, pred: number): number {
     const seen = this.arms.get(cut)!.seen;
-    if (seen === undefined) return this.o.maxDoubt;
-    return Math.min(this.o.maxDrift, (this.o.driftPerS * (this.busyMs - seen)) / 1000);
+    if (seen === undefined || !this.o.correct) return pred * (1 - this.doubt(cut));
+    const own = this.drift(seen, Math.min(this.o.maxArmDrift, this.o.maxDrift));
+    const part = (shared: number | undefined) => 1 - Math.max(own, this.drift(shared, this.o.maxDrift));
+    const p = this.parts(cut);
+    return p.edge * part(this.seenPart.edge) + p.cloud * part(this.seenPart.cloud) + (p.fixed + p.wire) * part(this.seenPart.link);
   }
 
   choose(): string {
@@ -175,7 +207,7 @@ export class LearningPolicy implements Policy {
     let lowest = greedy;
     for (const c of this.cuts) {
       if (c === this.current) continue;
-      const lcb = pred.get(c)! * (1 - this.doubt(c));
+      const lcb = this.optimistic(c, pred.get(c)!);
       if (lcb < lowest) {
         lowest = lcb;
         pick = c;
@@ -239,9 +271,19 @@ export class LearningPolicy implements Policy {
     return over(o.edge_ms + (o.encode_ms ?? 0), p.edge) || (!this.model.local.has(o.cut) && over(o.cloud_ms + (o.decode_ms ?? 0), p.cloud));
   }
 
+  /** The arm does enough on the end for its time there to teach the end's slowdown and the arm's correction. */
+  private computesOn(end: 'edge' | 'cloud', cut: string): boolean {
+    const ref = this.ref;
+    if (end === 'edge') return (ref.edge.get(cut) ?? 0) + (ref.encode.get(cut) ?? 0) >= this.edgeMin;
+    return !this.model.local.has(cut) && (ref.cloud.get(cut) ?? 0) + (ref.decode.get(cut) ?? 0) >= this.cloudMin;
+  }
+
   private learn(o: Observation, explored: boolean): void {
     this.shared.observe(this.forShared(o, explored));
+    if (!this.model.local.has(o.cut)) this.seenPart.link = this.busyMs;
     if (o.probe) return;
+    if (this.computesOn('edge', o.cut)) this.seenPart.edge = this.busyMs;
+    if (this.computesOn('cloud', o.cut)) this.seenPart.cloud = this.busyMs;
     const arm = this.arms.get(o.cut);
     if (!arm) return;
     const a = this.o.alpha;
@@ -250,12 +292,11 @@ export class LearningPolicy implements Policy {
     const p = this.shared.parts(o.cut);
     const edgeObs = o.edge_ms + (o.encode_ms ?? 0);
     const cloudObs = o.cloud_ms + (o.decode_ms ?? 0);
-    const ref = this.ref;
     // an end's part of an arm where it does (next to) nothing (cloud-only's edge no-op, edge-only's cloud) is left out: its jitter is not a ratio
-    if ((ref.edge.get(o.cut) ?? 0) + (ref.encode.get(o.cut) ?? 0) >= this.edgeMin && p.edge > 0 && Number.isFinite(edgeObs)) {
+    if (this.computesOn('edge', o.cut) && p.edge > 0 && Number.isFinite(edgeObs)) {
       arm.edge = (1 - a) * arm.edge + a * bounded(edgeObs / p.edge, arm.edge);
     }
-    if (!this.model.local.has(o.cut) && (ref.cloud.get(o.cut) ?? 0) + (ref.decode.get(o.cut) ?? 0) >= this.cloudMin && p.cloud > 0 && Number.isFinite(cloudObs)) {
+    if (this.computesOn('cloud', o.cut) && p.cloud > 0 && Number.isFinite(cloudObs)) {
       arm.cloud = (1 - a) * arm.cloud + a * bounded(cloudObs / p.cloud, arm.cloud);
     }
   }
