@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { basename } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import type { Histogram } from 'hdr-histogram-js';
 import { UserError, errorMessage } from '../errors.js';
@@ -6,7 +7,7 @@ import { META_PREFIX, type RunMetadata, checkRunMetadata } from './metadata.js';
 import { type CellTag, type Metric, METRICS, parseTag, tagCellKey } from './tags.js';
 import { FRAME_PREFIX, STREAM_PREFIX, type FrameLine, type StreamLine, frameLineChecker, streamLineChecker } from './stream-lines.js';
 import { RACED_PREFIX, type RacedLine, racedLineChecker } from './raced-lines.js';
-import { APPLIED_PREFIX, REQUEST_PREFIX, type IntervalLine, decodeHistogram, isGzip, isLegend, splitIntervalLine, timeBaseSec, timeComment } from './log-lines.js';
+import { APPLIED_PREFIX, REQUEST_PREFIX, type IntervalLine, decodeHistogram, isGzip, isLegend, newLatencyHistogram, splitIntervalLine, tagSafe, timeBaseSec, timeComment } from './log-lines.js';
 
 export interface ResultCell {
   tag: CellTag;
@@ -257,6 +258,34 @@ function decodeOrSkip(s: ReadState, base64: string, lineNo: number): Histogram |
   }
 }
 
+/**
+ * The policies of an interleaved replay stopped before their last slot: it writes request lines turn
+ * by turn and a policy's histograms after its last turn, so their lines are in the file and their
+ * histograms are not. The histograms are rebuilt from the lines' parts (ms, recorded in µs as the run
+ * records them), so what was measured reaches the report; a warning says so. Lines without the parts
+ * (not a request of ours) stay in the file, left out, and are named in the warning.
+ */
+function stoppedRuns(s: ReadState): PolicyRun[] {
+  const trace = s.policies[0]?.trace ?? tagSafe(basename(s.meta?.conditions?.adaptive?.file ?? 'trace'));
+  const byPolicy = new Map<string, Record<string, unknown>[]>();
+  for (const r of s.requests) byPolicy.set(String(r['policy']), [...(byPolicy.get(String(r['policy'])) ?? []), r]);
+  const runs: PolicyRun[] = [];
+  const left: string[] = [];
+  for (const [policy, requests] of byPolicy) {
+    if (!requests.every((r) => METRICS.every((m) => Number.isFinite(r[`${m}_ms`]) && (r[`${m}_ms`] as number) >= 0))) {
+      left.push(`${requests.length} request line(s) of ${policy}`);
+      continue;
+    }
+    const histograms = Object.fromEntries(METRICS.map((m) => [m, newLatencyHistogram()])) as Record<Metric, Histogram>;
+    for (const r of requests) for (const m of METRICS) histograms[m].recordValue(Math.round((r[`${m}_ms`] as number) * 1000));
+    runs.push({ policy, trace, histograms, requests, applied: s.applied });
+  }
+  const rebuilt = runs.map((r) => `${r.policy} (${r.requests.length})`).join(', ');
+  if (runs.length) s.warnings.push(`${s.name}: ${rebuilt}: request lines without policy histograms (a run stopped before its last slot): histograms rebuilt from the request lines`);
+  if (left.length) s.warnings.push(`${s.name}: ${left.join(', ')} have no policy histograms and no latency parts to rebuild them from: kept in the file, left out of the report`);
+  return runs;
+}
+
 /** Parses the text of a results file; `name` is used in messages. */
 export function parseResultsText(text: string, name: string): ResultsFile {
   if (text.trim() === '') throw new ResultsFileError(name, 'empty', `${name} is empty (no header, no measurements)`);
@@ -270,11 +299,7 @@ export function parseResultsText(text: string, name: string): ResultsFile {
 function finish(s: ReadState): ResultsFile {
   const { name, policies, meta, warnings } = s;
   const pending = withStreamLines(s);
-  if (s.requests.length > 0) {
-    // an interleaved replay writes request lines turn by turn, a policy's histograms after its last slot
-    const names = [...new Set(s.requests.map((r) => String(r['policy'])))].join(', ');
-    warnings.push(`${name}: ${s.requests.length} request line(s) of ${names} have no policy histograms (a run stopped before its last slot?): kept in the file, left out of the report`);
-  }
+  if (s.requests.length > 0) policies.push(...stoppedRuns(s));
   if (pending.length === 0 && policies.length === 0) {
     if (s.logLines === 0 && !meta) throw notALog(name);
     if (s.foreign > 0 && !meta && s.corrupt === 0) {

@@ -36,3 +36,22 @@ t.test('request lines written turn by turn reach their policies; an unfinished p
   t.ok(warning, 'the unfinished policy is named in a warning');
   t.match(warning ?? '', /2 request line\(s\) of b/, 'with its count of lines kept');
 });
+
+t.test('a stopped run: policies with request lines and no histograms get histograms rebuilt from the lines, with a warning', async (t) => {
+  const path = join(t.testdir(), 'stopped.hdr');
+  const w = await ResultsWriter.create(path, meta);
+  await w.appendCell({ ...NO_CONDITION }, 'conv1', cellHistograms({ edge: 3, transfer: 2, cloud: 5, total: 10 }), 0, 1);
+  const full = (policy: string, total: number) => ({ ...request(policy, 0, total), edge_ms: total / 2, transfer_ms: total / 4, cloud_ms: total / 4 });
+  await w.appendRequests([full('a', 10), full('a', 20)]);
+  await w.appendRequests([full('b', 40)]);
+  await w.close();
+
+  const file = readResultsFile(path);
+  t.same(file.policies.map((p) => [p.policy, p.requests.length]), [['a', 2], ['b', 1]], 'both policies, each with its lines');
+  const a = file.policies[0]!;
+  t.same(Object.keys(a.histograms).sort(), ['cloud', 'edge', 'total', 'transfer']);
+  t.equal(a.histograms.total!.totalCount, 2);
+  t.ok(Math.abs(a.histograms.total!.mean - 15_000) < 20, `mean ${a.histograms.total!.mean} µs ~ 15 ms: the lines' totals`);
+  t.ok(Math.abs(a.histograms.edge!.mean - 7_500) < 10, 'the edge part from edge_ms');
+  t.match(file.warnings.join('\n'), /a \(2\), b \(1\): request lines without policy histograms \(a run stopped before its last slot\): histograms rebuilt/);
+});
