@@ -1,13 +1,12 @@
 /**
  * An adaptive results file read for the policy benches (policy-cost, policy-replay): its request
  * lines, the cost model fitted on its profile cells as the run fits it, and the conditions named on
- * the lines. A gzipped file (docs/data) is read from a plain copy: the loader reads plain files.
+ * the lines. A gzipped file (docs/data) is read as it is, as the loader reads it.
  */
 import { gunzipSync } from 'node:zlib';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { loadResultFiles } from '../src/analysis/load-results.js';
+import { isGzip } from '../src/results/log-lines.js';
 import { fitCostModel, type CostModel } from '../src/analysis/cost-model.js';
 import { NO_CONDITION, type Condition } from '../src/conditions/condition.js';
 import { parseConditionLine } from '../src/conditions/grid.js';
@@ -24,9 +23,10 @@ export interface AdaptiveFile {
 }
 
 export function readAdaptiveFile(given: string): AdaptiveFile {
-  const path = given.endsWith('.gz') ? join(mkdtempSync(join(tmpdir(), 'adaptive-file-')), 'run.hdr') : given;
-  if (path !== given) writeFileSync(path, gunzipSync(readFileSync(given)));
-  const requests = readFileSync(path, 'utf8')
+  const path = given;
+  const raw = readFileSync(path);
+  const requests = (isGzip(raw) ? gunzipSync(raw) : raw)
+    .toString('utf8')
     .split('\n')
     .filter((l) => l.startsWith('#dnn-request '))
     .map((l) => JSON.parse(l.slice('#dnn-request '.length)) as RequestRecord);
