@@ -335,6 +335,8 @@ function traceOptions(f: EdgeFlags, encoded: boolean, policiesGiven: boolean): T
   // a budget over f32 arms alone judges nothing: most likely the codecs were forgotten
   if (f.maxAgreementLoss !== undefined && !encoded) throw new UserError('--max-agreement-loss judges encoded arms: give --codec and/or --input-codec with a codec other than f32 (e.g. --codec f32,int8)');
   if (!f.shape) throw new UserError('--trace replays its rates with tc: it cannot be combined with --no-shape');
+  // a replay is not a grid of cells to complete: it was silently ignored before
+  if (f.resume !== undefined) throw new UserError('--trace replays the trace into a fresh results file: drop --resume (a stopped replay keeps the request lines of every finished turn, and dnn-report reads them)');
   const tiers = f.tiers === 3 ? tierTrace(f, policiesGiven) : undefined;
   const parsed = readTrace(f.trace);
   if (!tiers && namesDeviceLink(parsed)) throw new UserError(`${f.trace}: the trace sets dnet= (the device link of three tiers): replay it with --tiers 3 in the lab, or drop dnet=`);
@@ -375,7 +377,6 @@ function tierTrace(f: EdgeFlags, policiesGiven: boolean): Pick<TraceOptions, 'po
   if (oracle && !f.profile.length) throw new UserError('--tiers 3 --trace: the oracle predicts each configuration from a three-tier sweep of this network: give it with --profile FILE (dnn-edge lab <network> --tiers 3 --device-net ... --net ...)');
   if (!oracle && f.profile.length) throw new UserError('--profile fits the oracle of --tiers 3 --trace: add oracle to --policies, or drop --profile');
   if (f.interval !== undefined) throw new UserError('--tiers 3 --trace sends requests back to back: drop --interval');
-  if (f.resume !== undefined) throw new UserError('--tiers 3 --trace replays the trace into a fresh results file: drop --resume (an interrupted replay keeps the request lines of every finished turn)');
   return { policies };
 }
 

@@ -68,7 +68,8 @@ t.test('dnn-edge: bad flags get one clear line and exit 2, before anything is ch
     [['lab', 'lenet', '--tiers', '3', '--trace', dnet, '--policies', 'oracle'], /the oracle predicts each configuration from a three-tier sweep of this network: give it with --profile FILE/],
     [['lab', 'lenet', '--tiers', '3', '--trace', dnet, '--profile', 'x.hdr'], /--profile fits the oracle of --tiers 3 --trace: add oracle to --policies/],
     [['lab', 'lenet', '--tiers', '3', '--trace', dnet, '--interval', '100'], /--tiers 3 --trace sends requests back to back: drop --interval/],
-    [['lab', 'lenet', '--tiers', '3', '--trace', dnet, '--resume', 'x.hdr'], /--tiers 3 --trace replays the trace into a fresh results file: drop --resume/],
+    [['lab', 'lenet', '--tiers', '3', '--trace', dnet, '--resume', 'x.hdr'], /--trace replays the trace into a fresh results file: drop --resume/],
+    [['lab', 'lenet', '--trace', rates, '--resume', 'x.hdr'], /--trace replays the trace into a fresh results file: drop --resume .*dnn-report reads them/],
     [['lab', 'lenet', '--tiers', '3', '--trace', path.join(dir, 'stressed.trace')], /stressed\.trace: the step at 2 s stresses an end .*not stress yet/],
     [['lab', 'lenet', '--tiers', '3', '--trace', path.join(dir, 'gap.trace')], /the step at 2 s leaves the device link unshaped \(dnet=none\) while others shape it/],
   ];
