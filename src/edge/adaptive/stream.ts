@@ -165,6 +165,8 @@ interface PolicyStream {
   /** requests so far (the next takes inputs[n % inputs.length]), the arm of the latest, link failures in a row */
   n: number;
   prevCut: string | null;
+  /** the arm of its latest greedy (not exploring) request: what its next turn most likely computes first */
+  greedyCut: string | null;
   failures: number;
   /** epoch ms of its first slot's start and its last slot's end */
   startMs: number;
@@ -185,6 +187,7 @@ function newRun(name: string, o: StreamOptions, d: StreamDeps): PolicyStream {
     follow: new StressFollow(name, d.schedule, d.log),
     n: 0,
     prevCut: null,
+    greedyCut: null,
     failures: 0,
     startMs: NaN,
     endMs: NaN,
@@ -196,17 +199,19 @@ function newRun(name: string, o: StreamOptions, d: StreamDeps): PolicyStream {
  * One policy's part of one slot: the slot's piece of the trace replayed under its stream of
  * requests (trace time continues from the policy's previous slot). Before the clock starts, with
  * the slot's first condition on the link: the stress in force at the slot's start, and, when the
- * machine last computed another arm than the policy's latest, one untimed, unrecorded request of
- * the policy's latest arm, so it does not pay for the previous policy having warmed other sessions
- * (on a CPU-quota edge a cold arm computed 5-7x slower once).
+ * machine last computed another arm than the policy's latest greedy one, one untimed, unrecorded
+ * request of that arm, so it does not pay for the previous policy having warmed other sessions
+ * (on a CPU-quota edge a cold arm computed 5-7x slower once). The greedy arm, not an exploration's:
+ * a turn that ended on an exploration goes on with its greedy choice.
  */
 async function runSlot(run: PolicyStream, slot: Slot, pos: number | null, o: StreamOptions, d: StreamDeps, machine: Machine): Promise<void> {
   const window = { fromMs: slot.fromMs, toMs: slot.toMs };
   const ready = async () => {
     machine.stress = await applyStressChange(conditionAt(d.schedule, slot.fromMs), machine.stress, d);
-    if (pos !== null && run.prevCut !== null && machine.lastArm !== run.prevCut) {
-      await warmUp(d, run.prevCut);
-      machine.lastArm = run.prevCut;
+    const warm = run.greedyCut ?? run.prevCut;
+    if (pos !== null && warm !== null && machine.lastArm !== warm) {
+      await warmUp(d, warm);
+      machine.lastArm = warm;
     }
   };
   const start = await d.startReplay(
@@ -289,6 +294,7 @@ async function streamRequests(run: PolicyStream, at: { start: number; slot: Slot
     const r = requestRecord(run, { t, inForce, cut, oracle, switched: run.prevCut !== null && run.prevCut !== cut, s, total, probeMs, decision });
     run.requests.push(pos === null ? r : { ...r, slot: slot.index, slot_pos: pos });
     run.prevCut = cut;
+    if (!decision?.explore) run.greedyCut = cut;
     // Let pending I/O through between back-to-back requests: an edge-only request on a backend that
     // computes synchronously never waits for I/O, and the replay's step reports would queue until
     // the policy's end (they are not lost: stopReplay delivers them all).
