@@ -1,13 +1,15 @@
 import type { Schedule } from '../../conditions/trace.js';
 import { conditionAt, stepIndexAt } from '../../conditions/trace.js';
 import { rng, shuffled } from '../../random.js';
+import { epochMs } from '../../conditions/trace-replay.js';
 
 /**
  * Interleaved replay (--policy-slot S): the trace is cut into slots of S seconds of trace time, and
  * in each slot every policy in turn replays that slot, in an order shuffled per slot (seeded), each
  * keeping its own state across its slots. Background load that drifts over minutes then hits every
- * policy within about P x S seconds alike, instead of one policy's whole minute. Pure: the plan
- * and each slot's piece of the schedule; the run loop (stream.ts) plays them.
+ * policy within about P x S seconds alike, instead of one policy's whole minute. The plan and each
+ * slot's piece of the schedule are pure; playSlots and playReplay are the loop both tiers' replays
+ * (stream.ts, tier-replay.ts) play them with.
  */
 export interface Slot {
   /** 0, 1, ...: the slot's index (`slot` on the request lines) */
@@ -118,5 +120,51 @@ export async function playSlots<S>(
       if (slot === last) await done(state);
     }
     if (slot !== last) between(slot);
+  }
+}
+
+/** A policy's state as the replay loop needs it: its request lines, how many are written, its recorder. */
+export interface TurnState {
+  requests: unknown[];
+  written: number;
+  recorder: { destroy(): void };
+}
+
+/**
+ * The replay's loop around playSlots, one for both tiers' replays (stream.ts, tier-replay.ts): each
+ * turn (pos null when there is one slot: the sequential replay), then, interleaved, its new request
+ * lines to `writeTurn` as the turn ends (a run stopped later keeps them); `done` after a state's
+ * last slot; each slot's end logged; a state never done (a run stopped) has its recorder released.
+ */
+export async function playReplay<S extends TurnState>(
+  plan: readonly Slot[],
+  states: ReadonlyMap<string, S>,
+  log: (line: string) => void,
+  turn: (state: S, slot: Slot, pos: number | null) => Promise<void>,
+  writeTurn: ((requests: S['requests']) => Promise<void>) | undefined,
+  done: (state: S) => Promise<void>,
+): Promise<void> {
+  const interleaved = plan.length > 1;
+  const began = epochMs();
+  const finished = new Set<S>();
+  try {
+    await playSlots(
+      plan,
+      states,
+      async (state, slot, pos) => {
+        await turn(state, slot, interleaved ? pos : null);
+        if (interleaved && writeTurn) {
+          await writeTurn(state.requests.slice(state.written) as S['requests']);
+          state.written = state.requests.length;
+        }
+      },
+      async (state) => {
+        finished.add(state);
+        await done(state);
+      },
+      (slot) => log(`slot ${slot.index + 1}/${plan.length} done (${(slot.toMs / 1000).toFixed(1)} s of the trace) after ${((epochMs() - began) / 1000).toFixed(0)} s`),
+    );
+  } finally {
+    for (const state of states.values()) if (!finished.has(state)) state.recorder.destroy();
   }
 }

@@ -13,7 +13,7 @@ import type { StreamLine } from '../../results/stream-lines.js';
 import { CellRecorder, type Sample } from '../samples.js';
 import { bestFor, ModelPolicy, OraclePolicy, oracleCondition, StaticPolicy, type Decision, type Policy } from './policy.js';
 import { LearningPolicy } from './learning-policy.js';
-import { playSlots, slotPlan, type Slot } from './slots.js';
+import { playReplay, slotPlan, type Slot } from './slots.js';
 
 /**
  * The adaptive run: for each policy in turn, the identical trace is replayed from its start while a
@@ -119,28 +119,14 @@ export async function runPolicies(o: StreamOptions, d: StreamDeps): Promise<void
   if (plan.length > 1) d.log(`interleaved replay: ${plan.length} slots of ${((o.slotMs ?? 0) / 1000).toFixed(1)} s, in each every policy in turn (order shuffled per slot, seed ${o.slotSeed ?? 0})`);
   const runs = new Map(o.policies.map((name) => [name, newRun(name, o, d)]));
   const machine: Machine = { stress: '', lastArm: null };
-  const began = epochMs();
-  const finished = new Set<PolicyStream>();
-  try {
-    await playSlots(
-      plan,
-      runs,
-      async (run, slot, pos) => {
-        await runSlot(run, slot, plan.length > 1 ? pos : null, o, d, machine);
-        if (plan.length > 1 && d.turnDone) {
-          await d.turnDone(run.requests.slice(run.written));
-          run.written = run.requests.length;
-        }
-      },
-      async (run) => {
-        finished.add(run);
-        await finishRun(run, o, d);
-      },
-      (slot) => d.log(`slot ${slot.index + 1}/${plan.length} done (${(slot.toMs / 1000).toFixed(1)} s of the trace) after ${((epochMs() - began) / 1000).toFixed(0)} s`),
-    );
-  } finally {
-    for (const run of runs.values()) if (!finished.has(run)) run.recorder.destroy();
-  }
+  await playReplay(
+    plan,
+    runs,
+    d.log,
+    (run, slot, pos) => runSlot(run, slot, pos, o, d, machine),
+    d.turnDone?.bind(d),
+    (run) => finishRun(run, o, d),
+  );
 }
 
 /** What the machine is left in between slots, whichever policy ran last: the stress in effect and the arm last computed (warm). */

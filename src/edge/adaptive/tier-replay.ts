@@ -20,7 +20,7 @@ import { loadResultFiles } from '../../analysis/load-results.js';
 import { tierPredictor } from '../../analysis/tier-predict.js';
 import { parsePolicies } from './policy.js';
 import { ReplayHandle, slotsMeta } from './run-adaptive.js';
-import { playSlots, slotPlan, type Slot } from './slots.js';
+import { playReplay, slotPlan, type Slot } from './slots.js';
 
 /**
  * dnn-edge lab <net> --tiers 3 --trace: the trace replayed on both links of the three-tier lab (the
@@ -215,35 +215,23 @@ async function playTurns(o: TierTraceOptions & { slotSeed: number }, policies: T
   if (plan.length > 1) o.log(`interleaved replay: ${plan.length} slots of ${((o.slotMs ?? 0) / 1000).toFixed(1)} s, in each every configuration in turn (order shuffled per slot, seed ${o.slotSeed})`);
   const chooser = (p: TierPolicy) => (p.config === null ? d.oracle! : () => p.config!);
   const turns = new Map(policies.map((p) => [p.name, { name: p.name, choose: chooser(p), last: null, recorder: new CellRecorder(), requests: [], written: 0, applied: [], n: 0, failures: 0, startMs: NaN, endMs: NaN } satisfies PolicyTurns as PolicyTurns]));
-  const began = epochMs();
   const machine = { last: null as string | null };
-  const finished = new Set<PolicyTurns>();
-  try {
-    await playSlots(
-      plan,
-      turns,
-      async (run, slot, pos) => {
-        await playTurn(run, slot, plan.length > 1 ? pos : null, o, d, machine);
-        if (plan.length > 1) {
-          await d.writer.appendRequests(run.requests.slice(run.written));
-          run.written = run.requests.length;
-        }
-      },
-      async (run) => {
-        finished.add(run);
-        const mean = run.requests.reduce((a, r) => a + r.total_ms, 0) / Math.max(1, run.requests.length);
-        o.log(`policy ${run.name}: ${run.requests.length} requests, mean ${mean.toFixed(1)} ms; ${run.applied.length} trace steps applied`);
-        try {
-          await d.writer.appendPolicy(run.name, o.schedule.trace, run.recorder.histograms, { requests: run.requests.slice(run.written), applied: run.applied }, run.startMs, run.endMs);
-        } finally {
-          run.recorder.destroy();
-        }
-      },
-      (slot) => o.log(`slot ${slot.index + 1}/${plan.length} done (${(slot.toMs / 1000).toFixed(1)} s of the trace) after ${((epochMs() - began) / 1000).toFixed(0)} s`),
-    );
-  } finally {
-    for (const run of turns.values()) if (!finished.has(run)) run.recorder.destroy();
-  }
+  await playReplay(
+    plan,
+    turns,
+    o.log,
+    (run, slot, pos) => playTurn(run, slot, pos, o, d, machine),
+    (requests) => d.writer.appendRequests(requests),
+    async (run) => {
+      const mean = run.requests.reduce((a, r) => a + r.total_ms, 0) / Math.max(1, run.requests.length);
+      o.log(`policy ${run.name}: ${run.requests.length} requests, mean ${mean.toFixed(1)} ms; ${run.applied.length} trace steps applied`);
+      try {
+        await d.writer.appendPolicy(run.name, o.schedule.trace, run.recorder.histograms, { requests: run.requests.slice(run.written), applied: run.applied }, run.startMs, run.endMs);
+      } finally {
+        run.recorder.destroy();
+      }
+    },
+  );
 }
 
 /**
