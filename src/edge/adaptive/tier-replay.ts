@@ -139,8 +139,10 @@ export function tierOracle(files: readonly string[], network: string, configs: r
     if (!best) throw new UserError(`--profile: none of this run's ${configs.length} configurations is in the three-tier sweep of ${network} given (e.g. ${[...byLabel.keys()].slice(0, 3).join(', ')}): measure them there, or choose them with --cuts/--configs`);
     return best.config;
   };
-  for (const step of schedule.steps) choose(step.condition);
-  return choose;
+  // every step checked now; a request looks its step's choice up (conditionAt hands out the step's
+  // own condition), not the model's prediction of every configuration again
+  const chosen = new Map(schedule.steps.map((step) => [step.condition, choose(step.condition)]));
+  return (c) => chosen.get(c) ?? choose(c);
 }
 
 interface PolicyTurns {
