@@ -103,7 +103,6 @@ export interface AdaptiveOptions {
 type Request = { t_ms: number; condition: string; rate_mbit: number | null; est_mbit: number | null; cut: string; cut2?: string; oracle_cut: string; switched: boolean; total_ms: number; probe_ms?: number };
 
 /** A request's arm: the cut (two tiers), or the configuration `x|y` (a three-tier replay: oracle_cut names one so). */
-const armOf = (q: Request) => configName(q);
 
 /** The first request after a switch against the next (up to 3) requests at the same point and condition. */
 export function switchPenalty(requests: Request[]): number | null {
@@ -113,7 +112,7 @@ export function switchPenalty(requests: Request[]): number | null {
     const steady: number[] = [];
     for (let j = i + 1; j < requests.length && steady.length < 3; j++) {
       const q = requests[j]!;
-      if (armOf(q) !== armOf(r) || q.condition !== r.condition || q.switched) break;
+      if (configName(q) !== configName(r) || q.condition !== r.condition || q.switched) break;
       if (q.probe_ms === undefined) steady.push(q.total_ms);
     }
     if (steady.length) penalties.push(r.total_ms - median(steady));
@@ -137,7 +136,7 @@ export function summarizeAdaptive(network: string, runs: PolicyRun[], streams: r
         p95_ms: st.p95,
         mean_ms: st.mean,
         switches: reqs.filter((q) => q.switched).length,
-        oracle_agreement: !reqs.length ? 0 : reqs.some((q) => q.oracle_cut !== undefined) ? reqs.filter((q) => armOf(q) === q.oracle_cut).length / reqs.length : null,
+        oracle_agreement: !reqs.length ? 0 : reqs.some((q) => q.oracle_cut !== undefined) ? reqs.filter((q) => configName(q) === q.oracle_cut).length / reqs.length : null,
         gain_over_best_static: null,
         switch_penalty_ms: switchPenalty(reqs),
         regret_vs_hindsight: null,
@@ -158,7 +157,7 @@ export function summarizeAdaptive(network: string, runs: PolicyRun[], streams: r
       best_static: best?.policy ?? null,
       policies,
       timelines: Object.fromEntries(
-        mine.map((r) => [r.policy, (r.requests as unknown as Request[]).map((q) => ({ t_ms: q.t_ms, rate_mbit: q.rate_mbit, est_mbit: q.est_mbit, cut: armOf(q), total_ms: q.total_ms }))]),
+        mine.map((r) => [r.policy, (r.requests as unknown as Request[]).map((q) => ({ t_ms: q.t_ms, rate_mbit: q.rate_mbit, est_mbit: q.est_mbit, cut: configName(q), total_ms: q.total_ms }))]),
       ),
       max_step_lateness_ms: lateness.length ? Math.max(...lateness) : null,
       ...(mine.some((r) => r.requests.some((q) => q['cut2'] !== undefined)) ? { three_tier: true as const } : {}),

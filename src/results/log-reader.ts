@@ -268,7 +268,12 @@ function decodeOrSkip(s: ReadState, base64: string, lineNo: number): Histogram |
 function stoppedRuns(s: ReadState): PolicyRun[] {
   const trace = s.policies[0]?.trace ?? tagSafe(basename(s.meta?.conditions?.adaptive?.file ?? 'trace'));
   const byPolicy = new Map<string, Record<string, unknown>[]>();
-  for (const r of s.requests) byPolicy.set(String(r['policy']), [...(byPolicy.get(String(r['policy'])) ?? []), r]);
+  for (const r of s.requests) {
+    const policy = String(r['policy']);
+    const lines = byPolicy.get(policy);
+    if (lines) lines.push(r);
+    else byPolicy.set(policy, [r]);
+  }
   const runs: PolicyRun[] = [];
   const left: string[] = [];
   for (const [policy, requests] of byPolicy) {
