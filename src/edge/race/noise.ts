@@ -1,4 +1,5 @@
 import type { Distribution } from '../../analysis/significance.js';
+import { weightedMedian } from '../../analysis/stats.js';
 
 /**
  * The run's measured noise, for the race's gap rule (race.ts): how far a sample strays from its own
@@ -75,13 +76,5 @@ export class NoiseEnvelope {
 
 /** The median of a distribution's logs (the mean of the two middle ones for an even count). */
 function logMedian(d: Distribution): number {
-  const at = (rank: number): number => {
-    let seen = 0;
-    for (let i = 0; i < d.values.length; i++) {
-      seen += d.counts[i]!;
-      if (seen > rank) return Math.log(Math.max(d.values[i]!, Number.MIN_VALUE));
-    }
-    return Math.log(Math.max(d.values[d.values.length - 1]!, Number.MIN_VALUE));
-  };
-  return (at(Math.floor((d.n - 1) / 2)) + at(Math.floor(d.n / 2))) / 2;
+  return weightedMedian(d.values.map((v) => Math.log(Math.max(v, Number.MIN_VALUE))), d.counts);
 }
