@@ -28,7 +28,6 @@ function needsNetem(schedule: Schedule): boolean {
 }
 
 export class TraceReplay {
-  readonly applied: AppliedStep[] = [];
   private worker: ChildProcess | null = null;
   private finished: Promise<void> = Promise.resolve();
   private startMs = 0;
@@ -129,7 +128,6 @@ export class TraceReplay {
         if ('ready' in m) resolve();
         else if ('fatal' in m) reject(new Error(m.fatal));
         else if ('step' in m) {
-          this.applied.push(m);
           this.onApplied?.(m);
         } else if ('set' in m || 'paused' in m) {
           const w = this.waiting;
@@ -144,7 +142,7 @@ export class TraceReplay {
 
   /**
    * Stops the timeline: steps not yet due are not applied, a step tc is applying is waited for, and
-   * every step applied is in `applied` (and was handed to onApplied) when this resolves. The timer
+   * every step applied was handed to onApplied when this resolves. The timer
    * process is asked to stop, and killed only if it does not within STOP_GRACE_MS.
    */
   async stop(): Promise<void> {
