@@ -220,6 +220,9 @@ export class Race {
     const alive = this.alive.filter((a) => !gone.has(a));
     const best = fastest(alive, samples);
     const b = samples(best);
+    const bestMax = b.dist.values[b.dist.values.length - 1]!;
+    // g >= 1 (U >= 1 >= D): no arm whose fastest sample is above the best's slowest, no drop; spare the envelopes' sorts
+    if (!alive.some((arm) => arm !== best && samples(arm).dist.values[0]! > bestMax)) return [];
     const n = this.cycle;
     const beta = (1 - this.s.confidence) / 2 / (Math.max(1, this.arms - 1) * gapLooks(this.s));
     const mine = [...this.alive, ...this.dropped.keys()].map((a) => samples(a).dist);
@@ -230,7 +233,6 @@ export class Race {
     const down = widest([run.lower(p), here.lower(p)], Math.min);
     if (up === undefined || down === undefined) return [];
     const g = up / down;
-    const bestMax = b.dist.values[b.dist.values.length - 1]!;
     const out: Drop[] = [];
     for (const arm of alive) {
       if (arm === best) continue;
