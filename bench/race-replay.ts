@@ -12,7 +12,10 @@
  */
 import { loadResultFiles } from '../src/analysis/load-results.js';
 import { againstBest, distributionFrom, type Distribution } from '../src/analysis/significance.js';
-import { Race, type ArmSamples } from '../src/edge/race/race.js';
+import { PILOT_MIN_PRIOR, Race, type ArmSamples } from '../src/edge/race/race.js';
+import { firstCyclePrediction, PART_NAMES, type Parts } from '../src/edge/race/first-cycle.js';
+import type { CellStats } from '../src/analysis/cells.js';
+import { factorsAppliedBy } from '../src/conditions/factors.js';
 import { NoiseEnvelope } from '../src/edge/race/noise.js';
 import { RacePrior } from '../src/edge/race/sweep-race.js';
 import { F32_WIRE, type Arm } from '../src/edge/arms.js';
@@ -23,6 +26,7 @@ if (!file) throw new Error('usage: race-replay FILE [PRIOR|off] [MIN_REPS] [REPL
 const prior = priorArg === 'off' ? null : Number(priorArg);
 const settings = { minReps: Number(minRepsArg), reps: 0, confidence: 0.95, prior };
 const replays = Number(replaysArg);
+const link = factorsAppliedBy('link');
 
 const net = loadResultFiles([file]).networks[0]!;
 const conds = net.conditions;
@@ -45,6 +49,7 @@ let total = 0;
 let outside = 0;
 const perCondition = conds.map(() => 0);
 const rules = new Map<string, number>();
+const armSamples = new Map<string, number>();
 for (let replay = 0; replay < replays; replay++) {
   const random = rng(replay + 1);
   const noise = new NoiseEnvelope();
@@ -54,12 +59,24 @@ for (let replay = 0; replay < replays; replay++) {
     const pilot = prior !== null && !model && ci === 0 && pilotArg === 'pilot' ? new Map(names.map((a) => [a, values(dist(c, a))[Math.floor(random() * dist(c, a).n)]!])) : undefined;
     const streams = new Map(names.map((a) => [a, shuffled(values(dist(c, a)), random)]));
     const got = new Map(names.map((a) => [a, [] as number[]]));
-    const race = new Race(names, settings, model ?? pilot, ci === 0 ? undefined : deployed, noise);
+    // the pilot's probes lie at least PILOT_MIN_PRIOR out (sweep-race.ts)
+    const race = new Race(names, pilot ? { ...settings, prior: Math.max(prior!, PILOT_MIN_PRIOR) } : settings, model ?? pilot, ci === 0 ? undefined : deployed, noise);
+    // where the model cannot predict, the first cycle scales the parts of an earlier condition with the same link (first-cycle.ts);
+    // the file keeps each part's distribution, not which parts made one sample, so a first sample's parts are drawn apart
+    const same = prior !== null && !model && ci > 0 ? conds.slice(0, ci).filter((e) => link.every((k) => e.condition[k] === c.condition[k])).pop() : undefined;
+    const partsOf = (cell: CellStats, pick: (d: Distribution) => number): Parts =>
+      Object.fromEntries(PART_NAMES.map((p) => [p, cell[p]?.dist ? pick(cell[p]!.dist!) : 0])) as unknown as Parts;
     const of = (a: string): ArmSamples => ({ dist: distributionFrom(got.get(a)!), p50: median(got.get(a)!) });
     for (let ids = race.nextCycle(); ids.length > 0; ids = race.nextCycle()) {
       for (const a of ids) got.get(a)!.push(streams.get(a)![got.get(a)!.length]!);
+      if (same && race.cycles === 0) {
+        const before = new Map(names.map((a) => [a, partsOf(same.cells.get(a)!, (d) => median(values(d)))]));
+        const first = new Map(names.map((a) => [a, partsOf(c.cells.get(a)!, (d) => values(d)[Math.floor(random() * d.n)]!)]));
+        race.priorAfterFirstSamples(firstCyclePrediction(before, first), 'the first cycle');
+      }
       race.endCycle(of);
     }
+    for (const a of names) armSamples.set(`${ci} ${a}`, (armSamples.get(`${ci} ${a}`) ?? 0) + got.get(a)!.length);
     for (const d of race.drops) rules.set(`${d.rule}@${d.samples}`, (rules.get(`${d.rule}@${d.samples}`) ?? 0) + 1);
     for (const a of names) noise.add(distributionFrom(got.get(a)!));
     const n = [...got.values()].reduce((s, xs) => s + xs.length, 0);
@@ -77,3 +94,10 @@ console.log(
     `per condition ${perCondition.map((x) => (x / replays).toFixed(0)).join(' ')}; raced best outside the exhaustive tie set in ${outside} of ${replays * conds.length} conditions`,
 );
 console.log(`left the race (rule@samples, per replay): ${[...rules].sort().map(([k, v]) => `${k} ${(v / replays).toFixed(1)}`).join(', ')}`);
+if (process.env.RACE_REPLAY_ARMS) {
+  conds.forEach((c, ci) => {
+    const best = names.reduce((x, y) => (c.cells.get(y)!.total!.p50 < c.cells.get(x)!.total!.p50 ? y : x));
+    const bp = c.cells.get(best)!.total!.p50;
+    console.log(`${ci}: ${names.map((a) => `${a.slice(0, 12)} ${(c.cells.get(a)!.total!.p50 / bp).toFixed(2)}${ties[ci]!.has(a) ? '*' : ''} ${((armSamples.get(`${ci} ${a}`) ?? 0) / replays).toFixed(1)}`).join(', ')}`);
+  });
+}

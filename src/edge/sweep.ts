@@ -159,8 +159,10 @@ export async function runSweep(plan: SweepPlan, deps: SweepDeps): Promise<SweepS
       const random = conditionRandom(plan.seed, condition);
       const note = (line: string) => deps.progress.note(line);
       const deployed = stats.referenceCut || undefined;
+      const predicted = plan.race ? prior?.predict(condition, left, note, deployed) : undefined;
+      const reference = plan.race && !predicted ? prior?.sameLink(condition) : undefined;
       const raced = plan.race
-        ? await raceArms(left, random, (arm) => sampleWithRetry(arm, ctx), { settings: plan.race, predicted: prior?.predict(condition, left, note, deployed), warmup: plan.warmup, wire, deployed, noise, warmed, warmups, note })
+        ? await raceArms(left, random, (arm) => sampleWithRetry(arm, ctx), { settings: plan.race, predicted, reference, warmup: plan.warmup, wire, deployed, noise, warmed, warmups, note })
         : undefined;
       const recs = raced ? raced.recs : await measureInterleaved(left, random, ctx);
       try {

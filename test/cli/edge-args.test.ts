@@ -145,8 +145,8 @@ t.test('dnn-edge: defaults, and what the flags turn into', async (t) => {
 
 t.test('dnn-edge --race: its settings and defaults', async (t) => {
   t.equal(parseEdgeOptions(['10.0.0.2', 'lenet']).race, undefined, 'no racing unless asked');
-  t.same(parseEdgeOptions(['10.0.0.2', 'lenet', '--race']).race, { minReps: 3, prior: 2 });
-  t.same(parseEdgeOptions(['10.0.0.2', 'lenet', '--race', '--reps', '2']).race, { minReps: 2, prior: 2 }, '--min-reps defaults to at most --reps');
+  t.same(parseEdgeOptions(['10.0.0.2', 'lenet', '--race']).race, { minReps: 3, prior: 1.5 });
+  t.same(parseEdgeOptions(['10.0.0.2', 'lenet', '--race', '--reps', '2']).race, { minReps: 2, prior: 1.5 }, '--min-reps defaults to at most --reps');
   t.same(parseEdgeOptions(['10.0.0.2', 'lenet', '--race', '--reps', '10', '--min-reps', '4', '--race-prior', 'off']).race, { minReps: 4, prior: null });
   t.same(parseEdgeOptions(['10.0.0.2', 'lenet', '--race', '--race-prior', '2.5']).race, { minReps: 3, prior: 2.5 });
 });

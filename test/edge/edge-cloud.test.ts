@@ -37,7 +37,7 @@ t.test('edge against a real cloud: every point measured, file readable by HdrHis
     const racedLines = lines.filter((l) => l.startsWith('#dnn-raced '));
     t.ok(racedLines.length >= 1, `${racedLines.length} raced cell(s)`);
     const parsed = readResultsFile(racedFile!);
-    t.match(parsed.meta!.race, { min_reps: 3, prior: 2, confidence: 0.95, looks: 9 });
+    t.match(parsed.meta!.race, { min_reps: 3, prior: 1.5, confidence: 0.95, looks: 9 });
     t.match(parsed.meta!.plan!.race, { min_reps: 3 }, 'the plan is a raced one (hashes apart from the exhaustive plan)');
     const totals = parsed.cells.filter((c) => c.tag.metric === 'total');
     for (const l of racedLines) {

@@ -4,7 +4,9 @@ import { NoiseEnvelope } from './noise.js';
 
 /** --min-reps and --race-prior defaults (issue 22): 3 samples before the significance rule may drop a point; probes above 2x the predicted best (2: the simulation of docs/method.md, racing). */
 export const DEFAULT_MIN_REPS = 3;
-export const DEFAULT_RACE_PRIOR = 2;
+export const DEFAULT_RACE_PRIOR = 1.5;
+/** The pilot's probes (a warm-up as the prediction: one sample, its arm's first) are at least this far out, whatever --race-prior. */
+export const PILOT_MIN_PRIOR = 2;
 
 /**
  * Racing the arms of one condition (`dnn-edge --race`, issue 22): sequential elimination with the
@@ -96,19 +98,34 @@ export class Race {
     /** the noise of the cells the run measured before this condition (their samples); absent: only this condition's cells */
     private readonly noise: NoiseEnvelope = new NoiseEnvelope(),
     /** where `predicted` comes from, as the drop's reason names it */
-    private readonly source = 'the cost model of the conditions measured before',
+    private source = 'the cost model of the conditions measured before',
   ) {
     this.arms = arms.length;
     if (s.minReps < 1 || s.minReps > s.reps) throw new Error(`bug: race minReps ${s.minReps} outside 1..${s.reps}`);
     this.alive = [...arms];
-    if (s.prior !== null && predicted && predicted.size > 1) {
-      const best = Math.min(...arms.map((a) => predicted.get(a) ?? Infinity));
-      if (Number.isFinite(best) && best > 0) {
-        for (const a of arms) {
-          const p = predicted.get(a);
-          if (p !== undefined && p > s.prior * best && a !== keep) this.probes.set(a, p / best);
-        }
-      }
+    if (predicted) this.setProbes(predicted);
+  }
+
+  /**
+   * A prior made during the first cycle, before it ends (first-cycle.ts: where the cost model cannot
+   * predict, the other arms' first samples scale each arm's earlier parts). Its probes are judged
+   * as any prior's after cycle 1. Returns how many arms it made probes.
+   */
+  priorAfterFirstSamples(predicted: ReadonlyMap<string, number>, source: string): number {
+    if (this.cycle !== 0) throw new Error('bug: a prior after the first cycle ended');
+    this.source = source;
+    this.setProbes(predicted);
+    return this.probes.size;
+  }
+
+  private setProbes(predicted: ReadonlyMap<string, number>): void {
+    this.probes.clear();
+    if (this.s.prior === null || predicted.size < 2) return;
+    const best = Math.min(...this.alive.map((a) => predicted.get(a) ?? Infinity));
+    if (!Number.isFinite(best) || best <= 0) return;
+    for (const a of this.alive) {
+      const p = predicted.get(a);
+      if (p !== undefined && p > this.s.prior * best && a !== this.keep) this.probes.set(a, p / best);
     }
   }
 
@@ -228,11 +245,8 @@ export class Race {
     const mine = [...this.alive, ...this.dropped.keys()].map((a) => samples(a).dist);
     const run = this.noise.with(mine);
     const here = new NoiseEnvelope().with(mine);
-    const p = Math.pow(beta / 2, 1 / n);
-    const up = widest([run.upper(p), here.upper(p)], Math.max);
-    const down = widest([run.lower(p), here.lower(p)], Math.min);
-    if (up === undefined || down === undefined) return [];
-    const g = up / down;
+    const g = widest([run.gap(n, n, beta), here.gap(n, n, beta)], Math.max);
+    if (g === undefined) return [];
     const out: Drop[] = [];
     for (const arm of alive) {
       if (arm === best) continue;
@@ -248,7 +262,7 @@ export class Race {
         rule: 'gap',
         slower: round(m.p50 / b.p50 - 1),
         gap: round(g),
-        reason: `its fastest of ${m.dist.n} samples (${min.toFixed(1)} ms) was above ${g.toFixed(2)}x the slowest of ${best} (${bestMax.toFixed(1)} ms): the run's noise (${run.size} samples) strays above ${up.toFixed(2)}x or below ${down.toFixed(2)}x a median with probability ${(p * 100).toFixed(2)} % a sample, so a point no slower than ${best} shows this with probability < ${(beta * 100).toFixed(3)} % (${((1 - this.s.confidence) * 50).toFixed(1)} % over ${this.arms - 1} points x ${gapLooks(this.s)} looks)`,
+        reason: `its fastest of ${m.dist.n} samples (${min.toFixed(1)} ms) was above ${g.toFixed(2)}x the slowest of ${best} (${bestMax.toFixed(1)} ms): with the run's noise (${run.size} samples) a point no slower than ${best} shows a gap this wide with probability < ${(beta * 100).toFixed(3)} % (${((1 - this.s.confidence) * 50).toFixed(1)} % over ${this.arms - 1} points x ${gapLooks(this.s)} looks)`,
       });
     }
     return out;

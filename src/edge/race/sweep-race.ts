@@ -2,6 +2,7 @@ import type { ConditionData } from '../../analysis/cells.js';
 import { fitCostModel, predictCondition } from '../../analysis/cost-model.js';
 import { cellStatsOf, statsOf } from '../../analysis/histogram-stats.js';
 import { conditionKey, type Condition } from '../../conditions/condition.js';
+import { factorsAppliedBy } from '../../conditions/factors.js';
 import { errorMessage } from '../../errors.js';
 import { shuffled } from '../../random.js';
 import type { RacedLine } from '../../results/raced-lines.js';
@@ -9,8 +10,9 @@ import { armName, isF32, type Arm } from '../arms.js';
 import type { CutRef } from '../../analysis/cells.js';
 import { CellRecorder, type Sample } from '../samples.js';
 import { cycleOrders } from '../schedule.js';
+import { firstCyclePrediction, PART_NAMES, type Parts } from './first-cycle.js';
 import { NoiseEnvelope } from './noise.js';
-import { Race, type ArmSamples, type RaceSettings } from './race.js';
+import { PILOT_MIN_PRIOR, Race, type ArmSamples, type RaceSettings } from './race.js';
 
 export type { RaceSettings } from './race.js';
 export { NoiseEnvelope } from './noise.js';
@@ -32,6 +34,8 @@ export interface RaceRun {
   settings: RaceSettings;
   /** the cost model's predicted total per arm for this condition (RacePrior.predict); undefined: the model cannot say */
   predicted?: ReadonlyMap<string, number>;
+  /** where the model cannot say: the arms' parts in an earlier condition with this link (RacePrior.sameLink), which the first cycle scales (first-cycle.ts) */
+  reference?: { label: string; parts: ReadonlyMap<string, Parts> };
   /** warm-up inferences per arm not yet run in this process */
   warmup: number;
   /** record encode, decode and bytes (a run with codecs) */
@@ -74,10 +78,14 @@ export async function raceArms(
     for (const a of arms) warmed.add(armName(a));
     warmups.count += warmup * cold.length;
     const usePilot = !run.predicted && settings.prior !== null && pilot.size === arms.length && arms.length > 1;
+    // a warm-up is one sample, and its arm's first: the pilot's probes must be predicted further out (PILOT_MIN_PRIOR)
+    const pilotSettings = usePilot ? { ...settings, prior: Math.max(settings.prior!, PILOT_MIN_PRIOR) } : settings;
     const race = usePilot
-      ? new Race(arms.map(armName), settings, pilot, deployed, noise, 'its warm-up (the pilot: the cost model cannot predict this condition)')
+      ? new Race(arms.map(armName), pilotSettings, pilot, deployed, noise, 'its warm-up (the pilot: the cost model cannot predict this condition)')
       : new Race(arms.map(armName), settings, run.predicted, deployed, noise);
-    if (usePilot) run.note?.(`race prior: the pilot (each arm's warm-up) puts ${race.probeRatios.size} of ${arms.length} arms above ${settings.prior}x the best: they get 1 sample first`);
+    if (usePilot) run.note?.(`race prior: the pilot (each arm's warm-up) puts ${race.probeRatios.size} of ${arms.length} arms above ${pilotSettings.prior}x the best: they get 1 sample first`);
+    const calibrate = !usePilot && !run.predicted && settings.prior !== null && run.reference && arms.length > 2 ? run.reference : undefined;
+    const firstParts = new Map<string, Parts>();
     // the first sample of each arm that skipped its warm-up: how far the condition's switch moved it (a note at the end)
     const first = new Map<number, number>();
     const skipped = new Set(arms.filter((a) => !cold.includes(a)).map((a) => index.get(armName(a))!));
@@ -86,7 +94,12 @@ export async function raceArms(
         const i = index.get(label)!;
         const got = await sample(arms[i]!);
         if (skipped.has(i) && !first.has(i)) first.set(i, got.total / 1000);
+        if (calibrate && race.cycles === 0) firstParts.set(label, partsOf(got));
         recs[i]!.record(got);
+      }
+      if (calibrate && race.cycles === 0) {
+        const probes = race.priorAfterFirstSamples(firstCyclePrediction(calibrate.parts, firstParts), `the other arms' first samples scaling its parts in ${calibrate.label} (a stress level the cost model has not measured)`);
+        run.note?.(`race prior: the first cycle scales each arm's parts in ${calibrate.label} by the other arms' growth: ${probes} of ${arms.length} arms predicted above ${settings.prior}x the best leave if their sample agrees`);
       }
       // an arm's distribution from its histogram once per cycle: the race asks for it in every comparison
       const cycle = new Map<string, ArmSamples>();
@@ -131,6 +144,11 @@ export function warmSkipNote(skipped: number, ratios: number[]): string {
   const sorted = [...ratios].sort((a, b) => a - b);
   const mid = sorted.length ? sorted[Math.ceil(sorted.length / 2) - 1]! : undefined;
   return `race: ${skipped} warm arm(s) skipped their warm-ups${mid === undefined ? '' : `; their first samples were ${mid.toFixed(2)}x their cells' medians (median of ${sorted.length}, ${sorted[0]!.toFixed(2)}-${sorted[sorted.length - 1]!.toFixed(2)}x)`}`;
+}
+
+/** A sample's timed parts, ms. */
+function partsOf(s: Sample): Parts {
+  return { edge: s.edge / 1000, encode: s.encode / 1000, transfer: s.transfer / 1000, decode: s.decode / 1000, cloud: s.cloud / 1000 };
 }
 
 /**
@@ -204,6 +222,25 @@ export class RacePrior {
     const far = [...out].filter(([arm, v]) => v > this.ratio * best && arm !== deployed).length;
     note(`race prior for ${label}: fitted on ${before.length} condition(s); ${far} of ${arms.length} arms predicted above ${this.ratio}x the best start with 1 sample`);
     return out;
+  }
+
+  /**
+   * Where the model cannot predict `condition`: each arm's parts (medians, ms) in the condition last
+   * measured with the same link, for the first cycle to scale (first-cycle.ts); undefined when none
+   * has it (or when the model can predict, which the caller asks first).
+   */
+  sameLink(condition: Condition): { label: string; parts: Map<string, Parts> } | undefined {
+    const link = factorsAppliedBy('link');
+    const key = conditionKey(condition);
+    const earlier = [...this.measured.values()].filter((c) => conditionKey(c.condition) !== key && link.every((k) => c.condition[k] === condition[k]));
+    const last = earlier[earlier.length - 1];
+    if (!last) return undefined;
+    const parts = new Map<string, Parts>();
+    for (const [arm, stats] of last.cells) {
+      if (!stats.edge || !stats.transfer || !stats.cloud) continue;
+      parts.set(arm, Object.fromEntries(PART_NAMES.map((p) => [p, stats[p]?.p50 ?? 0])) as unknown as Parts);
+    }
+    return { label: conditionKey(last.condition), parts };
   }
 }
 
