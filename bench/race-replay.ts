@@ -54,7 +54,7 @@ for (let replay = 0; replay < replays; replay++) {
   const random = rng(replay + 1);
   const noise = new NoiseEnvelope();
   conds.forEach((c, ci) => {
-    const model = prior === null ? undefined : new RacePrior(arms, prior, conds.slice(0, ci)).predict(c.condition, arms, () => {}, deployed);
+    const model = prior === null ? undefined : new RacePrior(arms, prior, conds.slice(0, ci)).predict(c.condition, arms, () => {});
     // the pilot: in the first condition every arm warms up, and its warm-up is one more sample of its cell
     const pilot = prior !== null && !model && ci === 0 && pilotArg === 'pilot' ? new Map(names.map((a) => [a, values(dist(c, a))[Math.floor(random() * dist(c, a).n)]!])) : undefined;
     const streams = new Map(names.map((a) => [a, shuffled(values(dist(c, a)), random)]));

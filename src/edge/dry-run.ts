@@ -51,7 +51,7 @@ function raceLines(p: PreparedPlan, race: RaceOptions, edges: number): string[] 
     `inferences: exhaustive ${all.toLocaleString('en')} (${e.samples.toLocaleString('en')} recorded + ${e.warmups.toLocaleString('en')} warm-up), ~${formatDuration(e.ms / 1000)}; ` +
       `raced (${flags}) ~${raced.toLocaleString('en')} (${e.racedSamples.toLocaleString('en')} + ${e.racedWarmups.toLocaleString('en')}; ${(100 * (1 - raced / all)).toFixed(0)} % fewer, ${(all / raced).toFixed(1)}x), ~${formatDuration(e.racedMs / 1000)}`,
     `  the raced figure is an estimate from the nominal model above, nothing measured: points nominally above ${SEPARABLE}x the best are assumed to separate completely ` +
-      `and leave at the first look where that is significant; warm-ups only in the first condition (every point is warm after it); ${race.prior === null ? 'no prior' : `the prior covers ${e.withPrior} of ${plan.conditions.length} conditions (the first by the pilot, its warm-ups; the others whose stress levels were measured before) and its probes are assumed to agree (1 sample)`}; the gap rule, which reads the run's measured noise, is left out (it drops far points sooner); ` +
+      `and leave at the first look where that is significant; warm-ups only in the first condition (every point is warm after it); ${race.prior === null ? 'no prior' : `the prior covers ${e.withPrior} of ${plan.conditions.length} conditions (the first by the pilot, its warm-ups; the others whose stress levels, or whose link, were measured before) and its probes are assumed to agree (1 sample)`}; the gap rule, which reads the run's measured noise, is left out (it drops far points sooner); ` +
       'a wrong prediction costs samples, not the answer (docs/method.md, racing)',
   ];
 }

@@ -136,7 +136,7 @@ export async function runSweep(plan: SweepPlan, deps: SweepDeps): Promise<SweepS
   const prior = plan.race && plan.race.prior !== null && !scenario ? new RacePrior(arms, plan.race.prior, plan.raceHistory) : undefined;
   const noise = new NoiseEnvelope(); // the race's gap rule: the noise of the cells measured so far
   const warmed = new Set<string>(); // the race: arms run in this process (they skip their warm-ups)
-  const warmups = { count: 0 };
+  let warmups = 0;
 
   for (const step of runSteps(plan.conditions, plan.referenceEvery)) {
     if (step.kind === 'reference') {
@@ -159,11 +159,12 @@ export async function runSweep(plan: SweepPlan, deps: SweepDeps): Promise<SweepS
       const random = conditionRandom(plan.seed, condition);
       const note = (line: string) => deps.progress.note(line);
       const deployed = stats.referenceCut || undefined;
-      const predicted = plan.race ? prior?.predict(condition, left, note, deployed) : undefined;
+      const predicted = plan.race ? prior?.predict(condition, left, note) : undefined;
       const reference = plan.race && !predicted ? prior?.sameLink(condition) : undefined;
       const raced = plan.race
-        ? await raceArms(left, random, (arm) => sampleWithRetry(arm, ctx), { settings: plan.race, predicted, reference, warmup: plan.warmup, wire, deployed, noise, warmed, warmups, note })
+        ? await raceArms(left, random, (arm) => sampleWithRetry(arm, ctx), { settings: plan.race, predicted, reference, warmup: plan.warmup, wire, deployed, noise, warmed, note })
         : undefined;
+      if (raced) warmups += raced.warmups;
       const recs = raced ? raced.recs : await measureInterleaved(left, random, ctx);
       try {
         for (const [i, arm] of left.entries()) {
@@ -187,7 +188,7 @@ export async function runSweep(plan: SweepPlan, deps: SweepDeps): Promise<SweepS
     }
   }
   deps.progress.finish();
-  if (plan.race) stats.warmups = warmups.count;
+  if (plan.race) stats.warmups = warmups;
   return stats;
 }
 

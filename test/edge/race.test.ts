@@ -235,7 +235,7 @@ t.test('the prior in a sweep: the cost model of the conditions measured before p
   t.equal(prior.predict(at50, arms, (l) => notes.push(l)), undefined, 'a condition is not predicted from its own cells');
   const at5 = prior.predict({ ...NO_CONDITION, net: 5 }, arms, (l) => notes.push(l))!;
   t.ok(at5.get('in')! > 3 * at5.get('out')!, `at 5 Mbit/s the 1 MB split is predicted far slower (${at5.get('in')!.toFixed(0)} ms vs ${at5.get('out')!.toFixed(0)} ms)`);
-  t.match(notes.at(-1), /fitted on 1 condition\(s\); 1 of 3 arms predicted above 3x/);
+  t.match(notes.at(-1), /race prior for net=5;.*: the cost model fitted on 1 condition\(s\)/);
   t.equal(prior.predict({ ...NO_CONDITION, net: 5, ecpu: 100 }, arms, (l) => notes.push(l)), undefined, 'a stress level never measured: no prior');
   t.match(notes.at(-1), /race prior: none for .*ecpu=100.*never measured/);
 });
@@ -259,6 +259,9 @@ t.test("--dry-run's estimate: probes cost 1 sample where the prior exists, separ
   const off = estimateRace(conditions, points, { ...S, prior: null }, 1);
   t.equal(off.withPrior, 0);
   t.ok(off.racedSamples >= e.racedSamples, 'without the prior, no fewer samples');
+  // a new stress level on a link measured before: the first cycle's prior (a stress level new on a new link: none)
+  const stressed = [{ ...NO_CONDITION, net: 50 }, { ...NO_CONDITION, net: 50, ecpu: 100 }, { ...NO_CONDITION, net: 5, ecpu: 50 }];
+  t.equal(estimateRace(stressed, points, { ...S, prior: 3 }, 1).withPrior, 2, 'the first by the pilot, the second by its link; not the third');
   // 5 reps and 12 points: the significance rule can never drop (4 samples cannot separate at 0.05 / 11 / 2)
   const many = Array.from({ length: 12 }, (_, i) => ({ edgeMacs: 0, cloudMacs: 1e9, bytes: 1e5 * (i + 1) }));
   const five = estimateRace([conditions[0]!], many, { ...S, reps: 5, prior: null }, 1);
@@ -288,14 +291,13 @@ t.test("the pilot: in a first condition the arms' warm-ups are the prior; arms a
   const s = setup();
   const notes: string[] = [];
   const warmed = new Set<string>();
-  const warmups = { count: 0 };
-  const first = await raceArms(arms, rng(1), s.sample, { settings, warmup: 1, warmed, warmups, note: (l) => notes.push(l) });
+  const first = await raceArms(arms, rng(1), s.sample, { settings, warmup: 1, warmed, note: (l) => notes.push(l) });
   t.equal(s.count('in'), 2, 'the far arm: its warm-up and 1 recorded sample');
   const drop = [...first.drops.values()][0]!.line;
   t.equal(drop.rule, 'prior');
   t.match(drop.reason, /by its warm-up \(the pilot/);
   t.match(notes[0], /the pilot \(each arm's warm-up\) puts 1 of 3 arms above 2x/, 'the warm-ups timed parts, not their totals (a first run creates its session)');
-  t.equal(warmups.count, 3);
+  t.equal(first.warmups, 3);
   for (const r of first.recs) r.destroy();
 
   // the same first condition without the prior: no pilot either, the far arm gets --min-reps
@@ -306,8 +308,8 @@ t.test("the pilot: in a first condition the arms' warm-ups are the prior; arms a
 
   // the next condition: every arm is warm, so none warms up, and there is no pilot (the cost model's prior, or none)
   s.calls.length = 0;
-  const second = await raceArms(arms, rng(2), s.sample, { settings, warmup: 1, warmed, warmups, note: (l) => notes.push(l) });
-  t.equal(warmups.count, 3, 'no warm-up for arms already run');
+  const second = await raceArms(arms, rng(2), s.sample, { settings, warmup: 1, warmed, note: (l) => notes.push(l) });
+  t.equal(second.warmups, 0, 'no warm-up for arms already run');
   t.ok(s.count('in') >= S.minReps, `no pilot among warm arms: the far arm races from --min-reps (${s.count('in')} samples)`);
   t.match(notes.at(-1), /race: 3 warm arm\(s\) skipped their warm-ups; their first samples were [\d.]+x their cells' medians \(median of 3/);
   for (const r of second.recs) r.destroy();

@@ -1,17 +1,19 @@
 import { criticalCount } from '../../analysis/significance.js';
-import { STRESS_FACTORS } from '../../conditions/factors.js';
-import type { Condition } from '../../conditions/condition.js';
+import { STRESS_FACTORS, factorsAppliedBy } from '../../conditions/factors.js';
+import { NO_CONDITION, type Condition } from '../../conditions/condition.js';
 import { sampleMs, settleMs, type PointCost } from '../shard.js';
-import { raceLooks, type RaceSettings } from './race.js';
+import { PILOT_MIN_PRIOR, raceLooks, type RaceSettings } from './race.js';
 
 /**
  * What racing is expected to save, before anything is measured (--dry-run). An estimate that
  * measures nothing, from the same nominal model as the time estimate (shard.ts: MACs at a nominal rate per end, the
  * tensor's bytes at the link's rate), under stated assumptions:
- * - the prior exists for the run's first condition (the pilot: its warm-ups) and for a condition once a
- *   condition of the same stress levels came before it (the cost model predicts only measured stress
- *   levels); its probes (nominal time above `prior` times the nominal best) cost 1 sample each (the
- *   measurement agrees);
+ * - the prior exists for the run's first condition (the pilot: its warm-ups, probes above
+ *   max(`prior`, PILOT_MIN_PRIOR)), for a condition without jitter or loss once a condition of the
+ *   same stress levels came before it (the cost model predicts only measured stress levels, rate and
+ *   delay) and for one whose link came
+ *   before it (the first cycle scales that condition's parts, first-cycle.ts); its probes (nominal
+ *   time above `prior` times the nominal best) cost 1 sample each (the measurement agrees);
  * - warm-ups are made in the first condition only: after it every point has run and is warm;
  * - a point nominally above SEPARABLE times the best separates completely from it, so it leaves at the
  *   first look where a complete separation is significant (the exact rank test, corrected over the
@@ -41,16 +43,22 @@ export interface RaceEstimate {
 export function estimateRace(conditions: readonly Condition[], points: readonly PointCost[], s: RaceSettings, warmup: number): RaceEstimate {
   const looks = raceLooks(s);
   const stressSeen = new Set<string>();
+  const linkSeen = new Set<string>();
+  const link = factorsAppliedBy('link');
   const out: RaceEstimate = { samples: 0, racedSamples: 0, warmups: 0, racedWarmups: 0, ms: 0, racedMs: 0, withPrior: 0 };
   for (const [ci, c] of conditions.entries()) {
     const first = ci === 0;
     const stress = STRESS_FACTORS.map((k) => c[k]).join(';');
-    const prior = s.prior !== null && (first || stressSeen.has(stress));
+    const linkKey = link.map((k) => c[k]).join(';');
+    // the model covers rate and delay only: with jitter or loss a measured stress level is not enough
+    const modelled = c.jitter === NO_CONDITION.jitter && c.loss === NO_CONDITION.loss;
+    const prior = s.prior !== null && (first || (modelled && stressSeen.has(stress)) || linkSeen.has(linkKey));
     stressSeen.add(stress);
+    linkSeen.add(linkKey);
     if (prior) out.withPrior++;
     const t = points.map((p) => sampleMs(p, c));
     const best = Math.min(...t);
-    const n = racedCounts(t, best, prior ? s.prior : null, s, looks);
+    const n = racedCounts(t, best, prior ? (first ? Math.max(s.prior!, PILOT_MIN_PRIOR) : s.prior) : null, s, looks);
     const settle = settleMs(c);
     out.warmups += warmup * points.length;
     out.racedWarmups += first ? warmup * points.length : 0;

@@ -46,8 +46,6 @@ export interface RaceRun {
   noise?: NoiseEnvelope;
   /** the arms already run in this process (warm): they skip their warm-ups; this condition's are added */
   warmed?: Set<string>;
-  /** warm-up inferences made, added to */
-  warmups?: { count: number };
   /** the progress's notes (the pilot, when it is the prior) */
   note?: (line: string) => void;
 }
@@ -66,8 +64,8 @@ export async function raceArms(
   random: () => number,
   sample: (arm: Arm) => Promise<Sample>,
   run: RaceRun,
-): Promise<{ recs: CellRecorder[]; drops: Map<number, RacedCell> }> {
-  const { settings, warmup, deployed, noise = new NoiseEnvelope(), warmed = new Set<string>(), warmups = { count: 0 } } = run;
+): Promise<{ recs: CellRecorder[]; drops: Map<number, RacedCell>; warmups: number }> {
+  const { settings, warmup, deployed, noise = new NoiseEnvelope(), warmed = new Set<string>() } = run;
   const recs = arms.map(() => new CellRecorder(run.wire ?? false));
   const index = new Map(arms.map((a, i) => [armName(a), i]));
   const drops = new Map<number, RacedCell>();
@@ -76,7 +74,6 @@ export async function raceArms(
     const pilot = new Map<string, number>();
     for (const order of cycleOrders(cold, warmup, random)) for (const arm of order) pilot.set(armName(arm), pilotMs(await sample(arm)));
     for (const a of arms) warmed.add(armName(a));
-    warmups.count += warmup * cold.length;
     const usePilot = !run.predicted && settings.prior !== null && pilot.size === arms.length && arms.length > 1;
     // a warm-up is one sample, and its arm's first: the pilot's probes must be predicted further out (PILOT_MIN_PRIOR)
     const pilotSettings = usePilot ? { ...settings, prior: Math.max(settings.prior!, PILOT_MIN_PRIOR) } : settings;
@@ -84,6 +81,7 @@ export async function raceArms(
       ? new Race(arms.map(armName), pilotSettings, pilot, deployed, noise, 'its warm-up (the pilot: the cost model cannot predict this condition)')
       : new Race(arms.map(armName), settings, run.predicted, deployed, noise);
     if (usePilot) run.note?.(`race prior: the pilot (each arm's warm-up) puts ${race.probeRatios.size} of ${arms.length} arms above ${pilotSettings.prior}x the best: they get 1 sample first`);
+    else if (run.predicted) run.note?.(`race prior: ${race.probeRatios.size} of ${arms.length} arms predicted above ${settings.prior}x the best start with 1 sample`);
     const calibrate = !usePilot && !run.predicted && settings.prior !== null && run.reference && arms.length > 2 ? run.reference : undefined;
     const firstParts = new Map<string, Parts>();
     // the first sample of each arm that skipped its warm-up: how far the condition's switch moved it (a note at the end)
@@ -117,9 +115,10 @@ export async function raceArms(
         drops.set(index.get(arm)!, { line, atMs: Date.now() });
       }
     }
-    for (const r of recs) if (r.count > 0) noise.add(statsOf(r.histograms.total).dist!);
-    if (skipped.size > 0) run.note?.(warmSkipNote(skipped.size, [...first].filter(([i]) => recs[i]!.count >= 3).map(([i, ms]) => ms / statsOf(recs[i]!.histograms.total).p50)));
-    return { recs, drops };
+    const totals = recs.map((r) => (r.count > 0 ? statsOf(r.histograms.total) : undefined));
+    for (const t of totals) if (t) noise.add(t.dist!);
+    if (skipped.size > 0) run.note?.(warmSkipNote(skipped.size, [...first].filter(([i]) => recs[i]!.count >= 3).map(([i, ms]) => ms / totals[i]!.p50)));
+    return { recs, drops, warmups: warmup * cold.length };
   } catch (e) {
     for (const r of recs) r.destroy();
     throw e;
@@ -192,9 +191,9 @@ export class RacePrior {
   /**
    * Each arm's predicted total (ms) under `condition`, or undefined when the model cannot say: no
    * condition measured yet, a stress level never measured, jitter or loss (the model covers rate
-   * and delay only). `note` says which, once per condition, or how many arms are probes (`deployed`, never one, left out).
+   * and delay only). `note` says which, or that it predicts (raceArms says how many arms are probes).
    */
-  predict(condition: Condition, arms: readonly Arm[], note: (line: string) => void, deployed?: string): Map<string, number> | undefined {
+  predict(condition: Condition, arms: readonly Arm[], note: (line: string) => void): Map<string, number> | undefined {
     const label = conditionKey(condition);
     // conditions measured before this one (a resumed condition's own cells are not a prediction of it)
     const before = [...this.measured.values()].filter((c) => conditionKey(c.condition) !== label);
@@ -216,12 +215,8 @@ export class RacePrior {
       return undefined;
     }
     const wanted = new Set(arms.map(armName));
-    const out = new Map(rows.filter((r) => wanted.has(r.cut)).map((r) => [r.cut, r.total_ms]));
-    const best = Math.min(...out.values());
-    // the deployed arm is never a probe (Race): it is not counted among them
-    const far = [...out].filter(([arm, v]) => v > this.ratio * best && arm !== deployed).length;
-    note(`race prior for ${label}: fitted on ${before.length} condition(s); ${far} of ${arms.length} arms predicted above ${this.ratio}x the best start with 1 sample`);
-    return out;
+    note(`race prior for ${label}: the cost model fitted on ${before.length} condition(s)`);
+    return new Map(rows.filter((r) => wanted.has(r.cut)).map((r) => [r.cut, r.total_ms]));
   }
 
   /**
