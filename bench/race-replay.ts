@@ -6,8 +6,12 @@
  * condition. The run's first condition has no cost model to predict it: there the sweep's prior is
  * the pilot, each arm's warm-up, which an exhaustive file does not keep; the replay draws it from the
  * cell's samples (with replacement: a warm-up is one more sample of the same cell). Later conditions
- * make no warm-ups (every arm is warm), which the warm-up count says. In process, seconds; no lab.
- * The figures of docs/benchmarks.md (racing with the gap rule; the pilot):
+ * make no warm-ups (every arm is warm), which the warm-up count says. A condition the model cannot
+ * predict but whose link came before gets the first cycle's prior (first-cycle.ts), each arm's first
+ * parts drawn from its cell's part distributions (the file keeps no sample's parts together).
+ * RACE_REPLAY_ARMS=1 also prints each arm's mean samples per condition (* = in the exhaustive tie set).
+ * In process, seconds; no lab.
+ * The figures of docs/benchmarks.md (racing with the gap rule; the pilot; racing at 3x):
  *   npx tsc -p . && node dist/bench/race-replay.js docs/data/runs/race/mobilenet-20261204T194837Z.hdr [PRIOR|off] [MIN_REPS] [REPLAYS] [pilot|nopilot]
  */
 import { loadResultFiles } from '../src/analysis/load-results.js';
