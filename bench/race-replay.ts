@@ -67,7 +67,7 @@ for (let replay = 0; replay < replays; replay++) {
     const race = new Race(names, pilot ? { ...settings, prior: Math.max(prior!, PILOT_MIN_PRIOR) } : settings, model ?? pilot, ci === 0 ? undefined : deployed, noise);
     // where the model cannot predict, the first cycle scales the parts of an earlier condition with the same link (first-cycle.ts);
     // the file keeps each part's distribution, not which parts made one sample, so a first sample's parts are drawn apart
-    const same = prior !== null && !model && ci > 0 ? conds.slice(0, ci).filter((e) => link.every((k) => e.condition[k] === c.condition[k])).pop() : undefined;
+    const same = prior !== null && !model && ci > 0 && names.length > 2 ? conds.slice(0, ci).filter((e) => link.every((k) => e.condition[k] === c.condition[k])).pop() : undefined;
     const partsOf = (cell: CellStats, pick: (d: Distribution) => number): Parts =>
       Object.fromEntries(PART_NAMES.map((p) => [p, cell[p]?.dist ? pick(cell[p]!.dist!) : 0])) as unknown as Parts;
     const of = (a: string): ArmSamples => ({ dist: distributionFrom(got.get(a)!), p50: median(got.get(a)!) });

@@ -246,7 +246,7 @@ function edgeProgram(levels: { option: Option }[]): Command {
     .option('--race', 'race the points of each condition: after --min-reps samples, points significantly slower than the best (the report\'s tie-set test), or further above it than the run\'s measured noise allows (the gap rule), are sampled no more; survivors get all --reps (single requests only)')
     .addOption(new Option('--min-reps <n>', `with --race: samples every point gets before it may leave the race, 1..--reps (default: ${DEFAULT_MIN_REPS})`).argParser((v: string) => parseIntArg(v, '--min-reps', 1, 100000)))
     .addOption(
-      new Option('--race-prior <x>', `with --race: points the cost model of the conditions already measured predicts above X times the best start with 1 sample, and leave if it agrees (no model yet: the first condition's warm-ups, above max(X, 2); a new stress level on a measured link: the first cycle); 'off': no prior (default: ${DEFAULT_RACE_PRIOR})`).argParser(parseRacePrior),
+      new Option('--race-prior <x>', `with --race: points the cost model of the conditions already measured predicts above X times the best start with 1 sample, and leave if it agrees (no model yet: the first condition's warm-ups, above max(X, 2); no model but a measured link: the first cycle); 'off': no prior (default: ${DEFAULT_RACE_PRIOR})`).argParser(parseRacePrior),
     )
     .option('--dry-run', 'print the plan, its shards and their estimated times (with and without --race), then exit (measures nothing, changes nothing)')
     .addOption(inputsOption())

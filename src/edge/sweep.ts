@@ -160,9 +160,9 @@ export async function runSweep(plan: SweepPlan, deps: SweepDeps): Promise<SweepS
       const note = (line: string) => deps.progress.note(line);
       const deployed = stats.referenceCut || undefined;
       const predicted = plan.race ? prior?.predict(condition, left, note) : undefined;
-      const reference = plan.race && !predicted ? prior?.sameLink(condition) : undefined;
+      const sameLink = plan.race && !predicted ? prior?.sameLink(condition) : undefined;
       const raced = plan.race
-        ? await raceArms(left, random, (arm) => sampleWithRetry(arm, ctx), { settings: plan.race, predicted, reference, warmup: plan.warmup, wire, deployed, noise, warmed, note })
+        ? await raceArms(left, random, (arm) => sampleWithRetry(arm, ctx), { settings: plan.race, predicted, sameLink, warmup: plan.warmup, wire, deployed, noise, warmed, note })
         : undefined;
       if (raced) warmups += raced.warmups;
       const recs = raced ? raced.recs : await measureInterleaved(left, random, ctx);

@@ -262,6 +262,7 @@ t.test("--dry-run's estimate: probes cost 1 sample where the prior exists, separ
   // a new stress level on a link measured before: the first cycle's prior (a stress level new on a new link: none)
   const stressed = [{ ...NO_CONDITION, net: 50 }, { ...NO_CONDITION, net: 50, ecpu: 100 }, { ...NO_CONDITION, net: 5, ecpu: 50 }];
   t.equal(estimateRace(stressed, points, { ...S, prior: 3 }, 1).withPrior, 2, 'the first by the pilot, the second by its link; not the third');
+  t.equal(estimateRace(stressed, points.slice(0, 2), { ...S, prior: 3 }, 1).withPrior, 1, 'two points: no leave-one-out median, no first-cycle prior');
   // 5 reps and 12 points: the significance rule can never drop (4 samples cannot separate at 0.05 / 11 / 2)
   const many = Array.from({ length: 12 }, (_, i) => ({ edgeMacs: 0, cloudMacs: 1e9, bytes: 1e5 * (i + 1) }));
   const five = estimateRace([conditions[0]!], many, { ...S, reps: 5, prior: null }, 1);
@@ -418,11 +419,11 @@ t.test('raceArms with no model but a condition of the same link: far arms leave 
   for (const x of recs) x.destroy();
   const notes: string[] = [];
   t.equal(prior.predict(loaded, arms, (l) => notes.push(l)), undefined, 'the model cannot predict a stress level it never measured');
-  const reference = prior.sameLink(loaded)!;
-  t.equal(reference.label, 'net=50;delay=0;jitter=0;loss=0;ecpu=0;emem=0;ccpu=0;cmem=0');
+  const sameLink = prior.sameLink(loaded)!;
+  t.equal(sameLink.label, 'net=50;delay=0;jitter=0;loss=0;ecpu=0;emem=0;ccpu=0;cmem=0');
   t.equal(prior.sameLink({ ...loaded, net: 10 }), undefined, 'no condition of that link');
   const settings = { ...S, prior: 1.5 };
-  const out = await raceArms(arms, rng(9), sampler(4), { settings, reference, warmup: 1, warmed: new Set(arms.map(armName)), deployed: 'mid', note: (l) => notes.push(l) });
+  const out = await raceArms(arms, rng(9), sampler(4), { settings, sameLink, warmup: 1, warmed: new Set(arms.map(armName)), deployed: 'mid', note: (l) => notes.push(l) });
   const left = new Map([...out.drops].map(([i, d]) => [armName(arms[i]!), d.line]));
   // loaded 4x: in 70, mid 116, late 173, last 240: late and last lie above 1.5x the best
   t.equal(left.get('last')?.rule, 'prior', 'last: predicted 3.4x, its one sample agrees');
@@ -433,7 +434,7 @@ t.test('raceArms with no model but a condition of the same link: far arms leave 
   t.notOk(left.has('in'), 'the best stays');
   t.match(notes.at(-2) ?? notes.at(-1), /the first cycle scales each arm's parts in net=50.*: 2 of 4 arms predicted above 1.5x/);
   for (const x of out.recs) x.destroy();
-  // without the reference: nothing leaves before --min-reps
+  // without the same link's parts: nothing leaves before --min-reps
   const plain = await raceArms(arms, rng(9), sampler(4), { settings, warmup: 1, warmed: new Set(arms.map(armName)) });
   t.notOk([...plain.drops.values()].some((d) => d.line.samples < S.minReps), 'no prior: every arm gets --min-reps');
   for (const x of plain.recs) x.destroy();

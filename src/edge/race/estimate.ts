@@ -52,7 +52,7 @@ export function estimateRace(conditions: readonly Condition[], points: readonly 
     const linkKey = link.map((k) => c[k]).join(';');
     // the model covers rate and delay only: with jitter or loss a measured stress level is not enough
     const modelled = c.jitter === NO_CONDITION.jitter && c.loss === NO_CONDITION.loss;
-    const prior = s.prior !== null && (first || (modelled && stressSeen.has(stress)) || linkSeen.has(linkKey));
+    const prior = s.prior !== null && (first || (modelled && stressSeen.has(stress)) || (linkSeen.has(linkKey) && points.length > 2));
     stressSeen.add(stress);
     linkSeen.add(linkKey);
     if (prior) out.withPrior++;

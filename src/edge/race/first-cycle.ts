@@ -1,14 +1,16 @@
 import { median } from '../../analysis/stats.js';
 
 /**
- * The race's prior for a condition the cost model cannot predict because one of its stress levels
- * was never measured (the edge loaded for the first time, say), while an earlier condition has the
- * same link. Stress scales compute; the first cycle of the new condition measures every arm once,
- * part by part. Each arm's prediction is its parts in the earlier condition, each scaled by how much
- * that part grew in the first cycle for the OTHER arms (the median of their ratios): leave-one-out,
- * so an arm's prediction does not rest on its own sample, which the prior's rule must check against
- * it as independent evidence (race.ts). A spike in one arm's first sample moves one ratio of
- * the median. Pure.
+ * The race's prior for a condition the cost model cannot predict (a stress level never measured, the
+ * edge loaded for the first time, say; or jitter or loss, which it does not model), while an earlier
+ * condition has the same link. Stress scales compute; the first cycle of the new condition measures
+ * every arm once, part by part. Each arm's prediction is its parts in the earlier condition, each
+ * scaled by how much that part grew in the first cycle for the OTHER arms (the median of their
+ * ratios): leave-one-out, so an arm's predicted time does not rest on its own sample, which the
+ * prior's rule must check against it as independent evidence (race.ts). (The predicted best it is
+ * compared with does use that sample, as one ratio of its median; a spike there only lowers the
+ * arm's predicted ratio: the safe way.) A spike in one arm's first sample moves one ratio of the
+ * median. Pure.
  */
 
 /** One arm's timed parts, ms. */

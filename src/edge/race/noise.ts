@@ -77,6 +77,7 @@ export class NoiseEnvelope {
     };
     if (risk(Infinity) > beta) return undefined;
     let lo = 0;
+    // at c = the pool's range every S(y + c) is the floor, so risk(hi) = risk(Infinity) <= beta (as long as floor >= 1 / N)
     let hi = r[N - 1]! - r[0]!;
     if (risk(lo) <= beta) return 1;
     for (let it = 0; it < 40; it++) {

@@ -2,7 +2,7 @@ import { compareDistributions, criticalCount, type Distribution } from '../../an
 import type { RacedLine } from '../../results/raced-lines.js';
 import { NoiseEnvelope } from './noise.js';
 
-/** --min-reps and --race-prior defaults (issue 22): 3 samples before the significance rule may drop a point; probes above 2x the predicted best (2: the simulation of docs/method.md, racing). */
+/** --min-reps and --race-prior defaults (issue 22): 3 samples before the significance rule may drop a point; probes above 1.5x the predicted best (docs/method.md, racing: "Why X = 1.5"). */
 export const DEFAULT_MIN_REPS = 3;
 export const DEFAULT_RACE_PRIOR = 1.5;
 /** The pilot's probes (a warm-up as the prediction: one sample, its arm's first) are at least this far out, whatever --race-prior. */
@@ -27,12 +27,11 @@ export const PILOT_MIN_PRIOR = 2;
  *   every cycle, and a test repeated L times errs up to L times as often: identical points measured
  *   10 times lost one of 4 in 15 % of races without it); the arms significantly slower leave.
  * - The gap rule, from cycle max(2, `minReps`) on (every cycle but the last): an arm leaves when even its fastest
- *   sample is more than g times the slowest sample of the fastest arm, g read off the run's measured
- *   noise (noise.ts) so that an arm no slower than the fastest is dropped with probability at most
- *   beta = alpha_gap / ((arms - 1) * gap looks): for that, all of its n samples must lie above its
- *   median times U (probability p^n, U = the noise's upper factor at p = (beta/2)^(1/n)) or all m of
- *   the fastest's below its median times D (the same with the lower factor), so g = U / D. Far points
- *   leave after 3-5 samples instead of waiting for the rank test, which cannot separate 12 points
+ *   sample is more than g times the slowest sample of the fastest arm, g computed over the run's
+ *   measured noise (NoiseEnvelope.gap: the smallest g with P(min of n residuals - max of m residuals
+ *   > log g) <= beta) so that an arm no slower than the fastest is dropped with probability at most
+ *   beta = alpha_gap / ((arms - 1) * gap looks). Far points
+ *   leave after 3-4 samples instead of waiting for the rank test, which cannot separate 12 points
  *   with fewer than 7 samples each whatever the gap. alpha_gap is half the race's error rate, the
  *   significance rule's one-sided test the other half (its two-sided interval at `confidence`).
  * - Survivors are sampled up to `reps`.
@@ -228,7 +227,7 @@ export class Race {
 
   /**
    * The gap rule: arms whose fastest sample is above g times the slowest sample of the fastest arm,
-   * g = U / D from the noise (see the class comment). The noise is the run's cells and this condition's
+   * g = NoiseEnvelope.gap(n, n, beta) (see the class comment). The noise is the run's cells and this condition's
    * own, and when both can say, the wider of the two (a condition noisier than the run so far is read
    * by its own tails). The deployed arm leaves by it only once the report's test could show it slower
    * with its samples against a full cell (else dropped, it would read as a tie and hide a move).
@@ -238,7 +237,7 @@ export class Race {
     const best = fastest(alive, samples);
     const b = samples(best);
     const bestMax = b.dist.values[b.dist.values.length - 1]!;
-    // g >= 1 (U >= 1 >= D): no arm whose fastest sample is above the best's slowest, no drop; spare the envelopes' sorts
+    // g >= 1: no arm whose fastest sample is above the best's slowest, no drop; spare the envelopes' sorts and sums
     if (!alive.some((arm) => arm !== best && samples(arm).dist.values[0]! > bestMax)) return [];
     const n = this.cycle;
     const beta = (1 - this.s.confidence) / 2 / (Math.max(1, this.arms - 1) * gapLooks(this.s));

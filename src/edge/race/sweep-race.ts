@@ -34,8 +34,12 @@ export interface RaceRun {
   settings: RaceSettings;
   /** the cost model's predicted total per arm for this condition (RacePrior.predict); undefined: the model cannot say */
   predicted?: ReadonlyMap<string, number>;
-  /** where the model cannot say: the arms' parts in an earlier condition with this link (RacePrior.sameLink), which the first cycle scales (first-cycle.ts) */
-  reference?: { label: string; parts: ReadonlyMap<string, Parts> };
+  /**
+   * where the model cannot say: the arms' parts in an earlier condition with this link (RacePrior.sameLink),
+   * which the first cycle scales (first-cycle.ts); used when the arms are warm (a condition with cold arms
+   * has the pilot, its warm-ups, instead) and more than 2 (a leave-one-out median needs others)
+   */
+  sameLink?: { label: string; parts: ReadonlyMap<string, Parts> };
   /** warm-up inferences per arm not yet run in this process */
   warmup: number;
   /** record encode, decode and bytes (a run with codecs) */
@@ -82,7 +86,7 @@ export async function raceArms(
       : new Race(arms.map(armName), settings, run.predicted, deployed, noise);
     if (usePilot) run.note?.(`race prior: the pilot (each arm's warm-up) puts ${race.probeRatios.size} of ${arms.length} arms above ${pilotSettings.prior}x the best: they get 1 sample first`);
     else if (run.predicted) run.note?.(`race prior: ${race.probeRatios.size} of ${arms.length} arms predicted above ${settings.prior}x the best start with 1 sample`);
-    const calibrate = !usePilot && !run.predicted && settings.prior !== null && run.reference && arms.length > 2 ? run.reference : undefined;
+    const calibrate = !usePilot && !run.predicted && settings.prior !== null && run.sameLink && arms.length > 2 ? run.sameLink : undefined;
     const firstParts = new Map<string, Parts>();
     // the first sample of each arm that skipped its warm-up: how far the condition's switch moved it (a note at the end)
     const first = new Map<number, number>();
@@ -96,7 +100,7 @@ export async function raceArms(
         recs[i]!.record(got);
       }
       if (calibrate && race.cycles === 0) {
-        const probes = race.priorAfterFirstSamples(firstCyclePrediction(calibrate.parts, firstParts), `the other arms' first samples scaling its parts in ${calibrate.label} (a stress level the cost model has not measured)`);
+        const probes = race.priorAfterFirstSamples(firstCyclePrediction(calibrate.parts, firstParts), `the other arms' first samples scaling its parts in ${calibrate.label} (the cost model cannot predict this condition)`);
         run.note?.(`race prior: the first cycle scales each arm's parts in ${calibrate.label} by the other arms' growth: ${probes} of ${arms.length} arms predicted above ${settings.prior}x the best leave if their sample agrees`);
       }
       // an arm's distribution from its histogram once per cycle: the race asks for it in every comparison
@@ -180,6 +184,7 @@ export class RacePrior {
   keep(condition: Condition, arms: readonly Arm[], recs: readonly CellRecorder[]): void {
     const key = conditionKey(condition);
     const c = this.measured.get(key) ?? { condition, cells: new Map() };
+    this.measured.delete(key); // re-inserted below: the map's order is the order of measuring (sameLink takes the last)
     arms.forEach((a, i) => {
       const stats = cellStatsOf(recs[i]!.histograms);
       for (const m of Object.values(stats)) delete m.dist; // medians are all the model uses
