@@ -298,6 +298,7 @@ t.test("the pilot: in a first condition the arms' warm-ups are the prior; arms a
   t.equal(drop.rule, 'prior');
   t.match(drop.reason, /by its warm-up \(the pilot/);
   t.match(notes[0], /the pilot \(each arm's warm-up\) puts 1 of 3 arms above 2x/, 'the warm-ups timed parts, not their totals (a first run creates its session)');
+  t.match(notes[1], /^race: the pilot's warm-ups were [\d.]+x their cells' medians \(median of 2, /, 'how far the warm-ups strayed, over the arms that ran on');
   t.equal(first.warmups, 3);
   for (const r of first.recs) r.destroy();
 

@@ -121,6 +121,7 @@ export async function raceArms(
     }
     const totals = recs.map((r) => (r.count > 0 ? statsOf(r.histograms.total) : undefined));
     for (const t of totals) if (t) noise.add(t.dist!);
+    if (usePilot) run.note?.(pilotNote(arms.map((a, i) => [pilot.get(armName(a))!, i] as const).filter(([, i]) => recs[i]!.count >= 3).map(([ms, i]) => ms / totals[i]!.p50)));
     if (skipped.size > 0) run.note?.(warmSkipNote(skipped.size, [...first].filter(([i]) => recs[i]!.count >= 3).map(([i, ms]) => ms / totals[i]!.p50)));
     return { recs, drops, warmups: warmup * cold.length };
   } catch (e) {
@@ -144,9 +145,25 @@ function cycleOrder(ids: string[], race: Race, switched: boolean, random: () => 
 
 /** The note on the warm-ups skipped: the first samples of those arms against their cells' medians (arms with 3 samples or more). */
 export function warmSkipNote(skipped: number, ratios: number[]): string {
+  const spread = againstMedians(ratios);
+  return `race: ${skipped} warm arm(s) skipped their warm-ups${spread ? `; their first samples were ${spread}` : ''}`;
+}
+
+/**
+ * The note on the pilot: each arm's warm-up (its timed parts) against its cell's median total (arms
+ * with 3 samples or more). How far a warm-up strays is what the pilot's 2x floor (PILOT_MIN_PRIOR) is for.
+ */
+export function pilotNote(ratios: number[]): string {
+  const spread = againstMedians(ratios);
+  return `race: the pilot's warm-ups were ${spread || "not comparable (no arm has 3 samples)"}`;
+}
+
+/** "1.08x their cells' medians (median of 12, 0.97-1.25x)", or '' for no ratios. */
+function againstMedians(ratios: number[]): string {
   const sorted = [...ratios].sort((a, b) => a - b);
-  const mid = sorted.length ? sorted[Math.ceil(sorted.length / 2) - 1]! : undefined;
-  return `race: ${skipped} warm arm(s) skipped their warm-ups${mid === undefined ? '' : `; their first samples were ${mid.toFixed(2)}x their cells' medians (median of ${sorted.length}, ${sorted[0]!.toFixed(2)}-${sorted[sorted.length - 1]!.toFixed(2)}x)`}`;
+  if (sorted.length === 0) return '';
+  const mid = sorted[Math.ceil(sorted.length / 2) - 1]!;
+  return `${mid.toFixed(2)}x their cells' medians (median of ${sorted.length}, ${sorted[0]!.toFixed(2)}-${sorted[sorted.length - 1]!.toFixed(2)}x)`;
 }
 
 /** A sample's timed parts, ms. */
