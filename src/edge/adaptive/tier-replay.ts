@@ -87,13 +87,11 @@ export interface TierPolicy {
 /** The policies' configurations, checked against the run's (one-line UserError for a name not among them): before anything starts. */
 export function tierPolicies(spec: string, configs: readonly TierConfig[]): TierPolicy[] {
   const byLabel = new Map(configs.map((c) => [configLabel(c), c]));
-  // a deep network has thousands of configurations: name a few, not all (parsePolicies would list every one)
-  const unknown = spec.split(',').map((p) => p.trim()).find((p) => p.startsWith('static:') && !['static:auto', 'static:all'].includes(p) && !byLabel.has(p.slice('static:'.length)));
-  if (unknown) {
-    const some = [...byLabel.keys()].slice(0, 4).join(', ');
-    throw new UserError(`--policies: ${unknown.slice('static:'.length)} is not a configuration x|y of this run (${byLabel.size} from the --cuts/--configs points and the input and output, e.g. ${some}${byLabel.size > 4 ? ', ...' : ''}); \`dnn-edge ... --tiers 3 --dry-run\` counts them, \`dnn-cut <network>\` lists the points`);
-  }
-  return parsePolicies(spec, [...byLabel.keys()], () => autoConfigs(configs), 'configuration (x|y) of this run').map((name) => {
+  const labels = [...byLabel.keys()];
+  // a deep network has thousands of configurations: name a few, not all
+  const known = (label: string) =>
+    `${label} is not a configuration x|y of this run (${byLabel.size} from the --cuts/--configs points and the input and output, e.g. ${labels.slice(0, 4).join(', ')}${byLabel.size > 4 ? ', ...' : ''}); \`dnn-edge ... --tiers 3 --dry-run\` counts them, \`dnn-cut <network>\` lists the points`;
+  return parsePolicies(spec, labels, () => autoConfigs(configs), known).map((name) => {
     if (name === 'oracle') return { name, config: null };
     const config = name.startsWith('static:') ? byLabel.get(name.slice('static:'.length)) : undefined;
     if (!config) throw new UserError(`--policies: ${name} is not a static configuration; --tiers 3 --trace replays static:x|y, static:auto or static:all`);
