@@ -56,12 +56,30 @@ export interface TierPlan {
   conditions: Condition[];
 }
 
-/** The network, its points and the configurations (sampled with `seed` under --max-configs): what a run and --dry-run need. */
-export async function prepareTierPlan(o: Pick<TierRunOptions, 'network' | 'seed' | 'inputShape' | 'cuts' | 'conditions' | 'tiers'>, seed: number): Promise<TierPlan> {
-  const { network, selected } = await loadPoints({ ...o, maxPoints: undefined });
+/** The network and the points the configurations are built from: loaded once per run (the model load is the slow part of a plan). */
+export interface TierPoints {
+  network: Network;
+  /** the --cuts selection (the input and output points are added by the plan) */
+  selected: CutPoint[];
+}
+
+type TierPlanOptions = Pick<TierRunOptions, 'network' | 'seed' | 'inputShape' | 'cuts' | 'conditions' | 'tiers'>;
+
+/** Loads the network and selects its points (one-line UserErrors for the network and --cuts). */
+export function loadTierPoints(o: TierPlanOptions): Promise<TierPoints> {
+  return loadPoints({ ...o, maxPoints: undefined });
+}
+
+/** The configurations of the loaded network (sampled with `seed` under --max-configs; a UserError for --configs not among its points): what a run and --dry-run need. */
+export function tierPlan({ network, selected }: TierPoints, o: TierPlanOptions, seed: number): TierPlan {
   const points = tierPoints(network.cuts, selected);
   const configs = o.tiers.configs ? resolveConfigs(network.cuts, o.tiers.configs, o.network) : enumerateConfigs(points, { maxConfigs: o.tiers.maxConfigs, seed });
   return { network, points: o.tiers.configs ? [...new Set(configs.flatMap((c) => [c.x, c.y]))].sort((a, b) => network.cuts.indexOf(a) - network.cuts.indexOf(b)) : points, configs, conditions: o.conditions };
+}
+
+/** loadTierPoints, then tierPlan. */
+export async function prepareTierPlan(o: TierPlanOptions, seed: number): Promise<TierPlan> {
+  return tierPlan(await loadTierPoints(o), o, seed);
 }
 
 /** The plan record of a three-tier sweep: its configurations are in the hash (a resume measures the same ones). */
@@ -177,8 +195,12 @@ export async function calibrateTiers(o: TierRunOptions, runner: SplitRunner, lin
   return out;
 }
 
-/** Connects to the relay, proves the fingerprint, calibrates the tiers, sweeps every (condition, configuration) cell into a results file. */
-export async function runTiers(o: TierRunOptions): Promise<TierRunResult> {
+/**
+ * Connects to the relay, proves the fingerprint, calibrates the tiers, sweeps every (condition,
+ * configuration) cell into a results file. `loaded`: the network as the caller's checks loaded it,
+ * on the backend selected (the configurations are drawn here, with the schedule's seed).
+ */
+export async function runTiers(o: TierRunOptions, loaded: TierPoints): Promise<TierRunResult> {
   const backend = await selectedBackend(o);
   // the schedule's seed first: it also draws the --max-configs sample, so a resume draws the same
   let schedule: ScheduleMeta = { seed: o.orderSeed ?? newScheduleSeed(), order: o.order, reference_every: 0, interleaved: true };
@@ -188,7 +210,7 @@ export async function runTiers(o: TierRunOptions): Promise<TierRunResult> {
     if (resumed.meta.schedule) schedule = resumed.meta.schedule;
   }
   try {
-    const plan = await prepareTierPlan(o, schedule.seed);
+    const plan = tierPlan(loaded, o, schedule.seed);
     const { network, configs } = plan;
     const record = tierPlanRecord(plan, o.reps, o.warmup);
     if (resumed) {
