@@ -3,7 +3,7 @@ import { factorsAppliedBy } from '../conditions/factors.js';
 import { UserError } from '../errors.js';
 import type { CellStats, ConditionData, NetworkData } from './cells.js';
 import { gridConditions, pickStress, stressKey, type PredictLevels } from './cost-model.js';
-import { crossings, deviceRate, edgeRate, fitLink, linkMs, p50, type LinkFit, type LinkObs } from './tier-links.js';
+import { crossings, deviceRate, edgeRate, fitLink, linkMs, observeLinks, p50, type LinkFit, type LinksObs } from './tier-links.js';
 import { median } from './stats.js';
 
 /**
@@ -37,8 +37,7 @@ function fitTiers(data: NetworkData): Map<string, StressFit> {
   const fits = new Map<string, StressFit>();
   for (const [key, conds] of groups) {
     const fit: StressFit = { compute: new Map() };
-    const dev: LinkObs[] = [];
-    const edge: LinkObs[] = [];
+    const links: LinksObs = { device: [], edge: [] };
     for (const cfg of data.cuts) {
       const t = cfg.tier!;
       const parts = { device: [] as number[], edge: [] as number[], cloud: [] as number[] };
@@ -49,15 +48,12 @@ function fitTiers(data: NetworkData): Map<string, StressFit> {
           const v = p50(cell, m);
           if (v !== undefined) parts[m].push(v);
         }
-        const dt = p50(cell, 'device_transfer');
-        if (t.x !== output && dt !== undefined && sizes.has(t.x)) dev.push({ crossing: sizes.get(t.x)!, rate: deviceRate(c.condition), ms: dt });
-        const et = p50(cell, 'transfer');
-        if (t.y !== output && et !== undefined && sizes.has(t.y)) edge.push({ crossing: sizes.get(t.y)!, rate: edgeRate(c.condition), ms: et });
+        observeLinks(links, cell, t, c.condition, sizes, output);
       }
       if (parts.device.length && parts.edge.length && parts.cloud.length) fit.compute.set(cfg.cut, { device: median(parts.device), edge: median(parts.edge), cloud: median(parts.cloud) });
     }
-    fit.deviceLink = fitLink(dev);
-    fit.edgeLink = fitLink(edge);
+    fit.deviceLink = fitLink(links.device);
+    fit.edgeLink = fitLink(links.edge);
     fits.set(key, fit);
   }
   return fits;
