@@ -3,7 +3,7 @@ import { factorsAppliedBy } from '../conditions/factors.js';
 import { UserError } from '../errors.js';
 import type { CellStats, ConditionData, NetworkData } from './cells.js';
 import { gridConditions, pickStress, stressKey, type PredictLevels } from './cost-model.js';
-import { crossings, deviceRate, edgeRate, fitLink, linkMs, observeLinks, p50, type LinkFit, type LinksObs } from './tier-links.js';
+import { crossings, deviceRate, edgeRate, fitLink, linkMs, observeLinks, p50, type Crossing, type LinkFit, type LinksObs } from './tier-links.js';
 import { median } from './stats.js';
 
 /**
@@ -27,8 +27,18 @@ interface StressFit {
   edgeLink?: LinkFit;
 }
 
-/** The measured conditions grouped by stress, each fitted. */
-function fitTiers(data: NetworkData): Map<string, StressFit> {
+/** The model of a three-tier sweep: its conditions' fits by stress, and the points' crossings. */
+interface TierModel {
+  data: NetworkData;
+  /** by stressKey: the measured conditions of that stress, fitted together */
+  fits: Map<string, StressFit>;
+  sizes: Map<string, Crossing>;
+  /** the output point: a configuration with x or y there does not cross that link */
+  output: string;
+}
+
+/** The measured conditions grouped by stress, each group fitted. */
+function fitTiers(data: NetworkData): TierModel {
   const points = data.tiers!.points;
   const output = points[points.length - 1]!.cut;
   const sizes = crossings(data, points);
@@ -56,22 +66,19 @@ function fitTiers(data: NetworkData): Map<string, StressFit> {
     fit.edgeLink = fitLink(links.edge);
     fits.set(key, fit);
   }
-  return fits;
+  return { data, fits, sizes, output };
 }
 
 /** The predicted conditions of a --predict grid as cells (no spread: significance unknown), for the same analysis as measured ones. */
 export function predictTiers(data: NetworkData, levels: PredictLevels): ConditionData[] {
-  const fits = fitTiers(data);
-  const points = data.tiers!.points;
-  const output = points[points.length - 1]!.cut;
-  const sizes = crossings(data, points);
+  const model = fitTiers(data);
   // the grid over the measured stress levels, as for two tiers
-  const conditions = gridConditions([...fits.keys()].map((k) => pickStress(data.conditions.find((d) => stressKey(d.condition) === k)!.condition)), levels);
-  return conditions.map((c) => ({ condition: c, cells: predictedCells(data, fits, sizes, output, c, '--predict') }));
+  const conditions = gridConditions([...model.fits.keys()].map((k) => pickStress(data.conditions.find((d) => stressKey(d.condition) === k)!.condition)), levels);
+  return conditions.map((c) => ({ condition: c, cells: predictedCells(model, c, '--predict') }));
 }
 
 /** Every configuration's predicted parts under c (ms, no spread); `flag` names what asked in a one-line UserError (a link factor outside the model, an unmeasured stress, no link times). */
-function predictedCells(data: NetworkData, fits: Map<string, StressFit>, sizes: ReturnType<typeof crossings>, output: string, c: Condition, flag: string): Map<string, CellStats> {
+function predictedCells({ data, fits, sizes, output }: TierModel, c: Condition, flag: string): Map<string, CellStats> {
   const off = factorsAppliedBy('link').filter((k: ConditionKey) => !MODELLED.has(k) && c[k] !== NO_CONDITION[k]);
   if (off.length) throw new UserError(`${flag}: ${off.join(' and ')} ${off.length > 1 ? 'are' : 'is'} not in the three-tier model (only the rates net and dnet); drop ${off.length > 1 ? 'them' : 'it'}`);
   const fit = fits.get(stressKey(c));
@@ -97,10 +104,7 @@ function predictedCells(data: NetworkData, fits: Map<string, StressFit>, sizes: 
  * its --profile files). Throws the one-line UserError of predictedCells for a condition outside it.
  */
 export function tierPredictor(data: NetworkData, flag: string): (c: Condition) => Map<string, number> {
-  const fits = fitTiers(data);
-  const points = data.tiers!.points;
-  const output = points[points.length - 1]!.cut;
-  const sizes = crossings(data, points);
-  return (c) => new Map([...predictedCells(data, fits, sizes, output, c, flag)].map(([cut, cell]) => [cut, cell.total!.p50]));
+  const model = fitTiers(data);
+  return (c) => new Map([...predictedCells(model, c, flag)].map(([cut, cell]) => [cut, cell.total!.p50]));
 }
 
