@@ -1,8 +1,9 @@
 import { conditionKey, type Condition } from '../conditions/condition.js';
 import type { Device } from '../conditions/device.js';
-import { inferenceThreads } from '../engine/backend.js';
+import { inferenceThreads, type BackendInfo } from '../engine/backend.js';
 import { createSplitRunner, type SplitRunner } from '../engine/split-runner.js';
 import type { Network } from '../model/network.js';
+import type { PreprocessSpec } from '../protocol/messages.js';
 import type { CutPoint } from '../model/partition.js';
 import { configCount, configLabel, enumerateConfigs, isThreeTier, resolveConfigs, tierPoints, type TierConfig } from '../model/tier-configs.js';
 import { pointWork } from '../model/work.js';
@@ -195,6 +196,16 @@ export async function calibrateTiers(o: TierRunOptions, runner: SplitRunner, lin
   return out;
 }
 
+/** connectCloud to the edge tier (`host`): a dnn-cloud there is refused with one line. */
+export async function connectRelay(o: TierRunOptions, backend: BackendInfo, network: Network, preprocess?: PreprocessSpec): ReturnType<typeof connectCloud> {
+  const { link, server } = await connectCloud(o, backend, network, preprocess);
+  if (!server.relay) {
+    await link.close().catch(() => undefined);
+    throw new UserError(`${o.host}:${o.port} is a dnn-cloud, not a dnn-relay: --tiers 3 talks to the edge tier (dnn-relay <cloud-host> ${o.network}), which forwards to the cloud`);
+  }
+  return { link, server };
+}
+
 /**
  * Connects to the relay, proves the fingerprint, calibrates the tiers, sweeps every (condition,
  * configuration) cell into a results file. `loaded`: the network as the caller's checks loaded it,
@@ -220,11 +231,7 @@ export async function runTiers(o: TierRunOptions, loaded: TierPoints): Promise<T
       }
     }
     const inputs = await prepareInputs(o, network);
-    const { link, server } = await connectCloud(o, backend, network, inputs.preprocess);
-    if (!server.relay) {
-      await link.close().catch(() => undefined);
-      throw new UserError(`${o.host}:${o.port} is a dnn-cloud, not a dnn-relay: --tiers 3 talks to the edge tier (dnn-relay <cloud-host> ${o.network}), which forwards to the cloud`);
-    }
+    const { link, server } = await connectRelay(o, backend, network, inputs.preprocess);
     const runner = createSplitRunner(network);
     const controller = o.controller ?? { apply: async () => undefined, release: async () => undefined };
     let writer: ResultsWriter | undefined;

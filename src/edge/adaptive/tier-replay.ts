@@ -10,9 +10,9 @@ import { LinkFailure, type CloudLink } from '../cloud-link.js';
 import type { SampleInput } from '../measure.js';
 import { measureTiers, type TierSample } from '../measure-tiers.js';
 import { calibrationSetup } from '../edge-slowdown.js';
-import { connectCloud, freshResultsPath, runMetadata, selectedBackend } from '../run-edge.js';
+import { freshResultsPath, runMetadata, selectedBackend } from '../run-edge.js';
 import { prepareInputs } from '../run-inputs.js';
-import { calibrateTiers, tiersMeta, type TierPlan, type TierRunOptions } from '../run-tiers.js';
+import { calibrateTiers, connectRelay, tiersMeta, type TierPlan, type TierRunOptions } from '../run-tiers.js';
 import { formatDuration } from '../progress.js';
 import { CellRecorder } from '../samples.js';
 import { loadResultFiles } from '../../analysis/load-results.js';
@@ -182,11 +182,7 @@ export async function runTierTrace(o: TierTraceOptions): Promise<{ file: string 
   const links = replayedLinks(o.schedule);
   const { network } = plan;
   const inputs = await prepareInputs(o, network);
-  const { link, server } = await connectCloud(o, backend, network, inputs.preprocess);
-  if (!server.relay) {
-    await link.close().catch(() => undefined);
-    throw new UserError(`${o.host}:${o.port} is a dnn-cloud, not a dnn-relay: --tiers 3 talks to the edge tier`);
-  }
+  const { link, server } = await connectRelay(o, backend, network, inputs.preprocess);
   const runner = createSplitRunner(network);
   const replays = links.map(({ link: which, schedule }) => ({ which, handle: new ReplayHandle({ ...o.links[which], schedule, edge: o.edge }) }));
   let writer: ResultsWriter | undefined;
