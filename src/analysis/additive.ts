@@ -1,7 +1,7 @@
 import { conditionKey } from '../conditions/condition.js';
 import type { ConditionData, CutRef, NetworkData, TierRef } from './cells.js';
 import type { AdditiveCheck, AdditivePrediction } from './findings.js';
-import { crossings, deviceRate, edgeRate, fitLink, linkMs, p50, type Crossing, type LinkFit, type LinkObs } from './tier-links.js';
+import { crossings, deviceRate, edgeRate, fitLink, linkMs, observeLinks, p50, type Crossing, type LinkFit, type LinksObs } from './tier-links.js';
 import { median } from './stats.js';
 
 /**
@@ -35,8 +35,7 @@ interface Calibration {
 
 function calibrate(cond: ConditionData, configs: CutRef[], sizes: Map<string, Crossing>, input: string, output: string): Calibration {
   const cal: Calibration = { device: new Map(), edgePrefix: new Map(), cloud: new Map(), calibration: 0 };
-  const dev: LinkObs[] = [];
-  const edge: LinkObs[] = [];
+  const links: LinksObs = { device: [], edge: [] };
   const push = (m: Map<string, number[]>, k: string, v: number | undefined) => {
     if (v !== undefined) m.set(k, [...(m.get(k) ?? []), v]);
   };
@@ -51,15 +50,11 @@ function calibrate(cond: ConditionData, configs: CutRef[], sizes: Map<string, Cr
       if (e !== undefined) cal.edgePrefix.set(t.y, e);
     }
     if (t.y !== output) push(cal.cloud, t.y, p50(cell, 'cloud'));
-    const at = (p: string) => sizes.get(p);
-    const dt = p50(cell, 'device_transfer');
-    if (t.x !== output && dt !== undefined && at(t.x)) dev.push({ crossing: at(t.x)!, rate: deviceRate(cond.condition), ms: dt });
-    const et = p50(cell, 'transfer');
-    if (t.y !== output && t.x !== output && et !== undefined && at(t.y)) edge.push({ crossing: at(t.y)!, rate: edgeRate(cond.condition), ms: et });
+    observeLinks(links, cell, t, cond.condition, sizes, output);
   }
   cal.edgePrefix.set(input, 0);
-  cal.deviceLink = fitLink(dev);
-  cal.edgeLink = fitLink(edge);
+  cal.deviceLink = fitLink(links.device);
+  cal.edgeLink = fitLink(links.edge);
   return cal;
 }
 

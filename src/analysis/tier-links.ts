@@ -1,5 +1,5 @@
 import type { Condition } from '../conditions/condition.js';
-import type { CellStats, NetworkData, TierPoint } from './cells.js';
+import type { CellStats, NetworkData, TierPoint, TierRef } from './cells.js';
 import { frameWireBytes, wireMs } from './cost-model.js';
 import { inferFrameBytes } from '../protocol/frame-size.js';
 import { median } from './stats.js';
@@ -79,6 +79,26 @@ export function fitLink(obs: readonly LinkObs[]): LinkFit | undefined {
     if (slope >= 0) return { fixed: mr - slope * mx, perByte: slope, n: obs.length };
   }
   return { fixed: median(rs), perByte: 0, n: obs.length };
+}
+
+/** Observations of the two links, to fit each on. */
+export interface LinksObs {
+  device: LinkObs[];
+  edge: LinkObs[];
+}
+
+/**
+ * What a measured cell of configuration `t` under `c` says of the links: its device_transfer at x's
+ * crossing and dnet (none when x = output: nothing is sent), its transfer at y's crossing and net
+ * (none when y = output: the cloud is unused); a point that cannot be sized gives nothing.
+ */
+export function observeLinks(into: LinksObs, cell: CellStats | undefined, t: TierRef, c: Condition, sizes: Map<string, Crossing>, output: string): void {
+  const dt = p50(cell, 'device_transfer');
+  const sx = sizes.get(t.x);
+  if (t.x !== output && dt !== undefined && sx) into.device.push({ crossing: sx, rate: deviceRate(c), ms: dt });
+  const et = p50(cell, 'transfer');
+  const sy = sizes.get(t.y);
+  if (t.y !== output && t.x !== output && et !== undefined && sy) into.edge.push({ crossing: sy, rate: edgeRate(c), ms: et });
 }
 
 /** A link's predicted time for a crossing at a rate (never below 0). */

@@ -3,7 +3,7 @@ import { factorsAppliedBy } from '../conditions/factors.js';
 import { UserError } from '../errors.js';
 import type { CellStats, ConditionData, NetworkData } from './cells.js';
 import { gridConditions, pickStress, stressKey, type PredictLevels } from './cost-model.js';
-import { crossings, deviceRate, edgeRate, fitLink, linkMs, p50, type LinkFit, type LinkObs } from './tier-links.js';
+import { crossings, deviceRate, edgeRate, fitLink, linkMs, observeLinks, p50, type Crossing, type LinkFit, type LinksObs } from './tier-links.js';
 import { median } from './stats.js';
 
 /**
@@ -27,8 +27,18 @@ interface StressFit {
   edgeLink?: LinkFit;
 }
 
-/** The measured conditions grouped by stress, each fitted. */
-function fitTiers(data: NetworkData): Map<string, StressFit> {
+/** The model of a three-tier sweep: its conditions' fits by stress, and the points' crossings. */
+interface TierModel {
+  data: NetworkData;
+  /** by stressKey: the measured conditions of that stress, fitted together */
+  fits: Map<string, StressFit>;
+  sizes: Map<string, Crossing>;
+  /** the output point: a configuration with x or y there does not cross that link */
+  output: string;
+}
+
+/** The measured conditions grouped by stress, each group fitted. */
+function fitTiers(data: NetworkData): TierModel {
   const points = data.tiers!.points;
   const output = points[points.length - 1]!.cut;
   const sizes = crossings(data, points);
@@ -37,8 +47,7 @@ function fitTiers(data: NetworkData): Map<string, StressFit> {
   const fits = new Map<string, StressFit>();
   for (const [key, conds] of groups) {
     const fit: StressFit = { compute: new Map() };
-    const dev: LinkObs[] = [];
-    const edge: LinkObs[] = [];
+    const links: LinksObs = { device: [], edge: [] };
     for (const cfg of data.cuts) {
       const t = cfg.tier!;
       const parts = { device: [] as number[], edge: [] as number[], cloud: [] as number[] };
@@ -49,33 +58,27 @@ function fitTiers(data: NetworkData): Map<string, StressFit> {
           const v = p50(cell, m);
           if (v !== undefined) parts[m].push(v);
         }
-        const dt = p50(cell, 'device_transfer');
-        if (t.x !== output && dt !== undefined && sizes.has(t.x)) dev.push({ crossing: sizes.get(t.x)!, rate: deviceRate(c.condition), ms: dt });
-        const et = p50(cell, 'transfer');
-        if (t.y !== output && et !== undefined && sizes.has(t.y)) edge.push({ crossing: sizes.get(t.y)!, rate: edgeRate(c.condition), ms: et });
+        observeLinks(links, cell, t, c.condition, sizes, output);
       }
       if (parts.device.length && parts.edge.length && parts.cloud.length) fit.compute.set(cfg.cut, { device: median(parts.device), edge: median(parts.edge), cloud: median(parts.cloud) });
     }
-    fit.deviceLink = fitLink(dev);
-    fit.edgeLink = fitLink(edge);
+    fit.deviceLink = fitLink(links.device);
+    fit.edgeLink = fitLink(links.edge);
     fits.set(key, fit);
   }
-  return fits;
+  return { data, fits, sizes, output };
 }
 
 /** The predicted conditions of a --predict grid as cells (no spread: significance unknown), for the same analysis as measured ones. */
 export function predictTiers(data: NetworkData, levels: PredictLevels): ConditionData[] {
-  const fits = fitTiers(data);
-  const points = data.tiers!.points;
-  const output = points[points.length - 1]!.cut;
-  const sizes = crossings(data, points);
+  const model = fitTiers(data);
   // the grid over the measured stress levels, as for two tiers
-  const conditions = gridConditions([...fits.keys()].map((k) => pickStress(data.conditions.find((d) => stressKey(d.condition) === k)!.condition)), levels);
-  return conditions.map((c) => ({ condition: c, cells: predictedCells(data, fits, sizes, output, c, '--predict') }));
+  const conditions = gridConditions([...model.fits.keys()].map((k) => pickStress(data.conditions.find((d) => stressKey(d.condition) === k)!.condition)), levels);
+  return conditions.map((c) => ({ condition: c, cells: predictedCells(model, c, '--predict') }));
 }
 
 /** Every configuration's predicted parts under c (ms, no spread); `flag` names what asked in a one-line UserError (a link factor outside the model, an unmeasured stress, no link times). */
-function predictedCells(data: NetworkData, fits: Map<string, StressFit>, sizes: ReturnType<typeof crossings>, output: string, c: Condition, flag: string): Map<string, CellStats> {
+function predictedCells({ data, fits, sizes, output }: TierModel, c: Condition, flag: string): Map<string, CellStats> {
   const off = factorsAppliedBy('link').filter((k: ConditionKey) => !MODELLED.has(k) && c[k] !== NO_CONDITION[k]);
   if (off.length) throw new UserError(`${flag}: ${off.join(' and ')} ${off.length > 1 ? 'are' : 'is'} not in the three-tier model (only the rates net and dnet); drop ${off.length > 1 ? 'them' : 'it'}`);
   const fit = fits.get(stressKey(c));
@@ -101,10 +104,7 @@ function predictedCells(data: NetworkData, fits: Map<string, StressFit>, sizes: 
  * its --profile files). Throws the one-line UserError of predictedCells for a condition outside it.
  */
 export function tierPredictor(data: NetworkData, flag: string): (c: Condition) => Map<string, number> {
-  const fits = fitTiers(data);
-  const points = data.tiers!.points;
-  const output = points[points.length - 1]!.cut;
-  const sizes = crossings(data, points);
-  return (c) => new Map([...predictedCells(data, fits, sizes, output, c, flag)].map(([cut, cell]) => [cut, cell.total!.p50]));
+  const model = fitTiers(data);
+  return (c) => new Map([...predictedCells(model, c, flag)].map(([cut, cell]) => [cut, cell.total!.p50]));
 }
 

@@ -1,7 +1,8 @@
 import type { EdgeOptions, TierOptions } from './edge-options.js';
 import { selectBackend } from '../engine/backend.js';
-import { formatTierDryRun, prepareTierPlan, runTiers } from '../edge/run-tiers.js';
-import { formatTierTraceDryRun, runTierTrace, tierOracle, tierPolicies } from '../edge/adaptive/tier-replay.js';
+import { formatTierDryRun, loadTierPoints, prepareTierPlan, runTiers, tierPlan } from '../edge/run-tiers.js';
+import { formatTierTraceDryRun, runTierTrace, tierPolicies, tierTracePlan } from '../edge/adaptive/tier-replay.js';
+import { newScheduleSeed } from '../edge/schedule.js';
 import { startTierLab, tierLabDevices, type TierLab } from '../edge/tier-lab.js';
 import { printBestConfigs } from '../edge/tier-summary.js';
 import { allowedCpus, checkLimits, describeLimits, requireCgroups } from '../conditions/cgroup.js';
@@ -35,9 +36,14 @@ export async function runTiersCli(o: EdgeOptions & { tiers: TierOptions }, log: 
   }
   requireCommands(commandsNeeded({ ...o, trace: o.trace !== undefined }));
   if (o.lab && !isRoot()) throw new UserError("the three-tier lab (host 'lab') creates network namespaces and needs root: run with sudo");
-  // before anything is changed: the network and its points, --configs and --cuts (one-line errors)
-  const plan = await prepareTierPlan(o, o.orderSeed ?? 0);
-  if (o.trace && tierPolicies(o.trace.policies, plan.configs).some((p) => p.config === null)) tierOracle(o.trace.profile, plan.network.id, plan.configs, o.trace.schedule);
+  // before anything is changed (one-line errors): the backend the network is loaded on, the network
+  // and its points, --configs and --cuts; under a trace its policies and the oracle. Loaded once: the run takes it.
+  await selectBackend(o.backend, { threads: o.threads });
+  const loaded = await loadTierPoints(o);
+  // a replay's configurations are drawn with its slots' seed (so its metadata's); a sweep's in runTiers, with its schedule's (a resume's from its file)
+  const slotSeed = o.orderSeed ?? newScheduleSeed();
+  const plan = tierPlan(loaded, o, o.trace ? slotSeed : 0);
+  const replay = o.trace ? { trace: o.trace, prepared: tierTracePlan(plan, o.trace) } : null;
   const devices = o.lab ? tierLabDevices(allowedCpus(), o.limits.cloud) : undefined;
   if (devices) {
     checkLimits('--cloud', devices.cloud);
@@ -60,9 +66,9 @@ export async function runTiersCli(o: EdgeOptions & { tiers: TierOptions }, log: 
       host = lab.host;
       port = lab.port;
     }
-    if (o.trace) {
+    if (replay) {
       if (!lab) throw new UserError("--tiers 3 --trace replays the trace on the lab's two links: use 'dnn-edge lab <network> --tiers 3 --trace FILE'");
-      const t = o.trace;
+      const t = replay.trace;
       const { file: traced } = await runTierTrace({
         ...o,
         host,
@@ -74,8 +80,9 @@ export async function runTiersCli(o: EdgeOptions & { tiers: TierOptions }, log: 
         replay: { file: t.file, scale: t.scale, loop: t.loop, duration_ms: t.schedule.lengthMs, ...(t.link ? { link: t.link } : {}) },
         policies: t.policies,
         profile: t.profile,
+        prepared: replay.prepared,
         slotMs: t.slotMs,
-        slotSeed: o.orderSeed,
+        slotSeed,
         links: { device: { iface: lab.deviceIface }, edge: { iface: lab.edgeIface, netns: lab.edgeNetns } },
         setup: { lab: o.lab, shaped: true, design: o.design },
         log,
@@ -93,7 +100,7 @@ export async function runTiersCli(o: EdgeOptions & { tiers: TierOptions }, log: 
       ...(lab ? { controller: lab.controller() } : {}),
       setup: { lab: o.lab, shaped: lab !== null && o.shaping, design: o.design },
       log,
-    });
+    }, loaded);
     file = r.file;
     log(`${r.stats.cells} cells of ${r.configs.length} configurations, ${r.stats.samples} samples, ${r.stats.retries} samples redone after failures -> ${file}`);
   } catch (e) {

@@ -82,9 +82,8 @@ class Replay {
   set(i: number): void {
     const s = this.input.steps[i]!;
     this.send(s.args.map((a) => a.join(' ')), (root) => {
-      const error = [...this.errors, ...(this.ours(root) ? [] : [`our qdisc is gone from ${this.input.iface} (root qdisc: ${root.trim()})`])];
-      this.errors = [];
-      post(error.length ? { set: true, error: error.join('; ') } : { set: true });
+      const error = this.takeError(root);
+      post(error ? { set: true, error } : { set: true });
     });
   }
 
@@ -109,9 +108,8 @@ class Replay {
     this.timers.delete(i);
     const s = this.input.steps[i]!;
     this.send(s.args.map((a) => a.join(' ')), (root) => {
-      const error = [...this.errors, ...(this.ours(root) ? [] : [`our qdisc is gone from ${this.input.iface} (root qdisc: ${root.trim()}): something else removed it`])];
-      this.errors = [];
-      post({ step: i, condition: s.key, scheduled_ms: s.atMs, applied_ms: epochMs() - this.startMs, tc: root, ...(error.length ? { error: error.join('; ') } : {}) } satisfies AppliedStep);
+      const error = this.takeError(root);
+      post({ step: i, condition: s.key, scheduled_ms: s.atMs, applied_ms: epochMs() - this.startMs, tc: root, ...(error ? { error } : {}) } satisfies AppliedStep);
       if (this.ending) this.finishIfIdle();
     });
   }
@@ -132,6 +130,13 @@ class Replay {
   private send(commands: string[], ack: (root: string) => void): void {
     this.acks.push(ack);
     this.tc.stdin!.write(`${[...commands, `qdisc show dev ${this.input.iface}`].join('\n')}\n`);
+  }
+
+  /** What went wrong with the batch tc just answered (its stderr lines since the last answer, our qdisc missing), or undefined; the lines are taken. */
+  private takeError(root: string): string | undefined {
+    const error = [...this.errors, ...(this.ours(root) ? [] : [`our qdisc is gone from ${this.input.iface} (root qdisc: ${root.trim()}): something else removed it`])];
+    this.errors = [];
+    return error.length ? error.join('; ') : undefined;
   }
 
   private ours(root: string): boolean {

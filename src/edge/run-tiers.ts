@@ -1,8 +1,9 @@
 import { conditionKey, type Condition } from '../conditions/condition.js';
 import type { Device } from '../conditions/device.js';
-import { inferenceThreads } from '../engine/backend.js';
+import { inferenceThreads, type BackendInfo } from '../engine/backend.js';
 import { createSplitRunner, type SplitRunner } from '../engine/split-runner.js';
 import type { Network } from '../model/network.js';
+import type { PreprocessSpec } from '../protocol/messages.js';
 import type { CutPoint } from '../model/partition.js';
 import { configCount, configLabel, enumerateConfigs, isThreeTier, resolveConfigs, tierPoints, type TierConfig } from '../model/tier-configs.js';
 import { pointWork } from '../model/work.js';
@@ -56,12 +57,30 @@ export interface TierPlan {
   conditions: Condition[];
 }
 
-/** The network, its points and the configurations (sampled with `seed` under --max-configs): what a run and --dry-run need. */
-export async function prepareTierPlan(o: Pick<TierRunOptions, 'network' | 'seed' | 'inputShape' | 'cuts' | 'conditions' | 'tiers'>, seed: number): Promise<TierPlan> {
-  const { network, selected } = await loadPoints({ ...o, maxPoints: undefined });
+/** The network and the points the configurations are built from: loaded once per run (the model load is the slow part of a plan). */
+export interface TierPoints {
+  network: Network;
+  /** the --cuts selection (the input and output points are added by the plan) */
+  selected: CutPoint[];
+}
+
+type TierPlanOptions = Pick<TierRunOptions, 'network' | 'seed' | 'inputShape' | 'cuts' | 'conditions' | 'tiers'>;
+
+/** Loads the network and selects its points (one-line UserErrors for the network and --cuts). */
+export function loadTierPoints(o: TierPlanOptions): Promise<TierPoints> {
+  return loadPoints({ ...o, maxPoints: undefined });
+}
+
+/** The configurations of the loaded network (sampled with `seed` under --max-configs; a UserError for --configs not among its points): what a run and --dry-run need. */
+export function tierPlan({ network, selected }: TierPoints, o: TierPlanOptions, seed: number): TierPlan {
   const points = tierPoints(network.cuts, selected);
   const configs = o.tiers.configs ? resolveConfigs(network.cuts, o.tiers.configs, o.network) : enumerateConfigs(points, { maxConfigs: o.tiers.maxConfigs, seed });
   return { network, points: o.tiers.configs ? [...new Set(configs.flatMap((c) => [c.x, c.y]))].sort((a, b) => network.cuts.indexOf(a) - network.cuts.indexOf(b)) : points, configs, conditions: o.conditions };
+}
+
+/** loadTierPoints, then tierPlan. */
+export async function prepareTierPlan(o: TierPlanOptions, seed: number): Promise<TierPlan> {
+  return tierPlan(await loadTierPoints(o), o, seed);
 }
 
 /** The plan record of a three-tier sweep: its configurations are in the hash (a resume measures the same ones). */
@@ -177,8 +196,22 @@ export async function calibrateTiers(o: TierRunOptions, runner: SplitRunner, lin
   return out;
 }
 
-/** Connects to the relay, proves the fingerprint, calibrates the tiers, sweeps every (condition, configuration) cell into a results file. */
-export async function runTiers(o: TierRunOptions): Promise<TierRunResult> {
+/** connectCloud to the edge tier (`host`): a dnn-cloud there is refused with one line. */
+export async function connectRelay(o: TierRunOptions, backend: BackendInfo, network: Network, preprocess?: PreprocessSpec): ReturnType<typeof connectCloud> {
+  const { link, server } = await connectCloud(o, backend, network, preprocess);
+  if (!server.relay) {
+    await link.close().catch(() => undefined);
+    throw new UserError(`${o.host}:${o.port} is a dnn-cloud, not a dnn-relay: --tiers 3 talks to the edge tier (dnn-relay <cloud-host> ${o.network}), which forwards to the cloud`);
+  }
+  return { link, server };
+}
+
+/**
+ * Connects to the relay, proves the fingerprint, calibrates the tiers, sweeps every (condition,
+ * configuration) cell into a results file. `loaded`: the network as the caller's checks loaded it,
+ * on the backend selected (the configurations are drawn here, with the schedule's seed).
+ */
+export async function runTiers(o: TierRunOptions, loaded: TierPoints): Promise<TierRunResult> {
   const backend = await selectedBackend(o);
   // the schedule's seed first: it also draws the --max-configs sample, so a resume draws the same
   let schedule: ScheduleMeta = { seed: o.orderSeed ?? newScheduleSeed(), order: o.order, reference_every: 0, interleaved: true };
@@ -188,7 +221,7 @@ export async function runTiers(o: TierRunOptions): Promise<TierRunResult> {
     if (resumed.meta.schedule) schedule = resumed.meta.schedule;
   }
   try {
-    const plan = await prepareTierPlan(o, schedule.seed);
+    const plan = tierPlan(loaded, o, schedule.seed);
     const { network, configs } = plan;
     const record = tierPlanRecord(plan, o.reps, o.warmup);
     if (resumed) {
@@ -198,11 +231,7 @@ export async function runTiers(o: TierRunOptions): Promise<TierRunResult> {
       }
     }
     const inputs = await prepareInputs(o, network);
-    const { link, server } = await connectCloud(o, backend, network, inputs.preprocess);
-    if (!server.relay) {
-      await link.close().catch(() => undefined);
-      throw new UserError(`${o.host}:${o.port} is a dnn-cloud, not a dnn-relay: --tiers 3 talks to the edge tier (dnn-relay <cloud-host> ${o.network}), which forwards to the cloud`);
-    }
+    const { link, server } = await connectRelay(o, backend, network, inputs.preprocess);
     const runner = createSplitRunner(network);
     const controller = o.controller ?? { apply: async () => undefined, release: async () => undefined };
     let writer: ResultsWriter | undefined;

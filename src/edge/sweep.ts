@@ -344,21 +344,31 @@ function summariseStream(cell: StreamCell): string {
 /** A sample failing this many times in a row is not a passing fault: the run stops. */
 const MAX_CONSECUTIVE_FAILURES = 10;
 
+/** The sweep's measurement of arms: measureCycles with the run's recorders, each sample taking the sweep's next input. */
+function measureInterleaved(arms: Arm[], random: () => number, ctx: MeasureContext): Promise<CellRecorder[]> {
+  return measureCycles(arms, ctx.plan, random, () => new CellRecorder(ctx.wire), (arm) => sampleWithRetry(arm, ctx));
+}
+
 /**
- * Warm-up runs of every arm, then `reps` cycles through the arms, each cycle in a fresh shuffled
- * order, one recorded sample per arm per cycle; a sample the link failed is redone after a
- * reconnect. Each sample takes the sweep's next input.
+ * `warmup` unrecorded cycles through the items, then `reps` recorded ones, each cycle in a fresh
+ * shuffled order, one sample per item per cycle into the item's recorder (all freed when a sample
+ * throws). Shared with the three-tier sweep.
  */
-async function measureInterleaved(arms: Arm[], random: () => number, ctx: MeasureContext): Promise<CellRecorder[]> {
-  const { plan } = ctx;
-  const recs = arms.map(() => new CellRecorder(ctx.wire));
-  const index = new Map(arms.map((a, i) => [a, i]));
-  const cycles = [...cycleOrders(arms, plan.warmup, random).map((order) => ({ order, record: false })), ...cycleOrders(arms, plan.reps, random).map((order) => ({ order, record: true }))];
+export async function measureCycles<T, S, R extends { record(s: S): void; destroy(): void }>(
+  items: readonly T[],
+  counts: { warmup: number; reps: number },
+  random: () => number,
+  recorder: () => R,
+  sample: (item: T) => Promise<S>,
+): Promise<R[]> {
+  const recs = items.map(recorder);
+  const index = new Map(items.map((item, i) => [item, i]));
+  const cycles = [...cycleOrders(items, counts.warmup, random).map((order) => ({ order, record: false })), ...cycleOrders(items, counts.reps, random).map((order) => ({ order, record: true }))];
   try {
     for (const { order, record } of cycles) {
-      for (const arm of order) {
-        const sample = await sampleWithRetry(arm, ctx);
-        if (record) recs[index.get(arm)!]!.record(sample);
+      for (const item of order) {
+        const s = await sample(item);
+        if (record) recs[index.get(item)!]!.record(s);
       }
     }
     return recs;

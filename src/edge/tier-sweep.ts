@@ -8,8 +8,8 @@ import type { CloudLink } from './cloud-link.js';
 import type { SampleInput } from './measure.js';
 import { measureTiers, type TierSample } from './measure-tiers.js';
 import type { ProgressSink } from './progress.js';
-import { conditionRandom, cycleOrders } from './schedule.js';
-import { redoOnLinkFailure, type ConditionController } from './sweep.js';
+import { conditionRandom } from './schedule.js';
+import { measureCycles, redoOnLinkFailure, type ConditionController } from './sweep.js';
 
 /**
  * The three-tier sweep (--tiers 3): for every condition, put it in effect, then measure its
@@ -105,17 +105,8 @@ export async function runTierSweep(plan: TierSweepPlan, deps: TierSweepDeps): Pr
     await deps.controller.apply(condition);
     try {
       deps.progress.cellStarted(label, left.length > 1 ? `${left.length} configurations interleaved` : configLabel(left[0]!));
-      const random = conditionRandom(plan.seed, condition);
-      const recs = left.map(() => new TierRecorder());
+      const recs = await measureCycles(left, plan, conditionRandom(plan.seed, condition), () => new TierRecorder(), sample);
       try {
-        const index = new Map(left.map((k, i) => [k, i]));
-        const cycles = [...cycleOrders(left, plan.warmup, random).map((order) => ({ order, record: false })), ...cycleOrders(left, plan.reps, random).map((order) => ({ order, record: true }))];
-        for (const { order, record } of cycles) {
-          for (const config of order) {
-            const s = await sample(config);
-            if (record) recs[index.get(config)!]!.record(s);
-          }
-        }
         for (const [i, config] of left.entries()) {
           const rec = recs[i]!;
           await deps.sink.appendTierCell(condition, config.x.layer, config.y.layer, rec.histograms, rec.startMs, Date.now());

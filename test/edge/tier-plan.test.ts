@@ -4,10 +4,10 @@ import t from 'tap';
 import { join } from 'node:path';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { formatTierTraceDryRun, tierOracle, tierPolicies } from '../../src/edge/adaptive/tier-replay.js';
+import { formatTierTraceDryRun, tierOracle, tierPolicies, tierTracePlan } from '../../src/edge/adaptive/tier-replay.js';
 import { fileURLToPath } from 'node:url';
 import { parseEdgeOptions } from '../../src/cli/edge-options.js';
-import { formatTierDryRun, prepareTierPlan, tierPlanRecord } from '../../src/edge/run-tiers.js';
+import { formatTierDryRun, loadTierPoints, prepareTierPlan, tierPlan, tierPlanRecord } from '../../src/edge/run-tiers.js';
 import { bestConfigs } from '../../src/edge/tier-summary.js';
 import { ResultsWriter } from '../../src/results/log-writer.js';
 import { NO_CONDITION } from '../../src/conditions/condition.js';
@@ -29,6 +29,12 @@ t.test('plan and --dry-run: configurations, cells, inferences; --max-configs; a 
   const all = await prepareTierPlan({ ...o, cuts: 'all', tiers: { maxConfigs: 5 } }, 7);
   t.equal(all.configs.length, 5);
   t.match(formatTierDryRun(all, { reps: 4, warmup: 1, maxConfigs: 5 }), /--max-configs 5: sampled from \d+/);
+  // the CLI loads the network once, before anything starts; the run draws its configurations from it with its own seed
+  const sampled = { ...o, cuts: 'all', tiers: { maxConfigs: 5 } };
+  const loaded = await loadTierPoints(sampled);
+  const labels = (p: { configs: { x: { layer: string }; y: { layer: string } }[] }) => p.configs.map((c) => `${c.x.layer}|${c.y.layer}`);
+  t.same(labels(tierPlan(loaded, sampled, 7)), labels(all), 'the same draw from the loaded network as prepareTierPlan with the seed');
+  t.equal(tierPlan(loaded, sampled, 8).network, loaded.network, 'another seed: the same network, not loaded again');
   const e = await userErrorOf(() => prepareTierPlan({ ...o, tiers: { configs: ['dense_1|max_pooling2d_2'] } }, 1));
   t.match(e?.message, /x after y/);
   const bad = await userErrorOf(() => prepareTierPlan({ ...o, cuts: 'nope', tiers: {} }, 1));
@@ -70,6 +76,10 @@ t.test('--tiers 3 --trace oracle: the additive model of a stored three-tier swee
   t.match((await userErrorOf(() => tierOracle([twoTier], 'lenet', plan.configs, schedule)))?.message, /--profile: .*lenet-grid-v0\.1\.0\.hdr holds no three-tier sweep of lenet/);
   const outside = await prepareTierPlan({ ...o, tiers: { configs: ['conv2d_1|conv2d_1'] } }, 1);
   t.match((await userErrorOf(() => tierOracle([profile], 'lenet', outside.configs, schedule)))?.message, /none of this run's 1 configurations is in the three-tier sweep of lenet/);
+  const traced = tierTracePlan(plan, { policies: 'oracle,static:auto', profile: [profile], schedule });
+  t.equal(traced.policies.length, 4);
+  t.equal(label(traced.oracle!(schedule.steps[0]!.condition)), 'activation_4|activation_4', 'the oracle fitted once, before anything starts, and handed to the run');
+  t.equal(tierTracePlan(plan, { policies: 'static:auto', profile: [join(tmpdir(), 'no-such-profile.hdr')], schedule }).oracle, null, 'no oracle among the policies: --profile not read');
   const delayed = { ...schedule, steps: [{ atMs: 0, condition: { ...NO_CONDITION, net: 5, dnet: 20, delay: 10 } }] };
   t.match((await userErrorOf(() => tierOracle([profile], 'lenet', plan.configs, delayed)))?.message, /--profile \(the oracle\): delay is not in the three-tier model/, 'a condition outside the model: refused before anything starts');
 });

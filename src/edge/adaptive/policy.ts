@@ -270,8 +270,14 @@ export const DEFAULT_POLICIES = 'adaptive,model,oracle,static:auto';
 /**
  * --policies: static:<arm> (a point, or POINT@CODEC), static:auto, static:all (every arm the
  * policies may choose, in the model's order: `cuts`), adaptive, model, oracle, comma separated.
+ * `known`: the refusal of a static:<arm> not among `cuts` (after `--policies: `), by default naming every one.
  */
-export function parsePolicies(spec: string, cuts: readonly string[], auto: () => string[], what = 'profiled partition point or (point, codec) arm the policies may choose'): string[] {
+export function parsePolicies(
+  spec: string,
+  cuts: readonly string[],
+  auto: () => string[],
+  known: (arm: string) => string = (arm) => `${arm} is not a profiled partition point or (point, codec) arm the policies may choose (${cuts.join(', ')})`,
+): string[] {
   const out: string[] = [];
   for (const raw of spec.split(',').map((s) => s.trim())) {
     if (raw === '') throw new UserError(`--policies: '${spec}' has an empty entry; e.g. --policies ${DEFAULT_POLICIES}`);
@@ -280,7 +286,7 @@ export function parsePolicies(spec: string, cuts: readonly string[], auto: () =>
     else if (raw === 'static:all') out.push(...cuts.map((c) => `static:${c}`));
     else if (raw.startsWith('static:')) {
       const cut = raw.slice(7);
-      if (!cuts.includes(cut)) throw new UserError(`--policies: ${cut} is not a ${what} (${cuts.join(', ')})`);
+      if (!cuts.includes(cut)) throw new UserError(`--policies: ${known(cut)}`);
       out.push(raw);
     } else throw new UserError(`--policies: unknown policy '${raw}'; use static:<cut> (or static:<cut>@<codec>), static:auto, static:all, adaptive, model or oracle`);
   }

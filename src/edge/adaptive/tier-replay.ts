@@ -10,10 +10,9 @@ import { LinkFailure, type CloudLink } from '../cloud-link.js';
 import type { SampleInput } from '../measure.js';
 import { measureTiers, type TierSample } from '../measure-tiers.js';
 import { calibrationSetup } from '../edge-slowdown.js';
-import { connectCloud, freshResultsPath, runMetadata, selectedBackend } from '../run-edge.js';
+import { freshResultsPath, runMetadata, selectedBackend } from '../run-edge.js';
 import { prepareInputs } from '../run-inputs.js';
-import { calibrateTiers, prepareTierPlan, tiersMeta, type TierRunOptions } from '../run-tiers.js';
-import { newScheduleSeed } from '../schedule.js';
+import { calibrateTiers, connectRelay, tiersMeta, type TierPlan, type TierRunOptions } from '../run-tiers.js';
 import { formatDuration } from '../progress.js';
 import { CellRecorder } from '../samples.js';
 import { loadResultFiles } from '../../analysis/load-results.js';
@@ -38,11 +37,15 @@ export interface TierTraceOptions extends TierRunOptions {
   schedule: Schedule;
   /** how the schedule was made, for the metadata (`link`: the link a one-rate trace shapes) */
   replay: { file: string; scale: number; loop: boolean; duration_ms: number; link?: TraceLink };
+  /** --policies and --profile as given (the metadata's) */
   policies: string;
   /** --profile: three-tier sweeps of this network the oracle is fitted on (with `oracle` among the policies) */
   profile: string[];
+  /** the configurations, the policies and the oracle, checked by tierTracePlan before anything started */
+  prepared: TierTracePlan;
   slotMs: number | null;
-  slotSeed?: number;
+  /** the slots' orders' seed; the same drew the configurations under --max-configs */
+  slotSeed: number;
   /** the lab's two links: where each is shaped */
   links: Record<TraceLink, { iface: string; netns?: string }>;
   out: string;
@@ -87,13 +90,11 @@ export interface TierPolicy {
 /** The policies' configurations, checked against the run's (one-line UserError for a name not among them): before anything starts. */
 export function tierPolicies(spec: string, configs: readonly TierConfig[]): TierPolicy[] {
   const byLabel = new Map(configs.map((c) => [configLabel(c), c]));
-  // a deep network has thousands of configurations: name a few, not all (parsePolicies would list every one)
-  const unknown = spec.split(',').map((p) => p.trim()).find((p) => p.startsWith('static:') && !['static:auto', 'static:all'].includes(p) && !byLabel.has(p.slice('static:'.length)));
-  if (unknown) {
-    const some = [...byLabel.keys()].slice(0, 4).join(', ');
-    throw new UserError(`--policies: ${unknown.slice('static:'.length)} is not a configuration x|y of this run (${byLabel.size} from the --cuts/--configs points and the input and output, e.g. ${some}${byLabel.size > 4 ? ', ...' : ''}); \`dnn-edge ... --tiers 3 --dry-run\` counts them, \`dnn-cut <network>\` lists the points`);
-  }
-  return parsePolicies(spec, [...byLabel.keys()], () => autoConfigs(configs), 'configuration (x|y) of this run').map((name) => {
+  const labels = [...byLabel.keys()];
+  // a deep network has thousands of configurations: name a few, not all
+  const known = (label: string) =>
+    `${label} is not a configuration x|y of this run (${byLabel.size} from the --cuts/--configs points and the input and output, e.g. ${labels.slice(0, 4).join(', ')}${byLabel.size > 4 ? ', ...' : ''}); \`dnn-edge ... --tiers 3 --dry-run\` counts them, \`dnn-cut <network>\` lists the points`;
+  return parsePolicies(spec, labels, () => autoConfigs(configs), known).map((name) => {
     if (name === 'oracle') return { name, config: null };
     const config = name.startsWith('static:') ? byLabel.get(name.slice('static:'.length)) : undefined;
     if (!config) throw new UserError(`--policies: ${name} is not a static configuration; --tiers 3 --trace replays static:x|y, static:auto or static:all`);
@@ -145,6 +146,20 @@ export function tierOracle(files: readonly string[], network: string, configs: r
   return (c) => chosen.get(c) ?? choose(c);
 }
 
+/** What a three-tier replay plays: its configurations, its policies among them and the oracle (null: none among the policies). */
+export interface TierTracePlan {
+  plan: TierPlan;
+  policies: TierPolicy[];
+  oracle: ((c: Condition) => TierConfig) | null;
+}
+
+/** The policies of --policies and, with `oracle` among them, the oracle fitted on --profile: one-line UserErrors before anything starts. */
+export function tierTracePlan(plan: TierPlan, o: { policies: string; profile: readonly string[]; schedule: Schedule }): TierTracePlan {
+  const policies = tierPolicies(o.policies, plan.configs);
+  const oracle = policies.some((p) => p.config === null) ? tierOracle(o.profile, plan.network.id, plan.configs, o.schedule) : null;
+  return { plan, policies, oracle };
+}
+
 interface PolicyTurns {
   name: string;
   /** the configuration of each request: a static's own, the oracle's choice under the condition in force */
@@ -163,18 +178,11 @@ interface PolicyTurns {
 
 export async function runTierTrace(o: TierTraceOptions): Promise<{ file: string }> {
   const backend = await selectedBackend(o);
-  const slotSeed = o.slotSeed ?? newScheduleSeed();
-  const plan = await prepareTierPlan(o, o.orderSeed ?? slotSeed);
-  const policies = tierPolicies(o.policies, plan.configs);
-  const oracle = policies.some((p) => p.config === null) ? tierOracle(o.profile, plan.network.id, plan.configs, o.schedule) : null;
+  const { plan, policies, oracle } = o.prepared;
   const links = replayedLinks(o.schedule);
   const { network } = plan;
   const inputs = await prepareInputs(o, network);
-  const { link, server } = await connectCloud(o, backend, network, inputs.preprocess);
-  if (!server.relay) {
-    await link.close().catch(() => undefined);
-    throw new UserError(`${o.host}:${o.port} is a dnn-cloud, not a dnn-relay: --tiers 3 talks to the edge tier`);
-  }
+  const { link, server } = await connectRelay(o, backend, network, inputs.preprocess);
   const runner = createSplitRunner(network);
   const replays = links.map(({ link: which, schedule }) => ({ which, handle: new ReplayHandle({ ...o.links[which], schedule, edge: o.edge }) }));
   let writer: ResultsWriter | undefined;
@@ -182,7 +190,7 @@ export async function runTierTrace(o: TierTraceOptions): Promise<{ file: string 
     const slow = await calibrateTiers(o, runner, link, network);
     const file = freshResultsPath(o.out, `${network.id}-adaptive`, new Date());
     const { link: traceLink, ...replay } = o.replay;
-    const adaptive = { ...replay, policies: o.policies, interval_ms: null, profile: o.profile, ...slotsMeta(o.slotMs, slotSeed), ...(traceLink ? { trace_link: traceLink } : {}) };
+    const adaptive = { ...replay, policies: o.policies, interval_ms: null, profile: o.profile, ...slotsMeta(o.slotMs, o.slotSeed), ...(traceLink ? { trace_link: traceLink } : {}) };
     writer = await ResultsWriter.create(file, {
       ...runMetadata(o, network, backend, server, { ...o.setup, ...calibrationSetup(o.setup, slow.device), iface: o.links.device.iface, edge_stressor: 'none', adaptive }, undefined, await inferenceThreads(backend.name)),
       // the configurations the policies could be: the hindsight best is an upper bound only over all of them
@@ -191,7 +199,7 @@ export async function runTierTrace(o: TierTraceOptions): Promise<{ file: string 
     o.log(`results: ${file}`);
     const statics = policies.filter((p) => p.config !== null).length;
     o.log(`replaying ${o.schedule.trace} (${(o.schedule.lengthMs / 1000).toFixed(1)} s) on the ${links.map((l) => (l.link === 'device' ? 'device link' : 'edge->cloud link')).join(' and the ')} under ${statics} static configurations${oracle ? ' and the oracle' : ''}`);
-    await playTurns({ ...o, slotSeed }, policies, { runner, link, inputs: inputs.samples, replays, writer, oracle });
+    await playTurns(o, policies, { runner, link, inputs: inputs.samples, replays, writer, oracle });
     return { file };
   } finally {
     await runner.dispose();
@@ -212,7 +220,7 @@ interface TurnDeps {
 }
 
 /** The slots (their orders seeded by `slotSeed`, as the metadata records it), each policy's turn in each, and each policy's results once its last slot is played. */
-async function playTurns(o: TierTraceOptions & { slotSeed: number }, policies: TierPolicy[], d: TurnDeps): Promise<void> {
+async function playTurns(o: TierTraceOptions, policies: TierPolicy[], d: TurnDeps): Promise<void> {
   const plan = slotPlan(o.schedule.lengthMs, o.slotMs, policies.map((p) => p.name), o.slotSeed);
   if (plan.length > 1) o.log(`interleaved replay: ${plan.length} slots of ${((o.slotMs ?? 0) / 1000).toFixed(1)} s, in each every configuration in turn (order shuffled per slot, seed ${o.slotSeed})`);
   const chooser = (p: TierPolicy) => (p.config === null ? d.oracle! : () => p.config!);
