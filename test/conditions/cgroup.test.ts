@@ -94,7 +94,11 @@ const V1 = 'layout' in found && found.layout.version === 1 ? found.layout : null
 t.test('v1 for real: limits written, a process inside runs on the set, removal ends it and removes every directory', { skip: NEEDS_ROOT || (V1 ? false : 'no cgroup v1 hierarchy with cpu, cpuset and memory here') }, async (t) => {
   const layout = V1!;
   const cpu = allowedCpus()[0]!;
-  const name = `dnn-${(2 ** 31).toString(36)}-t${process.pid.toString(36)}`; // an owner pid that cannot exist
+  // the owner (the pid in the name) lives until just before the sweep: other test files' runs sweep
+  // leftovers of dead owners too, and one starting meanwhile would remove it before this test's sweep
+  const owner = execa('sleep', ['60'], { reject: false });
+  t.teardown(() => void owner.kill('SIGKILL')); // by the pid we started; a no-op once it has ended
+  const name = `dnn-${owner.pid!.toString(36)}-t${process.pid.toString(36)}`;
   const dirs = createCgroup(layout, name, { cpuset: String(cpu), cpus: 0.5, memoryBytes: 256 * 2 ** 20 });
   t.teardown(() => removeCgroup(dirs));
   const [cpuDir, cpusetDir, memDir] = dirs as [string, string, string];
@@ -109,6 +113,8 @@ t.test('v1 for real: limits written, a process inside runs on the set, removal e
   t.match(readFileSync(`/proc/${sleeper.pid}/cgroup`, 'utf8'), new RegExp(`:cpu:.*/${name}\\n`));
 
   // a leftover: its owner (the pid in its name) is dead, so the next run's sweep removes it
+  owner.kill('SIGKILL');
+  await owner;
   const removed = cleanupLeftovers();
   t.ok(removed.some((l) => l.includes(name)), `the sweep removed it (${removed.join('; ')})`);
   await sleeper;
