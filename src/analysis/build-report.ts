@@ -298,7 +298,16 @@ function summarize(
     max_gain_best_cut: max ? max.best.cut : null,
     repartition_not_significant: conditions.filter((c) => c.move_not_significant).length,
     sensitivity: sensitivity(
-      conditions.map((c, i) => ({ condition: raw[i]!, key: c.key, bestCut: c.best.cut, bestMs: c.best.total_ms, deployedMs: c.deployed_ms, verdicts: verdicts[i]!, deployedDist: deployedDists[i]! })),
+      conditions.map((c, i) => ({
+        condition: raw[i]!,
+        key: c.key,
+        bestCut: c.best.cut,
+        bestMs: c.best.total_ms,
+        deployedMs: c.deployed_ms,
+        verdicts: verdicts[i]!,
+        deployedDist: deployedDists[i]!,
+        raced: new Map(c.cuts.filter((p) => p.raced).map((p) => [p.cut, p.samples])),
+      })),
       confidence,
     ),
   };

@@ -409,6 +409,8 @@ export interface SensitivityMove {
   low: number | null;
   high: number | null;
   significance: Significance;
+  /** a raced run (`dnn-edge --race`): from_cut left the race under `to` after this many samples, which its interval rests on */
+  from_raced_samples?: number;
 }
 
 export interface NetworkSummary {

@@ -14,6 +14,8 @@ export interface ConditionOutcome {
   deployedDist: Distribution | null;
   /** every point against this condition's best; null when significance is unknown */
   verdicts: Map<string, PointVsBest> | null;
+  /** a raced run: the points that left the race here, with their samples */
+  raced?: ReadonlyMap<string, number>;
 }
 
 /**
@@ -103,7 +105,8 @@ function factorRow(key: ConditionKey, groups: ConditionOutcome[][], confidence: 
 function moveOf(ref: ConditionOutcome, o: ConditionOutcome): SensitivityMove {
   const v = o.verdicts?.get(ref.bestCut);
   const significance: Significance = !v ? 'unknown' : v.tie ? 'not significant' : 'significant';
-  return { from: ref.key, to: o.key, from_cut: ref.bestCut, to_cut: o.bestCut, gain: v ? v.gain : null, low: v ? v.low : null, high: v ? v.high : null, significance };
+  const raced = o.raced?.get(ref.bestCut);
+  return { from: ref.key, to: o.key, from_cut: ref.bestCut, to_cut: o.bestCut, gain: v ? v.gain : null, low: v ? v.low : null, high: v ? v.high : null, significance, ...(raced !== undefined ? { from_raced_samples: raced } : {}) };
 }
 
 function mean(xs: number[]): number {

@@ -216,12 +216,14 @@ t.test('raced cells: their own sample counts, the race summary, and the answer f
   // sensitivity: net moved the best point a -> b, judged on the measured samples
   const net = n.summary.sensitivity.find((s) => s.factor === 'net_mbit')!;
   t.equal(net.moves[0]?.significance, 'significant');
+  t.equal(net.moves[0]?.from_raced_samples, 6, 'the move says on how many samples of the old best it rests (it left the race there)');
   t.equal(net.effects[0]?.significance, 'significant', 'the deployed point slowed (6 samples at 5 Mbit/s against 10 at 100)');
 
   const table = formatTable(report);
   t.match(table, `raced: 5 of 8 cells stopped early (${SAVED} inferences saved of an exhaustive 80, ${((100 * SAVED) / 80).toFixed(1)} %); 2 raced-out points are in their condition's tie set`);
   t.match(table, /\n\s+c\s.*\s6\s+\+\S+% \[\S+%, \S+%\] n=6 raced\n/, 'a raced-out point: interval with its sample count');
   t.match(table, /\n\s+d\s.*\s1\s+\+\S+% \[-inf, \+inf\] n=1 raced\s+tie\n/);
+  t.match(table, /moved: .* best a -> b, \+\S+% \[\S+%, \S+%\] significant \(a left the race there after 6 samples\)/);
   t.match(table, /\+98\.2% \[\S+%, \S+%\] n=6 raced\s+b,d\s+3\/4\s+\*/, 'the raced-out deployed point: its gain says on how many samples it rests; 3 of 4 points raced there');
   const json = JSON.parse(formatJson(report)) as { networks: { race: unknown; conditions: { cuts: { cut: string; samples: number; raced?: { samples: number; rule: string } }[] }[] }[] };
   t.same(json.networks[0]!.race, n.race);

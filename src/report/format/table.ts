@@ -165,7 +165,8 @@ function sensitivityLines(n: NetworkReport, varying: FactorName[]): string[] {
   for (const s of n.summary.sensitivity) {
     for (const m of s.moves) {
       if (m.significance === 'unknown') continue;
-      out.push(`  moved: ${label(m.from)} -> ${label(m.to)}: best ${m.from_cut} -> ${m.to_cut}, ${pct(m.gain)} ${interval(m.low, m.high)} ${m.significance}`);
+      const raced = m.from_raced_samples === undefined ? '' : ` (${m.from_cut} left the race there after ${m.from_raced_samples} sample${m.from_raced_samples === 1 ? '' : 's'})`;
+      out.push(`  moved: ${label(m.from)} -> ${label(m.to)}: best ${m.from_cut} -> ${m.to_cut}, ${pct(m.gain)} ${interval(m.low, m.high)} ${m.significance}${raced}`);
     }
     const known = s.effects.filter((e) => e.significance !== 'unknown');
     if (known.length && known.length <= 6) {
