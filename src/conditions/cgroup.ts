@@ -273,7 +273,8 @@ function procsOf(dir: string): number[] {
 /**
  * Removes a cgroup: this process moves out to the parent, whatever else is still inside (our
  * stressors, by construction: nothing else is started there) is killed, then the directories go.
- * Synchronous, for exit handlers. Returns true if a directory was removed.
+ * Synchronous, for exit handlers. Returns true if a directory was removed (or went meanwhile: two
+ * sweeps may race for one leftover, and it is gone either way).
  */
 export function removeCgroup(dirs: string[], waitMs = 2000): boolean {
   let removed = false;
@@ -303,6 +304,11 @@ export function removeCgroup(dirs: string[], waitMs = 2000): boolean {
         removed = true;
         break;
       } catch (e) {
+        // gone meanwhile: another run's leftover sweep (every dnn-edge and dnn-cloud sweeps at its start) removed it
+        if ((e as NodeJS.ErrnoException).code === 'ENOENT') {
+          removed = true;
+          break;
+        }
         // EBUSY while the killed are still exiting
         if (Date.now() > deadline) throw new Error(`cannot remove cgroup ${dir}: ${(e as Error).message}`);
         Atomics.wait(cell, 0, 0, 20);

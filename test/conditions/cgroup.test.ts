@@ -122,6 +122,17 @@ t.test('v1 for real: limits written, a process inside runs on the set, removal e
   t.equal(readProcStat(sleeper.pid!), null, 'the process inside was ended');
 });
 
+t.test('a cgroup another sweep removes while this one waits counts as gone, not as an error', async (t) => {
+  // a directory rmdir cannot take yet (a file inside, as a busy cgroup): another process removes it after 200 ms
+  const dir = mkdtempSync(join(tmpdir(), 'dnn-cg-race-'));
+  writeFileSync(join(dir, 'busy'), '');
+  const other = execa('sh', ['-c', `sleep 0.2 && rm -rf ${dir}`], { reject: false });
+  const start = Date.now();
+  t.equal(removeCgroup([dir], 5000), true, 'gone: removed, as far as the sweep is concerned');
+  t.ok(Date.now() - start < 4000, `returned once it was gone (${Date.now() - start} ms), not at the deadline with ENOENT`);
+  await other;
+});
+
 t.test('mkdir of a cgroup under a missing parent fails with the path in the message', async (t) => {
   const layout: CgroupLayout = { version: 2, parent: join(tmpdir(), 'dnn-no-such-dir-xyz') };
   mkdirSync(layout.parent, { recursive: true });
