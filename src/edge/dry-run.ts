@@ -56,6 +56,21 @@ function raceLines(p: PreparedPlan, race: RaceOptions, edges: number): string[] 
   ];
 }
 
+/** The race estimate of one shard: cells [from, to) in sweep order (condition-major, the plan's points in each). */
+function shardRace(p: PreparedPlan, from: number, to: number, race: RaceOptions) {
+  const { plan } = p.sharded;
+  const per = plan.cuts.length;
+  const first = Math.floor(from / per);
+  const last = Math.floor((to - 1) / per);
+  const settings = { minReps: Math.min(race.minReps, plan.reps), reps: plan.reps, confidence: DEFAULT_CONFIDENCE, prior: race.prior };
+  return estimateRace(p.conditions.slice(first, last + 1), p.points, settings, plan.warmup, (ci) => {
+    const at = first + ci;
+    const lo = at === first ? from % per : 0;
+    const hi = at === last ? (to - 1) % per : per - 1;
+    return Array.from({ length: hi - lo + 1 }, (_, i) => lo + i);
+  });
+}
+
 /** What --dry-run prints: the plan, its shards and the estimated time of each, exhaustive and raced. Nothing is measured. */
 export function formatDryRun(p: PreparedPlan, shard: ShardSpec | undefined, scenario?: Scenario, race: RaceOptions = DEFAULT_RACE, edges = 1): string {
   const { plan, partition } = p.sharded;
@@ -67,12 +82,15 @@ export function formatDryRun(p: PreparedPlan, shard: ShardSpec | undefined, scen
     `estimated at a nominal ${ESTIMATE.macsPerSecond / 1e9} GMAC/s per end and ${ESTIMATE.settleMs / 1000} s to settle each condition: use the times to compare shards, not as a promise`,
   ];
   const n = partition.bounds.length - 1;
+  // a raced shard's estimate, where racing applies (single requests on one edge): each shard races its own cells
+  const racedShards = n > 1 && !(scenario && isPipelined(scenario)) && edges === 1 && plan.reps >= 2;
   for (let k = 1; k <= n; k++) {
     const from = partition.bounds[k - 1]!;
     const to = partition.bounds[k]!;
     const mark = shard?.index === k ? '  <- this run' : '';
+    const raced = racedShards ? `; raced ~${formatDuration(shardRace(p, from, to, race).racedMs / 1000)}` : '';
     lines.push(
-      `  shard ${k}/${n}: cells ${from + 1}-${to} (${to - from}), ${partition.conditionChanges[k - 1]} condition${partition.conditionChanges[k - 1] === 1 ? '' : 's'}, ~${formatDuration(partition.predictedMs[k - 1]! / 1000)}${mark}`,
+      `  shard ${k}/${n}: cells ${from + 1}-${to} (${to - from}), ${partition.conditionChanges[k - 1]} condition${partition.conditionChanges[k - 1] === 1 ? '' : 's'}, ~${formatDuration(partition.predictedMs[k - 1]! / 1000)}${raced}${mark}`,
     );
   }
   const total = partition.predictedMs.reduce((a, b) => a + b, 0);

@@ -263,6 +263,11 @@ t.test("--dry-run's estimate: probes cost 1 sample where the prior exists, separ
   const stressed = [{ ...NO_CONDITION, net: 50 }, { ...NO_CONDITION, net: 50, ecpu: 100 }, { ...NO_CONDITION, net: 5, ecpu: 50 }];
   t.equal(estimateRace(stressed, points, { ...S, prior: 3 }, 1).withPrior, 2, 'the first by the pilot, the second by its link; not the third');
   t.equal(estimateRace(stressed, points.slice(0, 2), { ...S, prior: 3 }, 1).withPrior, 1, 'two points: no leave-one-out median, no first-cycle prior');
+  // a shard's cells: the last two points of the first condition, then all three of the second
+  const shard = estimateRace(conditions, points, { ...S, prior: 3 }, 1, (ci) => (ci === 0 ? [1, 2] : [0, 1, 2]));
+  t.equal(shard.samples, 50, 'its cells only');
+  t.equal(shard.racedWarmups, 3, 'each point warms up the first time the shard runs it (point 0 in its second condition)');
+  t.equal(shard.withPrior, 2, 'the pilot in its first condition (both of its points cold), the model in the second (the same stress measured)');
   // 5 reps and 12 points: the significance rule can never drop (4 samples cannot separate at 0.05 / 11 / 2)
   const many = Array.from({ length: 12 }, (_, i) => ({ edgeMacs: 0, cloudMacs: 1e9, bytes: 1e5 * (i + 1) }));
   const five = estimateRace([conditions[0]!], many, { ...S, reps: 5, prior: null }, 1);

@@ -47,6 +47,9 @@ t.test('progress: plain lines off a TTY, ETA from the pace of this run', async (
   t.equal(formatDuration(42), '42s');
   t.equal(formatDuration(125), '2m05s');
   t.equal(formatDuration(7260), '2h01m');
+  t.equal(formatDuration(2699.6), '45m00s', 'rounded before it is split: never 44m60s');
+  t.equal(formatDuration(59.6), '1m00s');
+  t.equal(formatDuration(7199), '2h00m', 'never 1h60m');
 });
 
 t.test('results file names never collide', async (t) => {

@@ -39,35 +39,55 @@ export interface RaceEstimate {
   withPrior: number;
 }
 
-/** The estimate for `conditions` (the plan's, in any order: which ones get a prior depends only on the stress levels) and `points`. */
-export function estimateRace(conditions: readonly Condition[], points: readonly PointCost[], s: RaceSettings, warmup: number): RaceEstimate {
+/**
+ * The estimate for `conditions` (the plan's, in any order: which ones get a prior depends only on the
+ * stress levels and links before each) and `points`; `select` (a shard's cells) gives the indices of the
+ * points measured in the i-th condition (default: all). Warm-ups: raced, a point warms up the first
+ * time it runs in the process (a shard is a process of its own); the pilot is the prior of a
+ * condition whose points are all cold.
+ */
+export function estimateRace(
+  conditions: readonly Condition[],
+  points: readonly PointCost[],
+  s: RaceSettings,
+  warmup: number,
+  select: (ci: number) => readonly number[] = () => points.map((_, i) => i),
+): RaceEstimate {
   const looks = raceLooks(s);
   const stressSeen = new Set<string>();
   const linkSeen = new Set<string>();
+  const warmed = new Set<number>();
   const link = factorsAppliedBy('link');
   const out: RaceEstimate = { samples: 0, racedSamples: 0, warmups: 0, racedWarmups: 0, ms: 0, racedMs: 0, withPrior: 0 };
   for (const [ci, c] of conditions.entries()) {
-    const first = ci === 0;
+    const idx = select(ci);
+    if (idx.length === 0) continue;
+    const cold = idx.filter((i) => !warmed.has(i));
+    for (const i of idx) warmed.add(i);
+    // every point warms up here: the pilot (sweep-race.ts), as in the run's first condition
+    const pilot = cold.length === idx.length && idx.length > 1;
     const stress = STRESS_FACTORS.map((k) => c[k]).join(';');
     const linkKey = link.map((k) => c[k]).join(';');
     // the model covers rate and delay only: with jitter or loss a measured stress level is not enough
     const modelled = c.jitter === NO_CONDITION.jitter && c.loss === NO_CONDITION.loss;
-    const prior = s.prior !== null && (first || (modelled && stressSeen.has(stress)) || (linkSeen.has(linkKey) && points.length > 2));
+    const model = modelled && stressSeen.has(stress);
+    const firstCycle = !model && cold.length === 0 && linkSeen.has(linkKey) && idx.length > 2;
+    const prior = s.prior !== null && (pilot || model || firstCycle);
     stressSeen.add(stress);
     linkSeen.add(linkKey);
     if (prior) out.withPrior++;
-    const t = points.map((p) => sampleMs(p, c));
+    const t = idx.map((i) => sampleMs(points[i]!, c));
     const best = Math.min(...t);
-    const n = racedCounts(t, best, prior ? (first ? Math.max(s.prior!, PILOT_MIN_PRIOR) : s.prior) : null, s, looks);
+    const n = racedCounts(t, best, prior ? (pilot && !model ? Math.max(s.prior!, PILOT_MIN_PRIOR) : s.prior) : null, s, looks);
     const settle = settleMs(c);
-    out.warmups += warmup * points.length;
-    out.racedWarmups += first ? warmup * points.length : 0;
-    out.samples += s.reps * points.length;
+    out.warmups += warmup * idx.length;
+    out.racedWarmups += warmup * cold.length;
+    out.samples += s.reps * idx.length;
     out.racedSamples += n.reduce((a, b) => a + b, 0);
-    const warm = warmup * t.reduce((a, b) => a + b, 0);
-    const racedWarm = first ? warm : 0;
-    out.ms += settle + warm + s.reps * t.reduce((a, b) => a + b, 0);
-    out.racedMs += settle + racedWarm + n.reduce((a, k, i) => a + k * t[i]!, 0);
+    const sum = t.reduce((a, b) => a + b, 0);
+    const coldSum = idx.reduce((a, i, k) => a + (cold.includes(i) ? t[k]! : 0), 0);
+    out.ms += settle + warmup * sum + s.reps * sum;
+    out.racedMs += settle + warmup * coldSum + n.reduce((a, k, i) => a + k * t[i]!, 0);
   }
   return out;
 }
