@@ -19,7 +19,7 @@ import { againstBest, distributionFrom, type Distribution } from '../src/analysi
 import { PILOT_MIN_PRIOR, Race, type ArmSamples } from '../src/edge/race/race.js';
 import { firstCyclePrediction, PART_NAMES, type Parts } from '../src/edge/race/first-cycle.js';
 import type { CellStats } from '../src/analysis/cells.js';
-import { factorsAppliedBy } from '../src/conditions/factors.js';
+import { linkKey } from '../src/conditions/condition.js';
 import { NoiseEnvelope } from '../src/edge/race/noise.js';
 import { RacePrior } from '../src/edge/race/sweep-race.js';
 import { F32_WIRE, type Arm } from '../src/edge/arms.js';
@@ -30,7 +30,6 @@ if (!file) throw new Error('usage: race-replay FILE [PRIOR|off] [MIN_REPS] [REPL
 const prior = priorArg === 'off' ? null : Number(priorArg);
 const settings = { minReps: Number(minRepsArg), reps: 0, confidence: 0.95, prior };
 const replays = Number(replaysArg);
-const link = factorsAppliedBy('link');
 
 const net = loadResultFiles([file]).networks[0]!;
 const conds = net.conditions;
@@ -67,7 +66,7 @@ for (let replay = 0; replay < replays; replay++) {
     const race = new Race(names, pilot ? { ...settings, prior: Math.max(prior!, PILOT_MIN_PRIOR) } : settings, model ?? pilot, ci === 0 ? undefined : deployed, noise);
     // where the model cannot predict, the first cycle scales the parts of an earlier condition with the same link (first-cycle.ts);
     // the file keeps each part's distribution, not which parts made one sample, so a first sample's parts are drawn apart
-    const same = prior !== null && !model && ci > 0 && names.length > 2 ? conds.slice(0, ci).filter((e) => link.every((k) => e.condition[k] === c.condition[k])).pop() : undefined;
+    const same = prior !== null && !model && ci > 0 && names.length > 2 ? conds.slice(0, ci).filter((e) => linkKey(e.condition) === linkKey(c.condition)).pop() : undefined;
     const partsOf = (cell: CellStats, pick: (d: Distribution) => number): Parts =>
       Object.fromEntries(PART_NAMES.map((p) => [p, cell[p]?.dist ? pick(cell[p]!.dist!) : 0])) as unknown as Parts;
     const of = (a: string): ArmSamples => ({ dist: distributionFrom(got.get(a)!), p50: median(got.get(a)!) });

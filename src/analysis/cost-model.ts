@@ -59,7 +59,6 @@ export function inferDims(cut: CutRef, shape: readonly number[] | undefined): nu
   return shape ? [1, ...shape] : [1, cut.bytes! / 4];
 }
 
-/** The factors either end applies (stress): what the compute parts depend on. */
 /** The link factors the model covers; the other link factors (jitter, loss) are refused. */
 const MODELLED_LINK = new Set<ConditionKey>(['net', 'delay']);
 export type Stress = Partial<Condition>;
@@ -68,7 +67,8 @@ export function stressKey(c: Stress): string {
   return STRESS_FACTORS.map((k) => `${k}=${c[k]}`).join(';');
 }
 
-function unmodelled(c: Condition): ConditionKey[] {
+/** The link factors c sets that the model does not cover (it refuses to predict c when there are any). */
+export function unmodelled(c: Condition): ConditionKey[] {
   return factorsAppliedBy('link').filter((k) => !MODELLED_LINK.has(k) && c[k] !== NO_CONDITION[k]);
 }
 

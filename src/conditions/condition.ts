@@ -30,6 +30,13 @@ export function changesAt(c: Condition, end: FactorEnd): boolean {
   return CONDITION_KEYS.some((k) => FACTOR[k].end === end && c[k] !== FACTOR[k].neutral);
 }
 
+/** The link part of a condition as a text key ("net=10;delay=0;jitter=0;loss=0"): conditions with equal keys shape the link alike. */
+export function linkKey(c: Condition): string {
+  return CONDITION_KEYS.filter((k) => FACTOR[k].end === 'link')
+    .map((k) => `${k}=${formatValue(c[k])}`)
+    .join(';');
+}
+
 /** Whether c shapes the network (a rate, delay, jitter or loss): tc is needed. */
 export function isShaped(c: Condition): boolean {
   return changesAt(c, 'link');

@@ -1,6 +1,6 @@
 import { criticalCount } from '../../analysis/significance.js';
-import { STRESS_FACTORS, factorsAppliedBy } from '../../conditions/factors.js';
-import { NO_CONDITION, type Condition } from '../../conditions/condition.js';
+import { stressKey, unmodelled } from '../../analysis/cost-model.js';
+import { linkKey, type Condition } from '../../conditions/condition.js';
 import { sampleMs, settleMs, type PointCost } from '../shard.js';
 import { PILOT_MIN_PRIOR, raceLooks, type RaceSettings } from './race.js';
 
@@ -57,35 +57,33 @@ export function estimateRace(
   const stressSeen = new Set<string>();
   const linkSeen = new Set<string>();
   const warmed = new Set<number>();
-  const link = factorsAppliedBy('link');
   const out: RaceEstimate = { samples: 0, racedSamples: 0, warmups: 0, racedWarmups: 0, ms: 0, racedMs: 0, withPrior: 0 };
   for (const [ci, c] of conditions.entries()) {
     const idx = select(ci);
     if (idx.length === 0) continue;
-    const cold = idx.filter((i) => !warmed.has(i));
+    const cold = new Set(idx.filter((i) => !warmed.has(i)));
     for (const i of idx) warmed.add(i);
     // every point warms up here: the pilot (sweep-race.ts), as in the run's first condition
-    const pilot = cold.length === idx.length && idx.length > 1;
-    const stress = STRESS_FACTORS.map((k) => c[k]).join(';');
-    const linkKey = link.map((k) => c[k]).join(';');
+    const pilot = cold.size === idx.length && idx.length > 1;
+    const stress = stressKey(c);
+    const link = linkKey(c);
     // the model covers rate and delay only: with jitter or loss a measured stress level is not enough
-    const modelled = c.jitter === NO_CONDITION.jitter && c.loss === NO_CONDITION.loss;
-    const model = modelled && stressSeen.has(stress);
-    const firstCycle = !model && cold.length === 0 && linkSeen.has(linkKey) && idx.length > 2;
+    const model = unmodelled(c).length === 0 && stressSeen.has(stress);
+    const firstCycle = !model && cold.size === 0 && linkSeen.has(link) && idx.length > 2;
     const prior = s.prior !== null && (pilot || model || firstCycle);
     stressSeen.add(stress);
-    linkSeen.add(linkKey);
+    linkSeen.add(link);
     if (prior) out.withPrior++;
     const t = idx.map((i) => sampleMs(points[i]!, c));
     const best = Math.min(...t);
     const n = racedCounts(t, best, prior ? (pilot && !model ? Math.max(s.prior!, PILOT_MIN_PRIOR) : s.prior) : null, s, looks);
     const settle = settleMs(c);
     out.warmups += warmup * idx.length;
-    out.racedWarmups += warmup * cold.length;
+    out.racedWarmups += warmup * cold.size;
     out.samples += s.reps * idx.length;
     out.racedSamples += n.reduce((a, b) => a + b, 0);
     const sum = t.reduce((a, b) => a + b, 0);
-    const coldSum = idx.reduce((a, i, k) => a + (cold.includes(i) ? t[k]! : 0), 0);
+    const coldSum = idx.reduce((a, i, k) => a + (cold.has(i) ? t[k]! : 0), 0);
     out.ms += settle + warmup * sum + s.reps * sum;
     out.racedMs += settle + warmup * coldSum + n.reduce((a, k, i) => a + k * t[i]!, 0);
   }

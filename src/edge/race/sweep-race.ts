@@ -1,8 +1,7 @@
 import type { ConditionData } from '../../analysis/cells.js';
 import { fitCostModel, predictCondition } from '../../analysis/cost-model.js';
 import { cellStatsOf, statsOf } from '../../analysis/histogram-stats.js';
-import { conditionKey, type Condition } from '../../conditions/condition.js';
-import { factorsAppliedBy } from '../../conditions/factors.js';
+import { conditionKey, linkKey, type Condition } from '../../conditions/condition.js';
 import { errorMessage } from '../../errors.js';
 import { shuffled } from '../../random.js';
 import type { RacedLine } from '../../results/raced-lines.js';
@@ -177,7 +176,8 @@ function partsOf(s: Sample): Parts {
  * Runtime's first run of a session is made unmeasured inside the edge's timing, so the parts are warm).
  */
 export function pilotMs(s: Sample): number {
-  return (s.edge + s.encode + s.transfer + s.decode + s.cloud) / 1000;
+  const parts = partsOf(s);
+  return PART_NAMES.reduce((sum, p) => sum + parts[p], 0);
 }
 
 /**
@@ -247,9 +247,9 @@ export class RacePrior {
    * has it (or when the model can predict, which the caller asks first).
    */
   sameLink(condition: Condition): { label: string; parts: Map<string, Parts> } | undefined {
-    const link = factorsAppliedBy('link');
     const key = conditionKey(condition);
-    const earlier = [...this.measured.values()].filter((c) => conditionKey(c.condition) !== key && link.every((k) => c.condition[k] === condition[k]));
+    const link = linkKey(condition);
+    const earlier = [...this.measured.values()].filter((c) => conditionKey(c.condition) !== key && linkKey(c.condition) === link);
     const last = earlier[earlier.length - 1];
     if (!last) return undefined;
     const parts = new Map<string, Parts>();
